@@ -1,0 +1,44 @@
+"""The composition root: builds the system from settings. Entry points and
+tests differ only in what they pass in; nothing connects at import time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra.database import resolve_database_url
+from infra.eventstore import EventStoreDatabase, TenantStores
+from infra.registry import TenantRegistry
+from infra.settings import Settings
+from service.ledger import Ledger
+
+
+@dataclass
+class System:
+    settings: Settings
+    database_url: str
+    stores: TenantStores
+    registry: TenantRegistry
+    ledger: Ledger
+
+    def close(self) -> None:
+        self.stores.close()
+
+
+def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True) -> System:
+    url = database_url or resolve_database_url(settings.database.url, settings.data_dir)
+    databases = {"default": EventStoreDatabase(url, settings.database.pool_size)}
+    for key, other_url in settings.database.tenant_databases.items():
+        if key != "default":
+            databases[key] = EventStoreDatabase(other_url, settings.database.pool_size)
+    stores = TenantStores(databases, aggregate_cache_size=settings.aggregate_cache_size,
+                          max_tenant_apps=settings.tenant_app_cache_size)
+    registry = TenantRegistry(databases["default"], stores)
+    if migrate:
+        for db in databases.values():
+            db.migrate()
+        registry.migrate()
+    else:
+        for db in databases.values():
+            db.datastore.db_type_names.add("stored_event_uuid")
+            db.datastore.register_type_adapters()
+    return System(settings=settings, database_url=url, stores=stores, registry=registry,
+                  ledger=Ledger(stores))

@@ -1,0 +1,324 @@
+"""Per-tenant event storage on one shared connection pool per database.
+
+Choice (see docs/architecture.md): every database holds one `events` schema
+with one composite type and one psycopg pool (one eventsourcing
+PostgresDatastore); each tenant gets its own events table in that schema,
+`t_<tenant hex>_events`, with its own notification sequence, its own write
+lock (the library's LOCK TABLE ... IN EXCLUSIVE MODE) and so its own export and
+erasure unit. Tenant applications share the datastore, so connections do not
+grow with tenants. POSTGRES_ENABLE_DB_FUNCTIONS stays off: its single
+per-schema insert function would write every tenant into one table.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import (
+    BaseInfrastructureFactory,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import get_topic
+from psycopg import sql
+from psycopg.errors import DuplicateObject
+
+from infra.database import connection_kwargs
+
+SCHEMA = "events"
+STORED_EVENT_TYPE = "stored_event_uuid"
+META_KEY = "_meta"
+
+# Who caused the events being saved: set by the service layer around save().
+event_metadata: ContextVar[Mapping[str, Any] | None] = ContextVar("event_metadata", default=None)
+
+
+class MissingEventMetadata(RuntimeError):
+    """An event was about to be stored without actor and correlation metadata."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: UUID
+    slug: str
+    name: str
+    status: str
+    database: str
+    events_table: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """Written in the same transaction as the command's events."""
+
+    tenant_id: UUID
+    key: str
+    fingerprint: str
+    status_code: int
+    response: Mapping[str, Any]
+
+
+def events_table_for(tenant_id: UUID) -> str:
+    return f"t_{tenant_id.hex}_events"
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class MetadataMapper(Mapper[UUID]):
+    """Stores who/when/why beside each event's own state, inside the stored bytes.
+
+    Keeping the metadata inside `state` (rather than in a column of our own)
+    keeps the library's insert path untouched and puts the metadata under
+    whatever integrity or encryption covers the event itself.
+    """
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        meta = event_metadata.get()
+        if meta is None:
+            raise MissingEventMetadata(
+                f"no actor metadata for {type(domain_event).__qualname__}; "
+                "events must be saved through the service layer"
+            )
+        event_state = dict(vars(domain_event))
+        originator_id = event_state.pop("originator_id")
+        originator_version = event_state.pop("originator_version")
+        class_version = getattr(type(domain_event), "class_version", 1)
+        if class_version > 1:
+            event_state["class_version"] = class_version
+        event_state[META_KEY] = dict(meta)
+        state = self.transcoder.encode(event_state)
+        if self.compressor:
+            state = self.compressor.compress(state)
+        if self.cipher:
+            state = self.cipher.encrypt(state)
+        return StoredEvent(
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=get_topic(type(domain_event)),
+            state=state,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        domain_event = super().to_domain_event(stored_event)
+        domain_event.__dict__.pop(META_KEY, None)
+        return domain_event
+
+    def decode_state(self, stored_state: bytes) -> dict[str, Any]:
+        """An event's stored state as a dict, metadata included (for history views)."""
+        if self.cipher:
+            stored_state = self.cipher.decrypt(stored_state)
+        if self.compressor:
+            stored_state = self.compressor.decompress(stored_state)
+        return self.transcoder.decode(stored_state)
+
+
+def make_transcoder() -> JSONTranscoder:
+    from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, UUIDAsHex
+
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        transcoder.register(transcoding)
+    return transcoder
+
+
+class TenantRecorder(PostgresApplicationRecorder):
+    """The library's recorder, plus rows that must commit with the events."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str):
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.insert_idempotency_statement = sql.SQL(
+            "INSERT INTO {schema}.idempotency_keys "
+            "(tenant_id, key, fingerprint, status_code, response) VALUES (%s, %s, %s, %s, %s)"
+        ).format(schema=sql.Identifier(datastore.schema))
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        record: IdempotencyRecord | None = kwargs.get("idempotency")
+        if record is not None:
+            curs.execute(
+                self.insert_idempotency_statement,
+                (record.tenant_id, record.key, record.fingerprint, record.status_code,
+                 json.dumps(record.response)),
+            )
+
+
+class _SharedDatastoreFactory(PostgresFactory):
+    """A factory that hands out a datastore it does not own (never closes it)."""
+
+    def __init__(self, env: Any, datastore: PostgresDatastore):
+        BaseInfrastructureFactory.__init__(self, env)
+        self.datastore = datastore
+
+    def close(self) -> None:  # the pool belongs to EventStoreDatabase
+        pass
+
+
+class TenantApplication(Application[UUID]):
+    """One tenant's event store: repository, notification log and save()."""
+
+    log_section_size = 1000
+
+    def __init__(self, tenant: Tenant, datastore: PostgresDatastore, aggregate_cache_size: int):
+        self.tenant = tenant
+        self._datastore = datastore
+        super().__init__(env={
+            "AGGREGATE_CACHE_MAXSIZE": str(aggregate_cache_size),
+            # Fast-forward cached aggregates from the database on every get, so
+            # another process's writes are seen and conflicts are real ones.
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+        })
+
+    def construct_factory(self, env: Any) -> _SharedDatastoreFactory:
+        return _SharedDatastoreFactory(env, self._datastore)
+
+    def construct_transcoder(self) -> JSONTranscoder:
+        return make_transcoder()
+
+    def construct_mapper(self) -> MetadataMapper:
+        return MetadataMapper(transcoder=self.construct_transcoder())
+
+    def construct_recorder(self) -> TenantRecorder:
+        return TenantRecorder(self._datastore, events_table_name=self.tenant.events_table)
+
+    @property
+    def tenant_recorder(self) -> TenantRecorder:
+        assert isinstance(self.recorder, TenantRecorder)
+        return self.recorder
+
+    @property
+    def metadata_mapper(self) -> MetadataMapper:
+        assert isinstance(self.mapper, MetadataMapper)
+        return self.mapper
+
+
+class EventStoreDatabase:
+    """One PostgreSQL database holding tenants' events: one pool, one schema."""
+
+    def __init__(self, url: str, pool_size: int, *, lock_timeout_s: int = 10):
+        self.url = url
+        self.datastore = PostgresDatastore(
+            **connection_kwargs(url),
+            schema=SCHEMA,
+            pool_size=1,
+            max_overflow=max(pool_size - 1, 0),
+            max_waiting=0,
+            lock_timeout=lock_timeout_s,
+            connect_timeout=10,
+            pool_open_timeout=30,
+            originator_id_type="uuid",
+            enable_db_functions=False,
+        )
+
+    def migrate(self) -> None:
+        """Create the schema, the shared composite type and the idempotency table."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(SCHEMA)))
+        with self.datastore.transaction(commit=True) as curs, contextlib.suppress(DuplicateObject):
+            curs.execute(sql.SQL(
+                "CREATE TYPE {}.{} AS (originator_id uuid, originator_version bigint, "
+                "topic text, state bytea)"
+            ).format(sql.Identifier(SCHEMA), sql.Identifier(STORED_EVENT_TYPE)))
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.idempotency_keys ("
+                " tenant_id uuid NOT NULL,"
+                " key text NOT NULL,"
+                " fingerprint text NOT NULL,"
+                " status_code int NOT NULL,"
+                " response jsonb NOT NULL,"
+                " created_at timestamptz NOT NULL DEFAULT now(),"
+                " CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, key))"
+            ).format(sql.Identifier(SCHEMA)))
+        self.datastore.db_type_names.add(STORED_EVENT_TYPE)
+        self.datastore.register_type_adapters()
+
+    def create_tenant_tables(self, tenant: Tenant) -> None:
+        TenantRecorder(self.datastore, events_table_name=tenant.events_table).create_table()
+
+    def find_idempotent_response(self, tenant_id: UUID, key: str) -> tuple[str, int, Any] | None:
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(
+                sql.SQL("SELECT fingerprint, status_code, response FROM {}.idempotency_keys "
+                        "WHERE tenant_id = %s AND key = %s").format(sql.Identifier(SCHEMA)),
+                (tenant_id, key),
+            ).fetchone()
+        if row is None:
+            return None
+        return row["fingerprint"], row["status_code"], row["response"]
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        with self.datastore.get_connection() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.datastore.close()
+
+
+class TenantStores:
+    """Databases by key, and an LRU of tenant applications over their pools."""
+
+    def __init__(self, databases: Mapping[str, EventStoreDatabase], *,
+                 aggregate_cache_size: int = 1000, max_tenant_apps: int = 2000):
+        self.databases = dict(databases)
+        self.aggregate_cache_size = aggregate_cache_size
+        self.max_tenant_apps = max_tenant_apps
+        self._apps: OrderedDict[UUID, TenantApplication] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def database(self, key: str) -> EventStoreDatabase:
+        try:
+            return self.databases[key]
+        except KeyError:
+            raise LookupError(f"tenant database {key!r} is not configured (TENANT_DATABASES)") from None
+
+    def for_tenant(self, tenant: Tenant) -> TenantApplication:
+        with self._lock:
+            app = self._apps.get(tenant.id)
+            if app is not None and app.tenant == tenant:
+                self._apps.move_to_end(tenant.id)
+                return app
+        app = TenantApplication(tenant, self.database(tenant.database).datastore,
+                                self.aggregate_cache_size)
+        with self._lock:
+            self._apps[tenant.id] = app
+            self._apps.move_to_end(tenant.id)
+            while len(self._apps) > self.max_tenant_apps:
+                self._apps.popitem(last=False)
+        return app
+
+    def forget(self, tenant_id: UUID) -> None:
+        with self._lock:
+            self._apps.pop(tenant_id, None)
+
+    def close(self) -> None:
+        for db in self.databases.values():
+            db.close()
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,244 @@
+"""The platform registry: tenants, their users and API tokens.
+
+Lives in the `platform` schema of the default database. Tenant identifiers
+(slug, id, database key, events table) come only from here, never from a
+request. API tokens are random 256-bit strings, stored as SHA-256 hashes: a
+database leak does not reveal usable tokens, and lookup stays one indexed
+query (a slow password hash is for passwords, which have low entropy).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from argon2 import PasswordHasher
+
+from infra.eventstore import EventStoreDatabase, Tenant, TenantStores, events_table_for
+
+ROLES = ("agency", "employer", "authority", "auditor", "employee")
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "sroi_"
+
+_password_hasher = PasswordHasher()
+
+PLATFORM_DDL = """
+CREATE SCHEMA IF NOT EXISTS platform;
+CREATE TABLE IF NOT EXISTS platform.tenants (
+    id uuid PRIMARY KEY,
+    slug text NOT NULL UNIQUE,
+    name text NOT NULL,
+    status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended')),
+    database text NOT NULL DEFAULT 'default',
+    events_table text NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS platform.users (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES platform.tenants(id),
+    email text NOT NULL UNIQUE,
+    role text NOT NULL,
+    organisation text NOT NULL,
+    employer_id uuid,
+    candidate_id uuid,
+    password_hash text,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS platform.api_tokens (
+    token_hash bytea PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES platform.users(id),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+class RegistryError(ValueError):
+    """Bad input to the registry; `field` names the offending input."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+class TenantNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    id: UUID
+    tenant_id: UUID
+    email: str
+    role: str
+    organisation: str
+    employer_id: UUID | None = None
+    candidate_id: UUID | None = None
+
+
+def hash_token(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def _tenant(row: dict[str, Any]) -> Tenant:
+    return Tenant(id=row["id"], slug=row["slug"], name=row["name"], status=row["status"],
+                  database=row["database"], events_table=row["events_table"])
+
+
+def _user(row: dict[str, Any]) -> User:
+    return User(id=row["user_id"], tenant_id=row["tenant_id"], email=row["email"],
+                role=row["role"], organisation=row["organisation"],
+                employer_id=row["employer_id"], candidate_id=row["candidate_id"])
+
+
+PRINCIPAL_BY_TOKEN_SQL = """
+SELECT u.id AS user_id, u.tenant_id, u.email, u.role, u.organisation, u.employer_id,
+       u.candidate_id, t.id, t.slug, t.name, t.status, t.database, t.events_table
+FROM platform.api_tokens k
+JOIN platform.users u ON u.id = k.user_id
+JOIN platform.tenants t ON t.id = u.tenant_id
+WHERE k.token_hash = {param}
+"""
+
+
+class TenantRegistry:
+    def __init__(self, platform_db: EventStoreDatabase, stores: TenantStores):
+        self.db = platform_db
+        self.stores = stores
+
+    def migrate(self) -> None:
+        with self.db.connection() as conn:
+            with conn.transaction():
+                # Serialise concurrent migrations (web and worker start together).
+                conn.execute("SELECT pg_advisory_xact_lock(7201)")
+                conn.execute(PLATFORM_DDL)
+
+    # -- tenants -----------------------------------------------------------
+    def create_tenant(self, slug: str, name: str, database: str = "default") -> Tenant:
+        slug = (slug or "").strip().lower()
+        if not SLUG_RE.match(slug):
+            raise RegistryError(
+                "slug must be 2-40 characters: lowercase letters, digits and '-', "
+                "starting with a letter", "slug")
+        name = (name or "").strip()
+        if not name or len(name) > 200:
+            raise RegistryError("name must be 1-200 characters", "name")
+        target = self.stores.database(database)
+        tenant_id = uuid.uuid4()
+        tenant = Tenant(id=tenant_id, slug=slug, name=name, status="active",
+                        database=database, events_table=events_table_for(tenant_id))
+        # Tables first (idempotent), then the registry row: a tenant that is
+        # listed always has its tables.
+        target.create_tenant_tables(tenant)
+        try:
+            with self.db.connection() as conn:
+                conn.execute(
+                    "INSERT INTO platform.tenants (id, slug, name, status, database, events_table)"
+                    " VALUES (%s, %s, %s, 'active', %s, %s)",
+                    (tenant.id, slug, name, database, tenant.events_table))
+        except Exception as e:
+            if isinstance(e.__cause__, psycopg.errors.UniqueViolation):
+                self._drop_tables(target, tenant)
+                raise RegistryError(f"a tenant with slug {slug!r} already exists", "slug") from None
+            raise
+        return tenant
+
+    def _drop_tables(self, target: EventStoreDatabase, tenant: Tenant) -> None:
+        from psycopg import sql
+        with target.connection() as conn:
+            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}.{}").format(
+                sql.Identifier("events"), sql.Identifier(tenant.events_table)))
+
+    def list_tenants(self) -> list[Tenant]:
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT * FROM platform.tenants ORDER BY slug").fetchall()
+        return [_tenant(r) for r in rows]
+
+    def tenant_by_slug(self, slug: str) -> Tenant:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT * FROM platform.tenants WHERE slug = %s", (slug,)).fetchone()
+        if row is None:
+            raise TenantNotFound(f"no tenant with slug {slug!r}")
+        return _tenant(row)
+
+    def set_status(self, slug: str, status: str) -> Tenant:
+        if status not in ("active", "suspended"):
+            raise RegistryError("status must be 'active' or 'suspended'", "status")
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "UPDATE platform.tenants SET status = %s WHERE slug = %s RETURNING *",
+                (status, slug)).fetchone()
+        if row is None:
+            raise TenantNotFound(f"no tenant with slug {slug!r}")
+        tenant = _tenant(row)
+        self.stores.forget(tenant.id)
+        return tenant
+
+    # -- users and tokens --------------------------------------------------
+    def create_user(self, tenant: Tenant, email: str, role: str, *,
+                    employer_id: UUID | None = None, candidate_id: UUID | None = None,
+                    organisation: str | None = None, password: str | None = None) -> User:
+        email = (email or "").strip().lower()
+        if not EMAIL_RE.match(email):
+            raise RegistryError("email must look like name@example.org", "email")
+        if role not in ROLES:
+            raise RegistryError(f"role must be one of {', '.join(ROLES)}", "role")
+        if role == "employer" and employer_id is None:
+            raise RegistryError("an employer user needs --employer (the employer's id)", "employer")
+        if role == "employee" and candidate_id is None:
+            raise RegistryError("an employee user needs --candidate (the candidate's id)", "candidate")
+        if role == "authority" and not organisation:
+            raise RegistryError("an authority user needs --organisation (the contracting authority's name, as on its contracts)", "organisation")
+        if organisation is None:
+            organisation = f"employer:{employer_id}" if employer_id else tenant.slug
+        password_hash = _password_hasher.hash(password) if password else None
+        user_id = uuid.uuid4()
+        try:
+            with self.db.connection() as conn:
+                conn.execute(
+                    "INSERT INTO platform.users (id, tenant_id, email, role, organisation,"
+                    " employer_id, candidate_id, password_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                    (user_id, tenant.id, email, role, organisation, employer_id, candidate_id,
+                     password_hash))
+        except Exception as e:
+            if isinstance(e.__cause__, psycopg.errors.UniqueViolation):
+                raise RegistryError(f"a user with email {email!r} already exists", "email") from None
+            raise
+        return User(id=user_id, tenant_id=tenant.id, email=email, role=role,
+                    organisation=organisation, employer_id=employer_id, candidate_id=candidate_id)
+
+    def issue_token(self, user: User) -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.db.connection() as conn:
+            conn.execute("INSERT INTO platform.api_tokens (token_hash, user_id) VALUES (%s, %s)",
+                         (hash_token(token), user.id))
+        return token
+
+    def principal_for_token(self, token: str) -> tuple[Tenant, User] | None:
+        with self.db.connection() as conn:
+            row = conn.execute(PRINCIPAL_BY_TOKEN_SQL.format(param="%s"),
+                               (hash_token(token),)).fetchone()
+        if row is None:
+            return None
+        return _tenant(row), _user(row)
+
+    def user_by_email(self, email: str) -> User | None:
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT id AS user_id, * FROM platform.users WHERE email = %s",
+                ((email or "").strip().lower(),)).fetchone()
+        return _user(row) if row else None
+
+
+async def principal_for_token_async(pool: Any, token: str) -> tuple[Tenant, User] | None:
+    """The same lookup on an asyncpg pool, for the web's request path."""
+    row = await pool.fetchrow(PRINCIPAL_BY_TOKEN_SQL.format(param="$1"), hash_token(token))
+    if row is None:
+        return None
+    row = dict(row)
+    return _tenant(row), _user(row)

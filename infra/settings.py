@@ -1,0 +1,95 @@
+"""Settings, read once from the environment by the composition root.
+
+Nothing here runs at import time: `Settings.from_env()` is called by the
+entry points (CLI, web app factory, worker, tests) and the result is passed
+down explicitly.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    # None means: start the embedded PostgreSQL under data_dir.
+    url: str | None
+    # Connections for the write side (psycopg, shared by every tenant and the
+    # registry) plus the read side (asyncpg, web only). The sum is the most a
+    # process ever holds, whatever the number of tenants.
+    pool_size: int = 12
+    read_pool_size: int = 6
+    # Extra databases that tenants may be placed on: {"key": "postgresql://..."}.
+    # The tenant registry records the key; "default" is `url`.
+    tenant_databases: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings
+    broker_url: str | None
+    secret_key: str
+    data_dir: Path
+    max_body_bytes: int = 64 * 1024
+    aggregate_cache_size: int = 1000
+    tenant_app_cache_size: int = 2000
+    environment: str = "development"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        environment = env.get("SROI_ENV", "development")
+        secret = env.get("SECRET_KEY", "")
+        if not secret:
+            if environment == "production":
+                raise SettingsError("SECRET_KEY must be set when SROI_ENV=production")
+            # Development only: a per-process key (sessions do not survive restarts).
+            secret = secrets.token_urlsafe(32)
+        raw_tenant_dbs = env.get("TENANT_DATABASES", "")
+        try:
+            tenant_dbs = json.loads(raw_tenant_dbs) if raw_tenant_dbs else {}
+        except json.JSONDecodeError as e:
+            raise SettingsError(f"TENANT_DATABASES must be a JSON object: {e}") from None
+        if not isinstance(tenant_dbs, dict):
+            raise SettingsError("TENANT_DATABASES must be a JSON object of key -> URL")
+        return cls(
+            database=DatabaseSettings(
+                url=env.get("DATABASE_URL") or None,
+                pool_size=_int(env, "DB_POOL_SIZE", 12),
+                read_pool_size=_int(env, "DB_READ_POOL_SIZE", 6),
+                tenant_databases={str(k): str(v) for k, v in tenant_dbs.items()},
+            ),
+            broker_url=env.get("BROKER_URL") or None,
+            secret_key=secret,
+            data_dir=Path(env.get("SROI_DATA_DIR") or PROJECT_ROOT / ".data"),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", 64 * 1024),
+            aggregate_cache_size=_int(env, "AGGREGATE_CACHE_SIZE", 1000),
+            tenant_app_cache_size=_int(env, "TENANT_APP_CACHE_SIZE", 2000),
+            environment=environment,
+        )

@@ -1,0 +1,131 @@
+"""Commands: plain data, one per thing a user can ask the ledger to do."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class RegisterEmployer:
+    name: str
+
+
+@dataclass(frozen=True)
+class AddContactPerson:
+    employer_id: UUID
+    name: str
+    email: str
+    phone: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterContract:
+    employer_id: UUID
+    title: str
+    contracting_authority: str
+    contract_value_eur: Decimal
+    obligation_percent: Decimal
+    starts_on: date
+    ends_on: date
+    awarded_on: date
+    rule_set: str
+
+
+@dataclass(frozen=True)
+class AmendContract:
+    contract_id: UUID
+    changes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CloseContract:
+    contract_id: UUID
+    closed_on: date
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RegisterCandidate:
+    full_name: str
+    date_of_birth: date
+    target_group: str
+    competences: list[str]
+    support_needs: str
+    benefit_since: date | None = None
+    status_holder: bool = False
+    qualifies_via: str | None = None
+
+
+@dataclass(frozen=True)
+class StateSupportNeeds:
+    candidate_id: UUID
+    support_needs: str
+
+
+@dataclass(frozen=True)
+class OpenVacancy:
+    employer_id: UUID
+    title: str
+    required_competences: list[str]
+    optional_competences: list[str]
+    hours_per_week: Decimal
+
+
+@dataclass(frozen=True)
+class MatchCandidate:
+    vacancy_id: UUID
+    candidate_id: UUID
+
+
+@dataclass(frozen=True)
+class CloseVacancy:
+    vacancy_id: UUID
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StartPlacement:
+    candidate_id: UUID
+    employer_id: UUID
+    contract_id: UUID | None
+    vacancy_id: UUID | None
+    starts_on: date
+    hours_per_week: Decimal
+    permanent_contract: bool
+    planned_end_on: date | None = None
+
+
+@dataclass(frozen=True)
+class GiveFeedback:
+    placement_id: UUID
+    score: int
+    from_role: str
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ChangeHours:
+    placement_id: UUID
+    hours_per_week: Decimal
+    effective_on: date
+
+
+@dataclass(frozen=True)
+class ExtendPlacement:
+    placement_id: UUID
+    until: date
+
+
+@dataclass(frozen=True)
+class EndPlacement:
+    placement_id: UUID
+    ends_on: date
+    reason: str
+
+
+Command = (RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
+           | RegisterCandidate | StateSupportNeeds | OpenVacancy | MatchCandidate | CloseVacancy
+           | StartPlacement | GiveFeedback | ChangeHours | ExtendPlacement | EndPlacement)

@@ -1,0 +1,49 @@
+"""Errors the service layer raises; each entry point maps them to its own form
+(HTTP status, CLI message). Messages never mention another tenant's data."""
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    field: str | None = None
+
+
+class NotFound(ServiceError):
+    """The id is not visible to this actor in this tenant (it may not exist at all)."""
+
+    def __init__(self, kind: str, ident: object):
+        super().__init__(f"{kind} {ident} not found")
+        self.kind, self.ident = kind, ident
+
+
+class InvalidReference(ServiceError):
+    """A body field refers to something that is not there (or not usable)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidInput(ServiceError):
+    def __init__(self, field: str | None, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+class PermissionDenied(ServiceError):
+    pass
+
+
+class TenantSuspended(ServiceError):
+    def __init__(self) -> None:
+        super().__init__("this organisation's account is suspended")
+
+
+class Conflict(ServiceError):
+    """The change conflicts with the current state (or with a concurrent change)."""
+
+
+class IdempotencyKeyReused(ServiceError):
+    field = "Idempotency-Key"
+
+    def __init__(self) -> None:
+        super().__init__("this Idempotency-Key was already used for a different request")

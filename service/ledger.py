@@ -1,0 +1,434 @@
+"""The use-case layer: every entry point (API, CLI, pages, demo) goes through
+`Ledger.execute` for changes and the `Ledger.get_*` methods for aggregates.
+
+A command arrives with (tenant, actor, command). The actor's role must be
+allowed to issue it; the aggregates it names must be visible to the actor
+(otherwise: NotFound, the same answer as for an id that does not exist);
+then the aggregates are changed and saved in one transaction together with
+the idempotency record. A concurrent change of the same aggregate makes the
+save fail on the (aggregate id, version) key: that is a Conflict, and nothing
+of the losing command is stored.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.candidate import Candidate
+from domain.contract import SocialReturnContract
+from domain.employer import Employer
+from domain.errors import DomainError
+from domain.placement import Placement
+from domain.vacancy import Vacancy
+from infra.eventstore import (
+    IdempotencyRecord,
+    Tenant,
+    TenantApplication,
+    TenantStores,
+    event_metadata,
+)
+from service import commands as c
+from service.actor import Actor
+from service.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    InvalidReference,
+    NotFound,
+    PermissionDenied,
+    TenantSuspended,
+)
+
+A = TypeVar("A")
+
+KIND = {
+    Employer: "employer",
+    SocialReturnContract: "contract",
+    Candidate: "candidate",
+    Vacancy: "vacancy",
+    Placement: "placement",
+}
+
+# Which roles may issue which command. Ownership (an employer acting on its
+# own placements only, an employee on their own) is checked by visibility.
+COMMAND_ROLES: dict[type, frozenset[str]] = {
+    c.RegisterEmployer: frozenset({"agency"}),
+    c.AddContactPerson: frozenset({"agency", "employer"}),
+    c.RegisterContract: frozenset({"agency"}),
+    c.AmendContract: frozenset({"agency"}),
+    c.CloseContract: frozenset({"agency"}),
+    c.RegisterCandidate: frozenset({"agency"}),
+    c.StateSupportNeeds: frozenset({"agency", "employee"}),
+    c.OpenVacancy: frozenset({"agency", "employer"}),
+    c.MatchCandidate: frozenset({"agency"}),
+    c.CloseVacancy: frozenset({"agency", "employer"}),
+    c.StartPlacement: frozenset({"agency"}),
+    c.GiveFeedback: frozenset({"agency", "employer", "employee"}),
+    c.ChangeHours: frozenset({"agency"}),
+    c.ExtendPlacement: frozenset({"agency"}),
+    c.EndPlacement: frozenset({"agency"}),
+}
+
+# The feedback roles an actor may give feedback as.
+FEEDBACK_AS: dict[str, frozenset[str]] = {
+    "agency": frozenset({"agency", "coach"}),
+    "employer": frozenset({"employer"}),
+    "employee": frozenset({"employee"}),
+}
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    status: int
+    body: dict[str, Any]
+    # The tenant's notification position after the command (0 for replays
+    # of an idempotent request): readers can wait until projections reach it.
+    position: int = 0
+    replayed: bool = False
+
+
+@dataclass
+class Outcome:
+    saved: list[Any]
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class Unit:
+    """One command's view of one tenant, as one actor."""
+
+    app: TenantApplication
+    actor: Actor
+    loaded: dict[UUID, Any] = field(default_factory=dict)
+
+    def get(self, kind_cls: type[A], ident: UUID) -> A:
+        """An aggregate of this type visible to the actor, else NotFound."""
+        agg = self.loaded.get(ident)
+        if agg is None:
+            try:
+                agg = self.app.repository.get(ident)
+            except AggregateNotFoundError:
+                raise NotFound(KIND[kind_cls], ident) from None
+            self.loaded[ident] = agg
+        if not isinstance(agg, kind_cls) or not self.visible(agg):
+            raise NotFound(KIND[kind_cls], ident)
+        return agg
+
+    def reference(self, kind_cls: type[A], ident: UUID | None, field_name: str) -> A:
+        """Like get, for an id given in a request body: names the field."""
+        try:
+            return self.get(kind_cls, ident)  # type: ignore[arg-type]
+        except NotFound:
+            raise InvalidReference(field_name, f"no {KIND[kind_cls]} with id {ident}") from None
+
+    def visible(self, agg: Any) -> bool:
+        role, actor = self.actor.role, self.actor
+        if role in ("agency", "auditor"):
+            return True
+        if role == "employer":
+            if isinstance(agg, Employer):
+                return agg.id == actor.employer_id
+            if isinstance(agg, (SocialReturnContract, Vacancy, Placement)):
+                return agg.employer_id == actor.employer_id
+            return False
+        if role == "employee":
+            if isinstance(agg, Candidate):
+                return agg.id == actor.candidate_id
+            if isinstance(agg, Placement):
+                return agg.candidate_id == actor.candidate_id
+            return False
+        if role == "authority":
+            if isinstance(agg, SocialReturnContract):
+                return agg.contracting_authority == actor.organisation
+            if isinstance(agg, Placement) and agg.contract_id is not None:
+                try:
+                    contract = self.app.repository.get(agg.contract_id)
+                except AggregateNotFoundError:
+                    return False
+                return (isinstance(contract, SocialReturnContract)
+                        and contract.contracting_authority == actor.organisation)
+            return False
+        return False
+
+
+Handler = Callable[[Unit, Any], Outcome]
+
+
+def _created(agg: Any) -> Outcome:
+    return Outcome(saved=[agg], status=201, body={"id": str(agg.id)})
+
+
+def _changed(agg: Any, status: int = 200) -> Outcome:
+    return Outcome(saved=[agg], status=status, body={"id": str(agg.id), "version": agg.version})
+
+
+def register_employer(u: Unit, cmd: c.RegisterEmployer) -> Outcome:
+    return _created(Employer.register(cmd.name))
+
+
+def add_contact_person(u: Unit, cmd: c.AddContactPerson) -> Outcome:
+    employer = u.get(Employer, cmd.employer_id)
+    employer.add_contact_person(cmd.name, cmd.email, phone=cmd.phone, role=cmd.role)
+    return _changed(employer, 201)
+
+
+def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
+    u.reference(Employer, cmd.employer_id, "employer_id")
+    return _created(SocialReturnContract.register(
+        employer_id=cmd.employer_id, title=cmd.title,
+        contracting_authority=cmd.contracting_authority,
+        contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
+        starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
+        rule_set=cmd.rule_set))
+
+
+def amend_contract(u: Unit, cmd: c.AmendContract) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.amend(**cmd.changes)
+    return _changed(contract)
+
+
+def close_contract(u: Unit, cmd: c.CloseContract) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.close(cmd.closed_on, cmd.reason)
+    return _changed(contract)
+
+
+def register_candidate(u: Unit, cmd: c.RegisterCandidate) -> Outcome:
+    return _created(Candidate.register(
+        full_name=cmd.full_name, date_of_birth=cmd.date_of_birth, target_group=cmd.target_group,
+        competences=list(cmd.competences), support_needs=cmd.support_needs,
+        benefit_since=cmd.benefit_since, status_holder=cmd.status_holder,
+        qualifies_via=cmd.qualifies_via))
+
+
+def state_support_needs(u: Unit, cmd: c.StateSupportNeeds) -> Outcome:
+    candidate = u.get(Candidate, cmd.candidate_id)
+    candidate.state_support_needs(cmd.support_needs)
+    return _changed(candidate)
+
+
+def open_vacancy(u: Unit, cmd: c.OpenVacancy) -> Outcome:
+    u.reference(Employer, cmd.employer_id, "employer_id")
+    return _created(Vacancy.open(
+        employer_id=cmd.employer_id, title=cmd.title,
+        required_competences=list(cmd.required_competences),
+        optional_competences=list(cmd.optional_competences),
+        hours_per_week=cmd.hours_per_week))
+
+
+def match_candidate(u: Unit, cmd: c.MatchCandidate) -> Outcome:
+    vacancy = u.get(Vacancy, cmd.vacancy_id)
+    u.reference(Candidate, cmd.candidate_id, "candidate_id")
+    vacancy.match_candidate(cmd.candidate_id)
+    return Outcome(saved=[vacancy], status=201,
+                   body={"vacancy_id": str(vacancy.id), "candidate_id": str(cmd.candidate_id)})
+
+
+def close_vacancy(u: Unit, cmd: c.CloseVacancy) -> Outcome:
+    vacancy = u.get(Vacancy, cmd.vacancy_id)
+    vacancy.close(cmd.reason)
+    return _changed(vacancy)
+
+
+def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
+    u.reference(Candidate, cmd.candidate_id, "candidate_id")
+    u.reference(Employer, cmd.employer_id, "employer_id")
+    saved: list[Any] = []
+    if cmd.contract_id is not None:
+        contract = u.reference(SocialReturnContract, cmd.contract_id, "contract_id")
+        if contract.employer_id != cmd.employer_id:
+            raise InvalidReference("contract_id", "the contract belongs to another employer")
+        if contract.is_closed:
+            raise InvalidReference("contract_id", "the contract is closed")
+    vacancy = None
+    if cmd.vacancy_id is not None:
+        vacancy = u.reference(Vacancy, cmd.vacancy_id, "vacancy_id")
+        if vacancy.employer_id != cmd.employer_id:
+            raise InvalidReference("vacancy_id", "the vacancy belongs to another employer")
+        if cmd.candidate_id not in vacancy.matched_candidate_ids:
+            raise InvalidReference("candidate_id", "the candidate is not matched to this vacancy")
+    placement = Placement.start(
+        candidate_id=cmd.candidate_id, employer_id=cmd.employer_id,
+        contract_id=cmd.contract_id, vacancy_id=cmd.vacancy_id, starts_on=cmd.starts_on,
+        hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
+        planned_end_on=cmd.planned_end_on)
+    saved.append(placement)
+    if vacancy is not None:
+        # The vacancy is filled by this placement, atomically with its start.
+        vacancy.fill(placement.id)
+        saved.append(vacancy)
+    return Outcome(saved=saved, status=201, body={"id": str(placement.id)})
+
+
+def give_feedback(u: Unit, cmd: c.GiveFeedback) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    allowed = FEEDBACK_AS.get(u.actor.role, frozenset())
+    if cmd.from_role in ("employee", "employer", "coach", "agency") and cmd.from_role not in allowed:
+        raise InvalidInput("from_role", f"a user with role {u.actor.role!r} gives feedback as "
+                           + " or ".join(repr(r) for r in sorted(allowed)))
+    placement.give_feedback(cmd.score, cmd.from_role, cmd.comment)
+    return _changed(placement, 201)
+
+
+def change_hours(u: Unit, cmd: c.ChangeHours) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    placement.change_hours(cmd.hours_per_week, cmd.effective_on)
+    return _changed(placement)
+
+
+def extend_placement(u: Unit, cmd: c.ExtendPlacement) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    placement.extend(cmd.until)
+    return _changed(placement)
+
+
+def end_placement(u: Unit, cmd: c.EndPlacement) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    placement.end(cmd.ends_on, cmd.reason)
+    return _changed(placement)
+
+
+HANDLERS: dict[type, Handler] = {
+    c.RegisterEmployer: register_employer,
+    c.AddContactPerson: add_contact_person,
+    c.RegisterContract: register_contract,
+    c.AmendContract: amend_contract,
+    c.CloseContract: close_contract,
+    c.RegisterCandidate: register_candidate,
+    c.StateSupportNeeds: state_support_needs,
+    c.OpenVacancy: open_vacancy,
+    c.MatchCandidate: match_candidate,
+    c.CloseVacancy: close_vacancy,
+    c.StartPlacement: start_placement,
+    c.GiveFeedback: give_feedback,
+    c.ChangeHours: change_hours,
+    c.ExtendPlacement: extend_placement,
+    c.EndPlacement: end_placement,
+}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def fingerprint(actor: Actor, command: Any) -> str:
+    payload = {"command": type(command).__name__, "user": str(actor.user_id), "data": asdict(command)}
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, default=_json_default).encode()).hexdigest()
+
+
+class Ledger:
+    def __init__(self, stores: TenantStores):
+        self.stores = stores
+
+    # -- commands ------------------------------------------------------------
+    def execute(self, tenant: Tenant, actor: Actor, command: Any, *,
+                idempotency_key: str | None = None,
+                correlation_id: str | None = None) -> CommandResult:
+        if not tenant.is_active:
+            raise TenantSuspended()
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"unknown command {type(command).__name__}")
+        if actor.role not in COMMAND_ROLES[type(command)]:
+            raise PermissionDenied(f"role {actor.role!r} may not {_verb(command)}")
+        app = self.stores.for_tenant(tenant)
+        database = self.stores.database(tenant.database)
+        record = None
+        if idempotency_key is not None:
+            if not (1 <= len(idempotency_key) <= 200):
+                raise InvalidInput("Idempotency-Key", "must be 1-200 characters")
+            fp = fingerprint(actor, command)
+            earlier = self._replay(database, tenant, idempotency_key, fp)
+            if earlier is not None:
+                return earlier
+
+        unit = Unit(app=app, actor=actor)
+        try:
+            outcome = handler(unit, command)
+        except DomainError as e:
+            if getattr(e, "is_state_conflict", False):
+                raise Conflict(str(e)) from e
+            raise InvalidInput(e.field, str(e)) from e
+
+        if idempotency_key is not None:
+            record = IdempotencyRecord(tenant_id=tenant.id, key=idempotency_key, fingerprint=fp,
+                                       status_code=outcome.status, response=outcome.body)
+        meta = {
+            "user_id": str(actor.user_id),
+            "role": actor.role,
+            "organisation": actor.organisation,
+            "correlation_id": correlation_id or str(uuid.uuid4()),
+            "recorded_at": datetime.now(timezone.utc).isoformat(),
+        }
+        token = event_metadata.set(meta)
+        try:
+            recordings = app.save(*outcome.saved, idempotency=record)
+        except IntegrityError as e:
+            constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", None)
+            if record is not None and constraint == "idempotency_keys_pkey":
+                # A concurrent retry of the same request committed first.
+                earlier = self._replay(database, tenant, idempotency_key or "", record.fingerprint)
+                if earlier is not None:
+                    return earlier
+            raise Conflict(
+                "the record was changed by another request at the same time; "
+                "nothing was stored: reload and try again") from None
+        finally:
+            event_metadata.reset(token)
+        position = max((r.notification.id for r in recordings), default=0)
+        return CommandResult(status=outcome.status, body=outcome.body, position=position)
+
+    def _replay(self, database: Any, tenant: Tenant, key: str, fp: str) -> CommandResult | None:
+        found = database.find_idempotent_response(tenant.id, key)
+        if found is None:
+            return None
+        stored_fp, status, body = found
+        if stored_fp != fp:
+            raise IdempotencyKeyReused()
+        return CommandResult(status=status, body=body, replayed=True)
+
+    # -- queries -------------------------------------------------------------
+    def get(self, tenant: Tenant, actor: Actor, kind_cls: type[A], ident: UUID) -> A:
+        return Unit(app=self.stores.for_tenant(tenant), actor=actor).get(kind_cls, ident)
+
+    def history(self, tenant: Tenant, actor: Actor, kind_cls: type, ident: UUID) -> list[dict[str, Any]]:
+        """The stored events of one visible aggregate, with their metadata, oldest first."""
+        app = self.stores.for_tenant(tenant)
+        self.get(tenant, actor, kind_cls, ident)  # visibility
+        out = []
+        for stored in app.tenant_recorder.select_events(ident):
+            state = app.metadata_mapper.decode_state(stored.state)
+            meta = state.pop("_meta", {})
+            timestamp = state.pop("timestamp", None)
+            state.pop("originator_topic", None)
+            out.append({
+                "version": stored.originator_version,
+                "type": stored.topic.rsplit(".", 1)[-1],
+                "occurred_at": timestamp,
+                "data": state,
+                "metadata": meta,
+            })
+        return out
+
+
+def _verb(command: Any) -> str:
+    name = type(command).__name__
+    words = "".join(" " + ch.lower() if ch.isupper() else ch for ch in name).strip()
+    return words
