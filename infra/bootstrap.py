@@ -3,7 +3,9 @@ tests differ only in what they pass in; nothing connects at import time."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, TenantStores
 from infra.registry import TenantRegistry
@@ -18,9 +20,11 @@ class System:
     stores: TenantStores
     registry: TenantRegistry
     ledger: Ledger
+    broker: Any
 
     def close(self) -> None:
         self.stores.close()
+        self.broker.close()
 
 
 def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True) -> System:
@@ -36,9 +40,11 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         for db in databases.values():
             db.migrate()
         registry.migrate()
+        ensure_broker_schema(settings.broker_url, url)
     else:
         for db in databases.values():
             db.datastore.db_type_names.add("stored_event_uuid")
             db.datastore.register_type_adapters()
+    broker = make_broker(settings.broker_url, url)
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
-                  ledger=Ledger(stores))
+                  ledger=Ledger(stores), broker=broker)

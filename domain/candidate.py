@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidValue, UnknownTargetGroup
+from domain.values import (
+    PERSONAL_DATA,
+    SPECIAL_CATEGORY,
+    TARGET_GROUPS,
+    free_text,
+    optional_date,
+    optional_text,
+    require_bool,
+    require_choice,
+    require_competences,
+    require_date,
+    require_text,
+)
+
+MIN_AGE, MAX_AGE = 15, 80
+
+
+def _age_on(day: date, born: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class Candidate(Aggregate):
+    """A person with a distance to the labour market, described by what they
+    can contribute (competences) and the support they ask for themselves.
+    """
+
+    DATA_CLASSIFICATION: ClassVar[dict[str, str]] = {
+        "full_name": PERSONAL_DATA,
+        "date_of_birth": PERSONAL_DATA,
+        "target_group": PERSONAL_DATA,
+        "benefit_since": PERSONAL_DATA,
+        "qualifies_via": PERSONAL_DATA,
+        "status_holder": PERSONAL_DATA,
+        "competences": PERSONAL_DATA,
+        "support_needs": SPECIAL_CATEGORY,
+    }
+
+    @classmethod
+    def register(
+        cls,
+        full_name: str,
+        date_of_birth: date,
+        target_group: str,
+        competences: list[str],
+        support_needs: str,
+        benefit_since: date | None = None,
+        status_holder: bool = False,
+        qualifies_via: str | None = None,
+        today: date | None = None,
+    ) -> Candidate:
+        # `today` is injectable so the age check is testable; it is not stored.
+        today = today or date.today()
+        born = require_date(date_of_birth, "date_of_birth")
+        if not MIN_AGE <= _age_on(today, born) <= MAX_AGE:
+            raise InvalidValue(
+                f"date_of_birth must give an age between {MIN_AGE} and {MAX_AGE}",
+                "date_of_birth",
+            )
+        since = optional_date(benefit_since, "benefit_since")
+        if since is not None and not born <= since <= today:
+            raise InvalidValue(
+                "benefit_since must be between date_of_birth and today",
+                "benefit_since",
+            )
+        return cls(
+            full_name=require_text(full_name, "full_name"),
+            date_of_birth=born,
+            target_group=require_choice(
+                target_group, TARGET_GROUPS, UnknownTargetGroup, "target_group"
+            ),
+            competences=require_competences(competences, "competences"),
+            support_needs=free_text(support_needs, "support_needs"),
+            benefit_since=since,
+            status_holder=require_bool(status_holder, "status_holder"),
+            qualifies_via=optional_text(qualifies_via, "qualifies_via", max_len=500),
+        )
+
+    @event("CandidateRegistered")
+    def __init__(
+        self,
+        full_name: str,
+        date_of_birth: date,
+        target_group: str,
+        competences: list[str],
+        support_needs: str,
+        benefit_since: date | None,
+        status_holder: bool,
+        qualifies_via: str | None,
+    ) -> None:
+        self.full_name = full_name
+        self.date_of_birth = date_of_birth
+        self.target_group = target_group
+        self.competences = list(competences)  # a copy: never alias event data
+        self.support_needs = support_needs
+        self.benefit_since = benefit_since
+        self.status_holder = status_holder
+        self.qualifies_via = qualifies_via
+
+    def update_competences(self, competences: list[str]) -> None:
+        self._competences_updated(
+            competences=require_competences(competences, "competences")
+        )
+
+    @event("CompetencesUpdated")
+    def _competences_updated(self, competences: list[str]) -> None:
+        self.competences = list(competences)
+
+    def state_support_needs(self, text: str) -> None:
+        """Ask The Person: the candidate's own words, kept as given (may be empty)."""
+        self._support_needs_stated(support_needs=free_text(text, "support_needs"))
+
+    @event("SupportNeedsStated")
+    def _support_needs_stated(self, support_needs: str) -> None:
+        self.support_needs = support_needs

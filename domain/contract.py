@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    ContractAlreadyClosed,
+    InvalidContractValue,
+    InvalidObligationPercentage,
+    InvalidValue,
+    TermEndsBeforeStart,
+    UnknownRuleSet,
+)
+from domain.values import (
+    KNOWN_RULE_SETS,
+    optional_text,
+    require_choice,
+    require_date,
+    require_decimal,
+    require_id,
+    require_text,
+)
+
+AMENDABLE_TERMS = (
+    "title",
+    "contracting_authority",
+    "contract_value_eur",
+    "obligation_percent",
+    "starts_on",
+    "ends_on",
+    "awarded_on",
+    "rule_set",
+)
+
+
+def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
+    """Check the contract terms as a whole; shared by register and amend."""
+    value = require_decimal(
+        terms["contract_value_eur"], "contract_value_eur", InvalidContractValue
+    )
+    if value <= 0:
+        raise InvalidContractValue("contract_value_eur must be more than 0")
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidContractValue("contract_value_eur must be in whole cents")
+    percent = require_decimal(
+        terms["obligation_percent"], "obligation_percent", InvalidObligationPercentage
+    )
+    if not 0 <= percent <= 100:
+        raise InvalidObligationPercentage(
+            "obligation_percent must be between 0 and 100"
+        )
+    starts_on = require_date(terms["starts_on"], "starts_on")
+    ends_on = require_date(terms["ends_on"], "ends_on")
+    awarded_on = require_date(terms["awarded_on"], "awarded_on")
+    if ends_on <= starts_on:
+        raise TermEndsBeforeStart("ends_on must be after starts_on")
+    if awarded_on > ends_on:
+        raise InvalidValue("awarded_on must not be after ends_on", "awarded_on")
+    return {
+        "title": require_text(terms["title"], "title"),
+        "contracting_authority": require_text(
+            terms["contracting_authority"], "contracting_authority"
+        ),
+        "contract_value_eur": value,
+        "obligation_percent": percent,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "awarded_on": awarded_on,
+        "rule_set": require_choice(
+            terms["rule_set"], KNOWN_RULE_SETS, UnknownRuleSet, "rule_set"
+        ),
+    }
+
+
+class SocialReturnContract(Aggregate):
+    """A public contract with a social return clause, held by an employer."""
+
+    @classmethod
+    def register(
+        cls,
+        employer_id: UUID,
+        title: str,
+        contracting_authority: str,
+        contract_value_eur: Decimal,
+        obligation_percent: Decimal,
+        starts_on: date,
+        ends_on: date,
+        awarded_on: date,
+        rule_set: str,
+    ) -> SocialReturnContract:
+        terms = _validated_terms(
+            {
+                "title": title,
+                "contracting_authority": contracting_authority,
+                "contract_value_eur": contract_value_eur,
+                "obligation_percent": obligation_percent,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "awarded_on": awarded_on,
+                "rule_set": rule_set,
+            }
+        )
+        return cls(employer_id=require_id(employer_id, "employer_id"), **terms)
+
+    @event("ContractRegistered")
+    def __init__(
+        self,
+        employer_id: UUID,
+        title: str,
+        contracting_authority: str,
+        contract_value_eur: Decimal,
+        obligation_percent: Decimal,
+        starts_on: date,
+        ends_on: date,
+        awarded_on: date,
+        rule_set: str,
+    ) -> None:
+        self.employer_id = employer_id
+        self.title = title
+        self.contracting_authority = contracting_authority
+        self.contract_value_eur = contract_value_eur
+        self.obligation_percent = obligation_percent
+        self.starts_on = starts_on
+        self.ends_on = ends_on
+        self.awarded_on = awarded_on
+        self.rule_set = rule_set
+        self.closed_on: date | None = None
+        self.close_reason: str | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_on is not None
+
+    @property
+    def obligation_eur(self) -> Decimal:
+        """Exact amount owed; rounding is for whoever presents it."""
+        return self.contract_value_eur * self.obligation_percent / 100
+
+    def amend(self, **changes: Any) -> None:
+        """Change any of AMENDABLE_TERMS. None means 'unchanged' (no term is
+        optional), so a form can pass every field. Emits nothing if nothing changes.
+        """
+        if self.is_closed:
+            raise ContractAlreadyClosed("a closed contract cannot be amended")
+        for name in changes:
+            if name not in AMENDABLE_TERMS:
+                raise InvalidValue(f"{name} cannot be amended", name)
+        current = {name: getattr(self, name) for name in AMENDABLE_TERMS}
+        given = {k: v for k, v in changes.items() if v is not None}
+        amended = _validated_terms({**current, **given})
+        changed = {k: v for k, v in amended.items() if v != current[k]}
+        if changed:
+            self._amended(changes=changed)
+
+    @event("ContractAmended")
+    def _amended(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def close(self, on: date, reason: str | None = None) -> None:
+        if self.is_closed:
+            raise ContractAlreadyClosed(
+                f"the contract was already closed on {self.closed_on}"
+            )
+        self._closed(
+            on=require_date(on, "on"),
+            reason=optional_text(reason, "reason", max_len=500),
+        )
+
+    @event("ContractClosed")
+    def _closed(self, on: date, reason: str | None) -> None:
+        self.closed_on = on
+        self.close_reason = reason

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    ExtensionNotLater,
+    HoursChangeOutsidePlacement,
+    InvalidFeedbackScore,
+    InvalidValue,
+    PlacementAlreadyEnded,
+    PlacementEndsBeforeStart,
+    UnknownEndReason,
+    UnknownFeedbackRole,
+)
+from domain.values import (
+    END_REASONS,
+    FEEDBACK_ROLES,
+    free_text,
+    optional_date,
+    optional_id,
+    require_bool,
+    require_choice,
+    require_date,
+    require_hours,
+    require_id,
+)
+
+
+class Placement(Aggregate):
+    """A candidate working at an employer, possibly towards a contract's
+    social return obligation. Hours are kept as a dated history because
+    valuation is pro rata over time.
+    """
+
+    @classmethod
+    def start(
+        cls,
+        candidate_id: UUID,
+        employer_id: UUID,
+        contract_id: UUID | None,
+        vacancy_id: UUID | None,
+        starts_on: date,
+        hours_per_week: Decimal,
+        permanent_contract: bool,
+        planned_end_on: date | None = None,
+    ) -> Placement:
+        starts_on = require_date(starts_on, "starts_on")
+        planned_end_on = optional_date(planned_end_on, "planned_end_on")
+        if planned_end_on is not None and planned_end_on <= starts_on:
+            raise InvalidValue(
+                "planned_end_on must be after starts_on", "planned_end_on"
+            )
+        return cls(
+            candidate_id=require_id(candidate_id, "candidate_id"),
+            employer_id=require_id(employer_id, "employer_id"),
+            contract_id=optional_id(contract_id, "contract_id"),
+            vacancy_id=optional_id(vacancy_id, "vacancy_id"),
+            starts_on=starts_on,
+            hours_per_week=require_hours(hours_per_week),
+            permanent_contract=require_bool(permanent_contract, "permanent_contract"),
+            planned_end_on=planned_end_on,
+        )
+
+    @event("PlacementStarted")
+    def __init__(
+        self,
+        candidate_id: UUID,
+        employer_id: UUID,
+        contract_id: UUID | None,
+        vacancy_id: UUID | None,
+        starts_on: date,
+        hours_per_week: Decimal,
+        permanent_contract: bool,
+        planned_end_on: date | None,
+    ) -> None:
+        self.candidate_id = candidate_id
+        self.employer_id = employer_id
+        self.contract_id = contract_id
+        self.vacancy_id = vacancy_id
+        self.starts_on = starts_on
+        self.permanent_contract = permanent_contract
+        self.planned_end_on = planned_end_on
+        self.hours_history: list[dict[str, Any]] = [
+            {"effective_on": starts_on, "hours_per_week": hours_per_week}
+        ]
+        self.feedback: list[dict[str, Any]] = []
+        self.ended_on: date | None = None
+        self.end_reason: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None
+
+    @property
+    def hours_per_week(self) -> Decimal:
+        """Hours of the latest-effective change (which may lie in the future;
+        use hours_on() for a given day)."""
+        return self.hours_history[-1]["hours_per_week"]
+
+    def hours_on(self, day: date) -> Decimal | None:
+        """Hours a week in force on ``day``; None outside the placement."""
+        if day < self.starts_on or (self.ended_on is not None and day > self.ended_on):
+            return None
+        in_force = [h for h in self.hours_history if h["effective_on"] <= day]
+        return in_force[-1]["hours_per_week"]
+
+    def _require_not_ended(self, action: str) -> None:
+        if not self.is_active:
+            raise PlacementAlreadyEnded(
+                f"cannot {action}: the placement ended on {self.ended_on}"
+            )
+
+    def give_feedback(
+        self,
+        score: int,
+        from_role: str,
+        comment: str,
+        given_on: date | None = None,
+    ) -> None:
+        """Allowed after the end too: looking back on a placement is feedback."""
+        # bool is an int subclass; True must not count as a score of 1.
+        is_whole = isinstance(score, int) and not isinstance(score, bool)
+        if not is_whole or not 1 <= score <= 5:
+            raise InvalidFeedbackScore("score must be a whole number from 1 to 5")
+        given_on = require_date(given_on or date.today(), "given_on")
+        if given_on < self.starts_on:
+            raise InvalidValue(
+                "given_on must not be before the placement starts", "given_on"
+            )
+        self._feedback_given(
+            score=score,
+            from_role=require_choice(
+                from_role, FEEDBACK_ROLES, UnknownFeedbackRole, "from_role"
+            ),
+            comment=free_text(comment, "comment"),
+            given_on=given_on,
+        )
+
+    @event("FeedbackGiven")
+    def _feedback_given(
+        self, score: int, from_role: str, comment: str, given_on: date
+    ) -> None:
+        self.feedback.append(
+            {
+                "score": score,
+                "from_role": from_role,
+                "comment": comment,
+                "given_on": given_on,
+            }
+        )
+
+    def change_hours(self, hours_per_week: Decimal, effective_on: date) -> None:
+        self._require_not_ended("change hours")
+        effective_on = require_date(effective_on, "effective_on")
+        if effective_on < self.starts_on:
+            raise HoursChangeOutsidePlacement(
+                "effective_on must not be before the placement starts"
+            )
+        self._hours_changed(
+            hours_per_week=require_hours(hours_per_week), effective_on=effective_on
+        )
+
+    @event("HoursChanged")
+    def _hours_changed(self, hours_per_week: Decimal, effective_on: date) -> None:
+        # Keep the history ordered by date; a second change for the same day
+        # replaces the first, so the history stays a function of the date.
+        history = [h for h in self.hours_history if h["effective_on"] != effective_on]
+        history.append({"effective_on": effective_on, "hours_per_week": hours_per_week})
+        self.hours_history = sorted(history, key=lambda h: h["effective_on"])
+
+    def extend(self, until: date) -> None:
+        self._require_not_ended("extend")
+        until = require_date(until, "until")
+        current_end = self.planned_end_on or self.starts_on
+        if until <= current_end:
+            raise ExtensionNotLater(f"until must be after {current_end}")
+        self._extended(until=until)
+
+    @event("PlacementExtended")
+    def _extended(self, until: date) -> None:
+        self.planned_end_on = until
+
+    def end(self, ends_on: date, reason: str) -> None:
+        self._require_not_ended("end")
+        ends_on = require_date(ends_on, "ends_on")
+        if ends_on < self.starts_on:
+            raise PlacementEndsBeforeStart("ends_on must not be before starts_on")
+        self._ended(
+            ends_on=ends_on,
+            reason=require_choice(reason, END_REASONS, UnknownEndReason, "reason"),
+        )
+
+    @event("PlacementEnded")
+    def _ended(self, ends_on: date, reason: str) -> None:
+        self.ended_on = ends_on
+        self.end_reason = reason

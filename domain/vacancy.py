@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import CandidateAlreadyMatched, InvalidValue, VacancyNotOpen
+from domain.values import (
+    optional_text,
+    require_competences,
+    require_hours,
+    require_id,
+    require_text,
+)
+
+OPEN, FILLED, CLOSED = "open", "filled", "closed"
+
+
+def _check_no_overlap(required: list[str], optional: list[str]) -> None:
+    # A competence that is both required and optional would make matching ambiguous.
+    overlap = {c.casefold() for c in required} & {c.casefold() for c in optional}
+    if overlap:
+        raise InvalidValue(
+            "a competence cannot be both required and optional: "
+            + ", ".join(c for c in optional if c.casefold() in overlap),
+            "optional_competences",
+        )
+
+
+class Vacancy(Aggregate):
+    """Work an employer offers, stated as competences, not limitations."""
+
+    @classmethod
+    def open(
+        cls,
+        employer_id: UUID,
+        title: str,
+        required_competences: list[str],
+        optional_competences: list[str],
+        hours_per_week: Decimal,
+    ) -> Vacancy:
+        required = require_competences(required_competences, "required_competences")
+        optional = require_competences(optional_competences, "optional_competences")
+        _check_no_overlap(required, optional)
+        return cls(
+            employer_id=require_id(employer_id, "employer_id"),
+            title=require_text(title, "title"),
+            required_competences=required,
+            optional_competences=optional,
+            hours_per_week=require_hours(hours_per_week),
+        )
+
+    @event("VacancyOpened")
+    def __init__(
+        self,
+        employer_id: UUID,
+        title: str,
+        required_competences: list[str],
+        optional_competences: list[str],
+        hours_per_week: Decimal,
+    ) -> None:
+        self.employer_id = employer_id
+        self.title = title
+        self.required_competences = list(required_competences)
+        self.optional_competences = list(optional_competences)
+        self.hours_per_week = hours_per_week
+        self.status = OPEN
+        self.matched_candidate_ids: list[UUID] = []
+        self.placement_id: UUID | None = None
+        self.close_reason: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+    def _require_open(self, action: str) -> None:
+        if not self.is_open:
+            raise VacancyNotOpen(f"cannot {action}: the vacancy is {self.status}")
+
+    def edit(
+        self,
+        title: str | None = None,
+        required_competences: list[str] | None = None,
+        optional_competences: list[str] | None = None,
+        hours_per_week: Decimal | None = None,
+    ) -> None:
+        """Change the given fields (None means unchanged); emits nothing if
+        nothing changes."""
+        self._require_open("edit")
+        current: dict[str, Any] = {
+            "title": self.title,
+            "required_competences": self.required_competences,
+            "optional_competences": self.optional_competences,
+            "hours_per_week": self.hours_per_week,
+        }
+        edited = dict(current)
+        if title is not None:
+            edited["title"] = require_text(title, "title")
+        for field, value in (
+            ("required_competences", required_competences),
+            ("optional_competences", optional_competences),
+        ):
+            if value is not None:
+                edited[field] = require_competences(value, field)
+        if hours_per_week is not None:
+            edited["hours_per_week"] = require_hours(hours_per_week)
+        _check_no_overlap(
+            edited["required_competences"], edited["optional_competences"]
+        )
+        changes = {k: v for k, v in edited.items() if v != current[k]}
+        if changes:
+            self._edited(changes=changes)
+
+    @event("VacancyEdited")
+    def _edited(self, changes: dict[str, Any]) -> None:
+        for name, value in changes.items():
+            # Copy lists so state never aliases the event's data.
+            setattr(self, name, list(value) if isinstance(value, list) else value)
+
+    def match_candidate(self, candidate_id: UUID) -> None:
+        self._require_open("match a candidate")
+        candidate_id = require_id(candidate_id, "candidate_id")
+        if candidate_id in self.matched_candidate_ids:
+            raise CandidateAlreadyMatched("this candidate is already matched")
+        self._candidate_matched(candidate_id=candidate_id)
+
+    @event("CandidateMatched")
+    def _candidate_matched(self, candidate_id: UUID) -> None:
+        self.matched_candidate_ids.append(candidate_id)
+
+    def fill(self, placement_id: UUID) -> None:
+        self._require_open("fill")
+        self._filled(placement_id=require_id(placement_id, "placement_id"))
+
+    @event("VacancyFilled")
+    def _filled(self, placement_id: UUID) -> None:
+        self.status = FILLED
+        self.placement_id = placement_id
+
+    def close(self, reason: str | None = None) -> None:
+        self._require_open("close")
+        self._closed(reason=optional_text(reason, "reason", max_len=500))
+
+    @event("VacancyClosed")
+    def _closed(self, reason: str | None) -> None:
+        self.status = CLOSED
+        self.close_reason = reason

@@ -1,0 +1,148 @@
+"""Vocabularies, data classifications and the input validators aggregates share.
+
+Validators return the normalised value or raise a DomainError naming the field;
+aggregates call them in their public methods, never inside @event methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from domain.errors import DomainError, InvalidHoursPerWeek, InvalidValue
+
+TARGET_GROUPS = (
+    "participatiewet",
+    "doelgroepregister",
+    "wajong",
+    "wia_wao",
+    "ww",
+    "vso_pro_mbo1",
+    "bbl",
+    "bol",
+    "no_benefit",
+)
+# Names only: the valuation rules are versioned data that come later.
+KNOWN_RULE_SETS = ("utrecht-2024", "harlingen-2024")
+FEEDBACK_ROLES = ("employee", "employer", "coach", "agency")
+END_REASONS = ("contract_ended", "resigned", "dismissed", "direct_employment", "other")
+
+HOURS_MIN, HOURS_MAX = 1, 60
+
+# GDPR markers for aggregates' DATA_CLASSIFICATION maps (field name -> marker),
+# so storage and read models can encrypt, restrict or erase these fields.
+PERSONAL_DATA = "personal"
+SPECIAL_CATEGORY = "special_category"  # GDPR art. 9, e.g. health
+
+MAX_COMPETENCES = 50
+COMPETENCE_MAX_LEN = 100
+FREE_TEXT_MAX_LEN = 4000
+
+
+def require_text(value: Any, field: str, max_len: int = 200) -> str:
+    """A non-empty, stripped string of at most ``max_len`` characters."""
+    text = free_text(value, field, max_len)
+    if not text:
+        raise InvalidValue(f"{field} must not be empty", field)
+    return text
+
+
+def optional_text(value: Any, field: str, max_len: int = 200) -> str | None:
+    """Like require_text, but None or blank means 'not given' (None)."""
+    if value is None:
+        return None
+    return free_text(value, field, max_len) or None
+
+
+def free_text(value: Any, field: str, max_len: int = FREE_TEXT_MAX_LEN) -> str:
+    """A stripped string that may be empty (comments, a person's own words)."""
+    if not isinstance(value, str):
+        raise InvalidValue(f"{field} must be text", field)
+    text = value.strip()
+    if len(text) > max_len:
+        raise InvalidValue(f"{field} must be at most {max_len} characters", field)
+    return text
+
+
+def require_choice(
+    value: Any, choices: Iterable[str], error: type[DomainError], field: str
+) -> str:
+    choices = tuple(choices)
+    if not isinstance(value, str) or value not in choices:
+        raise error(f"{field} must be one of: {', '.join(choices)}", field)
+    return value
+
+
+def require_decimal(
+    value: Any, field: str, error: type[DomainError] = InvalidValue
+) -> Decimal:
+    """A finite Decimal from a Decimal, int or numeric string.
+
+    Floats are refused: they cannot represent money or 25.5 hours exactly
+    enough to be trusted, so callers must convert deliberately.
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
+        raise error(f"{field} must be a decimal number", field)
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise error(f"{field} must be a decimal number", field) from None
+    if not number.is_finite():
+        raise error(f"{field} must be a finite number", field)
+    return number
+
+
+def require_hours(value: Any, field: str = "hours_per_week") -> Decimal:
+    hours = require_decimal(value, field, InvalidHoursPerWeek)
+    if not HOURS_MIN <= hours <= HOURS_MAX:
+        raise InvalidHoursPerWeek(
+            f"{field} must be between {HOURS_MIN} and {HOURS_MAX}", field
+        )
+    return hours
+
+
+def require_competences(values: Any, field: str) -> list[str]:
+    """Stripped, de-duplicated (case-insensitively, first spelling kept) names."""
+    # A bare string is iterable too; refusing it avoids a list of letters.
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise InvalidValue(f"{field} must be a list of competences", field)
+    result: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        name = require_text(value, field, COMPETENCE_MAX_LEN)
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            result.append(name)
+    if len(result) > MAX_COMPETENCES:
+        raise InvalidValue(f"{field} may list at most {MAX_COMPETENCES}", field)
+    return result
+
+
+def require_date(value: Any, field: str) -> date:
+    # datetime is a subclass of date; a time of day would break comparisons.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidValue(f"{field} must be a date", field)
+    return value
+
+
+def optional_date(value: Any, field: str) -> date | None:
+    return None if value is None else require_date(value, field)
+
+
+def require_id(value: Any, field: str) -> UUID:
+    if not isinstance(value, UUID):
+        raise InvalidValue(f"{field} must be a UUID", field)
+    return value
+
+
+def optional_id(value: Any, field: str) -> UUID | None:
+    return None if value is None else require_id(value, field)
+
+
+def require_bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValue(f"{field} must be true or false", field)
+    return value

@@ -1,0 +1,134 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from domain import (
+    ContractAlreadyClosed,
+    InvalidContractValue,
+    InvalidObligationPercentage,
+    InvalidValue,
+    SocialReturnContract,
+    TermEndsBeforeStart,
+    UnknownRuleSet,
+)
+from tests.domain.builders import a_contract, contract_terms, event_names
+
+
+def test_a_contract_is_registered_with_its_terms():
+    contract = a_contract(title=" Groenonderhoud ")
+    assert contract.title == "Groenonderhoud"
+    assert contract.rule_set == "utrecht-2024"
+    assert not contract.is_closed
+    assert contract.closed_on is None
+    assert event_names(contract) == ["ContractRegistered"]
+
+
+def test_the_obligation_is_the_percentage_of_the_contract_value():
+    contract = a_contract(
+        contract_value_eur=Decimal("250000.00"), obligation_percent=Decimal("2.5")
+    )
+    assert contract.obligation_eur == Decimal("6250")
+
+
+@pytest.mark.parametrize("value", [Decimal("0"), Decimal("-1"), Decimal("10.001")])
+def test_the_contract_value_must_be_positive_whole_cents(value):
+    with pytest.raises(InvalidContractValue) as err:
+        a_contract(contract_value_eur=value)
+    assert err.value.field == "contract_value_eur"
+
+
+@pytest.mark.parametrize("percent", [Decimal("-0.1"), Decimal("100.01")])
+def test_the_obligation_percentage_is_between_0_and_100(percent):
+    with pytest.raises(InvalidObligationPercentage) as err:
+        a_contract(obligation_percent=percent)
+    assert err.value.field == "obligation_percent"
+
+
+def test_an_obligation_of_0_or_100_percent_is_allowed():
+    assert a_contract(obligation_percent=Decimal("0")).obligation_eur == 0
+    assert a_contract(obligation_percent=100).obligation_eur == Decimal("1000000")
+
+
+@pytest.mark.parametrize("ends_on", [date(2025, 1, 1), date(2024, 12, 31)])
+def test_a_contract_term_must_end_after_it_starts(ends_on):
+    with pytest.raises(TermEndsBeforeStart) as err:
+        a_contract(starts_on=date(2025, 1, 1), ends_on=ends_on)
+    assert err.value.field == "ends_on"
+
+
+def test_a_contract_cannot_be_awarded_after_its_term_ends():
+    with pytest.raises(InvalidValue) as err:
+        a_contract(ends_on=date(2026, 1, 1), awarded_on=date(2026, 1, 2))
+    assert err.value.field == "awarded_on"
+
+
+def test_a_contract_may_be_awarded_after_its_term_starts():
+    contract = a_contract(starts_on=date(2025, 1, 1), awarded_on=date(2025, 2, 1))
+    assert contract.awarded_on == date(2025, 2, 1)
+
+
+def test_a_contract_uses_a_known_rule_set():
+    with pytest.raises(UnknownRuleSet) as err:
+        a_contract(rule_set="amsterdam-1999")
+    assert err.value.field == "rule_set"
+
+
+def test_a_contract_belongs_to_an_employer_id():
+    with pytest.raises(InvalidValue) as err:
+        SocialReturnContract.register(**contract_terms(employer_id="not-a-uuid"))
+    assert err.value.field == "employer_id"
+
+
+def test_an_amendment_records_only_what_changed():
+    contract = a_contract()
+    contract.collect_events()
+    contract.amend(
+        obligation_percent=Decimal("7"),
+        title=contract.title,  # unchanged: not recorded
+        rule_set=None,  # None means unchanged
+    )
+    (amended,) = contract.collect_events()
+    assert type(amended).__name__ == "ContractAmended"
+    assert amended.changes == {"obligation_percent": Decimal("7")}
+    assert contract.obligation_eur == Decimal("70000")
+
+
+def test_an_amendment_that_changes_nothing_records_nothing():
+    contract = a_contract()
+    contract.collect_events()
+    contract.amend(title=contract.title)
+    assert contract.collect_events() == []
+
+
+def test_an_amendment_is_checked_against_the_whole_contract():
+    contract = a_contract(starts_on=date(2025, 1, 1), ends_on=date(2027, 12, 31))
+    with pytest.raises(TermEndsBeforeStart):
+        contract.amend(starts_on=date(2028, 1, 1))
+    assert contract.starts_on == date(2025, 1, 1)
+
+
+def test_only_contract_terms_can_be_amended():
+    with pytest.raises(InvalidValue) as err:
+        a_contract().amend(employer_id=None)
+    assert err.value.field == "employer_id"
+
+
+def test_a_contract_is_closed_once():
+    contract = a_contract()
+    contract.close(date(2027, 12, 31), reason=" term ended ")
+    assert contract.is_closed
+    assert contract.closed_on == date(2027, 12, 31)
+    assert contract.close_reason == "term ended"
+    with pytest.raises(ContractAlreadyClosed) as err:
+        contract.close(date(2028, 1, 1))
+    assert err.value.is_state_conflict
+    assert contract.closed_on == date(2027, 12, 31)
+
+
+def test_a_closed_contract_cannot_be_amended():
+    contract = a_contract()
+    contract.close(date(2026, 6, 30))
+    with pytest.raises(ContractAlreadyClosed):
+        contract.amend(title="Nieuw")
+    assert contract.title == "Onderhoud openbare ruimte"

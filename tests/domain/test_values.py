@@ -1,0 +1,116 @@
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from domain import errors
+from domain.errors import DomainError, InvalidHoursPerWeek, InvalidValue
+from domain.values import (
+    require_competences,
+    require_date,
+    require_decimal,
+    require_hours,
+    require_text,
+)
+
+
+def test_a_domain_error_names_its_field_and_reads_as_a_message():
+    err = InvalidValue("title must not be empty", "title")
+    assert err.field == "title"
+    assert str(err) == "title must not be empty"
+
+
+def test_errors_name_a_sensible_field_when_the_raiser_does_not():
+    assert errors.InvalidFeedbackScore("x").field == "score"
+    assert errors.PlacementEndsBeforeStart("x").field == "ends_on"
+    assert errors.UnknownRuleSet("x").field == "rule_set"
+    assert errors.InvalidHoursPerWeek("x", "hours").field == "hours"
+
+
+def test_only_state_errors_are_conflicts():
+    conflicts = {
+        errors.PlacementAlreadyEnded,
+        errors.ContractAlreadyClosed,
+        errors.VacancyNotOpen,
+        errors.CandidateAlreadyMatched,
+    }
+    all_errors = {
+        obj
+        for obj in vars(errors).values()
+        if isinstance(obj, type) and issubclass(obj, DomainError)
+    }
+    assert conflicts < all_errors
+    assert {e for e in all_errors if e.is_state_conflict} == conflicts
+
+
+def test_text_is_stripped_and_must_not_be_blank():
+    assert require_text("  Utrecht ", "title") == "Utrecht"
+    with pytest.raises(InvalidValue) as err:
+        require_text("   ", "title")
+    assert err.value.field == "title"
+
+
+def test_text_has_a_maximum_length():
+    assert require_text("x" * 10, "title", max_len=10) == "x" * 10
+    with pytest.raises(InvalidValue):
+        require_text("x" * 11, "title", max_len=10)
+
+
+def test_text_must_be_a_string():
+    with pytest.raises(InvalidValue):
+        require_text(42, "title")
+
+
+@pytest.mark.parametrize("hours", [1, Decimal("25.5"), "36", 60])
+def test_hours_a_week_between_1_and_60_are_accepted(hours):
+    assert require_hours(hours) == Decimal(str(hours))
+
+
+@pytest.mark.parametrize("hours", [0, Decimal("0.5"), Decimal("60.5"), 61, -8])
+def test_hours_a_week_outside_1_to_60_are_refused(hours):
+    with pytest.raises(InvalidHoursPerWeek) as err:
+        require_hours(hours)
+    assert err.value.field == "hours_per_week"
+
+
+@pytest.mark.parametrize("value", [24.0, True, "NaN", "Infinity", "lots", None])
+def test_floats_booleans_and_non_numbers_are_not_decimals(value):
+    with pytest.raises(InvalidValue) as err:
+        require_decimal(value, "amount")
+    assert err.value.field == "amount"
+
+
+def test_competences_are_stripped_and_deduplicated_keeping_order():
+    given = [" Lassen ", "Excel", "lassen", "Excel ", "Heftruck"]
+    assert require_competences(given, "competences") == ["Lassen", "Excel", "Heftruck"]
+
+
+def test_a_competence_must_not_be_blank():
+    with pytest.raises(InvalidValue) as err:
+        require_competences(["Excel", " "], "required_competences")
+    assert err.value.field == "required_competences"
+
+
+def test_a_competence_is_at_most_100_characters():
+    assert require_competences(["x" * 100], "competences") == ["x" * 100]
+    with pytest.raises(InvalidValue):
+        require_competences(["x" * 101], "competences")
+
+
+def test_at_most_50_competences():
+    fifty = [f"competence {i}" for i in range(50)]
+    assert len(require_competences(fifty, "competences")) == 50
+    with pytest.raises(InvalidValue):
+        require_competences([*fifty, "one more"], "competences")
+
+
+def test_a_single_string_is_not_a_list_of_competences():
+    with pytest.raises(InvalidValue):
+        require_competences("Excel", "competences")
+
+
+def test_a_moment_is_not_a_date():
+    assert require_date(date(2025, 1, 1), "starts_on") == date(2025, 1, 1)
+    with pytest.raises(InvalidValue) as err:
+        require_date(datetime(2025, 1, 1, 9, 0), "starts_on")
+    assert err.value.field == "starts_on"

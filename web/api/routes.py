@@ -1,0 +1,214 @@
+"""The public JSON API, /api/v1. Handlers turn HTTP into service calls; the
+service layer checks permissions and visibility; errors map in web/errors.py."""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import Provide
+
+from domain.candidate import Candidate
+from domain.contract import SocialReturnContract
+from domain.employer import Employer
+from domain.placement import Placement
+from domain.vacancy import Vacancy
+from service import commands as c
+from service.errors import NotFound
+from service.ledger import Ledger
+from web.api import schemas as s
+from web.api import views
+from web.api.auth import Principal, provide_principal
+
+CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+sync = {"sync_to_thread": True}
+
+
+def correlation_id(request: Request) -> str:
+    """The caller's X-Request-ID if it is sane, else a new one (also set on the response)."""
+    given = request.headers.get("x-request-id", "")
+    return given if CORRELATION_RE.match(given) else str(uuid.uuid4())
+
+
+def run(ledger: Ledger, principal: Principal, request: Request, command: Any) -> Response:
+    result = ledger.execute(
+        principal.tenant, principal.actor, command,
+        idempotency_key=request.headers.get("idempotency-key"),
+        correlation_id=correlation_id(request),
+    )
+    headers = {"X-Event-Position": str(result.position)}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(content=result.body, status_code=result.status, headers=headers)
+
+
+def parse_id(kind: str, raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(kind, raw) from None
+
+
+# -- employers -----------------------------------------------------------------
+@post("/employers", **sync)
+def register_employer(data: s.EmployerIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.RegisterEmployer(name=data.name))
+
+
+@post("/employers/{employer_id:str}/contact-persons", **sync)
+def add_contact_person(employer_id: str, data: s.ContactPersonIn, principal: Principal,
+                       request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.AddContactPerson(
+        employer_id=parse_id("employer", employer_id), name=data.name, email=data.email,
+        phone=data.phone, role=data.role))
+
+
+@get("/employers/{employer_id:str}", **sync)
+def get_employer(employer_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+    agg = ledger.get(principal.tenant, principal.actor, Employer, parse_id("employer", employer_id))
+    return views.employer_view(agg, principal.actor)
+
+
+# -- contracts -----------------------------------------------------------------
+@post("/contracts", **sync)
+def register_contract(data: s.ContractIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.RegisterContract(
+        employer_id=data.employer_id, title=data.title,
+        contracting_authority=data.contracting_authority,
+        contract_value_eur=data.contract_value_eur, obligation_percent=data.obligation_percent,
+        starts_on=data.starts_on, ends_on=data.ends_on, awarded_on=data.awarded_on,
+        rule_set=data.rule_set))
+
+
+@post("/contracts/{contract_id:str}/close", **sync)
+def close_contract(contract_id: str, data: s.CloseContractIn, principal: Principal,
+                   request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.CloseContract(
+        contract_id=parse_id("contract", contract_id), closed_on=data.closed_on, reason=data.reason))
+
+
+@get("/contracts/{contract_id:str}", **sync)
+def get_contract(contract_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+    agg = ledger.get(principal.tenant, principal.actor, SocialReturnContract,
+                     parse_id("contract", contract_id))
+    return views.contract_view(agg, principal.actor)
+
+
+# -- candidates ----------------------------------------------------------------
+@post("/candidates", **sync)
+def register_candidate(data: s.CandidateIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.RegisterCandidate(
+        full_name=data.full_name, date_of_birth=data.date_of_birth, target_group=data.target_group,
+        competences=list(data.competences), support_needs=data.support_needs,
+        benefit_since=data.benefit_since, status_holder=data.status_holder,
+        qualifies_via=data.qualifies_via))
+
+
+@post("/candidates/{candidate_id:str}/support-needs", **sync)
+def state_support_needs(candidate_id: str, data: s.SupportNeedsIn, principal: Principal,
+                        request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.StateSupportNeeds(
+        candidate_id=parse_id("candidate", candidate_id), support_needs=data.support_needs))
+
+
+@get("/candidates/{candidate_id:str}", **sync)
+def get_candidate(candidate_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+    agg = ledger.get(principal.tenant, principal.actor, Candidate, parse_id("candidate", candidate_id))
+    return views.candidate_view(agg, principal.actor)
+
+
+# -- vacancies -----------------------------------------------------------------
+@post("/vacancies", **sync)
+def open_vacancy(data: s.VacancyIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.OpenVacancy(
+        employer_id=data.employer_id, title=data.title,
+        required_competences=list(data.required_competences),
+        optional_competences=list(data.optional_competences), hours_per_week=data.hours_per_week))
+
+
+@post("/vacancies/{vacancy_id:str}/matches", **sync)
+def match_candidate(vacancy_id: str, data: s.MatchIn, principal: Principal, request: Request,
+                    ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.MatchCandidate(
+        vacancy_id=parse_id("vacancy", vacancy_id), candidate_id=data.candidate_id))
+
+
+@get("/vacancies/{vacancy_id:str}", **sync)
+def get_vacancy(vacancy_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+    agg = ledger.get(principal.tenant, principal.actor, Vacancy, parse_id("vacancy", vacancy_id))
+    return views.vacancy_view(agg, principal.actor)
+
+
+# -- placements ----------------------------------------------------------------
+@post("/placements", **sync)
+def start_placement(data: s.PlacementIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.StartPlacement(
+        candidate_id=data.candidate_id, employer_id=data.employer_id, contract_id=data.contract_id,
+        vacancy_id=data.vacancy_id, starts_on=data.starts_on, hours_per_week=data.hours_per_week,
+        permanent_contract=data.permanent_contract, planned_end_on=data.planned_end_on))
+
+
+@post("/placements/{placement_id:str}/feedback", **sync)
+def give_feedback(placement_id: str, data: s.FeedbackIn, principal: Principal, request: Request,
+                  ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.GiveFeedback(
+        placement_id=parse_id("placement", placement_id), score=data.score,
+        from_role=data.from_role, comment=data.comment))
+
+
+@post("/placements/{placement_id:str}/hours", **sync)
+def change_hours(placement_id: str, data: s.HoursIn, principal: Principal, request: Request,
+                 ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.ChangeHours(
+        placement_id=parse_id("placement", placement_id), hours_per_week=data.hours_per_week,
+        effective_on=data.effective_on))
+
+
+@post("/placements/{placement_id:str}/extend", **sync)
+def extend_placement(placement_id: str, data: s.ExtendIn, principal: Principal, request: Request,
+                     ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.ExtendPlacement(
+        placement_id=parse_id("placement", placement_id), until=data.until))
+
+
+@post("/placements/{placement_id:str}/end", **sync)
+def end_placement(placement_id: str, data: s.EndIn, principal: Principal, request: Request,
+                  ledger: Ledger) -> Response:
+    return run(ledger, principal, request, c.EndPlacement(
+        placement_id=parse_id("placement", placement_id), ends_on=data.ends_on, reason=data.reason))
+
+
+@get("/placements/{placement_id:str}", **sync)
+def get_placement(placement_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+    agg = ledger.get(principal.tenant, principal.actor, Placement, parse_id("placement", placement_id))
+    return views.placement_view(agg, principal.actor)
+
+
+@get("/placements/{placement_id:str}/events", **sync)
+def placement_events(placement_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+    events = ledger.history(principal.tenant, principal.actor, Placement,
+                            parse_id("placement", placement_id))
+    return {"placement_id": placement_id, "events": events}
+
+
+def api_router(ledger: Ledger) -> Router:
+    return Router(
+        path="/api/v1",
+        route_handlers=[
+            register_employer, add_contact_person, get_employer,
+            register_contract, close_contract, get_contract,
+            register_candidate, state_support_needs, get_candidate,
+            open_vacancy, match_candidate, get_vacancy,
+            start_placement, give_feedback, change_hours, extend_placement, end_placement,
+            get_placement, placement_events,
+        ],
+        dependencies={
+            "principal": Provide(provide_principal),
+            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
+        },
+        security=[{"BearerToken": []}],
+        tags=["api v1"],
+    )

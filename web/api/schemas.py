@@ -1,0 +1,105 @@
+"""Request bodies of the public JSON API (the contract partners integrate
+against: keep these field names). Types are checked here; ranges and business
+rules are checked once, in the domain, and come back as 422 naming the field."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+
+Text = Annotated[str, msgspec.Meta(max_length=4000)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Competences = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)]
+
+
+class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class EmployerIn(Body):
+    name: Name
+
+
+class ContactPersonIn(Body):
+    name: Name
+    email: Name
+    phone: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+    role: Name | None = None
+
+
+class ContractIn(Body):
+    employer_id: UUID
+    title: Name
+    contracting_authority: Name
+    contract_value_eur: Decimal
+    obligation_percent: Decimal
+    starts_on: date
+    ends_on: date
+    awarded_on: date
+    rule_set: Annotated[str, msgspec.Meta(max_length=60)]
+
+
+class CandidateIn(Body):
+    full_name: Name
+    date_of_birth: date
+    target_group: Annotated[str, msgspec.Meta(max_length=60)]
+    competences: Competences
+    support_needs: Text = ""
+    benefit_since: date | None = None
+    status_holder: bool = False
+    qualifies_via: Name | None = None
+
+
+class SupportNeedsIn(Body):
+    support_needs: Text
+
+
+class VacancyIn(Body):
+    employer_id: UUID
+    title: Name
+    required_competences: Competences
+    hours_per_week: Decimal
+    optional_competences: Competences = []
+
+
+class MatchIn(Body):
+    candidate_id: UUID
+
+
+class PlacementIn(Body):
+    candidate_id: UUID
+    employer_id: UUID
+    starts_on: date
+    hours_per_week: Decimal
+    contract_id: UUID | None = None
+    vacancy_id: UUID | None = None
+    permanent_contract: bool = False
+    planned_end_on: date | None = None
+
+
+class FeedbackIn(Body):
+    score: int
+    from_role: Annotated[str, msgspec.Meta(max_length=40)]
+    comment: Text = ""
+
+
+class HoursIn(Body):
+    hours_per_week: Decimal
+    effective_on: date
+
+
+class ExtendIn(Body):
+    until: date
+
+
+class EndIn(Body):
+    ends_on: date
+    reason: Annotated[str, msgspec.Meta(max_length=40)]
+
+
+class CloseContractIn(Body):
+    closed_on: date
+    reason: Name | None = None

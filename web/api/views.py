@@ -1,0 +1,71 @@
+"""What the API shows of each aggregate, per role (data minimisation)."""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.candidate import Candidate
+from domain.contract import SocialReturnContract
+from domain.employer import Employer
+from domain.placement import Placement
+from domain.vacancy import Vacancy
+from service.actor import Actor
+
+# Who may read a candidate's special-category data (support needs): the agency
+# that supports them and the person themselves. Everyone else gets less.
+SUPPORT_NEEDS_READERS = frozenset({"agency", "employee"})
+
+
+def _common(agg: Any) -> dict[str, Any]:
+    return {"id": agg.id, "version": agg.version, "created_on": agg.created_on,
+            "modified_on": agg.modified_on}
+
+
+def employer_view(e: Employer, actor: Actor) -> dict[str, Any]:
+    return {**_common(e), "name": e.name, "contact_persons": list(e.contact_persons)}
+
+
+def contract_view(k: SocialReturnContract, actor: Actor) -> dict[str, Any]:
+    return {
+        **_common(k), "employer_id": k.employer_id, "title": k.title,
+        "contracting_authority": k.contracting_authority,
+        "contract_value_eur": k.contract_value_eur, "obligation_percent": k.obligation_percent,
+        "obligation_eur": k.obligation_eur, "starts_on": k.starts_on, "ends_on": k.ends_on,
+        "awarded_on": k.awarded_on, "rule_set": k.rule_set, "closed": k.is_closed,
+        "closed_on": getattr(k, "closed_on", None),
+    }
+
+
+def candidate_view(p: Candidate, actor: Actor) -> dict[str, Any]:
+    view = {
+        **_common(p), "full_name": p.full_name, "date_of_birth": p.date_of_birth,
+        "target_group": p.target_group, "qualifies_via": p.qualifies_via,
+        "benefit_since": p.benefit_since, "status_holder": p.status_holder,
+        "competences": list(p.competences),
+    }
+    if actor.role in SUPPORT_NEEDS_READERS:
+        view["support_needs"] = p.support_needs
+    return view
+
+
+def vacancy_view(v: Vacancy, actor: Actor) -> dict[str, Any]:
+    view = {
+        **_common(v), "employer_id": v.employer_id, "title": v.title,
+        "required_competences": list(v.required_competences),
+        "optional_competences": list(v.optional_competences),
+        "hours_per_week": v.hours_per_week, "status": v.status,
+        "placement_id": getattr(v, "placement_id", None),
+    }
+    if actor.role in ("agency", "auditor"):
+        view["matched_candidate_ids"] = list(v.matched_candidate_ids)
+    return view
+
+
+def placement_view(p: Placement, actor: Actor) -> dict[str, Any]:
+    return {
+        **_common(p), "candidate_id": p.candidate_id, "employer_id": p.employer_id,
+        "contract_id": p.contract_id, "vacancy_id": p.vacancy_id, "starts_on": p.starts_on,
+        "hours_per_week": p.hours_per_week, "hours_history": list(p.hours_history),
+        "permanent_contract": p.permanent_contract, "planned_end_on": p.planned_end_on,
+        "ended_on": p.ended_on, "end_reason": p.end_reason, "active": p.is_active,
+        "feedback": list(p.feedback),
+    }

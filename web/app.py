@@ -1,0 +1,73 @@
+"""The Litestar application factory. `create_app(system)` is all the wiring."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, Response, get
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from infra.bootstrap import System
+from infra.broker import broker_ready
+from web.api.auth import TokenCache
+from web.api.routes import api_router
+from web.errors import EXCEPTION_HANDLERS
+
+
+@get("/health", include_in_schema=True, tags=["ops"])
+async def health() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+def create_app(system: System) -> Litestar:
+    @get("/ready", tags=["ops"])
+    async def ready() -> Response:
+        """The database and the broker answer."""
+        checks: dict[str, str] = {}
+        try:
+            pool = app.state.read_pool
+            await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2)
+            checks["database"] = "ok"
+        except Exception:
+            checks["database"] = "unavailable"
+        ok = await asyncio.to_thread(broker_ready, system.broker)
+        checks["broker"] = "ok" if ok else "unavailable"
+        healthy = all(v == "ok" for v in checks.values())
+        return Response({"status": "ready" if healthy else "not ready", "checks": checks},
+                        status_code=200 if healthy else 503)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.read_pool = await asyncpg.create_pool(
+            system.database_url, min_size=1, max_size=system.settings.database.read_pool_size)
+        try:
+            yield
+        finally:
+            await app.state.read_pool.close()
+
+    app = Litestar(
+        route_handlers=[health, ready, api_router(system.ledger)],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=system.settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="SROI Ledger API", version="1.0.0",
+            description="Social return placements, contracts and compliance, per tenant.",
+            components=Components(security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer",
+                                              description="A per-user API token (sroi user create --token)")}),
+        ),
+        state=_state(),
+        debug=False,
+    )
+    return app
+
+
+def _state() -> Any:
+    from litestar.datastructures import State
+    return State({"token_cache": TokenCache()})

@@ -1,0 +1,114 @@
+"""Every error is JSON: {"detail": ..., "errors": [{"field", "message"}]}.
+
+Service errors map to statuses here and only here. 404 is the answer for
+anything not visible to the caller, so probing ids reveals nothing."""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from infra.registry import RegistryError
+from service.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    InvalidReference,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    TenantSuspended,
+)
+
+log = logging.getLogger("sroi.web")
+
+STATUS = {
+    NotFound: 404,
+    InvalidInput: 422,
+    InvalidReference: 422,
+    IdempotencyKeyReused: 422,
+    PermissionDenied: 403,
+    TenantSuspended: 403,
+    Conflict: 409,
+}
+
+_MISSING_RE = re.compile(r"missing required field `([^`]+)`")
+_AT_RE = re.compile(r"- at `\$\.?([^`]*)`")
+_UNKNOWN_RE = re.compile(r"unknown field `([^`]+)`")
+
+
+def error_body(detail: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"detail": detail}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def service_error_handler(request: Request, exc: ServiceError) -> Response:
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
+    return Response(error_body(str(exc), errors), status_code=status)
+
+
+def registry_error_handler(request: Request, exc: RegistryError) -> Response:
+    return Response(error_body(str(exc), [{"field": exc.field, "message": str(exc)}]), status_code=422)
+
+
+def _field_of(message: str, key: str | None) -> str:
+    for pattern in (_MISSING_RE, _UNKNOWN_RE, _AT_RE):
+        m = pattern.search(message)
+        if m and m.group(1):
+            return m.group(1).replace("[", ".").replace("]", "")
+    return key or "body"
+
+
+def validation_error_handler(request: Request, exc: ValidationException) -> Response:
+    """Litestar's 400 for undecodable or mistyped input becomes 422 naming each field."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", "invalid value"))
+        key = item.get("key")
+        # Litestar names the body parameter "data"; the field is the key
+        # after it, or is found in msgspec's message.
+        field = _field_of(message, None if key in (None, "data", "body") else str(key).removeprefix("data."))
+        errors.append({"field": field, "message": _tidy(message)})
+    if not errors:
+        errors = [{"field": "body", "message": _tidy(str(exc.detail))}]
+    malformed = any("malformed" in e["message"].lower() or "JSON is malformed" in e["message"]
+                    for e in errors)
+    if malformed:
+        return Response(error_body("the request body is not valid JSON",
+                                   [{"field": "body", "message": errors[0]["message"]}]),
+                        status_code=400)
+    return Response(error_body("invalid input", errors), status_code=422)
+
+
+def _tidy(message: str) -> str:
+    return message.replace("`", "'")
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    return Response(error_body(str(exc.detail)), status_code=exc.status_code,
+                    headers=getattr(exc, "headers", None))
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    # Log the type and the correlation id only: an exception message can carry
+    # personal data from the request.
+    log.error("unhandled %s on %s %s (request %s)", type(exc).__name__, request.method,
+              request.scope.get("route_handler").handler_name if request.scope.get("route_handler") else "?",
+              request.headers.get("x-request-id", "-"), exc_info=exc)
+    return Response(error_body("internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+EXCEPTION_HANDLERS = {
+    ServiceError: service_error_handler,
+    RegistryError: registry_error_handler,
+    ValidationException: validation_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
