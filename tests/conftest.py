@@ -1,0 +1,68 @@
+"""Shared fixtures: one real PostgreSQL for the whole run.
+
+DATABASE_URL set: its server is used, with a database of our own
+(`sroi_test`, recreated per run). Unset: the embedded PostgreSQL that the
+project runs itself (pgserver, under .data/pg). Tests share the database and
+isolate themselves by creating tenants with random slugs, as in production.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from infra.bootstrap import System, bootstrap
+from infra.database import drop_database, ensure_database_exists, resolve_database_url, with_database
+from infra.eventstore import Tenant
+from infra.settings import Settings
+from service.actor import Actor
+
+TEST_DATABASE = "sroi_test"
+
+
+def _server_url(settings: Settings) -> str:
+    return resolve_database_url(settings.database.url, settings.data_dir, dbname="postgres")
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    env = dict(os.environ)
+    env.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+    env.pop("BROKER_URL", None)  # the embedded default (PostgreSQL broker) unless a test says otherwise
+    return Settings.from_env(env)
+
+
+@pytest.fixture(scope="session")
+def database_url(settings: Settings) -> str:
+    url = with_database(_server_url(settings), TEST_DATABASE)
+    drop_database(url)
+    ensure_database_exists(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def system(settings: Settings, database_url: str) -> Iterator[System]:
+    sys_ = bootstrap(settings, database_url=database_url)
+    yield sys_
+    sys_.close()
+
+
+def random_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def tenant(system: System) -> Tenant:
+    return system.registry.create_tenant(random_slug(), "Test Detachering B.V.")
+
+
+@pytest.fixture
+def other_tenant(system: System) -> Tenant:
+    return system.registry.create_tenant(random_slug("other"), "Andere Detachering B.V.")
+
+
+@pytest.fixture
+def agency() -> Actor:
+    return Actor(user_id=uuid.uuid4(), role="agency", organisation="test-agency")
