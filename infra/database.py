@@ -23,6 +23,11 @@ APP_DATABASE = "sroi"
 
 def start_embedded_postgres(data_dir: Path) -> str:
     """Start (or reuse) the embedded server; returns a URL of its maintenance database."""
+    import warnings
+
+    # pgserver asks platformdirs for a runtime dir; without XDG_RUNTIME_DIR
+    # (root shells, CI) that warns on every start although /tmp is fine.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver  # imported here: only needed without DATABASE_URL
 
     pgdata = data_dir / "pg"

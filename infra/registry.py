@@ -179,6 +179,18 @@ class TenantRegistry:
         self.stores.forget(tenant.id)
         return tenant
 
+    def rename_tenant(self, slug: str, new_slug: str) -> Tenant:
+        if not SLUG_RE.match(new_slug):
+            raise RegistryError("slug must be 2-40 characters: lowercase letters, digits and '-'", "slug")
+        with self.db.connection() as conn:
+            row = conn.execute("UPDATE platform.tenants SET slug = %s WHERE slug = %s RETURNING *",
+                               (new_slug, slug)).fetchone()
+        if row is None:
+            raise TenantNotFound(f"no tenant with slug {slug!r}")
+        tenant = _tenant(row)
+        self.stores.forget(tenant.id)
+        return tenant
+
     # -- users and tokens --------------------------------------------------
     def create_user(self, tenant: Tenant, email: str, role: str, *,
                     employer_id: UUID | None = None, candidate_id: UUID | None = None,

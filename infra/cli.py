@@ -1,0 +1,220 @@
+"""`sroi`: the command line. Every command builds the system from settings
+(the composition root), does one thing through the registry or the service
+layer, and exits with a clear message on bad input."""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from uuid import UUID
+
+import click
+
+from infra.bootstrap import System, bootstrap
+from infra.registry import ROLES, RegistryError, TenantNotFound
+from infra.settings import Settings, SettingsError
+
+
+def _system(migrate: bool = True) -> System:
+    try:
+        return bootstrap(Settings.from_env(), migrate=migrate)
+    except SettingsError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _uuid(value: str | None, option: str) -> UUID | None:
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a UUID", param_hint=option) from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """SROI Ledger: social return placements and compliance, event-sourced."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Create or update the platform and event schemas."""
+    _system(migrate=True).close()
+    click.echo("schemas up to date")
+
+
+@main.group()
+def tenant() -> None:
+    """Create, list and suspend tenants."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The organisation's name.")
+@click.option("--database", default="default", show_default=True,
+              help="Key of the database to place the tenant on (TENANT_DATABASES).")
+def tenant_create(slug: str, name: str, database: str) -> None:
+    system = _system()
+    try:
+        t = system.registry.create_tenant(slug, name, database)
+    except (RegistryError, LookupError) as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+    click.echo(f"created tenant {t.slug} ({t.id}) on database {t.database}")
+
+
+@tenant.command("list")
+def tenant_list() -> None:
+    system = _system()
+    try:
+        for t in system.registry.list_tenants():
+            click.echo(f"{t.slug}\t{t.status}\t{t.database}\t{t.name}")
+    finally:
+        system.close()
+
+
+def _set_status(slug: str, status: str) -> None:
+    system = _system()
+    try:
+        t = system.registry.set_status(slug, status)
+    except TenantNotFound as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+    click.echo(f"tenant {t.slug} is {t.status}")
+
+
+@tenant.command("suspend")
+@click.argument("slug")
+def tenant_suspend(slug: str) -> None:
+    """Refuse every command of the tenant (its history stays intact)."""
+    _set_status(slug, "suspended")
+
+
+@tenant.command("activate")
+@click.argument("slug")
+def tenant_activate(slug: str) -> None:
+    _set_status(slug, "active")
+
+
+@main.group()
+def user() -> None:
+    """Create users and API tokens."""
+
+
+@user.command("create")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--employer", "employer_id", help="Employer id (role employer).")
+@click.option("--candidate", "candidate_id", help="Candidate id (role employee).")
+@click.option("--organisation", help="Contracting authority name (role authority).")
+@click.option("--password", is_flag=True, help="Prompt for a password (web login).")
+@click.option("--token", "with_token", is_flag=True, help="Issue an API token; printed as the last line.")
+def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None,
+                candidate_id: str | None, organisation: str | None, password: bool,
+                with_token: bool) -> None:
+    pw = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    system = _system()
+    try:
+        t = system.registry.tenant_by_slug(tenant_slug)
+        u = system.registry.create_user(
+            t, email, role, employer_id=_uuid(employer_id, "--employer"),
+            candidate_id=_uuid(candidate_id, "--candidate"), organisation=organisation, password=pw)
+        click.echo(f"created {u.role} user {u.email} ({u.id}) in tenant {t.slug}")
+        if with_token:
+            click.echo(system.registry.issue_token(u))
+    except (RegistryError, TenantNotFound) as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+
+
+@main.command()
+def demo() -> None:
+    """Create the demo tenant with realistic data (once)."""
+    from infra.demo import read_credentials, seed_demo
+
+    system = _system()
+    try:
+        logins = seed_demo(system)
+        click.echo("demo tenant created" if logins else "demo tenant already exists")
+        creds = read_credentials(system.settings.data_dir)
+        if creds:
+            click.echo(creds.rstrip())
+    finally:
+        system.close()
+
+
+@main.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
+def serve(host: str, port: int) -> None:
+    """Run the web server (API and pages)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    system = _system()
+    try:
+        uvicorn.run(create_app(system), host=host, port=port, log_level="info",
+                    proxy_headers=True, server_header=False)
+    finally:
+        system.close()
+
+
+@main.command()
+@click.option("--threads", default=4, show_default=True, type=int)
+def worker(threads: int) -> None:
+    """Run a background worker (projections, scheduled jobs)."""
+    from infra.worker import run_worker
+
+    system = _system()
+    try:
+        run_worker(system, threads=threads)
+    finally:
+        system.close()
+
+
+@main.command()
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
+def run(host: str, port: int) -> None:
+    """The whole system on this machine: database, demo data, worker and web server."""
+    import uvicorn
+
+    from infra.demo import read_credentials, seed_demo
+    from web.app import create_app
+
+    system = _system()
+    seed_demo(system)
+    env = {**os.environ, "DATABASE_URL": system.database_url}
+    worker_proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "worker"], env=env)
+    click.echo("")
+    click.echo(f"SROI Ledger is running: http://{host}:{port}/")
+    click.echo(f"  API docs:  http://{host}:{port}/schema")
+    click.echo(f"  database:  {'DATABASE_URL' if system.settings.database.url else 'embedded PostgreSQL under ' + str(system.settings.data_dir / 'pg')}")
+    creds = read_credentials(system.settings.data_dir)
+    if creds:
+        click.echo("  demo logins (role, email, password, API token):")
+        for line in creds.splitlines()[1:]:
+            click.echo("    " + line)
+    click.echo("Press Ctrl-C to stop.\n")
+    try:
+        uvicorn.run(create_app(system), host=host, port=port, log_level="warning", server_header=False)
+    finally:
+        worker_proc.terminate()
+        try:
+            worker_proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker_proc.kill()
+        system.close()
+
+
+if __name__ == "__main__":
+    main()

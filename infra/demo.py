@@ -1,0 +1,185 @@
+"""A demo tenant with realistic Dutch data, created once, through the service
+layer like any other change (so its history is a real, auditable history)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from uuid import UUID
+
+from infra.bootstrap import System
+from infra.registry import TenantNotFound
+from service import commands as c
+from service.actor import Actor
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Kansrijk Detachering B.V."
+CREDENTIALS_FILE = "demo-credentials.txt"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    password: str
+    token: str
+
+
+def _months_ago(today: date, months: int) -> date:
+    return today - timedelta(days=round(months * 30.44))
+
+
+def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | None:
+    """Create the demo tenant unless it exists; returns the logins it made (or None)."""
+    try:
+        system.registry.tenant_by_slug(DEMO_SLUG)
+        return None
+    except TenantNotFound:
+        pass
+    today = today or date.today()
+    # Seeded under a temporary slug and renamed at the end, so a failed or
+    # interrupted seed never leaves a half-filled "demo" tenant behind.
+    tenant = system.registry.create_tenant(f"{DEMO_SLUG}-seeding-{secrets.token_hex(4)}", DEMO_NAME)
+    ledger = system.ledger
+    coach = Actor(user_id=UUID(int=1), role="agency", organisation=DEMO_SLUG)
+
+    def run(cmd: object) -> UUID:
+        result = ledger.execute(tenant, coach, cmd, correlation_id="demo-seed")
+        return UUID(result.body["id"]) if "id" in result.body else UUID(int=0)
+
+    de_vries = run(c.RegisterEmployer(name="Bouwbedrijf De Vries B.V."))
+    run(c.AddContactPerson(employer_id=de_vries, name="Marieke de Vries",
+                           email="m.devries@bouwbedrijfdevries.nl", role="HR-manager"))
+    hollandia = run(c.RegisterEmployer(name="Schoonmaakbedrijf Hollandia"))
+    datapunt = run(c.RegisterEmployer(name="Datapunt Harlingen B.V."))
+    run(c.AddContactPerson(employer_id=datapunt, name="Sjoerd Hoekstra",
+                           email="s.hoekstra@datapunt-harlingen.nl", role="teamleider"))
+
+    utrecht = run(c.RegisterContract(
+        employer_id=de_vries, title="Onderhoud openbare ruimte Utrecht-Oost 2025-2027",
+        contracting_authority="Gemeente Utrecht", contract_value_eur=Decimal("2400000"),
+        obligation_percent=Decimal("5"), starts_on=_months_ago(today, 18),
+        ends_on=_months_ago(today, -18), awarded_on=_months_ago(today, 20), rule_set="utrecht-2024"))
+    harlingen = run(c.RegisterContract(
+        employer_id=datapunt, title="Digitalisering archief haven Harlingen",
+        contracting_authority="Gemeente Harlingen", contract_value_eur=Decimal("850000"),
+        obligation_percent=Decimal("5"), starts_on=_months_ago(today, 10),
+        ends_on=_months_ago(today, -14), awarded_on=_months_ago(today, 11), rule_set="harlingen-2024"))
+    schoonmaak = run(c.RegisterContract(
+        employer_id=hollandia, title="Schoonmaak stadskantoor",
+        contracting_authority="Gemeente Utrecht", contract_value_eur=Decimal("640000"),
+        obligation_percent=Decimal("5"), starts_on=_months_ago(today, 6),
+        ends_on=_months_ago(today, -30), awarded_on=_months_ago(today, 7), rule_set="utrecht-2024"))
+
+    people = [
+        ("Sanne Bakker", date(1994, 4, 12), "doelgroepregister", ["data-analyse", "Python", "SQL"],
+         "Ik ben doof. Bij overleggen werk ik met een tolk NGT; informatie ontvang ik graag schriftelijk.",
+         None, False),
+        ("Youssef El Amrani", date(1988, 9, 3), "participatiewet", ["administratie", "Excel", "Arabisch"],
+         "Ik leer nog Nederlands; korte, duidelijke werkinstructies helpen mij.",
+         _months_ago(today, 40), True),
+        ("Pieter Visser", date(1969, 1, 22), "ww", ["uitvoering", "AutoCAD", "VCA"],
+         "", _months_ago(today, 15), False),
+        ("Lotte de Jong", date(1999, 11, 30), "wajong", ["archivering", "documentbeheer", "scannen"],
+         "Ik ben autistisch. Een vaste werkplek, een vaste contactpersoon en vooraf een dagplanning.",
+         None, False),
+        ("Ahmed Yilmaz", date(2003, 6, 8), "bbl", ["schoonmaak", "klantcontact"],
+         "", None, False),
+        ("Joke Mulder", date(1975, 3, 17), "wia_wao", ["planning", "klantcontact", "Excel"],
+         "Ik ben slechtziend: schermvergroting (ZoomText) en documenten in digitale vorm.",
+         _months_ago(today, 30), False),
+        ("Daan Smit", date(1996, 8, 25), "no_benefit", ["Python", "testen", "Linux"],
+         "Ik werk het best in een rustige ruimte met een koptelefoon.", None, False),
+        ("Fatima Ouali", date(1991, 2, 14), "vso_pro_mbo1", ["schoonmaak", "logistiek"],
+         "", None, True),
+    ]
+    candidates = {}
+    for name, born, group, competences, needs, since, holder in people:
+        candidates[name] = run(c.RegisterCandidate(
+            full_name=name, date_of_birth=born, target_group=group, competences=competences,
+            support_needs=needs, benefit_since=since, status_holder=holder))
+
+    def place(employer: UUID, contract: UUID, title: str, required: list[str], hours: str,
+              who: str, months_ago: int, permanent: bool = False) -> UUID:
+        vacancy = run(c.OpenVacancy(employer_id=employer, title=title, required_competences=required,
+                                    optional_competences=[], hours_per_week=Decimal(hours)))
+        ledger.execute(tenant, coach, c.MatchCandidate(vacancy_id=vacancy, candidate_id=candidates[who]),
+                       correlation_id="demo-seed")
+        return run(c.StartPlacement(
+            candidate_id=candidates[who], employer_id=employer, contract_id=contract,
+            vacancy_id=vacancy, starts_on=_months_ago(today, months_ago),
+            hours_per_week=Decimal(hours), permanent_contract=permanent))
+
+    p1 = place(datapunt, harlingen, "Data-analist archief", ["data-analyse"], "32", "Sanne Bakker", 9)
+    p2 = place(de_vries, utrecht, "Administratief medewerker projecten", ["administratie"], "24",
+               "Youssef El Amrani", 16)
+    p3 = place(de_vries, utrecht, "Werkvoorbereider", ["AutoCAD"], "36", "Pieter Visser", 13, True)
+    p4 = place(datapunt, harlingen, "Medewerker documentbeheer", ["archivering"], "20", "Lotte de Jong", 7)
+    p5 = place(hollandia, schoonmaak, "Schoonmaakmedewerker (BBL)", ["schoonmaak"], "28", "Ahmed Yilmaz", 5)
+    place(de_vries, utrecht, "Planner", ["planning"], "30", "Joke Mulder", 11)
+    # Vacancies still open, for matching.
+    run(c.OpenVacancy(employer_id=datapunt, title="Testautomatiseerder", required_competences=["Python", "testen"],
+                      optional_competences=["Linux"], hours_per_week=Decimal("32")))
+    run(c.OpenVacancy(employer_id=hollandia, title="Medewerker logistiek", required_competences=["logistiek"],
+                      optional_competences=[], hours_per_week=Decimal("24")))
+
+    employers = {p1: datapunt, p2: de_vries, p3: de_vries, p4: datapunt, p5: hollandia}
+    placed = {p1: "Sanne Bakker", p5: "Ahmed Yilmaz"}
+    for placement, score, role, comment in [
+        (p1, 5, "employer", "Sanne heeft het archief-dashboard in twee maanden opgeleverd."),
+        (p1, 4, "employee", "Fijn team; de tolk is bij elk teamoverleg geregeld."),
+        (p1, 4, "coach", "Evaluatie na 3 maanden: doelen ruim gehaald."),
+        (p2, 3, "employer", "Goede start; meer ondersteuning bij Nederlandstalige mails nodig."),
+        (p3, 5, "employer", "Onmisbaar op de werkvoorbereiding."),
+        (p4, 4, "coach", "Dagplanning werkt; vaste contactpersoon is afgesproken."),
+        (p5, 3, "employee", "Het werk bevalt, de reistijd is lang."),
+    ]:
+        if role == "employer":
+            actor = Actor(user_id=UUID(int=2), role="employer", organisation="demo-employer",
+                          employer_id=employers[placement])
+        elif role == "employee":
+            actor = Actor(user_id=UUID(int=3), role="employee", organisation=DEMO_SLUG,
+                          candidate_id=candidates[placed[placement]])
+        else:
+            actor = coach
+        ledger.execute(tenant, actor, c.GiveFeedback(placement_id=placement, score=score,
+                                                      from_role=role, comment=comment),
+                       correlation_id="demo-seed")
+    ledger.execute(tenant, coach, c.ChangeHours(placement_id=p2, hours_per_week=Decimal("28"),
+                                                 effective_on=_months_ago(today, 8)),
+                   correlation_id="demo-seed")
+    ledger.execute(tenant, coach, c.EndPlacement(placement_id=p3, ends_on=_months_ago(today, 1),
+                                                  reason="direct_employment"),
+                   correlation_id="demo-seed")
+
+    logins = []
+    for role, email, extra in [
+        ("agency", "agency@demo.sroi.test", {}),
+        ("employer", "employer@demo.sroi.test", {"employer_id": datapunt}),
+        ("authority", "authority@demo.sroi.test", {"organisation": "Gemeente Harlingen"}),
+        ("auditor", "auditor@demo.sroi.test", {}),
+        ("employee", "employee@demo.sroi.test", {"candidate_id": candidates["Sanne Bakker"]}),
+    ]:
+        password = "demo-" + secrets.token_urlsafe(9)
+        user = system.registry.create_user(tenant, email, role, password=password, **extra)
+        logins.append(DemoLogin(role, email, password, system.registry.issue_token(user)))
+    system.registry.rename_tenant(tenant.slug, DEMO_SLUG)
+    _write_credentials(system.settings.data_dir / CREDENTIALS_FILE, logins)
+    return logins
+
+
+def _write_credentials(path: Path, logins: list[DemoLogin]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Demo tenant logins (development only). role, email, password, API token"]
+    lines += [f"{l.role}\t{l.email}\t{l.password}\t{l.token}" for l in logins]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+
+
+def read_credentials(data_dir: Path) -> str | None:
+    path = data_dir / CREDENTIALS_FILE
+    return path.read_text() if path.exists() else None
