@@ -88,7 +88,11 @@ class Placement(Aggregate):
         self.hours_history: list[dict[str, Any]] = [
             {"effective_on": starts_on, "hours_per_week": hours_per_week}
         ]
-        self.feedback: list[dict[str, Any]] = []
+        # Only a count and the latest: the full feedback list is read from the
+        # history (or a read model). Keeping it here would make every command
+        # copy a list that grows without bound (the aggregate cache deep-copies).
+        self.feedback_count = 0
+        self.last_feedback: dict[str, Any] | None = None
         self.ended_on: date | None = None
         self.end_reason: str | None = None
 
@@ -145,14 +149,13 @@ class Placement(Aggregate):
     def _feedback_given(
         self, score: int, from_role: str, comment: str, given_on: date
     ) -> None:
-        self.feedback.append(
-            {
-                "score": score,
-                "from_role": from_role,
-                "comment": comment,
-                "given_on": given_on,
-            }
-        )
+        self.feedback_count += 1
+        self.last_feedback = {
+            "score": score,
+            "from_role": from_role,
+            "comment": comment,
+            "given_on": given_on,
+        }
 
     def change_hours(self, hours_per_week: Decimal, effective_on: date) -> None:
         self._require_not_ended("change hours")

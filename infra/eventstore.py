@@ -147,23 +147,76 @@ def make_transcoder() -> JSONTranscoder:
 
 
 class TenantRecorder(PostgresApplicationRecorder):
-    """The library's recorder, plus rows that must commit with the events."""
+    """The library's recorder for one tenant's table, with a one-round-trip insert.
+
+    The library inserts in a pipelined transaction of six statements (BEGIN,
+    SET lock_timeout, LOCK TABLE, NOTIFY, INSERT, COMMIT). Here the same steps
+    run inside one PL/pgSQL function per tenant table, called as a single
+    autocommit statement: the same table lock (so notification ids commit in
+    order and a reader tailing the log never skips one), the same NOTIFY, and
+    the idempotency row in the same transaction, at a third of the cost. Unlike
+    the library's POSTGRES_ENABLE_DB_FUNCTIONS mode, the function is per table
+    (not per schema) and takes the table lock.
+    """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str):
         super().__init__(datastore, events_table_name=events_table_name)
-        self.insert_idempotency_statement = sql.SQL(
-            "INSERT INTO {schema}.idempotency_keys "
-            "(tenant_id, key, fingerprint, status_code, response) VALUES (%s, %s, %s, %s, %s)"
-        ).format(schema=sql.Identifier(datastore.schema))
+        # Drop the library's per-schema insert function from what we create:
+        # it names one table per schema and is never called here.
+        del self.sql_create_statements[self.create_insert_function_statement_index]
+        self.insert_function_name = f"{events_table_name}_insert"
+        self.check_identifier_length(self.insert_function_name)
+        schema = sql.Identifier(datastore.schema)
+        self.sql_create_statements.append(sql.SQL(
+            "CREATE OR REPLACE FUNCTION {schema}.{fn}("
+            " ids uuid[], versions bigint[], topics text[], states bytea[],"
+            " idem_tenant uuid, idem_key text, idem_fp text,"
+            " idem_status int, idem_response jsonb)"
+            " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$"
+            " BEGIN"
+            "  SET LOCAL lock_timeout = '{lock_timeout}s';"
+            "  LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
+            "  IF idem_key IS NOT NULL THEN"
+            "   INSERT INTO {schema}.idempotency_keys"
+            "    (tenant_id, key, fingerprint, status_code, response)"
+            "    VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
+            "  END IF;"
+            "  NOTIFY {channel};"
+            "  RETURN QUERY INSERT INTO {schema}.{table}"
+            "   (originator_id, originator_version, topic, state)"
+            "   SELECT * FROM unnest(ids, versions, topics, states)"
+            "   RETURNING notification_id;"
+            " END $body$"
+        ).format(
+            schema=schema, fn=sql.Identifier(self.insert_function_name),
+            table=sql.Identifier(events_table_name),
+            channel=sql.Identifier(self.channel_name),
+            lock_timeout=sql.SQL(str(int(datastore.lock_timeout))),
+        ))
+        self.call_insert_function = sql.SQL(
+            "SELECT * FROM {schema}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        ).format(schema=schema, fn=sql.Identifier(self.insert_function_name))
 
-    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        if not stored_events:
+            return []
         record: IdempotencyRecord | None = kwargs.get("idempotency")
-        if record is not None:
-            curs.execute(
-                self.insert_idempotency_statement,
-                (record.tenant_id, record.key, record.fingerprint, record.status_code,
-                 json.dumps(record.response)),
-            )
+        # Four arrays of scalars rather than one array of a composite type:
+        # psycopg dumps these in C, and nothing depends on the type's OID.
+        params = (
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+            record.tenant_id if record else None,
+            record.key if record else None,
+            record.fingerprint if record else None,
+            record.status_code if record else None,
+            json.dumps(record.response) if record else None,
+        )
+        with self.datastore.get_connection() as conn:
+            rows = conn.execute(self.call_insert_function, params, prepare=True).fetchall()
+        return [row[self.insert_function_name] for row in rows]
 
 
 class _SharedDatastoreFactory(PostgresFactory):
@@ -187,9 +240,11 @@ class TenantApplication(Application[UUID]):
         self._datastore = datastore
         super().__init__(env={
             "AGGREGATE_CACHE_MAXSIZE": str(aggregate_cache_size),
-            # Fast-forward cached aggregates from the database on every get, so
-            # another process's writes are seen and conflicts are real ones.
-            "AGGREGATE_CACHE_FASTFORWARD": "y",
+            # No fast-forward query on every get: the cache is trusted, and a
+            # cache made stale by another process shows up as a version
+            # conflict at save time, after which the ledger reloads from the
+            # database and decides again (service/ledger.py).
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
         })
 
     def construct_factory(self, env: Any) -> _SharedDatastoreFactory:

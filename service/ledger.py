@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.candidate import Candidate
@@ -111,6 +111,9 @@ class Unit:
     app: TenantApplication
     actor: Actor
     loaded: dict[UUID, Any] = field(default_factory=dict)
+    # Queries bring cached aggregates up to date with the database (another
+    # process may have written); commands rely on the version check at save.
+    fresh: bool = False
 
     def get(self, kind_cls: type[A], ident: UUID) -> A:
         """An aggregate of this type visible to the actor, else NotFound."""
@@ -118,6 +121,9 @@ class Unit:
         if agg is None:
             try:
                 agg = self.app.repository.get(ident)
+                if self.fresh:
+                    newer = self.app.events.get(originator_id=ident, gt=agg.version)
+                    agg = project_aggregate(agg, newer)
             except AggregateNotFoundError:
                 raise NotFound(KIND[kind_cls], ident) from None
             self.loaded[ident] = agg
@@ -340,7 +346,8 @@ class Ledger:
     # -- commands ------------------------------------------------------------
     def execute(self, tenant: Tenant, actor: Actor, command: Any, *,
                 idempotency_key: str | None = None,
-                correlation_id: str | None = None) -> CommandResult:
+                correlation_id: str | None = None,
+                expected_version: int | None = None) -> CommandResult:
         if not tenant.is_active:
             raise TenantSuspended()
         handler = HANDLERS.get(type(command))
@@ -359,17 +366,6 @@ class Ledger:
             if earlier is not None:
                 return earlier
 
-        unit = Unit(app=app, actor=actor)
-        try:
-            outcome = handler(unit, command)
-        except DomainError as e:
-            if getattr(e, "is_state_conflict", False):
-                raise Conflict(str(e)) from e
-            raise InvalidInput(e.field, str(e)) from e
-
-        if idempotency_key is not None:
-            record = IdempotencyRecord(tenant_id=tenant.id, key=idempotency_key, fingerprint=fp,
-                                       status_code=outcome.status, response=outcome.body)
         meta = {
             "user_id": str(actor.user_id),
             "role": actor.role,
@@ -377,23 +373,67 @@ class Ledger:
             "correlation_id": correlation_id or str(uuid.uuid4()),
             "recorded_at": datetime.now(timezone.utc).isoformat(),
         }
-        token = event_metadata.set(meta)
-        try:
-            recordings = app.save(*outcome.saved, idempotency=record)
-        except IntegrityError as e:
-            constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", None)
-            if record is not None and constraint == "idempotency_keys_pkey":
-                # A concurrent retry of the same request committed first.
-                earlier = self._replay(database, tenant, idempotency_key or "", record.fingerprint)
-                if earlier is not None:
-                    return earlier
-            raise Conflict(
-                "the record was changed by another request at the same time; "
-                "nothing was stored: reload and try again") from None
-        finally:
-            event_metadata.reset(token)
-        position = max((r.notification.id for r in recordings), default=0)
-        return CommandResult(status=outcome.status, body=outcome.body, position=position)
+        for attempt in (1, 2):
+            unit = Unit(app=app, actor=actor, fresh=expected_version is not None)
+            try:
+                outcome = handler(unit, command)
+                if expected_version is not None:
+                    self._check_expected_version(outcome, expected_version)
+            except DomainError as e:
+                if getattr(e, "is_state_conflict", False):
+                    raise Conflict(str(e)) from e
+                raise InvalidInput(e.field, str(e)) from e
+            if idempotency_key is not None:
+                record = IdempotencyRecord(tenant_id=tenant.id, key=idempotency_key, fingerprint=fp,
+                                           status_code=outcome.status, response=outcome.body)
+            token = event_metadata.set(meta)
+            try:
+                recordings = app.save(*outcome.saved, idempotency=record)
+            except IntegrityError as e:
+                constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", None)
+                if record is not None and constraint == "idempotency_keys_pkey":
+                    # A concurrent retry of the same request committed first.
+                    earlier = self._replay(database, tenant, idempotency_key or "", record.fingerprint)
+                    if earlier is not None:
+                        return earlier
+                # Someone else changed one of these aggregates after we loaded
+                # it (or our cache was stale). Nothing of ours was stored.
+                # Decide once more on the state as stored now: the command's
+                # rules are checked again, so a change that no longer fits
+                # (ending a placement twice) is refused as a conflict, while
+                # one that still fits (a second feedback) is kept, not lost.
+                self._evict(app, unit)
+                if attempt == 1 and expected_version is None:
+                    continue
+                raise Conflict(
+                    "the record was changed by another request at the same time; "
+                    "nothing was stored: reload and try again") from None
+            finally:
+                event_metadata.reset(token)
+            position = max((r.notification.id for r in recordings), default=0)
+            return CommandResult(status=outcome.status, body=outcome.body, position=position)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _evict(app: TenantApplication, unit: Unit) -> None:
+        cache = app.repository.cache
+        if cache is None:
+            return
+        for ident in unit.loaded:
+            try:
+                cache.get(ident, evict=True)
+            except KeyError:
+                pass
+
+    @staticmethod
+    def _check_expected_version(outcome: Outcome, expected_version: int) -> None:
+        """If-Match: the command's target must still be at the version the client saw."""
+        target = outcome.saved[0]
+        pending = len(getattr(target, "_pending_events", []) or [])
+        before = target.version - pending
+        if before != expected_version:
+            raise Conflict(f"the record is at version {before}, not {expected_version}: "
+                           "it was changed since you read it; reload and try again")
 
     def _replay(self, database: Any, tenant: Tenant, key: str, fp: str) -> CommandResult | None:
         found = database.find_idempotent_response(tenant.id, key)
@@ -406,7 +446,7 @@ class Ledger:
 
     # -- queries -------------------------------------------------------------
     def get(self, tenant: Tenant, actor: Actor, kind_cls: type[A], ident: UUID) -> A:
-        return Unit(app=self.stores.for_tenant(tenant), actor=actor).get(kind_cls, ident)
+        return Unit(app=self.stores.for_tenant(tenant), actor=actor, fresh=True).get(kind_cls, ident)
 
     def history(self, tenant: Tenant, actor: Actor, kind_cls: type, ident: UUID) -> list[dict[str, Any]]:
         """The stored events of one visible aggregate, with their metadata, oldest first."""

@@ -55,14 +55,13 @@ def test_feedback_is_recorded_with_role_score_and_date():
     placement.give_feedback(
         4, "employee", " Fijne collega's ", given_on=date(2025, 3, 1)
     )
-    assert placement.feedback == [
-        {
-            "score": 4,
-            "from_role": "employee",
-            "comment": "Fijne collega's",
-            "given_on": date(2025, 3, 1),
-        }
-    ]
+    assert placement.feedback_count == 1
+    assert placement.last_feedback == {
+        "score": 4,
+        "from_role": "employee",
+        "comment": "Fijne collega's",
+        "given_on": date(2025, 3, 1),
+    }
     assert event_names(placement)[-1] == "FeedbackGiven"
 
 
@@ -72,7 +71,7 @@ def test_feedback_score_must_be_between_1_and_5(score):
     with pytest.raises(InvalidFeedbackScore) as err:
         placement.give_feedback(score, "coach", "")
     assert err.value.field == "score"
-    assert placement.feedback == []
+    assert placement.feedback_count == 0
 
 
 def test_feedback_comes_from_a_known_role():
@@ -98,14 +97,14 @@ def test_feedback_cannot_predate_the_placement():
 def test_feedback_is_dated_today_by_default():
     placement = a_placement(starts_on=date(2025, 2, 1))
     placement.give_feedback(5, "agency", "")
-    assert placement.feedback[0]["given_on"] == date.today()
+    assert placement.last_feedback["given_on"] == date.today()
 
 
 def test_feedback_can_still_be_given_after_the_placement_ended():
     placement = a_placement(starts_on=date(2025, 2, 1))
     placement.end(date(2025, 6, 30), "resigned")
     placement.give_feedback(2, "employer", "Jammer", given_on=date(2025, 7, 15))
-    assert len(placement.feedback) == 1
+    assert placement.feedback_count == 1
 
 
 # Hours

@@ -183,8 +183,10 @@ def end_placement(placement_id: str, data: s.EndIn, principal: Principal, reques
 
 @get("/placements/{placement_id:str}", **sync)
 def get_placement(placement_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
-    agg = ledger.get(principal.tenant, principal.actor, Placement, parse_id("placement", placement_id))
-    return views.placement_view(agg, principal.actor)
+    ident = parse_id("placement", placement_id)
+    agg = ledger.get(principal.tenant, principal.actor, Placement, ident)
+    history = ledger.history(principal.tenant, principal.actor, Placement, ident)
+    return views.placement_view(agg, principal.actor, history)
 
 
 @get("/placements/{placement_id:str}/events", **sync)

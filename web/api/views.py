@@ -60,12 +60,14 @@ def vacancy_view(v: Vacancy, actor: Actor) -> dict[str, Any]:
     return view
 
 
-def placement_view(p: Placement, actor: Actor) -> dict[str, Any]:
+def placement_view(p: Placement, actor: Actor, history: list[dict[str, Any]]) -> dict[str, Any]:
+    """`history` is the placement's event history (Ledger.history): feedback is read from it."""
     return {
         **_common(p), "candidate_id": p.candidate_id, "employer_id": p.employer_id,
         "contract_id": p.contract_id, "vacancy_id": p.vacancy_id, "starts_on": p.starts_on,
         "hours_per_week": p.hours_per_week, "hours_history": list(p.hours_history),
         "permanent_contract": p.permanent_contract, "planned_end_on": p.planned_end_on,
         "ended_on": p.ended_on, "end_reason": p.end_reason, "active": p.is_active,
-        "feedback": list(p.feedback),
+        "feedback_count": p.feedback_count,
+        "feedback": [dict(e["data"]) for e in history if e["type"] == "FeedbackGiven"],
     }
