@@ -31,6 +31,7 @@ import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 
 from bench.common import AGENCY, bench_system, seed_placement, summary_ms  # noqa: E402
+from bench.http_client import RawHttpConnection  # noqa: E402
 from service import commands as c  # noqa: E402
 
 
@@ -98,7 +99,7 @@ def bench_b(n: int, service_rate: float | None, clients: int = 16) -> None:
         placements = [seed_placement(system, tenant) for _ in range(clients)]
         env = {**os.environ, "DATABASE_URL": system.database_url, "SECRET_KEY": "bench"}
         proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/bench-serve.log", "w"))
         base = f"http://127.0.0.1:{port}"
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -108,28 +109,33 @@ def bench_b(n: int, service_rate: float | None, clients: int = 16) -> None:
             except httpx.HTTPError:
                 time.sleep(0.2)
         headers = {"Authorization": f"Bearer {token}"}
-        body = {"score": 4, "from_role": "agency", "comment": "Goed bezig"}
+        body = b'{"score": 4, "from_role": "agency", "comment": "Goed bezig"}'
         latencies: list[float] = []
         errors = 0
 
-        async def client(placement: uuid.UUID, count: int, http: httpx.AsyncClient) -> None:
+        async def client(placement: uuid.UUID, count: int) -> None:
             nonlocal errors
-            url = f"{base}/api/v1/placements/{placement}/feedback"
-            for _ in range(count):
-                t = time.perf_counter()
-                r = await http.post(url, json=body, headers=headers)
-                latencies.append(time.perf_counter() - t)
-                if r.status_code != 201:
-                    errors += 1
+            conn = RawHttpConnection("127.0.0.1", port)
+            await conn.connect()
+            path = f"/api/v1/placements/{placement}/feedback"
+            try:
+                for _ in range(count):
+                    t = time.perf_counter()
+                    status, payload = await conn.request("POST", path, body, headers)
+                    latencies.append(time.perf_counter() - t)
+                    if status != 201:
+                        errors += 1
+                        if errors <= 3:
+                            print("    error:", status, payload[:300])
+            finally:
+                await conn.close()
 
         async def main() -> float:
-            limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-            async with httpx.AsyncClient(limits=limits, timeout=10) as http:
-                await asyncio.gather(*(client(p, 10, http) for p in placements))  # warm-up
-                latencies.clear()
-                t0 = time.perf_counter()
-                await asyncio.gather(*(client(p, n // clients, http) for p in placements))
-                return time.perf_counter() - t0
+            await asyncio.gather(*(client(p, 10) for p in placements))  # warm-up
+            latencies.clear()
+            t0 = time.perf_counter()
+            await asyncio.gather(*(client(p, n // clients) for p in placements))
+            return time.perf_counter() - t0
 
         elapsed = asyncio.run(main())
         rate = len(latencies) / elapsed

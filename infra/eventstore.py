@@ -283,10 +283,13 @@ class EventStoreDatabase:
             max_waiting=0,
             lock_timeout=lock_timeout_s,
             connect_timeout=10,
-            pool_open_timeout=30,
+            # Opened once here: the library's per-call open(wait=True) is not
+            # safe from many threads at once (psycopg_pool asserts in wait()).
+            pool_open_timeout=None,
             originator_id_type="uuid",
             enable_db_functions=False,
         )
+        self.datastore.pool.open(wait=True, timeout=30)
 
     def migrate(self) -> None:
         """Create the schema, the shared composite type and the idempotency table."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from copy import deepcopy
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -402,7 +403,7 @@ class Ledger:
                 # rules are checked again, so a change that no longer fits
                 # (ending a placement twice) is refused as a conflict, while
                 # one that still fits (a second feedback) is kept, not lost.
-                self._evict(app, unit)
+                self._refresh(app, unit)
                 if attempt == 1 and expected_version is None:
                     continue
                 raise Conflict(
@@ -415,15 +416,22 @@ class Ledger:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _evict(app: TenantApplication, unit: Unit) -> None:
+    def _refresh(app: TenantApplication, unit: Unit) -> None:
+        """Bring the cached copies of the aggregates this command loaded up to
+        date with the database (only the newer events are read)."""
         cache = app.repository.cache
         if cache is None:
             return
         for ident in unit.loaded:
             try:
-                cache.get(ident, evict=True)
+                cached = cache.get(ident)
             except KeyError:
-                pass
+                continue
+            try:
+                newer = app.events.get(originator_id=ident, gt=cached.version)
+                cache.put(ident, project_aggregate(deepcopy(cached), newer))
+            except Exception:
+                cache.get(ident, evict=True)
 
     @staticmethod
     def _check_expected_version(outcome: Outcome, expected_version: int) -> None:

@@ -140,3 +140,4 @@ EVERY_COMMAND: dict[str, Callable[[Seeded], Any]] = {
 @pytest.fixture
 def seeded(system: System, tenant: Tenant, agency: Actor) -> Seeded:
     return seed(system, tenant, agency)
+

@@ -410,10 +410,6 @@ def _race_behind_table_lock(system: System, tenant: Tenant, calls: list[Any]) ->
             deadline = time.monotonic() + 8
             with psycopg.connect(system.database_url, autocommit=True) as probe:
                 while _queued_behind(probe, conn.info.backend_pid) < len(calls):
-                    if time.monotonic() > deadline:
-                        import sys, traceback
-                        for ident, fr in sys._current_frames().items():
-                            print("THREAD", ident, "".join(traceback.format_stack(fr)[-6:]))
                     assert time.monotonic() < deadline, "the commands never queued up to save"
                     assert all(t.is_alive() for t in threads), results
                     time.sleep(0.01)
@@ -484,7 +480,6 @@ def test_concurrent_changes_to_one_placement_never_lose_or_duplicate_an_event(
                 results[i] = ledger.execute(tenant, who, change(who, placement, i + 1))
             except Exception as e:  # noqa: BLE001
                 results[i] = e
-                import traceback; traceback.print_exc()
 
         threads = [threading.Thread(target=worker, args=(0, agency)),
                    threading.Thread(target=worker, args=(1, colleague))]
@@ -505,6 +500,54 @@ def test_concurrent_changes_to_one_placement_never_lose_or_duplicate_an_event(
         else:
             assert sorted(e["data"]["score"] for e in changes) == sorted(
                 i + 1 for i, r in enumerate(results) if not isinstance(r, Exception))
+
+
+def test_a_save_waiting_on_one_tenants_lock_does_not_hold_up_another_tenant(
+        settings: Any, database_url: str, agency: Actor) -> None:
+    """Regression: with one idle connection and pool_open_timeout set, every checkout
+    waited for the pool to refill, and a second waiter died on psycopg_pool's
+    `assert not self._pool_full_event` (infra/eventstore.py, EventStoreDatabase)."""
+    from infra.bootstrap import bootstrap
+
+    fresh = bootstrap(settings, database_url=database_url, migrate=False)  # a just-started process
+    try:
+        utrecht = fresh.registry.create_tenant(random_slug("utr"), "Werkbedrijf Utrecht")
+        zwolle = fresh.registry.create_tenant(random_slug("zwl"), "Werkbedrijf Zwolle")
+        in_utrecht = seed(fresh, utrecht, agency)
+        in_zwolle = seed(fresh, zwolle, agency, employer_name="Zorggroep Zwolle")
+        results: dict[str, Any] = {}
+
+        def run(name: str, tenant: Tenant, cmd: Any) -> None:
+            try:
+                results[name] = fresh.ledger.execute(tenant, agency, cmd)
+            except Exception as e:  # noqa: BLE001
+                results[name] = e
+
+        feedback = c.GiveFeedback(placement_id=in_zwolle.placement, score=4, from_role="coach")
+        with psycopg.connect(database_url, autocommit=True) as lock, lock.transaction():
+            lock.execute(f'LOCK TABLE "{SCHEMA}"."{utrecht.events_table}" IN EXCLUSIVE MODE')
+            slow = threading.Thread(target=run, args=("utrecht", utrecht, c.EndPlacement(
+                placement_id=in_utrecht.placement, ends_on=date(2025, 6, 30), reason="resigned")))
+            slow.start()
+            with psycopg.connect(database_url, autocommit=True) as probe:
+                deadline = time.monotonic() + 5
+                while _queued_behind(probe, lock.info.backend_pid) < 1:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.01)
+            others = [threading.Thread(target=run, args=(f"zwolle-{i}", zwolle, feedback))
+                      for i in range(2)]
+            for t in others:
+                t.start()
+            for t in others:
+                t.join(3)
+            during = {k: v for k, v in results.items() if k.startswith("zwolle")}
+        slow.join(20)
+        for t in others:
+            t.join(20)
+        assert sorted(during) == ["zwolle-0", "zwolle-1"], during
+        assert all(r.status == 201 for r in during.values()), during
+    finally:
+        fresh.close()
 
 
 # -- walls between tenants -----------------------------------------------------------

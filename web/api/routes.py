@@ -16,7 +16,7 @@ from domain.employer import Employer
 from domain.placement import Placement
 from domain.vacancy import Vacancy
 from service import commands as c
-from service.errors import NotFound
+from service.errors import InvalidInput, NotFound
 from service.ledger import Ledger
 from web.api import schemas as s
 from web.api import views
@@ -33,11 +33,23 @@ def correlation_id(request: Request) -> str:
     return given if CORRELATION_RE.match(given) else str(uuid.uuid4())
 
 
+def expected_version(request: Request) -> int | None:
+    """`If-Match: <version>` (as in GET's "version"): refuse if the record moved on since."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    raw = raw.strip().strip('"').removeprefix("W/").strip('"')
+    if not raw.isdigit():
+        raise InvalidInput("If-Match", "must be the record's version number, as returned by GET")
+    return int(raw)
+
+
 def run(ledger: Ledger, principal: Principal, request: Request, command: Any) -> Response:
     result = ledger.execute(
         principal.tenant, principal.actor, command,
         idempotency_key=request.headers.get("idempotency-key"),
         correlation_id=correlation_id(request),
+        expected_version=expected_version(request),
     )
     headers = {"X-Event-Position": str(result.position)}
     if result.replayed:
