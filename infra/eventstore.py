@@ -153,10 +153,12 @@ class TenantRecorder(PostgresApplicationRecorder):
     SET lock_timeout, LOCK TABLE, NOTIFY, INSERT, COMMIT). Here the same steps
     run inside one PL/pgSQL function per tenant table, called as a single
     autocommit statement: the same table lock (so notification ids commit in
-    order and a reader tailing the log never skips one), the same NOTIFY, and
-    the idempotency row in the same transaction, at a third of the cost. Unlike
-    the library's POSTGRES_ENABLE_DB_FUNCTIONS mode, the function is per table
-    (not per schema) and takes the table lock.
+    order and a reader tailing the log never skips one) and the idempotency
+    row in the same transaction, at a third of the cost. Unlike the library's
+    POSTGRES_ENABLE_DB_FUNCTIONS mode, the function is per table (not per
+    schema) and takes the table lock. No NOTIFY: PostgreSQL serialises the
+    commits of all NOTIFYing transactions in a database on one lock, which
+    would couple every tenant's writes; projections are woken by the broker.
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str):
@@ -181,7 +183,6 @@ class TenantRecorder(PostgresApplicationRecorder):
             "    (tenant_id, key, fingerprint, status_code, response)"
             "    VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
             "  END IF;"
-            "  NOTIFY {channel};"
             "  RETURN QUERY INSERT INTO {schema}.{table}"
             "   (originator_id, originator_version, topic, state)"
             "   SELECT * FROM unnest(ids, versions, topics, states)"
@@ -190,7 +191,6 @@ class TenantRecorder(PostgresApplicationRecorder):
         ).format(
             schema=schema, fn=sql.Identifier(self.insert_function_name),
             table=sql.Identifier(events_table_name),
-            channel=sql.Identifier(self.channel_name),
             lock_timeout=sql.SQL(str(int(datastore.lock_timeout))),
         ))
         self.call_insert_function = sql.SQL(
