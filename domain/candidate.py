@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import date
 from typing import ClassVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
 
 from domain.errors import InvalidValue, UnknownTargetGroup
 from domain.values import (
@@ -27,7 +29,7 @@ def _age_on(day: date, born: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-class Candidate(Aggregate):
+class Candidate(LedgerAggregate):
     """A person with a distance to the labour market, described by what they
     can contribute (competences) and the support they ask for themselves.
     """

@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
 
 from domain.errors import (
     ContractAlreadyClosed,
@@ -76,7 +78,7 @@ def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class SocialReturnContract(Aggregate):
+class SocialReturnContract(LedgerAggregate):
     """A public contract with a social return clause, held by an employer."""
 
     @classmethod

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
 
 from domain.errors import InvalidValue
 from domain.values import PERSONAL_DATA, optional_text, require_text
@@ -24,7 +26,7 @@ def _require_email(value: Any, field: str = "email") -> str:
     return email
 
 
-class Employer(Aggregate):
+class Employer(LedgerAggregate):
     """An organisation that hires (inlener) or employs people from target groups."""
 
     # Contact persons are people; the organisation's own name is not personal.

@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
 
 from domain.errors import (
     ExtensionNotLater,
@@ -31,7 +33,7 @@ from domain.values import (
 )
 
 
-class Placement(Aggregate):
+class Placement(LedgerAggregate):
     """A candidate working at an employer, possibly towards a contract's
     social return obligation. Hours are kept as a dated history because
     valuation is pro rata over time.

@@ -4,7 +4,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
 
 from domain.errors import CandidateAlreadyMatched, InvalidValue, VacancyNotOpen
 from domain.values import (
@@ -29,7 +31,7 @@ def _check_no_overlap(required: list[str], optional: list[str]) -> None:
         )
 
 
-class Vacancy(Aggregate):
+class Vacancy(LedgerAggregate):
     """Work an employer offers, stated as competences, not limitations."""
 
     @classmethod

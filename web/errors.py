@@ -92,7 +92,12 @@ def _tidy(message: str) -> str:
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
-    return Response(error_body(str(exc.detail)), status_code=exc.status_code,
+    detail = str(exc.detail)
+    errors = None
+    if exc.status_code == 400 and "malformed" in detail.lower():
+        # Litestar raises undecodable JSON as a plain 400 ClientException.
+        detail, errors = "the request body is not valid JSON", [{"field": "body", "message": _tidy(str(exc.detail))}]
+    return Response(error_body(detail, errors), status_code=exc.status_code,
                     headers=getattr(exc, "headers", None))
 
 
