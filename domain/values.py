@@ -64,6 +64,8 @@ def free_text(value: Any, field: str, max_len: int = FREE_TEXT_MAX_LEN) -> str:
     text = value.strip()
     if len(text) > max_len:
         raise InvalidValue(f"{field} must be at most {max_len} characters", field)
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
+        raise InvalidValue(f"{field} must not contain control characters", field)
     return text
 
 
@@ -74,6 +76,10 @@ def require_choice(
     if not isinstance(value, str) or value not in choices:
         raise error(f"{field} must be one of: {', '.join(choices)}", field)
     return value
+
+
+DECIMAL_MAX = 10**12
+DECIMAL_MAX_PLACES = 6
 
 
 def require_decimal(
@@ -92,6 +98,12 @@ def require_decimal(
         raise error(f"{field} must be a decimal number", field) from None
     if not number.is_finite():
         raise error(f"{field} must be a finite number", field)
+    # Bounded so that arithmetic on it stays exact in Decimal's default
+    # 28-digit context: money up to a trillion euros, six decimals.
+    if abs(number) >= DECIMAL_MAX:
+        raise error(f"{field} must be less than {DECIMAL_MAX:,}", field)
+    if number != 0 and number.normalize().as_tuple().exponent < -DECIMAL_MAX_PLACES:
+        raise error(f"{field} must have at most {DECIMAL_MAX_PLACES} decimals", field)
     return number
 
 

@@ -121,10 +121,7 @@ class Unit:
         agg = self.loaded.get(ident)
         if agg is None:
             try:
-                agg = self.app.repository.get(ident)
-                if self.fresh:
-                    newer = self.app.events.get(originator_id=ident, gt=agg.version)
-                    agg = project_aggregate(agg, newer)
+                agg = self._load(ident)
             except AggregateNotFoundError:
                 raise NotFound(KIND[kind_cls], ident) from None
             self.loaded[ident] = agg
@@ -132,12 +129,26 @@ class Unit:
             raise NotFound(KIND[kind_cls], ident)
         return agg
 
+    def _load(self, ident: UUID) -> Any:
+        agg = self.app.repository.get(ident)
+        if self.fresh:
+            newer = self.app.events.get(originator_id=ident, gt=agg.version)
+            agg = project_aggregate(agg, newer)
+        return agg
+
     def reference(self, kind_cls: type[A], ident: UUID | None, field_name: str) -> A:
-        """Like get, for an id given in a request body: names the field."""
+        """Like get, for an id given in a request body: names the field.
+
+        Always read fresh: a referenced aggregate that is not saved with the
+        command has no version check to catch a stale cached copy (a contract
+        closed by another process must refuse new placements here too)."""
+        fresh, self.fresh = self.fresh, True
         try:
             return self.get(kind_cls, ident)  # type: ignore[arg-type]
         except NotFound:
             raise InvalidReference(field_name, f"no {KIND[kind_cls]} with id {ident}") from None
+        finally:
+            self.fresh = fresh
 
     def visible(self, agg: Any) -> bool:
         role, actor = self.actor.role, self.actor
@@ -160,7 +171,7 @@ class Unit:
                 return agg.contracting_authority == actor.organisation
             if isinstance(agg, Placement) and agg.contract_id is not None:
                 try:
-                    contract = self.app.repository.get(agg.contract_id)
+                    contract = self.loaded.get(agg.contract_id) or self._load(agg.contract_id)
                 except AggregateNotFoundError:
                     return False
                 return (isinstance(contract, SocialReturnContract)

@@ -1,7 +1,7 @@
 """Shared fixtures: one real PostgreSQL for the whole run.
 
 DATABASE_URL set: its server is used, with a database of our own
-(`sroi_test`, recreated per run). Unset: the embedded PostgreSQL that the
+(`sroi_test_<pid>`, created for the run and dropped after it). Unset: the embedded PostgreSQL that the
 project runs itself (pgserver, under .data/pg). Tests share the database and
 isolate themselves by creating tenants with random slugs, as in production.
 """
@@ -19,7 +19,8 @@ from infra.eventstore import Tenant
 from infra.settings import Settings
 from service.actor import Actor
 
-TEST_DATABASE = "sroi_test"
+# One database per run, so two runs on one server never drop each other's.
+TEST_DATABASE = f"sroi_test_{os.getpid()}"
 
 
 def _server_url(settings: Settings) -> str:
@@ -35,11 +36,12 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def database_url(settings: Settings) -> str:
+def database_url(settings: Settings) -> Iterator[str]:
     url = with_database(_server_url(settings), TEST_DATABASE)
     drop_database(url)
     ensure_database_exists(url)
-    return url
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+import msgspec
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from infra.registry import RegistryError
@@ -75,6 +76,8 @@ def validation_error_handler(request: Request, exc: ValidationException) -> Resp
         # Litestar names the body parameter "data"; the field is the key
         # after it, or is found in msgspec's message.
         field = _field_of(message, None if key in (None, "data", "body") else str(key).removeprefix("data."))
+        if field == "body" and message.strip("'") == "data":
+            message = "a JSON request body is required"
         errors.append({"field": field, "message": _tidy(message)})
     if not errors:
         errors = [{"field": "body", "message": _tidy(str(exc.detail))}]
@@ -94,8 +97,8 @@ def _tidy(message: str) -> str:
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
     detail = str(exc.detail)
     errors = None
-    if exc.status_code == 400 and "malformed" in detail.lower():
-        # Litestar raises undecodable JSON as a plain 400 ClientException.
+    if exc.status_code == 400 and isinstance(exc.__cause__, (SerializationException, msgspec.DecodeError)):
+        # Litestar raises an undecodable body (malformed, truncated) as a plain 400.
         detail, errors = "the request body is not valid JSON", [{"field": "body", "message": _tidy(str(exc.detail))}]
     return Response(error_body(detail, errors), status_code=exc.status_code,
                     headers=getattr(exc, "headers", None))

@@ -114,3 +114,29 @@ def test_a_moment_is_not_a_date():
     with pytest.raises(InvalidValue) as err:
         require_date(datetime(2025, 1, 1, 9, 0), "starts_on")
     assert err.value.field == "starts_on"
+
+
+def test_numbers_are_bounded_so_decimal_arithmetic_stays_exact():
+    import pytest
+    from decimal import Decimal
+
+    from domain.errors import InvalidValue
+    from domain.values import require_decimal
+
+    assert require_decimal("2400000.00", "contract_value_eur") == Decimal("2400000.00")
+    for bad in ("1E+30", "1E-999999", "0.0000001"):
+        with pytest.raises(InvalidValue) as err:
+            require_decimal(bad, "contract_value_eur")
+        assert err.value.field == "contract_value_eur"
+
+
+def test_text_may_not_hide_control_characters():
+    import pytest
+
+    from domain.errors import InvalidValue
+    from domain.values import free_text, require_text
+
+    assert free_text("regel 1\nregel 2", "comment") == "regel 1\nregel 2"
+    with pytest.raises(InvalidValue) as err:
+        require_text("Sanne\x00Bakker", "full_name")
+    assert err.value.field == "full_name"

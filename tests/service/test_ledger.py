@@ -56,14 +56,6 @@ KINDS = {
     "placement": Placement,
 }
 
-
-CONTRACT_VALUE_BUG = (
-    "bug: domain/contract.py _validated_terms: `value.quantize(Decimal('0.01'))` raises "
-    "decimal.InvalidOperation for values of 10^26 and more (the result needs more than the "
-    "context's 28 digits); it is not a DomainError, so the ledger lets it escape (HTTP 500) "
-    "instead of InvalidContractValue on contract_value_eur")
-
-
 def feedback_on(system: System, tenant: Tenant, placement: uuid.UUID) -> list[dict[str, Any]]:
     """The feedback given on a placement, read from its history."""
     history = system.ledger.history(tenant, Actor.system(), Placement, placement)
@@ -189,8 +181,7 @@ def test_ending_a_placement_twice_is_a_conflict(system: System, seeded: Seeded, 
     (lambda s: register_contract(s.employer, obligation_percent=Decimal("101")), "obligation_percent"),
     pytest.param(
         lambda s: register_contract(s.employer, contract_value_eur=Decimal("1E+30")),
-        "contract_value_eur", id="contract-worth-10^30", marks=pytest.mark.xfail(
-            strict=True, reason=CONTRACT_VALUE_BUG)),
+        "contract_value_eur", id="contract-worth-10^30"),
 ], ids=["end-before-start", "unknown-end-reason", "score-6", "hours-61",
         "contract-ends-before-start", "unknown-rule-set", "unknown-target-group",
         "contract-worth-nothing", "contract-in-tenths-of-cents", "obligation-101",
@@ -336,11 +327,7 @@ def test_the_same_key_in_two_tenants_are_two_different_requests(
     assert event_count(system, tenant) == 1 and event_count(system, other_tenant) == 1
     # Each tenant sees only its own employer.
     with pytest.raises(NotFound):
-        system.ledger.get(tenant, agency, Employer, UUID_(in_b.body["id"]))
-
-
-def UUID_(raw: str) -> uuid.UUID:  # noqa: N802
-    return uuid.UUID(raw)
+        system.ledger.get(tenant, agency, Employer, uuid.UUID(in_b.body["id"]))
 
 
 def test_a_failed_command_does_not_use_up_its_key(system: System, seeded: Seeded, agency: Actor) -> None:
@@ -393,6 +380,11 @@ def test_two_sessions_that_loaded_the_same_placement_cannot_both_save(
     assert types_of(history) == ["PlacementStarted",
                                  "PlacementEnded" if winner == "ender" else "FeedbackGiven"]
     assert history[-1]["metadata"]["correlation_id"] == winner
+    # The loser's change left no trace in this process's cache either.
+    for placement in (app.repository.get(seeded.placement),
+                      system.ledger.get(seeded.tenant, agency, Placement, seeded.placement)):
+        assert placement.version == 2
+        assert placement.is_active == (winner == "reviewer")
 
 
 def _queued_behind(conn: psycopg.Connection, holder_pid: int) -> int:
@@ -603,12 +595,6 @@ def other_process(settings: Any, database_url: str, system: System) -> Any:
     other.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: service/ledger.py Unit.get/reference: commands read aggregates from the process's "
-    "cache without bringing them up to date (AGGREGATE_CACHE_FASTFORWARD='n' in "
-    "infra/eventstore.py); only saved aggregates are version-checked, so a contract that was "
-    "only *referenced* (start_placement checks contract.is_closed) is judged on stale state. "
-    "Fix: load referenced aggregates fresh (as Ledger.get does: events gt cached version)"))
 def test_a_placement_on_a_contract_closed_by_another_process_is_refused(
         system: System, other_process: System, seeded: Seeded, agency: Actor) -> None:
     other_process.ledger.execute(seeded.tenant, agency, c.CloseContract(
@@ -621,14 +607,10 @@ def test_a_placement_on_a_contract_closed_by_another_process_is_refused(
     assert event_count(system, seeded.tenant) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: service/ledger.py Unit.visible (role 'authority'): the placement's contract is read "
-    "with app.repository.get, from the cache, never brought up to date; after another process "
-    "amends contracting_authority, this process still shows the placement to the old "
-    "authority and hides it from the new one. Fix: read the contract fresh (or via Unit.get "
-    "with fresh=True)"))
 def test_an_authority_sees_placements_by_the_contracts_current_authority(
         system: System, other_process: System, seeded: Seeded, agency: Actor) -> None:
+    """Regression: Unit.visible read the placement's contract from this process's cache,
+    never brought up to date, so another process's amendment went unseen."""
     utrecht = actor("authority", organisation="Gemeente Utrecht")
     amersfoort = actor("authority", organisation="Gemeente Amersfoort")
     assert system.ledger.get(seeded.tenant, utrecht, Placement, seeded.placement)  # cached here

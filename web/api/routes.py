@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
 
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
@@ -66,27 +67,27 @@ def parse_id(kind: str, raw: str) -> UUID:
 
 # -- employers -----------------------------------------------------------------
 @post("/employers", **sync)
-def register_employer(data: s.EmployerIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+def register_employer(data: JSONBody[s.EmployerIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.RegisterEmployer(name=data.name))
 
 
 @post("/employers/{employer_id:str}/contact-persons", **sync)
-def add_contact_person(employer_id: str, data: s.ContactPersonIn, principal: Principal,
-                       request: Request, ledger: Ledger) -> Response:
+def add_contact_person(employer_id: FromPath[str], data: JSONBody[s.ContactPersonIn], principal: NamedDependency[Principal],
+                       request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.AddContactPerson(
         employer_id=parse_id("employer", employer_id), name=data.name, email=data.email,
         phone=data.phone, role=data.role))
 
 
 @get("/employers/{employer_id:str}", **sync)
-def get_employer(employer_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+def get_employer(employer_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     agg = ledger.get(principal.tenant, principal.actor, Employer, parse_id("employer", employer_id))
     return views.employer_view(agg, principal.actor)
 
 
 # -- contracts -----------------------------------------------------------------
 @post("/contracts", **sync)
-def register_contract(data: s.ContractIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.RegisterContract(
         employer_id=data.employer_id, title=data.title,
         contracting_authority=data.contracting_authority,
@@ -96,14 +97,14 @@ def register_contract(data: s.ContractIn, principal: Principal, request: Request
 
 
 @post("/contracts/{contract_id:str}/close", **sync)
-def close_contract(contract_id: str, data: s.CloseContractIn, principal: Principal,
-                   request: Request, ledger: Ledger) -> Response:
+def close_contract(contract_id: FromPath[str], data: JSONBody[s.CloseContractIn], principal: NamedDependency[Principal],
+                   request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.CloseContract(
         contract_id=parse_id("contract", contract_id), closed_on=data.closed_on, reason=data.reason))
 
 
 @get("/contracts/{contract_id:str}", **sync)
-def get_contract(contract_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+def get_contract(contract_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     agg = ledger.get(principal.tenant, principal.actor, SocialReturnContract,
                      parse_id("contract", contract_id))
     return views.contract_view(agg, principal.actor)
@@ -111,7 +112,7 @@ def get_contract(contract_id: str, principal: Principal, ledger: Ledger) -> dict
 
 # -- candidates ----------------------------------------------------------------
 @post("/candidates", **sync)
-def register_candidate(data: s.CandidateIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+def register_candidate(data: JSONBody[s.CandidateIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.RegisterCandidate(
         full_name=data.full_name, date_of_birth=data.date_of_birth, target_group=data.target_group,
         competences=list(data.competences), support_needs=data.support_needs,
@@ -120,21 +121,21 @@ def register_candidate(data: s.CandidateIn, principal: Principal, request: Reque
 
 
 @post("/candidates/{candidate_id:str}/support-needs", **sync)
-def state_support_needs(candidate_id: str, data: s.SupportNeedsIn, principal: Principal,
-                        request: Request, ledger: Ledger) -> Response:
+def state_support_needs(candidate_id: FromPath[str], data: JSONBody[s.SupportNeedsIn], principal: NamedDependency[Principal],
+                        request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.StateSupportNeeds(
         candidate_id=parse_id("candidate", candidate_id), support_needs=data.support_needs))
 
 
 @get("/candidates/{candidate_id:str}", **sync)
-def get_candidate(candidate_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+def get_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     agg = ledger.get(principal.tenant, principal.actor, Candidate, parse_id("candidate", candidate_id))
     return views.candidate_view(agg, principal.actor)
 
 
 # -- vacancies -----------------------------------------------------------------
 @post("/vacancies", **sync)
-def open_vacancy(data: s.VacancyIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+def open_vacancy(data: JSONBody[s.VacancyIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.OpenVacancy(
         employer_id=data.employer_id, title=data.title,
         required_competences=list(data.required_competences),
@@ -142,21 +143,21 @@ def open_vacancy(data: s.VacancyIn, principal: Principal, request: Request, ledg
 
 
 @post("/vacancies/{vacancy_id:str}/matches", **sync)
-def match_candidate(vacancy_id: str, data: s.MatchIn, principal: Principal, request: Request,
-                    ledger: Ledger) -> Response:
+def match_candidate(vacancy_id: FromPath[str], data: JSONBody[s.MatchIn], principal: NamedDependency[Principal], request: Request,
+                    ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.MatchCandidate(
         vacancy_id=parse_id("vacancy", vacancy_id), candidate_id=data.candidate_id))
 
 
 @get("/vacancies/{vacancy_id:str}", **sync)
-def get_vacancy(vacancy_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+def get_vacancy(vacancy_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     agg = ledger.get(principal.tenant, principal.actor, Vacancy, parse_id("vacancy", vacancy_id))
     return views.vacancy_view(agg, principal.actor)
 
 
 # -- placements ----------------------------------------------------------------
 @post("/placements", **sync)
-def start_placement(data: s.PlacementIn, principal: Principal, request: Request, ledger: Ledger) -> Response:
+def start_placement(data: JSONBody[s.PlacementIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.StartPlacement(
         candidate_id=data.candidate_id, employer_id=data.employer_id, contract_id=data.contract_id,
         vacancy_id=data.vacancy_id, starts_on=data.starts_on, hours_per_week=data.hours_per_week,
@@ -164,37 +165,37 @@ def start_placement(data: s.PlacementIn, principal: Principal, request: Request,
 
 
 @post("/placements/{placement_id:str}/feedback", **sync)
-def give_feedback(placement_id: str, data: s.FeedbackIn, principal: Principal, request: Request,
-                  ledger: Ledger) -> Response:
+def give_feedback(placement_id: FromPath[str], data: JSONBody[s.FeedbackIn], principal: NamedDependency[Principal], request: Request,
+                  ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.GiveFeedback(
         placement_id=parse_id("placement", placement_id), score=data.score,
         from_role=data.from_role, comment=data.comment))
 
 
 @post("/placements/{placement_id:str}/hours", **sync)
-def change_hours(placement_id: str, data: s.HoursIn, principal: Principal, request: Request,
-                 ledger: Ledger) -> Response:
+def change_hours(placement_id: FromPath[str], data: JSONBody[s.HoursIn], principal: NamedDependency[Principal], request: Request,
+                 ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.ChangeHours(
         placement_id=parse_id("placement", placement_id), hours_per_week=data.hours_per_week,
         effective_on=data.effective_on))
 
 
 @post("/placements/{placement_id:str}/extend", **sync)
-def extend_placement(placement_id: str, data: s.ExtendIn, principal: Principal, request: Request,
-                     ledger: Ledger) -> Response:
+def extend_placement(placement_id: FromPath[str], data: JSONBody[s.ExtendIn], principal: NamedDependency[Principal], request: Request,
+                     ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.ExtendPlacement(
         placement_id=parse_id("placement", placement_id), until=data.until))
 
 
 @post("/placements/{placement_id:str}/end", **sync)
-def end_placement(placement_id: str, data: s.EndIn, principal: Principal, request: Request,
-                  ledger: Ledger) -> Response:
+def end_placement(placement_id: FromPath[str], data: JSONBody[s.EndIn], principal: NamedDependency[Principal], request: Request,
+                  ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.EndPlacement(
         placement_id=parse_id("placement", placement_id), ends_on=data.ends_on, reason=data.reason))
 
 
 @get("/placements/{placement_id:str}", **sync)
-def get_placement(placement_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+def get_placement(placement_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     ident = parse_id("placement", placement_id)
     agg = ledger.get(principal.tenant, principal.actor, Placement, ident)
     history = ledger.history(principal.tenant, principal.actor, Placement, ident)
@@ -202,13 +203,13 @@ def get_placement(placement_id: str, principal: Principal, ledger: Ledger) -> di
 
 
 @get("/placements/{placement_id:str}/events", **sync)
-def placement_events(placement_id: str, principal: Principal, ledger: Ledger) -> dict[str, Any]:
+def placement_events(placement_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     events = ledger.history(principal.tenant, principal.actor, Placement,
                             parse_id("placement", placement_id))
     return {"placement_id": placement_id, "events": events}
 
 
-def api_router(ledger: Ledger) -> Router:
+def api_router(ledger: NamedDependency[Ledger]) -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[
