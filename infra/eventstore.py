@@ -297,6 +297,18 @@ class TenantApplication(Application[UUID]):
     def construct_recorder(self) -> TenantRecorder:
         return TenantRecorder(self._datastore, events_table_name=self.tenant.events_table)
 
+    def save(self, *aggregates: Any, **kwargs: Any) -> list[Any]:
+        """The library's save, minus what we do not use (snapshots, tracking,
+        notify hooks) and its runtime Protocol isinstance checks, which cost
+        a quarter of the Python time of a command."""
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        recordings = self.events.put(events, **kwargs)
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate in aggregates:
+                cache.put(aggregate.id, aggregate)
+        return recordings
+
     @property
     def tenant_recorder(self) -> TenantRecorder:
         assert isinstance(self.recorder, TenantRecorder)
