@@ -22,6 +22,14 @@ class System:
     ledger: Ledger
     broker: Any
 
+    def migrate_tenants(self) -> int:
+        """Bring every tenant's tables and insert functions to this release's
+        definitions (idempotent). Run by `sroi migrate` and `sroi run`."""
+        tenants = self.registry.list_tenants()
+        for tenant in tenants:
+            self.stores.database(tenant.database).create_tenant_tables(tenant)
+        return len(tenants)
+
     def close(self) -> None:
         self.stores.close()
         self.broker.close()

@@ -43,8 +43,12 @@ def main(verbose: bool) -> None:
 @main.command()
 def migrate() -> None:
     """Create or update the platform and event schemas."""
-    _system(migrate=True).close()
-    click.echo("schemas up to date")
+    system = _system(migrate=True)
+    try:
+        count = system.migrate_tenants()
+    finally:
+        system.close()
+    click.echo(f"schemas up to date ({count} tenants)")
 
 
 @main.group()
@@ -192,6 +196,7 @@ def run(host: str, port: int) -> None:
     from web.app import create_app
 
     system = _system()
+    system.migrate_tenants()
     seed_demo(system)
     env = {**os.environ, "DATABASE_URL": system.database_url}
     worker_proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "worker"], env=env)
