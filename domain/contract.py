@@ -78,6 +78,11 @@ def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Who decides on reported contributions: the contracting authority (the
+# usual case: WIZZR-style acceptance) or, where the authority delegates, the agency.
+ACCEPTED_BY = ("authority", "agency")
+
+
 class SocialReturnContract(LedgerAggregate):
     """A public contract with a social return clause, held by an employer."""
 
@@ -93,7 +98,12 @@ class SocialReturnContract(LedgerAggregate):
         ends_on: date,
         awarded_on: date,
         rule_set: str,
+        accepted_by: str = "authority",
     ) -> SocialReturnContract:
+        if accepted_by not in ACCEPTED_BY:
+            raise InvalidValue(
+                "accepted_by must be 'authority' (the contracting authority decides on "
+                "contributions) or 'agency'", "accepted_by")
         terms = _validated_terms(
             {
                 "title": title,
@@ -106,7 +116,7 @@ class SocialReturnContract(LedgerAggregate):
                 "rule_set": rule_set,
             }
         )
-        return cls(employer_id=require_id(employer_id, "employer_id"), **terms)
+        return cls(employer_id=require_id(employer_id, "employer_id"), accepted_by=accepted_by, **terms)
 
     @event("ContractRegistered")
     def __init__(
@@ -120,8 +130,10 @@ class SocialReturnContract(LedgerAggregate):
         ends_on: date,
         awarded_on: date,
         rule_set: str,
+        accepted_by: str = "authority",  # default: events from before the setting existed
     ) -> None:
         self.employer_id = employer_id
+        self.accepted_by = accepted_by
         self.title = title
         self.contracting_authority = contracting_authority
         self.contract_value_eur = contract_value_eur

@@ -98,3 +98,16 @@ class VacancyNotOpen(DomainError):
 class CandidateAlreadyMatched(DomainError):
     is_state_conflict = True
     default_field = "candidate_id"
+
+
+# Contributions (domain/contribution.py).
+
+
+class UnknownSocialEnterpriseRegister(DomainError):
+    default_field = "register"
+
+
+class ContributionAlreadyDecided(DomainError):
+    """A contribution is accepted or rejected once; the decision is final."""
+
+    is_state_conflict = True

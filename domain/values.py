@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
@@ -158,3 +159,21 @@ def require_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidValue(f"{field} must be true or false", field)
     return value
+
+
+# Contributions other than placements. The counting figures below are the
+# defaults when no rule set is named; each rule set carries its own
+# (domain/rulesets/*.json), and tests check that the two agree.
+CONTRIBUTION_KINDS = ("placement", "social_enterprise_purchase", "other_activity")
+CONTRIBUTION_STATUSES = ("pending", "accepted", "rejected")
+SOCIAL_ENTERPRISE_REGISTERS = ("registered_social_enterprise", "social_enterprise_nl_member")
+# Twente: a registered social enterprise's invoice counts in full, a member of
+# Social Enterprise NL's for half (excl. VAT).
+SOCIAL_ENTERPRISE_SHARES = MappingProxyType(
+    {
+        "registered_social_enterprise": Decimal("1"),
+        "social_enterprise_nl_member": Decimal("0.5"),
+    }
+)
+# Utrecht: other activities count their costs, or EUR 100 per employee-hour.
+OTHER_ACTIVITY_HOURLY_EUR = Decimal("100")

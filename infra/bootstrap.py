@@ -8,6 +8,7 @@ from typing import Any
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, TenantStores
+from infra.notifier import ProjectionNotifier
 from infra.registry import TenantRegistry
 from infra.settings import Settings
 from service.ledger import Ledger
@@ -21,6 +22,7 @@ class System:
     registry: TenantRegistry
     ledger: Ledger
     broker: Any
+    notifier: Any = None
 
     def migrate_tenants(self) -> int:
         """Bring every tenant's tables and insert functions to this release's
@@ -31,6 +33,8 @@ class System:
         return len(tenants)
 
     def close(self) -> None:
+        if self.notifier is not None:
+            self.notifier.close()
         self.stores.close()
         self.broker.close()
 
@@ -49,10 +53,17 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
             db.migrate()
         registry.migrate()
         ensure_broker_schema(settings.broker_url, url)
+        from projections.registry import PROJECTIONS
+        from projections.engine import migrate as migrate_read_models
+        for db in databases.values():
+            migrate_read_models(db, PROJECTIONS)
     else:
         for db in databases.values():
             db.datastore.db_type_names.add("stored_event_uuid")
             db.datastore.register_type_adapters()
     broker = make_broker(settings.broker_url, url)
+    from projections.registry import QUEUE
+    notifier = ProjectionNotifier(broker, QUEUE, "project_tenant")
+    ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id))
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
-                  ledger=Ledger(stores), broker=broker)
+                  ledger=ledger, broker=broker, notifier=notifier)

@@ -139,6 +139,66 @@ def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None
         system.close()
 
 
+@main.group()
+def projections() -> None:
+    """Read models: status and rebuild."""
+
+
+@projections.command("status")
+@click.option("--tenant", "tenant_slug", help="Only this tenant.")
+def projections_status(tenant_slug: str | None) -> None:
+    """Each tenant's events and how far each projection has come."""
+    from projections.engine import positions
+    from projections.registry import PROJECTIONS
+
+    system = _system()
+    try:
+        tenants = ([system.registry.tenant_by_slug(tenant_slug)] if tenant_slug
+                   else system.registry.list_tenants())
+        names = [p.name for p in PROJECTIONS]
+        for t in tenants:
+            with system.stores.database(t.database).connection() as conn:
+                head = conn.execute(f'SELECT coalesce(max(notification_id), 0) AS m FROM events."{t.events_table}"'
+                                    ).fetchone()["m"]
+                pos = positions(conn, t, names)
+            click.echo(f"{t.slug}\tevents {head}\t" + "\t".join(f"{n} {pos[n]}" for n in names))
+    except TenantNotFound as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+
+
+@projections.command("rebuild")
+@click.argument("name")
+@click.option("--tenant", "tenant_slug", help="Only this tenant (default: every tenant).")
+def projections_rebuild(name: str, tenant_slug: str | None) -> None:
+    """Build NAME anew beside the live version, then switch readers to it."""
+    from tqdm import tqdm
+
+    from projections.engine import ProjectionRunner
+    from projections.registry import BY_NAME
+
+    if name not in BY_NAME:
+        raise click.BadParameter(f"unknown projection {name!r}; known: {', '.join(sorted(BY_NAME))}",
+                                 param_hint="NAME")
+    system = _system()
+    try:
+        tenants = ([system.registry.tenant_by_slug(tenant_slug)] if tenant_slug
+                   else system.registry.list_tenants())
+        for t in tenants:
+            database = system.stores.database(t.database)
+            with database.connection() as conn:
+                total = conn.execute(f'SELECT count(*) AS n FROM events."{t.events_table}"').fetchone()["n"]
+            runner = ProjectionRunner(database, BY_NAME[name], batch_size=5000)
+            with tqdm(total=total, desc=f"{name} {t.slug}", unit="ev", file=sys.stderr) as bar:
+                result = runner.rebuild(t, progress=bar.update)
+            click.echo(f"{t.slug}: {name} rebuilt from {result.processed} events, live at {result.position}")
+    except TenantNotFound as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+
+
 @main.command()
 def demo() -> None:
     """Create the demo tenant with realistic data (once)."""

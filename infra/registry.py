@@ -166,6 +166,13 @@ class TenantRegistry:
             raise TenantNotFound(f"no tenant with slug {slug!r}")
         return _tenant(row)
 
+    def tenant_by_id(self, tenant_id: UUID) -> Tenant:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT * FROM platform.tenants WHERE id = %s", (tenant_id,)).fetchone()
+        if row is None:
+            raise TenantNotFound(f"no tenant with id {tenant_id}")
+        return _tenant(row)
+
     def set_status(self, slug: str, status: str) -> Tenant:
         if status not in ("active", "suspended"):
             raise RegistryError("status must be 'active' or 'suspended'", "status")

@@ -32,6 +32,7 @@ class RegisterContract:
     ends_on: date
     awarded_on: date
     rule_set: str
+    accepted_by: str = "authority"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,43 @@ class EndPlacement:
     reason: str
 
 
-Command = (RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
+
+
+
+@dataclass(frozen=True)
+class ReportSocialEnterprisePurchase:
+    contract_id: UUID
+    supplier: str
+    invoice_amount_eur_excl_vat: Decimal
+    register: str
+    invoice_date: date
+    description: str
+
+
+@dataclass(frozen=True)
+class ReportOtherActivity:
+    contract_id: UUID
+    description: str
+    activity_date: date
+    costs_eur: Decimal | None = None
+    hours: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AcceptContribution:
+    contribution_id: UUID
+    reason: str = ""
+    decided_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RejectContribution:
+    contribution_id: UUID
+    reason: str
+    decided_on: date | None = None
+
+
+Command = (ReportSocialEnterprisePurchase | ReportOtherActivity | AcceptContribution
+           | RejectContribution | RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
            | RegisterCandidate | StateSupportNeeds | OpenVacancy | MatchCandidate | CloseVacancy
            | StartPlacement | GiveFeedback | ChangeHours | ExtendPlacement | EndPlacement)

@@ -27,6 +27,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
+from domain.contribution import Contribution
 from domain.employer import Employer
 from domain.errors import DomainError
 from domain.placement import Placement
@@ -58,6 +59,7 @@ KIND = {
     Candidate: "candidate",
     Vacancy: "vacancy",
     Placement: "placement",
+    Contribution: "contribution",
 }
 
 # Which roles may issue which command. Ownership (an employer acting on its
@@ -78,6 +80,11 @@ COMMAND_ROLES: dict[type, frozenset[str]] = {
     c.ChangeHours: frozenset({"agency"}),
     c.ExtendPlacement: frozenset({"agency"}),
     c.EndPlacement: frozenset({"agency"}),
+    c.ReportSocialEnterprisePurchase: frozenset({"agency", "employer"}),
+    c.ReportOtherActivity: frozenset({"agency", "employer"}),
+    # Further narrowed per contract by its `accepted_by` setting.
+    c.AcceptContribution: frozenset({"agency", "authority"}),
+    c.RejectContribution: frozenset({"agency", "authority"}),
 }
 
 # The feedback roles an actor may give feedback as.
@@ -154,6 +161,13 @@ class Unit:
         role, actor = self.actor.role, self.actor
         if role in ("agency", "auditor"):
             return True
+        if isinstance(agg, Contribution):
+            # A contribution is visible to whoever sees its contract.
+            try:
+                contract = self.loaded.get(agg.contract_id) or self._load(agg.contract_id)
+            except AggregateNotFoundError:
+                return False
+            return self.visible(contract)
         if role == "employer":
             if isinstance(agg, Employer):
                 return agg.id == actor.employer_id
@@ -208,7 +222,7 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
         contracting_authority=cmd.contracting_authority,
         contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
         starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
-        rule_set=cmd.rule_set))
+        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by))
 
 
 def amend_contract(u: Unit, cmd: c.AmendContract) -> Outcome:
@@ -283,6 +297,10 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
         hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
         planned_end_on=cmd.planned_end_on)
     saved.append(placement)
+    if cmd.contract_id is not None:
+        # A placement that counts toward a contract is reported from its start;
+        # its value accrues day by day and is decided on as a whole.
+        saved.append(Contribution.for_placement(placement.id, cmd.contract_id, reported_on=cmd.starts_on))
     if vacancy is not None:
         # The vacancy is filled by this placement, atomically with its start.
         vacancy.fill(placement.id)
@@ -318,7 +336,54 @@ def end_placement(u: Unit, cmd: c.EndPlacement) -> Outcome:
     return _changed(placement)
 
 
+def report_purchase(u: Unit, cmd: c.ReportSocialEnterprisePurchase) -> Outcome:
+    contract = _open_contract(u, cmd.contract_id)
+    return _created(Contribution.purchase_from_social_enterprise(
+        contract_id=cmd.contract_id, supplier=cmd.supplier,
+        invoice_amount_eur_excl_vat=cmd.invoice_amount_eur_excl_vat, register=cmd.register,
+        invoice_date=cmd.invoice_date, description=cmd.description, rule_set=contract.rule_set))
+
+
+def report_other_activity(u: Unit, cmd: c.ReportOtherActivity) -> Outcome:
+    contract = _open_contract(u, cmd.contract_id)
+    return _created(Contribution.other_activity(
+        contract_id=cmd.contract_id, description=cmd.description, costs_eur=cmd.costs_eur,
+        hours=cmd.hours, activity_date=cmd.activity_date, rule_set=contract.rule_set))
+
+
+def _open_contract(u: Unit, contract_id: UUID) -> SocialReturnContract:
+    contract = u.get(SocialReturnContract, contract_id)
+    if contract.is_closed:
+        raise InvalidInput("contract_id", "the contract is closed")
+    return contract
+
+
+def _decider(u: Unit, contribution: Contribution) -> None:
+    """Only the party the contract names decides on its contributions."""
+    contract = u.get(SocialReturnContract, contribution.contract_id)
+    if u.actor.role != contract.accepted_by:
+        raise PermissionDenied(f"contributions to this contract are decided by the {contract.accepted_by}")
+
+
+def accept_contribution(u: Unit, cmd: c.AcceptContribution) -> Outcome:
+    contribution = u.get(Contribution, cmd.contribution_id)
+    _decider(u, contribution)
+    contribution.accept(cmd.decided_on or date.today(), cmd.reason)
+    return _changed(contribution)
+
+
+def reject_contribution(u: Unit, cmd: c.RejectContribution) -> Outcome:
+    contribution = u.get(Contribution, cmd.contribution_id)
+    _decider(u, contribution)
+    contribution.reject(cmd.decided_on or date.today(), cmd.reason)
+    return _changed(contribution)
+
+
 HANDLERS: dict[type, Handler] = {
+    c.ReportSocialEnterprisePurchase: report_purchase,
+    c.ReportOtherActivity: report_other_activity,
+    c.AcceptContribution: accept_contribution,
+    c.RejectContribution: reject_contribution,
     c.RegisterEmployer: register_employer,
     c.AddContactPerson: add_contact_person,
     c.RegisterContract: register_contract,
@@ -352,8 +417,11 @@ def fingerprint(actor: Actor, command: Any) -> str:
 
 
 class Ledger:
-    def __init__(self, stores: TenantStores):
+    def __init__(self, stores: TenantStores,
+                 on_committed: Callable[[Tenant, int], None] | None = None):
         self.stores = stores
+        # Called after each command that stored events (tells the projections).
+        self.on_committed = on_committed
 
     # -- commands ------------------------------------------------------------
     def execute(self, tenant: Tenant, actor: Actor, command: Any, *,
@@ -423,6 +491,8 @@ class Ledger:
             finally:
                 event_metadata.reset(token)
             position = max((r.notification.id for r in recordings), default=0)
+            if self.on_committed is not None:
+                self.on_committed(tenant, position)
             return CommandResult(status=outcome.status, body=outcome.body, position=position)
         raise AssertionError("unreachable")
 

@@ -14,6 +14,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from infra.bootstrap import System
 from infra.broker import broker_ready
 from web.api.auth import TokenCache
+from web.api.read_routes import read_router
 from web.api.routes import api_router
 from web.errors import EXCEPTION_HANDLERS
 
@@ -51,7 +52,7 @@ def create_app(system: System) -> Litestar:
             await app.state.read_pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, api_router(system.ledger)],
+        route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger)],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=system.settings.max_body_bytes,

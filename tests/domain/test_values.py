@@ -33,6 +33,7 @@ def test_only_state_errors_are_conflicts():
         errors.ContractAlreadyClosed,
         errors.VacancyNotOpen,
         errors.CandidateAlreadyMatched,
+        errors.ContributionAlreadyDecided,
     }
     all_errors = {
         obj

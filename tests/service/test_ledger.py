@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.employer import Employer
+from domain.contribution import Contribution
 from domain.placement import Placement
 from domain.vacancy import Vacancy
 from infra.bootstrap import System
@@ -86,13 +87,14 @@ def test_a_placement_is_recorded_from_registration_to_its_end_with_who_did_what(
     started = run(start_placement(candidate, employer, contract, vacancy), "req-start")
     placement = new_id(started)
 
-    # The vacancy is filled by the placement, in the same save: the last two
-    # notifications of the tenant are the placement's start and the vacancy's fill.
+    # In the same save: the placement starts, its contribution to the contract
+    # is reported, and the vacancy is filled (the tenant's last three notifications).
     app = system.stores.for_tenant(tenant)
     assert started.position == app.recorder.max_notification_id()
-    last_two = app.recorder.select_notifications(started.position - 1, limit=2)
-    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_two] == [
-        (placement, "PlacementStarted"), (vacancy, "VacancyFilled")]
+    last_three = app.recorder.select_notifications(started.position - 2, limit=3)
+    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_three] == [
+        (placement, "PlacementStarted"), (Contribution.id_for_placement(placement), "ContributionReported"),
+        (vacancy, "VacancyFilled")]
     filled = ledger.get(tenant, agency, Vacancy, vacancy)
     assert (filled.status, filled.placement_id) == ("filled", placement)
     vacancy_history = ledger.history(tenant, agency, Vacancy, vacancy)

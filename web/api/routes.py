@@ -93,7 +93,7 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
         contracting_authority=data.contracting_authority,
         contract_value_eur=data.contract_value_eur, obligation_percent=data.obligation_percent,
         starts_on=data.starts_on, ends_on=data.ends_on, awarded_on=data.awarded_on,
-        rule_set=data.rule_set))
+        rule_set=data.rule_set, accepted_by=data.accepted_by))
 
 
 @post("/contracts/{contract_id:str}/close", **sync)

@@ -40,6 +40,7 @@ class ContractIn(Body):
     ends_on: date
     awarded_on: date
     rule_set: Annotated[str, msgspec.Meta(max_length=60)]
+    accepted_by: Annotated[str, msgspec.Meta(max_length=20)] = "authority"
 
 
 class CandidateIn(Body):
@@ -103,3 +104,27 @@ class EndIn(Body):
 class CloseContractIn(Body):
     closed_on: date
     reason: Name | None = None
+
+
+class PurchaseIn(Body, tag="social_enterprise_purchase", tag_field="kind"):
+    """Purchase from a social enterprise: counts 100% (registered) or 50% (Social Enterprise NL member)."""
+
+    supplier: Name
+    invoice_amount_eur_excl_vat: Decimal
+    register: Annotated[str, msgspec.Meta(max_length=60)]
+    invoice_date: date
+    description: Text
+
+
+class OtherActivityIn(Body, tag="other_activity", tag_field="kind"):
+    """Other activities: their costs, or EUR 100 an hour."""
+
+    description: Text
+    activity_date: date
+    costs_eur: Decimal | None = None
+    hours: Decimal | None = None
+
+
+class DecisionIn(Body):
+    reason: Text | None = None
+    decided_on: date | None = None

@@ -30,7 +30,8 @@ def contract_view(k: SocialReturnContract, actor: Actor) -> dict[str, Any]:
         "contracting_authority": k.contracting_authority,
         "contract_value_eur": k.contract_value_eur, "obligation_percent": k.obligation_percent,
         "obligation_eur": k.obligation_eur, "starts_on": k.starts_on, "ends_on": k.ends_on,
-        "awarded_on": k.awarded_on, "rule_set": k.rule_set, "closed": k.is_closed,
+        "awarded_on": k.awarded_on, "rule_set": k.rule_set, "accepted_by": k.accepted_by,
+        "closed": k.is_closed,
         "closed_on": getattr(k, "closed_on", None),
     }
 

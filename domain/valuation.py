@@ -1,0 +1,560 @@
+"""What a contribution is worth: the building-blocks method as versioned data.
+
+The figures (block values, bonuses, basis and minimum hours, the cap) live in
+``domain/rulesets/<name>.json``, one file per rule set, chosen per contract by
+name; nothing here hard-codes a euro amount or a number of hours.
+
+The product rule for a placement (a product decision, see each file's notes):
+
+    value = (block + bonuses) x min(hours_per_week, basis) / basis
+            x counted_days / days_per_year
+
+counted_days: days the placement is active (both ends inclusive; an hours
+change applies from its effective date) inside the period and the contract
+term, only within the first ``cap_days`` days of the placement unless the
+person's target group is uncapped; a day below the minimum hours counts 0.
+
+Exactness. Money is Decimal, never float. The rule divides by 36 and by 365,
+so most values have no finite decimal expansion; rather than round each
+figure, every segment (a stretch of constant hours) accrues its exact rational
+value day by day, and the value of days 1..n of a segment is that exact amount
+truncated to ``VALUE_DECIMALS`` decimals. The value of a period is the
+difference of two such cumulative amounts, so:
+
+- values of adjacent periods add up exactly to the value of the whole;
+- a value that is exact in 12 decimals (a full-time year: the block value;
+  18 hours: half of it) comes out exactly;
+- any other value is within 1e-12 EUR per segment of the exact rational.
+
+Rounding to cents is for display only.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+from domain.errors import InvalidValue, UnknownRuleSet, UnknownTargetGroup
+from domain.values import (
+    SOCIAL_ENTERPRISE_REGISTERS,
+    TARGET_GROUPS,
+    optional_date,
+    require_bool,
+    require_choice,
+    require_date,
+)
+
+# A representation choice, not a valuation rule: see the module docstring.
+VALUE_DECIMALS = 12
+_SCALE = 10**VALUE_DECIMALS
+
+_RULESET_PACKAGE = "domain.rulesets"
+
+
+# Rule sets
+
+
+@dataclass(frozen=True)
+class BenefitTier:
+    """One step of a block by time on benefit at the judging date: at least
+    ``months`` (or, if ``exclusive``, more than ``months``) calendar months."""
+
+    value_eur: Decimal
+    months: int = 0
+    exclusive: bool = False
+
+    def applies(self, benefit_since: date, judged_on: date) -> bool:
+        boundary = add_months(benefit_since, self.months)
+        return boundary < judged_on if self.exclusive else boundary <= judged_on
+
+    def describe(self) -> str:
+        return f"{'more than' if self.exclusive else 'at least'} {self.months} months"
+
+
+@dataclass(frozen=True)
+class AgeBonus:
+    min_age: int
+    bonus_eur: Decimal
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    version: int
+    source: str
+    notes: str
+    basis_hours: Decimal
+    days_per_year: int
+    #: 0 = no minimum
+    minimum_hours_per_week: Decimal
+    #: None = no cap on counted time
+    cap_days: int | None
+    uncapped_target_groups: frozenset[str]
+    #: target group -> tiers ascending; a flat block is one tier of 0 months.
+    #: A group absent here is not eligible.
+    blocks: Mapping[str, tuple[BenefitTier, ...]]
+    age_bonuses: tuple[AgeBonus, ...]
+    #: None = no such bonus in this rule set
+    status_holder_bonus_eur: Decimal | None
+    permanent_contract_bonus_eur: Decimal | None
+    #: register code -> share of the invoice amount excl. VAT that counts
+    social_enterprise_shares: Mapping[str, Decimal]
+    other_activity_hourly_eur: Decimal
+
+
+_RULE_SET_KEYS = {
+    "name",
+    "version",
+    "source",
+    "notes",
+    "basis_hours",
+    "days_per_year",
+    "minimum_hours_per_week",
+    "cap_days",
+    "uncapped_target_groups",
+    "blocks",
+    "age_bonuses",
+    "status_holder_bonus_eur",
+    "permanent_contract_bonus_eur",
+    "social_enterprise_shares",
+    "other_activity_hourly_eur",
+}
+
+
+class RuleSetDataError(ValueError):
+    """A rule set file is malformed: a defect in the shipped data, not user input."""
+
+
+def _money(value: Any, where: str) -> Decimal:
+    # Strings only: a JSON number would pass through float on the way in.
+    if not isinstance(value, str):
+        raise RuleSetDataError(f"{where} must be a decimal string, not {value!r}")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise RuleSetDataError(f"{where} must be a decimal string, not {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise RuleSetDataError(f"{where} must be a finite amount of at least 0")
+    return number
+
+
+def _optional_money(value: Any, where: str) -> Decimal | None:
+    return None if value is None else _money(value, where)
+
+
+def _whole(value: Any, where: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise RuleSetDataError(f"{where} must be a whole number of at least {minimum}")
+    return value
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RuleSetDataError(f"{where} must be non-empty text")
+    return value
+
+
+def _tier(data: Any, where: str) -> BenefitTier:
+    if not isinstance(data, dict):
+        raise RuleSetDataError(f"{where} must be an object")
+    bounds = {"at_least_months_on_benefit", "more_than_months_on_benefit"} & data.keys()
+    if len(bounds) != 1 or data.keys() - bounds != {"value_eur"}:
+        raise RuleSetDataError(
+            f"{where} needs value_eur and exactly one of at_least_months_on_benefit, "
+            "more_than_months_on_benefit"
+        )
+    (bound,) = bounds
+    return BenefitTier(
+        value_eur=_money(data["value_eur"], f"{where}.value_eur"),
+        months=_whole(data[bound], f"{where}.{bound}"),
+        exclusive=bound == "more_than_months_on_benefit",
+    )
+
+
+def _block(data: Any, where: str) -> tuple[BenefitTier, ...]:
+    if isinstance(data, dict) and data.keys() == {"value_eur"}:
+        return (BenefitTier(value_eur=_money(data["value_eur"], f"{where}.value_eur")),)
+    if isinstance(data, dict) and data.keys() == {"tiers"} and data["tiers"]:
+        tiers = tuple(_tier(t, f"{where}.tiers[{i}]") for i, t in enumerate(data["tiers"]))
+        # Ascending, so the last tier that applies is the right one.
+        order = [(t.months, t.exclusive) for t in tiers]
+        if order != sorted(set(order)):
+            raise RuleSetDataError(f"{where}.tiers must be in ascending order of months")
+        return tiers
+    raise RuleSetDataError(f"{where} must be {{value_eur}} or {{tiers: [...]}}")
+
+
+def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
+    """A RuleSet from its JSON form; RuleSetDataError names what is wrong."""
+    if not isinstance(data, Mapping) or set(data) != _RULE_SET_KEYS:
+        keys = set(data) if isinstance(data, Mapping) else set()
+        raise RuleSetDataError(
+            f"a rule set has exactly the keys {sorted(_RULE_SET_KEYS)}; "
+            f"missing {sorted(_RULE_SET_KEYS - keys)}, unknown {sorted(keys - _RULE_SET_KEYS)}"
+        )
+    name = _text(data["name"], "name")
+    blocks = data["blocks"]
+    if not isinstance(blocks, dict) or not set(blocks) <= set(TARGET_GROUPS):
+        raise RuleSetDataError(f"blocks must be keyed by target groups {TARGET_GROUPS}")
+    uncapped = data["uncapped_target_groups"]
+    if not isinstance(uncapped, list) or not set(uncapped) <= set(TARGET_GROUPS):
+        raise RuleSetDataError("uncapped_target_groups must list target groups")
+    age_bonuses = data["age_bonuses"]
+    if not isinstance(age_bonuses, list) or not all(
+        isinstance(b, dict) and b.keys() == {"min_age", "bonus_eur"} for b in age_bonuses
+    ):
+        raise RuleSetDataError("age_bonuses must be a list of {min_age, bonus_eur}")
+    shares = data["social_enterprise_shares"]
+    if not isinstance(shares, dict) or set(shares) != set(SOCIAL_ENTERPRISE_REGISTERS):
+        raise RuleSetDataError(
+            f"social_enterprise_shares must give a share for each of {SOCIAL_ENTERPRISE_REGISTERS}"
+        )
+    basis = _money(data["basis_hours"], "basis_hours")
+    if basis <= 0:
+        raise RuleSetDataError("basis_hours must be more than 0")
+    cap_days = data["cap_days"]
+    return RuleSet(
+        name=name,
+        version=_whole(data["version"], "version", minimum=1),
+        source=_text(data["source"], "source"),
+        notes=_text(data["notes"], "notes"),
+        basis_hours=basis,
+        days_per_year=_whole(data["days_per_year"], "days_per_year", minimum=1),
+        minimum_hours_per_week=_money(data["minimum_hours_per_week"], "minimum_hours_per_week"),
+        cap_days=None if cap_days is None else _whole(cap_days, "cap_days", minimum=1),
+        uncapped_target_groups=frozenset(uncapped),
+        blocks=MappingProxyType(
+            {group: _block(spec, f"blocks.{group}") for group, spec in blocks.items()}
+        ),
+        age_bonuses=tuple(
+            sorted(
+                (
+                    AgeBonus(
+                        min_age=_whole(b["min_age"], f"age_bonuses[{i}].min_age"),
+                        bonus_eur=_money(b["bonus_eur"], f"age_bonuses[{i}].bonus_eur"),
+                    )
+                    for i, b in enumerate(age_bonuses)
+                ),
+                key=lambda b: b.min_age,
+            )
+        ),
+        status_holder_bonus_eur=_optional_money(
+            data["status_holder_bonus_eur"], "status_holder_bonus_eur"
+        ),
+        permanent_contract_bonus_eur=_optional_money(
+            data["permanent_contract_bonus_eur"], "permanent_contract_bonus_eur"
+        ),
+        social_enterprise_shares=MappingProxyType(
+            {
+                register: _money(share, f"social_enterprise_shares.{register}")
+                for register, share in shares.items()
+            }
+        ),
+        other_activity_hourly_eur=_money(
+            data["other_activity_hourly_eur"], "other_activity_hourly_eur"
+        ),
+    )
+
+
+def _available_rule_sets() -> tuple[str, ...]:
+    package = resources.files(_RULESET_PACKAGE)
+    return tuple(
+        sorted(
+            entry.name.removesuffix(".json")
+            for entry in package.iterdir()
+            if entry.name.endswith(".json")
+        )
+    )
+
+
+#: Names of the rule sets shipped in domain/rulesets/.
+RULE_SETS: tuple[str, ...] = _available_rule_sets()
+
+
+def load_rule_set(name: str) -> RuleSet:
+    """The rule set of that name; UnknownRuleSet (field "rule_set") if none."""
+    name = require_choice(name, RULE_SETS, UnknownRuleSet, "rule_set")
+    return _load_rule_set(name)
+
+
+@lru_cache(maxsize=None)
+def _load_rule_set(name: str) -> RuleSet:
+    text = resources.files(_RULESET_PACKAGE).joinpath(f"{name}.json").read_text("utf-8")
+    try:
+        rule_set = parse_rule_set(json.loads(text))
+    except RuleSetDataError as error:
+        raise RuleSetDataError(f"rule set file {name}.json: {error}") from None
+    if rule_set.name != name:
+        raise RuleSetDataError(f"rule set file {name}.json is named {rule_set.name!r}")
+    return rule_set
+
+
+# Dates
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later, or that month's last day."""
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def whole_months_between(start: date, end: date) -> int:
+    """Completed calendar months from ``start`` to ``end`` (0 if end < start)."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > 0 and add_months(start, months) > end:
+        months -= 1
+    return max(months, 0)
+
+
+def age_on(day: date, born: date) -> int:
+    """Age in whole years on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+# The value of one person's block
+
+
+@dataclass(frozen=True)
+class BlockValue:
+    """A year's value of a full-time placement of one person under a rule set."""
+
+    block_eur: Decimal
+    bonus_eur: Decimal
+    eligible: bool
+    #: why this value, in words (for the person checking the figures)
+    reason: str
+    #: True when the rule set's cap on counted time applies to this person
+    capped: bool
+    total_eur: Decimal = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "total_eur", self.block_eur + self.bonus_eur)
+
+
+def block_value(
+    rule_set: RuleSet,
+    target_group: str,
+    benefit_since: date | None,
+    date_of_birth: date,
+    status_holder: bool,
+    permanent_contract: bool,
+    judged_on: date,
+) -> BlockValue:
+    """Block and bonuses for a person, judged on ``judged_on`` (the contract's
+    award date): target group, months on benefit and age as on that day.
+
+    A group the rule set has no block for, or too short a time on benefit for
+    its first tier, is not eligible: value 0 (bonuses too), with the reason.
+    An unknown benefit_since, or one after the judging date, counts as 0 months.
+    """
+    group = require_choice(target_group, TARGET_GROUPS, UnknownTargetGroup, "target_group")
+    benefit_since = optional_date(benefit_since, "benefit_since")
+    date_of_birth = require_date(date_of_birth, "date_of_birth")
+    judged_on = require_date(judged_on, "judged_on")
+    status_holder = require_bool(status_holder, "status_holder")
+    permanent_contract = require_bool(permanent_contract, "permanent_contract")
+    capped = rule_set.cap_days is not None and group not in rule_set.uncapped_target_groups
+    on = judged_on.isoformat()
+    tiers = rule_set.blocks.get(group)
+    if tiers is None:
+        return BlockValue(
+            block_eur=Decimal(0),
+            bonus_eur=Decimal(0),
+            eligible=False,
+            reason=f"{group} is not a target group in {rule_set.name}",
+            capped=capped,
+        )
+
+    reasons = []
+    if len(tiers) == 1 and tiers[0].months == 0 and not tiers[0].exclusive:
+        tier = tiers[0]
+        reasons.append(f"{group} in {rule_set.name}: {tier.value_eur}")
+    else:
+        known = benefit_since is not None and benefit_since <= judged_on
+        since = benefit_since if known else judged_on
+        months = whole_months_between(since, judged_on)
+        on_benefit = f"{months} months on benefit on {on}" + (
+            "" if known else " (benefit_since unknown or later: counted as 0)"
+        )
+        applying = [t for t in tiers if t.applies(since, judged_on)]
+        if not applying:
+            return BlockValue(
+                block_eur=Decimal(0),
+                bonus_eur=Decimal(0),
+                eligible=False,
+                reason=f"{group} in {rule_set.name} needs {tiers[0].describe()} on "
+                f"benefit; {on_benefit}",
+                capped=capped,
+            )
+        tier = applying[-1]
+        reasons.append(
+            f"{group} in {rule_set.name}, {on_benefit} ({tier.describe()}): {tier.value_eur}"
+        )
+
+    bonus = Decimal(0)
+    age = age_on(judged_on, date_of_birth)
+    age_bonuses = [b for b in rule_set.age_bonuses if age >= b.min_age]
+    if age_bonuses:
+        # Only the highest age bonus applies.
+        best = max(age_bonuses, key=lambda b: b.bonus_eur)
+        bonus += best.bonus_eur
+        reasons.append(f"aged {age} on {on} ({best.min_age}+): +{best.bonus_eur}")
+    if status_holder and rule_set.status_holder_bonus_eur is not None:
+        bonus += rule_set.status_holder_bonus_eur
+        reasons.append(f"status holder: +{rule_set.status_holder_bonus_eur}")
+    if permanent_contract and rule_set.permanent_contract_bonus_eur is not None:
+        bonus += rule_set.permanent_contract_bonus_eur
+        reasons.append(f"permanent contract: +{rule_set.permanent_contract_bonus_eur}")
+    return BlockValue(
+        block_eur=tier.value_eur,
+        bonus_eur=bonus,
+        eligible=True,
+        reason="; ".join(reasons),
+        capped=capped,
+    )
+
+
+# The value of a placement over time
+
+
+def _truncated(amount: Fraction) -> Decimal:
+    # Built from a string so that no Decimal context rounds it.
+    return Decimal(f"{math.floor(amount * _SCALE)}E-{VALUE_DECIMALS}")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Days ``from_day``..``to_day`` (inclusive; never open-ended: segments are
+    clipped to the contract term and the cap) of constant daily value
+    ``numerator / denominator`` EUR, exactly.
+
+    numerator = (block + bonuses) x min(hours_per_week, basis_hours);
+    denominator = basis_hours x days_per_year.
+    Use ``value_between`` for money: it is additive over adjacent periods. In
+    SQL the same figure is
+    ``(div(numerator * n(b) * 1e12, denominator) - div(numerator * n(a-1) * 1e12,
+    denominator)) / 1e12``, where n(d) = days of the segment up to and including d.
+    """
+
+    from_day: date
+    to_day: date
+    hours_per_week: Decimal
+    numerator: Decimal
+    denominator: Decimal
+
+    @property
+    def days(self) -> int:
+        return (self.to_day - self.from_day).days + 1
+
+    @property
+    def daily_rate(self) -> Fraction:
+        """The exact value of one day."""
+        return Fraction(self.numerator) / Fraction(self.denominator)
+
+    @property
+    def daily_eur(self) -> Decimal:
+        """One day's value truncated to VALUE_DECIMALS: for display, not for sums."""
+        return _truncated(self.daily_rate)
+
+    def days_through(self, day: date) -> int:
+        """Days of this segment up to and including ``day``."""
+        return min(max((day - self.from_day).days + 1, 0), self.days)
+
+    def accrued_through(self, day: date) -> Decimal:
+        """Value of this segment's days up to and including ``day``."""
+        return _truncated(self.daily_rate * self.days_through(day))
+
+    def value_between(self, first: date, last: date) -> Decimal:
+        """Value of this segment's days in [first, last] (both inclusive)."""
+        if last < first:
+            return Decimal(0)
+        return self.accrued_through(last) - self.accrued_through(first - timedelta(days=1))
+
+
+def _checked_history(
+    hours_history: Sequence[Mapping[str, Any]], starts_on: date
+) -> list[tuple[date, Decimal]]:
+    history = [(h["effective_on"], h["hours_per_week"]) for h in hours_history]
+    if not history or history[0][0] != starts_on:
+        raise InvalidValue("hours_history must begin on starts_on", "hours_history")
+    if any(later[0] <= earlier[0] for earlier, later in zip(history, history[1:])):
+        raise InvalidValue("hours_history must be in ascending date order", "hours_history")
+    return history
+
+
+def value_segments(
+    rule_set: RuleSet,
+    block: BlockValue,
+    hours_history: Sequence[Mapping[str, Any]],
+    starts_on: date,
+    ended_on: date | None,
+    term_start: date,
+    term_end: date,
+) -> list[Segment]:
+    """The placement's counted days as segments of constant daily value, in
+    date order, clipped to the contract term and the cap window (the first
+    cap_days days from ``starts_on``, if the block is capped). Days worth
+    nothing (not eligible, below the minimum hours) have no segment.
+
+    hours_history: [{"effective_on": date, "hours_per_week": Decimal}, ...],
+    ascending, the first on ``starts_on`` (Placement.hours_history).
+    """
+    history = _checked_history(hours_history, starts_on)
+    if not block.eligible or block.total_eur <= 0:
+        return []
+    first = max(starts_on, term_start)
+    last = term_end if ended_on is None else min(ended_on, term_end)
+    if block.capped and rule_set.cap_days is not None:
+        last = min(last, starts_on + timedelta(days=rule_set.cap_days - 1))
+    denominator = rule_set.basis_hours * rule_set.days_per_year
+    segments = []
+    for i, (effective_on, hours) in enumerate(history):
+        seg_from = max(effective_on, first)
+        seg_to = last if i + 1 == len(history) else min(history[i + 1][0] - timedelta(1), last)
+        if seg_to < seg_from or hours < rule_set.minimum_hours_per_week:
+            continue
+        counted_hours = min(hours, rule_set.basis_hours)
+        if counted_hours <= 0:
+            continue
+        segments.append(
+            Segment(
+                from_day=seg_from,
+                to_day=seg_to,
+                hours_per_week=hours,
+                numerator=block.total_eur * counted_hours,
+                denominator=denominator,
+            )
+        )
+    return segments
+
+
+def placement_value(
+    rule_set: RuleSet,
+    block: BlockValue,
+    hours_history: Sequence[Mapping[str, Any]],
+    starts_on: date,
+    ended_on: date | None,
+    term_start: date,
+    term_end: date,
+    period_start: date,
+    period_end: date,
+) -> Decimal:
+    """The placement's value over [period_start, period_end] (both inclusive):
+    the sum of its segments' values over that period (see the module docstring)."""
+    segments = value_segments(
+        rule_set, block, hours_history, starts_on, ended_on, term_start, term_end
+    )
+    return sum(
+        (s.value_between(period_start, period_end) for s in segments), Decimal(0)
+    )

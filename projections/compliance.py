@@ -1,0 +1,431 @@
+"""Compliance read model: per contract, how much of the social return
+obligation is reported, accepted, rejected, pending and forecast.
+
+A placement's value is not stored as a number (it grows every day it lasts):
+the projector stores *segments* of constant daily value per placement,
+already clipped to the contract term and the rule set's cap, so that the
+value over any period is one SQL sum. A day is worth numerator / denominator
+EUR exactly (block x hours / (basis x 365)), which has no finite decimal
+form; so the sums add `numerator x days` and divide once at the end (one
+contract, one rule set, one denominator): a full-time year is exactly the
+block value, not 39,999.9999...
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.valuation import BlockValue, block_value, load_rule_set, value_segments
+from projections.engine import RM, Batch, Event, Projection, Table
+
+NAME = "compliance"
+
+
+def _d(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _hours(history: list[dict]) -> list[dict]:
+    return [{"effective_on": _d(h["effective_on"]), "hours_per_week": Decimal(str(h["hours_per_week"]))}
+            for h in history]
+
+
+def _hours_json(history: list[dict]) -> list[dict]:
+    return [{"effective_on": _d(h["effective_on"]).isoformat(), "hours_per_week": str(h["hours_per_week"])}
+            for h in history]
+
+
+class ComplianceProjection(Projection):
+    name = NAME
+    tables = (
+        Table("c_contracts", ("contract_id",), {
+            "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
+            "value_eur": "numeric", "percent": "numeric", "starts_on": "date", "ends_on": "date",
+            "awarded_on": "date", "rule_set": "text", "accepted_by": "text", "closed_on": "date",
+        }, indexes=(("employer_id",),)),
+        # Facts needed to value a placement (personal data: erased with the person).
+        Table("c_candidates", ("candidate_id",), {
+            "candidate_id": "uuid", "date_of_birth": "date", "target_group": "text",
+            "benefit_since": "date", "status_holder": "boolean",
+        }),
+        Table("c_placements", ("placement_id",), {
+            "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
+            "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
+            "hours_history": "jsonb", "block_eur": "numeric", "bonus_eur": "numeric",
+            "eligible": "boolean", "eligibility_reason": "text", "capped": "boolean",
+        }, indexes=(("contract_id",), ("candidate_id",))),
+        Table("c_segments", ("placement_id", "seq"), {
+            "placement_id": "uuid", "seq": "int", "contract_id": "uuid",
+            "from_day": "date", "to_day": "date", "numerator": "numeric", "denominator": "numeric",
+        }, indexes=(("contract_id",),)),
+        Table("c_contributions", ("contribution_id",), {
+            "contribution_id": "uuid", "contract_id": "uuid", "kind": "text", "placement_id": "uuid",
+            "amount_eur": "numeric", "reported_on": "date", "status": "text", "decided_on": "date",
+            "reason": "text", "description": "text",
+        }, indexes=(("contract_id",), ("placement_id",))),
+    )
+    handles = frozenset({
+        "ContractRegistered", "ContractAmended", "ContractClosed", "CandidateRegistered",
+        "PlacementStarted", "HoursChanged", "PlacementEnded", "ContributionReported",
+        "ContributionAccepted", "ContributionRejected",
+    })
+
+    # -- contracts -----------------------------------------------------------
+    def on_ContractRegistered(self, b: Batch, e: Event) -> None:
+        d = e.data
+        b.put("c_contracts", {
+            "contract_id": e.originator_id, "employer_id": d["employer_id"], "title": d["title"],
+            "authority": d["contracting_authority"], "value_eur": d["contract_value_eur"],
+            "percent": d["obligation_percent"], "starts_on": d["starts_on"], "ends_on": d["ends_on"],
+            "awarded_on": d["awarded_on"], "rule_set": d["rule_set"],
+            "accepted_by": d.get("accepted_by", "authority"), "closed_on": None,
+        })
+
+    def on_ContractAmended(self, b: Batch, e: Event) -> None:
+        contract = b.get("c_contracts", e.originator_id)
+        if contract is None:
+            return
+        names = {"contracting_authority": "authority", "contract_value_eur": "value_eur",
+                 "obligation_percent": "percent"}
+        for key, value in e.data["changes"].items():
+            contract[names.get(key, key)] = value
+        b.put("c_contracts", contract)
+        for placement in b.select("c_placements", "contract_id", e.originator_id):
+            self._value_placement(b, placement, contract)
+
+    def on_ContractClosed(self, b: Batch, e: Event) -> None:
+        contract = b.get("c_contracts", e.originator_id)
+        if contract is not None:
+            contract["closed_on"] = e.data["on"]
+            b.put("c_contracts", contract)
+
+    # -- candidates and placements -------------------------------------------
+    def on_CandidateRegistered(self, b: Batch, e: Event) -> None:
+        d = e.data
+        b.put("c_candidates", {
+            "candidate_id": e.originator_id, "date_of_birth": d["date_of_birth"],
+            "target_group": d["target_group"], "benefit_since": d.get("benefit_since"),
+            "status_holder": bool(d.get("status_holder", False)),
+        })
+
+    def on_PlacementStarted(self, b: Batch, e: Event) -> None:
+        d = e.data
+        if d.get("contract_id") is None:
+            return  # counts toward no contract
+        placement = {
+            "placement_id": e.originator_id, "candidate_id": d["candidate_id"],
+            "employer_id": d["employer_id"], "contract_id": d["contract_id"],
+            "starts_on": d["starts_on"], "ended_on": None, "end_reason": None,
+            "permanent": bool(d["permanent_contract"]),
+            "hours_history": [{"effective_on": d["starts_on"].isoformat(),
+                               "hours_per_week": str(d["hours_per_week"])}],
+        }
+        contract = b.get("c_contracts", d["contract_id"])
+        self._value_placement(b, placement, contract)
+
+    def on_HoursChanged(self, b: Batch, e: Event) -> None:
+        placement = b.get("c_placements", e.originator_id)
+        if placement is None:
+            return
+        history = [h for h in _hours(placement["hours_history"])
+                   if h["effective_on"] != e.data["effective_on"]]
+        history.append({"effective_on": e.data["effective_on"], "hours_per_week": e.data["hours_per_week"]})
+        history.sort(key=lambda h: h["effective_on"])
+        placement["hours_history"] = _hours_json(history)
+        self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
+        b.put("c_placements", placement)
+
+    def on_PlacementEnded(self, b: Batch, e: Event) -> None:
+        placement = b.get("c_placements", e.originator_id)
+        if placement is None:
+            return
+        placement["ended_on"], placement["end_reason"] = e.data["ends_on"], e.data["reason"]
+        self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
+        b.put("c_placements", placement)
+
+    def _value_placement(self, b: Batch, placement: dict, contract: dict | None) -> None:
+        """Block value and bonuses (judged on the award date), then segments."""
+        candidate = b.get("c_candidates", placement["candidate_id"])
+        if contract is None or candidate is None:
+            placement.update(block_eur=Decimal(0), bonus_eur=Decimal(0), eligible=False,
+                             eligibility_reason="contract or candidate unknown", capped=True)
+        else:
+            value = block_value(
+                load_rule_set(contract["rule_set"]), candidate["target_group"],
+                benefit_since=_d(candidate["benefit_since"]), date_of_birth=_d(candidate["date_of_birth"]),
+                status_holder=candidate["status_holder"], permanent_contract=placement["permanent"],
+                judged_on=_d(contract["awarded_on"]))
+            placement.update(block_eur=value.block_eur, bonus_eur=value.bonus_eur,
+                             eligible=value.eligible, eligibility_reason=value.reason, capped=value.capped)
+        self._segments(b, placement, contract)
+        b.put("c_placements", placement)
+
+    def _segments(self, b: Batch, placement: dict, contract: dict | None) -> None:
+        rows: list[dict] = []
+        if contract is not None and placement["eligible"]:
+            block = BlockValue(block_eur=Decimal(placement["block_eur"]), bonus_eur=Decimal(placement["bonus_eur"]),
+                               eligible=True, reason=placement["eligibility_reason"] or "",
+                               capped=placement["capped"])
+            for seq, s in enumerate(value_segments(
+                    load_rule_set(contract["rule_set"]), block, _hours(placement["hours_history"]),
+                    starts_on=_d(placement["starts_on"]), ended_on=_d(placement["ended_on"]),
+                    term_start=_d(contract["starts_on"]), term_end=_d(contract["ends_on"]))):
+                rows.append({"placement_id": placement["placement_id"], "seq": seq,
+                             "contract_id": placement["contract_id"], "from_day": s.from_day,
+                             "to_day": s.to_day, "numerator": s.numerator,
+                             "denominator": s.denominator})
+        b.replace_group("c_segments", "placement_id", placement["placement_id"], rows)
+
+    # -- contributions -------------------------------------------------------
+    def on_ContributionReported(self, b: Batch, e: Event) -> None:
+        d = e.data
+        b.put("c_contributions", {
+            "contribution_id": e.originator_id, "contract_id": d["contract_id"], "kind": d["kind"],
+            "placement_id": d.get("placement_id"), "amount_eur": d.get("amount_eur"),
+            "reported_on": d["reported_on"], "status": "pending", "decided_on": None, "reason": None,
+            "description": d.get("description") or d.get("supplier"),
+        })
+
+    def _decide(self, b: Batch, e: Event, status: str) -> None:
+        row = b.get("c_contributions", e.originator_id)
+        if row is not None:
+            row.update(status=status, decided_on=e.data["decided_on"], reason=e.data.get("reason"))
+            b.put("c_contributions", row)
+
+    def on_ContributionAccepted(self, b: Batch, e: Event) -> None:
+        self._decide(b, e, "accepted")
+
+    def on_ContributionRejected(self, b: Batch, e: Event) -> None:
+        self._decide(b, e, "rejected")
+
+
+# ---------------------------------------------------------------------------
+# Queries (asyncpg). Every query takes the tenant first and reads the live
+# generation in the same statement, so a rebuild's switch is never half-seen.
+
+LIVE = f"(SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = $1)"
+
+CONTRACT_SQL = f"""
+SELECT contract_id, employer_id, title, authority, value_eur, percent, starts_on, ends_on,
+       awarded_on, rule_set, accepted_by, closed_on
+FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
+"""
+
+# Placement value by status and calendar quarter, up to $3 (as of) and over
+# the whole term (forecast: active placements continuing as they are).
+PLACEMENT_VALUE_SQL = f"""
+WITH q AS (
+    SELECT g::date AS q_start, (g + interval '3 months' - interval '1 day')::date AS q_end
+    FROM generate_series(date_trunc('quarter', $4::date), date_trunc('quarter', $5::date),
+                         interval '3 months') g
+)
+SELECT k.status, q.q_start,
+       sum(s.numerator * greatest(0, least(s.to_day, q.q_end, $3) - greatest(s.from_day, q.q_start) + 1))
+         / min(s.denominator) AS reported,
+       sum(s.numerator * (least(s.to_day, q.q_end) - greatest(s.from_day, q.q_start) + 1))
+         / min(s.denominator) AS forecast
+FROM {RM}.c_segments s
+JOIN {RM}.c_contributions k
+  ON k.tenant_id = s.tenant_id AND k.gen = s.gen AND k.placement_id = s.placement_id
+JOIN q ON s.from_day <= q.q_end AND s.to_day >= q.q_start
+WHERE s.tenant_id = $1 AND s.gen = {LIVE} AND s.contract_id = $2
+GROUP BY k.status, q.q_start
+"""
+
+OTHER_VALUE_SQL = f"""
+SELECT status, date_trunc('quarter', reported_on)::date AS q_start, sum(amount_eur) AS amount,
+       bool_or(reported_on <= $3) AS any_reported
+FROM {RM}.c_contributions
+WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2 AND kind <> 'placement'
+  AND reported_on <= $3
+GROUP BY status, date_trunc('quarter', reported_on)
+"""
+
+CENT = Decimal("0.01")
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+@dataclass
+class Figures:
+    reported: Decimal = Decimal(0)
+    accepted: Decimal = Decimal(0)
+    rejected: Decimal = Decimal(0)
+    pending: Decimal = Decimal(0)
+
+    def add(self, status: str, amount: Decimal) -> None:
+        self.reported += amount
+        setattr(self, status, getattr(self, status) + amount)
+
+
+async def contract_row(pool: Any, tenant_id: UUID, contract_id: UUID) -> dict | None:
+    row = await pool.fetchrow(CONTRACT_SQL, tenant_id, contract_id)
+    return dict(row) if row else None
+
+
+async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
+                                  as_of: date) -> dict | None:
+    """The compliance figures of one contract as of a day (None: unknown contract)."""
+    async with pool.acquire() as conn:
+        contract = await conn.fetchrow(CONTRACT_SQL, tenant_id, contract_id)
+        if contract is None:
+            return None
+        term_start, term_end = contract["starts_on"], contract["ends_on"]
+        until = min(as_of, term_end)
+        placement_rows = await conn.fetch(PLACEMENT_VALUE_SQL, tenant_id, contract_id, until,
+                                          term_start, term_end)
+        other_rows = await conn.fetch(OTHER_VALUE_SQL, tenant_id, contract_id, as_of)
+    obligation = contract["value_eur"] * contract["percent"] / 100
+    total = Figures()
+    forecast = Decimal(0)
+    quarters: dict[date, Figures] = {}
+    for r in placement_rows:
+        amount = r["reported"] if r["reported"] and r["reported"] > 0 else Decimal(0)
+        if r["q_start"] <= until:
+            quarters.setdefault(r["q_start"], Figures()).add(r["status"], amount)
+            total.add(r["status"], amount)
+        if r["status"] != "rejected" and r["forecast"]:
+            forecast += r["forecast"]
+    for r in other_rows:
+        quarters.setdefault(r["q_start"], Figures()).add(r["status"], r["amount"])
+        total.add(r["status"], r["amount"])
+        if r["status"] != "rejected":
+            forecast += r["amount"]
+    percent = (total.accepted / obligation * 100) if obligation > 0 else Decimal(100)
+    if total.accepted >= obligation:
+        status = "achieved"
+    elif forecast >= obligation:
+        status = "on_track"
+    else:
+        status = "at_risk"
+    return {
+        "contract_id": str(contract_id),
+        "as_of": as_of.isoformat(),
+        "obligation_eur": money(obligation),
+        "reported_eur": money(total.reported),
+        "accepted_eur": money(total.accepted),
+        "rejected_eur": money(total.rejected),
+        "pending_eur": money(total.pending),
+        "forecast_eur": money(forecast),
+        "percent_accepted": str(percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)),
+        "status": status,
+        "quarters": [
+            {"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}", "starts_on": q.isoformat(),
+             "reported_eur": money(f.reported), "accepted_eur": money(f.accepted),
+             "rejected_eur": money(f.rejected), "pending_eur": money(f.pending)}
+            for q, f in sorted(quarters.items())
+        ],
+    }
+
+
+SUMMARY_SQL = f"""
+SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.percent / 100 AS obligation,
+       coalesce(p.accepted, 0) + coalesce(o.accepted, 0) AS accepted,
+       coalesce(p.reported, 0) + coalesce(o.reported, 0) AS reported,
+       coalesce(p.forecast, 0) + coalesce(o.forecast, 0) AS forecast
+FROM {RM}.c_contracts c
+LEFT JOIN LATERAL (
+    SELECT sum(s.numerator * greatest(0, least(s.to_day, $2::date) - s.from_day + 1))
+               FILTER (WHERE k.status = 'accepted') / min(s.denominator) AS accepted,
+           sum(s.numerator * greatest(0, least(s.to_day, $2::date) - s.from_day + 1))
+               / min(s.denominator) AS reported,
+           sum(s.numerator * (s.to_day - s.from_day + 1)) FILTER (WHERE k.status <> 'rejected')
+               / min(s.denominator) AS forecast
+    FROM {RM}.c_segments s
+    JOIN {RM}.c_contributions k
+      ON k.tenant_id = s.tenant_id AND k.gen = s.gen AND k.placement_id = s.placement_id
+    WHERE s.tenant_id = c.tenant_id AND s.gen = c.gen AND s.contract_id = c.contract_id
+) p ON true
+LEFT JOIN LATERAL (
+    SELECT sum(amount_eur) FILTER (WHERE status = 'accepted') AS accepted,
+           sum(amount_eur) AS reported,
+           sum(amount_eur) FILTER (WHERE status <> 'rejected') AS forecast
+    FROM {RM}.c_contributions k
+    WHERE k.tenant_id = c.tenant_id AND k.gen = c.gen AND k.contract_id = c.contract_id
+      AND k.kind <> 'placement' AND k.reported_on <= $2
+) o ON true
+WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND ($3::uuid IS NULL OR c.employer_id = $3)
+  AND ($4::text IS NULL OR c.authority = $4)
+ORDER BY c.title
+"""
+
+
+async def compliance_summary(pool: Any, tenant_id: UUID, as_of: date, *, employer_id: UUID | None = None,
+                             authority: str | None = None) -> dict:
+    """Per contract and rolled up (per employer, and in total) as of a day."""
+    rows = await pool.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
+    contracts, employers = [], {}
+    totals = {"obligation": Decimal(0), "accepted": Decimal(0), "reported": Decimal(0), "forecast": Decimal(0)}
+    for r in rows:
+        figures = {k: r[k] or Decimal(0) for k in totals}
+        contracts.append({
+            "contract_id": str(r["contract_id"]), "employer_id": str(r["employer_id"]), "title": r["title"],
+            "contracting_authority": r["authority"],
+            **{f"{k}_eur": money(v) for k, v in figures.items()},
+            "percent_accepted": _percent(figures["accepted"], figures["obligation"]),
+            "status": _status(figures),
+        })
+        per = employers.setdefault(str(r["employer_id"]), {k: Decimal(0) for k in totals})
+        for k, v in figures.items():
+            per[k] += v
+            totals[k] += v
+    return {
+        "as_of": as_of.isoformat(),
+        "contracts": contracts,
+        "employers": [{"employer_id": e, **{f"{k}_eur": money(v) for k, v in f.items()},
+                       "percent_accepted": _percent(f["accepted"], f["obligation"])}
+                      for e, f in employers.items()],
+        "total": {**{f"{k}_eur": money(v) for k, v in totals.items()},
+                  "percent_accepted": _percent(totals["accepted"], totals["obligation"])},
+    }
+
+
+def _percent(part: Decimal, whole: Decimal) -> str:
+    if whole <= 0:
+        return "100.0"
+    return str((part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _status(f: dict[str, Decimal]) -> str:
+    if f["accepted"] >= f["obligation"]:
+        return "achieved"
+    return "on_track" if f["forecast"] >= f["obligation"] else "at_risk"
+
+
+CONTRIBUTIONS_SQL = f"""
+SELECT k.contribution_id, k.kind, k.placement_id, k.amount_eur, k.reported_on, k.status, k.decided_on,
+       k.reason, k.description,
+       (SELECT sum(s.numerator * greatest(0, least(s.to_day, $3::date) - s.from_day + 1)) / min(s.denominator)
+        FROM {RM}.c_segments s
+        WHERE s.tenant_id = k.tenant_id AND s.gen = k.gen AND s.placement_id = k.placement_id) AS accrued
+FROM {RM}.c_contributions k
+WHERE k.tenant_id = $1 AND k.gen = {LIVE} AND k.contract_id = $2
+ORDER BY k.reported_on, k.contribution_id
+"""
+
+
+async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID, as_of: date) -> list[dict]:
+    rows = await pool.fetch(CONTRIBUTIONS_SQL, tenant_id, contract_id, as_of)
+    return [{
+        "id": str(r["contribution_id"]), "kind": r["kind"],
+        "placement_id": str(r["placement_id"]) if r["placement_id"] else None,
+        "value_eur": money(r["amount_eur"] if r["kind"] != "placement" else (r["accrued"] or Decimal(0))),
+        "reported_on": r["reported_on"].isoformat(), "status": r["status"],
+        "decided_on": r["decided_on"].isoformat() if r["decided_on"] else None,
+        "reason": r["reason"], "description": r["description"],
+    } for r in rows]
+
+
+CONTRIBUTION_SQL = f"""
+SELECT k.contribution_id, k.contract_id, c.accepted_by, c.authority, c.employer_id
+FROM {RM}.c_contributions k
+JOIN {RM}.c_contracts c ON c.tenant_id = k.tenant_id AND c.gen = k.gen AND c.contract_id = k.contract_id
+WHERE k.tenant_id = $1 AND k.gen = {LIVE} AND k.contribution_id = $2
+"""

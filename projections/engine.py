@@ -1,0 +1,453 @@
+"""The projection engine: tenant events in, read-model rows out, exactly once.
+
+For each (projection, tenant) the engine keeps a tracking position, written in
+the same transaction as the rows that the events up to it produced: a batch
+either commits whole (rows and position) or not at all, so no event is ever
+counted twice or half. One tenant's projection is processed by one process at
+a time (a PostgreSQL session advisory lock per projection and tenant); a
+second worker that finds it taken asks to be called again shortly.
+
+Rows of every read-model table carry (tenant_id, gen). `gen` is the
+projection's generation for that tenant: `rm.live` names the generation
+readers use. A rebuild projects a new generation beside the live one and
+switches `rm.live` in one transaction when it has caught up, so readers see
+the old rows or the new ones, never a half-built table.
+
+Projections write through a `Batch`: rows are read (once per run, then kept
+in memory while the run holds the lock), changed in Python, and written back
+with one upsert statement per table per batch.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from infra.eventstore import SCHEMA as EVENTS_SCHEMA
+from infra.eventstore import EventStoreDatabase, Tenant, make_transcoder
+
+log = logging.getLogger("sroi.projections")
+
+RM = "rm"  # the read-model schema, in every database that holds tenants
+
+
+@dataclass(frozen=True)
+class Table:
+    """A read-model table: key columns, other columns, their SQL types."""
+
+    name: str
+    key: tuple[str, ...]
+    columns: dict[str, str]  # column -> SQL type, key columns included
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def value_columns(self) -> list[str]:
+        return [c for c in self.columns if c not in self.key]
+
+    def ddl(self) -> list[sql.Composable]:
+        cols = [sql.SQL("tenant_id uuid NOT NULL"), sql.SQL("gen int NOT NULL")]
+        cols += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in self.columns.items()]
+        pk = [sql.Identifier(c) for c in ("tenant_id", "gen", *self.key)]
+        out: list[sql.Composable] = [sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
+            sql.Identifier(RM), sql.Identifier(self.name), sql.SQL(", ").join(cols), sql.SQL(", ").join(pk))]
+        for index in self.indexes:
+            name = f"{self.name}_{'_'.join(index)}_idx"
+            out.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (tenant_id, gen, {})").format(
+                sql.Identifier(name), sql.Identifier(RM), sql.Identifier(self.name),
+                sql.SQL(", ").join(sql.Identifier(c) for c in index)))
+        return out
+
+
+@dataclass(frozen=True)
+class Event:
+    """A stored event as projections see it."""
+
+    position: int
+    originator_id: UUID
+    version: int
+    name: str  # the event class name, e.g. "PlacementStarted"
+    data: dict[str, Any]
+
+    @property
+    def recorded_on(self) -> Any:
+        return self.data["timestamp"].date()
+
+
+class Projection:
+    """Subclasses name their tables and handle events by name."""
+
+    name: str = ""
+    tables: tuple[Table, ...] = ()
+    # Event names this projection reads; others are skipped without decoding.
+    handles: frozenset[str] = frozenset()
+
+    def apply(self, batch: "Batch", event: Event) -> None:
+        handler = getattr(self, "on_" + event.name, None)
+        if handler is not None:
+            handler(batch, event)
+
+
+PLATFORM_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {RM};
+CREATE TABLE IF NOT EXISTS {RM}.live (
+    projection text NOT NULL,
+    tenant_id uuid NOT NULL,
+    gen int NOT NULL,
+    switched_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (projection, tenant_id)
+);
+CREATE TABLE IF NOT EXISTS {RM}.tracking (
+    projection text NOT NULL,
+    tenant_id uuid NOT NULL,
+    gen int NOT NULL,
+    position bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (projection, tenant_id, gen)
+);
+"""
+
+
+def migrate(database: EventStoreDatabase, projections: Iterable[Projection]) -> None:
+    with database.connection() as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(7202)")
+        conn.execute(PLATFORM_DDL)
+        for projection in projections:
+            for table in projection.tables:
+                for statement in table.ddl():
+                    conn.execute(statement)
+
+
+def lock_key(*parts: str) -> int:
+    """A stable signed 64-bit advisory lock key."""
+    digest = hashlib.blake2b(":".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class Batch:
+    """Rows of one (tenant, gen) being changed by a batch of events."""
+
+    def __init__(self, conn: Any, tenant_id: UUID, gen: int, cache: dict[tuple[str, tuple], dict | None],
+                 tables: dict[str, Table]):
+        self.conn, self.tenant_id, self.gen = conn, tenant_id, gen
+        self.cache = cache
+        self.tables = tables
+        self.dirty: dict[tuple[str, tuple], dict | None] = {}
+        self.groups: dict[tuple[str, str, Any], list[dict]] = {}
+
+    def get(self, table: str, *key: Any) -> dict | None:
+        """The row with this key (a copy to change and put back), or None."""
+        ck = (table, key)
+        if ck in self.dirty:
+            row = self.dirty[ck]
+        elif ck in self.cache:
+            row = self.cache[ck]
+        else:
+            row = self._load(table, key)
+            self.cache[ck] = row
+        return dict(row) if row is not None else None
+
+    def _load(self, table: str, key: tuple) -> dict | None:
+        t = self.tables[table]
+        where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in t.key)
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in t.columns)
+        cur = self.conn.execute(
+            sql.SQL("SELECT {} FROM {}.{} WHERE tenant_id = %s AND gen = %s AND {}").format(
+                cols, sql.Identifier(RM), sql.Identifier(table), where),
+            (self.tenant_id, self.gen, *key))
+        values = cur.fetchone()
+        return dict(values) if values is not None else None
+
+    def put(self, table: str, row: dict) -> None:
+        t = self.tables[table]
+        self.dirty[(table, tuple(row[c] for c in t.key))] = row
+
+    def delete(self, table: str, *key: Any) -> None:
+        self.dirty[(table, key)] = None
+
+    def replace_group(self, table: str, column: str, value: Any, rows: list[dict]) -> None:
+        """All rows of `table` whose `column` is `value` become `rows`."""
+        self.groups[(table, column, value)] = rows
+
+    def select(self, table: str, column: str, value: Any) -> list[dict]:
+        """Rows of a table where column = value (pending changes written first)."""
+        self.flush()
+        t = self.tables[table]
+        cols = sql.SQL(", ").join(sql.Identifier(c) for c in t.columns)
+        rows = self.conn.execute(
+            sql.SQL("SELECT {} FROM {}.{} WHERE tenant_id = %s AND gen = %s AND {} = %s").format(
+                cols, sql.Identifier(RM), sql.Identifier(table), sql.Identifier(column)),
+            (self.tenant_id, self.gen, value)).fetchall()
+        found = []
+        for r in rows:
+            row = dict(r)
+            self.cache[(table, tuple(row[c] for c in t.key))] = row
+            found.append(dict(row))
+        return found
+
+    def flush(self) -> None:
+        """Write pending changes (still inside the batch's transaction)."""
+        upserts: dict[str, list[dict]] = {}
+        deletes: dict[str, list[tuple]] = {}
+        for (table, key), row in self.dirty.items():
+            if row is None:
+                deletes.setdefault(table, []).append(key)
+            else:
+                upserts.setdefault(table, []).append(row)
+            self.cache[(table, key)] = row
+        self.dirty.clear()
+        for table, keys in deletes.items():
+            t = self.tables[table]
+            where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in t.key)
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    sql.SQL("DELETE FROM {}.{} WHERE tenant_id = %s AND gen = %s AND {}").format(
+                        sql.Identifier(RM), sql.Identifier(table), where),
+                    [(self.tenant_id, self.gen, *k) for k in keys])
+        for table, rows in upserts.items():
+            self._upsert(self.tables[table], rows)
+        for (table, column, value), rows in self.groups.items():
+            self.conn.execute(
+                sql.SQL("DELETE FROM {}.{} WHERE tenant_id = %s AND gen = %s AND {} = %s").format(
+                    sql.Identifier(RM), sql.Identifier(table), sql.Identifier(column)),
+                (self.tenant_id, self.gen, value))
+            if rows:
+                self._upsert(self.tables[table], rows)
+        self.groups.clear()
+
+    def _upsert(self, t: Table, rows: list[dict]) -> None:
+        cols = list(t.columns)
+        statement = sql.SQL(
+            "INSERT INTO {}.{} (tenant_id, gen, {}) VALUES (%s, %s, {}) ON CONFLICT (tenant_id, gen, {}) DO {}"
+        ).format(
+            sql.Identifier(RM), sql.Identifier(t.name),
+            sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+            sql.SQL(", ").join(sql.Placeholder() for _ in cols),
+            sql.SQL(", ").join(sql.Identifier(c) for c in t.key),
+            sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(
+                sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in t.value_columns))
+            if t.value_columns else sql.SQL("NOTHING"),
+        )
+        jsonb = [c for c, typ in t.columns.items() if typ.startswith("jsonb")]
+        params = []
+        for row in rows:
+            values = [Jsonb(row.get(c)) if c in jsonb and row.get(c) is not None else row.get(c) for c in cols]
+            params.append((self.tenant_id, self.gen, *values))
+        with self.conn.cursor() as cur:
+            cur.executemany(statement, params)
+
+
+class Busy(Exception):
+    """Another process is projecting this tenant right now."""
+
+
+@dataclass
+class RunResult:
+    processed: int = 0
+    position: int = 0
+
+
+class ProjectionRunner:
+    """Projects one tenant's events into one projection's generation."""
+
+    def __init__(self, database: EventStoreDatabase, projection: Projection, *,
+                 batch_size: int = 2000):
+        self.database = database
+        self.projection = projection
+        self.batch_size = batch_size
+        self.tables = {t.name: t for t in projection.tables}
+        self.transcoder = make_transcoder()
+        self._topics_cache: dict[str, str] = {}
+        # Test hook: seconds to sleep after writing a batch, before its commit
+        # (the "worker killed before commit" test). Never set in production.
+        self.pause_before_commit = float(os.environ.get("SROI_TEST_PAUSE_BEFORE_COMMIT", "0") or 0)
+
+    # -- generations -----------------------------------------------------
+    def live_gen(self, conn: Any, tenant: Tenant) -> int:
+        """The live generation, created (gen 1, position 0) on first use."""
+        row = conn.execute(f"SELECT gen FROM {RM}.live WHERE projection = %s AND tenant_id = %s",
+                           (self.projection.name, tenant.id)).fetchone()
+        if row is not None:
+            return row["gen"]
+        with conn.transaction():
+            conn.execute(f"INSERT INTO {RM}.live (projection, tenant_id, gen) VALUES (%s, %s, 1)"
+                         " ON CONFLICT DO NOTHING", (self.projection.name, tenant.id))
+            conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, 1)"
+                         " ON CONFLICT DO NOTHING", (self.projection.name, tenant.id))
+        return self.live_gen(conn, tenant)
+
+    @contextmanager
+    def _session_lock(self, conn: Any, key: int, wait: bool) -> Iterator[None]:
+        if wait:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        elif not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (key,)).fetchone()["ok"]:
+            raise Busy(self.projection.name)
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+    def live_lock_key(self, tenant: Tenant) -> int:
+        return lock_key("projection", self.projection.name, str(tenant.id))
+
+    # -- running -----------------------------------------------------------
+    def catch_up(self, tenant: Tenant, *, wait: bool = False,
+                 progress: Callable[[int], None] | None = None) -> RunResult:
+        """Project the live generation up to the tenant's latest event."""
+        with self.database.connection() as conn:
+            gen = self.live_gen(conn, tenant)
+            with self._session_lock(conn, self.live_lock_key(tenant), wait):
+                gen = self.live_gen(conn, tenant)  # a rebuild may have switched meanwhile
+                return self._run(conn, tenant, gen, progress)
+
+    def _run(self, conn: Any, tenant: Tenant, gen: int,
+             progress: Callable[[int], None] | None = None, stop_at: int | None = None) -> RunResult:
+        """Batches until caught up; the caller holds the lock for (projection, tenant, gen)."""
+        cache: dict[tuple[str, tuple], dict | None] = {}
+        result = RunResult()
+        select = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
+            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(sql.Identifier(EVENTS_SCHEMA), sql.Identifier(tenant.events_table))
+        while True:
+            try:
+                with conn.transaction():
+                    row = conn.execute(
+                        f"SELECT position FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s"
+                        " AND gen = %s FOR UPDATE", (self.projection.name, tenant.id, gen)).fetchone()
+                    if row is None:
+                        raise LookupError(f"no tracking for {self.projection.name} gen {gen}")
+                    position = row["position"]
+                    rows = conn.execute(select, (position, self.batch_size)).fetchall()
+                    if not rows:
+                        result.position = position
+                        return result
+                    batch = Batch(conn, tenant.id, gen, cache, self.tables)
+                    for r in rows:
+                        name = self._event_name(r["topic"])
+                        if name in self.projection.handles:
+                            data = self.transcoder.decode(bytes(r["state"]))
+                            self.projection.apply(batch, Event(
+                                r["notification_id"], r["originator_id"], r["originator_version"], name, data))
+                    batch.flush()
+                    last = rows[-1]["notification_id"]
+                    conn.execute(
+                        f"UPDATE {RM}.tracking SET position = %s, updated_at = now()"
+                        " WHERE projection = %s AND tenant_id = %s AND gen = %s",
+                        (last, self.projection.name, tenant.id, gen))
+                    if self.pause_before_commit:
+                        _signal_paused()
+                        time.sleep(self.pause_before_commit)
+            except BaseException:
+                cache.clear()  # rolled back: what we cached may not be stored
+                raise
+            result.processed += len(rows)
+            result.position = last
+            if progress:
+                progress(len(rows))
+            if len(rows) < self.batch_size or (stop_at is not None and last >= stop_at):
+                return result
+
+    def _event_name(self, topic: str) -> str:
+        name = self._topics_cache.get(topic)
+        if name is None:
+            name = self._topics_cache[topic] = topic.rsplit(".", 1)[-1]
+        return name
+
+    # -- rebuild -------------------------------------------------------------
+    def rebuild(self, tenant: Tenant, progress: Callable[[int], None] | None = None) -> RunResult:
+        """Build a new generation beside the live one, then switch readers to it."""
+        name = self.projection.name
+        with self.database.connection() as conn:
+            live = self.live_gen(conn, tenant)
+            with conn.transaction():
+                new = conn.execute(
+                    f"SELECT coalesce(max(gen), 0) + 1 AS gen FROM {RM}.tracking WHERE projection = %s"
+                    " AND tenant_id = %s", (name, tenant.id)).fetchone()["gen"]
+                conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, %s)",
+                             (name, tenant.id, new))
+            try:
+                with self._session_lock(conn, lock_key("rebuild", name, str(tenant.id)), wait=False):
+                    result = self._run(conn, tenant, new, progress)
+                    # Switch: hold the live lock (workers wait), catch up the last
+                    # events, and move readers in one transaction.
+                    with self._session_lock(conn, self.live_lock_key(tenant), wait=True):
+                        tail = self._run(conn, tenant, new, progress)
+                        result.processed += tail.processed
+                        result.position = tail.position
+                        with conn.transaction():
+                            live = self.live_gen(conn, tenant)
+                            conn.execute(f"UPDATE {RM}.live SET gen = %s, switched_at = now()"
+                                         " WHERE projection = %s AND tenant_id = %s", (new, name, tenant.id))
+                        self._drop_generation(conn, tenant, live)
+            except BaseException:
+                self._drop_generation(conn, tenant, new)
+                raise
+        return result
+
+    def _drop_generation(self, conn: Any, tenant: Tenant, gen: int) -> None:
+        with conn.transaction():
+            for table in self.projection.tables:
+                conn.execute(sql.SQL("DELETE FROM {}.{} WHERE tenant_id = %s AND gen = %s").format(
+                    sql.Identifier(RM), sql.Identifier(table.name)), (tenant.id, gen))
+            conn.execute(f"DELETE FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s AND gen = %s",
+                         (self.projection.name, tenant.id, gen))
+
+
+def _signal_paused() -> None:
+    path = os.environ.get("SROI_TEST_PAUSED_FLAG")
+    if path:
+        with open(path, "w") as fh:
+            fh.write(str(os.getpid()))
+
+
+def positions(conn: Any, tenant: Tenant, names: Sequence[str]) -> dict[str, int]:
+    """The live tracking position of each named projection (0 if never run)."""
+    rows = conn.execute(
+        f"SELECT l.projection, t.position FROM {RM}.live l JOIN {RM}.tracking t"
+        " ON t.projection = l.projection AND t.tenant_id = l.tenant_id AND t.gen = l.gen"
+        " WHERE l.tenant_id = %s AND l.projection = ANY(%s)", (tenant.id, list(names))).fetchall()
+    found = {r["projection"]: r["position"] for r in rows}
+    return {n: found.get(n, 0) for n in names}
+
+
+def jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+LIVE_POSITIONS_SQL = f"""
+SELECT l.projection, t.position FROM {RM}.live l
+JOIN {RM}.tracking t ON t.projection = l.projection AND t.tenant_id = l.tenant_id AND t.gen = l.gen
+WHERE l.tenant_id = $1 AND l.projection = ANY($2::text[])
+"""
+
+
+async def live_positions(pool: Any, tenant_id: UUID, names: Sequence[str]) -> dict[str, int]:
+    rows = await pool.fetch(LIVE_POSITIONS_SQL, tenant_id, list(names))
+    found = {r["projection"]: r["position"] for r in rows}
+    return {n: found.get(n, 0) for n in names}
+
+
+async def wait_for_position(pool: Any, tenant_id: UUID, names: Sequence[str], position: int,
+                            timeout: float = 2.0, poll: float = 0.01) -> bool:
+    """Read your own writes: wait (bounded) until the named projections of the
+    tenant reached `position` (X-Event-Position of a command). True if they did."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while True:
+        current = await live_positions(pool, tenant_id, names)
+        if min(current.values(), default=0) >= position:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(poll)

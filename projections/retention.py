@@ -1,0 +1,207 @@
+"""Retention read model: do placements last?
+
+Per placement its dates, state and feedback; per tenant and per employer the
+3-, 6- and 12-month retention, end reasons, the feedback trend, the time from
+vacancy to placement, and early warnings. Feedback comments are not copied
+here: figures need scores and dates, not what people wrote.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
+
+from projections.engine import RM, Batch, Event, Projection, Table
+
+NAME = "retention"
+WINDOWS_MONTHS = (3, 6, 12)
+NO_FEEDBACK_WARNING_DAYS = 42  # six weeks
+TREND_DAYS = 90
+
+
+class RetentionProjection(Projection):
+    name = NAME
+    tables = (
+        Table("r_vacancies", ("vacancy_id",), {
+            "vacancy_id": "uuid", "employer_id": "uuid", "opened_on": "date",
+        }),
+        Table("r_placements", ("placement_id",), {
+            "placement_id": "uuid", "employer_id": "uuid", "vacancy_id": "uuid", "starts_on": "date",
+            "ended_on": "date", "end_reason": "text", "permanent": "boolean",
+            "feedback_count": "int", "last_feedback_on": "date", "vacancy_opened_on": "date",
+        }, indexes=(("employer_id",),)),
+        Table("r_feedback", ("placement_id", "version"), {
+            "placement_id": "uuid", "version": "int", "employer_id": "uuid", "given_on": "date",
+            "score": "int", "from_role": "text",
+        }, indexes=(("employer_id",), ("given_on",))),
+    )
+    handles = frozenset({"VacancyOpened", "PlacementStarted", "PlacementEnded", "FeedbackGiven"})
+
+    def on_VacancyOpened(self, b: Batch, e: Event) -> None:
+        b.put("r_vacancies", {"vacancy_id": e.originator_id, "employer_id": e.data["employer_id"],
+                              "opened_on": e.recorded_on})
+
+    def on_PlacementStarted(self, b: Batch, e: Event) -> None:
+        d = e.data
+        vacancy = b.get("r_vacancies", d["vacancy_id"]) if d.get("vacancy_id") else None
+        b.put("r_placements", {
+            "placement_id": e.originator_id, "employer_id": d["employer_id"],
+            "vacancy_id": d.get("vacancy_id"), "starts_on": d["starts_on"], "ended_on": None,
+            "end_reason": None, "permanent": bool(d["permanent_contract"]), "feedback_count": 0,
+            "last_feedback_on": None, "vacancy_opened_on": vacancy["opened_on"] if vacancy else None,
+        })
+
+    def on_PlacementEnded(self, b: Batch, e: Event) -> None:
+        row = b.get("r_placements", e.originator_id)
+        if row is not None:
+            row["ended_on"], row["end_reason"] = e.data["ends_on"], e.data["reason"]
+            b.put("r_placements", row)
+
+    def on_FeedbackGiven(self, b: Batch, e: Event) -> None:
+        row = b.get("r_placements", e.originator_id)
+        if row is None:
+            return
+        given_on = e.data.get("given_on") or e.recorded_on
+        row["feedback_count"] += 1
+        if row["last_feedback_on"] is None or given_on > row["last_feedback_on"]:
+            row["last_feedback_on"] = given_on
+        b.put("r_placements", row)
+        b.put("r_feedback", {"placement_id": e.originator_id, "version": e.version,
+                             "employer_id": row["employer_id"], "given_on": given_on,
+                             "score": e.data["score"], "from_role": e.data["from_role"]})
+
+
+# ---------------------------------------------------------------------------
+# Queries (asyncpg)
+
+LIVE = f"(SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = $1)"
+
+RETENTION_SQL = f"""
+SELECT
+  count(*) AS placements,
+  count(*) FILTER (WHERE ended_on IS NULL OR ended_on > $2) AS active,
+  {", ".join(f'''
+  count(*) FILTER (WHERE starts_on <= ($2::date - interval '{n} months')::date) AS eligible_{n},
+  count(*) FILTER (WHERE starts_on <= ($2::date - interval '{n} months')::date AND
+      (ended_on IS NULL OR ended_on >= (starts_on + interval '{n} months')::date
+       OR end_reason = 'direct_employment')) AS retained_{n}''' for n in WINDOWS_MONTHS)},
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY starts_on - vacancy_opened_on)
+      FILTER (WHERE vacancy_opened_on IS NOT NULL) AS median_days_to_start
+FROM {RM}.r_placements
+WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
+  AND starts_on <= $2
+"""
+
+END_REASONS_SQL = f"""
+SELECT end_reason, count(*) AS n FROM {RM}.r_placements
+WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
+  AND ended_on IS NOT NULL AND ended_on <= $2
+GROUP BY end_reason ORDER BY end_reason
+"""
+
+TREND_SQL = f"""
+SELECT avg(score) FILTER (WHERE given_on > $2::date - {TREND_DAYS}) AS recent,
+       count(*) FILTER (WHERE given_on > $2::date - {TREND_DAYS}) AS recent_n,
+       avg(score) FILTER (WHERE given_on <= $2::date - {TREND_DAYS}) AS before,
+       count(*) FILTER (WHERE given_on <= $2::date - {TREND_DAYS}) AS before_n
+FROM {RM}.r_feedback
+WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
+  AND given_on <= $2 AND given_on > $2::date - {2 * TREND_DAYS}
+"""
+
+# Early warnings: active placements without feedback for over six weeks, and
+# placements whose latest score is at least 1.5 below the average before it.
+WARNINGS_SQL = f"""
+WITH active AS (
+  SELECT * FROM {RM}.r_placements
+  WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
+    AND starts_on <= $2 AND (ended_on IS NULL OR ended_on > $2)
+), ranked AS (
+  SELECT f.placement_id, f.score, f.given_on,
+         row_number() OVER (PARTITION BY f.placement_id ORDER BY f.given_on DESC, f.version DESC) AS rn
+  FROM {RM}.r_feedback f JOIN active a ON a.placement_id = f.placement_id
+  WHERE f.tenant_id = $1 AND f.gen = a.gen AND f.given_on <= $2
+), falling AS (
+  SELECT placement_id,
+         max(score) FILTER (WHERE rn = 1) AS latest,
+         avg(score) FILTER (WHERE rn > 1) AS before,
+         count(*) FILTER (WHERE rn > 1) AS before_n
+  FROM ranked GROUP BY placement_id
+)
+SELECT a.placement_id, a.employer_id, 'no_feedback' AS kind,
+       coalesce(a.last_feedback_on, a.starts_on) AS since, NULL::numeric AS latest, NULL::numeric AS before
+FROM active a
+WHERE coalesce(a.last_feedback_on, a.starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
+UNION ALL
+SELECT a.placement_id, a.employer_id, 'falling_feedback', NULL, f.latest, f.before
+FROM active a JOIN falling f ON f.placement_id = a.placement_id
+WHERE f.before_n >= 2 AND f.latest <= f.before - 1.5
+ORDER BY 3, 4 NULLS LAST
+LIMIT 200
+"""
+
+PLACEMENTS_SQL = f"""
+SELECT placement_id, starts_on, ended_on, end_reason, permanent, feedback_count, last_feedback_on
+FROM {RM}.r_placements
+WHERE tenant_id = $1 AND gen = {LIVE} AND employer_id = $3 AND starts_on <= $2
+ORDER BY starts_on DESC
+LIMIT 500
+"""
+
+
+def _ratio(part: int, whole: int) -> str | None:
+    if not whole:
+        return None
+    return str((Decimal(part) / Decimal(whole) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _avg(value: Any) -> str | None:
+    return None if value is None else str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None = None) -> dict:
+    async with pool.acquire() as conn:
+        r = await conn.fetchrow(RETENTION_SQL, tenant_id, as_of, employer_id)
+        reasons = await conn.fetch(END_REASONS_SQL, tenant_id, as_of, employer_id)
+        trend = await conn.fetchrow(TREND_SQL, tenant_id, as_of, employer_id)
+        warnings = await conn.fetch(WARNINGS_SQL, tenant_id, as_of, employer_id)
+        placements = (await conn.fetch(PLACEMENTS_SQL, tenant_id, as_of, employer_id)
+                      if employer_id is not None else None)
+    out: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "placements": r["placements"],
+        "active": r["active"],
+        "retention": {
+            f"{n}_months": {"started": r[f"eligible_{n}"], "retained": r[f"retained_{n}"],
+                            "percent": _ratio(r[f"retained_{n}"], r[f"eligible_{n}"])}
+            for n in WINDOWS_MONTHS
+        },
+        "end_reasons": {row["end_reason"]: row["n"] for row in reasons},
+        "feedback_trend": {
+            "days": TREND_DAYS,
+            "average_score": _avg(trend["recent"]), "scores": trend["recent_n"],
+            "previous_average_score": _avg(trend["before"]), "previous_scores": trend["before_n"],
+            "change": (_avg(Decimal(trend["recent"]) - Decimal(trend["before"]))
+                       if trend["recent"] is not None and trend["before"] is not None else None),
+        },
+        "median_days_vacancy_to_start": (None if r["median_days_to_start"] is None
+                                         else float(r["median_days_to_start"])),
+        "warnings": [{
+            "placement_id": str(w["placement_id"]), "employer_id": str(w["employer_id"]), "kind": w["kind"],
+            **({"last_feedback_or_start": w["since"].isoformat(),
+                "days": (as_of - w["since"]).days} if w["kind"] == "no_feedback" else
+               {"latest_score": int(w["latest"]), "previous_average": _avg(w["before"])}),
+        } for w in warnings],
+    }
+    if placements is not None:
+        out["placement_list"] = [{
+            "placement_id": str(p["placement_id"]), "starts_on": p["starts_on"].isoformat(),
+            "ended_on": p["ended_on"].isoformat() if p["ended_on"] else None,
+            "state": "active" if p["ended_on"] is None or p["ended_on"] > as_of else "ended",
+            "end_reason": p["end_reason"], "permanent_contract": p["permanent"],
+            "duration_days": ((min(p["ended_on"], as_of) if p["ended_on"] else as_of) - p["starts_on"]).days + 1,
+            "feedback_count": p["feedback_count"],
+            "last_feedback_on": p["last_feedback_on"].isoformat() if p["last_feedback_on"] else None,
+        } for p in placements]
+    return out

@@ -1,0 +1,177 @@
+"""Figures from the read models (asyncpg): compliance, contributions, retention.
+
+`?min_position=N` (the X-Event-Position a command returned) makes the query
+wait, at most two seconds, until the projections include that command; if
+they do not in time the answer says so in `X-Projection-Stale: true`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+
+from projections import compliance, retention
+from projections.engine import wait_for_position
+from service import commands as c
+from service.errors import InvalidInput, NotFound, PermissionDenied
+from service.ledger import Ledger
+from web.api import schemas as s
+from web.api.auth import Principal, provide_principal
+from web.api.routes import parse_id, run
+
+FIGURE_READERS = frozenset({"agency", "auditor", "employer", "authority"})
+
+
+def _as_of(raw: str | None) -> date:
+    if raw is None or raw == "":
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
+
+
+def _min_position(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise InvalidInput("min_position", "must be a whole number (X-Event-Position of a command)")
+    return int(raw)
+
+
+async def _fresh(request: Request, principal: Principal, names: tuple[str, ...]) -> dict[str, str]:
+    position = _min_position(request.query_params.get("min_position"))
+    if position is None:
+        return {}
+    ok = await wait_for_position(request.app.state.read_pool, principal.tenant.id, names, position)
+    return {} if ok else {"X-Projection-Stale": "true"}
+
+
+def _may_see_contract(principal: Principal, row: dict) -> bool:
+    actor = principal.actor
+    if actor.role in ("agency", "auditor"):
+        return True
+    if actor.role == "employer":
+        return row["employer_id"] == actor.employer_id
+    if actor.role == "authority":
+        return row["authority"] == actor.organisation
+    return False
+
+
+async def _visible_contract(request: Request, principal: Principal, raw_id: str) -> UUID:
+    contract_id = parse_id("contract", raw_id)
+    row = await compliance.contract_row(request.app.state.read_pool, principal.tenant.id, contract_id)
+    if row is None or not _may_see_contract(principal, row):
+        raise NotFound("contract", raw_id)
+    return contract_id
+
+
+@get("/contracts/{contract_id:str}/compliance")
+async def contract_compliance(contract_id: FromPath[str], request: Request,
+                              principal: NamedDependency[Principal]) -> Response:
+    headers = await _fresh(request, principal, (compliance.NAME,))
+    ident = await _visible_contract(request, principal, contract_id)
+    figures = await compliance.compliance_for_contract(
+        request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")))
+    return Response(figures, headers=headers)
+
+
+@get("/compliance")
+async def compliance_overview(request: Request, principal: NamedDependency[Principal]) -> Response:
+    """Every visible contract, rolled up per employer and in total."""
+    actor = principal.actor
+    if actor.role not in FIGURE_READERS:
+        raise PermissionDenied(f"role {actor.role!r} may not see compliance figures")
+    headers = await _fresh(request, principal, (compliance.NAME,))
+    summary = await compliance.compliance_summary(
+        request.app.state.read_pool, principal.tenant.id, _as_of(request.query_params.get("as_of")),
+        employer_id=actor.employer_id if actor.role == "employer" else None,
+        authority=actor.organisation if actor.role == "authority" else None)
+    return Response(summary, headers=headers)
+
+
+@get("/contracts/{contract_id:str}/contributions")
+async def list_contributions(contract_id: FromPath[str], request: Request,
+                             principal: NamedDependency[Principal]) -> Response:
+    headers = await _fresh(request, principal, (compliance.NAME,))
+    ident = await _visible_contract(request, principal, contract_id)
+    items = await compliance.contributions_for_contract(
+        request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")))
+    return Response({"contract_id": contract_id, "contributions": items}, headers=headers)
+
+
+@post("/contracts/{contract_id:str}/contributions", sync_to_thread=True)
+def report_contribution(contract_id: FromPath[str], data: JSONBody[s.PurchaseIn | s.OtherActivityIn],
+                        principal: NamedDependency[Principal], request: Request,
+                        ledger: NamedDependency[Ledger]) -> Response:
+    ident = parse_id("contract", contract_id)
+    if isinstance(data, s.PurchaseIn):
+        command: Any = c.ReportSocialEnterprisePurchase(
+            contract_id=ident, supplier=data.supplier,
+            invoice_amount_eur_excl_vat=data.invoice_amount_eur_excl_vat, register=data.register,
+            invoice_date=data.invoice_date, description=data.description)
+    else:
+        command = c.ReportOtherActivity(contract_id=ident, description=data.description,
+                                        activity_date=data.activity_date, costs_eur=data.costs_eur,
+                                        hours=data.hours)
+    return run(ledger, principal, request, command)
+
+
+@post("/contributions/{contribution_id:str}/accept", sync_to_thread=True, status_code=200)
+def accept_contribution(contribution_id: FromPath[str], data: JSONBody[s.DecisionIn],
+                        principal: NamedDependency[Principal], request: Request,
+                        ledger: NamedDependency[Ledger]) -> Response:
+    return run(ledger, principal, request, c.AcceptContribution(
+        contribution_id=parse_id("contribution", contribution_id), reason=data.reason or "",
+        decided_on=data.decided_on))
+
+
+@post("/contributions/{contribution_id:str}/reject", sync_to_thread=True, status_code=200)
+def reject_contribution(contribution_id: FromPath[str], data: JSONBody[s.DecisionIn],
+                        principal: NamedDependency[Principal], request: Request,
+                        ledger: NamedDependency[Ledger]) -> Response:
+    return run(ledger, principal, request, c.RejectContribution(
+        contribution_id=parse_id("contribution", contribution_id), reason=data.reason or "",
+        decided_on=data.decided_on))
+
+
+@get("/retention")
+async def tenant_retention(request: Request, principal: NamedDependency[Principal]) -> Response:
+    if principal.actor.role not in ("agency", "auditor"):
+        raise PermissionDenied("the tenant's retention figures are for the agency and auditors; "
+                               "employers use /employers/{id}/retention")
+    headers = await _fresh(request, principal, (retention.NAME,))
+    figures = await retention.retention(request.app.state.read_pool, principal.tenant.id,
+                                        _as_of(request.query_params.get("as_of")))
+    return Response(figures, headers=headers)
+
+
+@get("/employers/{employer_id:str}/retention")
+async def employer_retention(employer_id: FromPath[str], request: Request,
+                             principal: NamedDependency[Principal]) -> Response:
+    ident = parse_id("employer", employer_id)
+    actor = principal.actor
+    if not (actor.role in ("agency", "auditor") or (actor.role == "employer" and actor.employer_id == ident)):
+        raise NotFound("employer", employer_id)
+    headers = await _fresh(request, principal, (retention.NAME,))
+    figures = await retention.retention(request.app.state.read_pool, principal.tenant.id,
+                                        _as_of(request.query_params.get("as_of")), employer_id=ident)
+    return Response({"employer_id": employer_id, **figures}, headers=headers)
+
+
+def read_router(ledger: Ledger) -> Router:
+    return Router(
+        path="/api/v1",
+        route_handlers=[contract_compliance, compliance_overview, list_contributions, report_contribution,
+                        accept_contribution, reject_contribution, tenant_retention, employer_retention],
+        dependencies={
+            "principal": Provide(provide_principal),
+            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
+        },
+        security=[{"BearerToken": []}],
+        tags=["figures"],
+    )
