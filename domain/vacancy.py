@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -10,6 +11,7 @@ from domain.base import LedgerAggregate
 
 from domain.errors import CandidateAlreadyMatched, InvalidValue, VacancyNotOpen
 from domain.values import (
+    require_date,
     optional_text,
     require_competences,
     require_hours,
@@ -42,7 +44,13 @@ class Vacancy(LedgerAggregate):
         required_competences: list[str],
         optional_competences: list[str],
         hours_per_week: Decimal,
+        opened_on: date | None = None,
     ) -> Vacancy:
+        """`opened_on`: when the vacancy was opened, if earlier than today
+        (recorded afterwards); it dates the time from vacancy to placement."""
+        opened_on = require_date(opened_on or date.today(), "opened_on")
+        if opened_on > date.today():
+            raise InvalidValue("opened_on must not be in the future", "opened_on")
         required = require_competences(required_competences, "required_competences")
         optional = require_competences(optional_competences, "optional_competences")
         _check_no_overlap(required, optional)
@@ -52,6 +60,7 @@ class Vacancy(LedgerAggregate):
             required_competences=required,
             optional_competences=optional,
             hours_per_week=require_hours(hours_per_week),
+            opened_on=opened_on,
         )
 
     @event("VacancyOpened")
@@ -62,8 +71,10 @@ class Vacancy(LedgerAggregate):
         required_competences: list[str],
         optional_competences: list[str],
         hours_per_week: Decimal,
+        opened_on: date | None = None,  # None in events from before the field existed
     ) -> None:
         self.employer_id = employer_id
+        self.opened_on = opened_on
         self.title = title
         self.required_competences = list(required_competences)
         self.optional_competences = list(optional_competences)

@@ -105,7 +105,8 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     def place(employer: UUID, contract: UUID, title: str, required: list[str], hours: str,
               who: str, months_ago: int, permanent: bool = False) -> UUID:
         vacancy = run(c.OpenVacancy(employer_id=employer, title=title, required_competences=required,
-                                    optional_competences=[], hours_per_week=Decimal(hours)))
+                                    optional_competences=[], hours_per_week=Decimal(hours),
+                                    opened_on=_months_ago(today, months_ago) - timedelta(days=40 + 7 * len(title) % 30)))
         ledger.execute(tenant, coach, c.MatchCandidate(vacancy_id=vacancy, candidate_id=candidates[who]),
                        correlation_id="demo-seed")
         return run(c.StartPlacement(
@@ -154,6 +155,30 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     ledger.execute(tenant, coach, c.EndPlacement(placement_id=p3, ends_on=_months_ago(today, 1),
                                                   reason="direct_employment"),
                    correlation_id="demo-seed")
+
+    # The contracting authorities decide on what was reported.
+    from domain.contribution import Contribution
+
+    harlingen_official = Actor(user_id=UUID(int=4), role="authority", organisation="Gemeente Harlingen")
+    utrecht_official = Actor(user_id=UUID(int=5), role="authority", organisation="Gemeente Utrecht")
+    for actor, placement in [(harlingen_official, p1), (utrecht_official, p3), (utrecht_official, p2)]:
+        ledger.execute(tenant, actor, c.AcceptContribution(
+            contribution_id=Contribution.id_for_placement(placement), reason="Loonstroken en contract gezien",
+            decided_on=_months_ago(today, 1)), correlation_id="demo-seed")
+    purchase = run(c.ReportSocialEnterprisePurchase(
+        contract_id=utrecht, supplier="Groenwerk Utrecht (sociale onderneming)",
+        invoice_amount_eur_excl_vat=Decimal("18400.00"), register="registered_social_enterprise",
+        invoice_date=_months_ago(today, 3), description="Groenonderhoud wijk Oost, factuur 2026-114"))
+    ledger.execute(tenant, utrecht_official, c.AcceptContribution(
+        contribution_id=purchase, reason="Factuur en registratie gecontroleerd"), correlation_id="demo-seed")
+    training = run(c.ReportOtherActivity(
+        contract_id=schoonmaak, description="Gastlessen schoonmaaktechniek op het Praktijkcollege",
+        activity_date=_months_ago(today, 2), hours=Decimal("16")))
+    ledger.execute(tenant, utrecht_official, c.RejectContribution(
+        contribution_id=training, reason="Geen presentielijst bijgevoegd"), correlation_id="demo-seed")
+    run(c.ReportOtherActivity(
+        contract_id=schoonmaak, description="Werkervaringsdag voor leerlingen VSO De Brug",
+        activity_date=_months_ago(today, 1), costs_eur=Decimal("1250.00")))
 
     logins = []
     for role, email, extra in [

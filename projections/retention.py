@@ -40,7 +40,7 @@ class RetentionProjection(Projection):
 
     def on_VacancyOpened(self, b: Batch, e: Event) -> None:
         b.put("r_vacancies", {"vacancy_id": e.originator_id, "employer_id": e.data["employer_id"],
-                              "opened_on": e.recorded_on})
+                              "opened_on": e.data.get("opened_on") or e.recorded_on})
 
     def on_PlacementStarted(self, b: Batch, e: Event) -> None:
         d = e.data

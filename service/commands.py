@@ -73,6 +73,7 @@ class OpenVacancy:
     required_competences: list[str]
     optional_competences: list[str]
     hours_per_week: Decimal
+    opened_on: date | None = None
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,8 @@ def open_vacancy(data: JSONBody[s.VacancyIn], principal: NamedDependency[Princip
     return run(ledger, principal, request, c.OpenVacancy(
         employer_id=data.employer_id, title=data.title,
         required_competences=list(data.required_competences),
-        optional_competences=list(data.optional_competences), hours_per_week=data.hours_per_week))
+        optional_competences=list(data.optional_competences), hours_per_week=data.hours_per_week,
+        opened_on=data.opened_on))
 
 
 @post("/vacancies/{vacancy_id:str}/matches", **sync)

@@ -64,6 +64,7 @@ class VacancyIn(Body):
     required_competences: Competences
     hours_per_week: Decimal
     optional_competences: Competences = []
+    opened_on: date | None = None
 
 
 class MatchIn(Body):

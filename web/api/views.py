@@ -53,7 +53,7 @@ def vacancy_view(v: Vacancy, actor: Actor) -> dict[str, Any]:
         **_common(v), "employer_id": v.employer_id, "title": v.title,
         "required_competences": list(v.required_competences),
         "optional_competences": list(v.optional_competences),
-        "hours_per_week": v.hours_per_week, "status": v.status,
+        "hours_per_week": v.hours_per_week, "status": v.status, "opened_on": v.opened_on,
         "placement_id": getattr(v, "placement_id", None),
     }
     if actor.role in ("agency", "auditor"):
