@@ -100,6 +100,12 @@ def make_broker(broker_url: str | None, database_url: str | None) -> dramatiq.Br
         return StubBroker()
     from dramatiq_postgres import PostgresBroker
 
+    # The library's pool would hold up to 16 connections per process; a web
+    # process only enqueues and a worker needs about two per queue plus one
+    # listener, so cap it unless the URL says otherwise (?maxconn=N).
+    if "maxconn=" not in url:
+        url += ("&" if "?" in url else "?") + "maxconn=4"
+
     # results=False: no Results middleware, as with RabbitMQ. schema/prefix are passed
     # explicitly so the library's module-level queries are bound to PG_SCHEMA.
     return PostgresBroker(url=url, schema=PG_SCHEMA, prefix="", results=False)
