@@ -199,6 +199,21 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
         system.close()
 
 
+@user.command("set-password")
+@click.option("--email", required=True)
+def user_set_password(email: str) -> None:
+    """Set (reset) a user's web login password."""
+    pw = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    system = _system()
+    try:
+        system.registry.set_password(email, pw)
+    except RegistryError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+    click.echo(f"password set for {email.strip().lower()}")
+
+
 @main.command()
 def demo() -> None:
     """Create the demo tenant with realistic data (once)."""

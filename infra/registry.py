@@ -27,6 +27,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "sroi_"
 
 _password_hasher = PasswordHasher()
+_DUMMY_HASH = _password_hasher.hash("not a password: evens out the timing of unknown emails")
 
 PLATFORM_DDL = """
 CREATE SCHEMA IF NOT EXISTS platform;
@@ -245,6 +246,35 @@ class TenantRegistry:
         if row is None:
             return None
         return _tenant(row), _user(row)
+
+    def authenticate(self, email: str, password: str) -> tuple[Tenant, User] | None:
+        """The user and tenant for a correct email and password, else None.
+
+        A wrong email costs the same hash verification as a wrong password,
+        so timing does not tell which emails exist."""
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "SELECT u.id AS user_id, u.tenant_id, u.email, u.role, u.organisation, u.employer_id,"
+                " u.candidate_id, u.password_hash, t.id, t.slug, t.name, t.status, t.database, t.events_table"
+                " FROM platform.users u JOIN platform.tenants t ON t.id = u.tenant_id WHERE u.email = %s",
+                ((email or "").strip().lower(),)).fetchone()
+        stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
+        try:
+            _password_hasher.verify(stored, password or "")
+        except Exception:
+            return None
+        if row is None or not row["password_hash"]:
+            return None
+        return _tenant(row), _user(row)
+
+    def set_password(self, email: str, password: str) -> None:
+        if len(password or "") < 10:
+            raise RegistryError("password must be at least 10 characters", "password")
+        with self.db.connection() as conn:
+            cur = conn.execute("UPDATE platform.users SET password_hash = %s WHERE email = %s",
+                               (_password_hasher.hash(password), (email or "").strip().lower()))
+        if cur.rowcount == 0:
+            raise RegistryError(f"no user with email {email!r}", "email")
 
     def user_by_email(self, email: str) -> User | None:
         with self.db.connection() as conn:
