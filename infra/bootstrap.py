@@ -52,6 +52,8 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         for db in databases.values():
             db.migrate()
         registry.migrate()
+        from infra import audit
+        audit.migrate(databases["default"])
         ensure_broker_schema(settings.broker_url, url)
         from projections.registry import PROJECTIONS
         from projections.engine import migrate as migrate_read_models

@@ -214,6 +214,118 @@ def user_set_password(email: str) -> None:
     click.echo(f"password set for {email.strip().lower()}")
 
 
+def _tenant_or_fail(system: System, slug: str):
+    try:
+        return system.registry.tenant_by_slug(slug)
+    except TenantNotFound as e:
+        raise click.ClickException(str(e)) from None
+
+
+@main.command()
+@click.option("--tenant", "tenant_slug", required=True)
+def verify(tenant_slug: str) -> None:
+    """Check the tenant's hash chain in the database (and its latest signed head)."""
+    from tqdm import tqdm
+
+    from infra import audit
+
+    system = _system()
+    try:
+        t = _tenant_or_fail(system, tenant_slug)
+        db = system.stores.database(t.database)
+        with tqdm(total=audit.count_events(db, t), desc=f"verify {t.slug}", unit="ev", file=sys.stderr) as bar:
+            report = audit.verify_tenant(system.stores.database("default"), db, t, progress=bar.update)
+    finally:
+        system.close()
+    if not report.ok:
+        raise click.ClickException(f"FAILED at position {report.bad_position}: {report.message}")
+    click.echo("OK: " + report.message)
+
+
+@main.command()
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True))
+def export(tenant_slug: str, out_path: str) -> None:
+    """Write the tenant's events, hashes and a signed head as JSON Lines."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from infra import audit
+
+    system = _system()
+    try:
+        t = _tenant_or_fail(system, tenant_slug)
+        db = system.stores.database(t.database)
+        key = audit.load_signing_key(system.settings)
+        with tqdm(total=audit.count_events(db, t), desc=f"export {t.slug}", unit="ev", file=sys.stderr) as bar:
+            head = audit.export_tenant(system.stores.database("default"), db, t, key, Path(out_path),
+                                       progress=bar.update)
+    finally:
+        system.close()
+    click.echo(f"exported {head.position} events to {out_path}; head signed with key {head.key_id}")
+    click.echo(f"verify with: sroi verify-export {out_path} --public-key {head.public_key}")
+
+
+@main.command("verify-export")
+@click.argument("export_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--public-key", required=True, help="base64 Ed25519 public key, or a file holding it")
+def verify_export_cmd(export_path: str, public_key: str) -> None:
+    """Check an export offline: no database, no settings."""
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from infra.export_verify import load_public_key, verify_export
+
+    try:
+        key = load_public_key(public_key)
+    except (ValueError, OSError) as e:
+        raise click.BadParameter(str(e), param_hint="--public-key") from None
+    with tqdm(desc="verify-export", unit="ev", file=sys.stderr) as bar:
+        report = verify_export(Path(export_path), key, progress=bar.update)
+    if not report.ok:
+        where = f" at position {report.bad_position}" if report.bad_position is not None else ""
+        raise click.ClickException(f"FAILED{where}: {report.message}")
+    click.echo("OK: " + report.message)
+
+
+@main.group()
+def keys() -> None:
+    """The platform's head-signing key."""
+
+
+@keys.command("public")
+def keys_public() -> None:
+    """Print the public key (base64) that verifies signed heads and exports."""
+    from infra import audit
+
+    settings = Settings.from_env()
+    click.echo(audit.public_key_b64(audit.load_signing_key(settings)))
+
+
+@main.group()
+def heads() -> None:
+    """Signed chain heads."""
+
+
+@heads.command("sign")
+@click.option("--tenant", "tenant_slug", help="Only this tenant (default: all).")
+def heads_sign(tenant_slug: str | None) -> None:
+    """Sign the current head of each tenant's chain and keep it."""
+    from infra import audit
+
+    system = _system()
+    try:
+        key = audit.load_signing_key(system.settings)
+        tenants = [_tenant_or_fail(system, tenant_slug)] if tenant_slug else system.registry.list_tenants()
+        for t in tenants:
+            head = audit.sign_head(system.stores.database("default"), system.stores.database(t.database), t, key)
+            click.echo(f"{t.slug}\tposition {head.position}\thash {head.hash_hex}\tsigned {head.signed_at}")
+    finally:
+        system.close()
+
+
 @main.command()
 def demo() -> None:
     """Create the demo tenant with realistic data (once)."""

@@ -35,6 +35,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.errors import DuplicateObject
 
+from infra.chain import genesis as chain_genesis
 from infra.database import connection_kwargs
 
 SCHEMA = "events"
@@ -161,7 +162,7 @@ class TenantRecorder(PostgresApplicationRecorder):
     would couple every tenant's writes; projections are woken by the broker.
     """
 
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, hash_chain: bool = True):
         super().__init__(datastore, events_table_name=events_table_name)
         # Drop the library's per-schema insert function from what we create:
         # it names one table per schema and is never called here.
@@ -170,31 +171,59 @@ class TenantRecorder(PostgresApplicationRecorder):
         self.check_identifier_length(self.insert_function_name)
         schema = sql.Identifier(datastore.schema)
         # Both functions: take the tenant's write lock, record the idempotency
-        # key (if any), insert. The first takes arrays (several events), the
-        # second scalars (one event: array parameters cost psycopg ~0.07 ms).
+        # key (if any), then append each event: its position from the table's
+        # sequence, its chain hash (previous hash + the event as stored, see
+        # infra/chain.py) and its commit-order time. The first takes arrays
+        # (several events), the second scalars (one event: array parameters
+        # cost psycopg ~0.07 ms).
+        self.hash_chain = hash_chain
+        seq = f"{datastore.schema}.{events_table_name}_notification_id_seq"
+        genesis_literal = "\\x" + chain_genesis(events_table_name).hex()
         prologue = (
             " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
             " IF idem_key IS NOT NULL THEN"
             "  INSERT INTO {schema}.idempotency_keys (tenant_id, key, fingerprint, status_code, response)"
             "  VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
             " END IF;"
+            " SELECT chain_hash INTO prev FROM {schema}.{table} ORDER BY notification_id DESC LIMIT 1;"
+            " IF prev IS NULL THEN prev := '" + genesis_literal + "'::bytea; END IF;"
         )
+
+        def append(i: str, v: str, t: str, st: str) -> str:
+            hash_expr = (
+                f"sha256(prev || int8send(pos) || uuid_send({i}) || int8send({v})"
+                f" || int4send(length(convert_to({t}, 'UTF8'))) || convert_to({t}, 'UTF8')"
+                f" || int4send(length({st})) || {st})" if hash_chain else "NULL"
+            )
+            return (
+                f" pos := nextval('{seq}'); h := {hash_expr};"
+                " INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state,"
+                "  notification_id, chain_hash, recorded_at)"
+                f"  VALUES ({i}, {v}, {t}, {st}, pos, h, clock_timestamp());"
+                " prev := coalesce(h, prev);"
+            )
+
+        declare = " DECLARE pos bigint; prev bytea; h bytea; i int; BEGIN"
         idem_params = "idem_tenant uuid, idem_key text, idem_fp text, idem_status int, idem_response jsonb"
         self.insert_one_function_name = f"{events_table_name}_insert1"
         self.check_identifier_length(self.insert_one_function_name)
+        # Columns the library's table does not have (its reads ignore them).
+        for column in ("chain_hash bytea", "recorded_at timestamptz"):
+            self.sql_create_statements.append(sql.SQL(
+                "ALTER TABLE {schema}.{table} ADD COLUMN IF NOT EXISTS " + column).format(
+                schema=schema, table=sql.Identifier(events_table_name)))
         for fn, signature, body in [
             (self.insert_function_name,
              "ids uuid[], versions bigint[], topics text[], states bytea[], " + idem_params,
-             " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$ BEGIN" + prologue
-             + " RETURN QUERY INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-               " SELECT * FROM unnest(ids, versions, topics, states) RETURNING notification_id;"
-               " END $body$"),
+             " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$" + declare + prologue
+             + " FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP"
+             + append("ids[i]", "versions[i]", "topics[i]", "states[i]")
+             + " RETURN NEXT pos; END LOOP; END $body$"),
             (self.insert_one_function_name,
              "id uuid, version bigint, topic text, state bytea, " + idem_params,
-             " RETURNS bigint LANGUAGE plpgsql AS $body$ DECLARE position bigint; BEGIN" + prologue
-             + " INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
-               " VALUES (id, version, topic, state) RETURNING notification_id INTO position;"
-               " RETURN position; END $body$"),
+             " RETURNS bigint LANGUAGE plpgsql AS $body$" + declare + prologue
+             + append("id", "version", "topic", "state")
+             + " RETURN pos; END $body$"),
         ]:
             self.sql_create_statements.append(
                 sql.SQL("CREATE OR REPLACE FUNCTION {schema}.{fn}(" + signature + ")" + body).format(
@@ -320,8 +349,10 @@ class _Datastore(PostgresDatastore):
 class EventStoreDatabase:
     """One PostgreSQL database holding tenants' events: one pool, one schema."""
 
-    def __init__(self, url: str, pool_size: int, *, lock_timeout_s: int = 10):
+    def __init__(self, url: str, pool_size: int, *, lock_timeout_s: int = 10, hash_chain: bool = True):
         self.url = url
+        # Off only to measure what the chain costs (bench/audit.py).
+        self.hash_chain = hash_chain
         self.datastore = _Datastore(
             **connection_kwargs(url),
             schema=SCHEMA,
@@ -362,7 +393,36 @@ class EventStoreDatabase:
         self.datastore.register_type_adapters()
 
     def create_tenant_tables(self, tenant: Tenant) -> None:
-        TenantRecorder(self.datastore, events_table_name=tenant.events_table).create_table()
+        TenantRecorder(self.datastore, events_table_name=tenant.events_table,
+                       hash_chain=self.hash_chain).create_table()
+        if self.hash_chain:
+            self._backfill_chain(tenant)
+
+    def _backfill_chain(self, tenant: Tenant) -> None:
+        """Chain events stored before the chain existed (older databases): under
+        the tenant's write lock, recompute every hash in position order."""
+        from infra.chain import event_hash, genesis
+
+        table = sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(tenant.events_table))
+        with self.datastore.get_connection() as conn:
+            if conn.execute(sql.SQL("SELECT 1 FROM {} WHERE chain_hash IS NULL LIMIT 1").format(table)
+                            ).fetchone() is None:
+                return
+            with conn.transaction():
+                conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+                previous = genesis(tenant.events_table)
+                rows = conn.execute(sql.SQL(
+                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
+                    " ORDER BY notification_id").format(table)).fetchall()
+                updates = []
+                for r in rows:
+                    previous = event_hash(previous, r["notification_id"], r["originator_id"],
+                                          r["originator_version"], r["topic"], bytes(r["state"]))
+                    updates.append((previous, r["notification_id"]))
+                with conn.cursor() as cur:
+                    cur.executemany(sql.SQL("UPDATE {} SET chain_hash = %s, recorded_at ="
+                                            " coalesce(recorded_at, now()) WHERE notification_id = %s"
+                                            ).format(table), updates)
 
     def find_idempotent_response(self, tenant_id: UUID, key: str) -> tuple[str, int, Any] | None:
         with self.datastore.get_connection() as conn:

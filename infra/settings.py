@@ -56,6 +56,8 @@ class Settings:
     aggregate_cache_size: int = 1000
     tenant_app_cache_size: int = 2000
     environment: str = "development"
+    # Ed25519 private key (base64 of the 32-byte seed) that signs chain heads.
+    signing_key: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -92,4 +94,5 @@ class Settings:
             aggregate_cache_size=_int(env, "AGGREGATE_CACHE_SIZE", 1000),
             tenant_app_cache_size=_int(env, "TENANT_APP_CACHE_SIZE", 2000),
             environment=environment,
+            signing_key=env.get("SIGNING_KEY") or None,
         )

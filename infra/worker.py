@@ -20,7 +20,7 @@ log = logging.getLogger("sroi.worker")
 
 
 def run_worker(system: System, threads: int = 4, stop: threading.Event | None = None,
-               sweep_seconds: float = 2.0) -> None:
+               sweep_seconds: float = 2.0, sign_heads_seconds: float = 3600.0) -> None:
     broker = system.broker
     install_broker(broker)
     actors = declare_actors(broker, system)
@@ -30,8 +30,10 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
     worker.start()
-    sweeper = threading.Thread(target=_sweep_loop, args=(system, actors["sweep"], stop, sweep_seconds),
-                               name="projection-sweep", daemon=True)
+    jobs = [Job(sweep_seconds, actors["sweep"]),
+            Job(sign_heads_seconds, lambda: actors["sign_heads"].send())]
+    sweeper = threading.Thread(target=_scheduler, args=(system, jobs, stop),
+                               name="scheduler", daemon=True)
     sweeper.start()
     # Catch up whatever happened while no worker ran.
     log.info("worker started: %d threads, actors: %s", threads, ", ".join(sorted(actors)) or "none")
@@ -43,18 +45,32 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
         log.info("worker stopped")
 
 
-def _sweep_loop(system: System, sweep, stop: threading.Event, every: float) -> None:
-    """Every few seconds, one worker (an advisory lock decides which) enqueues
-    the tenants whose projections are behind: the safety net for lost messages."""
+class Job:
+    """A periodic job: `run` every `every` seconds."""
+
+    def __init__(self, every: float, run) -> None:
+        self.every, self.run, self.due = every, run, 0.0
+
+
+def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:
+    """The periodic jobs, run by one worker at a time (an advisory lock decides
+    which): the projection sweep (every few seconds, the safety net for lost
+    messages) and head signing (enqueued as a dramatiq message, hourly)."""
+    import time
+
     while not stop.is_set():
         try:
             with system.stores.database("default").connection() as conn:
                 got = conn.execute("SELECT pg_try_advisory_lock(7203) AS ok").fetchone()["ok"]
                 if got:
                     try:
-                        sweep()
+                        now = time.monotonic()
+                        for job in jobs:
+                            if now >= job.due:
+                                job.due = now + job.every
+                                job.run()
                     finally:
                         conn.execute("SELECT pg_advisory_unlock(7203)")
         except Exception:
-            log.warning("projection sweep failed; retrying", exc_info=True)
-        stop.wait(every)
+            log.warning("periodic job failed; retrying", exc_info=True)
+        stop.wait(min(job.every for job in jobs))

@@ -78,4 +78,16 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         for tenant_id in behind_tenants(system):
             actor.send(str(tenant_id))
 
-    return {"project_tenant": actor, "sweep": sweep}
+    def sign_heads() -> None:
+        """Sign every active tenant's chain head (the periodic audit anchor)."""
+        from infra import audit
+
+        key = audit.load_signing_key(system.settings)
+        for tenant in system.registry.list_tenants():
+            if tenant.is_active:
+                audit.sign_head(system.stores.database("default"), system.stores.database(tenant.database),
+                                tenant, key)
+
+    heads_actor = dramatiq.actor(sign_heads, actor_name="sign_heads", queue_name=QUEUE, broker=broker,
+                                 max_retries=3)
+    return {"project_tenant": actor, "sweep": sweep, "sign_heads": heads_actor}

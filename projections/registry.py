@@ -5,10 +5,11 @@ from uuid import UUID
 
 from infra.bootstrap import System
 from projections.compliance import ComplianceProjection
+from projections.directory import DirectoryProjection
 from projections.engine import RM, migrate
 from projections.retention import RetentionProjection
 
-PROJECTIONS = (ComplianceProjection(), RetentionProjection())
+PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100
