@@ -1,0 +1,174 @@
+"""The tenant hash chain: tampering is found at the right position, in the
+database and in an export verified offline; concurrent writers make one chain."""
+from __future__ import annotations
+
+import base64
+import threading
+import uuid
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from psycopg import sql
+
+from infra import audit
+from infra.bootstrap import System
+from infra.eventstore import Tenant
+from infra.export_verify import verify_export
+from service import commands as c
+from service.actor import Actor
+from service.errors import Conflict
+
+AGENCY = Actor(user_id=uuid.uuid4(), role="agency", organisation="audit-test")
+
+
+def _history(system: System, tenant: Tenant, feedbacks: int = 6) -> uuid.UUID:
+    run = lambda cmd: system.ledger.execute(tenant, AGENCY, cmd)  # noqa: E731
+    employer = uuid.UUID(run(c.RegisterEmployer(name="Bouwbedrijf De Vries B.V.")).body["id"])
+    candidate = uuid.UUID(run(c.RegisterCandidate(
+        full_name="Sanne Bakker", date_of_birth=date(1994, 4, 12), target_group="doelgroepregister",
+        competences=["data-analyse"], support_needs="Tolk NGT bij overleg")).body["id"])
+    placement = uuid.UUID(run(c.StartPlacement(
+        candidate_id=candidate, employer_id=employer, contract_id=None, vacancy_id=None,
+        starts_on=date(2026, 1, 5), hours_per_week=Decimal("32"), permanent_contract=False)).body["id"])
+    for i in range(feedbacks):
+        run(c.GiveFeedback(placement_id=placement, score=4, from_role="agency", comment=f"Week {i}"))
+    return placement
+
+
+def _table(tenant: Tenant) -> sql.Composed:
+    return sql.SQL("events.{}").format(sql.Identifier(tenant.events_table))
+
+
+def _verify(system: System, tenant: Tenant) -> audit.VerifyReport:
+    db = system.stores.database(tenant.database)
+    return audit.verify_tenant(system.stores.database("default"), db, tenant)
+
+
+def _export(system: System, tenant: Tenant, path: Path) -> bytes:
+    db = system.stores.database(tenant.database)
+    key = audit.load_signing_key(system.settings)
+    audit.export_tenant(system.stores.database("default"), db, tenant, key, path)
+    return base64.b64decode(audit.public_key_b64(key))
+
+
+def _positions(system: System, tenant: Tenant) -> list[int]:
+    with system.stores.database(tenant.database).connection() as conn:
+        return [r["notification_id"] for r in conn.execute(
+            sql.SQL("SELECT notification_id FROM {} ORDER BY notification_id").format(_table(tenant))).fetchall()]
+
+
+def test_an_untouched_history_verifies_in_the_database_and_offline(system, tenant, tmp_path):
+    _history(system, tenant)
+    assert _verify(system, tenant).ok
+    public = _export(system, tenant, tmp_path / "export.jsonl")
+    report = verify_export(tmp_path / "export.jsonl", public)
+    assert report.ok, report.message
+    assert report.events == len(_positions(system, tenant))
+
+
+def test_one_changed_byte_is_found_at_its_position(system, tenant, tmp_path):
+    _history(system, tenant)
+    target = _positions(system, tenant)[4]
+    public = _export(system, tenant, tmp_path / "before.jsonl")
+    with system.stores.database(tenant.database).connection() as conn:
+        conn.execute(sql.SQL("UPDATE {} SET state = overlay(state placing '\\x58'::bytea from 20 for 1)"
+                             " WHERE notification_id = %s").format(_table(tenant)), (target,))
+    report = _verify(system, tenant)
+    assert not report.ok and report.bad_position == target
+    # The same tampering in an export file, verified offline.
+    lines = (tmp_path / "before.jsonl").read_text().splitlines()
+    import json
+    tampered = []
+    for line in lines:
+        item = json.loads(line)
+        if item.get("type") == "event" and item["position"] == target:
+            state = bytearray(base64.b64decode(item["state"]))
+            state[19] ^= 0x01
+            item["state"] = base64.b64encode(bytes(state)).decode()
+        tampered.append(json.dumps(item))
+    (tmp_path / "tampered.jsonl").write_text("\n".join(tampered) + "\n")
+    offline = verify_export(tmp_path / "tampered.jsonl", public)
+    assert not offline.ok and offline.bad_position == target
+
+
+def test_a_removed_event_is_found_where_the_gap_is(system, tenant, tmp_path):
+    _history(system, tenant)
+    positions = _positions(system, tenant)
+    removed = positions[3]
+    public = _export(system, tenant, tmp_path / "export.jsonl")
+    with system.stores.database(tenant.database).connection() as conn:
+        conn.execute(sql.SQL("DELETE FROM {} WHERE notification_id = %s").format(_table(tenant)), (removed,))
+    report = _verify(system, tenant)
+    assert not report.ok and report.bad_position == positions[4]  # the first event that no longer links
+    lines = [l for l in (tmp_path / "export.jsonl").read_text().splitlines()
+             if f'"position": {removed},' not in l]
+    (tmp_path / "gap.jsonl").write_text("\n".join(lines) + "\n")
+    offline = verify_export(tmp_path / "gap.jsonl", public)
+    assert not offline.ok and offline.bad_position == positions[4]
+
+
+def test_a_removed_last_event_is_caught_by_the_signed_head(system, tenant, tmp_path):
+    _history(system, tenant)
+    positions = _positions(system, tenant)
+    public = _export(system, tenant, tmp_path / "export.jsonl")  # signs the head at the last position
+    with system.stores.database(tenant.database).connection() as conn:
+        conn.execute(sql.SQL("DELETE FROM {} WHERE notification_id = %s").format(_table(tenant)),
+                     (positions[-1],))
+    report = _verify(system, tenant)
+    assert not report.ok and report.bad_position == positions[-1]
+    lines = (tmp_path / "export.jsonl").read_text().splitlines()
+    without_last_event = lines[:-2] + lines[-1:]
+    (tmp_path / "short.jsonl").write_text("\n".join(without_last_event) + "\n")
+    offline = verify_export(tmp_path / "short.jsonl", public)
+    assert not offline.ok and offline.bad_position == positions[-1]
+
+
+def test_two_swapped_events_are_found_at_the_first_of_the_pair(system, tenant, tmp_path):
+    _history(system, tenant)
+    positions = _positions(system, tenant)
+    a, b = positions[5], positions[6]
+    with system.stores.database(tenant.database).connection() as conn, conn.transaction():
+        rows = {r["notification_id"]: r for r in conn.execute(sql.SQL(
+            "SELECT notification_id, state, chain_hash FROM {} WHERE notification_id = ANY(%s)").format(
+            _table(tenant)), ([a, b],)).fetchall()}
+        for mine, other in ((a, b), (b, a)):
+            conn.execute(sql.SQL("UPDATE {} SET state = %s, chain_hash = %s WHERE notification_id = %s").format(
+                _table(tenant)), (rows[other]["state"], rows[other]["chain_hash"], mine))
+    report = _verify(system, tenant)
+    assert not report.ok and report.bad_position == a
+
+
+def test_a_signature_from_another_key_is_refused(system, tenant, tmp_path):
+    _history(system, tenant, feedbacks=1)
+    _export(system, tenant, tmp_path / "export.jsonl")
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    other = base64.b64decode(audit.public_key_b64(Ed25519PrivateKey.generate()))
+    report = verify_export(tmp_path / "export.jsonl", other)
+    assert not report.ok and "signature" in report.message
+
+
+def test_concurrent_writers_to_one_tenant_make_one_valid_chain(system, tenant):
+    placements = [_history(system, tenant, feedbacks=0) for _ in range(4)]
+    errors: list[Exception] = []
+
+    def writer(placement: uuid.UUID) -> None:
+        for i in range(25):
+            try:
+                system.ledger.execute(tenant, AGENCY, c.GiveFeedback(
+                    placement_id=placement, score=3, from_role="coach", comment=f"ronde {i}"))
+            except Conflict:
+                pass
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in placements + placements]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    report = _verify(system, tenant)
+    assert report.ok, report.message
+    assert report.events == len(_positions(system, tenant)) >= 4 * 3 + 100

@@ -1,0 +1,97 @@
+"""Languages of the pages: Dutch (the default) and English.
+
+Templates are written in English with `_()`/`{% trans %}`; Dutch comes from
+`web/i18n/nl.po`, read with Babel when the app starts (no compile step, so a
+translator edits one text file). Dates, numbers and euro amounts are
+formatted by Babel for the page's locale.
+
+The language is chosen by `?lang=nl|en` (remembered in a cookie), else the
+cookie, else Dutch.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date as babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
+from litestar.connection import ASGIConnection
+
+I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
+LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}
+DEFAULT_LANGUAGE = "nl"
+LANG_COOKIE = "sroi_lang"
+
+
+def language_of(connection: ASGIConnection) -> str:
+    asked = connection.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = connection.cookies.get(LANG_COOKIE)
+    return cookie if cookie in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def load_translations(language: str) -> NullTranslations:
+    po = I18N_DIR / f"{language}.po"
+    if not po.exists():
+        return NullTranslations()
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale=LANGUAGES[language])
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def formatters(language: str) -> dict[str, Any]:
+    """Jinja filters that format for one locale."""
+    locale = LANGUAGES[language]
+
+    def euro(value: Any, cents: bool = True) -> str:
+        amount = _decimal(value)
+        if amount is None:
+            return "–"
+        if cents:
+            return format_currency(amount, "EUR", locale=locale)
+        return format_currency(amount, "EUR", locale=locale, format="¤ #,##0" if language == "nl" else "¤#,##0",
+                               currency_digits=False)
+
+    def day(value: Any, fmt: str = "medium") -> str:
+        if value in (None, ""):
+            return "–"
+        if isinstance(value, str):
+            value = date.fromisoformat(value[:10])
+        if isinstance(value, datetime):
+            value = value.date()
+        return babel_format_date(value, format=fmt, locale=locale)
+
+    def number(value: Any, digits: int | None = None) -> str:
+        amount = _decimal(value)
+        if amount is None:
+            return "–"
+        if digits is not None:
+            return format_decimal(amount, format="#,##0." + "0" * digits if digits else "#,##0", locale=locale)
+        return format_decimal(amount, locale=locale)
+
+    def percent(value: Any) -> str:
+        amount = _decimal(value)
+        if amount is None:
+            return "–"
+        return format_decimal(amount, format="#,##0.0", locale=locale) + "%"
+
+    return {"euro": euro, "day": day, "number": number, "percent": percent}
