@@ -290,6 +290,55 @@ def verify_export_cmd(export_path: str, public_key: str) -> None:
     click.echo("OK: " + report.message)
 
 
+@main.command()
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--as-of", "as_of", required=True, help="A moment, ISO 8601 with time zone: 2026-06-30T23:59:59Z")
+@click.option("--contract", "contract_id", help="Only this contract's compliance (with quarters).")
+def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
+    """Compliance and retention figures as they were known at a moment."""
+    import asyncio
+    import json
+    from datetime import date, datetime
+
+    import asyncpg
+
+    from projections import compliance, retention
+    from projections.engine import ProjectionRunner, position_known_at
+    from projections.registry import BY_NAME
+
+    try:
+        moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter("use ISO 8601, e.g. 2026-06-30T23:59:59Z", param_hint="--as-of") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("include a time zone (Z or +02:00)", param_hint="--as-of")
+    system = _system()
+    try:
+        t = _tenant_or_fail(system, tenant_slug)
+        db = system.stores.database(t.database)
+        position = position_known_at(db, t, moment)
+        gens = {name: ProjectionRunner(db, BY_NAME[name]).as_of(t, position) for name in ("compliance", "retention")}
+        day = min(moment.date(), date.today())
+
+        async def figures() -> dict:
+            pool = await asyncpg.create_pool(db.url, min_size=1, max_size=2)
+            try:
+                out = {"tenant": t.slug, "known_at": moment.isoformat(), "known_position": position}
+                if contract_id:
+                    out["compliance"] = await compliance.compliance_for_contract(
+                        pool, t.id, _uuid(contract_id, "--contract"), day, gens["compliance"])
+                else:
+                    out["compliance"] = await compliance.compliance_summary(pool, t.id, day, gen=gens["compliance"])
+                    out["retention"] = await retention.retention(pool, t.id, day, gen=gens["retention"])
+                return out
+            finally:
+                await pool.close()
+
+        click.echo(json.dumps(asyncio.run(figures()), indent=2, default=str))
+    finally:
+        system.close()
+
+
 @main.group()
 def keys() -> None:
     """The platform's head-signing key."""

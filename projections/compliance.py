@@ -19,7 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.valuation import BlockValue, block_value, load_rule_set, value_segments
-from projections.engine import RM, Batch, Event, Projection, Table
+from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
 
 NAME = "compliance"
 
@@ -208,7 +208,7 @@ class ComplianceProjection(Projection):
 # Queries (asyncpg). Every query takes the tenant first and reads the live
 # generation in the same statement, so a rebuild's switch is never half-seen.
 
-LIVE = f"(SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = $1)"
+LIVE = f"({live_gen_sql(NAME)})"
 
 CONTRACT_SQL = f"""
 SELECT contract_id, employer_id, title, authority, value_eur, percent, starts_on, ends_on,
@@ -265,15 +265,17 @@ class Figures:
         setattr(self, status, getattr(self, status) + amount)
 
 
-async def contract_row(pool: Any, tenant_id: UUID, contract_id: UUID) -> dict | None:
-    row = await pool.fetchrow(CONTRACT_SQL, tenant_id, contract_id)
+async def contract_row(pool: Any, tenant_id: UUID, contract_id: UUID, gen: int | None = None) -> dict | None:
+    async with reading(pool, NAME, gen) as conn:
+        row = await conn.fetchrow(CONTRACT_SQL, tenant_id, contract_id)
     return dict(row) if row else None
 
 
 async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
-                                  as_of: date) -> dict | None:
-    """The compliance figures of one contract as of a day (None: unknown contract)."""
-    async with pool.acquire() as conn:
+                                  as_of: date, gen: int | None = None) -> dict | None:
+    """The compliance figures of one contract as of a day (None: unknown contract).
+    `gen`: read an as-of generation (figures as known at a moment) instead of the live one."""
+    async with reading(pool, NAME, gen) as conn:
         contract = await conn.fetchrow(CONTRACT_SQL, tenant_id, contract_id)
         if contract is None:
             return None
@@ -358,9 +360,10 @@ ORDER BY c.title
 
 
 async def compliance_summary(pool: Any, tenant_id: UUID, as_of: date, *, employer_id: UUID | None = None,
-                             authority: str | None = None) -> dict:
+                             authority: str | None = None, gen: int | None = None) -> dict:
     """Per contract and rolled up (per employer, and in total) as of a day."""
-    rows = await pool.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
+    async with reading(pool, NAME, gen) as conn:
+        rows = await conn.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
     contracts, employers = [], {}
     totals = {"obligation": Decimal(0), "accepted": Decimal(0), "reported": Decimal(0), "forecast": Decimal(0)}
     for r in rows:
@@ -411,8 +414,10 @@ ORDER BY k.reported_on, k.contribution_id
 """
 
 
-async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID, as_of: date) -> list[dict]:
-    rows = await pool.fetch(CONTRIBUTIONS_SQL, tenant_id, contract_id, as_of)
+async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID, as_of: date,
+                                     gen: int | None = None) -> list[dict]:
+    async with reading(pool, NAME, gen) as conn:
+        rows = await conn.fetch(CONTRIBUTIONS_SQL, tenant_id, contract_id, as_of)
     return [{
         "id": str(r["contribution_id"]), "kind": r["kind"],
         "placement_id": str(r["placement_id"]) if r["placement_id"] else None,

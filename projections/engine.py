@@ -24,8 +24,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -39,6 +39,30 @@ from infra.eventstore import EventStoreDatabase, Tenant, make_transcoder
 log = logging.getLogger("sroi.projections")
 
 RM = "rm"  # the read-model schema, in every database that holds tenants
+AS_OF_KEEP = 5  # as-of generations kept per projection and tenant
+
+
+def live_gen_sql(projection: str) -> str:
+    """The generation a query reads: the live one, unless the transaction set
+    `sroi.gen_<projection>` (an as-of replay, see ProjectionRunner.as_of)."""
+    return (f"coalesce(nullif(current_setting('sroi.gen_{projection}', true), '')::int,"
+            f" (SELECT gen FROM {RM}.live WHERE projection = '{projection}' AND tenant_id = $1))")
+
+
+def as_of_setting(projection: str) -> str:
+    return f"sroi.gen_{projection}"
+
+
+@asynccontextmanager
+async def reading(pool: Any, projection: str, gen: int | None = None) -> AsyncIterator[Any]:
+    """A read-only snapshot on one connection: every query of a figure sees the
+    same moment (a rebuild's switch is never half-seen); with `gen`, the
+    queries read that (as-of) generation instead of the live one."""
+    async with pool.acquire() as conn:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            if gen is not None:
+                await conn.execute("SELECT set_config($1, $2, true)", as_of_setting(projection), str(gen))
+            yield conn
 
 
 @dataclass(frozen=True)
@@ -316,8 +340,9 @@ class ProjectionRunner:
         result = RunResult()
         select = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
-            " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+            " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
         ).format(sql.Identifier(EVENTS_SCHEMA), sql.Identifier(tenant.events_table))
+        upto = stop_at if stop_at is not None else 2**62
         while True:
             try:
                 with conn.transaction():
@@ -327,7 +352,7 @@ class ProjectionRunner:
                     if row is None:
                         raise LookupError(f"no tracking for {self.projection.name} gen {gen}")
                     position = row["position"]
-                    rows = conn.execute(select, (position, self.batch_size)).fetchall()
+                    rows = conn.execute(select, (position, upto, self.batch_size)).fetchall()
                     if not rows:
                         result.position = position
                         return result
@@ -394,6 +419,31 @@ class ProjectionRunner:
                 raise
         return result
 
+    # -- as known at a moment ------------------------------------------------
+    def as_of(self, tenant: Tenant, position: int) -> int:
+        """A generation holding the projection of the tenant's events up to
+        `position` only (what was known then); built once, then reused.
+
+        Such generations are negative (-position) and never live: readers ask
+        for them explicitly (see `as_of_setting`). The newest few are kept."""
+        gen = -position
+        name = self.projection.name
+        with self.database.connection() as conn:
+            with self._session_lock(conn, lock_key("as_of", name, str(tenant.id), str(position)), wait=True):
+                row = conn.execute(f"SELECT position FROM {RM}.tracking WHERE projection = %s"
+                                   " AND tenant_id = %s AND gen = %s", (name, tenant.id, gen)).fetchone()
+                if row is None:
+                    conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, %s)",
+                                 (name, tenant.id, gen))
+                if row is None or row["position"] < position:
+                    self._run(conn, tenant, gen, stop_at=position)
+                old = conn.execute(f"SELECT gen FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s"
+                                   " AND gen < 0 AND gen <> %s ORDER BY updated_at DESC OFFSET %s",
+                                   (name, tenant.id, gen, AS_OF_KEEP - 1)).fetchall()
+            for r in old:
+                self._drop_generation(conn, tenant, r["gen"])
+        return gen
+
     def _drop_generation(self, conn: Any, tenant: Tenant, gen: int) -> None:
         with conn.transaction():
             for table in self.projection.tables:
@@ -422,6 +472,18 @@ def positions(conn: Any, tenant: Tenant, names: Sequence[str]) -> dict[str, int]
 
 def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+KNOWN_AT_SQL = """SELECT coalesce(max(notification_id), 0) AS position FROM events.{table}
+WHERE recorded_at <= %s"""
+
+
+def position_known_at(database: EventStoreDatabase, tenant: Tenant, known_at: Any) -> int:
+    """The tenant's last position recorded at or before `known_at` (commit order:
+    the insert function stamps clock_timestamp() under the tenant's write lock)."""
+    with database.connection() as conn:
+        return conn.execute(sql.SQL(KNOWN_AT_SQL).format(table=sql.Identifier(tenant.events_table)),
+                            (known_at,)).fetchone()["position"]
 
 
 LIVE_POSITIONS_SQL = f"""

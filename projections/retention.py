@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from projections.engine import RM, Batch, Event, Projection, Table
+from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
 
 NAME = "retention"
 WINDOWS_MONTHS = (3, 6, 12)
@@ -75,7 +75,7 @@ class RetentionProjection(Projection):
 # ---------------------------------------------------------------------------
 # Queries (asyncpg)
 
-LIVE = f"(SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = $1)"
+LIVE = f"({live_gen_sql(NAME)})"
 
 RETENTION_SQL = f"""
 SELECT
@@ -160,8 +160,9 @@ def _avg(value: Any) -> str | None:
     return None if value is None else str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None = None) -> dict:
-    async with pool.acquire() as conn:
+async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None = None,
+                    gen: int | None = None) -> dict:
+    async with reading(pool, NAME, gen) as conn:
         r = await conn.fetchrow(RETENTION_SQL, tenant_id, as_of, employer_id)
         reasons = await conn.fetch(END_REASONS_SQL, tenant_id, as_of, employer_id)
         trend = await conn.fetchrow(TREND_SQL, tenant_id, as_of, employer_id)

@@ -6,7 +6,8 @@ they do not in time the answer says so in `X-Projection-Stale: true`.
 """
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -15,7 +16,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from projections import compliance, retention
-from projections.engine import wait_for_position
+from projections.engine import ProjectionRunner, position_known_at, wait_for_position
+from projections.registry import BY_NAME
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
@@ -33,6 +35,31 @@ def _as_of(raw: str | None) -> date:
         return date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
+
+
+def _known_at(raw: str | None) -> datetime | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("known_at", "must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z") from None
+    if moment.tzinfo is None:
+        raise InvalidInput("known_at", "must include a time zone (Z or +02:00)")
+    return moment
+
+
+async def _as_known(request: Request, ledger: Ledger, principal: Principal, projection: str) -> tuple[int | None, dict]:
+    """(generation, extra response fields) for ?known_at=: the figures as they
+    were known then, projected from the events recorded up to that moment."""
+    moment = _known_at(request.query_params.get("known_at"))
+    if moment is None:
+        return None, {}
+    tenant = principal.tenant
+    database = ledger.stores.database(tenant.database)
+    position = await asyncio.to_thread(position_known_at, database, tenant, moment)
+    gen = await asyncio.to_thread(ProjectionRunner(database, BY_NAME[projection]).as_of, tenant, position)
+    return gen, {"known_at": moment.isoformat(), "known_position": position}
 
 
 def _min_position(raw: str | None) -> int | None:
@@ -62,9 +89,9 @@ def _may_see_contract(principal: Principal, row: dict) -> bool:
     return False
 
 
-async def _visible_contract(request: Request, principal: Principal, raw_id: str) -> UUID:
+async def _visible_contract(request: Request, principal: Principal, raw_id: str, gen: int | None = None) -> UUID:
     contract_id = parse_id("contract", raw_id)
-    row = await compliance.contract_row(request.app.state.read_pool, principal.tenant.id, contract_id)
+    row = await compliance.contract_row(request.app.state.read_pool, principal.tenant.id, contract_id, gen)
     if row is None or not _may_see_contract(principal, row):
         raise NotFound("contract", raw_id)
     return contract_id
@@ -72,26 +99,31 @@ async def _visible_contract(request: Request, principal: Principal, raw_id: str)
 
 @get("/contracts/{contract_id:str}/compliance")
 async def contract_compliance(contract_id: FromPath[str], request: Request,
-                              principal: NamedDependency[Principal]) -> Response:
+                              principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
+    """`?as_of=` bounds the period valued; `?known_at=` shows the figures as they
+    were known at that moment (only events recorded up to then)."""
     headers = await _fresh(request, principal, (compliance.NAME,))
-    ident = await _visible_contract(request, principal, contract_id)
+    gen, known = await _as_known(request, ledger, principal, compliance.NAME)
+    ident = await _visible_contract(request, principal, contract_id, gen)
     figures = await compliance.compliance_for_contract(
-        request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")))
-    return Response(figures, headers=headers)
+        request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")), gen)
+    return Response({**figures, **known}, headers=headers)
 
 
 @get("/compliance")
-async def compliance_overview(request: Request, principal: NamedDependency[Principal]) -> Response:
-    """Every visible contract, rolled up per employer and in total."""
+async def compliance_overview(request: Request, principal: NamedDependency[Principal],
+                              ledger: NamedDependency[Ledger]) -> Response:
+    """Every visible contract, rolled up per employer and in total (`?known_at=` as for one contract)."""
     actor = principal.actor
     if actor.role not in FIGURE_READERS:
         raise PermissionDenied(f"role {actor.role!r} may not see compliance figures")
     headers = await _fresh(request, principal, (compliance.NAME,))
+    gen, known = await _as_known(request, ledger, principal, compliance.NAME)
     summary = await compliance.compliance_summary(
         request.app.state.read_pool, principal.tenant.id, _as_of(request.query_params.get("as_of")),
         employer_id=actor.employer_id if actor.role == "employer" else None,
-        authority=actor.organisation if actor.role == "authority" else None)
-    return Response(summary, headers=headers)
+        authority=actor.organisation if actor.role == "authority" else None, gen=gen)
+    return Response({**summary, **known}, headers=headers)
 
 
 @get("/contracts/{contract_id:str}/contributions")
@@ -140,14 +172,16 @@ def reject_contribution(contribution_id: FromPath[str], data: JSONBody[s.Decisio
 
 
 @get("/retention")
-async def tenant_retention(request: Request, principal: NamedDependency[Principal]) -> Response:
+async def tenant_retention(request: Request, principal: NamedDependency[Principal],
+                           ledger: NamedDependency[Ledger]) -> Response:
     if principal.actor.role not in ("agency", "auditor"):
         raise PermissionDenied("the tenant's retention figures are for the agency and auditors; "
                                "employers use /employers/{id}/retention")
     headers = await _fresh(request, principal, (retention.NAME,))
+    gen, known = await _as_known(request, ledger, principal, retention.NAME)
     figures = await retention.retention(request.app.state.read_pool, principal.tenant.id,
-                                        _as_of(request.query_params.get("as_of")))
-    return Response(figures, headers=headers)
+                                        _as_of(request.query_params.get("as_of")), gen=gen)
+    return Response({**figures, **known}, headers=headers)
 
 
 @get("/employers/{employer_id:str}/retention")

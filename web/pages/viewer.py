@@ -1,0 +1,125 @@
+"""Who is looking: the tenant and actor behind a page session, and the guards.
+
+The session holds only the user's id, e-mail and tenant id. The tenant and
+user are resolved once per request from the registry (cached a few seconds,
+as API tokens are), so a suspended tenant or a removed user takes effect
+within seconds. Guards attach per route: `signed_in` on every page, then
+`roles(...)` naming who may open it. Objects a role may not see answer 404
+from the service layer (`Ledger.get`), exactly as for ids that do not exist.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+
+from infra.eventstore import Tenant
+from infra.registry import TenantNotFound, TenantRegistry
+from service.actor import Actor
+from service.errors import PermissionDenied
+
+CACHE_SECONDS = 5.0
+VIEWER_KEY = "sroi.viewer"
+
+# The menu per role: which list pages a role uses. Each page checks its own
+# roles again; the menu only leaves out what would answer 403.
+NAV: dict[str, tuple[str, ...]] = {
+    "agency": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "retention"),
+    "auditor": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "retention"),
+    "employer": ("dashboard", "contracts", "vacancies", "placements", "retention"),
+    "authority": ("dashboard", "contracts"),
+    "employee": ("placements", "profile"),
+}
+
+
+class NotSignedIn(Exception):
+    """No valid page session: the answer is the login page."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    tenant: Tenant
+    actor: Actor
+    email: str
+    nav: tuple[str, ...] = field(default=())
+
+    @property
+    def role(self) -> str:
+        return self.actor.role
+
+
+class ViewerCache:
+    def __init__(self) -> None:
+        self._entries: dict[UUID, tuple[float, Viewer]] = {}
+
+    def get(self, user_id: UUID) -> Viewer | None:
+        entry = self._entries.get(user_id)
+        if entry is None or entry[0] < time.monotonic():
+            self._entries.pop(user_id, None)
+            return None
+        return entry[1]
+
+    def put(self, viewer: Viewer) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[viewer.actor.user_id] = (time.monotonic() + CACHE_SECONDS, viewer)
+
+    def forget(self, user_id: UUID) -> None:
+        self._entries.pop(user_id, None)
+
+
+def _resolve(registry: TenantRegistry, user_id: UUID, email: str, tenant_id: UUID) -> Viewer | None:
+    user = registry.user_by_email(email)
+    if user is None or user.id != user_id or user.tenant_id != tenant_id:
+        return None
+    try:
+        tenant = registry.tenant_by_id(tenant_id)
+    except TenantNotFound:
+        return None
+    actor = Actor(user_id=user.id, role=user.role, organisation=user.organisation,
+                  employer_id=user.employer_id, candidate_id=user.candidate_id)
+    return Viewer(tenant=tenant, actor=actor, email=user.email, nav=NAV.get(user.role, ()))
+
+
+async def resolve_viewer(connection: ASGIConnection) -> Viewer:
+    session = connection.scope.get("session") or {}
+    try:
+        user_id, tenant_id = UUID(session["user_id"]), UUID(session["tenant_id"])
+        email = str(session["email"])
+    except (KeyError, ValueError, TypeError):
+        raise NotSignedIn() from None
+    cache: ViewerCache = connection.app.state.page_viewers
+    viewer = cache.get(user_id)
+    if viewer is None:
+        viewer = await asyncio.to_thread(_resolve, connection.app.state.registry, user_id, email, tenant_id)
+        if viewer is None:
+            raise NotSignedIn()
+        cache.put(viewer)
+    return viewer
+
+
+async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Guard for every page: a valid session, resolved once per request."""
+    connection.scope[VIEWER_KEY] = await resolve_viewer(connection)  # type: ignore[literal-required]
+
+
+def roles(*allowed: str) -> Any:
+    """Guard: only these roles may open the page (after `signed_in`)."""
+    permitted = frozenset(allowed)
+
+    def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        viewer: Viewer = connection.scope[VIEWER_KEY]  # type: ignore[literal-required]
+        if viewer.role not in permitted:
+            raise PermissionDenied(f"role {viewer.role!r} may not open this page")
+
+    guard.__name__ = "roles_" + "_".join(sorted(permitted))
+    return guard
+
+
+def provide_viewer(request: Any) -> Viewer:
+    return request.scope[VIEWER_KEY]
