@@ -1,0 +1,168 @@
+"""What every page handler shares: running a command, read-your-writes,
+redirects after a POST, and the HTML answers for errors."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+from uuid import UUID
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from projections import compliance, directory, retention
+from projections.engine import wait_for_position
+from service.errors import (
+    Conflict,
+    IdempotencyKeyReused,
+    InvalidInput,
+    InvalidReference,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    TenantSuspended,
+)
+from service.ledger import COMMAND_ROLES, CommandResult, Ledger
+from web.pages.forms import Form
+from web.pages.render import page, wants_fragment
+from web.pages.viewer import NotSignedIn, Viewer
+
+log = logging.getLogger("sroi.web.pages")
+
+ALL_READ_MODELS = (directory.NAME, compliance.NAME, retention.NAME)
+
+
+def may(viewer: Viewer, command_type: type) -> bool:
+    """Whether the viewer's role may issue this kind of command at all (the
+    service's own table); ownership is still checked by the service."""
+    return viewer.role in COMMAND_ROLES[command_type]
+
+
+def parse_id(kind: str, raw: str) -> UUID:
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise NotFound(kind, raw) from None
+
+
+def pool(request: Request) -> Any:
+    return request.app.state.read_pool
+
+
+def ledger(request: Request) -> Ledger:
+    return request.app.state.ledger
+
+
+async def get(request: Request, viewer: Viewer, kind: type, ident: UUID) -> Any:
+    """An aggregate the viewer may see (NotFound otherwise), read in a thread."""
+    return await asyncio.to_thread(ledger(request).get, viewer.tenant, viewer.actor, kind, ident)
+
+
+async def history(request: Request, viewer: Viewer, kind: type, ident: UUID) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(ledger(request).history, viewer.tenant, viewer.actor, kind, ident)
+
+
+async def execute(request: Request, viewer: Viewer, command: Any, form: Form | None = None) -> CommandResult:
+    """Run a command as the viewer. A form's `_idempotency` key makes a double
+    submit store the change once."""
+    key = form.raw("_idempotency") if form is not None else ""
+    return await asyncio.to_thread(
+        ledger(request).execute, viewer.tenant, viewer.actor, command,
+        idempotency_key=key or None, correlation_id=request.headers.get("x-request-id") or str(uuid.uuid4()))
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+def field_errors(exc: ServiceError, form: Form, default_field: str = "_form") -> dict[str, str]:
+    """The service's error, put next to the field it names."""
+    errors = dict(form.errors)
+    errors[exc.field or default_field] = str(exc)
+    return errors
+
+
+async def fresh(request: Request, viewer: Viewer, names: Sequence[str] = ALL_READ_MODELS) -> None:
+    """Read your own writes: with ?min_position=N (the position a command
+    returned), wait a little for the read models to include it. If they do
+    not in time, the page says its figures may be behind."""
+    raw = request.query_params.get("min_position")
+    if not raw or not raw.isdigit():
+        return
+    ok = await wait_for_position(pool(request), viewer.tenant.id, names, int(raw))
+    if not ok:
+        request.scope["sroi.stale"] = True  # type: ignore[typeddict-unknown-key]
+
+
+def redirect_after(result: CommandResult, to: str) -> Response:
+    """303 See Other after a change, carrying the position to wait for."""
+    target = to
+    if result.position:
+        target += ("&" if "?" in to else "?") + urlencode({"min_position": result.position})
+    return Response(b"", status_code=303, headers={"Location": target})
+
+
+# -- errors as pages ------------------------------------------------------------
+
+def _error_page(request: Request, status: int, kind: str) -> Response:
+    return page(request, "error.html", {"status": status, "kind": kind}, status=status)
+
+
+def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
+    target = "/login"
+    path = request.url.path
+    if path not in ("/", "/login") and request.method == "GET":
+        query = ("?" + request.url.query) if request.url.query else ""
+        target += "?next=" + quote(path + query, safe="")
+    if request.headers.get("hx-request") == "true":
+        return Response(b"", status_code=200, headers={"HX-Redirect": target})
+    return Response(b"", status_code=303, headers={"Location": target})
+
+
+def service_error_handler(request: Request, exc: ServiceError) -> Response:
+    if isinstance(exc, NotFound):
+        return _error_page(request, 404, "not_found")
+    if isinstance(exc, (PermissionDenied, TenantSuspended)):
+        return _error_page(request, 403, "suspended" if isinstance(exc, TenantSuspended) else "forbidden")
+    if isinstance(exc, Conflict):
+        return _error_page(request, 409, "conflict")
+    if isinstance(exc, (InvalidInput, InvalidReference, IdempotencyKeyReused)):
+        return _error_page(request, 422, "invalid")
+    return _error_page(request, 400, "invalid")
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if status == 403:
+        # Litestar's CSRF check: the form's token is missing or does not match.
+        return _error_page(request, 403, "csrf")
+    if status == 404:
+        return _error_page(request, 404, "not_found")
+    if status == 405:
+        return _error_page(request, 405, "method")
+    if status == 413:
+        return _error_page(request, 413, "too_large")
+    return _error_page(request, status if 400 <= status < 600 else 500, "invalid" if status < 500 else "internal")
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    # The type only: an exception message can carry personal data.
+    log.error("unhandled %s on page %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
+    return _error_page(request, 500, "internal")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    NotSignedIn: not_signed_in_handler,
+    ServiceError: service_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}
+
+
+def fragment_or_page(request: Request, template: str, context: dict[str, Any], block: str,
+                     status: int = 200) -> Response:
+    """The named block for an htmx request, else the whole page."""
+    return page(request, template, context, block=block if wants_fragment(request) else None, status=status)
