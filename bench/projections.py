@@ -56,15 +56,11 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg  # noqa: E402
+from eventsourcing.application import AggregateNotFoundError  # noqa: E402
 from psycopg import sql  # noqa: E402
 
 from bench.common import AGENCY, bench_system, percentile, seed_placement  # noqa: E402
-from domain.candidate import Candidate  # noqa: E402
-from domain.contract import SocialReturnContract  # noqa: E402
 from domain.contribution import Contribution  # noqa: E402
-from domain.employer import Employer  # noqa: E402
-from domain.placement import Placement  # noqa: E402
-from domain.vacancy import Vacancy  # noqa: E402
 from domain.values import END_REASONS  # noqa: E402
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA  # noqa: E402
 from infra.eventstore import Tenant, TenantApplication, event_metadata, make_transcoder  # noqa: E402
@@ -78,6 +74,8 @@ from projections.compliance import (  # noqa: E402
 from projections.engine import RM, ProjectionRunner  # noqa: E402
 from projections.retention import RetentionProjection  # noqa: E402
 from service import commands as c  # noqa: E402
+from service.actor import Actor  # noqa: E402
+from service.ledger import HANDLERS, Unit  # noqa: E402
 
 BASE_DAY = date(2024, 1, 1)
 BASE_DT = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
@@ -123,8 +121,10 @@ class History:
 
 
 class HistoryBuilder:
-    """Commands as the service layer would issue them, with the domain
-    classes, dated in simulated time; stored events ordered by that time."""
+    """Commands through the service layer's own handlers (service.ledger.HANDLERS)
+    on aggregates kept in memory, dated in simulated time; their events are
+    mapped with the tenant's mapper under per-command metadata and stored,
+    ordered by that time, with the tenant's recorder."""
 
     def __init__(self, app: TenantApplication, rng: random.Random):
         self.app, self.rng = app, rng
@@ -132,12 +132,29 @@ class HistoryBuilder:
         self.seq = 0
         self.counts: dict[str, int] = {}
         self.to_stored = app.mapper.to_stored_event
+        self.aggregates: dict[uuid.UUID, Any] = {}
 
-    def command(self, day: float, *aggregates: Any) -> None:
+    def _load(self, ident: uuid.UUID) -> Any:
+        try:
+            return self.aggregates[ident]
+        except KeyError:
+            raise AggregateNotFoundError(ident) from None
+
+    def execute(self, day: float, actor: Actor, cmd: Any) -> uuid.UUID:
+        """One command through its service-layer handler; returns body["id"]."""
+        unit = Unit(app=self.app, actor=actor)
+        unit._load = self._load  # type: ignore[method-assign]  # in memory, not the repository
+        outcome = HANDLERS[type(cmd)](unit, cmd)
+        for agg in outcome.saved:
+            self.aggregates[agg.id] = agg
+        self.record(day, actor, *outcome.saved)
+        return uuid.UUID(outcome.body["id"]) if "id" in outcome.body else None
+
+    def record(self, day: float, actor: Actor, *aggregates: Any) -> None:
         """The pending events of `aggregates` as one command at sim `day`."""
         when = BASE_DT + timedelta(days=day)
         token = event_metadata.set({
-            "user_id": str(self.rng.choice(USERS)), "role": "agency", "organisation": "bench",
+            "user_id": str(actor.user_id), "role": actor.role, "organisation": actor.organisation,
             "correlation_id": str(uuid.uuid4()), "recorded_at": when.isoformat(),
         })
         try:
@@ -161,9 +178,9 @@ class HistoryBuilder:
 
 
 def events_per_placement(feedback: int) -> float:
-    # candidate 1, start 1, contribution 1, decision ~0.65, hours ~1.5,
-    # end ~0.3, vacancy ~0.3 (opened, matched, filled for 10%), feedback.
-    return 5.75 + feedback
+    # candidate 1, start 1, contribution ~2 (reported, valued), decision ~0.65,
+    # hours ~1.5, end ~0.3, vacancy ~0.3 (opened, matched, filled for 10%).
+    return 6.75 + feedback
 
 
 def build_history(system: Any, slug: str, *, placements: int, feedback: int, big: int, small: int,
@@ -173,21 +190,25 @@ def build_history(system: Any, slug: str, *, placements: int, feedback: int, big
     app = system.stores.for_tenant(tenant)
     b = HistoryBuilder(app, rng)
     t0 = time.perf_counter()
+    agency = [Actor(user_id=u, role="agency", organisation="Werkgeversservicepunt") for u in USERS]
+    feedback_actor = Actor(user_id=uuid.UUID(int=3000), role="agency", organisation="Werkgeversservicepunt")
+    authorities = ["Gemeente Utrecht", "Gemeente Harlingen", "Provincie Utrecht"]
+    deciders = {a: Actor(user_id=uuid.UUID(int=2000 + i), role="authority", organisation=a)
+                for i, a in enumerate(authorities)}
 
-    employers = []
-    for i in range(6):
-        e = Employer.register(f"Werkgever {i} B.V.")
-        b.command(-90 + i * 0.01, e)
-        employers.append(e)
+    employers = [b.execute(-90 + i * 0.01, agency[0], c.RegisterEmployer(name=f"Werkgever {i} B.V."))
+                 for i in range(6)]
+    contract_employer: dict[uuid.UUID, uuid.UUID] = {}
+    contract_authority: dict[uuid.UUID, str] = {}
 
-    def contract(i: int, employer: Employer, rule_set: str, value: str) -> SocialReturnContract:
-        k = SocialReturnContract.register(
-            employer_id=employer.id, title=f"Raamovereenkomst {i}",
-            contracting_authority=rng.choice(["Gemeente Utrecht", "Gemeente Harlingen", "Provincie Utrecht"]),
+    def contract(i: int, employer: uuid.UUID, rule_set: str, value: str) -> uuid.UUID:
+        authority = authorities[i % len(authorities)]
+        k = b.execute(-80 + i * 0.01, agency[0], c.RegisterContract(
+            employer_id=employer, title=f"Raamovereenkomst {i}", contracting_authority=authority,
             contract_value_eur=Decimal(value), obligation_percent=Decimal("5"),
             starts_on=date(2024, 1, 1), ends_on=date(2027, 12, 31), awarded_on=date(2023, 11, 1),
-            rule_set=rule_set)
-        b.command(-80 + i * 0.01, k)
+            rule_set=rule_set))
+        contract_employer[k], contract_authority[k] = employer, authority
         return k
 
     big_k = contract(0, employers[0], "utrecht-2024", "250000000")
@@ -200,52 +221,39 @@ def build_history(system: Any, slug: str, *, placements: int, feedback: int, big
     if rest < 0:
         raise ValueError("placements < big + small")
     n_none = rest * 3 // 100
-    assignment: list[SocialReturnContract | None] = [big_k] * big + [small_k] * small
+    assignment: list[uuid.UUID | None] = [big_k] * big + [small_k] * small
     assignment += [others[i % len(others)] for i in range(rest - n_none)] + [None] * n_none
     rng.shuffle(assignment)
 
     for k in assignment:
-        employer = (next(e for e in employers if e.id == k.employer_id) if k is not None
-                    else rng.choice(employers))
+        actor = rng.choice(agency)
+        employer = contract_employer[k] if k is not None else rng.choice(employers)
         start = rng.uniform(0, START_SPAN_DAYS)
         starts_on = BASE_DAY + timedelta(days=int(start))
         born = date(rng.randint(1962, 2004), rng.randint(1, 12), rng.randint(1, 28))
         reg_day = start - rng.uniform(1, 60)
-        today = BASE_DAY + timedelta(days=int(reg_day))
         benefit = (born + timedelta(days=365 * 18 + rng.randint(0, 2000))) if rng.random() < 0.7 else None
-        if benefit is not None and benefit > today:
+        if benefit is not None and benefit > BASE_DAY + timedelta(days=int(reg_day)):
             benefit = None
-        cand = Candidate.register(
+        cand = b.execute(reg_day, actor, c.RegisterCandidate(
             full_name=f"Kandidaat {rng.randint(1, 10**9)}", date_of_birth=born,
             target_group=rng.choice(TARGET_GROUPS), competences=rng.sample(COMPETENCES, 3),
             support_needs=rng.choice(["", "Vaste begeleider op de werkvloer.", "Rustige werkplek."]),
-            benefit_since=benefit, status_holder=rng.random() < 0.1, today=today)
-        b.command(reg_day, cand)
+            benefit_since=benefit, status_holder=rng.random() < 0.1))
 
         vacancy = None
         if rng.random() < 0.10:
             opened = start - rng.uniform(20, 120)
-            vacancy = Vacancy.open(employer_id=employer.id, title="Medewerker groen",
-                                   required_competences=["groenonderhoud"], optional_competences=[],
-                                   hours_per_week=Decimal("32"),
-                                   opened_on=BASE_DAY + timedelta(days=int(opened)))
-            b.command(opened, vacancy)
-            vacancy.match_candidate(cand.id)
-            b.command(start - rng.uniform(1, 15), vacancy)
+            vacancy = b.execute(opened, actor, c.OpenVacancy(
+                employer_id=employer, title="Medewerker groen", required_competences=["groenonderhoud"],
+                optional_competences=[], hours_per_week=Decimal("32"),
+                opened_on=BASE_DAY + timedelta(days=int(opened))))
+            b.execute(start - rng.uniform(1, 15), actor, c.MatchCandidate(vacancy_id=vacancy, candidate_id=cand))
 
-        placement = Placement.start(
-            candidate_id=cand.id, employer_id=employer.id, contract_id=k.id if k else None,
-            vacancy_id=vacancy.id if vacancy else None, starts_on=starts_on,
-            hours_per_week=rng.choice(HOURS), permanent_contract=rng.random() < 0.2)
-        started = [placement]
-        contribution = None
-        if k is not None:
-            contribution = Contribution.for_placement(placement.id, k.id, reported_on=starts_on)
-            started.append(contribution)
-        if vacancy is not None:
-            vacancy.fill(placement.id)
-            started.append(vacancy)
-        b.command(start, *started)
+        placement_id = b.execute(start, actor, c.StartPlacement(
+            candidate_id=cand, employer_id=employer, contract_id=k, vacancy_id=vacancy,
+            starts_on=starts_on, hours_per_week=rng.choice(HOURS), permanent_contract=rng.random() < 0.2))
+        placement = b.aggregates[placement_id]
 
         # Later commands on this placement, in time order.
         actions: list[tuple[float, str]] = []
@@ -255,7 +263,7 @@ def build_history(system: Any, slug: str, *, placements: int, feedback: int, big
             actions.append((last_fb, "feedback"))
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
             actions.append((rng.uniform(start + 1, max(last_fb, start + 30)), "hours"))
-        if contribution is not None:
+        if k is not None:
             r = rng.random()
             if r < 0.65:
                 actions.append((start + rng.uniform(14, 120), "accept" if r < 0.60 else "reject"))
@@ -263,27 +271,31 @@ def build_history(system: Any, slug: str, *, placements: int, feedback: int, big
             actions.append((max(last_fb, start + 30) + rng.uniform(1, 60), "end"))
         actions.sort()
         for day, kind in actions:
-            on = BASE_DAY + timedelta(days=int(day))
+            on = max(BASE_DAY + timedelta(days=int(day)), starts_on)
             if kind == "feedback":
+                # Through the domain: GiveFeedback has no date (it is "today"),
+                # and a history needs feedback dated when it was given.
                 placement.give_feedback(rng.randint(1, 5), rng.choice(["coach", "employer", "employee"]),
-                                        rng.choice(COMMENTS), given_on=max(on, starts_on))
-                b.command(day, placement)
+                                        rng.choice(COMMENTS), given_on=on)
+                b.record(day, feedback_actor, placement)
             elif kind == "hours":
-                placement.change_hours(rng.choice(HOURS), max(on, starts_on))
-                b.command(day, placement)
+                b.execute(day, actor, c.ChangeHours(placement_id=placement_id,
+                                                    hours_per_week=rng.choice(HOURS), effective_on=on))
             elif kind == "end":
-                placement.end(max(on, starts_on), rng.choice(END_REASONS))
-                b.command(day, placement)
-            elif kind == "accept":
-                contribution.accept(on, "")
-                b.command(day, contribution)
+                b.execute(day, actor, c.EndPlacement(placement_id=placement_id, ends_on=on,
+                                                     reason=rng.choice(END_REASONS)))
             else:
-                contribution.reject(on, "Geen geldige doelgroepverklaring")
-                b.command(day, contribution)
+                decider = deciders[contract_authority[k]]
+                contribution = Contribution.id_for_placement(placement_id)
+                if kind == "accept":
+                    b.execute(day, decider, c.AcceptContribution(contribution_id=contribution, decided_on=on))
+                else:
+                    b.execute(day, decider, c.RejectContribution(
+                        contribution_id=contribution, reason="Geen geldige doelgroepverklaring", decided_on=on))
     build_s = time.perf_counter() - t0
     store_s = b.store()
     return History(tenant=tenant, events=len(b.items), placements=placements,
-                   big_contract=big_k.id, big_placements=big, small_contract=small_k.id,
+                   big_contract=big_k, big_placements=big, small_contract=small_k,
                    small_placements=small, counts=b.counts, build_s=build_s, store_s=store_s)
 
 

@@ -34,9 +34,10 @@ AMENDABLE_TERMS = (
     "obligation_percent",
     "starts_on",
     "ends_on",
-    "awarded_on",
-    "rule_set",
 )
+# Fixed at award: placements' contributions were valued by these (eligibility,
+# age and time on benefit are judged on the award date, under the rule set).
+FIXED_TERMS = ("awarded_on", "rule_set")
 
 
 def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
@@ -160,11 +161,16 @@ class SocialReturnContract(LedgerAggregate):
         """
         if self.is_closed:
             raise ContractAlreadyClosed("a closed contract cannot be amended")
-        for name in changes:
-            if name not in AMENDABLE_TERMS:
+        for name, value in changes.items():
+            if name in FIXED_TERMS:
+                if value is not None and value != getattr(self, name):
+                    raise InvalidValue(
+                        f"{name} is fixed at award: contributions were valued by it; "
+                        "register a new contract instead", name)
+            elif name not in AMENDABLE_TERMS:
                 raise InvalidValue(f"{name} cannot be amended", name)
-        current = {name: getattr(self, name) for name in AMENDABLE_TERMS}
-        given = {k: v for k, v in changes.items() if v is not None}
+        current = {name: getattr(self, name) for name in (*AMENDABLE_TERMS, *FIXED_TERMS)}
+        given = {k: v for k, v in changes.items() if v is not None and k not in FIXED_TERMS}
         amended = _validated_terms({**current, **given})
         changed = {k: v for k, v in amended.items() if v != current[k]}
         if changed:

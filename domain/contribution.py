@@ -12,7 +12,7 @@ from domain.errors import (
     InvalidValue,
     UnknownSocialEnterpriseRegister,
 )
-from domain.valuation import load_rule_set
+from domain.valuation import BlockValue, load_rule_set
 from domain.values import (
     OTHER_ACTIVITY_HOURLY_EUR,
     SOCIAL_ENTERPRISE_REGISTERS,
@@ -242,3 +242,19 @@ class Contribution(LedgerAggregate):
         self.decision = "rejected"
         self.decided_on = decided_on
         self.decision_reason = reason
+
+    def record_valuation(self, value: BlockValue, rule_set: str, judged_on: date) -> None:
+        """What a placement's year is worth under the contract's rule set, judged
+        on the award date: recorded once, so the figures never again need the
+        person's date of birth or benefit history (which erasure destroys)."""
+        if self.kind != "placement":
+            raise InvalidValue("only a placement's contribution is valued by building blocks", "kind")
+        self._valued(block_eur=value.block_eur, bonus_eur=value.bonus_eur, eligible=value.eligible,
+                     reason=value.reason, capped=value.capped, rule_set=rule_set,
+                     judged_on=require_date(judged_on, "judged_on"))
+
+    @event("ContributionValued")
+    def _valued(self, block_eur: Decimal, bonus_eur: Decimal, eligible: bool, reason: str,
+                capped: bool, rule_set: str, judged_on: date) -> None:
+        self.valuation = {"block_eur": block_eur, "bonus_eur": bonus_eur, "eligible": eligible,
+                          "reason": reason, "capped": capped, "rule_set": rule_set, "judged_on": judged_on}

@@ -18,7 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.valuation import BlockValue, block_value, load_rule_set, value_segments
+from domain.valuation import BlockValue, load_rule_set, value_segments
 from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
 
 NAME = "compliance"
@@ -48,11 +48,6 @@ class ComplianceProjection(Projection):
             "value_eur": "numeric", "percent": "numeric", "starts_on": "date", "ends_on": "date",
             "awarded_on": "date", "rule_set": "text", "accepted_by": "text", "closed_on": "date",
         }, indexes=(("employer_id",),)),
-        # Facts needed to value a placement (personal data: erased with the person).
-        Table("c_candidates", ("candidate_id",), {
-            "candidate_id": "uuid", "date_of_birth": "date", "target_group": "text",
-            "benefit_since": "date", "status_holder": "boolean",
-        }),
         Table("c_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
             "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
@@ -70,9 +65,9 @@ class ComplianceProjection(Projection):
         }, indexes=(("contract_id",), ("placement_id",))),
     )
     handles = frozenset({
-        "ContractRegistered", "ContractAmended", "ContractClosed", "CandidateRegistered",
+        "ContractRegistered", "ContractAmended", "ContractClosed",
         "PlacementStarted", "HoursChanged", "PlacementEnded", "ContributionReported",
-        "ContributionAccepted", "ContributionRejected",
+        "ContributionValued", "ContributionAccepted", "ContributionRejected",
     })
 
     # -- contracts -----------------------------------------------------------
@@ -96,7 +91,7 @@ class ComplianceProjection(Projection):
             contract[names.get(key, key)] = value
         b.put("c_contracts", contract)
         for placement in b.select("c_placements", "contract_id", e.originator_id):
-            self._value_placement(b, placement, contract)
+            self._segments(b, placement, contract)  # the term may have moved
 
     def on_ContractClosed(self, b: Batch, e: Event) -> None:
         contract = b.get("c_contracts", e.originator_id)
@@ -104,15 +99,9 @@ class ComplianceProjection(Projection):
             contract["closed_on"] = e.data["on"]
             b.put("c_contracts", contract)
 
-    # -- candidates and placements -------------------------------------------
-    def on_CandidateRegistered(self, b: Batch, e: Event) -> None:
-        d = e.data
-        b.put("c_candidates", {
-            "candidate_id": e.originator_id, "date_of_birth": d["date_of_birth"],
-            "target_group": d["target_group"], "benefit_since": d.get("benefit_since"),
-            "status_holder": bool(d.get("status_holder", False)),
-        })
-
+    # -- placements --------------------------------------------------------
+    # No personal data here: a placement's worth comes from its contribution's
+    # recorded valuation (ContributionValued), not from the person's details.
     def on_PlacementStarted(self, b: Batch, e: Event) -> None:
         d = e.data
         if d.get("contract_id") is None:
@@ -124,9 +113,11 @@ class ComplianceProjection(Projection):
             "permanent": bool(d["permanent_contract"]),
             "hours_history": [{"effective_on": d["starts_on"].isoformat(),
                                "hours_per_week": str(d["hours_per_week"])}],
+            # Until its contribution's valuation arrives (same save): worth nothing.
+            "block_eur": Decimal(0), "bonus_eur": Decimal(0), "eligible": False,
+            "eligibility_reason": "not valued yet", "capped": True,
         }
-        contract = b.get("c_contracts", d["contract_id"])
-        self._value_placement(b, placement, contract)
+        b.put("c_placements", placement)
 
     def on_HoursChanged(self, b: Batch, e: Event) -> None:
         placement = b.get("c_placements", e.originator_id)
@@ -146,23 +137,6 @@ class ComplianceProjection(Projection):
             return
         placement["ended_on"], placement["end_reason"] = e.data["ends_on"], e.data["reason"]
         self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
-        b.put("c_placements", placement)
-
-    def _value_placement(self, b: Batch, placement: dict, contract: dict | None) -> None:
-        """Block value and bonuses (judged on the award date), then segments."""
-        candidate = b.get("c_candidates", placement["candidate_id"])
-        if contract is None or candidate is None:
-            placement.update(block_eur=Decimal(0), bonus_eur=Decimal(0), eligible=False,
-                             eligibility_reason="contract or candidate unknown", capped=True)
-        else:
-            value = block_value(
-                load_rule_set(contract["rule_set"]), candidate["target_group"],
-                benefit_since=_d(candidate["benefit_since"]), date_of_birth=_d(candidate["date_of_birth"]),
-                status_holder=candidate["status_holder"], permanent_contract=placement["permanent"],
-                judged_on=_d(contract["awarded_on"]))
-            placement.update(block_eur=value.block_eur, bonus_eur=value.bonus_eur,
-                             eligible=value.eligible, eligibility_reason=value.reason, capped=value.capped)
-        self._segments(b, placement, contract)
         b.put("c_placements", placement)
 
     def _segments(self, b: Batch, placement: dict, contract: dict | None) -> None:
@@ -190,6 +164,19 @@ class ComplianceProjection(Projection):
             "reported_on": d["reported_on"], "status": "pending", "decided_on": None, "reason": None,
             "description": d.get("description") or d.get("supplier"),
         })
+
+    def on_ContributionValued(self, b: Batch, e: Event) -> None:
+        contribution = b.get("c_contributions", e.originator_id)
+        if contribution is None or contribution["placement_id"] is None:
+            return
+        placement = b.get("c_placements", contribution["placement_id"])
+        if placement is None:
+            return
+        d = e.data
+        placement.update(block_eur=d["block_eur"], bonus_eur=d["bonus_eur"], eligible=d["eligible"],
+                         eligibility_reason=d["reason"], capped=d["capped"])
+        self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
+        b.put("c_placements", placement)
 
     def _decide(self, b: Batch, e: Event, status: str) -> None:
         row = b.get("c_contributions", e.originator_id)
@@ -264,6 +251,14 @@ class Figures:
         self.reported += amount
         setattr(self, status, getattr(self, status) + amount)
 
+    def display(self) -> dict[str, str]:
+        """Rounded to cents so that what is shown adds up: reported is the sum
+        of the rounded accepted, rejected and pending amounts."""
+        parts = {k: getattr(self, k).quantize(CENT, rounding=ROUND_HALF_UP)
+                 for k in ("accepted", "rejected", "pending")}
+        return {"reported_eur": str(sum(parts.values(), Decimal("0.00"))),
+                **{f"{k}_eur": str(v) for k, v in parts.items()}}
+
 
 async def contract_row(pool: Any, tenant_id: UUID, contract_id: UUID, gen: int | None = None) -> dict | None:
     async with reading(pool, NAME, gen) as conn:
@@ -311,17 +306,12 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         "contract_id": str(contract_id),
         "as_of": as_of.isoformat(),
         "obligation_eur": money(obligation),
-        "reported_eur": money(total.reported),
-        "accepted_eur": money(total.accepted),
-        "rejected_eur": money(total.rejected),
-        "pending_eur": money(total.pending),
+        **total.display(),
         "forecast_eur": money(forecast),
         "percent_accepted": str(percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)),
         "status": status,
         "quarters": [
-            {"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}", "starts_on": q.isoformat(),
-             "reported_eur": money(f.reported), "accepted_eur": money(f.accepted),
-             "rejected_eur": money(f.rejected), "pending_eur": money(f.pending)}
+            {"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}", "starts_on": q.isoformat(), **f.display()}
             for q, f in sorted(quarters.items())
         ],
     }

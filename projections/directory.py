@@ -8,7 +8,9 @@ are not copied either; a placement keeps its feedback count and last date.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
@@ -255,7 +257,6 @@ def _candidate(r: Any) -> dict:
 
 def _json_list(value: Any) -> list:
     if isinstance(value, str):
-        import json
         return list(json.loads(value))
     return list(value or [])
 
@@ -329,3 +330,70 @@ async def names(pool: Any, tenant_id: UUID, ids: list[UUID | None]) -> dict[UUID
 
 def is_active(row: dict, today: date) -> bool:
     return row.get("ended_on") is None or row["ended_on"] > today
+
+
+# -- retention by cohort and over time ------------------------------------------
+# The same rule as the retention read model: a placement counts for month N
+# once it started at least N months before the day, and is retained if it was
+# still running N months after its start (moving to direct employment counts).
+
+COHORT_WINDOWS = (3, 6, 12)
+CURVE_MONTHS = 24
+
+_RETAINED = ("(p.ended_on IS NULL OR p.ended_on >= (p.starts_on + make_interval(months => {n}))::date"
+             " OR p.end_reason = 'direct_employment')")
+
+COHORTS_SQL = f"""
+SELECT date_trunc('quarter', p.starts_on)::date AS cohort, count(*) AS placements,
+       count(*) FILTER (WHERE p.ended_on IS NULL OR p.ended_on > $2) AS active,
+       {", ".join(f'''
+       count(*) FILTER (WHERE p.starts_on <= ($2::date - interval '{n} months')::date) AS started_{n},
+       count(*) FILTER (WHERE p.starts_on <= ($2::date - interval '{n} months')::date
+                        AND {_RETAINED.format(n=n)}) AS retained_{n}''' for n in COHORT_WINDOWS)}
+FROM {RM}.d_placements p
+WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND ($3::uuid IS NULL OR p.employer_id = $3) AND p.starts_on <= $2
+GROUP BY 1 ORDER BY 1 DESC
+LIMIT 40
+"""
+
+CURVE_SQL = f"""
+WITH m AS (SELECT generate_series(0, {CURVE_MONTHS}) AS month)
+SELECT m.month,
+       count(p.placement_id) FILTER (
+           WHERE p.starts_on <= ($2::date - make_interval(months => m.month))::date) AS started,
+       count(p.placement_id) FILTER (
+           WHERE p.starts_on <= ($2::date - make_interval(months => m.month))::date
+             AND {_RETAINED.format(n="m.month")}) AS retained
+FROM m
+LEFT JOIN {RM}.d_placements p
+  ON p.tenant_id = $1 AND p.gen = {LIVE} AND ($3::uuid IS NULL OR p.employer_id = $3) AND p.starts_on <= $2
+GROUP BY m.month ORDER BY m.month
+"""
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+async def retention_cohorts(pool: Any, tenant_id: UUID, as_of: date, *,
+                            employer_id: UUID | None = None) -> list[dict]:
+    """Per calendar quarter of starting: how many started, are active, and were retained."""
+    out = []
+    for r in await pool.fetch(COHORTS_SQL, tenant_id, as_of, employer_id):
+        out.append({
+            "cohort": r["cohort"], "placements": r["placements"], "active": r["active"],
+            "windows": {n: {"started": r[f"started_{n}"], "retained": r[f"retained_{n}"],
+                            "percent": _percent(r[f"retained_{n}"], r[f"started_{n}"])}
+                        for n in COHORT_WINDOWS},
+        })
+    return out
+
+
+async def retention_curve(pool: Any, tenant_id: UUID, as_of: date, *,
+                          employer_id: UUID | None = None) -> list[dict]:
+    """For each month 0..24 after the start: the share of placements (old enough) still working."""
+    return [{"month": r["month"], "started": r["started"], "retained": r["retained"],
+             "percent": _percent(r["retained"], r["started"])}
+            for r in await pool.fetch(CURVE_SQL, tenant_id, as_of, employer_id)]

@@ -130,9 +130,11 @@ WITH active AS (
   FROM ranked GROUP BY placement_id
 )
 SELECT a.placement_id, a.employer_id, 'no_feedback' AS kind,
-       coalesce(a.last_feedback_on, a.starts_on) AS since, NULL::numeric AS latest, NULL::numeric AS before
+       coalesce(l.last_on, a.starts_on) AS since, NULL::numeric AS latest, NULL::numeric AS before
 FROM active a
-WHERE coalesce(a.last_feedback_on, a.starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
+LEFT JOIN (SELECT placement_id, max(given_on) AS last_on FROM ranked GROUP BY placement_id) l
+  ON l.placement_id = a.placement_id
+WHERE coalesce(l.last_on, a.starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
 UNION ALL
 SELECT a.placement_id, a.employer_id, 'falling_feedback', NULL, f.latest, f.before
 FROM active a JOIN falling f ON f.placement_id = a.placement_id

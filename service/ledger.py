@@ -31,6 +31,7 @@ from domain.contribution import Contribution
 from domain.employer import Employer
 from domain.errors import DomainError
 from domain.placement import Placement
+from domain.valuation import block_value, load_rule_set
 from domain.vacancy import Vacancy
 from infra.eventstore import (
     IdempotencyRecord,
@@ -275,9 +276,10 @@ def close_vacancy(u: Unit, cmd: c.CloseVacancy) -> Outcome:
 
 
 def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
-    u.reference(Candidate, cmd.candidate_id, "candidate_id")
+    candidate = u.reference(Candidate, cmd.candidate_id, "candidate_id")
     u.reference(Employer, cmd.employer_id, "employer_id")
     saved: list[Any] = []
+    contract = None
     if cmd.contract_id is not None:
         contract = u.reference(SocialReturnContract, cmd.contract_id, "contract_id")
         if contract.employer_id != cmd.employer_id:
@@ -297,10 +299,18 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
         hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
         planned_end_on=cmd.planned_end_on)
     saved.append(placement)
-    if cmd.contract_id is not None:
+    if contract is not None:
         # A placement that counts toward a contract is reported from its start;
-        # its value accrues day by day and is decided on as a whole.
-        saved.append(Contribution.for_placement(placement.id, cmd.contract_id, reported_on=cmd.starts_on))
+        # its value accrues day by day and is decided on as a whole. What a
+        # year of it is worth is judged now, on the award date, and recorded.
+        contribution = Contribution.for_placement(placement.id, contract.id, reported_on=cmd.starts_on)
+        contribution.record_valuation(
+            block_value(load_rule_set(contract.rule_set), candidate.target_group,
+                        benefit_since=candidate.benefit_since, date_of_birth=candidate.date_of_birth,
+                        status_holder=candidate.status_holder, permanent_contract=cmd.permanent_contract,
+                        judged_on=contract.awarded_on),
+            rule_set=contract.rule_set, judged_on=contract.awarded_on)
+        saved.append(contribution)
     if vacancy is not None:
         # The vacancy is filled by this placement, atomically with its start.
         vacancy.fill(placement.id)

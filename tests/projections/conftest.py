@@ -153,23 +153,19 @@ def catch_up(system: System, tenant: Tenant) -> dict[str, int]:
             for p in PROJECTIONS}
 
 
-def read_model_tables(system: System, prefixes: tuple[str, ...] = ("c_", "r_")) -> list[str]:
-    with system.stores.database("default").connection() as conn:
-        rows = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY 1",
-            (RM,)).fetchall()
-    return [r["table_name"] for r in rows if r["table_name"].startswith(prefixes)]
+def table_projection() -> dict[str, str]:
+    """Every read-model table of every registered projection -> the projection's name."""
+    return {t.name: p.name for p in PROJECTIONS for t in p.tables}
 
 
 def snapshot(system: System, tenant: Tenant, *, gen: str = "live") -> dict[str, list[tuple]]:
     """Every read-model row of the tenant, without the gen column, sorted.
 
-    gen="live": the generation rm.live names for the row's projection;
+    gen="live": the generation rm.live names for the table's projection;
     gen="all": rows of every generation (to see left-over generations)."""
     out: dict[str, list[tuple]] = {}
     with system.stores.database(tenant.database).connection() as conn:
-        for table in read_model_tables(system):
-            projection = "compliance" if table.startswith("c_") else "retention"
+        for table, projection in sorted(table_projection().items()):
             cols = [r["column_name"] for r in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = %s"
                 " AND table_name = %s AND column_name <> 'gen' ORDER BY ordinal_position",
@@ -179,25 +175,26 @@ def snapshot(system: System, tenant: Tenant, *, gen: str = "live") -> dict[str, 
             if gen == "live":
                 where += f" AND gen = (SELECT gen FROM {RM}.live WHERE projection = %s AND tenant_id = %s)"
                 params += [projection, tenant.id]
-            rows = conn.execute(
-                f'SELECT {", ".join(f"{chr(34)}{c_}{chr(34)}" for c_ in cols)} FROM {RM}."{table}"'
-                f" WHERE {where}", params).fetchall()
+            quoted = ", ".join('"' + c_ + '"' for c_ in cols)
+            rows = conn.execute(f'SELECT {quoted} FROM {RM}."{table}" WHERE {where}', params).fetchall()
             out[table] = sorted((tuple(repr(r[c_]) for c_ in cols) for r in rows))
     return out
 
 
 def generations(system: System, tenant: Tenant, table: str) -> set[int]:
+    """The live or rebuilt generations (gen > 0) with rows of the tenant in a table."""
     with system.stores.database(tenant.database).connection() as conn:
-        rows = conn.execute(f'SELECT DISTINCT gen FROM {RM}."{table}" WHERE tenant_id = %s',
+        rows = conn.execute(f'SELECT DISTINCT gen FROM {RM}."{table}" WHERE tenant_id = %s AND gen > 0',
                             (tenant.id,)).fetchall()
     return {r["gen"] for r in rows}
 
 
 def tracking(system: System, tenant: Tenant) -> dict[tuple[str, int], int]:
-    """(projection, gen) -> position, for every generation with a tracking row."""
+    """(projection, gen) -> position, for every live or rebuilt generation with a
+    tracking row (as-of replay generations, gen < 0, left out)."""
     with system.stores.database(tenant.database).connection() as conn:
-        rows = conn.execute(f"SELECT projection, gen, position FROM {RM}.tracking WHERE tenant_id = %s",
-                            (tenant.id,)).fetchall()
+        rows = conn.execute(f"SELECT projection, gen, position FROM {RM}.tracking WHERE tenant_id = %s"
+                            " AND gen > 0", (tenant.id,)).fetchall()
     return {(r["projection"], r["gen"]): r["position"] for r in rows}
 
 

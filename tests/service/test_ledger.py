@@ -88,13 +88,14 @@ def test_a_placement_is_recorded_from_registration_to_its_end_with_who_did_what(
     placement = new_id(started)
 
     # In the same save: the placement starts, its contribution to the contract
-    # is reported, and the vacancy is filled (the tenant's last three notifications).
+    # is reported and valued, and the vacancy is filled (the last four notifications).
     app = system.stores.for_tenant(tenant)
     assert started.position == app.recorder.max_notification_id()
-    last_three = app.recorder.select_notifications(started.position - 2, limit=3)
-    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_three] == [
-        (placement, "PlacementStarted"), (Contribution.id_for_placement(placement), "ContributionReported"),
-        (vacancy, "VacancyFilled")]
+    last_four = app.recorder.select_notifications(started.position - 3, limit=4)
+    contribution = Contribution.id_for_placement(placement)
+    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_four] == [
+        (placement, "PlacementStarted"), (contribution, "ContributionReported"),
+        (contribution, "ContributionValued"), (vacancy, "VacancyFilled")]
     filled = ledger.get(tenant, agency, Vacancy, vacancy)
     assert (filled.status, filled.placement_id) == ("filled", placement)
     vacancy_history = ledger.history(tenant, agency, Vacancy, vacancy)

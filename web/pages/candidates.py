@@ -1,0 +1,122 @@
+"""Candidates: the searchable list, registration and the profile.
+
+Lists come from the directory read model (names and competences only). A
+profile is read through the ledger, which decides who may see it; support
+needs (special-category data) are shown only to the agency and to the
+person themselves (web.api.views.SUPPORT_NEEDS_READERS).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Request, Response, get, post
+
+from domain.candidate import Candidate
+from domain.values import TARGET_GROUPS
+from projections import directory
+from service import commands as c
+from service.errors import InvalidInput, InvalidReference, PermissionDenied
+from web.api.views import SUPPORT_NEEDS_READERS
+from web.pages.common import (
+    execute,
+    field_errors,
+    fragment_or_page,
+    fresh,
+    get as get_aggregate,
+    may,
+    new_idempotency_key,
+    parse_id,
+    pool,
+    redirect_after,
+)
+from web.pages.forms import Form
+from web.pages.render import page
+from web.pages.viewer import Viewer, roles
+
+SEARCH_MAX = 100
+
+
+@get("/candidates", name="candidates", guards=[roles("agency", "auditor")])
+async def candidates(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    q = (request.query_params.get("q") or "")[:SEARCH_MAX]
+    rows = await directory.candidates(pool(request), viewer.tenant.id, search=q)
+    return fragment_or_page(request, "candidates.html", {
+        "candidates": rows, "q": q, "can_register": may(viewer, c.RegisterCandidate),
+    }, block="results")
+
+
+async def _candidate_form(request: Request, values: dict | None = None, errors: dict | None = None,
+                          status: int = 200) -> Response:
+    return page(request, "candidate_new.html", {
+        "target_groups": TARGET_GROUPS, "values": values or {}, "errors": errors or {},
+        "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/candidates/new", guards=[roles("agency")])
+async def new_candidate(request: Request, viewer: Viewer) -> Response:
+    return await _candidate_form(request)
+
+
+@post("/candidates", guards=[roles("agency")])
+async def register_candidate(request: Request, viewer: Viewer) -> Response:
+    form = await Form.read(request)
+    fields = dict(
+        full_name=form.text("full_name"), date_of_birth=form.day("date_of_birth"),
+        target_group=form.choice("target_group", TARGET_GROUPS),
+        competences=form.competences("competences", required=True),
+        support_needs=form.text("support_needs", required=False),
+        benefit_since=form.day("benefit_since", required=False),
+        status_holder=form.flag("status_holder"))
+    if not form.ok:
+        return await _candidate_form(request, form.values(), form.errors, 422)
+    try:
+        result = await execute(request, viewer, c.RegisterCandidate(**fields), form)  # type: ignore[arg-type]
+    except (InvalidInput, InvalidReference) as e:
+        return await _candidate_form(request, form.values(), field_errors(e, form), 422)
+    return redirect_after(result, f"/candidates/{result.body['id']}")
+
+
+async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: dict | None = None,
+                   values: dict | None = None, status: int = 200) -> Response:
+    ident = parse_id("candidate", candidate_id)
+    candidate: Candidate = await get_aggregate(request, viewer, Candidate, ident)
+    placements = await directory.placements(pool(request), viewer.tenant.id, candidate_id=ident)
+    shows_needs = viewer.role in SUPPORT_NEEDS_READERS
+    return page(request, "candidate.html", {
+        "candidate": candidate,
+        # Facts about the person that only the agency and auditors work with.
+        "shows_facts": viewer.role in ("agency", "auditor"),
+        "support_needs": candidate.support_needs if shows_needs else None,
+        "can_state_needs": shows_needs and may(viewer, c.StateSupportNeeds),
+        "placements": placements, "errors": errors or {}, "values": values or {},
+        "idempotency": new_idempotency_key(), "today": date.today(),
+    }, status=status)
+
+
+@get("/candidates/{candidate_id:str}", name="candidate", guards=[roles("agency", "auditor", "employee")])
+async def candidate_profile(request: Request, viewer: Viewer, candidate_id: str) -> Response:
+    await fresh(request, viewer)
+    return await _profile(request, viewer, candidate_id)
+
+
+@get("/profile", name="profile", guards=[roles("employee")])
+async def own_profile(request: Request, viewer: Viewer) -> Response:
+    if viewer.actor.candidate_id is None:
+        raise PermissionDenied("no candidate is linked to this login")
+    return Response(b"", status_code=303, headers={"Location": f"/candidates/{viewer.actor.candidate_id}"})
+
+
+@post("/candidates/{candidate_id:str}/support-needs", guards=[roles("agency", "employee")])
+async def state_support_needs(request: Request, viewer: Viewer, candidate_id: str) -> Response:
+    ident = parse_id("candidate", candidate_id)
+    await get_aggregate(request, viewer, Candidate, ident)  # visible, else 404
+    form = await Form.read(request)
+    needs = form.text("support_needs", required=False)
+    try:
+        result = await execute(request, viewer, c.StateSupportNeeds(candidate_id=ident, support_needs=needs), form)
+    except (InvalidInput, InvalidReference) as e:
+        return await _profile(request, viewer, candidate_id, field_errors(e, form, "support_needs"),
+                              form.values(), 422)
+    return redirect_after(result, f"/candidates/{candidate_id}")

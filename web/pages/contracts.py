@@ -1,0 +1,182 @@
+"""Employers and social return contracts: lists, registration, a contract's
+compliance figures and the decisions on its contributions."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from domain.contract import ACCEPTED_BY, SocialReturnContract
+from domain.values import KNOWN_RULE_SETS
+from projections import compliance, directory
+from service import commands as c
+from service.errors import InvalidInput, InvalidReference, NotFound
+from web.pages import charts
+from web.pages.common import (
+    execute,
+    field_errors,
+    fresh,
+    get as get_aggregate,
+    may,
+    new_idempotency_key,
+    parse_id,
+    pool,
+    redirect_after,
+)
+from web.pages.forms import Form
+from web.pages.render import page
+from web.pages.viewer import Viewer, roles
+
+CONTRACT_READERS = ("agency", "auditor", "employer", "authority")
+
+
+# -- employers ------------------------------------------------------------------
+
+async def _employers_page(request: Request, viewer: Viewer, values: dict | None = None,
+                          errors: dict | None = None, status: int = 200) -> Response:
+    rows = await directory.employers(pool(request), viewer.tenant.id)
+    return page(request, "employers.html", {
+        "employers": rows, "can_register": may(viewer, c.RegisterEmployer),
+        "values": values or {}, "errors": errors or {}, "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/employers", name="employers", guards=[roles("agency", "auditor")])
+async def employers(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    return await _employers_page(request, viewer)
+
+
+@post("/employers", guards=[roles("agency")])
+async def register_employer(request: Request, viewer: Viewer) -> Response:
+    form = await Form.read(request)
+    name = form.text("name")
+    if not form.ok:
+        return await _employers_page(request, viewer, form.values(), form.errors, 422)
+    try:
+        result = await execute(request, viewer, c.RegisterEmployer(name=name), form)
+    except (InvalidInput, InvalidReference) as e:
+        return await _employers_page(request, viewer, form.values(), field_errors(e, form, "name"), 422)
+    return redirect_after(result, "/employers")
+
+
+# -- contracts ------------------------------------------------------------------
+
+def _scope(viewer: Viewer) -> dict[str, Any]:
+    actor = viewer.actor
+    return {"employer_id": actor.employer_id if actor.role == "employer" else None,
+            "authority": actor.organisation if actor.role == "authority" else None}
+
+
+@get("/contracts", name="contracts", guards=[roles(*CONTRACT_READERS)])
+async def contracts(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    rows = await directory.contracts(pool(request), viewer.tenant.id, **_scope(viewer))
+    summary = await compliance.compliance_summary(pool(request), viewer.tenant.id, date.today(), **_scope(viewer))
+    figures = {row["contract_id"]: row for row in summary["contracts"]}
+    return page(request, "contracts.html", {
+        "contracts": rows, "figures": figures, "can_register": may(viewer, c.RegisterContract),
+        "bar": charts.progress,
+    })
+
+
+async def _contract_form(request: Request, viewer: Viewer, values: dict | None = None,
+                         errors: dict | None = None, status: int = 200) -> Response:
+    employers = await directory.employers(pool(request), viewer.tenant.id)
+    return page(request, "contract_new.html", {
+        "employers": employers, "rule_sets": KNOWN_RULE_SETS, "accepted_by": ACCEPTED_BY,
+        "values": {"obligation_percent": "5", "rule_set": KNOWN_RULE_SETS[0], "accepted_by": "authority",
+                   **(values or {})},
+        "errors": errors or {}, "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/contracts/new", guards=[roles("agency")])
+async def new_contract(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    return await _contract_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
+
+
+@post("/contracts", guards=[roles("agency")])
+async def register_contract(request: Request, viewer: Viewer) -> Response:
+    form = await Form.read(request)
+    command = dict(
+        employer_id=form.ident("employer_id"), title=form.text("title"),
+        contracting_authority=form.text("contracting_authority"),
+        contract_value_eur=form.decimal("contract_value_eur"),
+        obligation_percent=form.decimal("obligation_percent"),
+        starts_on=form.day("starts_on"), ends_on=form.day("ends_on"), awarded_on=form.day("awarded_on"),
+        rule_set=form.choice("rule_set", KNOWN_RULE_SETS),
+        accepted_by=form.choice("accepted_by", ACCEPTED_BY))
+    if not form.ok:
+        return await _contract_form(request, viewer, form.values(), form.errors, 422)
+    try:
+        result = await execute(request, viewer, c.RegisterContract(**command), form)  # type: ignore[arg-type]
+    except (InvalidInput, InvalidReference) as e:
+        return await _contract_form(request, viewer, form.values(), field_errors(e, form), 422)
+    return redirect_after(result, f"/contracts/{result.body['id']}")
+
+
+async def _contract_page(request: Request, viewer: Viewer, contract_id: str,
+                         errors: dict | None = None, status: int = 200) -> Response:
+    ident = parse_id("contract", contract_id)
+    contract: SocialReturnContract = await get_aggregate(request, viewer, SocialReturnContract, ident)
+    today = date.today()
+    figures = await compliance.compliance_for_contract(pool(request), viewer.tenant.id, ident, today)
+    contributions = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, ident, today)
+    placements: list[dict] = []
+    if viewer.role in ("agency", "auditor", "employer"):
+        placements = await directory.placements(pool(request), viewer.tenant.id, contract_id=ident,
+                                                **({"employer_id": viewer.actor.employer_id}
+                                                   if viewer.role == "employer" else {}))
+    names = await directory.names(pool(request), viewer.tenant.id, [contract.employer_id])
+    decides = viewer.role == contract.accepted_by and may(viewer, c.AcceptContribution)
+    return page(request, "contract.html", {
+        "contract": contract, "employer_name": names.get(contract.employer_id, ""),
+        "figures": figures, "contributions": contributions, "placements": placements,
+        "chart": charts.quarter_chart(figures["quarters"]) if figures else None,
+        "decides": decides, "errors": errors or {}, "bar": charts.progress, "today": today,
+    }, status=status)
+
+
+@get("/contracts/{contract_id:str}", name="contract", guards=[roles(*CONTRACT_READERS)])
+async def contract_detail(request: Request, viewer: Viewer, contract_id: str) -> Response:
+    await fresh(request, viewer)
+    return await _contract_page(request, viewer, contract_id)
+
+
+async def _decide(request: Request, viewer: Viewer, contract_id: str, contribution_id: str,
+                  accept: bool) -> Response:
+    contract_ident = parse_id("contract", contract_id)
+    ident = parse_id("contribution", contribution_id)
+    await get_aggregate(request, viewer, SocialReturnContract, contract_ident)  # visible, else 404
+    form = await Form.read(request)
+    reason = form.text("reason", required=not accept)
+    if not form.ok:
+        return await _contract_page(request, viewer, contract_id, {str(ident): "reason_required"}, 422)
+    # The contribution must belong to this contract (the URL names both).
+    rows = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, contract_ident, date.today())
+    if not any(r["id"] == str(ident) for r in rows):
+        raise NotFound("contribution", contribution_id)
+    command = (c.AcceptContribution(contribution_id=ident, reason=reason) if accept
+               else c.RejectContribution(contribution_id=ident, reason=reason))
+    try:
+        result = await execute(request, viewer, command, form)
+    except (InvalidInput, InvalidReference) as e:
+        return await _contract_page(request, viewer, contract_id, {str(ident): str(e)}, 422)
+    return redirect_after(result, f"/contracts/{contract_id}")
+
+
+@post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept",
+      guards=[roles("agency", "authority")])
+async def accept_contribution(request: Request, viewer: Viewer, contract_id: str,
+                              contribution_id: str) -> Response:
+    return await _decide(request, viewer, contract_id, contribution_id, accept=True)
+
+
+@post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject",
+      guards=[roles("agency", "authority")])
+async def reject_contribution(request: Request, viewer: Viewer, contract_id: str,
+                              contribution_id: str) -> Response:
+    return await _decide(request, viewer, contract_id, contribution_id, accept=False)

@@ -1,0 +1,60 @@
+"""The dashboard and the retention page: figures from the read models."""
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from litestar import Request, Response, get
+
+from projections import compliance, directory, retention
+from web.pages import charts
+from web.pages.common import fresh, pool
+from web.pages.render import page
+from web.pages.viewer import Viewer, roles
+
+
+def summary_scope(viewer: Viewer) -> dict:
+    """The contracts a role's figures cover (the query narrows, the tenant is given)."""
+    actor = viewer.actor
+    return {"employer_id": actor.employer_id if actor.role == "employer" else None,
+            "authority": actor.organisation if actor.role == "authority" else None}
+
+
+def retention_scope(viewer: Viewer) -> dict:
+    return {"employer_id": viewer.actor.employer_id if viewer.role == "employer" else None}
+
+
+@get("/", name="dashboard", guards=[roles("agency", "auditor", "employer", "authority", "employee")])
+async def dashboard(request: Request, viewer: Viewer) -> Response:
+    if viewer.role == "employee":
+        return Response(b"", status_code=303, headers={"Location": "/placements"})
+    await fresh(request, viewer)
+    today = date.today()
+    summary = await compliance.compliance_summary(pool(request), viewer.tenant.id, today, **summary_scope(viewer))
+    figures = None
+    placements: dict = {}
+    if viewer.role in ("agency", "auditor", "employer"):
+        figures = await retention.retention(pool(request), viewer.tenant.id, today, **retention_scope(viewer))
+        if figures["warnings"]:
+            placements = {str(p["placement_id"]): p for p in await directory.placements(
+                pool(request), viewer.tenant.id, **retention_scope(viewer))}
+    employers = {str(k): v for k, v in (await directory.names(
+        pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]])).items()}
+    return page(request, "dashboard.html", {
+        "today": today, "summary": summary, "retention": figures, "placements": placements,
+        "employer_names": employers, "bar": charts.progress,
+    })
+
+
+@get("/retention", name="retention", guards=[roles("agency", "auditor", "employer")])
+async def retention_page(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    today = date.today()
+    scope = retention_scope(viewer)
+    figures = await retention.retention(pool(request), viewer.tenant.id, today, **scope)
+    cohorts = await directory.retention_cohorts(pool(request), viewer.tenant.id, today, **scope)
+    curve = await directory.retention_curve(pool(request), viewer.tenant.id, today, **scope)
+    return page(request, "retention.html", {
+        "today": today, "retention": figures, "cohorts": cohorts, "windows": directory.COHORT_WINDOWS,
+        "curve": curve, "chart": charts.retention_curve(curve),
+    })

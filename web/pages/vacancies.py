@@ -1,0 +1,139 @@
+"""Vacancies: open one with its competence requirements, match candidates.
+
+Matching suggests candidates by competences only (what someone can
+contribute, never their limitations): the more required competences a
+candidate has, the higher they are listed; optional ones break ties.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+
+from domain.vacancy import Vacancy
+from projections import directory
+from service import commands as c
+from service.errors import Conflict, InvalidInput, InvalidReference
+from web.pages.common import (
+    execute,
+    field_errors,
+    fresh,
+    get as get_aggregate,
+    may,
+    new_idempotency_key,
+    parse_id,
+    pool,
+    redirect_after,
+)
+from web.pages.forms import Form
+from web.pages.render import page
+from web.pages.viewer import Viewer, roles
+
+SUGGESTIONS = 10
+
+
+def _employer_scope(viewer: Viewer) -> dict[str, Any]:
+    return {"employer_id": viewer.actor.employer_id} if viewer.role == "employer" else {}
+
+
+@get("/vacancies", name="vacancies", guards=[roles("agency", "auditor", "employer")])
+async def vacancies(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    rows = await directory.vacancies(pool(request), viewer.tenant.id, **_employer_scope(viewer))
+    return page(request, "vacancies.html", {"vacancies": rows, "can_open": may(viewer, c.OpenVacancy)})
+
+
+async def _vacancy_form(request: Request, viewer: Viewer, values: dict | None = None,
+                        errors: dict | None = None, status: int = 200) -> Response:
+    employers = await directory.employers(pool(request), viewer.tenant.id, **_employer_scope(viewer))
+    return page(request, "vacancy_new.html", {
+        "employers": employers, "values": {"hours_per_week": "24", **(values or {})},
+        "errors": errors or {}, "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/vacancies/new", guards=[roles("agency", "employer")])
+async def new_vacancy(request: Request, viewer: Viewer) -> Response:
+    await fresh(request, viewer)
+    return await _vacancy_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
+
+
+@post("/vacancies", guards=[roles("agency", "employer")])
+async def open_vacancy(request: Request, viewer: Viewer) -> Response:
+    form = await Form.read(request)
+    # An employer opens vacancies for itself only, whatever the form says.
+    employer_id = viewer.actor.employer_id if viewer.role == "employer" else form.ident("employer_id")
+    fields = dict(
+        employer_id=employer_id, title=form.text("title"),
+        required_competences=form.competences("required_competences", required=True),
+        optional_competences=form.competences("optional_competences"),
+        hours_per_week=form.decimal("hours_per_week"))
+    if not form.ok:
+        return await _vacancy_form(request, viewer, form.values(), form.errors, 422)
+    try:
+        result = await execute(request, viewer, c.OpenVacancy(**fields), form)  # type: ignore[arg-type]
+    except (InvalidInput, InvalidReference) as e:
+        return await _vacancy_form(request, viewer, form.values(), field_errors(e, form), 422)
+    return redirect_after(result, f"/vacancies/{result.body['id']}")
+
+
+def rank_candidates(vacancy: Vacancy, candidates: list[dict]) -> list[dict]:
+    """Candidates with at least one wanted competence, best first."""
+    required = {x.casefold() for x in vacancy.required_competences}
+    optional = {x.casefold() for x in vacancy.optional_competences}
+    ranked = []
+    for row in candidates:
+        has = {x.casefold() for x in row["competences"]}
+        score = (len(required & has), len(optional & has))
+        if score != (0, 0):
+            ranked.append({**row, "required_met": score[0], "optional_met": score[1],
+                           "required_total": len(required)})
+    ranked.sort(key=lambda r: (-r["required_met"], -r["optional_met"], r["full_name"]))
+    return ranked
+
+
+async def _vacancy_page(request: Request, viewer: Viewer, vacancy_id: str, errors: dict | None = None,
+                        status: int = 200) -> Response:
+    ident = parse_id("vacancy", vacancy_id)
+    vacancy: Vacancy = await get_aggregate(request, viewer, Vacancy, ident)
+    names = await directory.names(pool(request), viewer.tenant.id, [vacancy.employer_id])
+    matched: list[dict] = []
+    suggestions: list[dict] = []
+    sees_matches = viewer.role in ("agency", "auditor")  # as web.api.views.vacancy_view
+    if sees_matches:
+        matched = await directory.candidates_by_id(pool(request), viewer.tenant.id,
+                                                   list(vacancy.matched_candidate_ids))
+    can_match = may(viewer, c.MatchCandidate) and vacancy.is_open
+    if can_match:
+        already = set(vacancy.matched_candidate_ids)
+        everyone = await directory.candidates(pool(request), viewer.tenant.id)
+        suggestions = [r for r in rank_candidates(vacancy, everyone) if r["candidate_id"] not in already]
+        suggestions = suggestions[:SUGGESTIONS]
+    return page(request, "vacancy.html", {
+        "vacancy": vacancy, "employer_name": names.get(vacancy.employer_id, ""),
+        "sees_matches": sees_matches, "matched": matched, "suggestions": suggestions,
+        "can_match": can_match, "can_start": may(viewer, c.StartPlacement) and vacancy.is_open,
+        "errors": errors or {}, "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/vacancies/{vacancy_id:str}", name="vacancy", guards=[roles("agency", "auditor", "employer")])
+async def vacancy_detail(request: Request, viewer: Viewer, vacancy_id: str) -> Response:
+    await fresh(request, viewer)
+    return await _vacancy_page(request, viewer, vacancy_id)
+
+
+@post("/vacancies/{vacancy_id:str}/matches", guards=[roles("agency")])
+async def match_candidate(request: Request, viewer: Viewer, vacancy_id: str) -> Response:
+    ident = parse_id("vacancy", vacancy_id)
+    await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
+    form = await Form.read(request)
+    candidate_id = form.ident("candidate_id")
+    if not form.ok:
+        return await _vacancy_page(request, viewer, vacancy_id, form.errors, 422)
+    try:
+        result = await execute(request, viewer, c.MatchCandidate(vacancy_id=ident, candidate_id=candidate_id),
+                               form)  # type: ignore[arg-type]
+    except (InvalidInput, InvalidReference, Conflict) as e:
+        return await _vacancy_page(request, viewer, vacancy_id, field_errors(e, form, "candidate_id"), 422)
+    return redirect_after(result, f"/vacancies/{vacancy_id}")
