@@ -145,11 +145,14 @@ class Placement(LedgerAggregate):
             ),
             comment=free_text(comment, "comment"),
             given_on=given_on,
+            # Whose placement: the comment is about them (and is their personal data).
+            candidate_id=self.candidate_id,
         )
 
     @event("FeedbackGiven")
     def _feedback_given(
-        self, score: int, from_role: str, comment: str, given_on: date
+        self, score: int, from_role: str, comment: str, given_on: date,
+        candidate_id: UUID | None = None,
     ) -> None:
         self.feedback_count += 1
         self.last_feedback = {

@@ -45,12 +45,18 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     for key, other_url in settings.database.tenant_databases.items():
         if key != "default":
             databases[key] = EventStoreDatabase(other_url, settings.database.pool_size)
+    from infra.personal_data import PersonKeys, load_data_key
+
+    kek = load_data_key(settings)
+    for db in databases.values():
+        db.person_keys = PersonKeys(db, kek)
     stores = TenantStores(databases, aggregate_cache_size=settings.aggregate_cache_size,
                           max_tenant_apps=settings.tenant_app_cache_size)
     registry = TenantRegistry(databases["default"], stores)
     if migrate:
         for db in databases.values():
             db.migrate()
+            db.person_keys.migrate()
         registry.migrate()
         from infra import audit
         audit.migrate(databases["default"])

@@ -31,11 +31,13 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import find_id_convertor
+from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import sql
 from psycopg.errors import DuplicateObject
 
 from infra.chain import genesis as chain_genesis
+from infra.personal_data import PERSONAL_KEY, PersonalDataCodec
 from infra.database import connection_kwargs
 
 SCHEMA = "events"
@@ -98,6 +100,8 @@ class MetadataMapper(Mapper[UUID]):
     whatever integrity or encryption covers the event itself.
     """
 
+    personal: Any = None  # a PersonalDataCodec, set by the tenant application
+
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         meta = event_metadata.get()
         if meta is None:
@@ -111,6 +115,8 @@ class MetadataMapper(Mapper[UUID]):
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             event_state["class_version"] = class_version
+        if self.personal is not None:
+            event_state = self.personal.seal(type(domain_event).__name__, originator_id, event_state)
         event_state[META_KEY] = dict(meta)
         state = self.transcoder.encode(event_state)
         if self.compressor:
@@ -125,17 +131,32 @@ class MetadataMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        domain_event = super().to_domain_event(stored_event)
-        domain_event.__dict__.pop(META_KEY, None)
+        cls = resolve_topic(stored_event.topic)
+        event_state = self.decode_state(stored_event.state, cls.__name__)
+        event_state.pop(META_KEY, None)
+        event_state["originator_id"] = find_id_convertor(cls, type(stored_event.originator_id))(
+            stored_event.originator_id)
+        event_state["originator_version"] = stored_event.originator_version
+        class_version = getattr(cls, "class_version", 1)
+        from_version = event_state.pop("class_version", 1)
+        while from_version < class_version:
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(event_state)
+            from_version += 1
+        domain_event = object.__new__(cls)
+        object.__setattr__(domain_event, "__dict__", event_state)
         return domain_event
 
-    def decode_state(self, stored_state: bytes) -> dict[str, Any]:
-        """An event's stored state as a dict, metadata included (for history views)."""
+    def decode_state(self, stored_state: bytes, event_name: str = "") -> dict[str, Any]:
+        """An event's stored state as a dict, metadata included, personal fields
+        decrypted (or read as erased)."""
         if self.cipher:
             stored_state = self.cipher.decrypt(stored_state)
         if self.compressor:
             stored_state = self.compressor.decompress(stored_state)
-        return self.transcoder.decode(stored_state)
+        state = self.transcoder.decode(stored_state)
+        if self.personal is not None and PERSONAL_KEY in state:
+            state = self.personal.open(event_name, state)
+        return state
 
 
 def make_transcoder() -> JSONTranscoder:
@@ -284,9 +305,11 @@ class TenantApplication(Application[UUID]):
 
     log_section_size = 1000
 
-    def __init__(self, tenant: Tenant, datastore: PostgresDatastore, aggregate_cache_size: int):
+    def __init__(self, tenant: Tenant, datastore: PostgresDatastore, aggregate_cache_size: int,
+                 person_keys: Any = None):
         self.tenant = tenant
         self._datastore = datastore
+        self._person_keys = person_keys
         super().__init__(env={
             "AGGREGATE_CACHE_MAXSIZE": str(aggregate_cache_size),
             # No fast-forward query on every get: the cache is trusted, and a
@@ -303,7 +326,10 @@ class TenantApplication(Application[UUID]):
         return make_transcoder()
 
     def construct_mapper(self) -> MetadataMapper:
-        return MetadataMapper(transcoder=self.construct_transcoder())
+        mapper = MetadataMapper(transcoder=self.construct_transcoder())
+        if self._person_keys is not None:
+            mapper.personal = PersonalDataCodec(self._person_keys, self.tenant.id, mapper.transcoder)
+        return mapper
 
     def construct_recorder(self) -> TenantRecorder:
         return TenantRecorder(self._datastore, events_table_name=self.tenant.events_table)
@@ -353,6 +379,7 @@ class EventStoreDatabase:
         self.url = url
         # Off only to measure what the chain costs (bench/audit.py).
         self.hash_chain = hash_chain
+        self.person_keys: Any = None  # PersonKeys, set by bootstrap
         self.datastore = _Datastore(
             **connection_kwargs(url),
             schema=SCHEMA,
@@ -467,8 +494,9 @@ class TenantStores:
             if app is not None and app.tenant == tenant:
                 self._apps.move_to_end(tenant.id)
                 return app
-        app = TenantApplication(tenant, self.database(tenant.database).datastore,
-                                self.aggregate_cache_size)
+        database = self.database(tenant.database)
+        app = TenantApplication(tenant, database.datastore, self.aggregate_cache_size,
+                                person_keys=database.person_keys)
         with self._lock:
             self._apps[tenant.id] = app
             self._apps.move_to_end(tenant.id)

@@ -58,6 +58,8 @@ class Settings:
     environment: str = "development"
     # Ed25519 private key (base64 of the 32-byte seed) that signs chain heads.
     signing_key: str | None = None
+    # Key-encryption key for personal data keys (base64 of 32 bytes).
+    data_key: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -95,4 +97,5 @@ class Settings:
             tenant_app_cache_size=_int(env, "TENANT_APP_CACHE_SIZE", 2000),
             environment=environment,
             signing_key=env.get("SIGNING_KEY") or None,
+            data_key=env.get("DATA_KEY") or None,
         )

@@ -21,6 +21,7 @@ LIST_LIMIT = 500
 
 
 class DirectoryProjection(Projection):
+    needs_personal_data = True  # candidate and contact names for the lists
     name = NAME
     tables = (
         Table("d_employers", ("employer_id",), {"employer_id": "uuid", "name": "text"}),

@@ -35,6 +35,7 @@ from psycopg.types.json import Jsonb
 
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA
 from infra.eventstore import EventStoreDatabase, Tenant, make_transcoder
+from infra.personal_data import PERSONAL_KEY, PersonalDataCodec
 
 log = logging.getLogger("sroi.projections")
 
@@ -114,6 +115,9 @@ class Projection:
     tables: tuple[Table, ...] = ()
     # Event names this projection reads; others are skipped without decoding.
     handles: frozenset[str] = frozenset()
+    # Whether it reads personal fields (decrypted per person; erased people's
+    # fields read as erased). Figures never do.
+    needs_personal_data: bool = False
 
     def apply(self, batch: "Batch", event: Event) -> None:
         handler = getattr(self, "on_" + event.name, None)
@@ -338,6 +342,9 @@ class ProjectionRunner:
         """Batches until caught up; the caller holds the lock for (projection, tenant, gen)."""
         cache: dict[tuple[str, tuple], dict | None] = {}
         result = RunResult()
+        personal = None
+        if self.projection.needs_personal_data and self.database.person_keys is not None:
+            personal = PersonalDataCodec(self.database.person_keys, tenant.id, self.transcoder)
         select = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
             " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
@@ -361,6 +368,8 @@ class ProjectionRunner:
                         name = self._event_name(r["topic"])
                         if name in self.projection.handles:
                             data = self.transcoder.decode(bytes(r["state"]))
+                            if personal is not None and PERSONAL_KEY in data:
+                                data = personal.open(name, data)
                             self.projection.apply(batch, Event(
                                 r["notification_id"], r["originator_id"], r["originator_version"], name, data))
                     batch.flush()

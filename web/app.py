@@ -17,6 +17,8 @@ from web.api.auth import TokenCache
 from web.api.read_routes import read_router
 from web.api.routes import api_router
 from web.errors import EXCEPTION_HANDLERS
+from web.pages import page_state, page_stores, pages_routers
+from web.pages import sessions as page_sessions
 
 
 @get("/health", include_in_schema=True, tags=["ops"])
@@ -46,13 +48,15 @@ def create_app(system: System) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.read_pool = await asyncpg.create_pool(
             system.database_url, min_size=1, max_size=system.settings.database.read_pool_size)
+        await page_sessions.migrate(app.state.read_pool)
         try:
             yield
         finally:
             await app.state.read_pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger)],
+        route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger),
+                        *pages_routers(system)],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=system.settings.max_body_bytes,
@@ -63,12 +67,13 @@ def create_app(system: System) -> Litestar:
                 "BearerToken": SecurityScheme(type="http", scheme="bearer",
                                               description="A per-user API token (sroi user create --token)")}),
         ),
-        state=_state(),
+        state=_state(page_state(system)),
+        stores=page_stores(lambda: app.state.read_pool),
         debug=False,
     )
     return app
 
 
-def _state() -> Any:
+def _state(extra: dict[str, Any]) -> Any:
     from litestar.datastructures import State
-    return State({"token_cache": TokenCache()})
+    return State({"token_cache": TokenCache(), **extra})

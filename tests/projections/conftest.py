@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -79,6 +80,9 @@ def actor(role: str = "agency", **kwargs: Any) -> Actor:
                  organisation=kwargs.pop("organisation", f"test-{role}"), **kwargs)
 
 
+_COUNT_LOCK = threading.Lock()
+
+
 @dataclass
 class Books:
     """One tenant driven through the service layer (the ledger)."""
@@ -87,11 +91,14 @@ class Books:
     tenant: Tenant
     who: Actor = field(default_factory=actor)
     last_position: int = 0
+    commands: int = 0
 
     def run(self, command: Any, as_: Actor | None = None) -> Any:
         result = self.system.ledger.execute(self.tenant, as_ or self.who, command)
         assert result.status in (200, 201), result
-        self.last_position = max(self.last_position, result.position)
+        with _COUNT_LOCK:
+            self.last_position = max(self.last_position, result.position)
+            self.commands += 1
         return result
 
     def new(self, command: Any, as_: Actor | None = None) -> UUID:

@@ -95,3 +95,30 @@ def formatters(language: str) -> dict[str, Any]:
         return format_decimal(amount, format="#,##0.0", locale=locale) + "%"
 
     return {"euro": euro, "day": day, "number": number, "percent": percent}
+
+
+def language_cookie_middleware(app: Any) -> Any:
+    """`?lang=` switches the language; a cookie keeps the choice for later pages."""
+    from litestar.connection import ASGIConnection as Connection
+    from litestar.datastructures import Cookie, MutableScopeHeaders
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        connection = Connection(scope)
+        asked = connection.query_params.get("lang")
+        if asked not in LANGUAGES or connection.cookies.get(LANG_COOKIE) == asked:
+            await app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                cookie = Cookie(key=LANG_COOKIE, value=asked, max_age=365 * 86400, path="/",
+                                samesite="lax", httponly=True)
+                MutableScopeHeaders.from_message(message).add("Set-Cookie", cookie.to_header(header=""))
+            await send(message)
+
+        await app(scope, receive, send_with_cookie)
+
+    return middleware

@@ -57,7 +57,11 @@ class Templates:
         self.environments = {language: _environment(language) for language in LANGUAGES}
 
     def render(self, language: str, name: str, context: dict[str, Any], block: str | None = None) -> str:
-        template = self.environments[language].get_template(name)
+        env = self.environments[language]
+        template = env.get_template(name)
+        # The macros, bound to this request's context (CSRF token, language),
+        # are given to every page and to blocks rendered on their own alike.
+        context = {**context, "m": env.get_template("macros.html").make_module(context)}
         if block is None:
             return template.render(context)
         ctx = template.new_context(context)

@@ -47,7 +47,8 @@ async def _vacancy_form(request: Request, viewer: Viewer, values: dict | None = 
                         errors: dict | None = None, status: int = 200) -> Response:
     employers = await directory.employers(pool(request), viewer.tenant.id, **_employer_scope(viewer))
     return page(request, "vacancy_new.html", {
-        "employers": employers, "values": {"hours_per_week": "24", **(values or {})},
+        "employers": employers, "employer_fixed": viewer.role == "employer",
+        "values": {"hours_per_week": "24", **(values or {})},
         "errors": errors or {}, "idempotency": new_idempotency_key(),
     }, status=status)
 

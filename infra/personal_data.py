@@ -1,0 +1,216 @@
+"""Personal data in stored events, encrypted with a key per person.
+
+Crypto-shredding: each data subject (a candidate, a contact person) gets a
+random 256-bit data key; the personal fields of their events are stored as
+one AES-GCM blob under that key, and the key itself is stored wrapped
+(AES-GCM) under the platform's key-encryption key (DATA_KEY, never in the
+database). Erasing a person deletes their wrapped key: their data in every
+event, backup and export becomes unreadable, while the stored bytes, and so
+the hash chain, stay exactly as they were. Figures do not depend on those
+fields (placements are valued when they start; see ContributionValued).
+
+Library: `cryptography` (AESGCM). Which fields of which events are personal is
+listed in PERSONAL_FIELDS, next to the domain's DATA_CLASSIFICATION maps.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+from infra.settings import Settings
+
+PERSONAL_KEY = "_personal"
+ERASED = "[erased]"
+CONTACT_NAMESPACE = uuid.UUID("6f4d5e0a-3c1b-4b8e-9a57-1d2c3e4f5a6b")
+
+# event name -> (how to find the subject, the personal fields)
+#   "originator": the aggregate is the person (a candidate)
+#   "candidate_field": the person is the event's candidate_id (feedback on their placement)
+#   "contact": the contact person, identified by employer id + email
+PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CandidateRegistered": ("originator", ("full_name", "date_of_birth", "target_group", "benefit_since",
+                                           "qualifies_via", "support_needs", "status_holder")),
+    "SupportNeedsStated": ("originator", ("support_needs",)),
+    "FeedbackGiven": ("candidate_field", ("comment",)),
+    "ContactPersonAdded": ("contact", ("name", "email", "phone", "role")),
+}
+
+# What an erased field reads as (same type family as the original).
+ERASED_VALUES: dict[str, Any] = {
+    "full_name": ERASED, "date_of_birth": None, "target_group": None, "benefit_since": None,
+    "qualifies_via": None, "support_needs": "", "status_holder": False, "comment": "",
+    "name": ERASED, "email": ERASED, "phone": None, "role": None,
+}
+
+def contact_subject(employer_id: UUID, email: str) -> UUID:
+    return uuid.uuid5(CONTACT_NAMESPACE, f"{employer_id}:{email.strip().lower()}")
+
+
+def load_data_key(settings: Settings) -> bytes:
+    """The key-encryption key: DATA_KEY (base64, 32 bytes), or in development a
+    key kept in <data_dir>/data-key (0600)."""
+    raw = os.environ.get("DATA_KEY") if settings.data_key is None else settings.data_key
+    if raw:
+        key = base64.b64decode(raw)
+    else:
+        if settings.is_production:
+            raise RuntimeError("DATA_KEY must be set in production (base64 of 32 random bytes)")
+        path = settings.data_dir / "data-key"
+        if path.exists():
+            key = base64.b64decode(path.read_text().strip())
+        else:
+            key = os.urandom(32)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(base64.b64encode(key).decode())
+            except FileExistsError:
+                key = base64.b64decode(path.read_text().strip())
+    if len(key) != 32:
+        raise RuntimeError("DATA_KEY must be the base64 of exactly 32 bytes")
+    return key
+
+
+KEYS_DDL = """
+CREATE TABLE IF NOT EXISTS events.person_keys (
+    tenant_id uuid NOT NULL,
+    subject_id uuid NOT NULL,
+    wrapped_key bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, subject_id)
+);
+CREATE TABLE IF NOT EXISTS events.erasures (
+    tenant_id uuid NOT NULL,
+    subject_id uuid NOT NULL,
+    erased_at timestamptz NOT NULL DEFAULT now(),
+    erased_by uuid,
+    PRIMARY KEY (tenant_id, subject_id)
+);
+"""
+
+
+class PersonKeys:
+    """Data keys per (tenant, person), wrapped under the key-encryption key."""
+
+    def __init__(self, database: Any, kek: bytes, ttl: float = 30.0):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.database = database
+        self._kek = AESGCM(kek)
+        self.ttl = ttl
+        self._cache: dict[tuple[UUID, UUID], tuple[float, bytes | None]] = {}
+        self._lock = threading.Lock()
+
+    def migrate(self) -> None:
+        with self.database.connection() as conn:
+            conn.execute(KEYS_DDL)
+
+    @staticmethod
+    def _aad(tenant_id: UUID, subject_id: UUID) -> bytes:
+        return tenant_id.bytes + subject_id.bytes
+
+    def key(self, tenant_id: UUID, subject_id: UUID, *, create: bool) -> bytes | None:
+        """The person's data key; None if erased (or never made and not `create`)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get((tenant_id, subject_id))
+        if hit and hit[0] > now and (hit[1] is not None or not create):
+            return hit[1]
+        with self.database.connection() as conn:
+            row = conn.execute("SELECT wrapped_key FROM events.person_keys WHERE tenant_id = %s AND subject_id = %s",
+                               (tenant_id, subject_id)).fetchone()
+            if row is None and create:
+                dek = os.urandom(32)
+                nonce = os.urandom(12)
+                wrapped = nonce + self._kek.encrypt(nonce, dek, self._aad(tenant_id, subject_id))
+                row = conn.execute(
+                    "INSERT INTO events.person_keys (tenant_id, subject_id, wrapped_key) VALUES (%s, %s, %s)"
+                    " ON CONFLICT (tenant_id, subject_id) DO UPDATE SET wrapped_key = events.person_keys.wrapped_key"
+                    " RETURNING wrapped_key", (tenant_id, subject_id, wrapped)).fetchone()
+        dek = None
+        if row is not None:
+            blob = bytes(row["wrapped_key"])
+            dek = self._kek.decrypt(blob[:12], blob[12:], self._aad(tenant_id, subject_id))
+        with self._lock:
+            self._cache[(tenant_id, subject_id)] = (now + self.ttl, dek)
+        return dek
+
+    def erase(self, tenant_id: UUID, subject_id: UUID, erased_by: UUID | None = None) -> bool:
+        """Destroy the person's key; True if there was one."""
+        with self.database.connection() as conn, conn.transaction():
+            cur = conn.execute("DELETE FROM events.person_keys WHERE tenant_id = %s AND subject_id = %s",
+                               (tenant_id, subject_id))
+            conn.execute("INSERT INTO events.erasures (tenant_id, subject_id, erased_by) VALUES (%s, %s, %s)"
+                         " ON CONFLICT DO NOTHING", (tenant_id, subject_id, erased_by))
+        with self._lock:
+            self._cache[(tenant_id, subject_id)] = (time.monotonic() + self.ttl, None)
+        return cur.rowcount > 0
+
+    def forget_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+class PersonalDataCodec:
+    """Moves an event's personal fields into (and out of) one encrypted blob."""
+
+    def __init__(self, keys: PersonKeys, tenant_id: UUID, transcoder: Any):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._aesgcm = AESGCM
+        self.keys, self.tenant_id, self.transcoder = keys, tenant_id, transcoder
+
+    def subject_of(self, event_name: str, originator_id: UUID, state: Mapping[str, Any]) -> UUID | None:
+        rule = PERSONAL_FIELDS.get(event_name)
+        if rule is None:
+            return None
+        how = rule[0]
+        if how == "originator":
+            return originator_id
+        if how == "candidate_field":
+            return state.get("candidate_id")
+        if how == "contact":
+            return contact_subject(originator_id, str(state.get("email") or ""))
+        return None
+
+    def seal(self, event_name: str, originator_id: UUID, state: dict[str, Any]) -> dict[str, Any]:
+        rule = PERSONAL_FIELDS.get(event_name)
+        if rule is None:
+            return state
+        subject = self.subject_of(event_name, originator_id, state)
+        if subject is None:
+            raise RuntimeError(f"no data subject known for {event_name} of {originator_id}")
+        fields = {f: state.pop(f) for f in rule[1] if f in state}
+        dek = self.keys.key(self.tenant_id, subject, create=True)
+        nonce = os.urandom(12)
+        aad = self.tenant_id.bytes + subject.bytes
+        blob = self._aesgcm(dek).encrypt(nonce, self.transcoder.encode(fields), aad)
+        state[PERSONAL_KEY] = {"subject": str(subject), "nonce": base64.b64encode(nonce).decode(),
+                               "data": base64.b64encode(blob).decode()}
+        return state
+
+    def open(self, event_name: str, state: dict[str, Any]) -> dict[str, Any]:
+        """Put the personal fields back (or their erased values) into `state`."""
+        sealed = state.pop(PERSONAL_KEY, None)
+        if sealed is None:
+            return state
+        subject = UUID(sealed["subject"])
+        dek = self.keys.key(self.tenant_id, subject, create=False)
+        fields: dict[str, Any] | None = None
+        if dek is not None:
+            aad = self.tenant_id.bytes + subject.bytes
+            plain = self._aesgcm(dek).decrypt(base64.b64decode(sealed["nonce"]),
+                                              base64.b64decode(sealed["data"]), aad)
+            fields = self.transcoder.decode(plain)
+        if fields is None:  # erased: the fields read as erased, with the right shape
+            rule = PERSONAL_FIELDS.get(event_name, ("", ()))
+            fields = {f: ERASED_VALUES.get(f) for f in rule[1]}
+        state.update(fields)
+        return state

@@ -1,0 +1,74 @@
+"""The web pages (HTML + htmx), beside the JSON API.
+
+`pages_routers(system)` gives the routers; `page_state(system)` and
+`page_stores()` what the app keeps for them. Sessions, CSRF and security
+headers wrap the pages only: the API keeps its bearer tokens and JSON errors.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Router
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.static_files import create_static_files_router
+
+from infra.bootstrap import System
+from web.pages import auth, candidates, contracts, dashboard, placements, vacancies
+from web.pages.common import EXCEPTION_HANDLERS
+from web.pages.i18n import language_cookie_middleware
+from web.pages.render import Templates
+from web.pages.security import csrf_config, security_headers_middleware
+from web.pages.sessions import STORE_NAME, PageSessionConfig, PostgresSessionStore
+from web.pages.viewer import ViewerCache, provide_viewer, signed_in
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+PAGE_HANDLERS = [
+    dashboard.dashboard, dashboard.retention_page,
+    contracts.employers, contracts.register_employer,
+    contracts.contracts, contracts.new_contract, contracts.register_contract, contracts.contract_detail,
+    contracts.accept_contribution, contracts.reject_contribution,
+    candidates.candidates, candidates.new_candidate, candidates.register_candidate,
+    candidates.candidate_profile, candidates.own_profile, candidates.state_support_needs,
+    vacancies.vacancies, vacancies.new_vacancy, vacancies.open_vacancy, vacancies.vacancy_detail,
+    vacancies.match_candidate,
+    placements.placements, placements.new_placement, placements.start_placement,
+    placements.placement_detail, placements.give_feedback, placements.change_hours,
+    placements.end_placement,
+]
+
+
+def pages_routers(system: System) -> list[Router]:
+    production = system.settings.is_production
+    session = PageSessionConfig(secure=production)
+    middleware = [
+        DefineMiddleware(security_headers_middleware, production=production),
+        language_cookie_middleware,
+        session.middleware,
+        DefineMiddleware(CSRFMiddleware, config=csrf_config(system.settings.secret_key, production)),
+    ]
+    signed_in_pages = Router(path="/", route_handlers=PAGE_HANDLERS, guards=[signed_in],
+                             dependencies={"viewer": Provide(provide_viewer, sync_to_thread=False)})
+    pages = Router(
+        path="/", route_handlers=[auth.login_form, auth.login, auth.logout, signed_in_pages],
+        middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path="/static", directories=[STATIC_DIR], name="static",
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+        middleware=[DefineMiddleware(security_headers_middleware, production=production)])
+    return [pages, static]
+
+
+def page_state(system: System) -> dict[str, Any]:
+    return {"page_templates": Templates(), "page_viewers": ViewerCache(), "registry": system.registry,
+            "ledger": system.ledger}
+
+
+def page_stores(pool_of: Any) -> dict[str, Any]:
+    return {STORE_NAME: PostgresSessionStore(pool_of)}
