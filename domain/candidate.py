@@ -7,7 +7,7 @@ from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate
 
-from domain.errors import InvalidValue, UnknownTargetGroup
+from domain.errors import CandidateAlreadyErased, InvalidValue, UnknownTargetGroup
 from domain.values import (
     PERSONAL_DATA,
     SPECIAL_CATEGORY,
@@ -122,3 +122,26 @@ class Candidate(LedgerAggregate):
     @event("SupportNeedsStated")
     def _support_needs_stated(self, support_needs: str) -> None:
         self.support_needs = support_needs
+
+    @property
+    def is_erased(self) -> bool:
+        return getattr(self, "erased_on", None) is not None
+
+    def erase(self, on: date) -> None:
+        """The person asked to be forgotten (GDPR art. 17). Recorded as a fact
+        without personal data; the service then destroys the person's key, so
+        what earlier events hold about them can no longer be read."""
+        if self.is_erased:
+            raise CandidateAlreadyErased(f"the candidate was already erased on {self.erased_on}")
+        self._erased(on=require_date(on, "on"))
+
+    @event("CandidateErased")
+    def _erased(self, on: date) -> None:
+        self.erased_on = on
+        self.full_name = "[erased]"
+        self.date_of_birth = None
+        self.target_group = None
+        self.benefit_since = None
+        self.qualifies_via = None
+        self.support_needs = ""
+        self.status_holder = False

@@ -111,3 +111,7 @@ class ContributionAlreadyDecided(DomainError):
     """A contribution is accepted or rejected once; the decision is final."""
 
     is_state_conflict = True
+
+
+class CandidateAlreadyErased(DomainError):
+    is_state_conflict = True

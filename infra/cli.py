@@ -339,6 +339,32 @@ def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
         system.close()
 
 
+@main.command("erase-person")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--candidate", "candidate_id", required=True, help="The candidate's id.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_person(tenant_slug: str, candidate_id: str, yes: bool) -> None:
+    """Erase a person (GDPR): destroy their key; their personal data in every
+    event becomes unreadable. Figures and the hash chain are unaffected."""
+    from service import commands as cmds
+    from service.actor import Actor
+    from service.errors import ServiceError
+
+    ident = _uuid(candidate_id, "--candidate")
+    if not yes:
+        click.confirm(f"Erase candidate {ident}? This cannot be undone", abort=True)
+    system = _system()
+    try:
+        t = _tenant_or_fail(system, tenant_slug)
+        system.ledger.execute(t, Actor.system(organisation=t.slug), cmds.EraseCandidate(candidate_id=ident),
+                              correlation_id="cli-erase-person")
+    except ServiceError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+    click.echo(f"candidate {ident} erased in {tenant_slug}")
+
+
 @main.group()
 def keys() -> None:
     """The platform's head-signing key."""

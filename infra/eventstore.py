@@ -347,6 +347,10 @@ class TenantApplication(Application[UUID]):
         return recordings
 
     @property
+    def person_keys(self) -> Any:
+        return self._person_keys
+
+    @property
     def tenant_recorder(self) -> TenantRecorder:
         assert isinstance(self.recorder, TenantRecorder)
         return self.recorder

@@ -48,6 +48,7 @@ class DirectoryProjection(Projection):
         }, indexes=(("employer_id",), ("candidate_id",), ("contract_id",))),
     )
     handles = frozenset({
+        "CandidateErased",
         "EmployerRegistered", "ContractRegistered", "ContractAmended", "ContractClosed",
         "CandidateRegistered", "CompetencesUpdated", "VacancyOpened", "VacancyEdited",
         "CandidateMatched", "VacancyFilled", "VacancyClosed", "PlacementStarted", "HoursChanged",
@@ -92,6 +93,13 @@ class DirectoryProjection(Projection):
             "candidate_id": e.originator_id, "full_name": e.data["full_name"],
             "competences": list(e.data["competences"]), "registered_on": e.recorded_on,
         })
+
+    def on_CandidateErased(self, b: Batch, e: Event) -> None:
+        # The read model keeps no copy of an erased person's personal data.
+        row = b.get("d_candidates", e.originator_id)
+        if row is not None:
+            row["full_name"] = "[erased]"
+            b.put("d_candidates", row)
 
     def on_CompetencesUpdated(self, b: Batch, e: Event) -> None:
         row = b.get("d_candidates", e.originator_id)

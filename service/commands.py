@@ -164,7 +164,15 @@ class RejectContribution:
     decided_on: date | None = None
 
 
-Command = (ReportSocialEnterprisePurchase | ReportOtherActivity | AcceptContribution
+
+@dataclass(frozen=True)
+class EraseCandidate:
+    """Forget a person: their personal data in every event becomes unreadable."""
+
+    candidate_id: UUID
+
+
+Command = (EraseCandidate | ReportSocialEnterprisePurchase | ReportOtherActivity | AcceptContribution
            | RejectContribution | RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
            | RegisterCandidate | StateSupportNeeds | OpenVacancy | MatchCandidate | CloseVacancy
            | StartPlacement | GiveFeedback | ChangeHours | ExtendPlacement | EndPlacement)

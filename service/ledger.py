@@ -84,6 +84,7 @@ COMMAND_ROLES: dict[type, frozenset[str]] = {
     c.ReportSocialEnterprisePurchase: frozenset({"agency", "employer"}),
     c.ReportOtherActivity: frozenset({"agency", "employer"}),
     # Further narrowed per contract by its `accepted_by` setting.
+    c.EraseCandidate: frozenset({"agency"}),
     c.AcceptContribution: frozenset({"agency", "authority"}),
     c.RejectContribution: frozenset({"agency", "authority"}),
 }
@@ -111,6 +112,8 @@ class Outcome:
     saved: list[Any]
     status: int
     body: dict[str, Any]
+    # Run once the events are stored (e.g. destroying an erased person's key).
+    after_commit: list[Callable[[TenantApplication], Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -263,7 +266,8 @@ def open_vacancy(u: Unit, cmd: c.OpenVacancy) -> Outcome:
 
 def match_candidate(u: Unit, cmd: c.MatchCandidate) -> Outcome:
     vacancy = u.get(Vacancy, cmd.vacancy_id)
-    u.reference(Candidate, cmd.candidate_id, "candidate_id")
+    if u.reference(Candidate, cmd.candidate_id, "candidate_id").is_erased:
+        raise InvalidReference("candidate_id", "the candidate was erased")
     vacancy.match_candidate(cmd.candidate_id)
     return Outcome(saved=[vacancy], status=201,
                    body={"vacancy_id": str(vacancy.id), "candidate_id": str(cmd.candidate_id)})
@@ -277,6 +281,8 @@ def close_vacancy(u: Unit, cmd: c.CloseVacancy) -> Outcome:
 
 def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
     candidate = u.reference(Candidate, cmd.candidate_id, "candidate_id")
+    if candidate.is_erased:
+        raise InvalidReference("candidate_id", "the candidate was erased")
     u.reference(Employer, cmd.employer_id, "employer_id")
     saved: list[Any] = []
     contract = None
@@ -389,7 +395,17 @@ def reject_contribution(u: Unit, cmd: c.RejectContribution) -> Outcome:
     return _changed(contribution)
 
 
+def erase_candidate(u: Unit, cmd: c.EraseCandidate) -> Outcome:
+    candidate = u.get(Candidate, cmd.candidate_id)
+    candidate.erase(date.today())
+    outcome = _changed(candidate)
+    # After the erasure is recorded, destroy the key (see Ledger.execute).
+    outcome.after_commit.append(lambda app: app.person_keys.erase(app.tenant.id, candidate.id, u.actor.user_id))
+    return outcome
+
+
 HANDLERS: dict[type, Handler] = {
+    c.EraseCandidate: erase_candidate,
     c.ReportSocialEnterprisePurchase: report_purchase,
     c.ReportOtherActivity: report_other_activity,
     c.AcceptContribution: accept_contribution,
@@ -501,6 +517,8 @@ class Ledger:
             finally:
                 event_metadata.reset(token)
             position = max((r.notification.id for r in recordings), default=0)
+            for action in outcome.after_commit:
+                action(app)
             if self.on_committed is not None:
                 self.on_committed(tenant, position)
             return CommandResult(status=outcome.status, body=outcome.body, position=position)
@@ -553,7 +571,7 @@ class Ledger:
         self.get(tenant, actor, kind_cls, ident)  # visibility
         out = []
         for stored in app.tenant_recorder.select_events(ident):
-            state = app.metadata_mapper.decode_state(stored.state)
+            state = app.metadata_mapper.decode_state(stored.state, stored.topic.rsplit(".", 1)[-1])
             meta = state.pop("_meta", {})
             timestamp = state.pop("timestamp", None)
             state.pop("originator_topic", None)

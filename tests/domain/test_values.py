@@ -34,6 +34,7 @@ def test_only_state_errors_are_conflicts():
         errors.VacancyNotOpen,
         errors.CandidateAlreadyMatched,
         errors.ContributionAlreadyDecided,
+        errors.CandidateAlreadyErased,
     }
     all_errors = {
         obj

@@ -417,6 +417,9 @@ def test_the_overview_rolls_contracts_up_per_employer_and_in_total(client, syste
         "invoice_amount_eur_excl_vat": "12000.00", "register": "social_enterprise_nl_member",
         "invoice_date": "2026-02-01", "description": "Schoonmaakmiddelen"})["id"]
     post(f"/contributions/{purchase}/accept", {"reason": "Factuur gezien", "decided_on": "2026-11-01"})
+    refused = post(f"/contracts/{c3}/contributions", {
+        "kind": "other_activity", "description": "Open dag", "activity_date": "2026-02-02", "hours": "8"})["id"]
+    post(f"/contributions/{refused}/reject", {"reason": "Geen social return", "decided_on": "2026-11-01"})
     post(f"/contributions/{Contribution.id_for_placement(p1)}/accept", {"decided_on": "2026-11-01"})
     catch_up(system, books.tenant)
 
@@ -453,7 +456,7 @@ def test_the_overview_rolls_contracts_up_per_employer_and_in_total(client, syste
         assert Decimal(summary["total"][f"{k}_eur"]) == sum(Decimal(x[f"{k}_eur"]) for x in summary["contracts"]), k
     assert summary["total"]["obligation_eur"] == "70000.00"
     assert summary["total"]["accepted_eur"] == "46000.00"
-    assert summary["total"]["reported_eur"] == "66000.00"
+    assert summary["total"]["reported_eur"] == "66800.00"  # the rejected 800 was reported too
     assert summary["total"]["percent_accepted"] == "65.7"
     assert employers[str(de_vries)]["obligation_eur"] == "60000.00"
     assert employers[str(jansen)]["accepted_eur"] == "6000.00"

@@ -128,6 +128,30 @@ async def test_the_same_project_tenant_message_delivered_twice_counts_each_event
     assert live_positions(books.system, books.tenant) == {p.name: books.head() for p in PROJECTIONS}
 
 
+def test_a_worker_finding_the_tenant_busy_projects_the_rest_and_asks_to_be_called_again(books):
+    broker = StubBroker()
+    project = declare_actors(broker, books.system)["project_tenant"]
+    scenario(books)
+    held = runner(books.system, books.tenant, "compliance")
+
+    with books.system.stores.database("default").connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (held.live_lock_key(books.tenant),))
+        try:
+            project.fn(str(books.tenant.id))
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (held.live_lock_key(books.tenant),))
+
+    positions = live_positions(books.system, books.tenant)
+    assert positions["compliance"] == 0
+    assert all(v == books.head() for n, v in positions.items() if n != "compliance"), positions
+    retries = [dramatiq.Message.decode(m) for m in list(broker.queues[dramatiq.common.dq_name(QUEUE)].queue)]
+    assert [(m.actor_name, list(m.args)) for m in retries] == [("project_tenant", [str(books.tenant.id)])]
+    assert retries[0].options.get("eta") is not None  # delayed, not at once
+
+    project.fn(str(books.tenant.id))  # the retry
+    assert live_positions(books.system, books.tenant) == {p.name: books.head() for p in PROJECTIONS}
+
+
 def test_messages_for_unknown_tenants_are_dropped_without_error(system):
     project = declare_actors(StubBroker(), system)["project_tenant"]
 

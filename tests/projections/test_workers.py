@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import dramatiq
 import pytest
 from litestar.testing import TestClient
 
@@ -26,7 +27,7 @@ from domain.contribution import Contribution
 from infra.bootstrap import System, bootstrap
 from infra.settings import Settings
 from projections.compliance import compliance_for_contract
-from projections.registry import PROJECTIONS
+from projections.registry import PROJECTIONS, QUEUE
 from service import commands as c
 from tests.projections.conftest import (
     API,
@@ -189,7 +190,10 @@ def test_two_workers_on_rabbitmq_count_every_event_of_three_busy_tenants_exactly
     tenants = [Books(system, system.registry.create_tenant(f"rmq-{uuid.uuid4().hex[:12]}", f"Werkbedrijf {i}"))
                for i in range(3)]
     # Stale or foreign messages on the shared queue must not stop the workers.
-    system.notifier.send(uuid.uuid4())
+    system.notifier.send(uuid.uuid4())  # a tenant this database does not have
+    for actor_name, args in (("project_tenant", ("not-a-tenant-id",)), ("no_such_actor", ())):
+        system.broker.enqueue(dramatiq.Message(queue_name=QUEUE, actor_name=actor_name, args=args,
+                                               kwargs={}, options={}))
     workers = [spawn(worker_command(), subprocess_env(database_url, BROKER_URL=rabbitmq_url), name=f"rmq-{i}")
                for i in range(2)]
 

@@ -127,6 +127,14 @@ def state_support_needs(candidate_id: FromPath[str], data: JSONBody[s.SupportNee
         candidate_id=parse_id("candidate", candidate_id), support_needs=data.support_needs))
 
 
+@post("/candidates/{candidate_id:str}/erase", status_code=200, **sync)
+def erase_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
+                    ledger: NamedDependency[Ledger]) -> Response:
+    """GDPR erasure: the person's personal data in every event becomes unreadable
+    (their key is destroyed); figures and the hash chain stay as they are."""
+    return run(ledger, principal, request, c.EraseCandidate(candidate_id=parse_id("candidate", candidate_id)))
+
+
 @get("/candidates/{candidate_id:str}", **sync)
 def get_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     agg = ledger.get(principal.tenant, principal.actor, Candidate, parse_id("candidate", candidate_id))
@@ -216,7 +224,7 @@ def api_router(ledger: NamedDependency[Ledger]) -> Router:
         route_handlers=[
             register_employer, add_contact_person, get_employer,
             register_contract, close_contract, get_contract,
-            register_candidate, state_support_needs, get_candidate,
+            register_candidate, state_support_needs, get_candidate, erase_candidate,
             open_vacancy, match_candidate, get_vacancy,
             start_placement, give_feedback, change_hours, extend_placement, end_placement,
             get_placement, placement_events,

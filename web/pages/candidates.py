@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from domain.candidate import Candidate
 from domain.values import TARGET_GROUPS
@@ -37,7 +39,7 @@ SEARCH_MAX = 100
 
 
 @get("/candidates", name="candidates", guards=[roles("agency", "auditor")])
-async def candidates(request: Request, viewer: Viewer) -> Response:
+async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     q = (request.query_params.get("q") or "")[:SEARCH_MAX]
     rows = await directory.candidates(pool(request), viewer.tenant.id, search=q)
@@ -55,12 +57,12 @@ async def _candidate_form(request: Request, values: dict | None = None, errors: 
 
 
 @get("/candidates/new", guards=[roles("agency")])
-async def new_candidate(request: Request, viewer: Viewer) -> Response:
+async def new_candidate(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     return await _candidate_form(request)
 
 
 @post("/candidates", guards=[roles("agency")])
-async def register_candidate(request: Request, viewer: Viewer) -> Response:
+async def register_candidate(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     fields = dict(
         full_name=form.text("full_name"), date_of_birth=form.day("date_of_birth"),
@@ -96,20 +98,20 @@ async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: 
 
 
 @get("/candidates/{candidate_id:str}", name="candidate", guards=[roles("agency", "auditor", "employee")])
-async def candidate_profile(request: Request, viewer: Viewer, candidate_id: str) -> Response:
+async def candidate_profile(request: Request, viewer: NamedDependency[Viewer], candidate_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     return await _profile(request, viewer, candidate_id)
 
 
 @get("/profile", name="profile", guards=[roles("employee")])
-async def own_profile(request: Request, viewer: Viewer) -> Response:
+async def own_profile(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     if viewer.actor.candidate_id is None:
         raise PermissionDenied("no candidate is linked to this login")
     return Response(b"", status_code=303, headers={"Location": f"/candidates/{viewer.actor.candidate_id}"})
 
 
 @post("/candidates/{candidate_id:str}/support-needs", guards=[roles("agency", "employee")])
-async def state_support_needs(request: Request, viewer: Viewer, candidate_id: str) -> Response:
+async def state_support_needs(request: Request, viewer: NamedDependency[Viewer], candidate_id: FromPath[str]) -> Response:
     ident = parse_id("candidate", candidate_id)
     await get_aggregate(request, viewer, Candidate, ident)  # visible, else 404
     form = await Form.read(request)

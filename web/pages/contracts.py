@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from domain.contract import ACCEPTED_BY, SocialReturnContract
 from domain.values import KNOWN_RULE_SETS
@@ -43,13 +45,13 @@ async def _employers_page(request: Request, viewer: Viewer, values: dict | None 
 
 
 @get("/employers", name="employers", guards=[roles("agency", "auditor")])
-async def employers(request: Request, viewer: Viewer) -> Response:
+async def employers(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     return await _employers_page(request, viewer)
 
 
 @post("/employers", guards=[roles("agency")])
-async def register_employer(request: Request, viewer: Viewer) -> Response:
+async def register_employer(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     name = form.text("name")
     if not form.ok:
@@ -70,7 +72,7 @@ def _scope(viewer: Viewer) -> dict[str, Any]:
 
 
 @get("/contracts", name="contracts", guards=[roles(*CONTRACT_READERS)])
-async def contracts(request: Request, viewer: Viewer) -> Response:
+async def contracts(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     rows = await directory.contracts(pool(request), viewer.tenant.id, **_scope(viewer))
     summary = await compliance.compliance_summary(pool(request), viewer.tenant.id, date.today(), **_scope(viewer))
@@ -93,13 +95,13 @@ async def _contract_form(request: Request, viewer: Viewer, values: dict | None =
 
 
 @get("/contracts/new", guards=[roles("agency")])
-async def new_contract(request: Request, viewer: Viewer) -> Response:
+async def new_contract(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     return await _contract_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
 
 
 @post("/contracts", guards=[roles("agency")])
-async def register_contract(request: Request, viewer: Viewer) -> Response:
+async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     command = dict(
         employer_id=form.ident("employer_id"), title=form.text("title"),
@@ -141,7 +143,7 @@ async def _contract_page(request: Request, viewer: Viewer, contract_id: str,
 
 
 @get("/contracts/{contract_id:str}", name="contract", guards=[roles(*CONTRACT_READERS)])
-async def contract_detail(request: Request, viewer: Viewer, contract_id: str) -> Response:
+async def contract_detail(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     return await _contract_page(request, viewer, contract_id)
 
@@ -170,13 +172,13 @@ async def _decide(request: Request, viewer: Viewer, contract_id: str, contributi
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept",
       guards=[roles("agency", "authority")])
-async def accept_contribution(request: Request, viewer: Viewer, contract_id: str,
-                              contribution_id: str) -> Response:
+async def accept_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                              contribution_id: FromPath[str]) -> Response:
     return await _decide(request, viewer, contract_id, contribution_id, accept=True)
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject",
       guards=[roles("agency", "authority")])
-async def reject_contribution(request: Request, viewer: Viewer, contract_id: str,
-                              contribution_id: str) -> Response:
+async def reject_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                              contribution_id: FromPath[str]) -> Response:
     return await _decide(request, viewer, contract_id, contribution_id, accept=False)

@@ -5,6 +5,7 @@ from datetime import date
 from uuid import UUID
 
 from litestar import Request, Response, get
+from litestar.di import NamedDependency
 
 from projections import compliance, directory, retention
 from web.pages import charts
@@ -25,7 +26,7 @@ def retention_scope(viewer: Viewer) -> dict:
 
 
 @get("/", name="dashboard", guards=[roles("agency", "auditor", "employer", "authority", "employee")])
-async def dashboard(request: Request, viewer: Viewer) -> Response:
+async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     if viewer.role == "employee":
         return Response(b"", status_code=303, headers={"Location": "/placements"})
     await fresh(request, viewer)
@@ -47,7 +48,7 @@ async def dashboard(request: Request, viewer: Viewer) -> Response:
 
 
 @get("/retention", name="retention", guards=[roles("agency", "auditor", "employer")])
-async def retention_page(request: Request, viewer: Viewer) -> Response:
+async def retention_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     today = date.today()
     scope = retention_scope(viewer)

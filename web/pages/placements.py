@@ -7,6 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from domain.placement import Placement
 from domain.vacancy import Vacancy
@@ -44,7 +46,7 @@ def _scope(viewer: Viewer) -> dict[str, Any]:
 
 
 @get("/placements", name="placements", guards=[roles(*READERS)])
-async def placements(request: Request, viewer: Viewer) -> Response:
+async def placements(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     rows = await directory.placements(pool(request), viewer.tenant.id, **_scope(viewer))
     return page(request, "placements.html", {"placements": rows, "today": date.today()})
@@ -79,7 +81,7 @@ async def _start_form(request: Request, viewer: Viewer, values: dict[str, str], 
 
 
 @get("/placements/new", guards=[roles("agency")])
-async def new_placement(request: Request, viewer: Viewer) -> Response:
+async def new_placement(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     values = {k: request.query_params.get(q, "") for k, q in
               (("vacancy_id", "vacancy"), ("candidate_id", "candidate"), ("employer_id", "employer"))}
@@ -87,7 +89,7 @@ async def new_placement(request: Request, viewer: Viewer) -> Response:
 
 
 @post("/placements", guards=[roles("agency")])
-async def start_placement(request: Request, viewer: Viewer) -> Response:
+async def start_placement(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     fields = dict(
         candidate_id=form.ident("candidate_id"), employer_id=form.ident("employer_id"),
@@ -134,14 +136,14 @@ async def _context(request: Request, viewer: Viewer, ident: UUID) -> dict[str, A
 
 
 @get("/placements/{placement_id:str}", name="placement", guards=[roles(*READERS)])
-async def placement_detail(request: Request, viewer: Viewer, placement_id: str) -> Response:
+async def placement_detail(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     context = await _context(request, viewer, parse_id("placement", placement_id))
     return page(request, "placement.html", context)
 
 
 @post("/placements/{placement_id:str}/feedback", guards=[roles("agency", "employer", "employee")])
-async def give_feedback(request: Request, viewer: Viewer, placement_id: str) -> Response:
+async def give_feedback(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     """Inline: an htmx request gets the feedback block back (the form owns its
     swap); without JavaScript the answer is a 303 to the placement page."""
     ident = parse_id("placement", placement_id)
@@ -175,7 +177,7 @@ async def give_feedback(request: Request, viewer: Viewer, placement_id: str) -> 
 
 
 @post("/placements/{placement_id:str}/hours", guards=[roles("agency")])
-async def change_hours(request: Request, viewer: Viewer, placement_id: str) -> Response:
+async def change_hours(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     ident = parse_id("placement", placement_id)
     await get_aggregate(request, viewer, Placement, ident)
     form = await Form.read(request)
@@ -193,7 +195,7 @@ async def change_hours(request: Request, viewer: Viewer, placement_id: str) -> R
 
 
 @post("/placements/{placement_id:str}/end", guards=[roles("agency")])
-async def end_placement(request: Request, viewer: Viewer, placement_id: str) -> Response:
+async def end_placement(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     ident = parse_id("placement", placement_id)
     await get_aggregate(request, viewer, Placement, ident)
     form = await Form.read(request)

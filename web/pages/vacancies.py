@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 
 from domain.vacancy import Vacancy
 from projections import directory
@@ -37,7 +39,7 @@ def _employer_scope(viewer: Viewer) -> dict[str, Any]:
 
 
 @get("/vacancies", name="vacancies", guards=[roles("agency", "auditor", "employer")])
-async def vacancies(request: Request, viewer: Viewer) -> Response:
+async def vacancies(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     rows = await directory.vacancies(pool(request), viewer.tenant.id, **_employer_scope(viewer))
     return page(request, "vacancies.html", {"vacancies": rows, "can_open": may(viewer, c.OpenVacancy)})
@@ -54,13 +56,13 @@ async def _vacancy_form(request: Request, viewer: Viewer, values: dict | None = 
 
 
 @get("/vacancies/new", guards=[roles("agency", "employer")])
-async def new_vacancy(request: Request, viewer: Viewer) -> Response:
+async def new_vacancy(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     return await _vacancy_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
 
 
 @post("/vacancies", guards=[roles("agency", "employer")])
-async def open_vacancy(request: Request, viewer: Viewer) -> Response:
+async def open_vacancy(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     # An employer opens vacancies for itself only, whatever the form says.
     employer_id = viewer.actor.employer_id if viewer.role == "employer" else form.ident("employer_id")
@@ -119,13 +121,13 @@ async def _vacancy_page(request: Request, viewer: Viewer, vacancy_id: str, error
 
 
 @get("/vacancies/{vacancy_id:str}", name="vacancy", guards=[roles("agency", "auditor", "employer")])
-async def vacancy_detail(request: Request, viewer: Viewer, vacancy_id: str) -> Response:
+async def vacancy_detail(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     return await _vacancy_page(request, viewer, vacancy_id)
 
 
 @post("/vacancies/{vacancy_id:str}/matches", guards=[roles("agency")])
-async def match_candidate(request: Request, viewer: Viewer, vacancy_id: str) -> Response:
+async def match_candidate(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     ident = parse_id("vacancy", vacancy_id)
     await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
     form = await Form.read(request)

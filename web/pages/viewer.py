@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
@@ -121,5 +122,5 @@ def roles(*allowed: str) -> Any:
     return guard
 
 
-def provide_viewer(request: Any) -> Viewer:
+def provide_viewer(request: Request) -> Viewer:
     return request.scope[VIEWER_KEY]
