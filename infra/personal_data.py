@@ -86,6 +86,20 @@ CREATE TABLE IF NOT EXISTS events.person_keys (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, subject_id)
 );
+CREATE TABLE IF NOT EXISTS events.access_log (
+    id bigserial PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    at timestamptz NOT NULL DEFAULT now(),
+    user_id uuid NOT NULL,
+    role text NOT NULL,
+    organisation text NOT NULL,
+    subject_id uuid NOT NULL,
+    fields text[] NOT NULL,
+    via text NOT NULL,
+    correlation_id text
+);
+CREATE INDEX IF NOT EXISTS access_log_tenant_at_idx ON events.access_log (tenant_id, at DESC);
+CREATE INDEX IF NOT EXISTS access_log_subject_idx ON events.access_log (tenant_id, subject_id, at DESC);
 CREATE TABLE IF NOT EXISTS events.erasures (
     tenant_id uuid NOT NULL,
     subject_id uuid NOT NULL,
@@ -152,6 +166,14 @@ class PersonKeys:
         with self._lock:
             self._cache[(tenant_id, subject_id)] = (time.monotonic() + self.ttl, None)
         return cur.rowcount > 0
+
+    def log_read(self, tenant_id: UUID, user_id: UUID, role: str, organisation: str, subject_id: UUID,
+                 fields: list[str], via: str, correlation_id: str | None) -> None:
+        """Record that someone saw a person's special-category data (GDPR art. 9)."""
+        with self.database.connection() as conn:
+            conn.execute("INSERT INTO events.access_log (tenant_id, user_id, role, organisation, subject_id,"
+                         " fields, via, correlation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                         (tenant_id, user_id, role, organisation, subject_id, fields, via, correlation_id))
 
     def forget_cache(self) -> None:
         with self._lock:

@@ -236,6 +236,25 @@ GROUP BY status, date_trunc('quarter', reported_on)
 CENT = Decimal("0.01")
 
 
+def _quarters_display(quarters: dict[date, "Figures"]) -> list[dict[str, str]]:
+    """Each quarter as the difference of rounded running totals, so the
+    displayed quarters add up to the displayed totals to the cent."""
+    out = []
+    running = {k: Decimal(0) for k in ("accepted", "rejected", "pending")}
+    shown = {k: Decimal("0.00") for k in running}
+    for q, f in sorted(quarters.items()):
+        parts = {}
+        for k in running:
+            running[k] += getattr(f, k)
+            rounded = running[k].quantize(CENT, rounding=ROUND_HALF_UP)
+            parts[k] = rounded - shown[k]
+            shown[k] = rounded
+        out.append({"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}", "starts_on": q.isoformat(),
+                    "reported_eur": str(sum(parts.values(), Decimal("0.00"))),
+                    **{f"{k}_eur": str(v) for k, v in parts.items()}})
+    return out
+
+
 def money(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
@@ -310,10 +329,7 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         "forecast_eur": money(forecast),
         "percent_accepted": str(percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)),
         "status": status,
-        "quarters": [
-            {"quarter": f"{q.year}-Q{(q.month - 1) // 3 + 1}", "starts_on": q.isoformat(), **f.display()}
-            for q, f in sorted(quarters.items())
-        ],
+        "quarters": _quarters_display(quarters),
     }
 
 

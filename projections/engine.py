@@ -402,15 +402,21 @@ class ProjectionRunner:
         """Build a new generation beside the live one, then switch readers to it."""
         name = self.projection.name
         with self.database.connection() as conn:
-            live = self.live_gen(conn, tenant)
-            with conn.transaction():
-                new = conn.execute(
-                    f"SELECT coalesce(max(gen), 0) + 1 AS gen FROM {RM}.tracking WHERE projection = %s"
-                    " AND tenant_id = %s", (name, tenant.id)).fetchone()["gen"]
-                conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, %s)",
-                             (name, tenant.id, new))
-            try:
-                with self._session_lock(conn, lock_key("rebuild", name, str(tenant.id)), wait=False):
+            self.live_gen(conn, tenant)
+            with self._session_lock(conn, lock_key("rebuild", name, str(tenant.id)), wait=False):
+                with self._session_lock(conn, self.live_lock_key(tenant), wait=True):
+                    live = self.live_gen(conn, tenant)
+                    # Leftovers of a rebuild that was killed: not live, not as-of.
+                    for r in conn.execute(f"SELECT gen FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s"
+                                          " AND gen > 0 AND gen <> %s", (name, tenant.id, live)).fetchall():
+                        self._drop_generation(conn, tenant, r["gen"])
+                    with conn.transaction():
+                        new = conn.execute(
+                            f"SELECT coalesce(max(gen), 0) + 1 AS gen FROM {RM}.tracking WHERE projection = %s"
+                            " AND tenant_id = %s AND gen > 0", (name, tenant.id)).fetchone()["gen"]
+                        conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, %s)",
+                                     (name, tenant.id, new))
+                try:
                     result = self._run(conn, tenant, new, progress)
                     # Switch: hold the live lock (workers wait), catch up the last
                     # events, and move readers in one transaction.
@@ -423,9 +429,9 @@ class ProjectionRunner:
                             conn.execute(f"UPDATE {RM}.live SET gen = %s, switched_at = now()"
                                          " WHERE projection = %s AND tenant_id = %s", (new, name, tenant.id))
                         self._drop_generation(conn, tenant, live)
-            except BaseException:
-                self._drop_generation(conn, tenant, new)
-                raise
+                except BaseException:
+                    self._drop_generation(conn, tenant, new)
+                    raise
         return result
 
     # -- as known at a moment ------------------------------------------------

@@ -565,6 +565,15 @@ class Ledger:
     def get(self, tenant: Tenant, actor: Actor, kind_cls: type[A], ident: UUID) -> A:
         return Unit(app=self.stores.for_tenant(tenant), actor=actor, fresh=True).get(kind_cls, ident)
 
+    def record_special_category_read(self, tenant: Tenant, actor: Actor, subject_id: UUID, fields: list[str],
+                                     via: str, correlation_id: str | None = None) -> None:
+        """Every view of special-category data (support needs, health notes) is
+        logged: who, when, whose, which fields, through what. Auditors read it."""
+        keys = self.stores.database(tenant.database).person_keys
+        if keys is not None:
+            keys.log_read(tenant.id, actor.user_id, actor.role, actor.organisation, subject_id, fields, via,
+                          correlation_id)
+
     def history(self, tenant: Tenant, actor: Actor, kind_cls: type, ident: UUID) -> list[dict[str, Any]]:
         """The stored events of one visible aggregate, with their metadata, oldest first."""
         app = self.stores.for_tenant(tenant)

@@ -52,7 +52,7 @@ def error_body(detail: str, errors: list[dict[str, Any]] | None = None) -> dict[
 def service_error_handler(request: Request, exc: ServiceError) -> Response:
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
-    return Response(error_body(str(exc), errors), status_code=status)
+    return Response(error_body(str(exc), errors), status_code=status, headers=getattr(exc, "headers", None))
 
 
 def registry_error_handler(request: Request, exc: RegistryError) -> Response:

@@ -153,6 +153,7 @@ def pages(system: System) -> Iterator[Callable[..., Browser]]:
 
     def open_(as_user: User | None = None, **client_kwargs: Any) -> Browser:
         client = TestClient(app, **client_kwargs)
+        client.follow_redirects = False
         client.__enter__()
         opened.append(client)
         browser = Browser(client)

@@ -15,7 +15,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
-from projections import compliance, retention
+from projections import access_log, compliance, retention
 from projections.engine import ProjectionRunner, position_known_at, wait_for_position
 from projections.registry import BY_NAME
 from service import commands as c
@@ -37,15 +37,15 @@ def _as_of(raw: str | None) -> date:
         raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
 
 
-def _known_at(raw: str | None) -> datetime | None:
+def _known_at(raw: str | None, field: str = "known_at") -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput("known_at", "must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z") from None
+        raise InvalidInput(field, "must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z") from None
     if moment.tzinfo is None:
-        raise InvalidInput("known_at", "must include a time zone (Z or +02:00)")
+        raise InvalidInput(field, "must include a time zone (Z or +02:00)")
     return moment
 
 
@@ -89,10 +89,22 @@ def _may_see_contract(principal: Principal, row: dict) -> bool:
     return False
 
 
-async def _visible_contract(request: Request, principal: Principal, raw_id: str, gen: int | None = None) -> UUID:
+class NotFoundYet(NotFound):
+    """Not found while the projections are behind the asker's own position:
+    the 404 carries X-Projection-Stale so the client knows to ask again."""
+
+    def __init__(self, kind: str, ident: object, headers: dict[str, str]):
+        super().__init__(kind, ident)
+        self.headers = headers
+
+
+async def _visible_contract(request: Request, principal: Principal, raw_id: str, gen: int | None = None,
+                            stale: dict[str, str] | None = None) -> UUID:
     contract_id = parse_id("contract", raw_id)
     row = await compliance.contract_row(request.app.state.read_pool, principal.tenant.id, contract_id, gen)
     if row is None or not _may_see_contract(principal, row):
+        if stale:
+            raise NotFoundYet("contract", raw_id, stale)
         raise NotFound("contract", raw_id)
     return contract_id
 
@@ -104,7 +116,7 @@ async def contract_compliance(contract_id: FromPath[str], request: Request,
     were known at that moment (only events recorded up to then)."""
     headers = await _fresh(request, principal, (compliance.NAME,))
     gen, known = await _as_known(request, ledger, principal, compliance.NAME)
-    ident = await _visible_contract(request, principal, contract_id, gen)
+    ident = await _visible_contract(request, principal, contract_id, gen, stale=headers)
     figures = await compliance.compliance_for_contract(
         request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")), gen)
     return Response({**figures, **known}, headers=headers)
@@ -130,7 +142,7 @@ async def compliance_overview(request: Request, principal: NamedDependency[Princ
 async def list_contributions(contract_id: FromPath[str], request: Request,
                              principal: NamedDependency[Principal]) -> Response:
     headers = await _fresh(request, principal, (compliance.NAME,))
-    ident = await _visible_contract(request, principal, contract_id)
+    ident = await _visible_contract(request, principal, contract_id, stale=headers)
     items = await compliance.contributions_for_contract(
         request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")))
     return Response({"contract_id": contract_id, "contributions": items}, headers=headers)
@@ -197,11 +209,28 @@ async def employer_retention(employer_id: FromPath[str], request: Request,
     return Response({"employer_id": employer_id, **figures}, headers=headers)
 
 
+@get("/access-log")
+async def special_category_access_log(request: Request, principal: NamedDependency[Principal]) -> Response:
+    """Who viewed whose special-category data, when: for auditors (and the agency)."""
+    if principal.actor.role not in ("auditor", "agency"):
+        raise PermissionDenied("the access log is for auditors and the agency")
+    q = request.query_params
+    subject = parse_id("candidate", q["subject"]) if q.get("subject") else None
+    limit = q.get("limit", "200")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        raise InvalidInput("limit", "must be a whole number from 1 to 1000")
+    entries = await access_log.access_log(request.app.state.read_pool, principal.tenant.id, subject_id=subject,
+                                          since=_known_at(q.get("since"), "since"), until=_known_at(q.get("until"), "until"),
+                                          limit=int(limit))
+    return Response({"entries": entries})
+
+
 def read_router(ledger: Ledger) -> Router:
     return Router(
         path="/api/v1",
         route_handlers=[contract_compliance, compliance_overview, list_contributions, report_contribution,
-                        accept_contribution, reject_contribution, tenant_retention, employer_retention],
+                        accept_contribution, reject_contribution, tenant_retention, employer_retention,
+                        special_category_access_log],
         dependencies={
             "principal": Provide(provide_principal),
             "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),

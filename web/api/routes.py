@@ -136,9 +136,14 @@ def erase_candidate(candidate_id: FromPath[str], principal: NamedDependency[Prin
 
 
 @get("/candidates/{candidate_id:str}", **sync)
-def get_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+def get_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
+                  ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     agg = ledger.get(principal.tenant, principal.actor, Candidate, parse_id("candidate", candidate_id))
-    return views.candidate_view(agg, principal.actor)
+    view = views.candidate_view(agg, principal.actor)
+    if "support_needs" in view:
+        ledger.record_special_category_read(principal.tenant, principal.actor, agg.id, ["support_needs"],
+                                            "GET /api/v1/candidates/{id}", correlation_id(request))
+    return view
 
 
 # -- vacancies -----------------------------------------------------------------
@@ -204,17 +209,30 @@ def end_placement(placement_id: FromPath[str], data: JSONBody[s.EndIn], principa
 
 
 @get("/placements/{placement_id:str}", **sync)
-def get_placement(placement_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+def get_placement(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
+                  ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     ident = parse_id("placement", placement_id)
     agg = ledger.get(principal.tenant, principal.actor, Placement, ident)
     history = ledger.history(principal.tenant, principal.actor, Placement, ident)
+    _log_comment_read(ledger, principal, request, agg, history, "GET /api/v1/placements/{id}")
     return views.placement_view(agg, principal.actor, history)
 
 
+def _log_comment_read(ledger: Ledger, principal: Principal, request: Request, placement: Placement,
+                      history: list[dict[str, Any]], via: str) -> None:
+    """Feedback comments can hold health notes about the person: their reading is logged."""
+    if any(e["type"] == "FeedbackGiven" and e["data"].get("comment") for e in history):
+        ledger.record_special_category_read(principal.tenant, principal.actor, placement.candidate_id,
+                                            ["feedback comments"], via, correlation_id(request))
+
+
 @get("/placements/{placement_id:str}/events", **sync)
-def placement_events(placement_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
-    events = ledger.history(principal.tenant, principal.actor, Placement,
-                            parse_id("placement", placement_id))
+def placement_events(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
+                     ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+    ident = parse_id("placement", placement_id)
+    placement = ledger.get(principal.tenant, principal.actor, Placement, ident)
+    events = ledger.history(principal.tenant, principal.actor, Placement, ident)
+    _log_comment_read(ledger, principal, request, placement, events, "GET /api/v1/placements/{id}/events")
     return {"placement_id": placement_id, "events": events}
 
 
