@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean-data
+.PHONY: run test install bench clean-data chromium screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sroi run
 
-test: $(STAMP)
+# The page tests drive Debian's Chromium (Playwright with executable_path; no
+# browser download).
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y chromium)
+
+test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+# docs/screenshots/*.png: the demo tenant's pages, taken by tests/web/test_flows.py.
+screenshots: $(STAMP) chromium
+	SROI_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/web/test_flows.py -k screenshots
 
 bench: $(STAMP)
 	$(BIN)/python bench/commands.py

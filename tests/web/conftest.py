@@ -149,10 +149,11 @@ class Browser:
 def pages(system: System) -> Iterator[Callable[..., Browser]]:
     """Open a browser-like client (cookies of its own) on the app; `as_user` logs in."""
     opened: list[TestClient] = []
-    app = create_app(system)
 
     def open_(as_user: User | None = None, **client_kwargs: Any) -> Browser:
-        client = TestClient(app, **client_kwargs)
+        # An app per client: each TestClient runs the app's lifespan (its own
+        # pool on its own event loop).
+        client = TestClient(create_app(system), **client_kwargs)
         client.follow_redirects = False
         client.__enter__()
         opened.append(client)
@@ -277,24 +278,3 @@ def axe_script() -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(member.read())
     return target
-
-
-@pytest.fixture
-def axe(page: Any, axe_script: Path) -> Callable[[], list[dict]]:
-    """Run axe-core (WCAG 2 A and AA rules) on the current page; returns the violations."""
-    def check() -> list[dict]:
-        page.add_script_tag(path=str(axe_script))
-        result = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
-        return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                 "nodes": [n["html"][:200] for n in v["nodes"][:3]]} for v in result["violations"]]
-    return check
-
-
-@pytest.fixture
-def screenshot(page: Any) -> Callable[[str], None]:
-    """Save a full-page screenshot to docs/screenshots/NAME.png when SROI_SCREENSHOTS=1."""
-    def take(name: str) -> None:
-        if os.environ.get("SROI_SCREENSHOTS") == "1":
-            SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS_DIR / f"{name}.png"), full_page=True)
-    return take

@@ -52,7 +52,7 @@ def test_login_starts_a_new_session_and_logout_ends_it(agency: Agency, pages: Ca
     user = agency.user("agency")
     me = pages()
     # A session id planted before login (session fixation) is never adopted.
-    me.client.cookies.set(SESSION_COOKIE, "f" * 64)
+    me.client.cookies.set(SESSION_COOKIE, "f" * 64, domain="testserver.local")
     assert me.login(user.email).status_code == 303
     first = session_cookie(me)
     assert first and first != "f" * 64

@@ -99,10 +99,10 @@ async def fresh(request: Request, viewer: Viewer, names: Sequence[str] = ALL_REA
 
 def redirect_after(result: CommandResult, to: str) -> Response:
     """303 See Other after a change, carrying the position to wait for."""
-    target = to
+    path, hash_, anchor = to.partition("#")
     if result.position:
-        target += ("&" if "?" in to else "?") + urlencode({"min_position": result.position})
-    return Response(b"", status_code=303, headers={"Location": target})
+        path += ("&" if "?" in path else "?") + urlencode({"min_position": result.position})
+    return Response(b"", status_code=303, headers={"Location": path + hash_ + anchor})
 
 
 # -- errors as pages ------------------------------------------------------------

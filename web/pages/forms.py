@@ -71,6 +71,8 @@ class Form:
                 else value.replace(",", "")
         elif "," in value:
             value = value.replace(",", ".")
+        elif value.count(".") > 1:  # 2.400.000: dots as thousands separators
+            value = value.replace(".", "")
         try:
             number = Decimal(value)
         except InvalidOperation:

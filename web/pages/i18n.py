@@ -68,7 +68,7 @@ def formatters(language: str) -> dict[str, Any]:
             return "–"
         if cents:
             return format_currency(amount, "EUR", locale=locale)
-        return format_currency(amount, "EUR", locale=locale, format="¤ #,##0" if language == "nl" else "¤#,##0",
+        return format_currency(amount, "EUR", locale=locale, format="¤\u00a0#,##0" if language == "nl" else "¤#,##0",
                                currency_digits=False)
 
     def day(value: Any, fmt: str = "medium") -> str:
