@@ -55,7 +55,7 @@ def contact_subject(employer_id: UUID, email: str) -> UUID:
 def load_data_key(settings: Settings) -> bytes:
     """The key-encryption key: DATA_KEY (base64, 32 bytes), or in development a
     key kept in <data_dir>/data-key (0600)."""
-    raw = os.environ.get("DATA_KEY") if settings.data_key is None else settings.data_key
+    raw = settings.data_key
     if raw:
         key = base64.b64decode(raw)
     else:
