@@ -98,3 +98,4 @@ async def test_retention_by_cohort_and_month(agency: Agency, pool: asyncpg.Pool)
     assert curve[0] == {"month": 0, "started": 1, "retained": 1, "percent": Decimal("100.0")}
     assert curve[1] == {"month": 1, "started": 1, "retained": 0, "percent": Decimal("0.0")}
     assert curve[3]["started"] == 0 and curve[3]["percent"] is None  # too recent to tell
+

@@ -100,7 +100,8 @@ def test_an_auditor_reads_everything_and_changes_nothing(agency: Agency, pages: 
     assert "Schriftelijke instructies" not in me.get(f"/candidates/{ids['candidate']}").text
     for path, form in [(f"/placements/{ids['placement']}/feedback", {"score": "5", "from_role": "coach"}),
                        (f"/placements/{ids['placement']}/end", {"ends_on": "2026-01-01", "reason": "other"}),
-                       (f"/placements/{ids['placement']}/hours", {"hours_per_week": "12", "effective_on": "2026-01-01"}),
+                       (f"/placements/{ids['placement']}/hours",
+                        {"hours_per_week": "12", "effective_on": "2026-01-01"}),
                        ("/employers", {"name": "Bouwbedrijf Auditor"}),
                        (f"/vacancies/{ids['vacancy']}/matches", {"candidate_id": str(ids["candidate"])}),
                        (f"/candidates/{ids['candidate']}/support-needs", {"support_needs": "x"})]:

@@ -29,6 +29,7 @@ from web.pages.common import (
     new_idempotency_key,
     parse_id,
     pool,
+    record_special_category_read,
     redirect_after,
 )
 from web.pages.forms import Form
@@ -86,6 +87,8 @@ async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: 
     candidate: Candidate = await get_aggregate(request, viewer, Candidate, ident)
     placements = await directory.placements(pool(request), viewer.tenant.id, candidate_id=ident)
     shows_needs = viewer.role in SUPPORT_NEEDS_READERS
+    if shows_needs:
+        await record_special_category_read(request, viewer, candidate.id, ["support_needs"])
     return page(request, "candidate.html", {
         "candidate": candidate,
         # Facts about the person that only the agency and auditors work with.
@@ -98,7 +101,8 @@ async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: 
 
 
 @get("/candidates/{candidate_id:str}", name="candidate", guards=[roles("agency", "auditor", "employee")])
-async def candidate_profile(request: Request, viewer: NamedDependency[Viewer], candidate_id: FromPath[str]) -> Response:
+async def candidate_profile(request: Request, viewer: NamedDependency[Viewer],
+                            candidate_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     return await _profile(request, viewer, candidate_id)
 
@@ -111,7 +115,8 @@ async def own_profile(request: Request, viewer: NamedDependency[Viewer]) -> Resp
 
 
 @post("/candidates/{candidate_id:str}/support-needs", guards=[roles("agency", "employee")])
-async def state_support_needs(request: Request, viewer: NamedDependency[Viewer], candidate_id: FromPath[str]) -> Response:
+async def state_support_needs(request: Request, viewer: NamedDependency[Viewer],
+                              candidate_id: FromPath[str]) -> Response:
     ident = parse_id("candidate", candidate_id)
     await get_aggregate(request, viewer, Candidate, ident)  # visible, else 404
     form = await Form.read(request)

@@ -65,6 +65,14 @@ async def history(request: Request, viewer: Viewer, kind: type, ident: UUID) -> 
     return await asyncio.to_thread(ledger(request).history, viewer.tenant, viewer.actor, kind, ident)
 
 
+async def record_special_category_read(request: Request, viewer: Viewer, subject_id: UUID,
+                                       fields: list[str]) -> None:
+    """Log that the viewer is shown a person's special-category data (as the API does)."""
+    await asyncio.to_thread(ledger(request).record_special_category_read, viewer.tenant, viewer.actor, subject_id,
+                            fields, f"page {request.method} {request.url.path}",
+                            request.headers.get("x-request-id"))
+
+
 async def execute(request: Request, viewer: Viewer, command: Any, form: Form | None = None) -> CommandResult:
     """Run a command as the viewer. A form's `_idempotency` key makes a double
     submit store the change once."""

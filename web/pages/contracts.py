@@ -137,6 +137,7 @@ async def _contract_page(request: Request, viewer: Viewer, contract_id: str,
     return page(request, "contract.html", {
         "contract": contract, "employer_name": names.get(contract.employer_id, ""),
         "figures": figures, "contributions": contributions, "placements": placements,
+        "placement_names": {str(p["placement_id"]): p["candidate_name"] or "" for p in placements},
         "chart": charts.quarter_chart(figures["quarters"]) if figures else None,
         "decides": decides, "errors": errors or {}, "bar": charts.progress, "today": today,
     }, status=status)

@@ -27,6 +27,7 @@ from web.pages.common import (
     new_idempotency_key,
     parse_id,
     pool,
+    record_special_category_read,
     redirect_after,
 )
 from web.pages.forms import Form
@@ -119,6 +120,9 @@ async def _context(request: Request, viewer: Viewer, ident: UUID) -> dict[str, A
     names = await directory.names(pool(request), viewer.tenant.id,
                                   [placement.candidate_id, placement.employer_id, placement.contract_id])
     feedback_as = sorted(FEEDBACK_AS.get(viewer.role, ()))
+    if any(e["type"] == "FeedbackGiven" and e["data"].get("comment") for e in events):
+        # Feedback comments can hold health notes about the person.
+        await record_special_category_read(request, viewer, placement.candidate_id, ["feedback comments"])
     return {
         "placement": placement, "events": events, "feedback": _feedback(events),
         "candidate_name": names.get(placement.candidate_id, ""),
