@@ -31,7 +31,7 @@ PAGE_HANDLERS = [
     dashboard.dashboard, dashboard.retention_page,
     contracts.employers, contracts.register_employer,
     contracts.contracts, contracts.new_contract, contracts.register_contract, contracts.contract_detail,
-    contracts.accept_contribution, contracts.reject_contribution,
+    contracts.accept_contribution, contracts.reject_contribution, contracts.report_csv, contracts.report_print,
     candidates.candidates, candidates.new_candidate, candidates.register_candidate,
     candidates.candidate_profile, candidates.own_profile, candidates.state_support_needs,
     vacancies.vacancies, vacancies.new_vacancy, vacancies.open_vacancy, vacancies.vacancy_detail,

@@ -183,3 +183,64 @@ async def accept_contribution(request: Request, viewer: NamedDependency[Viewer],
 async def reject_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str]) -> Response:
     return await _decide(request, viewer, contract_id, contribution_id, accept=False)
+
+
+# -- reports for the contracting authority ----------------------------------------
+
+async def _report_data(request: Request, viewer: Viewer, contract_id: str) -> dict[str, Any]:
+    ident = parse_id("contract", contract_id)
+    contract: SocialReturnContract = await get_aggregate(request, viewer, SocialReturnContract, ident)
+    as_of = _report_day(request)
+    figures = await compliance.compliance_for_contract(pool(request), viewer.tenant.id, ident, as_of)
+    contributions = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, ident, as_of)
+    names = await directory.names(pool(request), viewer.tenant.id, [contract.employer_id])
+    return {"contract": contract, "employer_name": names.get(contract.employer_id, ""), "figures": figures,
+            "contributions": contributions, "as_of": as_of}
+
+
+def _report_day(request: Request) -> date:
+    raw = request.query_params.get("as_of") or ""
+    try:
+        return date.fromisoformat(raw) if raw else date.today()
+    except ValueError:
+        raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
+
+
+@get("/contracts/{contract_id:str}/report.csv", guards=[roles(*CONTRACT_READERS)])
+async def report_csv(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+    """The compliance report as CSV (semicolon-separated, decimal points: opens in Dutch spreadsheets)."""
+    import csv
+    import io
+
+    data = await _report_data(request, viewer, contract_id)
+    contract, figures = data["contract"], data["figures"] or {}
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";")
+    w.writerow(["contract", contract.title])
+    w.writerow(["contract_id", str(contract.id)])
+    w.writerow(["employer", data["employer_name"]])
+    w.writerow(["contracting_authority", contract.contracting_authority])
+    w.writerow(["term", contract.starts_on.isoformat(), contract.ends_on.isoformat()])
+    w.writerow(["rule_set", contract.rule_set])
+    w.writerow(["as_of", data["as_of"].isoformat()])
+    for key in ("obligation_eur", "reported_eur", "accepted_eur", "rejected_eur", "pending_eur", "forecast_eur",
+                "percent_accepted", "status"):
+        w.writerow([key, figures.get(key, "")])
+    w.writerow([])
+    w.writerow(["quarter", "reported_eur", "accepted_eur", "rejected_eur", "pending_eur"])
+    for q in figures.get("quarters", []):
+        w.writerow([q["quarter"], q["reported_eur"], q["accepted_eur"], q["rejected_eur"], q["pending_eur"]])
+    w.writerow([])
+    w.writerow(["contribution_id", "kind", "reported_on", "value_eur", "status", "decided_on", "reason"])
+    for k in data["contributions"]:
+        w.writerow([k["id"], k["kind"], k["reported_on"], k["value_eur"], k["status"], k["decided_on"] or "",
+                    k["reason"] or ""])
+    filename = f"social-return-{contract.id}-{data['as_of'].isoformat()}.csv"
+    return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@get("/contracts/{contract_id:str}/report", guards=[roles(*CONTRACT_READERS)])
+async def report_print(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+    """A printable compliance report for the contracting authority."""
+    return page(request, "contract_report.html", await _report_data(request, viewer, contract_id))
