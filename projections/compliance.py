@@ -206,7 +206,7 @@ FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
 # Placement value by status and calendar quarter, up to $3 (as of) and over
 # the whole term (forecast: active placements continuing as they are).
 PLACEMENT_VALUE_SQL = f"""
-WITH q AS (
+WITH q AS MATERIALIZED (
     SELECT g::date AS q_start, (g + interval '3 months' - interval '1 day')::date AS q_end
     FROM generate_series(date_trunc('quarter', $4::date), date_trunc('quarter', $5::date),
                          interval '3 months') g
@@ -219,6 +219,7 @@ SELECT k.status, q.q_start,
 FROM {RM}.c_segments s
 JOIN {RM}.c_contributions k
   ON k.tenant_id = s.tenant_id AND k.gen = s.gen AND k.placement_id = s.placement_id
+ AND k.contract_id = s.contract_id
 JOIN q ON s.from_day <= q.q_end AND s.to_day >= q.q_start
 WHERE s.tenant_id = $1 AND s.gen = {LIVE} AND s.contract_id = $2
 GROUP BY k.status, q.q_start

@@ -223,7 +223,10 @@ class Batch:
         return found
 
     def flush(self) -> None:
-        """Write pending changes (still inside the batch's transaction)."""
+        """Write pending changes (still inside the batch's transaction): per
+        table one DELETE for removed rows and replaced groups, and one upsert
+        of all changed rows passed as arrays (a few round trips per batch,
+        not one per row)."""
         upserts: dict[str, list[dict]] = {}
         deletes: dict[str, list[tuple]] = {}
         for (table, key), row in self.dirty.items():
@@ -235,43 +238,86 @@ class Batch:
         self.dirty.clear()
         for table, keys in deletes.items():
             t = self.tables[table]
-            where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in t.key)
-            with self.conn.cursor() as cur:
-                cur.executemany(
-                    sql.SQL("DELETE FROM {}.{} WHERE tenant_id = %s AND gen = %s AND {}").format(
-                        sql.Identifier(RM), sql.Identifier(table), where),
-                    [(self.tenant_id, self.gen, *k) for k in keys])
+            if len(t.key) == 1:
+                self.conn.execute(_sql(t, "delete_any"), (self.tenant_id, self.gen, [k[0] for k in keys]),
+                                  binary=True)
+            else:
+                with self.conn.cursor() as cur:
+                    cur.executemany(_sql(t, "delete_key"), [(self.tenant_id, self.gen, *k) for k in keys])
+        groups: dict[tuple[str, str], tuple[list[Any], list[dict]]] = {}
+        for (table, column, value), rows in self.groups.items():
+            values, all_rows = groups.setdefault((table, column), ([], []))
+            values.append(value)
+            all_rows.extend(rows)
+        self.groups.clear()
+        for (table, column), (values, rows) in groups.items():
+            t = self.tables[table]
+            self.conn.execute(_sql(t, "delete_group", column), (self.tenant_id, self.gen, values), binary=True)
+            upserts.setdefault(table, []).extend(rows)
         for table, rows in upserts.items():
             self._upsert(self.tables[table], rows)
-        for (table, column, value), rows in self.groups.items():
-            self.conn.execute(
-                sql.SQL("DELETE FROM {}.{} WHERE tenant_id = %s AND gen = %s AND {} = %s").format(
-                    sql.Identifier(RM), sql.Identifier(table), sql.Identifier(column)),
-                (self.tenant_id, self.gen, value))
-            if rows:
-                self._upsert(self.tables[table], rows)
-        self.groups.clear()
 
     def _upsert(self, t: Table, rows: list[dict]) -> None:
+        columns = list(t.columns)
+        arrays = []
+        for c in columns:
+            if _passed_as_json(t.columns[c]):
+                arrays.append([None if r.get(c) is None else json.dumps(r.get(c), default=str) for r in rows])
+            else:
+                arrays.append([r.get(c) for r in rows])
+        self.conn.execute(_sql(t, "upsert"), (self.tenant_id, self.gen, *arrays), binary=True)
+
+
+_SQL_CACHE: dict[tuple[str, str, str], sql.Composed] = {}
+
+
+def _passed_as_json(sql_type: str) -> bool:
+    return sql_type.startswith("jsonb") or sql_type.endswith("[]")
+
+
+def _sql(t: Table, kind: str, column: str = "") -> sql.Composed:
+    """The table's statements, built once."""
+    cached = _SQL_CACHE.get((t.name, kind, column))
+    if cached is not None:
+        return cached
+    table = sql.SQL("{}.{}").format(sql.Identifier(RM), sql.Identifier(t.name))
+    if kind == "delete_any":
+        stmt = sql.SQL("DELETE FROM {} WHERE tenant_id = %b AND gen = %b AND {} = ANY(%b::{}[])").format(
+            table, sql.Identifier(t.key[0]), sql.SQL(t.columns[t.key[0]]))
+    elif kind == "delete_key":
+        where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in t.key)
+        stmt = sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND gen = %s AND {}").format(table, where)
+    elif kind == "delete_group":
+        stmt = sql.SQL("DELETE FROM {} WHERE tenant_id = %b AND gen = %b AND {} = ANY(%b::{}[])").format(
+            table, sql.Identifier(column), sql.SQL(t.columns[column]))
+    else:
         cols = list(t.columns)
-        statement = sql.SQL(
-            "INSERT INTO {}.{} (tenant_id, gen, {}) VALUES (%s, %s, {}) ON CONFLICT (tenant_id, gen, {}) DO {}"
+        base_type = {c: ("text" if _passed_as_json(typ) else typ) for c, typ in t.columns.items()}
+
+        def value(c: str) -> sql.Composable:
+            typ = t.columns[c]
+            if typ.startswith("jsonb"):
+                return sql.SQL("u.{}::jsonb").format(sql.Identifier(c))
+            if typ.endswith("[]"):  # arrays cannot be unnested as arrays: passed as JSON
+                return sql.SQL("ARRAY(SELECT jsonb_array_elements_text(u.{}::jsonb))::{}").format(
+                    sql.Identifier(c), sql.SQL(typ))
+            return sql.SQL("u.{}").format(sql.Identifier(c))
+        stmt = sql.SQL(
+            "INSERT INTO {} (tenant_id, gen, {}) SELECT %b, %b, {} FROM unnest({}) AS u({})"
+            " ON CONFLICT (tenant_id, gen, {}) DO {}"
         ).format(
-            sql.Identifier(RM), sql.Identifier(t.name),
+            table,
             sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-            sql.SQL(", ").join(sql.Placeholder() for _ in cols),
+            sql.SQL(", ").join(value(c) for c in cols),
+            sql.SQL(", ").join(sql.SQL("%b::{}[]").format(sql.SQL(base_type[c])) for c in cols),
+            sql.SQL(", ").join(sql.Identifier(c) for c in cols),
             sql.SQL(", ").join(sql.Identifier(c) for c in t.key),
             sql.SQL("UPDATE SET {}").format(sql.SQL(", ").join(
                 sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in t.value_columns))
             if t.value_columns else sql.SQL("NOTHING"),
         )
-        jsonb = [c for c, typ in t.columns.items() if typ.startswith("jsonb")]
-        params = []
-        for row in rows:
-            values = [Jsonb(row.get(c)) if c in jsonb and row.get(c) is not None else row.get(c) for c in cols]
-            params.append((self.tenant_id, self.gen, *values))
-        with self.conn.cursor() as cur:
-            cur.executemany(statement, params)
+    _SQL_CACHE[(t.name, kind, column)] = stmt
+    return stmt
 
 
 class Busy(Exception):
