@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import ClassVar
 
 from eventsourcing.domain import event
@@ -19,6 +20,7 @@ from domain.values import (
     require_choice,
     require_competences,
     require_date,
+    require_hours,
     require_text,
 )
 
@@ -43,6 +45,9 @@ class Candidate(LedgerAggregate):
         "status_holder": PERSONAL_DATA,
         "competences": PERSONAL_DATA,
         "support_needs": SPECIAL_CATEGORY,
+        "hours_available": PERSONAL_DATA,
+        "available_from": PERSONAL_DATA,
+        "region": PERSONAL_DATA,
     }
 
     @classmethod
@@ -145,3 +150,20 @@ class Candidate(LedgerAggregate):
         self.qualifies_via = None
         self.support_needs = ""
         self.status_holder = False
+
+    def state_availability(self, hours_per_week: Decimal, available_from: date, region: str) -> None:
+        """What the person can offer for matching: hours a week in total, from
+        when, and the region they want to work in. Never health or limitations."""
+        if self.is_erased:
+            raise CandidateAlreadyErased("the candidate was erased")
+        self._availability_stated(
+            hours_per_week=require_hours(hours_per_week),
+            available_from=require_date(available_from, "available_from"),
+            region=require_text(region, "region", max_len=100),
+        )
+
+    @event("AvailabilityStated")
+    def _availability_stated(self, hours_per_week: Decimal, available_from: date, region: str) -> None:
+        self.hours_available = hours_per_week
+        self.available_from = available_from
+        self.region = region

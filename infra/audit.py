@@ -38,6 +38,22 @@ CREATE TABLE IF NOT EXISTS platform.chain_heads (
 );
 """
 
+# Exports requested from the audit pages, run by a worker (infra/export_jobs.py).
+EXPORT_JOBS_DDL = """
+CREATE TABLE IF NOT EXISTS platform.export_jobs (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    requested_by uuid NOT NULL,
+    status text NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'running', 'done', 'failed')),
+    done bigint NOT NULL DEFAULT 0,
+    total bigint,
+    path text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS export_jobs_tenant_created_idx ON platform.export_jobs (tenant_id, created_at DESC);
+"""
+
 
 class SigningKeyMissing(RuntimeError):
     pass
@@ -79,6 +95,7 @@ def key_id(public_b64: str) -> str:
 def migrate(database: EventStoreDatabase) -> None:
     with database.connection() as conn:
         conn.execute(HEADS_DDL)
+        conn.execute(EXPORT_JOBS_DDL)
 
 
 @dataclass(frozen=True)

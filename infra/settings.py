@@ -60,6 +60,9 @@ class Settings:
     signing_key: str | None = None
     # Key-encryption key for personal data keys (base64 of 32 bytes).
     data_key: str | None = None
+    # Outgoing mail (duty reminders): unset means no mail is sent (infra/mail.py).
+    smtp_url: str | None = None
+    mail_from: str = "SROI Ledger <noreply@localhost>"
 
     @property
     def is_production(self) -> bool:
@@ -98,4 +101,6 @@ class Settings:
             environment=environment,
             signing_key=env.get("SIGNING_KEY") or None,
             data_key=env.get("DATA_KEY") or None,
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("MAIL_FROM") or "SROI Ledger <noreply@localhost>",
         )

@@ -20,7 +20,8 @@ log = logging.getLogger("sroi.worker")
 
 
 def run_worker(system: System, threads: int = 4, stop: threading.Event | None = None,
-               sweep_seconds: float = 2.0, sign_heads_seconds: float = 3600.0) -> None:
+               sweep_seconds: float = 2.0, sign_heads_seconds: float = 3600.0,
+               reminders_seconds: float = 3600.0) -> None:
     broker = system.broker
     install_broker(broker)
     actors = declare_actors(broker, system)
@@ -31,7 +32,10 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
             signal.signal(sig, lambda *_: stop.set())
     worker.start()
     jobs = [Job(sweep_seconds, actors["sweep"]),
-            Job(sign_heads_seconds, lambda: actors["sign_heads"].send())]
+            Job(sign_heads_seconds, lambda: actors["sign_heads"].send()),
+            # Duty reminders: recorded once per duty and due date however often this
+            # runs; the first run a minute after start, once the sweep has caught up.
+            Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0)]
     sweeper = threading.Thread(target=_scheduler, args=(system, jobs, stop),
                                name="scheduler", daemon=True)
     sweeper.start()
@@ -48,8 +52,11 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
 class Job:
     """A periodic job: `run` every `every` seconds."""
 
-    def __init__(self, every: float, run) -> None:
-        self.every, self.run, self.due = every, run, 0.0
+    def __init__(self, every: float, run, first_after: float = 0.0) -> None:
+        import time
+
+        self.every, self.run = every, run
+        self.due = time.monotonic() + first_after if first_after else 0.0
 
 
 def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:

@@ -90,4 +90,33 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
 
     heads_actor = dramatiq.actor(sign_heads, actor_name="sign_heads", queue_name=QUEUE, broker=broker,
                                  max_retries=3)
-    return {"project_tenant": actor, "sweep": sweep, "sign_heads": heads_actor}
+
+    def remind_duties() -> None:
+        """Record (and mail, if SMTP_URL is set) reminders of duties coming due."""
+        from infra.mail import mailer_from_settings
+        from projections.duties import remind
+
+        run = remind(system, mailer_from_settings(system.settings))
+        log.info("reminders: %d recorded, %d mailed, %d mail errors", run.recorded, run.mailed,
+                 len(run.mail_errors))
+
+    reminders_actor = dramatiq.actor(remind_duties, actor_name="remind_duties", queue_name=QUEUE, broker=broker,
+                                     max_retries=3)
+
+    def export_tenant_job(tenant_id: str, job_id: str) -> None:
+        """Write a tenant export requested from the audit pages (infra/export_jobs.py)."""
+        from infra import export_jobs
+
+        try:
+            tenant, job = tenants.get(UUID(tenant_id)), UUID(job_id)
+        except (TenantNotFound, ValueError):
+            log.warning("export_tenant_job: unknown tenant %s or job %s", tenant_id, job_id)
+            return
+        export_jobs.run_export_job(system.stores.database("default"), system.stores.database(tenant.database),
+                                   system.settings, tenant, job)
+
+    # The job records its own failure (no retries); a large tenant may take a while.
+    export_actor = dramatiq.actor(export_tenant_job, actor_name="export_tenant_job", queue_name=QUEUE,
+                                  broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
+    return {"project_tenant": actor, "sweep": sweep, "sign_heads": heads_actor, "remind_duties": reminders_actor,
+            "export_tenant_job": export_actor}

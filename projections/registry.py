@@ -8,8 +8,11 @@ from projections.compliance import ComplianceProjection
 from projections.directory import DirectoryProjection
 from projections.engine import RM, migrate
 from projections.retention import RetentionProjection
+from projections.matching import MatchingProjection
+from projections.duties import DutiesProjection
 
-PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection())
+PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
+               DutiesProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100

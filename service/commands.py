@@ -176,3 +176,75 @@ Command = (EraseCandidate | ReportSocialEnterprisePurchase | ReportOtherActivity
            | RejectContribution | RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
            | RegisterCandidate | StateSupportNeeds | OpenVacancy | MatchCandidate | CloseVacancy
            | StartPlacement | GiveFeedback | ChangeHours | ExtendPlacement | EndPlacement)
+
+
+# -- matching, duties and reminders (domain/matching.py, domain/duties.py) ------------
+
+@dataclass(frozen=True)
+class StateAvailability:
+    """What a candidate offers for matching: hours a week, from when, where."""
+
+    candidate_id: UUID
+    hours_per_week: Decimal
+    available_from: date
+    region: str
+
+
+@dataclass(frozen=True)
+class ReportSickness:
+    """The person is sick from `first_sick_day` (dates only, never a reason)."""
+
+    placement_id: UUID
+    first_sick_day: date
+
+
+@dataclass(frozen=True)
+class ReportRecovery:
+    placement_id: UUID
+    recovered_on: date
+
+
+@dataclass(frozen=True)
+class CompleteDuty:
+    placement_id: UUID
+    duty_id: UUID
+    done_on: date | None = None  # None: today
+
+
+@dataclass(frozen=True)
+class RecordReminder:
+    """Once per duty and due date (the reminder's id is derived from both)."""
+
+    duty_id: UUID
+    due_on: date
+    placement_id: UUID
+    kind: str
+    reminded_on: date
+
+
+@dataclass(frozen=True)
+class RecordReminderMailed:
+    reminder_id: UUID
+    mailed_on: date
+    recipients: int
+
+
+Command = (Command | StateAvailability | ReportSickness | ReportRecovery | CompleteDuty  # type: ignore[misc]
+           | RecordReminder | RecordReminderMailed)
+
+
+@dataclass(frozen=True)
+class RecordMatchStep:
+    """A step of one candidate's match to a vacancy: proposed, introduced,
+    trial, placed (with the placement) or declined (by whom, why)."""
+
+    vacancy_id: UUID
+    candidate_id: UUID
+    step: str
+    on: date | None = None  # None: today
+    placement_id: UUID | None = None
+    by: str | None = None
+    reason: str | None = None
+
+
+Command = Command | RecordMatchStep  # type: ignore[misc]

@@ -28,7 +28,9 @@ from eventsourcing.persistence import IntegrityError
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
+from domain.duties import PlacementDuties, Reminder, ReminderAlreadyRecorded, duties_for
 from domain.employer import Employer
+from domain.matching import DECLINED, MatchPipeline
 from domain.errors import DomainError
 from domain.placement import Placement
 from domain.valuation import block_value, load_rule_set
@@ -61,6 +63,9 @@ KIND = {
     Vacancy: "vacancy",
     Placement: "placement",
     Contribution: "contribution",
+    PlacementDuties: "placement duties",
+    Reminder: "reminder",
+    MatchPipeline: "match",
 }
 
 # Which roles may issue which command. Ownership (an employer acting on its
@@ -87,6 +92,14 @@ COMMAND_ROLES: dict[type, frozenset[str]] = {
     c.EraseCandidate: frozenset({"agency"}),
     c.AcceptContribution: frozenset({"agency", "authority"}),
     c.RejectContribution: frozenset({"agency", "authority"}),
+    c.StateAvailability: frozenset({"agency", "employee"}),
+    # The legal employer's duties: the agency (sickness is health data).
+    c.ReportSickness: frozenset({"agency"}),
+    c.ReportRecovery: frozenset({"agency"}),
+    c.CompleteDuty: frozenset({"agency"}),
+    c.RecordReminder: frozenset({"agency"}),
+    c.RecordReminderMailed: frozenset({"agency"}),
+    c.RecordMatchStep: frozenset({"agency"}),
 }
 
 # The feedback roles an actor may give feedback as.
@@ -404,6 +417,104 @@ def erase_candidate(u: Unit, cmd: c.EraseCandidate) -> Outcome:
     return outcome
 
 
+def state_availability(u: Unit, cmd: c.StateAvailability) -> Outcome:
+    candidate = u.get(Candidate, cmd.candidate_id)
+    candidate.state_availability(cmd.hours_per_week, cmd.available_from, cmd.region)
+    return _changed(candidate)
+
+
+def _placement_duties(u: Unit, placement: Placement) -> PlacementDuties:
+    """The placement's duties record, opened on first use (its id is derived
+    from the placement's, so two first uses at once clash and one retries)."""
+    try:
+        return u.get(PlacementDuties, PlacementDuties.id_for(placement.id))
+    except NotFound:
+        return PlacementDuties.open(placement.id)
+
+
+def _duty_view(d: Any) -> dict[str, Any]:
+    return {"id": str(d.id), "kind": d.kind, "due_on": d.due_on.isoformat()}
+
+
+def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    duties = _placement_duties(u, placement)
+    duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on)
+    scheduled = [d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
+                                       duties.sickness_starts) if d.sickness_starts_on == cmd.first_sick_day]
+    return Outcome(saved=[duties], status=201, body={
+        "placement_id": str(placement.id), "first_sick_day": cmd.first_sick_day.isoformat(),
+        "duties": [_duty_view(d) for d in scheduled]})
+
+
+def report_recovery(u: Unit, cmd: c.ReportRecovery) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    duties = _placement_duties(u, placement)
+    duties.recover(cmd.recovered_on)
+    return Outcome(saved=[duties], status=200, body={
+        "placement_id": str(placement.id), "recovered_on": cmd.recovered_on.isoformat()})
+
+
+def complete_duty(u: Unit, cmd: c.CompleteDuty) -> Outcome:
+    placement = u.get(Placement, cmd.placement_id)
+    duties = _placement_duties(u, placement)
+    known = {d.id: d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
+                                         duties.sickness_starts)}
+    if cmd.duty_id not in known:
+        raise NotFound("duty", cmd.duty_id)
+    duty = known[cmd.duty_id]
+    duties.complete(duty, cmd.done_on or date.today())
+    return Outcome(saved=[duties], status=200, body={**_duty_view(duty), "done_on": duties.done[duty.id].isoformat()})
+
+
+def record_reminder(u: Unit, cmd: c.RecordReminder) -> Outcome:
+    try:
+        u.get(Reminder, Reminder.id_for(cmd.duty_id, cmd.due_on))
+    except NotFound:
+        return _created(Reminder.record(cmd.duty_id, cmd.due_on, cmd.placement_id, cmd.kind, cmd.reminded_on))
+    raise ReminderAlreadyRecorded("a reminder of this duty and due date was already recorded")
+
+
+def record_reminder_mailed(u: Unit, cmd: c.RecordReminderMailed) -> Outcome:
+    reminder = u.get(Reminder, cmd.reminder_id)
+    reminder.mailed(cmd.mailed_on, cmd.recipients)
+    return _changed(reminder)
+
+
+def record_match_step(u: Unit, cmd: c.RecordMatchStep) -> Outcome:
+    vacancy = u.get(Vacancy, cmd.vacancy_id)
+    if u.reference(Candidate, cmd.candidate_id, "candidate_id").is_erased:
+        raise InvalidReference("candidate_id", "the candidate was erased")
+    on = cmd.on or date.today()
+    try:
+        pipeline = u.get(MatchPipeline, MatchPipeline.id_for(vacancy.id, cmd.candidate_id))
+    except NotFound:
+        pipeline = None
+    saved: list[Any] = []
+    if cmd.step == "proposed":
+        if pipeline is not None:
+            raise InvalidInput("step", f"this candidate was already proposed; the match is at {pipeline.step!r}")
+        pipeline = MatchPipeline.propose(vacancy.id, cmd.candidate_id, on)
+        if cmd.candidate_id not in vacancy.matched_candidate_ids:
+            vacancy.match_candidate(cmd.candidate_id)  # so a placement can name the vacancy
+            saved.append(vacancy)
+    elif pipeline is None:
+        raise InvalidInput("step", f"step {cmd.step!r} cannot come first: propose the candidate first")
+    elif cmd.step == DECLINED:
+        pipeline.decline(cmd.by, cmd.reason, on)
+    else:
+        if cmd.step == "placed":
+            if cmd.placement_id is None:
+                raise InvalidInput("placement_id", "the step 'placed' names the placement")
+            placement = u.reference(Placement, cmd.placement_id, "placement_id")
+            if placement.candidate_id != cmd.candidate_id or placement.employer_id != vacancy.employer_id:
+                raise InvalidReference("placement_id", "the placement is not this candidate's at this employer")
+        pipeline.advance(cmd.step, on, cmd.placement_id)
+    return Outcome(saved=[pipeline, *saved], status=201 if cmd.step == "proposed" else 200, body={
+        "vacancy_id": str(vacancy.id), "candidate_id": str(cmd.candidate_id), "step": pipeline.step,
+        "version": pipeline.version})
+
+
 HANDLERS: dict[type, Handler] = {
     c.EraseCandidate: erase_candidate,
     c.ReportSocialEnterprisePurchase: report_purchase,
@@ -425,6 +536,13 @@ HANDLERS: dict[type, Handler] = {
     c.ChangeHours: change_hours,
     c.ExtendPlacement: extend_placement,
     c.EndPlacement: end_placement,
+    c.StateAvailability: state_availability,
+    c.ReportSickness: report_sickness,
+    c.ReportRecovery: report_recovery,
+    c.CompleteDuty: complete_duty,
+    c.RecordReminder: record_reminder,
+    c.RecordReminderMailed: record_reminder_mailed,
+    c.RecordMatchStep: record_match_step,
 }
 
 

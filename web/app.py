@@ -15,6 +15,7 @@ from infra.bootstrap import System
 from infra.broker import broker_ready
 from web.api.auth import TokenCache
 from web.api.read_routes import read_router
+from web.api.matching_routes import matching_router
 from web.api.routes import api_router
 from web.errors import EXCEPTION_HANDLERS
 from web.pages import page_state, page_stores, pages_routers
@@ -55,7 +56,7 @@ def create_app(system: System) -> Litestar:
             await app.state.read_pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger),
+        route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger), matching_router(system.ledger),
                         *pages_routers(system)],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

@@ -17,8 +17,10 @@ from tests.web.conftest import Agency, Browser
 ROLE_PAGES = {
     # role: pages it may open (200); every other list page answers 403
     "agency": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
-               "/contracts/new", "/candidates/new", "/vacancies/new", "/placements/new"},
-    "auditor": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention"},
+               "/contracts/new", "/candidates/new", "/vacancies/new", "/placements/new", "/audit/events",
+               "/audit/compliance", "/audit/export", "/audit/access-log"},
+    "auditor": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
+                "/audit/events", "/audit/compliance", "/audit/export", "/audit/access-log"},
     "employer": {"/", "/contracts", "/vacancies", "/placements", "/retention", "/vacancies/new"},
     "authority": {"/", "/contracts"},
     "employee": {"/placements"},

@@ -17,7 +17,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
 from infra.bootstrap import System
-from web.pages import auth, candidates, contracts, dashboard, placements, vacancies
+from web.pages import audit, auth, candidates, contracts, dashboard, placements, vacancies
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -39,6 +39,8 @@ PAGE_HANDLERS = [
     placements.placements, placements.new_placement, placements.start_placement,
     placements.placement_detail, placements.give_feedback, placements.change_hours,
     placements.end_placement,
+    audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
+    audit.export_job, audit.download_export, audit.audit_access_log,
 ]
 
 
@@ -67,7 +69,7 @@ def pages_routers(system: System) -> list[Router]:
 
 def page_state(system: System) -> dict[str, Any]:
     return {"page_templates": Templates(), "page_viewers": ViewerCache(), "registry": system.registry,
-            "ledger": system.ledger}
+            "ledger": system.ledger, "audit": audit.AuditServices(system.settings, system.broker)}
 
 
 def page_stores(pool_of: Any) -> dict[str, Any]:

@@ -1,0 +1,366 @@
+"""Duties read model: the legal employer's duties per placement, their status
+on a given day, and the reminders recorded for them.
+
+Rows: one per placement (dates and hours, for the job coach flag), one per
+duty (from the placement's start and planned end, and the Wet verbetering
+poortwachter duties of each sickness; ids and due dates from
+`domain.duties`), one per sickness, one per reminder. A duty's status on a
+day is worked out in the query:
+
+- `done`: marked done on or before the day;
+- `closed`: no longer needed (recovered, or the placement ended, before its
+  due date) on or before the day;
+- `overdue`: its due date is before the day;
+- `due`: otherwise (its due date is the day or later).
+
+Recovery closes the sickness's open duties due after the recovery day;
+those due on or before it stay as they were (done, or overdue: missed). An
+ending closes the placement's open duties due after the end. Sickness duties
+show from their first sick day on.
+
+The reminder job (`remind`) runs in the worker: it finds open duties due
+within `REMIND_DAYS` (or overdue), records one `ReminderRecorded` per duty
+and due date (the reminder's id is derived from both, so running twice
+records one), and, when mail is configured, mails the agency's users a
+digest without names and records `ReminderMailed` for each reminder in it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from domain.duties import DUTY_LABELS, duty_id, job_coach, placement_deadlines, poortwachter_deadlines
+from projections.engine import RM, Batch, Event, Projection, ProjectionRunner, Table, live_gen_sql
+
+log = logging.getLogger("sroi.duties")
+
+NAME = "duties"
+LIST_LIMIT = 500
+REMIND_DAYS = 7
+MAIL_RECENT_DAYS = 14  # unmailed reminders older than this are not mailed any more
+STATUSES = ("due", "overdue", "done", "closed")
+
+
+class DutiesProjection(Projection):
+    name = NAME
+    tables = (
+        Table("du_placements", ("placement_id",), {
+            "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "starts_on": "date",
+            "planned_end_on": "date", "ended_on": "date", "hours": "numeric", "hours_effective_on": "date",
+        }),
+        Table("du_duties", ("duty_id",), {
+            "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
+            "sickness_starts_on": "date", "done_on": "date", "closed_on": "date", "closed_reason": "text",
+        }, indexes=(("placement_id",), ("due_on",))),
+        Table("du_sickness", ("placement_id", "first_sick_day"), {
+            "placement_id": "uuid", "first_sick_day": "date", "recovered_on": "date",
+        }),
+        Table("du_reminders", ("reminder_id",), {
+            "reminder_id": "uuid", "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
+            "reminded_on": "date", "mailed_on": "date",
+        }, indexes=(("duty_id",), ("reminded_on",))),
+    )
+    handles = frozenset({"PlacementStarted", "HoursChanged", "PlacementExtended", "PlacementEnded",
+                         "SicknessReported", "Recovered", "DutyCompleted", "ReminderRecorded", "ReminderMailed"})
+
+    @staticmethod
+    def _duty(b: Batch, placement_id: UUID, kind: str, due_on: date, first_sick_day: date | None,
+              ident: UUID) -> None:
+        b.put("du_duties", {"duty_id": ident, "placement_id": placement_id, "kind": kind, "due_on": due_on,
+                            "sickness_starts_on": first_sick_day, "done_on": None, "closed_on": None,
+                            "closed_reason": None})
+
+    @staticmethod
+    def _close(b: Batch, placement_id: UUID, after: date, on: date, reason: str,
+               sickness_starts_on: date | None = None) -> None:
+        for row in b.select("du_duties", "placement_id", placement_id):
+            if sickness_starts_on is not None and row["sickness_starts_on"] != sickness_starts_on:
+                continue
+            if row["done_on"] is None and row["closed_on"] is None and row["due_on"] > after:
+                row["closed_on"], row["closed_reason"] = on, reason
+                b.put("du_duties", row)
+
+    # -- placements -------------------------------------------------------------
+    def on_PlacementStarted(self, b: Batch, e: Event) -> None:
+        d, pid = e.data, e.originator_id
+        b.put("du_placements", {
+            "placement_id": pid, "candidate_id": d["candidate_id"], "employer_id": d["employer_id"],
+            "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
+            "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"]})
+        for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on")):
+            self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
+
+    def on_HoursChanged(self, b: Batch, e: Event) -> None:
+        row = b.get("du_placements", e.originator_id)
+        if row is not None and e.data["effective_on"] >= row["hours_effective_on"]:
+            row["hours"], row["hours_effective_on"] = e.data["hours_per_week"], e.data["effective_on"]
+            b.put("du_placements", row)
+
+    def on_PlacementExtended(self, b: Batch, e: Event) -> None:
+        pid = e.originator_id
+        row = b.get("du_placements", pid)
+        if row is None:
+            return
+        old = [d for d in placement_deadlines(row["starts_on"], row["planned_end_on"]) if d.kind == "planned_end"]
+        for duty in old:  # the old planned end is no duty any more, unless it was done
+            existing = b.get("du_duties", duty_id(pid, duty))
+            if existing is not None and existing["done_on"] is None:
+                b.delete("du_duties", existing["duty_id"])
+        row["planned_end_on"] = e.data["until"]
+        b.put("du_placements", row)
+        for duty in placement_deadlines(row["starts_on"], row["planned_end_on"]):
+            if duty.kind == "planned_end":
+                self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
+
+    def on_PlacementEnded(self, b: Batch, e: Event) -> None:
+        row = b.get("du_placements", e.originator_id)
+        if row is None:
+            return
+        row["ended_on"] = e.data["ends_on"]
+        b.put("du_placements", row)
+        self._close(b, e.originator_id, after=row["ended_on"], on=row["ended_on"], reason="placement ended")
+
+    # -- sickness and duties done ---------------------------------------------------
+    def on_SicknessReported(self, b: Batch, e: Event) -> None:
+        pid, first = e.data["placement_id"], e.data["first_sick_day"]
+        b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": None})
+        for duty in poortwachter_deadlines(first):
+            self._duty(b, pid, duty.kind, duty.due_on, first, duty_id(pid, duty, first))
+
+    def on_Recovered(self, b: Batch, e: Event) -> None:
+        pid, first, on = e.data["placement_id"], e.data["first_sick_day"], e.data["recovered_on"]
+        b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": on})
+        self._close(b, pid, after=on, on=on, reason="recovered", sickness_starts_on=first)
+
+    def on_DutyCompleted(self, b: Batch, e: Event) -> None:
+        row = b.get("du_duties", e.data["duty_id"])
+        if row is not None:
+            row["done_on"] = e.data["done_on"]
+            b.put("du_duties", row)
+
+    # -- reminders ----------------------------------------------------------------
+    def on_ReminderRecorded(self, b: Batch, e: Event) -> None:
+        d = e.data
+        b.put("du_reminders", {"reminder_id": e.originator_id, "duty_id": d["duty_id"],
+                               "placement_id": d["placement_id"], "kind": d["kind"], "due_on": d["due_on"],
+                               "reminded_on": d["reminded_on"], "mailed_on": None})
+
+    def on_ReminderMailed(self, b: Batch, e: Event) -> None:
+        row = b.get("du_reminders", e.originator_id)
+        if row is not None:
+            row["mailed_on"] = e.data["on"]
+            b.put("du_reminders", row)
+
+
+# ---------------------------------------------------------------------------
+# Queries (asyncpg for the web; psycopg for the reminder job)
+
+LIVE = f"({live_gen_sql(NAME)})"
+
+STATUS_SQL = """CASE WHEN d.done_on IS NOT NULL AND d.done_on <= $2 THEN 'done'
+     WHEN d.closed_on IS NOT NULL AND d.closed_on <= $2 THEN 'closed'
+     WHEN d.due_on < $2 THEN 'overdue' ELSE 'due' END"""
+
+DUTIES_SQL = f"""
+SELECT * FROM (
+  SELECT d.duty_id, d.placement_id, p.candidate_id, p.employer_id, d.kind, d.due_on, d.sickness_starts_on,
+         d.done_on, d.closed_on, d.closed_reason, {STATUS_SQL} AS status
+  FROM {RM}.du_duties d
+  JOIN {RM}.du_placements p ON p.tenant_id = d.tenant_id AND p.gen = d.gen AND p.placement_id = d.placement_id
+  WHERE d.tenant_id = $1 AND d.gen = {LIVE}
+    AND (d.sickness_starts_on IS NULL OR d.sickness_starts_on <= $2)
+    AND ($3::uuid IS NULL OR d.placement_id = $3)
+    AND ($5::date IS NULL OR d.due_on <= $5)
+) x
+WHERE x.status = ANY($4::text[])
+ORDER BY x.due_on, x.kind, x.duty_id
+LIMIT {LIST_LIMIT}
+"""
+
+PLACEMENT_SQL = f"""
+SELECT placement_id, candidate_id, employer_id, starts_on, planned_end_on, ended_on, hours
+FROM {RM}.du_placements WHERE tenant_id = $1 AND gen = {LIVE} AND placement_id = $2
+"""
+
+SICKNESS_SQL = f"""
+SELECT first_sick_day, recovered_on FROM {RM}.du_sickness
+WHERE tenant_id = $1 AND gen = {LIVE} AND placement_id = $2 ORDER BY first_sick_day
+"""
+
+DUTY_PLACEMENT_SQL = f"""
+SELECT placement_id FROM {RM}.du_duties WHERE tenant_id = $1 AND gen = {LIVE} AND duty_id = $2
+"""
+
+REMINDERS_SQL = f"""
+SELECT r.reminder_id, r.duty_id, r.placement_id, r.kind, r.due_on, r.reminded_on, r.mailed_on,
+       d.done_on, d.closed_on
+FROM {RM}.du_reminders r
+LEFT JOIN {RM}.du_duties d ON d.tenant_id = r.tenant_id AND d.gen = r.gen AND d.duty_id = r.duty_id
+WHERE r.tenant_id = $1 AND r.gen = {LIVE} AND ($2::date IS NULL OR r.reminded_on >= $2)
+ORDER BY r.reminded_on DESC, r.due_on, r.kind, r.reminder_id
+LIMIT {LIST_LIMIT}
+"""
+
+
+def _duty(row: Any) -> dict[str, Any]:
+    out = {"duty_id": str(row["duty_id"]), "placement_id": str(row["placement_id"]), "kind": row["kind"],
+           "label": DUTY_LABELS.get(row["kind"], row["kind"]), "due_on": row["due_on"].isoformat(),
+           "status": row["status"],
+           "sickness_starts_on": row["sickness_starts_on"].isoformat() if row["sickness_starts_on"] else None,
+           "done_on": row["done_on"].isoformat() if row["done_on"] else None}
+    if row["status"] == "closed":
+        out["closed_on"], out["closed_reason"] = row["closed_on"].isoformat(), row["closed_reason"]
+    return out
+
+
+async def duties(pool: Any, tenant_id: UUID, as_of: date, *, statuses: tuple[str, ...] = ("due", "overdue"),
+                 placement_id: UUID | None = None, due_by: date | None = None) -> list[dict[str, Any]]:
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(statuses), due_by)
+    return [{**_duty(r), "candidate_id": str(r["candidate_id"]), "employer_id": str(r["employer_id"])}
+            for r in rows]
+
+
+async def placement_duties(pool: Any, tenant_id: UUID, placement_id: UUID, as_of: date) -> dict[str, Any] | None:
+    """Every duty of one placement, its sicknesses and the job coach flag; None if not projected."""
+    p = await pool.fetchrow(PLACEMENT_SQL, tenant_id, placement_id)
+    if p is None:
+        return None
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(STATUSES), None)
+    spells = await pool.fetch(SICKNESS_SQL, tenant_id, placement_id)
+    return {
+        "placement_id": str(placement_id), "as_of": as_of.isoformat(),
+        "starts_on": p["starts_on"].isoformat(),
+        "planned_end_on": p["planned_end_on"].isoformat() if p["planned_end_on"] else None,
+        "ended_on": p["ended_on"].isoformat() if p["ended_on"] else None,
+        "job_coach": job_coach(Decimal(p["hours"]), p["starts_on"], p["planned_end_on"]),
+        "sickness": [{"first_sick_day": s["first_sick_day"].isoformat(),
+                      "recovered_on": s["recovered_on"].isoformat() if s["recovered_on"] else None}
+                     for s in spells],
+        "duties": [_duty(r) for r in rows],
+    }
+
+
+async def placement_of_duty(pool: Any, tenant_id: UUID, ident: UUID) -> UUID | None:
+    return await pool.fetchval(DUTY_PLACEMENT_SQL, tenant_id, ident)
+
+
+async def reminders(pool: Any, tenant_id: UUID, since: date | None = None) -> list[dict[str, Any]]:
+    out = []
+    for r in await pool.fetch(REMINDERS_SQL, tenant_id, since):
+        out.append({"reminder_id": str(r["reminder_id"]), "duty_id": str(r["duty_id"]),
+                    "placement_id": str(r["placement_id"]), "kind": r["kind"],
+                    "label": DUTY_LABELS.get(r["kind"], r["kind"]), "due_on": r["due_on"].isoformat(),
+                    "reminded_on": r["reminded_on"].isoformat(),
+                    "overdue_when_reminded": r["due_on"] < r["reminded_on"],
+                    "mailed_on": r["mailed_on"].isoformat() if r["mailed_on"] else None,
+                    "duty_done_on": r["done_on"].isoformat() if r["done_on"] else None})
+    return out
+
+
+# -- the reminder job (psycopg, in the worker) ------------------------------------------
+
+COMING_DUE_SQL = f"""
+SELECT d.duty_id, d.placement_id, d.kind, d.due_on FROM {RM}.du_duties d
+WHERE d.tenant_id = %(tenant)s
+  AND d.gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
+  AND d.done_on IS NULL AND (d.closed_on IS NULL OR d.closed_on > %(today)s)
+  AND d.due_on <= %(horizon)s AND (d.sickness_starts_on IS NULL OR d.sickness_starts_on <= %(today)s)
+  AND NOT EXISTS (SELECT 1 FROM {RM}.du_reminders r WHERE r.tenant_id = d.tenant_id AND r.gen = d.gen
+                  AND r.duty_id = d.duty_id AND r.due_on = d.due_on)
+ORDER BY d.due_on, d.kind, d.duty_id
+"""
+
+UNMAILED_SQL = f"""
+SELECT r.reminder_id, r.kind, r.due_on, r.reminded_on FROM {RM}.du_reminders r
+WHERE r.tenant_id = %(tenant)s
+  AND r.gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
+  AND r.mailed_on IS NULL AND r.reminded_on >= %(since)s
+ORDER BY r.due_on, r.kind, r.reminder_id
+"""
+
+# The agency's users of the tenant (the registry's table, read only).
+AGENCY_ADDRESSES_SQL = "SELECT email FROM platform.users WHERE tenant_id = %s AND role = 'agency' ORDER BY email"
+
+
+@dataclass
+class ReminderRun:
+    recorded: int = 0
+    already: int = 0
+    mailed: int = 0
+    mail_errors: list[str] = field(default_factory=list)
+
+
+def digest(tenant_name: str, items: list[dict[str, Any]], today: date) -> tuple[str, str]:
+    """Subject and text of the reminder mail: kinds and dates only, no person or placement."""
+    overdue = sum(1 for i in items if i["due_on"] < today)
+    subject = f"SROI Ledger: {len(items)} duties coming due or overdue ({tenant_name})"
+    lines = [f"{tenant_name}: {len(items)} of the legal employer's duties are coming due or overdue"
+             f" ({overdue} overdue) as of {today.isoformat()}.", ""]
+    for i in items:
+        state = "overdue" if i["due_on"] < today else "due"
+        lines.append(f"- {i['due_on'].isoformat()} ({state}): {DUTY_LABELS.get(i['kind'], i['kind'])}")
+    lines += ["", "Open the duties list in SROI Ledger for the placements concerned.",
+              "This message names no one on purpose."]
+    return subject, "\n".join(lines) + "\n"
+
+
+def remind(system: Any, mailer: Any = None, today: date | None = None, days: int = REMIND_DAYS,
+           tenants: list[Any] | None = None) -> ReminderRun:
+    """One run of the reminder job over every active tenant, or the ones given
+    (see the module docstring)."""
+    from service import commands as c
+    from service.actor import Actor
+    from service.errors import Conflict
+
+    today = today or date.today()
+    run = ReminderRun()
+    actor = Actor.system("reminders")
+    projection = DutiesProjection()
+    for tenant in (system.registry.list_tenants() if tenants is None else tenants):
+        if not tenant.is_active:
+            continue
+        database = system.stores.database(tenant.database)
+        runner = ProjectionRunner(database, projection)
+        runner.catch_up(tenant, wait=True)
+        with database.connection() as conn:
+            coming = conn.execute(COMING_DUE_SQL, {"tenant": tenant.id, "today": today,
+                                                   "horizon": today + timedelta(days=days)}).fetchall()
+        for row in coming:
+            try:
+                system.ledger.execute(tenant, actor, c.RecordReminder(
+                    duty_id=row["duty_id"], due_on=row["due_on"], placement_id=row["placement_id"],
+                    kind=row["kind"], reminded_on=today))
+                run.recorded += 1
+            except Conflict:
+                run.already += 1  # another run recorded it first
+        if mailer is None:
+            continue
+        runner.catch_up(tenant, wait=True)
+        with database.connection() as conn:
+            unmailed = conn.execute(UNMAILED_SQL, {"tenant": tenant.id,
+                                                   "since": today - timedelta(days=MAIL_RECENT_DAYS)}).fetchall()
+        if not unmailed:
+            continue
+        with system.stores.database("default").connection() as conn:
+            to = [r["email"] for r in conn.execute(AGENCY_ADDRESSES_SQL, (tenant.id,)).fetchall()]
+        if not to:
+            continue
+        subject, text = digest(tenant.name, [dict(r) for r in unmailed], today)
+        try:
+            mailer.send(to, subject, text)
+        except Exception as e:  # kept unmailed: the next run tries again
+            log.warning("reminder mail for tenant %s failed: %s", tenant.id, type(e).__name__)
+            run.mail_errors.append(type(e).__name__)
+            continue
+        for r in unmailed:
+            try:
+                system.ledger.execute(tenant, actor, c.RecordReminderMailed(
+                    reminder_id=r["reminder_id"], mailed_on=today, recipients=len(to)))
+                run.mailed += 1
+            except Conflict:
+                pass
+    return run

@@ -1,0 +1,221 @@
+"""Duties through the ledger, the projection and the API: statuses on a day,
+recovery and endings closing duties, duties done, bad input storing nothing."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+
+from domain.placement import Placement
+from infra.bootstrap import System
+from projections import duties
+from service import commands as c
+from service.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from tests.conftest import random_slug
+from tests.projections.conftest import API, Books, actor, bearer, catch_up, runner, token_for
+
+
+def project(books: Books) -> None:
+    runner(books.system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
+
+
+def placed(books: Books, **overrides) -> UUID:
+    """A placement from 1 February 2025 to 31 December 2025, 24 h a week."""
+    overrides.setdefault("planned_end_on", date(2025, 12, 31))
+    return books.placement(books.candidate(), books.employer(), None, **overrides)
+
+
+async def statuses(books: Books, pool, placement: UUID, as_of: date) -> dict[str, str]:
+    found = await duties.placement_duties(pool, books.tenant.id, placement, as_of)
+    return {f"{d['kind']}@{d['due_on']}": d["status"] for d in found["duties"]}
+
+
+async def test_a_placement_starts_with_its_three_month_requests_and_planned_end(books: Books, pool):
+    placement = placed(books)
+    project(books)
+    assert await statuses(books, pool, placement, date(2025, 4, 30)) == {
+        "target_group_declaration@2025-04-30": "due", "no_risk_policy@2025-04-30": "due",
+        "planned_end@2025-12-31": "due"}
+    assert (await statuses(books, pool, placement, date(2025, 5, 1)))["no_risk_policy@2025-04-30"] == "overdue"
+    found = await duties.placement_duties(pool, books.tenant.id, placement, date(2025, 5, 1))
+    assert found["job_coach"]["eligible"] is True  # 24 h, 11 months
+
+
+async def test_sickness_duties_and_recovery_closing_the_rest(books: Books, pool):
+    placement = placed(books)
+    books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)))
+    project(books)
+    on_10th = await statuses(books, pool, placement, date(2025, 3, 10))
+    assert on_10th["sick_report@2025-03-03"] == "overdue"
+    assert on_10th["company_doctor_informed@2025-03-09"] == "overdue"
+    assert on_10th["problem_analysis@2025-04-13"] == "due"
+    assert on_10th["wage_payment_ends@2027-02-28"] == "due"
+    assert len([k for k in on_10th if k.startswith("plan_review")]) == 15
+    # Before the sickness, its duties are not shown.
+    assert not any(k.startswith("sick_report") for k in await statuses(books, pool, placement, date(2025, 3, 2)))
+
+    sick_report = next(d for d in (await duties.placement_duties(pool, books.tenant.id, placement,
+                                                                 date(2025, 3, 10)))["duties"]
+                       if d["kind"] == "sick_report")
+    books.run(c.CompleteDuty(placement_id=placement, duty_id=UUID(sick_report["duty_id"]),
+                             done_on=date(2025, 3, 3)))
+    books.run(c.ReportRecovery(placement_id=placement, recovered_on=date(2025, 3, 20)))
+    project(books)
+    after = await statuses(books, pool, placement, date(2025, 3, 25))
+    assert after["sick_report@2025-03-03"] == "done"
+    assert after["company_doctor_informed@2025-03-09"] == "overdue"  # missed, before the recovery
+    assert after["problem_analysis@2025-04-13"] == "closed"
+    assert after["wage_payment_ends@2027-02-28"] == "closed"
+    assert (await statuses(books, pool, placement, date(2025, 3, 15)))["problem_analysis@2025-04-13"] == "due"
+    found = await duties.placement_duties(pool, books.tenant.id, placement, date(2025, 3, 25))
+    assert found["sickness"] == [{"first_sick_day": "2025-03-03", "recovered_on": "2025-03-20"}]
+    closed = next(d for d in found["duties"] if d["kind"] == "problem_analysis")
+    assert (closed["closed_on"], closed["closed_reason"]) == ("2025-03-20", "recovered")
+
+    # The open duties of the tenant: overdue and due, by due date.
+    listed = await duties.duties(pool, books.tenant.id, date(2025, 3, 25))
+    assert [(d["kind"], d["status"]) for d in listed] == [
+        ("company_doctor_informed", "overdue"), ("no_risk_policy", "due"),
+        ("target_group_declaration", "due"), ("planned_end", "due")]
+
+
+async def test_extension_moves_the_planned_end_and_ending_closes_later_duties(books: Books, pool):
+    placement = placed(books)
+    books.run(c.ExtendPlacement(placement_id=placement, until=date(2026, 6, 30)))
+    books.run(c.EndPlacement(placement_id=placement, ends_on=date(2025, 5, 31), reason="resigned"))
+    project(books)
+    after = await statuses(books, pool, placement, date(2025, 6, 1))
+    assert after == {"target_group_declaration@2025-04-30": "overdue", "no_risk_policy@2025-04-30": "overdue",
+                     "planned_end@2026-06-30": "closed"}
+
+
+# -- the ledger refuses what does not fit, and stores nothing ----------------------------
+def test_bad_sickness_input_names_the_field_and_stores_nothing(books: Books):
+    placement = placed(books)
+    books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)))
+    before = books.head()
+    with pytest.raises(InvalidInput) as raised:
+        books.run(c.ReportRecovery(placement_id=placement, recovered_on=date(2025, 3, 2)))
+    assert raised.value.field == "recovered_on"
+    with pytest.raises(Conflict):
+        books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 4, 1)))
+    with pytest.raises(InvalidInput) as raised:
+        books.run(c.ReportSickness(placement_id=placed(books), first_sick_day=date(2025, 1, 31)))
+    assert raised.value.field == "first_sick_day"
+    with pytest.raises(NotFound):
+        books.run(c.CompleteDuty(placement_id=placement, duty_id=uuid.uuid4()))
+    with pytest.raises(PermissionDenied):
+        books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)),
+                  as_=actor("employer", employer_id=uuid.uuid4()))
+    assert books.head() == before + 3  # only the second placement (employer, candidate, start)
+
+
+def test_two_first_reports_at_once_store_one_sickness(system: System, books: Books):
+    """The duties record's id follows from the placement: a concurrent first
+    use clashes on it, the loser decides again and is refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    placement = placed(books)
+    command = c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3))
+
+    def report() -> str:
+        try:
+            system.ledger.execute(books.tenant, books.who, command)
+            return "stored"
+        except Conflict:
+            return "conflict"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(lambda _: report(), range(4)))
+    assert outcomes == ["conflict"] * 3 + ["stored"]
+
+
+# -- the API ------------------------------------------------------------------------------
+def test_duties_over_the_api(system: System, client):
+    tenant = system.registry.create_tenant(random_slug(), "Werkbedrijf Utrecht B.V.")
+    books = Books(system, tenant)
+    placement = str(placed(books, hours_per_week=Decimal("32")))
+    agency = bearer(token_for(system, tenant, "agency"))
+    url = f"{API}/placements/{placement}"
+
+    r = client.post(f"{url}/sickness", json={"first_sick_day": "2025-03-03"}, headers=agency)
+    assert r.status_code == 201, r.text
+    started = {d["kind"]: d["due_on"] for d in r.json()["duties"]}
+    assert started["problem_analysis"] == "2025-04-13" and started["uwv_report"] == "2025-12-21"
+
+    before = books.head()
+    for body, status, field in (
+            ({"first_sick_day": "2025-04-01"}, 409, None),             # one is open
+            ({"first_sick_day": "3 maart"}, 422, "first_sick_day"),    # not a date
+            ({"first_sick": "2025-04-01"}, 422, "first_sick"),         # unknown field
+    ):
+        r = client.post(f"{url}/sickness", json=body, headers=agency)
+        assert r.status_code == status, r.text
+        if field:
+            assert r.json()["errors"][0]["field"] == field
+    r = client.post(f"{url}/recovery", json={"recovered_on": "2025-03-01"}, headers=agency)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "recovered_on"
+    assert books.head() == before
+
+    catch_up(system, tenant)
+    r = client.get(f"{url}/duties?as_of=2025-03-10", headers=agency)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["sickness"] == [{"first_sick_day": "2025-03-03", "recovered_on": None}]
+    analysis = next(d for d in body["duties"] if d["kind"] == "problem_analysis")
+    assert (analysis["due_on"], analysis["status"]) == ("2025-04-13", "due")
+
+    r = client.post(f"{API}/duties/{analysis['duty_id']}/done", json={"done_on": "2025-04-10"}, headers=agency)
+    assert r.status_code == 200, r.text
+    assert r.json()["done_on"] == "2025-04-10"
+    r = client.post(f"{API}/duties/{analysis['duty_id']}/done", json={}, headers=agency)
+    assert r.status_code == 409
+    assert client.post(f"{API}/duties/{uuid.uuid4()}/done", json={}, headers=agency).status_code == 404
+
+    r = client.post(f"{url}/recovery", json={"recovered_on": "2025-03-20"}, headers=agency)
+    assert r.status_code == 200, r.text
+    catch_up(system, tenant)
+    r = client.get(f"{API}/duties?as_of=2025-04-20&status=done,closed", headers=agency)
+    got = {(d["kind"], d["status"]) for d in r.json()["duties"]}
+    assert ("problem_analysis", "done") in got and ("uwv_report", "closed") in got
+    assert r.json()["duties"][0]["candidate_name"] == "Sanne Jansen"
+    # As of 25 March the analysis (done on 10 April) was still to do.
+    r = client.get(f"{API}/duties?as_of=2025-03-25&within_days=40", headers=agency)
+    assert {d["kind"] for d in r.json()["duties"]} == {"sick_report", "company_doctor_informed", "problem_analysis",
+                                                       "target_group_declaration", "no_risk_policy"}
+    assert client.get(f"{API}/duties?status=late", headers=agency).json()["errors"][0]["field"] == "status"
+    assert client.get(f"{API}/duties?as_of=gisteren", headers=agency).json()["errors"][0]["field"] == "as_of"
+
+    # Sickness is health data: the agency only, and its reading is logged.
+    employer_id = system.ledger.get(tenant, books.who, Placement, UUID(placement)).employer_id
+    boss = bearer(token_for(system, tenant, "employer", employer_id=employer_id))
+    assert client.get(f"{url}/duties", headers=boss).status_code == 403
+    assert client.post(f"{url}/sickness", json={"first_sick_day": "2025-06-02"}, headers=boss).status_code == 403
+    assert client.get(f"{API}/duties", headers=boss).status_code == 403
+    auditor = bearer(token_for(system, tenant, "auditor"))
+    log = client.get(f"{API}/access-log", headers=auditor).json()["entries"]
+    assert any(e["fields"] == ["sickness"] for e in log)
+
+
+def test_a_rebuild_gives_the_same_rows(system: System, books: Books):
+    """Both new read models are functions of the events: rebuilt from the first
+    event (beside the live one, then switched), they hold the same rows."""
+    from tests.projections.conftest import snapshot
+
+    placement = placed(books)
+    books.run(c.StateAvailability(candidate_id=books.candidate(), hours_per_week=Decimal("24"),
+                                  available_from=date(2025, 1, 1), region="Utrecht"))
+    books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)))
+    books.run(c.ReportRecovery(placement_id=placement, recovered_on=date(2025, 3, 20)))
+    books.run(c.ChangeHours(placement_id=placement, hours_per_week=Decimal("32"), effective_on=date(2025, 4, 1)))
+    books.run(c.ExtendPlacement(placement_id=placement, until=date(2026, 6, 30)))
+    duties.remind(system, None, today=date(2025, 4, 25), tenants=[books.tenant])
+    catch_up(system, books.tenant)
+    before = snapshot(system, books.tenant)
+    for name in ("matching", duties.NAME):
+        runner(system, books.tenant, name).rebuild(books.tenant)
+    assert snapshot(system, books.tenant) == before
+    assert before["du_reminders"] and before["m_candidates"] and before["du_sickness"]

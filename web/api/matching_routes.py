@@ -1,0 +1,263 @@
+"""Matching, the match pipeline, the legal employer's duties and reminders (/api/v1).
+
+Suggestions, pipelines, duties and reminders are for the agency: suggestions
+name and compare candidates, and duties reveal that a person is sick (health
+data). Reading a placement's sicknesses is logged as a special-category read.
+Candidates state their own availability (or the agency does for them).
+"""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+
+from domain.matching import VacancyNeeds
+from domain.placement import Placement
+from domain.vacancy import Vacancy
+from projections import directory, duties, matching
+from service import commands as c
+from service.errors import InvalidInput, NotFound, PermissionDenied
+from service.ledger import Ledger
+from web.api.auth import Principal, provide_principal
+from web.api.read_routes import _fresh
+from web.api.routes import correlation_id, parse_id, run
+from web.api.schemas import Body
+
+sync = {"sync_to_thread": True}
+
+
+class SicknessIn(Body):
+    first_sick_day: date
+
+
+class RecoveryIn(Body):
+    recovered_on: date
+
+
+class DutyDoneIn(Body):
+    done_on: date | None = None
+
+
+class MatchStepIn(Body):
+    candidate_id: UUID
+    step: Annotated[str, msgspec.Meta(max_length=20)]
+    on: date | None = None
+    placement_id: UUID | None = None
+    by: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class AvailabilityIn(Body):
+    hours_per_week: Decimal
+    available_from: date
+    region: Annotated[str, msgspec.Meta(max_length=100)]
+
+
+def _agency_only(principal: Principal, what: str) -> None:
+    if principal.actor.role != "agency":
+        raise PermissionDenied(f"{what} are for the agency")
+
+
+def _date_param(request: Request, name: str, default: date | None) -> date | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(name, "must be a date as YYYY-MM-DD") from None
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidInput(name, f"must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+# -- matching -------------------------------------------------------------------
+@post("/candidates/{candidate_id:str}/availability", status_code=200, **sync)
+def state_availability(candidate_id: FromPath[str], data: JSONBody[AvailabilityIn],
+                       principal: NamedDependency[Principal], request: Request,
+                       ledger: NamedDependency[Ledger]) -> Response:
+    """Hours a week the person can work (in total), from when, and the region."""
+    return run(ledger, principal, request, c.StateAvailability(
+        candidate_id=parse_id("candidate", candidate_id), hours_per_week=data.hours_per_week,
+        available_from=data.available_from, region=data.region))
+
+
+@get("/vacancies/{vacancy_id:str}/suggestions")
+async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
+                              ledger: NamedDependency[Ledger]) -> Response:
+    """The tenant's best candidates for a vacancy, ranked, each with its score
+    (0-100) and the reasons. `?limit=` (1-200, default 20), `?region=` (the
+    region of the work; vacancies do not record one), `?starts_on=` (default
+    today), `?min_position=` (wait for your own writes)."""
+    _agency_only(principal, "suggestions")
+    ident = parse_id("vacancy", vacancy_id)
+    limit = _int_param(request, "limit", 20, 1, matching.MAX_LIMIT)
+    region = (request.query_params.get("region") or "").strip() or None
+    if region is not None and len(region) > 100:
+        raise InvalidInput("region", "must be at most 100 characters")
+    starts_on = _date_param(request, "starts_on", date.today())
+    headers = await _fresh(request, principal, (matching.NAME,))
+    vacancy = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Vacancy, ident)
+    needs = VacancyNeeds(required_competences=tuple(vacancy.required_competences),
+                         optional_competences=tuple(vacancy.optional_competences),
+                         hours_per_week=vacancy.hours_per_week, region=region, starts_on=starts_on)
+    pool = request.app.state.read_pool
+    found = await matching.suggestions(pool, principal.tenant.id, needs, limit)
+    names = await directory.names(pool, principal.tenant.id, [s.candidate_id for s in found])
+    matched = set(vacancy.matched_candidate_ids)
+    return Response({
+        "vacancy_id": vacancy_id,
+        "vacancy_status": vacancy.status,
+        "needs": {"required_competences": list(needs.required_competences),
+                  "optional_competences": list(needs.optional_competences),
+                  "hours_per_week": str(needs.hours_per_week), "region": region,
+                  "starts_on": starts_on.isoformat() if starts_on else None},
+        "suggestions": [{"candidate_id": str(s.candidate_id), "full_name": names.get(s.candidate_id),
+                         "score": s.score, "reasons": s.reasons,
+                         "already_matched": s.candidate_id in matched} for s in found],
+    }, headers=headers)
+
+
+@post("/vacancies/{vacancy_id:str}/pipeline", **sync)
+def record_match_step(vacancy_id: FromPath[str], data: JSONBody[MatchStepIn], principal: NamedDependency[Principal],
+                      request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """A step of a candidate's match: `proposed` (201), then `introduced`, `trial`,
+    `placed` (with `placement_id`), or `declined` (`by`: candidate, employer or
+    agency; `reason`: one of domain.matching.DECLINE_REASONS). Steps go forward
+    only; `on` defaults to today."""
+    return run(ledger, principal, request, c.RecordMatchStep(
+        vacancy_id=parse_id("vacancy", vacancy_id), candidate_id=data.candidate_id, step=data.step, on=data.on,
+        placement_id=data.placement_id, by=data.by, reason=data.reason))
+
+
+@get("/vacancies/{vacancy_id:str}/pipeline")
+async def vacancy_pipeline(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
+                           ledger: NamedDependency[Ledger]) -> Response:
+    """Every candidate proposed for the vacancy and where they stand (agency)."""
+    _agency_only(principal, "match pipelines")
+    ident = parse_id("vacancy", vacancy_id)
+    await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Vacancy, ident)
+    headers = await _fresh(request, principal, (matching.NAME,))
+    pool = request.app.state.read_pool
+    items = await matching.pipeline(pool, principal.tenant.id, ident)
+    names = await directory.names(pool, principal.tenant.id, [UUID(i["candidate_id"]) for i in items])
+    for item in items:
+        item["full_name"] = names.get(UUID(item["candidate_id"]))
+    return Response({"vacancy_id": vacancy_id, "pipeline": items}, headers=headers)
+
+
+# -- the legal employer's duties ----------------------------------------------------
+@post("/placements/{placement_id:str}/sickness", **sync)
+def report_sickness(placement_id: FromPath[str], data: JSONBody[SicknessIn], principal: NamedDependency[Principal],
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """The person is sick from `first_sick_day`; answers with the poortwachter duties it starts."""
+    return run(ledger, principal, request, c.ReportSickness(
+        placement_id=parse_id("placement", placement_id), first_sick_day=data.first_sick_day))
+
+
+@post("/placements/{placement_id:str}/recovery", status_code=200, **sync)
+def report_recovery(placement_id: FromPath[str], data: JSONBody[RecoveryIn], principal: NamedDependency[Principal],
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """Recovered on `recovered_on`: the sickness's duties due after it are closed."""
+    return run(ledger, principal, request, c.ReportRecovery(
+        placement_id=parse_id("placement", placement_id), recovered_on=data.recovered_on))
+
+
+@post("/duties/{duty_id:str}/done", status_code=200)
+async def duty_done(duty_id: FromPath[str], data: JSONBody[DutyDoneIn], principal: NamedDependency[Principal],
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """Mark a duty done (`done_on`, default today). The duty is found in the read
+    model (`?min_position=` waits for your own writes); the ledger decides."""
+    _agency_only(principal, "duties")
+    ident = parse_id("duty", duty_id)
+    await _fresh(request, principal, (duties.NAME,))
+    placement_id = await duties.placement_of_duty(request.app.state.read_pool, principal.tenant.id, ident)
+    if placement_id is None:
+        raise NotFound("duty", duty_id)
+    command = c.CompleteDuty(placement_id=placement_id, duty_id=ident, done_on=data.done_on)
+    return await asyncio.to_thread(run, ledger, principal, request, command)
+
+
+@get("/duties")
+async def list_duties(request: Request, principal: NamedDependency[Principal]) -> Response:
+    """Open duties of every placement on `?as_of=` (default today): `?status=` any of
+    due, overdue, done, closed (comma-separated; default due,overdue); `?within_days=N`
+    only those due within N days of as_of (overdue ones included)."""
+    _agency_only(principal, "duties")
+    as_of = _date_param(request, "as_of", date.today())
+    raw = request.query_params.get("status") or "due,overdue"
+    statuses = tuple(s.strip() for s in raw.split(",") if s.strip())
+    if not statuses or any(s not in duties.STATUSES for s in statuses):
+        raise InvalidInput("status", "must be a comma-separated list of: " + ", ".join(duties.STATUSES))
+    within = request.query_params.get("within_days")
+    due_by = None
+    if within:
+        due_by = as_of + timedelta(days=_int_param(request, "within_days", 0, 0, 3650))
+    headers = await _fresh(request, principal, (duties.NAME,))
+    pool = request.app.state.read_pool
+    items = await duties.duties(pool, principal.tenant.id, as_of, statuses=statuses, due_by=due_by)
+    names = await directory.names(pool, principal.tenant.id,
+                                  list({UUID(i["candidate_id"]) for i in items}))
+    for item in items:
+        item["candidate_name"] = names.get(UUID(item["candidate_id"]))
+    return Response({"as_of": as_of.isoformat(), "statuses": list(statuses), "duties": items}, headers=headers)
+
+
+@get("/placements/{placement_id:str}/duties")
+async def placement_duties(placement_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
+                           ledger: NamedDependency[Ledger]) -> Response:
+    """Every duty of one placement with its status on `?as_of=`, its sicknesses
+    and whether a job coach is possible. Agency only; logged as a read of health data."""
+    _agency_only(principal, "duties")
+    ident = parse_id("placement", placement_id)
+    as_of = _date_param(request, "as_of", date.today())
+    placement = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Placement, ident)
+    headers = await _fresh(request, principal, (duties.NAME,))
+    found = await duties.placement_duties(request.app.state.read_pool, principal.tenant.id, ident, as_of)
+    if found is None:
+        raise NotFound("placement", placement_id)
+    if found["sickness"]:
+        await asyncio.to_thread(ledger.record_special_category_read, principal.tenant, principal.actor,
+                                placement.candidate_id, ["sickness"], "GET /api/v1/placements/{id}/duties",
+                                correlation_id(request))
+    return Response(found, headers=headers)
+
+
+@get("/reminders")
+async def list_reminders(request: Request, principal: NamedDependency[Principal]) -> Response:
+    """Reminders recorded by the reminder job, newest first (`?since=` a day)."""
+    _agency_only(principal, "reminders")
+    since = _date_param(request, "since", None)
+    headers = await _fresh(request, principal, (duties.NAME,))
+    items = await duties.reminders(request.app.state.read_pool, principal.tenant.id, since)
+    return Response({"reminders": items}, headers=headers)
+
+
+ROUTES: list[Any] = [state_availability, vacancy_suggestions, record_match_step, vacancy_pipeline, report_sickness, report_recovery, duty_done,
+                     list_duties, placement_duties, list_reminders]
+
+
+def matching_router(ledger: Ledger) -> Router:
+    return Router(
+        path="/api/v1",
+        route_handlers=ROUTES,
+        dependencies={
+            "principal": Provide(provide_principal),
+            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
+        },
+        security=[{"BearerToken": []}],
+        tags=["matching and duties"],
+    )
