@@ -34,9 +34,15 @@ given beside it (from /proc).
     split into: every SQL statement on the read pool (asyncpg, timed per
     statement, named after the module constant that holds it), the
     ledger/registry calls run in threads, template rendering, and the rest
-    (framework, middleware, handler Python); then a cProfile of the same
-    requests with asyncio.to_thread run inline (so the thread work is in the
-    profile too).
+    (framework, middleware, handler Python); EXPLAIN (ANALYZE, BUFFERS) of
+    each statement that takes >= 5 ms and >= 10% of a request; then a
+    cProfile of the same requests with asyncio.to_thread run inline (so the
+    thread work is in the profile too).
+
+Also printed: how many of the dashboard's early warnings show no candidate
+name (the handler labels them from a list of placements it loads), and the
+load average around the measurements (client, server and PostgreSQL share
+the machine; other load shows up in the latencies).
 
 Usage: python bench/pages.py [--placements 10000] [--feedback 12] [--heavy 5]
        [--heavy-feedback 150] [--n 200] [--profile auto|always|never]
@@ -725,6 +731,9 @@ async def explain(pool: Any, label: str, max_lines: int = 45) -> None:
         say("        " + line)
     if len(shown) > max_lines:
         say(f"        ... {len(shown) - max_lines} more lines")
+        for line in shown[max_lines:]:
+            if line.startswith(("Planning Time", "Execution Time")):
+                say("        " + line)
 
 
 def profile_inprocess(s: Setup, keys: list[str], n: int, warmup: int, prof_n: int) -> None:
