@@ -311,6 +311,21 @@ async def placements(pool: Any, tenant_id: UUID, *, employer_id: UUID | None = N
     return [dict(r) for r in rows]
 
 
+# The same columns for given placements ($3), whatever their age; $2 scopes to an employer.
+PLACEMENTS_BY_ID_SQL = PLACEMENTS_SQL.replace(
+    "AND ($3::uuid IS NULL OR p.candidate_id = $3)", "").replace(
+    "AND ($4::uuid IS NULL OR p.contract_id = $4)", "AND p.placement_id = ANY($3::uuid[])")
+
+
+async def placements_by_id(pool: Any, tenant_id: UUID, ids: list[UUID], *,
+                           employer_id: UUID | None = None) -> list[dict]:
+    """The named placements (e.g. those with a warning), whatever their age."""
+    if not ids:
+        return []
+    rows = await pool.fetch(PLACEMENTS_BY_ID_SQL, tenant_id, employer_id, ids)
+    return [dict(r) for r in rows]
+
+
 NAMES_SQL = f"""
 SELECT employer_id AS id, name FROM {RM}.d_employers
 WHERE tenant_id = $1 AND gen = {LIVE} AND employer_id = ANY($2::uuid[])

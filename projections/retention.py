@@ -129,6 +129,9 @@ WITH active AS (
          count(*) FILTER (WHERE rn > 1) AS before_n
   FROM ranked GROUP BY placement_id
 )
+SELECT placement_id, employer_id, kind, since, latest, before FROM (
+  SELECT w.*, row_number() OVER (PARTITION BY w.kind ORDER BY w.since NULLS LAST, w.placement_id) AS n
+  FROM (
 SELECT a.placement_id, a.employer_id, 'no_feedback' AS kind,
        coalesce(l.last_on, a.starts_on) AS since, NULL::numeric AS latest, NULL::numeric AS before
 FROM active a
@@ -139,8 +142,10 @@ UNION ALL
 SELECT a.placement_id, a.employer_id, 'falling_feedback', NULL, f.latest, f.before
 FROM active a JOIN falling f ON f.placement_id = a.placement_id
 WHERE f.before_n >= 2 AND f.latest <= f.before - 1.5
-ORDER BY 3, 4 NULLS LAST
-LIMIT 200
+  ) w
+) ranked_warnings
+WHERE n <= 100  -- each kind gets its share of the list
+ORDER BY kind DESC, since NULLS LAST, placement_id
 """
 
 PLACEMENTS_SQL = f"""

@@ -37,8 +37,9 @@ async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Respon
     if viewer.role in ("agency", "auditor", "employer"):
         figures = await retention.retention(pool(request), viewer.tenant.id, today, **retention_scope(viewer))
         if figures["warnings"]:
-            placements = {str(p["placement_id"]): p for p in await directory.placements(
-                pool(request), viewer.tenant.id, **retention_scope(viewer))}
+            warned = [UUID(w["placement_id"]) for w in figures["warnings"]]
+            placements = {str(p["placement_id"]): p for p in await directory.placements_by_id(
+                pool(request), viewer.tenant.id, warned, **retention_scope(viewer))}
     employers = {str(k): v for k, v in (await directory.names(
         pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]])).items()}
     return page(request, "dashboard.html", {

@@ -10,12 +10,15 @@ cookie, else Dutch.
 """
 from __future__ import annotations
 
+import functools
+
 import io
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -58,9 +61,14 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)
+def _babel_locale(name: str) -> Any:
+    return Locale.parse(name)  # parsed once: Babel would re-parse the string on every call
+
+
 def formatters(language: str) -> dict[str, Any]:
     """Jinja filters that format for one locale."""
-    locale = LANGUAGES[language]
+    locale = _babel_locale(LANGUAGES[language])
 
     def euro(value: Any, cents: bool = True) -> str:
         amount = _decimal(value)
