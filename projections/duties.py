@@ -292,6 +292,7 @@ class ReminderRun:
     already: int = 0
     mailed: int = 0
     mail_errors: list[str] = field(default_factory=list)
+    failed_tenants: int = 0
 
 
 def digest(tenant_name: str, items: list[dict[str, Any]], today: date) -> tuple[str, str]:
@@ -312,55 +313,64 @@ def remind(system: Any, mailer: Any = None, today: date | None = None, days: int
            tenants: list[Any] | None = None) -> ReminderRun:
     """One run of the reminder job over every active tenant, or the ones given
     (see the module docstring)."""
-    from service import commands as c
     from service.actor import Actor
-    from service.errors import Conflict
 
     today = today or date.today()
     run = ReminderRun()
     actor = Actor.system("reminders")
-    projection = DutiesProjection()
     for tenant in (system.registry.list_tenants() if tenants is None else tenants):
         if not tenant.is_active:
             continue
-        database = system.stores.database(tenant.database)
-        runner = ProjectionRunner(database, projection)
-        runner.catch_up(tenant, wait=True)
-        with database.connection() as conn:
-            coming = conn.execute(COMING_DUE_SQL, {"tenant": tenant.id, "today": today,
-                                                   "horizon": today + timedelta(days=days)}).fetchall()
-        for row in coming:
-            try:
-                system.ledger.execute(tenant, actor, c.RecordReminder(
-                    duty_id=row["duty_id"], due_on=row["due_on"], placement_id=row["placement_id"],
-                    kind=row["kind"], reminded_on=today))
-                run.recorded += 1
-            except Conflict:
-                run.already += 1  # another run recorded it first
-        if mailer is None:
-            continue
-        runner.catch_up(tenant, wait=True)
-        with database.connection() as conn:
-            unmailed = conn.execute(UNMAILED_SQL, {"tenant": tenant.id,
-                                                   "since": today - timedelta(days=MAIL_RECENT_DAYS)}).fetchall()
-        if not unmailed:
-            continue
-        with system.stores.database("default").connection() as conn:
-            to = [r["email"] for r in conn.execute(AGENCY_ADDRESSES_SQL, (tenant.id,)).fetchall()]
-        if not to:
-            continue
-        subject, text = digest(tenant.name, [dict(r) for r in unmailed], today)
         try:
-            mailer.send(to, subject, text)
-        except Exception as e:  # kept unmailed: the next run tries again
-            log.warning("reminder mail for tenant %s failed: %s", tenant.id, type(e).__name__)
-            run.mail_errors.append(type(e).__name__)
-            continue
-        for r in unmailed:
-            try:
-                system.ledger.execute(tenant, actor, c.RecordReminderMailed(
-                    reminder_id=r["reminder_id"], mailed_on=today, recipients=len(to)))
-                run.mailed += 1
-            except Conflict:
-                pass
+            _remind_tenant(system, tenant, mailer, today, days, run, actor)
+        except Exception as e:  # one tenant's trouble must not stop the others' reminders
+            log.warning("reminders for tenant %s failed: %s", tenant.id, type(e).__name__)
+            run.failed_tenants += 1
     return run
+
+
+def _remind_tenant(system: Any, tenant: Any, mailer: Any, today: date, days: int, run: ReminderRun,
+                   actor: Any) -> None:
+    from service import commands as c
+    from service.errors import Conflict
+
+    database = system.stores.database(tenant.database)
+    runner = ProjectionRunner(database, DutiesProjection())
+    runner.catch_up(tenant, wait=True)
+    with database.connection() as conn:
+        coming = conn.execute(COMING_DUE_SQL, {"tenant": tenant.id, "today": today,
+                                               "horizon": today + timedelta(days=days)}).fetchall()
+    for row in coming:
+        try:
+            system.ledger.execute(tenant, actor, c.RecordReminder(
+                duty_id=row["duty_id"], due_on=row["due_on"], placement_id=row["placement_id"],
+                kind=row["kind"], reminded_on=today))
+            run.recorded += 1
+        except Conflict:
+            run.already += 1  # another run recorded it first
+    if mailer is None:
+        return
+    runner.catch_up(tenant, wait=True)
+    with database.connection() as conn:
+        unmailed = conn.execute(UNMAILED_SQL, {"tenant": tenant.id,
+                                               "since": today - timedelta(days=MAIL_RECENT_DAYS)}).fetchall()
+    if not unmailed:
+        return
+    with system.stores.database("default").connection() as conn:
+        to = [r["email"] for r in conn.execute(AGENCY_ADDRESSES_SQL, (tenant.id,)).fetchall()]
+    if not to:
+        return
+    subject, text = digest(tenant.name, [dict(r) for r in unmailed], today)
+    try:
+        mailer.send(to, subject, text)
+    except Exception as e:  # kept unmailed: the next run tries again
+        log.warning("reminder mail for tenant %s failed: %s", tenant.id, type(e).__name__)
+        run.mail_errors.append(type(e).__name__)
+        return
+    for r in unmailed:
+        try:
+            system.ledger.execute(tenant, actor, c.RecordReminderMailed(
+                reminder_id=r["reminder_id"], mailed_on=today, recipients=len(to)))
+            run.mailed += 1
+        except Conflict:
+            pass

@@ -212,13 +212,15 @@ POINTS_SQL = f"""
 + (CASE WHEN $7::date IS NULL OR m.available_from <= $7::date THEN {AVAILABILITY_POINTS} ELSE 0 END)
 """
 
-# {filter}: which candidates may be scored at all.
+# {filter}: which candidates may be scored at all. The points are rounded to 9
+# decimals so that equal points computed along different sums (numeric division
+# rounds at ~16 digits) tie exactly, and ties go by candidate id, as in `rank`.
 CANDIDATES_SQL_TEMPLATE = f"""
 SELECT m.candidate_id, m.competences, m.hours_available, m.placed_hours, m.available_from, m.region
 FROM {RM}.m_candidates m
 WHERE m.tenant_id = $1 AND m.gen = {LIVE} AND m.placed_hours < {FULL_TIME_HOURS}
   AND ({{filter}})
-ORDER BY ({POINTS_SQL}) DESC, m.candidate_id
+ORDER BY round({POINTS_SQL}, 9) DESC, m.candidate_id
 LIMIT $8
 """
 # Shares at least one competence with the vacancy (every candidate if it asks none).

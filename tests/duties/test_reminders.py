@@ -171,3 +171,14 @@ def test_reminders_over_the_api(system: System, client):
     assert all(i["reminded_on"] == "2025-04-25" and i["mailed_on"] is None for i in items)
     employee = bearer(token_for(system, books.tenant, "auditor"))
     assert client.get(f"{API}/reminders", headers=employee).status_code == 403
+
+
+def test_two_runs_at_once_still_record_one_reminder_each(system: System):
+    from concurrent.futures import ThreadPoolExecutor
+
+    books, _ = sick_tenant(system)
+    with ThreadPoolExecutor(3) as pool:
+        runs = list(pool.map(lambda _: duties.remind(system, None, today=TODAY, tenants=[books.tenant]), range(3)))
+    assert sum(r.recorded for r in runs) == 4
+    runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
+    assert len(_reminders(system, books)) == 4

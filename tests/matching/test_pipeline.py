@@ -130,3 +130,14 @@ def test_the_pipeline_over_the_api(system: System, client):
     boss = bearer(token_for(system, tenant, "employer", employer_id=employer))
     assert client.get(url, headers=boss).status_code == 403
     assert client.post(url, json={"candidate_id": str(sanne), "step": "trial"}, headers=boss).status_code == 403
+
+
+def test_the_new_routes_are_in_the_openapi_schema(client):
+    r = client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in ("/api/v1/candidates/{candidate_id}/availability", "/api/v1/vacancies/{vacancy_id}/suggestions",
+                 "/api/v1/vacancies/{vacancy_id}/pipeline", "/api/v1/placements/{placement_id}/sickness",
+                 "/api/v1/placements/{placement_id}/recovery", "/api/v1/placements/{placement_id}/duties",
+                 "/api/v1/duties", "/api/v1/duties/{duty_id}/done", "/api/v1/reminders"):
+        assert path in paths

@@ -122,7 +122,7 @@ def query(database_url: str, tenant_id: UUID, vacancy: VacancyNeeds) -> list:
     return asyncio.run(go())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(one=special_fields, two=special_fields, later=later_support_needs,
        competences=st.lists(st.sampled_from(VOCABULARY), min_size=1, max_size=5, unique=True),
        hours=st.integers(1, 60), region=st.sampled_from(REGIONS),
@@ -248,3 +248,21 @@ def test_suggestions_over_the_api(system: System, client):
     body = {"hours_per_week": "16", "available_from": "2026-01-01", "region": "Utrecht"}
     assert post(f"/candidates/{people['Daan de Vries']}/availability", body, me).status_code == 200
     assert post(f"/candidates/{people['Sanne Jansen']}/availability", body, me).status_code == 404
+
+
+def test_the_read_model_holds_no_special_category_data(system: System, books: Books):
+    from projections.matching import MatchingProjection
+    from tests.projections.conftest import snapshot
+
+    projection = MatchingProjection()
+    assert projection.needs_personal_data is False  # the sealed fields are never even opened
+    columns = {c for t in projection.tables for c in t.columns}
+    for word in ("target", "support", "birth", "benefit", "status_holder", "qualifies", "health", "name"):
+        assert not any(word in c for c in columns), word
+    candidate(books, ["Administratie"], target_group="wajong", support_needs="Gebarentolk bij elk overleg",
+              date_of_birth=date(1987, 5, 17), benefit_since=date(2019, 3, 1), qualifies_via="Wajong-indicatie")
+    project(books)
+    rows = repr({t: r for t, r in snapshot(system, books.tenant).items() if t.startswith("m_")})
+    assert "Administratie" in rows
+    for secret in ("wajong", "Wajong", "Gebarentolk", "date(1987", "date(2019", "Sanne"):
+        assert secret not in rows, secret
