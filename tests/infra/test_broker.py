@@ -37,28 +37,8 @@ from infra.broker import (
 pytestmark = pytest.mark.timeout(60)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 # A port nothing listens on, for "server down" cases.
 DEAD_PORT = 1
-
-
-@pytest.fixture(scope="session")
-def rabbitmq_url() -> str:
-    url = os.environ.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except OSError as e:
-        reason = f"RabbitMQ unreachable at {host}:{port} ({e})"
-        # CI always has RabbitMQ: there an unreachable broker is a failure. On a
-        # developer's fresh machine (no RabbitMQ) the production-broker tests are
-        # skipped, loudly, and the embedded PostgreSQL broker is still tested.
-        if os.environ.get("CI") or os.environ.get("SROI_REQUIRE_RABBITMQ") == "1":
-            pytest.fail(f"{reason}: CI requires the production broker")
-        print(f"SKIPPING RabbitMQ tests: {reason}")
-        pytest.skip(f"{reason} (not CI)")
-    return url
 
 
 def _names() -> tuple[str, str]:

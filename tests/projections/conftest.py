@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,7 +19,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
@@ -43,7 +41,6 @@ from tests.service.conftest import (  # valid Dutch example commands
 from web.app import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/"
 API = "/api/v1"
 
 __all__ = ["open_vacancy", "register_candidate", "register_contract", "start_placement"]
@@ -232,24 +229,6 @@ def wait_until(predicate: Callable[[], Any], timeout: float, poll: float = 0.1,
 # -- money ------------------------------------------------------------------------------
 def eur(value: str | Decimal | int) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
-
-
-# -- RabbitMQ ---------------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def rabbitmq_url() -> str:
-    """Same policy as tests/infra/test_broker.py: unreachable fails under CI, skips loudly elsewhere."""
-    url = os.environ.get("RABBITMQ_URL") or DEFAULT_RABBITMQ_URL
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 5672
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except OSError as e:
-        reason = f"RabbitMQ unreachable at {host}:{port} ({e})"
-        if os.environ.get("CI") or os.environ.get("SROI_REQUIRE_RABBITMQ") == "1":
-            pytest.fail(f"{reason}: CI requires the production broker")
-        print(f"SKIPPING RabbitMQ tests: {reason}")
-        pytest.skip(f"{reason} (not CI)")
-    return url
 
 
 # -- subprocesses -----------------------------------------------------------------------
