@@ -13,11 +13,12 @@ block value, not 39,999.9999...
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.contribution import Contribution
 from domain.valuation import BlockValue, load_rule_set, value_segments
 from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
 
@@ -53,7 +54,17 @@ class ComplianceProjection(Projection):
             "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
             "hours_history": "jsonb", "block_eur": "numeric", "bonus_eur": "numeric",
             "eligible": "boolean", "eligibility_reason": "text", "capped": "boolean",
+            # Its segments as last added to c_contract_days (to take them out again).
+            "segments": "jsonb",
         }, indexes=(("contract_id",), ("candidate_id",))),
+        # Per contract and status, how the daily value changes on a day: +numerator
+        # on a segment's first day, -numerator the day after its last. The value
+        # over any period is then a sum over a few thousand rows per contract,
+        # whatever its number of placements.
+        Table("c_contract_days", ("contract_id", "status", "day"), {
+            "contract_id": "uuid", "status": "text", "day": "date", "delta": "numeric",
+            "denominator": "numeric",
+        }),
         Table("c_segments", ("placement_id", "seq"), {
             "placement_id": "uuid", "seq": "int", "contract_id": "uuid",
             "from_day": "date", "to_day": "date", "numerator": "numeric", "denominator": "numeric",
@@ -154,6 +165,16 @@ class ComplianceProjection(Projection):
                              "to_day": s.to_day, "numerator": s.numerator,
                              "denominator": s.denominator})
         b.replace_group("c_segments", "placement_id", placement["placement_id"], rows)
+        status = self._status_of(b, placement["placement_id"])
+        _shift_days(b, placement["contract_id"], placement.get("segments") or [], status, -1)
+        placement["segments"] = [[r["from_day"].isoformat(), r["to_day"].isoformat(), str(r["numerator"]),
+                                  str(r["denominator"])] for r in rows]
+        _shift_days(b, placement["contract_id"], placement["segments"], status, +1)
+
+    @staticmethod
+    def _status_of(b: Batch, placement_id: Any) -> str:
+        row = b.get("c_contributions", Contribution.id_for_placement(placement_id))
+        return row["status"] if row is not None else "pending"
 
     # -- contributions -------------------------------------------------------
     def on_ContributionReported(self, b: Batch, e: Event) -> None:
@@ -181,6 +202,11 @@ class ComplianceProjection(Projection):
     def _decide(self, b: Batch, e: Event, status: str) -> None:
         row = b.get("c_contributions", e.originator_id)
         if row is not None:
+            if row["kind"] == "placement" and row["placement_id"] is not None:
+                placement = b.get("c_placements", row["placement_id"])
+                if placement is not None:  # its value moves to the new status, as a whole
+                    _shift_days(b, row["contract_id"], placement.get("segments") or [], row["status"], -1)
+                    _shift_days(b, row["contract_id"], placement.get("segments") or [], status, +1)
             row.update(status=status, decided_on=e.data["decided_on"], reason=e.data.get("reason"))
             b.put("c_contributions", row)
 
@@ -189,6 +215,21 @@ class ComplianceProjection(Projection):
 
     def on_ContributionRejected(self, b: Batch, e: Event) -> None:
         self._decide(b, e, "rejected")
+
+
+def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: int) -> None:
+    """Add (sign +1) or take out (-1) segments' daily value in c_contract_days."""
+    for from_day, to_day, numerator, denominator in segments:
+        numerator = Decimal(numerator) * sign
+        for day, delta in ((_d(from_day), numerator), (_d(to_day) + timedelta(days=1), -numerator)):
+            row = b.get("c_contract_days", contract_id, status, day) or {
+                "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
+                "denominator": Decimal(denominator)}
+            row["delta"] = Decimal(row["delta"]) + delta
+            if row["delta"] == 0:
+                b.delete("c_contract_days", contract_id, status, day)
+            else:
+                b.put("c_contract_days", row)
 
 
 # ---------------------------------------------------------------------------
@@ -211,18 +252,15 @@ WITH q AS MATERIALIZED (
     FROM generate_series(date_trunc('quarter', $4::date), date_trunc('quarter', $5::date),
                          interval '3 months') g
 )
-SELECT k.status, q.q_start,
-       sum(s.numerator * greatest(0, least(s.to_day, q.q_end, $3) - greatest(s.from_day, q.q_start) + 1))
-         / min(s.denominator) AS reported,
-       sum(s.numerator * (least(s.to_day, q.q_end) - greatest(s.from_day, q.q_start) + 1))
-         / min(s.denominator) AS forecast
-FROM {RM}.c_segments s
-JOIN {RM}.c_contributions k
-  ON k.tenant_id = s.tenant_id AND k.gen = s.gen AND k.placement_id = s.placement_id
- AND k.contract_id = s.contract_id
-JOIN q ON s.from_day <= q.q_end AND s.to_day >= q.q_start
-WHERE s.tenant_id = $1 AND s.gen = {LIVE} AND s.contract_id = $2
-GROUP BY k.status, q.q_start
+SELECT d.status, q.q_start,
+       sum(d.delta * greatest(0, least(q.q_end, $3) - greatest(d.day, q.q_start) + 1))
+         / min(d.denominator) AS reported,
+       sum(d.delta * greatest(0, q.q_end - greatest(d.day, q.q_start) + 1))
+         / min(d.denominator) AS forecast
+FROM {RM}.c_contract_days d
+JOIN q ON d.day <= q.q_end
+WHERE d.tenant_id = $1 AND d.gen = {LIVE} AND d.contract_id = $2
+GROUP BY d.status, q.q_start
 """
 
 OTHER_VALUE_SQL = f"""
@@ -304,6 +342,8 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
     forecast = Decimal(0)
     quarters: dict[date, Figures] = {}
     for r in placement_rows:
+        if not r["reported"] and not r["forecast"]:
+            continue  # no placement counts in this quarter
         amount = r["reported"] if r["reported"] and r["reported"] > 0 else Decimal(0)
         if r["q_start"] <= until:
             quarters.setdefault(r["q_start"], Figures()).add(r["status"], amount)

@@ -85,6 +85,10 @@ class Table:
         pk = [sql.Identifier(c) for c in ("tenant_id", "gen", *self.key)]
         out: list[sql.Composable] = [sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
             sql.Identifier(RM), sql.Identifier(self.name), sql.SQL(", ").join(cols), sql.SQL(", ").join(pk))]
+        # Columns added in later releases (CREATE TABLE IF NOT EXISTS keeps old tables).
+        for c, t in self.columns.items():
+            out.append(sql.SQL("ALTER TABLE {}.{} ADD COLUMN IF NOT EXISTS {} {}").format(
+                sql.Identifier(RM), sql.Identifier(self.name), sql.Identifier(c), sql.SQL(t)))
         for index in self.indexes:
             name = f"{self.name}_{'_'.join(index)}_idx"
             out.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (tenant_id, gen, {})").format(
