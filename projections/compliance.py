@@ -73,7 +73,7 @@ class ComplianceProjection(Projection):
             "contribution_id": "uuid", "contract_id": "uuid", "kind": "text", "placement_id": "uuid",
             "amount_eur": "numeric", "reported_on": "date", "status": "text", "decided_on": "date",
             "reason": "text", "description": "text",
-        }, indexes=(("contract_id",), ("placement_id",))),
+        }, indexes=(("contract_id",), ("placement_id",), ("contract_id", "kind"))),
     )
     handles = frozenset({
         "ContractRegistered", "ContractAmended", "ContractClosed",
@@ -267,7 +267,8 @@ OTHER_VALUE_SQL = f"""
 SELECT status, date_trunc('quarter', reported_on)::date AS q_start, sum(amount_eur) AS amount,
        bool_or(reported_on <= $3) AS any_reported
 FROM {RM}.c_contributions
-WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2 AND kind <> 'placement'
+WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
+  AND kind IN ('social_enterprise_purchase', 'other_activity')  -- (contract_id, kind) index: skips placements
   AND reported_on <= $3
 GROUP BY status, date_trunc('quarter', reported_on)
 """
