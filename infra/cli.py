@@ -298,20 +298,18 @@ def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
     """Compliance and retention figures as they were known at a moment."""
     import asyncio
     import json
-    from datetime import date, datetime
+    from datetime import date
 
     import asyncpg
 
     from projections import compliance, retention
-    from projections.engine import ProjectionRunner, position_known_at
+    from projections.engine import ProjectionRunner, parse_moment, position_known_at
     from projections.registry import BY_NAME
 
     try:
-        moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter("use ISO 8601, e.g. 2026-06-30T23:59:59Z", param_hint="--as-of") from None
-    if moment.tzinfo is None:
-        raise click.BadParameter("include a time zone (Z or +02:00)", param_hint="--as-of")
+        moment = parse_moment(as_of)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--as-of") from None
     system = _system()
     try:
         t = _tenant_or_fail(system, tenant_slug)

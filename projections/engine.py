@@ -31,7 +31,6 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA
 from infra.eventstore import EventStoreDatabase, Tenant, make_transcoder
@@ -525,18 +524,35 @@ def _signal_paused() -> None:
             fh.write(str(os.getpid()))
 
 
-def positions(conn: Any, tenant: Tenant, names: Sequence[str]) -> dict[str, int]:
-    """The live tracking position of each named projection (0 if never run)."""
-    rows = conn.execute(
-        f"SELECT l.projection, t.position FROM {RM}.live l JOIN {RM}.tracking t"
-        " ON t.projection = l.projection AND t.tenant_id = l.tenant_id AND t.gen = l.gen"
-        " WHERE l.tenant_id = %s AND l.projection = ANY(%s)", (tenant.id, list(names))).fetchall()
+POSITIONS_SQL = f"""
+SELECT l.projection, t.position FROM {RM}.live l
+JOIN {RM}.tracking t ON t.projection = l.projection AND t.tenant_id = l.tenant_id AND t.gen = l.gen
+WHERE l.tenant_id = {{tenant}} AND l.projection = ANY({{names}})
+"""
+
+
+def _by_name(rows: Iterable[Any], names: Sequence[str]) -> dict[str, int]:
     found = {r["projection"]: r["position"] for r in rows}
     return {n: found.get(n, 0) for n in names}
 
 
-def jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
+def positions(conn: Any, tenant: Tenant, names: Sequence[str]) -> dict[str, int]:
+    """The live tracking position of each named projection (0 if never run)."""
+    rows = conn.execute(POSITIONS_SQL.format(tenant="%s", names="%s"), (tenant.id, list(names))).fetchall()
+    return _by_name(rows, names)
+
+
+def parse_moment(raw: str) -> Any:
+    """An ISO 8601 moment with a time zone ('2026-06-30T23:59:59Z'); ValueError saying what is wrong."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("must include a time zone (Z or +02:00)")
+    return moment
 
 
 KNOWN_AT_SQL = """SELECT coalesce(max(notification_id), 0) AS position FROM events.{table}
@@ -551,17 +567,9 @@ def position_known_at(database: EventStoreDatabase, tenant: Tenant, known_at: An
                             (known_at,)).fetchone()["position"]
 
 
-LIVE_POSITIONS_SQL = f"""
-SELECT l.projection, t.position FROM {RM}.live l
-JOIN {RM}.tracking t ON t.projection = l.projection AND t.tenant_id = l.tenant_id AND t.gen = l.gen
-WHERE l.tenant_id = $1 AND l.projection = ANY($2::text[])
-"""
-
-
 async def live_positions(pool: Any, tenant_id: UUID, names: Sequence[str]) -> dict[str, int]:
-    rows = await pool.fetch(LIVE_POSITIONS_SQL, tenant_id, list(names))
-    found = {r["projection"]: r["position"] for r in rows}
-    return {n: found.get(n, 0) for n in names}
+    rows = await pool.fetch(POSITIONS_SQL.format(tenant="$1", names="$2::text[]"), tenant_id, list(names))
+    return _by_name(rows, names)
 
 
 async def wait_for_position(pool: Any, tenant_id: UUID, names: Sequence[str], position: int,

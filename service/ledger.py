@@ -694,8 +694,13 @@ class Ledger:
 
     def history(self, tenant: Tenant, actor: Actor, kind_cls: type, ident: UUID) -> list[dict[str, Any]]:
         """The stored events of one visible aggregate, with their metadata, oldest first."""
+        return self.get_with_history(tenant, actor, kind_cls, ident)[1]
+
+    def get_with_history(self, tenant: Tenant, actor: Actor, kind_cls: type[A],
+                         ident: UUID) -> tuple[A, list[dict[str, Any]]]:
+        """A visible aggregate and its history, with one visibility check and load."""
         app = self.stores.for_tenant(tenant)
-        self.get(tenant, actor, kind_cls, ident)  # visibility
+        aggregate = self.get(tenant, actor, kind_cls, ident)
         out = []
         for stored in app.tenant_recorder.select_events(ident):
             state = app.metadata_mapper.decode_state(stored.state, stored.topic.rsplit(".", 1)[-1])
@@ -709,8 +714,7 @@ class Ledger:
                 "data": state,
                 "metadata": meta,
             })
-        return out
-
+        return aggregate, out
 
 def _verb(command: Any) -> str:
     name = type(command).__name__

@@ -16,7 +16,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
 from projections import access_log, compliance, retention
-from projections.engine import ProjectionRunner, position_known_at, wait_for_position
+from projections.engine import ProjectionRunner, parse_moment, position_known_at, wait_for_position
 from projections.registry import BY_NAME
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
@@ -41,12 +41,9 @@ def _known_at(raw: str | None, field: str = "known_at") -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(field, "must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(field, "must include a time zone (Z or +02:00)")
-    return moment
+        return parse_moment(raw)
+    except ValueError as e:
+        raise InvalidInput(field, str(e)) from None
 
 
 async def _as_known(request: Request, ledger: Ledger, principal: Principal, projection: str) -> tuple[int | None, dict]:

@@ -212,8 +212,7 @@ def end_placement(placement_id: FromPath[str], data: JSONBody[s.EndIn], principa
 def get_placement(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
                   ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     ident = parse_id("placement", placement_id)
-    agg = ledger.get(principal.tenant, principal.actor, Placement, ident)
-    history = ledger.history(principal.tenant, principal.actor, Placement, ident)
+    agg, history = ledger.get_with_history(principal.tenant, principal.actor, Placement, ident)
     _log_comment_read(ledger, principal, request, agg, history, "GET /api/v1/placements/{id}")
     return views.placement_view(agg, principal.actor, history)
 
@@ -230,8 +229,7 @@ def _log_comment_read(ledger: Ledger, principal: Principal, request: Request, pl
 def placement_events(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
                      ledger: NamedDependency[Ledger]) -> dict[str, Any]:
     ident = parse_id("placement", placement_id)
-    placement = ledger.get(principal.tenant, principal.actor, Placement, ident)
-    events = ledger.history(principal.tenant, principal.actor, Placement, ident)
+    placement, events = ledger.get_with_history(principal.tenant, principal.actor, Placement, ident)
     _log_comment_read(ledger, principal, request, placement, events, "GET /api/v1/placements/{id}/events")
     return {"placement_id": placement_id, "events": events}
 

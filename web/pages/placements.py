@@ -22,7 +22,7 @@ from web.pages.common import (
     field_errors,
     fresh,
     get as get_aggregate,
-    history,
+    get_with_history,
     may,
     new_idempotency_key,
     parse_id,
@@ -115,8 +115,8 @@ def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 async def _context(request: Request, viewer: Viewer, ident: UUID) -> dict[str, Any]:
-    placement: Placement = await get_aggregate(request, viewer, Placement, ident)
-    events = await history(request, viewer, Placement, ident)
+    placement: Placement
+    placement, events = await get_with_history(request, viewer, Placement, ident)
     names = await directory.names(pool(request), viewer.tenant.id,
                                   [placement.candidate_id, placement.employer_id, placement.contract_id])
     feedback_as = sorted(FEEDBACK_AS.get(viewer.role, ()))
