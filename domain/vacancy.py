@@ -33,6 +33,12 @@ def _check_no_overlap(required: list[str], optional: list[str]) -> None:
         )
 
 
+def _region(region: str | None) -> str | None:
+    # Free words, as candidates state theirs (Candidate.state_availability);
+    # matching compares them case- and spacing-insensitively.
+    return optional_text(region, "region", max_len=100)
+
+
 class Vacancy(LedgerAggregate):
     """Work an employer offers, stated as competences, not limitations."""
 
@@ -45,9 +51,12 @@ class Vacancy(LedgerAggregate):
         optional_competences: list[str],
         hours_per_week: Decimal,
         opened_on: date | None = None,
+        region: str | None = None,
     ) -> Vacancy:
         """`opened_on`: when the vacancy was opened, if earlier than today
-        (recorded afterwards); it dates the time from vacancy to placement."""
+        (recorded afterwards); it dates the time from vacancy to placement.
+        `region`: where the work is (the words candidates use for the region
+        they want to work in); blank means not stated."""
         opened_on = require_date(opened_on or date.today(), "opened_on")
         if opened_on > date.today():
             raise InvalidValue("opened_on must not be in the future", "opened_on")
@@ -61,6 +70,7 @@ class Vacancy(LedgerAggregate):
             optional_competences=optional,
             hours_per_week=require_hours(hours_per_week),
             opened_on=opened_on,
+            region=_region(region),
         )
 
     @event("VacancyOpened")
@@ -72,8 +82,10 @@ class Vacancy(LedgerAggregate):
         optional_competences: list[str],
         hours_per_week: Decimal,
         opened_on: date | None = None,  # None in events from before the field existed
+        region: str | None = None,  # likewise
     ) -> None:
         self.employer_id = employer_id
+        self.region = region
         self.opened_on = opened_on
         self.title = title
         self.required_competences = list(required_competences)
@@ -98,15 +110,17 @@ class Vacancy(LedgerAggregate):
         required_competences: list[str] | None = None,
         optional_competences: list[str] | None = None,
         hours_per_week: Decimal | None = None,
+        region: str | None = None,
     ) -> None:
-        """Change the given fields (None means unchanged); emits nothing if
-        nothing changes."""
+        """Change the given fields (None means unchanged; a blank region
+        clears it); emits nothing if nothing changes."""
         self._require_open("edit")
         current: dict[str, Any] = {
             "title": self.title,
             "required_competences": self.required_competences,
             "optional_competences": self.optional_competences,
             "hours_per_week": self.hours_per_week,
+            "region": self.region,
         }
         edited = dict(current)
         if title is not None:
@@ -119,6 +133,8 @@ class Vacancy(LedgerAggregate):
                 edited[field] = require_competences(value, field)
         if hours_per_week is not None:
             edited["hours_per_week"] = require_hours(hours_per_week)
+        if region is not None:
+            edited["region"] = _region(region)
         _check_no_overlap(
             edited["required_competences"], edited["optional_competences"]
         )

@@ -38,7 +38,7 @@ class DirectoryProjection(Projection):
             "vacancy_id": "uuid", "employer_id": "uuid", "title": "text",
             "required_competences": "jsonb", "optional_competences": "jsonb",
             "hours_per_week": "numeric", "opened_on": "date", "status": "text",
-            "matched": "jsonb", "placement_id": "uuid",
+            "matched": "jsonb", "placement_id": "uuid", "region": "text",
         }, indexes=(("employer_id",),)),
         Table("d_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
@@ -115,7 +115,7 @@ class DirectoryProjection(Projection):
             "required_competences": list(d["required_competences"]),
             "optional_competences": list(d["optional_competences"]),
             "hours_per_week": d["hours_per_week"], "opened_on": d.get("opened_on") or e.recorded_on,
-            "status": "open", "matched": [], "placement_id": None,
+            "status": "open", "matched": [], "placement_id": None, "region": d.get("region"),
         })
 
     def on_VacancyEdited(self, b: Batch, e: Event) -> None:
@@ -272,7 +272,7 @@ def _json_list(value: Any) -> list:
 
 VACANCIES_SQL = f"""
 SELECT v.vacancy_id, v.employer_id, e.name AS employer_name, v.title, v.required_competences,
-       v.optional_competences, v.hours_per_week, v.opened_on, v.status, v.matched, v.placement_id
+       v.optional_competences, v.hours_per_week, v.opened_on, v.status, v.matched, v.placement_id, v.region
 FROM {RM}.d_vacancies v
 LEFT JOIN {RM}.d_employers e ON e.tenant_id = v.tenant_id AND e.gen = v.gen AND e.employer_id = v.employer_id
 WHERE v.tenant_id = $1 AND v.gen = {LIVE} AND ($2::uuid IS NULL OR v.employer_id = $2)

@@ -74,6 +74,19 @@ class OpenVacancy:
     optional_competences: list[str]
     hours_per_week: Decimal
     opened_on: date | None = None
+    region: str | None = None
+
+
+@dataclass(frozen=True)
+class EditVacancy:
+    """Change an open vacancy; None leaves a field as it is, a blank region clears it."""
+
+    vacancy_id: UUID
+    title: str | None = None
+    required_competences: list[str] | None = None
+    optional_competences: list[str] | None = None
+    hours_per_week: Decimal | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +187,7 @@ class EraseCandidate:
 
 Command = (EraseCandidate | ReportSocialEnterprisePurchase | ReportOtherActivity | AcceptContribution
            | RejectContribution | RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
-           | RegisterCandidate | StateSupportNeeds | OpenVacancy | MatchCandidate | CloseVacancy
+           | RegisterCandidate | StateSupportNeeds | OpenVacancy | EditVacancy | MatchCandidate | CloseVacancy
            | StartPlacement | GiveFeedback | ChangeHours | ExtendPlacement | EndPlacement)
 
 

@@ -79,6 +79,7 @@ COMMAND_ROLES: dict[type, frozenset[str]] = {
     c.RegisterCandidate: frozenset({"agency"}),
     c.StateSupportNeeds: frozenset({"agency", "employee"}),
     c.OpenVacancy: frozenset({"agency", "employer"}),
+    c.EditVacancy: frozenset({"agency", "employer"}),
     c.MatchCandidate: frozenset({"agency"}),
     c.CloseVacancy: frozenset({"agency", "employer"}),
     c.StartPlacement: frozenset({"agency"}),
@@ -274,7 +275,16 @@ def open_vacancy(u: Unit, cmd: c.OpenVacancy) -> Outcome:
         employer_id=cmd.employer_id, title=cmd.title,
         required_competences=list(cmd.required_competences),
         optional_competences=list(cmd.optional_competences),
-        hours_per_week=cmd.hours_per_week, opened_on=cmd.opened_on))
+        hours_per_week=cmd.hours_per_week, opened_on=cmd.opened_on, region=cmd.region))
+
+
+def edit_vacancy(u: Unit, cmd: c.EditVacancy) -> Outcome:
+    vacancy = u.get(Vacancy, cmd.vacancy_id)
+    vacancy.edit(title=cmd.title,
+                 required_competences=None if cmd.required_competences is None else list(cmd.required_competences),
+                 optional_competences=None if cmd.optional_competences is None else list(cmd.optional_competences),
+                 hours_per_week=cmd.hours_per_week, region=cmd.region)
+    return _changed(vacancy)
 
 
 def match_candidate(u: Unit, cmd: c.MatchCandidate) -> Outcome:
@@ -441,7 +451,7 @@ def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
     duties = _placement_duties(u, placement)
     duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on)
     scheduled = [d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
-                                       duties.sickness_starts) if d.sickness_starts_on == cmd.first_sick_day]
+                                       duties.timelines) if d.sickness_starts_on == cmd.first_sick_day]
     return Outcome(saved=[duties], status=201, body={
         "placement_id": str(placement.id), "first_sick_day": cmd.first_sick_day.isoformat(),
         "duties": [_duty_view(d) for d in scheduled]})
@@ -459,7 +469,7 @@ def complete_duty(u: Unit, cmd: c.CompleteDuty) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
     duties = _placement_duties(u, placement)
     known = {d.id: d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
-                                         duties.sickness_starts)}
+                                         duties.timelines)}
     if cmd.duty_id not in known:
         raise NotFound("duty", cmd.duty_id)
     duty = known[cmd.duty_id]
@@ -529,6 +539,7 @@ HANDLERS: dict[type, Handler] = {
     c.RegisterCandidate: register_candidate,
     c.StateSupportNeeds: state_support_needs,
     c.OpenVacancy: open_vacancy,
+    c.EditVacancy: edit_vacancy,
     c.MatchCandidate: match_candidate,
     c.CloseVacancy: close_vacancy,
     c.StartPlacement: start_placement,

@@ -100,3 +100,20 @@ def test_changing_competences_after_an_edit_does_not_rewrite_the_event():
     edited = vacancy.collect_events()[-1]
     vacancy.required_competences.append("Mutated")
     assert edited.changes["required_competences"] == ["Plannen"]
+
+
+def test_a_vacancy_states_its_region_and_an_edit_changes_or_clears_it():
+    vacancy = a_vacancy(region=" Utrecht ")
+    assert vacancy.region == "Utrecht"
+    vacancy.collect_events()
+    vacancy.edit(title="Administratief medewerker")  # region not given: unchanged
+    assert vacancy.region == "Utrecht" and vacancy.collect_events() == []
+    vacancy.edit(region="Amersfoort")
+    assert vacancy.region == "Amersfoort"
+    vacancy.edit(region="  ")  # blank: no region any more
+    assert vacancy.region is None
+    assert [e.changes for e in vacancy.collect_events()] == [{"region": "Amersfoort"}, {"region": None}]
+    with pytest.raises(InvalidValue) as err:
+        vacancy.edit(region="x" * 101)
+    assert err.value.field == "region"
+    assert a_vacancy().region is None

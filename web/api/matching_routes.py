@@ -100,7 +100,7 @@ async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, princ
                               ledger: NamedDependency[Ledger]) -> Response:
     """The tenant's best candidates for a vacancy, ranked, each with its score
     (0-100) and the reasons. `?limit=` (1-200, default 20), `?region=` (the
-    region of the work; vacancies do not record one), `?starts_on=` (default
+    region of the work; default: the vacancy's region), `?starts_on=` (default
     today), `?min_position=` (wait for your own writes)."""
     _agency_only(principal, "suggestions")
     ident = parse_id("vacancy", vacancy_id)
@@ -111,6 +111,8 @@ async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, princ
     starts_on = _date_param(request, "starts_on", date.today())
     headers = await _fresh(request, principal, (matching.NAME,))
     vacancy = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Vacancy, ident)
+    if region is None:
+        region = vacancy.region  # the vacancy's own region, unless the request names another
     needs = VacancyNeeds(required_competences=tuple(vacancy.required_competences),
                          optional_competences=tuple(vacancy.optional_competences),
                          hours_per_week=vacancy.hours_per_week, region=region, starts_on=starts_on)

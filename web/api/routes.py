@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, Response, Router, get, post
+import msgspec
+from litestar import Request, Response, Router, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 
@@ -96,6 +97,15 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
         rule_set=data.rule_set, accepted_by=data.accepted_by))
 
 
+@patch("/contracts/{contract_id:str}", **sync)
+def amend_contract(contract_id: FromPath[str], data: JSONBody[s.ContractAmendIn], principal: NamedDependency[Principal],
+                   request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """Amend the terms given (If-Match: the version you read); the rest stay."""
+    changes = {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not None}
+    return run(ledger, principal, request, c.AmendContract(
+        contract_id=parse_id("contract", contract_id), changes=changes))
+
+
 @post("/contracts/{contract_id:str}/close", **sync)
 def close_contract(contract_id: FromPath[str], data: JSONBody[s.CloseContractIn], principal: NamedDependency[Principal],
                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
@@ -153,7 +163,26 @@ def open_vacancy(data: JSONBody[s.VacancyIn], principal: NamedDependency[Princip
         employer_id=data.employer_id, title=data.title,
         required_competences=list(data.required_competences),
         optional_competences=list(data.optional_competences), hours_per_week=data.hours_per_week,
-        opened_on=data.opened_on))
+        opened_on=data.opened_on, region=data.region))
+
+
+@patch("/vacancies/{vacancy_id:str}", **sync)
+def edit_vacancy(vacancy_id: FromPath[str], data: JSONBody[s.VacancyEditIn], principal: NamedDependency[Principal],
+                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """Change an open vacancy: the fields given (If-Match: the version you read)."""
+    region = None if data.region is msgspec.UNSET else (data.region or "")
+    return run(ledger, principal, request, c.EditVacancy(
+        vacancy_id=parse_id("vacancy", vacancy_id), title=data.title,
+        required_competences=None if data.required_competences is None else list(data.required_competences),
+        optional_competences=None if data.optional_competences is None else list(data.optional_competences),
+        hours_per_week=data.hours_per_week, region=region))
+
+
+@post("/vacancies/{vacancy_id:str}/close", status_code=200, **sync)
+def close_vacancy(vacancy_id: FromPath[str], data: JSONBody[s.CloseVacancyIn], principal: NamedDependency[Principal],
+                  request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    return run(ledger, principal, request, c.CloseVacancy(
+        vacancy_id=parse_id("vacancy", vacancy_id), reason=data.reason))
 
 
 @post("/vacancies/{vacancy_id:str}/matches", **sync)
@@ -239,9 +268,9 @@ def api_router(ledger: NamedDependency[Ledger]) -> Router:
         path="/api/v1",
         route_handlers=[
             register_employer, add_contact_person, get_employer,
-            register_contract, close_contract, get_contract,
+            register_contract, amend_contract, close_contract, get_contract,
             register_candidate, state_support_needs, get_candidate, erase_candidate,
-            open_vacancy, match_candidate, get_vacancy,
+            open_vacancy, edit_vacancy, close_vacancy, match_candidate, get_vacancy,
             start_placement, give_feedback, change_hours, extend_placement, end_placement,
             get_placement, placement_events,
         ],

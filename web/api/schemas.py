@@ -65,6 +65,32 @@ class VacancyIn(Body):
     hours_per_week: Decimal
     optional_competences: Competences = []
     opened_on: date | None = None
+    region: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class VacancyEditIn(Body):
+    """PATCH: only the fields given change; `"region": null` clears the region."""
+
+    title: Name | None = None
+    required_competences: Competences | None = None
+    optional_competences: Competences | None = None
+    hours_per_week: Decimal | None = None
+    region: Annotated[str, msgspec.Meta(max_length=100)] | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class CloseVacancyIn(Body):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class ContractAmendIn(Body):
+    """PATCH: only the terms given change. The award date and rule set are fixed at award."""
+
+    title: Name | None = None
+    contracting_authority: Name | None = None
+    contract_value_eur: Decimal | None = None
+    obligation_percent: Decimal | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
 
 
 class MatchIn(Body):

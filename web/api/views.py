@@ -54,7 +54,7 @@ def vacancy_view(v: Vacancy, actor: Actor) -> dict[str, Any]:
         "required_competences": list(v.required_competences),
         "optional_competences": list(v.optional_competences),
         "hours_per_week": v.hours_per_week, "status": v.status, "opened_on": v.opened_on,
-        "placement_id": getattr(v, "placement_id", None),
+        "region": v.region, "placement_id": getattr(v, "placement_id", None),
     }
     if actor.role in ("agency", "auditor"):
         view["matched_candidate_ids"] = list(v.matched_candidate_ids)
