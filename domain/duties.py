@@ -15,7 +15,15 @@ duties (see shared/domain.md):
   plan every 6 weeks after that (weeks 14, 20, ..., 98), report to UWV by
   week 42 (20 December), first-year evaluation by week 52 (28 February
   2027), WIA application by week 91 (28 November 2027) and the end of wage
-  payment at week 104 (27 February 2028).
+  payment at week 104 (27 February 2028). If no return to work is in view
+  at the first-year evaluation, the second track (work with another
+  employer) starts within 6 weeks of it: by week 58.
+- Spells less than 4 weeks apart count as one (art. 7:629 lid 10 BW,
+  "samentellen"): a sickness reported less than 28 days after the last
+  recovery continues that timeline. The weeks count sick days only, so the
+  timeline is counted from the earlier first sick day moved on by the days
+  in between (`counted_from`); the new spell gets its own sick report and
+  company-doctor notice, and the timeline's duties still ahead of it.
 - From the placement's start: request the target-group declaration
   (wage-cost benefit, LKV) and the no-risk policy within 3 months:
   due on the start plus 3 calendar months less one day (clamped to the end
@@ -60,8 +68,14 @@ POORTWACHTER: dict[str, tuple[int, str]] = {
     "first_year_evaluation": (52, "first-year evaluation"),
     "wia_application": (91, "WIA application"),
     "wage_payment_ends": (104, "end of wage payment"),
+    "second_track": (58, "second track started if no return is in view"),
 }
 PLAN_REVIEW_EVERY_WEEKS = 6
+# A new sickness starting less than this many days after the last recovery
+# continues the earlier spell's timeline (art. 7:629 lid 10 BW).
+SPELLS_APART_DAYS = 28
+# Duties of each report; the rest belong to the (possibly continued) timeline.
+PER_REPORT_KINDS = ("sick_report", "company_doctor_informed")
 SICKNESS_KINDS = frozenset(POORTWACHTER)
 PLACEMENT_KINDS = {
     "target_group_declaration": "request the target-group declaration (wage-cost benefit)",
@@ -130,16 +144,37 @@ class Duty:
         return DUTY_LABELS[self.kind]
 
 
-def poortwachter_deadlines(first_sick_day: date) -> list[Duty]:
-    """The Wet verbetering poortwachter duties of one sickness, by due date."""
-    duties = [Duty("sick_report", first_sick_day)]
-    for kind in ("company_doctor_informed", "problem_analysis", "plan_of_action", "uwv_report",
-                 "first_year_evaluation", "wia_application", "wage_payment_ends"):
-        duties.append(Duty(kind, by_week(first_sick_day, POORTWACHTER[kind][0])))
+def poortwachter_deadlines(first_sick_day: date, counted_from: date | None = None) -> list[Duty]:
+    """The Wet verbetering poortwachter duties of one sickness, by due date.
+
+    `counted_from`: the day the timeline's weeks count from when this
+    sickness continues an earlier one (see `counted_from`); then only the
+    timeline's duties due on or after this first sick day are its own."""
+    counted = counted_from or first_sick_day
+    duties = [Duty("sick_report", first_sick_day),
+              Duty("company_doctor_informed", by_week(first_sick_day, POORTWACHTER["company_doctor_informed"][0]))]
+    timeline = [Duty(kind, by_week(counted, POORTWACHTER[kind][0]))
+                for kind in ("problem_analysis", "plan_of_action", "uwv_report", "first_year_evaluation",
+                             "second_track", "wia_application", "wage_payment_ends")]
     plan, end = POORTWACHTER["plan_of_action"][0], POORTWACHTER["wage_payment_ends"][0]
     for week in range(plan + PLAN_REVIEW_EVERY_WEEKS, end, PLAN_REVIEW_EVERY_WEEKS):
-        duties.append(Duty("plan_review", by_week(first_sick_day, week)))
+        timeline.append(Duty("plan_review", by_week(counted, week)))
+    duties += [d for d in timeline if d.due_on >= first_sick_day]
     return sorted(duties, key=lambda d: (d.due_on, d.kind))
+
+
+def counted_from(spells: list[dict[str, Any]], first_sick_day: date) -> date:
+    """The day a new sickness's poortwachter weeks count from, after `spells`
+    (each {"first_sick_day", "recovered_on", "counted_from"?}): the day itself,
+    or, when it starts less than 4 weeks after the last recovery, the last
+    timeline's day moved on by the days in between (those are not sick days)."""
+    if not spells or spells[-1]["recovered_on"] is None:
+        return first_sick_day
+    last = spells[-1]
+    apart = (first_sick_day - last["recovered_on"]).days
+    if apart >= SPELLS_APART_DAYS:
+        return first_sick_day
+    return (last.get("counted_from") or last["first_sick_day"]) + timedelta(days=apart)
 
 
 def placement_deadlines(starts_on: date, planned_end_on: date | None) -> list[Duty]:
@@ -182,13 +217,15 @@ class PlacementDuty:
 
 
 def duties_for(placement_id: UUID, starts_on: date, planned_end_on: date | None,
-               sickness_starts: list[date]) -> list[PlacementDuty]:
-    """Every duty of a placement: from its start, its planned end and each sickness."""
+               sicknesses: list[date] | list[tuple[date, date]]) -> list[PlacementDuty]:
+    """Every duty of a placement: from its start, its planned end and each
+    sickness (a first sick day, or (first sick day, counted from))."""
     out = [PlacementDuty(duty_id(placement_id, d), placement_id, d.kind, d.due_on)
            for d in placement_deadlines(starts_on, planned_end_on)]
-    for first in sickness_starts:
+    for item in sicknesses:
+        first, counted = item if isinstance(item, tuple) else (item, item)
         out += [PlacementDuty(duty_id(placement_id, d, first), placement_id, d.kind, d.due_on, first)
-                for d in poortwachter_deadlines(first)]
+                for d in poortwachter_deadlines(first, counted)]
     return out
 
 
@@ -230,6 +267,11 @@ class PlacementDuties(LedgerAggregate):
     def sickness_starts(self) -> list[date]:
         return [s["first_sick_day"] for s in self.spells]
 
+    @property
+    def timelines(self) -> list[tuple[date, date]]:
+        """(first sick day, the day its poortwachter weeks count from) per sickness."""
+        return [(s["first_sick_day"], s.get("counted_from") or s["first_sick_day"]) for s in self.spells]
+
     def report_sickness(self, first_sick_day: date, placement_starts_on: date,
                         placement_ended_on: date | None, today: date | None = None) -> None:
         first = _not_future(require_date(first_sick_day, "first_sick_day"), today or date.today(),
@@ -247,11 +289,14 @@ class PlacementDuties(LedgerAggregate):
         if self.spells and first < self.spells[-1]["recovered_on"]:
             raise InvalidValue(f"first_sick_day must not be before the last recovery "
                                f"({self.spells[-1]['recovered_on']})", "first_sick_day")
-        self._sickness_reported(placement_id=self.placement_id, first_sick_day=first)
+        self._sickness_reported(placement_id=self.placement_id, first_sick_day=first,
+                                counted_from=counted_from(self.spells, first))
 
     @event("SicknessReported")
-    def _sickness_reported(self, placement_id: UUID, first_sick_day: date) -> None:
-        self.spells = [*self.spells, {"first_sick_day": first_sick_day, "recovered_on": None}]
+    def _sickness_reported(self, placement_id: UUID, first_sick_day: date, counted_from: date | None = None) -> None:
+        # counted_from is None in events recorded before spells were counted together.
+        self.spells = [*self.spells, {"first_sick_day": first_sick_day, "recovered_on": None,
+                                      "counted_from": counted_from or first_sick_day}]
 
     def recover(self, recovered_on: date, today: date | None = None) -> None:
         on = _not_future(require_date(recovered_on, "recovered_on"), today or date.today(), "recovered_on")
@@ -265,7 +310,7 @@ class PlacementDuties(LedgerAggregate):
 
     @event("Recovered")
     def _recovered(self, placement_id: UUID, first_sick_day: date, recovered_on: date) -> None:
-        self.spells = [*self.spells[:-1], {"first_sick_day": first_sick_day, "recovered_on": recovered_on}]
+        self.spells = [*self.spells[:-1], {**self.spells[-1], "recovered_on": recovered_on}]
 
     def complete(self, duty: PlacementDuty | None, done_on: date, today: date | None = None) -> None:
         """`duty`: the placement's duty with the asked id (None: it has none)."""

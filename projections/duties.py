@@ -57,7 +57,7 @@ class DutiesProjection(Projection):
             "sickness_starts_on": "date", "done_on": "date", "closed_on": "date", "closed_reason": "text",
         }, indexes=(("placement_id",), ("due_on",))),
         Table("du_sickness", ("placement_id", "first_sick_day"), {
-            "placement_id": "uuid", "first_sick_day": "date", "recovered_on": "date",
+            "placement_id": "uuid", "first_sick_day": "date", "recovered_on": "date", "counted_from": "date",
         }),
         Table("du_reminders", ("reminder_id",), {
             "reminder_id": "uuid", "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
@@ -127,13 +127,17 @@ class DutiesProjection(Projection):
     # -- sickness and duties done ---------------------------------------------------
     def on_SicknessReported(self, b: Batch, e: Event) -> None:
         pid, first = e.data["placement_id"], e.data["first_sick_day"]
-        b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": None})
-        for duty in poortwachter_deadlines(first):
+        counted = e.data.get("counted_from") or first  # later than first: continues the last spell's timeline
+        b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": None,
+                              "counted_from": counted})
+        for duty in poortwachter_deadlines(first, counted):
             self._duty(b, pid, duty.kind, duty.due_on, first, duty_id(pid, duty, first))
 
     def on_Recovered(self, b: Batch, e: Event) -> None:
         pid, first, on = e.data["placement_id"], e.data["first_sick_day"], e.data["recovered_on"]
-        b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": on})
+        row = b.get("du_sickness", pid, first)
+        b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": on,
+                              "counted_from": row["counted_from"] if row else first})
         self._close(b, pid, after=on, on=on, reason="recovered", sickness_starts_on=first)
 
     def on_DutyCompleted(self, b: Batch, e: Event) -> None:
@@ -187,7 +191,7 @@ FROM {RM}.du_placements WHERE tenant_id = $1 AND gen = {LIVE} AND placement_id =
 """
 
 SICKNESS_SQL = f"""
-SELECT first_sick_day, recovered_on FROM {RM}.du_sickness
+SELECT first_sick_day, recovered_on, counted_from FROM {RM}.du_sickness
 WHERE tenant_id = $1 AND gen = {LIVE} AND placement_id = $2 ORDER BY first_sick_day
 """
 
@@ -238,7 +242,8 @@ async def placement_duties(pool: Any, tenant_id: UUID, placement_id: UUID, as_of
         "ended_on": p["ended_on"].isoformat() if p["ended_on"] else None,
         "job_coach": job_coach(Decimal(p["hours"]), p["starts_on"], p["planned_end_on"]),
         "sickness": [{"first_sick_day": s["first_sick_day"].isoformat(),
-                      "recovered_on": s["recovered_on"].isoformat() if s["recovered_on"] else None}
+                      "recovered_on": s["recovered_on"].isoformat() if s["recovered_on"] else None,
+                      "counted_from": (s["counted_from"] or s["first_sick_day"]).isoformat()}
                      for s in spells],
         "duties": [_duty(r) for r in rows],
     }

@@ -44,6 +44,7 @@ def test_poortwachter_deadlines_by_hand():
         "first_year_evaluation": date(2027, 2, 28),   # week 52: + 363 days
         "wia_application": date(2027, 11, 28),        # week 91: + 636 days
         "wage_payment_ends": date(2028, 2, 27),       # week 104: + 727 days (29 Feb 2028 on the way)
+        "second_track": date(2027, 4, 11),            # week 58: 6 weeks after the first-year evaluation
     }
 
 
@@ -105,7 +106,7 @@ def test_its_id_follows_from_the_placement():
 def test_sickness_then_recovery():
     record = a_record()
     record.report_sickness(MONDAY, STARTS, None, today=TODAY)
-    assert record.open_spell == {"first_sick_day": MONDAY, "recovered_on": None}
+    assert record.open_spell == {"first_sick_day": MONDAY, "recovered_on": None, "counted_from": MONDAY}
     record.recover(date(2026, 3, 20), today=TODAY)
     assert record.open_spell is None
     assert [type(e).__name__ for e in record.collect_events()] == [
@@ -176,7 +177,7 @@ def test_duty_ids_are_stable_and_distinct():
     first = duties_for(PLACEMENT, STARTS, date(2026, 12, 31), [MONDAY])
     again = duties_for(PLACEMENT, STARTS, date(2026, 12, 31), [MONDAY])
     assert [d.id for d in first] == [d.id for d in again]
-    assert len({d.id for d in first}) == len(first) == 3 + 23
+    assert len({d.id for d in first}) == len(first) == 3 + 24
     other = duties_for(uuid.UUID(int=43), STARTS, date(2026, 12, 31), [MONDAY])
     assert not {d.id for d in first} & {d.id for d in other}
 
@@ -187,3 +188,50 @@ def test_a_reminder_has_one_id_per_duty_and_due_date():
     b = Reminder.record(duty, MONDAY, PLACEMENT, "sick_report", TODAY)
     c = Reminder.record(duty, date(2026, 3, 3), PLACEMENT, "sick_report", TODAY)
     assert a.id == b.id != c.id
+
+
+# -- spells less than 4 weeks apart count as one (art. 7:629 lid 10 BW) ---------------
+
+def test_a_sickness_less_than_four_weeks_after_recovery_continues_the_timeline():
+    record = a_record()
+    record.report_sickness(MONDAY, STARTS, None, today=TODAY)     # 2 March: day 1
+    record.recover(date(2026, 3, 16), today=TODAY)                # sick days 2-15 March: 14
+    record.report_sickness(date(2026, 3, 30), STARTS, None, today=TODAY)  # 14 days later
+    # Day 1 of the new report is sick day 15: the weeks count from 16 March
+    # (2 March moved on by the 14 days in between).
+    assert record.timelines == [(MONDAY, MONDAY), (date(2026, 3, 30), date(2026, 3, 16))]
+    due = {}
+    for d in poortwachter_deadlines(date(2026, 3, 30), date(2026, 3, 16)):
+        due.setdefault(d.kind, d.due_on)
+    assert due["sick_report"] == date(2026, 3, 30)                # every report is reported
+    assert due["company_doctor_informed"] == date(2026, 4, 5)     # within its own first week
+    assert due["problem_analysis"] == date(2026, 4, 26)           # week 6 of the timeline: 16 March + 41
+    assert due["wage_payment_ends"] == date(2028, 3, 12)          # 27 Feb 2028 + 14 days not sick
+    assert due["second_track"] == date(2027, 4, 25)
+    # Only the timeline's duties still ahead belong to the new report.
+    assert min(d.due_on for d in poortwachter_deadlines(date(2026, 3, 30), date(2026, 3, 16))) == date(2026, 3, 30)
+    known = duties_for(PLACEMENT, STARTS, None, record.timelines)
+    ends = sorted(d.due_on for d in known if d.kind == "wage_payment_ends")
+    assert ends == [date(2028, 2, 27), date(2028, 3, 12)]
+
+
+def test_a_third_spell_within_four_weeks_continues_the_same_timeline():
+    record = a_record()
+    record.report_sickness(MONDAY, STARTS, None, today=TODAY)
+    record.recover(date(2026, 3, 16), today=TODAY)
+    record.report_sickness(date(2026, 3, 30), STARTS, None, today=TODAY)  # counts from 16 March
+    record.recover(date(2026, 4, 6), today=TODAY)
+    record.report_sickness(date(2026, 4, 16), STARTS, None, today=TODAY)  # 10 more days apart
+    assert record.timelines[-1] == (date(2026, 4, 16), date(2026, 3, 26))
+    # 14 + 7 sick days before: 16 April is sick day 22.
+    assert (date(2026, 4, 16) - date(2026, 3, 26)).days + 1 == 22
+
+
+def test_four_weeks_apart_or_more_starts_a_new_timeline():
+    record = a_record()
+    record.report_sickness(MONDAY, STARTS, None, today=TODAY)
+    record.recover(date(2026, 3, 16), today=TODAY)
+    record.report_sickness(date(2026, 4, 13), STARTS, None, today=TODAY)  # 28 days apart
+    assert record.timelines[-1] == (date(2026, 4, 13), date(2026, 4, 13))
+    due = {d.kind: d.due_on for d in poortwachter_deadlines(date(2026, 4, 13)) if d.kind != "plan_review"}
+    assert due["wage_payment_ends"] == date(2028, 4, 9)

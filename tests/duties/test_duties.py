@@ -71,7 +71,8 @@ async def test_sickness_duties_and_recovery_closing_the_rest(books: Books, pool)
     assert after["wage_payment_ends@2027-02-28"] == "closed"
     assert (await statuses(books, pool, placement, date(2025, 3, 15)))["problem_analysis@2025-04-13"] == "due"
     found = await duties.placement_duties(pool, books.tenant.id, placement, date(2025, 3, 25))
-    assert found["sickness"] == [{"first_sick_day": "2025-03-03", "recovered_on": "2025-03-20"}]
+    assert found["sickness"] == [{"first_sick_day": "2025-03-03", "recovered_on": "2025-03-20",
+                                  "counted_from": "2025-03-03"}]
     closed = next(d for d in found["duties"] if d["kind"] == "problem_analysis")
     assert (closed["closed_on"], closed["closed_reason"]) == ("2025-03-20", "recovered")
 
@@ -164,7 +165,7 @@ def test_duties_over_the_api(system: System, client):
     r = client.get(f"{url}/duties?as_of=2025-03-10", headers=agency)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["sickness"] == [{"first_sick_day": "2025-03-03", "recovered_on": None}]
+    assert body["sickness"] == [{"first_sick_day": "2025-03-03", "recovered_on": None, "counted_from": "2025-03-03"}]
     analysis = next(d for d in body["duties"] if d["kind"] == "problem_analysis")
     assert (analysis["due_on"], analysis["status"]) == ("2025-04-13", "due")
 
@@ -219,3 +220,29 @@ def test_a_rebuild_gives_the_same_rows(system: System, books: Books):
         runner(system, books.tenant, name).rebuild(books.tenant)
     assert snapshot(system, books.tenant) == before
     assert before["du_reminders"] and before["m_candidates"] and before["du_sickness"]
+
+
+async def test_a_sickness_soon_after_recovery_continues_the_timeline_in_the_read_model(books: Books, pool):
+    placement = placed(books)
+    books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)))
+    books.run(c.ReportRecovery(placement_id=placement, recovered_on=date(2025, 3, 17)))  # 14 sick days
+    books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 31)))  # 14 days later
+    project(books)
+    found = await duties.placement_duties(pool, books.tenant.id, placement, date(2025, 4, 1))
+    assert found["sickness"][-1] == {"first_sick_day": "2025-03-31", "recovered_on": None,
+                                     "counted_from": "2025-03-17"}
+    spell = {f"{d['kind']}@{d['due_on']}": d["status"] for d in found["duties"]
+             if d["sickness_starts_on"] == "2025-03-31"}
+    # Its own report and notice; the timeline's weeks count on from the first spell:
+    # problem analysis by week 6 = 17 March + 41 days; wage payment ends 14 days later than it would have.
+    assert spell["sick_report@2025-03-31"] == "overdue"
+    assert spell["company_doctor_informed@2025-04-06"] == "due"
+    assert spell["problem_analysis@2025-04-27"] == "due"
+    assert spell["second_track@2026-04-26"] == "due"
+    assert spell["wage_payment_ends@2027-03-14"] == "due"
+    # The first spell's later duties stay closed by its recovery.
+    first = {d["kind"]: d["status"] for d in found["duties"] if d["sickness_starts_on"] == "2025-03-03"}
+    assert first["wage_payment_ends"] == first["problem_analysis"] == "closed"
+    # Open duties of the tenant: one wage-payment end, on the continued count.
+    listed = await duties.duties(pool, books.tenant.id, date(2025, 4, 1), statuses=("due",))
+    assert [d["due_on"] for d in listed if d["kind"] == "wage_payment_ends"] == ["2027-03-14"]
