@@ -382,16 +382,16 @@ SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.perce
        coalesce(p.forecast, 0) + coalesce(o.forecast, 0) AS forecast
 FROM {RM}.c_contracts c
 LEFT JOIN LATERAL (
-    SELECT sum(s.numerator * greatest(0, least(s.to_day, $2::date) - s.from_day + 1))
-               FILTER (WHERE k.status = 'accepted') / min(s.denominator) AS accepted,
-           sum(s.numerator * greatest(0, least(s.to_day, $2::date) - s.from_day + 1))
-               / min(s.denominator) AS reported,
-           sum(s.numerator * (s.to_day - s.from_day + 1)) FILTER (WHERE k.status <> 'rejected')
-               / min(s.denominator) AS forecast
-    FROM {RM}.c_segments s
-    JOIN {RM}.c_contributions k
-      ON k.tenant_id = s.tenant_id AND k.gen = s.gen AND k.placement_id = s.placement_id
-    WHERE s.tenant_id = c.tenant_id AND s.gen = c.gen AND s.contract_id = c.contract_id
+    -- From the daily-value changes (see c_contract_days): a change on `day` adds
+    -- delta x (days from it up to the day asked); segments are clipped to the
+    -- term, so up to the term's end it is the whole forecast.
+    SELECT sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted')
+               / min(d.denominator) AS accepted,
+           sum(d.delta * greatest(0, $2::date - d.day + 1)) / min(d.denominator) AS reported,
+           sum(d.delta * greatest(0, c.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected')
+               / min(d.denominator) AS forecast
+    FROM {RM}.c_contract_days d
+    WHERE d.tenant_id = c.tenant_id AND d.gen = c.gen AND d.contract_id = c.contract_id
 ) p ON true
 LEFT JOIN LATERAL (
     SELECT sum(amount_eur) FILTER (WHERE status = 'accepted') AS accepted,

@@ -30,6 +30,12 @@ class RetentionProjection(Projection):
             "placement_id": "uuid", "employer_id": "uuid", "vacancy_id": "uuid", "starts_on": "date",
             "ended_on": "date", "end_reason": "text", "permanent": "boolean",
             "feedback_count": "int", "last_feedback_on": "date", "vacancy_opened_on": "date",
+            # For the falling-feedback warning without reading r_feedback: the
+            # latest score (by day given, then version) and the sum and number
+            # of the scores before it. NULL with feedback_count > 0: a row
+            # projected before these columns existed (the query then reads
+            # r_feedback for it, until a rebuild fills them in).
+            "latest_score": "int", "earlier_score_sum": "int", "earlier_scores": "int",
         }, indexes=(("employer_id",),)),
         Table("r_feedback", ("placement_id", "version"), {
             "placement_id": "uuid", "version": "int", "employer_id": "uuid", "given_on": "date",
@@ -50,6 +56,7 @@ class RetentionProjection(Projection):
             "vacancy_id": d.get("vacancy_id"), "starts_on": d["starts_on"], "ended_on": None,
             "end_reason": None, "permanent": bool(d["permanent_contract"]), "feedback_count": 0,
             "last_feedback_on": None, "vacancy_opened_on": vacancy["opened_on"] if vacancy else None,
+            "latest_score": None, "earlier_score_sum": 0, "earlier_scores": 0,
         })
 
     def on_PlacementEnded(self, b: Batch, e: Event) -> None:
@@ -63,6 +70,18 @@ class RetentionProjection(Projection):
         if row is None:
             return
         given_on = e.data.get("given_on") or e.recorded_on
+        score = e.data["score"]
+        known = row["feedback_count"] == 0 or row.get("latest_score") is not None
+        if known:
+            # Versions only grow, so a score given on or after the latest day is the new latest.
+            latest = row["last_feedback_on"] is None or given_on >= row["last_feedback_on"]
+            if row["feedback_count"]:
+                row["earlier_score_sum"] += row["latest_score"] if latest else score
+                row["earlier_scores"] += 1
+            else:
+                row["earlier_score_sum"], row["earlier_scores"] = 0, 0
+            if latest:
+                row["latest_score"] = score
         row["feedback_count"] += 1
         if row["last_feedback_on"] is None or given_on > row["last_feedback_on"]:
             row["last_feedback_on"] = given_on
@@ -112,36 +131,47 @@ WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
 
 # Early warnings: active placements without feedback for over six weeks, and
 # placements whose latest score is at least 1.5 below the average before it.
+# A placement whose feedback all lies on or before the day asked is judged
+# from r_placements alone (latest score, earlier sum and count, kept by the
+# projector): the dashboard's case, one pass over the tenant's placements.
+# Only placements with feedback after the day asked (a day in the past), or
+# projected before those columns existed, read their scores from r_feedback
+# (`replay`; the lateral subquery is skipped for the others).
 WARNINGS_SQL = f"""
-WITH active AS (
-  SELECT * FROM {RM}.r_placements
+WITH active AS MATERIALIZED (
+  SELECT placement_id, employer_id, gen, starts_on, last_feedback_on, latest_score, earlier_score_sum,
+         earlier_scores, feedback_count > 0 AND (latest_score IS NULL OR last_feedback_on > $2) AS replay
+  FROM {RM}.r_placements
   WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
     AND starts_on <= $2 AND (ended_on IS NULL OR ended_on > $2)
-), ranked AS (
-  SELECT f.placement_id, f.score, f.given_on,
-         row_number() OVER (PARTITION BY f.placement_id ORDER BY f.given_on DESC, f.version DESC) AS rn
-  FROM {RM}.r_feedback f JOIN active a ON a.placement_id = f.placement_id
-  WHERE f.tenant_id = $1 AND f.gen = a.gen AND f.given_on <= $2
-), falling AS (
-  SELECT placement_id,
-         max(score) FILTER (WHERE rn = 1) AS latest,
-         avg(score) FILTER (WHERE rn > 1) AS before,
-         count(*) FILTER (WHERE rn > 1) AS before_n
-  FROM ranked GROUP BY placement_id
+), feedback AS (
+  SELECT a.placement_id, a.employer_id, a.starts_on,
+         CASE WHEN a.replay THEN r.last_on ELSE a.last_feedback_on END AS last_on,
+         CASE WHEN a.replay THEN r.latest ELSE a.latest_score END AS latest,
+         CASE WHEN a.replay THEN r.earlier_sum ELSE a.earlier_score_sum END AS earlier_sum,
+         CASE WHEN a.replay THEN r.earlier_n ELSE a.earlier_scores END AS earlier_n
+  FROM active a
+  LEFT JOIN LATERAL (
+    SELECT max(f.given_on) AS last_on,
+           (array_agg(f.score ORDER BY f.given_on DESC, f.version DESC))[1] AS latest,
+           sum(f.score) - (array_agg(f.score ORDER BY f.given_on DESC, f.version DESC))[1] AS earlier_sum,
+           count(*) - 1 AS earlier_n
+    FROM {RM}.r_feedback f
+    WHERE a.replay AND f.tenant_id = $1 AND f.gen = a.gen AND f.placement_id = a.placement_id
+      AND f.given_on <= $2
+  ) r ON true
 )
 SELECT placement_id, employer_id, kind, since, latest, before FROM (
   SELECT w.*, row_number() OVER (PARTITION BY w.kind ORDER BY w.since NULLS LAST, w.placement_id) AS n
   FROM (
-SELECT a.placement_id, a.employer_id, 'no_feedback' AS kind,
-       coalesce(l.last_on, a.starts_on) AS since, NULL::numeric AS latest, NULL::numeric AS before
-FROM active a
-LEFT JOIN (SELECT placement_id, max(given_on) AS last_on FROM ranked GROUP BY placement_id) l
-  ON l.placement_id = a.placement_id
-WHERE coalesce(l.last_on, a.starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
+SELECT placement_id, employer_id, 'no_feedback' AS kind, coalesce(last_on, starts_on) AS since,
+       NULL::numeric AS latest, NULL::numeric AS before
+FROM feedback
+WHERE coalesce(last_on, starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
 UNION ALL
-SELECT a.placement_id, a.employer_id, 'falling_feedback', NULL, f.latest, f.before
-FROM active a JOIN falling f ON f.placement_id = a.placement_id
-WHERE f.before_n >= 2 AND f.latest <= f.before - 1.5
+SELECT placement_id, employer_id, 'falling_feedback', NULL, latest, earlier_sum::numeric / nullif(earlier_n, 0)
+FROM feedback
+WHERE earlier_n >= 2 AND latest <= earlier_sum::numeric / nullif(earlier_n, 0) - 1.5
   ) w
 ) ranked_warnings
 WHERE n <= 100  -- each kind gets its share of the list
