@@ -68,8 +68,8 @@ class Candidate(LedgerAggregate):
         born = require_date(date_of_birth, "date_of_birth")
         if not MIN_AGE <= _age_on(today, born) <= MAX_AGE:
             raise InvalidValue(
-                f"date_of_birth must give an age between {MIN_AGE} and {MAX_AGE}",
-                "date_of_birth",
+                "date_of_birth must give an age between {minimum} and {maximum}",
+                "date_of_birth", minimum=MIN_AGE, maximum=MAX_AGE,
             )
         since = optional_date(benefit_since, "benefit_since")
         if since is not None and not born <= since <= today:
@@ -137,7 +137,7 @@ class Candidate(LedgerAggregate):
         without personal data; the service then destroys the person's key, so
         what earlier events hold about them can no longer be read."""
         if self.is_erased:
-            raise CandidateAlreadyErased(f"the candidate was already erased on {self.erased_on}")
+            raise CandidateAlreadyErased("the candidate was already erased on {day}", day=self.erased_on)
         self._erased(on=require_date(on, "on"))
 
     @event("CandidateErased")

@@ -165,10 +165,10 @@ class SocialReturnContract(LedgerAggregate):
             if name in FIXED_TERMS:
                 if value is not None and value != getattr(self, name):
                     raise InvalidValue(
-                        f"{name} is fixed at award: contributions were valued by it; "
-                        "register a new contract instead", name)
+                        "{name} is fixed at award: contributions were valued by it; "
+                        "register a new contract instead", name, name=name)
             elif name not in AMENDABLE_TERMS:
-                raise InvalidValue(f"{name} cannot be amended", name)
+                raise InvalidValue("{name} cannot be amended", name, name=name)
         current = {name: getattr(self, name) for name in (*AMENDABLE_TERMS, *FIXED_TERMS)}
         given = {k: v for k, v in changes.items() if v is not None and k not in FIXED_TERMS}
         amended = _validated_terms({**current, **given})
@@ -184,7 +184,7 @@ class SocialReturnContract(LedgerAggregate):
     def close(self, on: date, reason: str | None = None) -> None:
         if self.is_closed:
             raise ContractAlreadyClosed(
-                f"the contract was already closed on {self.closed_on}"
+                "the contract was already closed on {day}", day=self.closed_on
             )
         self._closed(
             on=require_date(on, "on"),

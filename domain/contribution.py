@@ -35,9 +35,9 @@ REASON_MAX_LEN = 1000
 def _positive_money(value: object, field: str) -> Decimal:
     amount = require_decimal(value, field)
     if amount <= 0:
-        raise InvalidValue(f"{field} must be more than 0", field)
+        raise InvalidValue("{name} must be more than 0", field, name=field)
     if amount != amount.quantize(Decimal("0.01")):
-        raise InvalidValue(f"{field} must be in whole cents", field)
+        raise InvalidValue("{name} must be in whole cents", field, name=field)
     return amount
 
 
@@ -211,7 +211,7 @@ class Contribution(LedgerAggregate):
     def _check_decision(self, decided_on: date) -> date:
         if self.decision is not None:
             raise ContributionAlreadyDecided(
-                f"the contribution was already {self.decision} on {self.decided_on}"
+                "the contribution was already {decision} on {day}", decision=self.decision, day=self.decided_on
             )
         # Not checked against reported_on: a placement is reported as of its
         # start, and the authority may accept it before the first day.

@@ -232,7 +232,7 @@ def duties_for(placement_id: UUID, starts_on: date, planned_end_on: date | None,
 # -- aggregates -----------------------------------------------------------------------
 def _not_future(day: date, today: date, field: str) -> date:
     if day > today:
-        raise InvalidValue(f"{field} must not be in the future", field)
+        raise InvalidValue("{name} must not be in the future", field, name=field)
     return day
 
 
@@ -277,18 +277,18 @@ class PlacementDuties(LedgerAggregate):
         first = _not_future(require_date(first_sick_day, "first_sick_day"), today or date.today(),
                             "first_sick_day")
         if first < placement_starts_on:
-            raise InvalidValue(f"first_sick_day must not be before the placement starts ({placement_starts_on})",
-                               "first_sick_day")
+            raise InvalidValue("first_sick_day must not be before the placement starts ({day})", "first_sick_day",
+                               day=placement_starts_on)
         if placement_ended_on is not None and first > placement_ended_on:
-            raise InvalidValue(f"first_sick_day must not be after the placement ended ({placement_ended_on})",
-                               "first_sick_day")
+            raise InvalidValue("first_sick_day must not be after the placement ended ({day})", "first_sick_day",
+                               day=placement_ended_on)
         spell = self.open_spell
         if spell is not None:
             raise SicknessAlreadyOpen(
-                f"a sickness since {spell['first_sick_day']} is still open: report the recovery first")
+                "a sickness since {day} is still open: report the recovery first", day=spell["first_sick_day"])
         if self.spells and first < self.spells[-1]["recovered_on"]:
-            raise InvalidValue(f"first_sick_day must not be before the last recovery "
-                               f"({self.spells[-1]['recovered_on']})", "first_sick_day")
+            raise InvalidValue("first_sick_day must not be before the last recovery ({day})", "first_sick_day",
+                               day=self.spells[-1]["recovered_on"])
         self._sickness_reported(placement_id=self.placement_id, first_sick_day=first,
                                 counted_from=counted_from(self.spells, first))
 
@@ -305,7 +305,7 @@ class PlacementDuties(LedgerAggregate):
             raise NoOpenSickness("there is no open sickness to recover from")
         if on < spell["first_sick_day"]:
             raise RecoveryBeforeSickness(
-                f"recovered_on must not be before the first sick day ({spell['first_sick_day']})")
+                "recovered_on must not be before the first sick day ({day})", day=spell["first_sick_day"])
         self._recovered(placement_id=self.placement_id, first_sick_day=spell["first_sick_day"], recovered_on=on)
 
     @event("Recovered")
@@ -318,7 +318,7 @@ class PlacementDuties(LedgerAggregate):
             raise UnknownDuty("this placement has no such duty")
         on = _not_future(require_date(done_on, "done_on"), today or date.today(), "done_on")
         if duty.id in self.done:
-            raise DutyAlreadyDone(f"this duty was done on {self.done[duty.id]}")
+            raise DutyAlreadyDone("this duty was done on {day}", day=self.done[duty.id])
         self._duty_completed(placement_id=self.placement_id, duty_id=duty.id, kind=duty.kind,
                              due_on=duty.due_on, done_on=on)
 
@@ -341,7 +341,7 @@ class Reminder(LedgerAggregate):
     @classmethod
     def record(cls, duty_id: UUID, due_on: date, placement_id: UUID, kind: str, reminded_on: date) -> Reminder:
         if kind not in DUTY_LABELS:
-            raise InvalidValue(f"kind must be one of: {', '.join(DUTY_LABELS)}", "kind")
+            raise InvalidValue("kind must be one of: {choices}", "kind", choices=", ".join(DUTY_LABELS))
         return cls(duty_id=require_id(duty_id, "duty_id"), due_on=require_date(due_on, "due_on"),
                    placement_id=require_id(placement_id, "placement_id"), kind=kind,
                    reminded_on=require_date(reminded_on, "reminded_on"))
@@ -354,7 +354,7 @@ class Reminder(LedgerAggregate):
 
     def mailed(self, on: date, recipients: int) -> None:
         if self.mailed_on is not None:
-            raise ReminderAlreadyRecorded(f"this reminder was mailed on {self.mailed_on}")
+            raise ReminderAlreadyRecorded("this reminder was mailed on {day}", day=self.mailed_on)
         self._mailed(on=require_date(on, "on"), recipients=recipients)
 
     @event("ReminderMailed")

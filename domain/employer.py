@@ -22,7 +22,7 @@ def _require_email(value: Any, field: str = "email") -> str:
         or "." not in domain.strip(".")
         or any(c.isspace() for c in email)
     ):
-        raise InvalidValue(f"{field} is not a valid e-mail address", field)
+        raise InvalidValue("{name} is not a valid e-mail address", field, name=field)
     return email
 
 

@@ -3,6 +3,11 @@
 Every error carries ``field``: the API input field the problem is about, so the
 web layer can answer 422 naming it. Errors about the aggregate's state rather
 than the input (``is_state_conflict = True``) map to 409 instead.
+
+A message is a fixed English text with named placeholders (``template``, the
+gettext msgid the pages translate: web/i18n/nl.po) and its values apart
+(``params``); ``str(error)`` is the English text the API answers with. Never
+build a message with an f-string: tests/web/test_i18n.py refuses it.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ class DomainError(Exception):
     default_field: str | None = None
     is_state_conflict: bool = False
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, **params: object) -> None:
+        self.template = message
+        self.params = params
+        self.message = message.format(**params) if params else message
+        super().__init__(self.message)
         self.field = field if field is not None else self.default_field
 
     def __repr__(self) -> str:
@@ -25,8 +32,8 @@ class DomainError(Exception):
 class InvalidValue(DomainError):
     """Generic bad input; the field is required because there is no default."""
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message, field)
+    def __init__(self, message: str, field: str, **params: object) -> None:
+        super().__init__(message, field, **params)
 
 
 # Input errors with a natural default field.

@@ -209,17 +209,18 @@ class MatchPipeline(LedgerAggregate):
     def _check_next(self, step: str, on: date) -> date:
         on = require_date(on, "on")
         if not self.is_open:
-            raise StepOutOfOrder(f"step {step!r} cannot follow {self.step!r}: this match is closed")
+            raise StepOutOfOrder("step '{step}' cannot follow '{current}': this match is closed",
+                                 step=step, current=self.step)
         if PIPELINE_STEPS.index(step) <= PIPELINE_STEPS.index(self.step):
-            raise StepOutOfOrder(f"step {step!r} cannot follow {self.step!r}: steps go "
-                                 + " -> ".join(PIPELINE_STEPS))
+            raise StepOutOfOrder("step '{step}' cannot follow '{current}': steps go {order}", step=step,
+                                 current=self.step, order=" -> ".join(PIPELINE_STEPS))
         if on < self.steps[-1]["on"]:
-            raise InvalidValue(f"on must not be before the last step ({self.steps[-1]['on']})", "on")
+            raise InvalidValue("on must not be before the last step ({day})", "on", day=self.steps[-1]["on"])
         return on
 
     def advance(self, step: str, on: date, placement_id: UUID | None = None) -> None:
         if step not in PIPELINE_STEPS[1:]:
-            raise StepOutOfOrder(f"step must be one of: {', '.join(PIPELINE_STEPS[1:])}, or declined")
+            raise StepOutOfOrder("step must be one of: {choices}, or declined", choices=", ".join(PIPELINE_STEPS[1:]))
         on = self._check_next(step, on)
         if step == "placed":
             placement_id = require_id(placement_id, "placement_id")
@@ -235,9 +236,9 @@ class MatchPipeline(LedgerAggregate):
     def decline(self, by: str, reason: str, on: date) -> None:
         on = require_date(on, "on")
         if not self.is_open:
-            raise StepOutOfOrder(f"step 'declined' cannot follow {self.step!r}: this match is closed")
+            raise StepOutOfOrder("step 'declined' cannot follow '{current}': this match is closed", current=self.step)
         if on < self.steps[-1]["on"]:
-            raise InvalidValue(f"on must not be before the last step ({self.steps[-1]['on']})", "on")
+            raise InvalidValue("on must not be before the last step ({day})", "on", day=self.steps[-1]["on"])
         self._declined(by=require_choice(by, DECLINED_BY, InvalidValue, "by"),
                        reason=require_choice(reason, DECLINE_REASONS, UnknownDeclineReason, "reason"), on=on)
 

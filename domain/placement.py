@@ -118,7 +118,7 @@ class Placement(LedgerAggregate):
     def _require_not_ended(self, action: str) -> None:
         if not self.is_active:
             raise PlacementAlreadyEnded(
-                f"cannot {action}: the placement ended on {self.ended_on}"
+                "the placement ended on {day}", day=self.ended_on
             )
 
     def give_feedback(
@@ -186,7 +186,7 @@ class Placement(LedgerAggregate):
         until = require_date(until, "until")
         current_end = self.planned_end_on or self.starts_on
         if until <= current_end:
-            raise ExtensionNotLater(f"until must be after {current_end}")
+            raise ExtensionNotLater("until must be after {day}", day=current_end)
         self._extended(until=until)
 
     @event("PlacementExtended")

@@ -27,9 +27,9 @@ def _check_no_overlap(required: list[str], optional: list[str]) -> None:
     overlap = {c.casefold() for c in required} & {c.casefold() for c in optional}
     if overlap:
         raise InvalidValue(
-            "a competence cannot be both required and optional: "
-            + ", ".join(c for c in optional if c.casefold() in overlap),
+            "a competence cannot be both required and optional: {competences}",
             "optional_competences",
+            competences=", ".join(c for c in optional if c.casefold() in overlap),
         )
 
 
@@ -102,7 +102,7 @@ class Vacancy(LedgerAggregate):
 
     def _require_open(self, action: str) -> None:
         if not self.is_open:
-            raise VacancyNotOpen(f"cannot {action}: the vacancy is {self.status}")
+            raise VacancyNotOpen("the vacancy is {status}", status=self.status)
 
     def edit(
         self,

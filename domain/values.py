@@ -47,7 +47,7 @@ def require_text(value: Any, field: str, max_len: int = 200) -> str:
     """A non-empty, stripped string of at most ``max_len`` characters."""
     text = free_text(value, field, max_len)
     if not text:
-        raise InvalidValue(f"{field} must not be empty", field)
+        raise InvalidValue("{name} must not be empty", field, name=field)
     return text
 
 
@@ -61,12 +61,12 @@ def optional_text(value: Any, field: str, max_len: int = 200) -> str | None:
 def free_text(value: Any, field: str, max_len: int = FREE_TEXT_MAX_LEN) -> str:
     """A stripped string that may be empty (comments, a person's own words)."""
     if not isinstance(value, str):
-        raise InvalidValue(f"{field} must be text", field)
+        raise InvalidValue("{name} must be text", field, name=field)
     text = value.strip()
     if len(text) > max_len:
-        raise InvalidValue(f"{field} must be at most {max_len} characters", field)
+        raise InvalidValue("{name} must be at most {max_len} characters", field, name=field, max_len=max_len)
     if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in text):
-        raise InvalidValue(f"{field} must not contain control characters", field)
+        raise InvalidValue("{name} must not contain control characters", field, name=field)
     return text
 
 
@@ -75,7 +75,7 @@ def require_choice(
 ) -> str:
     choices = tuple(choices)
     if not isinstance(value, str) or value not in choices:
-        raise error(f"{field} must be one of: {', '.join(choices)}", field)
+        raise error("{name} must be one of: {choices}", field, name=field, choices=", ".join(choices))
     return value
 
 
@@ -92,19 +92,19 @@ def require_decimal(
     enough to be trusted, so callers must convert deliberately.
     """
     if isinstance(value, bool) or not isinstance(value, (Decimal, int, str)):
-        raise error(f"{field} must be a decimal number", field)
+        raise error("{name} must be a decimal number", field, name=field)
     try:
         number = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
-        raise error(f"{field} must be a decimal number", field) from None
+        raise error("{name} must be a decimal number", field, name=field) from None
     if not number.is_finite():
-        raise error(f"{field} must be a finite number", field)
+        raise error("{name} must be a finite number", field, name=field)
     # Bounded so that arithmetic on it stays exact in Decimal's default
     # 28-digit context: money up to a trillion euros, six decimals.
     if abs(number) >= DECIMAL_MAX:
-        raise error(f"{field} must be less than {DECIMAL_MAX:,}", field)
+        raise error("{name} must be less than {maximum}", field, name=field, maximum=DECIMAL_MAX)
     if number != 0 and number.normalize().as_tuple().exponent < -DECIMAL_MAX_PLACES:
-        raise error(f"{field} must have at most {DECIMAL_MAX_PLACES} decimals", field)
+        raise error("{name} must have at most {places} decimals", field, name=field, places=DECIMAL_MAX_PLACES)
     return number
 
 
@@ -112,7 +112,7 @@ def require_hours(value: Any, field: str = "hours_per_week") -> Decimal:
     hours = require_decimal(value, field, InvalidHoursPerWeek)
     if not HOURS_MIN <= hours <= HOURS_MAX:
         raise InvalidHoursPerWeek(
-            f"{field} must be between {HOURS_MIN} and {HOURS_MAX}", field
+            "{name} must be between {minimum} and {maximum}", field, name=field, minimum=HOURS_MIN, maximum=HOURS_MAX
         )
     return hours
 
@@ -121,7 +121,7 @@ def require_competences(values: Any, field: str) -> list[str]:
     """Stripped, de-duplicated (case-insensitively, first spelling kept) names."""
     # A bare string is iterable too; refusing it avoids a list of letters.
     if isinstance(values, str) or not isinstance(values, (list, tuple)):
-        raise InvalidValue(f"{field} must be a list of competences", field)
+        raise InvalidValue("{name} must be a list of competences", field, name=field)
     result: list[str] = []
     seen: set[str] = set()
     for value in values:
@@ -130,14 +130,14 @@ def require_competences(values: Any, field: str) -> list[str]:
             seen.add(name.casefold())
             result.append(name)
     if len(result) > MAX_COMPETENCES:
-        raise InvalidValue(f"{field} may list at most {MAX_COMPETENCES}", field)
+        raise InvalidValue("{name} may list at most {maximum}", field, name=field, maximum=MAX_COMPETENCES)
     return result
 
 
 def require_date(value: Any, field: str) -> date:
     # datetime is a subclass of date; a time of day would break comparisons.
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidValue(f"{field} must be a date", field)
+        raise InvalidValue("{name} must be a date", field, name=field)
     return value
 
 
@@ -147,7 +147,7 @@ def optional_date(value: Any, field: str) -> date | None:
 
 def require_id(value: Any, field: str) -> UUID:
     if not isinstance(value, UUID):
-        raise InvalidValue(f"{field} must be a UUID", field)
+        raise InvalidValue("{name} must be a UUID", field, name=field)
     return value
 
 
@@ -157,7 +157,7 @@ def optional_id(value: Any, field: str) -> UUID | None:
 
 def require_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidValue(f"{field} must be true or false", field)
+        raise InvalidValue("{name} must be true or false", field, name=field)
     return value
 
 

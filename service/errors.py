@@ -5,6 +5,10 @@ from __future__ import annotations
 
 class ServiceError(Exception):
     field: str | None = None
+    # A domain error's message as a template with its values apart (see
+    # domain/errors.py), so that pages can show it in the viewer's language.
+    template: str | None = None
+    params: dict[str, object] = {}
 
 
 class NotFound(ServiceError):

@@ -615,9 +615,9 @@ class Ledger:
                 if expected_version is not None:
                     self._check_expected_version(outcome, expected_version)
             except DomainError as e:
-                if getattr(e, "is_state_conflict", False):
-                    raise Conflict(str(e)) from e
-                raise InvalidInput(e.field, str(e)) from e
+                error = Conflict(str(e)) if e.is_state_conflict else InvalidInput(e.field, str(e))
+                error.template, error.params = e.template, e.params
+                raise error from e
             if idempotency_key is not None:
                 record = IdempotencyRecord(tenant_id=tenant.id, key=idempotency_key, fingerprint=fp,
                                            status_code=outcome.status, response=outcome.body)

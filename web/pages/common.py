@@ -27,6 +27,7 @@ from service.errors import (
 )
 from service.ledger import COMMAND_ROLES, CommandResult, Ledger
 from web.pages.forms import Form
+from web.pages.i18n import ErrorMessage
 from web.pages.render import page, wants_fragment
 from web.pages.viewer import NotSignedIn, Viewer
 
@@ -90,8 +91,16 @@ def new_idempotency_key() -> str:
 
 def field_errors(exc: ServiceError, form: Form, default_field: str = "_form") -> dict[str, str]:
     """The service's error, put next to the field it names."""
+def error_message(exc: ServiceError) -> ErrorMessage:
+    """The service's error text, which the page shows in its own language."""
+    return ErrorMessage(str(exc), exc.template, exc.params)
+
+
+def field_errors(exc: ServiceError, form: Form, default_field: str = "_form") -> dict[str, str]:
+    """The service's error, put next to the field it names (translated by the
+    template's `m.error_text`)."""
     errors = dict(form.errors)
-    errors[exc.field or default_field] = str(exc)
+    errors[exc.field or default_field] = error_message(exc)
     return errors
 
 

@@ -105,6 +105,47 @@ def formatters(language: str) -> dict[str, Any]:
     return {"euro": euro, "day": day, "number": number, "percent": percent}
 
 
+class ErrorMessage(str):
+    """An error text as the service gave it: in English (the str itself), with
+    its gettext msgid and values apart so that a page can show it in its own
+    language (the `message` filter)."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, text: str, template: str | None = None, params: dict[str, Any] | None = None) -> "ErrorMessage":
+        obj = super().__new__(cls, text)
+        obj.template, obj.params = template or text, dict(params or {})
+        return obj
+
+
+def message_filter(translations: NullTranslations, language: str) -> Any:
+    """A Jinja filter: an error message (an `ErrorMessage` or plain text) in the
+    page's language, its dates and numbers written the page's way. A message
+    without a translation is shown as it is."""
+    fmt = formatters(language)
+
+    def value(v: Any) -> str:
+        if isinstance(v, date):
+            return fmt["day"](v)
+        if isinstance(v, (int, Decimal)) and not isinstance(v, bool):
+            return fmt["number"](v)
+        return str(v)
+
+    def message(text: Any) -> str:
+        template = getattr(text, "template", None) or str(text)
+        params = getattr(text, "params", None) or {}
+        translated = translations.gettext(template)
+        if not params:
+            return translated
+        try:
+            return translated.format(**{k: value(v) for k, v in params.items()})
+        except (KeyError, IndexError, ValueError):
+            return str(text)  # a broken translation: the English text rather than nothing
+
+    return message
+
+
 def language_cookie_middleware(app: Any) -> Any:
     """`?lang=` switches the language; a cookie keeps the choice for later pages."""
     from litestar.connection import ASGIConnection as Connection

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from litestar import Request, Response
 from litestar.utils.scope.state import ScopeState
 
-from web.pages.i18n import LANGUAGES, formatters, language_of, load_translations
+from web.pages.i18n import LANGUAGES, formatters, language_of, load_translations, message_filter
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -46,8 +46,10 @@ def _environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(load_translations(language), newstyle=True)  # type: ignore[attr-defined]
+    translations = load_translations(language)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(formatters(language))
+    env.filters["message"] = message_filter(translations, language)
     env.globals["htmx_config"] = HTMX_CONFIG
     return env
 
