@@ -89,8 +89,6 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-def field_errors(exc: ServiceError, form: Form, default_field: str = "_form") -> dict[str, str]:
-    """The service's error, put next to the field it names."""
 def error_message(exc: ServiceError) -> ErrorMessage:
     """The service's error text, which the page shows in its own language."""
     return ErrorMessage(str(exc), exc.template, exc.params)
