@@ -33,6 +33,9 @@ class DirectoryProjection(Projection):
         Table("d_candidates", ("candidate_id",), {
             "candidate_id": "uuid", "full_name": "text", "competences": "jsonb",
             "registered_on": "date",
+            # What the search matches: the name and competences, lower-cased, one
+            # per line (NULL on rows projected before it existed: see CANDIDATES_SQL).
+            "search": "text",
         }),
         Table("d_vacancies", ("vacancy_id",), {
             "vacancy_id": "uuid", "employer_id": "uuid", "title": "text",
@@ -89,23 +92,23 @@ class DirectoryProjection(Projection):
     # -- candidates ------------------------------------------------------------
     def on_CandidateRegistered(self, b: Batch, e: Event) -> None:
         # Deliberately not support_needs, date_of_birth, target group or benefit.
-        b.put("d_candidates", {
+        b.put("d_candidates", _searchable({
             "candidate_id": e.originator_id, "full_name": e.data["full_name"],
             "competences": list(e.data["competences"]), "registered_on": e.recorded_on,
-        })
+        }))
 
     def on_CandidateErased(self, b: Batch, e: Event) -> None:
         # The read model keeps no copy of an erased person's personal data.
         row = b.get("d_candidates", e.originator_id)
         if row is not None:
             row["full_name"] = "[erased]"
-            b.put("d_candidates", row)
+            b.put("d_candidates", _searchable(row))
 
     def on_CompetencesUpdated(self, b: Batch, e: Event) -> None:
         row = b.get("d_candidates", e.originator_id)
         if row is not None:
             row["competences"] = list(e.data["competences"])
-            b.put("d_candidates", row)
+            b.put("d_candidates", _searchable(row))
 
     # -- vacancies -------------------------------------------------------------
     def on_VacancyOpened(self, b: Batch, e: Event) -> None:
@@ -186,6 +189,11 @@ class DirectoryProjection(Projection):
         b.put("d_placements", row)
 
 
+def _searchable(row: dict) -> dict:
+    row["search"] = "\n".join([row["full_name"], *_json_list(row["competences"])]).lower()
+    return row
+
+
 # ---------------------------------------------------------------------------
 # Queries (asyncpg). Every query takes the tenant first and reads the live
 # generation in the same statement. The optional filters narrow a list to
@@ -231,20 +239,38 @@ async def contracts(pool: Any, tenant_id: UUID, *, employer_id: UUID | None = No
     return [dict(r) for r in rows]
 
 
+# `search` is lower-cased when projected, so the pattern (lower-cased too) is
+# a plain LIKE; rows projected before the column existed fall back to ILIKE.
+# The total is counted in the same scan (count over all matches, then the page).
 CANDIDATES_SQL = f"""
-SELECT candidate_id, full_name, competences FROM {RM}.d_candidates
+SELECT candidate_id, full_name, competences, count(*) OVER () AS total FROM {RM}.d_candidates
 WHERE tenant_id = $1 AND gen = {LIVE}
-  AND ($2::text IS NULL OR full_name ILIKE $2 OR competences::text ILIKE $2)
-ORDER BY full_name LIMIT $3
+  AND ($2::text IS NULL OR search LIKE $2
+       OR (search IS NULL AND (full_name ILIKE $2 OR competences::text ILIKE $2)))
+ORDER BY full_name, candidate_id LIMIT $3 OFFSET $4
 """
 
 
 async def candidates(pool: Any, tenant_id: UUID, *, search: str | None = None,
                      limit: int = LIST_LIMIT) -> list[dict]:
     """Candidates whose name or a competence contains `search` (case-insensitive)."""
-    pattern = like_pattern(search.strip()) if search and search.strip() else None
-    rows = await pool.fetch(CANDIDATES_SQL, tenant_id, pattern, limit)
-    return [_candidate(r) for r in rows]
+    return (await search_candidates(pool, tenant_id, search=search, limit=limit))[0]
+
+
+async def search_candidates(pool: Any, tenant_id: UUID, *, search: str | None = None, limit: int = LIST_LIMIT,
+                            offset: int = 0) -> tuple[list[dict], int]:
+    """One page of the candidates matching `search` (by name), and how many match in all."""
+    pattern = like_pattern(search.strip().lower()) if search and search.strip() else None
+    rows = await pool.fetch(CANDIDATES_SQL, tenant_id, pattern, limit, offset)
+    total = rows[0]["total"] if rows else (
+        0 if offset == 0 else await _count_candidates(pool, tenant_id, pattern))
+    return [_candidate(r) for r in rows], total
+
+
+async def _count_candidates(pool: Any, tenant_id: UUID, pattern: str | None) -> int:
+    """A page past the end has no rows to carry the total."""
+    rows = await pool.fetch(CANDIDATES_SQL, tenant_id, pattern, 1, 0)
+    return rows[0]["total"] if rows else 0
 
 
 CANDIDATE_SQL = f"""
@@ -260,6 +286,7 @@ async def candidates_by_id(pool: Any, tenant_id: UUID, ids: list[UUID]) -> list[
 
 def _candidate(r: Any) -> dict:
     row = dict(r)
+    row.pop("total", None)
     row["competences"] = _json_list(row["competences"])
     return row
 

@@ -708,12 +708,15 @@ class Ledger:
         return self.get_with_history(tenant, actor, kind_cls, ident)[1]
 
     def get_with_history(self, tenant: Tenant, actor: Actor, kind_cls: type[A],
-                         ident: UUID) -> tuple[A, list[dict[str, Any]]]:
-        """A visible aggregate and its history, with one visibility check and load."""
+                         ident: UUID, latest: int | None = None) -> tuple[A, list[dict[str, Any]]]:
+        """A visible aggregate and its history (oldest first; with `latest`, only
+        that many of the newest events), with one visibility check and load."""
         app = self.stores.for_tenant(tenant)
         aggregate = self.get(tenant, actor, kind_cls, ident)
         out = []
-        for stored in app.tenant_recorder.select_events(ident):
+        stored_events = (app.tenant_recorder.select_events(ident) if latest is None else
+                         reversed(app.tenant_recorder.select_events(ident, desc=True, limit=latest)))
+        for stored in stored_events:
             state = app.metadata_mapper.decode_state(stored.state, stored.topic.rsplit(".", 1)[-1])
             meta = state.pop("_meta", {})
             timestamp = state.pop("timestamp", None)

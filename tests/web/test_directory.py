@@ -80,7 +80,8 @@ async def test_no_special_category_data_is_copied(agency: Agency, pool: asyncpg.
     columns = {r["column_name"] for r in await pool.fetch(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'd_candidates'",
         RM)}
-    assert columns == {"tenant_id", "gen", "candidate_id", "full_name", "competences", "registered_on"}
+    # `search`: the name and competences again, lower-cased for the search.
+    assert columns == {"tenant_id", "gen", "candidate_id", "full_name", "competences", "registered_on", "search"}
     rows = await pool.fetch(f"SELECT * FROM {RM}.d_candidates WHERE tenant_id = $1", agency.tenant.id)
     assert rows and all("Schriftelijke instructies" not in str(dict(r)) for r in rows)
 
@@ -99,3 +100,42 @@ async def test_retention_by_cohort_and_month(agency: Agency, pool: asyncpg.Pool)
     assert curve[1] == {"month": 1, "started": 1, "retained": 0, "percent": Decimal("0.0")}
     assert curve[3]["started"] == 0 and curve[3]["percent"] is None  # too recent to tell
 
+
+
+async def test_the_search_column_is_blanked_on_erasure_and_old_rows_are_still_found(
+        agency: Agency, pool: asyncpg.Pool) -> None:
+    kept = agency.run(c.RegisterCandidate(full_name="Fleur de Wit", date_of_birth=date(1990, 1, 1),
+                                          target_group="no_benefit", competences=["Heftruck", "Reachtruck"],
+                                          support_needs=""))
+    erased = agency.run(c.RegisterCandidate(full_name="Bram Visser", date_of_birth=date(1990, 1, 1),
+                                            target_group="no_benefit", competences=["Lassen"], support_needs=""))
+    agency.run(c.EraseCandidate(candidate_id=erased))
+    agency.project()
+    tenant = agency.tenant.id
+    rows = {r["candidate_id"]: r["search"] for r in await pool.fetch(
+        f"SELECT candidate_id, search FROM {RM}.d_candidates WHERE tenant_id = $1 AND gen = {directory.LIVE}",
+        tenant)}
+    assert rows == {kept: "fleur de wit\nheftruck\nreachtruck", erased: "[erased]\nlassen"}
+    assert [r["full_name"] for r in await directory.candidates(pool, tenant, search="REACH")] == ["Fleur de Wit"]
+    assert await directory.candidates(pool, tenant, search="visser") == []
+    # A row projected before the column existed is searched on its name and competences.
+    await pool.execute(f"UPDATE {RM}.d_candidates SET search = NULL WHERE tenant_id = $1", tenant)
+    assert [r["full_name"] for r in await directory.candidates(pool, tenant, search="fleur")] == ["Fleur de Wit"]
+    assert [r["full_name"] for r in await directory.candidates(pool, tenant, search="reach")] == ["Fleur de Wit"]
+
+
+async def test_a_search_is_answered_a_page_at_a_time_with_the_number_of_matches(
+        agency: Agency, pool: asyncpg.Pool) -> None:
+    for i in range(7):
+        agency.run(c.RegisterCandidate(full_name=f"Kandidaat {i}", date_of_birth=date(1990, 1, 1),
+                                       target_group="no_benefit", competences=["Schoonmaak"], support_needs=""))
+    agency.run(c.RegisterCandidate(full_name="Anders", date_of_birth=date(1990, 1, 1),
+                                   target_group="no_benefit", competences=["Koken"], support_needs=""))
+    agency.project()
+    tenant = agency.tenant.id
+    first, total = await directory.search_candidates(pool, tenant, search="kandidaat", limit=3)
+    assert [r["full_name"] for r in first] == ["Kandidaat 0", "Kandidaat 1", "Kandidaat 2"] and total == 7
+    last, total = await directory.search_candidates(pool, tenant, search="kandidaat", limit=3, offset=6)
+    assert [r["full_name"] for r in last] == ["Kandidaat 6"] and total == 7
+    assert await directory.search_candidates(pool, tenant, search="kandidaat", limit=3, offset=9) == ([], 7)
+    assert await directory.search_candidates(pool, tenant, search="niemand", limit=3) == ([], 0)

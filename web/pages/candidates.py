@@ -37,15 +37,22 @@ from web.pages.render import page
 from web.pages.viewer import Viewer, roles
 
 SEARCH_MAX = 100
+PAGE_SIZE = 50  # rows per page of the list (search-as-you-type answers stay small)
 
 
 @get("/candidates", name="candidates", guards=[roles("agency", "auditor")])
 async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     q = (request.query_params.get("q") or "")[:SEARCH_MAX]
-    rows = await directory.candidates(pool(request), viewer.tenant.id, search=q)
+    raw_page = request.query_params.get("page") or "1"
+    page_no = min(int(raw_page), 10_000) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    rows, total = await directory.search_candidates(pool(request), viewer.tenant.id, search=q, limit=PAGE_SIZE,
+                                                    offset=(page_no - 1) * PAGE_SIZE)
+    first = (page_no - 1) * PAGE_SIZE + 1
     return fragment_or_page(request, "candidates.html", {
-        "candidates": rows, "q": q, "can_register": may(viewer, c.RegisterCandidate),
+        "candidates": rows, "q": q, "can_register": may(viewer, c.RegisterCandidate), "total": total,
+        "page_no": page_no, "first": first, "last": first + len(rows) - 1,
+        "has_next": first + len(rows) - 1 < total, "page_size": PAGE_SIZE,
     }, block="results")
 
 

@@ -20,6 +20,7 @@ from service.ledger import FEEDBACK_AS
 from web.pages.common import (
     execute,
     field_errors,
+    fragment_or_page,
     fresh,
     get as get_aggregate,
     get_with_history,
@@ -36,6 +37,7 @@ from web.pages.viewer import Viewer, roles
 
 READERS = ("agency", "auditor", "employer", "employee")
 SCORES = (1, 2, 3, 4, 5)
+HISTORY_SHOWN = 50  # newest events read for the page; "show all" reads the rest
 
 
 def _scope(viewer: Viewer) -> dict[str, Any]:
@@ -114,9 +116,12 @@ def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for e in events if e["type"] == "FeedbackGiven"][::-1]
 
 
-async def _context(request: Request, viewer: Viewer, ident: UUID) -> dict[str, Any]:
+async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = False) -> dict[str, Any]:
+    """What the page shows; its history is the newest HISTORY_SHOWN events
+    unless `full` (one visibility check, one read of the events)."""
     placement: Placement
-    placement, events = await get_with_history(request, viewer, Placement, ident)
+    placement, events = await get_with_history(request, viewer, Placement, ident,
+                                               None if full else HISTORY_SHOWN)
     names = await directory.names(pool(request), viewer.tenant.id,
                                   [placement.candidate_id, placement.employer_id, placement.contract_id])
     feedback_as = sorted(FEEDBACK_AS.get(viewer.role, ()))
@@ -125,6 +130,7 @@ async def _context(request: Request, viewer: Viewer, ident: UUID) -> dict[str, A
         await record_special_category_read(request, viewer, placement.candidate_id, ["feedback comments"])
     return {
         "placement": placement, "events": events, "feedback": _feedback(events),
+        "events_total": placement.version, "feedback_total": placement.feedback_count,
         "candidate_name": names.get(placement.candidate_id, ""),
         "employer_name": names.get(placement.employer_id, ""),
         "contract_title": names.get(placement.contract_id, "") if placement.contract_id else "",
@@ -146,12 +152,29 @@ async def placement_detail(request: Request, viewer: NamedDependency[Viewer], pl
     return page(request, "placement.html", context)
 
 
+@get("/placements/{placement_id:str}/timeline", guards=[roles(*READERS)])
+async def placement_timeline(request: Request, viewer: NamedDependency[Viewer],
+                             placement_id: FromPath[str]) -> Response:
+    """Every event: the timeline block for htmx, else the page with the whole history."""
+    context = await _context(request, viewer, parse_id("placement", placement_id), full=True)
+    return fragment_or_page(request, "placement.html", context, block="timeline")
+
+
+@get("/placements/{placement_id:str}/feedback", guards=[roles(*READERS)])
+async def placement_feedback(request: Request, viewer: NamedDependency[Viewer],
+                             placement_id: FromPath[str]) -> Response:
+    """All feedback: the feedback block for htmx, else the page with the whole history."""
+    context = await _context(request, viewer, parse_id("placement", placement_id), full=True)
+    return fragment_or_page(request, "placement.html", context, block="feedback")
+
+
 @post("/placements/{placement_id:str}/feedback", guards=[roles("agency", "employer", "employee")])
 async def give_feedback(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     """Inline: an htmx request gets the feedback block back (the form owns its
     swap); without JavaScript the answer is a 303 to the placement page."""
     ident = parse_id("placement", placement_id)
-    await get_aggregate(request, viewer, Placement, ident)  # visible, else 404
+    # No separate visibility check: the command, or _context on an invalid form,
+    # answers 404 for a placement the viewer may not see.
     form = await Form.read(request)
     allowed = sorted(FEEDBACK_AS.get(viewer.role, ()))
     score = form.integer("score")
@@ -183,7 +206,6 @@ async def give_feedback(request: Request, viewer: NamedDependency[Viewer], place
 @post("/placements/{placement_id:str}/hours", guards=[roles("agency")])
 async def change_hours(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     ident = parse_id("placement", placement_id)
-    await get_aggregate(request, viewer, Placement, ident)
     form = await Form.read(request)
     hours, effective_on = form.decimal("hours_per_week"), form.day("effective_on")
     if form.ok:
@@ -201,7 +223,6 @@ async def change_hours(request: Request, viewer: NamedDependency[Viewer], placem
 @post("/placements/{placement_id:str}/end", guards=[roles("agency")])
 async def end_placement(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     ident = parse_id("placement", placement_id)
-    await get_aggregate(request, viewer, Placement, ident)
     form = await Form.read(request)
     ends_on, reason = form.day("ends_on"), form.choice("reason", END_REASONS)
     if form.ok:

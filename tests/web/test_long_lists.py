@@ -1,0 +1,103 @@
+"""Long lists stay short on the page: a placement shows its newest events and
+feedback with a way to see all of them (an htmx fragment, or the whole page
+without JavaScript), and the candidate search answers a page of 50 with the
+number of matches and links to the next page."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from service import commands as c
+from tests.web.conftest import Agency, Browser
+from tests.web.test_roles import login_as
+from web.pages.candidates import PAGE_SIZE
+from web.pages.placements import HISTORY_SHOWN
+
+HX = {"HX-Request": "true"}
+
+
+def feedback_items(html: str) -> int:
+    section = re.search(r'<section id="feedback".*?</section>', html, re.S)
+    assert section is not None
+    return section.group(0).count('<p class="quote">')
+
+
+def timeline_items(html: str) -> int:
+    section = re.search(r'<section id="timeline".*?</section>', html, re.S)
+    assert section is not None
+    return section.group(0).count("<li>")
+
+
+def test_a_placement_shows_its_newest_events_and_feedback_and_all_on_request(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    for i in range(HISTORY_SHOWN + 5):
+        agency.run(c.GiveFeedback(placement_id=ids["placement"], score=1 + i % 5, from_role="coach",
+                                  comment=f"Gesprek {i}."))
+    agency.project()
+    me = login_as(agency, pages, "agency", ids)
+    events = 1 + HISTORY_SHOWN + 5  # started, then the feedback
+
+    page = me.get(f"/placements/{ids['placement']}?lang=en")
+    assert page.status_code == 200
+    assert feedback_items(page.text) == HISTORY_SHOWN and timeline_items(page.text) == HISTORY_SHOWN
+    assert f"Showing the latest {HISTORY_SHOWN} of {HISTORY_SHOWN + 5} feedback entries." in page.text
+    assert f"Showing the latest {HISTORY_SHOWN} of {events} events." in page.text
+    assert f"Gesprek {HISTORY_SHOWN + 4}." in page.text and "Gesprek 4." not in page.text  # the newest
+    assert f'<ol class="timeline" start="{events - HISTORY_SHOWN + 1}">' in page.text
+
+    feedback = me.get(f"/placements/{ids['placement']}/feedback?lang=en", headers=HX)
+    assert feedback.status_code == 200 and "<html" not in feedback.text
+    assert feedback.text.lstrip().startswith('<section id="feedback"')
+    assert feedback_items(feedback.text) == HISTORY_SHOWN + 5 and "Show all feedback" not in feedback.text
+    timeline = me.get(f"/placements/{ids['placement']}/timeline?lang=en", headers=HX)
+    assert timeline.status_code == 200 and timeline.text.lstrip().startswith('<section id="timeline"')
+    assert timeline_items(timeline.text) == events and "Show all events" not in timeline.text
+
+    # Without JavaScript the link opens the whole page with everything.
+    whole = me.get(f"/placements/{ids['placement']}/timeline?lang=en")
+    assert "<html" in whole.text and timeline_items(whole.text) == events
+    assert feedback_items(whole.text) == HISTORY_SHOWN + 5
+
+
+def test_the_whole_history_is_404_for_whoever_may_not_see_the_placement(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    ours = agency.seed(employer_name="Bouwbedrijf De Vries B.V.", candidate_name="Sanne Jansen")
+    theirs = agency.seed(employer_name="Schoonmaakbedrijf Hollandia", candidate_name="Youssef El Amrani")
+    agency.project()
+    me = login_as(agency, pages, "employer", ours)
+    for path in ("timeline", "feedback"):
+        assert me.get(f"/placements/{ours['placement']}/{path}", headers=HX).status_code == 200
+        assert me.get(f"/placements/{theirs['placement']}/{path}", headers=HX).status_code == 404
+        assert me.get(f"/placements/{theirs['placement']}/{path}").status_code == 404
+    # The POSTs have no check of their own before the command: still 404, valid form or not.
+    assert me.post(f"/placements/{theirs['placement']}/feedback", {"score": "4", "comment": ""}).status_code == 404
+    assert me.post(f"/placements/{theirs['placement']}/feedback", {"score": "9"}).status_code == 404
+    assert me.post(f"/placements/{ours['placement']}/feedback", {"score": "9"}).status_code == 422
+
+
+def test_a_broad_search_answers_one_page_with_the_number_found_and_a_next_page(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    for i in range(PAGE_SIZE + 3):
+        agency.run(c.RegisterCandidate(full_name=f"Kandidaat {i:03d}", date_of_birth=date(1990, 1, 1),
+                                       target_group="no_benefit", competences=["Schoonmaak"], support_needs=""))
+    agency.project()
+    me = pages(agency.user("agency"))
+
+    first = me.get("/candidates?q=kandidaat&lang=en", headers=HX)
+    assert first.status_code == 200 and "<html" not in first.text
+    assert first.text.count('<a href="/candidates/') == PAGE_SIZE
+    assert f"Showing 1–{PAGE_SIZE} of {PAGE_SIZE + 3} candidates" in first.text
+    assert "Type more of a name or competence to narrow the list." in first.text
+    assert 'href="/candidates?q=kandidaat&amp;page=2"' in first.text and 'rel="prev"' not in first.text
+
+    second = me.get("/candidates?q=kandidaat&page=2&lang=en")
+    assert "<html" in second.text and second.text.count('<a href="/candidates/') == 3
+    assert f"Showing {PAGE_SIZE + 1}–{PAGE_SIZE + 3} of {PAGE_SIZE + 3} candidates" in second.text
+    assert 'rel="next"' not in second.text and 'href="/candidates?q=kandidaat&amp;page=1"' in second.text
+
+    narrow = me.get("/candidates?q=kandidaat 007&lang=en", headers=HX)
+    assert narrow.text.count('<a href="/candidates/') == 1 and "1 candidate" in narrow.text
+    assert 'rel="next"' not in narrow.text
+    assert me.get("/candidates?q=kandidaat&page=x").status_code == 200  # a bad page number is page 1
