@@ -17,6 +17,7 @@ from domain.errors import (
     TermEndsBeforeStart,
     UnknownRuleSet,
 )
+from domain.employer import _require_email as require_email
 from domain.values import (
     KNOWN_RULE_SETS,
     optional_text,
@@ -82,6 +83,9 @@ def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
 # Who decides on reported contributions: the contracting authority (the
 # usual case: WIZZR-style acceptance) or, where the authority delegates, the agency.
 ACCEPTED_BY = ("authority", "agency")
+# Who is named responsible for the social return: one person at each side.
+OWNER_SIDES = ("employer", "agency")
+MAX_TARGET_PLACEMENTS = 100_000
 
 
 class SocialReturnContract(LedgerAggregate):
@@ -195,3 +199,49 @@ class SocialReturnContract(LedgerAggregate):
     def _closed(self, on: date, reason: str | None) -> None:
         self.closed_on = on
         self.close_reason = reason
+
+    # -- who is responsible, and targets beyond euros (issue 6) --------------------------
+    # Kept apart from the terms: naming an owner or a target changes no figure.
+    @property
+    def owners(self) -> dict[str, dict[str, str]]:
+        return getattr(self, "_owners", {})
+
+    @property
+    def targets(self) -> dict[str, Any]:
+        return getattr(self, "_targets", {"placements": None, "retention_12m_percent": None})
+
+    def name_owner(self, side: str, name: str, email: str) -> None:
+        """The person responsible for the contract's social return at the
+        employer or at the agency (personal data: sealed like contact persons)."""
+        if self.is_closed:
+            raise ContractAlreadyClosed("a closed contract cannot be changed")
+        side = require_choice(side, OWNER_SIDES, InvalidValue, "side")
+        owner = {"name": require_text(name, "name"), "email": require_email(email)}
+        if self.owners.get(side) != owner:
+            self._owner_named(side=side, **owner)
+
+    @event("ContractOwnerNamed")
+    def _owner_named(self, side: str, name: str, email: str) -> None:
+        self._owners = {**self.owners, side: {"name": name, "email": email}}
+
+    def set_targets(self, placements: int | None, retention_12m_percent: Decimal | None) -> None:
+        """Targets beside the euro obligation; None means no target."""
+        if self.is_closed:
+            raise ContractAlreadyClosed("a closed contract cannot be changed")
+        if placements is not None:
+            is_whole = isinstance(placements, int) and not isinstance(placements, bool)
+            if not is_whole or not 1 <= placements <= MAX_TARGET_PLACEMENTS:
+                raise InvalidValue("target_placements must be a whole number from 1 to 100000",
+                                   "target_placements")
+        if retention_12m_percent is not None:
+            retention_12m_percent = require_decimal(retention_12m_percent, "target_retention_12m_percent")
+            if not 0 < retention_12m_percent <= 100:
+                raise InvalidValue("target_retention_12m_percent must be more than 0 and at most 100",
+                                   "target_retention_12m_percent")
+        targets = {"placements": placements, "retention_12m_percent": retention_12m_percent}
+        if targets != self.targets:
+            self._targets_set(placements=placements, retention_12m_percent=retention_12m_percent)
+
+    @event("ContractTargetsSet")
+    def _targets_set(self, placements: int | None, retention_12m_percent: Decimal | None) -> None:
+        self._targets = {"placements": placements, "retention_12m_percent": retention_12m_percent}

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from eventsourcing.domain import event
@@ -7,7 +8,12 @@ from eventsourcing.domain import event
 from domain.base import LedgerAggregate
 
 from domain.errors import InvalidValue
-from domain.values import PERSONAL_DATA, optional_text, require_text
+from domain.values import PERSONAL_DATA, optional_text, require_choice, require_date, require_text
+
+SUPPORT_ACTIVITY_KINDS = ("workshop", "training", "advice")
+SUPPORT_TOPICS = ("inclusive_leadership", "accessibility", "workplace_adjustments", "other")
+SUPPORT_GIVERS = ("agency", "job_coach", "external")
+MAX_PARTICIPANTS = 10_000
 
 
 def _require_email(value: Any, field: str = "email") -> str:
@@ -66,3 +72,30 @@ class Employer(LedgerAggregate):
         self.contact_persons.append(
             {"name": name, "email": email, "phone": phone, "role": role}
         )
+
+    # -- support for the employer's managers and teams (issue 6) -------------------------
+    # Only a count is kept: the list lives in the employer_support read model.
+    def log_support_activity(self, kind: str, topic: str, held_on: date, participants: int, given_by: str,
+                             title: str | None = None, today: date | None = None) -> str:
+        """A workshop, training or advice given to the employer's people. No
+        personal data: participants are a number, the giver a kind of party."""
+        day = require_date(held_on, "held_on")
+        if day > (today or date.today()):
+            raise InvalidValue("held_on must not be in the future", "held_on")
+        is_whole = isinstance(participants, int) and not isinstance(participants, bool)
+        if not is_whole or not 1 <= participants <= MAX_PARTICIPANTS:
+            raise InvalidValue("participants must be a whole number from 1 to 10000", "participants")
+        activity_id = "activity-" + str(getattr(self, "support_activities", 0) + 1)
+        self._support_activity_logged(
+            activity_id=activity_id,
+            kind=require_choice(kind, SUPPORT_ACTIVITY_KINDS, InvalidValue, "kind"),
+            topic=require_choice(topic, SUPPORT_TOPICS, InvalidValue, "topic"),
+            held_on=day, participants=participants,
+            given_by=require_choice(given_by, SUPPORT_GIVERS, InvalidValue, "given_by"),
+            title=optional_text(title, "title", max_len=200))
+        return activity_id
+
+    @event("SupportActivityLogged")
+    def _support_activity_logged(self, activity_id: str, kind: str, topic: str, held_on: date,
+                                 participants: int, given_by: str, title: str | None) -> None:
+        self.support_activities = getattr(self, "support_activities", 0) + 1

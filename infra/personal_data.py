@@ -39,6 +39,15 @@ PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "SupportNeedsStated": ("originator", ("support_needs",)),
     "FeedbackGiven": ("candidate_field", ("comment",)),
     "ContactPersonAdded": ("contact", ("name", "email", "phone", "role")),
+    # A contract's named owners: contact persons of the contract (contract id + email).
+    "ContractOwnerNamed": ("contact", ("name", "email")),
+    # Support that follows the person (domain/support.py): the person's needs,
+    # item labels, adjustment descriptions and notes, under the candidate's key.
+    "SupportOpened": ("candidate_field", ("labels",)),
+    "ChecklistItemAdded": ("candidate_field", ("label",)),
+    "AdjustmentRequested": ("candidate_field", ("description",)),
+    "CheckInLogged": ("candidate_field", ("note",)),
+    "CoachingSessionLogged": ("candidate_field", ("note",)),
 }
 
 # What an erased field reads as (same type family as the original).
@@ -46,6 +55,7 @@ ERASED_VALUES: dict[str, Any] = {
     "full_name": ERASED, "date_of_birth": None, "target_group": None, "benefit_since": None,
     "qualifies_via": None, "support_needs": "", "status_holder": False, "comment": "",
     "name": ERASED, "email": ERASED, "phone": None, "role": None,
+    "labels": {}, "label": "", "description": "", "note": "",
 }
 
 def contact_subject(employer_id: UUID, email: str) -> UUID:

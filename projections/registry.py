@@ -10,9 +10,10 @@ from projections.engine import RM, migrate
 from projections.retention import RetentionProjection
 from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection
+from projections.support import SupportProjection
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
-               DutiesProjection())
+               DutiesProjection(), SupportProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100

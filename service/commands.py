@@ -33,6 +33,13 @@ class RegisterContract:
     awarded_on: date
     rule_set: str
     accepted_by: str = "authority"
+    # Optional at registration, changeable later (NameContractOwner, SetContractTargets).
+    employer_owner_name: str | None = None
+    employer_owner_email: str | None = None
+    agency_owner_name: str | None = None
+    agency_owner_email: str | None = None
+    target_placements: int | None = None
+    target_retention_12m_percent: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -261,3 +268,99 @@ class RecordMatchStep:
 
 
 Command = Command | RecordMatchStep  # type: ignore[misc]
+
+
+# -- support that follows the person; the employer's side; contract owners and targets --
+# (domain/support.py, domain/employer.py, domain/contract.py; handlers in service/support.py)
+
+@dataclass(frozen=True)
+class AddChecklistItem:
+    placement_id: UUID
+    label: str
+    responsible: str = "agency"  # who acts on it: employer or agency
+
+
+@dataclass(frozen=True)
+class TickChecklistItem:
+    placement_id: UUID
+    item_id: str
+    done_on: date | None = None  # None: today
+
+
+@dataclass(frozen=True)
+class RequestAdjustment:
+    placement_id: UUID
+    kind: str
+    description: str
+    funder: str | None = None
+    requested_on: date | None = None
+
+
+@dataclass(frozen=True)
+class SetAdjustmentFunder:
+    placement_id: UUID
+    adjustment_id: str
+    funder: str
+
+
+@dataclass(frozen=True)
+class DeliverAdjustment:
+    placement_id: UUID
+    adjustment_id: str
+    delivered_on: date | None = None
+
+
+@dataclass(frozen=True)
+class RefuseAdjustment:
+    placement_id: UUID
+    adjustment_id: str
+    reason: str
+    refused_on: date | None = None
+
+
+@dataclass(frozen=True)
+class LogCheckIn:
+    placement_id: UUID
+    held_on: date
+    with_whom: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LogCoachingSession:
+    placement_id: UUID
+    held_on: date
+    hours: Decimal
+    with_whom: str = "employee"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class LogEmployerSupportActivity:
+    employer_id: UUID
+    kind: str
+    topic: str
+    held_on: date
+    participants: int
+    given_by: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class NameContractOwner:
+    contract_id: UUID
+    side: str  # employer or agency
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class SetContractTargets:
+    contract_id: UUID
+    target_placements: int | None = None
+    target_retention_12m_percent: Decimal | None = None
+
+
+Command = (Command | AddChecklistItem | TickChecklistItem | RequestAdjustment  # type: ignore[misc]
+           | SetAdjustmentFunder | DeliverAdjustment | RefuseAdjustment | LogCheckIn | LogCoachingSession
+           | LogEmployerSupportActivity | NameContractOwner | SetContractTargets)

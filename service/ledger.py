@@ -33,6 +33,7 @@ from domain.employer import Employer
 from domain.matching import DECLINED, MatchPipeline
 from domain.errors import DomainError
 from domain.placement import Placement
+from domain.support import PlacementSupport
 from domain.valuation import block_value, load_rule_set
 from domain.vacancy import Vacancy
 from infra.eventstore import (
@@ -66,6 +67,7 @@ KIND = {
     PlacementDuties: "placement duties",
     Reminder: "reminder",
     MatchPipeline: "match",
+    PlacementSupport: "placement support",
 }
 
 # Which roles may issue which command. Ownership (an employer acting on its
@@ -186,6 +188,10 @@ class Unit:
             except AggregateNotFoundError:
                 return False
             return self.visible(contract)
+        if isinstance(agg, PlacementSupport):
+            # Support is the agency's, the person's and their employer's; not the authority's.
+            return ((role == "employer" and agg.employer_id == actor.employer_id)
+                    or (role == "employee" and agg.candidate_id == actor.candidate_id))
         if role == "employer":
             if isinstance(agg, Employer):
                 return agg.id == actor.employer_id
@@ -235,12 +241,20 @@ def add_contact_person(u: Unit, cmd: c.AddContactPerson) -> Outcome:
 
 def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
     u.reference(Employer, cmd.employer_id, "employer_id")
-    return _created(SocialReturnContract.register(
+    outcome = _created(SocialReturnContract.register(
         employer_id=cmd.employer_id, title=cmd.title,
         contracting_authority=cmd.contracting_authority,
         contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
         starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
         rule_set=cmd.rule_set, accepted_by=cmd.accepted_by))
+    contract = outcome.saved[0]
+    for side, name, email in (("employer", cmd.employer_owner_name, cmd.employer_owner_email),
+                              ("agency", cmd.agency_owner_name, cmd.agency_owner_email)):
+        if name or email:
+            contract.name_owner(side, name or "", email or "")
+    if cmd.target_placements is not None or cmd.target_retention_12m_percent is not None:
+        contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
+    return outcome
 
 
 def amend_contract(u: Unit, cmd: c.AmendContract) -> Outcome:
@@ -328,6 +342,9 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
         hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
         planned_end_on=cmd.planned_end_on)
     saved.append(placement)
+    # Ask The Person: the stated needs follow the person into onboarding.
+    from service.support import open_support
+    saved.append(open_support(placement, candidate))
     if contract is not None:
         # A placement that counts toward a contract is reported from its start;
         # its value accrues day by day and is decided on as a whole. What a
@@ -734,3 +751,10 @@ def _verb(command: Any) -> str:
     name = type(command).__name__
     words = "".join(" " + ch.lower() if ch.isupper() else ch for ch in name).strip()
     return words
+
+
+# Support that follows the person, the employer's side, contract owners and targets.
+from service.support import HANDLERS as _SUPPORT_HANDLERS, ROLES as _SUPPORT_ROLES  # noqa: E402
+
+HANDLERS.update(_SUPPORT_HANDLERS)
+COMMAND_ROLES.update(_SUPPORT_ROLES)

@@ -16,10 +16,12 @@ from infra.broker import broker_ready
 from web.api.auth import TokenCache
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
+from web.api.support_routes import support_router
 from web.api.routes import api_router
 from web.errors import EXCEPTION_HANDLERS
 from web.pages import page_state, page_stores, pages_routers
 from web.pages import sessions as page_sessions
+from web.timing import ServerTimingMiddleware, TimedConnection
 
 
 @get("/health", include_in_schema=True, tags=["ops"])
@@ -48,7 +50,8 @@ def create_app(system: System) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.read_pool = await asyncpg.create_pool(
-            system.database_url, min_size=1, max_size=system.settings.database.read_pool_size)
+            system.database_url, min_size=1, max_size=system.settings.database.read_pool_size,
+            connection_class=TimedConnection)
         await page_sessions.migrate(app.state.read_pool)
         try:
             yield
@@ -57,8 +60,10 @@ def create_app(system: System) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger), matching_router(system.ledger),
+                        support_router(system.ledger),
                         *pages_routers(system)],
         lifespan=[lifespan],
+        middleware=[ServerTimingMiddleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=system.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

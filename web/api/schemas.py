@@ -41,6 +41,13 @@ class ContractIn(Body):
     awarded_on: date
     rule_set: Annotated[str, msgspec.Meta(max_length=60)]
     accepted_by: Annotated[str, msgspec.Meta(max_length=20)] = "authority"
+    # Optional: who answers for its social return, and targets beyond euros.
+    employer_owner_name: Name | None = None
+    employer_owner_email: Name | None = None
+    agency_owner_name: Name | None = None
+    agency_owner_email: Name | None = None
+    target_placements: int | None = None
+    target_retention_12m_percent: Decimal | None = None
 
 
 class CandidateIn(Body):

@@ -33,6 +33,9 @@ def contract_view(k: SocialReturnContract, actor: Actor) -> dict[str, Any]:
         "awarded_on": k.awarded_on, "rule_set": k.rule_set, "accepted_by": k.accepted_by,
         "closed": k.is_closed,
         "closed_on": getattr(k, "closed_on", None),
+        # Who answers for its social return (contact persons), and targets beyond euros.
+        "owners": {side: dict(owner) for side, owner in k.owners.items()},
+        "targets": dict(k.targets),
     }
 
 

@@ -15,6 +15,7 @@ from litestar import Request, Response
 from litestar.utils.scope.state import ScopeState
 
 from web.pages.i18n import LANGUAGES, formatters, language_of, load_translations, message_filter
+from web.timing import rendering
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -97,5 +98,6 @@ def page(request: Request, template: str, context: dict[str, Any] | None = None,
         "stale": request.scope.get("sroi.stale", False),  # type: ignore[call-overload]
         **(context or {}),
     }
-    html = templates.render(language, template, full, block=block)
+    with rendering():
+        html = templates.render(language, template, full, block=block)
     return Response(html, status_code=status, media_type="text/html", headers=headers)

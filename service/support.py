@@ -1,0 +1,174 @@
+"""Handlers for support that follows the person (onboarding checklist,
+adjustments, check-ins, job coaching), support activities for employers, and
+contract owners and targets. Registered in service/ledger.py's tables.
+
+Who may do what (roles; ownership through visibility):
+- the agency does everything;
+- the employer ticks the checklist items it acts on, adds its own items and
+  marks adjustments delivered (they are delivered at its workplace);
+- the person asks for adjustments themselves (Ask The Person);
+- auditors read, never change.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from domain.candidate import Candidate
+from domain.contract import SocialReturnContract
+from domain.employer import Employer
+from domain.placement import Placement
+from domain.support import PlacementSupport
+from service import commands as c
+from service.errors import NotFound, PermissionDenied
+from service.ledger import Outcome, Unit
+
+ROLES: dict[type, frozenset[str]] = {
+    c.AddChecklistItem: frozenset({"agency", "employer"}),
+    c.TickChecklistItem: frozenset({"agency", "employer"}),
+    c.RequestAdjustment: frozenset({"agency", "employee"}),
+    c.SetAdjustmentFunder: frozenset({"agency"}),
+    c.DeliverAdjustment: frozenset({"agency", "employer"}),
+    c.RefuseAdjustment: frozenset({"agency"}),
+    c.LogCheckIn: frozenset({"agency"}),
+    c.LogCoachingSession: frozenset({"agency"}),
+    c.LogEmployerSupportActivity: frozenset({"agency"}),
+    c.NameContractOwner: frozenset({"agency"}),
+    c.SetContractTargets: frozenset({"agency"}),
+}
+
+
+def open_support(placement: Placement, candidate: Any) -> PlacementSupport:
+    """The checklist seeded from what the person stated (Ask The Person)."""
+    needs = "" if candidate is None or candidate.is_erased else candidate.support_needs
+    return PlacementSupport.open(placement.id, placement.candidate_id, placement.employer_id, needs,
+                                 placement.starts_on)
+
+
+def placement_support(u: Unit, placement_id: Any) -> tuple[Placement, PlacementSupport]:
+    """The visible placement and its support record. Placements started before
+    support existed get theirs on first use, seeded from the person's needs as
+    they stand now (read for the seeding only, whoever asks)."""
+    placement = u.get(Placement, placement_id)
+    try:
+        return placement, u.get(PlacementSupport, PlacementSupport.id_for(placement.id))
+    except NotFound:
+        candidate = u._load(placement.candidate_id)
+        return placement, open_support(placement, candidate if isinstance(candidate, Candidate) else None)
+
+
+def _done(support: PlacementSupport, status: int = 200, **body: Any) -> Outcome:
+    return Outcome(saved=[support], status=status, body={
+        "placement_id": str(support.placement_id), "version": support.version, **body})
+
+
+def add_checklist_item(u: Unit, cmd: c.AddChecklistItem) -> Outcome:
+    placement, support = placement_support(u, cmd.placement_id)
+    # An employer adds what it will do itself.
+    responsible = "employer" if u.actor.role == "employer" else cmd.responsible
+    item_id = support.add_item(cmd.label, responsible, placement.ended_on)
+    return _done(support, 201, item_id=item_id)
+
+
+def tick_checklist_item(u: Unit, cmd: c.TickChecklistItem) -> Outcome:
+    placement, support = placement_support(u, cmd.placement_id)
+    item = support.item(cmd.item_id)
+    if u.actor.role == "employer" and item["responsible"] != "employer":
+        raise PermissionDenied("this checklist item is the agency's to do")
+    support.tick(cmd.item_id, cmd.done_on or date.today(), u.actor.role, placement.ended_on)
+    return _done(support, item_id=cmd.item_id)
+
+
+def request_adjustment(u: Unit, cmd: c.RequestAdjustment) -> Outcome:
+    placement, support = placement_support(u, cmd.placement_id)
+    # The person asks; deciding who pays is for the agency.
+    funder = None if u.actor.role == "employee" else cmd.funder
+    adjustment_id = support.request_adjustment(cmd.kind, cmd.description, cmd.requested_on or date.today(),
+                                               funder, placement.ended_on)
+    return _done(support, 201, adjustment_id=adjustment_id)
+
+
+def set_adjustment_funder(u: Unit, cmd: c.SetAdjustmentFunder) -> Outcome:
+    _, support = placement_support(u, cmd.placement_id)
+    support.set_funder(cmd.adjustment_id, cmd.funder)
+    return _done(support, adjustment_id=cmd.adjustment_id)
+
+
+def deliver_adjustment(u: Unit, cmd: c.DeliverAdjustment) -> Outcome:
+    _, support = placement_support(u, cmd.placement_id)
+    support.deliver(cmd.adjustment_id, cmd.delivered_on or date.today())
+    return _done(support, adjustment_id=cmd.adjustment_id)
+
+
+def refuse_adjustment(u: Unit, cmd: c.RefuseAdjustment) -> Outcome:
+    _, support = placement_support(u, cmd.placement_id)
+    support.refuse(cmd.adjustment_id, cmd.reason, cmd.refused_on or date.today())
+    return _done(support, adjustment_id=cmd.adjustment_id)
+
+
+def log_check_in(u: Unit, cmd: c.LogCheckIn) -> Outcome:
+    placement, support = placement_support(u, cmd.placement_id)
+    check_in_id = support.log_check_in(cmd.held_on, cmd.with_whom, cmd.note, placement.starts_on,
+                                       placement.ended_on)
+    return _done(support, 201, check_in_id=check_in_id)
+
+
+def log_coaching_session(u: Unit, cmd: c.LogCoachingSession) -> Outcome:
+    placement, support = placement_support(u, cmd.placement_id)
+    session_id = support.log_coaching(cmd.held_on, cmd.hours, cmd.with_whom, cmd.note, placement.starts_on,
+                                      placement.ended_on)
+    return _done(support, 201, session_id=session_id)
+
+
+def log_employer_support_activity(u: Unit, cmd: c.LogEmployerSupportActivity) -> Outcome:
+    employer = u.get(Employer, cmd.employer_id)
+    activity_id = employer.log_support_activity(cmd.kind, cmd.topic, cmd.held_on, cmd.participants, cmd.given_by,
+                                                cmd.title)
+    return Outcome(saved=[employer], status=201, body={
+        "employer_id": str(employer.id), "activity_id": activity_id, "version": employer.version})
+
+
+def name_contract_owner(u: Unit, cmd: c.NameContractOwner) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.name_owner(cmd.side, cmd.name, cmd.email)
+    return Outcome(saved=[contract], status=200, body={"id": str(contract.id), "version": contract.version})
+
+
+def set_contract_targets(u: Unit, cmd: c.SetContractTargets) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
+    return Outcome(saved=[contract], status=200, body={"id": str(contract.id), "version": contract.version})
+
+
+HANDLERS = {
+    c.AddChecklistItem: add_checklist_item,
+    c.TickChecklistItem: tick_checklist_item,
+    c.RequestAdjustment: request_adjustment,
+    c.SetAdjustmentFunder: set_adjustment_funder,
+    c.DeliverAdjustment: deliver_adjustment,
+    c.RefuseAdjustment: refuse_adjustment,
+    c.LogCheckIn: log_check_in,
+    c.LogCoachingSession: log_coaching_session,
+    c.LogEmployerSupportActivity: log_employer_support_activity,
+    c.NameContractOwner: name_contract_owner,
+    c.SetContractTargets: set_contract_targets,
+}
+
+
+# -- reading --------------------------------------------------------------------------
+SUPPORT_READERS = frozenset({"agency", "auditor", "employer", "employee"})
+
+
+def read_support(ledger: Any, tenant: Any, actor: Any, placement_id: Any
+                 ) -> tuple[Placement, PlacementSupport | None, list[dict[str, Any]]]:
+    """A visible placement, its support record (None if not opened yet) and the
+    record's history. The contracting authority does not see support (404)."""
+    if actor.role not in SUPPORT_READERS:
+        raise NotFound("placement", placement_id)
+    placement = ledger.get(tenant, actor, Placement, placement_id)
+    try:
+        support, history = ledger.get_with_history(tenant, actor, PlacementSupport,
+                                                   PlacementSupport.id_for(placement.id))
+    except NotFound:
+        return placement, None, []
+    return placement, support, history
