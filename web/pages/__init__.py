@@ -17,7 +17,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
 from infra.bootstrap import System
-from web.pages import audit, auth, candidates, contracts, dashboard, placements, vacancies
+from web.pages import audit, auth, candidates, contracts, dashboard, employers, placements, vacancies
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -29,9 +29,10 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 PAGE_HANDLERS = [
     dashboard.dashboard, dashboard.retention_page,
-    contracts.employers, contracts.register_employer,
+    contracts.employers, contracts.register_employer, employers.employer_detail, employers.add_contact_person,
     contracts.contracts, contracts.new_contract, contracts.register_contract, contracts.contract_detail,
     contracts.accept_contribution, contracts.reject_contribution, contracts.report_csv, contracts.report_print,
+    contracts.report_purchase, contracts.report_other_activity, contracts.amend_contract, contracts.close_contract,
     candidates.candidates, candidates.new_candidate, candidates.register_candidate,
     candidates.candidate_profile, candidates.own_profile, candidates.state_support_needs,
     vacancies.vacancies, vacancies.new_vacancy, vacancies.open_vacancy, vacancies.vacancy_detail,
@@ -39,7 +40,7 @@ PAGE_HANDLERS = [
     placements.placements, placements.new_placement, placements.start_placement,
     placements.placement_detail, placements.placement_timeline, placements.placement_feedback,
     placements.give_feedback, placements.change_hours,
-    placements.end_placement,
+    placements.end_placement, placements.extend_placement,
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,
 ]

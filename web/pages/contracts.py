@@ -10,12 +10,13 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from domain.contract import ACCEPTED_BY, SocialReturnContract
-from domain.values import KNOWN_RULE_SETS
+from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS
 from projections import compliance, directory
 from service import commands as c
-from service.errors import InvalidInput, InvalidReference, NotFound
+from service.errors import Conflict, InvalidInput, InvalidReference, NotFound
 from web.pages import charts
 from web.pages.common import (
+    error_message,
     execute,
     field_errors,
     fresh,
@@ -28,6 +29,7 @@ from web.pages.common import (
 )
 from web.pages.forms import Form
 from web.pages.render import page
+from web.pages.support import contract_section_for_page
 from web.pages.viewer import Viewer, roles
 
 CONTRACT_READERS = ("agency", "auditor", "employer", "authority")
@@ -121,7 +123,10 @@ async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -
 
 
 async def _contract_page(request: Request, viewer: Viewer, contract_id: str,
-                         errors: dict | None = None, status: int = 200) -> Response:
+                         errors: dict | None = None, status: int = 200, *, active: str = "",
+                         values: dict | None = None) -> Response:
+    """`active`: the form the errors and values belong to (several forms share
+    field names, such as description)."""
     ident = parse_id("contract", contract_id)
     contract: SocialReturnContract = await get_aggregate(request, viewer, SocialReturnContract, ident)
     today = date.today()
@@ -140,6 +145,13 @@ async def _contract_page(request: Request, viewer: Viewer, contract_id: str,
         "placement_names": {str(p["placement_id"]): p["candidate_name"] or "" for p in placements},
         "chart": charts.quarter_chart(figures["quarters"]) if figures else None,
         "decides": decides, "errors": errors or {}, "bar": charts.progress, "today": today,
+        "active": active, "values": values or {}, "idempotency": new_idempotency_key(),
+        "can_report": may(viewer, c.ReportOtherActivity) and not contract.is_closed,
+        "can_amend": may(viewer, c.AmendContract) and not contract.is_closed,
+        "can_close": may(viewer, c.CloseContract) and not contract.is_closed,
+        "registers": SOCIAL_ENTERPRISE_REGISTERS, "terms": _terms(contract),
+        # Owners and targets beyond euros (web/pages/support.py).
+        **(await contract_section_for_page(request, viewer, contract)),
     }, status=status)
 
 
@@ -167,7 +179,7 @@ async def _decide(request: Request, viewer: Viewer, contract_id: str, contributi
     try:
         result = await execute(request, viewer, command, form)
     except (InvalidInput, InvalidReference) as e:
-        return await _contract_page(request, viewer, contract_id, {str(ident): str(e)}, 422)
+        return await _contract_page(request, viewer, contract_id, {str(ident): error_message(e)}, 422)
     return redirect_after(result, f"/contracts/{contract_id}")
 
 
@@ -183,6 +195,80 @@ async def accept_contribution(request: Request, viewer: NamedDependency[Viewer],
 async def reject_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str]) -> Response:
     return await _decide(request, viewer, contract_id, contribution_id, accept=False)
+
+
+# -- reporting contributions, amending and closing -----------------------------------
+
+def _terms(contract: SocialReturnContract) -> dict[str, str]:
+    """The amendable terms as the amend form shows them."""
+    return {"title": contract.title, "contracting_authority": contract.contracting_authority,
+            "contract_value_eur": str(contract.contract_value_eur),
+            "obligation_percent": str(contract.obligation_percent.normalize()),
+            "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat()}
+
+
+async def _contract_change(request: Request, viewer: Viewer, contract_id: str, active: str,
+                           read: Any, command: Any, default_field: str, to: str = "") -> Response:
+    """The shared flow of the contract page's forms: read the form (`read`
+    gives the command's fields), run the command, 303 back to the page, or show
+    the page again with the errors next to the form's fields."""
+    ident = parse_id("contract", contract_id)
+    await get_aggregate(request, viewer, SocialReturnContract, ident)  # visible, else 404
+    form = await Form.read(request)
+    fields = read(form)
+    if form.ok:
+        try:
+            result = await execute(request, viewer, command(contract_id=ident, **fields), form)
+            return redirect_after(result, f"/contracts/{contract_id}{to}")
+        except (InvalidInput, InvalidReference, Conflict) as e:
+            form.errors = field_errors(e, form, default_field)
+    return await _contract_page(request, viewer, contract_id, form.errors, 422, active=active, values=form.values())
+
+
+@post("/contracts/{contract_id:str}/purchases", guards=[roles("agency", "employer")])
+async def report_purchase(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+    return await _contract_change(request, viewer, contract_id, "purchase", lambda f: dict(
+        supplier=f.text("supplier"), invoice_amount_eur_excl_vat=f.decimal("invoice_amount_eur_excl_vat"),
+        register=f.choice("register", SOCIAL_ENTERPRISE_REGISTERS), invoice_date=f.day("invoice_date"),
+        description=f.text("description")), c.ReportSocialEnterprisePurchase, "description", "#contributions")
+
+
+def _other_activity(f: Form) -> dict[str, Any]:
+    fields = dict(description=f.text("description"), activity_date=f.day("activity_date"),
+                  costs_eur=f.decimal("costs_eur", required=False), hours=f.decimal("hours", required=False))
+    if f.raw("costs_eur") and f.raw("hours"):
+        f.error("costs_eur", "costs_or_hours")
+    elif not f.raw("costs_eur") and not f.raw("hours"):
+        f.error("costs_eur", "costs_or_hours")
+    return fields
+
+
+@post("/contracts/{contract_id:str}/other-activities", guards=[roles("agency", "employer")])
+async def report_other_activity(request: Request, viewer: NamedDependency[Viewer],
+                                contract_id: FromPath[str]) -> Response:
+    return await _contract_change(request, viewer, contract_id, "other", _other_activity, c.ReportOtherActivity,
+                                  "description", "#contributions")
+
+
+@post("/contracts/{contract_id:str}/amend", guards=[roles("agency")])
+async def amend_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+    def read(f: Form) -> dict[str, Any]:
+        changes = dict(title=f.text("title"), contracting_authority=f.text("contracting_authority"),
+                       contract_value_eur=f.decimal("contract_value_eur"),
+                       obligation_percent=f.decimal("obligation_percent"),
+                       starts_on=f.day("starts_on"), ends_on=f.day("ends_on"))
+        return {"changes": changes}
+    return await _contract_change(request, viewer, contract_id, "amend", read, c.AmendContract, "title")
+
+
+@post("/contracts/{contract_id:str}/close", guards=[roles("agency")])
+async def close_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+    def read(f: Form) -> dict[str, Any]:
+        fields = dict(closed_on=f.day("closed_on"), reason=f.text("reason", required=False) or None)
+        if not f.flag("confirm"):
+            f.error("confirm", "confirm")
+        return fields
+    return await _contract_change(request, viewer, contract_id, "close", read, c.CloseContract, "closed_on")
 
 
 # -- reports for the contracting authority ----------------------------------------

@@ -140,6 +140,7 @@ async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = F
         "can_feedback": may(viewer, c.GiveFeedback), "feedback_as": feedback_as, "scores": SCORES,
         "can_change": may(viewer, c.ChangeHours) and placement.is_active,
         "can_end": may(viewer, c.EndPlacement) and placement.is_active,
+        "can_extend": may(viewer, c.ExtendPlacement) and placement.is_active,
         "end_reasons": END_REASONS, "today": date.today(), "errors": {}, "values": {},
         "idempotency": new_idempotency_key(), "saved": False,
     }
@@ -232,6 +233,24 @@ async def end_placement(request: Request, viewer: NamedDependency[Viewer], place
             return redirect_after(result, f"/placements/{placement_id}")
         except (InvalidInput, InvalidReference, Conflict) as e:
             form.errors = field_errors(e, form, "ends_on")
+    context = await _context(request, viewer, ident)
+    context.update(errors=form.errors, values=form.values())
+    return page(request, "placement.html", context, status=422)
+
+
+@post("/placements/{placement_id:str}/extend", guards=[roles("agency")])
+async def extend_placement(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+    """Move the planned end later (the form is web/templates/_placement_extend.html)."""
+    ident = parse_id("placement", placement_id)
+    await get_aggregate(request, viewer, Placement, ident)  # visible, else 404
+    form = await Form.read(request)
+    until = form.day("until")
+    if form.ok:
+        try:
+            result = await execute(request, viewer, c.ExtendPlacement(placement_id=ident, until=until), form)  # type: ignore[arg-type]
+            return redirect_after(result, f"/placements/{placement_id}")
+        except (InvalidInput, InvalidReference, Conflict) as e:
+            form.errors = field_errors(e, form, "until")
     context = await _context(request, viewer, ident)
     context.update(errors=form.errors, values=form.values())
     return page(request, "placement.html", context, status=422)

@@ -70,7 +70,7 @@ async def open_vacancy(request: Request, viewer: NamedDependency[Viewer]) -> Res
         employer_id=employer_id, title=form.text("title"),
         required_competences=form.competences("required_competences", required=True),
         optional_competences=form.competences("optional_competences"),
-        hours_per_week=form.decimal("hours_per_week"))
+        hours_per_week=form.decimal("hours_per_week"), region=form.text("region", required=False) or None)
     if not form.ok:
         return await _vacancy_form(request, viewer, form.values(), form.errors, 422)
     try:
@@ -96,7 +96,7 @@ def rank_candidates(vacancy: Vacancy, candidates: list[dict]) -> list[dict]:
 
 
 async def _vacancy_page(request: Request, viewer: Viewer, vacancy_id: str, errors: dict | None = None,
-                        status: int = 200) -> Response:
+                        status: int = 200, values: dict | None = None) -> Response:
     ident = parse_id("vacancy", vacancy_id)
     vacancy: Vacancy = await get_aggregate(request, viewer, Vacancy, ident)
     names = await directory.names(pool(request), viewer.tenant.id, [vacancy.employer_id])
@@ -116,7 +116,9 @@ async def _vacancy_page(request: Request, viewer: Viewer, vacancy_id: str, error
         "vacancy": vacancy, "employer_name": names.get(vacancy.employer_id, ""),
         "sees_matches": sees_matches, "matched": matched, "suggestions": suggestions,
         "can_match": can_match, "can_start": may(viewer, c.StartPlacement) and vacancy.is_open,
-        "errors": errors or {}, "idempotency": new_idempotency_key(),
+        "can_edit": may(viewer, c.EditVacancy) and vacancy.is_open,
+        "can_close": may(viewer, c.CloseVacancy) and vacancy.is_open,
+        "errors": errors or {}, "values": values or {}, "idempotency": new_idempotency_key(),
     }, status=status)
 
 
@@ -140,3 +142,67 @@ async def match_candidate(request: Request, viewer: NamedDependency[Viewer], vac
     except (InvalidInput, InvalidReference, Conflict) as e:
         return await _vacancy_page(request, viewer, vacancy_id, field_errors(e, form, "candidate_id"), 422)
     return redirect_after(result, f"/vacancies/{vacancy_id}")
+
+
+# -- changing and closing ----------------------------------------------------------
+
+def _edit_values(vacancy: Vacancy) -> dict[str, str]:
+    return {"title": vacancy.title, "required_competences": ", ".join(vacancy.required_competences),
+            "optional_competences": ", ".join(vacancy.optional_competences),
+            "hours_per_week": str(vacancy.hours_per_week), "region": vacancy.region or ""}
+
+
+async def _edit_form(request: Request, viewer: Viewer, vacancy: Vacancy, values: dict[str, str],
+                     errors: dict | None = None, status: int = 200) -> Response:
+    names = await directory.names(pool(request), viewer.tenant.id, [vacancy.employer_id])
+    return page(request, "vacancy_edit.html", {
+        "vacancy": vacancy, "employer_name": names.get(vacancy.employer_id, ""), "values": values,
+        "errors": errors or {}, "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/vacancies/{vacancy_id:str}/edit", guards=[roles("agency", "employer")])
+async def edit_vacancy_form(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    vacancy: Vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    if not vacancy.is_open:
+        raise Conflict("the vacancy is not open any more")
+    return await _edit_form(request, viewer, vacancy, _edit_values(vacancy))
+
+
+@post("/vacancies/{vacancy_id:str}/edit", guards=[roles("agency", "employer")])
+async def edit_vacancy(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    ident = parse_id("vacancy", vacancy_id)
+    vacancy: Vacancy = await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
+    form = await Form.read(request)
+    fields = dict(
+        title=form.text("title"), required_competences=form.competences("required_competences", required=True),
+        optional_competences=form.competences("optional_competences"),
+        hours_per_week=form.decimal("hours_per_week"), region=form.text("region", required=False))
+    if not form.ok:
+        return await _edit_form(request, viewer, vacancy, form.values(), form.errors, 422)
+    try:
+        result = await execute(request, viewer, c.EditVacancy(vacancy_id=ident, **fields), form)  # type: ignore[arg-type]
+    except (InvalidInput, InvalidReference, Conflict) as e:
+        return await _edit_form(request, viewer, vacancy, form.values(), field_errors(e, form), 422)
+    return redirect_after(result, f"/vacancies/{vacancy_id}")
+
+
+@post("/vacancies/{vacancy_id:str}/close", guards=[roles("agency", "employer")])
+async def close_vacancy(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    """Closing asks for a tick in "yes, close it" (the confirmation works
+    without JavaScript); the reason is optional."""
+    ident = parse_id("vacancy", vacancy_id)
+    await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
+    form = await Form.read(request)
+    reason = form.text("close_reason", required=False) or None
+    if not form.flag("confirm"):
+        form.error("confirm", "confirm")
+    if form.ok:
+        try:
+            result = await execute(request, viewer, c.CloseVacancy(vacancy_id=ident, reason=reason), form)
+            return redirect_after(result, f"/vacancies/{vacancy_id}")
+        except (InvalidInput, InvalidReference, Conflict) as e:
+            form.errors = field_errors(e, form, "close_reason")
+            if e.field == "reason":
+                form.errors["close_reason"] = form.errors.pop("reason")
+    return await _vacancy_page(request, viewer, vacancy_id, form.errors, 422, form.values())
