@@ -82,6 +82,27 @@ class Suggestion:
     reasons: list[str] = field(default_factory=list)
     # The unrounded points: what ranking uses.
     points: Fraction = field(default=Fraction(0), compare=False, repr=False)
+    # The same reasons as (code, values), for pages that say them in another language.
+    parts: list[tuple[str, dict[str, Any]]] = field(default_factory=list, compare=False, repr=False)
+
+
+# Each reason's code and its English words (the API's `reasons`).
+REASON_TEXTS = {
+    "no_required": "no required competences asked",
+    "all_required": "all {total} required competences",
+    "some_required": "{have} of {total} required competences; missing: {missing}",
+    "optional": "{have} of {total} optional competences",
+    "optional_held": "{have} of {total} optional competences: {held}",
+    "hours_not_stated": "hours: not stated",
+    "hours_fit": "hours fit: {fit} of {wanted}",
+    "region_not_asked": "region: not asked",
+    "region_not_stated": "region: not stated",
+    "same_region": "same region: {region}",
+    "other_region": "other region: {region} (asked: {asked})",
+    "availability_not_stated": "availability: not stated",
+    "available": "available from {day}",
+    "available_after_start": "available from {day}, after the start on {start}",
+}
 
 
 def _share(points: int, have: int, of: int) -> Fraction:
@@ -94,59 +115,63 @@ def _hours(value: Decimal) -> str:
 
 def score(needs: VacancyNeeds, candidate: MatchProfile) -> Suggestion:
     has = {normalise(c) for c in candidate.competences}
-    reasons: list[str] = []
+    parts: list[tuple[str, dict[str, Any]]] = []
 
     required = list(needs.required_competences)
     missing = [c for c in required if normalise(c) not in has]
     matched_required = len(required) - len(missing)
     if not required:
-        reasons.append("no required competences asked")
+        parts.append(("no_required", {}))
     elif not missing:
-        reasons.append(f"all {len(required)} required competences")
+        parts.append(("all_required", {"total": len(required)}))
     else:
-        reasons.append(f"{matched_required} of {len(required)} required competences; "
-                       f"missing: {', '.join(missing)}")
+        parts.append(("some_required", {"have": matched_required, "total": len(required),
+                                        "missing": ", ".join(missing)}))
     points = _share(REQUIRED_POINTS, matched_required, len(required))
 
     optional = list(needs.optional_competences)
     matched_optional = [c for c in optional if normalise(c) in has]
     if optional:
-        text = f"{len(matched_optional)} of {len(optional)} optional competences"
-        reasons.append(text + (f": {', '.join(matched_optional)}" if matched_optional else ""))
+        values = {"have": len(matched_optional), "total": len(optional)}
+        if matched_optional:
+            parts.append(("optional_held", {**values, "held": ", ".join(matched_optional)}))
+        else:
+            parts.append(("optional", values))
     points += _share(OPTIONAL_POINTS, len(matched_optional), len(optional))
 
     wanted = needs.hours_per_week
     if candidate.hours_per_week is None:
-        reasons.append("hours: not stated")
+        parts.append(("hours_not_stated", {}))
     else:
         fit = min(max(candidate.hours_per_week, Decimal(0)), wanted)
-        reasons.append(f"hours fit: {_hours(fit)} of {_hours(wanted)}")
+        parts.append(("hours_fit", {"fit": _hours(fit), "wanted": _hours(wanted)}))
         points += HOURS_POINTS * Fraction(fit) / Fraction(wanted)
 
     if needs.region is None:
-        reasons.append("region: not asked")
+        parts.append(("region_not_asked", {}))
         points += REGION_POINTS
     elif candidate.region is None:
-        reasons.append("region: not stated")
+        parts.append(("region_not_stated", {}))
     elif normalise(candidate.region) == normalise(needs.region):
-        reasons.append(f"same region: {candidate.region}")
+        parts.append(("same_region", {"region": candidate.region}))
         points += REGION_POINTS
     else:
-        reasons.append(f"other region: {candidate.region} (asked: {needs.region})")
+        parts.append(("other_region", {"region": candidate.region, "asked": needs.region}))
 
     if needs.starts_on is None:
         points += AVAILABILITY_POINTS
     elif candidate.available_from is None:
-        reasons.append("availability: not stated")
+        parts.append(("availability_not_stated", {}))
     elif candidate.available_from <= needs.starts_on:
-        reasons.append(f"available from {candidate.available_from.isoformat()}")
+        parts.append(("available", {"day": candidate.available_from.isoformat()}))
         points += AVAILABILITY_POINTS
     else:
-        reasons.append(f"available from {candidate.available_from.isoformat()}, "
-                       f"after the start on {needs.starts_on.isoformat()}")
+        parts.append(("available_after_start", {"day": candidate.available_from.isoformat(),
+                                                "start": needs.starts_on.isoformat()}))
 
     rounded = math.floor(points + Fraction(1, 2))  # half up, exactly
-    return Suggestion(candidate_id=candidate.id, score=rounded, reasons=reasons, points=points)
+    reasons = [REASON_TEXTS[code].format(**values) for code, values in parts]
+    return Suggestion(candidate_id=candidate.id, score=rounded, reasons=reasons, points=points, parts=parts)
 
 
 def rank(needs: VacancyNeeds, candidates: list[MatchProfile], limit: int) -> list[Suggestion]:

@@ -179,6 +179,7 @@ SELECT * FROM (
     AND (d.sickness_starts_on IS NULL OR d.sickness_starts_on <= $2)
     AND ($3::uuid IS NULL OR d.placement_id = $3)
     AND ($5::date IS NULL OR d.due_on <= $5)
+    AND ($6::text IS NULL OR d.kind = $6)
 ) x
 WHERE x.status = ANY($4::text[])
 ORDER BY x.due_on, x.kind, x.duty_id
@@ -222,8 +223,9 @@ def _duty(row: Any) -> dict[str, Any]:
 
 
 async def duties(pool: Any, tenant_id: UUID, as_of: date, *, statuses: tuple[str, ...] = ("due", "overdue"),
-                 placement_id: UUID | None = None, due_by: date | None = None) -> list[dict[str, Any]]:
-    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(statuses), due_by)
+                 placement_id: UUID | None = None, due_by: date | None = None,
+                 kind: str | None = None) -> list[dict[str, Any]]:
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(statuses), due_by, kind)
     return [{**_duty(r), "candidate_id": str(r["candidate_id"]), "employer_id": str(r["employer_id"])}
             for r in rows]
 
@@ -233,7 +235,7 @@ async def placement_duties(pool: Any, tenant_id: UUID, placement_id: UUID, as_of
     p = await pool.fetchrow(PLACEMENT_SQL, tenant_id, placement_id)
     if p is None:
         return None
-    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(STATUSES), None)
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(STATUSES), None, None)
     spells = await pool.fetch(SICKNESS_SQL, tenant_id, placement_id)
     return {
         "placement_id": str(placement_id), "as_of": as_of.isoformat(),

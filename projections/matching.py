@@ -339,6 +339,22 @@ async def pipeline(pool: Any, tenant_id: UUID, vacancy_id: UUID) -> list[dict[st
             for r in await pool.fetch(PIPELINE_SQL, tenant_id, vacancy_id)]
 
 
+EMPLOYER_PIPELINE_SQL = f"""
+SELECT vacancy_id, candidate_id, step, steps, updated_on FROM {RM}.m_pipeline
+WHERE tenant_id = $1 AND gen = {LIVE} AND vacancy_id = ANY($2::uuid[])
+ORDER BY updated_on DESC, vacancy_id, candidate_id
+"""
+
+
+async def pipelines(pool: Any, tenant_id: UUID, vacancy_ids: list[UUID]) -> list[dict[str, Any]]:
+    """Every match of the given vacancies (an employer's board), latest step first."""
+    if not vacancy_ids:
+        return []
+    return [{"vacancy_id": str(r["vacancy_id"]), "candidate_id": str(r["candidate_id"]), "step": r["step"],
+             "steps": _json(r["steps"]), "updated_on": r["updated_on"].isoformat()}
+            for r in await pool.fetch(EMPLOYER_PIPELINE_SQL, tenant_id, list(vacancy_ids))]
+
+
 async def profiles(pool: Any, tenant_id: UUID, candidate_ids: list[UUID]) -> dict[UUID, MatchProfile]:
     rows = await pool.fetch(PROFILES_SQL, tenant_id, list(candidate_ids))
     return {r["candidate_id"]: profile_of(r) for r in rows}

@@ -18,6 +18,7 @@ ROLE_PAGES = {
     # role: pages it may open (200); every other list page answers 403
     "agency": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                "/contracts/new", "/candidates/new", "/vacancies/new", "/placements/new", "/audit/events",
+               "/duties", "/reminders",
                "/audit/compliance", "/audit/export", "/audit/access-log"},
     "auditor": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                 "/audit/events", "/audit/compliance", "/audit/export", "/audit/access-log"},

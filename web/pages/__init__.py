@@ -17,7 +17,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
 from infra.bootstrap import System
-from web.pages import audit, auth, candidates, contracts, dashboard, employers, placements, vacancies
+from web.pages import audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements, vacancies
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -41,6 +41,10 @@ PAGE_HANDLERS = [
     placements.placement_detail, placements.placement_timeline, placements.placement_feedback,
     placements.give_feedback, placements.change_hours,
     placements.end_placement, placements.extend_placement,
+    matching.vacancy_suggestions, matching.propose_candidate, matching.vacancy_board, matching.employer_board,
+    matching.record_step,
+    duties.report_sickness, duties.report_recovery, duties.placement_duty_done, duties.duties_page,
+    duties.duty_done, duties.reminders_page,
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,
 ]

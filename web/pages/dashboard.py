@@ -42,9 +42,12 @@ async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Respon
                 pool(request), viewer.tenant.id, warned, **retention_scope(viewer))}
     employers = {str(k): v for k, v in (await directory.names(
         pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]])).items()}
+    from web.pages.duties import dashboard_reminders  # the agency's open reminders, one small query
+
     return page(request, "dashboard.html", {
         "today": today, "summary": summary, "retention": figures, "placements": placements,
         "employer_names": employers, "bar": charts.progress,
+        "reminders": await dashboard_reminders(request, viewer),
     })
 
 

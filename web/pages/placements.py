@@ -116,6 +116,9 @@ def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for e in events if e["type"] == "FeedbackGiven"][::-1]
 
 
+from web.pages.duties import placement_section as duties_section  # noqa: E402  (it imports this module lazily)
+
+
 async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = False) -> dict[str, Any]:
     """What the page shows; its history is the newest HISTORY_SHOWN events
     unless `full` (one visibility check, one read of the events)."""
@@ -143,6 +146,8 @@ async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = F
         "can_extend": may(viewer, c.ExtendPlacement) and placement.is_active,
         "end_reasons": END_REASONS, "today": date.today(), "errors": {}, "values": {},
         "idempotency": new_idempotency_key(), "saved": False,
+        # Sickness and the legal employer's duties (web/pages/duties.py; the agency only).
+        **(await duties_section(request, viewer, placement)),
     }
 
 

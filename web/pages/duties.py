@@ -1,0 +1,249 @@
+"""The legal employer's duties on the pages: sickness and duties on a
+placement, the tenant's duties list, and the reminders.
+
+Sickness is health data: as in the API, only the agency (the legal
+employer) sees it or the duties it starts. Employers, auditors and the
+person see none of it on these pages; every page view that shows a
+person's sicknesses is written to the access log. Reminders go to the
+agency's users (the reminder job mails all of them one digest), so a
+user's own reminders are the tenant's reminders for the agency.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from domain.duties import DUTY_LABELS
+from domain.placement import Placement
+from projections import directory, duties
+from projections.engine import wait_for_position
+from service import commands as c
+from service.errors import Conflict, InvalidInput, InvalidReference, NotFound
+from web.pages.common import (
+    execute,
+    field_errors,
+    fresh,
+    get as get_aggregate,
+    may,
+    new_idempotency_key,
+    parse_id,
+    pool,
+    record_special_category_read,
+    redirect_after,
+)
+from web.pages.forms import Form
+from web.pages.render import page, wants_fragment
+from web.pages.viewer import Viewer, roles
+
+STATUS_ORDER = {"overdue": 0, "due": 1, "done": 2, "closed": 3}
+KINDS = tuple(DUTY_LABELS)
+DASHBOARD_REMINDERS = 3
+DASHBOARD_DAYS = 14
+
+
+def _ordered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Overdue first, then due, done and closed; each by due date."""
+    return sorted(items, key=lambda d: (STATUS_ORDER.get(d["status"], 9), d["due_on"], d["kind"]))
+
+
+# -- on a placement ------------------------------------------------------------------
+
+async def placement_section(request: Request, viewer: Viewer, placement: Placement,
+                            errors: dict[str, Any] | None = None,
+                            values: dict[str, str] | None = None) -> dict[str, Any]:
+    """`duties_section` for placement.html (None for roles that may not see sickness)."""
+    if not may(viewer, c.ReportSickness):
+        return {"duties_section": None}
+    await fresh(request, viewer, (duties.NAME,))
+    today = date.today()
+    found = await duties.placement_duties(pool(request), viewer.tenant.id, placement.id, today)
+    if found is None:  # not projected yet
+        found = {"sickness": [], "duties": [], "job_coach": None}
+    if found["sickness"]:
+        await record_special_category_read(request, viewer, placement.candidate_id, ["sickness"])
+    items = _ordered(found["duties"])
+    spells = found["sickness"]
+    open_spell = spells[-1] if spells and spells[-1]["recovered_on"] is None else None
+    return {"duties_section": _with_errors({
+        "placement_id": str(placement.id), "spells": spells, "open_spell": open_spell,
+        "current": [d for d in items if d["status"] != "closed"],
+        "closed": [d for d in items if d["status"] == "closed"],
+        "job_coach": found["job_coach"], "today": today,
+        "idempotency": new_idempotency_key(),
+    }, errors, values)}
+
+
+def _with_errors(section: dict[str, Any], errors: dict[str, Any] | None,
+                 values: dict[str, str] | None) -> dict[str, Any]:
+    errors = dict(errors or {})
+    hidden = "first_sick_day" if section["open_spell"] else "recovered_on"  # its form is not shown now
+    if hidden in errors:
+        errors["_form"] = errors.pop(hidden)
+    return {**section, "errors": errors, "form_values": values or {}}
+
+
+async def _placement_answer(request: Request, viewer: Viewer, placement: Placement, *, result: Any = None,
+                            errors: dict[str, Any] | None = None, values: dict[str, str] | None = None,
+                            status: int = 422) -> Response:
+    """After a change: 303 back (or the section, for htmx); after an error: the
+    page (or section) with the message next to the field, 422."""
+    if result is not None and not wants_fragment(request):
+        return redirect_after(result, f"/placements/{placement.id}#duties")
+    if result is not None:
+        await wait_for_position(pool(request), viewer.tenant.id, (duties.NAME,), result.position)
+    status = 200 if result is not None else status
+    if wants_fragment(request):
+        context = await placement_section(request, viewer, placement, errors, values)
+        return page(request, "_placement_duties.html", context, status=status)
+    from web.pages.placements import _context  # the whole page, with its other sections
+
+    context = await _context(request, viewer, placement.id)
+    context["duties_section"] = _with_errors(context["duties_section"], errors, values)
+    return page(request, "placement.html", context, status=status)
+
+
+async def _run(request: Request, viewer: Viewer, placement: Placement, form: Form, command: Any,
+               field: str) -> Response:
+    if not form.ok:
+        return await _placement_answer(request, viewer, placement, errors=form.errors, values=form.values())
+    try:
+        result = await execute(request, viewer, command, form)
+    except (InvalidInput, InvalidReference, Conflict, NotFound) as e:
+        # NotFound: the placement is visible (checked first), so it is the duty.
+        return await _placement_answer(request, viewer, placement, errors=field_errors(e, form, field),
+                                       values=form.values(), status=409 if isinstance(e, Conflict) else 422)
+    return await _placement_answer(request, viewer, placement, result=result)
+
+
+@post("/placements/{placement_id:str}/sickness", guards=[roles("agency")])
+async def report_sickness(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    form = await Form.read(request)
+    first = form.day("first_sick_day")
+    return await _run(request, viewer, placement, form,
+                      c.ReportSickness(placement_id=placement.id, first_sick_day=first),  # type: ignore[arg-type]
+                      "first_sick_day")
+
+
+@post("/placements/{placement_id:str}/recovery", guards=[roles("agency")])
+async def report_recovery(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    form = await Form.read(request)
+    on = form.day("recovered_on")
+    return await _run(request, viewer, placement, form,
+                      c.ReportRecovery(placement_id=placement.id, recovered_on=on),  # type: ignore[arg-type]
+                      "recovered_on")
+
+
+@post("/placements/{placement_id:str}/duties/{duty_id:str}/done", guards=[roles("agency")])
+async def placement_duty_done(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+                              duty_id: FromPath[str]) -> Response:
+    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    form = await Form.read(request)
+    done_on = form.day("done_on", required=False)
+    return await _run(request, viewer, placement, form, c.CompleteDuty(
+        placement_id=placement.id, duty_id=parse_id("duty", duty_id), done_on=done_on), "done_on")
+
+
+# -- the tenant's duties ----------------------------------------------------------------
+
+def _duty_filters(query: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    statuses = [s for s in query.getall("status", []) if s] if hasattr(query, "getall") else []
+    values: dict[str, Any] = {"status": statuses or ["overdue", "due"], "kind": (query.get("kind") or "").strip(),
+                              "due_before": (query.get("due_before") or "").strip()}
+    errors: dict[str, str] = {}
+    if any(s not in STATUS_ORDER for s in values["status"]):
+        errors["status"] = "choice"
+    if values["kind"] and values["kind"] not in KINDS:
+        errors["kind"] = "choice"
+    if values["due_before"]:
+        try:
+            date.fromisoformat(values["due_before"])
+        except ValueError:
+            errors["due_before"] = "date"
+    return values, errors
+
+
+@get("/duties", name="duties", guards=[roles("agency")])
+async def duties_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(request, viewer, (duties.NAME, directory.NAME))
+    values, errors = _duty_filters(request.query_params)
+    today = date.today()
+    items: list[dict[str, Any]] = []
+    placements: dict[str, dict] = {}
+    if not errors:
+        due_by = date.fromisoformat(values["due_before"]) - timedelta(days=1) if values["due_before"] else None
+        items = await duties.duties(pool(request), viewer.tenant.id, today, statuses=tuple(values["status"]),
+                                    due_by=due_by, kind=values["kind"] or None)
+        items = _ordered(items)
+        ids = list({UUID(d["placement_id"]) for d in items})
+        placements = {str(p["placement_id"]): p for p in
+                      await directory.placements_by_id(pool(request), viewer.tenant.id, ids)}
+    return page(request, "duties.html", {
+        "items": items, "placements": placements, "values": values, "errors": errors, "kinds": KINDS,
+        "statuses": tuple(STATUS_ORDER), "today": today, "idempotency": new_idempotency_key(),
+        "query": urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v],
+                           doseq=True),
+    }, status=422 if errors else 200)
+
+
+@post("/duties/{duty_id:str}/done", guards=[roles("agency")])
+async def duty_done(request: Request, viewer: NamedDependency[Viewer], duty_id: FromPath[str]) -> Response:
+    """Done, from the duties list: back to the list with its filters."""
+    ident = parse_id("duty", duty_id)
+    form = await Form.read(request)
+    await fresh(request, viewer, (duties.NAME,))
+    placement_id = await duties.placement_of_duty(pool(request), viewer.tenant.id, ident)
+    if placement_id is None:
+        raise NotFound("duty", duty_id)
+    result = await execute(request, viewer, c.CompleteDuty(placement_id=placement_id, duty_id=ident), form)
+    values, _ = _duty_filters(_Query(form))
+    query = urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v])
+    return redirect_after(result, f"/duties?{query}")
+
+
+class _Query:
+    """A form's filter fields read like query parameters."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+
+    def get(self, name: str) -> str:
+        return self.form.raw(name)
+
+    def getall(self, name: str, default: list[str]) -> list[str]:
+        data = self.form.data
+        return list(data.getall(name)) if hasattr(data, "getall") and name in data else default
+
+
+# -- reminders ---------------------------------------------------------------------------
+
+async def _reminders(request: Request, viewer: Viewer, since: date | None) -> tuple[list[dict], dict[str, dict]]:
+    items = await duties.reminders(pool(request), viewer.tenant.id, since)
+    ids = list({UUID(r["placement_id"]) for r in items})
+    placements = {str(p["placement_id"]): p for p in
+                  await directory.placements_by_id(pool(request), viewer.tenant.id, ids)}
+    return items, placements
+
+
+@get("/reminders", name="reminders", guards=[roles("agency")])
+async def reminders_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(request, viewer, (duties.NAME,))
+    items, placements = await _reminders(request, viewer, None)
+    return page(request, "reminders.html", {"items": items, "placements": placements, "today": date.today()})
+
+
+async def dashboard_reminders(request: Request, viewer: Viewer) -> dict[str, Any] | None:
+    """For the dashboard: the agency's reminders of the last two weeks whose duty is still open."""
+    if viewer.role != "agency":
+        return None
+    today = date.today()
+    items = await duties.reminders(pool(request), viewer.tenant.id, today - timedelta(days=DASHBOARD_DAYS))
+    open_ = [r for r in items if r["duty_done_on"] is None]
+    return {"count": len(open_), "newest": open_[:DASHBOARD_REMINDERS], "today": today}

@@ -1,0 +1,258 @@
+"""Matching pages: ranked suggestions for a vacancy, and the match pipeline
+boards per vacancy and per employer.
+
+Who sees what (data minimality):
+- Suggestions name and compare candidates who were never put forward to
+  anyone: the agency only, as `GET /api/v1/vacancies/{id}/suggestions`.
+- A board shows only candidates proposed for a vacancy. The agency and the
+  auditor see every board; an employer the boards of its own vacancies (the
+  people it is to meet). Recording a step is the agency's (`COMMAND_ROLES`):
+  an employer tells the agency, which records the step with `by=employer`.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from domain.employer import Employer
+from domain.matching import DECLINE_REASONS, DECLINED, DECLINED_BY, PIPELINE_STEPS, VacancyNeeds
+from domain.vacancy import Vacancy
+from projections import directory, matching
+from projections.engine import wait_for_position
+from service import commands as c
+from service.errors import Conflict, InvalidInput, InvalidReference
+from web.pages.common import (
+    execute,
+    field_errors,
+    fresh,
+    get as get_aggregate,
+    may,
+    new_idempotency_key,
+    parse_id,
+    pool,
+    redirect_after,
+)
+from web.pages.forms import Form
+from web.pages.render import page, wants_fragment
+from web.pages.viewer import Viewer, roles
+
+LIMITS = ("10", "20", "50")
+COLUMNS = (*PIPELINE_STEPS, DECLINED)
+BOARD_READERS = ("agency", "auditor", "employer")
+
+
+# -- suggestions --------------------------------------------------------------------
+
+def _filters(query: Any, vacancy: Vacancy) -> tuple[dict[str, str], dict[str, str]]:
+    """The suggestion filters as typed (defaults filled in), and their errors."""
+    # A region is a few words (the input holds 100 characters at most).
+    region = query.get("region") if query.get("region") is not None else vacancy.region or ""
+    values = {"region": region.strip()[:100],
+              "limit": (query.get("limit") or "20").strip(),
+              "starts_on": (query.get("starts_on") or date.today().isoformat()).strip()}
+    errors = {}
+    if values["limit"] not in LIMITS:
+        errors["limit"] = "choice"
+    try:
+        date.fromisoformat(values["starts_on"])
+    except ValueError:
+        errors["starts_on"] = "date"
+    return values, errors
+
+
+async def _suggestions_page(request: Request, viewer: Viewer, vacancy: Vacancy, query: Any,
+                            errors: dict[str, str] | None = None, error_for: str = "",
+                            status: int = 200) -> Response:
+    values, filter_errors = _filters(query, vacancy)
+    rows: list[dict[str, Any]] = []
+    if not filter_errors:
+        needs = VacancyNeeds(required_competences=tuple(vacancy.required_competences),
+                             optional_competences=tuple(vacancy.optional_competences),
+                             hours_per_week=vacancy.hours_per_week, region=values["region"] or None,
+                             starts_on=date.fromisoformat(values["starts_on"]))
+        found = await matching.suggestions(pool(request), viewer.tenant.id, needs, int(values["limit"]))
+        names = await directory.names(pool(request), viewer.tenant.id, [s.candidate_id for s in found])
+        steps = {p["candidate_id"]: p["step"] for p in await matching.pipeline(pool(request), viewer.tenant.id,
+                                                                                vacancy.id)}
+        rows = [{"candidate_id": str(s.candidate_id), "name": names.get(s.candidate_id, ""), "score": s.score,
+                 "parts": s.parts, "step": steps.get(str(s.candidate_id))} for s in found]
+    errors = {**filter_errors, **(errors or {})}
+    if "candidate_id" in errors and error_for not in {r["candidate_id"] for r in rows}:
+        errors["_form"] = errors.pop("candidate_id")  # not listed: say it above the list
+    context = {
+        "vacancy": vacancy, "values": values, "errors": errors, "limits": LIMITS,
+        "rows": rows, "error_for": error_for, "can_propose": may(viewer, c.RecordMatchStep) and vacancy.is_open,
+        "idempotency": new_idempotency_key(),
+    }
+    block = "suggestions" if wants_fragment(request) and request.method == "POST" else None
+    return page(request, "vacancy_suggestions.html", context, block=block, status=status)
+
+
+@get("/vacancies/{vacancy_id:str}/suggestions", guards=[roles("agency")])
+async def vacancy_suggestions(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    await fresh(request, viewer, (matching.NAME,))
+    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    values, errors = _filters(request.query_params, vacancy)
+    return await _suggestions_page(request, viewer, vacancy, request.query_params, status=422 if errors else 200)
+
+
+@post("/vacancies/{vacancy_id:str}/suggestions", guards=[roles("agency")])
+async def propose_candidate(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    """Propose a suggested candidate: the pipeline step `proposed`."""
+    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    form = await Form.read(request)
+    candidate_id = form.ident("candidate_id")
+    filters = {k: form.raw(k) for k in ("region", "limit", "starts_on")}
+    error = None
+    if form.ok:
+        try:
+            result = await execute(request, viewer, c.RecordMatchStep(
+                vacancy_id=vacancy.id, candidate_id=candidate_id, step="proposed"), form)  # type: ignore[arg-type]
+        except (InvalidInput, InvalidReference, Conflict) as e:
+            # Whatever field the service names (step, candidate_id), it is about this row.
+            error = {"candidate_id": field_errors(e, form, "candidate_id")[e.field or "candidate_id"]}
+        else:
+            if not wants_fragment(request):
+                return redirect_after(result, f"/vacancies/{vacancy.id}/suggestions?{urlencode(filters)}")
+            await wait_for_position(pool(request), viewer.tenant.id, (matching.NAME, directory.NAME),
+                                    result.position)
+            vacancy = await get_aggregate(request, viewer, Vacancy, vacancy.id)
+            return await _suggestions_page(request, viewer, vacancy, filters)
+    errors = error or form.errors
+    return await _suggestions_page(request, viewer, vacancy, filters, errors=errors,
+                                   error_for=form.raw("candidate_id"), status=422)
+
+
+# -- boards ---------------------------------------------------------------------------
+
+def next_steps(step: str) -> list[str]:
+    """The forward steps a match at `step` may take (skipping allowed)."""
+    if step not in PIPELINE_STEPS or step == "placed":
+        return []
+    return list(PIPELINE_STEPS[PIPELINE_STEPS.index(step) + 1:])
+
+
+async def _board(request: Request, viewer: Viewer, vacancies: list[dict[str, Any]], items: list[dict[str, Any]],
+                 employer_id: UUID, scope: str) -> dict[str, Any]:
+    """Cards per column; `vacancies`: {vacancy_id, title, is_open} of the board."""
+    by_id = {v["vacancy_id"]: v for v in vacancies}
+    names = await directory.names(pool(request), viewer.tenant.id, list({UUID(i["candidate_id"]) for i in items}))
+    can_record = may(viewer, c.RecordMatchStep)
+    placements: dict[str, list[dict]] = {}
+    if can_record and items:
+        for p in await directory.placements(pool(request), viewer.tenant.id, employer_id=employer_id):
+            if p["ended_on"] is None:
+                placements.setdefault(str(p["candidate_id"]), []).append(p)
+    columns: dict[str, list[dict]] = {step: [] for step in COLUMNS}
+    for item in items:
+        vacancy = by_id.get(item["vacancy_id"])
+        if vacancy is None:
+            continue
+        last = item["steps"][-1] if item["steps"] else {}
+        open_ = can_record and vacancy["is_open"] and item["step"] not in ("placed", DECLINED)
+        columns.setdefault(item["step"], []).append({
+            **item, "name": names.get(UUID(item["candidate_id"]), ""), "vacancy": vacancy, "last": last,
+            "next": next_steps(item["step"]) if open_ else [], "can_decline": open_,
+            "placements": placements.get(item["candidate_id"], []),
+            "key": f"{item['vacancy_id']}-{item['candidate_id']}"})
+    return {"columns": columns, "column_keys": COLUMNS, "scope": scope, "can_record": can_record,
+            "links_candidate": viewer.role in ("agency", "auditor"), "decline_by": DECLINED_BY,
+            "decline_reasons": DECLINE_REASONS, "today": date.today(), "idempotency": new_idempotency_key(),
+            "errors": {}, "values": {}, "error_key": "", "error_form": "", "error_key_found": False,
+            "employer_board_link": scope == "vacancy"}
+
+
+def _vacancy_row(vacancy: Vacancy) -> dict[str, Any]:
+    return {"vacancy_id": str(vacancy.id), "title": vacancy.title, "is_open": vacancy.is_open}
+
+
+async def _vacancy_board(request: Request, viewer: Viewer, vacancy: Vacancy) -> dict[str, Any]:
+    items = await matching.pipeline(pool(request), viewer.tenant.id, vacancy.id)
+    for item in items:
+        item["vacancy_id"] = str(vacancy.id)
+    names = await directory.names(pool(request), viewer.tenant.id, [vacancy.employer_id])
+    context = await _board(request, viewer, [_vacancy_row(vacancy)], items, vacancy.employer_id, "vacancy")
+    context.update(vacancy=vacancy, employer_name=names.get(vacancy.employer_id, ""),
+                   employer_id=str(vacancy.employer_id),
+                   can_suggest=viewer.role == "agency" and vacancy.is_open)
+    return context
+
+
+async def _employer_board(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any]:
+    rows = await directory.vacancies(pool(request), viewer.tenant.id, employer_id=employer.id)
+    vacancies = [{"vacancy_id": str(v["vacancy_id"]), "title": v["title"], "is_open": v["status"] == "open"}
+                 for v in rows]
+    items = await matching.pipelines(pool(request), viewer.tenant.id, [v["vacancy_id"] for v in rows])
+    context = await _board(request, viewer, vacancies, items, employer.id, "employer")
+    context.update(vacancy=None, employer_name=employer.name, employer_id=str(employer.id), can_suggest=False)
+    return context
+
+
+def _board_page(request: Request, context: dict[str, Any], status: int = 200) -> Response:
+    return page(request, "pipeline_board.html", context, block="board" if wants_fragment(request) else None,
+                status=status)
+
+
+@get("/vacancies/{vacancy_id:str}/pipeline", guards=[roles(*BOARD_READERS)])
+async def vacancy_board(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    await fresh(request, viewer, (matching.NAME, directory.NAME))
+    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    return _board_page(request, await _vacancy_board(request, viewer, vacancy))
+
+
+@get("/employers/{employer_id:str}/pipeline", guards=[roles(*BOARD_READERS)])
+async def employer_board(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str]) -> Response:
+    await fresh(request, viewer, (matching.NAME, directory.NAME))
+    employer = await get_aggregate(request, viewer, Employer, parse_id("employer", employer_id))
+    return _board_page(request, await _employer_board(request, viewer, employer))
+
+
+@post("/vacancies/{vacancy_id:str}/pipeline", guards=[roles("agency")])
+async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    """A step of a card: introduced, trial, placed (with its placement) or
+    declined (by whom and why, both required). Back to the board it came from."""
+    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    form = await Form.read(request)
+    scope = "employer" if form.raw("board") == "employer" else "vacancy"
+    candidate_id = form.ident("candidate_id")
+    step = form.choice("step", (*PIPELINE_STEPS[1:], DECLINED))
+    on = form.day("on")
+    placement_id = by = reason = None
+    if step == "placed":
+        placement_id = form.ident("placement_id")
+    if step == DECLINED:
+        by, reason = form.choice("by", DECLINED_BY), form.choice("reason", DECLINE_REASONS)
+    if form.ok:
+        try:
+            result = await execute(request, viewer, c.RecordMatchStep(
+                vacancy_id=vacancy.id, candidate_id=candidate_id, step=step, on=on,  # type: ignore[arg-type]
+                placement_id=placement_id, by=by, reason=reason), form)
+        except (InvalidInput, InvalidReference, Conflict) as e:
+            form.errors = field_errors(e, form, "step")
+        else:
+            target = (f"/employers/{vacancy.employer_id}/pipeline" if scope == "employer"
+                      else f"/vacancies/{vacancy.id}/pipeline")
+            if not wants_fragment(request):
+                return redirect_after(result, target + "#board")
+            await wait_for_position(pool(request), viewer.tenant.id, (matching.NAME,), result.position)
+            return _board_page(request, await _board_context(request, viewer, vacancy, scope))
+    context = await _board_context(request, viewer, vacancy, scope)
+    key, which = f"{vacancy.id}-{form.raw('candidate_id')}", form.raw("form")
+    found = any(card["key"] == key and (card["next"] if which == "advance" else card["can_decline"])
+                for cards in context["columns"].values() for card in cards)
+    errors = form.errors if found else {"_form": next(iter(form.errors.values()))}
+    context.update(errors=errors, values=form.values(), error_key=key, error_form=which, error_key_found=found)
+    return _board_page(request, context, status=422)
+
+
+async def _board_context(request: Request, viewer: Viewer, vacancy: Vacancy, scope: str) -> dict[str, Any]:
+    if scope == "employer":
+        employer = await get_aggregate(request, viewer, Employer, vacancy.employer_id)
+        return await _employer_board(request, viewer, employer)
+    return await _vacancy_board(request, viewer, vacancy)
