@@ -123,6 +123,8 @@ def test_employers_see_their_own_boards_read_only_and_auditors_cannot_change(
     assert "Youssef" not in own.text and "<form method=\"post\" action=\"/vacancies" not in own.text
     mine = employer.get(f"/employers/{ids['employer']}/pipeline")
     assert mine.status_code == 200 and "Fatima Bakker" in mine.text and "Administratief medewerker" in mine.text
+    employer_page = employer.get(f"/employers/{ids['employer']}").text
+    assert f'href="/employers/{ids["employer"]}/pipeline"' in employer_page and "voorgesteld: 1" in employer_page
     assert employer.get(f"/vacancies/{theirs['vacancy']}/pipeline").status_code == 404
     assert employer.get(f"/employers/{theirs['employer']}/pipeline").status_code == 404
     assert employer.get(f"/vacancies/{ids['vacancy']}/suggestions").status_code == 403  # never compares people

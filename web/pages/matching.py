@@ -38,6 +38,7 @@ from web.pages.common import (
     pool,
     redirect_after,
 )
+from web.pages.employers import EMPLOYER_SECTIONS, EmployerSection
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
 from web.pages.viewer import Viewer, roles
@@ -256,3 +257,20 @@ async def _board_context(request: Request, viewer: Viewer, vacancy: Vacancy, sco
         employer = await get_aggregate(request, viewer, Employer, vacancy.employer_id)
         return await _employer_board(request, viewer, employer)
     return await _vacancy_board(request, viewer, vacancy)
+
+
+# -- on the employer's page ------------------------------------------------------------
+
+async def _employer_section(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any] | None:
+    """How many of the employer's matches stand at each step, and the way to its board."""
+    if viewer.role not in BOARD_READERS:
+        return None
+    rows = await directory.vacancies(pool(request), viewer.tenant.id, employer_id=employer.id)
+    items = await matching.pipelines(pool(request), viewer.tenant.id, [v["vacancy_id"] for v in rows])
+    counts = {step: 0 for step in COLUMNS}
+    for item in items:
+        counts[item["step"]] = counts.get(item["step"], 0) + 1
+    return {"employer_id": str(employer.id), "counts": counts, "total": len(items)}
+
+
+EMPLOYER_SECTIONS.append(EmployerSection("_employer_pipeline.html", _employer_section))
