@@ -81,7 +81,7 @@ class Employer(LedgerAggregate):
         personal data: participants are a number, the giver a kind of party."""
         day = require_date(held_on, "held_on")
         if day > (today or date.today()):
-            raise InvalidValue("held_on must not be in the future", "held_on")
+            raise InvalidValue("{name} must not be in the future", "held_on", name="held_on")
         is_whole = isinstance(participants, int) and not isinstance(participants, bool)
         if not is_whole or not 1 <= participants <= MAX_PARTICIPANTS:
             raise InvalidValue("participants must be a whole number from 1 to 10000", "participants")

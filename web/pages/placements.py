@@ -117,6 +117,7 @@ def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 from web.pages.duties import placement_section as duties_section  # noqa: E402  (it imports this module lazily)
+from web.pages.support import placement_section as support_section  # noqa: E402  (likewise)
 
 
 async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = False) -> dict[str, Any]:
@@ -148,6 +149,8 @@ async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = F
         "idempotency": new_idempotency_key(), "saved": False,
         # Sickness and the legal employer's duties (web/pages/duties.py; the agency only).
         **(await duties_section(request, viewer, placement)),
+        # Support that follows the person (web/pages/support.py; not the authority's).
+        **(await support_section(request, viewer, placement)),
     }
 
 
