@@ -122,10 +122,12 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     p5 = place(hollandia, schoonmaak, "Schoonmaakmedewerker (BBL)", ["schoonmaak"], "28", "Ahmed Yilmaz", 5)
     place(de_vries, utrecht, "Planner", ["planning"], "30", "Joke Mulder", 11)
     # Vacancies still open, for matching.
-    run(c.OpenVacancy(employer_id=datapunt, title="Testautomatiseerder", required_competences=["Python", "testen"],
-                      optional_competences=["Linux"], hours_per_week=Decimal("32")))
-    run(c.OpenVacancy(employer_id=hollandia, title="Medewerker logistiek", required_competences=["logistiek"],
-                      optional_competences=[], hours_per_week=Decimal("24")))
+    tester = run(c.OpenVacancy(employer_id=datapunt, title="Testautomatiseerder",
+                               required_competences=["Python", "testen"], optional_competences=["Linux"],
+                               hours_per_week=Decimal("32")))
+    logistics = run(c.OpenVacancy(employer_id=hollandia, title="Medewerker logistiek",
+                                  required_competences=["logistiek"], optional_competences=[],
+                                  hours_per_week=Decimal("24")))
 
     employers = {p1: datapunt, p2: de_vries, p3: de_vries, p4: datapunt, p5: hollandia}
     placed = {p1: "Sanne Bakker", p5: "Ahmed Yilmaz"}
@@ -179,6 +181,93 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     run(c.ReportOtherActivity(
         contract_id=schoonmaak, description="Werkervaringsdag voor leerlingen VSO De Brug",
         activity_date=_months_ago(today, 1), costs_eur=Decimal("1250.00")))
+
+    # Matching and the pipeline: stated availability, and matches at several steps.
+    for who, hours, region in [("Daan Smit", "32", "Harlingen"), ("Fatima Ouali", "24", "Utrecht"),
+                               ("Joke Mulder", "8", "Utrecht"), ("Pieter Visser", "36", "Amersfoort")]:
+        run(c.StateAvailability(candidate_id=candidates[who], hours_per_week=Decimal(hours),
+                                available_from=today - timedelta(days=14), region=region))
+    for vacancy, who, steps in [
+        (tester, "Daan Smit", [("proposed", 20), ("introduced", 9)]),
+        (logistics, "Fatima Ouali", [("proposed", 30), ("introduced", 21), ("trial", 7)]),
+        (logistics, "Pieter Visser", [("proposed", 30), ("declined", 25)]),
+    ]:
+        for step, days_ago in steps:
+            extra = {"by": "candidate", "reason": "travel"} if step == "declined" else {}
+            ledger.execute(tenant, coach, c.RecordMatchStep(vacancy_id=vacancy, candidate_id=candidates[who],
+                                                            step=step, on=today - timedelta(days=days_ago),
+                                                            **extra), correlation_id="demo-seed")
+    # The legal employer's duties: Lotte de Jong is sick (dates only), the sick
+    # report was made; Youssef was sick for a week earlier and recovered.
+    ledger.execute(tenant, coach, c.ReportSickness(placement_id=p2, first_sick_day=_months_ago(today, 3)),
+                   correlation_id="demo-seed")
+    ledger.execute(tenant, coach, c.ReportRecovery(placement_id=p2, recovered_on=_months_ago(today, 3)
+                                                   + timedelta(days=7)), correlation_id="demo-seed")
+    sick = ledger.execute(tenant, coach, c.ReportSickness(placement_id=p4, first_sick_day=today - timedelta(days=12)),
+                          correlation_id="demo-seed")
+    report = next(d for d in sick.body["duties"] if d["kind"] == "sick_report")
+    ledger.execute(tenant, coach, c.CompleteDuty(placement_id=p4, duty_id=UUID(report["id"]),
+                                                 done_on=today - timedelta(days=12)), correlation_id="demo-seed")
+    # Reminders of what comes due within a week or is overdue (the worker's hourly job).
+    from projections.duties import remind
+
+    remind(system, None, today=today, tenants=[tenant])
+
+    # Support that follows the person: what Sanne and Lotte stated became their
+    # onboarding checklists; adjustments with their funders, check-ins and job
+    # coaching; workshops for the employers' teams; contract owners and targets.
+    def support(cmd: object, actor: Actor = coach) -> dict:
+        return ledger.execute(tenant, actor, cmd, correlation_id="demo-seed").body
+
+    def employer_of(employer: UUID) -> Actor:
+        return Actor(user_id=UUID(int=2), role="employer", organisation="demo-employer", employer_id=employer)
+
+    sanne_start, lotte_start = _months_ago(today, 9), _months_ago(today, 7)
+    for item, on, actor in [("tools_ready", sanne_start - timedelta(days=2), employer_of(datapunt)),
+                            ("team_informed", sanne_start - timedelta(days=5), employer_of(datapunt)),
+                            ("contact_person", sanne_start - timedelta(days=5), employer_of(datapunt)),
+                            ("first_check_in", sanne_start, coach), ("need-1", sanne_start - timedelta(days=10), coach)]:
+        support(c.TickChecklistItem(placement_id=p1, item_id=item, done_on=on), actor)
+    interpreter = support(c.RequestAdjustment(
+        placement_id=p1, kind="interpreter", description="Tolk NGT bij teamoverleg en functioneringsgesprekken",
+        funder="uwv", requested_on=sanne_start - timedelta(days=20)))["adjustment_id"]
+    support(c.DeliverAdjustment(placement_id=p1, adjustment_id=interpreter, delivered_on=sanne_start))
+    alarm = support(c.RequestAdjustment(
+        placement_id=p1, kind="tool", description="Trilwekker en visuele melding van het brandalarm",
+        requested_on=sanne_start - timedelta(days=20)))["adjustment_id"]
+    support(c.SetAdjustmentFunder(placement_id=p1, adjustment_id=alarm, funder="employer"))
+    support(c.DeliverAdjustment(placement_id=p1, adjustment_id=alarm, delivered_on=sanne_start + timedelta(days=9)),
+            employer_of(datapunt))
+    for days, whom, note in [(14, "employee_and_employer", "Eerste twee weken goed; tolk was bij elk overleg."),
+                             (90, "employee", "Evaluatie: wil meer zelf presenteren, met tolk.")]:
+        support(c.LogCheckIn(placement_id=p1, held_on=sanne_start + timedelta(days=days), with_whom=whom, note=note))
+    for days_ago, hours in [(24, "1.5"), (17, "1.5"), (10, "1"), (3, "1.5")]:
+        support(c.LogCoachingSession(placement_id=p1, held_on=today - timedelta(days=days_ago), hours=Decimal(hours),
+                                     note="Voorbereiding presentatie, afspraken met de tolk."))
+    for item, on in [("tools_ready", lotte_start), ("contact_person", lotte_start - timedelta(days=3))]:
+        support(c.TickChecklistItem(placement_id=p4, item_id=item, done_on=on), employer_of(datapunt))
+    support(c.RequestAdjustment(placement_id=p4, kind="workplace", description="Vaste werkplek in een rustige hoek",
+                                funder="employer", requested_on=lotte_start - timedelta(days=7)))
+    support(c.LogCheckIn(placement_id=p4, held_on=lotte_start + timedelta(days=7), with_whom="employee",
+                         note="Dagplanning helpt; vaste contactpersoon is Sjoerd."))
+    support(c.AddChecklistItem(placement_id=p2, label="Collega als taalmaatje voor Nederlandstalige mails",
+                               responsible="employer"))
+    for employer, kind, topic, months, people, by, title in [
+        (datapunt, "workshop", "inclusive_leadership", 8, 12, "agency", "Samenwerken met een dove collega"),
+        (datapunt, "training", "accessibility", 4, 6, "external", "Toegankelijke documenten maken"),
+        (de_vries, "advice", "workplace_adjustments", 2, 2, "job_coach", "Werkplek en planning op de bouwplaats"),
+    ]:
+        support(c.LogEmployerSupportActivity(employer_id=employer, kind=kind, topic=topic,
+                                             held_on=_months_ago(today, months), participants=people,
+                                             given_by=by, title=title))
+    support(c.NameContractOwner(contract_id=harlingen, side="employer", name="Sjoerd Hoekstra",
+                                email="s.hoekstra@datapunt-harlingen.nl"))
+    support(c.NameContractOwner(contract_id=harlingen, side="agency", name="Anouk Verbeek",
+                                email="a.verbeek@kansrijk-detachering.nl"))
+    support(c.SetContractTargets(contract_id=harlingen, target_placements=3,
+                                 target_retention_12m_percent=Decimal("70")))
+    support(c.SetContractTargets(contract_id=utrecht, target_placements=4,
+                                 target_retention_12m_percent=Decimal("75")))
 
     logins = []
     for role, email, extra in [
