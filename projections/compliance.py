@@ -399,7 +399,8 @@ LEFT JOIN LATERAL (
            sum(amount_eur) FILTER (WHERE status <> 'rejected') AS forecast
     FROM {RM}.c_contributions k
     WHERE k.tenant_id = c.tenant_id AND k.gen = c.gen AND k.contract_id = c.contract_id
-      AND k.kind <> 'placement' AND k.reported_on <= $2
+      AND k.kind IN ('social_enterprise_purchase', 'other_activity')  -- (contract_id, kind) index
+      AND k.reported_on <= $2
 ) o ON true
 WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND ($3::uuid IS NULL OR c.employer_id = $3)
   AND ($4::text IS NULL OR c.authority = $4)

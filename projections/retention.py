@@ -136,7 +136,9 @@ WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
 # projector): the dashboard's case, one pass over the tenant's placements.
 # Only placements with feedback after the day asked (a day in the past), or
 # projected before those columns existed, read their scores from r_feedback
-# (`replay`; the lateral subquery is skipped for the others).
+# (`replay`). The first WARNINGS_SHOWN of each kind are listed, with how many
+# there are of that kind in all.
+WARNINGS_SHOWN = 100
 WARNINGS_SQL = f"""
 WITH active AS MATERIALIZED (
   SELECT placement_id, employer_id, gen, starts_on, last_feedback_on, latest_score, earlier_score_sum,
@@ -145,36 +147,35 @@ WITH active AS MATERIALIZED (
   WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
     AND starts_on <= $2 AND (ended_on IS NULL OR ended_on > $2)
 ), feedback AS (
-  SELECT a.placement_id, a.employer_id, a.starts_on,
-         CASE WHEN a.replay THEN r.last_on ELSE a.last_feedback_on END AS last_on,
-         CASE WHEN a.replay THEN r.latest ELSE a.latest_score END AS latest,
-         CASE WHEN a.replay THEN r.earlier_sum ELSE a.earlier_score_sum END AS earlier_sum,
-         CASE WHEN a.replay THEN r.earlier_n ELSE a.earlier_scores END AS earlier_n
-  FROM active a
-  LEFT JOIN LATERAL (
+  SELECT placement_id, employer_id, starts_on, last_feedback_on AS last_on, latest_score AS latest,
+         earlier_score_sum AS earlier_sum, earlier_scores AS earlier_n
+  FROM active WHERE NOT replay
+  UNION ALL
+  SELECT a.placement_id, a.employer_id, a.starts_on, r.last_on, r.latest, r.earlier_sum, r.earlier_n
+  FROM active a CROSS JOIN LATERAL (
     SELECT max(f.given_on) AS last_on,
            (array_agg(f.score ORDER BY f.given_on DESC, f.version DESC))[1] AS latest,
            sum(f.score) - (array_agg(f.score ORDER BY f.given_on DESC, f.version DESC))[1] AS earlier_sum,
            count(*) - 1 AS earlier_n
     FROM {RM}.r_feedback f
-    WHERE a.replay AND f.tenant_id = $1 AND f.gen = a.gen AND f.placement_id = a.placement_id
-      AND f.given_on <= $2
-  ) r ON true
+    WHERE f.tenant_id = $1 AND f.gen = a.gen AND f.placement_id = a.placement_id AND f.given_on <= $2
+  ) r
+  WHERE a.replay
+), silent AS (
+  SELECT placement_id, employer_id, coalesce(last_on, starts_on) AS since FROM feedback
+  WHERE coalesce(last_on, starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
+), falling AS (
+  SELECT placement_id, employer_id, latest, earlier_sum::numeric / earlier_n AS before FROM feedback
+  WHERE earlier_n >= 2 AND latest <= earlier_sum::numeric / nullif(earlier_n, 0) - 1.5
 )
-SELECT placement_id, employer_id, kind, since, latest, before FROM (
-  SELECT w.*, row_number() OVER (PARTITION BY w.kind ORDER BY w.since NULLS LAST, w.placement_id) AS n
-  FROM (
-SELECT placement_id, employer_id, 'no_feedback' AS kind, coalesce(last_on, starts_on) AS since,
-       NULL::numeric AS latest, NULL::numeric AS before
-FROM feedback
-WHERE coalesce(last_on, starts_on) < $2::date - {NO_FEEDBACK_WARNING_DAYS}
-UNION ALL
-SELECT placement_id, employer_id, 'falling_feedback', NULL, latest, earlier_sum::numeric / nullif(earlier_n, 0)
-FROM feedback
-WHERE earlier_n >= 2 AND latest <= earlier_sum::numeric / nullif(earlier_n, 0) - 1.5
-  ) w
-) ranked_warnings
-WHERE n <= 100  -- each kind gets its share of the list
+SELECT * FROM (
+  (SELECT placement_id, employer_id, 'no_feedback' AS kind, since, NULL::numeric AS latest,
+          NULL::numeric AS before, (SELECT count(*) FROM silent) AS total
+   FROM silent ORDER BY since, placement_id LIMIT {WARNINGS_SHOWN})
+  UNION ALL
+  (SELECT placement_id, employer_id, 'falling_feedback', NULL, latest, before, (SELECT count(*) FROM falling)
+   FROM falling ORDER BY placement_id LIMIT {WARNINGS_SHOWN})
+) w
 ORDER BY kind DESC, since NULLS LAST, placement_id
 """
 
@@ -225,6 +226,10 @@ async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID |
         },
         "median_days_vacancy_to_start": (None if r["median_days_to_start"] is None
                                          else float(r["median_days_to_start"])),
+        # How many placements have each kind of warning; `warnings` lists the
+        # first WARNINGS_SHOWN of each (the longest without feedback first).
+        "warning_counts": {"no_feedback": 0, "falling_feedback": 0,
+                           **{w["kind"]: w["total"] for w in warnings}},
         "warnings": [{
             "placement_id": str(w["placement_id"]), "employer_id": str(w["employer_id"]), "kind": w["kind"],
             **({"last_feedback_or_start": w["since"].isoformat(),

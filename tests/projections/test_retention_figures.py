@@ -18,7 +18,7 @@ import pytest
 
 from domain.placement import Placement
 from infra.eventstore import event_metadata
-from projections.retention import retention
+from projections.retention import WARNINGS_SHOWN, retention
 from service import commands as c
 from tests.projections.conftest import API, Books, bearer, catch_up, runner, token_for
 
@@ -340,6 +340,7 @@ async def test_warnings_from_the_kept_figures_equal_those_read_from_every_score(
                      " earlier_scores = NULL WHERE tenant_id = %s AND placement_id = ANY(%s)",
                      (books.tenant.id, placements[:3]))
     assert (await retention(pool, books.tenant.id, AS_OF))["warnings"] == kept_figures["warnings"]
+    assert kept_figures["warning_counts"] == {"no_feedback": 2, "falling_feedback": 2}  # 7/1 and 8/1 last
     assert {w["placement_id"] for w in kept_figures["warnings"] if w["kind"] == "falling_feedback"} == {
         str(placements[0]), str(placements[3])}
 
@@ -353,3 +354,15 @@ async def test_warnings_from_the_kept_figures_equal_those_read_from_every_score(
     runner(books.system, books.tenant, "retention").rebuild(books.tenant)
     assert kept(books, placements[1]) == {"latest_score": 1, "earlier_score_sum": 11, "earlier_scores": 3}
     assert (await retention(pool, books.tenant.id, AS_OF))["warnings"] == after["warnings"]
+
+
+async def test_the_first_hundred_warnings_of_a_kind_are_listed_the_longest_silent_first_with_the_total(
+        pool, books):
+    employer = books.employer()
+    silent = [place(books, employer, date(2026, 1, 1) + timedelta(days=i)) for i in range(WARNINGS_SHOWN + 3)]
+
+    f = await figures(pool, books)
+
+    assert f["warning_counts"] == {"no_feedback": WARNINGS_SHOWN + 3, "falling_feedback": 0}
+    listed = [w["placement_id"] for w in f["warnings"]]
+    assert listed == [str(p) for p in silent[:WARNINGS_SHOWN]]

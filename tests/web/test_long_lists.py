@@ -101,3 +101,28 @@ def test_a_broad_search_answers_one_page_with_the_number_found_and_a_next_page(
     assert narrow.text.count('<a href="/candidates/') == 1 and "1 candidate" in narrow.text
     assert 'rel="next"' not in narrow.text
     assert me.get("/candidates?q=kandidaat&page=x").status_code == 200  # a bad page number is page 1
+
+
+def test_the_dashboard_lists_the_first_ten_warnings_of_a_kind_and_the_retention_page_more(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    from web.pages.dashboard import DASHBOARD_WARNINGS
+
+    for i in range(DASHBOARD_WARNINGS + 2):  # each placement started 60 days ago, no feedback yet
+        agency.seed(candidate_name=f"Stille Kandidaat {i:02d}")
+    agency.project()
+    me = pages(agency.user("agency"))
+
+    def listed(html: str) -> int:
+        section = re.search(r'<section id="warnings".*?</section>', html, re.S)
+        assert section is not None
+        return section.group(0).count('<a href="/placements/')
+
+    dashboard = me.get("/?lang=en").text
+    assert listed(dashboard) == DASHBOARD_WARNINGS
+    assert (f"{DASHBOARD_WARNINGS + 2} active placements without feedback for over six weeks; 0 with a falling "
+            "score.") in dashboard
+    assert f"The first {DASHBOARD_WARNINGS} of each are listed." in dashboard
+    assert '<a href="/retention#warnings">See more early warnings</a>' in dashboard
+    assert "Stille Kandidaat 00" in dashboard  # named, as on the placement page
+    retention = me.get("/retention?lang=en").text
+    assert listed(retention) == DASHBOARD_WARNINGS + 2 and "See more early warnings" not in retention

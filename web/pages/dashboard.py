@@ -25,6 +25,28 @@ def retention_scope(viewer: Viewer) -> dict:
     return {"employer_id": viewer.actor.employer_id if viewer.role == "employer" else None}
 
 
+DASHBOARD_WARNINGS = 10  # of each kind; the retention page lists retention.WARNINGS_SHOWN of each
+
+
+def first_of_each_kind(warnings: list[dict], n: int) -> list[dict]:
+    seen: dict[str, int] = {}
+    out = []
+    for w in warnings:
+        seen[w["kind"]] = seen.get(w["kind"], 0) + 1
+        if seen[w["kind"]] <= n:
+            out.append(w)
+    return out
+
+
+async def warned_placements(request: Request, viewer: Viewer, figures: dict) -> dict:
+    """The listed warnings' placements, with the names to show, by id."""
+    if not figures["warnings"]:
+        return {}
+    warned = [UUID(w["placement_id"]) for w in figures["warnings"]]
+    return {str(p["placement_id"]): p for p in await directory.placements_by_id(
+        pool(request), viewer.tenant.id, warned, **retention_scope(viewer))}
+
+
 @get("/", name="dashboard", guards=[roles("agency", "auditor", "employer", "authority", "employee")])
 async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     if viewer.role == "employee":
@@ -36,18 +58,19 @@ async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Respon
     placements: dict = {}
     if viewer.role in ("agency", "auditor", "employer"):
         figures = await retention.retention(pool(request), viewer.tenant.id, today, **retention_scope(viewer))
-        if figures["warnings"]:
-            warned = [UUID(w["placement_id"]) for w in figures["warnings"]]
-            placements = {str(p["placement_id"]): p for p in await directory.placements_by_id(
-                pool(request), viewer.tenant.id, warned, **retention_scope(viewer))}
+        figures["warnings"] = first_of_each_kind(figures["warnings"], DASHBOARD_WARNINGS)
+        placements = await warned_placements(request, viewer, figures)
     employers = {str(k): v for k, v in (await directory.names(
         pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]])).items()}
     from web.pages.duties import dashboard_reminders  # the agency's open reminders, one small query
+    from web.pages.support import dashboard_targets
 
     return page(request, "dashboard.html", {
         "today": today, "summary": summary, "retention": figures, "placements": placements,
-        "employer_names": employers, "bar": charts.progress,
+        "employer_names": employers, "bar": charts.progress, "warnings_shown": DASHBOARD_WARNINGS,
         "reminders": await dashboard_reminders(request, viewer),
+        # Targets beyond euros beside each contract's figures (web/pages/support.py).
+        "targets": await dashboard_targets(request, viewer, summary["contracts"]),
     })
 
 
@@ -57,9 +80,11 @@ async def retention_page(request: Request, viewer: NamedDependency[Viewer]) -> R
     today = date.today()
     scope = retention_scope(viewer)
     figures = await retention.retention(pool(request), viewer.tenant.id, today, **scope)
+    placements = await warned_placements(request, viewer, figures)
     cohorts = await directory.retention_cohorts(pool(request), viewer.tenant.id, today, **scope)
     curve = await directory.retention_curve(pool(request), viewer.tenant.id, today, **scope)
     return page(request, "retention.html", {
         "today": today, "retention": figures, "cohorts": cohorts, "windows": directory.COHORT_WINDOWS,
         "curve": curve, "chart": charts.retention_curve(curve),
+        "placements": placements, "warnings_shown": retention.WARNINGS_SHOWN,
     })
