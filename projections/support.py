@@ -195,6 +195,10 @@ GROUP BY ids.contract_id, t.target_placements, t.target_retention_12m_percent
 """
 
 
+# The dashboard's case: only contracts that have a target (no counting for the others).
+TARGETED_SQL = TARGETS_SQL.replace(f"LEFT JOIN {RM}.sp_targets t", f"JOIN {RM}.sp_targets t")
+
+
 def _percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
@@ -245,12 +249,15 @@ def targets_view(r: Any) -> dict[str, Any]:
     }
 
 
-async def contract_targets(pool: Any, tenant_id: UUID, contract_ids: list[UUID], as_of: date) -> dict[UUID, dict]:
-    """Per contract: its targets (None when not set) beside what was achieved by `as_of`."""
+async def contract_targets(pool: Any, tenant_id: UUID, contract_ids: list[UUID], as_of: date, *,
+                           only_targeted: bool = False) -> dict[UUID, dict]:
+    """Per contract: its targets (None when not set) beside what was achieved by
+    `as_of`; with `only_targeted`, only the contracts that have a target."""
     if not contract_ids:
         return {}
     async with pool.acquire() as conn:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
-            rows = await conn.fetch(TARGETS_SQL, tenant_id, as_of, list(contract_ids))
+            rows = await conn.fetch(TARGETED_SQL if only_targeted else TARGETS_SQL, tenant_id, as_of,
+                                    list(contract_ids))
     return {r["contract_id"]: targets_view(r) for r in rows}
 

@@ -106,6 +106,8 @@ def test_the_employer_page_lists_workshops_and_the_contract_page_shows_targets(
     assert "Samenwerken met een dove collega" in html and "inclusief leiderschap" in html
     html = employer.get(f"/contracts/{ids['contract']}").text
     assert "1 van doel 3" in html and "Behoud na 12 maanden" in html
+    html = employer.get("/").text  # the dashboard: targets beside the euro figures
+    assert "Plaatsingen: 1 van doel 3" in html and "Behoud na 12 maanden: – van doel 70" in html
 
 
 def test_the_support_section_is_accessible_and_ticks_through_htmx(

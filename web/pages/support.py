@@ -297,5 +297,15 @@ async def contract_section_for_page(request: Request, viewer: Viewer, contract: 
     return await contract_section(request, viewer, contract, errors=errors, values=values, form=form_name)
 
 
+# -- on the dashboard --------------------------------------------------------------------------
+
+async def dashboard_targets(request: Request, viewer: Viewer, contracts: list[dict]) -> dict[str, dict]:
+    """Targets beside the euros for the dashboard's contracts that have one, by contract id."""
+    ids = [UUID(str(row["contract_id"])) for row in contracts]
+    found = await support_rm.contract_targets(pool(request), viewer.tenant.id, ids, date.today(),
+                                              only_targeted=True)
+    return {str(k): v for k, v in found.items()}
+
+
 HANDLERS = [add_item, tick_item, request_adjustment, set_funder, deliver, refuse, log_check_in, log_coaching,
             log_activity, name_owner, set_targets]
