@@ -724,15 +724,16 @@ class Ledger:
         """The stored events of one visible aggregate, with their metadata, oldest first."""
         return self.get_with_history(tenant, actor, kind_cls, ident)[1]
 
-    def get_with_history(self, tenant: Tenant, actor: Actor, kind_cls: type[A],
-                         ident: UUID, latest: int | None = None) -> tuple[A, list[dict[str, Any]]]:
+    def get_with_history(self, tenant: Tenant, actor: Actor, kind_cls: type[A], ident: UUID,
+                         latest: int | None = None, skip: int = 0) -> tuple[A, list[dict[str, Any]]]:
         """A visible aggregate and its history (oldest first; with `latest`, only
-        that many of the newest events), with one visibility check and load."""
+        that many of the newest events after skipping the `skip` newest), with
+        one visibility check and load."""
         app = self.stores.for_tenant(tenant)
         aggregate = self.get(tenant, actor, kind_cls, ident)
         out = []
-        stored_events = (app.tenant_recorder.select_events(ident) if latest is None else
-                         reversed(app.tenant_recorder.select_events(ident, desc=True, limit=latest)))
+        stored_events = (app.tenant_recorder.select_events(ident) if latest is None else reversed(
+            app.tenant_recorder.select_events(ident, desc=True, limit=latest, lte=aggregate.version - skip)))
         for stored in stored_events:
             state = app.metadata_mapper.decode_state(stored.state, stored.topic.rsplit(".", 1)[-1])
             meta = state.pop("_meta", {})

@@ -29,36 +29,48 @@ def timeline_items(html: str) -> int:
     return section.group(0).count("<li>")
 
 
-def test_a_placement_shows_its_newest_events_and_feedback_and_all_on_request(
+def test_a_placement_shows_its_newest_events_and_feedback_and_earlier_ones_a_page_at_a_time(
         agency: Agency, pages: Callable[..., Browser]) -> None:
     ids = agency.seed()
-    for i in range(HISTORY_SHOWN + 5):
+    given = 2 * HISTORY_SHOWN + 5
+    for i in range(given):
         agency.run(c.GiveFeedback(placement_id=ids["placement"], score=1 + i % 5, from_role="coach",
                                   comment=f"Gesprek {i}."))
     agency.project()
     me = login_as(agency, pages, "agency", ids)
-    events = 1 + HISTORY_SHOWN + 5  # started, then the feedback
+    events = 1 + given  # started, then the feedback: versions 1..events
+    path = f"/placements/{ids['placement']}"
 
-    page = me.get(f"/placements/{ids['placement']}?lang=en")
+    page = me.get(f"{path}?lang=en")
     assert page.status_code == 200
     assert feedback_items(page.text) == HISTORY_SHOWN and timeline_items(page.text) == HISTORY_SHOWN
-    assert f"Showing the latest {HISTORY_SHOWN} of {HISTORY_SHOWN + 5} feedback entries." in page.text
-    assert f"Showing the latest {HISTORY_SHOWN} of {events} events." in page.text
-    assert f"Gesprek {HISTORY_SHOWN + 4}." in page.text and "Gesprek 4." not in page.text  # the newest
+    assert f"Events {events - HISTORY_SHOWN + 1}–{events} of {events}." in page.text
+    assert f"Gesprek {given - 1}." in page.text and f"Gesprek {given - HISTORY_SHOWN - 1}." not in page.text
     assert f'<ol class="timeline" start="{events - HISTORY_SHOWN + 1}">' in page.text
+    assert f'<ol class="feedback-list" reversed start="{given}">' in page.text
+    assert f"{given} feedback entries in all." in page.text
+    assert f'href="{path}/timeline?page=2#timeline"' in page.text and 'Later events' not in page.text
+    assert f'href="{path}/feedback?page=2#feedback"' in page.text
 
-    feedback = me.get(f"/placements/{ids['placement']}/feedback?lang=en", headers=HX)
-    assert feedback.status_code == 200 and "<html" not in feedback.text
+    # htmx: the block alone, the next page of the history, with links both ways.
+    second = me.get(f"{path}/timeline?page=2&lang=en", headers=HX)
+    assert second.status_code == 200 and second.text.lstrip().startswith('<section id="timeline"')
+    assert timeline_items(second.text) == HISTORY_SHOWN
+    assert f"Events {events - 2 * HISTORY_SHOWN + 1}–{events - HISTORY_SHOWN} of {events}." in second.text
+    assert f'hx-get="{path}/timeline?page=3"' in second.text and f'hx-get="{path}/timeline?page=1"' in second.text
+    last = me.get(f"{path}/timeline?page=3&lang=en", headers=HX)
+    assert timeline_items(last.text) == events - 2 * HISTORY_SHOWN  # the rest, from the start
+    assert '<ol class="timeline" start="1">' in last.text and "hours a week." in last.text  # PlacementStarted
+    assert 'Earlier events' not in last.text and f'hx-get="{path}/timeline?page=2"' in last.text
+    feedback = me.get(f"{path}/feedback?page=3&lang=en", headers=HX)
     assert feedback.text.lstrip().startswith('<section id="feedback"')
-    assert feedback_items(feedback.text) == HISTORY_SHOWN + 5 and "Show all feedback" not in feedback.text
-    timeline = me.get(f"/placements/{ids['placement']}/timeline?lang=en", headers=HX)
-    assert timeline.status_code == 200 and timeline.text.lstrip().startswith('<section id="timeline"')
-    assert timeline_items(timeline.text) == events and "Show all events" not in timeline.text
+    assert feedback_items(feedback.text) == given - 2 * HISTORY_SHOWN and "Gesprek 0." in feedback.text
+    assert "Earlier feedback" not in feedback.text and "Later feedback" in feedback.text
 
-    # Without JavaScript the link opens the whole page with everything.
-    whole = me.get(f"/placements/{ids['placement']}/timeline?lang=en")
-    assert "<html" in whole.text and timeline_items(whole.text) == events
-    assert feedback_items(whole.text) == HISTORY_SHOWN + 5
+    # Without JavaScript the link opens the placement's page at that part of its history.
+    whole = me.get(f"{path}/timeline?page=2&lang=en")
+    assert "<html" in whole.text and timeline_items(whole.text) == HISTORY_SHOWN
+    assert f"Gesprek {given - HISTORY_SHOWN - 1}." in whole.text
 
 
 def test_the_whole_history_is_404_for_whoever_may_not_see_the_placement(

@@ -63,11 +63,11 @@ async def get(request: Request, viewer: Viewer, kind: type, ident: UUID) -> Any:
 
 
 async def get_with_history(request: Request, viewer: Viewer, kind: type, ident: UUID,
-                           latest: int | None = None) -> tuple[Any, list[dict[str, Any]]]:
-    """A visible aggregate and its event history (the `latest` newest events
-    only, if given), read together in a thread."""
+                           latest: int | None = None, skip: int = 0) -> tuple[Any, list[dict[str, Any]]]:
+    """A visible aggregate and its event history (if given, only `latest`
+    events after skipping the `skip` newest), read together in a thread."""
     return await asyncio.to_thread(ledger(request).get_with_history, viewer.tenant, viewer.actor, kind, ident,
-                                   latest)
+                                   latest, skip)
 
 
 async def record_special_category_read(request: Request, viewer: Viewer, subject_id: UUID,

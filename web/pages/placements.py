@@ -37,7 +37,7 @@ from web.pages.viewer import Viewer, roles
 
 READERS = ("agency", "auditor", "employer", "employee")
 SCORES = (1, 2, 3, 4, 5)
-HISTORY_SHOWN = 50  # newest events read for the page; "show all" reads the rest
+HISTORY_SHOWN = 20  # events read per page of the history (the newest on the placement's page)
 
 
 def _scope(viewer: Viewer) -> dict[str, Any]:
@@ -120,12 +120,17 @@ from web.pages.duties import placement_section as duties_section  # noqa: E402  
 from web.pages.support import placement_section as support_section  # noqa: E402  (likewise)
 
 
-async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = False) -> dict[str, Any]:
-    """What the page shows; its history is the newest HISTORY_SHOWN events
-    unless `full` (one visibility check, one read of the events)."""
+def _history_page(request: Request) -> int:
+    raw = request.query_params.get("page") or "1"
+    return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
+
+
+async def _context(request: Request, viewer: Viewer, ident: UUID, history_page: int = 1) -> dict[str, Any]:
+    """What the page shows; of the history, one page of HISTORY_SHOWN events
+    (1: the newest), read with one visibility check."""
     placement: Placement
-    placement, events = await get_with_history(request, viewer, Placement, ident,
-                                               None if full else HISTORY_SHOWN)
+    placement, events = await get_with_history(request, viewer, Placement, ident, HISTORY_SHOWN,
+                                               (history_page - 1) * HISTORY_SHOWN)
     names = await directory.names(pool(request), viewer.tenant.id,
                                   [placement.candidate_id, placement.employer_id, placement.contract_id])
     feedback_as = sorted(FEEDBACK_AS.get(viewer.role, ()))
@@ -135,6 +140,8 @@ async def _context(request: Request, viewer: Viewer, ident: UUID, full: bool = F
     return {
         "placement": placement, "events": events, "feedback": _feedback(events),
         "events_total": placement.version, "feedback_total": placement.feedback_count,
+        "history_page": history_page, "history_first": events[0]["version"] if events else 0,
+        "history_last": events[-1]["version"] if events else 0,
         "candidate_name": names.get(placement.candidate_id, ""),
         "employer_name": names.get(placement.employer_id, ""),
         "contract_title": names.get(placement.contract_id, "") if placement.contract_id else "",
@@ -164,16 +171,18 @@ async def placement_detail(request: Request, viewer: NamedDependency[Viewer], pl
 @get("/placements/{placement_id:str}/timeline", guards=[roles(*READERS)])
 async def placement_timeline(request: Request, viewer: NamedDependency[Viewer],
                              placement_id: FromPath[str]) -> Response:
-    """Every event: the timeline block for htmx, else the page with the whole history."""
-    context = await _context(request, viewer, parse_id("placement", placement_id), full=True)
+    """Earlier events, a page at a time (?page=N): the timeline block for htmx,
+    else the placement's page showing that part of its history."""
+    context = await _context(request, viewer, parse_id("placement", placement_id), _history_page(request))
     return fragment_or_page(request, "placement.html", context, block="timeline")
 
 
 @get("/placements/{placement_id:str}/feedback", guards=[roles(*READERS)])
 async def placement_feedback(request: Request, viewer: NamedDependency[Viewer],
                              placement_id: FromPath[str]) -> Response:
-    """All feedback: the feedback block for htmx, else the page with the whole history."""
-    context = await _context(request, viewer, parse_id("placement", placement_id), full=True)
+    """Earlier feedback, from the same pages of the history: the feedback block
+    for htmx, else the placement's page."""
+    context = await _context(request, viewer, parse_id("placement", placement_id), _history_page(request))
     return fragment_or_page(request, "placement.html", context, block="feedback")
 
 
