@@ -149,19 +149,22 @@ def projections() -> None:
 def projections_status(tenant_slug: str | None) -> None:
     """Each tenant's events and how far each projection has come."""
     from projections.engine import positions
-    from projections.registry import PROJECTIONS
+    from projections.registry import PROJECTIONS, outdated_generations
 
     system = _system()
     try:
         tenants = ([system.registry.tenant_by_slug(tenant_slug)] if tenant_slug
                    else system.registry.list_tenants())
         names = [p.name for p in PROJECTIONS]
+        outdated = set(outdated_generations(system))
         for t in tenants:
             with system.stores.database(t.database).connection() as conn:
                 head = conn.execute(f'SELECT coalesce(max(notification_id), 0) AS m FROM events."{t.events_table}"'
                                     ).fetchone()["m"]
                 pos = positions(conn, t, names)
-            click.echo(f"{t.slug}\tevents {head}\t" + "\t".join(f"{n} {pos[n]}" for n in names))
+            click.echo(f"{t.slug}\tevents {head}\t" + "\t".join(
+                f"{n} {pos[n]}" + (" (older version: the worker rebuilds it)" if (t.id, n) in outdated else "")
+                for n in names))
     except TenantNotFound as e:
         raise click.ClickException(str(e)) from None
     finally:

@@ -20,7 +20,7 @@ from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.registry import TenantNotFound
 from projections.engine import Busy, ProjectionRunner
-from projections.registry import PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants
+from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
 
 log = logging.getLogger("sroi.projections")
 
@@ -73,10 +73,33 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     actor = dramatiq.actor(project_tenant, actor_name="project_tenant", queue_name=QUEUE,
                            broker=broker, max_retries=20, min_backoff=200, max_backoff=30_000)
 
+    def rebuild_outdated(tenant_id: str, projection: str) -> None:
+        """Rebuild a projection whose live generation an older version built
+        (the old one serves readers until the switch)."""
+        try:
+            tenant = tenants.get(UUID(tenant_id))
+        except (TenantNotFound, ValueError):
+            log.warning("rebuild_outdated: unknown tenant %s", tenant_id)
+            return
+        runner = ProjectionRunner(system.stores.database(tenant.database), BY_NAME[projection])
+        try:
+            result = runner.rebuild_if_outdated(tenant)
+        except Busy:
+            return  # a rebuild of this tenant is running; the sweep asks again if needed
+        if result is not None:
+            log.info("rebuilt %s for tenant %s (version %d): %d events", projection, tenant_id,
+                     runner.projection.version, result.processed)
+
+    rebuild_actor = dramatiq.actor(rebuild_outdated, actor_name="rebuild_outdated", queue_name=QUEUE,
+                                   broker=broker, max_retries=3, time_limit=6 * 3600 * 1000)
+
     def sweep() -> None:
-        """Enqueue every tenant whose projections are behind its events."""
+        """Enqueue every tenant whose projections are behind its events, and
+        a rebuild of every generation an older projection version built."""
         for tenant_id in behind_tenants(system):
             actor.send(str(tenant_id))
+        for tenant_id, projection in outdated_generations(system):
+            rebuild_actor.send(str(tenant_id), projection)
 
     def sign_heads() -> None:
         """Sign every active tenant's chain head (the periodic audit anchor)."""
@@ -118,5 +141,6 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     # The job records its own failure (no retries); a large tenant may take a while.
     export_actor = dramatiq.actor(export_tenant_job, actor_name="export_tenant_job", queue_name=QUEUE,
                                   broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
-    return {"project_tenant": actor, "sweep": sweep, "sign_heads": heads_actor, "remind_duties": reminders_actor,
+    return {"project_tenant": actor, "sweep": sweep, "rebuild_outdated": rebuild_actor, "sign_heads": heads_actor,
+            "remind_duties": reminders_actor,
             "export_tenant_job": export_actor}

@@ -23,6 +23,8 @@ LIST_LIMIT = 500
 class DirectoryProjection(Projection):
     needs_personal_data = True  # candidate and contact names for the lists
     name = NAME
+    # 2: candidates' lower-cased search column, vacancies' region.
+    version = 2
     tables = (
         Table("d_employers", ("employer_id",), {"employer_id": "uuid", "name": "text"}),
         Table("d_contracts", ("contract_id",), {

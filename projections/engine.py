@@ -121,6 +121,11 @@ class Projection:
     # Whether it reads personal fields (decrypted per person; erased people's
     # fields read as erased). Figures never do.
     needs_personal_data: bool = False
+    # Raise it when what the projection writes changes (a new column to fill,
+    # a figure computed differently): generations built by an older version
+    # are rebuilt by the worker (`rebuild_if_outdated`) while the old one
+    # keeps serving readers, and as-of generations are built afresh.
+    version: int = 1
 
     def apply(self, batch: "Batch", event: Event) -> None:
         handler = getattr(self, "on_" + event.name, None)
@@ -145,6 +150,8 @@ CREATE TABLE IF NOT EXISTS {RM}.tracking (
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (projection, tenant_id, gen)
 );
+ALTER TABLE {RM}.live ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1;
+ALTER TABLE {RM}.tracking ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1;
 """
 
 
@@ -356,10 +363,10 @@ class ProjectionRunner:
         if row is not None:
             return row["gen"]
         with conn.transaction():
-            conn.execute(f"INSERT INTO {RM}.live (projection, tenant_id, gen) VALUES (%s, %s, 1)"
-                         " ON CONFLICT DO NOTHING", (self.projection.name, tenant.id))
-            conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, 1)"
-                         " ON CONFLICT DO NOTHING", (self.projection.name, tenant.id))
+            conn.execute(f"INSERT INTO {RM}.live (projection, tenant_id, gen, version) VALUES (%s, %s, 1, %s)"
+                         " ON CONFLICT DO NOTHING", (self.projection.name, tenant.id, self.projection.version))
+            conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen, version) VALUES (%s, %s, 1, %s)"
+                         " ON CONFLICT DO NOTHING", (self.projection.name, tenant.id, self.projection.version))
         return self.live_gen(conn, tenant)
 
     @contextmanager
@@ -447,12 +454,31 @@ class ProjectionRunner:
         return name
 
     # -- rebuild -------------------------------------------------------------
-    def rebuild(self, tenant: Tenant, progress: Callable[[int], None] | None = None) -> RunResult:
+    def live_version(self, tenant: Tenant) -> int | None:
+        """The projection version the live generation was built by (None: no generation yet)."""
+        with self.database.connection() as conn:
+            row = conn.execute(f"SELECT version FROM {RM}.live WHERE projection = %s AND tenant_id = %s",
+                               (self.projection.name, tenant.id)).fetchone()
+        return None if row is None else row["version"]
+
+    def rebuild_if_outdated(self, tenant: Tenant,
+                            progress: Callable[[int], None] | None = None) -> RunResult | None:
+        """Rebuild when the live generation was built by an older version of
+        the projection; None when it is current. Raises Busy while another
+        rebuild of this tenant runs."""
+        return self.rebuild(tenant, progress, only_if_outdated=True)
+
+    def rebuild(self, tenant: Tenant, progress: Callable[[int], None] | None = None, *,
+                only_if_outdated: bool = False) -> RunResult | None:
         """Build a new generation beside the live one, then switch readers to it."""
-        name = self.projection.name
+        name, version = self.projection.name, self.projection.version
         with self.database.connection() as conn:
             self.live_gen(conn, tenant)
             with self._session_lock(conn, lock_key("rebuild", name, str(tenant.id)), wait=False):
+                if only_if_outdated and conn.execute(
+                        f"SELECT version FROM {RM}.live WHERE projection = %s AND tenant_id = %s",
+                        (name, tenant.id)).fetchone()["version"] >= version:
+                    return None
                 with self._session_lock(conn, self.live_lock_key(tenant), wait=True):
                     live = self.live_gen(conn, tenant)
                     # Leftovers of a rebuild that was killed: not live, not as-of.
@@ -463,8 +489,8 @@ class ProjectionRunner:
                         new = conn.execute(
                             f"SELECT coalesce(max(gen), 0) + 1 AS gen FROM {RM}.tracking WHERE projection = %s"
                             " AND tenant_id = %s AND gen > 0", (name, tenant.id)).fetchone()["gen"]
-                        conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, %s)",
-                                     (name, tenant.id, new))
+                        conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen, version)"
+                                     " VALUES (%s, %s, %s, %s)", (name, tenant.id, new, version))
                 try:
                     result = self._run(conn, tenant, new, progress)
                     # Switch: hold the live lock (workers wait), catch up the last
@@ -475,8 +501,8 @@ class ProjectionRunner:
                         result.position = tail.position
                         with conn.transaction():
                             live = self.live_gen(conn, tenant)
-                            conn.execute(f"UPDATE {RM}.live SET gen = %s, switched_at = now()"
-                                         " WHERE projection = %s AND tenant_id = %s", (new, name, tenant.id))
+                            conn.execute(f"UPDATE {RM}.live SET gen = %s, version = %s, switched_at = now()"
+                                         " WHERE projection = %s AND tenant_id = %s", (new, version, name, tenant.id))
                         self._drop_generation(conn, tenant, live)
                 except BaseException:
                     self._drop_generation(conn, tenant, new)
@@ -494,11 +520,14 @@ class ProjectionRunner:
         name = self.projection.name
         with self.database.connection() as conn:
             with self._session_lock(conn, lock_key("as_of", name, str(tenant.id), str(position)), wait=True):
-                row = conn.execute(f"SELECT position FROM {RM}.tracking WHERE projection = %s"
+                row = conn.execute(f"SELECT position, version FROM {RM}.tracking WHERE projection = %s"
                                    " AND tenant_id = %s AND gen = %s", (name, tenant.id, gen)).fetchone()
+                if row is not None and row["version"] != self.projection.version:
+                    self._drop_generation(conn, tenant, gen)  # built by an older version
+                    row = None
                 if row is None:
-                    conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen) VALUES (%s, %s, %s)",
-                                 (name, tenant.id, gen))
+                    conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen, version)"
+                                 " VALUES (%s, %s, %s, %s)", (name, tenant.id, gen, self.projection.version))
                 if row is None or row["position"] < position:
                     self._run(conn, tenant, gen, stop_at=position)
                 old = conn.execute(f"SELECT gen FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s"

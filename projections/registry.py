@@ -58,3 +58,20 @@ def behind_tenants(system: System) -> list[UUID]:
                 if real > tracked.get(tenant.id, 0):
                     behind.append(tenant.id)
     return behind
+
+
+def outdated_generations(system: System) -> list[tuple[UUID, str]]:
+    """(tenant, projection) pairs whose live generation an older version of
+    the projection built: the worker rebuilds them (see Projection.version)."""
+    found: list[tuple[UUID, str]] = []
+    active = {t.id for t in system.registry.list_tenants() if t.is_active}
+    for database in system.stores.databases.values():
+        with database.connection() as conn:
+            for r in conn.execute(
+                    f"SELECT l.tenant_id, l.projection FROM {RM}.live l"
+                    " JOIN unnest(%s::text[], %s::int[]) AS p(name, version) ON p.name = l.projection"
+                    " WHERE l.version < p.version ORDER BY l.tenant_id, l.projection",
+                    ([p.name for p in PROJECTIONS], [p.version for p in PROJECTIONS])).fetchall():
+                if r["tenant_id"] in active:
+                    found.append((r["tenant_id"], r["projection"]))
+    return found
