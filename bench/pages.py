@@ -17,8 +17,9 @@ cookie) and measures, one request at a time over one keep-alive connection:
 (b) a placement page `/placements/{id}` (full page): the placements with the
     most events in the generated history, and the heavy ones
 (c) htmx fragments (`HX-Request: true`): candidate search-as-you-type
-    (`GET /candidates?q=...` answers the `results` block; broad prefixes that
-    hit the 500-row list limit, and exact names), and the inline feedback
+    (`GET /candidates?q=...` answers the `results` block, 50 a page; broad
+    prefixes matching thousands, and exact names), earlier events of a
+    placement (`GET /placements/{id}/timeline?page=N`), and the inline feedback
     block (`POST /placements/{id}/feedback` answers the `feedback` block; it
     stores a FeedbackGiven event each time)
 
@@ -440,10 +441,10 @@ def make_series(s: Setup, csrf: dict[str, str]) -> list[Series]:
                feedback(s.feedback_targets), check='id="feedback"'),
     ]
     if heavy_ids:
-        out.append(Series("timeline-heavy", f"(c) fragment: 'show all events' on the {len(heavy_ids)} heavy "
-                          "placements (the whole timeline)", FRAGMENT_TARGET_MS,
-                          lambda i: ("GET", f"/placements/{heavy_ids[i % len(heavy_ids)]}/timeline", b"",
-                                     {"HX-Request": "true"}), check='id="timeline"'))
+        out.append(Series("timeline-heavy", f"(c) fragment: earlier events (timeline pages 2-6) on the "
+                          f"{len(heavy_ids)} heavy placements", FRAGMENT_TARGET_MS,
+                          lambda i: ("GET", f"/placements/{heavy_ids[i % len(heavy_ids)]}/timeline?page={2 + i % 5}",
+                                     b"", {"HX-Request": "true"}), check='id="timeline"'))
         out.append(Series("feedback-heavy", f"(c) fragment: inline feedback POST on the {len(heavy_ids)} heavy "
                           "placements", FRAGMENT_TARGET_MS, feedback(heavy_ids), check='id="feedback"'))
     return out

@@ -38,7 +38,7 @@ class DirectoryProjection(Projection):
             # What the search matches: the name and competences, lower-cased, one
             # per line (NULL on rows projected before it existed: see CANDIDATES_SQL).
             "search": "text",
-        }),
+        }, indexes=(("full_name", "candidate_id"),)),  # the list in name order: a broad search stops early
         Table("d_vacancies", ("vacancy_id",), {
             "vacancy_id": "uuid", "employer_id": "uuid", "title": "text",
             "required_competences": "jsonb", "optional_competences": "jsonb",
@@ -243,36 +243,41 @@ async def contracts(pool: Any, tenant_id: UUID, *, employer_id: UUID | None = No
 
 # `search` is lower-cased when projected, so the pattern (lower-cased too) is
 # a plain LIKE; rows projected before the column existed fall back to ILIKE.
-# The total is counted in the same scan (count over all matches, then the page).
-CANDIDATES_SQL = f"""
-SELECT candidate_id, full_name, competences, count(*) OVER () AS total FROM {RM}.d_candidates
+_CANDIDATE_MATCH = f"""
 WHERE tenant_id = $1 AND gen = {LIVE}
   AND ($2::text IS NULL OR search LIKE $2
-       OR (search IS NULL AND (full_name ILIKE $2 OR competences::text ILIKE $2)))
+       OR (search IS NULL AND (full_name ILIKE $2 OR competences::text ILIKE $2)))"""
+
+CANDIDATES_SQL = f"""
+SELECT candidate_id, full_name, competences FROM {RM}.d_candidates{_CANDIDATE_MATCH}
 ORDER BY full_name, candidate_id LIMIT $3 OFFSET $4
+"""
+
+# How many match, counted up to a cap: a broad search ("ka") stops after the
+# cap instead of reading every candidate; the page says "more than 1,000".
+COUNT_CAP = 1000
+CANDIDATES_COUNT_SQL = f"""
+SELECT count(*) FROM (SELECT 1 FROM {RM}.d_candidates{_CANDIDATE_MATCH} LIMIT {COUNT_CAP + 1}) matches
 """
 
 
 async def candidates(pool: Any, tenant_id: UUID, *, search: str | None = None,
                      limit: int = LIST_LIMIT) -> list[dict]:
     """Candidates whose name or a competence contains `search` (case-insensitive)."""
-    return (await search_candidates(pool, tenant_id, search=search, limit=limit))[0]
+    pattern = like_pattern(search.strip().lower()) if search and search.strip() else None
+    return [_candidate(r) for r in await pool.fetch(CANDIDATES_SQL, tenant_id, pattern, limit, 0)]
 
 
 async def search_candidates(pool: Any, tenant_id: UUID, *, search: str | None = None, limit: int = LIST_LIMIT,
                             offset: int = 0) -> tuple[list[dict], int]:
-    """One page of the candidates matching `search` (by name), and how many match in all."""
+    """One page of the candidates matching `search` (by name), and how many
+    match in all, up to COUNT_CAP + 1 (more than COUNT_CAP)."""
     pattern = like_pattern(search.strip().lower()) if search and search.strip() else None
     rows = await pool.fetch(CANDIDATES_SQL, tenant_id, pattern, limit, offset)
-    total = rows[0]["total"] if rows else (
-        0 if offset == 0 else await _count_candidates(pool, tenant_id, pattern))
+    if offset == 0 and len(rows) < limit:
+        return [_candidate(r) for r in rows], len(rows)  # all of them: no need to count
+    total = await pool.fetchval(CANDIDATES_COUNT_SQL, tenant_id, pattern)
     return [_candidate(r) for r in rows], total
-
-
-async def _count_candidates(pool: Any, tenant_id: UUID, pattern: str | None) -> int:
-    """A page past the end has no rows to carry the total."""
-    rows = await pool.fetch(CANDIDATES_SQL, tenant_id, pattern, 1, 0)
-    return rows[0]["total"] if rows else 0
 
 
 CANDIDATE_SQL = f"""
@@ -288,7 +293,6 @@ async def candidates_by_id(pool: Any, tenant_id: UUID, ids: list[UUID]) -> list[
 
 def _candidate(r: Any) -> dict:
     row = dict(r)
-    row.pop("total", None)
     row["competences"] = _json_list(row["competences"])
     return row
 

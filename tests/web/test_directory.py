@@ -139,3 +139,7 @@ async def test_a_search_is_answered_a_page_at_a_time_with_the_number_of_matches(
     assert [r["full_name"] for r in last] == ["Kandidaat 6"] and total == 7
     assert await directory.search_candidates(pool, tenant, search="kandidaat", limit=3, offset=9) == ([], 7)
     assert await directory.search_candidates(pool, tenant, search="niemand", limit=3) == ([], 0)
+    assert (await directory.search_candidates(pool, tenant, search="a", limit=10))[1] == 8  # all on one page
+    # The count stops after the cap: a broad search does not read every candidate.
+    count = directory.CANDIDATES_COUNT_SQL.replace(f"LIMIT {directory.COUNT_CAP + 1}", "LIMIT 5")
+    assert await pool.fetchval(count, tenant, "%kandidaat%") == 5

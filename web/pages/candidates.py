@@ -49,10 +49,12 @@ async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Respo
     rows, total = await directory.search_candidates(pool(request), viewer.tenant.id, search=q, limit=PAGE_SIZE,
                                                     offset=(page_no - 1) * PAGE_SIZE)
     first = (page_no - 1) * PAGE_SIZE + 1
+    capped = total > directory.COUNT_CAP  # counted up to the cap: "more than 1,000"
     return fragment_or_page(request, "candidates.html", {
         "candidates": rows, "q": q, "can_register": may(viewer, c.RegisterCandidate), "total": total,
-        "page_no": page_no, "first": first, "last": first + len(rows) - 1,
-        "has_next": first + len(rows) - 1 < total, "page_size": PAGE_SIZE,
+        "capped": capped, "cap": directory.COUNT_CAP, "page_no": page_no, "first": first,
+        "last": first + len(rows) - 1, "page_size": PAGE_SIZE,
+        "has_next": len(rows) == PAGE_SIZE if capped else first + len(rows) - 1 < total,
     }, block="results")
 
 
