@@ -64,7 +64,7 @@ def test_reading_the_persons_support_is_logged_for_the_auditor_to_see(utrecht: O
     utrecht.get(_support_path(utrecht))
     auditor = utrecht.token_for("auditor")
     latest = utrecht.get(f"/access-log?subject={utrecht.ids['candidate']}", auditor).json()["entries"][0]
-    assert latest["fields"] == ["support needs", "workplace adjustments", "support notes"]
+    assert latest["fields"] == ["support_needs", "workplace adjustments", "support notes"]
     assert latest["via"] == "GET /api/v1/placements/{id}/support"
 
 

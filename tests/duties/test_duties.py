@@ -111,7 +111,7 @@ def test_bad_sickness_input_names_the_field_and_stores_nothing(books: Books):
     with pytest.raises(PermissionDenied):
         books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)),
                   as_=actor("employer", employer_id=uuid.uuid4()))
-    assert books.head() == before + 3  # only the second placement (employer, candidate, start)
+    assert books.head() == before + 4  # only the second placement (employer, candidate, start, its support record)
 
 
 def test_two_first_reports_at_once_store_one_sickness(system: System, books: Books):

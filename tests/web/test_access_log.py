@@ -33,4 +33,6 @@ async def test_pages_that_show_special_category_data_leave_a_trace_in_the_access
     assert auditor.get(f"/candidates/{ids['candidate']}").status_code == 200  # no support needs shown
     entries = await access_log.access_log(pool, agency.tenant.id, subject_id=ids["candidate"])
     seen = sorted((e["user_id"], tuple(e["fields"])) for e in entries)
-    assert seen == [(str(user.id), ("feedback comments",)), (str(user.id), ("support_needs",))]
+    # The candidate's page, and the placement's support section (the needs in its checklist).
+    assert seen == [(str(user.id), ("feedback comments",)), (str(user.id), ("support_needs",)),
+                    (str(user.id), ("support_needs",))]

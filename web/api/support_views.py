@@ -102,7 +102,7 @@ def special_category_fields(view: dict[str, Any]) -> list[str]:
     """Which special-category data the view shows (for the access log)."""
     fields = []
     if any(i.get("label") for i in view["checklist"] if i["kind"] == "need"):
-        fields.append("support needs")
+        fields.append("support_needs")
     if any(a.get("description") for a in view["adjustments"]):
         fields.append("workplace adjustments")
     if any(e.get("note") for e in (*view["check_ins"], *view["coaching_sessions"])):
