@@ -64,6 +64,14 @@ class ComplianceProjection(Projection):
         Table("c_contract_days", ("contract_id", "status", "day"), {
             "contract_id": "uuid", "status": "text", "day": "date", "delta": "numeric",
             "denominator": "numeric",
+        }, indexes=(("contract_id", "day"),)),  # the changes after a day, whatever their status
+        # Per contract and status, over all its c_contract_days rows: the sum of the
+        # deltas and of delta x (day - EPOCH). The value up to a day A is then
+        # sum0 x (A - EPOCH + 1) - sum1, less the few changes after A: the
+        # dashboard's summary reads one row per contract and status.
+        Table("c_contract_totals", ("contract_id", "status"), {
+            "contract_id": "uuid", "status": "text", "delta_sum": "numeric", "delta_day_sum": "numeric",
+            "denominator": "numeric",
         }),
         Table("c_segments", ("placement_id", "seq"), {
             "placement_id": "uuid", "seq": "int", "contract_id": "uuid",
@@ -217,11 +225,42 @@ class ComplianceProjection(Projection):
         self._decide(b, e, "rejected")
 
 
+EPOCH = date(2000, 1, 1)  # days in c_contract_totals count from here (any fixed day would do)
+
+
+def _totals(b: Batch, contract_id: Any, status: str, denominator: Decimal) -> dict:
+    """The contract's totals row for a status. A missing one is summed from the
+    c_contract_days rows there are (none for a new status; all of them in a
+    database projected before the totals existed), and so are the contract's
+    other missing statuses: a contract with any totals row has one for every
+    status with days rows (SUMMARY_SQL relies on it)."""
+    row = b.get("c_contract_totals", contract_id, status)
+    if row is not None:
+        return row
+    days = b.select("c_contract_days", "contract_id", contract_id)
+    for st in {r["status"] for r in days} | {status}:
+        if st != status and b.get("c_contract_totals", contract_id, st) is not None:
+            continue
+        mine = [r for r in days if r["status"] == st]
+        b.put("c_contract_totals", {
+            "contract_id": contract_id, "status": st,
+            "denominator": Decimal(mine[0]["denominator"]) if mine else denominator,
+            "delta_sum": sum((Decimal(r["delta"]) for r in mine), Decimal(0)),
+            "delta_day_sum": sum((Decimal(r["delta"]) * (r["day"] - EPOCH).days for r in mine), Decimal(0))})
+    return b.get("c_contract_totals", contract_id, status)  # type: ignore[return-value]
+
+
 def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: int) -> None:
-    """Add (sign +1) or take out (-1) segments' daily value in c_contract_days."""
+    """Add (sign +1) or take out (-1) segments' daily value in c_contract_days
+    (and in the contract's totals)."""
+    if not segments:
+        return
+    totals = _totals(b, contract_id, status, Decimal(segments[0][3]))
     for from_day, to_day, numerator, denominator in segments:
         numerator = Decimal(numerator) * sign
         for day, delta in ((_d(from_day), numerator), (_d(to_day) + timedelta(days=1), -numerator)):
+            totals["delta_sum"] = Decimal(totals["delta_sum"]) + delta
+            totals["delta_day_sum"] = Decimal(totals["delta_day_sum"]) + delta * (day - EPOCH).days
             row = b.get("c_contract_days", contract_id, status, day) or {
                 "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
                 "denominator": Decimal(denominator)}
@@ -230,6 +269,7 @@ def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: i
                 b.delete("c_contract_days", contract_id, status, day)
             else:
                 b.put("c_contract_days", row)
+    b.put("c_contract_totals", totals)
 
 
 # ---------------------------------------------------------------------------
@@ -375,24 +415,45 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
     }
 
 
+# Per contract, from its totals (c_contract_totals: one row per status) less
+# the changes dated after the day asked (a few: segments ending in the future);
+# a contract whose totals were never kept (projected before they existed, not
+# changed since) is summed from all its c_contract_days rows instead.
 SUMMARY_SQL = f"""
 SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.percent / 100 AS obligation,
-       coalesce(p.accepted, 0) + coalesce(o.accepted, 0) AS accepted,
-       coalesce(p.reported, 0) + coalesce(o.reported, 0) AS reported,
-       coalesce(p.forecast, 0) + coalesce(o.forecast, 0) AS forecast
+       coalesce(coalesce(p.accepted - coalesce(f.accepted, 0), slow.accepted)
+                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.accepted, 0) AS accepted,
+       coalesce(coalesce(p.reported - coalesce(f.reported, 0), slow.reported)
+                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.reported, 0) AS reported,
+       coalesce(coalesce(p.forecast, slow.forecast)
+                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.forecast, 0) AS forecast
 FROM {RM}.c_contracts c
 LEFT JOIN LATERAL (
-    -- From the daily-value changes (see c_contract_days): a change on `day` adds
-    -- delta x (days from it up to the day asked); segments are clipped to the
-    -- term, so up to the term's end it is the whole forecast.
-    SELECT sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted')
-               / min(d.denominator) AS accepted,
-           sum(d.delta * greatest(0, $2::date - d.day + 1)) / min(d.denominator) AS reported,
-           sum(d.delta * greatest(0, c.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected')
-               / min(d.denominator) AS forecast
-    FROM {RM}.c_contract_days d
-    WHERE d.tenant_id = c.tenant_id AND d.gen = c.gen AND d.contract_id = c.contract_id
+    -- delta x (A - day + 1) summed over every change: sum0 x (A - EPOCH + 1) - sum1
+    SELECT sum(t.delta_sum * ($2::date - DATE '{EPOCH.isoformat()}' + 1) - t.delta_day_sum)
+               FILTER (WHERE t.status = 'accepted') AS accepted,
+           sum(t.delta_sum * ($2::date - DATE '{EPOCH.isoformat()}' + 1) - t.delta_day_sum) AS reported,
+           sum(t.delta_sum * (c.ends_on - DATE '{EPOCH.isoformat()}' + 1) - t.delta_day_sum)
+               FILTER (WHERE t.status <> 'rejected') AS forecast,
+           min(t.denominator) AS denominator, count(*) AS n
+    FROM {RM}.c_contract_totals t
+    WHERE t.tenant_id = c.tenant_id AND t.gen = c.gen AND t.contract_id = c.contract_id
 ) p ON true
+LEFT JOIN LATERAL (
+    -- changes after the day asked count for nothing yet: take out what the totals gave them
+    SELECT sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
+           sum(d.delta * ($2::date - d.day + 1)) AS reported
+    FROM {RM}.c_contract_days d
+    WHERE d.tenant_id = c.tenant_id AND d.gen = c.gen AND d.contract_id = c.contract_id AND d.day > $2
+) f ON true
+LEFT JOIN LATERAL (
+    SELECT sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
+           sum(d.delta * greatest(0, $2::date - d.day + 1)) AS reported,
+           sum(d.delta * greatest(0, c.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected') AS forecast,
+           min(d.denominator) AS denominator
+    FROM {RM}.c_contract_days d
+    WHERE p.n = 0 AND d.tenant_id = c.tenant_id AND d.gen = c.gen AND d.contract_id = c.contract_id
+) slow ON true
 LEFT JOIN LATERAL (
     SELECT sum(amount_eur) FILTER (WHERE status = 'accepted') AS accepted,
            sum(amount_eur) AS reported,

@@ -469,3 +469,58 @@ def test_another_tenants_contract_is_not_found(client, system, books, new_books)
     assert r.status_code == 404
     assert overview.json()["contracts"] == []
     assert eur(overview.json()["total"]["obligation_eur"]) == "0.00"
+
+
+# -- the summary from c_contract_totals ----------------------------------------------------
+async def test_the_summary_from_kept_totals_equals_each_contracts_figures_on_any_day(pool, books):
+    from projections.compliance import compliance_summary
+
+    employer = books.employer()
+    contract = books.contract(employer)  # 2025-2027
+    other = books.contract(employer, title="Riolering Overvecht", contract_value_eur=Decimal("200000.00"))
+    full = books.placement(books.candidate(target_group="participatiewet"), employer, contract,
+                           starts_on=date(2026, 1, 1), hours_per_week=Decimal("36"))
+    half = books.placement(books.candidate(target_group="participatiewet"), employer, contract,
+                           starts_on=date(2026, 3, 1), hours_per_week=Decimal("18"))
+    books.run(c.ChangeHours(placement_id=full, hours_per_week=Decimal("24"), effective_on=date(2026, 7, 1)))
+    books.run(c.EndPlacement(placement_id=half, ends_on=date(2026, 9, 30), reason="resigned"))
+    accept(books, Contribution.id_for_placement(full))
+    reject(books, Contribution.id_for_placement(half))
+    books.placement(books.candidate(target_group="participatiewet"), employer, other,
+                    starts_on=date(2026, 5, 1), hours_per_week=Decimal("36"))
+    days = (date(2025, 12, 31), date(2026, 2, 14), date(2026, 6, 30), date(2026, 9, 30), date(2026, 12, 31),
+            date(2027, 12, 31), date(2029, 1, 1))
+
+    async def both_ways(day: date) -> dict:
+        found = await compliance_summary(pool, books.tenant.id, day)
+        summary = {r["contract_id"]: r for r in found["contracts"]}
+        for k in (contract, other):
+            one = await compliance_for_contract(pool, books.tenant.id, k, day)
+            for figure in ("accepted", "forecast"):
+                assert summary[str(k)][f"{figure}_eur"] == one[f"{figure}_eur"], (day, k, figure)
+            # The contract's page adds up the rounded accepted, rejected and pending
+            # amounts; the summary rounds their sum: at most a cent apart.
+            gap = Decimal(summary[str(k)]["reported_eur"]) - Decimal(one["reported_eur"])
+            assert abs(gap) <= Decimal("0.01"), (day, k)
+        return found
+
+    catch_up(books.system, books.tenant)
+    from_totals = [await both_ways(day) for day in days]
+    assert (await compliance_summary(pool, books.tenant.id, date(2026, 12, 31)))["contracts"][0]["accepted_eur"] \
+        != "0.00"
+
+    # A database projected before the totals existed: summed from the days
+    # instead, and the totals are made from the days on the next change.
+    with books.system.stores.database("default").connection() as conn:
+        conn.execute("DELETE FROM rm.c_contract_totals WHERE tenant_id = %s", (books.tenant.id,))
+    assert [await both_ways(day) for day in days] == from_totals  # to the cent
+    books.run(c.ChangeHours(placement_id=full, hours_per_week=Decimal("30"), effective_on=date(2026, 10, 1)))
+    catch_up(books.system, books.tenant)
+    with books.system.stores.database("default").connection() as conn:
+        kept = conn.execute("SELECT count(*) AS n FROM rm.c_contract_totals WHERE tenant_id = %s AND contract_id = %s",
+                            (books.tenant.id, contract)).fetchone()["n"]
+    assert kept == 2  # accepted (changed) and rejected (made from the days with it): all statuses with value
+    from_new_totals = [await both_ways(day) for day in days]
+    with books.system.stores.database("default").connection() as conn:
+        conn.execute("DELETE FROM rm.c_contract_totals WHERE tenant_id = %s", (books.tenant.id,))
+    assert [await both_ways(day) for day in days] == from_new_totals
