@@ -36,7 +36,10 @@ class RetentionProjection(Projection):
             # projected before these columns existed (the query then reads
             # r_feedback for it, until a rebuild fills them in).
             "latest_score": "int", "earlier_score_sum": "int", "earlier_scores": "int",
-        }, indexes=(("employer_id",),)),
+            # The last feedback day, or the start without feedback: the list of
+            # placements without feedback is read in this order from its index.
+            "quiet_since": "date",
+        }, indexes=(("employer_id",), ("quiet_since",))),
         Table("r_feedback", ("placement_id", "version"), {
             "placement_id": "uuid", "version": "int", "employer_id": "uuid", "given_on": "date",
             "score": "int", "from_role": "text",
@@ -56,7 +59,7 @@ class RetentionProjection(Projection):
             "vacancy_id": d.get("vacancy_id"), "starts_on": d["starts_on"], "ended_on": None,
             "end_reason": None, "permanent": bool(d["permanent_contract"]), "feedback_count": 0,
             "last_feedback_on": None, "vacancy_opened_on": vacancy["opened_on"] if vacancy else None,
-            "latest_score": None, "earlier_score_sum": 0, "earlier_scores": 0,
+            "latest_score": None, "earlier_score_sum": 0, "earlier_scores": 0, "quiet_since": d["starts_on"],
         })
 
     def on_PlacementEnded(self, b: Batch, e: Event) -> None:
@@ -85,6 +88,7 @@ class RetentionProjection(Projection):
         row["feedback_count"] += 1
         if row["last_feedback_on"] is None or given_on > row["last_feedback_on"]:
             row["last_feedback_on"] = given_on
+        row["quiet_since"] = row["last_feedback_on"]
         b.put("r_placements", row)
         b.put("r_feedback", {"placement_id": e.originator_id, "version": e.version,
                              "employer_id": row["employer_id"], "given_on": given_on,
@@ -96,9 +100,19 @@ class RetentionProjection(Projection):
 
 LIVE = f"({live_gen_sql(NAME)})"
 
+# Row conditions for the early warnings (see WARNINGS_SQL). `_REPLAY`: the
+# kept figures do not hold for the day asked (feedback after it), or were
+# never kept (projected before the columns existed).
+_ACTIVE = "(starts_on <= $2 AND (ended_on IS NULL OR ended_on > $2))"
+_REPLAY = ("(quiet_since IS NULL OR (feedback_count > 0 AND (latest_score IS NULL OR last_feedback_on > $2)))")
+_FALLING = "(earlier_scores >= 2 AND latest_score <= earlier_score_sum::numeric / nullif(earlier_scores, 0) - 1.5)"
+
 RETENTION_SQL = f"""
 SELECT
   count(*) AS placements,
+  count(*) FILTER (WHERE {_ACTIVE} AND {_REPLAY}) AS warnings_replay,
+  count(*) FILTER (WHERE {_ACTIVE} AND quiet_since < $2::date - {NO_FEEDBACK_WARNING_DAYS}) AS warnings_silent,
+  count(*) FILTER (WHERE {_ACTIVE} AND {_FALLING}) AS warnings_falling,
   count(*) FILTER (WHERE ended_on IS NULL OR ended_on > $2) AS active,
   {", ".join(f'''
   count(*) FILTER (WHERE starts_on <= ($2::date - interval '{n} months')::date) AS eligible_{n},
@@ -179,6 +193,26 @@ SELECT * FROM (
 ORDER BY kind DESC, since NULLS LAST, placement_id
 """
 
+# When every active placement's kept figures hold for the day asked (today,
+# on the dashboard), the warnings are two short lists read in index order,
+# and their totals come with RETENTION_SQL's one pass over the placements.
+SILENT_SQL = f"""
+SELECT placement_id, employer_id, 'no_feedback' AS kind, quiet_since AS since, NULL::numeric AS latest,
+       NULL::numeric AS before
+FROM {RM}.r_placements
+WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3) AND {_ACTIVE}
+  AND quiet_since < $2::date - {NO_FEEDBACK_WARNING_DAYS}
+ORDER BY quiet_since, placement_id LIMIT {WARNINGS_SHOWN}
+"""
+
+FALLING_SQL = f"""
+SELECT placement_id, employer_id, 'falling_feedback' AS kind, NULL::date AS since, latest_score::numeric AS latest,
+       earlier_score_sum::numeric / earlier_scores AS before
+FROM {RM}.r_placements
+WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3) AND {_ACTIVE} AND {_FALLING}
+ORDER BY placement_id LIMIT {WARNINGS_SHOWN}
+"""
+
 PLACEMENTS_SQL = f"""
 SELECT placement_id, starts_on, ended_on, end_reason, permanent, feedback_count, last_feedback_on
 FROM {RM}.r_placements
@@ -204,7 +238,13 @@ async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID |
         r = await conn.fetchrow(RETENTION_SQL, tenant_id, as_of, employer_id)
         reasons = await conn.fetch(END_REASONS_SQL, tenant_id, as_of, employer_id)
         trend = await conn.fetchrow(TREND_SQL, tenant_id, as_of, employer_id)
-        warnings = await conn.fetch(WARNINGS_SQL, tenant_id, as_of, employer_id)
+        if r["warnings_replay"]:
+            warnings = await conn.fetch(WARNINGS_SQL, tenant_id, as_of, employer_id)
+            counts = {w["kind"]: w["total"] for w in warnings}
+        else:
+            warnings = [*await conn.fetch(SILENT_SQL, tenant_id, as_of, employer_id),
+                        *await conn.fetch(FALLING_SQL, tenant_id, as_of, employer_id)]
+            counts = {"no_feedback": r["warnings_silent"], "falling_feedback": r["warnings_falling"]}
         placements = (await conn.fetch(PLACEMENTS_SQL, tenant_id, as_of, employer_id)
                       if employer_id is not None else None)
     out: dict[str, Any] = {
@@ -228,8 +268,7 @@ async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID |
                                          else float(r["median_days_to_start"])),
         # How many placements have each kind of warning; `warnings` lists the
         # first WARNINGS_SHOWN of each (the longest without feedback first).
-        "warning_counts": {"no_feedback": 0, "falling_feedback": 0,
-                           **{w["kind"]: w["total"] for w in warnings}},
+        "warning_counts": {"no_feedback": 0, "falling_feedback": 0, **counts},
         "warnings": [{
             "placement_id": str(w["placement_id"]), "employer_id": str(w["employer_id"]), "kind": w["kind"],
             **({"last_feedback_or_start": w["since"].isoformat(),
