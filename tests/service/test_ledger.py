@@ -19,6 +19,7 @@ from domain.contract import SocialReturnContract
 from domain.employer import Employer
 from domain.contribution import Contribution
 from domain.placement import Placement
+from domain.support import PlacementSupport
 from domain.vacancy import Vacancy
 from infra.bootstrap import System
 from infra.eventstore import SCHEMA, Tenant, event_metadata
@@ -87,15 +88,16 @@ def test_a_placement_is_recorded_from_registration_to_its_end_with_who_did_what(
     started = run(start_placement(candidate, employer, contract, vacancy), "req-start")
     placement = new_id(started)
 
-    # In the same save: the placement starts, its contribution to the contract
-    # is reported and valued, and the vacancy is filled (the last four notifications).
+    # In the same save: the placement starts, its support record opens (seeded
+    # from the person's stated needs), its contribution to the contract is
+    # reported and valued, and the vacancy is filled (the last five notifications).
     app = system.stores.for_tenant(tenant)
     assert started.position == app.recorder.max_notification_id()
-    last_four = app.recorder.select_notifications(started.position - 3, limit=4)
+    last_five = app.recorder.select_notifications(started.position - 4, limit=5)
     contribution = Contribution.id_for_placement(placement)
-    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_four] == [
-        (placement, "PlacementStarted"), (contribution, "ContributionReported"),
-        (contribution, "ContributionValued"), (vacancy, "VacancyFilled")]
+    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_five] == [
+        (placement, "PlacementStarted"), (PlacementSupport.id_for(placement), "SupportOpened"),
+        (contribution, "ContributionReported"), (contribution, "ContributionValued"), (vacancy, "VacancyFilled")]
     filled = ledger.get(tenant, agency, Vacancy, vacancy)
     assert (filled.status, filled.placement_id) == ("filled", placement)
     vacancy_history = ledger.history(tenant, agency, Vacancy, vacancy)
@@ -584,8 +586,8 @@ def test_two_agents_placing_different_candidates_on_one_vacancy_fill_it_once(
     history = ledger.history(seeded.tenant, agency, Vacancy, vacancy)
     assert types_of(history).count("VacancyFilled") == 1
     assert history[-1]["data"]["placement_id"] == uuid.UUID(wins[0].body["id"])
-    # The winner's placement and the fill; nothing of the loser.
-    assert event_count(system, seeded.tenant) == before + 2
+    # The winner's placement, its support record and the fill; nothing of the loser.
+    assert event_count(system, seeded.tenant) == before + 3
 
 
 @pytest.fixture(scope="module")
