@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.values import END_REASONS
 from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
 
 NAME = "retention"
@@ -104,6 +105,7 @@ LIVE = f"({live_gen_sql(NAME)})"
 # kept figures do not hold for the day asked (feedback after it), or were
 # never kept (projected before the columns existed).
 _ACTIVE = "(starts_on <= $2 AND (ended_on IS NULL OR ended_on > $2))"
+_ENDED = "(ended_on IS NOT NULL AND ended_on <= $2)"
 _REPLAY = ("(quiet_since IS NULL OR (feedback_count > 0 AND (latest_score IS NULL OR last_feedback_on > $2)))")
 _FALLING = "(earlier_scores >= 2 AND latest_score <= earlier_score_sum::numeric / nullif(earlier_scores, 0) - 1.5)"
 
@@ -120,18 +122,23 @@ SELECT
       (ended_on IS NULL OR ended_on >= (starts_on + interval '{n} months')::date
        OR end_reason = 'direct_employment')) AS retained_{n}''' for n in WINDOWS_MONTHS)},
   percentile_cont(0.5) WITHIN GROUP (ORDER BY starts_on - vacancy_opened_on)
-      FILTER (WHERE vacancy_opened_on IS NOT NULL) AS median_days_to_start
+      FILTER (WHERE vacancy_opened_on IS NOT NULL) AS median_days_to_start,
+  -- end reasons in the same pass: the known ones counted, any other listed
+  {", ".join(f"count(*) FILTER (WHERE {_ENDED} AND end_reason = '{reason}') AS ended_{reason}"
+             for reason in END_REASONS)},
+  array_agg(end_reason) FILTER (WHERE {_ENDED} AND end_reason <> ALL ('{{{",".join(END_REASONS)}}}'::text[]))
+      AS ended_unknown
 FROM {RM}.r_placements
 WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
   AND starts_on <= $2
 """
 
-END_REASONS_SQL = f"""
-SELECT end_reason, count(*) AS n FROM {RM}.r_placements
-WHERE tenant_id = $1 AND gen = {LIVE} AND ($3::uuid IS NULL OR employer_id = $3)
-  AND ended_on IS NOT NULL AND ended_on <= $2
-GROUP BY end_reason ORDER BY end_reason
-"""
+
+def _end_reasons(r: Any) -> dict[str, int]:
+    counts = {reason: r[f"ended_{reason}"] for reason in END_REASONS}
+    for reason in r["ended_unknown"] or ():
+        counts[reason] = counts.get(reason, 0) + 1
+    return {reason: n for reason, n in sorted(counts.items()) if n}
 
 TREND_SQL = f"""
 SELECT avg(score) FILTER (WHERE given_on > $2::date - {TREND_DAYS}) AS recent,
@@ -236,7 +243,6 @@ async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID |
                     gen: int | None = None) -> dict:
     async with reading(pool, NAME, gen) as conn:
         r = await conn.fetchrow(RETENTION_SQL, tenant_id, as_of, employer_id)
-        reasons = await conn.fetch(END_REASONS_SQL, tenant_id, as_of, employer_id)
         trend = await conn.fetchrow(TREND_SQL, tenant_id, as_of, employer_id)
         if r["warnings_replay"]:
             warnings = await conn.fetch(WARNINGS_SQL, tenant_id, as_of, employer_id)
@@ -256,7 +262,7 @@ async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID |
                             "percent": _ratio(r[f"retained_{n}"], r[f"eligible_{n}"])}
             for n in WINDOWS_MONTHS
         },
-        "end_reasons": {row["end_reason"]: row["n"] for row in reasons},
+        "end_reasons": _end_reasons(r),
         "feedback_trend": {
             "days": TREND_DAYS,
             "average_score": _avg(trend["recent"]), "scores": trend["recent_n"],
