@@ -7,6 +7,7 @@ here: figures need scores and dates, not what people wrote.
 """
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,6 +20,14 @@ NAME = "retention"
 WINDOWS_MONTHS = (3, 6, 12)
 NO_FEEDBACK_WARNING_DAYS = 42  # six weeks
 TREND_DAYS = 90
+
+
+def add_months(day: date, months: int) -> date:
+    """As PostgreSQL's date + interval 'n months': the same day n months on,
+    or the month's last day if it has no such day (31 August + 6 months = 28/29 February)."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 class RetentionProjection(Projection):
@@ -40,6 +49,10 @@ class RetentionProjection(Projection):
             # The last feedback day, or the start without feedback: the list of
             # placements without feedback is read in this order from its index.
             "quiet_since": "date",
+            # Whether it was still running 3, 6 and 12 months after its start (or
+            # moved to direct employment): once a placement is old enough to
+            # count for a window, this does not depend on the day asked.
+            **{f"retained_{n}": "boolean" for n in WINDOWS_MONTHS},
         }, indexes=(("employer_id",), ("quiet_since",))),
         Table("r_feedback", ("placement_id", "version"), {
             "placement_id": "uuid", "version": "int", "employer_id": "uuid", "given_on": "date",
@@ -61,12 +74,16 @@ class RetentionProjection(Projection):
             "end_reason": None, "permanent": bool(d["permanent_contract"]), "feedback_count": 0,
             "last_feedback_on": None, "vacancy_opened_on": vacancy["opened_on"] if vacancy else None,
             "latest_score": None, "earlier_score_sum": 0, "earlier_scores": 0, "quiet_since": d["starts_on"],
+            **{f"retained_{n}": True for n in WINDOWS_MONTHS},
         })
 
     def on_PlacementEnded(self, b: Batch, e: Event) -> None:
         row = b.get("r_placements", e.originator_id)
         if row is not None:
             row["ended_on"], row["end_reason"] = e.data["ends_on"], e.data["reason"]
+            for n in WINDOWS_MONTHS:
+                row[f"retained_{n}"] = (row["end_reason"] == "direct_employment"
+                                        or row["ended_on"] >= add_months(row["starts_on"], n))
             b.put("r_placements", row)
 
     def on_FeedbackGiven(self, b: Batch, e: Event) -> None:
@@ -107,7 +124,8 @@ LIVE = f"({live_gen_sql(NAME)})"
 _ACTIVE = "(starts_on <= $2 AND (ended_on IS NULL OR ended_on > $2))"
 _ENDED = "(ended_on IS NOT NULL AND ended_on <= $2)"
 _REPLAY = ("(quiet_since IS NULL OR (feedback_count > 0 AND (latest_score IS NULL OR last_feedback_on > $2)))")
-_FALLING = "(earlier_scores >= 2 AND latest_score <= earlier_score_sum::numeric / nullif(earlier_scores, 0) - 1.5)"
+# latest <= sum / n - 1.5, in whole numbers (n >= 2): 2 x latest x n <= 2 x sum - 3 x n
+_FALLING = "(earlier_scores >= 2 AND 2 * latest_score * earlier_scores <= 2 * earlier_score_sum - 3 * earlier_scores)"
 
 RETENTION_SQL = f"""
 SELECT
@@ -117,10 +135,10 @@ SELECT
   count(*) FILTER (WHERE {_ACTIVE} AND {_FALLING}) AS warnings_falling,
   count(*) FILTER (WHERE ended_on IS NULL OR ended_on > $2) AS active,
   {", ".join(f'''
-  count(*) FILTER (WHERE starts_on <= ($2::date - interval '{n} months')::date) AS eligible_{n},
-  count(*) FILTER (WHERE starts_on <= ($2::date - interval '{n} months')::date AND
-      (ended_on IS NULL OR ended_on >= (starts_on + interval '{n} months')::date
-       OR end_reason = 'direct_employment')) AS retained_{n}''' for n in WINDOWS_MONTHS)},
+  count(*) FILTER (WHERE starts_on <= (SELECT ($2::date - interval '{n} months')::date)) AS eligible_{n},
+  count(*) FILTER (WHERE starts_on <= (SELECT ($2::date - interval '{n} months')::date) AND
+      coalesce(retained_{n}, ended_on IS NULL OR ended_on >= (starts_on + interval '{n} months')::date
+               OR end_reason = 'direct_employment')) AS retained_{n}''' for n in WINDOWS_MONTHS)},
   percentile_cont(0.5) WITHIN GROUP (ORDER BY starts_on - vacancy_opened_on)
       FILTER (WHERE vacancy_opened_on IS NOT NULL) AS median_days_to_start,
   -- end reasons in the same pass: the known ones counted, any other listed

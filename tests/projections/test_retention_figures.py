@@ -366,3 +366,36 @@ async def test_the_first_hundred_warnings_of_a_kind_are_listed_the_longest_silen
     assert f["warning_counts"] == {"no_feedback": WARNINGS_SHOWN + 3, "falling_feedback": 0}
     listed = [w["placement_id"] for w in f["warnings"]]
     assert listed == [str(p) for p in silent[:WARNINGS_SHOWN]]
+
+
+async def test_months_after_a_start_are_counted_as_postgresql_counts_them(pool):
+    from projections.retention import add_months
+
+    days = [date(2024, 1, 1) + timedelta(days=i) for i in range(0, 800, 3)] + [
+        date(2025, 8, 31), date(2023, 11, 30), date(2024, 2, 29), date(2025, 12, 31)]
+    for n in (3, 6, 12):
+        rows = await pool.fetch("SELECT d, (d + make_interval(months => $2))::date AS later"
+                                " FROM unnest($1::date[]) AS d", days, n)
+        assert {r["d"]: r["later"] for r in rows} == {d: add_months(d, n) for d in days}, n
+    assert add_months(date(2025, 8, 31), 6) == date(2026, 2, 28)
+
+
+async def test_retention_from_the_kept_flags_equals_retention_from_the_dates(pool, books):
+    employer = books.employer()
+    for start, end_on, reason in ((date(2025, 1, 31), date(2025, 4, 29), "resigned"),
+                                  (date(2025, 1, 31), date(2025, 4, 30), "resigned"),
+                                  (date(2025, 2, 28), date(2025, 3, 15), "direct_employment"),
+                                  (date(2024, 8, 31), date(2025, 2, 27), "dismissed"),
+                                  (date(2024, 8, 31), date(2025, 2, 28), "dismissed"),
+                                  (date(2025, 5, 1), None, None)):
+        p = place(books, employer, start)
+        if end_on:
+            end(books, p, end_on, reason)
+    kept = await figures(pool, books)
+    with books.system.stores.database("default").connection() as conn:  # as projected before the flags
+        conn.execute("UPDATE rm.r_placements SET retained_3 = NULL, retained_6 = NULL, retained_12 = NULL"
+                     " WHERE tenant_id = %s", (books.tenant.id,))
+    assert await retention(pool, books.tenant.id, AS_OF) == kept
+    # 3 months after 31 January is 30 April: only the first ends a day short.
+    assert kept["retention"]["3_months"] == {"started": 6, "retained": 5, "percent": "83.3"}
+    assert kept["retention"]["6_months"]["retained"] == 3  # 31 August + 6 months = 28 February
