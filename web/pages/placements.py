@@ -125,9 +125,12 @@ def _history_page(request: Request) -> int:
     return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
 
 
-async def _context(request: Request, viewer: Viewer, ident: UUID, history_page: int = 1) -> dict[str, Any]:
+async def _context(request: Request, viewer: Viewer, ident: UUID, history_page: int = 1,
+                   sections: bool = True) -> dict[str, Any]:
     """What the page shows; of the history, one page of HISTORY_SHOWN events
-    (1: the newest), read with one visibility check."""
+    (1: the newest), read with one visibility check. `sections=False` for an
+    answer that renders the feedback or timeline block only: the other
+    sections (duties, support) are not read."""
     placement: Placement
     placement, events = await get_with_history(request, viewer, Placement, ident, HISTORY_SHOWN,
                                                (history_page - 1) * HISTORY_SHOWN)
@@ -155,9 +158,9 @@ async def _context(request: Request, viewer: Viewer, ident: UUID, history_page: 
         "end_reasons": END_REASONS, "today": date.today(), "errors": {}, "values": {},
         "idempotency": new_idempotency_key(), "saved": False,
         # Sickness and the legal employer's duties (web/pages/duties.py; the agency only).
-        **(await duties_section(request, viewer, placement)),
+        **(await duties_section(request, viewer, placement) if sections else {}),
         # Support that follows the person (web/pages/support.py; not the authority's).
-        **(await support_section(request, viewer, placement)),
+        **(await support_section(request, viewer, placement) if sections else {}),
     }
 
 
@@ -173,7 +176,8 @@ async def placement_timeline(request: Request, viewer: NamedDependency[Viewer],
                              placement_id: FromPath[str]) -> Response:
     """Earlier events, a page at a time (?page=N): the timeline block for htmx,
     else the placement's page showing that part of its history."""
-    context = await _context(request, viewer, parse_id("placement", placement_id), _history_page(request))
+    context = await _context(request, viewer, parse_id("placement", placement_id), _history_page(request),
+                             sections=not wants_fragment(request))
     return fragment_or_page(request, "placement.html", context, block="timeline")
 
 
@@ -182,7 +186,8 @@ async def placement_feedback(request: Request, viewer: NamedDependency[Viewer],
                              placement_id: FromPath[str]) -> Response:
     """Earlier feedback, from the same pages of the history: the feedback block
     for htmx, else the placement's page."""
-    context = await _context(request, viewer, parse_id("placement", placement_id), _history_page(request))
+    context = await _context(request, viewer, parse_id("placement", placement_id), _history_page(request),
+                             sections=not wants_fragment(request))
     return fragment_or_page(request, "placement.html", context, block="feedback")
 
 
@@ -210,7 +215,7 @@ async def give_feedback(request: Request, viewer: NamedDependency[Viewer], place
             error = e
     if result is not None and not wants_fragment(request):
         return redirect_after(result, f"/placements/{placement_id}#feedback")
-    context = await _context(request, viewer, ident)
+    context = await _context(request, viewer, ident, sections=not wants_fragment(request))
     if result is None:
         context["errors"] = field_errors(error, form, "comment") if error else form.errors  # type: ignore[arg-type]
         context["values"] = form.values()
