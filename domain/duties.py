@@ -339,17 +339,22 @@ class Reminder(LedgerAggregate):
         return uuid5(DUTY_NAMESPACE, f"reminder|{duty_id}|{due_on.isoformat()}")
 
     @classmethod
-    def record(cls, duty_id: UUID, due_on: date, placement_id: UUID, kind: str, reminded_on: date) -> Reminder:
+    def record(cls, duty_id: UUID, due_on: date, placement_id: UUID, kind: str, reminded_on: date,
+               addressed_to: UUID | None = None) -> Reminder:
+        """`addressed_to`: the agency user responsible for the placement when
+        the reminder was recorded; None: the whole agency."""
         if kind not in DUTY_LABELS:
             raise InvalidValue("kind must be one of: {choices}", "kind", choices=", ".join(DUTY_LABELS))
         return cls(duty_id=require_id(duty_id, "duty_id"), due_on=require_date(due_on, "due_on"),
                    placement_id=require_id(placement_id, "placement_id"), kind=kind,
-                   reminded_on=require_date(reminded_on, "reminded_on"))
+                   reminded_on=require_date(reminded_on, "reminded_on"),
+                   addressed_to=None if addressed_to is None else require_id(addressed_to, "addressed_to"))
 
     @event("ReminderRecorded")
-    def __init__(self, duty_id: UUID, due_on: date, placement_id: UUID, kind: str, reminded_on: date) -> None:
+    def __init__(self, duty_id: UUID, due_on: date, placement_id: UUID, kind: str, reminded_on: date,
+                 addressed_to: UUID | None = None) -> None:
         self.duty_id, self.due_on, self.placement_id = duty_id, due_on, placement_id
-        self.kind, self.reminded_on = kind, reminded_on
+        self.kind, self.reminded_on, self.addressed_to = kind, reminded_on, addressed_to
         self.mailed_on: date | None = None
 
     def mailed(self, on: date, recipients: int) -> None:

@@ -50,6 +50,7 @@ class Placement(LedgerAggregate):
         hours_per_week: Decimal,
         permanent_contract: bool,
         planned_end_on: date | None = None,
+        responsible_user_id: UUID | None = None,
     ) -> Placement:
         starts_on = require_date(starts_on, "starts_on")
         planned_end_on = optional_date(planned_end_on, "planned_end_on")
@@ -66,6 +67,7 @@ class Placement(LedgerAggregate):
             hours_per_week=require_hours(hours_per_week),
             permanent_contract=require_bool(permanent_contract, "permanent_contract"),
             planned_end_on=planned_end_on,
+            responsible_user_id=optional_id(responsible_user_id, "responsible_user_id"),
         )
 
     @event("PlacementStarted")
@@ -79,6 +81,7 @@ class Placement(LedgerAggregate):
         hours_per_week: Decimal,
         permanent_contract: bool,
         planned_end_on: date | None,
+        responsible_user_id: UUID | None = None,  # absent from placements started before it existed
     ) -> None:
         self.candidate_id = candidate_id
         self.employer_id = employer_id
@@ -87,6 +90,9 @@ class Placement(LedgerAggregate):
         self.starts_on = starts_on
         self.permanent_contract = permanent_contract
         self.planned_end_on = planned_end_on
+        # The agency user (consultant, job coach) who looks after the placement:
+        # reminders of its duties are addressed to them.
+        self.responsible_user_id = responsible_user_id
         self.hours_history: list[dict[str, Any]] = [
             {"effective_on": starts_on, "hours_per_week": hours_per_week}
         ]
@@ -207,3 +213,16 @@ class Placement(LedgerAggregate):
     def _ended(self, ends_on: date, reason: str) -> None:
         self.ended_on = ends_on
         self.end_reason = reason
+
+    def assign_responsible(self, user_id: UUID | None) -> None:
+        """Hand the placement to another agency user (None: nobody in particular)."""
+        self._require_not_ended("assign")
+        user_id = optional_id(user_id, "responsible_user_id")
+        if user_id == self.responsible_user_id:
+            raise InvalidValue("responsible_user_id already looks after this placement",
+                               "responsible_user_id")
+        self._responsible_assigned(user_id=user_id)
+
+    @event("PlacementResponsibleAssigned")
+    def _responsible_assigned(self, user_id: UUID | None) -> None:
+        self.responsible_user_id = user_id

@@ -291,3 +291,20 @@ async def principal_for_token_async(pool: Any, token: str) -> tuple[Tenant, User
         return None
     row = dict(row)
     return _tenant(row), _user(row)
+
+
+AGENCY_USERS_SQL = ("SELECT id, email FROM platform.users WHERE tenant_id = {param} AND role = 'agency'"
+                    " ORDER BY email")
+
+
+def agency_users(platform_db: EventStoreDatabase, tenant_id: UUID) -> dict[UUID, str]:
+    """The tenant's agency users: id -> e-mail (who may look after a placement, who gets reminders)."""
+    with platform_db.connection() as conn:
+        rows = conn.execute(AGENCY_USERS_SQL.format(param="%s"), (tenant_id,)).fetchall()
+    return {r["id"]: r["email"] for r in rows}
+
+
+async def agency_users_async(pool: Any, tenant_id: UUID) -> dict[UUID, str]:
+    """The same on an asyncpg pool, for the pages' choice of a responsible user."""
+    rows = await pool.fetch(AGENCY_USERS_SQL.format(param="$1"), tenant_id)
+    return {r["id"]: r["email"] for r in rows}

@@ -21,8 +21,12 @@ show from their first sick day on.
 The reminder job (`remind`) runs in the worker: it finds open duties due
 within `REMIND_DAYS` (or overdue), records one `ReminderRecorded` per duty
 and due date (the reminder's id is derived from both, so running twice
-records one), and, when mail is configured, mails the agency's users a
-digest without names and records `ReminderMailed` for each reminder in it.
+records one), addressed to the placement's responsible agency user at that
+moment (none: the whole agency). When mail is configured it mails each
+addressed user a digest of their own reminders, and all the agency's users
+one digest of the reminders addressed to nobody (or to someone no longer an
+agency user), without names, and records `ReminderMailed` for each reminder
+in a digest that was sent.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.duties import DUTY_LABELS, duty_id, job_coach, placement_deadlines, poortwachter_deadlines
+from infra.registry import agency_users
 from projections.engine import RM, Batch, Event, Projection, ProjectionRunner, Table, live_gen_sql
 
 log = logging.getLogger("sroi.duties")
@@ -47,10 +52,12 @@ STATUSES = ("due", "overdue", "done", "closed")
 
 class DutiesProjection(Projection):
     name = NAME
+    version = 2  # 2: the placement's responsible user, and whom each reminder is addressed to
     tables = (
         Table("du_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "starts_on": "date",
             "planned_end_on": "date", "ended_on": "date", "hours": "numeric", "hours_effective_on": "date",
+            "responsible_user_id": "uuid",
         }),
         Table("du_duties", ("duty_id",), {
             "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
@@ -61,11 +68,12 @@ class DutiesProjection(Projection):
         }),
         Table("du_reminders", ("reminder_id",), {
             "reminder_id": "uuid", "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
-            "reminded_on": "date", "mailed_on": "date",
+            "reminded_on": "date", "mailed_on": "date", "addressed_to": "uuid",
         }, indexes=(("duty_id",), ("reminded_on",))),
     )
     handles = frozenset({"PlacementStarted", "HoursChanged", "PlacementExtended", "PlacementEnded",
-                         "SicknessReported", "Recovered", "DutyCompleted", "ReminderRecorded", "ReminderMailed"})
+                         "SicknessReported", "Recovered", "DutyCompleted", "ReminderRecorded", "ReminderMailed",
+                         "PlacementResponsibleAssigned"})
 
     @staticmethod
     def _duty(b: Batch, placement_id: UUID, kind: str, due_on: date, first_sick_day: date | None,
@@ -90,9 +98,16 @@ class DutiesProjection(Projection):
         b.put("du_placements", {
             "placement_id": pid, "candidate_id": d["candidate_id"], "employer_id": d["employer_id"],
             "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
-            "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"]})
+            "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"],
+            "responsible_user_id": d.get("responsible_user_id")})
         for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on")):
             self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
+
+    def on_PlacementResponsibleAssigned(self, b: Batch, e: Event) -> None:
+        row = b.get("du_placements", e.originator_id)
+        if row is not None:
+            row["responsible_user_id"] = e.data["user_id"]
+            b.put("du_placements", row)
 
     def on_HoursChanged(self, b: Batch, e: Event) -> None:
         row = b.get("du_placements", e.originator_id)
@@ -151,7 +166,8 @@ class DutiesProjection(Projection):
         d = e.data
         b.put("du_reminders", {"reminder_id": e.originator_id, "duty_id": d["duty_id"],
                                "placement_id": d["placement_id"], "kind": d["kind"], "due_on": d["due_on"],
-                               "reminded_on": d["reminded_on"], "mailed_on": None})
+                               "reminded_on": d["reminded_on"], "mailed_on": None,
+                               "addressed_to": d.get("addressed_to")})
 
     def on_ReminderMailed(self, b: Batch, e: Event) -> None:
         row = b.get("du_reminders", e.originator_id)
@@ -202,10 +218,12 @@ SELECT placement_id FROM {RM}.du_duties WHERE tenant_id = $1 AND gen = {LIVE} AN
 
 REMINDERS_SQL = f"""
 SELECT r.reminder_id, r.duty_id, r.placement_id, r.kind, r.due_on, r.reminded_on, r.mailed_on,
-       d.done_on, d.closed_on
+       r.addressed_to, d.done_on, d.closed_on
 FROM {RM}.du_reminders r
 LEFT JOIN {RM}.du_duties d ON d.tenant_id = r.tenant_id AND d.gen = r.gen AND d.duty_id = r.duty_id
 WHERE r.tenant_id = $1 AND r.gen = {LIVE} AND ($2::date IS NULL OR r.reminded_on >= $2)
+  AND ($3::uuid IS NULL OR r.addressed_to IS NULL OR r.addressed_to = $3
+       OR NOT (r.addressed_to = ANY($4::uuid[])))
 ORDER BY r.reminded_on DESC, r.due_on, r.kind, r.reminder_id
 LIMIT {LIST_LIMIT}
 """
@@ -255,15 +273,20 @@ async def placement_of_duty(pool: Any, tenant_id: UUID, ident: UUID) -> UUID | N
     return await pool.fetchval(DUTY_PLACEMENT_SQL, tenant_id, ident)
 
 
-async def reminders(pool: Any, tenant_id: UUID, since: date | None = None) -> list[dict[str, Any]]:
+async def reminders(pool: Any, tenant_id: UUID, since: date | None = None, addressed_to: UUID | None = None,
+                    agency_user_ids: Any = ()) -> list[dict[str, Any]]:
+    """Newest first. With `addressed_to` (a user's "mine"): that user's own, and
+    those of the whole agency: addressed to nobody, or to someone not among
+    `agency_user_ids` (no longer an agency user), as the digest mail does."""
     out = []
-    for r in await pool.fetch(REMINDERS_SQL, tenant_id, since):
+    for r in await pool.fetch(REMINDERS_SQL, tenant_id, since, addressed_to, list(agency_user_ids)):
         out.append({"reminder_id": str(r["reminder_id"]), "duty_id": str(r["duty_id"]),
                     "placement_id": str(r["placement_id"]), "kind": r["kind"],
                     "label": DUTY_LABELS.get(r["kind"], r["kind"]), "due_on": r["due_on"].isoformat(),
                     "reminded_on": r["reminded_on"].isoformat(),
                     "overdue_when_reminded": r["due_on"] < r["reminded_on"],
                     "mailed_on": r["mailed_on"].isoformat() if r["mailed_on"] else None,
+                    "addressed_to": str(r["addressed_to"]) if r["addressed_to"] else None,
                     "duty_done_on": r["done_on"].isoformat() if r["done_on"] else None})
     return out
 
@@ -271,7 +294,8 @@ async def reminders(pool: Any, tenant_id: UUID, since: date | None = None) -> li
 # -- the reminder job (psycopg, in the worker) ------------------------------------------
 
 COMING_DUE_SQL = f"""
-SELECT d.duty_id, d.placement_id, d.kind, d.due_on FROM {RM}.du_duties d
+SELECT d.duty_id, d.placement_id, d.kind, d.due_on, p.responsible_user_id FROM {RM}.du_duties d
+JOIN {RM}.du_placements p ON p.tenant_id = d.tenant_id AND p.gen = d.gen AND p.placement_id = d.placement_id
 WHERE d.tenant_id = %(tenant)s
   AND d.gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
   AND d.done_on IS NULL AND (d.closed_on IS NULL OR d.closed_on > %(today)s)
@@ -282,15 +306,13 @@ ORDER BY d.due_on, d.kind, d.duty_id
 """
 
 UNMAILED_SQL = f"""
-SELECT r.reminder_id, r.kind, r.due_on, r.reminded_on FROM {RM}.du_reminders r
+SELECT r.reminder_id, r.kind, r.due_on, r.reminded_on, r.addressed_to FROM {RM}.du_reminders r
 WHERE r.tenant_id = %(tenant)s
   AND r.gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
   AND r.mailed_on IS NULL AND r.reminded_on >= %(since)s
 ORDER BY r.due_on, r.kind, r.reminder_id
 """
 
-# The agency's users of the tenant (the registry's table, read only).
-AGENCY_ADDRESSES_SQL = "SELECT email FROM platform.users WHERE tenant_id = %s AND role = 'agency' ORDER BY email"
 
 
 @dataclass
@@ -302,12 +324,15 @@ class ReminderRun:
     failed_tenants: int = 0
 
 
-def digest(tenant_name: str, items: list[dict[str, Any]], today: date) -> tuple[str, str]:
-    """Subject and text of the reminder mail: kinds and dates only, no person or placement."""
+def digest(tenant_name: str, items: list[dict[str, Any]], today: date, own: bool = False) -> tuple[str, str]:
+    """Subject and text of the reminder mail: kinds and dates only, no person or
+    placement. `own`: to the user who looks after the placements."""
     overdue = sum(1 for i in items if i["due_on"] < today)
     subject = f"SROI Ledger: {len(items)} duties coming due or overdue ({tenant_name})"
     lines = [f"{tenant_name}: {len(items)} of the legal employer's duties are coming due or overdue"
-             f" ({overdue} overdue) as of {today.isoformat()}.", ""]
+             f" ({overdue} overdue) as of {today.isoformat()}.",
+             "They are of placements you look after." if own else
+             "Nobody in particular looks after these placements, so every agency user gets this message.", ""]
     for i in items:
         state = "overdue" if i["due_on"] < today else "due"
         lines.append(f"- {i['due_on'].isoformat()} ({state}): {DUTY_LABELS.get(i['kind'], i['kind'])}")
@@ -351,7 +376,7 @@ def _remind_tenant(system: Any, tenant: Any, mailer: Any, today: date, days: int
         try:
             system.ledger.execute(tenant, actor, c.RecordReminder(
                 duty_id=row["duty_id"], due_on=row["due_on"], placement_id=row["placement_id"],
-                kind=row["kind"], reminded_on=today))
+                kind=row["kind"], reminded_on=today, addressed_to=row["responsible_user_id"]))
             run.recorded += 1
         except Conflict:
             run.already += 1  # another run recorded it first
@@ -363,21 +388,37 @@ def _remind_tenant(system: Any, tenant: Any, mailer: Any, today: date, days: int
                                                "since": today - timedelta(days=MAIL_RECENT_DAYS)}).fetchall()
     if not unmailed:
         return
-    with system.stores.database("default").connection() as conn:
-        to = [r["email"] for r in conn.execute(AGENCY_ADDRESSES_SQL, (tenant.id,)).fetchall()]
-    if not to:
-        return
-    subject, text = digest(tenant.name, [dict(r) for r in unmailed], today)
-    try:
-        mailer.send(to, subject, text)
-    except Exception as e:  # kept unmailed: the next run tries again
-        log.warning("reminder mail for tenant %s failed: %s", tenant.id, type(e).__name__)
-        run.mail_errors.append(type(e).__name__)
-        return
-    for r in unmailed:
+    users = agency_users(system.stores.database("default"), tenant.id)
+    for to, items, own in digests(users, [dict(r) for r in unmailed]):
+        subject, text = digest(tenant.name, items, today, own)
         try:
-            system.ledger.execute(tenant, actor, c.RecordReminderMailed(
-                reminder_id=r["reminder_id"], mailed_on=today, recipients=len(to)))
-            run.mailed += 1
-        except Conflict:
-            pass
+            mailer.send(to, subject, text)
+        except Exception as e:  # kept unmailed: the next run tries again
+            log.warning("reminder mail for tenant %s failed: %s", tenant.id, type(e).__name__)
+            run.mail_errors.append(type(e).__name__)
+            continue
+        for r in items:
+            try:
+                system.ledger.execute(tenant, actor, c.RecordReminderMailed(
+                    reminder_id=r["reminder_id"], mailed_on=today, recipients=len(to)))
+                run.mailed += 1
+            except Conflict:
+                pass
+
+
+def digests(users: dict[UUID, str],
+            unmailed: list[dict[str, Any]]) -> list[tuple[list[str], list[dict[str, Any]], bool]]:
+    """Who gets which reminders: each addressed agency user one digest of their
+    own; the reminders addressed to nobody (or to someone who is no longer an
+    agency user of the tenant) one digest to all the agency's users."""
+    own: dict[UUID, list[dict[str, Any]]] = {}
+    everyone: list[dict[str, Any]] = []
+    for r in unmailed:
+        if r.get("addressed_to") in users:
+            own.setdefault(r["addressed_to"], []).append(r)
+        else:
+            everyone.append(r)
+    out = [([users[user]], items, True) for user, items in sorted(own.items(), key=lambda kv: users[kv[0]])]
+    if everyone and users:
+        out.append((sorted(users.values()), everyone, False))
+    return out

@@ -118,6 +118,8 @@ class StartPlacement:
     hours_per_week: Decimal
     permanent_contract: bool
     planned_end_on: date | None = None
+    # The agency user who looks after it (None: the agency user who starts it).
+    responsible_user_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,7 @@ class RecordReminder:
     placement_id: UUID
     kind: str
     reminded_on: date
+    addressed_to: UUID | None = None  # the placement's responsible agency user
 
 
 @dataclass(frozen=True)
@@ -364,3 +367,14 @@ class SetContractTargets:
 Command = (Command | AddChecklistItem | TickChecklistItem | RequestAdjustment  # type: ignore[misc]
            | SetAdjustmentFunder | DeliverAdjustment | RefuseAdjustment | LogCheckIn | LogCoachingSession
            | LogEmployerSupportActivity | NameContractOwner | SetContractTargets)
+
+
+# -- who looks after a placement (reminders are addressed to them) --------------------
+
+@dataclass(frozen=True)
+class AssignPlacementResponsible:
+    placement_id: UUID
+    responsible_user_id: UUID | None  # an agency user of the tenant; None: nobody in particular
+
+
+Command = Command | AssignPlacementResponsible  # type: ignore[misc]

@@ -142,6 +142,8 @@ class Unit:
     # Queries bring cached aggregates up to date with the database (another
     # process may have written); commands rely on the version check at save.
     fresh: bool = False
+    # The databases (the platform's users are in "default"), for handlers that check a user.
+    stores: TenantStores | None = None
 
     def get(self, kind_cls: type[A], ident: UUID) -> A:
         """An aggregate of this type visible to the actor, else NotFound."""
@@ -340,7 +342,7 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
         candidate_id=cmd.candidate_id, employer_id=cmd.employer_id,
         contract_id=cmd.contract_id, vacancy_id=cmd.vacancy_id, starts_on=cmd.starts_on,
         hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
-        planned_end_on=cmd.planned_end_on)
+        planned_end_on=cmd.planned_end_on, responsible_user_id=responsible_for_new_placement(u, cmd))
     saved.append(placement)
     # Ask The Person: the stated needs follow the person into onboarding.
     from service.support import open_support
@@ -498,7 +500,8 @@ def record_reminder(u: Unit, cmd: c.RecordReminder) -> Outcome:
     try:
         u.get(Reminder, Reminder.id_for(cmd.duty_id, cmd.due_on))
     except NotFound:
-        return _created(Reminder.record(cmd.duty_id, cmd.due_on, cmd.placement_id, cmd.kind, cmd.reminded_on))
+        return _created(Reminder.record(cmd.duty_id, cmd.due_on, cmd.placement_id, cmd.kind, cmd.reminded_on,
+                                        cmd.addressed_to))
     raise ReminderAlreadyRecorded("a reminder of this duty and due date was already recorded")
 
 
@@ -626,7 +629,7 @@ class Ledger:
             "recorded_at": datetime.now(timezone.utc).isoformat(),
         }
         for attempt in (1, 2):
-            unit = Unit(app=app, actor=actor, fresh=expected_version is not None)
+            unit = Unit(app=app, actor=actor, fresh=expected_version is not None, stores=self.stores)
             try:
                 outcome = handler(unit, command)
                 if expected_version is not None:
@@ -759,3 +762,13 @@ from service.support import HANDLERS as _SUPPORT_HANDLERS, ROLES as _SUPPORT_ROL
 
 HANDLERS.update(_SUPPORT_HANDLERS)
 COMMAND_ROLES.update(_SUPPORT_ROLES)
+
+# Who looks after a placement.
+from service.responsible import (  # noqa: E402
+    HANDLERS as _RESPONSIBLE_HANDLERS,
+    ROLES as _RESPONSIBLE_ROLES,
+    responsible_for_new_placement,
+)
+
+HANDLERS.update(_RESPONSIBLE_HANDLERS)
+COMMAND_ROLES.update(_RESPONSIBLE_ROLES)

@@ -182,3 +182,128 @@ def test_two_runs_at_once_still_record_one_reminder_each(system: System):
     assert sum(r.recorded for r in runs) == 4
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     assert len(_reminders(system, books)) == 4
+
+
+# -- addressed reminders: the placement's responsible agency user -------------------------------
+
+def _agency_user(system: System, books: Books, who: str):
+    from service.actor import Actor
+
+    user = system.registry.create_user(books.tenant, f"{who}-{uuid.uuid4().hex[:6]}@werkbedrijf.example", "agency")
+    return user, Actor(user_id=user.id, role="agency", organisation=books.tenant.slug)
+
+
+def _sick_placement(books: Books, as_=None, **overrides) -> uuid.UUID:
+    placement = books.new(_start(books, **overrides), as_)
+    books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 4, 14)))
+    return placement
+
+
+def _start(books: Books, candidate: uuid.UUID | None = None, employer: uuid.UUID | None = None, **overrides):
+    from tests.service.conftest import start_placement
+
+    overrides.setdefault("planned_end_on", date(2025, 12, 31))
+    return start_placement(candidate or books.candidate(), employer or books.employer(), None, None, **overrides)
+
+
+def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: System, smtp):
+    from service.actor import Actor
+
+    inbox, port = smtp
+    books = Books(system, system.registry.create_tenant(random_slug("addressed"), "Werkbedrijf Utrecht B.V."))
+    coach, as_coach = _agency_user(system, books, "coach")
+    planner, as_planner = _agency_user(system, books, "planner")
+    system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:6]}@auditor.example", "auditor")
+    # Started by the coach: theirs. Started by the platform (no user): nobody's.
+    coached = _sick_placement(books, as_coach)
+    nobodys = _sick_placement(books, Actor.system())
+    # Named at the start: the planner's, whoever starts it.
+    planned = _sick_placement(books, as_coach, responsible_user_id=planner.id)
+    mailer = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "SROI Ledger <noreply@sroi.example>")
+    run = duties.remind(system, mailer, today=TODAY, tenants=[books.tenant])
+    assert (run.recorded, run.mailed, run.mail_errors) == (12, 12, [])
+    runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
+    addressed = {(r["placement_id"], r["addressed_to"]) for r in _reminders(system, books)}
+    assert addressed == {(str(coached), str(coach.id)), (str(planned), str(planner.id)), (str(nobodys), None)}
+    # One digest each for their own, one to every agency user (never the auditor) for nobody's.
+    by_recipients = {tuple(sorted(rcpt)): message_from_bytes(raw, policy=policy.default)
+                     for rcpt, raw in inbox.messages}
+    assert set(by_recipients) == {(coach.email,), (planner.email,), tuple(sorted([coach.email, planner.email]))}
+    own = by_recipients[(coach.email,)].get_content()
+    assert "4 of the legal employer's duties" in own and "placements you look after" in own
+    shared = by_recipients[tuple(sorted([coach.email, planner.email]))].get_content()
+    assert "Nobody in particular looks after these placements" in shared
+    # Handed over: the next reminders of that placement go to the new one; recorded once still.
+    books.run(c.AssignPlacementResponsible(placement_id=coached, responsible_user_id=planner.id), as_planner)
+    later = duties.remind(system, mailer, today=date(2025, 5, 19), tenants=[books.tenant])
+    assert later.recorded == 3  # each placement's problem analysis
+    assert duties.remind(system, mailer, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 0
+    runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
+    analysis = {r["placement_id"]: r["addressed_to"] for r in _reminders(system, books)
+                if r["kind"] == "problem_analysis"}
+    assert analysis == {str(coached): str(planner.id), str(planned): str(planner.id), str(nobodys): None}
+    recipients = [sorted(rcpt) for rcpt, _ in inbox.messages[3:]]
+    assert sorted(recipients) == sorted([[planner.email], sorted([coach.email, planner.email])])
+
+
+def test_reminders_of_a_former_user_go_to_the_whole_agency(system: System, smtp):
+    inbox, port = smtp
+    books = Books(system, system.registry.create_tenant(random_slug("former"), "Werkbedrijf Utrecht B.V."))
+    planner, _ = _agency_user(system, books, "planner")
+    _sick_placement(books)  # started by an actor who is no user of the tenant (any more)
+    run = duties.remind(system, SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example"),
+                        today=TODAY, tenants=[books.tenant])
+    assert (run.recorded, run.mailed) == (4, 4)
+    assert [rcpt for rcpt, _ in inbox.messages] == [[planner.email]]
+
+
+def test_only_an_agency_user_of_the_tenant_looks_after_a_placement(system: System):
+    from service.errors import Conflict, InvalidReference, PermissionDenied
+    from tests.projections.conftest import actor
+
+    books = Books(system, system.registry.create_tenant(random_slug("resp"), "Werkbedrijf Utrecht B.V."))
+    other = Books(system, system.registry.create_tenant(random_slug("resp-other"), "Ander Bureau B.V."))
+    stranger, _ = _agency_user(system, other, "stranger")
+    employer = books.employer()
+    boss = system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:6]}@bouw.example", "employer",
+                                       employer_id=employer)
+    placement = books.new(_start(books, employer=employer))
+    candidate = books.candidate()
+    head = books.head()
+    for who in (stranger.id, boss.id, uuid.uuid4()):
+        with pytest.raises(InvalidReference) as e:
+            books.run(c.AssignPlacementResponsible(placement_id=placement, responsible_user_id=who))
+        assert e.value.field == "responsible_user_id"
+        with pytest.raises(InvalidReference):
+            books.run(_start(books, candidate, employer, responsible_user_id=who))
+    with pytest.raises(PermissionDenied):
+        books.run(c.AssignPlacementResponsible(placement_id=placement, responsible_user_id=None),
+                  actor("employer", employer_id=employer))
+    books.run(c.EndPlacement(placement_id=placement, ends_on=date(2025, 6, 1), reason="other"))
+    with pytest.raises(Conflict):
+        books.run(c.AssignPlacementResponsible(placement_id=placement, responsible_user_id=None))
+    assert books.head() == head + 1  # the ending only: nothing of the refused commands was stored
+
+
+def test_mine_and_everyones_reminders_over_the_api(system: System, client):
+    books = Books(system, system.registry.create_tenant(random_slug("mine"), "Werkbedrijf Utrecht B.V."))
+    coach, as_coach = _agency_user(system, books, "coach")
+    planner, _ = _agency_user(system, books, "planner")
+    coached = _sick_placement(books, as_coach)
+    planned = _sick_placement(books, as_coach, responsible_user_id=planner.id)
+    duties.remind(system, None, today=TODAY, tenants=[books.tenant])
+    catch_up(system, books.tenant)
+    as_planner = bearer(system.registry.issue_token(planner))
+    mine = client.get(f"{API}/reminders?mine=true", headers=as_planner).json()["reminders"]
+    assert {r["placement_id"] for r in mine} == {str(planned)} and len(mine) == 4
+    everyone = client.get(f"{API}/reminders", headers=as_planner).json()["reminders"]
+    assert {r["placement_id"] for r in everyone} == {str(planned), str(coached)}
+    assert client.get(f"{API}/reminders?mine=maybe", headers=as_planner).status_code == 422
+    # Handing over through the API; the placement shows who looks after it.
+    r = client.post(f"{API}/placements/{coached}/responsible", json={"responsible_user_id": str(planner.id)},
+                    headers=as_planner)
+    assert r.status_code == 200, r.text
+    assert client.get(f"{API}/placements/{coached}", headers=as_planner).json()["responsible_user_id"] == str(planner.id)
+    r = client.post(f"{API}/placements/{coached}/responsible", json={"responsible_user_id": str(uuid.uuid4())},
+                    headers=as_planner)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "responsible_user_id"

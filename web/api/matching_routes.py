@@ -21,6 +21,7 @@ from litestar.params import FromPath, JSONBody
 from domain.matching import VacancyNeeds
 from domain.placement import Placement
 from domain.vacancy import Vacancy
+from infra.registry import agency_users_async
 from projections import directory, duties, matching
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
@@ -52,6 +53,10 @@ class MatchStepIn(Body):
     placement_id: UUID | None = None
     by: Annotated[str, msgspec.Meta(max_length=20)] | None = None
     reason: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class ResponsibleIn(Body):
+    responsible_user_id: UUID | None  # null: nobody in particular
 
 
 class AvailabilityIn(Body):
@@ -162,6 +167,16 @@ async def vacancy_pipeline(vacancy_id: FromPath[str], request: Request, principa
 
 
 # -- the legal employer's duties ----------------------------------------------------
+@post("/placements/{placement_id:str}/responsible", status_code=200, **sync)
+def assign_responsible(placement_id: FromPath[str], data: JSONBody[ResponsibleIn],
+                       principal: NamedDependency[Principal], request: Request,
+                       ledger: NamedDependency[Ledger]) -> Response:
+    """Who at the agency looks after the placement (an agency user's id, or null):
+    reminders of its duties are addressed to them."""
+    return run(ledger, principal, request, c.AssignPlacementResponsible(
+        placement_id=parse_id("placement", placement_id), responsible_user_id=data.responsible_user_id))
+
+
 @post("/placements/{placement_id:str}/sickness", **sync)
 def report_sickness(placement_id: FromPath[str], data: JSONBody[SicknessIn], principal: NamedDependency[Principal],
                     request: Request, ledger: NamedDependency[Ledger]) -> Response:
@@ -240,15 +255,23 @@ async def placement_duties(placement_id: FromPath[str], request: Request, princi
 
 @get("/reminders")
 async def list_reminders(request: Request, principal: NamedDependency[Principal]) -> Response:
-    """Reminders recorded by the reminder job, newest first (`?since=` a day)."""
+    """Reminders recorded by the reminder job, newest first (`?since=` a day;
+    `?mine=true`: those addressed to you and those addressed to nobody in particular)."""
     _agency_only(principal, "reminders")
     since = _date_param(request, "since", None)
+    mine = request.query_params.get("mine", "false")
+    if mine not in ("true", "false"):
+        raise InvalidInput("mine", "must be true or false")
     headers = await _fresh(request, principal, (duties.NAME,))
-    items = await duties.reminders(request.app.state.read_pool, principal.tenant.id, since)
+    pool = request.app.state.read_pool
+    users = await agency_users_async(pool, principal.tenant.id) if mine == "true" else {}
+    items = await duties.reminders(pool, principal.tenant.id, since,
+                                   principal.actor.user_id if mine == "true" else None, users)
     return Response({"reminders": items}, headers=headers)
 
 
-ROUTES: list[Any] = [state_availability, vacancy_suggestions, record_match_step, vacancy_pipeline, report_sickness, report_recovery, duty_done,
+ROUTES: list[Any] = [state_availability, vacancy_suggestions, record_match_step, vacancy_pipeline, assign_responsible,
+                     report_sickness, report_recovery, duty_done,
                      list_duties, placement_duties, list_reminders]
 
 

@@ -113,6 +113,7 @@ class PlacementIn(Body):
     vacancy_id: UUID | None = None
     permanent_contract: bool = False
     planned_end_on: date | None = None
+    responsible_user_id: UUID | None = None  # an agency user; default: whoever starts it
 
 
 class FeedbackIn(Body):

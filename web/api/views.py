@@ -74,4 +74,5 @@ def placement_view(p: Placement, actor: Actor, history: list[dict[str, Any]]) ->
         "ended_on": p.ended_on, "end_reason": p.end_reason, "active": p.is_active,
         "feedback_count": p.feedback_count,
         "feedback": [dict(e["data"]) for e in history if e["type"] == "FeedbackGiven"],
+        **({"responsible_user_id": getattr(p, "responsible_user_id", None)} if actor.role == "agency" else {}),
     }

@@ -4,9 +4,11 @@ placement, the tenant's duties list, and the reminders.
 Sickness is health data: as in the API, only the agency (the legal
 employer) sees it or the duties it starts. Employers, auditors and the
 person see none of it on these pages; every page view that shows a
-person's sicknesses is written to the access log. Reminders go to the
-agency's users (the reminder job mails all of them one digest), so a
-user's own reminders are the tenant's reminders for the agency.
+person's sicknesses is written to the access log. A reminder is addressed
+to the agency user responsible for its placement (web/pages/responsible.py),
+or to the whole agency when nobody is: a user's own reminders are those
+addressed to them and those addressed to nobody in particular; `/reminders`
+shows these by default and everyone's on request.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from litestar.params import FromPath
 
 from domain.duties import DUTY_LABELS
 from domain.placement import Placement
+from infra.registry import agency_users_async
 from projections import directory, duties
 from projections.engine import wait_for_position
 from service import commands as c
@@ -224,26 +227,37 @@ class _Query:
 
 # -- reminders ---------------------------------------------------------------------------
 
-async def _reminders(request: Request, viewer: Viewer, since: date | None) -> tuple[list[dict], dict[str, dict]]:
-    items = await duties.reminders(pool(request), viewer.tenant.id, since)
+async def _reminders(request: Request, viewer: Viewer, since: date | None,
+                     everyone: bool = False) -> tuple[list[dict], dict[str, dict], dict[UUID, str]]:
+    users = await agency_users_async(pool(request), viewer.tenant.id)
+    items = await duties.reminders(pool(request), viewer.tenant.id, since,
+                                   None if everyone else viewer.actor.user_id, users)
     ids = list({UUID(r["placement_id"]) for r in items})
     placements = {str(p["placement_id"]): p for p in
                   await directory.placements_by_id(pool(request), viewer.tenant.id, ids)}
-    return items, placements
+    return items, placements, users
 
 
 @get("/reminders", name="reminders", guards=[roles("agency")])
 async def reminders_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer, (duties.NAME,))
-    items, placements = await _reminders(request, viewer, None)
-    return page(request, "reminders.html", {"items": items, "placements": placements, "today": date.today()})
+    shown = request.query_params.get("show") or "mine"
+    if shown not in ("mine", "everyone"):
+        shown = "mine"
+    items, placements, users = await _reminders(request, viewer, None, everyone=shown == "everyone")
+    return page(request, "reminders.html", {"items": items, "placements": placements, "today": date.today(),
+                                            "shown": shown, "users": {str(k): v for k, v in users.items()},
+                                            "me": str(viewer.actor.user_id)})
 
 
 async def dashboard_reminders(request: Request, viewer: Viewer) -> dict[str, Any] | None:
-    """For the dashboard: the agency's reminders of the last two weeks whose duty is still open."""
+    """For the dashboard: the viewer's own reminders (and the whole agency's) of
+    the last two weeks whose duty is still open."""
     if viewer.role != "agency":
         return None
     today = date.today()
-    items = await duties.reminders(pool(request), viewer.tenant.id, today - timedelta(days=DASHBOARD_DAYS))
+    users = await agency_users_async(pool(request), viewer.tenant.id)
+    items = await duties.reminders(pool(request), viewer.tenant.id, today - timedelta(days=DASHBOARD_DAYS),
+                                   viewer.actor.user_id, users)
     open_ = [r for r in items if r["duty_done_on"] is None]
     return {"count": len(open_), "newest": open_[:DASHBOARD_REMINDERS], "today": today}

@@ -118,6 +118,7 @@ def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 from web.pages.duties import placement_section as duties_section  # noqa: E402  (it imports this module lazily)
 from web.pages.support import placement_section as support_section  # noqa: E402  (likewise)
+from web.pages.responsible import placement_section as responsible_section  # noqa: E402  (likewise)
 
 
 def _history_page(request: Request) -> int:
@@ -161,6 +162,8 @@ async def _context(request: Request, viewer: Viewer, ident: UUID, history_page: 
         **(await duties_section(request, viewer, placement) if sections else {}),
         # Support that follows the person (web/pages/support.py; not the authority's).
         **(await support_section(request, viewer, placement) if sections else {}),
+        # Who at the agency looks after it (web/pages/responsible.py; the agency only).
+        **(await responsible_section(request, viewer, placement) if sections else {}),
     }
 
 

