@@ -6,13 +6,20 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 from uuid import uuid4
+
+import pytest
 
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
 from domain.placement import Placement
 from tests.web.conftest import PASSWORD, Agency, Browser
+from tests.web.test_roles import POST_ROLES
+from tests.web.world import (AUTHORITY, World, build_world, events_stored, new_tenant, page_routes, params_of,
+                             signed_in, world)  # noqa: F401  (fixtures)
 from web.app import create_app
 from web.pages.sessions import LOGIN_ATTEMPTS, SESSION_COOKIE
 
@@ -196,3 +203,150 @@ def test_a_suspended_tenant_can_no_longer_sign_in_to_change_things(
         assert r.status_code == 403 and "opgeschort" in r.text
     finally:
         system.registry.set_status(agency.tenant.slug, "active")
+
+
+# -- every form route, every detail route: swept from the app's route table -----------------------
+
+POST_ROUTES = page_routes("POST")
+ID_ROUTES = [(m, r) for m in ("GET", "POST") for r in page_routes(m) if params_of(r)]
+
+
+@pytest.fixture(scope="module")
+def their_world(system: System) -> World:
+    """Another tenant with the same kind of records."""
+    return build_world(new_tenant(system))
+
+
+@pytest.fixture(scope="module")
+def neighbour(world: World) -> World:
+    """Another employer (with its contract, vacancies, placement) in the same tenant."""
+    return build_world(world.agency)
+
+
+def _post(me: Browser, world: World, route: str, *, csrf: bool = True) -> Any:
+    body = {k: v.format(**world.params, candidate2=world.ids["candidate2"]) if v.startswith("{") else v
+            for k, v in POST_ROLES[route][1].items()}
+    return me.post(world.fill(route), body, csrf=csrf)
+
+
+@pytest.mark.parametrize("route", POST_ROUTES)
+def test_every_form_route_refuses_a_post_without_its_csrf_token(
+        route: str, world: World, signed_in: Callable[..., Browser]) -> None:
+    role = "agency" if "agency" in POST_ROLES[route][0] else sorted(POST_ROLES[route][0])[0]
+    me = signed_in(role)
+    before = events_stored(world.agency)
+    refused = _post(me, world, route, csrf=False)
+    assert refused.status_code == 403 and "Het formulier is verlopen" in refused.text, route
+    assert events_stored(world.agency) == before, route
+    # With its token the same post reaches the page (whatever it then answers).
+    assert "Het formulier is verlopen" not in _post(me, world, route).text, route
+
+
+def _answer(me: Browser, method: str, path: str) -> int:
+    return (me.get(path) if method == "GET" else me.post(path, {})).status_code
+
+
+@pytest.mark.parametrize(("method", "route"), ID_ROUTES)
+def test_another_tenants_record_answers_404_on_every_route(
+        method: str, route: str, world: World, their_world: World, signed_in: Callable[..., Browser]) -> None:
+    me = signed_in("agency")
+    before = events_stored(their_world.agency)
+    for path in (their_world.fill(route), world.fill(route, **{p: str(uuid4()) for p in params_of(route)})):
+        status = _answer(me, method, path)
+        assert status == 404, (method, path, status)
+    assert events_stored(their_world.agency) == before
+
+
+@pytest.mark.parametrize("role", ["employer", "authority", "employee"])
+@pytest.mark.parametrize(("method", "route"), ID_ROUTES)
+def test_another_employers_or_persons_record_answers_404_on_every_route(
+        method: str, route: str, role: str, world: World, neighbour: World,
+        signed_in: Callable[..., Browser]) -> None:
+    """What a role may open for its own records answers 404 for another's in the
+    same tenant (another employer's, another person's, another authority's
+    contract); what the role may never open answers 403 for both alike."""
+    me = signed_in(role)
+    own = _answer(me, method, world.fill(route))
+    if role == "authority":  # another municipality's official looking at ours
+        other = _answer(signed_in(role, organisation="Gemeente Harlingen"), method, world.fill(route))
+    else:
+        other = _answer(me, method, neighbour.fill(route))
+    assert other == (403 if own == 403 else 404), (method, route, role, own, other)
+
+
+SCRIPT = """<script>alert('{0}')</script>"><img src=x onerror=alert('{0}')>"""
+SHORT = """"><img src=x onerror=alert('{0}')>"""  # for fields of at most 50 characters
+
+
+def test_script_payloads_in_the_new_forms_text_fields_are_shown_escaped(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    """Every text field of the issue-4 and support forms, typed with a script and an
+    attribute-breaking payload through the page forms, is shown as text on every
+    page that shows it, for every role."""
+    world = build_world(agency)
+    e, k, p = world.ids["employer"], world.ids["contract"], world.ids["placement"]
+    me, authority = pages(world.user("agency")), pages(world.user("authority"))
+    boss = pages(world.user("employer"))
+    today = date.today().isoformat()
+
+    def x(name: str) -> str:
+        return (SHORT if name == "phone" else SCRIPT).format(name)
+
+    vacancy = me.post("/vacancies", {"employer_id": str(e), "title": x("vacancy_title"),
+                                     "required_competences": x("required"), "hours_per_week": "20",
+                                     "region": x("new_region")})
+    assert vacancy.status_code == 303, vacancy.text
+    closing = vacancy.headers["location"].split("?")[0].split("#")[0]
+    posts = [
+        (f"/vacancies/{world.ids['vacancy2']}/edit", {
+            "title": x("edit_title"), "required_competences": x("edit_required"),
+            "optional_competences": x("edit_optional"), "hours_per_week": "24", "region": x("edit_region")}),
+        (f"{closing}/close", {"close_reason": x("close_reason"), "confirm": "yes"}),
+        (f"/contracts/{k}/purchases", {"supplier": x("supplier"), "invoice_amount_eur_excl_vat": "100",
+                                       "register": "registered_social_enterprise", "invoice_date": today,
+                                       "description": x("purchase")}),
+        (f"/contracts/{k}/other-activities", {"description": x("activity"), "activity_date": today, "hours": "2"}),
+        (f"/contracts/{k}/owners", {"side": "agency", "name": x("owner"), "email": "owner@example.org"}),
+        (f"/employers/{e}/contact-persons", {"name": x("contact"), "email": "contact@example.org",
+                                             "phone": x("phone"), "role": x("contact_role")}),
+        (f"/employers/{e}/support-activities", {"kind": "workshop", "topic": "inclusive_leadership",
+                                                "held_on": today, "participants": "3", "given_by": "agency",
+                                                "title": x("workshop")}),
+        (f"/placements/{p}/support/items", {"label": x("item"), "responsible": "agency"}),
+        (f"/placements/{p}/support/adjustments", {"kind": "tool", "description": x("adjustment")}),
+        (f"/placements/{p}/support/check-ins", {"held_on": today, "with_whom": "employee", "note": x("check_in")}),
+        (f"/placements/{p}/support/coaching", {"held_on": today, "hours": "1", "with_whom": "employee",
+                                               "note": x("coaching")}),
+    ]
+    for path, form in posts:
+        r = me.post(path, form)
+        assert r.status_code == 303, (path, r.status_code, r.text[:2000])
+    r = authority.post(f"/contracts/{k}/contributions/{world.ids['purchase']}/reject", {"reason": x("reject")})
+    assert r.status_code == 303, r.text[:2000]
+    amend = {"title": x("contract_title"), "contracting_authority": AUTHORITY, "contract_value_eur": "1000000",
+             "obligation_percent": "5", "starts_on": (date.today() - timedelta(days=365)).isoformat(),
+             "ends_on": (date.today() + timedelta(days=700)).isoformat()}
+    assert me.post(f"/contracts/{k}/amend", amend).status_code == 303
+    agency.project()
+
+    shown: dict[str, set[str]] = {}
+    for role, browser in (("agency", me), ("employer", boss), ("authority", authority),
+                          ("auditor", pages(world.user("auditor"))), ("employee", pages(world.user("employee")))):
+        for path in ["/", "/vacancies", "/employers", "/contracts", "/duties", "/reminders", "/audit/events",
+                     "/placements", closing, f"/vacancies/{world.ids['vacancy2']}",
+                     *(world.fill(r) for r in page_routes("GET") if params_of(r) and "job_id" not in params_of(r)
+                       and not r.endswith(".csv"))]:
+            r = browser.get(path)
+            if r.status_code != 200:
+                continue
+            html = r.text
+            assert "<script>alert" not in html and "<img src=x" not in html, (role, path)
+            for name in re.findall(r"&#34;&gt;&lt;img src=x onerror=alert\(&#39;(\w+)&#39;\)&gt;", html):
+                shown.setdefault(name, set()).add(role)
+    # Stored but shown on no page (so not listed): the purchase's supplier (the
+    # contract page shows its description) and the vacancy's close reason.
+    expected = {"vacancy_title", "required", "new_region", "edit_title", "edit_required", "edit_optional",
+                "edit_region", "purchase", "activity", "owner", "contact", "phone",
+                "contact_role", "workshop", "item", "adjustment", "check_in", "coaching", "reject",
+                "contract_title"}
+    assert expected - set(shown) == set(), f"not shown anywhere: {expected - set(shown)}"
