@@ -102,7 +102,9 @@ COMMAND_ROLES: dict[type, frozenset[str]] = {
     c.CompleteDuty: frozenset({"agency"}),
     c.RecordReminder: frozenset({"agency"}),
     c.RecordReminderMailed: frozenset({"agency"}),
-    c.RecordMatchStep: frozenset({"agency"}),
+    # The employer records the meet and greet, the trial and its own "no" on its
+    # own vacancies (narrowed in record_match_step); proposing and placing stay the agency's.
+    c.RecordMatchStep: frozenset({"agency", "employer"}),
 }
 
 # The feedback roles an actor may give feedback as.
@@ -190,6 +192,13 @@ class Unit:
             except AggregateNotFoundError:
                 return False
             return self.visible(contract)
+        if isinstance(agg, MatchPipeline):
+            # A match is seen by whoever sees its vacancy (the employer: its own).
+            try:
+                vacancy = self.loaded.get(agg.vacancy_id) or self._load(agg.vacancy_id)
+            except AggregateNotFoundError:
+                return False
+            return role == "employer" and self.visible(vacancy)
         if isinstance(agg, PlacementSupport):
             # Support is the agency's, the person's and their employer's; not the authority's.
             return ((role == "employer" and agg.employer_id == actor.employer_id)
@@ -511,15 +520,31 @@ def record_reminder_mailed(u: Unit, cmd: c.RecordReminderMailed) -> Outcome:
     return _changed(reminder)
 
 
+EMPLOYER_STEPS = ("introduced", "trial", DECLINED)
+
+
 def record_match_step(u: Unit, cmd: c.RecordMatchStep) -> Outcome:
     vacancy = u.get(Vacancy, cmd.vacancy_id)
-    if u.reference(Candidate, cmd.candidate_id, "candidate_id").is_erased:
-        raise InvalidReference("candidate_id", "the candidate was erased")
     on = cmd.on or date.today()
-    try:
+    if u.actor.role == "employer":
+        # Its own vacancy (checked above: another's is NotFound) and a candidate
+        # the agency proposed to it; the employer sees no candidate record itself.
+        if cmd.step not in EMPLOYER_STEPS:
+            raise PermissionDenied(f"the step {cmd.step!r} is recorded by the agency")
+        if cmd.by not in (None, "employer"):
+            raise InvalidInput("by", "an employer declines on its own behalf: by must be 'employer'")
+        cmd = c.RecordMatchStep(**{**asdict(cmd), "by": "employer" if cmd.step == DECLINED else cmd.by})
         pipeline = u.get(MatchPipeline, MatchPipeline.id_for(vacancy.id, cmd.candidate_id))
-    except NotFound:
-        pipeline = None
+        candidate = u._load(cmd.candidate_id)
+        if getattr(candidate, "is_erased", False):
+            raise NotFound("match", pipeline.id)
+    elif u.reference(Candidate, cmd.candidate_id, "candidate_id").is_erased:
+        raise InvalidReference("candidate_id", "the candidate was erased")
+    else:
+        try:
+            pipeline = u.get(MatchPipeline, MatchPipeline.id_for(vacancy.id, cmd.candidate_id))
+        except NotFound:
+            pipeline = None
     saved: list[Any] = []
     if cmd.step == "proposed":
         if pipeline is not None:

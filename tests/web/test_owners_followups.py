@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from domain.placement import Placement
@@ -81,3 +82,29 @@ def test_mine_by_default_and_everyones_on_request(agency: Agency, pages: Callabl
     assert "Sanne Jansen" in everyone and coach.email in everyone
     assert "van je herinneringen" in as_coach.get("/").text
     assert "Geen openstaande herinneringen voor jou." in as_planner.get("/").text
+
+
+# -- the employer's part in the pipeline ---------------------------------------------------
+
+def test_the_employer_declines_on_its_own_behalf_from_its_board(agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed(candidate_name="Sanne Jansen")
+    other = agency.run(c.RegisterCandidate(full_name="Daan de Vries", date_of_birth=date(1988, 1, 2),
+                                           target_group="participatiewet", competences=["Administratie"],
+                                           support_needs=""))
+    vacancy = agency.run(c.OpenVacancy(employer_id=ids["employer"], title="Magazijnmedewerker",
+                                       required_competences=["Administratie"], optional_competences=[],
+                                       hours_per_week=Decimal("24")))
+    agency.run(c.RecordMatchStep(vacancy_id=vacancy, candidate_id=other, step="proposed"))
+    agency.project()
+    boss = pages(agency.user("employer", employer_id=ids["employer"]))
+    board = f"/vacancies/{vacancy}/pipeline"
+    # Without a reason: the message next to the field, nothing stored.
+    bad = boss.post(board, {"candidate_id": str(other), "step": "declined", "form": "decline",
+                            "on": date.today().isoformat()})
+    assert bad.status_code == 422 and "-decline-reason-error" in bad.text
+    r = boss.post(board, {"candidate_id": str(other), "step": "declined", "form": "decline", "by": "employer",
+                          "reason": "team_fit", "on": date.today().isoformat()}, headers={"HX-Request": "true"})
+    assert r.status_code == 200 and r.text.lstrip().startswith('<div id="board"')
+    agency.project()  # what the worker does (the page waits up to 2 s for it)
+    declined = boss.get(board).text.split('id="col-declined"')[1]
+    assert "Daan de Vries" in declined and "door de werkgever" in declined and "past niet in het team" in declined

@@ -110,7 +110,7 @@ def test_steps_move_forward_and_out_of_order_or_incomplete_steps_are_refused(
     assert "Fatima Bakker" in column and "door de werkgever" in column and "uren" in column
 
 
-def test_employers_see_their_own_boards_read_only_and_auditors_cannot_change(
+def test_employers_see_their_own_boards_record_their_own_steps_and_auditors_cannot_change(
         agency: Agency, pages: Callable[..., Browser]) -> None:
     ids = world(agency)
     theirs = agency.seed(employer_name="Schoonmaakbedrijf Hollandia", candidate_name="Youssef El Amrani")
@@ -120,7 +120,10 @@ def test_employers_see_their_own_boards_read_only_and_auditors_cannot_change(
     employer = pages(agency.user("employer", employer_id=ids["employer"]))
     own = employer.get(f"/vacancies/{ids['vacancy']}/pipeline")
     assert own.status_code == 200 and "Fatima Bakker" in own.text
-    assert "Youssef" not in own.text and "<form method=\"post\" action=\"/vacancies" not in own.text
+    assert "Youssef" not in own.text
+    # The employer's buttons: the meet and greet and the trial, and its own "no"; never "placed".
+    assert 'value="introduced"' in own.text and 'value="trial"' in own.text and 'value="placed"' not in own.text
+    assert 'name="by" value="employer"' in own.text and "Kies wie afwees" not in own.text
     mine = employer.get(f"/employers/{ids['employer']}/pipeline")
     assert mine.status_code == 200 and "Fatima Bakker" in mine.text and "Administratief medewerker" in mine.text
     employer_page = employer.get(f"/employers/{ids['employer']}").text
@@ -129,15 +132,22 @@ def test_employers_see_their_own_boards_read_only_and_auditors_cannot_change(
     assert employer.get(f"/employers/{theirs['employer']}/pipeline").status_code == 404
     assert employer.get(f"/vacancies/{ids['vacancy']}/suggestions").status_code == 403  # never compares people
     r = employer.post(f"/vacancies/{ids['vacancy']}/pipeline",
-                      {"candidate_id": str(ids["fatima"]), "step": "introduced", "on": date.today().isoformat()})
+                      {"candidate_id": str(ids["fatima"]), "step": "placed", "on": date.today().isoformat()})
     assert r.status_code == 403
+    r = employer.post(f"/vacancies/{theirs['vacancy']}/pipeline",
+                      {"candidate_id": str(theirs["candidate"]), "step": "introduced", "on": date.today().isoformat()})
+    assert r.status_code == 404
     assert pipeline_version(agency, ids) == 1
+    r = employer.post(f"/vacancies/{ids['vacancy']}/pipeline",
+                      {"candidate_id": str(ids["fatima"]), "step": "introduced", "on": date.today().isoformat()})
+    assert r.status_code == 303
+    assert pipeline_version(agency, ids) == 2
 
     auditor = pages(agency.user("auditor"))
     assert "Youssef El Amrani" in auditor.get(f"/employers/{theirs['employer']}/pipeline").text
     assert auditor.get(f"/vacancies/{ids['vacancy']}/pipeline").status_code == 200
     assert auditor.get(f"/vacancies/{ids['vacancy']}/suggestions").status_code == 403
     r = auditor.post(f"/vacancies/{ids['vacancy']}/pipeline",
-                     {"candidate_id": str(ids["fatima"]), "step": "introduced", "on": date.today().isoformat()})
+                     {"candidate_id": str(ids["fatima"]), "step": "trial", "on": date.today().isoformat()})
     assert r.status_code == 403 and "Niet toegestaan" in r.text
-    assert pipeline_version(agency, ids) == 1
+    assert pipeline_version(agency, ids) == 2

@@ -144,7 +144,8 @@ def record_match_step(vacancy_id: FromPath[str], data: JSONBody[MatchStepIn], pr
     """A step of a candidate's match: `proposed` (201), then `introduced`, `trial`,
     `placed` (with `placement_id`), or `declined` (`by`: candidate, employer or
     agency; `reason`: one of domain.matching.DECLINE_REASONS). Steps go forward
-    only; `on` defaults to today."""
+    only; `on` defaults to today. The employer records `introduced`, `trial` and
+    `declined` (by itself) on its own vacancies; `proposed` and `placed` are the agency's (403)."""
     return run(ledger, principal, request, c.RecordMatchStep(
         vacancy_id=parse_id("vacancy", vacancy_id), candidate_id=data.candidate_id, step=data.step, on=data.on,
         placement_id=data.placement_id, by=data.by, reason=data.reason))
@@ -153,8 +154,10 @@ def record_match_step(vacancy_id: FromPath[str], data: JSONBody[MatchStepIn], pr
 @get("/vacancies/{vacancy_id:str}/pipeline")
 async def vacancy_pipeline(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
                            ledger: NamedDependency[Ledger]) -> Response:
-    """Every candidate proposed for the vacancy and where they stand (agency)."""
-    _agency_only(principal, "match pipelines")
+    """Every candidate proposed for the vacancy and where they stand: the agency,
+    and the employer for its own vacancies (names only; another's is a 404)."""
+    if principal.actor.role not in ("agency", "employer"):
+        raise PermissionDenied("match pipelines are for the agency and the vacancy's employer")
     ident = parse_id("vacancy", vacancy_id)
     await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Vacancy, ident)
     headers = await _fresh(request, principal, (matching.NAME,))

@@ -6,8 +6,10 @@ Who sees what (data minimality):
   anyone: the agency only, as `GET /api/v1/vacancies/{id}/suggestions`.
 - A board shows only candidates proposed for a vacancy. The agency and the
   auditor see every board; an employer the boards of its own vacancies (the
-  people it is to meet). Recording a step is the agency's (`COMMAND_ROLES`):
-  an employer tells the agency, which records the step with `by=employer`.
+  people it is to meet: their names only, never their records). The employer
+  records the meet and greet, the trial and its own "no" (by=employer, with a
+  reason from the list) on its own vacancies; proposing and placing stay the
+  agency's (service/ledger.py `record_match_step`).
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from projections import directory, matching
 from projections.engine import wait_for_position
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference
+from service.ledger import EMPLOYER_STEPS
 from web.pages.common import (
     execute,
     field_errors,
@@ -145,8 +148,9 @@ async def _board(request: Request, viewer: Viewer, vacancies: list[dict[str, Any
     by_id = {v["vacancy_id"]: v for v in vacancies}
     names = await directory.names(pool(request), viewer.tenant.id, list({UUID(i["candidate_id"]) for i in items}))
     can_record = may(viewer, c.RecordMatchStep)
+    by_employer = viewer.role == "employer"
     placements: dict[str, list[dict]] = {}
-    if can_record and items:
+    if can_record and items and not by_employer:
         for p in await directory.placements(pool(request), viewer.tenant.id, employer_id=employer_id):
             if p["ended_on"] is None:
                 placements.setdefault(str(p["candidate_id"]), []).append(p)
@@ -157,13 +161,17 @@ async def _board(request: Request, viewer: Viewer, vacancies: list[dict[str, Any
             continue
         last = item["steps"][-1] if item["steps"] else {}
         open_ = can_record and vacancy["is_open"] and item["step"] not in ("placed", DECLINED)
+        steps = next_steps(item["step"]) if open_ else []
+        if by_employer:
+            steps = [s for s in steps if s in EMPLOYER_STEPS]
         columns.setdefault(item["step"], []).append({
             **item, "name": names.get(UUID(item["candidate_id"]), ""), "vacancy": vacancy, "last": last,
-            "next": next_steps(item["step"]) if open_ else [], "can_decline": open_,
+            "next": steps, "can_decline": open_,
             "placements": placements.get(item["candidate_id"], []),
             "key": f"{item['vacancy_id']}-{item['candidate_id']}"})
     return {"columns": columns, "column_keys": COLUMNS, "scope": scope, "can_record": can_record,
-            "links_candidate": viewer.role in ("agency", "auditor"), "decline_by": DECLINED_BY,
+            "links_candidate": viewer.role in ("agency", "auditor"),
+            "decline_by": ("employer",) if by_employer else DECLINED_BY,
             "decline_reasons": DECLINE_REASONS, "today": date.today(), "idempotency": new_idempotency_key(),
             "errors": {}, "values": {}, "error_key": "", "error_form": "", "error_key_found": False,
             "employer_board_link": scope == "vacancy"}
@@ -214,10 +222,12 @@ async def employer_board(request: Request, viewer: NamedDependency[Viewer], empl
     return _board_page(request, await _employer_board(request, viewer, employer))
 
 
-@post("/vacancies/{vacancy_id:str}/pipeline", guards=[roles("agency")])
+@post("/vacancies/{vacancy_id:str}/pipeline", guards=[roles("agency", "employer")])
 async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     """A step of a card: introduced, trial, placed (with its placement) or
-    declined (by whom and why, both required). Back to the board it came from."""
+    declined (by whom and why, both required; an employer declines as itself).
+    Back to the board it came from. An employer's step on another employer's
+    vacancy is a 404, a step that is the agency's a 403 (the service decides)."""
     vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
     form = await Form.read(request)
     scope = "employer" if form.raw("board") == "employer" else "vacancy"
@@ -225,10 +235,12 @@ async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy
     step = form.choice("step", (*PIPELINE_STEPS[1:], DECLINED))
     on = form.day("on")
     placement_id = by = reason = None
-    if step == "placed":
+    if step == "placed" and viewer.role != "employer":  # the employer's is refused by the service (403)
         placement_id = form.ident("placement_id")
     if step == DECLINED:
-        by, reason = form.choice("by", DECLINED_BY), form.choice("reason", DECLINE_REASONS)
+        by = (form.choice("by", DECLINED_BY, required=False) or "employer" if viewer.role == "employer"
+              else form.choice("by", DECLINED_BY))
+        reason = form.choice("reason", DECLINE_REASONS)
     if form.ok:
         try:
             result = await execute(request, viewer, c.RecordMatchStep(
