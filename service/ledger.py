@@ -31,7 +31,7 @@ from domain.contribution import Contribution
 from domain.duties import PlacementDuties, Reminder, ReminderAlreadyRecorded, duties_for
 from domain.employer import Employer
 from domain.matching import DECLINED, MatchPipeline
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidValue
 from domain.placement import Placement
 from domain.support import PlacementSupport
 from domain.valuation import block_value, load_rule_set
@@ -262,7 +262,12 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
     for side, name, email in (("employer", cmd.employer_owner_name, cmd.employer_owner_email),
                               ("agency", cmd.agency_owner_name, cmd.agency_owner_email)):
         if name or email:
-            contract.name_owner(side, name or "", email or "")
+            try:
+                contract.name_owner(side, name or "", email or "")
+            except DomainError as e:  # name the registration's own field (employer_owner_email, ...)
+                field_name = f"{side}_owner_{e.field}"
+                raise InvalidValue(e.template, field_name,
+                                   **{**e.params, **({"name": field_name} if "name" in e.params else {})}) from e
     if cmd.target_placements is not None or cmd.target_retention_12m_percent is not None:
         contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
     return outcome

@@ -108,3 +108,50 @@ def test_the_employer_declines_on_its_own_behalf_from_its_board(agency: Agency, 
     agency.project()  # what the worker does (the page waits up to 2 s for it)
     declined = boss.get(board).text.split('id="col-declined"')[1]
     assert "Daan de Vries" in declined and "door de werkgever" in declined and "past niet in het team" in declined
+
+
+# -- owners and targets on the contract registration form ---------------------------------------
+
+CONTRACT = {"title": "Groenonderhoud Noord", "contracting_authority": "Gemeente Utrecht",
+            "contract_value_eur": "1.200.000", "obligation_percent": "5", "awarded_on": "2025-01-15",
+            "starts_on": "2025-02-01", "ends_on": "2027-01-31", "rule_set": "utrecht-2024",
+            "accepted_by": "authority"}
+
+
+def test_owners_and_targets_at_registration_with_errors_next_to_the_fields(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    from domain.contract import SocialReturnContract
+
+    ids = agency.seed()
+    agency.project()
+    me = pages(agency.user("agency"))
+    form = me.get("/contracts/new").text
+    for name in ("employer_owner_name", "employer_owner_email", "agency_owner_name", "agency_owner_email",
+                 "target_placements", "target_retention_12m_percent"):
+        assert f'name="{name}"' in form and f'for="f-{name}"' in form
+    base = {**CONTRACT, "employer_id": str(ids["employer"])}
+    before = agency.system.stores.for_tenant(agency.tenant).recorder.max_notification_id()
+    # A name without an e-mail, a bad e-mail, a target that is no number, a retention over 100.
+    bad = me.post("/contracts", {**base, "employer_owner_name": "Petra de Boer", "agency_owner_name": "Ali",
+                                 "agency_owner_email": "ali-at-werkbedrijf", "target_placements": "tien"})
+    assert bad.status_code == 422
+    assert 'id="f-target_placements-error"' in bad.text and 'aria-describedby="f-target_placements-hint f-target_placements-error"' in bad.text
+    bad = me.post("/contracts", {**base, "employer_owner_name": "Petra de Boer", "target_placements": "10"})
+    assert bad.status_code == 422 and 'id="f-employer_owner_email-error"' in bad.text
+    assert 'value="Petra de Boer"' in bad.text  # what was typed stays
+    bad = me.post("/contracts", {**base, "agency_owner_name": "Ali", "agency_owner_email": "ali-at-werkbedrijf"})
+    assert bad.status_code == 422 and 'id="f-agency_owner_email-error"' in bad.text
+    bad = me.post("/contracts", {**base, "target_retention_12m_percent": "120"})
+    assert bad.status_code == 422 and 'id="f-target_retention_12m_percent-error"' in bad.text
+    assert agency.system.stores.for_tenant(agency.tenant).recorder.max_notification_id() == before  # nothing stored
+    r = me.post("/contracts", {**base, "employer_owner_name": "Petra de Boer",
+                               "employer_owner_email": "petra@bouw.example", "agency_owner_name": "Ali Yilmaz",
+                               "agency_owner_email": "ali@werkbedrijf.example", "target_placements": "10",
+                               "target_retention_12m_percent": "70"})
+    assert r.status_code == 303, r.text
+    contract_id = r.headers["location"].split("/contracts/")[1].split("?")[0]
+    contract = agency.system.ledger.get(agency.tenant, agency.actor, SocialReturnContract,
+                                        __import__("uuid").UUID(contract_id))
+    assert contract.owners == {"employer": {"name": "Petra de Boer", "email": "petra@bouw.example"},
+                               "agency": {"name": "Ali Yilmaz", "email": "ali@werkbedrijf.example"}}
+    assert contract.targets == {"placements": 10, "retention_12m_percent": Decimal("70")}

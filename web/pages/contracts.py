@@ -112,7 +112,12 @@ async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -
         obligation_percent=form.decimal("obligation_percent"),
         starts_on=form.day("starts_on"), ends_on=form.day("ends_on"), awarded_on=form.day("awarded_on"),
         rule_set=form.choice("rule_set", KNOWN_RULE_SETS),
-        accepted_by=form.choice("accepted_by", ACCEPTED_BY))
+        accepted_by=form.choice("accepted_by", ACCEPTED_BY),
+        # Optional: who answers for the social return at each side, targets beyond euros.
+        **{f"{side}_owner_{part}": form.text(f"{side}_owner_{part}", required=False) or None
+           for side in ("employer", "agency") for part in ("name", "email")},
+        target_placements=form.integer("target_placements", required=False),
+        target_retention_12m_percent=form.decimal("target_retention_12m_percent", required=False))
     if not form.ok:
         return await _contract_form(request, viewer, form.values(), form.errors, 422)
     try:
