@@ -261,3 +261,39 @@ async def contract_targets(pool: Any, tenant_id: UUID, contract_ids: list[UUID],
                                     list(contract_ids))
     return {r["contract_id"]: targets_view(r) for r in rows}
 
+
+
+# The open-support list page: oldest first (what waits longest comes first), with
+# each placement's items (ids, who acts, done or not: no texts). `$4`: only what
+# the employer acts on (its items, adjustments awaiting delivery).
+OPEN_OLDEST_SQL = f"""
+SELECT {SUMMARY_COLUMNS}, p.items FROM {RM}.sp_placements p
+WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND ($3::uuid IS NULL OR p.employer_id = $3)
+  AND (p.ended_on IS NULL OR p.ended_on > $2)
+  AND (CASE WHEN $4 THEN p.employer_items_open > 0
+            ELSE p.items_done < p.items_total END OR p.adjustments_open > 0)
+ORDER BY p.opened_on, p.placement_id
+LIMIT {LIST_LIMIT}
+"""
+
+
+async def open_support_oldest_first(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None = None,
+                                    employer_acts: bool = False) -> list[dict]:
+    """Active placements with open checklist items or adjustments awaiting
+    delivery, oldest first; each with its open items (id, kind, who acts)."""
+    import json
+
+    async with reading(pool, NAME) as conn:
+        rows = await conn.fetch(OPEN_OLDEST_SQL, tenant_id, as_of, employer_id, employer_acts)
+    out = []
+    for r in rows:
+        row = _summary({k: v for k, v in dict(r).items() if k != "items"})
+        items = r["items"] if isinstance(r["items"], dict) else json.loads(r["items"] or "{}")
+        row["open_items"] = [
+            {"id": ident, "responsible": i["responsible"],
+             # standard items are named by their kind; "need-N" the person's, "item-N" added later
+             "kind": "need" if ident.startswith("need-") else "custom" if ident.startswith("item-") else ident}
+            for ident, i in items.items()
+            if i["done_on"] is None and (not employer_acts or i["responsible"] == "employer")]
+        out.append(row)
+    return out

@@ -119,7 +119,7 @@ def test_reminders_on_their_page_and_the_dashboard(agency: Agency, pages: Callab
     agency.run(c.ReportSickness(placement_id=ids["placement"], first_sick_day=date.today() - timedelta(days=2)))
     agency.project()
     me = pages(agency.user("agency"))
-    assert "Geen openstaande herinneringen voor jou." in me.get("/").text
+    assert "Geen openstaande herinneringen voor u." in me.get("/").text
     run = duties.remind(agency.system, None, tenants=[agency.tenant])
     assert run.recorded >= 2  # the sick report (overdue) and the company doctor (within a week)
     agency.project()
@@ -129,7 +129,7 @@ def test_reminders_on_their_page_and_the_dashboard(agency: Agency, pages: Callab
     assert f'href="/placements/{ids["placement"]}#duties"' in listing.text
     dashboard = me.get("/").text
     # Started by someone who is no user here: the whole agency's, so also mine.
-    assert f"{run.recorded} van je herinneringen van de afgelopen twee weken staan nog open" in dashboard
+    assert f"{run.recorded} van uw herinneringen van de afgelopen twee weken staan nog open" in dashboard
     assert 'href="/reminders"' in dashboard
     employer = pages(agency.user("employer", employer_id=ids["employer"]))
     assert 'id="reminders-title"' not in employer.get("/").text

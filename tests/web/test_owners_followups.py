@@ -77,11 +77,11 @@ def test_mine_by_default_and_everyones_on_request(agency: Agency, pages: Callabl
     as_coach, as_planner = pages(coach), pages(planner)
     assert "Sanne Jansen" in as_coach.get("/reminders").text
     assert "Sanne Jansen" not in as_planner.get("/reminders").text
-    assert "Geen herinneringen voor jou." in as_planner.get("/reminders").text
+    assert "Geen herinneringen voor u." in as_planner.get("/reminders").text
     everyone = as_planner.get("/reminders?show=everyone").text
     assert "Sanne Jansen" in everyone and coach.email in everyone
-    assert "van je herinneringen" in as_coach.get("/").text
-    assert "Geen openstaande herinneringen voor jou." in as_planner.get("/").text
+    assert "van uw herinneringen" in as_coach.get("/").text
+    assert "Geen openstaande herinneringen voor u." in as_planner.get("/").text
 
 
 # -- the employer's part in the pipeline ---------------------------------------------------
@@ -155,3 +155,102 @@ def test_owners_and_targets_at_registration_with_errors_next_to_the_fields(
     assert contract.owners == {"employer": {"name": "Petra de Boer", "email": "petra@bouw.example"},
                                "agency": {"name": "Ali Yilmaz", "email": "ali@werkbedrijf.example"}}
     assert contract.targets == {"placements": 10, "retention_12m_percent": Decimal("70")}
+
+
+# -- the open-support list ------------------------------------------------------------------
+
+def _second_placement(agency: Agency, days_ago: int) -> dict[str, Any]:
+    employer = agency.run(c.RegisterEmployer(name="Schoonmaakbedrijf Hollandia"))
+    candidate = agency.run(c.RegisterCandidate(
+        full_name="Youssef El Amrani", date_of_birth=date(1992, 3, 4), target_group="participatiewet",
+        competences=["Schoonmaak"], support_needs="Gebarentolk bij overleg."))
+    placement = agency.run(c.StartPlacement(
+        candidate_id=candidate, employer_id=employer, contract_id=None, vacancy_id=None,
+        starts_on=date.today() - timedelta(days=days_ago), hours_per_week=Decimal("20"), permanent_contract=False))
+    return {"employer": employer, "placement": placement}
+
+
+def test_open_support_oldest_first_and_the_employer_sees_only_what_it_acts_on(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed(candidate_name="Sanne Jansen")  # started 60 days ago; needs: written instructions
+    other = _second_placement(agency, 10)
+    agency.run(c.RequestAdjustment(placement_id=ids["placement"], kind="tool", description="Schermlezer",
+                                   funder="employer"))
+    for item in ("tools_ready", "team_informed"):
+        agency.run(c.TickChecklistItem(placement_id=ids["placement"], item_id=item))
+    agency.project()
+    me = pages(agency.user("agency"))
+    listing = me.get("/support")
+    assert listing.status_code == 200 and 'href="/support"' in listing.text  # in the menu
+    rows = re.findall(r"<tr>.*?</tr>", listing.text.split("<tbody>")[1], re.S)
+    assert ["Sanne Jansen" in rows[0], "Youssef El Amrani" in rows[1]] == [True, True]  # oldest first
+    assert f'href="/placements/{ids["placement"]}#support"' in rows[0]
+    assert "Team geïnformeerd" not in rows[0] and "Vaste contactpersoon benoemd" in rows[0]
+    assert "1 door de persoon genoemde behoefte" in rows[0] and "Schriftelijke" not in listing.text
+    assert re.search(r"<td>1</td>\s*</tr>", rows[0])  # one adjustment awaiting delivery
+
+    boss = pages(agency.user("employer", employer_id=ids["employer"]))
+    theirs = boss.get("/support")
+    assert theirs.status_code == 200 and 'href="/support"' in theirs.text
+    assert "Sanne Jansen" in theirs.text and "Youssef" not in theirs.text  # its own placements only
+    assert "behoefte" not in theirs.text and "Schriftelijke" not in theirs.text  # never the person's needs
+    assert "Eerste contactmoment gepland" not in theirs.text.split("<tbody>")[1]  # the agency's item, not its to act on
+    # Once its own items are done and the adjustment delivered, nothing waits for it.
+    agency.run(c.TickChecklistItem(placement_id=ids["placement"], item_id="contact_person"))
+    agency.run(c.DeliverAdjustment(placement_id=ids["placement"], adjustment_id="adj-1"))
+    agency.project()
+    assert "Sanne Jansen" not in boss.get("/support").text
+    assert "Sanne Jansen" in me.get("/support").text  # the agency still has its own items open
+    for role, extra in (("auditor", {}), ("employee", {"candidate_id": ids["candidate"]})):
+        assert pages(agency.user(role, **extra)).get("/support").status_code == 403
+    assert pages(agency.user("authority", organisation="Gemeente Utrecht")).get("/support").status_code == 403
+
+
+# -- in a real browser: axe-core on the new pages and states ---------------------------------
+
+def test_the_new_pages_are_accessible(agency: Agency, audited_page: Any, audit: Callable[[str], None]) -> None:  # noqa: F811
+    ids = agency.seed(candidate_name="Sanne Jansen")
+    coach = agency.user("agency")
+    agency.run(c.AssignPlacementResponsible(placement_id=ids["placement"], responsible_user_id=coach.id))
+    agency.run(c.ReportSickness(placement_id=ids["placement"], first_sick_day=date.today() - timedelta(days=2)))
+    vacancy = agency.run(c.OpenVacancy(employer_id=ids["employer"], title="Magazijnmedewerker",
+                                       required_competences=["Administratie"], optional_competences=[],
+                                       hours_per_week=Decimal("24")))
+    agency.run(c.RecordMatchStep(vacancy_id=vacancy, candidate_id=ids["candidate"], step="proposed"))
+    agency.project()
+    duties.remind(agency.system, None, tenants=[agency.tenant])
+    agency.project()
+    page = audited_page
+    login(page, coach.email)
+    page.goto(f"/placements/{ids['placement']}")
+    expect(page.get_by_role("heading", name="Begeleid door")).to_be_visible()
+    audit("the placement page with who looks after it")
+    page.locator("#responsible").get_by_label("Verantwoordelijke medewerker van het bureau").select_option("")
+    page.locator("#responsible").get_by_role("button", name="Opslaan").click()
+    expect(page.locator("#responsible")).to_contain_text("Niemand in het bijzonder")
+    for path, heading in (("/reminders", "Herinneringen"), ("/reminders?show=everyone", "Herinneringen"),
+                          ("/support", "Open ondersteuning"), ("/", None)):
+        page.goto(path)
+        if heading:
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        audit(path)
+    page.goto("/contracts/new")
+    form = page.locator("form.card")
+    form.locator("#f-employer_id").select_option(str(ids["employer"]))
+    for field, value in (("title", "Groenonderhoud Noord"), ("contracting_authority", "Gemeente Utrecht"),
+                         ("contract_value_eur", "1200000"), ("awarded_on", "2025-01-15"),
+                         ("starts_on", "2025-02-01"), ("ends_on", "2027-01-31")):
+        form.locator(f"#f-{field}").fill(value)
+    page.get_by_label("Naam, bij de werkgever").fill("Petra de Boer")
+    page.get_by_label("Doel aantal plaatsingen").fill("tien")
+    page.locator("form.card button[type=submit]").click()
+    expect(page.locator("#f-target_placements-error")).to_be_visible()
+    audit("the contract registration form with errors")
+    page.context.clear_cookies()
+    boss = agency.user("employer", employer_id=ids["employer"])
+    login(page, boss.email)
+    page.goto(f"/vacancies/{vacancy}/pipeline")
+    expect(page.get_by_role("button", name=re.compile("Naar kennismaking"))).to_be_visible()
+    audit("the employer's board with its buttons")
+    page.goto("/support")
+    audit("the employer's open support")

@@ -19,7 +19,7 @@ from litestar.static_files import create_static_files_router
 from infra.bootstrap import System
 from web.pages import audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements, vacancies
 from web.pages import support
-from web.pages import responsible
+from web.pages import open_support, responsible
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -46,7 +46,7 @@ PAGE_HANDLERS = [
     matching.vacancy_suggestions, matching.propose_candidate, matching.vacancy_board, matching.employer_board,
     matching.record_step,
     duties.report_sickness, duties.report_recovery, duties.placement_duty_done, duties.duties_page,
-    duties.duty_done, duties.reminders_page, responsible.assign_responsible,
+    duties.duty_done, duties.reminders_page, responsible.assign_responsible, open_support.open_support,
     *support.HANDLERS,
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,

@@ -30,11 +30,11 @@ VIEWER_KEY = "sroi.viewer"
 # The menu per role: which list pages a role uses. Each page checks its own
 # roles again; the menu only leaves out what would answer 403.
 NAV: dict[str, tuple[str, ...]] = {
-    "agency": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "duties",
-               "reminders", "retention", "audit"),
+    "agency": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "support",
+               "duties", "reminders", "retention", "audit"),
     "auditor": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "retention",
                 "audit"),
-    "employer": ("dashboard", "contracts", "vacancies", "placements", "retention"),
+    "employer": ("dashboard", "contracts", "vacancies", "placements", "support", "retention"),
     "authority": ("dashboard", "contracts"),
     "employee": ("placements", "profile"),
 }
