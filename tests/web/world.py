@@ -82,7 +82,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     run = agency.run
     employer, contract, placement = ids["employer"], ids["contract"], ids["placement"]
     run(c.AddContactPerson(employer_id=employer, name=t("Marieke de Vries"), email="m.devries@example.org",
-                           phone=t("030 123 45 67"), role=t("HR-adviseur")))
+                           phone="030 123 45 67", role=t("HR-adviseur")))  # phone: 50 characters
     ids["purchase"] = run(c.ReportSocialEnterprisePurchase(
         contract_id=contract, supplier=t("Werkbedrijf Groen"), invoice_amount_eur_excl_vat=Decimal("12500"),
         register="registered_social_enterprise", invoice_date=today - timedelta(days=20),
