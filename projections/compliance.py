@@ -43,6 +43,8 @@ def _hours_json(history: list[dict]) -> list[dict]:
 
 class ComplianceProjection(Projection):
     name = NAME
+    # 2: c_contract_totals (the contract summary's kept sums).
+    version = 2
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",

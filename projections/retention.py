@@ -32,6 +32,9 @@ def add_months(day: date, months: int) -> date:
 
 class RetentionProjection(Projection):
     name = NAME
+    # 2: the early-warning figures (latest score, earlier sum and count,
+    # quiet_since) and the 3/6/12-month flags kept on r_placements.
+    version = 2
     tables = (
         Table("r_vacancies", ("vacancy_id",), {
             "vacancy_id": "uuid", "employer_id": "uuid", "opened_on": "date",
