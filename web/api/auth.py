@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from litestar import Request
+from litestar import Request, Router
+from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 
 from infra.eventstore import Tenant
@@ -58,3 +60,18 @@ async def provide_principal(request: Request) -> Principal:
             employer_id=user.employer_id, candidate_id=user.candidate_id))
         cache.put(key, principal)
     return principal
+
+
+def v1_router(ledger: Any, handlers: list[Any], tag: str) -> Router:
+    """Handlers under /api/v1, each request authenticated by its bearer token
+    (`principal`) and given the ledger."""
+    return Router(
+        path="/api/v1",
+        route_handlers=handlers,
+        dependencies={
+            "principal": Provide(provide_principal),
+            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
+        },
+        security=[{"BearerToken": []}],
+        tags=[tag],
+    )

@@ -15,7 +15,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from domain.matching import VacancyNeeds
@@ -26,7 +26,7 @@ from projections import directory, duties, matching
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
-from web.api.auth import Principal, provide_principal
+from web.api.auth import Principal, v1_router
 from web.api.read_routes import _fresh
 from web.api.routes import correlation_id, parse_id, run
 from web.api.schemas import Body
@@ -279,13 +279,4 @@ ROUTES: list[Any] = [state_availability, vacancy_suggestions, record_match_step,
 
 
 def matching_router(ledger: Ledger) -> Router:
-    return Router(
-        path="/api/v1",
-        route_handlers=ROUTES,
-        dependencies={
-            "principal": Provide(provide_principal),
-            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
-        },
-        security=[{"BearerToken": []}],
-        tags=["matching and duties"],
-    )
+    return v1_router(ledger, ROUTES, "matching and duties")

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from projections import access_log, compliance, retention
@@ -22,7 +22,7 @@ from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api import schemas as s
-from web.api.auth import Principal, provide_principal
+from web.api.auth import Principal, v1_router
 from web.api.routes import parse_id, run
 
 FIGURE_READERS = frozenset({"agency", "auditor", "employer", "authority"})
@@ -223,15 +223,6 @@ async def special_category_access_log(request: Request, principal: NamedDependen
 
 
 def read_router(ledger: Ledger) -> Router:
-    return Router(
-        path="/api/v1",
-        route_handlers=[contract_compliance, compliance_overview, list_contributions, report_contribution,
+    return v1_router(ledger, [contract_compliance, compliance_overview, list_contributions, report_contribution,
                         accept_contribution, reject_contribution, tenant_retention, employer_retention,
-                        special_category_access_log],
-        dependencies={
-            "principal": Provide(provide_principal),
-            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
-        },
-        security=[{"BearerToken": []}],
-        tags=["figures"],
-    )
+                        special_category_access_log], "figures")

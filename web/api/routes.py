@@ -9,7 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from domain.candidate import Candidate
@@ -22,7 +22,7 @@ from service.errors import InvalidInput, NotFound
 from service.ledger import Ledger
 from web.api import schemas as s
 from web.api import views
-from web.api.auth import Principal, provide_principal
+from web.api.auth import Principal, v1_router
 
 CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -268,20 +268,11 @@ def placement_events(placement_id: FromPath[str], principal: NamedDependency[Pri
 
 
 def api_router(ledger: NamedDependency[Ledger]) -> Router:
-    return Router(
-        path="/api/v1",
-        route_handlers=[
+    return v1_router(ledger, [
             register_employer, add_contact_person, get_employer,
             register_contract, amend_contract, close_contract, get_contract,
             register_candidate, state_support_needs, get_candidate, erase_candidate,
             open_vacancy, edit_vacancy, close_vacancy, match_candidate, get_vacancy,
             start_placement, give_feedback, change_hours, extend_placement, end_placement,
             get_placement, placement_events,
-        ],
-        dependencies={
-            "principal": Provide(provide_principal),
-            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
-        },
-        security=[{"BearerToken": []}],
-        tags=["api v1"],
-    )
+        ], "api v1")

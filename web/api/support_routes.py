@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from domain.contract import SocialReturnContract
@@ -24,7 +24,7 @@ from service import commands as c
 from service.errors import NotFound
 from service.ledger import Ledger
 from service.support import read_support
-from web.api.auth import Principal, provide_principal
+from web.api.auth import Principal, v1_router
 from web.api.read_routes import _as_of, _fresh
 from web.api.routes import correlation_id, parse_id, run
 from web.api.schemas import Body
@@ -245,13 +245,4 @@ ROUTES = [get_support, add_item, tick_item, request_adjustment, set_funder, deli
 
 
 def support_router(ledger: Ledger) -> Router:
-    return Router(
-        path="/api/v1",
-        route_handlers=ROUTES,
-        dependencies={
-            "principal": Provide(provide_principal),
-            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
-        },
-        security=[{"BearerToken": []}],
-        tags=["support"],
-    )
+    return v1_router(ledger, ROUTES, "support")
