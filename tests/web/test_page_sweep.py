@@ -109,7 +109,8 @@ def test_every_page_and_form_error_passes_axe_for_every_role(world: World, swept
             status = page.goto(url).status
             if status == 200:
                 opened[role].append(url)
-                for action in page.eval_on_selector_all("form[method=post]", "fs => fs.map(f => f.getAttribute('action'))"):
+                for action in page.eval_on_selector_all("form[method=post]",
+                                                        "fs => fs.map(f => f.getAttribute('action'))"):
                     if action != "/logout":
                         forms[role].append(f"{url} {action}")
             elif status in refusals:

@@ -20,11 +20,11 @@ ROLE_PAGES = {
     # role: pages it may open (200); every other list page answers 403
     "agency": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                "/contracts/new", "/candidates/new", "/vacancies/new", "/placements/new", "/audit/events",
-               "/duties", "/reminders",
+               "/duties", "/reminders", "/support",
                "/audit/compliance", "/audit/export", "/audit/access-log"},
     "auditor": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                 "/audit/events", "/audit/compliance", "/audit/export", "/audit/access-log"},
-    "employer": {"/", "/contracts", "/vacancies", "/placements", "/retention", "/vacancies/new"},
+    "employer": {"/", "/contracts", "/vacancies", "/placements", "/retention", "/vacancies/new", "/support"},
     "authority": {"/", "/contracts"},
     "employee": {"/placements"},
 }
@@ -168,8 +168,9 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/candidates": ({"agency"}, {"full_name": "Noor de Wit", "date_of_birth": "1990-01-01",
                                  "target_group": "participatiewet", "competences": "Plannen"}),
     "/candidates/{candidate_id:str}/support-needs": ({"agency", "employee"}, {"support_needs": "Rustige plek"}),
-    "/contracts": ({"agency"}, {"employer_id": "{employer_id}", "title": "Groen", "contracting_authority": "Gemeente Utrecht",
-                                "contract_value_eur": "100000", "obligation_percent": "5", "awarded_on": "2025-01-01",
+    "/contracts": ({"agency"}, {"employer_id": "{employer_id}", "title": "Groen",
+                                "contracting_authority": "Gemeente Utrecht", "contract_value_eur": "100000",
+                                "obligation_percent": "5", "awarded_on": "2025-01-01",
                                 "starts_on": "2025-02-01", "ends_on": "2027-01-01", "rule_set": "utrecht-2024"}),
     "/contracts/{contract_id:str}/amend": ({"agency"}, {"title": "Anders", "contracting_authority": "Gemeente Utrecht",
                                                        "contract_value_eur": "900000", "obligation_percent": "5",
@@ -177,13 +178,15 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/contracts/{contract_id:str}/close": ({"agency"}, {"closed_on": TODAY, "confirm": "yes"}),
     # The contract's contributions are the authority's to decide (accepted_by="authority").
     "/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept": ({"authority"}, {"reason": "Gezien"}),
-    "/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject": ({"authority"}, {"reason": "Geen bewijs"}),
+    "/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject": ({"authority"},
+                                                                                {"reason": "Geen bewijs"}),
     "/contracts/{contract_id:str}/other-activities": ({"agency", "employer"}, {"description": "Gastles",
                                                                               "activity_date": TODAY, "hours": "2"}),
-    "/contracts/{contract_id:str}/owners": ({"agency"}, {"side": "agency", "name": "Jan Smit", "email": "j@example.org"}),
+    "/contracts/{contract_id:str}/owners": ({"agency"}, {"side": "agency", "name": "Jan Smit",
+                                                         "email": "j@example.org"}),
     "/contracts/{contract_id:str}/purchases": ({"agency", "employer"}, {
-        "supplier": "Werkbedrijf Groen", "invoice_amount_eur_excl_vat": "100", "register": "registered_social_enterprise",
-        "invoice_date": TODAY, "description": "Groenonderhoud"}),
+        "supplier": "Werkbedrijf Groen", "invoice_amount_eur_excl_vat": "100",
+        "register": "registered_social_enterprise", "invoice_date": TODAY, "description": "Groenonderhoud"}),
     "/contracts/{contract_id:str}/targets": ({"agency"}, {"target_placements": "5"}),
     "/duties/{duty_id:str}/done": ({"agency"}, {}),
     "/employers": ({"agency"}, {"name": "Bouwbedrijf Nieuw"}),
@@ -206,12 +209,14 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
                                                                                    "description": "Headset"}),
     "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered": (
         {"agency", "employer"}, {"delivered_on": TODAY}),
-    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder": ({"agency"}, {"funder": "employer"}),
+    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder": ({"agency"},
+                                                                                      {"funder": "employer"}),
     "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused": ({"agency"}, {"reason": "other"}),
     "/placements/{placement_id:str}/support/check-ins": ({"agency"}, {"held_on": TODAY, "with_whom": "employee"}),
     "/placements/{placement_id:str}/support/coaching": ({"agency"}, {"held_on": TODAY, "hours": "1",
                                                                      "with_whom": "employee"}),
-    "/placements/{placement_id:str}/support/items": ({"agency", "employer"}, {"label": "Pasje", "responsible": "employer"}),
+    "/placements/{placement_id:str}/support/items": ({"agency", "employer"}, {"label": "Pasje",
+                                                                              "responsible": "employer"}),
     "/placements/{placement_id:str}/support/items/{item_id:str}/done": ({"agency", "employer"}, {}),
     "/vacancies": ({"agency", "employer"}, {"employer_id": "{employer_id}", "title": "Koerier",
                                             "required_competences": "Rijbewijs B", "hours_per_week": "20"}),
@@ -219,10 +224,12 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/vacancies/{vacancy_id:str}/edit": ({"agency", "employer"}, {"title": "Backoffice", "hours_per_week": "20",
                                                                  "required_competences": "Administratie"}),
     "/vacancies/{vacancy_id:str}/matches": ({"agency"}, {"candidate_id": "{candidate_id}"}),
-    "/vacancies/{vacancy_id:str}/pipeline": ({"agency"}, {"candidate_id": "{candidate2}", "step": "introduced"}),
+    "/vacancies/{vacancy_id:str}/pipeline": ({"agency", "employer"}, {"candidate_id": "{candidate2}",
+                                                                       "step": "introduced"}),
     "/vacancies/{vacancy_id:str}/suggestions": ({"agency"}, {"candidate_id": "{candidate_id}"}),
 }
-REFUSALS = [(route, role) for route, (allowed, _) in sorted(POST_ROLES.items()) for role in ROLES if role not in allowed]
+REFUSALS = [(route, role) for route, (allowed, _) in sorted(POST_ROLES.items())
+            for role in ROLES if role not in allowed]
 
 
 def test_every_form_route_has_its_roles_declared() -> None:
@@ -230,7 +237,8 @@ def test_every_form_route_has_its_roles_declared() -> None:
     assert set(page_routes("POST")) == set(POST_ROLES), "declare who may post the new route in POST_ROLES"
 
 
-def _body(world: World, route: str) -> dict[str, str]:
+def form_for(world: World, route: str) -> dict[str, str]:
+    """POST_ROLES' valid form for `route`, its {placeholders} filled from `world`."""
     values = {**world.params, "candidate2": str(world.ids["candidate2"])}
     return {k: v.format(**values) if v.startswith("{") else v for k, v in POST_ROLES[route][1].items()}
 
@@ -239,7 +247,7 @@ def _body(world: World, route: str) -> dict[str, str]:
 def test_a_role_that_may_not_post_a_form_is_refused_and_nothing_is_stored(
         route: str, role: str, world: World, signed_in: Callable[[str], Browser]) -> None:
     before = events_stored(world.agency)
-    r = signed_in(role).post(world.fill(route), _body(world, route))
+    r = signed_in(role).post(world.fill(route), form_for(world, route))
     assert r.status_code in (403, 404), (route, role, r.status_code)
     assert ("Niet toegestaan" if r.status_code == 403 else "Niet gevonden") in r.text
     assert events_stored(world.agency) == before, (route, role)

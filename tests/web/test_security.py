@@ -17,7 +17,7 @@ from litestar.testing import TestClient
 from infra.bootstrap import System
 from domain.placement import Placement
 from tests.web.conftest import PASSWORD, Agency, Browser
-from tests.web.test_roles import POST_ROLES
+from tests.web.test_roles import POST_ROLES, form_for
 from tests.web.world import (AUTHORITY, World, build_world, events_stored, new_tenant, page_routes, params_of,
                              signed_in, world)  # noqa: F401  (fixtures)
 from web.app import create_app
@@ -224,9 +224,7 @@ def neighbour(world: World) -> World:
 
 
 def _post(me: Browser, world: World, route: str, *, csrf: bool = True) -> Any:
-    body = {k: v.format(**world.params, candidate2=world.ids["candidate2"]) if v.startswith("{") else v
-            for k, v in POST_ROLES[route][1].items()}
-    return me.post(world.fill(route), body, csrf=csrf)
+    return me.post(world.fill(route), form_for(world, route), csrf=csrf)
 
 
 @pytest.mark.parametrize("route", POST_ROUTES)
