@@ -240,18 +240,20 @@ def test_every_form_route_refuses_a_post_without_its_csrf_token(
     assert "Het formulier is verlopen" not in _post(me, world, route).text, route
 
 
-def _answer(me: Browser, method: str, path: str) -> int:
-    return (me.get(path) if method == "GET" else me.post(path, {})).status_code
+def _answer(me: Browser, method: str, path: str, **kwargs: Any) -> int:
+    return (me.get(path, **kwargs) if method == "GET" else me.post(path, {}, **kwargs)).status_code
 
 
 @pytest.mark.parametrize(("method", "route"), ID_ROUTES)
 def test_another_tenants_record_answers_404_on_every_route(
         method: str, route: str, world: World, their_world: World, signed_in: Callable[..., Browser]) -> None:
+    """As a page and as an htmx fragment alike."""
     me = signed_in("agency")
     before = events_stored(their_world.agency)
     for path in (their_world.fill(route), world.fill(route, **{p: str(uuid4()) for p in params_of(route)})):
-        status = _answer(me, method, path)
-        assert status == 404, (method, path, status)
+        for headers in ({}, {"HX-Request": "true"}):
+            status = _answer(me, method, path, headers=headers)
+            assert status == 404, (method, path, headers, status)
     assert events_stored(their_world.agency) == before
 
 
