@@ -4,8 +4,8 @@ contributions and a pipeline; the route table of the pages, and the ids that
 fill its path parameters.
 
 Routes are read from `web.pages.PAGE_HANDLERS`, so a page or form added later
-is swept too; a path parameter the sweep cannot fill fails the sweep (add it
-to `World.params`)."""
+is swept too; a path parameter the sweep cannot fill fails the sweep (give
+it an id in `build_world`)."""
 from __future__ import annotations
 
 import re
@@ -21,8 +21,8 @@ from litestar.testing import TestClient
 
 from domain.duties import duties_for
 from domain.placement import Placement
-from service import commands as c
 from infra.bootstrap import System
+from service import commands as c
 from tests.conftest import random_slug
 from tests.web.conftest import Agency, Browser
 from web.app import create_app
@@ -72,8 +72,8 @@ class World:
 
 
 def build_world(agency: Agency, *, text: str | None = None) -> World:
-    """The world; `text` (e.g. a script payload) goes into every free-text
-    field the commands accept, instead of ordinary Dutch words."""
+    """The world; `text` (e.g. a script payload) is added to every free-text
+    field the commands accept (but a phone number: at most 50 characters)."""
     def t(plain: str) -> str:
         return plain if text is None else f"{plain} {text}"
 
@@ -91,6 +91,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
                                                 activity_date=today - timedelta(days=10), hours=Decimal("4")))
     run(c.NameContractOwner(contract_id=contract, side="employer", name=t("Pieter Bakker"),
                             email="p.bakker@example.org"))
+    run(c.NameContractOwner(contract_id=contract, side="agency", name=t("Joyce Smit"), email="j.smit@example.org"))
     run(c.SetContractTargets(contract_id=contract, target_placements=3))
     run(c.LogEmployerSupportActivity(employer_id=employer, kind="workshop", topic="inclusive_leadership",
                                      held_on=today - timedelta(days=5), participants=12, given_by="agency",
