@@ -308,6 +308,12 @@ def build(args: argparse.Namespace) -> Setup:
             t0 = time.perf_counter()
             result = ProjectionRunner(database, projection).rebuild(tenant)
             say(f"    rebuilt {name}: {result.processed:,} events in {time.perf_counter() - t0:.1f} s")
+        for projection in PROJECTIONS:  # as the worker does after an upgrade
+            t0 = time.perf_counter()
+            result = ProjectionRunner(database, projection).rebuild_if_outdated(tenant)
+            if result is not None:
+                say(f"    rebuilt {projection.name} (now version {projection.version}): "
+                    f"{result.processed:,} events in {time.perf_counter() - t0:.1f} s")
         say(f"    caught up: {catch_up_all(database, tenant)}")
         analyze(database, tenant)
         return _setup(system, database, tenant, events, placements, args, build=False)

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from domain.contribution import Contribution
 from domain.valuation import BlockValue, load_rule_set, value_segments
-from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
+from projections.engine import RM, Batch, Event, Projection, Table, cached_figures, live_gen_sql, reading
 
 NAME = "compliance"
 
@@ -475,7 +475,13 @@ async def compliance_summary(pool: Any, tenant_id: UUID, as_of: date, *, employe
                              authority: str | None = None, gen: int | None = None) -> dict:
     """Per contract and rolled up (per employer, and in total) as of a day."""
     async with reading(pool, NAME, gen) as conn:
-        rows = await conn.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
+        return await cached_figures(conn, NAME, tenant_id, ("summary", as_of, employer_id, authority),
+                                    lambda c: _summary(c, tenant_id, as_of, employer_id, authority))
+
+
+async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None,
+                   authority: str | None) -> dict:
+    rows = await conn.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
     contracts, employers = [], {}
     totals = {"obligation": Decimal(0), "accepted": Decimal(0), "reported": Decimal(0), "forecast": Decimal(0)}
     for r in rows:

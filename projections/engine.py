@@ -19,12 +19,14 @@ with one upsert statement per table per batch.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +65,41 @@ async def reading(pool: Any, projection: str, gen: int | None = None) -> AsyncIt
             if gen is not None:
                 await conn.execute("SELECT set_config($1, $2, true)", as_of_setting(projection), str(gen))
             yield conn
+
+
+# Figures read from a generation at a given position are the same until that
+# generation moves on (tracking and rows commit together, and a read runs in
+# one repeatable-read snapshot): a summary over 10,000 placements need not be
+# computed again for every view of a page while nothing has changed. Per
+# process, keyed by (projection, tenant, generation, position, arguments).
+FIGURE_CACHE_SIZE = 256
+_figures: OrderedDict[tuple, Any] = OrderedDict()
+_POSITION_SQL = (f"SELECT gen, position FROM {RM}.tracking WHERE projection = $1 AND tenant_id = $2"
+                 f" AND gen = coalesce(nullif(current_setting('sroi.gen_' || $1, true), '')::int,"
+                 f" (SELECT gen FROM {RM}.live WHERE projection = $1 AND tenant_id = $2))")
+
+
+def forget_figures() -> None:
+    """Empty the figure cache (tests that change read-model rows behind the projector's back)."""
+    _figures.clear()
+
+
+async def cached_figures(conn: Any, projection: str, tenant_id: UUID, arguments: tuple,
+                         compute: Callable[[Any], Awaitable[Any]]) -> Any:
+    """`compute(conn)`, or what it gave for the same arguments at the same
+    position of the generation this snapshot reads (a copy: callers may change it)."""
+    at = await conn.fetchrow(_POSITION_SQL, projection, tenant_id)
+    if at is None:
+        return await compute(conn)
+    key = (projection, tenant_id, at["gen"], at["position"], arguments)
+    found = _figures.get(key)
+    if found is None:
+        found = _figures[key] = await compute(conn)
+        while len(_figures) > FIGURE_CACHE_SIZE:
+            _figures.popitem(last=False)
+    else:
+        _figures.move_to_end(key)
+    return copy.deepcopy(found)
 
 
 @dataclass(frozen=True)

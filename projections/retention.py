@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.values import END_REASONS
-from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
+from projections.engine import RM, Batch, Event, Projection, Table, cached_figures, live_gen_sql, reading
 
 NAME = "retention"
 WINDOWS_MONTHS = (3, 6, 12)
@@ -263,17 +263,22 @@ def _avg(value: Any) -> str | None:
 async def retention(pool: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None = None,
                     gen: int | None = None) -> dict:
     async with reading(pool, NAME, gen) as conn:
-        r = await conn.fetchrow(RETENTION_SQL, tenant_id, as_of, employer_id)
-        trend = await conn.fetchrow(TREND_SQL, tenant_id, as_of, employer_id)
-        if r["warnings_replay"]:
-            warnings = await conn.fetch(WARNINGS_SQL, tenant_id, as_of, employer_id)
-            counts = {w["kind"]: w["total"] for w in warnings}
-        else:
-            warnings = [*await conn.fetch(SILENT_SQL, tenant_id, as_of, employer_id),
-                        *await conn.fetch(FALLING_SQL, tenant_id, as_of, employer_id)]
-            counts = {"no_feedback": r["warnings_silent"], "falling_feedback": r["warnings_falling"]}
-        placements = (await conn.fetch(PLACEMENTS_SQL, tenant_id, as_of, employer_id)
-                      if employer_id is not None else None)
+        return await cached_figures(conn, NAME, tenant_id, ("retention", as_of, employer_id),
+                                    lambda c: _retention(c, tenant_id, as_of, employer_id))
+
+
+async def _retention(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None) -> dict:
+    r = await conn.fetchrow(RETENTION_SQL, tenant_id, as_of, employer_id)
+    trend = await conn.fetchrow(TREND_SQL, tenant_id, as_of, employer_id)
+    if r["warnings_replay"]:
+        warnings = await conn.fetch(WARNINGS_SQL, tenant_id, as_of, employer_id)
+        counts = {w["kind"]: w["total"] for w in warnings}
+    else:
+        warnings = [*await conn.fetch(SILENT_SQL, tenant_id, as_of, employer_id),
+                    *await conn.fetch(FALLING_SQL, tenant_id, as_of, employer_id)]
+        counts = {"no_feedback": r["warnings_silent"], "falling_feedback": r["warnings_falling"]}
+    placements = (await conn.fetch(PLACEMENTS_SQL, tenant_id, as_of, employer_id)
+                  if employer_id is not None else None)
     out: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "placements": r["placements"],

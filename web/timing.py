@@ -22,12 +22,28 @@ import asyncpg
 
 
 class Timings:
-    __slots__ = ("db", "queries", "render")
+    __slots__ = ("db", "queries", "render", "_in_flight", "_since")
 
     def __init__(self) -> None:
         self.db = 0.0
         self.queries = 0
         self.render = 0.0
+        self._in_flight = 0
+        self._since = 0.0
+
+    # Statements of one request may run side by side on several connections
+    # (asyncio.gather): `db` is the time at least one of them was running,
+    # not the sum, so it stays a part of `app`.
+    def statement_started(self) -> None:
+        if self._in_flight == 0:
+            self._since = time.perf_counter()
+        self._in_flight += 1
+        self.queries += 1
+
+    def statement_ended(self) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self.db += time.perf_counter() - self._since
 
     def header(self, app_seconds: float) -> str:
         parts = [f"app;dur={app_seconds * 1000:.1f}"]
@@ -60,12 +76,11 @@ def _timed(name: str) -> Any:
         timings = _current.get()
         if timings is None:
             return await method(self, *args, **kwargs)
-        t0 = time.perf_counter()
+        timings.statement_started()
         try:
             return await method(self, *args, **kwargs)
         finally:
-            timings.db += time.perf_counter() - t0
-            timings.queries += 1
+            timings.statement_ended()
     timed.__name__ = name
     return timed
 

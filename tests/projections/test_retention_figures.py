@@ -16,6 +16,8 @@ from uuid import UUID
 
 import pytest
 
+from projections.engine import forget_figures
+
 from domain.placement import Placement
 from infra.eventstore import event_metadata
 from projections.retention import WARNINGS_SHOWN, retention
@@ -339,6 +341,7 @@ async def test_warnings_from_the_kept_figures_equal_those_read_from_every_score(
         conn.execute("UPDATE rm.r_placements SET latest_score = NULL, earlier_score_sum = NULL,"
                      " earlier_scores = NULL WHERE tenant_id = %s AND placement_id = ANY(%s)",
                      (books.tenant.id, placements[:3]))
+    forget_figures()
     assert (await retention(pool, books.tenant.id, AS_OF))["warnings"] == kept_figures["warnings"]
     assert kept_figures["warning_counts"] == {"no_feedback": 2, "falling_feedback": 2}  # 7/1 and 8/1 last
     assert {w["placement_id"] for w in kept_figures["warnings"] if w["kind"] == "falling_feedback"} == {
@@ -395,7 +398,27 @@ async def test_retention_from_the_kept_flags_equals_retention_from_the_dates(poo
     with books.system.stores.database("default").connection() as conn:  # as projected before the flags
         conn.execute("UPDATE rm.r_placements SET retained_3 = NULL, retained_6 = NULL, retained_12 = NULL"
                      " WHERE tenant_id = %s", (books.tenant.id,))
+    forget_figures()
     assert await retention(pool, books.tenant.id, AS_OF) == kept
     # 3 months after 31 January is 30 April: only the first ends a day short.
     assert kept["retention"]["3_months"] == {"started": 6, "retained": 5, "percent": "83.3"}
     assert kept["retention"]["6_months"]["retained"] == 3  # 31 August + 6 months = 28 February
+
+
+async def test_figures_are_kept_per_position_so_a_change_shows_at_once_and_a_caller_cannot_spoil_them(
+        pool, books):
+    employer = books.employer()
+    first_placement = place(books, employer, date(2026, 6, 1))
+    first = await figures(pool, books)
+    first["warnings"].clear()  # the dashboard trims the list it is given
+    first["retention"]["3_months"]["started"] = 999
+
+    same = await retention(pool, books.tenant.id, AS_OF)
+    place(books, employer, date(2026, 7, 1))
+    before_projected = await retention(pool, books.tenant.id, AS_OF)  # the read model has not moved yet
+    moved = await figures(pool, books)
+
+    assert [w["placement_id"] for w in same["warnings"]] == [str(first_placement)]
+    assert same["retention"]["3_months"]["started"] == 1
+    assert before_projected == same
+    assert moved["placements"] == 2 and len(moved["warnings"]) == 2

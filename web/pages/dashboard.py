@@ -1,7 +1,9 @@
 """The dashboard and the retention page: figures from the read models."""
 from __future__ import annotations
 
+import asyncio
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get
@@ -53,25 +55,32 @@ async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Respon
         return Response(b"", status_code=303, headers={"Location": "/placements"})
     await fresh(request, viewer)
     today = date.today()
-    summary = await compliance.compliance_summary(pool(request), viewer.tenant.id, today, **summary_scope(viewer))
-    figures = None
-    placements: dict = {}
-    if viewer.role in ("agency", "auditor", "employer"):
-        figures = await retention.retention(pool(request), viewer.tenant.id, today, **retention_scope(viewer))
-        figures["warnings"] = first_of_each_kind(figures["warnings"], DASHBOARD_WARNINGS)
-        placements = await warned_placements(request, viewer, figures)
-    employers = {str(k): v for k, v in (await directory.names(
-        pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]])).items()}
     from web.pages.duties import dashboard_reminders  # the agency's open reminders, one small query
     from web.pages.support import dashboard_targets
 
+    # The read models are independent: their queries run side by side, each
+    # on its own pool connection (the dashboard waits for the slowest, not the sum).
+    retention_figures = (retention.retention(pool(request), viewer.tenant.id, today, **retention_scope(viewer))
+                         if viewer.role in ("agency", "auditor", "employer") else _nothing())
+    summary, figures, reminders = await asyncio.gather(
+        compliance.compliance_summary(pool(request), viewer.tenant.id, today, **summary_scope(viewer)),
+        retention_figures, dashboard_reminders(request, viewer))
+    if figures is not None:
+        figures["warnings"] = first_of_each_kind(figures["warnings"], DASHBOARD_WARNINGS)
+    names, placements, targets = await asyncio.gather(
+        directory.names(pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]]),
+        warned_placements(request, viewer, figures) if figures is not None else _nothing({}),
+        # Targets beyond euros beside each contract's figures (web/pages/support.py).
+        dashboard_targets(request, viewer, summary["contracts"]))
     return page(request, "dashboard.html", {
         "today": today, "summary": summary, "retention": figures, "placements": placements,
-        "employer_names": employers, "bar": charts.progress, "warnings_shown": DASHBOARD_WARNINGS,
-        "reminders": await dashboard_reminders(request, viewer),
-        # Targets beyond euros beside each contract's figures (web/pages/support.py).
-        "targets": await dashboard_targets(request, viewer, summary["contracts"]),
+        "employer_names": {str(k): v for k, v in names.items()}, "bar": charts.progress,
+        "warnings_shown": DASHBOARD_WARNINGS, "reminders": reminders, "targets": targets,
     })
+
+
+async def _nothing(value: Any = None) -> Any:
+    return value
 
 
 @get("/retention", name="retention", guards=[roles("agency", "auditor", "employer")])
