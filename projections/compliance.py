@@ -43,8 +43,8 @@ def _hours_json(history: list[dict]) -> list[dict]:
 
 class ComplianceProjection(Projection):
     name = NAME
-    # 2: c_contract_totals (the contract summary's kept sums).
-    version = 2
+    # 2: c_contract_totals (the contract summary's kept sums). 3: a purchase's supplier.
+    version = 3
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -82,7 +82,7 @@ class ComplianceProjection(Projection):
         Table("c_contributions", ("contribution_id",), {
             "contribution_id": "uuid", "contract_id": "uuid", "kind": "text", "placement_id": "uuid",
             "amount_eur": "numeric", "reported_on": "date", "status": "text", "decided_on": "date",
-            "reason": "text", "description": "text",
+            "reason": "text", "description": "text", "supplier": "text",
         }, indexes=(("contract_id",), ("placement_id",), ("contract_id", "kind"))),
     )
     handles = frozenset({
@@ -193,7 +193,7 @@ class ComplianceProjection(Projection):
             "contribution_id": e.originator_id, "contract_id": d["contract_id"], "kind": d["kind"],
             "placement_id": d.get("placement_id"), "amount_eur": d.get("amount_eur"),
             "reported_on": d["reported_on"], "status": "pending", "decided_on": None, "reason": None,
-            "description": d.get("description") or d.get("supplier"),
+            "description": d.get("description") or d.get("supplier"), "supplier": d.get("supplier"),
         })
 
     def on_ContributionValued(self, b: Batch, e: Event) -> None:
@@ -522,7 +522,7 @@ def _status(f: dict[str, Decimal]) -> str:
 
 CONTRIBUTIONS_SQL = f"""
 SELECT k.contribution_id, k.kind, k.placement_id, k.amount_eur, k.reported_on, k.status, k.decided_on,
-       k.reason, k.description,
+       k.reason, k.description, k.supplier,
        (SELECT sum(s.numerator * greatest(0, least(s.to_day, $3::date) - s.from_day + 1)) / min(s.denominator)
         FROM {RM}.c_segments s
         WHERE s.tenant_id = k.tenant_id AND s.gen = k.gen AND s.placement_id = k.placement_id) AS accrued
@@ -542,7 +542,7 @@ async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UU
         "value_eur": money(r["amount_eur"] if r["kind"] != "placement" else (r["accrued"] or Decimal(0))),
         "reported_on": r["reported_on"].isoformat(), "status": r["status"],
         "decided_on": r["decided_on"].isoformat() if r["decided_on"] else None,
-        "reason": r["reason"], "description": r["description"],
+        "reason": r["reason"], "description": r["description"], "supplier": r["supplier"],
     } for r in rows]
 
 

@@ -42,3 +42,32 @@ def test_another_employer_cannot_fetch_the_report(agency: Agency, pages: Callabl
     assert me.get(f"/contracts/{ours['contract']}/report.csv").status_code == 200
     assert me.get(f"/contracts/{theirs['contract']}/report.csv").status_code == 404
     assert me.get(f"/contracts/{theirs['contract']}/report").status_code == 404
+
+
+def test_a_purchase_shows_its_supplier_on_the_contract_page_and_in_the_csv_without_formulas(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from domain.contribution import SOCIAL_ENTERPRISE_REGISTERS
+    from service import commands as c
+
+    ids = agency.seed()
+    agency.run(c.ReportSocialEnterprisePurchase(
+        contract_id=ids["contract"], supplier="=HYPERLINK(\"http://x\")", register=SOCIAL_ENTERPRISE_REGISTERS[0],
+        invoice_amount_eur_excl_vat=Decimal("12000.00"), invoice_date=date.today() - timedelta(days=10),
+        description="Catering voor de bouwkeet"))
+    agency.project()
+    authority = login_as(agency, pages, "authority", ids)
+
+    page = authority.get(f"/contracts/{ids['contract']}")
+    rows = list(csv.reader(io.StringIO(authority.get(f"/contracts/{ids['contract']}/report.csv").content
+                                       .decode("utf-8-sig")), delimiter=";"))
+    header = rows.index(["contribution_id", "kind", "reported_on", "value_eur", "status", "decided_on", "reason",
+                         "description", "supplier"])
+    purchase = next(r for r in rows[header + 1:] if r and r[1] == "social_enterprise_purchase")
+
+    assert "Catering voor de bouwkeet" in page.text
+    assert "=HYPERLINK(&#34;http://x&#34;)" in page.text or "=HYPERLINK(&quot;http://x&quot;)" in page.text
+    assert purchase[7] == "Catering voor de bouwkeet"
+    assert purchase[8] == "'=HYPERLINK(\"http://x\")"  # read as text, not as a formula

@@ -297,6 +297,13 @@ def _report_day(request: Request) -> date:
         raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
 
 
+def _cell(text: str | None) -> str:
+    """Free text for a spreadsheet cell: a leading =, +, -, @ or control
+    character would make Excel or LibreOffice read it as a formula."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @get("/contracts/{contract_id:str}/report.csv", guards=[roles(*CONTRACT_READERS)])
 async def report_csv(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
     """The compliance report as CSV (semicolon-separated, decimal points: opens in Dutch spreadsheets)."""
@@ -322,10 +329,12 @@ async def report_csv(request: Request, viewer: NamedDependency[Viewer], contract
     for q in figures.get("quarters", []):
         w.writerow([q["quarter"], q["reported_eur"], q["accepted_eur"], q["rejected_eur"], q["pending_eur"]])
     w.writerow([])
-    w.writerow(["contribution_id", "kind", "reported_on", "value_eur", "status", "decided_on", "reason"])
+    w.writerow(["contribution_id", "kind", "reported_on", "value_eur", "status", "decided_on", "reason",
+                "description", "supplier"])
     for k in data["contributions"]:
         w.writerow([k["id"], k["kind"], k["reported_on"], k["value_eur"], k["status"], k["decided_on"] or "",
-                    k["reason"] or ""])
+                    k["reason"] or "", _cell(k["description"] if k["kind"] != "placement" else ""),
+                    _cell(k["supplier"])])
     filename = f"social-return-{contract.id}-{data['as_of'].isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
