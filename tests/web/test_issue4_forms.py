@@ -67,6 +67,7 @@ def test_a_vacancy_is_changed_and_closed_on_its_page(agency: Agency, pages: Call
     closed = me.post(f"/vacancies/{vacancy}/close", {"close_reason": "Intern ingevuld", "confirm": "yes"})
     assert closed.status_code == 303 and load(agency, Vacancy, vacancy).status == "closed"  # type: ignore[attr-defined]
     assert me.get(f"/vacancies/{vacancy}/edit").status_code == 409
+    assert "Gesloten, reden: Intern ingevuld" in me.get(f"/vacancies/{vacancy}").text
 
 
 def test_an_employer_changes_its_own_vacancies_only(agency: Agency, pages: Callable[..., Browser]) -> None:
