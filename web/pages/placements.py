@@ -229,21 +229,29 @@ async def give_feedback(request: Request, viewer: NamedDependency[Viewer], place
                 status=status)
 
 
+async def _change(request: Request, viewer: Viewer, ident: UUID, form: Form, command: Any, field: str) -> Response:
+    """Run a change to a placement from its page: back to the page when it is
+    stored, else the page again with the errors (422). `command` is None when
+    the form itself was invalid. The command answers 404 for a placement the
+    viewer may not see, so the placement is not loaded first."""
+    if form.ok:
+        try:
+            result = await execute(request, viewer, command, form)
+            return redirect_after(result, f"/placements/{ident}")
+        except (InvalidInput, InvalidReference, Conflict) as e:
+            form.errors = field_errors(e, form, field)
+    context = await _context(request, viewer, ident)
+    context.update(errors=form.errors, values=form.values())
+    return page(request, "placement.html", context, status=422)
+
+
 @post("/placements/{placement_id:str}/hours", guards=[roles("agency")])
 async def change_hours(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     ident = parse_id("placement", placement_id)
     form = await Form.read(request)
     hours, effective_on = form.decimal("hours_per_week"), form.day("effective_on")
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.ChangeHours(
-                placement_id=ident, hours_per_week=hours, effective_on=effective_on), form)  # type: ignore[arg-type]
-            return redirect_after(result, f"/placements/{placement_id}")
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            form.errors = field_errors(e, form, "hours_per_week")
-    context = await _context(request, viewer, ident)
-    context.update(errors=form.errors, values=form.values())
-    return page(request, "placement.html", context, status=422)
+    return await _change(request, viewer, ident, form, c.ChangeHours(
+        placement_id=ident, hours_per_week=hours, effective_on=effective_on), "hours_per_week")  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/end", guards=[roles("agency")])
@@ -251,31 +259,15 @@ async def end_placement(request: Request, viewer: NamedDependency[Viewer], place
     ident = parse_id("placement", placement_id)
     form = await Form.read(request)
     ends_on, reason = form.day("ends_on"), form.choice("reason", END_REASONS)
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.EndPlacement(
-                placement_id=ident, ends_on=ends_on, reason=reason), form)  # type: ignore[arg-type]
-            return redirect_after(result, f"/placements/{placement_id}")
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            form.errors = field_errors(e, form, "ends_on")
-    context = await _context(request, viewer, ident)
-    context.update(errors=form.errors, values=form.values())
-    return page(request, "placement.html", context, status=422)
+    return await _change(request, viewer, ident, form, c.EndPlacement(
+        placement_id=ident, ends_on=ends_on, reason=reason), "ends_on")  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/extend", guards=[roles("agency")])
 async def extend_placement(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
     """Move the planned end later (the form is web/templates/_placement_extend.html)."""
     ident = parse_id("placement", placement_id)
-    await get_aggregate(request, viewer, Placement, ident)  # visible, else 404
     form = await Form.read(request)
     until = form.day("until")
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.ExtendPlacement(placement_id=ident, until=until), form)  # type: ignore[arg-type]
-            return redirect_after(result, f"/placements/{placement_id}")
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            form.errors = field_errors(e, form, "until")
-    context = await _context(request, viewer, ident)
-    context.update(errors=form.errors, values=form.values())
-    return page(request, "placement.html", context, status=422)
+    return await _change(request, viewer, ident, form, c.ExtendPlacement(placement_id=ident, until=until),  # type: ignore[arg-type]
+                         "until")
