@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import sys
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,16 @@ from infra.eventstore import Tenant
 from infra.settings import Settings
 from service import commands as c
 from service.actor import Actor
+
+def say(line: str = "") -> None:
+    """A figure or result line (stdout)."""
+    print(line, flush=True)
+
+
+def note(line: str) -> None:
+    """Progress (stderr), kept apart from the figures."""
+    print(line, file=sys.stderr, flush=True)
+
 
 AGENCY = Actor(user_id=uuid.UUID(int=7), role="agency", organisation="bench")
 

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg  # noqa: E402
 
-from bench.common import bench_system, percentile  # noqa: E402
+from bench.common import bench_system, percentile, say  # noqa: E402
 from bench.projections import HistoryBuilder  # noqa: E402
 from domain.matching import VacancyNeeds, normalise, rank  # noqa: E402
 from projections import matching  # noqa: E402
@@ -49,10 +49,6 @@ PROVINCES = ["Groningen", "Friesland", "Drenthe", "Overijssel", "Flevoland", "Ge
 VOCABULARY = [f"competentie-{i:03d}" for i in range(150)]
 WEIGHTS = [1 / (i + 1) ** 0.8 for i in range(len(VOCABULARY))]  # Zipf-like popularity
 START = date(2026, 3, 1)
-
-
-def say(line: str = "") -> None:
-    print(line, flush=True)
 
 
 def draw(rng: random.Random, n: int) -> list[str]:

@@ -83,7 +83,7 @@ sys.path.insert(0, str(ROOT))
 
 from psycopg import sql  # noqa: E402
 
-from bench.common import bench_system, percentile  # noqa: E402
+from bench.common import bench_system, note, percentile, say  # noqa: E402
 from bench.http_client import RawHttpConnection  # noqa: E402
 from bench.projections import build_history, events_per_placement  # noqa: E402
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA  # noqa: E402
@@ -98,14 +98,6 @@ PAGE_TARGET_MS = 50.0
 FRAGMENT_TARGET_MS = 20.0
 FEEDBACK_COMMENTS = ["Goed bezig", "Loopt goed mee in het team.", "",
                      "Heeft meer begeleiding nodig bij nieuwe taken."]
-
-
-def say(line: str = "") -> None:
-    print(line, flush=True)
-
-
-def note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------

@@ -67,7 +67,7 @@ import asyncpg  # noqa: E402
 from eventsourcing.application import AggregateNotFoundError  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench.common import AGENCY, bench_system, percentile, seed_placement  # noqa: E402
+from bench.common import AGENCY, bench_system, note, percentile, say, seed_placement  # noqa: E402
 from domain.contribution import Contribution  # noqa: E402
 from domain.placement import Placement  # noqa: E402
 from domain.values import END_REASONS  # noqa: E402
@@ -101,14 +101,6 @@ COMMENTS = ["", "Goed bezig", "Komt op tijd, werkt zelfstandig.",
             "Prima week.", "Loopt goed mee in het team, wil graag meer uren.",
             "Afwezig geweest wegens ziekte, nu weer aan de slag."]
 HOURS = [Decimal("16"), Decimal("20"), Decimal("24"), Decimal("28"), Decimal("32"), Decimal("36")]
-
-
-def say(line: str = "") -> None:
-    print(line, flush=True)
-
-
-def note(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------
