@@ -418,6 +418,17 @@ def demo() -> None:
         system.close()
 
 
+def uvicorn_options(settings: Settings) -> dict:
+    """Forwarded headers (X-Forwarded-For, -Proto) are believed only from the
+    proxies named in TRUSTED_PROXIES; with none named they are ignored and the
+    peer's address is the client's. (Uvicorn's own default believes them from
+    127.0.0.1, so anything on the machine could claim any address and step
+    around the login limit, which counts per address.)"""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
+
+
 @main.command()
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int, show_default="8000")
@@ -429,8 +440,8 @@ def serve(host: str, port: int) -> None:
 
     system = _system()
     try:
-        uvicorn.run(create_app(system), host=host, port=port, log_level="info",
-                    proxy_headers=True, server_header=False)
+        uvicorn.run(create_app(system), host=host, port=port, log_level="info", server_header=False,
+                    **uvicorn_options(system.settings))
     finally:
         system.close()
 
@@ -474,7 +485,8 @@ def run(host: str, port: int) -> None:
             click.echo("    " + line)
     click.echo("Press Ctrl-C to stop.\n")
     try:
-        uvicorn.run(create_app(system), host=host, port=port, log_level="warning", server_header=False)
+        uvicorn.run(create_app(system), host=host, port=port, log_level="warning", server_header=False,
+                    **uvicorn_options(system.settings))
     finally:
         worker_proc.terminate()
         try:

@@ -6,6 +6,7 @@ down explicitly.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -30,6 +31,23 @@ def _int(environ: dict[str, str], name: str, default: int, minimum: int = 1) -> 
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _proxies(environ: dict[str, str]) -> tuple[str, ...]:
+    """TRUSTED_PROXIES: addresses or networks (CIDR) of the proxies in front of
+    the web processes, separated by commas. Only a request from one of them may
+    say, in X-Forwarded-For, which client it comes from."""
+    raw = environ.get("TRUSTED_PROXIES", "")
+    proxies = []
+    for item in (p.strip() for p in raw.replace(" ", ",").split(",")):
+        if not item:
+            continue
+        try:
+            proxies.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(f"TRUSTED_PROXIES must list IP addresses or networks (CIDR), "
+                                f"separated by commas; {item!r} is neither") from None
+    return tuple(proxies)
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,9 @@ class Settings:
     # Outgoing mail (duty reminders): unset means no mail is sent (infra/mail.py).
     smtp_url: str | None = None
     mail_from: str = "SROI Ledger <noreply@localhost>"
+    # Proxies whose X-Forwarded-For / -Proto headers are believed (empty: none,
+    # the peer address is the client's).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -103,4 +124,5 @@ class Settings:
             data_key=env.get("DATA_KEY") or None,
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or "SROI Ledger <noreply@localhost>",
+            trusted_proxies=_proxies(env),
         )

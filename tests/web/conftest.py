@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -188,45 +189,66 @@ class Server:
     url: str
 
 
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _wait_until_serving(url: str, procs: list[subprocess.Popen], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            for p in procs:
+                p.kill()
+            raise RuntimeError("web server did not start:\n" + log.read_text()[-3000:])
+        time.sleep(0.2)
+
+
+@contextmanager
+def web_process(database_url: str, log: Path, **settings: str) -> Iterator[Server]:
+    """One more `sroi serve` process on a free port, with `settings` added to
+    its environment (e.g. TRUSTED_PROXIES); stopped on leaving."""
+    port = _free_port()
+    env = {k: v for k, v in _subprocess_env(database_url).items() if k not in settings}
+    env.update(settings)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--host", "127.0.0.1",
+                                 "--port", str(port)], cwd=PROJECT_ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_serving(url, [proc], log)
+            yield Server(url=url)
+        finally:
+            _stop([proc])
+
+
 @pytest.fixture(scope="session")
 def server(database_url: str, system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`sroi serve` (uvicorn) on a free port and `sroi worker`, on the test database.
 
     Session-scoped and started on first use: the web tests run last, so the
     worker does not project other tests' tenants behind their backs."""
-    port = _free_port()
     logs = tmp_path_factory.mktemp("web-server")
     env = _subprocess_env(database_url)
-    procs = []
-    with open(logs / "worker.log", "wb") as worker_log, open(logs / "web.log", "wb") as web_log:
-        procs.append(subprocess.Popen([sys.executable, "-m", "infra.cli", "worker", "--threads", "2"],
-                                      cwd=PROJECT_ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT))
-        procs.append(subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--host", "127.0.0.1",
-                                       "--port", str(port)], cwd=PROJECT_ROOT, env=env,
-                                      stdout=web_log, stderr=subprocess.STDOUT))
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-                for p in procs:
-                    p.kill()
-                raise RuntimeError("web server did not start:\n" + (logs / "web.log").read_text()[-3000:])
-            time.sleep(0.2)
+    with open(logs / "worker.log", "wb") as worker_log:
+        worker = subprocess.Popen([sys.executable, "-m", "infra.cli", "worker", "--threads", "2"],
+                                  cwd=PROJECT_ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
         try:
-            yield Server(url=url)
+            with web_process(database_url, logs / "web.log") as web:
+                yield web
         finally:
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+            _stop([worker])
 
 
 def _need_chromium() -> None:
