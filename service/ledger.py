@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 import uuid
 from copy import deepcopy
 from collections.abc import Callable, Iterable
@@ -621,12 +623,29 @@ def fingerprint(actor: Actor, command: Any) -> str:
         json.dumps(payload, sort_keys=True, default=_json_default).encode()).hexdigest()
 
 
+# A command that lost a race is decided again on the state as stored now.
+# Each lost race means another command committed, so a burst of N concurrent
+# changes to one record needs at most N-1 retries; the bound and the jittered
+# pause (full jitter, growing per attempt) keep a hot record from turning into
+# a thundering herd, and a record that keeps moving ends in a clear 409.
+CONFLICT_ATTEMPTS = 12
+CONFLICT_PAUSE_BASE = 0.002  # seconds; attempt n pauses uniform(0, base * 2**n), capped below
+CONFLICT_PAUSE_MAX = 0.05
+
+
+def conflict_pause(attempt: int) -> float:
+    """The pause before retry `attempt` (1 = the first retry): full jitter."""
+    return random.uniform(0, min(CONFLICT_PAUSE_MAX, CONFLICT_PAUSE_BASE * 2 ** attempt))
+
+
 class Ledger:
     def __init__(self, stores: TenantStores,
-                 on_committed: Callable[[Tenant, int], None] | None = None):
+                 on_committed: Callable[[Tenant, int], None] | None = None,
+                 conflict_attempts: int = CONFLICT_ATTEMPTS):
         self.stores = stores
         # Called after each command that stored events (tells the projections).
         self.on_committed = on_committed
+        self.conflict_attempts = conflict_attempts
 
     # -- commands ------------------------------------------------------------
     def execute(self, tenant: Tenant, actor: Actor, command: Any, *,
@@ -658,7 +677,7 @@ class Ledger:
             "correlation_id": correlation_id or str(uuid.uuid4()),
             "recorded_at": datetime.now(timezone.utc).isoformat(),
         }
-        for attempt in (1, 2):
+        for attempt in range(1, self.conflict_attempts + 1):
             unit = Unit(app=app, actor=actor, fresh=expected_version is not None, stores=self.stores)
             try:
                 outcome = handler(unit, command)
@@ -683,12 +702,13 @@ class Ledger:
                         return earlier
                 # Someone else changed one of these aggregates after we loaded
                 # it (or our cache was stale). Nothing of ours was stored.
-                # Decide once more on the state as stored now: the command's
+                # Decide again on the state as stored now: the command's
                 # rules are checked again, so a change that no longer fits
                 # (ending a placement twice) is refused as a conflict, while
                 # one that still fits (a second feedback) is kept, not lost.
                 self._refresh(app, unit)
-                if attempt == 1 and expected_version is None:
+                if attempt < self.conflict_attempts and expected_version is None:
+                    time.sleep(conflict_pause(attempt))
                     continue
                 raise Conflict(
                     "the record was changed by another request at the same time; "

@@ -496,6 +496,28 @@ def test_two_simultaneous_ends_of_one_placement_one_succeeds_one_conflicts(org: 
         assert events[-1]["data"]["reason"] == ("resigned", "dismissed")[winner]
 
 
+def test_twenty_simultaneous_feedbacks_on_one_placement_are_all_accepted(org: Org) -> None:
+    """Each still fits after a refresh: none may get a 409 (a single retry
+    refused 1-7 of 20 parallel posts)."""
+    ids = org.seed()
+    barrier = threading.Barrier(20, timeout=10)
+    responses: list[Any] = [None] * 20
+
+    def post(i: int) -> None:
+        barrier.wait()
+        responses[i] = org.post(f"/placements/{ids['placement']}/feedback",
+                                {"score": i % 5 + 1, "from_role": "coach", "comment": f"ronde {i}"})
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses if r.status_code != 201]
+    remarks = sorted(e["data"]["comment"] for e in events_of(org, ids["placement"]) if e["type"] == "FeedbackGiven")
+    assert remarks == sorted(f"ronde {i}" for i in range(20))
+
+
 # -- bad input ------------------------------------------------------------------------
 
 LONG = "x" * (65 * 1024)

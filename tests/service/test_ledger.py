@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from copy import deepcopy
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -466,6 +467,50 @@ def test_a_concurrent_retry_with_the_same_key_is_answered_from_the_first(
     assert sorted(r.replayed for r in results) == [False, True]
     assert results[0].body == results[1].body
     assert event_count(system, seeded.tenant) == before + 1
+
+
+def test_ten_coaches_giving_feedback_on_one_placement_at_once_are_all_stored(
+        system: System, seeded: Seeded) -> None:
+    """Every one of them still fits after a refresh, so none may get a 409 (a
+    single retry lost up to 7 of 20 parallel posts)."""
+    ledger = system.ledger
+    coaches = [actor("agency") for _ in range(10)]  # the pool holds 12 connections
+    results = _race_behind_table_lock(system, seeded.tenant, [
+        (lambda who=who, n=n: ledger.execute(seeded.tenant, who, c.GiveFeedback(
+            placement_id=seeded.placement, score=n % 5 + 1, from_role="coach"), correlation_id=f"coach-{n}"))
+        for n, who in enumerate(coaches)
+    ])
+    assert not [r for r in results if isinstance(r, Exception)], results
+    history = system.ledger.history(seeded.tenant, coaches[0], Placement, seeded.placement)
+    feedback = [e for e in history if e["type"] == "FeedbackGiven"]
+    assert sorted(e["metadata"]["correlation_id"] for e in feedback) == sorted(f"coach-{n}" for n in range(10))
+    assert [e["version"] for e in history] == list(range(1, len(history) + 1))
+
+
+def test_a_command_that_keeps_losing_its_race_ends_in_a_conflict_after_a_bounded_number_of_tries(
+        system: System, seeded: Seeded, agency: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy that never catches up (here: refreshing is switched off and the
+    cache holds an old version) loses every save; the ledger stops after its
+    bound with a clear 409, having stored nothing."""
+    from service.ledger import Ledger
+
+    app = system.stores.for_tenant(seeded.tenant)
+    stale = deepcopy(app.repository.get(seeded.placement))
+    system.ledger.execute(seeded.tenant, agency, c.GiveFeedback(
+        placement_id=seeded.placement, score=4, from_role="coach"))
+    app.repository.cache.put(seeded.placement, stale)
+    monkeypatch.setattr(Ledger, "_refresh", staticmethod(lambda app, unit: None))
+    saves: list[int] = []
+    real_save = app.save
+    monkeypatch.setattr(app, "save", lambda *a, **k: (saves.append(1), real_save(*a, **k))[1])
+    bounded = Ledger(system.stores, conflict_attempts=4)
+    before = event_count(system, seeded.tenant)
+    with pytest.raises(Conflict, match="changed by another request"):
+        bounded.execute(seeded.tenant, agency, c.GiveFeedback(
+            placement_id=seeded.placement, score=2, from_role="coach"))
+    assert len(saves) == 4
+    assert event_count(system, seeded.tenant) == before
+    app.repository.cache.get(seeded.placement, evict=True)
 
 
 @pytest.mark.parametrize("kind", ["end", "feedback"])
