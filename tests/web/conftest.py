@@ -40,6 +40,7 @@ from projections.registry import PROJECTIONS
 from service import commands as c
 from service.actor import Actor
 from tests.conftest import random_slug
+from tests.projections.conftest import live_positions, wait_until
 from web.app import create_app
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +78,14 @@ class Agency:
         for projection in PROJECTIONS:
             ProjectionRunner(self.system.stores.database(self.tenant.database), projection).catch_up(
                 self.tenant, wait=True)
+
+    def wait_for_worker(self, timeout: float = 120) -> None:
+        """Wait until the running worker has projected every event of the
+        tenant into every read model: a condition on the read-model positions,
+        bounded only so that a dead worker fails the test instead of hanging."""
+        head = self.system.stores.for_tenant(self.tenant).recorder.max_notification_id() or 0
+        wait_until(lambda: min(live_positions(self.system, self.tenant).values()) >= head, timeout,
+                   message=f"the worker to project position {head}")
 
     # -- a small world: one employer with a contract, a candidate placed there ------
     def seed(self, employer_name: str = "Bouwbedrijf De Vries B.V.",
