@@ -9,6 +9,8 @@ fails the run.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -47,7 +49,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-AXE_VERSION = "4"
+# axe-core pinned to one release and the npm registry's integrity hash of
+# its tarball: a changed or substituted package fails the run instead of
+# silently changing what the accessibility checks check.
+AXE_VERSION = "4.14.1"
+AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 VENDOR_DIR = PROJECT_ROOT / ".data" / "vendor"
 SCREENSHOTS_DIR = PROJECT_ROOT / "docs" / "screenshots"
 PASSWORD = "correct horse battery staple"
@@ -303,6 +309,10 @@ def axe_script() -> Path:
         subprocess.run([npm, "pack", f"axe-core@{AXE_VERSION}", "--pack-destination", tmp, "--silent"],
                        check=True, capture_output=True, timeout=180)
         tarball = next(Path(tmp).glob("axe-core-*.tgz"))
+        integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball.read_bytes()).digest()).decode()
+        if integrity != AXE_INTEGRITY:
+            pytest.fail(f"axe-core {AXE_VERSION} from the registry has integrity {integrity}, "
+                        f"not the pinned {AXE_INTEGRITY}")
         with tarfile.open(tarball) as tar:
             member = tar.extractfile("package/axe.min.js")
             assert member is not None
