@@ -1,4 +1,4 @@
-"""The page forms of issue 4 over HTTP (no JavaScript): changing and closing a
+"""Forms that change records, over HTTP (no JavaScript): changing and closing a
 vacancy, reporting contributions, amending and closing a contract, extending
 a placement, an employer's page with its contact persons; bad input shown
 next to the field in Dutch, roles refused, other employers' records 404."""

@@ -1,4 +1,4 @@
-"""Issue 6 follow-ups on the pages: who looks after a placement (and so gets
+"""Who is responsible, on the pages: who looks after a placement (and so gets
 its reminders), reminders per user, the employer's part in the pipeline,
 owners and targets on the contract registration form, the open-support list.
 Forms work without JavaScript and show errors next to the field; in a real
