@@ -112,6 +112,8 @@ class Candidate(LedgerAggregate):
         self.qualifies_via = qualifies_via
 
     def update_competences(self, competences: list[str]) -> None:
+        if self.is_erased:
+            raise CandidateAlreadyErased("the candidate was erased")
         self._competences_updated(
             competences=require_competences(competences, "competences")
         )
@@ -122,6 +124,8 @@ class Candidate(LedgerAggregate):
 
     def state_support_needs(self, text: str) -> None:
         """Ask The Person: the candidate's own words, kept as given (may be empty)."""
+        if self.is_erased:
+            raise CandidateAlreadyErased("the candidate was erased")
         self._support_needs_stated(support_needs=free_text(text, "support_needs"))
 
     @event("SupportNeedsStated")
@@ -150,6 +154,12 @@ class Candidate(LedgerAggregate):
         self.qualifies_via = None
         self.support_needs = ""
         self.status_holder = False
+        # Competences and availability are sealed too (their events read as
+        # erased on replay); the live aggregate drops them at once.
+        self.competences = []
+        self.hours_available = None
+        self.available_from = None
+        self.region = None
 
     def state_availability(self, hours_per_week: Decimal, available_from: date, region: str) -> None:
         """What the person can offer for matching: hours a week in total, from

@@ -15,6 +15,7 @@ listed in PERSONAL_FIELDS, next to the domain's DATA_CLASSIFICATION maps.
 from __future__ import annotations
 
 import base64
+import copy
 import os
 import threading
 import time
@@ -35,8 +36,11 @@ CONTACT_NAMESPACE = uuid.UUID("6f4d5e0a-3c1b-4b8e-9a57-1d2c3e4f5a6b")
 #   "contact": the contact person, identified by employer id + email
 PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "CandidateRegistered": ("originator", ("full_name", "date_of_birth", "target_group", "benefit_since",
-                                           "qualifies_via", "support_needs", "status_holder")),
+                                           "qualifies_via", "support_needs", "status_holder", "competences")),
+    "CompetencesUpdated": ("originator", ("competences",)),
     "SupportNeedsStated": ("originator", ("support_needs",)),
+    # What the person offers for matching: hours, from when, and where.
+    "AvailabilityStated": ("originator", ("hours_per_week", "available_from", "region")),
     "FeedbackGiven": ("candidate_field", ("comment",)),
     "ContactPersonAdded": ("contact", ("name", "email", "phone", "role")),
     # A contract's named owners: contact persons of the contract (contract id + email).
@@ -56,7 +60,17 @@ ERASED_VALUES: dict[str, Any] = {
     "qualifies_via": None, "support_needs": "", "status_holder": False, "comment": "",
     "name": ERASED, "email": ERASED, "phone": None, "role": None,
     "labels": {}, "label": "", "description": "", "note": "",
+    "competences": [], "hours_per_week": None, "available_from": None, "region": None,
 }
+
+
+class PersonErased(Exception):
+    """Erasure is final: no data key is ever made again for an erased person, so
+    nothing more can be recorded about them (the service answers 409 first)."""
+
+    def __init__(self, subject_id: UUID):
+        super().__init__("the person was erased: nothing more is recorded about them")
+        self.subject_id = subject_id
 
 def contact_subject(employer_id: UUID, email: str) -> UUID:
     return uuid.uuid5(CONTACT_NAMESPACE, f"{employer_id}:{email.strip().lower()}")
@@ -120,6 +134,12 @@ CREATE TABLE IF NOT EXISTS events.erasures (
 """
 
 
+KEY_SQL = """
+SELECT (SELECT wrapped_key FROM events.person_keys WHERE tenant_id = %(t)s AND subject_id = %(s)s) AS wrapped_key,
+       EXISTS (SELECT 1 FROM events.erasures WHERE tenant_id = %(t)s AND subject_id = %(s)s) AS erased
+"""
+
+
 class PersonKeys:
     """Data keys per (tenant, person), wrapped under the key-encryption key."""
 
@@ -129,52 +149,78 @@ class PersonKeys:
         self.database = database
         self._kek = AESGCM(kek)
         self.ttl = ttl
-        self._cache: dict[tuple[UUID, UUID], tuple[float, bytes | None]] = {}
+        self._cache: dict[tuple[UUID, UUID], tuple[float, bytes | None, bool]] = {}
         self._lock = threading.Lock()
 
     def migrate(self) -> None:
         with self.database.connection() as conn:
             conn.execute(KEYS_DDL)
+            # Repair: keys made for erased people by versions before erasure was
+            # final are destroyed too.
+            conn.execute("DELETE FROM events.person_keys k USING events.erasures e"
+                         " WHERE k.tenant_id = e.tenant_id AND k.subject_id = e.subject_id")
 
     @staticmethod
     def _aad(tenant_id: UUID, subject_id: UUID) -> bytes:
         return tenant_id.bytes + subject_id.bytes
 
     def key(self, tenant_id: UUID, subject_id: UUID, *, create: bool) -> bytes | None:
-        """The person's data key; None if erased (or never made and not `create`)."""
+        """The person's data key; None if erased (or never made and not `create`).
+
+        An erased person's key is never made again (PersonErased), and reads as
+        None even if a key row exists: one made after the erasure by an older
+        version would open only what was written after it."""
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get((tenant_id, subject_id))
-        if hit and hit[0] > now and (hit[1] is not None or not create):
-            return hit[1]
+        if hit and hit[0] > now:
+            if hit[2]:
+                if create:
+                    raise PersonErased(subject_id)
+                return None
+            if hit[1] is not None or not create:
+                return hit[1]
         with self.database.connection() as conn:
-            row = conn.execute("SELECT wrapped_key FROM events.person_keys WHERE tenant_id = %s AND subject_id = %s",
-                               (tenant_id, subject_id)).fetchone()
-            if row is None and create:
-                dek = os.urandom(32)
-                nonce = os.urandom(12)
-                wrapped = nonce + self._kek.encrypt(nonce, dek, self._aad(tenant_id, subject_id))
-                row = conn.execute(
-                    "INSERT INTO events.person_keys (tenant_id, subject_id, wrapped_key) VALUES (%s, %s, %s)"
-                    " ON CONFLICT (tenant_id, subject_id) DO UPDATE SET wrapped_key = events.person_keys.wrapped_key"
-                    " RETURNING wrapped_key", (tenant_id, subject_id, wrapped)).fetchone()
+            row = conn.execute(KEY_SQL, {"t": tenant_id, "s": subject_id}).fetchone()
+            erased = bool(row["erased"])
+            wrapped = row["wrapped_key"]
+            if wrapped is None and create and not erased:
+                with conn.transaction():
+                    # One transaction at a time per person (erase takes the same lock),
+                    # so an erasure committing meanwhile is seen here.
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7207))",
+                                 (f"{tenant_id}:{subject_id}",))
+                    erased = conn.execute("SELECT 1 FROM events.erasures WHERE tenant_id = %s AND subject_id = %s",
+                                          (tenant_id, subject_id)).fetchone() is not None
+                    if not erased:
+                        dek = os.urandom(32)
+                        nonce = os.urandom(12)
+                        blob = nonce + self._kek.encrypt(nonce, dek, self._aad(tenant_id, subject_id))
+                        wrapped = conn.execute(
+                            "INSERT INTO events.person_keys (tenant_id, subject_id, wrapped_key) VALUES (%s, %s, %s)"
+                            " ON CONFLICT (tenant_id, subject_id) DO UPDATE"
+                            " SET wrapped_key = events.person_keys.wrapped_key RETURNING wrapped_key",
+                            (tenant_id, subject_id, blob)).fetchone()["wrapped_key"]
         dek = None
-        if row is not None:
-            blob = bytes(row["wrapped_key"])
+        if wrapped is not None and not erased:
+            blob = bytes(wrapped)
             dek = self._kek.decrypt(blob[:12], blob[12:], self._aad(tenant_id, subject_id))
         with self._lock:
-            self._cache[(tenant_id, subject_id)] = (now + self.ttl, dek)
+            self._cache[(tenant_id, subject_id)] = (now + self.ttl, dek, erased)
+        if erased and create:
+            raise PersonErased(subject_id)
         return dek
 
     def erase(self, tenant_id: UUID, subject_id: UUID, erased_by: UUID | None = None) -> bool:
         """Destroy the person's key; True if there was one."""
         with self.database.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7207))", (f"{tenant_id}:{subject_id}",))
             cur = conn.execute("DELETE FROM events.person_keys WHERE tenant_id = %s AND subject_id = %s",
                                (tenant_id, subject_id))
             conn.execute("INSERT INTO events.erasures (tenant_id, subject_id, erased_by) VALUES (%s, %s, %s)"
                          " ON CONFLICT DO NOTHING", (tenant_id, subject_id, erased_by))
         with self._lock:
-            self._cache[(tenant_id, subject_id)] = (time.monotonic() + self.ttl, None)
+            self._cache[(tenant_id, subject_id)] = (time.monotonic() + self.ttl, None, True)
         return cur.rowcount > 0
 
     def log_read(self, tenant_id: UUID, user_id: UUID, role: str, organisation: str, subject_id: UUID,
@@ -228,8 +274,9 @@ class PersonalDataCodec:
                                "data": base64.b64encode(blob).decode()}
         return state
 
-    def open(self, event_name: str, state: dict[str, Any]) -> dict[str, Any]:
-        """Put the personal fields back (or their erased values) into `state`."""
+    def open(self, event_name: str, state: dict[str, Any], only: frozenset[str] | None = None) -> dict[str, Any]:
+        """Put the personal fields back (or their erased values) into `state`;
+        with `only`, just those fields (the others are not put back)."""
         sealed = state.pop(PERSONAL_KEY, None)
         if sealed is None:
             return state
@@ -243,6 +290,8 @@ class PersonalDataCodec:
             fields = self.transcoder.decode(plain)
         if fields is None:  # erased: the fields read as erased, with the right shape
             rule = PERSONAL_FIELDS.get(event_name, ("", ()))
-            fields = {f: ERASED_VALUES.get(f) for f in rule[1]}
+            fields = {f: copy.copy(ERASED_VALUES.get(f)) for f in rule[1]}
+        if only is not None:
+            fields = {f: v for f, v in fields.items() if f in only}
         state.update(fields)
         return state

@@ -308,3 +308,25 @@ async def agency_users_async(pool: Any, tenant_id: UUID) -> dict[UUID, str]:
     """The same on an asyncpg pool, for the pages' choice of a responsible user."""
     rows = await pool.fetch(AGENCY_USERS_SQL.format(param="$1"), tenant_id)
     return {r["id"]: r["email"] for r in rows}
+
+
+def close_accounts_of(platform_db: EventStoreDatabase, tenant_id: UUID, candidate_id: UUID) -> int:
+    """Close the accounts of an erased person (GDPR art. 17): their API tokens and
+    page sessions are deleted, and their users row keeps no e-mail and no
+    password (a placeholder under the random user id), so they can no longer
+    sign in and nothing in the row identifies them. Returns how many accounts."""
+    with platform_db.connection() as conn, conn.transaction():
+        users = [r["id"] for r in conn.execute(
+            "SELECT id FROM platform.users WHERE tenant_id = %s AND candidate_id = %s FOR UPDATE",
+            (tenant_id, candidate_id)).fetchall()]
+        if not users:
+            return 0
+        conn.execute("DELETE FROM platform.api_tokens WHERE user_id = ANY(%s)", (users,))
+        if conn.execute("SELECT to_regclass('platform.sessions') IS NOT NULL AS present").fetchone()["present"]:
+            # A session's data names its user (and e-mail): web/pages/sessions.py.
+            for user_id in users:
+                conn.execute("DELETE FROM platform.sessions WHERE position(convert_to(%s, 'UTF8') IN data) > 0",
+                             (str(user_id),))
+        conn.execute("UPDATE platform.users SET email = 'erased-' || id || '@erased.invalid', password_hash = NULL"
+                     " WHERE id = ANY(%s)", (users,))
+    return len(users)

@@ -24,7 +24,8 @@ class DirectoryProjection(Projection):
     needs_personal_data = True  # candidate and contact names for the lists
     name = NAME
     # 2: candidates' lower-cased search column, vacancies' region.
-    version = 2
+    # 3: an erased candidate's competences are dropped too.
+    version = 3
     tables = (
         Table("d_employers", ("employer_id",), {"employer_id": "uuid", "name": "text"}),
         Table("d_contracts", ("contract_id",), {
@@ -103,7 +104,7 @@ class DirectoryProjection(Projection):
         # The read model keeps no copy of an erased person's personal data.
         row = b.get("d_candidates", e.originator_id)
         if row is not None:
-            row["full_name"] = "[erased]"
+            row["full_name"], row["competences"] = "[erased]", []
             b.put("d_candidates", _searchable(row))
 
     def on_CompetencesUpdated(self, b: Batch, e: Event) -> None:

@@ -158,6 +158,10 @@ class Projection:
     # Whether it reads personal fields (decrypted per person; erased people's
     # fields read as erased). Figures never do.
     needs_personal_data: bool = False
+    # Narrower: only these personal fields are opened; the event's other
+    # personal fields never reach the projection (matching: competences and
+    # availability, never a name or support needs).
+    personal_fields: frozenset[str] = frozenset()
     # Raise it when what the projection writes changes (a new column to fill,
     # a figure computed differently): generations built by an older version
     # are rebuilt by the worker (`rebuild_if_outdated`) while the old one
@@ -436,7 +440,8 @@ class ProjectionRunner:
         cache: dict[tuple[str, tuple], dict | None] = {}
         result = RunResult()
         personal = None
-        if self.projection.needs_personal_data and self.database.person_keys is not None:
+        only = None if self.projection.needs_personal_data else self.projection.personal_fields
+        if (only is None or only) and self.database.person_keys is not None:
             personal = PersonalDataCodec(self.database.person_keys, tenant.id, self.transcoder)
         select = sql.SQL(
             "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{}"
@@ -462,7 +467,7 @@ class ProjectionRunner:
                         if name in self.projection.handles:
                             data = self.transcoder.decode(bytes(r["state"]))
                             if personal is not None and PERSONAL_KEY in data:
-                                data = personal.open(name, data)
+                                data = personal.open(name, data, only=only)
                             self.projection.apply(batch, Event(
                                 r["notification_id"], r["originator_id"], r["originator_version"], name, data))
                     batch.flush()

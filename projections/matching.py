@@ -3,9 +3,10 @@
 Per candidate only what `domain.matching.MatchProfile` holds: competences,
 stated availability (hours a week, from when, region) and the hours they work
 in active placements. Never the target group, date of birth, benefit, status
-or support needs: this projection does not even open the sealed personal
-fields of `CandidateRegistered` (needs_personal_data is False), so it could
-not copy them by mistake. Erased candidates are removed.
+or support needs: of the sealed personal fields this projection opens only
+competences and availability (`personal_fields`), so it could not copy the
+others by mistake. Erased candidates are removed (and their competences and
+availability read as erased on a rebuild).
 
 Suggestions: SQL does the coarse work over all of a tenant's candidates
 (shares a competence with the vacancy, through a GIN index on the lower-cased
@@ -82,6 +83,8 @@ def match_keys(competences: list[str], region: str | None) -> list[str]:
 
 class MatchingProjection(Projection):
     name = NAME
+    # Sealed under the person's key (infra/personal_data.py); opened for matching only.
+    personal_fields = frozenset({"competences", "hours_per_week", "available_from", "region"})
     tables = (
         GinTable("m_candidates", ("candidate_id",), {
             "candidate_id": "uuid", "competences": "text[]", "match_keys": "text[]",
@@ -103,7 +106,7 @@ class MatchingProjection(Projection):
 
     # -- candidates --------------------------------------------------------------
     def on_CandidateRegistered(self, b: Batch, e: Event) -> None:
-        # Only competences: the other fields of this event stay sealed.
+        # Only competences: the other personal fields of this event are never opened here.
         competences = list(e.data["competences"])
         b.put("m_candidates", {
             "candidate_id": e.originator_id, "competences": competences, "match_keys": match_keys(competences, None),
@@ -121,9 +124,11 @@ class MatchingProjection(Projection):
     def on_AvailabilityStated(self, b: Batch, e: Event) -> None:
         row = b.get("m_candidates", e.originator_id)
         if row is not None:
+            # All None when the person was erased before this event was projected.
+            region = e.data["region"]
             row["hours_available"] = e.data["hours_per_week"]
             row["available_from"] = e.data["available_from"]
-            row["region"], row["region_key"] = e.data["region"], normalise(e.data["region"])
+            row["region"], row["region_key"] = region, None if region is None else normalise(region)
             row["match_keys"] = match_keys(row["competences"], row["region"])
             b.put("m_candidates", row)
 

@@ -51,3 +51,11 @@ class IdempotencyKeyReused(ServiceError):
 
     def __init__(self) -> None:
         super().__init__("this Idempotency-Key was already used for a different request")
+
+
+class PersonErased(Conflict):
+    """Erasure is final: nothing more is recorded about an erased person. The
+    message says so and never repeats what the request wanted to record."""
+
+    def __init__(self) -> None:
+        super().__init__("the person was erased: nothing more can be recorded about them")

@@ -47,6 +47,8 @@ from infra.eventstore import (
 )
 from service import commands as c
 from service.actor import Actor
+from infra import personal_data
+from infra.registry import close_accounts_of
 from service.errors import (
     Conflict,
     IdempotencyKeyReused,
@@ -54,6 +56,7 @@ from service.errors import (
     InvalidReference,
     NotFound,
     PermissionDenied,
+    PersonErased,
     TenantSuspended,
 )
 
@@ -234,6 +237,24 @@ class Unit:
 Handler = Callable[[Unit, Any], Outcome]
 
 
+def refuse_if_erased(u: Unit, candidate_id: UUID | None) -> None:
+    """Erasure is final: a command that would record something about an erased
+    person is refused (409), whoever asks. Read fresh, so an erasure made by
+    another process counts at once; the key store refuses as well (a data key
+    is never made again for an erased person: infra/personal_data.py)."""
+    if candidate_id is None:
+        return
+    fresh, u.fresh = u.fresh, True
+    try:
+        candidate = u._load(candidate_id)
+    except AggregateNotFoundError:
+        return
+    finally:
+        u.fresh = fresh
+    if getattr(candidate, "is_erased", False):
+        raise PersonErased()
+
+
 def _created(agg: Any) -> Outcome:
     return Outcome(saved=[agg], status=201, body={"id": str(agg.id)})
 
@@ -297,6 +318,7 @@ def register_candidate(u: Unit, cmd: c.RegisterCandidate) -> Outcome:
 
 def state_support_needs(u: Unit, cmd: c.StateSupportNeeds) -> Outcome:
     candidate = u.get(Candidate, cmd.candidate_id)
+    refuse_if_erased(u, candidate.id)
     candidate.state_support_needs(cmd.support_needs)
     return _changed(candidate)
 
@@ -384,6 +406,7 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
 
 def give_feedback(u: Unit, cmd: c.GiveFeedback) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
+    refuse_if_erased(u, placement.candidate_id)  # feedback is about the person
     allowed = FEEDBACK_AS.get(u.actor.role, frozenset())
     if cmd.from_role in ("employee", "employer", "coach", "agency") and cmd.from_role not in allowed:
         raise InvalidInput("from_role", f"a user with role {u.actor.role!r} gives feedback as "
@@ -456,14 +479,20 @@ def reject_contribution(u: Unit, cmd: c.RejectContribution) -> Outcome:
 def erase_candidate(u: Unit, cmd: c.EraseCandidate) -> Outcome:
     candidate = u.get(Candidate, cmd.candidate_id)
     candidate.erase(date.today())
-    outcome = _changed(candidate)
-    # After the erasure is recorded, destroy the key (see Ledger.execute).
-    outcome.after_commit.append(lambda app: app.person_keys.erase(app.tenant.id, candidate.id, u.actor.user_id))
-    return outcome
+    # Destroy the key and close the person's accounts before the erasure is
+    # recorded: once CandidateErased is visible, nothing of theirs is readable
+    # and they cannot sign in. Both are idempotent (a retry, or an erasure
+    # whose event failed to store, repeats them harmlessly).
+    if u.app.person_keys is not None:
+        u.app.person_keys.erase(u.app.tenant.id, candidate.id, u.actor.user_id)
+    if u.stores is not None:
+        close_accounts_of(u.stores.database("default"), u.app.tenant.id, candidate.id)
+    return _changed(candidate)
 
 
 def state_availability(u: Unit, cmd: c.StateAvailability) -> Outcome:
     candidate = u.get(Candidate, cmd.candidate_id)
+    refuse_if_erased(u, candidate.id)
     candidate.state_availability(cmd.hours_per_week, cmd.available_from, cmd.region)
     return _changed(candidate)
 
@@ -483,6 +512,7 @@ def _duty_view(d: Any) -> dict[str, Any]:
 
 def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
+    refuse_if_erased(u, placement.candidate_id)  # health data
     duties = _placement_duties(u, placement)
     duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on)
     scheduled = [d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
@@ -494,6 +524,7 @@ def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
 
 def report_recovery(u: Unit, cmd: c.ReportRecovery) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
+    refuse_if_erased(u, placement.candidate_id)  # health data
     duties = _placement_duties(u, placement)
     duties.recover(cmd.recovered_on)
     return Outcome(saved=[duties], status=200, body={
@@ -693,6 +724,10 @@ class Ledger:
             token = event_metadata.set(meta)
             try:
                 recordings = app.save(*outcome.saved, idempotency=record)
+            except personal_data.PersonErased:
+                # The key store refused to seal data of an erased person (an
+                # erasure the checks above could not see yet): nothing was stored.
+                raise PersonErased() from None
             except IntegrityError as e:
                 constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", None)
                 if record is not None and constraint == "idempotency_keys_pkey":

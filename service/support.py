@@ -21,7 +21,7 @@ from domain.placement import Placement
 from domain.support import PlacementSupport
 from service import commands as c
 from service.errors import NotFound, PermissionDenied
-from service.ledger import Outcome, Unit
+from service.ledger import Outcome, Unit, refuse_if_erased
 
 ROLES: dict[type, frozenset[str]] = {
     c.AddChecklistItem: frozenset({"agency", "employer"}),
@@ -50,6 +50,8 @@ def placement_support(u: Unit, placement_id: Any) -> tuple[Placement, PlacementS
     support existed get theirs on first use, seeded from the person's needs as
     they stand now (read for the seeding only, whoever asks)."""
     placement = u.get(Placement, placement_id)
+    # Support follows the person: once they are erased, nothing more is recorded.
+    refuse_if_erased(u, placement.candidate_id)
     try:
         return placement, u.get(PlacementSupport, PlacementSupport.id_for(placement.id))
     except NotFound:
