@@ -141,15 +141,24 @@ def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None
 
 @main.group()
 def projections() -> None:
-    """Read models: status and rebuild."""
+    """Read models: status, rebuild and retry."""
+
+
+def _failure_line(slug: str, f) -> str:
+    when = f"{f.next_retry_at:%Y-%m-%d %H:%M:%S %Z}" + (" (due)" if not f.backing_off else "")
+    return (f"{slug}\tFAILED {f.projection} ({f.stage}) at event position {f.position}"
+            f" ({f.event or 'writing the batch'}): {f.error_type} at {f.location};"
+            f" {f.attempts} attempt{'s' if f.attempts != 1 else ''}, next retry {when}")
 
 
 @projections.command("status")
 @click.option("--tenant", "tenant_slug", help="Only this tenant.")
 def projections_status(tenant_slug: str | None) -> None:
-    """Each tenant's events and how far each projection has come."""
+    """Each tenant's events and how far each projection has come; then every
+    projection that failed on an event (where, what type of error, attempts,
+    next retry)."""
     from projections.engine import positions
-    from projections.registry import PROJECTIONS, outdated_generations
+    from projections.registry import PROJECTIONS, failures, outdated_generations
 
     system = _system()
     try:
@@ -157,6 +166,10 @@ def projections_status(tenant_slug: str | None) -> None:
                    else system.registry.list_tenants())
         names = [p.name for p in PROJECTIONS]
         outdated = set(outdated_generations(system))
+        failed: dict = {}
+        for f in failures(system):
+            failed.setdefault(f.tenant_id, []).append(f)
+        stuck = {(f.tenant_id, f.projection) for fs in failed.values() for f in fs if f.stage == "live"}
         for t in tenants:
             with system.stores.database(t.database).connection() as conn:
                 head = conn.execute(f'SELECT coalesce(max(notification_id), 0) AS m FROM events."{t.events_table}"'
@@ -164,11 +177,58 @@ def projections_status(tenant_slug: str | None) -> None:
                 pos = positions(conn, t, names)
             click.echo(f"{t.slug}\tevents {head}\t" + "\t".join(
                 f"{n} {pos[n]}" + (" (older version: the worker rebuilds it)" if (t.id, n) in outdated else "")
+                + (" (FAILED)" if (t.id, n) in stuck else "")
                 for n in names))
+            for f in failed.get(t.id, []):
+                click.echo(_failure_line(t.slug, f))
     except TenantNotFound as e:
         raise click.ClickException(str(e)) from None
     finally:
         system.close()
+
+
+@projections.command("retry")
+@click.argument("name", required=False)
+@click.option("--tenant", "tenant_slug", help="Only this tenant (default: every tenant with a failure).")
+def projections_retry(name: str | None, tenant_slug: str | None) -> None:
+    """Try failed projections again now, without waiting for their backoff
+    (after deploying a fix). Exits 1 if any still fails."""
+    from projections.engine import ProjectionFailed, ProjectionRunner
+    from projections.registry import BY_NAME, failures
+
+    if name is not None and name not in BY_NAME:
+        raise click.BadParameter(f"unknown projection {name!r}; known: {', '.join(sorted(BY_NAME))}",
+                                 param_hint="NAME")
+    system = _system()
+    still = 0
+    try:
+        only = system.registry.tenant_by_slug(tenant_slug) if tenant_slug else None
+        todo = sorted((f.tenant_id, f.projection, f.stage) for f in failures(system)
+                      if (name is None or f.projection == name) and (only is None or f.tenant_id == only.id))
+        if not todo:
+            click.echo("no failed projections" + (f" of {name}" if name else "")
+                       + (f" for {only.slug}" if only else ""))
+            return
+        for tenant_id, projection, stage in todo:
+            t = system.registry.tenant_by_id(tenant_id)
+            runner = ProjectionRunner(system.stores.database(t.database), BY_NAME[projection])
+            if stage != "live":  # an automatic rebuild after an upgrade: the worker's sweep starts it
+                runner.retry_soon(t, stage)
+                click.echo(f"{t.slug}\t{projection} rebuild: the worker tries again within seconds")
+                continue
+            try:
+                result = runner.catch_up(t, wait=True, retry_now=True)
+            except ProjectionFailed as e:
+                still += 1
+                click.echo(_failure_line(t.slug, e.failure))
+            else:
+                click.echo(f"{t.slug}\t{projection} caught up to event position {result.position}")
+    except TenantNotFound as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
+    if still:
+        raise SystemExit(1)
 
 
 @projections.command("rebuild")
@@ -178,7 +238,7 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
     """Build NAME anew beside the live version, then switch readers to it."""
     from tqdm import tqdm
 
-    from projections.engine import ProjectionRunner
+    from projections.engine import ProjectionFailed, ProjectionRunner
     from projections.registry import BY_NAME
 
     if name not in BY_NAME:
@@ -196,6 +256,8 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
             with tqdm(total=total, desc=f"{name} {t.slug}", unit="ev", file=sys.stderr) as bar:
                 result = runner.rebuild(t, progress=bar.update)
             click.echo(f"{t.slug}: {name} rebuilt from {result.processed} events, live at {result.position}")
+    except ProjectionFailed as e:
+        raise click.ClickException(f"{t.slug}: rebuild stopped, {e}; the live read model is unchanged") from None
     except TenantNotFound as e:
         raise click.ClickException(str(e)) from None
     finally:

@@ -2,7 +2,10 @@
 
 `project_tenant(tenant_id)`: bring every projection of one tenant up to its
 latest event. Sent (coalesced) after commands commit, and by the sweep for
-tenants whose tracking is behind. Declared by `declare_actors(broker,
+tenants whose tracking is behind. A projection that fails on an event is
+recorded and backs off (see projections/engine.py) while the tenant's other
+projections carry on; the message itself succeeds, so dramatiq does not
+retry it: the sweep asks again once the failure's next retry time is due. Declared by `declare_actors(broker,
 system)` rather than at import time, so importing this module connects to
 nothing and tests pass their own broker and system.
 """
@@ -19,7 +22,7 @@ import dramatiq
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.registry import TenantNotFound
-from projections.engine import Busy, ProjectionRunner
+from projections.engine import Busy, ProjectionFailed, ProjectionRunner
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
 
 log = logging.getLogger("sroi.projections")
@@ -65,6 +68,8 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
                 runner.catch_up(tenant)
             except Busy:
                 busy = True
+            except ProjectionFailed:
+                pass  # recorded and logged by the runner (or still backing off); the others go on
         if busy:
             # Another worker holds this tenant; it may have read before our
             # events committed, so look again shortly rather than drop the call.
@@ -86,6 +91,8 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
             result = runner.rebuild_if_outdated(tenant)
         except Busy:
             return  # a rebuild of this tenant is running; the sweep asks again if needed
+        except ProjectionFailed:
+            return  # recorded and logged; the sweep asks again after its backoff
         if result is not None:
             log.info("rebuilt %s for tenant %s (version %d): %d events", projection, tenant_id,
                      runner.projection.version, result.processed)

@@ -16,6 +16,14 @@ the old rows or the new ones, never a half-built table.
 Projections write through a `Batch`: rows are read (once per run, then kept
 in memory while the run holds the lock), changed in Python, and written back
 with one upsert statement per table per batch.
+
+A projection that fails on an event (a bug, or an event stored before the
+domain refused such input) stops at that event for that tenant only: the
+failure is kept in `rm.failures` (projection, tenant, event position, error
+type, attempts, next retry) and the runner does not try again before the
+next retry time (1 s, doubling, at most 5 minutes), whichever process asks.
+Other tenants and other projections carry on; a run that gets past the event
+(a release that handles it, a rebuild) clears the failure.
 """
 from __future__ import annotations
 
@@ -25,6 +33,7 @@ import json
 import logging
 import os
 import time
+import traceback
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -32,6 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg import sql
 
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA
@@ -193,6 +203,21 @@ CREATE TABLE IF NOT EXISTS {RM}.tracking (
 );
 ALTER TABLE {RM}.live ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1;
 ALTER TABLE {RM}.tracking ADD COLUMN IF NOT EXISTS version int NOT NULL DEFAULT 1;
+CREATE TABLE IF NOT EXISTS {RM}.failures (
+    projection text NOT NULL,
+    tenant_id uuid NOT NULL,
+    stage text NOT NULL,           -- 'live' (catching up) or 'rebuild'
+    gen int NOT NULL,
+    position bigint NOT NULL,      -- the event it failed on
+    event text,                    -- that event's name (null: failed writing the batch)
+    error_type text NOT NULL,      -- the exception's type, never its message
+    location text NOT NULL,        -- where it was raised: file:line function
+    attempts int NOT NULL,
+    first_failed_at timestamptz NOT NULL,
+    last_failed_at timestamptz NOT NULL,
+    next_retry_at timestamptz NOT NULL,
+    PRIMARY KEY (projection, tenant_id, stage)
+);
 """
 
 
@@ -375,6 +400,92 @@ class Busy(Exception):
     """Another process is projecting this tenant right now."""
 
 
+# Backoff after a failure: the first retry after RETRY_FIRST_S, each next one
+# after twice as long, never more than RETRY_CAP_S apart.
+RETRY_FIRST_S = 1.0
+RETRY_CAP_S = 300.0
+LIVE, REBUILD = "live", "rebuild"
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after the `attempts`-th failure in a row."""
+    return min(RETRY_CAP_S, RETRY_FIRST_S * 2 ** max(attempts - 1, 0))
+
+
+@dataclass
+class Failure:
+    """Where a projection stopped for a tenant, and when it tries again.
+
+    Holds no event data and no exception message (either may carry personal
+    data): the position, the event's name, the exception type and where it
+    was raised are enough to find the cause."""
+
+    projection: str
+    tenant_id: UUID
+    position: int
+    event: str | None
+    error_type: str
+    location: str
+    stage: str = LIVE
+    gen: int = 0
+    attempts: int = 0
+    first_failed_at: Any = None
+    next_retry_at: Any = None
+    backing_off: bool = False  # next_retry_at is still ahead (database clock)
+
+    def describe(self) -> str:
+        what = f" ({self.event})" if self.event else ""
+        return (f"{self.projection} failed at event position {self.position}{what}:"
+                f" {self.error_type} at {self.location}")
+
+
+class ProjectionFailed(Exception):
+    """A projection could not project an event of a tenant (see `Failure`)."""
+
+    def __init__(self, failure: Failure):
+        super().__init__(failure.describe())
+        self.failure = failure
+
+
+class BackingOff(ProjectionFailed):
+    """Not tried again: an earlier failure's next retry time is still ahead."""
+
+    def __init__(self, failure: Failure):
+        super().__init__(failure)
+        self.args = (f"{failure.describe()}; next retry at {failure.next_retry_at:%Y-%m-%d %H:%M:%S %Z}",)
+
+
+def _error_type(e: BaseException) -> str:
+    t = type(e)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _location(e: BaseException) -> str:
+    """The innermost frame of this project's code the exception passed
+    through (a file, line and function: code, not data)."""
+    frames = traceback.extract_tb(e.__traceback__, limit=-50)
+    ours = [f for f in frames if f.filename.startswith(_ROOT) and "site-packages" not in f.filename]
+    f = (ours or frames or [None])[-1]
+    if f is None:
+        return "unknown"
+    path = f.filename[len(_ROOT):] if f.filename.startswith(_ROOT) else f.filename
+    return f"{path}:{f.lineno} {f.name}"
+
+
+FAILURE_COLUMNS = ("projection, tenant_id, stage, gen, position, event, error_type, location, attempts,"
+                   " first_failed_at, next_retry_at, next_retry_at > now() AS backing_off")
+
+
+def failure_from_row(r: Any) -> Failure:
+    return Failure(projection=r["projection"], tenant_id=r["tenant_id"], position=r["position"],
+                   event=r["event"], error_type=r["error_type"], location=r["location"], stage=r["stage"],
+                   gen=r["gen"], attempts=r["attempts"], first_failed_at=r["first_failed_at"],
+                   next_retry_at=r["next_retry_at"], backing_off=r["backing_off"])
+
+
 @dataclass
 class RunResult:
     processed: int = 0
@@ -426,13 +537,85 @@ class ProjectionRunner:
 
     # -- running -----------------------------------------------------------
     def catch_up(self, tenant: Tenant, *, wait: bool = False,
-                 progress: Callable[[int], None] | None = None) -> RunResult:
-        """Project the live generation up to the tenant's latest event."""
+                 progress: Callable[[int], None] | None = None, retry_now: bool = False) -> RunResult:
+        """Project the live generation up to the tenant's latest event.
+
+        Raises ProjectionFailed (recorded, logged) when an event fails, and
+        BackingOff without trying when an earlier failure's next retry time
+        is still ahead (`retry_now` tries anyway: the operator's retry)."""
         with self.database.connection() as conn:
             gen = self.live_gen(conn, tenant)
             with self._session_lock(conn, self.live_lock_key(tenant), wait):
                 gen = self.live_gen(conn, tenant)  # a rebuild may have switched meanwhile
-                return self._run(conn, tenant, gen, progress)
+                failed = self.failure(conn, tenant, LIVE)
+                if failed is not None and failed.backing_off and not retry_now:
+                    raise BackingOff(failed)
+                try:
+                    result = self._run(conn, tenant, gen, progress)
+                except ProjectionFailed as e:
+                    failure = e.failure
+                    try:  # the batch rolled back: project the events before the bad one
+                        self._run(conn, tenant, gen, progress, stop_at=failure.position - 1)
+                    except ProjectionFailed as earlier:
+                        failure = earlier.failure
+                    failure.gen = gen
+                    self._record_failure(conn, failure, LIVE)
+                    raise ProjectionFailed(failure) from None
+                if failed is not None:
+                    self.clear_failures(conn, tenant, LIVE)
+                    log.info("projection %s of tenant %s got past event position %d; failure cleared",
+                             self.projection.name, tenant.id, failed.position)
+                return result
+
+    # -- failures ------------------------------------------------------------
+    def failure(self, conn: Any, tenant: Tenant, stage: str) -> Failure | None:
+        row = conn.execute(f"SELECT {FAILURE_COLUMNS} FROM {RM}.failures WHERE projection = %s"
+                           " AND tenant_id = %s AND stage = %s", (self.projection.name, tenant.id, stage)
+                           ).fetchone()
+        return None if row is None else failure_from_row(row)
+
+    def _record_failure(self, conn: Any, failure: Failure, stage: str) -> None:
+        """Count the failure and set its next retry time; one log line (no
+        event data, no exception message)."""
+        failure.stage = stage
+        with conn.transaction():
+            before = conn.execute(f"SELECT attempts, position FROM {RM}.failures WHERE projection = %s"
+                                  " AND tenant_id = %s AND stage = %s FOR UPDATE",
+                                  (failure.projection, failure.tenant_id, stage)).fetchone()
+            # The same event failing again backs off further; another one starts afresh.
+            attempts = before["attempts"] + 1 if before and before["position"] == failure.position else 1
+            delay = retry_delay(attempts)
+            row = conn.execute(
+                f"INSERT INTO {RM}.failures (projection, tenant_id, stage, gen, position, event, error_type,"
+                " location, attempts, first_failed_at, last_failed_at, next_retry_at)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now(), now(), now() + %s * interval '1 second')"
+                " ON CONFLICT (projection, tenant_id, stage) DO UPDATE SET gen = EXCLUDED.gen,"
+                " position = EXCLUDED.position, event = EXCLUDED.event, error_type = EXCLUDED.error_type,"
+                " location = EXCLUDED.location, attempts = EXCLUDED.attempts, last_failed_at = now(),"
+                " next_retry_at = EXCLUDED.next_retry_at,"
+                f" first_failed_at = CASE WHEN EXCLUDED.attempts = 1 THEN now() ELSE {RM}.failures.first_failed_at END"
+                f" RETURNING {FAILURE_COLUMNS}",
+                (failure.projection, failure.tenant_id, stage, failure.gen, failure.position, failure.event,
+                 failure.error_type, failure.location, attempts, delay)).fetchone()
+        recorded = failure_from_row(row)
+        failure.attempts, failure.first_failed_at = recorded.attempts, recorded.first_failed_at
+        failure.next_retry_at, failure.backing_off = recorded.next_retry_at, True
+        log.warning("projection %s (%s) of tenant %s failed at event position %d (%s): %s at %s;"
+                    " attempt %d, next retry in %.0f s", failure.projection, stage, failure.tenant_id,
+                    failure.position, failure.event or "writing the batch", failure.error_type,
+                    failure.location, attempts, delay)
+
+    def clear_failures(self, conn: Any, tenant: Tenant, *stages: str) -> None:
+        conn.execute(f"DELETE FROM {RM}.failures WHERE projection = %s AND tenant_id = %s AND stage = ANY(%s)",
+                     (self.projection.name, tenant.id, list(stages)))
+
+    def retry_soon(self, tenant: Tenant, stage: str) -> bool:
+        """Let the next run of `stage` try at once (the operator says the
+        cause is fixed); False if there was no such failure."""
+        with self.database.connection() as conn:
+            cur = conn.execute(f"UPDATE {RM}.failures SET next_retry_at = now() WHERE projection = %s"
+                               " AND tenant_id = %s AND stage = %s", (self.projection.name, tenant.id, stage))
+            return cur.rowcount > 0
 
     def _run(self, conn: Any, tenant: Tenant, gen: int,
              progress: Callable[[int], None] | None = None, stop_at: int | None = None) -> RunResult:
@@ -465,12 +648,23 @@ class ProjectionRunner:
                     for r in rows:
                         name = self._event_name(r["topic"])
                         if name in self.projection.handles:
-                            data = self.transcoder.decode(bytes(r["state"]))
-                            if personal is not None and PERSONAL_KEY in data:
-                                data = personal.open(name, data, only=only)
-                            self.projection.apply(batch, Event(
-                                r["notification_id"], r["originator_id"], r["originator_version"], name, data))
-                    batch.flush()
+                            try:
+                                data = self.transcoder.decode(bytes(r["state"]))
+                                if personal is not None and PERSONAL_KEY in data:
+                                    data = personal.open(name, data, only=only)
+                                self.projection.apply(batch, Event(
+                                    r["notification_id"], r["originator_id"], r["originator_version"], name,
+                                    data))
+                            except psycopg.OperationalError:
+                                raise  # the database, not the event: retried as usual
+                            except Exception as e:  # noqa: BLE001 - recorded by type and place, see Failure
+                                raise self._failed(tenant, r["notification_id"], name, e) from None
+                    try:
+                        batch.flush()
+                    except psycopg.OperationalError:
+                        raise
+                    except Exception as e:  # noqa: BLE001 - rows the database refused (a value out of range)
+                        raise self._failed(tenant, rows[0]["notification_id"], None, e) from None
                     last = rows[-1]["notification_id"]
                     conn.execute(
                         f"UPDATE {RM}.tracking SET position = %s, updated_at = now()"
@@ -488,6 +682,10 @@ class ProjectionRunner:
                 progress(len(rows))
             if len(rows) < self.batch_size or (stop_at is not None and last >= stop_at):
                 return result
+
+    def _failed(self, tenant: Tenant, position: int, event: str | None, e: Exception) -> ProjectionFailed:
+        return ProjectionFailed(Failure(projection=self.projection.name, tenant_id=tenant.id, position=position,
+                                        event=event, error_type=_error_type(e), location=_location(e)))
 
     def _event_name(self, topic: str) -> str:
         name = self._topics_cache.get(topic)
@@ -507,12 +705,18 @@ class ProjectionRunner:
                             progress: Callable[[int], None] | None = None) -> RunResult | None:
         """Rebuild when the live generation was built by an older version of
         the projection; None when it is current. Raises Busy while another
-        rebuild of this tenant runs."""
+        rebuild of this tenant runs, BackingOff while an earlier rebuild's
+        failure waits for its next retry time."""
         return self.rebuild(tenant, progress, only_if_outdated=True)
 
     def rebuild(self, tenant: Tenant, progress: Callable[[int], None] | None = None, *,
                 only_if_outdated: bool = False) -> RunResult | None:
-        """Build a new generation beside the live one, then switch readers to it."""
+        """Build a new generation beside the live one, then switch readers to it.
+
+        An event the projection fails on ends the rebuild at once: the new
+        generation is dropped, the live one keeps serving, and the failure
+        is recorded (stage 'rebuild') and raised as ProjectionFailed. A
+        successful switch clears the projection's failures for the tenant."""
         name, version = self.projection.name, self.projection.version
         with self.database.connection() as conn:
             self.live_gen(conn, tenant)
@@ -521,6 +725,10 @@ class ProjectionRunner:
                         f"SELECT version FROM {RM}.live WHERE projection = %s AND tenant_id = %s",
                         (name, tenant.id)).fetchone()["version"] >= version:
                     return None
+                if only_if_outdated:
+                    failed = self.failure(conn, tenant, REBUILD)
+                    if failed is not None and failed.backing_off:
+                        raise BackingOff(failed)
                 with self._session_lock(conn, self.live_lock_key(tenant), wait=True):
                     live = self.live_gen(conn, tenant)
                     # Leftovers of a rebuild that was killed: not live, not as-of.
@@ -545,7 +753,13 @@ class ProjectionRunner:
                             live = self.live_gen(conn, tenant)
                             conn.execute(f"UPDATE {RM}.live SET gen = %s, version = %s, switched_at = now()"
                                          " WHERE projection = %s AND tenant_id = %s", (new, version, name, tenant.id))
+                            self.clear_failures(conn, tenant, LIVE, REBUILD)
                         self._drop_generation(conn, tenant, live)
+                except ProjectionFailed as e:
+                    self._drop_generation(conn, tenant, new)
+                    e.failure.gen = new
+                    self._record_failure(conn, e.failure, REBUILD)
+                    raise
                 except BaseException:
                     self._drop_generation(conn, tenant, new)
                     raise

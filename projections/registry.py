@@ -6,7 +6,7 @@ from uuid import UUID
 from infra.bootstrap import System
 from projections.compliance import ComplianceProjection
 from projections.directory import DirectoryProjection
-from projections.engine import RM, migrate
+from projections.engine import FAILURE_COLUMNS, LIVE, REBUILD, RM, Failure, failure_from_row, migrate
 from projections.retention import RetentionProjection
 from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection
@@ -17,6 +17,7 @@ PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjectio
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100
+NOTHING_DUE = 2**63 - 1
 
 
 def migrate_read_models(system: System) -> None:
@@ -29,7 +30,9 @@ def behind_tenants(system: System) -> list[UUID]:
 
     The tenant's notification sequence tells cheaply which tenants may have
     news (its last value can run ahead of stored events after a rolled-back
-    insert); those are checked against the table's real maximum.
+    insert); those are checked against the table's real maximum. A projection
+    backing off after a failure does not count as behind until its next
+    retry time (every worker's sweep reads the same `rm.failures`).
     """
     behind: list[UUID] = []
     tenants = [t for t in system.registry.list_tenants() if t.is_active]
@@ -44,11 +47,17 @@ def behind_tenants(system: System) -> list[UUID]:
                 " AND last_value IS NOT NULL").fetchall()}
             tracked: dict[UUID, int] = {}
             for r in conn.execute(
-                    f"SELECT l.tenant_id, min(t.position) AS position, count(*) AS n FROM {RM}.live l"
-                    f" JOIN {RM}.tracking t ON t.projection = l.projection AND t.tenant_id = l.tenant_id"
-                    " AND t.gen = l.gen WHERE l.projection = ANY(%s) GROUP BY l.tenant_id",
+                    f"SELECT l.tenant_id, count(*) AS n, min(t.position) FILTER"
+                    " (WHERE f.next_retry_at IS NULL OR f.next_retry_at <= now()) AS position"
+                    f" FROM {RM}.live l JOIN {RM}.tracking t ON t.projection = l.projection"
+                    " AND t.tenant_id = l.tenant_id AND t.gen = l.gen"
+                    f" LEFT JOIN {RM}.failures f ON f.projection = l.projection AND f.tenant_id = l.tenant_id"
+                    f" AND f.stage = '{LIVE}' WHERE l.projection = ANY(%s) GROUP BY l.tenant_id",
                     (names,)).fetchall():
-                tracked[r["tenant_id"]] = r["position"] if r["n"] == len(names) else 0
+                if r["n"] < len(names):
+                    tracked[r["tenant_id"]] = 0
+                else:  # None: every projection is backing off
+                    tracked[r["tenant_id"]] = NOTHING_DUE if r["position"] is None else r["position"]
             for seq, head in heads.items():
                 tenant = mine.get(seq)
                 if tenant is None or head <= tracked.get(tenant.id, 0):
@@ -62,7 +71,8 @@ def behind_tenants(system: System) -> list[UUID]:
 
 def outdated_generations(system: System) -> list[tuple[UUID, str]]:
     """(tenant, projection) pairs whose live generation an older version of
-    the projection built: the worker rebuilds them (see Projection.version)."""
+    the projection built: the worker rebuilds them (see Projection.version),
+    except while an earlier rebuild's failure is backing off."""
     found: list[tuple[UUID, str]] = []
     active = {t.id for t in system.registry.list_tenants() if t.is_active}
     for database in system.stores.databases.values():
@@ -70,8 +80,34 @@ def outdated_generations(system: System) -> list[tuple[UUID, str]]:
             for r in conn.execute(
                     f"SELECT l.tenant_id, l.projection FROM {RM}.live l"
                     " JOIN unnest(%s::text[], %s::int[]) AS p(name, version) ON p.name = l.projection"
-                    " WHERE l.version < p.version ORDER BY l.tenant_id, l.projection",
+                    " WHERE l.version < p.version AND NOT EXISTS (SELECT 1 FROM"
+                    f" {RM}.failures f WHERE f.projection = l.projection AND f.tenant_id = l.tenant_id"
+                    f" AND f.stage = '{REBUILD}' AND f.next_retry_at > now())"
+                    " ORDER BY l.tenant_id, l.projection",
                     ([p.name for p in PROJECTIONS], [p.version for p in PROJECTIONS])).fetchall():
                 if r["tenant_id"] in active:
                     found.append((r["tenant_id"], r["projection"]))
     return found
+
+
+def failures(system: System) -> list[Failure]:
+    """Every recorded projection failure of an active tenant, in every database."""
+    found: list[Failure] = []
+    for database in system.stores.databases.values():
+        with database.connection() as conn:
+            found += [failure_from_row(r) for r in conn.execute(
+                f"SELECT {FAILURE_COLUMNS} FROM {RM}.failures ORDER BY projection, tenant_id, stage").fetchall()]
+    if not found:
+        return found
+    active = {t.id for t in system.registry.list_tenants() if t.is_active}
+    return [f for f in found if f.tenant_id in active]
+
+
+def failing_projections(system: System) -> dict[str, int]:
+    """How many (active) tenants each projection is stuck on: live read models
+    not advancing. No tenant is named (for `/ready`)."""
+    counts: dict[str, int] = {}
+    for f in failures(system):
+        if f.stage == LIVE:
+            counts[f.projection] = counts.get(f.projection, 0) + 1
+    return dict(sorted(counts.items()))

@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from infra.bootstrap import System
 from infra.broker import broker_ready
+from projections.registry import failing_projections
 from web.api.auth import TokenCache
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
@@ -33,7 +34,9 @@ async def health() -> dict[str, str]:
 def create_app(system: System) -> Litestar:
     @get("/ready", tags=["ops"])
     async def ready() -> Response:
-        """The database and the broker answer."""
+        """The database and the broker answer (else 503), and whether read
+        models are stuck on an event (200 "degraded": this process still
+        serves every request; see README, Production)."""
         checks: dict[str, str] = {}
         try:
             pool = app.state.read_pool
@@ -43,9 +46,19 @@ def create_app(system: System) -> Litestar:
             checks["database"] = "unavailable"
         ok = await asyncio.to_thread(broker_ready, system.broker)
         checks["broker"] = "ok" if ok else "unavailable"
-        healthy = all(v == "ok" for v in checks.values())
-        return Response({"status": "ready" if healthy else "not ready", "checks": checks},
-                        status_code=200 if healthy else 503)
+        if checks["database"] != "ok" or not ok:
+            return Response({"status": "not ready", "checks": checks}, status_code=503)
+        try:
+            failing = await asyncio.wait_for(asyncio.to_thread(failing_projections, system), timeout=2)
+            checks["projections"] = "failing" if failing else "ok"
+        except Exception:
+            failing, checks["projections"] = {}, "unknown"
+        body: dict[str, Any] = {"status": "ready" if checks["projections"] == "ok" else "degraded",
+                                "checks": checks}
+        if failing:
+            # Per projection, how many tenants it is stuck on; no tenant named.
+            body["failing_projections"] = failing
+        return Response(body, status_code=200)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:

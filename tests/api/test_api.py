@@ -109,7 +109,7 @@ def test_health_answers_without_a_token(client: TestClient) -> None:
 def test_ready_reports_the_database_and_the_broker_ok(client: TestClient) -> None:
     r = client.get("/ready")
     assert r.status_code == 200, r.text
-    assert r.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}
+    assert r.json() == {"status": "ready", "checks": {"database": "ok", "broker": "ok", "projections": "ok"}}
 
 
 def test_the_openapi_schema_documents_placements_and_contracts(client: TestClient) -> None:
