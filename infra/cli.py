@@ -289,7 +289,11 @@ def _tenant_or_fail(system: System, slug: str):
 @main.command()
 @click.option("--tenant", "tenant_slug", required=True)
 def verify(tenant_slug: str) -> None:
-    """Check the tenant's hash chain in the database (and its latest signed head)."""
+    """Check the tenant's hash chain in the database, its latest signed head
+    (signature, position, hash) and how many events no signed head covers yet.
+
+    Exit status: 0 verified; 1 FAILED (tampering found); 3 verified with a
+    WARNING (heads not signed in time, or no signing key to check them)."""
     from tqdm import tqdm
 
     from infra import audit
@@ -298,13 +302,21 @@ def verify(tenant_slug: str) -> None:
     try:
         t = _tenant_or_fail(system, tenant_slug)
         db = system.stores.database(t.database)
+        public = audit.platform_public_key(system.settings)
         with tqdm(total=audit.count_events(db, t), desc=f"verify {t.slug}", unit="ev", file=sys.stderr) as bar:
-            report = audit.verify_tenant(system.stores.database("default"), db, t, progress=bar.update)
+            report = audit.verify_tenant(system.stores.database("default"), db, t, progress=bar.update,
+                                         public_key=public, sign_within=system.settings.head_sign_seconds)
     finally:
         system.close()
     if not report.ok:
         raise click.ClickException(f"FAILED at position {report.bad_position}: {report.message}")
     click.echo("OK: " + report.message)
+    warnings = [w for w in (report.warning, None if public else
+                            "no signing key here: the signed heads' signatures were not checked") if w]
+    for warning in warnings:
+        click.echo("WARNING: " + warning, err=True)
+    if warnings:
+        sys.exit(3)
 
 
 @main.command()
@@ -326,6 +338,8 @@ def export(tenant_slug: str, out_path: str) -> None:
         with tqdm(total=audit.count_events(db, t), desc=f"export {t.slug}", unit="ev", file=sys.stderr) as bar:
             head = audit.export_tenant(system.stores.database("default"), db, t, key, Path(out_path),
                                        progress=bar.update)
+    except audit.HeadNotExtending as e:
+        raise click.ClickException(f"not exported: {e}") from None
     finally:
         system.close()
     click.echo(f"exported {head.position} events to {out_path}; head signed with key {head.key_id}")
@@ -457,11 +471,21 @@ def heads_sign(tenant_slug: str | None) -> None:
     try:
         key = audit.load_signing_key(system.settings)
         tenants = [_tenant_or_fail(system, tenant_slug)] if tenant_slug else system.registry.list_tenants()
+        refused = 0
         for t in tenants:
-            head = audit.sign_head(system.stores.database("default"), system.stores.database(t.database), t, key)
+            try:
+                head = audit.sign_head(system.stores.database("default"), system.stores.database(t.database), t,
+                                       key)
+            except audit.HeadNotExtending as e:
+                click.echo(f"{t.slug}\tNOT SIGNED: {e}", err=True)
+                refused += 1
+                continue
             click.echo(f"{t.slug}\tposition {head.position}\thash {head.hash_hex}\tsigned {head.signed_at}")
     finally:
         system.close()
+    if refused:
+        raise click.ClickException(f"{refused} tenant(s) not signed: their chain no longer extends the last "
+                                   "signed head (run `sroi verify`)")
 
 
 @main.command()

@@ -192,39 +192,59 @@ class TenantRecorder(PostgresApplicationRecorder):
         self.check_identifier_length(self.insert_function_name)
         schema = sql.Identifier(datastore.schema)
         # Both functions: take the tenant's write lock, record the idempotency
-        # key (if any), then append each event: its position from the table's
-        # sequence, its chain hash (previous hash + the event as stored, see
-        # infra/chain.py) and its commit-order time. The first takes arrays
+        # key (if any), refuse a version conflict before taking a position (so
+        # the table's sequence never runs ahead of its last event: `sroi
+        # verify` reads a sequence ahead of the events as events removed from
+        # the end), then append each event: its position from the table's
+        # sequence, its commit-order time and its chain hash (see
+        # infra/chain.py): rule v2 (recorded_at included) from the position
+        # recorded in events.chain_versions, linked to the switch link kept
+        # there; rule v1 while the tenant has no such row (read on every call,
+        # so a migration can switch a live tenant: see
+        # EventStoreDatabase.create_tenant_tables). The first takes arrays
         # (several events), the second scalars (one event: array parameters
         # cost psycopg ~0.07 ms).
         self.hash_chain = hash_chain
         seq = f"{datastore.schema}.{events_table_name}_notification_id_seq"
         genesis_literal = "\\x" + chain_genesis(events_table_name).hex()
-        prologue = (
-            " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
-            " IF idem_key IS NOT NULL THEN"
-            "  INSERT INTO {schema}.idempotency_keys (tenant_id, key, fingerprint, status_code, response)"
-            "  VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
-            " END IF;"
-            " SELECT chain_hash INTO prev FROM {schema}.{table} ORDER BY notification_id DESC LIMIT 1;"
-            " IF prev IS NULL THEN prev := '" + genesis_literal + "'::bytea; END IF;"
-        )
+        conflict = ("  RAISE EXCEPTION 'duplicate key value violates unique constraint (originator_id,"
+                    " originator_version)' USING ERRCODE = 'unique_violation';")
+
+        def prologue(conflict_check: str) -> str:
+            return (
+                " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
+                " IF idem_key IS NOT NULL THEN"
+                "  INSERT INTO {schema}.idempotency_keys (tenant_id, key, fingerprint, status_code, response)"
+                "  VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
+                " END IF;"
+                f" IF EXISTS ({conflict_check}) THEN {conflict} END IF;"
+                " SELECT c.from_position, c.link INTO v2_from, v2_link FROM {schema}.chain_versions c"
+                f"  WHERE c.events_table = '{events_table_name}' AND c.version = 2;"
+                " SELECT notification_id, chain_hash INTO last_pos, prev FROM {schema}.{table}"
+                "  ORDER BY notification_id DESC LIMIT 1;"
+                " IF v2_from IS NOT NULL AND (last_pos IS NULL OR last_pos < v2_from) THEN prev := v2_link;"
+                " ELSIF prev IS NULL THEN prev := '" + genesis_literal + "'::bytea; END IF;"
+            )
 
         def append(i: str, v: str, t: str, st: str) -> str:
+            v1 = (f"prev || int8send(pos) || uuid_send({i}) || int8send({v})"
+                  f" || int4send(length(convert_to({t}, 'UTF8'))) || convert_to({t}, 'UTF8')"
+                  f" || int4send(length({st})) || {st}")
             hash_expr = (
-                f"sha256(prev || int8send(pos) || uuid_send({i}) || int8send({v})"
-                f" || int4send(length(convert_to({t}, 'UTF8'))) || convert_to({t}, 'UTF8')"
-                f" || int4send(length({st})) || {st})" if hash_chain else "NULL"
+                f"CASE WHEN v2_from IS NULL THEN sha256({v1})"
+                f" ELSE sha256({v1} || int8send((extract(epoch FROM ts) * 1000000)::int8)) END"
+                if hash_chain else "NULL"
             )
             return (
-                f" pos := nextval('{seq}'); h := {hash_expr};"
+                f" pos := nextval('{seq}'); ts := clock_timestamp(); h := {hash_expr};"
                 " INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state,"
                 "  notification_id, chain_hash, recorded_at)"
-                f"  VALUES ({i}, {v}, {t}, {st}, pos, h, clock_timestamp());"
+                f"  VALUES ({i}, {v}, {t}, {st}, pos, h, ts);"
                 " prev := coalesce(h, prev);"
             )
 
-        declare = " DECLARE pos bigint; prev bytea; h bytea; i int; BEGIN"
+        declare = (" DECLARE pos bigint; prev bytea; h bytea; i int; ts timestamptz; last_pos bigint;"
+                   " v2_from bigint; v2_link bytea; BEGIN")
         idem_params = "idem_tenant uuid, idem_key text, idem_fp text, idem_status int, idem_response jsonb"
         self.insert_one_function_name = f"{events_table_name}_insert1"
         self.check_identifier_length(self.insert_one_function_name)
@@ -236,13 +256,17 @@ class TenantRecorder(PostgresApplicationRecorder):
         for fn, signature, body in [
             (self.insert_function_name,
              "ids uuid[], versions bigint[], topics text[], states bytea[], " + idem_params,
-             " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$" + declare + prologue
+             " RETURNS SETOF bigint LANGUAGE plpgsql AS $body$" + declare
+             + prologue("SELECT 1 FROM {schema}.{table} e, unnest(ids, versions) AS n(id, version)"
+                        " WHERE e.originator_id = n.id AND e.originator_version = n.version")
              + " FOR i IN 1 .. coalesce(array_length(ids, 1), 0) LOOP"
              + append("ids[i]", "versions[i]", "topics[i]", "states[i]")
              + " RETURN NEXT pos; END LOOP; END $body$"),
             (self.insert_one_function_name,
              "id uuid, version bigint, topic text, state bytea, " + idem_params,
-             " RETURNS bigint LANGUAGE plpgsql AS $body$" + declare + prologue
+             " RETURNS bigint LANGUAGE plpgsql AS $body$" + declare
+             + prologue("SELECT 1 FROM {schema}.{table} e WHERE e.originator_id = id"
+                        " AND e.originator_version = version")
              + append("id", "version", "topic", "state")
              + " RETURN pos; END $body$"),
         ]:
@@ -420,40 +444,87 @@ class EventStoreDatabase:
                 " created_at timestamptz NOT NULL DEFAULT now(),"
                 " CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, key))"
             ).format(sql.Identifier(SCHEMA)))
+            # Where each tenant's chain switches to a new rule (infra/chain.py):
+            # the insert functions read it; the chain itself covers it.
+            curs.execute(sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.chain_versions ("
+                " events_table text NOT NULL,"
+                " version int NOT NULL,"
+                " from_position bigint NOT NULL,"
+                " link bytea NOT NULL,"
+                " recorded_at timestamptz NOT NULL DEFAULT now(),"
+                " PRIMARY KEY (events_table, version))"
+            ).format(sql.Identifier(SCHEMA)))
         self.datastore.db_type_names.add(STORED_EVENT_TYPE)
         self.datastore.register_type_adapters()
 
     def create_tenant_tables(self, tenant: Tenant) -> None:
+        """Create or update the tenant's table and insert functions, and start
+        chain v2 (recorded_at covered) for a tenant that has not yet.
+
+        Two steps, in this order: the insert functions (which read the switch
+        position on every call) are replaced and committed first; then, under
+        the tenant's write lock, the switch is recorded after the last event.
+        A write that began under the old function has taken the lock (or
+        queued for it) before the switch does, so it lands below the switch,
+        under the rule it used."""
         TenantRecorder(self.datastore, events_table_name=tenant.events_table,
                        hash_chain=self.hash_chain).create_table()
         if self.hash_chain:
-            self._backfill_chain(tenant)
+            self._start_chain_v2(tenant)
 
-    def _backfill_chain(self, tenant: Tenant) -> None:
-        """Chain events stored before the chain existed (older databases): under
-        the tenant's write lock, recompute every hash in position order."""
-        from infra.chain import event_hash, genesis
+    def _start_chain_v2(self, tenant: Tenant) -> None:
+        """Record where chain v2 starts (once per tenant; later calls do nothing).
+
+        Events stored before the chain existed (older databases) are first
+        chained under v1. The old events keep their v1 hashes; the switch link
+        covers the last of them, the switch position and every old event's
+        recorded_at (infra/chain.py)."""
+        from infra.chain import RecordedDigest, event_hash, genesis, switch_link
 
         table = sql.SQL("{}.{}").format(sql.Identifier(SCHEMA), sql.Identifier(tenant.events_table))
+        recorded = sql.SQL("SELECT 1 FROM {}.chain_versions WHERE events_table = %s AND version = 2").format(
+            sql.Identifier(SCHEMA))
         with self.datastore.get_connection() as conn:
-            if conn.execute(sql.SQL("SELECT 1 FROM {} WHERE chain_hash IS NULL LIMIT 1").format(table)
-                            ).fetchone() is None:
+            if conn.execute(recorded, (tenant.events_table,)).fetchone() is not None:
                 return
             with conn.transaction():
                 conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
-                previous = genesis(tenant.events_table)
+                if conn.execute(recorded, (tenant.events_table,)).fetchone() is not None:
+                    return  # another process recorded it meanwhile
+                conn.execute(sql.SQL("UPDATE {} SET recorded_at = now() WHERE recorded_at IS NULL").format(table))
                 rows = conn.execute(sql.SQL(
-                    "SELECT notification_id, originator_id, originator_version, topic, state FROM {}"
-                    " ORDER BY notification_id").format(table)).fetchall()
-                updates = []
+                    "SELECT notification_id, originator_id, originator_version, topic, state, chain_hash,"
+                    " recorded_at FROM {} ORDER BY notification_id").format(table)).fetchall()
+                previous, digest, unchained = genesis(tenant.events_table), RecordedDigest(), []
+                backfill = any(r["chain_hash"] is None for r in rows)
                 for r in rows:
-                    previous = event_hash(previous, r["notification_id"], r["originator_id"],
-                                          r["originator_version"], r["topic"], bytes(r["state"]))
-                    updates.append((previous, r["notification_id"]))
-                with conn.cursor() as cur:
-                    cur.executemany(sql.SQL("UPDATE {} SET chain_hash = %s, recorded_at ="
-                                            " coalesce(recorded_at, now()) WHERE notification_id = %s"
-                                            ).format(table), updates)
+                    if backfill:  # the whole chain, as before v2: it never existed
+                        previous = event_hash(previous, r["notification_id"], r["originator_id"],
+                                              r["originator_version"], r["topic"], bytes(r["state"]))
+                        unchained.append((previous, r["notification_id"]))
+                    else:
+                        previous = bytes(r["chain_hash"])
+                    digest.add(r["notification_id"], r["recorded_at"])
+                if unchained:
+                    with conn.cursor() as cur:
+                        cur.executemany(sql.SQL("UPDATE {} SET chain_hash = %s WHERE notification_id = %s"
+                                                ).format(table), unchained)
+                from_position = (rows[-1]["notification_id"] + 1) if rows else 1
+                conn.execute(sql.SQL(
+                    "INSERT INTO {}.chain_versions (events_table, version, from_position, link)"
+                    " VALUES (%s, 2, %s, %s)").format(sql.Identifier(SCHEMA)),
+                    (tenant.events_table, from_position,
+                     switch_link(tenant.events_table, from_position, previous, digest.digest())))
+
+    def chain_v2_from(self, tenant: Tenant) -> int | None:
+        """The position from which the tenant's events are chained under v2
+        (None: not switched, every event is v1)."""
+        with self.datastore.get_connection() as conn:
+            row = conn.execute(sql.SQL("SELECT from_position FROM {}.chain_versions"
+                                       " WHERE events_table = %s AND version = 2").format(sql.Identifier(SCHEMA)),
+                               (tenant.events_table,)).fetchone()
+        return row["from_position"] if row else None
 
     def find_idempotent_response(self, tenant_id: UUID, key: str) -> tuple[str, int, Any] | None:
         with self.datastore.get_connection() as conn:

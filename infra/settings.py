@@ -76,6 +76,9 @@ class Settings:
     environment: str = "development"
     # Ed25519 private key (base64 of the 32-byte seed) that signs chain heads.
     signing_key: str | None = None
+    # A worker signs the chain head of every tenant that changed within this
+    # many seconds of the change (HEAD_SIGN_SECONDS; infra/audit.HeadSigner).
+    head_sign_seconds: int = 30
     # Key-encryption key for personal data keys (base64 of 32 bytes).
     data_key: str | None = None
     # Outgoing mail (duty reminders): unset means no mail is sent (infra/mail.py).
@@ -121,6 +124,7 @@ class Settings:
             tenant_app_cache_size=_int(env, "TENANT_APP_CACHE_SIZE", 2000),
             environment=environment,
             signing_key=env.get("SIGNING_KEY") or None,
+            head_sign_seconds=_int(env, "HEAD_SIGN_SECONDS", 30),
             data_key=env.get("DATA_KEY") or None,
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or "SROI Ledger <noreply@localhost>",

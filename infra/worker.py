@@ -20,7 +20,7 @@ log = logging.getLogger("sroi.worker")
 
 
 def run_worker(system: System, threads: int = 4, stop: threading.Event | None = None,
-               sweep_seconds: float = 2.0, sign_heads_seconds: float = 3600.0,
+               sweep_seconds: float = 2.0, sign_heads_seconds: float | None = None,
                reminders_seconds: float = 3600.0) -> None:
     broker = system.broker
     install_broker(broker)
@@ -31,8 +31,15 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
     worker.start()
+    # Heads: signed here, not through the queue, so a backlog of projection
+    # work cannot stretch the bound HEAD_SIGN_SECONDS promises.
+    from infra.audit import HeadSigner
+
+    signer = HeadSigner(system.settings)
     jobs = [Job(sweep_seconds, actors["sweep"]),
-            Job(sign_heads_seconds, lambda: actors["sign_heads"].send()),
+            Job(sign_heads_seconds or system.settings.head_sign_seconds,
+                lambda: signer.run(system.stores.database("default"), system.stores.databases,
+                                   system.registry.list_tenants())),
             # Duty reminders: recorded once per duty and due date however often this
             # runs; the first run a minute after start, once the sweep has caught up.
             Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0)]
@@ -62,7 +69,8 @@ class Job:
 def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:
     """The periodic jobs, run by one worker at a time (an advisory lock decides
     which): the projection sweep (every few seconds, the safety net for lost
-    messages) and head signing (enqueued as a dramatiq message, hourly)."""
+    messages), head signing (every HEAD_SIGN_SECONDS, the tenants whose chain
+    moved) and duty reminders (hourly, as a dramatiq message)."""
     import time
 
     while not stop.is_set():

@@ -7,6 +7,7 @@ no record: it writes a file beside the ledger.
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -196,12 +197,16 @@ async def audit_compliance(request: Request, viewer: NamedDependency[Viewer]) ->
 @get("/audit/export", name="audit_export", guards=[roles(*READERS)])
 async def audit_export(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     platform_db, database = _databases(request, viewer)
-    report = await asyncio.to_thread(audit.verify_tenant, platform_db, database, viewer.tenant)
+    public = await _public_key(request)
+    report = await asyncio.to_thread(
+        audit.verify_tenant, platform_db, database, viewer.tenant,
+        public_key=base64.b64decode(public) if public else None,
+        sign_within=_services(request).settings.head_sign_seconds)
     head = await asyncio.to_thread(audit.latest_signed_head, platform_db, viewer.tenant)
     jobs = await asyncio.to_thread(export_jobs.recent_jobs, platform_db, viewer.tenant)
     return page(request, "audit_export.html", {
         "report": report, "head": head, "jobs": jobs, "utc": utc,
-        "public_key": await _public_key(request) if any(j.status == "done" for j in jobs) else None,
+        "public_key": public if any(j.status == "done" for j in jobs) else None,
     })
 
 
