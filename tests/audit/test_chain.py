@@ -172,3 +172,22 @@ def test_concurrent_writers_to_one_tenant_make_one_valid_chain(system, tenant):
     report = _verify(system, tenant)
     assert report.ok, report.message
     assert report.events == len(_positions(system, tenant)) >= 4 * 3 + 100
+
+
+def test_a_write_refused_as_a_conflict_hands_out_no_position(system, tenant):
+    """`sroi verify` reads a sequence ahead of the last event as events removed
+    from the end; a conflicting write must therefore not take a position."""
+    from eventsourcing.persistence import IntegrityError, StoredEvent
+
+    _history(system, tenant, feedbacks=1)
+    app = system.stores.for_tenant(tenant)
+    with system.stores.database(tenant.database).connection() as conn:
+        last = conn.execute(sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}"
+                                    " ORDER BY notification_id DESC LIMIT 1").format(_table(tenant))).fetchone()
+    again = StoredEvent(originator_id=last["originator_id"], originator_version=last["originator_version"],
+                        topic=last["topic"], state=bytes(last["state"]))
+    for events in ([again], [again, again]):  # the one-event and the several-events insert
+        with pytest.raises(IntegrityError):
+            app.recorder.insert_events(events)
+    report = _verify(system, tenant)
+    assert report.ok, report.message
