@@ -180,3 +180,38 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
     for projection in PROJECTIONS:
         ProjectionRunner(system.stores.database(tenant.database), projection).rebuild(tenant)
     assert marker.encode() not in _dump(database_url)
+
+
+def test_events_stored_before_competences_were_sealed_still_replay_and_erase(system, tenant, monkeypatch):
+    """Older versions stored competences and availability in clear. Those events
+    replay as they are, feed matching, and read without failing after erasure
+    (their bytes are hashed into the chain and stay: see docs/security.md)."""
+    from infra import personal_data
+
+    old = personal_data.PERSONAL_FIELDS["CandidateRegistered"]
+    monkeypatch.setitem(personal_data.PERSONAL_FIELDS, "CandidateRegistered",
+                        (old[0], tuple(f for f in old[1] if f != "competences")))
+    monkeypatch.delitem(personal_data.PERSONAL_FIELDS, "AvailabilityStated")
+    run = lambda cmd: system.ledger.execute(tenant, AGENCY, cmd)  # noqa: E731
+    candidate = uuid.UUID(run(c.RegisterCandidate(
+        full_name="Klaas Wijnja", date_of_birth=date(1970, 2, 2), target_group="wia_wao",
+        competences=["timmeren"], support_needs="")).body["id"])
+    run(c.StateAvailability(candidate_id=candidate, hours_per_week=Decimal("16"), available_from=date(2026, 1, 5),
+                            region="Drachten"))
+    monkeypatch.undo()
+    system.stores.forget(tenant.id)  # replay from the stored events, not from the cache
+    stored = system.stores.for_tenant(tenant).tenant_recorder.select_events(candidate)
+    assert b'"region":"Drachten"' in bytes(stored[1].state)  # the old shape, in clear
+
+    fresh = system.ledger.get(tenant, AGENCY, Candidate, candidate)
+    assert (fresh.competences, fresh.region, fresh.hours_available) == (["timmeren"], "Drachten", Decimal("16"))
+    _project(system, tenant)
+
+    run(c.EraseCandidate(candidate_id=candidate))
+    system.stores.forget(tenant.id)
+    erased = system.ledger.get(tenant, AGENCY, Candidate, candidate)
+    assert erased.full_name == "[erased]" and erased.competences == [] and erased.region is None
+    assert [e["type"] for e in system.ledger.history(tenant, AGENCY, Candidate, candidate)] == [
+        "CandidateRegistered", "AvailabilityStated", "CandidateErased"]
+    for projection in PROJECTIONS:
+        ProjectionRunner(system.stores.database(tenant.database), projection).rebuild(tenant)
