@@ -243,18 +243,22 @@ class Contribution(LedgerAggregate):
         self.decided_on = decided_on
         self.decision_reason = reason
 
-    def record_valuation(self, value: BlockValue, rule_set: str, judged_on: date) -> None:
+    def record_valuation(self, value: BlockValue, rule_set: str, judged_on: date, *, candidate_id: UUID) -> None:
         """What a placement's year is worth under the contract's rule set, judged
         on the award date: recorded once, so the figures never again need the
-        person's date of birth or benefit history (which erasure destroys)."""
+        person's date of birth or benefit history (which erasure destroys).
+        The reason in words names the person's target group and age, so it is
+        sealed under their key (`candidate_id`: whose placement it is)."""
         if self.kind != "placement":
             raise InvalidValue("only a placement's contribution is valued by building blocks", "kind")
         self._valued(block_eur=value.block_eur, bonus_eur=value.bonus_eur, eligible=value.eligible,
                      reason=value.reason, capped=value.capped, rule_set=rule_set,
-                     judged_on=require_date(judged_on, "judged_on"))
+                     judged_on=require_date(judged_on, "judged_on"),
+                     candidate_id=require_id(candidate_id, "candidate_id"))
 
     @event("ContributionValued")
     def _valued(self, block_eur: Decimal, bonus_eur: Decimal, eligible: bool, reason: str,
-                capped: bool, rule_set: str, judged_on: date) -> None:
+                capped: bool, rule_set: str, judged_on: date,
+                candidate_id: UUID | None = None) -> None:  # absent from events recorded before it was sealed
         self.valuation = {"block_eur": block_eur, "bonus_eur": bonus_eur, "eligible": eligible,
                           "reason": reason, "capped": capped, "rule_set": rule_set, "judged_on": judged_on}

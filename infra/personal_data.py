@@ -42,6 +42,8 @@ PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # What the person offers for matching: hours, from when, and where.
     "AvailabilityStated": ("originator", ("hours_per_week", "available_from", "region")),
     "FeedbackGiven": ("candidate_field", ("comment",)),
+    # A placement's valuation in words names the person's target group and age.
+    "ContributionValued": ("candidate_field", ("reason",)),
     "ContactPersonAdded": ("contact", ("name", "email", "phone", "role")),
     # A contract's named owners: contact persons of the contract (contract id + email).
     "ContractOwnerNamed": ("contact", ("name", "email")),
@@ -61,6 +63,7 @@ ERASED_VALUES: dict[str, Any] = {
     "name": ERASED, "email": ERASED, "phone": None, "role": None,
     "labels": {}, "label": "", "description": "", "note": "",
     "competences": [], "hours_per_week": None, "available_from": None, "region": None,
+    "reason": ERASED,
 }
 
 

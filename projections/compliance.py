@@ -44,7 +44,8 @@ def _hours_json(history: list[dict]) -> list[dict]:
 class ComplianceProjection(Projection):
     name = NAME
     # 2: c_contract_totals (the contract summary's kept sums). 3: a purchase's supplier.
-    version = 3
+    # 4: no valuation reason (it names the person's target group and age).
+    version = 4
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -204,8 +205,10 @@ class ComplianceProjection(Projection):
         if placement is None:
             return
         d = e.data
+        # Not the reason in words: it names the person's target group and age
+        # (sealed under their key in the event; the figures never need it).
         placement.update(block_eur=d["block_eur"], bonus_eur=d["bonus_eur"], eligible=d["eligible"],
-                         eligibility_reason=d["reason"], capped=d["capped"])
+                         eligibility_reason="valued", capped=d["capped"])
         self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
         b.put("c_placements", placement)
 

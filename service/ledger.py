@@ -395,7 +395,7 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
                         benefit_since=candidate.benefit_since, date_of_birth=candidate.date_of_birth,
                         status_holder=candidate.status_holder, permanent_contract=cmd.permanent_contract,
                         judged_on=contract.awarded_on),
-            rule_set=contract.rule_set, judged_on=contract.awarded_on)
+            rule_set=contract.rule_set, judged_on=contract.awarded_on, candidate_id=candidate.id)
         saved.append(contribution)
     if vacancy is not None:
         # The vacancy is filled by this placement, atomically with its start.

@@ -17,6 +17,7 @@ import pgserver
 import pytest
 
 from domain.candidate import Candidate
+from domain.contribution import Contribution
 from infra import audit
 from infra.database import connection_kwargs
 from projections import compliance
@@ -136,6 +137,10 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
     correlation = f"dump-check-{uuid.uuid4().hex}"  # not personal: stays
     run = lambda cmd, **kw: system.ledger.execute(tenant, AGENCY, cmd, **kw)  # noqa: E731
     employer = uuid.UUID(run(c.RegisterEmployer(name="Transport Friesland B.V.")).body["id"])
+    contract = uuid.UUID(run(c.RegisterContract(
+        employer_id=employer, title="Vervoer Friesland", contracting_authority="Gemeente Leeuwarden",
+        contract_value_eur=Decimal("400000"), obligation_percent=Decimal("5"), starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31), awarded_on=date(2025, 12, 1), rule_set="utrecht-2024")).body["id"])
     candidate = uuid.UUID(run(c.RegisterCandidate(
         full_name=name, date_of_birth=date(1979, 5, 4), target_group="doelgroepregister",
         competences=[competence, "logistiek"], support_needs=needs), correlation_id=correlation).body["id"])
@@ -143,10 +148,15 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
                             region=region))
     system.registry.create_user(tenant, email, "employee", candidate_id=candidate, password="a long password")
     placement = uuid.UUID(run(c.StartPlacement(
-        candidate_id=candidate, employer_id=employer, contract_id=None, vacancy_id=None,
+        candidate_id=candidate, employer_id=employer, contract_id=contract, vacancy_id=None,
         starts_on=date(2026, 3, 2), hours_per_week=Decimal("8"), permanent_contract=False)).body["id"])
     run(c.GiveFeedback(placement_id=placement, score=3, from_role="coach", comment=comment))
     _project(system, tenant)
+    # The valuation in words names the person's target group and age: sealed too.
+    contribution = Contribution.id_for_placement(placement)
+    valued = system.stores.for_tenant(tenant).tenant_recorder.select_events(contribution)[-1]
+    assert valued.topic.endswith("ContributionValued") and b"doelgroepregister" not in bytes(valued.state)
+    assert "doelgroepregister" in system.ledger.get(tenant, AGENCY, Contribution, contribution).valuation["reason"]
 
     wanted = VacancyNeeds(required_competences=(competence,), optional_competences=(), hours_per_week=Decimal("8"),
                           region=region)
@@ -176,6 +186,8 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
     for secret in (name, email, competence, region, needs, comment, marker):
         assert secret.encode() not in dump, f"{secret!r} still in the database"
     assert correlation.encode() in dump  # the events themselves are all still there
+    system.stores.forget(tenant.id)
+    assert system.ledger.get(tenant, AGENCY, Contribution, contribution).valuation["reason"] == "[erased]"
     # Rebuilt from the events, the read models hold nothing of theirs either.
     for projection in PROJECTIONS:
         ProjectionRunner(system.stores.database(tenant.database), projection).rebuild(tenant)
