@@ -23,6 +23,7 @@ from tests.api.conftest import (
     vacancy_body,
 )
 from tests.conftest import random_slug
+from tests.projections.conftest import catch_up
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -284,6 +285,46 @@ def test_a_tenant_cannot_read_another_tenants_records(utrecht: Org, harlingen: O
     assert r_nowhere.status_code == 404
     strip = lambda text, ids: re.sub("|".join(ids.values()), "?", text)  # noqa: E731
     assert strip(r.text, harlingen.ids) == strip(r_nowhere.text, nowhere)
+
+
+# The figures and read-model lists that take an id: the same wall, checked
+# against the record itself (not only the rows found for it), so an unknown
+# id is never answered with a page of zeros.
+FIGURE_PATHS = {
+    "employer retention": "/employers/{employer}/retention",
+    "employer support activities": "/employers/{employer}/support-activities",
+    "contract compliance": "/contracts/{contract}/compliance",
+    "contract contributions": "/contracts/{contract}/contributions",
+    "contract targets": "/contracts/{contract}/targets",
+    "vacancy pipeline": "/vacancies/{vacancy}/pipeline",
+    "vacancy suggestions": "/vacancies/{vacancy}/suggestions",
+    "placement duties": "/placements/{placement}/duties",
+    "placement support": "/placements/{placement}/support",
+}
+
+
+@pytest.mark.parametrize("read", sorted(FIGURE_PATHS))
+def test_a_tenant_cannot_read_another_tenants_figures(system: System, utrecht: Org, harlingen: Org,
+                                                       read: str) -> None:
+    catch_up(system, harlingen.tenant)
+    path = FIGURE_PATHS[read]
+    assert harlingen.get(path.format(**harlingen.ids)).status_code == 200  # it exists, there
+    r = utrecht.get(path.format(**harlingen.ids))
+    assert r.status_code == 404, r.text
+    nowhere = {k: str(uuid.uuid4()) for k in harlingen.ids}
+    assert utrecht.get(path.format(**nowhere)).status_code == 404
+    assert harlingen.get(path.format(**nowhere)).status_code == 404
+
+
+def test_an_employer_sees_only_its_own_retention(org: Org) -> None:
+    de_vries = org.seed()
+    jansen = Org(org.system, org.client, org.tenant, org.agency_token).seed(
+        employer_name="Schoonmaakbedrijf Jansen")
+    token = org.token_for("employer", employer_id=uuid.UUID(de_vries["employer"]))
+    assert org.get(f"/employers/{de_vries['employer']}/retention", token).status_code == 200
+    assert org.get(f"/employers/{jansen['employer']}/retention", token).status_code == 404
+    assert org.get(f"/employers/{uuid.uuid4()}/retention", token).status_code == 404
+    assert org.get(f"/employers/{uuid.uuid4()}/retention").status_code == 404  # the agency too
 
 
 # Where B's id is in the path the answer is 404; where it is in the body, 422

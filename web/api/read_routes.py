@@ -15,6 +15,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from domain.employer import Employer
 from projections import access_log, compliance, retention
 from projections.engine import ProjectionRunner, parse_moment, position_known_at, wait_for_position
 from projections.registry import BY_NAME
@@ -195,11 +196,14 @@ async def tenant_retention(request: Request, principal: NamedDependency[Principa
 
 @get("/employers/{employer_id:str}/retention")
 async def employer_retention(employer_id: FromPath[str], request: Request,
-                             principal: NamedDependency[Principal]) -> Response:
+                             principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
     ident = parse_id("employer", employer_id)
     actor = principal.actor
     if not (actor.role in ("agency", "auditor") or (actor.role == "employer" and actor.employer_id == ident)):
         raise NotFound("employer", employer_id)
+    # The employer itself, as its own GET sees it: an id of no employer of the
+    # tenant is a 404, not figures of zero.
+    await asyncio.to_thread(ledger.get, principal.tenant, actor, Employer, ident)
     headers = await _fresh(request, principal, (retention.NAME,))
     figures = await retention.retention(request.app.state.read_pool, principal.tenant.id,
                                         _as_of(request.query_params.get("as_of")), employer_id=ident)
