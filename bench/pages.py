@@ -24,7 +24,7 @@ cookie) and measures, one request at a time over one keep-alive connection:
     stores a FeedbackGiven event each time)
 
 Each series gives the server time from the responses' Server-Timing header
-(`app`: from the request reaching the app to its response headers; `db`:
+(the bench's server runs with SERVER_TIMING=1; `app`: from the request reaching the app to its response headers; `db`:
 statements on the read pool; `render`: Jinja2), which the targets apply to,
 and beside it the client-side latency on localhost (request written -> last
 body byte read, with the minimal client of bench.http_client, so it includes
@@ -276,7 +276,7 @@ def reuse_system() -> Any:
     from infra.database import resolve_database_url, with_database
     from infra.settings import Settings
 
-    settings = Settings.from_env({**os.environ, "SECRET_KEY": "bench"})
+    settings = Settings.from_env({**os.environ, "SECRET_KEY": "bench", "SERVER_TIMING": "1"})
     url = with_database(resolve_database_url(settings.database.url, settings.data_dir, dbname="postgres"),
                         BENCH_DATABASE)
     return bootstrap(settings, database_url=url)
@@ -510,7 +510,7 @@ def report(series: Series) -> None:
 
 def measure_http(s: Setup, n: int, warmup: int) -> list[Series]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": s.system.database_url, "SECRET_KEY": "bench"}
+    env = {**os.environ, "DATABASE_URL": s.system.database_url, "SECRET_KEY": "bench", "SERVER_TIMING": "1"}
     log_path = "/tmp/bench-pages-serve.log"
     proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port)], env=env,
                             cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))

@@ -555,6 +555,8 @@ def run(host: str, port: int) -> None:
     from infra.demo import read_credentials, seed_demo
     from web.app import create_app
 
+    # The demo on a developer's machine shows Server-Timing (off by default).
+    os.environ.setdefault("SERVER_TIMING", "1")
     system = _system()
     system.migrate_tenants()
     seed_demo(system)

@@ -50,6 +50,17 @@ def _proxies(environ: dict[str, str]) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+def _bool(environ: dict[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {environ[name]!r}")
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     # None means: start the embedded PostgreSQL under data_dir.
@@ -87,6 +98,11 @@ class Settings:
     # Proxies whose X-Forwarded-For / -Proto headers are believed (empty: none,
     # the peer address is the client's).
     trusted_proxies: tuple[str, ...] = ()
+    # Server-Timing on every response (app, database and rendering time, the
+    # number of queries): for developers and benchmarks, not for the public,
+    # since it tells an outsider how much work a request caused. Off unless
+    # SERVER_TIMING=1; `sroi run` (the demo on this machine) turns it on.
+    server_timing: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -129,4 +145,5 @@ class Settings:
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or "SROI Ledger <noreply@localhost>",
             trusted_proxies=_proxies(env),
+            server_timing=_bool(env, "SERVER_TIMING", False),
         )

@@ -22,6 +22,7 @@ from web.api.routes import api_router
 from web.errors import EXCEPTION_HANDLERS
 from web.pages import page_state, page_stores, pages_routers
 from web.pages import sessions as page_sessions
+from web.pages.security import security_headers
 from web.timing import ServerTimingMiddleware, TimedConnection
 
 
@@ -76,7 +77,8 @@ def create_app(system: System) -> Litestar:
                         support_router(system.ledger),
                         *pages_routers(system)],
         lifespan=[lifespan],
-        middleware=[ServerTimingMiddleware],
+        middleware=[ServerTimingMiddleware] if system.settings.server_timing else [],
+        before_send=[security_headers(production=system.settings.is_production)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=system.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

@@ -1,5 +1,7 @@
 """Server-Timing: how long the app took with a request, and the part spent
-waiting for the read database and rendering templates, on every response:
+waiting for the read database and rendering templates, on every response
+when SERVER_TIMING=1 (infra/settings.py; off by default, since the figures
+tell an outsider how much work a request caused):
 
     Server-Timing: app;dur=12.4, db;dur=3.1;desc="4 queries", render;dur=5.0
 

@@ -167,6 +167,37 @@ def test_pages_send_security_headers_and_no_inline_script(agency: Agency, pages:
     assert static.status_code == 200 and static.headers["x-content-type-options"] == "nosniff"
 
 
+def test_every_answer_carries_the_policy_and_only_static_files_may_be_kept(
+        system: System, agency: Agency, pages: Callable[..., Browser]) -> None:
+    from web.pages.security import CSP
+
+    ids = agency.seed()
+    me, employer, visitor = pages(agency.user("agency")), pages(agency.user("employer", employer_id=ids["employer"])), pages()
+    token = system.registry.issue_token(agency.user("agency"))
+    api = {"Authorization": f"Bearer {token}"}
+    answers = {
+        "page": (me.get(f"/placements/{ids['placement']}"), 200),
+        "page of an unknown record": (me.get(f"/placements/{uuid4()}"), 404),
+        "page the role may not open": (employer.get("/candidates"), 403),
+        "login": (visitor.get("/login"), 200),
+        "a path that is no route": (visitor.get("/no-such-page"), 404),
+        "a method the route does not take": (visitor.client.delete("/login"), 405),
+        "API record": (visitor.get(f"/api/v1/placements/{ids['placement']}", headers=api), 200),
+        "API unknown record": (visitor.get(f"/api/v1/placements/{uuid4()}", headers=api), 404),
+        "API without a token": (visitor.get("/api/v1/compliance"), 401),
+        "API reference": (visitor.get("/schema"), 200),
+        "health": (visitor.get("/health"), 200),
+    }
+    for name, (r, status) in answers.items():
+        assert r.status_code == status, (name, r.status_code)
+        assert r.headers.get("content-security-policy") == CSP, name
+        assert r.headers.get("x-content-type-options") == "nosniff", name
+        assert r.headers.get("cache-control") == "no-store", name
+    static = visitor.get("/static/htmx.min.js")
+    assert static.headers["content-security-policy"] == CSP
+    assert set(static.headers["cache-control"].split(", ")) == {"public", "max-age=3600"}
+
+
 def test_the_api_keeps_its_tokens_and_needs_no_csrf(system: System, agency: Agency) -> None:
     token = system.registry.issue_token(agency.user("agency"))
     with TestClient(create_app(system)) as client:

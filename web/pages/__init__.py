@@ -1,8 +1,9 @@
 """The web pages (HTML + htmx), beside the JSON API.
 
 `pages_routers(system)` gives the routers; `page_state(system)` and
-`page_stores()` what the app keeps for them. Sessions, CSRF and security
-headers wrap the pages only: the API keeps its bearer tokens and JSON errors.
+`page_stores()` what the app keeps for them. Sessions and CSRF wrap the pages
+only: the API keeps its bearer tokens and JSON errors. Security headers are
+the app's (web/pages/security.py), on every response.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from web.pages import open_support, responsible
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
-from web.pages.security import csrf_config, security_headers_middleware
+from web.pages.security import csrf_config
 from web.pages.sessions import STORE_NAME, PageSessionConfig, PostgresSessionStore
 from web.pages.viewer import ViewerCache, provide_viewer, signed_in
 
@@ -57,7 +58,6 @@ def pages_routers(system: System) -> list[Router]:
     production = system.settings.is_production
     session = PageSessionConfig(secure=production)
     middleware = [
-        DefineMiddleware(security_headers_middleware, production=production),
         language_cookie_middleware,
         session.middleware,
         DefineMiddleware(CSRFMiddleware, config=csrf_config(system.settings.secret_key, production)),
@@ -71,8 +71,7 @@ def pages_routers(system: System) -> list[Router]:
     )
     static = create_static_files_router(
         path="/static", directories=[STATIC_DIR], name="static",
-        cache_control=CacheControlHeader(max_age=3600, public=True),
-        middleware=[DefineMiddleware(security_headers_middleware, production=production)])
+        cache_control=CacheControlHeader(max_age=3600, public=True))
     return [pages, static]
 
 

@@ -1,4 +1,4 @@
-"""Security headers for pages and their static files, and the CSRF settings.
+"""Security headers for every response, and the pages' CSRF settings.
 
 The Content-Security-Policy allows scripts, styles, images and requests from
 this origin only and no inline script or style at all: htmx is loaded from
@@ -6,9 +6,11 @@ this origin only and no inline script or style at all: htmx is loaded from
 """
 from __future__ import annotations
 
+from typing import Any
+
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -36,29 +38,27 @@ CSRF_COOKIE = "sroi_csrf"
 CSRF_HEADER = "x-csrftoken"
 
 
-def security_headers_middleware(app: ASGIApp, *, production: bool = False) -> ASGIApp:
+def security_headers(*, production: bool = False) -> Any:
+    """A `before_send` hook for the whole app: every response, the pages', the
+    API's, the static files' and the ones Litestar answers itself before any
+    route runs (an unknown path's 404, a 405, a 500) carries the headers above.
+    Everything but the static files is `Cache-Control: no-store`: pages and
+    API answers show personal data and must stay out of shared caches and the
+    browser's history; the static files are the same for everyone."""
     extra = dict(SECURITY_HEADERS)
     if production:
         extra["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
+    async def before_send(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
             return
+        headers = MutableScopeHeaders.from_message(message)
+        for name, value in extra.items():
+            headers[name] = value
+        if not scope["path"].startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in extra.items():
-                    headers[name] = value
-                # Pages show personal data: never keep them in shared caches.
-                if not scope["path"].startswith("/static/"):
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
-
-        await app(scope, receive, send_with_headers)
-
-    return middleware
+    return before_send
 
 
 def csrf_config(secret: str, production: bool) -> CSRFConfig:
