@@ -20,6 +20,7 @@ from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
 from web.api.routes import api_router
 from web.errors import EXCEPTION_HANDLERS
+from web.reference import render_plugins
 from web.pages import page_state, page_stores, pages_routers
 from web.pages import sessions as page_sessions
 from web.pages.security import security_headers
@@ -84,6 +85,7 @@ def create_app(system: System) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="SROI Ledger API", version="1.0.0",
             description="Social return placements, contracts and compliance, per tenant.",
+            render_plugins=render_plugins(),
             components=Components(security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer",
                                               description="A per-user API token (sroi user create --token)")}),

@@ -169,7 +169,7 @@ def test_pages_send_security_headers_and_no_inline_script(agency: Agency, pages:
 
 def test_every_answer_carries_the_policy_and_only_static_files_may_be_kept(
         system: System, agency: Agency, pages: Callable[..., Browser]) -> None:
-    from web.pages.security import CSP
+    from web.pages.security import CSP, REFERENCE_CSP
 
     ids = agency.seed()
     me, employer, visitor = pages(agency.user("agency")), pages(agency.user("employer", employer_id=ids["employer"])), pages()
@@ -185,12 +185,16 @@ def test_every_answer_carries_the_policy_and_only_static_files_may_be_kept(
         "API record": (visitor.get(f"/api/v1/placements/{ids['placement']}", headers=api), 200),
         "API unknown record": (visitor.get(f"/api/v1/placements/{uuid4()}", headers=api), 404),
         "API without a token": (visitor.get("/api/v1/compliance"), 401),
-        "API reference": (visitor.get("/schema"), 200),
         "health": (visitor.get("/health"), 200),
+        # The reference's own policy: the pages' plus two style hashes and a
+        # worker for Redoc (tests/web/test_api_reference.py).
+        "API reference": (visitor.get("/schema"), 200),
+        "API reference, unknown page": (visitor.get("/schema/swagger"), 404),
     }
     for name, (r, status) in answers.items():
         assert r.status_code == status, (name, r.status_code)
-        assert r.headers.get("content-security-policy") == CSP, name
+        policy = REFERENCE_CSP if name.startswith("API reference") else CSP
+        assert r.headers.get("content-security-policy") == policy, name
         assert r.headers.get("x-content-type-options") == "nosniff", name
         assert r.headers.get("cache-control") == "no-store", name
     static = visitor.get("/static/htmx.min.js")

@@ -25,6 +25,24 @@ CSP = "; ".join([
     "frame-ancestors 'none'",
 ])
 
+# The API reference (/schema, web/reference.py) runs Redoc, whose styles come
+# from script: styled-components inserts empty <style> elements and fills them
+# through the CSSOM, and one bundled style sheet (perfect-scrollbar's) is
+# inserted as a <style> with fixed text; its search runs in a Web Worker made
+# from a blob: URL (which only script already running here can create). The
+# reference's policy is the pages' plus exactly those two styles by hash (the
+# empty one and that sheet, for the vendored redoc.standalone.js 2.5.4) and
+# `worker-src blob:`: still no inline script, no 'unsafe-inline', nothing from
+# elsewhere (Redoc's "powered by" logo on cdn.redoc.ly is blocked by img-src;
+# Redoc hides it).
+REFERENCE_STYLE_HASHES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # "" (styled-components)
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",  # perfect-scrollbar.css
+)
+REFERENCE_CSP = "; ".join([CSP.replace("style-src 'self'", "style-src 'self' " + " ".join(REFERENCE_STYLE_HASHES)),
+                           "worker-src blob:"])
+REFERENCE_PATH = "/schema"
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -55,7 +73,10 @@ def security_headers(*, production: bool = False) -> Any:
         headers = MutableScopeHeaders.from_message(message)
         for name, value in extra.items():
             headers[name] = value
-        if not scope["path"].startswith("/static/"):
+        path = scope["path"]
+        if path == REFERENCE_PATH or path.startswith(REFERENCE_PATH + "/"):
+            headers["Content-Security-Policy"] = REFERENCE_CSP
+        if not path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
 
     return before_send
