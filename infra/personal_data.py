@@ -143,6 +143,16 @@ SELECT (SELECT wrapped_key FROM events.person_keys WHERE tenant_id = %(t)s AND s
 """
 
 
+PREFETCH_SQL = """
+SELECT s.subject_id, k.wrapped_key, e.subject_id IS NOT NULL AS erased
+FROM unnest(%(s)s::uuid[]) AS s(subject_id)
+LEFT JOIN events.person_keys k ON k.tenant_id = %(t)s AND k.subject_id = s.subject_id
+LEFT JOIN events.erasures e ON e.tenant_id = %(t)s AND e.subject_id = s.subject_id
+"""
+# Expired cache entries are dropped once the cache holds this many.
+CACHE_PRUNE_AT = 100_000
+
+
 class PersonKeys:
     """Data keys per (tenant, person), wrapped under the key-encryption key."""
 
@@ -213,6 +223,29 @@ class PersonKeys:
         if erased and create:
             raise PersonErased(subject_id)
         return dek
+
+    def prefetch(self, tenant_id: UUID, subject_ids: set[UUID]) -> None:
+        """The keys of many people in one query (a projection's batch), into the
+        cache; what `key` would answer for each, erased people included."""
+        now = time.monotonic()
+        with self._lock:
+            missing = [s for s in subject_ids
+                       if (hit := self._cache.get((tenant_id, s))) is None or hit[0] <= now]
+            if len(self._cache) > CACHE_PRUNE_AT:
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+        if not missing:
+            return
+        with self.database.connection() as conn:
+            rows = conn.execute(PREFETCH_SQL, {"t": tenant_id, "s": missing}).fetchall()
+        entries = {}
+        for row in rows:
+            subject, erased, dek = row["subject_id"], bool(row["erased"]), None
+            if row["wrapped_key"] is not None and not erased:
+                blob = bytes(row["wrapped_key"])
+                dek = self._kek.decrypt(blob[:12], blob[12:], self._aad(tenant_id, subject))
+            entries[(tenant_id, subject)] = (now + self.ttl, dek, erased)
+        with self._lock:
+            self._cache.update(entries)
 
     def erase(self, tenant_id: UUID, subject_id: UUID, erased_by: UUID | None = None) -> bool:
         """Destroy the person's key; True if there was one."""

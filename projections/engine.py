@@ -645,11 +645,14 @@ class ProjectionRunner:
                         result.position = position
                         return result
                     batch = Batch(conn, tenant.id, gen, cache, self.tables)
+                    decoded = self._prefetch_keys(rows, personal, tenant) if personal is not None else {}
                     for r in rows:
                         name = self._event_name(r["topic"])
                         if name in self.projection.handles:
                             try:
-                                data = self.transcoder.decode(bytes(r["state"]))
+                                data = decoded.pop(r["notification_id"], None)
+                                if data is None:
+                                    data = self.transcoder.decode(bytes(r["state"]))
                                 if personal is not None and PERSONAL_KEY in data:
                                     data = personal.open(name, data, only=only)
                                 self.projection.apply(batch, Event(
@@ -686,6 +689,28 @@ class ProjectionRunner:
     def _failed(self, tenant: Tenant, position: int, event: str | None, e: Exception) -> ProjectionFailed:
         return ProjectionFailed(Failure(projection=self.projection.name, tenant_id=tenant.id, position=position,
                                         event=event, error_type=_error_type(e), location=_location(e)))
+
+    def _prefetch_keys(self, rows: list[Any], personal: PersonalDataCodec, tenant: Tenant) -> dict[int, dict]:
+        """Decode the batch's handled events and load the keys of the people they
+        seal data of in one query (not one per person); the decoded events by
+        position. An event that does not decode is left to the loop, which
+        records the failure."""
+        decoded: dict[int, dict] = {}
+        subjects: set[UUID] = set()
+        for r in rows:
+            if self._event_name(r["topic"]) not in self.projection.handles:
+                continue
+            try:
+                data = self.transcoder.decode(bytes(r["state"]))
+                sealed = data.get(PERSONAL_KEY)
+                if sealed is not None:
+                    subjects.add(UUID(sealed["subject"]))
+            except Exception:  # noqa: BLE001 - decoded again, and recorded, in the loop
+                continue
+            decoded[r["notification_id"]] = data
+        if subjects:
+            personal.keys.prefetch(tenant.id, subjects)
+        return decoded
 
     def _event_name(self, topic: str) -> str:
         name = self._topics_cache.get(topic)

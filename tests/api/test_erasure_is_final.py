@@ -117,3 +117,21 @@ def test_the_key_store_never_makes_a_key_for_an_erased_person(org: Org) -> None:
     with org.system.stores.database(org.tenant.database).connection() as conn:
         assert conn.execute("SELECT count(*) AS n FROM events.person_keys WHERE tenant_id = %s AND subject_id = %s",
                             (org.tenant.id, subject)).fetchone()["n"] == 0
+
+
+def test_a_key_an_older_version_made_after_erasure_is_never_used_and_is_destroyed(org: Org) -> None:
+    ids, _, _ = _erased_employee(org)
+    database = org.system.stores.database(org.tenant.database)
+    keys, subject = database.person_keys, uuid.UUID(ids["candidate"])
+    with database.connection() as conn:  # what a write after erasure did before erasure was final
+        conn.execute("INSERT INTO events.person_keys (tenant_id, subject_id, wrapped_key) VALUES (%s, %s, %s)",
+                     (org.tenant.id, subject, b"\x00" * 60))
+    keys.forget_cache()
+    assert keys.key(org.tenant.id, subject, create=False) is None
+    keys.forget_cache()
+    keys.prefetch(org.tenant.id, {subject})  # as projections load a batch's keys
+    assert keys.key(org.tenant.id, subject, create=False) is None
+    keys.migrate()
+    with database.connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM events.person_keys WHERE tenant_id = %s AND subject_id = %s",
+                            (org.tenant.id, subject)).fetchone()["n"] == 0
