@@ -9,8 +9,9 @@ Two versions of the rule, switched once per tenant at a recorded position:
   to a genesis hash derived from the tenant's events table name, so one
   tenant's chain cannot be passed off as another's.
 - v2 (from `from_position` on): the same plus the event's `recorded_at`
-  (microseconds since the Unix epoch), so that every field an auditor reads
-  is covered. The first v2 event links to a *switch link* that covers the
+  (as PostgreSQL sends it in binary: a signed 8-byte count of microseconds
+  since 2000-01-01T00:00:00Z, exact on every server version), so that every
+  field an auditor reads is covered. The first v2 event links to a *switch link* that covers the
   last v1 hash, `from_position` itself and a digest of every v1 event's
   (position, recorded_at): the old events' times are covered from the switch
   on without rewriting their hashes, and moving or removing the recorded
@@ -23,12 +24,12 @@ database and offline from an export, without any project settings.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from uuid import UUID
 
 CHAIN_VERSION = "sroi-ledger/chain/v1/"
 CHAIN_V2 = "sroi-ledger/chain/v2/"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+TIME_ORIGIN = datetime(2000, 1, 1, tzinfo=timezone.utc)  # PostgreSQL's timestamp origin
 
 
 def genesis(events_table: str) -> bytes:
@@ -36,8 +37,10 @@ def genesis(events_table: str) -> bytes:
 
 
 def micros(moment: datetime) -> int:
-    """A timestamp as whole microseconds since the Unix epoch (exact)."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
+    """A timestamp as whole microseconds since 2000-01-01T00:00:00Z (exact),
+    what PostgreSQL's timestamptz_send() gives."""
+    since = moment - TIME_ORIGIN
+    return (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
 
 
 def event_hash(previous: bytes, position: int, originator_id: UUID, version: int,

@@ -183,7 +183,8 @@ class TenantRecorder(PostgresApplicationRecorder):
     would couple every tenant's writes; projections are woken by the broker.
     """
 
-    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, hash_chain: bool = True):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, hash_chain: bool = True,
+                 v2: tuple[int, bytes] | None = None):
         super().__init__(datastore, events_table_name=events_table_name)
         # Drop the library's per-schema insert function from what we create:
         # it names one table per schema and is never called here.
@@ -210,6 +211,16 @@ class TenantRecorder(PostgresApplicationRecorder):
         conflict = ("  RAISE EXCEPTION 'duplicate key value violates unique constraint (originator_id,"
                     " originator_version)' USING ERRCODE = 'unique_violation';")
 
+        # The switch to v2: once recorded, written into the function; until
+        # then read on every call (see EventStoreDatabase.create_tenant_tables).
+        if not hash_chain:
+            switch = ""
+        elif v2 is not None:
+            switch = f" v2_from := {int(v2[0])}; v2_link := '\\x{v2[1].hex()}'::bytea;"
+        else:
+            switch = (" SELECT c.from_position, c.link INTO v2_from, v2_link FROM {schema}.chain_versions c"
+                      f"  WHERE c.events_table = '{events_table_name}' AND c.version = 2;")
+
         def prologue(conflict_check: str) -> str:
             return (
                 " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
@@ -218,8 +229,7 @@ class TenantRecorder(PostgresApplicationRecorder):
                 "  VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
                 " END IF;"
                 f" IF EXISTS ({conflict_check}) THEN {conflict} END IF;"
-                " SELECT c.from_position, c.link INTO v2_from, v2_link FROM {schema}.chain_versions c"
-                f"  WHERE c.events_table = '{events_table_name}' AND c.version = 2;"
+                + switch +
                 " SELECT notification_id, chain_hash INTO last_pos, prev FROM {schema}.{table}"
                 "  ORDER BY notification_id DESC LIMIT 1;"
                 " IF v2_from IS NOT NULL AND (last_pos IS NULL OR last_pos < v2_from) THEN prev := v2_link;"
@@ -232,7 +242,7 @@ class TenantRecorder(PostgresApplicationRecorder):
                   f" || int4send(length({st})) || {st}")
             hash_expr = (
                 f"CASE WHEN v2_from IS NULL THEN sha256({v1})"
-                f" ELSE sha256({v1} || int8send((extract(epoch FROM ts) * 1000000)::int8)) END"
+                f" ELSE sha256({v1} || timestamptz_send(ts)) END"
                 if hash_chain else "NULL"
             )
             return (
@@ -248,6 +258,7 @@ class TenantRecorder(PostgresApplicationRecorder):
         idem_params = "idem_tenant uuid, idem_key text, idem_fp text, idem_status int, idem_response jsonb"
         self.insert_one_function_name = f"{events_table_name}_insert1"
         self.check_identifier_length(self.insert_one_function_name)
+        self.function_statements: list[sql.Composed] = []
         # Columns the library's table does not have (its reads ignore them).
         for column in ("chain_hash bytea", "recorded_at timestamptz"):
             self.sql_create_statements.append(sql.SQL(
@@ -270,9 +281,10 @@ class TenantRecorder(PostgresApplicationRecorder):
              + append("id", "version", "topic", "state")
              + " RETURN pos; END $body$"),
         ]:
-            self.sql_create_statements.append(
+            self.function_statements.append(
                 sql.SQL("CREATE OR REPLACE FUNCTION {schema}.{fn}(" + signature + ")" + body).format(
                     schema=schema, fn=sql.Identifier(fn), table=sql.Identifier(events_table_name)))
+        self.sql_create_statements.extend(self.function_statements)
         self.call_insert_one_function = sql.SQL(
             "SELECT {schema}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, fn=sql.Identifier(self.insert_one_function_name))
@@ -467,10 +479,12 @@ class EventStoreDatabase:
         the tenant's write lock, the switch is recorded after the last event.
         A write that began under the old function has taken the lock (or
         queued for it) before the switch does, so it lands below the switch,
-        under the rule it used."""
+        under the rule it used. The switch recorded, the functions are replaced
+        once more, in the same transaction, with the switch written into them."""
+        v2 = self.chain_v2(tenant) if self.hash_chain else None
         TenantRecorder(self.datastore, events_table_name=tenant.events_table,
-                       hash_chain=self.hash_chain).create_table()
-        if self.hash_chain:
+                       hash_chain=self.hash_chain, v2=v2).create_table()
+        if self.hash_chain and v2 is None:
             self._start_chain_v2(tenant)
 
     def _start_chain_v2(self, tenant: Tenant) -> None:
@@ -511,20 +525,27 @@ class EventStoreDatabase:
                         cur.executemany(sql.SQL("UPDATE {} SET chain_hash = %s WHERE notification_id = %s"
                                                 ).format(table), unchained)
                 from_position = (rows[-1]["notification_id"] + 1) if rows else 1
+                link = switch_link(tenant.events_table, from_position, previous, digest.digest())
                 conn.execute(sql.SQL(
                     "INSERT INTO {}.chain_versions (events_table, version, from_position, link)"
                     " VALUES (%s, 2, %s, %s)").format(sql.Identifier(SCHEMA)),
-                    (tenant.events_table, from_position,
-                     switch_link(tenant.events_table, from_position, previous, digest.digest())))
+                    (tenant.events_table, from_position, link))
+                for statement in TenantRecorder(self.datastore, events_table_name=tenant.events_table,
+                                                v2=(from_position, link)).function_statements:
+                    conn.execute(statement)
 
-    def chain_v2_from(self, tenant: Tenant) -> int | None:
-        """The position from which the tenant's events are chained under v2
-        (None: not switched, every event is v1)."""
+    def chain_v2(self, tenant: Tenant) -> tuple[int, bytes] | None:
+        """(position from which the tenant's events are chained under v2, the
+        switch link), or None: not switched, every event is v1."""
         with self.datastore.get_connection() as conn:
-            row = conn.execute(sql.SQL("SELECT from_position FROM {}.chain_versions"
+            row = conn.execute(sql.SQL("SELECT from_position, link FROM {}.chain_versions"
                                        " WHERE events_table = %s AND version = 2").format(sql.Identifier(SCHEMA)),
                                (tenant.events_table,)).fetchone()
-        return row["from_position"] if row else None
+        return (row["from_position"], bytes(row["link"])) if row else None
+
+    def chain_v2_from(self, tenant: Tenant) -> int | None:
+        v2 = self.chain_v2(tenant)
+        return v2[0] if v2 else None
 
     def find_idempotent_response(self, tenant_id: UUID, key: str) -> tuple[str, int, Any] | None:
         with self.datastore.get_connection() as conn:

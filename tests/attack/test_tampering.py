@@ -425,9 +425,13 @@ def test_an_existing_deployment_switches_to_v2_without_rewriting_old_hashes(syst
     migration records the switch after its last event, old hashes stay, new
     events are chained under v2, and the old events' recorded_at is covered
     from then on."""
+    from infra.eventstore import TenantRecorder
+
     tenant = system.registry.create_tenant(random_slug("old"), "Oud Werkbedrijf B.V.")
-    with system.stores.database(tenant.database).connection() as conn:
+    database = system.stores.database(tenant.database)
+    with database.connection() as conn:  # as a release before v2 left it: no switch recorded
         conn.execute("DELETE FROM events.chain_versions WHERE events_table = %s", (tenant.events_table,))
+    TenantRecorder(database.datastore, events_table_name=tenant.events_table).create_table()
     books, placement = history(system, tenant)  # chained as v1 (the insert function finds no switch)
     old = {r["notification_id"]: bytes(r["chain_hash"]) for r in books.rows()}
     assert books.db.chain_v2_from(tenant) is None
