@@ -224,6 +224,13 @@ class PersonKeys:
             raise PersonErased(subject_id)
         return dek
 
+    def is_erased(self, tenant_id: UUID, subject_id: UUID) -> bool:
+        """Whether the person was erased, read now (no cache: another process may
+        have erased them a moment ago). The row is written before CandidateErased."""
+        with self.database.connection() as conn:
+            return conn.execute("SELECT 1 FROM events.erasures WHERE tenant_id = %s AND subject_id = %s",
+                                (tenant_id, subject_id)).fetchone() is not None
+
     def prefetch(self, tenant_id: UUID, subject_ids: set[UUID]) -> None:
         """The keys of many people in one query (a projection's batch), into the
         cache; what `key` would answer for each, erased people included."""

@@ -239,19 +239,24 @@ Handler = Callable[[Unit, Any], Outcome]
 
 def refuse_if_erased(u: Unit, candidate_id: UUID | None) -> None:
     """Erasure is final: a command that would record something about an erased
-    person is refused (409), whoever asks. Read fresh, so an erasure made by
-    another process counts at once; the key store refuses as well (a data key
-    is never made again for an erased person: infra/personal_data.py)."""
+    person is refused (409), whoever asks. Read from the key store's erasures
+    (one indexed row, written before CandidateErased, never cached), so an
+    erasure by another process counts at once; the key store refuses to seal
+    as well (a data key is never made again for an erased person)."""
     if candidate_id is None:
         return
-    fresh, u.fresh = u.fresh, True
-    try:
-        candidate = u._load(candidate_id)
-    except AggregateNotFoundError:
-        return
-    finally:
-        u.fresh = fresh
-    if getattr(candidate, "is_erased", False):
+    keys = u.app.person_keys
+    if keys is not None:
+        erased = keys.is_erased(u.app.tenant.id, candidate_id)
+    else:  # no key store (sealing off): the person's own record says it
+        fresh, u.fresh = u.fresh, True
+        try:
+            erased = getattr(u._load(candidate_id), "is_erased", False)
+        except AggregateNotFoundError:
+            erased = False
+        finally:
+            u.fresh = fresh
+    if erased:
         raise PersonErased()
 
 
