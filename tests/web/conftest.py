@@ -20,30 +20,27 @@ import sys
 import tarfile
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
-from infra.eventstore import Tenant
 from infra.registry import User
-from projections.engine import ProjectionRunner
-from projections.registry import PROJECTIONS
-from service import commands as c
-from service.actor import Actor
 from tests.conftest import random_slug
-from tests.projections.conftest import live_positions, wait_until
+# Agency, Browser and PASSWORD are the world's (tests/web/world.py); imported here too by the tests.
+from tests.web.world import PASSWORD, Agency, Browser, World, build_world, new_tenant  # noqa: F401
 from web.app import create_app
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - the test extra installs it
+    expect = None  # type: ignore[assignment]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -56,68 +53,9 @@ AXE_VERSION = "4.14.1"
 AXE_INTEGRITY = "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 VENDOR_DIR = PROJECT_ROOT / ".data" / "vendor"
 SCREENSHOTS_DIR = PROJECT_ROOT / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"
-
-CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
 # -- people and data ------------------------------------------------------------------
-
-@dataclass
-class Agency:
-    """One tenant with an agency actor that changes things through the ledger."""
-
-    system: System
-    tenant: Tenant
-    actor: Actor = field(default_factory=lambda: Actor(user_id=uuid.uuid4(), role="agency", organisation="test"))
-
-    def run(self, command: Any, as_: Actor | None = None) -> UUID:
-        result = self.system.ledger.execute(self.tenant, as_ or self.actor, command)
-        return UUID(result.body["id"]) if "id" in result.body else UUID(int=0)
-
-    def user(self, role: str, **kwargs: Any) -> User:
-        return self.system.registry.create_user(self.tenant, f"{uuid.uuid4().hex}@example.org", role,
-                                                password=PASSWORD, **kwargs)
-
-    def project(self) -> None:
-        """Bring every read model of the tenant up to date (what the worker does)."""
-        for projection in PROJECTIONS:
-            ProjectionRunner(self.system.stores.database(self.tenant.database), projection).catch_up(
-                self.tenant, wait=True)
-
-    def wait_for_worker(self, timeout: float = 120) -> None:
-        """Wait until the running worker has projected every event of the
-        tenant into every read model: a condition on the read-model positions,
-        bounded only so that a dead worker fails the test instead of hanging."""
-        head = self.system.stores.for_tenant(self.tenant).recorder.max_notification_id() or 0
-        wait_until(lambda: min(live_positions(self.system, self.tenant).values()) >= head, timeout,
-                   message=f"the worker to project position {head}")
-
-    # -- a small world: one employer with a contract, a candidate placed there ------
-    def seed(self, employer_name: str = "Bouwbedrijf De Vries B.V.",
-             candidate_name: str = "Sanne Jansen") -> dict[str, UUID]:
-        today = date.today()
-        ids: dict[str, UUID] = {}
-        ids["employer"] = self.run(c.RegisterEmployer(name=employer_name))
-        ids["contract"] = self.run(c.RegisterContract(
-            employer_id=ids["employer"], title="Onderhoud openbare ruimte", contracting_authority="Gemeente Utrecht",
-            contract_value_eur=Decimal("1000000.00"), obligation_percent=Decimal("5"),
-            starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=700),
-            awarded_on=today - timedelta(days=400), rule_set="utrecht-2024"))
-        ids["candidate"] = self.run(c.RegisterCandidate(
-            full_name=candidate_name, date_of_birth=date(1990, 6, 15), target_group="doelgroepregister",
-            competences=["Administratie", "Excel"], support_needs="Schriftelijke instructies.",
-            benefit_since=date(2015, 1, 1)))
-        ids["vacancy"] = self.run(c.OpenVacancy(
-            employer_id=ids["employer"], title="Administratief medewerker", required_competences=["Administratie"],
-            optional_competences=["Excel"], hours_per_week=Decimal("24")))
-        self.run(c.MatchCandidate(vacancy_id=ids["vacancy"], candidate_id=ids["candidate"]))
-        ids["placement"] = self.run(c.StartPlacement(
-            candidate_id=ids["candidate"], employer_id=ids["employer"], contract_id=ids["contract"],
-            vacancy_id=ids["vacancy"], starts_on=today - timedelta(days=60), hours_per_week=Decimal("24"),
-            permanent_contract=False))
-        return ids
-
 
 @pytest.fixture
 def new_agency(system: System) -> Callable[..., Agency]:
@@ -132,34 +70,6 @@ def agency(new_agency: Callable[..., Agency]) -> Agency:
 
 
 # -- in-process pages --------------------------------------------------------------------
-
-class Browser:
-    """A TestClient with its own cookies: one person using the pages."""
-
-    def __init__(self, client: TestClient):
-        self.client = client
-
-    def csrf(self) -> str:
-        found = CSRF_RE.search(self.client.get("/login").text)
-        if found is None:  # signed in: /login redirects; any page has the token
-            found = CSRF_RE.search(self.client.get("/", follow_redirects=True).text)
-        assert found is not None
-        return found.group(1)
-
-    def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
-        return self.client.post("/login", data={"email": email, "password": password,
-                                                "_csrf_token": self.csrf(), "next": "/"})
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.client.get(path, **kwargs)
-
-    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
-             **kwargs: Any) -> httpx.Response:
-        body = dict(data or {})
-        if csrf:
-            body["_csrf_token"] = self.csrf()
-        return self.client.post(path, data=body, **kwargs)
-
 
 @pytest.fixture
 def pages(system: System) -> Iterator[Callable[..., Browser]]:
@@ -181,6 +91,34 @@ def pages(system: System) -> Iterator[Callable[..., Browser]]:
 
     yield open_
     for client in opened:
+        client.__exit__(None, None, None)
+
+
+# -- the sweeps' world: one per test module, a signed-in client per role -------------------
+
+@pytest.fixture(scope="module")
+def world(system: System) -> World:
+    return build_world(new_tenant(system))
+
+
+@pytest.fixture(scope="module")
+def signed_in(system: System, world: World) -> Iterator[Callable[[str], Browser]]:
+    """`signed_in(role, **user)`: a client logged in as that role in `world`, one per
+    role and user fields (e.g. `organisation=` for another authority)."""
+    clients: dict[tuple[str, tuple[tuple[str, Any], ...]], TestClient] = {}
+
+    def open_(role: str, **user: Any) -> Browser:
+        key = (role, tuple(sorted(user.items())))
+        if key not in clients:
+            client = TestClient(create_app(system))
+            client.follow_redirects = False
+            client.__enter__()
+            clients[key] = client
+            assert Browser(client).login(world.user(role, **user).email).status_code == 303
+        return Browser(clients[key])
+
+    yield open_
+    for client in clients.values():
         client.__exit__(None, None, None)
 
 
@@ -319,3 +257,35 @@ def axe_script() -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(member.read())
     return target
+
+
+# -- pages in the browser: signed in, checked with axe-core ------------------------------------
+
+@pytest.fixture
+def audited_page(chromium: Any, server: Server) -> Iterator[Any]:
+    """A page in which axe-core may be injected: Playwright adds it as an inline
+    script, which our Content-Security-Policy (rightly) refuses, so this
+    context bypasses the policy. `page` (CSP enforced) covers the policy."""
+    context = chromium.new_context(base_url=server.url, locale="nl-NL", bypass_csp=True,
+                                   viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def audit(audited_page: Any, axe_script: Any) -> Callable[[str], None]:
+    def check(where: str) -> None:
+        audited_page.add_script_tag(path=str(axe_script))
+        result = audited_page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
+        violations = [{"id": v["id"], "help": v["help"], "nodes": [n["html"][:160] for n in v["nodes"][:3]]}
+                      for v in result["violations"]]
+        assert violations == [], f"accessibility problems on {where}: {violations}"
+    return check
+
+
+def login(page: Any, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(PASSWORD)
+    page.get_by_role("button", name="Inloggen").click()
+    page.wait_for_url(re.compile(r"/(placements)?$"))

@@ -24,7 +24,7 @@ from projections.registry import QUEUE
 from service import commands as c
 from service.actor import Actor
 from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Agency, Browser, Server, _need_chromium
-from tests.web.test_flows import audit, audited_page, login  # noqa: F401  (fixtures and a helper)
+from tests.web.conftest import login
 from web.pages import audit as audit_pages
 
 try:

@@ -7,49 +7,19 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from domain.placement import Placement
-from tests.web.conftest import PASSWORD, SCREENSHOTS_DIR, Agency, Server
+from tests.web.conftest import PASSWORD, SCREENSHOTS_DIR, Agency, Server, login
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the test extra installs it
     expect = None  # type: ignore[assignment]
-
-
-@pytest.fixture
-def audited_page(chromium: Any, server: Server) -> Iterator[Any]:
-    """A page in which axe-core may be injected: Playwright adds it as an inline
-    script, which our Content-Security-Policy (rightly) refuses, so this
-    context bypasses the policy. `page` (CSP enforced) covers the policy."""
-    context = chromium.new_context(base_url=server.url, locale="nl-NL", bypass_csp=True,
-                                   viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
-def audit(audited_page: Any, axe_script: Any) -> Callable[[str], None]:
-    def check(where: str) -> None:
-        audited_page.add_script_tag(path=str(axe_script))
-        result = audited_page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']})")
-        violations = [{"id": v["id"], "help": v["help"], "nodes": [n["html"][:160] for n in v["nodes"][:3]]}
-                      for v in result["violations"]]
-        assert violations == [], f"accessibility problems on {where}: {violations}"
-    return check
-
-
-def login(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(PASSWORD)
-    page.get_by_role("button", name="Inloggen").click()
-    page.wait_for_url(re.compile(r"/(placements)?$"))
 
 
 def figure(page: Any, selector: str) -> str:

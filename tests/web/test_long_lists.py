@@ -10,7 +10,7 @@ from datetime import date
 
 from service import commands as c
 from tests.web.conftest import Agency, Browser
-from tests.web.test_roles import login_as
+from tests.web.world import login_as
 from web.pages.candidates import PAGE_SIZE
 from web.pages.placements import HISTORY_SHOWN
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from service import commands as c
 from tests.web.conftest import Agency
-from tests.web.test_flows import audit, audited_page, expect, login  # noqa: F401  (fixtures)
+from tests.web.conftest import expect, login
 
 
 def test_an_agency_proposes_moves_a_match_and_reports_sickness(

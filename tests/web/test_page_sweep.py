@@ -18,8 +18,7 @@ import pytest
 
 from domain.support import PlacementSupport
 from infra.bootstrap import System
-from tests.web.conftest import Server
-from tests.web.test_flows import login
+from tests.web.conftest import Server, login
 from tests.web.world import ROLES, World, build_world, new_tenant, page_routes
 
 try:

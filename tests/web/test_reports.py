@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable
 
 from tests.web.conftest import Agency, Browser
-from tests.web.test_roles import login_as
+from tests.web.world import login_as
 
 
 def test_the_contracting_authority_gets_the_report_as_csv_and_as_a_printable_page(

@@ -16,7 +16,7 @@ from projections import duties
 from service import commands as c
 from service.actor import Actor
 from tests.web.conftest import Agency, Browser
-from tests.web.test_flows import audit, audited_page, login  # noqa: F401  (fixtures)
+from tests.web.conftest import login
 
 try:
     from playwright.sync_api import expect

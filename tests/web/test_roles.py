@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
 from uuid import UUID
 
 import pytest
@@ -13,8 +12,7 @@ import pytest
 from domain.candidate import Candidate
 from domain.placement import Placement
 from domain.vacancy import Vacancy
-from tests.web.conftest import Agency, Browser
-from tests.web.world import ROLES, World, events_stored, page_routes, signed_in, world  # noqa: F401  (fixtures)
+from tests.web.world import POST_ROLES, ROLES, Agency, Browser, World, events_stored, form_for, login_as, page_routes
 
 ROLE_PAGES = {
     # role: pages it may open (200); every other list page answers 403
@@ -29,12 +27,6 @@ ROLE_PAGES = {
     "employee": {"/placements"},
 }
 ALL_PAGES = set().union(*ROLE_PAGES.values())
-
-
-def login_as(agency: Agency, pages: Callable[..., Browser], role: str, ids: dict) -> Browser:
-    extra = {"employer": {"employer_id": ids["employer"]}, "employee": {"candidate_id": ids["candidate"]},
-             "authority": {"organisation": "Gemeente Utrecht"}}.get(role, {})
-    return pages(agency.user(role, **extra))
 
 
 @pytest.mark.parametrize("role", sorted(ROLE_PAGES))
@@ -161,73 +153,6 @@ def test_an_employee_sees_their_own_placement_and_states_their_own_needs(
 
 # -- every form's POST route: who may post it, and the others refused with nothing stored --------
 
-TODAY = date.today().isoformat()
-POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
-    # route: (roles that may post it on their own records, a valid form for it)
-    "/audit/export": ({"agency", "auditor"}, {}),
-    "/candidates": ({"agency"}, {"full_name": "Noor de Wit", "date_of_birth": "1990-01-01",
-                                 "target_group": "participatiewet", "competences": "Plannen"}),
-    "/candidates/{candidate_id:str}/support-needs": ({"agency", "employee"}, {"support_needs": "Rustige plek"}),
-    "/contracts": ({"agency"}, {"employer_id": "{employer_id}", "title": "Groen",
-                                "contracting_authority": "Gemeente Utrecht", "contract_value_eur": "100000",
-                                "obligation_percent": "5", "awarded_on": "2025-01-01",
-                                "starts_on": "2025-02-01", "ends_on": "2027-01-01", "rule_set": "utrecht-2024"}),
-    "/contracts/{contract_id:str}/amend": ({"agency"}, {"title": "Anders", "contracting_authority": "Gemeente Utrecht",
-                                                       "contract_value_eur": "900000", "obligation_percent": "5",
-                                                       "starts_on": "2025-01-01", "ends_on": "2029-01-01"}),
-    "/contracts/{contract_id:str}/close": ({"agency"}, {"closed_on": TODAY, "confirm": "yes"}),
-    # The contract's contributions are the authority's to decide (accepted_by="authority").
-    "/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept": ({"authority"}, {"reason": "Gezien"}),
-    "/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject": ({"authority"},
-                                                                                {"reason": "Geen bewijs"}),
-    "/contracts/{contract_id:str}/other-activities": ({"agency", "employer"}, {"description": "Gastles",
-                                                                              "activity_date": TODAY, "hours": "2"}),
-    "/contracts/{contract_id:str}/owners": ({"agency"}, {"side": "agency", "name": "Jan Smit",
-                                                         "email": "j@example.org"}),
-    "/contracts/{contract_id:str}/purchases": ({"agency", "employer"}, {
-        "supplier": "Werkbedrijf Groen", "invoice_amount_eur_excl_vat": "100",
-        "register": "registered_social_enterprise", "invoice_date": TODAY, "description": "Groenonderhoud"}),
-    "/contracts/{contract_id:str}/targets": ({"agency"}, {"target_placements": "5"}),
-    "/duties/{duty_id:str}/done": ({"agency"}, {}),
-    "/employers": ({"agency"}, {"name": "Bouwbedrijf Nieuw"}),
-    "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",
-                                                                             "email": "eva@example.org"}),
-    "/employers/{employer_id:str}/support-activities": ({"agency"}, {
-        "kind": "workshop", "topic": "inclusive_leadership", "held_on": TODAY, "participants": "5",
-        "given_by": "agency"}),
-    "/placements": ({"agency"}, {"employer_id": "{employer_id}", "candidate_id": "{candidate_id}",
-                                 "starts_on": TODAY, "hours_per_week": "20"}),
-    "/placements/{placement_id:str}/duties/{duty_id:str}/done": ({"agency"}, {}),
-    "/placements/{placement_id:str}/end": ({"agency"}, {"ends_on": TODAY, "reason": "other"}),
-    "/placements/{placement_id:str}/extend": ({"agency"}, {"until": "2030-01-01"}),
-    "/placements/{placement_id:str}/feedback": ({"agency", "employer", "employee"}, {"score": "4", "comment": "Goed"}),
-    "/placements/{placement_id:str}/hours": ({"agency"}, {"hours_per_week": "20", "effective_on": TODAY}),
-    "/placements/{placement_id:str}/recovery": ({"agency"}, {"recovered_on": TODAY}),
-    "/placements/{placement_id:str}/responsible": ({"agency"}, {"responsible_user_id": ""}),
-    "/placements/{placement_id:str}/sickness": ({"agency"}, {"first_sick_day": TODAY}),
-    "/placements/{placement_id:str}/support/adjustments": ({"agency", "employee"}, {"kind": "tool",
-                                                                                   "description": "Headset"}),
-    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered": (
-        {"agency", "employer"}, {"delivered_on": TODAY}),
-    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder": ({"agency"},
-                                                                                      {"funder": "employer"}),
-    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused": ({"agency"}, {"reason": "other"}),
-    "/placements/{placement_id:str}/support/check-ins": ({"agency"}, {"held_on": TODAY, "with_whom": "employee"}),
-    "/placements/{placement_id:str}/support/coaching": ({"agency"}, {"held_on": TODAY, "hours": "1",
-                                                                     "with_whom": "employee"}),
-    "/placements/{placement_id:str}/support/items": ({"agency", "employer"}, {"label": "Pasje",
-                                                                              "responsible": "employer"}),
-    "/placements/{placement_id:str}/support/items/{item_id:str}/done": ({"agency", "employer"}, {}),
-    "/vacancies": ({"agency", "employer"}, {"employer_id": "{employer_id}", "title": "Koerier",
-                                            "required_competences": "Rijbewijs B", "hours_per_week": "20"}),
-    "/vacancies/{vacancy_id:str}/close": ({"agency", "employer"}, {"confirm": "yes"}),
-    "/vacancies/{vacancy_id:str}/edit": ({"agency", "employer"}, {"title": "Backoffice", "hours_per_week": "20",
-                                                                 "required_competences": "Administratie"}),
-    "/vacancies/{vacancy_id:str}/matches": ({"agency"}, {"candidate_id": "{candidate_id}"}),
-    "/vacancies/{vacancy_id:str}/pipeline": ({"agency", "employer"}, {"candidate_id": "{candidate2}",
-                                                                       "step": "introduced"}),
-    "/vacancies/{vacancy_id:str}/suggestions": ({"agency"}, {"candidate_id": "{candidate_id}"}),
-}
 REFUSALS = [(route, role) for route, (allowed, _) in sorted(POST_ROLES.items())
             for role in ROLES if role not in allowed]
 
@@ -235,12 +160,6 @@ REFUSALS = [(route, role) for route, (allowed, _) in sorted(POST_ROLES.items())
 def test_every_form_route_has_its_roles_declared() -> None:
     """A new POST page route is added to POST_ROLES (and so to the refusal tests below)."""
     assert set(page_routes("POST")) == set(POST_ROLES), "declare who may post the new route in POST_ROLES"
-
-
-def form_for(world: World, route: str) -> dict[str, str]:
-    """POST_ROLES' valid form for `route`, its {placeholders} filled from `world`."""
-    values = {**world.params, "candidate2": str(world.ids["candidate2"])}
-    return {k: v.format(**values) if v.startswith("{") else v for k, v in POST_ROLES[route][1].items()}
 
 
 @pytest.mark.parametrize(("route", "role"), REFUSALS)

@@ -17,9 +17,8 @@ from litestar.testing import TestClient
 from infra.bootstrap import System
 from domain.placement import Placement
 from tests.web.conftest import PASSWORD, Agency, Browser
-from tests.web.test_roles import POST_ROLES, form_for
-from tests.web.world import (AUTHORITY, World, build_world, events_stored, new_tenant, page_routes, params_of,
-                             signed_in, world)  # noqa: F401  (fixtures)
+from tests.web.world import (AUTHORITY, POST_ROLES, World, build_world, events_stored, form_for, new_tenant,
+                             page_routes, params_of)
 from web.app import create_app
 from web.pages.sessions import LOGIN_ATTEMPTS, SESSION_COOKIE
 

@@ -13,7 +13,7 @@ from typing import Any
 from domain.support import PlacementSupport
 from service import commands as c
 from tests.web.conftest import Agency, Browser
-from tests.web.test_flows import audit, audited_page, login  # noqa: F401  (fixtures)
+from tests.web.conftest import login
 
 try:
     from playwright.sync_api import expect

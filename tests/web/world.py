@@ -1,32 +1,140 @@
-"""A demo-like world for the page sweeps (accessibility, CSRF, roles, 404s):
-one employer with a contract, vacancies, a placement with support, duties,
-contributions and a pipeline; the route table of the pages, and the ids that
-fill its path parameters.
+"""A demo-like world for the page sweeps (accessibility, CSRF, roles, 404s)
+and the attack suite (tests/attack): one employer with a contract, vacancies,
+a placement with support, duties, contributions and a pipeline; the people
+who act in it (`Agency`, `Browser`); the route table of the pages, and the
+ids that fill its path parameters; who may post each form (`POST_ROLES`).
 
 Routes are read from `web.pages.PAGE_HANDLERS`, so a page or form added later
 is swept too; a path parameter the sweep cannot fill fails the sweep (give
-it an id in `build_world`)."""
+it an id in `build_world`). The fixtures that use this (`world`, `signed_in`)
+are in tests/web/conftest.py."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
+import httpx
 from litestar.testing import TestClient
 
 from domain.duties import duties_for
 from domain.placement import Placement
 from infra.bootstrap import System
+from infra.eventstore import Tenant
+from infra.registry import User
+from projections.engine import ProjectionRunner
+from projections.registry import PROJECTIONS
 from service import commands as c
+from service.actor import Actor
 from tests.conftest import random_slug
-from tests.web.conftest import Agency, Browser
-from web.app import create_app
+from tests.projections.conftest import live_positions, wait_until
 from web.pages import PAGE_HANDLERS
+
+PASSWORD = "correct horse battery staple"
+CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+# -- people and data ------------------------------------------------------------------
+
+@dataclass
+class Agency:
+    """One tenant with an agency actor that changes things through the ledger."""
+
+    system: System
+    tenant: Tenant
+    actor: Actor = field(default_factory=lambda: Actor(user_id=uuid.uuid4(), role="agency", organisation="test"))
+
+    def run(self, command: Any, as_: Actor | None = None) -> UUID:
+        result = self.system.ledger.execute(self.tenant, as_ or self.actor, command)
+        return UUID(result.body["id"]) if "id" in result.body else UUID(int=0)
+
+    def user(self, role: str, **kwargs: Any) -> User:
+        return self.system.registry.create_user(self.tenant, f"{uuid.uuid4().hex}@example.org", role,
+                                                password=PASSWORD, **kwargs)
+
+    def project(self) -> None:
+        """Bring every read model of the tenant up to date (what the worker does)."""
+        for projection in PROJECTIONS:
+            ProjectionRunner(self.system.stores.database(self.tenant.database), projection).catch_up(
+                self.tenant, wait=True)
+
+    def wait_for_worker(self, timeout: float = 120) -> None:
+        """Wait until the running worker has projected every event of the
+        tenant into every read model: a condition on the read-model positions,
+        bounded only so that a dead worker fails the test instead of hanging."""
+        head = self.system.stores.for_tenant(self.tenant).recorder.max_notification_id() or 0
+        wait_until(lambda: min(live_positions(self.system, self.tenant).values()) >= head, timeout,
+                   message=f"the worker to project position {head}")
+
+    # -- a small world: one employer with a contract, a candidate placed there ------
+    def seed(self, employer_name: str = "Bouwbedrijf De Vries B.V.",
+             candidate_name: str = "Sanne Jansen") -> dict[str, UUID]:
+        today = date.today()
+        ids: dict[str, UUID] = {}
+        ids["employer"] = self.run(c.RegisterEmployer(name=employer_name))
+        ids["contract"] = self.run(c.RegisterContract(
+            employer_id=ids["employer"], title="Onderhoud openbare ruimte", contracting_authority="Gemeente Utrecht",
+            contract_value_eur=Decimal("1000000.00"), obligation_percent=Decimal("5"),
+            starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=700),
+            awarded_on=today - timedelta(days=400), rule_set="utrecht-2024"))
+        ids["candidate"] = self.run(c.RegisterCandidate(
+            full_name=candidate_name, date_of_birth=date(1990, 6, 15), target_group="doelgroepregister",
+            competences=["Administratie", "Excel"], support_needs="Schriftelijke instructies.",
+            benefit_since=date(2015, 1, 1)))
+        ids["vacancy"] = self.run(c.OpenVacancy(
+            employer_id=ids["employer"], title="Administratief medewerker", required_competences=["Administratie"],
+            optional_competences=["Excel"], hours_per_week=Decimal("24")))
+        self.run(c.MatchCandidate(vacancy_id=ids["vacancy"], candidate_id=ids["candidate"]))
+        ids["placement"] = self.run(c.StartPlacement(
+            candidate_id=ids["candidate"], employer_id=ids["employer"], contract_id=ids["contract"],
+            vacancy_id=ids["vacancy"], starts_on=today - timedelta(days=60), hours_per_week=Decimal("24"),
+            permanent_contract=False))
+        return ids
+
+
+# -- in-process pages --------------------------------------------------------------------
+
+class Browser:
+    """A TestClient with its own cookies: one person using the pages."""
+
+    def __init__(self, client: TestClient):
+        self.client = client
+
+    def csrf(self) -> str:
+        found = CSRF_RE.search(self.client.get("/login").text)
+        if found is None:  # signed in: /login redirects; any page has the token
+            found = CSRF_RE.search(self.client.get("/", follow_redirects=True).text)
+        assert found is not None
+        return found.group(1)
+
+    def login(self, email: str, password: str = PASSWORD) -> httpx.Response:
+        return self.client.post("/login", data={"email": email, "password": password,
+                                                "_csrf_token": self.csrf(), "next": "/"})
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.client.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
+             **kwargs: Any) -> httpx.Response:
+        body = dict(data or {})
+        if csrf:
+            body["_csrf_token"] = self.csrf()
+        return self.client.post(path, data=body, **kwargs)
+
+
+def login_as(agency: Agency, pages: Callable[..., Browser], role: str, ids: dict) -> Browser:
+    """`pages` (the fixture) signed in as a new user of `role` on the records of `ids`."""
+    extra = {"employer": {"employer_id": ids["employer"]}, "employee": {"candidate_id": ids["candidate"]},
+             "authority": {"organisation": "Gemeente Utrecht"}}.get(role, {})
+    return pages(agency.user(role, **extra))
+
+
+# -- the sweeps' world -----------------------------------------------------------------------
 
 ROLES = ("agency", "employer", "authority", "auditor", "employee")
 AUTHORITY = "Gemeente Utrecht"
@@ -127,33 +235,82 @@ def events_stored(agency: Agency) -> int:
     return agency.system.stores.for_tenant(agency.tenant).recorder.max_notification_id() or 0
 
 
-# -- one world per test module, a signed-in client per role -------------------------------
-
 def new_tenant(system: System) -> Agency:
     return Agency(system=system, tenant=system.registry.create_tenant(random_slug("sweep"), "Werkbedrijf Sweep B.V."))
 
 
-@pytest.fixture(scope="module")
-def world(system: System) -> World:
-    return build_world(new_tenant(system))
+# -- every form's POST route: who may post it ------------------------------------------------
+
+TODAY = date.today().isoformat()
+POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
+    # route: (roles that may post it on their own records, a valid form for it)
+    "/audit/export": ({"agency", "auditor"}, {}),
+    "/candidates": ({"agency"}, {"full_name": "Noor de Wit", "date_of_birth": "1990-01-01",
+                                 "target_group": "participatiewet", "competences": "Plannen"}),
+    "/candidates/{candidate_id:str}/support-needs": ({"agency", "employee"}, {"support_needs": "Rustige plek"}),
+    "/contracts": ({"agency"}, {"employer_id": "{employer_id}", "title": "Groen",
+                                "contracting_authority": "Gemeente Utrecht", "contract_value_eur": "100000",
+                                "obligation_percent": "5", "awarded_on": "2025-01-01",
+                                "starts_on": "2025-02-01", "ends_on": "2027-01-01", "rule_set": "utrecht-2024"}),
+    "/contracts/{contract_id:str}/amend": ({"agency"}, {"title": "Anders", "contracting_authority": "Gemeente Utrecht",
+                                                       "contract_value_eur": "900000", "obligation_percent": "5",
+                                                       "starts_on": "2025-01-01", "ends_on": "2029-01-01"}),
+    "/contracts/{contract_id:str}/close": ({"agency"}, {"closed_on": TODAY, "confirm": "yes"}),
+    # The contract's contributions are the authority's to decide (accepted_by="authority").
+    "/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept": ({"authority"}, {"reason": "Gezien"}),
+    "/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject": ({"authority"},
+                                                                                {"reason": "Geen bewijs"}),
+    "/contracts/{contract_id:str}/other-activities": ({"agency", "employer"}, {"description": "Gastles",
+                                                                              "activity_date": TODAY, "hours": "2"}),
+    "/contracts/{contract_id:str}/owners": ({"agency"}, {"side": "agency", "name": "Jan Smit",
+                                                         "email": "j@example.org"}),
+    "/contracts/{contract_id:str}/purchases": ({"agency", "employer"}, {
+        "supplier": "Werkbedrijf Groen", "invoice_amount_eur_excl_vat": "100",
+        "register": "registered_social_enterprise", "invoice_date": TODAY, "description": "Groenonderhoud"}),
+    "/contracts/{contract_id:str}/targets": ({"agency"}, {"target_placements": "5"}),
+    "/duties/{duty_id:str}/done": ({"agency"}, {}),
+    "/employers": ({"agency"}, {"name": "Bouwbedrijf Nieuw"}),
+    "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",
+                                                                             "email": "eva@example.org"}),
+    "/employers/{employer_id:str}/support-activities": ({"agency"}, {
+        "kind": "workshop", "topic": "inclusive_leadership", "held_on": TODAY, "participants": "5",
+        "given_by": "agency"}),
+    "/placements": ({"agency"}, {"employer_id": "{employer_id}", "candidate_id": "{candidate_id}",
+                                 "starts_on": TODAY, "hours_per_week": "20"}),
+    "/placements/{placement_id:str}/duties/{duty_id:str}/done": ({"agency"}, {}),
+    "/placements/{placement_id:str}/end": ({"agency"}, {"ends_on": TODAY, "reason": "other"}),
+    "/placements/{placement_id:str}/extend": ({"agency"}, {"until": "2030-01-01"}),
+    "/placements/{placement_id:str}/feedback": ({"agency", "employer", "employee"}, {"score": "4", "comment": "Goed"}),
+    "/placements/{placement_id:str}/hours": ({"agency"}, {"hours_per_week": "20", "effective_on": TODAY}),
+    "/placements/{placement_id:str}/recovery": ({"agency"}, {"recovered_on": TODAY}),
+    "/placements/{placement_id:str}/responsible": ({"agency"}, {"responsible_user_id": ""}),
+    "/placements/{placement_id:str}/sickness": ({"agency"}, {"first_sick_day": TODAY}),
+    "/placements/{placement_id:str}/support/adjustments": ({"agency", "employee"}, {"kind": "tool",
+                                                                                   "description": "Headset"}),
+    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered": (
+        {"agency", "employer"}, {"delivered_on": TODAY}),
+    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder": ({"agency"},
+                                                                                      {"funder": "employer"}),
+    "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused": ({"agency"}, {"reason": "other"}),
+    "/placements/{placement_id:str}/support/check-ins": ({"agency"}, {"held_on": TODAY, "with_whom": "employee"}),
+    "/placements/{placement_id:str}/support/coaching": ({"agency"}, {"held_on": TODAY, "hours": "1",
+                                                                     "with_whom": "employee"}),
+    "/placements/{placement_id:str}/support/items": ({"agency", "employer"}, {"label": "Pasje",
+                                                                              "responsible": "employer"}),
+    "/placements/{placement_id:str}/support/items/{item_id:str}/done": ({"agency", "employer"}, {}),
+    "/vacancies": ({"agency", "employer"}, {"employer_id": "{employer_id}", "title": "Koerier",
+                                            "required_competences": "Rijbewijs B", "hours_per_week": "20"}),
+    "/vacancies/{vacancy_id:str}/close": ({"agency", "employer"}, {"confirm": "yes"}),
+    "/vacancies/{vacancy_id:str}/edit": ({"agency", "employer"}, {"title": "Backoffice", "hours_per_week": "20",
+                                                                 "required_competences": "Administratie"}),
+    "/vacancies/{vacancy_id:str}/matches": ({"agency"}, {"candidate_id": "{candidate_id}"}),
+    "/vacancies/{vacancy_id:str}/pipeline": ({"agency", "employer"}, {"candidate_id": "{candidate2}",
+                                                                       "step": "introduced"}),
+    "/vacancies/{vacancy_id:str}/suggestions": ({"agency"}, {"candidate_id": "{candidate_id}"}),
+}
 
 
-@pytest.fixture(scope="module")
-def signed_in(system: System, world: World) -> Iterator[Callable[[str], Browser]]:
-    """`signed_in(role, **user)`: a client logged in as that role in `world`, one per
-    role and user fields (e.g. `organisation=` for another authority)."""
-    clients: dict[tuple[str, tuple[tuple[str, Any], ...]], TestClient] = {}
-
-    def open_(role: str, **user: Any) -> Browser:
-        key = (role, tuple(sorted(user.items())))
-        if key not in clients:
-            client = TestClient(create_app(system))
-            client.follow_redirects = False
-            client.__enter__()
-            clients[key] = client
-            assert Browser(client).login(world.user(role, **user).email).status_code == 303
-        return Browser(clients[key])
-
-    yield open_
-    for client in clients.values():
-        client.__exit__(None, None, None)
+def form_for(world: World, route: str) -> dict[str, str]:
+    """POST_ROLES' valid form for `route`, its {placeholders} filled from `world`."""
+    values = {**world.params, "candidate2": str(world.ids["candidate2"])}
+    return {k: v.format(**values) if v.startswith("{") else v for k, v in POST_ROLES[route][1].items()}
