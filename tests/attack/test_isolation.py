@@ -1,0 +1,379 @@
+"""Isolation of the JSON API, swept from the app's route table: every route,
+every role, another tenant's ids, another employer's, person's or
+municipality's records.
+
+`API` below says, for every API route, which roles get an answer on their
+own records (the others: 403 or 404) and a valid request body. The route
+table and the OpenAPI document are checked against it, so a route added
+later fails the sweep until it is declared here, and is then swept like
+the rest. Each request is a probe (tests/attack/probes.py): the figures are
+printed at the end of the run and kept in docs/security.md."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from uuid import uuid4
+
+from litestar.testing import TestClient
+
+from infra.bootstrap import System
+from tests.attack.conftest import FULL_READERS, SPECIAL_CATEGORY, Party
+from tests.attack.probes import identifying, same_answer, sweep
+from tests.web.world import PARAM_RE, ROLES, params_of
+from web.app import create_app
+from web.pages import PAGE_HANDLERS
+
+API = "/api/v1"
+TODAY = date.today().isoformat()
+SOON = (date.today() + timedelta(days=30)).isoformat()
+
+
+@dataclass(frozen=True)
+class Route:
+    roles: frozenset[str]  # who gets an answer on their own records (everyone else: 403 or 404)
+    body: Any = None  # a valid JSON body; "{name}" strings are filled from the world; a function of the role
+    ids: dict[str, str] = field(default_factory=dict)  # path parameter -> which of the world's ids to use
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+EVERYONE = roles(*ROLES)
+READERS = roles("agency", "auditor", "employer", "authority")  # of a contract and its figures
+AGENCY = roles("agency")
+
+
+def feedback(role: str) -> dict[str, Any]:
+    return {"score": 4, "from_role": {"agency": "coach"}.get(role, role), "comment": "Goed bezig."}
+
+
+API_ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/access-log"): Route(roles("agency", "auditor")),
+    ("POST", "/candidates"): Route(AGENCY, {"full_name": "Noor de Wit", "date_of_birth": "1991-01-01",
+                                            "target_group": "participatiewet", "competences": ["Plannen"]}),
+    ("GET", "/candidates/{candidate_id:str}"): Route(roles("agency", "auditor", "employee")),
+    ("POST", "/candidates/{candidate_id:str}/availability"): Route(
+        roles("agency", "employee"), {"hours_per_week": "24", "available_from": TODAY, "region": "Utrecht"}),
+    ("POST", "/candidates/{candidate_id:str}/erase"): Route(AGENCY, ids={"candidate_id": "spare_candidate_id"}),
+    ("POST", "/candidates/{candidate_id:str}/support-needs"): Route(roles("agency", "employee"),
+                                                                   {"support_needs": "Een rustige werkplek."}),
+    ("GET", "/compliance"): Route(READERS),
+    ("POST", "/contracts"): Route(AGENCY, {
+        "employer_id": "{employer_id}", "title": "Groenonderhoud", "contracting_authority": "Gemeente Utrecht",
+        "contract_value_eur": "100000", "obligation_percent": "5", "awarded_on": "2025-01-01",
+        "starts_on": "2025-02-01", "ends_on": "2027-01-01", "rule_set": "utrecht-2024"}),
+    ("GET", "/contracts/{contract_id:str}"): Route(READERS),
+    ("PATCH", "/contracts/{contract_id:str}"): Route(AGENCY, {"title": "Onderhoud openbare ruimte (gewijzigd)"}),
+    ("POST", "/contracts/{contract_id:str}/close"): Route(AGENCY, {"closed_on": TODAY}),
+    ("GET", "/contracts/{contract_id:str}/compliance"): Route(READERS),
+    ("GET", "/contracts/{contract_id:str}/contributions"): Route(READERS),
+    ("POST", "/contracts/{contract_id:str}/contributions"): Route(roles("agency", "employer"), {
+        "kind": "other_activity", "description": "Gastles", "activity_date": TODAY, "hours": "2"}),
+    ("POST", "/contracts/{contract_id:str}/owners"): Route(AGENCY, {"side": "agency", "name": "Jan Smit",
+                                                                    "email": "j.smit@example.org"}),
+    ("GET", "/contracts/{contract_id:str}/targets"): Route(READERS),
+    ("POST", "/contracts/{contract_id:str}/targets"): Route(AGENCY, {"target_placements": 4}),
+    # The contract leaves the decision to the contracting authority (its default).
+    ("POST", "/contributions/{contribution_id:str}/accept"): Route(roles("authority"), {"reason": "Gezien"}),
+    ("POST", "/contributions/{contribution_id:str}/reject"): Route(roles("authority"), {"reason": "Geen bewijs"},
+                                                                   ids={"contribution_id": "activity"}),
+    ("GET", "/duties"): Route(AGENCY),
+    ("POST", "/duties/{duty_id:str}/done"): Route(AGENCY, {}),
+    ("POST", "/employers"): Route(AGENCY, {"name": "Bouwbedrijf Nieuw B.V."}),
+    ("GET", "/employers/{employer_id:str}"): Route(roles("agency", "auditor", "employer")),
+    ("POST", "/employers/{employer_id:str}/contact-persons"): Route(roles("agency", "employer"), {
+        "name": "Eva Bakker", "email": "eva.bakker@example.org"}),
+    ("GET", "/employers/{employer_id:str}/retention"): Route(roles("agency", "auditor", "employer")),
+    ("GET", "/employers/{employer_id:str}/support-activities"): Route(roles("agency", "auditor", "employer")),
+    ("POST", "/employers/{employer_id:str}/support-activities"): Route(AGENCY, {
+        "kind": "workshop", "topic": "inclusive_leadership", "held_on": TODAY, "participants": 5,
+        "given_by": "agency"}),
+    ("POST", "/placements"): Route(AGENCY, {
+        "candidate_id": "{candidate2}", "employer_id": "{employer_id}", "contract_id": "{contract_id}",
+        "starts_on": TODAY, "hours_per_week": "20"}),
+    ("GET", "/placements/{placement_id:str}"): Route(EVERYONE),
+    ("GET", "/placements/{placement_id:str}/duties"): Route(AGENCY),
+    ("POST", "/placements/{placement_id:str}/end"): Route(AGENCY, {"ends_on": SOON, "reason": "other"}),
+    ("GET", "/placements/{placement_id:str}/events"): Route(EVERYONE),
+    ("POST", "/placements/{placement_id:str}/extend"): Route(AGENCY, {"until": "2030-01-01"}),
+    ("POST", "/placements/{placement_id:str}/feedback"): Route(roles("agency", "employer", "employee"), feedback),
+    ("POST", "/placements/{placement_id:str}/hours"): Route(AGENCY, {"hours_per_week": "20", "effective_on": TODAY}),
+    ("POST", "/placements/{placement_id:str}/recovery"): Route(AGENCY, {"recovered_on": TODAY}),
+    ("POST", "/placements/{placement_id:str}/responsible"): Route(AGENCY, {"responsible_user_id": None}),
+    ("POST", "/placements/{placement_id:str}/sickness"): Route(AGENCY, {"first_sick_day": TODAY}),
+    # Support is the agency's, the person's and their employer's; not the authority's.
+    ("GET", "/placements/{placement_id:str}/support"): Route(roles("agency", "auditor", "employer", "employee")),
+    ("POST", "/placements/{placement_id:str}/support/adjustments"): Route(roles("agency", "employee"), {
+        "kind": "tool", "description": "Een headset"}),
+    ("POST", "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered"): Route(
+        roles("agency", "employer"), {"delivered_on": TODAY}),
+    ("POST", "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder"): Route(
+        AGENCY, {"funder": "employer"}, ids={"adjustment_id": "adjustment2"}),
+    ("POST", "/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused"): Route(
+        AGENCY, {"reason": "not_feasible"}, ids={"adjustment_id": "adjustment3"}),
+    ("POST", "/placements/{placement_id:str}/support/check-ins"): Route(AGENCY, {"held_on": TODAY,
+                                                                                "with_whom": "employee"}),
+    ("POST", "/placements/{placement_id:str}/support/coaching"): Route(AGENCY, {"held_on": TODAY, "hours": "1"}),
+    ("POST", "/placements/{placement_id:str}/support/items"): Route(roles("agency", "employer"), {
+        "label": "Een pasje", "responsible": "employer"}),
+    ("POST", "/placements/{placement_id:str}/support/items/{item_id:str}/done"): Route(roles("agency", "employer"),
+                                                                                        {}),
+    ("GET", "/reminders"): Route(AGENCY),
+    ("GET", "/retention"): Route(roles("agency", "auditor")),
+    ("GET", "/support/open"): Route(roles("agency", "auditor", "employer")),
+    ("POST", "/vacancies"): Route(roles("agency", "employer"), {
+        "employer_id": "{employer_id}", "title": "Koerier", "required_competences": ["Rijbewijs B"],
+        "hours_per_week": "20"}),
+    ("GET", "/vacancies/{vacancy_id:str}"): Route(roles("agency", "auditor", "employer")),
+    ("PATCH", "/vacancies/{vacancy_id:str}"): Route(roles("agency", "employer"), {"hours_per_week": "28"}),
+    # A vacancy of its own: the open one stays open for the other probes.
+    ("POST", "/vacancies/{vacancy_id:str}/close"): Route(roles("agency", "employer"), {"reason": "Vervuld"},
+                                                         ids={"vacancy_id": "spare_vacancy_id"}),
+    ("POST", "/vacancies/{vacancy_id:str}/matches"): Route(AGENCY, {"candidate_id": "{candidate_id}"}),
+    ("GET", "/vacancies/{vacancy_id:str}/pipeline"): Route(roles("agency", "employer")),
+    ("POST", "/vacancies/{vacancy_id:str}/pipeline"): Route(roles("agency", "employer"), {
+        "candidate_id": "{candidate2}", "step": "introduced"}),
+    ("GET", "/vacancies/{vacancy_id:str}/suggestions"): Route(AGENCY),
+}
+# Ids a request body names (besides the path): each is swept with another tenant's id in its place.
+BODY_IDS = {("POST", "/contracts"): ["employer_id"], ("POST", "/vacancies"): ["employer_id"],
+            ("POST", "/placements"): ["candidate_id", "employer_id", "contract_id"],
+            ("POST", "/vacancies/{vacancy_id:str}/matches"): ["candidate_id"],
+            ("POST", "/vacancies/{vacancy_id:str}/pipeline"): ["candidate_id"],
+            ("POST", "/placements/{placement_id:str}/responsible"): ["responsible_user_id"]}
+# Without a token: the operations endpoints; the API reference (no tenant data in it).
+PUBLIC = {("GET", "/health"), ("GET", "/ready")}
+# Signing in and out (tests/web/test_security.py).
+SIGN_IN = {("GET", "/login"), ("POST", "/login"), ("POST", "/logout")}
+# Changes after which other probes would see a different world: swept last.
+LAST = ("/erase", "/close", "/end")
+
+
+def app_routes(system: System) -> set[tuple[str, str]]:
+    """(method, path) of every route of the app, pages included."""
+    app = create_app(system)
+    return {(m, r.path) for r in app.routes for m in r.methods if m not in ("HEAD", "OPTIONS")}
+
+
+def page_paths() -> set[str]:
+    return {p for h in PAGE_HANDLERS for p in h.paths}
+
+
+def api_routes() -> list[tuple[str, str]]:
+    return sorted(API_ROUTES, key=lambda mr: (any(s in mr[1] for s in LAST), mr[1], mr[0]))
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+def fill_path(route: str, params: dict[str, str], spec: Route) -> str:
+    return API + PARAM_RE.sub(lambda m: params[spec.ids.get(m.group(1), m.group(1))], route)
+
+
+def fill_body(body: Any, params: dict[str, str], role: str) -> Any:
+    if callable(body):
+        body = body(role)
+    if isinstance(body, dict):
+        return {k: fill_body(v, params, role) for k, v in body.items()}
+    if isinstance(body, list):
+        return [fill_body(v, params, role) for v in body]
+    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+        return params[body[1:-1]]
+    return body
+
+
+def send(client: TestClient, method: str, path: str, token: str | None, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if method in ("POST", "PATCH"):
+        return client.request(method, path, json=body if body is not None else {}, headers=headers)
+    return client.request(method, path, headers=headers)
+
+
+def params_for(party: Party) -> dict[str, str]:
+    """Path and body placeholders -> this world's ids (the extra ones named as in Route.ids)."""
+    w = party.world
+    return {**party.params(), "activity": str(w.ids["activity"]),
+            "responsible_user_id": str(party.users["agency"].id)}
+
+
+def random_params(party: Party) -> dict[str, str]:
+    """The same placeholders, each id one that never existed (names such as item ids kept)."""
+    return {k: (str(uuid4()) if identifying([v]) else v) for k, v in params_for(party).items()}
+
+
+def sent_ids(method: str, route: str, params: dict[str, str], spec: Route) -> list[str]:
+    return [params[spec.ids.get(p, p)] for p in params_of(route) if identifying([params[spec.ids.get(p, p)]])]
+
+
+def forbidden_for(who: str, *others: Party) -> set[str]:
+    out: set[str] = set().union(*(o.strings() for o in others)) if others else set()
+    if who not in FULL_READERS:
+        out |= set(SPECIAL_CATEGORY)
+    return out
+
+
+# -- the route table, the OpenAPI document and the sweep agree -----------------------------------
+
+def test_every_route_is_swept_and_the_openapi_lists_the_same_routes(system: System, client: TestClient) -> None:
+    routes = app_routes(system)
+    api = {(m, p.removeprefix(API)) for m, p in routes if p.startswith(API + "/")}
+    assert api - set(API_ROUTES) == set(), "declare the new API routes in API_ROUTES (who may call them, a body)"
+    assert set(API_ROUTES) - api == set(), "API_ROUTES names routes the app no longer has"
+    others = {(m, p) for m, p in routes if not p.startswith(API + "/")}
+    unexplained = {(m, p) for m, p in others
+                   if (m, p) not in PUBLIC | SIGN_IN and not p.startswith("/schema") and p not in page_paths()
+                   and not p.startswith("/static")}
+    assert unexplained == set(), "a route that is neither API, page, reference nor operations: sweep it"
+
+    spec = client.get("/schema/openapi.json").json()
+    documented = {(m.upper(), p) for p, item in spec["paths"].items() for m in item
+                  if m in ("get", "post", "patch", "put", "delete")}
+    table = {(m, API + p.replace(":str}", "}")) for m, p in API_ROUTES} | PUBLIC
+    assert documented == table, (documented - table, table - documented)
+
+
+# -- no token, a wrong token ---------------------------------------------------------------------
+
+def test_without_a_valid_token_every_api_route_answers_401(ours: Party, client: TestClient) -> None:
+    s = sweep("API without a valid token")
+    params = params_for(ours)
+    for method, route in api_routes():
+        spec = API_ROUTES[(method, route)]
+        path = fill_path(route, params, spec)
+        body = fill_body(spec.body, params, "agency")
+        for token in (None, "not-a-token", ours.token("agency")[:-1]):
+            s.check(f"{method} {route} with token {token!r}", send(client, method, path, token, body),
+                    expect={401}, forbidden=ours.strings(), sent=path + repr(body))
+    assert s.tried >= 3 * len(API_ROUTES) and s.failures == [], "\n".join(s.failures)
+    for method, path in PUBLIC:
+        r = client.request(method, path)
+        assert r.status_code in (200, 503) and not any(m in r.text for m in ours.strings())
+
+
+# -- another tenant's ids ----------------------------------------------------------------------------
+
+def test_another_tenants_ids_answer_404_on_every_api_route_for_every_role(
+        ours: Party, theirs: Party, client: TestClient) -> None:
+    """Every route with an id, as every role of our tenant, with their ids: the
+    same answer as for an id that never existed (404, or 403 for a role that
+    may never call it), nothing of theirs in it, nothing of theirs changed."""
+    s = sweep("API: another tenant's ids")
+    before = theirs.events()
+    mine, their, never = params_for(ours), params_for(theirs), random_params(ours)
+    for method, route in api_routes():
+        spec = API_ROUTES[(method, route)]
+        if not params_of(route):
+            continue
+        for role in ROLES:
+            token = ours.token(role)
+            body = fill_body(spec.body, mine, role)
+            attack, blind = fill_path(route, their, spec), fill_path(route, never, spec)
+            a, b = send(client, method, attack, token, body), send(client, method, blind, token, body)
+            where = f"{method} {route} as our {role}"
+            expect = {404} if role in spec.roles else {403, 404}
+            s.check(f"{where}, their ids", a, expect=expect, forbidden=forbidden_for(role, theirs),
+                    sent=attack + repr(body))
+            s.check(f"{where}, ids that never existed", b, expect=expect, sent=blind)
+            if not same_answer(a, b, sent_ids(method, route, their, spec), sent_ids(method, route, never, spec)):
+                s.fail(where, f"their id answers differently from a made-up one: {a.status_code} {a.text[:200]} / "
+                              f"{b.status_code} {b.text[:200]}")
+    assert s.tried >= 400 and s.failures == [], "\n".join(s.failures)
+    assert theirs.events() == before, "a request with their ids changed their records"
+
+
+def test_another_tenants_ids_in_a_request_body_are_refused_like_made_up_ones(
+        ours: Party, theirs: Party, client: TestClient) -> None:
+    s = sweep("API: another tenant's ids in a body")
+    before, ours_before = theirs.events(), ours.events()
+    mine, their, never = params_for(ours), params_for(theirs), random_params(ours)
+    for (method, route), names in sorted(BODY_IDS.items()):
+        spec = API_ROUTES[(method, route)]
+        path = fill_path(route, mine, spec)
+        for name in names:
+            def with_(values: dict[str, str]) -> Any:
+                return {**fill_body(spec.body, mine, "agency"), name: values[name]}
+            a = send(client, method, path, ours.token("agency"), with_(their))
+            b = send(client, method, path, ours.token("agency"), with_(never))
+            where = f"{method} {route} with their {name}"
+            s.check(where, a, expect={404, 422}, forbidden=theirs.strings(), sent=their[name])
+            s.check(f"{where} (made up)", b, expect={404, 422})
+            if not same_answer(a, b, [their[name]], [never[name]]):
+                s.fail(where, f"answers differently from a made-up id: {a.text[:200]} / {b.text[:200]}")
+    assert s.tried >= 2 * sum(map(len, BODY_IDS.values())) and s.failures == [], "\n".join(s.failures)
+    assert theirs.events() == before and ours.events() == ours_before, "something was stored"
+
+
+# -- another employer, another person, another municipality, in our own tenant --------------------------
+
+PARTIES = ("employer", "employee", "other authority")
+
+
+def test_another_employers_persons_or_municipalitys_records_answer_404(
+        ours: Party, neighbour: Party, client: TestClient) -> None:
+    """Our employer with the neighbour employer's ids, our employee with the other
+    person's, and a municipality with the contract another municipality awarded:
+    404 where the role may see its own, 403 or 404 where it may see none; on the
+    lists (no id) nothing of the other party shows."""
+    s = sweep("API: another employer, person or municipality")
+    before = ours.events()
+    mine, their = params_for(ours), params_for(neighbour)
+    for method, route in api_routes():
+        spec = API_ROUTES[(method, route)]
+        for who in PARTIES:
+            role = who.split()[-1]
+            # An employer or a person: the neighbour's records. Another municipality: ours.
+            target = mine if who == "other authority" else their
+            others = (ours, neighbour) if who == "other authority" else (neighbour,)
+            if not params_of(route):
+                if method == "GET":
+                    r = send(client, method, API + route, ours.token(who))
+                    s.check(f"{method} {route} as {who}", r, forbidden=forbidden_for(role, *others))
+                continue
+            body = fill_body(spec.body, mine, role)
+            path = fill_path(route, target, spec)
+            r = send(client, method, path, ours.token(who), body)
+            expect = {404} if role in spec.roles else {403, 404}
+            s.check(f"{method} {route} as {who} on another's record", r, expect=expect,
+                    forbidden=forbidden_for(role, *others), sent=path + repr(body))
+    assert s.tried >= 100 and s.failures == [], "\n".join(s.failures)
+    assert ours.events() == before, "a request on another party's records changed something"
+
+
+# -- each role on its own records: its answer, or a refusal ------------------------------------------------
+
+def test_each_role_gets_its_answer_or_a_refusal_on_every_api_route(
+        ours: Party, neighbour: Party, theirs: Party, client: TestClient) -> None:
+    """Every route as every role on the records it would ask about: the roles
+    in API_ROUTES get past the role and visibility checks (a GET answers 200, a
+    change is made or refused as a conflict with the record's state), the
+    others get 403 or 404 with nothing stored; no answer shows another tenant's
+    data, nor special-category text to a role that may not read it, nor the
+    neighbour employer's or person's to an employer or a person. The narrowest
+    roles go first, the changes that end something last."""
+    s = sweep("API: every role on its own records")
+    mine = params_for(ours)
+    made: set[tuple[str, str]] = set()
+    for method, route in api_routes():
+        spec = API_ROUTES[(method, route)]
+        for role in ("employee", "authority", "employer", "auditor", "agency"):
+            path = fill_path(route, mine, spec)
+            body = fill_body(spec.body, mine, role)
+            others = (theirs, neighbour) if role in ("employer", "employee") else (theirs,)
+            before = ours.events()
+            r = send(client, method, path, ours.token(role), body)
+            where = f"{method} {route} as {role}"
+            if role in spec.roles:
+                # A change may be refused for the record's state (409, or 422 for a step
+                # that no longer fits after another role's change): past the checks all the same.
+                expect = {200} if method == "GET" else {200, 201, 409, 422}
+            else:
+                expect = {403, 404}
+            s.check(where, r, expect=expect, forbidden=forbidden_for(role, *others), sent=path + repr(body))
+            if role not in spec.roles and ours.events() != before:
+                s.fail(where, "refused, yet something was stored")
+            if r.status_code in (200, 201):
+                made.add((method, route))
+    # Every change was made by one of its roles at least once: the bodies are valid.
+    assert {mr for mr in API_ROUTES if mr[0] != "GET"} - made == set()
+    assert s.tried >= 5 * len(API_ROUTES) and s.failures == [], "\n".join(s.failures)
