@@ -49,6 +49,11 @@ class Party:
         ids = [*self.world.ids.values(), *self.world.extra.values(), *(u.id for u in self.users.values())]
         return {self.marker, *identifying(ids), *(u.email for u in self.users.values())}
 
+    def own(self, who: str) -> set[str]:
+        """What identifies the user `who` of this party (shown to themselves)."""
+        user = self.users[who]
+        return {user.email, *identifying([user.id])}
+
     def token(self, who: str) -> str:
         return self.tokens[who]
 
