@@ -10,7 +10,7 @@ import pytest
 
 from service import commands as c
 from tests.web.conftest import Browser
-from tests.web.world import ROLES, World, build_world, new_tenant, page_routes, signed_in  # noqa: F401  (fixture)
+from tests.web.world import ROLES, World, build_world, new_tenant, page_routes
 
 # What the world records about the person who is erased (tests/web/world.py).
 THEIRS = ("Sanne Jansen", "Schriftelijke instructies", "Sleutel van de werkplaats", "Brailleleesregel",
