@@ -363,7 +363,8 @@ def verify_tenant(platform_db: EventStoreDatabase, database: EventStoreDatabase,
                             verifier.last_position + 1, unsigned)
     signed = (f"; matches the head signed at {_moment(head['signed_at'])} (position {head_position})"
               if head else "; no signed head yet")
-    pending = f"; {unsigned} events not yet under a signed head" if unsigned else "; every event is under it"
+    pending = (f"; {unsigned} event{'s' if unsigned != 1 else ''} not yet under a signed head" if unsigned
+               else "; every event is under it")
     warning = None
     if unsigned and sign_within is not None:
         limit = max(2 * sign_within, 60.0)
