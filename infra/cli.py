@@ -11,6 +11,7 @@ from uuid import UUID
 
 import click
 
+from infra import logsafe
 from infra.bootstrap import System, bootstrap
 from infra.registry import ROLES, RegistryError, TenantNotFound
 from infra.settings import Settings, SettingsError
@@ -38,6 +39,8 @@ def main(verbose: bool) -> None:
     """SROI Ledger: social return placements and compliance, event-sourced."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # No exception message or traceback text in any log line (infra/logsafe.py).
+    logsafe.install()
 
 
 @main.command()

@@ -20,6 +20,7 @@ import dramatiq
 
 from infra import audit
 from infra.eventstore import EventStoreDatabase, Tenant
+from infra.logsafe import describe
 from infra.settings import Settings
 
 log = logging.getLogger("sroi.export")
@@ -116,8 +117,8 @@ def run_export_job(platform_db: EventStoreDatabase, database: EventStoreDatabase
         audit.export_tenant(platform_db, database, tenant, audit.load_signing_key(settings), out,
                             progress=progress)
         os.chmod(out, 0o600)
-    except Exception:
-        log.exception("export job %s of tenant %s failed", job_id, tenant.id)
+    except Exception as e:
+        log.error("export job %s of tenant %s failed: %s", job_id, tenant.id, describe(e))
         out.with_suffix(out.suffix + ".part").unlink(missing_ok=True)
         _update(platform_db, job_id, "status = 'failed', done = %s, finished_at = now()", (done,))
         return

@@ -13,6 +13,8 @@ from uuid import UUID
 
 import dramatiq
 
+from infra.logsafe import describe
+
 log = logging.getLogger("sroi.notifier")
 
 
@@ -44,9 +46,9 @@ class ProjectionNotifier:
             for tenant_id in dirty:
                 try:
                     self.send(tenant_id)
-                except Exception:  # the sweep will find the tenant behind
-                    log.warning("could not enqueue projection of a tenant; the sweep will catch up",
-                                exc_info=True)
+                except Exception as e:  # the sweep will find the tenant behind
+                    log.warning("could not enqueue projection of a tenant; the sweep will catch up: %s",
+                                describe(e))
 
     def send(self, tenant_id: UUID) -> None:
         if not self._declared:

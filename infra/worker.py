@@ -14,6 +14,7 @@ import dramatiq
 
 from infra.bootstrap import System
 from infra.broker import install_broker
+from infra.logsafe import describe
 from projections.actors import declare_actors
 
 log = logging.getLogger("sroi.worker")
@@ -86,6 +87,6 @@ def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:
                                 job.run()
                     finally:
                         conn.execute("SELECT pg_advisory_unlock(7203)")
-        except Exception:
-            log.warning("periodic job failed; retrying", exc_info=True)
+        except Exception as e:
+            log.warning("periodic job failed; retrying: %s", describe(e))
         stop.wait(min(job.every for job in jobs))

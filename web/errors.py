@@ -13,6 +13,7 @@ import msgspec
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from infra.logsafe import describe
 from infra.registry import RegistryError
 from service.errors import (
     Conflict,
@@ -24,6 +25,7 @@ from service.errors import (
     ServiceError,
     TenantSuspended,
 )
+from web.api.routes import correlation_id
 
 log = logging.getLogger("sroi.web")
 
@@ -105,12 +107,15 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    # Log the type and the correlation id only: an exception message can carry
-    # personal data from the request.
-    log.error("unhandled %s on %s %s (request %s)", type(exc).__name__, request.method,
-              request.scope.get("route_handler").handler_name if request.scope.get("route_handler") else "?",
-              request.headers.get("x-request-id", "-"), exc_info=exc)
-    return Response(error_body("internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR)
+    """500, logged by type, frames (infra/logsafe.py), route template and
+    request id: never the exception's message nor the concrete path or query,
+    which can carry personal data. The request id is in the answer's
+    X-Request-ID, for the caller to quote."""
+    request_id = correlation_id(request)
+    log.error("unhandled %s on %s %s (request %s)", describe(exc), request.method,
+              request.scope.get("path_template") or "?", request_id)
+    return Response(error_body("internal error"), status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+                    headers={"X-Request-ID": request_id})
 
 
 EXCEPTION_HANDLERS = {

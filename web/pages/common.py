@@ -13,6 +13,7 @@ from uuid import UUID
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
+from infra.logsafe import describe
 from projections import compliance, directory, retention
 from projections.engine import wait_for_position
 from service.errors import (
@@ -26,6 +27,7 @@ from service.errors import (
     TenantSuspended,
 )
 from service.ledger import COMMAND_ROLES, CommandResult, Ledger
+from web.api.routes import correlation_id
 from web.pages.forms import Form
 from web.pages.i18n import ErrorMessage
 from web.pages.render import page, wants_fragment
@@ -168,9 +170,14 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    # The type only: an exception message can carry personal data.
-    log.error("unhandled %s on page %s %s", type(exc).__name__, request.method, request.url.path, exc_info=exc)
-    return _error_page(request, 500, "internal")
+    """The error page, logged as the API's 500s are (web/errors.py): type,
+    frames, route template and request id, never the exception's message."""
+    request_id = correlation_id(request)
+    log.error("unhandled %s on page %s %s (request %s)", describe(exc), request.method,
+              request.scope.get("path_template") or "?", request_id)
+    response = _error_page(request, 500, "internal")
+    response.headers["X-Request-ID"] = request_id
+    return response
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
