@@ -49,6 +49,11 @@ class Party:
         ids = [*self.world.ids.values(), *self.world.extra.values(), *(u.id for u in self.users.values())]
         return {self.marker, *identifying(ids), *(u.email for u in self.users.values())}
 
+    def other_people(self) -> set[str]:
+        """The ids of the people in this world other than the placed person
+        (whom its employee user is): never shown to that person."""
+        return identifying([self.world.ids["candidate2"], self.world.extra["spare_candidate_id"]])
+
     def own(self, who: str) -> set[str]:
         """What identifies the user `who` of this party (shown to themselves)."""
         user = self.users[who]

@@ -304,6 +304,18 @@ def test_another_tenants_ids_in_a_request_body_are_refused_like_made_up_ones(
     assert theirs.events() == before and ours.events() == ours_before, "something was stored"
 
 
+def test_query_strings_with_another_tenants_ids_find_nothing_of_theirs(
+        ours: Party, theirs: Party, client: TestClient) -> None:
+    s = sweep("API: another tenant's ids in query strings")
+    queries = [f"/access-log?subject={theirs.world.ids['candidate']}",
+               f"/vacancies/{ours.world.ids['vacancy2']}/suggestions?region={theirs.marker}"]
+    for role in ROLES:
+        for query in queries:
+            s.check(f"GET {query} as our {role}", send(client, "GET", API + query, ours.token(role)),
+                    forbidden=forbidden_for(role, theirs), sent=query)
+    assert s.tried == len(ROLES) * len(queries) and s.failures == [], "\n".join(s.failures)
+
+
 # -- another employer, another person, another municipality, in our own tenant --------------------------
 
 PARTIES = ("employer", "employee", "other authority")
@@ -369,7 +381,8 @@ def test_each_role_gets_its_answer_or_a_refusal_on_every_api_route(
                 expect = {200} if method == "GET" else {200, 201, 409, 422}
             else:
                 expect = {403, 404}
-            s.check(where, r, expect=expect, forbidden=forbidden_for(role, *others), sent=path + repr(body))
+            hidden = forbidden_for(role, *others) | (ours.other_people() if role == "employee" else set())
+            s.check(where, r, expect=expect, forbidden=hidden, sent=path + repr(body))
             if role not in spec.roles and ours.events() != before:
                 s.fail(where, "refused, yet something was stored")
             if r.status_code in (200, 201):

@@ -39,17 +39,19 @@ def test_no_page_shows_another_tenants_or_partys_data(
         ours: Party, neighbour: Party, theirs: Party, signed_in_as: Callable[[Party, str], Browser]) -> None:
     """Every page on our own records, as everyone: nothing of the other tenant;
     nothing of the neighbour employer and person to our employer and person;
-    nothing of ours to another municipality's official."""
+    nothing of ours to another municipality's official; no other person's id to the
+    person."""
     s = sweep("pages: every role on its own records")
     for who in WHO:
         me = signed_in_as(ours, who)
         others = {"employer": (theirs, neighbour), "employee": (theirs, neighbour),
                   "other authority": (theirs, neighbour, ours)}.get(who, (theirs,))
+        hidden = forbidden(ours, who, *others) | (ours.other_people() if who == "employee" else set())
         for route in GET_ROUTES:
             path = ours.world.fill(route)
             for headers in ({}, HTMX):
                 s.check(f"GET {route} as {who}{' (htmx)' if headers else ''}", me.get(path, headers=headers),
-                        forbidden=forbidden(ours, who, *others), sent=path)
+                        forbidden=hidden, sent=path)
     assert s.tried >= 2 * len(WHO) * len(GET_ROUTES) and s.failures == [], "\n".join(s.failures)
 
 
@@ -98,3 +100,31 @@ def test_another_employers_persons_or_municipalitys_pages_answer_404(
     assert s.tried == 3 * (len(GET_ID_ROUTES) + len(POST_ID_ROUTES)) >= 100
     assert s.failures == [], "\n".join(s.failures)
     assert ours.events() == before, "a page request on another party's records changed something"
+
+
+# Query strings that name a record or search by name: filled with another tenant's.
+PAGE_QUERIES = [
+    "/candidates?q={marker}",
+    "/candidates?q={candidate_id}",
+    "/placements/new?vacancy={vacancy_id}&candidate={candidate_id}&employer={employer_id}",
+    "/contracts/new?employer={employer_id}",
+    "/vacancies/new?employer={employer_id}",
+    "/audit/events?record={placement_id}",
+    "/audit/events?user={user_id}",
+    "/audit/access-log?subject={candidate_id}",
+    "/placements?q={marker}",
+    "/employers?q={marker}",
+]
+
+
+def test_query_strings_with_another_tenants_ids_or_names_find_nothing_of_theirs(
+        ours: Party, theirs: Party, signed_in_as: Callable[[Party, str], Browser]) -> None:
+    s = sweep("pages: another tenant's ids and names in query strings")
+    values = {**theirs.params(), "marker": theirs.marker, "user_id": str(theirs.users["agency"].id)}
+    for who in WHO:
+        me = signed_in_as(ours, who)
+        for query in PAGE_QUERIES:
+            path = query.format(**values)
+            s.check(f"GET {query} as our {who} with theirs", me.get(path), forbidden=forbidden(ours, who, theirs),
+                    sent=path)
+    assert s.tried == len(WHO) * len(PAGE_QUERIES) and s.failures == [], "\n".join(s.failures)
