@@ -10,11 +10,13 @@ the rest. Each request is a probe (tests/attack/probes.py): the figures are
 printed at the end of the run and kept in docs/security.md."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
@@ -254,10 +256,12 @@ def test_without_a_valid_token_every_api_route_answers_401(ours: Party, client: 
 # -- another tenant's ids ----------------------------------------------------------------------------
 
 def test_another_tenants_ids_answer_404_on_every_api_route_for_every_role(
-        ours: Party, theirs: Party, client: TestClient) -> None:
+        ours: Party, theirs: Party, client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
     """Every route with an id, as every role of our tenant, with their ids: the
     same answer as for an id that never existed (404, or 403 for a role that
-    may never call it), nothing of theirs in it, nothing of theirs changed."""
+    may never call it), nothing of theirs in it or in the log, nothing of
+    theirs changed."""
+    caplog.set_level(logging.DEBUG)
     s = sweep("API: another tenant's ids")
     before = theirs.events()
     mine, their, never = params_for(ours), params_for(theirs), random_params(ours)
@@ -280,6 +284,10 @@ def test_another_tenants_ids_answer_404_on_every_api_route_for_every_role(
                               f"{b.status_code} {b.text[:200]}")
     assert s.tried >= 400 and s.failures == [], "\n".join(s.failures)
     assert theirs.events() == before, "a request with their ids changed their records"
+    # The log holds the ids the requests carried (their paths), never their names or e-mails.
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert caplog.records and [w for w in (theirs.marker, *(u.email for u in theirs.users.values()))
+                               if w in logged] == []
 
 
 def test_another_tenants_ids_in_a_request_body_are_refused_like_made_up_ones(

@@ -9,8 +9,15 @@ what identifies another tenant or party, and for special-category text shown
 to a role that may not read it. Each request is a probe (tests/attack/probes.py)."""
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from uuid import UUID
 
+import pytest
+from dramatiq.brokers.stub import StubBroker
+
+from infra import export_jobs
+from projections.registry import QUEUE
 from tests.attack.conftest import FULL_READERS, SPECIAL_CATEGORY, Party
 from tests.attack.probes import sweep
 from tests.web.world import ROLES, Browser, form_for, page_routes, params_of
@@ -128,3 +135,41 @@ def test_query_strings_with_another_tenants_ids_or_names_find_nothing_of_theirs(
             s.check(f"GET {query} as our {who} with theirs", me.get(path), forbidden=forbidden(ours, who, theirs),
                     sent=path)
     assert s.tried == len(WHO) * len(PAGE_QUERIES) and s.failures == [], "\n".join(s.failures)
+
+
+# -- exports ------------------------------------------------------------------------------------------
+
+def export_of(party: Party) -> UUID:
+    """A finished export job of the party's tenant (what the worker does on request)."""
+    system, tenant = party.agency.system, party.agency.tenant
+    platform = system.stores.database("default")
+    job = export_jobs.request_export(platform, StubBroker(), QUEUE, tenant, party.users["auditor"].id)
+    export_jobs.run_export_job(platform, system.stores.database(tenant.database), system.settings, tenant, job)
+    return job
+
+
+@pytest.fixture
+def exports(ours: Party, theirs: Party) -> Iterator[tuple[UUID, UUID]]:
+    yield export_of(ours), export_of(theirs)
+    for party in (ours, theirs):
+        shutil.rmtree(party.agency.system.settings.data_dir / "exports" / str(party.agency.tenant.id),
+                      ignore_errors=True)
+
+
+def test_an_export_holds_only_its_own_tenant_and_another_tenants_export_is_404(
+        ours: Party, theirs: Party, exports: tuple[UUID, UUID], signed_in_as: Callable[[Party, str], Browser]) -> None:
+    s = sweep("exports: another tenant's export")
+    mine, their_job = exports
+    for who in WHO:
+        me = signed_in_as(ours, who)
+        for path in (f"/audit/export/jobs/{their_job}", f"/audit/export/jobs/{their_job}/download"):
+            for headers in ({}, HTMX):
+                s.check(f"GET {path.replace(str(their_job), '{their job}')} as our {who}",
+                        me.get(path, headers=headers), expect={404} if who in ("agency", "auditor") else {403, 404},
+                        forbidden=forbidden(ours, who, theirs), sent=path)
+        own = me.get(f"/audit/export/jobs/{mine}/download")
+        s.check(f"GET our own export as {who}", own, expect={200} if who in ("agency", "auditor") else {403},
+                forbidden=theirs.strings())
+        if own.status_code == 200:
+            assert str(ours.world.ids["placement"]) in own.text  # the real export, with our events
+    assert s.tried == len(WHO) * 5 and s.failures == [], "\n".join(s.failures)
