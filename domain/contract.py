@@ -191,7 +191,7 @@ class SocialReturnContract(LedgerAggregate):
                 "the contract was already closed on {day}", day=self.closed_on
             )
         self._closed(
-            on=require_date(on, "on"),
+            on=require_date(on, "closed_on"),
             reason=optional_text(reason, "reason", max_len=500),
         )
 

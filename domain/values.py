@@ -134,11 +134,46 @@ def require_competences(values: Any, field: str) -> list[str]:
     return result
 
 
+# The calendar the product computes with. Every date it takes, from the API,
+# the pages or the command line, lies in this range: duties, retention and
+# valuations count years onwards from a date (a year 9999 overflows), and the
+# database driver turns dates beyond its range into -infinity/infinity.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+
+
 def require_date(value: Any, field: str) -> date:
     # datetime is a subclass of date; a time of day would break comparisons.
     if not isinstance(value, date) or isinstance(value, datetime):
         raise InvalidValue("{name} must be a date", field, name=field)
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise InvalidValue("{name} must be a date from {minimum} to {maximum}", field, name=field,
+                           minimum=DATE_MIN, maximum=DATE_MAX)
     return value
+
+
+def parse_date(raw: Any, field: str) -> date:
+    """A date written as text (a query parameter, a form field, a command-line
+    option): YYYY-MM-DD, within DATE_MIN..DATE_MAX."""
+    try:
+        day = date.fromisoformat(raw.strip())
+    except (AttributeError, ValueError):
+        raise InvalidValue("{name} must be a date as YYYY-MM-DD", field, name=field) from None
+    return require_date(day, field)
+
+
+def parse_moment(raw: Any, field: str) -> datetime:
+    """A moment written as ISO 8601 with a time zone ('2026-06-30T23:59:59Z'),
+    its date within DATE_MIN..DATE_MAX."""
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        raise InvalidValue("{name} must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z", field,
+                           name=field) from None
+    if moment.tzinfo is None:
+        raise InvalidValue("{name} must include a time zone (Z or +02:00)", field, name=field)
+    require_date(moment.date(), field)
+    return moment
 
 
 def optional_date(value: Any, field: str) -> date | None:

@@ -385,12 +385,14 @@ def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
     import asyncpg
 
     from projections import compliance, retention
-    from projections.engine import ProjectionRunner, parse_moment, position_known_at
+    from domain.errors import DomainError
+    from domain.values import parse_moment
+    from projections.engine import ProjectionRunner, position_known_at
     from projections.registry import BY_NAME
 
     try:
-        moment = parse_moment(as_of)
-    except ValueError as e:
+        moment = parse_moment(as_of, "--as-of")
+    except DomainError as e:
         raise click.BadParameter(str(e), param_hint="--as-of") from None
     system = _system()
     try:

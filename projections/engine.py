@@ -852,19 +852,6 @@ def positions(conn: Any, tenant: Tenant, names: Sequence[str]) -> dict[str, int]
     return _by_name(rows, names)
 
 
-def parse_moment(raw: str) -> Any:
-    """An ISO 8601 moment with a time zone ('2026-06-30T23:59:59Z'); ValueError saying what is wrong."""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError("must be a moment as ISO 8601, e.g. 2026-06-30T23:59:59Z") from None
-    if moment.tzinfo is None:
-        raise ValueError("must include a time zone (Z or +02:00)")
-    return moment
-
-
 KNOWN_AT_SQL = """SELECT coalesce(max(notification_id), 0) AS position FROM events.{table}
 WHERE recorded_at <= %s"""
 

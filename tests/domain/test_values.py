@@ -6,6 +6,8 @@ import pytest
 from domain import errors
 from domain.errors import DomainError, InvalidHoursPerWeek, InvalidValue
 from domain.values import (
+    parse_date,
+    parse_moment,
     require_competences,
     require_date,
     require_decimal,
@@ -142,3 +144,35 @@ def test_text_may_not_hide_control_characters():
     with pytest.raises(InvalidValue) as err:
         require_text("Sanne\x00Bakker", "full_name")
     assert err.value.field == "full_name"
+
+
+@pytest.mark.parametrize("day", [date(1900, 1, 1), date(2026, 6, 30), date(2100, 12, 31)])
+def test_dates_from_1900_to_2100_are_accepted(day):
+    assert require_date(day, "starts_on") == day
+    assert parse_date(day.isoformat(), "as_of") == day
+
+
+@pytest.mark.parametrize("day", [date(1, 1, 1), date(1899, 12, 31), date(2101, 1, 1), date(9999, 12, 1)])
+def test_dates_the_product_cannot_compute_with_are_refused_naming_the_field(day):
+    # A year 9999 placement stalled the duties projection for good (issue 10).
+    with pytest.raises(InvalidValue) as refused:
+        require_date(day, "starts_on")
+    assert refused.value.field == "starts_on"
+    assert str(refused.value) == "starts_on must be a date from 1900-01-01 to 2100-12-31"
+    with pytest.raises(InvalidValue):
+        parse_date(day.isoformat(), "as_of")
+
+
+@pytest.mark.parametrize("raw", ["", "yesterday", "2025-02-30", "01-01-2025", None])
+def test_a_date_written_as_text_is_yyyy_mm_dd(raw):
+    with pytest.raises(InvalidValue) as refused:
+        parse_date(raw, "as_of")
+    assert refused.value.field == "as_of"
+
+
+def test_a_moment_has_a_time_zone_and_a_date_in_range():
+    assert parse_moment("2026-06-30T23:59:59Z", "known_at").tzinfo is not None
+    for raw in ("2026-06-30T23:59:59", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59+14:00", "now"):
+        with pytest.raises(InvalidValue) as refused:
+            parse_moment(raw, "known_at")
+        assert refused.value.field == "known_at"

@@ -17,7 +17,9 @@ from litestar.params import FromPath, JSONBody
 
 from domain.employer import Employer
 from projections import access_log, compliance, retention
-from projections.engine import ProjectionRunner, parse_moment, position_known_at, wait_for_position
+from domain.errors import DomainError
+from domain.values import parse_date, parse_moment
+from projections.engine import ProjectionRunner, position_known_at, wait_for_position
 from projections.registry import BY_NAME
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
@@ -29,22 +31,27 @@ from web.api.routes import parse_id, run
 FIGURE_READERS = frozenset({"agency", "auditor", "employer", "authority"})
 
 
+def query_date(raw: str, field: str) -> date:
+    """A date query parameter, bounded as every date is (domain.values)."""
+    try:
+        return parse_date(raw, field)
+    except DomainError as e:
+        raise InvalidInput(e.field, str(e)) from None
+
+
 def _as_of(raw: str | None) -> date:
     if raw is None or raw == "":
         return date.today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
+    return query_date(raw, "as_of")
 
 
 def _known_at(raw: str | None, field: str = "known_at") -> datetime | None:
     if raw is None or raw == "":
         return None
     try:
-        return parse_moment(raw)
-    except ValueError as e:
-        raise InvalidInput(field, str(e)) from None
+        return parse_moment(raw, field)
+    except DomainError as e:
+        raise InvalidInput(e.field, str(e)) from None
 
 
 async def _as_known(request: Request, ledger: Ledger, principal: Principal, projection: str) -> tuple[int | None, dict]:
@@ -112,11 +119,12 @@ async def contract_compliance(contract_id: FromPath[str], request: Request,
                               principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
     """`?as_of=` bounds the period valued; `?known_at=` shows the figures as they
     were known at that moment (only events recorded up to then)."""
+    as_of = _as_of(request.query_params.get("as_of"))
     headers = await _fresh(request, principal, (compliance.NAME,))
     gen, known = await _as_known(request, ledger, principal, compliance.NAME)
     ident = await _visible_contract(request, principal, contract_id, gen, stale=headers)
     figures = await compliance.compliance_for_contract(
-        request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")), gen)
+        request.app.state.read_pool, principal.tenant.id, ident, as_of, gen)
     return Response({**figures, **known}, headers=headers)
 
 
@@ -139,10 +147,11 @@ async def compliance_overview(request: Request, principal: NamedDependency[Princ
 @get("/contracts/{contract_id:str}/contributions")
 async def list_contributions(contract_id: FromPath[str], request: Request,
                              principal: NamedDependency[Principal]) -> Response:
+    as_of = _as_of(request.query_params.get("as_of"))
     headers = await _fresh(request, principal, (compliance.NAME,))
     ident = await _visible_contract(request, principal, contract_id, stale=headers)
     items = await compliance.contributions_for_contract(
-        request.app.state.read_pool, principal.tenant.id, ident, _as_of(request.query_params.get("as_of")))
+        request.app.state.read_pool, principal.tenant.id, ident, as_of)
     return Response({"contract_id": contract_id, "contributions": items}, headers=headers)
 
 

@@ -138,6 +138,8 @@ def _known_at(form: Form) -> datetime | None:
     except ValueError:
         form.error("known_at", "moment")
         return None
+    if form.within_calendar("known_at", moment.date()) is None:
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 

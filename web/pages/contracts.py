@@ -10,7 +10,8 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from domain.contract import ACCEPTED_BY, SocialReturnContract
-from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS
+from domain.errors import DomainError
+from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS, parse_date
 from projections import compliance, directory
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference, NotFound
@@ -292,9 +293,9 @@ async def _report_data(request: Request, viewer: Viewer, contract_id: str) -> di
 def _report_day(request: Request) -> date:
     raw = request.query_params.get("as_of") or ""
     try:
-        return date.fromisoformat(raw) if raw else date.today()
-    except ValueError:
-        raise InvalidInput("as_of", "must be a date as YYYY-MM-DD") from None
+        return parse_date(raw, "as_of") if raw else date.today()
+    except DomainError as e:
+        raise InvalidInput(e.field, str(e)) from None
 
 
 def _cell(text: str | None) -> str:

@@ -165,11 +165,9 @@ def _duty_filters(query: Any) -> tuple[dict[str, Any], dict[str, str]]:
         errors["status"] = "choice"
     if values["kind"] and values["kind"] not in KINDS:
         errors["kind"] = "choice"
-    if values["due_before"]:
-        try:
-            date.fromisoformat(values["due_before"])
-        except ValueError:
-            errors["due_before"] = "date"
+    dates = Form(values)
+    dates.day("due_before", required=False)
+    errors.update(dates.errors)
     return values, errors
 
 

@@ -14,6 +14,10 @@ from uuid import UUID
 
 from litestar import Request
 
+from domain.errors import DomainError
+from domain.values import require_date
+from web.pages.i18n import ErrorMessage
+
 _SPLIT = re.compile(r"[,;\n]")
 
 
@@ -54,9 +58,18 @@ class Form:
                 self.error(name, "required")
             return None
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.error(name, "date")
+            return None
+        return self.within_calendar(name, day)
+
+    def within_calendar(self, name: str, day: date) -> date | None:
+        """The day if the product can compute with it (domain.values.require_date)."""
+        try:
+            return require_date(day, name)
+        except DomainError as e:
+            self.error(name, ErrorMessage(str(e), e.template, e.params))
             return None
 
     def decimal(self, name: str, *, required: bool = True) -> Decimal | None:

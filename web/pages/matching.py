@@ -63,10 +63,9 @@ def _filters(query: Any, vacancy: Vacancy) -> tuple[dict[str, str], dict[str, st
     errors = {}
     if values["limit"] not in LIMITS:
         errors["limit"] = "choice"
-    try:
-        date.fromisoformat(values["starts_on"])
-    except ValueError:
-        errors["starts_on"] = "date"
+    dates = Form(values)
+    dates.day("starts_on")
+    errors.update(dates.errors)
     return values, errors
 
 
