@@ -12,6 +12,7 @@ from litestar.exceptions import NotAuthorizedException
 from infra.eventstore import Tenant
 from infra.registry import hash_token, principal_for_token_async
 from service.actor import Actor
+from web.api.body import strict_json_body
 
 # Tokens resolve through one indexed query; a short cache keeps that off the
 # hot path while a suspended tenant or revoked token takes effect within seconds.
@@ -74,4 +75,5 @@ def v1_router(ledger: Any, handlers: list[Any], tag: str) -> Router:
         },
         security=[{"BearerToken": []}],
         tags=[tag],
+        before_request=strict_json_body,
     )

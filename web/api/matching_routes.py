@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,9 +26,9 @@ from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api.auth import Principal, v1_router
-from web.api.read_routes import _fresh
+from web.api.read_routes import _fresh, query_date
 from web.api.routes import correlation_id, parse_id, run
-from web.api.schemas import Body
+from web.api.schemas import Amount, Body
 
 sync = {"sync_to_thread": True}
 
@@ -60,7 +59,7 @@ class ResponsibleIn(Body):
 
 
 class AvailabilityIn(Body):
-    hours_per_week: Decimal
+    hours_per_week: Amount
     available_from: date
     region: Annotated[str, msgspec.Meta(max_length=100)]
 
@@ -74,10 +73,7 @@ def _date_param(request: Request, name: str, default: date | None) -> date | Non
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(name, "must be a date as YYYY-MM-DD") from None
+    return query_date(raw, name)
 
 
 def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -1,10 +1,11 @@
 """Request bodies of the public JSON API (the contract partners integrate
-against: keep these field names). Types are checked here; ranges and business
-rules are checked once, in the domain, and come back as 422 naming the field."""
+against: keep these field names). Types are checked here, strictly, as the
+OpenAPI states them (web/api/body.py): no JSON value is coerced into another
+type. Ranges and business rules (dates within 1900-2100 included) are checked
+once, in the domain, and come back as 422 naming the field."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
@@ -12,6 +13,13 @@ import msgspec
 
 Text = Annotated[str, msgspec.Meta(max_length=4000)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
+# Exact decimals (euros, hours, percentages) are JSON strings: "24.5",
+# "1000000.00". A JSON number is refused (422 naming the field): most clients
+# hold one as a binary float, which is why the domain refuses floats too. The
+# domain reads the text (domain.values.require_decimal) and names the field if
+# it is not a finite decimal.
+Amount = Annotated[str, msgspec.Meta(max_length=40, examples=["24.5"],
+                                     description="a decimal number written as a JSON string")]
 Competences = Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)]
 
 
@@ -34,8 +42,8 @@ class ContractIn(Body):
     employer_id: UUID
     title: Name
     contracting_authority: Name
-    contract_value_eur: Decimal
-    obligation_percent: Decimal
+    contract_value_eur: Amount
+    obligation_percent: Amount
     starts_on: date
     ends_on: date
     awarded_on: date
@@ -47,7 +55,7 @@ class ContractIn(Body):
     agency_owner_name: Name | None = None
     agency_owner_email: Name | None = None
     target_placements: int | None = None
-    target_retention_12m_percent: Decimal | None = None
+    target_retention_12m_percent: Amount | None = None
 
 
 class CandidateIn(Body):
@@ -69,7 +77,7 @@ class VacancyIn(Body):
     employer_id: UUID
     title: Name
     required_competences: Competences
-    hours_per_week: Decimal
+    hours_per_week: Amount
     optional_competences: Competences = []
     opened_on: date | None = None
     region: Annotated[str, msgspec.Meta(max_length=100)] | None = None
@@ -81,7 +89,7 @@ class VacancyEditIn(Body):
     title: Name | None = None
     required_competences: Competences | None = None
     optional_competences: Competences | None = None
-    hours_per_week: Decimal | None = None
+    hours_per_week: Amount | None = None
     region: Annotated[str, msgspec.Meta(max_length=100)] | None | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -94,8 +102,8 @@ class ContractAmendIn(Body):
 
     title: Name | None = None
     contracting_authority: Name | None = None
-    contract_value_eur: Decimal | None = None
-    obligation_percent: Decimal | None = None
+    contract_value_eur: Amount | None = None
+    obligation_percent: Amount | None = None
     starts_on: date | None = None
     ends_on: date | None = None
 
@@ -108,7 +116,7 @@ class PlacementIn(Body):
     candidate_id: UUID
     employer_id: UUID
     starts_on: date
-    hours_per_week: Decimal
+    hours_per_week: Amount
     contract_id: UUID | None = None
     vacancy_id: UUID | None = None
     permanent_contract: bool = False
@@ -123,7 +131,7 @@ class FeedbackIn(Body):
 
 
 class HoursIn(Body):
-    hours_per_week: Decimal
+    hours_per_week: Amount
     effective_on: date
 
 
@@ -145,7 +153,7 @@ class PurchaseIn(Body, tag="social_enterprise_purchase", tag_field="kind"):
     """Purchase from a social enterprise: counts 100% (registered) or 50% (Social Enterprise NL member)."""
 
     supplier: Name
-    invoice_amount_eur_excl_vat: Decimal
+    invoice_amount_eur_excl_vat: Amount
     register: Annotated[str, msgspec.Meta(max_length=60)]
     invoice_date: date
     description: Text
@@ -156,8 +164,8 @@ class OtherActivityIn(Body, tag="other_activity", tag_field="kind"):
 
     description: Text
     activity_date: date
-    costs_eur: Decimal | None = None
-    hours: Decimal | None = None
+    costs_eur: Amount | None = None
+    hours: Amount | None = None
 
 
 class DecisionIn(Body):

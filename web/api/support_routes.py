@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -27,7 +26,7 @@ from service.support import read_support
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _as_of, _fresh
 from web.api.routes import correlation_id, parse_id, run
-from web.api.schemas import Body
+from web.api.schemas import Amount, Body
 from web.api.support_views import special_category_fields, support_view
 
 sync = {"sync_to_thread": True}
@@ -74,7 +73,7 @@ class CheckInIn(Body):
 
 class CoachingIn(Body):
     held_on: date
-    hours: Decimal
+    hours: Amount
     with_whom: Short = "employee"
     note: Note = ""
 
@@ -96,7 +95,7 @@ class OwnerIn(Body):
 
 class TargetsIn(Body):
     target_placements: int | None = None
-    target_retention_12m_percent: Decimal | None = None
+    target_retention_12m_percent: Amount | None = None
 
 
 def _placement(raw: str) -> Any:
