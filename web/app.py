@@ -19,6 +19,7 @@ from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
 from web.api.routes import api_router
+from web.drain import DrainUnreadBody
 from web.errors import EXCEPTION_HANDLERS
 from web.reference import render_plugins
 from web.pages import page_state, page_stores, pages_routers
@@ -94,6 +95,9 @@ def create_app(system: System) -> Litestar:
         stores=page_stores(lambda: app.state.read_pool),
         debug=False,
     )
+    # Outside everything Litestar does (routing, CSRF, its exception handling),
+    # so that every early answer, a 404 included, reaches the client.
+    app.asgi_handler = DrainUnreadBody(app.asgi_handler)
     return app
 
 

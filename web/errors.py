@@ -102,6 +102,9 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 400 and isinstance(exc.__cause__, (SerializationException, msgspec.DecodeError)):
         # Litestar raises an undecodable body (malformed, truncated) as a plain 400.
         detail, errors = "the request body is not valid JSON", [{"field": "body", "message": _tidy(str(exc.detail))}]
+    elif exc.status_code == 413:
+        limit = request.app.request_max_body_size
+        detail, errors = "the request body is too large", [{"field": "body", "message": f"must be at most {limit} bytes"}]
     return Response(error_body(detail, errors), status_code=exc.status_code,
                     headers=getattr(exc, "headers", None))
 
