@@ -1,0 +1,491 @@
+"""A catalogue of bad input, as an outsider would send it: each case is refused
+with a 4xx (never a 5xx), the error names the field at fault, and nothing is
+stored (the tenant's event position does not move).
+
+The API cases cover every POST/PATCH route and the query parameters of the
+figures, duties and matching routes: wrong JSON types (the OpenAPI's, with no
+coercion), missing and unknown fields, numbers out of range, dates outside
+1900-01-01..2100-12-31, malformed ids, empty, over-long and control-character
+text, invalid choices, ends before starts, deep JSON, a huge body, the wrong
+content type. The page cases post bad forms: the page answers with the form
+and the error next to the field.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as default
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from infra.bootstrap import System
+from tests.api.conftest import (
+    API,
+    Org,
+    bearer,
+    candidate_body,
+    contract_body,
+    placement_body,
+    vacancy_body,
+)
+from tests.conftest import random_slug
+from tests.web.conftest import PASSWORD, Agency, Browser, pages  # noqa: F401  (fixture)
+from web.app import create_app
+
+DEEP = b'{"name": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
+DEEP_ARRAY = b"[" * 20_000 + b"]" * 20_000
+TODAY = date.today().isoformat()
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+
+@dataclass(frozen=True)
+class Bad:
+    """One bad request. `path` and `body` may name the seeded records as
+    {employer}, {contract}, {candidate}, {vacancy}, {placement}, {contribution}."""
+
+    name: str
+    method: str
+    path: str  # {open_vacancy}: a vacancy nobody fills; {contribution}: one the agency decides
+    body: Any = None
+    field: str | None = None  # the field the error must name (None: a 404 names none)
+    status: int | None = None  # the exact status, when it matters
+    raw: bytes | None = None  # sent as is instead of `body`
+    headers: dict[str, str] = default(default_factory=dict)
+
+
+def over(n: int) -> str:
+    return "x" * n
+
+
+def bad_json_bodies() -> list[Bad]:
+    e, c, k, v, p = "{employer}", "{contract}", "{candidate}", "{vacancy}", "{placement}"
+    contract = contract_body(e)
+    vacancy = vacancy_body(e)
+    placement = placement_body(k, e, c, None)
+    feedback = {"score": 4, "from_role": "coach", "comment": ""}
+    purchase = {"kind": "social_enterprise_purchase", "supplier": "Groen & Co", "invoice_amount_eur_excl_vat": "100.00",
+                "register": "registered_social_enterprise", "invoice_date": "2025-03-01", "description": "Groenonderhoud"}
+    other = {"kind": "other_activity", "description": "Gastles", "activity_date": "2025-03-01", "hours": "2"}
+    activity = {"kind": "workshop", "topic": "accessibility", "held_on": "2025-03-01", "participants": 3,
+                "given_by": "agency"}
+
+    def without(body: dict[str, Any], name: str) -> dict[str, Any]:
+        return {key: value for key, value in body.items() if key != name}
+
+    return [
+        # -- the body itself ------------------------------------------------------------
+        Bad("employer-name-missing", "POST", "/employers", {}, "name", 422),
+        Bad("employer-name-empty", "POST", "/employers", {"name": ""}, "name", 422),
+        Bad("employer-name-blank", "POST", "/employers", {"name": "   "}, "name", 422),
+        Bad("employer-name-too-long", "POST", "/employers", {"name": over(201)}, "name", 422),
+        Bad("employer-name-nul", "POST", "/employers", {"name": "De Vries\x00B.V."}, "name", 422),
+        Bad("employer-name-bell", "POST", "/employers", {"name": "De Vries\x07"}, "name", 422),
+        Bad("employer-name-number", "POST", "/employers", {"name": 42}, "name", 422),
+        Bad("employer-name-null", "POST", "/employers", {"name": None}, "name", 422),
+        Bad("employer-name-list", "POST", "/employers", {"name": ["De Vries"]}, "name", 422),
+        Bad("employer-unknown-field", "POST", "/employers", {"name": "De Vries", "tenant_id": "x"}, "tenant_id", 422),
+        Bad("body-is-array", "POST", "/employers", [], "body", 422),
+        Bad("body-is-null", "POST", "/employers", None, "body", 422, raw=b"null"),
+        Bad("body-is-string", "POST", "/employers", None, "body", 422, raw=b'"De Vries"'),
+        Bad("body-empty", "POST", "/employers", None, "body", 422, raw=b""),
+        Bad("body-malformed", "POST", "/employers", None, "body", 400, raw=b'{"name": '),
+        Bad("body-trailing-garbage", "POST", "/employers", None, "body", 400, raw=b'{"name": "x"} {}'),
+        Bad("body-invalid-utf8", "POST", "/employers", None, "body", 400, raw=b'{"name": "\xff\xfe"}'),
+        Bad("body-deep-json-in-field", "POST", "/employers", None, "name", None, raw=DEEP),
+        Bad("body-deep-json-array", "POST", "/employers", None, "body", None, raw=DEEP_ARRAY),
+        Bad("body-deep-json-placement", "POST", "/placements", None, "body", None, raw=DEEP_ARRAY),
+        Bad("body-huge", "POST", "/employers", None, "body", 413,
+            raw=b'{"name": "' + b"x" * (5 * 1024 * 1024) + b'"}'),
+        Bad("content-type-text", "POST", "/employers", None, "Content-Type", 415, raw=b'{"name": "De Vries"}',
+            headers={"Content-Type": "text/plain"}),
+        Bad("content-type-form", "POST", "/employers", None, "Content-Type", 415, raw=b"name=De+Vries",
+            headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        Bad("idempotency-key-too-long", "POST", "/employers", {"name": "De Vries"}, "Idempotency-Key", 422,
+            headers={"Idempotency-Key": over(201)}),
+        # -- contact persons --------------------------------------------------------------
+        Bad("contact-email-missing", "POST", f"/employers/{e}/contact-persons", {"name": "Jan"}, "email", 422),
+        Bad("contact-phone-too-long", "POST", f"/employers/{e}/contact-persons",
+            {"name": "Jan", "email": "jan@example.org", "phone": over(41)}, "phone", 422),
+        Bad("contact-employer-id-malformed", "POST", "/employers/not-a-uuid/contact-persons",
+            {"name": "Jan", "email": "jan@example.org"}, None, 404),
+        # -- contracts ----------------------------------------------------------------------
+        Bad("contract-title-missing", "POST", "/contracts", without(contract, "title"), "title", 422),
+        Bad("contract-value-number", "POST", "/contracts", {**contract, "contract_value_eur": 1000000},
+            "contract_value_eur", 422),
+        Bad("contract-value-text", "POST", "/contracts", {**contract, "contract_value_eur": "a million"},
+            "contract_value_eur", 422),
+        Bad("contract-value-negative", "POST", "/contracts", {**contract, "contract_value_eur": "-5"},
+            "contract_value_eur", 422),
+        Bad("contract-value-nan", "POST", "/contracts", {**contract, "contract_value_eur": "NaN"},
+            "contract_value_eur", 422),
+        Bad("contract-value-huge", "POST", "/contracts", {**contract, "contract_value_eur": "1e400"},
+            "contract_value_eur", 422),
+        Bad("contract-percent-over-100", "POST", "/contracts", {**contract, "obligation_percent": "150"},
+            "obligation_percent", 422),
+        Bad("contract-percent-negative", "POST", "/contracts", {**contract, "obligation_percent": "-1"},
+            "obligation_percent", 422),
+        Bad("contract-starts-year-9999", "POST", "/contracts", {**contract, "starts_on": "9999-12-01"},
+            "starts_on", 422),
+        Bad("contract-starts-year-1", "POST", "/contracts", {**contract, "starts_on": "0001-01-01"}, "starts_on", 422),
+        Bad("contract-ends-before-start", "POST", "/contracts", {**contract, "ends_on": "2024-12-31"}, "ends_on", 422),
+        Bad("contract-awarded-feb-30", "POST", "/contracts", {**contract, "awarded_on": "2025-02-30"},
+            "awarded_on", 422),
+        Bad("contract-awarded-number", "POST", "/contracts", {**contract, "awarded_on": 20241115}, "awarded_on", 422),
+        Bad("contract-rule-set-unknown", "POST", "/contracts", {**contract, "rule_set": "atlantis-2099"},
+            "rule_set", 422),
+        Bad("contract-employer-id-malformed", "POST", "/contracts", {**contract, "employer_id": "not-a-uuid"},
+            "employer_id", 422),
+        Bad("contract-employer-id-unknown", "POST", "/contracts", {**contract, "employer_id": str(uuid.uuid4())},
+            "employer_id", 422),
+        Bad("contract-target-placements-string", "POST", "/contracts", {**contract, "target_placements": "5"},
+            "target_placements", 422),
+        Bad("contract-target-placements-negative", "POST", "/contracts", {**contract, "target_placements": -1},
+            "target_placements", 422),
+        Bad("contract-target-retention-over-100", "POST", "/contracts",
+            {**contract, "target_retention_12m_percent": "101"}, "target_retention_12m_percent", 422),
+        Bad("contract-accepted-by-invalid", "POST", "/contracts", {**contract, "accepted_by": "nobody"},
+            "accepted_by", 422),
+        Bad("amend-starts-2101", "PATCH", f"/contracts/{c}", {"starts_on": "2101-01-01"}, "starts_on", 422),
+        Bad("amend-percent-number", "PATCH", f"/contracts/{c}", {"obligation_percent": 5}, "obligation_percent", 422),
+        Bad("amend-fixed-term", "PATCH", f"/contracts/{c}", {"rule_set": "harlingen-2024"}, "rule_set", 422),
+        Bad("amend-if-match-not-a-number", "PATCH", f"/contracts/{c}", {"title": "Nieuw"}, "If-Match", 422,
+            headers={"If-Match": "abc"}),
+        Bad("close-contract-date-missing", "POST", f"/contracts/{c}/close", {}, "closed_on", 422),
+        Bad("close-contract-year-2200", "POST", f"/contracts/{c}/close", {"closed_on": "2200-01-01"},
+            "closed_on", 422),
+        Bad("contract-targets-string", "POST", f"/contracts/{c}/targets", {"target_placements": "10"},
+            "target_placements", 422),
+        Bad("contract-targets-percent-number", "POST", f"/contracts/{c}/targets",
+            {"target_retention_12m_percent": 80}, "target_retention_12m_percent", 422),
+        Bad("contract-owner-side-invalid", "POST", f"/contracts/{c}/owners",
+            {"side": "both", "name": "Jan", "email": "jan@example.org"}, "side", 422),
+        # -- candidates ------------------------------------------------------------------------
+        Bad("candidate-born-1899", "POST", "/candidates", candidate_body(date_of_birth="1899-12-31"),
+            "date_of_birth", 422),
+        Bad("candidate-born-tomorrow-text", "POST", "/candidates", candidate_body(date_of_birth="tomorrow"),
+            "date_of_birth", 422),
+        Bad("candidate-target-group-invalid", "POST", "/candidates", candidate_body(target_group="astronaut"),
+            "target_group", 422),
+        Bad("candidate-competences-string", "POST", "/candidates", candidate_body(competences="Excel"),
+            "competences", 422),
+        Bad("candidate-competences-too-many", "POST", "/candidates",
+            candidate_body(competences=[f"c{i}" for i in range(51)]), "competences", 422),
+        Bad("candidate-competence-too-long", "POST", "/candidates", candidate_body(competences=[over(101)]),
+            "competences", 422),
+        Bad("candidate-competence-empty", "POST", "/candidates", candidate_body(competences=[" "]),
+            "competences", 422),
+        Bad("candidate-status-holder-string", "POST", "/candidates", candidate_body(status_holder="true"),
+            "status_holder", 422),
+        Bad("candidate-support-needs-too-long", "POST", "/candidates", candidate_body(support_needs=over(4001)),
+            "support_needs", 422),
+        Bad("candidate-name-control", "POST", "/candidates", candidate_body(full_name="Sanne\x1bJansen"),
+            "full_name", 422),
+        Bad("candidate-benefit-before-birth", "POST", "/candidates", candidate_body(benefit_since="1980-01-01"),
+            "benefit_since", 422),
+        Bad("candidate-name-null", "POST", "/candidates", candidate_body(full_name=None), "full_name", 422),
+        Bad("support-needs-number", "POST", f"/candidates/{k}/support-needs", {"support_needs": 7},
+            "support_needs", 422),
+        Bad("support-needs-missing", "POST", f"/candidates/{k}/support-needs", {}, "support_needs", 422),
+        Bad("availability-hours-number", "POST", f"/candidates/{k}/availability",
+            {"hours_per_week": 24, "available_from": "2025-03-01", "region": "Utrecht"}, "hours_per_week", 422),
+        Bad("availability-from-9999", "POST", f"/candidates/{k}/availability",
+            {"hours_per_week": "24", "available_from": "9999-01-01", "region": "Utrecht"}, "available_from", 422),
+        Bad("availability-region-missing", "POST", f"/candidates/{k}/availability",
+            {"hours_per_week": "24", "available_from": "2025-03-01"}, "region", 422),
+        # -- vacancies ----------------------------------------------------------------------------
+        Bad("vacancy-hours-number", "POST", "/vacancies", {**vacancy, "hours_per_week": 32}, "hours_per_week", 422),
+        Bad("vacancy-hours-zero", "POST", "/vacancies", {**vacancy, "hours_per_week": "0"}, "hours_per_week", 422),
+        Bad("vacancy-hours-negative", "POST", "/vacancies", {**vacancy, "hours_per_week": "-8"}, "hours_per_week", 422),
+        Bad("vacancy-hours-over-168", "POST", "/vacancies", {**vacancy, "hours_per_week": "169"},
+            "hours_per_week", 422),
+        Bad("vacancy-hours-words", "POST", "/vacancies", {**vacancy, "hours_per_week": "twenty"},
+            "hours_per_week", 422),
+        Bad("vacancy-opened-9999", "POST", "/vacancies", {**vacancy, "opened_on": "9999-12-31"}, "opened_on", 422),
+        Bad("vacancy-region-too-long", "POST", "/vacancies", {**vacancy, "region": over(101)}, "region", 422),
+        Bad("vacancy-competence-empty", "POST", "/vacancies", {**vacancy, "required_competences": [""]},
+            "required_competences", 422),
+        Bad("vacancy-edit-hours-61", "PATCH", "/vacancies/{open_vacancy}", {"hours_per_week": "61"}, "hours_per_week", 422),
+        Bad("vacancy-edit-title-empty", "PATCH", "/vacancies/{open_vacancy}", {"title": ""}, "title", 422),
+        Bad("vacancy-edit-unknown-field", "PATCH", "/vacancies/{open_vacancy}", {"employer_id": str(uuid.uuid4())},
+            "employer_id", 422),
+        Bad("vacancy-close-reason-too-long", "POST", "/vacancies/{open_vacancy}/close", {"reason": over(501)}, "reason", 422),
+        Bad("match-candidate-id-malformed", "POST", f"/vacancies/{v}/matches", {"candidate_id": "123"},
+            "candidate_id", 422),
+        Bad("match-candidate-id-number", "POST", f"/vacancies/{v}/matches", {"candidate_id": 123},
+            "candidate_id", 422),
+        Bad("pipeline-step-invalid", "POST", f"/vacancies/{v}/pipeline", {"candidate_id": k, "step": "hired"},
+            "step", 422),
+        Bad("pipeline-on-2200", "POST", f"/vacancies/{v}/pipeline",
+            {"candidate_id": k, "step": "proposed", "on": "2200-01-01"}, "on", 422),
+        # -- placements ------------------------------------------------------------------------------
+        Bad("placement-starts-9999", "POST", "/placements", {**placement, "starts_on": "9999-12-01"},
+            "starts_on", 422),
+        Bad("placement-starts-1800", "POST", "/placements", {**placement, "starts_on": "1800-01-01"},
+            "starts_on", 422),
+        Bad("placement-planned-end-before-start", "POST", "/placements",
+            {**placement, "planned_end_on": "2025-01-01"}, "planned_end_on", 422),
+        Bad("placement-hours-number", "POST", "/placements", {**placement, "hours_per_week": 24},
+            "hours_per_week", 422),
+        Bad("placement-hours-200", "POST", "/placements", {**placement, "hours_per_week": "200"},
+            "hours_per_week", 422),
+        Bad("placement-permanent-yes", "POST", "/placements", {**placement, "permanent_contract": "yes"},
+            "permanent_contract", 422),
+        Bad("placement-candidate-unknown", "POST", "/placements", {**placement, "candidate_id": str(uuid.uuid4())},
+            "candidate_id", 422),
+        Bad("placement-responsible-malformed", "POST", "/placements", {**placement, "responsible_user_id": "x"},
+            "responsible_user_id", 422),
+        Bad("placement-employer-missing", "POST", "/placements", without(placement, "employer_id"),
+            "employer_id", 422),
+        Bad("feedback-score-string", "POST", f"/placements/{p}/feedback", {**feedback, "score": "5"}, "score", 422),
+        Bad("feedback-score-0", "POST", f"/placements/{p}/feedback", {**feedback, "score": 0}, "score", 422),
+        Bad("feedback-score-6", "POST", f"/placements/{p}/feedback", {**feedback, "score": 6}, "score", 422),
+        Bad("feedback-score-fraction", "POST", f"/placements/{p}/feedback", {**feedback, "score": 4.5}, "score", 422),
+        Bad("feedback-score-bool", "POST", f"/placements/{p}/feedback", {**feedback, "score": True}, "score", 422),
+        Bad("feedback-score-huge", "POST", f"/placements/{p}/feedback", {**feedback, "score": 10**30}, "score", 422),
+        Bad("feedback-role-invalid", "POST", f"/placements/{p}/feedback", {**feedback, "from_role": "boss"},
+            "from_role", 422),
+        Bad("feedback-comment-too-long", "POST", f"/placements/{p}/feedback", {**feedback, "comment": over(4001)},
+            "comment", 422),
+        Bad("feedback-comment-nul", "POST", f"/placements/{p}/feedback", {**feedback, "comment": "goed\x00"},
+            "comment", 422),
+        Bad("feedback-placement-malformed", "POST", "/placements/../feedback", feedback, None, 404),
+        Bad("hours-negative", "POST", f"/placements/{p}/hours", {"hours_per_week": "-1", "effective_on": "2025-03-01"},
+            "hours_per_week", 422),
+        Bad("hours-month-13", "POST", f"/placements/{p}/hours", {"hours_per_week": "20", "effective_on": "2100-13-01"},
+            "effective_on", 422),
+        Bad("hours-effective-2101", "POST", f"/placements/{p}/hours",
+            {"hours_per_week": "20", "effective_on": "2101-01-01"}, "effective_on", 422),
+        Bad("extend-until-9999", "POST", f"/placements/{p}/extend", {"until": "9999-12-31"}, "until", 422),
+        Bad("extend-until-before-start", "POST", f"/placements/{p}/extend", {"until": "2025-01-15"}, "until", 422),
+        Bad("end-reason-invalid", "POST", f"/placements/{p}/end", {"ends_on": "2025-06-01", "reason": "bored"},
+            "reason", 422),
+        Bad("end-before-start", "POST", f"/placements/{p}/end", {"ends_on": "2025-01-01", "reason": "resigned"},
+            "ends_on", 422),
+        Bad("end-year-1", "POST", f"/placements/{p}/end", {"ends_on": "0001-01-01", "reason": "resigned"},
+            "ends_on", 422),
+        Bad("sickness-9999", "POST", f"/placements/{p}/sickness", {"first_sick_day": "9999-12-31"},
+            "first_sick_day", 422),
+        Bad("sickness-in-future", "POST", f"/placements/{p}/sickness", {"first_sick_day": TOMORROW},
+            "first_sick_day", 422),
+        Bad("recovery-not-a-date", "POST", f"/placements/{p}/recovery", {"recovered_on": "x"}, "recovered_on", 422),
+        Bad("responsible-malformed", "POST", f"/placements/{p}/responsible", {"responsible_user_id": "nobody"},
+            "responsible_user_id", 422),
+        Bad("checklist-label-empty", "POST", f"/placements/{p}/support/items", {"label": ""}, "label", 422),
+        Bad("checklist-responsible-invalid", "POST", f"/placements/{p}/support/items",
+            {"label": "Werkplek", "responsible": "ceo"}, "responsible", 422),
+        Bad("adjustment-kind-invalid", "POST", f"/placements/{p}/support/adjustments",
+            {"kind": "spaceship", "description": "x"}, "kind", 422),
+        Bad("coaching-hours-number", "POST", f"/placements/{p}/support/coaching",
+            {"held_on": "2025-03-01", "hours": 2}, "hours", 422),
+        Bad("coaching-hours-13", "POST", f"/placements/{p}/support/coaching",
+            {"held_on": "2025-03-01", "hours": "13"}, "hours", 422),
+        Bad("coaching-held-2101", "POST", f"/placements/{p}/support/coaching",
+            {"held_on": "2101-01-01", "hours": "1"}, "held_on", 422),
+        Bad("check-in-with-whom-missing", "POST", f"/placements/{p}/support/check-ins", {"held_on": "2025-03-01"},
+            "with_whom", 422),
+        # -- employers' support, contributions ------------------------------------------------------
+        Bad("activity-participants-string", "POST", f"/employers/{e}/support-activities",
+            {**activity, "participants": "3"}, "participants", 422),
+        Bad("activity-participants-negative", "POST", f"/employers/{e}/support-activities",
+            {**activity, "participants": -1}, "participants", 422),
+        Bad("contribution-kind-invalid", "POST", f"/contracts/{c}/contributions", {**purchase, "kind": "gift"},
+            "kind", 422),
+        Bad("contribution-kind-missing", "POST", f"/contracts/{c}/contributions", without(purchase, "kind"),
+            "kind", 422),
+        Bad("purchase-amount-number", "POST", f"/contracts/{c}/contributions",
+            {**purchase, "invoice_amount_eur_excl_vat": 100}, "invoice_amount_eur_excl_vat", 422),
+        Bad("purchase-register-invalid", "POST", f"/contracts/{c}/contributions", {**purchase, "register": "none"},
+            "register", 422),
+        Bad("purchase-invoice-2150", "POST", f"/contracts/{c}/contributions", {**purchase, "invoice_date": "2150-01-01"},
+            "invoice_date", 422),
+        Bad("other-costs-negative", "POST", f"/contracts/{c}/contributions",
+            {**without(other, "hours"), "costs_eur": "-3"}, "costs_eur", 422),
+        Bad("other-hours-number", "POST", f"/contracts/{c}/contributions", {**other, "hours": 2}, "hours", 422),
+        Bad("accept-decided-3000", "POST", "/contributions/{contribution}/accept", {"decided_on": "3000-01-01"},
+            "decided_on", 422),
+        Bad("reject-reason-too-long", "POST", "/contributions/{contribution}/reject", {"reason": over(4001)},
+            "reason", 422),
+        Bad("accept-contribution-malformed", "POST", "/contributions/%00/accept", {}, None, 404),
+    ]
+
+
+def bad_queries() -> list[Bad]:
+    c, e, v, p = "{contract}", "{employer}", "{vacancy}", "{placement}"
+    return [
+        Bad("compliance-contract-as-of-year-1", "GET", f"/contracts/{c}/compliance?as_of=0001-01-01", field="as_of"),
+        Bad("compliance-contract-as-of-9999", "GET", f"/contracts/{c}/compliance?as_of=9999-12-31", field="as_of"),
+        Bad("compliance-as-of-year-1", "GET", "/compliance?as_of=0001-01-01", field="as_of"),
+        Bad("compliance-as-of-9999", "GET", "/compliance?as_of=9999-12-31", field="as_of"),
+        Bad("compliance-as-of-words", "GET", "/compliance?as_of=yesterday", field="as_of"),
+        Bad("compliance-known-at-year-1", "GET", "/compliance?known_at=0001-01-01T00:00:00Z", field="known_at"),
+        Bad("compliance-known-at-no-zone", "GET", "/compliance?known_at=2026-01-01T00:00:00", field="known_at"),
+        Bad("compliance-min-position-negative", "GET", "/compliance?min_position=-1", field="min_position"),
+        Bad("contributions-as-of-year-1", "GET", f"/contracts/{c}/contributions?as_of=0001-01-01", field="as_of"),
+        Bad("retention-as-of-2101", "GET", "/retention?as_of=2101-01-01", field="as_of"),
+        Bad("employer-retention-as-of-9999", "GET", f"/employers/{e}/retention?as_of=9999-12-31", field="as_of"),
+        Bad("duties-as-of-9999", "GET", "/duties?as_of=9999-12-31", field="as_of"),
+        Bad("duties-within-days-huge", "GET", "/duties?within_days=99999", field="within_days"),
+        Bad("duties-status-invalid", "GET", "/duties?status=bogus", field="status"),
+        Bad("placement-duties-as-of-year-1", "GET", f"/placements/{p}/duties?as_of=0001-01-01", field="as_of"),
+        Bad("suggestions-starts-on-year-1", "GET", f"/vacancies/{v}/suggestions?starts_on=0001-01-01",
+            field="starts_on"),
+        Bad("suggestions-limit-0", "GET", f"/vacancies/{v}/suggestions?limit=0", field="limit"),
+        Bad("suggestions-region-too-long", "GET", f"/vacancies/{v}/suggestions?region={over(101)}", field="region"),
+        Bad("reminders-since-9999", "GET", "/reminders?since=9999-12-31", field="since"),
+        Bad("reminders-mine-maybe", "GET", "/reminders?mine=maybe", field="mine"),
+        Bad("access-log-limit-0", "GET", "/access-log?limit=0", field="limit"),
+        Bad("access-log-since-year-1", "GET", "/access-log?since=0001-01-01T00:00:00Z", field="since"),
+        Bad("access-log-subject-malformed", "GET", "/access-log?subject=not-a-uuid", status=404),
+    ]
+
+
+BODIES = bad_json_bodies()
+QUERIES = bad_queries()
+
+
+@pytest.fixture(scope="module")
+def seeded(system: System) -> Iterator[Org]:
+    """One tenant with an employer, a contract, a candidate, a vacancy, a
+    placement and a reported contribution; the bad requests go at them."""
+    with TestClient(create_app(system)) as client:
+        tenant = system.registry.create_tenant(random_slug("attack"), "Werkbedrijf Utrecht B.V.")
+        org = Org(system=system, client=client, tenant=tenant, agency_token="")
+        org.agency_token = org.token_for("agency")
+        org.seed()
+        org.ids["open_vacancy"] = org.create("/vacancies", vacancy_body(org.ids["employer"]))
+        decided_by_agency = org.create("/contracts", contract_body(org.ids["employer"], accepted_by="agency"))
+        r = org.post(f"/contracts/{decided_by_agency}/contributions", {
+            "kind": "social_enterprise_purchase", "supplier": "Groen & Co", "invoice_amount_eur_excl_vat": "100.00",
+            "register": "registered_social_enterprise", "invoice_date": "2025-03-01", "description": "Groen"})
+        assert r.status_code == 201, r.text
+        org.ids["contribution"] = r.json()["id"]
+        yield org
+
+
+def fill(text: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), m.group(0)), text)
+
+
+def send(org: Org, case: Bad) -> Any:
+    headers = {**bearer(org.agency_token), **case.headers}
+    if case.raw is not None:
+        content = case.raw
+        headers.setdefault("Content-Type", "application/json")
+    else:
+        content = json.dumps(json.loads(fill(json.dumps(case.body), org.ids))).encode()
+        headers.setdefault("Content-Type", "application/json")
+    return org.client.request(case.method, API + fill(case.path, org.ids), content=content, headers=headers)
+
+
+def assert_refused(response: Any, case: Bad) -> None:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
+    if case.status is not None:
+        assert response.status_code == case.status, response.text[:500]
+    body = response.json()
+    assert body["detail"], body
+    if case.field is not None:
+        named = [e["field"] for e in body.get("errors", [])]
+        assert any(f == case.field or f.startswith(case.field + ".") for f in named), (case.field, body)
+
+
+@pytest.mark.parametrize("case", BODIES, ids=[b.name for b in BODIES])
+def test_a_bad_request_body_is_refused_naming_the_field_and_nothing_is_stored(seeded: Org, case: Bad) -> None:
+    before = seeded.event_count()
+    assert_refused(send(seeded, case), case)
+    assert seeded.event_count() == before
+
+
+@pytest.mark.parametrize("case", QUERIES, ids=[q.name for q in QUERIES])
+def test_a_bad_query_parameter_is_refused_naming_it(seeded: Org, case: Bad) -> None:
+    before = seeded.event_count()
+    assert_refused(send(seeded, case), case)
+    assert seeded.event_count() == before
+
+
+def test_deep_json_is_refused_without_an_error_in_the_log(seeded: Org, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        for path, raw in (("/employers", DEEP), ("/placements", DEEP_ARRAY), ("/contracts/{contract}/contributions",
+                                                                              DEEP_ARRAY)):
+            r = seeded.client.post(API + fill(path, seeded.ids), content=raw,
+                                   headers={**bearer(seeded.agency_token), "Content-Type": "application/json"})
+            assert r.status_code in (400, 422), r.text[:300]
+            assert r.json()["errors"][0]["field"] in ("body", "name")
+    assert [rec.getMessage() for rec in caplog.records if rec.levelno >= logging.ERROR] == []
+    assert "RecursionError" not in caplog.text
+
+
+def test_the_catalogue_is_large_enough() -> None:
+    assert len(BODIES) + len(QUERIES) >= 80
+
+
+# -- page forms ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BadForm:
+    name: str
+    path: str
+    form: dict[str, str]
+    field: str  # the input whose error the page shows (its id is f-<field>, or prefix-<field>)
+
+
+def bad_forms() -> list[BadForm]:
+    p, c = "{placement}", "{contract}"
+    contract = {"employer_id": "{employer}", "title": "Groenonderhoud", "contracting_authority": "Gemeente Utrecht",
+                "contract_value_eur": "1000000", "obligation_percent": "5", "starts_on": "2025-01-01",
+                "ends_on": "2027-12-31", "awarded_on": "2024-11-15", "rule_set": "utrecht-2024",
+                "accepted_by": "authority"}
+    candidate = {"full_name": "Sanne Jansen", "date_of_birth": "1990-06-15", "target_group": "doelgroepregister",
+                 "competences": "Administratie"}
+    return [
+        BadForm("page-employer-name-empty", "/employers", {"name": ""}, "name"),
+        BadForm("page-contract-starts-9999", "/contracts", {**contract, "starts_on": "9999-12-01"}, "starts_on"),
+        BadForm("page-contract-awarded-year-1", "/contracts", {**contract, "awarded_on": "0001-01-01"}, "awarded_on"),
+        BadForm("page-contract-value-words", "/contracts", {**contract, "contract_value_eur": "veel"},
+                "contract_value_eur"),
+        BadForm("page-contract-percent-150", "/contracts", {**contract, "obligation_percent": "150"},
+                "obligation_percent"),
+        BadForm("page-candidate-born-1899", "/candidates", {**candidate, "date_of_birth": "1899-12-31"},
+                "date_of_birth"),
+        BadForm("page-candidate-group-invalid", "/candidates", {**candidate, "target_group": "astronaut"},
+                "target_group"),
+        BadForm("page-hours-200", f"/placements/{p}/hours", {"hours_per_week": "200", "effective_on": TODAY},
+                "hours_per_week"),
+        BadForm("page-extend-9999", f"/placements/{p}/extend", {"until": "9999-12-31"}, "until"),
+        BadForm("page-end-reason-invalid", f"/placements/{p}/end", {"ends_on": TODAY, "reason": "bored"},
+                "reason"),
+        BadForm("page-feedback-score-9", f"/placements/{p}/feedback", {"score": "9", "from_role": "coach"}, "score"),
+        BadForm("page-close-contract-2200", f"/contracts/{c}/close", {"closed_on": "2200-01-01", "confirm": "on"},
+                "closed_on"),
+    ]
+
+
+FORMS = bad_forms()
+
+
+@pytest.fixture(scope="module")
+def page_world(system: System) -> Agency:
+    world = Agency(system=system, tenant=system.registry.create_tenant(random_slug("attack-web"), "Werkbedrijf B.V."))
+    world.ids = {k: str(v) for k, v in world.seed().items()}  # type: ignore[attr-defined]
+    return world
+
+
+@pytest.mark.parametrize("case", FORMS, ids=[f.name for f in FORMS])
+def test_a_bad_form_is_answered_with_the_form_and_the_error_at_the_field(
+        page_world: Agency, pages: Callable[..., Browser], case: BadForm) -> None:  # noqa: F811
+    me = pages(page_world.user("agency"))
+    before = page_world.system.stores.for_tenant(page_world.tenant).recorder.max_notification_id()
+    r = me.post(fill(case.path, page_world.ids) + "?lang=en",  # type: ignore[attr-defined]
+                {k: fill(v, page_world.ids) for k, v in case.form.items()})  # type: ignore[attr-defined]
+    assert r.status_code < 500, r.text[:500]
+    assert r.status_code in (200, 400, 409, 422), (r.status_code, r.headers.get("location"))
+    shown = re.findall(r'<p class="error" id="[\w-]*?-?(\w+)-error">', r.text)
+    assert case.field in shown, (case.field, shown)
+    after = page_world.system.stores.for_tenant(page_world.tenant).recorder.max_notification_id()
+    assert after == before
