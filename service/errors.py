@@ -57,5 +57,8 @@ class PersonErased(Conflict):
     """Erasure is final: nothing more is recorded about an erased person. The
     message says so and never repeats what the request wanted to record."""
 
+    MESSAGE = "the person was erased: nothing more can be recorded about them"
+
     def __init__(self) -> None:
-        super().__init__("the person was erased: nothing more can be recorded about them")
+        super().__init__(self.MESSAGE)
+        self.template, self.params = self.MESSAGE, {}  # translated on the pages (web/i18n/nl.po)

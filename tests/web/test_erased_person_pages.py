@@ -10,7 +10,7 @@ import pytest
 
 from service import commands as c
 from tests.web.conftest import Browser
-from tests.web.world import ROLES, World, build_world, new_tenant, page_routes
+from tests.web.world import ROLES, World, build_world, events_stored, new_tenant, page_routes
 
 # What the world records about the person who is erased (tests/web/world.py).
 THEIRS = ("Sanne Jansen", "Schriftelijke instructies", "Sleutel van de werkplaats", "Brailleleesregel",
@@ -45,3 +45,10 @@ def test_the_persons_own_session_ends_and_every_page_still_opens(world: World, s
                 failed.append((role, url, response.status_code))
     assert failed == []
     assert len(urls) > 30  # the sweep covered the page table
+
+    # A form that would record something about them is refused, in the page's language.
+    before = events_stored(world.agency)
+    r = signed_in("agency").post(f"/placements/{world.ids['placement']}/feedback",
+                                 {"score": "4", "from_role": "coach", "comment": "Gaat goed"})
+    assert r.status_code == 422 and "De gegevens van deze persoon zijn gewist" in r.text  # the page again, with why
+    assert events_stored(world.agency) == before
