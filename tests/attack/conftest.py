@@ -142,9 +142,9 @@ def signed_in_as(system: System) -> Iterator[Callable[[Party, str], Browser]]:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if SWEEPS:
-        terminalreporter.section("attack suite")
+        terminalreporter.section("attack suite: isolation sweeps")
         for s in SWEEPS.values():
             terminalreporter.write_line(s.report())
         total_tried = sum(s.tried for s in SWEEPS.values())
         total_failed = sum(s.failed for s in SWEEPS.values())
-        terminalreporter.write_line(f"all sweeps: {total_tried} probes tried, {total_failed} failed")
+        terminalreporter.write_line(f"all isolation sweeps: {total_tried} probes tried, {total_failed} failed")
