@@ -52,7 +52,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         db.person_keys = PersonKeys(db, kek)
     stores = TenantStores(databases, aggregate_cache_size=settings.aggregate_cache_size,
                           max_tenant_apps=settings.tenant_app_cache_size)
-    registry = TenantRegistry(databases["default"], stores)
+    registry = TenantRegistry(databases["default"], stores, token_days=settings.api_token_days)
     if migrate:
         for db in databases.values():
             db.migrate()

@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timezone
 from uuid import UUID
 
 import click
@@ -122,7 +123,8 @@ def user() -> None:
 @click.option("--candidate", "candidate_id", help="Candidate id (role employee).")
 @click.option("--organisation", help="Contracting authority name (role authority).")
 @click.option("--password", is_flag=True, help="Prompt for a password (web login).")
-@click.option("--token", "with_token", is_flag=True, help="Issue an API token; printed as the last line.")
+@click.option("--token", "with_token", is_flag=True,
+              help="Issue an API token (lasting API_TOKEN_DAYS); printed as the last line.")
 def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None,
                 candidate_id: str | None, organisation: str | None, password: bool,
                 with_token: bool) -> None:
@@ -135,11 +137,81 @@ def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None
             candidate_id=_uuid(candidate_id, "--candidate"), organisation=organisation, password=pw)
         click.echo(f"created {u.role} user {u.email} ({u.id}) in tenant {t.slug}")
         if with_token:
-            click.echo(system.registry.issue_token(u))
+            _echo_new_token(*system.registry.create_token(u.id))
     except (RegistryError, TenantNotFound) as e:
         raise click.ClickException(str(e)) from None
     finally:
         system.close()
+
+
+def _when(moment) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def _echo_new_token(token, secret: str) -> None:
+    click.echo(f"token {token.id} expires {_when(token.expires_at)}; it is shown only now:")
+    click.echo(secret)
+
+
+@main.group("token")
+def token_group() -> None:
+    """API tokens: create, list and revoke (listed by id, never the secret)."""
+
+
+def _user_or_fail(system: System, email: str):
+    found = system.registry.user_by_email(email)
+    if found is None:
+        raise click.BadParameter(f"no user with e-mail {email.strip().lower()!r}", param_hint="--email")
+    return found
+
+
+@token_group.command("create")
+@click.option("--email", required=True, help="The user the token speaks for.")
+@click.option("--days", type=int, help="Days it lasts (default API_TOKEN_DAYS, at most a year).")
+@click.option("--label", default="", help="What it is for, to recognise it in lists.")
+def token_create(email: str, days: int | None, label: str) -> None:
+    """Issue a token; the secret is printed once, as the last line."""
+    system = _system()
+    try:
+        u = _user_or_fail(system, email)
+        _echo_new_token(*system.registry.create_token(u.id, days=days, label=label))
+    except RegistryError as e:
+        raise click.BadParameter(str(e), param_hint=f"--{e.field}" if e.field else None) from None
+    finally:
+        system.close()
+
+
+@token_group.command("list")
+@click.option("--email", required=True)
+def token_list(email: str) -> None:
+    """The user's tokens: id, created, expires, last used, label."""
+    system = _system()
+    try:
+        u = _user_or_fail(system, email)
+        tokens = system.registry.tokens_of(u.id)
+    finally:
+        system.close()
+    if not tokens:
+        click.echo(f"{u.email} has no API tokens")
+    for k in tokens:
+        state = "EXPIRED" if k.expired else "active"
+        click.echo(f"{k.id}\t{state}\tcreated {_when(k.created_at)}\texpires {_when(k.expires_at)}"
+                   f"\tlast used {_when(k.last_used_at)}\t{k.label}")
+
+
+@token_group.command("revoke")
+@click.argument("token_id")
+def token_revoke(token_id: str) -> None:
+    """Revoke a token by its id: refused by every web process from the next request on."""
+    ident = _uuid(token_id, "TOKEN_ID")
+    system = _system()
+    try:
+        revoked = system.registry.revoke_token(ident)
+    finally:
+        system.close()
+    if revoked is None:
+        raise click.ClickException(f"no token with id {ident}")
+    click.echo(f"revoked token {ident}")
 
 
 @main.group()

@@ -5,6 +5,12 @@ Lives in the `platform` schema of the default database. Tenant identifiers
 request. API tokens are random 256-bit strings, stored as SHA-256 hashes: a
 database leak does not reveal usable tokens, and lookup stays one indexed
 query (a slow password hash is for passwords, which have low entropy).
+
+Each token has an id of its own (listed, revoked by; never the secret), an
+expiry (API_TOKEN_DAYS unless chosen, at most MAX_TOKEN_DAYS) and the time it
+was last used (written at most once a minute). Revoking deletes the row; the
+web looks every request's token up in the database, without a cache, so a
+revoked token is refused at once by every process.
 """
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -20,11 +27,17 @@ import psycopg
 from argon2 import PasswordHasher
 
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores, events_table_for
+from infra.settings import MAX_TOKEN_DAYS
 
 ROLES = ("agency", "employer", "authority", "auditor", "employee")
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "sroi_"
+LABEL_MAX = 100
+DEFAULT_TOKEN_DAYS = 90
+# How stale `last_used_at` may get before a request writes it again: a busy
+# token costs one write a minute, not one per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 _password_hasher = PasswordHasher()
 _DUMMY_HASH = _password_hasher.hash("not a password: evens out the timing of unknown emails")
@@ -53,10 +66,25 @@ CREATE TABLE IF NOT EXISTS platform.users (
 );
 CREATE TABLE IF NOT EXISTS platform.api_tokens (
     token_hash bytea PRIMARY KEY,
+    id uuid NOT NULL UNIQUE,
     user_id uuid NOT NULL REFERENCES platform.users(id),
-    created_at timestamptz NOT NULL DEFAULT now()
+    label text NOT NULL DEFAULT '',
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    last_used_at timestamptz
 );
 """
+
+# A table from before tokens had ids and expired: each token gets an id, and
+# the default lifetime from the upgrade on.
+TOKEN_UPGRADE = [
+    "ALTER TABLE platform.api_tokens ADD COLUMN id uuid, ADD COLUMN label text NOT NULL DEFAULT '',"
+    " ADD COLUMN expires_at timestamptz, ADD COLUMN last_used_at timestamptz",
+    "UPDATE platform.api_tokens SET id = gen_random_uuid(), expires_at = now() + make_interval(days => %s)",
+    "ALTER TABLE platform.api_tokens ALTER COLUMN id SET NOT NULL, ALTER COLUMN expires_at SET NOT NULL,"
+    " ADD CONSTRAINT api_tokens_id_key UNIQUE (id)",
+]
+TOKEN_INDEX = "CREATE INDEX IF NOT EXISTS api_tokens_user_idx ON platform.api_tokens (user_id)"
 
 
 class RegistryError(ValueError):
@@ -82,6 +110,30 @@ class User:
     candidate_id: UUID | None = None
 
 
+@dataclass(frozen=True)
+class ApiToken:
+    """A token as listed: its id, never the secret."""
+
+    id: UUID
+    user_id: UUID
+    label: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    expired: bool
+
+
+@dataclass(frozen=True)
+class TokenPrincipal:
+    """Who a presented token speaks for, and whether it still may."""
+
+    tenant: Tenant
+    user: User
+    token_id: UUID
+    expires_at: datetime
+    expired: bool
+
+
 def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -97,20 +149,49 @@ def _user(row: dict[str, Any]) -> User:
                 employer_id=row["employer_id"], candidate_id=row["candidate_id"])
 
 
+def _api_token(row: dict[str, Any]) -> ApiToken:
+    return ApiToken(id=row["id"], user_id=row["user_id"], label=row["label"], created_at=row["created_at"],
+                    expires_at=row["expires_at"], last_used_at=row["last_used_at"], expired=row["expired"])
+
+
+def _token_principal(row: dict[str, Any]) -> TokenPrincipal:
+    return TokenPrincipal(tenant=_tenant(row), user=_user(row), token_id=row["token_id"],
+                          expires_at=row["expires_at"], expired=row["expired"])
+
+
+def token_days(days: int | None, default: int) -> int:
+    """A token's lifetime in days: given, or the default; 1 to MAX_TOKEN_DAYS."""
+    if days is None:
+        days = default
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_TOKEN_DAYS:
+        raise RegistryError(f"days must be a whole number from 1 to {MAX_TOKEN_DAYS}", "days")
+    return days
+
+
+TOKEN_COLUMNS = ("k.id, k.user_id, k.label, k.created_at, k.expires_at, k.last_used_at,"
+                 " k.expires_at <= now() AS expired")
+
+# One indexed lookup per request (primary key, then two primary-key joins).
 PRINCIPAL_BY_TOKEN_SQL = """
 SELECT u.id AS user_id, u.tenant_id, u.email, u.role, u.organisation, u.employer_id,
-       u.candidate_id, t.id, t.slug, t.name, t.status, t.database, t.events_table
+       u.candidate_id, t.id, t.slug, t.name, t.status, t.database, t.events_table,
+       k.id AS token_id, k.expires_at, k.expires_at <= now() AS expired,
+       (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => """ + str(
+    int(LAST_USED_RESOLUTION.total_seconds())) + """)) AS note_use
 FROM platform.api_tokens k
 JOIN platform.users u ON u.id = k.user_id
 JOIN platform.tenants t ON t.id = u.tenant_id
 WHERE k.token_hash = {param}
 """
+NOTE_USE_SQL = "UPDATE platform.api_tokens SET last_used_at = now() WHERE id = {param}"
 
 
 class TenantRegistry:
-    def __init__(self, platform_db: EventStoreDatabase, stores: TenantStores):
+    def __init__(self, platform_db: EventStoreDatabase, stores: TenantStores,
+                 token_days: int = DEFAULT_TOKEN_DAYS):
         self.db = platform_db
         self.stores = stores
+        self.token_days = token_days
 
     def migrate(self) -> None:
         with self.db.connection() as conn:
@@ -118,6 +199,13 @@ class TenantRegistry:
                 # Serialise concurrent migrations (web and worker start together).
                 conn.execute("SELECT pg_advisory_xact_lock(7201)")
                 conn.execute(PLATFORM_DDL)
+                upgraded = conn.execute(
+                    "SELECT 1 FROM information_schema.columns WHERE table_schema = 'platform'"
+                    " AND table_name = 'api_tokens' AND column_name = 'expires_at'").fetchone()
+                if upgraded is None:
+                    for statement in TOKEN_UPGRADE:
+                        conn.execute(statement, (self.token_days,) if "%s" in statement else None)
+                conn.execute(TOKEN_INDEX)
 
     # -- tenants -----------------------------------------------------------
     def create_tenant(self, slug: str, name: str, database: str = "default") -> Tenant:
@@ -232,20 +320,56 @@ class TenantRegistry:
         return User(id=user_id, tenant_id=tenant.id, email=email, role=role,
                     organisation=organisation, employer_id=employer_id, candidate_id=candidate_id)
 
-    def issue_token(self, user: User) -> str:
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.db.connection() as conn:
-            conn.execute("INSERT INTO platform.api_tokens (token_hash, user_id) VALUES (%s, %s)",
-                         (hash_token(token), user.id))
-        return token
+    def issue_token(self, user: User, *, days: int | None = None, label: str = "") -> str:
+        """A new token for the user (the secret: shown once, stored only as its hash)."""
+        return self.create_token(user.id, days=days, label=label)[1]
 
-    def principal_for_token(self, token: str) -> tuple[Tenant, User] | None:
+    def create_token(self, user_id: UUID, *, days: int | None = None, label: str = "",
+                     now: datetime | None = None) -> tuple[ApiToken, str]:
+        """The new token as listed, and its secret. `now` (the moment it is
+        issued; default the clock) lets a test issue one that has run out."""
+        days = token_days(days, self.token_days)
+        label = " ".join((label or "").split())
+        if len(label) > LABEL_MAX:
+            raise RegistryError(f"label must be at most {LABEL_MAX} characters", "label")
+        issued = now or datetime.now(timezone.utc)
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.db.connection() as conn:
+            row = conn.execute(
+                "INSERT INTO platform.api_tokens AS k (token_hash, id, user_id, label, created_at, expires_at)"
+                f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {TOKEN_COLUMNS}",
+                (hash_token(secret), uuid.uuid4(), user_id, label, issued, issued + timedelta(days=days))
+            ).fetchone()
+        return _api_token(row), secret
+
+    def tokens_of(self, user_id: UUID) -> list[ApiToken]:
+        """The user's tokens, newest first (expired ones too, until revoked)."""
+        with self.db.connection() as conn:
+            rows = conn.execute(f"SELECT {TOKEN_COLUMNS} FROM platform.api_tokens k WHERE k.user_id = %s"
+                                " ORDER BY k.created_at DESC, k.id", (user_id,)).fetchall()
+        return [_api_token(r) for r in rows]
+
+    def revoke_token(self, token_id: UUID, *, owner: UUID | None = None) -> ApiToken | None:
+        """Delete the token (only if `owner` holds it, when given); None if there is no such token."""
+        with self.db.connection() as conn:
+            row = conn.execute(
+                f"DELETE FROM platform.api_tokens k WHERE k.id = %s AND (%s::uuid IS NULL OR k.user_id = %s)"
+                f" RETURNING {TOKEN_COLUMNS}", (token_id, owner, owner)).fetchone()
+        return _api_token(row) if row else None
+
+    def revoke_tokens_of(self, user_id: UUID) -> int:
+        """Delete every token of the user (an account closed); how many there were."""
+        with self.db.connection() as conn:
+            cur = conn.execute("DELETE FROM platform.api_tokens WHERE user_id = %s", (user_id,))
+        return cur.rowcount
+
+    def principal_for_token(self, token: str) -> TokenPrincipal | None:
         with self.db.connection() as conn:
             row = conn.execute(PRINCIPAL_BY_TOKEN_SQL.format(param="%s"),
                                (hash_token(token),)).fetchone()
-        if row is None:
-            return None
-        return _tenant(row), _user(row)
+            if row is not None and row["note_use"] and not row["expired"]:
+                conn.execute(NOTE_USE_SQL.format(param="%s"), (row["token_id"],))
+        return _token_principal(row) if row else None
 
     def authenticate(self, email: str, password: str) -> tuple[Tenant, User] | None:
         """The user and tenant for a correct email and password, else None.
@@ -284,13 +408,14 @@ class TenantRegistry:
         return _user(row) if row else None
 
 
-async def principal_for_token_async(pool: Any, token: str) -> tuple[Tenant, User] | None:
+async def principal_for_token_async(pool: Any, token: str) -> TokenPrincipal | None:
     """The same lookup on an asyncpg pool, for the web's request path."""
     row = await pool.fetchrow(PRINCIPAL_BY_TOKEN_SQL.format(param="$1"), hash_token(token))
     if row is None:
         return None
-    row = dict(row)
-    return _tenant(row), _user(row)
+    if row["note_use"] and not row["expired"]:
+        await pool.execute(NOTE_USE_SQL.format(param="$1"), row["token_id"])
+    return _token_principal(dict(row))
 
 
 AGENCY_USERS_SQL = ("SELECT id, email FROM platform.users WHERE tenant_id = {param} AND role = 'agency'"

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The longest an API token may last (a year, leap day included): a token that
+# leaked still stops working one day.
+MAX_TOKEN_DAYS = 366
 
 
 class SettingsError(ValueError):
@@ -61,6 +64,13 @@ def _bool(environ: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {environ[name]!r}")
 
 
+def _token_days(environ: dict[str, str]) -> int:
+    days = _int(environ, "API_TOKEN_DAYS", 90)
+    if days > MAX_TOKEN_DAYS:
+        raise SettingsError(f"API_TOKEN_DAYS must be at most {MAX_TOKEN_DAYS}, got {days}")
+    return days
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     # None means: start the embedded PostgreSQL under data_dir.
@@ -103,6 +113,8 @@ class Settings:
     # since it tells an outsider how much work a request caused. Off unless
     # SERVER_TIMING=1; `sroi run` (the demo on this machine) turns it on.
     server_timing: bool = False
+    # Days a new API token lasts unless its creator chooses otherwise.
+    api_token_days: int = 90
 
     @property
     def is_production(self) -> bool:
@@ -146,4 +158,5 @@ class Settings:
             mail_from=env.get("MAIL_FROM") or "SROI Ledger <noreply@localhost>",
             trusted_proxies=_proxies(env),
             server_timing=_bool(env, "SERVER_TIMING", False),
+            api_token_days=_token_days(env),
         )

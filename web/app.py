@@ -14,7 +14,6 @@ from litestar.openapi.spec import Components, SecurityScheme
 from infra.bootstrap import System
 from infra.broker import broker_ready
 from projections.registry import failing_projections
-from web.api.auth import TokenCache
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
@@ -103,4 +102,4 @@ def create_app(system: System) -> Litestar:
 
 def _state(extra: dict[str, Any]) -> Any:
     from litestar.datastructures import State
-    return State({"token_cache": TokenCache(), **extra})
+    return State(extra)

@@ -224,8 +224,11 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     ids["candidate2"] = other
     started = agency.system.ledger.get(agency.tenant, agency.actor, Placement, placement)
     duties = duties_for(placement, started.starts_on, started.planned_end_on, [today - timedelta(days=2)])
+    # An API token of someone in the tenant (the users the sweeps sign in as are others).
+    token, _ = agency.system.registry.create_token(agency.user("agency").id, label=t("Koppeling"))
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
-             "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4())}
+             "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
+             "token_id": str(token.id)}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
 
@@ -307,7 +310,13 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/vacancies/{vacancy_id:str}/pipeline": ({"agency", "employer"}, {"candidate_id": "{candidate2}",
                                                                        "step": "introduced"}),
     "/vacancies/{vacancy_id:str}/suggestions": ({"agency"}, {"candidate_id": "{candidate_id}"}),
+    # Every role holds API tokens of its own (the world's token is someone else's: 404 for all).
+    "/tokens": (set(ROLES), {"label": "Koppeling met het salarispakket", "days": "30"}),
+    "/tokens/{token_id:str}/revoke": (set(ROLES), {}),
 }
+# Routes whose id is the signed-in user's own record, which the shared world
+# cannot name for each user (tests/web/test_tokens.py revokes one's own token).
+OWN_RECORD_ROUTES = {"/tokens/{token_id:str}/revoke"}
 
 
 def form_for(world: World, route: str) -> dict[str, str]:

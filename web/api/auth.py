@@ -1,7 +1,12 @@
-"""Bearer-token authentication: the tenant follows from the token alone."""
+"""Bearer-token authentication: the tenant follows from the token alone.
+
+Every request looks its token up in the database (one indexed query, see
+infra/registry.py), with no cache in the process: a token revoked, or the
+account it belongs to closed, is refused by every web process from the next
+request on. An expired token is refused with the day it expired.
+"""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,13 +15,11 @@ from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
 
 from infra.eventstore import Tenant
-from infra.registry import hash_token, principal_for_token_async
+from infra.registry import principal_for_token_async
 from service.actor import Actor
 from web.api.body import strict_json_body
 
-# Tokens resolve through one indexed query; a short cache keeps that off the
-# hot path while a suspended tenant or revoked token takes effect within seconds.
-CACHE_SECONDS = 5.0
+CHALLENGE = 'Bearer realm="sroi"'
 
 
 @dataclass(frozen=True)
@@ -25,42 +28,26 @@ class Principal:
     actor: Actor
 
 
-class TokenCache:
-    def __init__(self) -> None:
-        self._entries: dict[bytes, tuple[float, Principal]] = {}
-
-    def get(self, key: bytes) -> Principal | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            self._entries.pop(key, None)
-            return None
-        return entry[1]
-
-    def put(self, key: bytes, principal: Principal) -> None:
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[key] = (time.monotonic() + CACHE_SECONDS, principal)
+def _refuse(detail: str, error: str | None = None) -> NotAuthorizedException:
+    challenge = CHALLENGE + (f', error="{error}"' if error else "")
+    return NotAuthorizedException(detail, headers={"WWW-Authenticate": challenge})
 
 
 async def provide_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise NotAuthorizedException("missing bearer token: send 'Authorization: Bearer <token>'")
-    token = token.strip()
-    cache: TokenCache = request.app.state.token_cache
-    key = hash_token(token)
-    principal = cache.get(key)
-    if principal is None:
-        found = await principal_for_token_async(request.app.state.read_pool, token)
-        if found is None:
-            raise NotAuthorizedException("invalid or revoked token")
-        tenant, user = found
-        principal = Principal(tenant=tenant, actor=Actor(
-            user_id=user.id, role=user.role, organisation=user.organisation,
-            employer_id=user.employer_id, candidate_id=user.candidate_id))
-        cache.put(key, principal)
-    return principal
+        raise _refuse("missing bearer token: send 'Authorization: Bearer <token>'")
+    found = await principal_for_token_async(request.app.state.read_pool, token.strip())
+    if found is None:
+        raise _refuse("invalid or revoked token", "invalid_token")
+    if found.expired:
+        raise _refuse(f"token expired on {found.expires_at:%Y-%m-%d %H:%M} UTC: create a new one "
+                      "(the API tokens page, or sroi token create)", "invalid_token")
+    user = found.user
+    return Principal(tenant=found.tenant, actor=Actor(
+        user_id=user.id, role=user.role, organisation=user.organisation,
+        employer_id=user.employer_id, candidate_id=user.candidate_id))
 
 
 def v1_router(ledger: Any, handlers: list[Any], tag: str) -> Router:

@@ -20,7 +20,7 @@ from litestar.static_files import create_static_files_router
 from infra.bootstrap import System
 from web.pages import audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements, vacancies
 from web.pages import support
-from web.pages import open_support, responsible
+from web.pages import open_support, responsible, tokens
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -51,6 +51,7 @@ PAGE_HANDLERS = [
     *support.HANDLERS,
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,
+    *tokens.HANDLERS,
 ]
 
 
