@@ -357,12 +357,6 @@ class TenantRegistry:
                 f" RETURNING {TOKEN_COLUMNS}", (token_id, owner, owner)).fetchone()
         return _api_token(row) if row else None
 
-    def revoke_tokens_of(self, user_id: UUID) -> int:
-        """Delete every token of the user (an account closed); how many there were."""
-        with self.db.connection() as conn:
-            cur = conn.execute("DELETE FROM platform.api_tokens WHERE user_id = %s", (user_id,))
-        return cur.rowcount
-
     def principal_for_token(self, token: str) -> TokenPrincipal | None:
         with self.db.connection() as conn:
             row = conn.execute(PRINCIPAL_BY_TOKEN_SQL.format(param="%s"),
@@ -415,7 +409,7 @@ async def principal_for_token_async(pool: Any, token: str) -> TokenPrincipal | N
         return None
     if row["note_use"] and not row["expired"]:
         await pool.execute(NOTE_USE_SQL.format(param="$1"), row["token_id"])
-    return _token_principal(dict(row))
+    return _token_principal(row)  # an asyncpg Record reads by column name as a dict does
 
 
 AGENCY_USERS_SQL = ("SELECT id, email FROM platform.users WHERE tenant_id = {param} AND role = 'agency'"

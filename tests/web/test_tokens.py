@@ -217,15 +217,19 @@ def test_a_token_lasts_the_default_days_and_never_longer_than_a_year(system: Sys
             raise AssertionError(f"a token of {days} days was issued")
 
 
-def test_a_closed_account_has_no_working_tokens(system: System, agency: Agency) -> None:
+def test_the_tokens_of_an_erased_person_stop_working_at_once(system: System, agency: Agency) -> None:
+    """Erasure closes the person's accounts (infra/registry.py `close_accounts_of`)."""
+    from service import commands as c
+
     ids = agency.seed()
     user = agency.user("employee", candidate_id=ids["candidate"])
     secrets = [system.registry.issue_token(user) for _ in range(2)]
     own = f"/api/v1/placements/{ids['placement']}"
     with TestClient(create_app(system)) as client:
         assert [client.get(own, headers=bearer(s)).status_code for s in secrets] == [200, 200]
-        assert system.registry.revoke_tokens_of(user.id) == 2
+        agency.run(c.EraseCandidate(candidate_id=ids["candidate"]))
         assert [client.get(own, headers=bearer(s)).status_code for s in secrets] == [401, 401]
+    assert system.registry.tokens_of(user.id) == []
 
 
 OLD_TOKENS_DDL = """
