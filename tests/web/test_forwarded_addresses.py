@@ -10,7 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.web.conftest import PASSWORD, Agency, web_process
+from tests.web.conftest import web_process
+from tests.web.world import PASSWORD, Agency
 from web.pages.sessions import LOGIN_ATTEMPTS
 
 CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')

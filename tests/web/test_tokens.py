@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 
 from infra.bootstrap import System
 from infra.registry import TOKEN_PREFIX, User
-from tests.web.conftest import (PASSWORD, PROJECT_ROOT, Agency, Browser, Server, _subprocess_env,
-                                web_process)
+from tests.web.conftest import PROJECT_ROOT, Server, _subprocess_env, login, web_process
+from tests.web.world import PASSWORD, Agency, Browser
 from web.app import create_app
 
 SECRET_RE = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{40,}")
@@ -129,7 +129,6 @@ def test_the_tokens_page_passes_axe_in_a_browser_with_the_keyboard(
         system: System, agency: Agency, chromium: Any, server: Server, axe_script: Path) -> None:
     """Created, listed, refused and revoked, with Tab and Enter alone; checked
     with axe-core at each step (as tests/web/test_page_sweep.py checks pages)."""
-    from tests.web.test_flows import login
     from tests.web.test_page_sweep import AXE
 
     user = agency.user("authority", organisation="Gemeente Utrecht")
