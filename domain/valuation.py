@@ -46,6 +46,8 @@ from typing import Any
 
 from domain.errors import InvalidValue, UnknownRuleSet, UnknownTargetGroup
 from domain.values import (
+    KNOWN_RULE_SETS,
+    RULE_SETS_PACKAGE,
     SOCIAL_ENTERPRISE_REGISTERS,
     TARGET_GROUPS,
     optional_date,
@@ -58,7 +60,6 @@ from domain.values import (
 VALUE_DECIMALS = 12
 _SCALE = 10**VALUE_DECIMALS
 
-_RULESET_PACKAGE = "domain.rulesets"
 
 
 # Rule sets
@@ -266,19 +267,8 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     )
 
 
-def _available_rule_sets() -> tuple[str, ...]:
-    package = resources.files(_RULESET_PACKAGE)
-    return tuple(
-        sorted(
-            entry.name.removesuffix(".json")
-            for entry in package.iterdir()
-            if entry.name.endswith(".json")
-        )
-    )
-
-
-#: Names of the rule sets shipped in domain/rulesets/.
-RULE_SETS: tuple[str, ...] = _available_rule_sets()
+#: Names of the rule sets shipped in domain/rulesets/ (see domain.values).
+RULE_SETS: tuple[str, ...] = KNOWN_RULE_SETS
 
 
 def load_rule_set(name: str) -> RuleSet:
@@ -289,7 +279,7 @@ def load_rule_set(name: str) -> RuleSet:
 
 @lru_cache(maxsize=None)
 def _load_rule_set(name: str) -> RuleSet:
-    text = resources.files(_RULESET_PACKAGE).joinpath(f"{name}.json").read_text("utf-8")
+    text = resources.files(RULE_SETS_PACKAGE).joinpath(f"{name}.json").read_text("utf-8")
     try:
         rule_set = parse_rule_set(json.loads(text))
     except RuleSetDataError as error:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from importlib import resources
+from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -26,8 +28,20 @@ TARGET_GROUPS = (
     "bol",
     "no_benefit",
 )
-# Names only: the valuation rules are versioned data that come later.
-KNOWN_RULE_SETS = ("utrecht-2024", "harlingen-2024")
+RULE_SETS_PACKAGE = "domain.rulesets"  # one <name>.json per rule set
+DEFAULT_RULE_SET = "utrecht-2024"  # offered first (the contract form's default)
+
+
+def rule_set_names(directory: Traversable | None = None) -> tuple[str, ...]:
+    """The rule sets present: one per ``<name>.json`` file in domain/rulesets/
+    (or `directory`), the default first, the others by name. A new file is a
+    new rule set a contract can choose; nothing else lists them."""
+    found = directory if directory is not None else resources.files(RULE_SETS_PACKAGE)
+    names = sorted(e.name.removesuffix(".json") for e in found.iterdir() if e.name.endswith(".json"))
+    return tuple(sorted(names, key=lambda name: name != DEFAULT_RULE_SET))
+
+
+KNOWN_RULE_SETS = rule_set_names()
 FEEDBACK_ROLES = ("employee", "employer", "coach", "agency")
 END_REASONS = ("contract_ended", "resigned", "dismissed", "direct_employment", "other")
 

@@ -11,9 +11,16 @@ Contracts here run 2025-01-01..2027-12-31 and were awarded on 2024-11-15
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -31,7 +38,10 @@ from domain.valuation import (
     placement_value,
     value_segments,
 )
-from domain.values import KNOWN_RULE_SETS, TARGET_GROUPS
+import domain
+from domain import SocialReturnContract
+from domain.values import DEFAULT_RULE_SET, KNOWN_RULE_SETS, TARGET_GROUPS
+from tests.domain.builders import contract_terms
 
 AWARDED = date(2024, 11, 15)
 TERM = (date(2025, 1, 1), date(2027, 12, 31))
@@ -95,6 +105,45 @@ def value(
 
 def test_the_shipped_rule_sets_are_the_ones_a_contract_can_choose():
     assert set(RULE_SETS) == set(KNOWN_RULE_SETS)
+    shipped = Path(domain.__file__).parent / "rulesets"
+    assert set(KNOWN_RULE_SETS) == {f.stem for f in shipped.glob("*.json")}
+    assert KNOWN_RULE_SETS[0] == DEFAULT_RULE_SET  # the contract form offers it first
+
+
+def test_a_rule_set_file_added_is_a_rule_set_a_contract_can_choose(tmp_path):
+    """Twente publishes its figures: dropping twente-2025.json beside the others
+    is all it takes. A fresh interpreter over a copy of the domain package with
+    the new file registers a contract on it and values a placement by it."""
+    shutil.copytree(Path(domain.__file__).parent, tmp_path / "domain",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    utrecht = json.loads((tmp_path / "domain" / "rulesets" / "utrecht-2024.json").read_text("utf-8"))
+    (tmp_path / "domain" / "rulesets" / "twente-2025.json").write_text(
+        json.dumps({**utrecht, "name": "twente-2025"}), "utf-8")
+    story = textwrap.dedent("""
+        from datetime import date
+        from decimal import Decimal
+        from uuid import uuid4
+        from domain import SocialReturnContract
+        from domain.valuation import load_rule_set
+        from domain.values import KNOWN_RULE_SETS
+        contract = SocialReturnContract.register(
+            employer_id=uuid4(), title="Groenonderhoud", contracting_authority="Gemeente Enschede",
+            contract_value_eur=Decimal("500000.00"), obligation_percent=Decimal("5"),
+            starts_on=date(2025, 1, 1), ends_on=date(2026, 12, 31), awarded_on=date(2024, 12, 1),
+            rule_set="twente-2025")
+        print(contract.rule_set, load_rule_set("twente-2025").name, *KNOWN_RULE_SETS)
+    """)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", story], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["twente-2025", "twente-2025", "utrecht-2024", "harlingen-2024", "twente-2025"]
+
+
+def test_an_unknown_rule_set_is_refused_naming_the_field():
+    with pytest.raises(UnknownRuleSet) as refused:
+        SocialReturnContract.register(**contract_terms(rule_set="twente-2025"))
+    assert refused.value.field == "rule_set"
 
 
 def test_a_rule_set_is_loaded_once_and_cached():
