@@ -86,11 +86,6 @@ class ComplianceProjection(Projection):
             "reason": "text", "description": "text", "supplier": "text",
         }, indexes=(("contract_id",), ("placement_id",), ("contract_id", "kind"))),
     )
-    handles = frozenset({
-        "ContractRegistered", "ContractAmended", "ContractClosed",
-        "PlacementStarted", "HoursChanged", "PlacementEnded", "ContributionReported",
-        "ContributionValued", "ContributionAccepted", "ContributionRejected",
-    })
 
     # -- contracts -----------------------------------------------------------
     def on_ContractRegistered(self, b: Batch, e: Event) -> None:

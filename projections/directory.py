@@ -53,13 +53,6 @@ class DirectoryProjection(Projection):
             "last_feedback_on": "date",
         }, indexes=(("employer_id",), ("candidate_id",), ("contract_id",))),
     )
-    handles = frozenset({
-        "CandidateErased",
-        "EmployerRegistered", "ContractRegistered", "ContractAmended", "ContractClosed",
-        "CandidateRegistered", "CompetencesUpdated", "VacancyOpened", "VacancyEdited",
-        "CandidateMatched", "VacancyFilled", "VacancyClosed", "PlacementStarted", "HoursChanged",
-        "PlacementExtended", "PlacementEnded", "FeedbackGiven",
-    })
 
     # -- employers and contracts ----------------------------------------------
     def on_EmployerRegistered(self, b: Batch, e: Event) -> None:

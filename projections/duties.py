@@ -71,9 +71,6 @@ class DutiesProjection(Projection):
             "reminded_on": "date", "mailed_on": "date", "addressed_to": "uuid",
         }, indexes=(("duty_id",), ("reminded_on",))),
     )
-    handles = frozenset({"PlacementStarted", "HoursChanged", "PlacementExtended", "PlacementEnded",
-                         "SicknessReported", "Recovered", "DutyCompleted", "ReminderRecorded", "ReminderMailed",
-                         "PlacementResponsibleAssigned"})
 
     @staticmethod
     def _duty(b: Batch, placement_id: UUID, kind: str, due_on: date, first_sick_day: date | None,

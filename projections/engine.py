@@ -38,7 +38,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 import psycopg
@@ -158,13 +158,19 @@ class Event:
         return self.data["timestamp"].date()
 
 
+HANDLER_PREFIX = "on_"  # on_<EventName>: the projection's handler of that event
+
+
 class Projection:
-    """Subclasses name their tables and handle events by name."""
+    """Subclasses name their tables and handle an event by a method named
+    `on_<EventName>(batch, event)`: those methods are the whole list of the
+    events a projection reads (`handles`, derived; others are skipped without
+    decoding)."""
 
     name: str = ""
     tables: tuple[Table, ...] = ()
-    # Event names this projection reads; others are skipped without decoding.
-    handles: frozenset[str] = frozenset()
+    # Derived from the `on_<EventName>` methods (see __init_subclass__).
+    handles: ClassVar[frozenset[str]] = frozenset()
     # Whether it reads personal fields (decrypted per person; erased people's
     # fields read as erased). Figures never do.
     needs_personal_data: bool = False
@@ -178,10 +184,16 @@ class Projection:
     # keeps serving readers, and as-of generations are built afresh.
     version: int = 1
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "handles" in vars(cls):
+            raise TypeError(f"{cls.__name__}: `handles` is derived from the on_<EventName> methods;"
+                            " name a method instead")
+        cls.handles = frozenset(attr.removeprefix(HANDLER_PREFIX) for attr in dir(cls)
+                                if attr.startswith(HANDLER_PREFIX) and callable(getattr(cls, attr)))
+
     def apply(self, batch: "Batch", event: Event) -> None:
-        handler = getattr(self, "on_" + event.name, None)
-        if handler is not None:
-            handler(batch, event)
+        getattr(self, HANDLER_PREFIX + event.name)(batch, event)
 
 
 PLATFORM_DDL = f"""

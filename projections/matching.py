@@ -100,9 +100,6 @@ class MatchingProjection(Projection):
             "steps": "jsonb", "updated_on": "date",
         }, indexes=(("vacancy_id",),)),
     )
-    handles = frozenset({"CandidateRegistered", "CompetencesUpdated", "AvailabilityStated", "CandidateErased",
-                         "PlacementStarted", "HoursChanged", "PlacementEnded",
-                         "MatchProposed", "MatchAdvanced", "MatchDeclined"})
 
     # -- candidates --------------------------------------------------------------
     def on_CandidateRegistered(self, b: Batch, e: Event) -> None:

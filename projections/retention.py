@@ -62,7 +62,6 @@ class RetentionProjection(Projection):
             "score": "int", "from_role": "text",
         }, indexes=(("employer_id",), ("given_on",))),
     )
-    handles = frozenset({"VacancyOpened", "PlacementStarted", "PlacementEnded", "FeedbackGiven"})
 
     def on_VacancyOpened(self, b: Batch, e: Event) -> None:
         b.put("r_vacancies", {"vacancy_id": e.originator_id, "employer_id": e.data["employer_id"],

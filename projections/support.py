@@ -44,9 +44,6 @@ class SupportProjection(Projection):
             "contract_id": "uuid", "target_placements": "int", "target_retention_12m_percent": "numeric",
         }),
     )
-    handles = frozenset({"SupportOpened", "ChecklistItemAdded", "ChecklistItemDone", "AdjustmentRequested",
-                         "AdjustmentDelivered", "AdjustmentRefused", "CheckInLogged", "CoachingSessionLogged",
-                         "PlacementEnded", "SupportActivityLogged", "ContractTargetsSet"})
 
     @staticmethod
     def _counted(row: dict) -> dict:
