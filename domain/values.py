@@ -176,6 +176,19 @@ def parse_date(raw: Any, field: str) -> date:
     return require_date(day, field)
 
 
+WHOLE_MAX = 2**63 - 1  # PostgreSQL's bigint
+
+
+def parse_whole(raw: Any, field: str, minimum: int = 0, maximum: int = WHOLE_MAX) -> int:
+    """A whole number written as text, within minimum..maximum. ASCII digits
+    only: '²'.isdigit() is true, yet int('²') fails."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or not minimum <= int(text) <= maximum:
+        raise InvalidValue("{name} must be a whole number from {minimum} to {maximum}", field, name=field,
+                           minimum=minimum, maximum=maximum)
+    return int(text)
+
+
 def parse_moment(raw: Any, field: str) -> datetime:
     """A moment written as ISO 8601 with a time zone ('2026-06-30T23:59:59Z'),
     its date within DATE_MIN..DATE_MAX."""

@@ -157,6 +157,8 @@ def bad_json_bodies() -> list[Bad]:
         Bad("amend-fixed-term", "PATCH", f"/contracts/{c}", {"rule_set": "harlingen-2024"}, "rule_set", 422),
         Bad("amend-if-match-not-a-number", "PATCH", f"/contracts/{c}", {"title": "Nieuw"}, "If-Match", 422,
             headers={"If-Match": "abc"}),
+        Bad("amend-if-match-superscript", "PATCH", f"/contracts/{c}", {"title": "Nieuw"}, "If-Match", 422,
+            headers={"If-Match": b"\xb2"}),  # type: ignore[dict-item]  (latin-1: a superscript two)
         Bad("close-contract-date-missing", "POST", f"/contracts/{c}/close", {}, "closed_on", 422),
         Bad("close-contract-year-2200", "POST", f"/contracts/{c}/close", {"closed_on": "2200-01-01"},
             "closed_on", 422),
@@ -327,6 +329,11 @@ def bad_queries() -> list[Bad]:
         Bad("compliance-known-at-year-1", "GET", "/compliance?known_at=0001-01-01T00:00:00Z", field="known_at"),
         Bad("compliance-known-at-no-zone", "GET", "/compliance?known_at=2026-01-01T00:00:00", field="known_at"),
         Bad("compliance-min-position-negative", "GET", "/compliance?min_position=-1", field="min_position"),
+        Bad("compliance-min-position-huge", "GET", "/compliance?min_position=99999999999999999999",
+            field="min_position"),
+        Bad("compliance-min-position-superscript", "GET", "/compliance?min_position=%C2%B2", field="min_position"),
+        Bad("access-log-limit-superscript", "GET", "/access-log?limit=%C2%B9", field="limit"),
+        Bad("duties-within-days-superscript", "GET", "/duties?within_days=%C2%B9", field="within_days"),
         Bad("contributions-as-of-year-1", "GET", f"/contracts/{c}/contributions?as_of=0001-01-01", field="as_of"),
         Bad("retention-as-of-2101", "GET", "/retention?as_of=2101-01-01", field="as_of"),
         Bad("employer-retention-as-of-9999", "GET", f"/employers/{e}/retention?as_of=9999-12-31", field="as_of"),
@@ -489,3 +496,16 @@ def test_a_bad_form_is_answered_with_the_form_and_the_error_at_the_field(
     assert case.field in shown, (case.field, shown)
     after = page_world.system.stores.for_tenant(page_world.tenant).recorder.max_notification_id()
     assert after == before
+
+
+ODD_NUMBERS = ["%C2%B2", "1" * 5000, "-1", "1e3"]  # a superscript two ('²'.isdigit() is true), 5000 digits
+
+
+@pytest.mark.parametrize("path", ["/?min_position={n}", "/candidates?page={n}", "/placements/{placement}?page={n}",
+                                  "/audit/events?before={n}"])
+def test_a_page_reads_an_oddly_written_number_in_its_query_as_not_given(
+        page_world: Agency, pages: Callable[..., Browser], path: str) -> None:  # noqa: F811
+    me = pages(page_world.user("agency"))
+    for n in ODD_NUMBERS:
+        r = me.get(fill(path.replace("{n}", n), page_world.ids))  # type: ignore[attr-defined]
+        assert r.status_code == 200, (n[:10], r.status_code)

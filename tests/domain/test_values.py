@@ -8,6 +8,7 @@ from domain.errors import DomainError, InvalidHoursPerWeek, InvalidValue
 from domain.values import (
     parse_date,
     parse_moment,
+    parse_whole,
     require_competences,
     require_date,
     require_decimal,
@@ -176,3 +177,11 @@ def test_a_moment_has_a_time_zone_and_a_date_in_range():
         with pytest.raises(InvalidValue) as refused:
             parse_moment(raw, "known_at")
         assert refused.value.field == "known_at"
+
+
+def test_a_whole_number_written_as_text_is_ascii_digits_within_its_bounds():
+    assert parse_whole("42", "limit", 1, 1000) == 42
+    for raw in ("0", "1001", "-1", "4.5", "²", "١٢", "1" * 5000, "", None):
+        with pytest.raises(InvalidValue) as refused:
+            parse_whole(raw, "limit", 1, 1000)
+        assert refused.value.field == "limit"

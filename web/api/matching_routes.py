@@ -26,7 +26,7 @@ from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api.auth import Principal, v1_router
-from web.api.read_routes import _fresh, query_date
+from web.api.read_routes import _fresh, query_date, query_whole
 from web.api.routes import correlation_id, parse_id, run
 from web.api.schemas import Amount, Body
 
@@ -80,9 +80,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidInput(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
+    return query_whole(raw, name, low, high)
 
 
 # -- matching -------------------------------------------------------------------

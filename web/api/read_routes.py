@@ -18,7 +18,7 @@ from litestar.params import FromPath, JSONBody
 from domain.employer import Employer
 from projections import access_log, compliance, retention
 from domain.errors import DomainError
-from domain.values import parse_date, parse_moment
+from domain.values import WHOLE_MAX, parse_date, parse_moment, parse_whole
 from projections.engine import ProjectionRunner, position_known_at, wait_for_position
 from projections.registry import BY_NAME
 from service import commands as c
@@ -35,6 +35,13 @@ def query_date(raw: str, field: str) -> date:
     """A date query parameter, bounded as every date is (domain.values)."""
     try:
         return parse_date(raw, field)
+    except DomainError as e:
+        raise InvalidInput(e.field, str(e)) from None
+
+
+def query_whole(raw: str, field: str, minimum: int = 0, maximum: int = WHOLE_MAX) -> int:
+    try:
+        return parse_whole(raw, field, minimum, maximum)
     except DomainError as e:
         raise InvalidInput(e.field, str(e)) from None
 
@@ -70,9 +77,7 @@ async def _as_known(request: Request, ledger: Ledger, principal: Principal, proj
 def _min_position(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
-        raise InvalidInput("min_position", "must be a whole number (X-Event-Position of a command)")
-    return int(raw)
+    return query_whole(raw, "min_position")  # the X-Event-Position of a command
 
 
 async def _fresh(request: Request, principal: Principal, names: tuple[str, ...]) -> dict[str, str]:
@@ -226,12 +231,10 @@ async def special_category_access_log(request: Request, principal: NamedDependen
         raise PermissionDenied("the access log is for auditors and the agency")
     q = request.query_params
     subject = parse_id("candidate", q["subject"]) if q.get("subject") else None
-    limit = q.get("limit", "200")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        raise InvalidInput("limit", "must be a whole number from 1 to 1000")
+    limit = query_whole(q.get("limit", "200"), "limit", 1, 1000)
     entries = await access_log.access_log(request.app.state.read_pool, principal.tenant.id, subject_id=subject,
                                           since=_known_at(q.get("since"), "since"), until=_known_at(q.get("until"), "until"),
-                                          limit=int(limit))
+                                          limit=limit)
     return Response({"entries": entries})
 
 

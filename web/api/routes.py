@@ -41,7 +41,7 @@ def expected_version(request: Request) -> int | None:
     if raw is None:
         return None
     raw = raw.strip().strip('"').removeprefix("W/").strip('"')
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
         raise InvalidInput("If-Match", "must be the record's version number, as returned by GET")
     return int(raw)
 

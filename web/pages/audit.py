@@ -102,7 +102,7 @@ async def audit_events(request: Request, viewer: NamedDependency[Viewer]) -> Res
         role=form.choice("role", ACTOR_ROLES, required=False),
         since=_day_start(form.day("from", required=False)), until=_after_day(form.day("to", required=False)))
     raw_before = form.raw("before")
-    before = int(raw_before) if raw_before.isdigit() and len(raw_before) < 19 else None  # else: the newest
+    before = int(raw_before) if raw_before.isascii() and raw_before.isdigit() and len(raw_before) < 19 else None  # else: the newest
     _, database = _databases(request, viewer)
     rows: list[dict[str, Any]] = []
     more = False

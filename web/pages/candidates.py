@@ -45,7 +45,7 @@ async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Respo
     await fresh(request, viewer)
     q = (request.query_params.get("q") or "")[:SEARCH_MAX]
     raw_page = request.query_params.get("page") or "1"
-    page_no = min(int(raw_page), 10_000) if raw_page.isdigit() and int(raw_page) > 0 else 1
+    page_no = min(int(raw_page), 10_000) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 9 and int(raw_page) > 0 else 1
     rows, total = await directory.search_candidates(pool(request), viewer.tenant.id, search=q, limit=PAGE_SIZE,
                                                     offset=(page_no - 1) * PAGE_SIZE)
     first = (page_no - 1) * PAGE_SIZE + 1

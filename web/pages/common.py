@@ -111,7 +111,7 @@ async def fresh(request: Request, viewer: Viewer, names: Sequence[str] = ALL_REA
     returned), wait a little for the read models to include it. If they do
     not in time, the page says its figures may be behind."""
     raw = request.query_params.get("min_position")
-    if not raw or not raw.isdigit():
+    if not (raw and raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return
     ok = await wait_for_position(pool(request), viewer.tenant.id, names, int(raw))
     if not ok:

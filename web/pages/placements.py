@@ -123,7 +123,7 @@ from web.pages.responsible import placement_section as responsible_section  # no
 
 def _history_page(request: Request) -> int:
     raw = request.query_params.get("page") or "1"
-    return min(int(raw), 100_000) if raw.isdigit() and int(raw) > 0 else 1
+    return min(int(raw), 100_000) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0 else 1
 
 
 async def _context(request: Request, viewer: Viewer, ident: UUID, history_page: int = 1,
