@@ -27,7 +27,7 @@ from psycopg import sql  # noqa: E402
 from bench.common import AGENCY, bench_system, seed_placement  # noqa: E402
 from infra import audit  # noqa: E402
 from infra.eventstore import SCHEMA  # noqa: E402
-from projections.engine import ProjectionRunner  # noqa: E402
+from projections.writer import ProjectionRunner  # noqa: E402
 from projections.registry import BY_NAME  # noqa: E402
 from service import commands as c  # noqa: E402
 

@@ -39,7 +39,8 @@ from bench.common import bench_system, percentile, say  # noqa: E402
 from bench.projections import HistoryBuilder  # noqa: E402
 from domain.matching import VacancyNeeds, normalise, rank  # noqa: E402
 from projections import matching  # noqa: E402
-from projections.engine import RM, ProjectionRunner  # noqa: E402
+from projections.base import RM  # noqa: E402
+from projections.writer import ProjectionRunner  # noqa: E402
 from service import commands as c  # noqa: E402
 from service.actor import Actor  # noqa: E402
 

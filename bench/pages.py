@@ -87,7 +87,8 @@ from bench.common import bench_system, note, percentile, say  # noqa: E402
 from bench.http_client import RawHttpConnection  # noqa: E402
 from bench.projections import build_history, events_per_placement  # noqa: E402
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA  # noqa: E402
-from projections.engine import RM, ProjectionRunner  # noqa: E402
+from projections.base import RM  # noqa: E402
+from projections.writer import ProjectionRunner  # noqa: E402
 from projections.registry import PROJECTIONS  # noqa: E402
 from service import commands as c  # noqa: E402
 from service.actor import Actor  # noqa: E402
@@ -576,7 +577,7 @@ def sql_names() -> dict[str, str]:
     import importlib
     out = {}
     for mod_name in ("projections.compliance", "projections.retention", "projections.directory",
-                     "projections.engine", "web.pages.sessions", "projections.matching"):
+                     "projections.reader", "web.pages.sessions", "projections.matching"):
         try:
             mod = importlib.import_module(mod_name)
         except Exception:  # noqa: BLE001 - a module being edited elsewhere

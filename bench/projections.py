@@ -75,7 +75,8 @@ from infra.eventstore import SCHEMA as EVENTS_SCHEMA  # noqa: E402
 from infra.eventstore import Tenant, TenantApplication, event_metadata, make_transcoder  # noqa: E402
 import projections.compliance as compliance_module  # noqa: E402
 from projections.compliance import ComplianceProjection, compliance_for_contract  # noqa: E402
-from projections.engine import RM, ProjectionRunner  # noqa: E402
+from projections.base import RM  # noqa: E402
+from projections.writer import ProjectionRunner  # noqa: E402
 from projections.retention import RetentionProjection  # noqa: E402
 from service import commands as c  # noqa: E402
 from service.actor import Actor  # noqa: E402

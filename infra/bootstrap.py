@@ -62,7 +62,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         audit.migrate(databases["default"])
         ensure_broker_schema(settings.broker_url, url)
         from projections.registry import PROJECTIONS
-        from projections.engine import migrate as migrate_read_models
+        from projections.writer import migrate as migrate_read_models
         for db in databases.values():
             migrate_read_models(db, PROJECTIONS)
     else:

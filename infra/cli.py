@@ -232,7 +232,7 @@ def projections_status(tenant_slug: str | None) -> None:
     """Each tenant's events and how far each projection has come; then every
     projection that failed on an event (where, what type of error, attempts,
     next retry)."""
-    from projections.engine import positions
+    from projections.reader import positions
     from projections.registry import PROJECTIONS, failures, outdated_generations
 
     system = _system()
@@ -268,7 +268,7 @@ def projections_status(tenant_slug: str | None) -> None:
 def projections_retry(name: str | None, tenant_slug: str | None) -> None:
     """Try failed projections again now, without waiting for their backoff
     (after deploying a fix). Exits 1 if any still fails."""
-    from projections.engine import ProjectionFailed, ProjectionRunner
+    from projections.writer import ProjectionFailed, ProjectionRunner
     from projections.registry import BY_NAME, failures
 
     if name is not None and name not in BY_NAME:
@@ -313,7 +313,7 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
     """Build NAME anew beside the live version, then switch readers to it."""
     from tqdm import tqdm
 
-    from projections.engine import ProjectionFailed, ProjectionRunner
+    from projections.writer import ProjectionFailed, ProjectionRunner
     from projections.registry import BY_NAME
 
     if name not in BY_NAME:
@@ -459,7 +459,8 @@ def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
     from projections import compliance, retention
     from domain.errors import DomainError
     from domain.values import parse_moment
-    from projections.engine import ProjectionRunner, position_known_at
+    from projections.reader import position_known_at
+    from projections.writer import ProjectionRunner
     from projections.registry import BY_NAME
 
     try:

@@ -46,6 +46,17 @@ def frames(exc: BaseException, limit: int = FRAMES) -> str:
     return " > ".join(_frame(f) for f in found) or "(no traceback)"
 
 
+def location(exc: BaseException) -> str:
+    """Where the exception was raised in this project's code: the innermost
+    frame under the project's root outside site-packages (else the innermost
+    of all), as `file:line function`. Code, not data: kept with a projection's
+    failure (rm.failures) to find its cause."""
+    found = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in found if f.filename.startswith(_ROOT) and "site-packages" + os.sep not in f.filename]
+    innermost = (ours or found)[-1:]
+    return _frame(innermost[0]) if innermost else "unknown"
+
+
 def describe(exc: BaseException) -> str:
     """The exception's type and frames, and the types and innermost frames of
     the exceptions it was raised from (at most three): never a message."""

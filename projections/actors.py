@@ -3,7 +3,7 @@
 `project_tenant(tenant_id)`: bring every projection of one tenant up to its
 latest event. Sent (coalesced) after commands commit, and by the sweep for
 tenants whose tracking is behind. A projection that fails on an event is
-recorded and backs off (see projections/engine.py) while the tenant's other
+recorded and backs off (see projections/writer.py) while the tenant's other
 projections carry on; the message itself succeeds, so dramatiq does not
 retry it: the sweep asks again once the failure's next retry time is due. Declared by `declare_actors(broker,
 system)` rather than at import time, so importing this module connects to
@@ -22,7 +22,7 @@ import dramatiq
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.registry import TenantNotFound
-from projections.engine import Busy, ProjectionFailed, ProjectionRunner
+from projections.writer import Busy, ProjectionFailed, ProjectionRunner
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
 
 log = logging.getLogger("sroi.projections")

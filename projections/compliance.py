@@ -20,7 +20,9 @@ from uuid import UUID
 
 from domain.contribution import Contribution
 from domain.valuation import BlockValue, load_rule_set, value_segments
-from projections.engine import RM, Batch, Event, Projection, Table, cached_figures, live_gen_sql, reading
+from projections.base import RM, Event, Projection, Table
+from projections.reader import cached_figures, live_gen_sql, reading
+from projections.writer import Batch
 
 NAME = "compliance"
 

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from projections.engine import RM, Batch, Event, Projection, Table
+from projections.base import RM, Event, Projection, Table
+from projections.writer import Batch
 
 NAME = "directory"
 LIST_LIMIT = 500

@@ -39,7 +39,9 @@ from uuid import UUID
 
 from domain.duties import DUTY_LABELS, duty_id, job_coach, placement_deadlines, poortwachter_deadlines
 from infra.registry import agency_users
-from projections.engine import RM, Batch, Event, Projection, ProjectionRunner, Table, live_gen_sql
+from projections.base import RM, Event, Projection, Table
+from projections.reader import live_gen_sql
+from projections.writer import Batch, ProjectionRunner
 
 log = logging.getLogger("sroi.duties")
 

@@ -41,7 +41,9 @@ from domain.matching import (
     normalise,
     rank,
 )
-from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql
+from projections.base import RM, Event, Projection, Table
+from projections.reader import live_gen_sql
+from projections.writer import Batch
 
 NAME = "matching"
 MARGIN = 25

@@ -6,7 +6,8 @@ from uuid import UUID
 from infra.bootstrap import System
 from projections.compliance import ComplianceProjection
 from projections.directory import DirectoryProjection
-from projections.engine import FAILURE_COLUMNS, LIVE, REBUILD, RM, Failure, failure_from_row, migrate
+from projections.base import RM
+from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_from_row, migrate
 from projections.retention import RetentionProjection
 from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection

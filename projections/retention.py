@@ -14,7 +14,9 @@ from typing import Any
 from uuid import UUID
 
 from domain.values import END_REASONS
-from projections.engine import RM, Batch, Event, Projection, Table, cached_figures, live_gen_sql, reading
+from projections.base import RM, Event, Projection, Table
+from projections.reader import cached_figures, live_gen_sql, reading
+from projections.writer import Batch
 
 NAME = "retention"
 WINDOWS_MONTHS = (3, 6, 12)

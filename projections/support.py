@@ -15,7 +15,9 @@ from typing import Any
 from uuid import UUID
 
 from projections import compliance
-from projections.engine import RM, Batch, Event, Projection, Table, live_gen_sql, reading
+from projections.base import RM, Event, Projection, Table
+from projections.reader import live_gen_sql, reading
+from projections.writer import Batch
 
 NAME = "support"
 COACHING_WEEKS = 4

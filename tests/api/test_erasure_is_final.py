@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from infra.personal_data import PersonErased
-from projections.engine import ProjectionRunner
+from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from tests.api.conftest import Org, bearer
 

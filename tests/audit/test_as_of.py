@@ -12,7 +12,8 @@ import pytest
 
 from domain.contribution import Contribution
 from projections import compliance, retention
-from projections.engine import ProjectionRunner, position_known_at
+from projections.reader import position_known_at
+from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from service import commands as c
 from service.actor import Actor

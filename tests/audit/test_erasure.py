@@ -21,7 +21,7 @@ from domain.contribution import Contribution
 from infra import audit
 from infra.database import connection_kwargs
 from projections import compliance
-from projections.engine import ProjectionRunner
+from projections.writer import ProjectionRunner
 from projections.registry import BY_NAME, PROJECTIONS
 from service import commands as c
 from service.actor import Actor

@@ -18,7 +18,7 @@ from domain.matching import VacancyNeeds, normalise, rank
 from domain.values import TARGET_GROUPS
 from infra.bootstrap import System
 from projections import matching
-from projections.engine import RM
+from projections.base import RM
 from service import commands as c
 from tests.conftest import random_slug
 from tests.projections.conftest import API, Books, bearer, catch_up, runner, token_for

@@ -27,7 +27,8 @@ from litestar.testing import TestClient
 
 from infra.bootstrap import System
 from infra.eventstore import Tenant
-from projections.engine import RM, ProjectionRunner
+from projections.base import RM
+from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from service import commands as c
 from service.actor import Actor
@@ -233,8 +234,7 @@ def eur(value: str | Decimal | int) -> str:
 
 # -- subprocesses -----------------------------------------------------------------------
 def subprocess_env(database_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("BROKER_URL", "SROI_TEST_PAUSE_BEFORE_COMMIT", "SROI_TEST_PAUSED_FLAG")}
+    env = {k: v for k, v in os.environ.items() if k != "BROKER_URL"}
     env.update({"DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-not-for-production",
                 "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1"})
     env.update(extra)

@@ -17,7 +17,7 @@ from uuid import UUID
 
 import pytest
 
-from projections.engine import forget_figures
+from projections.reader import forget_figures
 
 from domain.contribution import Contribution
 from projections.compliance import compliance_for_contract, contributions_for_contract

@@ -11,9 +11,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -23,9 +24,10 @@ from dramatiq.brokers.stub import StubBroker
 
 from domain.contribution import Contribution
 from projections.actors import declare_actors
+from projections.base import RM
 from projections.compliance import compliance_for_contract
-from projections.engine import Busy
 from projections.registry import PROJECTIONS, QUEUE, behind_tenants
+from projections.writer import Busy
 from service import commands as c
 from tests.projections.conftest import (
     Books,
@@ -162,12 +164,12 @@ def test_messages_for_unknown_tenants_are_dropped_without_error(system):
 
 
 # -- a worker killed before its commit ------------------------------------------------------------
-PAUSING_RUNNER = """
+RUNNER = """
 import sys
 from infra.bootstrap import bootstrap
 from infra.settings import Settings
-from projections.engine import ProjectionRunner
 from projections.registry import BY_NAME
+from projections.writer import ProjectionRunner
 
 system = bootstrap(Settings.from_env(), migrate=False)
 tenant = system.registry.tenant_by_slug(sys.argv[1])
@@ -176,18 +178,42 @@ print("committed", flush=True)
 """
 
 
-def kill_paused_runner(spawn, database_url: str, books: Books, projection: str, tmp_path: Path) -> None:
-    flag = tmp_path / f"paused-{projection}"
-    env = subprocess_env(database_url, SROI_TEST_PAUSE_BEFORE_COMMIT="30", SROI_TEST_PAUSED_FLAG=str(flag))
-    proc = spawn([sys.executable, "-c", PAUSING_RUNNER, books.tenant.slug, projection], env, name="pausing")
-    wait_until(lambda: flag.exists() or proc.proc.poll() is not None, 20, message="the runner to pause")
-    assert flag.exists(), f"the runner exited without pausing:\n{proc.output()}"
-    assert int(flag.read_text()) == proc.proc.pid
-    # It holds the tenant's lock for this projection, its batch written but not committed.
-    with pytest.raises(Busy):
-        runner(books.system, books.tenant, projection).catch_up(books.tenant)
+@contextmanager
+def table_held(books: Books, table: str) -> Iterator[int]:
+    """The test's own transaction holds a read-model table in EXCLUSIVE mode:
+    readers read on, but a batch that writes to it waits there, its earlier
+    rows written and nothing committed. Yields the holding backend's pid."""
+    with books.system.stores.database(books.tenant.database).connection() as conn, conn.transaction():
+        conn.execute(f"LOCK TABLE {RM}.{table} IN EXCLUSIVE MODE")
+        yield conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+
+
+def waiting_on(books: Books, holder: int) -> list[int]:
+    """Backends waiting for a lock `holder` holds."""
+    with books.system.stores.database(books.tenant.database).connection() as conn:
+        return [r["pid"] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (holder,)).fetchall()]
+
+
+def kill_mid_batch(books: Books, proc: Any, table: str, holder: int, what: str) -> None:
+    """Once the process's batch waits on the held table, SIGKILL the process."""
+    wait_until(lambda: waiting_on(books, holder) or proc.proc.poll() is not None, 30,
+               message=f"the {what} to wait on {table}")
+    assert proc.proc.poll() is None, f"the {what} finished without writing to {table}:\n{proc.output()}"
     os.kill(proc.proc.pid, signal.SIGKILL)
     proc.proc.wait(timeout=10)
+
+
+def kill_paused_runner(spawn, database_url: str, books: Books, projection: str, table: str) -> None:
+    with table_held(books, table) as holder:
+        proc = spawn([sys.executable, "-c", RUNNER, books.tenant.slug, projection], subprocess_env(database_url),
+                     name="runner")
+        wait_until(lambda: waiting_on(books, holder) or proc.proc.poll() is not None, 30,
+                   message=f"the runner to wait on {table}")
+        # It holds the tenant's lock for this projection, its batch partly written, not committed.
+        with pytest.raises(Busy):
+            runner(books.system, books.tenant, projection).catch_up(books.tenant)
+        kill_mid_batch(books, proc, table, holder, "runner")
     assert "committed" not in proc.output()
 
 
@@ -204,10 +230,10 @@ def catch_up_when_free(books: Books, projection: str, timeout: float = 15) -> An
 
 
 async def test_a_worker_killed_before_its_commit_leaves_no_rows_and_the_next_run_counts_everything(
-        pool, books, spawn, database_url, tmp_path):
+        pool, books, spawn, database_url):
     ids = scenario(books)
 
-    kill_paused_runner(spawn, database_url, books, "compliance", tmp_path)
+    kill_paused_runner(spawn, database_url, books, "compliance", "c_contracts")
 
     rows = snapshot(books.system, books.tenant, gen="all")
     assert all(rows[t] == [] for t, p in table_projection().items() if p == "compliance"), \
@@ -220,7 +246,7 @@ async def test_a_worker_killed_before_its_commit_leaves_no_rows_and_the_next_run
 
 
 async def test_a_worker_killed_before_its_commit_keeps_the_previous_position_and_rows(
-        pool, books, spawn, database_url, tmp_path):
+        pool, books, spawn, database_url):
     ids = scenario(books)
     catch_up(books.system, books.tenant)
     before_rows, before_tracking = snapshot(books.system, books.tenant), tracking(books.system, books.tenant)
@@ -229,7 +255,7 @@ async def test_a_worker_killed_before_its_commit_keeps_the_previous_position_and
         books.run(c.GiveFeedback(placement_id=ids["full"], score=score, from_role="agency", comment="Zorgen."))
     books.run(c.EndPlacement(placement_id=ids["full"], ends_on=date(2026, 9, 30), reason="dismissed"))
 
-    kill_paused_runner(spawn, database_url, books, "retention", tmp_path)
+    kill_paused_runner(spawn, database_url, books, "retention", "r_feedback")
 
     assert tracking(books.system, books.tenant) == before_tracking
     assert snapshot(books.system, books.tenant) == before_rows
@@ -446,15 +472,13 @@ def test_a_second_rebuild_at_the_same_time_is_refused_and_leaves_no_generation_b
     assert snapshot(books.system, books.tenant) == rows
 
 
-def kill_paused_rebuild(books: Books, spawn, database_url: str, tmp_path: Path) -> None:
-    flag = tmp_path / "paused-rebuild"
-    env = subprocess_env(database_url, SROI_TEST_PAUSE_BEFORE_COMMIT="30", SROI_TEST_PAUSED_FLAG=str(flag))
-    proc = spawn([sys.executable, "-m", "infra.cli", "projections", "rebuild", "retention", "--tenant",
-                  books.tenant.slug], env, name="rebuild")
-    wait_until(lambda: flag.exists() or proc.proc.poll() is not None, 20, message="the rebuild to pause")
-    assert flag.exists(), proc.output()
-    os.kill(proc.proc.pid, signal.SIGKILL)
-    proc.proc.wait(timeout=10)
+def kill_paused_rebuild(books: Books, spawn, database_url: str) -> None:
+    """`sroi projections rebuild retention`, killed while its first batch into
+    the new generation waits on r_placements."""
+    with table_held(books, "r_placements") as holder:
+        proc = spawn([sys.executable, "-m", "infra.cli", "projections", "rebuild", "retention", "--tenant",
+                      books.tenant.slug], subprocess_env(database_url), name="rebuild")
+        kill_mid_batch(books, proc, "r_placements", holder, "rebuild")
 
 
 def rebuild_when_free(books: Books, projection: str, timeout: float = 15) -> None:
@@ -469,12 +493,12 @@ def rebuild_when_free(books: Books, projection: str, timeout: float = 15) -> Non
 
 
 def test_a_rebuild_killed_midway_leaves_readers_on_the_live_generation_which_keeps_working(
-        books, spawn, database_url, tmp_path):
+        books, spawn, database_url):
     ids = scenario(books)
     catch_up(books.system, books.tenant)
     old = live(books.system, books.tenant)
 
-    kill_paused_rebuild(books, spawn, database_url, tmp_path)
+    kill_paused_rebuild(books, spawn, database_url)
     rows = snapshot(books.system, books.tenant)
     books.run(c.GiveFeedback(placement_id=ids["full"], score=4, from_role="agency", comment="Daarna."))
     catch_up(books.system, books.tenant)
@@ -489,11 +513,11 @@ def test_a_rebuild_killed_midway_leaves_readers_on_the_live_generation_which_kee
     assert live_positions(books.system, books.tenant)["retention"] == books.head()
 
 
-def test_a_later_rebuild_clears_what_a_killed_rebuild_left_behind(books, spawn, database_url, tmp_path):
+def test_a_later_rebuild_clears_what_a_killed_rebuild_left_behind(books, spawn, database_url):
     scenario(books)
     catch_up(books.system, books.tenant)
 
-    kill_paused_rebuild(books, spawn, database_url, tmp_path)
+    kill_paused_rebuild(books, spawn, database_url)
     rebuild_when_free(books, "retention")
 
     now = live(books.system, books.tenant)

@@ -30,14 +30,8 @@ from domain.placement import Placement
 from infra.eventstore import event_metadata
 from projections.actors import declare_actors
 from projections.duties import DutiesProjection
-from projections.engine import (
-    RETRY_CAP_S,
-    BackingOff,
-    Event,
-    ProjectionFailed,
-    ProjectionRunner,
-    retry_delay,
-)
+from projections.base import Event
+from projections.writer import RETRY_CAP_S, BackingOff, ProjectionFailed, ProjectionRunner, retry_delay
 from projections.registry import (
     PROJECTIONS,
     QUEUE,

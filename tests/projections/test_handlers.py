@@ -16,7 +16,8 @@ import pytest
 from eventsourcing.domain import DomainEvent
 
 import domain
-from projections.engine import Batch, Event, Projection, ProjectionRunner, Table, migrate
+from projections.base import Event, Projection, Table
+from projections.writer import Batch, ProjectionRunner, migrate
 from projections.registry import PROJECTIONS
 from service import commands as c
 

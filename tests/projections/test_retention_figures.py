@@ -16,7 +16,7 @@ from uuid import UUID
 
 import pytest
 
-from projections.engine import forget_figures
+from projections.reader import forget_figures
 
 from domain.placement import Placement
 from infra.eventstore import event_metadata

@@ -14,7 +14,7 @@ import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
 from projections.actors import declare_actors
-from projections.engine import RM
+from projections.base import RM
 from projections.registry import BY_NAME, QUEUE, outdated_generations
 from service import commands as c
 from tests.projections.conftest import catch_up, live, runner, snapshot

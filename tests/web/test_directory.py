@@ -11,7 +11,7 @@ import pytest
 
 from infra.bootstrap import System
 from projections import directory
-from projections.engine import RM
+from projections.base import RM
 from service import commands as c
 from tests.web.conftest import Agency
 

@@ -27,7 +27,7 @@ from domain.placement import Placement
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.registry import User
-from projections.engine import ProjectionRunner
+from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from service import commands as c
 from service.actor import Actor

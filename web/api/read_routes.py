@@ -19,7 +19,8 @@ from domain.employer import Employer
 from projections import access_log, compliance, retention
 from domain.errors import DomainError
 from domain.values import WHOLE_MAX, parse_date, parse_moment, parse_whole
-from projections.engine import ProjectionRunner, position_known_at, wait_for_position
+from projections.reader import position_known_at, wait_for_position
+from projections.writer import ProjectionRunner
 from projections.registry import BY_NAME
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied

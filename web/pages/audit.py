@@ -24,7 +24,8 @@ from infra.eventstore import EventStoreDatabase
 from infra.registry import ROLES
 from infra.settings import Settings
 from projections import access_log, audit_queries, compliance
-from projections.engine import ProjectionRunner, position_known_at
+from projections.reader import position_known_at
+from projections.writer import ProjectionRunner
 from projections.registry import BY_NAME, QUEUE
 from service.errors import NotFound
 from web.pages.common import ledger, parse_id, pool

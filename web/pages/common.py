@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException
 
 from infra.logsafe import describe
 from projections import compliance, directory, retention
-from projections.engine import wait_for_position
+from projections.reader import wait_for_position
 from service.errors import (
     Conflict,
     IdempotencyKeyReused,

@@ -25,7 +25,7 @@ from domain.duties import DUTY_LABELS
 from domain.placement import Placement
 from infra.registry import agency_users_async
 from projections import directory, duties
-from projections.engine import wait_for_position
+from projections.reader import wait_for_position
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference, NotFound
 from web.pages.common import (

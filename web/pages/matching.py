@@ -26,7 +26,7 @@ from domain.employer import Employer
 from domain.matching import DECLINE_REASONS, DECLINED, DECLINED_BY, PIPELINE_STEPS, VacancyNeeds
 from domain.vacancy import Vacancy
 from projections import directory, matching
-from projections.engine import wait_for_position
+from projections.reader import wait_for_position
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference
 from service.ledger import EMPLOYER_STEPS

@@ -24,7 +24,7 @@ from domain.placement import Placement
 from domain.support import ADJUSTMENT_KINDS, CHECK_IN_WITH, FUNDERS, REFUSAL_REASONS, RESPONSIBLE
 from projections import compliance
 from projections import support as support_rm
-from projections.engine import wait_for_position
+from projections.reader import wait_for_position
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference, PermissionDenied
 from service.support import SUPPORT_READERS, read_support

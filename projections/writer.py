@@ -1,16 +1,15 @@
-"""The projection engine: tenant events in, read-model rows out, exactly once.
+"""The projection writer: tenant events in, read-model rows out, exactly once.
 
-For each (projection, tenant) the engine keeps a tracking position, written in
+For each (projection, tenant) the writer keeps a tracking position, written in
 the same transaction as the rows that the events up to it produced: a batch
 either commits whole (rows and position) or not at all, so no event is ever
 counted twice or half. One tenant's projection is processed by one process at
 a time (a PostgreSQL session advisory lock per projection and tenant); a
 second worker that finds it taken asks to be called again shortly.
 
-Rows of every read-model table carry (tenant_id, gen). `gen` is the
-projection's generation for that tenant: `rm.live` names the generation
-readers use. A rebuild projects a new generation beside the live one and
-switches `rm.live` in one transaction when it has caught up, so readers see
+Rows of every read-model table carry (tenant_id, gen). A rebuild projects a
+new generation beside the live one and switches `rm.live` in one
+transaction when it has caught up, so readers (projections/reader.py) see
 the old rows or the new ones, never a half-built table.
 
 Projections write through a `Batch`: rows are read (once per run, then kept
@@ -20,25 +19,23 @@ with one upsert statement per table per batch.
 A projection that fails on an event (a bug, or an event stored before the
 domain refused such input) stops at that event for that tenant only: the
 failure is kept in `rm.failures` (projection, tenant, event position, error
-type, attempts, next retry) and the runner does not try again before the
-next retry time (1 s, doubling, at most 5 minutes), whichever process asks.
+type and where it was raised, by infra/logsafe.py: never the message;
+attempts, next retry) and the runner does not try again before the next
+retry time (1 s, doubling, at most 5 minutes), whichever process asks.
 Other tenants and other projections carry on; a run that gets past the event
 (a release that handles it, a rebuild) clears the failure.
+
+Synchronous (psycopg): it runs in the worker, the CLI and tests.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import logging
-import os
-import time
-import traceback
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -46,154 +43,13 @@ from psycopg import sql
 
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA
 from infra.eventstore import EventStoreDatabase, Tenant, make_transcoder
+from infra.logsafe import error_type, location
 from infra.personal_data import PERSONAL_KEY, PersonalDataCodec
+from projections.base import RM, Event, Projection, Table
 
 log = logging.getLogger("sroi.projections")
 
-RM = "rm"  # the read-model schema, in every database that holds tenants
 AS_OF_KEEP = 5  # as-of generations kept per projection and tenant
-
-
-def live_gen_sql(projection: str) -> str:
-    """The generation a query reads: the live one, unless the transaction set
-    `sroi.gen_<projection>` (an as-of replay, see ProjectionRunner.as_of)."""
-    return (f"coalesce(nullif(current_setting('sroi.gen_{projection}', true), '')::int,"
-            f" (SELECT gen FROM {RM}.live WHERE projection = '{projection}' AND tenant_id = $1))")
-
-
-def as_of_setting(projection: str) -> str:
-    return f"sroi.gen_{projection}"
-
-
-@asynccontextmanager
-async def reading(pool: Any, projection: str, gen: int | None = None) -> AsyncIterator[Any]:
-    """A read-only snapshot on one connection: every query of a figure sees the
-    same moment (a rebuild's switch is never half-seen); with `gen`, the
-    queries read that (as-of) generation instead of the live one."""
-    async with pool.acquire() as conn:
-        async with conn.transaction(isolation="repeatable_read", readonly=True):
-            if gen is not None:
-                await conn.execute("SELECT set_config($1, $2, true)", as_of_setting(projection), str(gen))
-            yield conn
-
-
-# Figures read from a generation at a given position are the same until that
-# generation moves on (tracking and rows commit together, and a read runs in
-# one repeatable-read snapshot): a summary over 10,000 placements need not be
-# computed again for every view of a page while nothing has changed. Per
-# process, keyed by (projection, tenant, generation, position, arguments).
-FIGURE_CACHE_SIZE = 256
-_figures: OrderedDict[tuple, Any] = OrderedDict()
-_POSITION_SQL = (f"SELECT gen, position FROM {RM}.tracking WHERE projection = $1 AND tenant_id = $2"
-                 f" AND gen = coalesce(nullif(current_setting('sroi.gen_' || $1, true), '')::int,"
-                 f" (SELECT gen FROM {RM}.live WHERE projection = $1 AND tenant_id = $2))")
-
-
-def forget_figures() -> None:
-    """Empty the figure cache (tests that change read-model rows behind the projector's back)."""
-    _figures.clear()
-
-
-async def cached_figures(conn: Any, projection: str, tenant_id: UUID, arguments: tuple,
-                         compute: Callable[[Any], Awaitable[Any]]) -> Any:
-    """`compute(conn)`, or what it gave for the same arguments at the same
-    position of the generation this snapshot reads (a copy: callers may change it)."""
-    at = await conn.fetchrow(_POSITION_SQL, projection, tenant_id)
-    if at is None:
-        return await compute(conn)
-    key = (projection, tenant_id, at["gen"], at["position"], arguments)
-    found = _figures.get(key)
-    if found is None:
-        found = _figures[key] = await compute(conn)
-        while len(_figures) > FIGURE_CACHE_SIZE:
-            _figures.popitem(last=False)
-    else:
-        _figures.move_to_end(key)
-    return copy.deepcopy(found)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A read-model table: key columns, other columns, their SQL types."""
-
-    name: str
-    key: tuple[str, ...]
-    columns: dict[str, str]  # column -> SQL type, key columns included
-    indexes: tuple[tuple[str, ...], ...] = ()
-
-    @property
-    def value_columns(self) -> list[str]:
-        return [c for c in self.columns if c not in self.key]
-
-    def ddl(self) -> list[sql.Composable]:
-        cols = [sql.SQL("tenant_id uuid NOT NULL"), sql.SQL("gen int NOT NULL")]
-        cols += [sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in self.columns.items()]
-        pk = [sql.Identifier(c) for c in ("tenant_id", "gen", *self.key)]
-        out: list[sql.Composable] = [sql.SQL("CREATE TABLE IF NOT EXISTS {}.{} ({}, PRIMARY KEY ({}))").format(
-            sql.Identifier(RM), sql.Identifier(self.name), sql.SQL(", ").join(cols), sql.SQL(", ").join(pk))]
-        # Columns added in later releases (CREATE TABLE IF NOT EXISTS keeps old tables).
-        for c, t in self.columns.items():
-            out.append(sql.SQL("ALTER TABLE {}.{} ADD COLUMN IF NOT EXISTS {} {}").format(
-                sql.Identifier(RM), sql.Identifier(self.name), sql.Identifier(c), sql.SQL(t)))
-        for index in self.indexes:
-            name = f"{self.name}_{'_'.join(index)}_idx"
-            out.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (tenant_id, gen, {})").format(
-                sql.Identifier(name), sql.Identifier(RM), sql.Identifier(self.name),
-                sql.SQL(", ").join(sql.Identifier(c) for c in index)))
-        return out
-
-
-@dataclass(frozen=True)
-class Event:
-    """A stored event as projections see it."""
-
-    position: int
-    originator_id: UUID
-    version: int
-    name: str  # the event class name, e.g. "PlacementStarted"
-    data: dict[str, Any]
-
-    @property
-    def recorded_on(self) -> Any:
-        return self.data["timestamp"].date()
-
-
-HANDLER_PREFIX = "on_"  # on_<EventName>: the projection's handler of that event
-
-
-class Projection:
-    """Subclasses name their tables and handle an event by a method named
-    `on_<EventName>(batch, event)`: those methods are the whole list of the
-    events a projection reads (`handles`, derived; others are skipped without
-    decoding)."""
-
-    name: str = ""
-    tables: tuple[Table, ...] = ()
-    # Derived from the `on_<EventName>` methods (see __init_subclass__).
-    handles: ClassVar[frozenset[str]] = frozenset()
-    # Whether it reads personal fields (decrypted per person; erased people's
-    # fields read as erased). Figures never do.
-    needs_personal_data: bool = False
-    # Narrower: only these personal fields are opened; the event's other
-    # personal fields never reach the projection (matching: competences and
-    # availability, never a name or support needs).
-    personal_fields: frozenset[str] = frozenset()
-    # Raise it when what the projection writes changes (a new column to fill,
-    # a figure computed differently): generations built by an older version
-    # are rebuilt by the worker (`rebuild_if_outdated`) while the old one
-    # keeps serving readers, and as-of generations are built afresh.
-    version: int = 1
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "handles" in vars(cls):
-            raise TypeError(f"{cls.__name__}: `handles` is derived from the on_<EventName> methods;"
-                            " name a method instead")
-        cls.handles = frozenset(attr.removeprefix(HANDLER_PREFIX) for attr in dir(cls)
-                                if attr.startswith(HANDLER_PREFIX) and callable(getattr(cls, attr)))
-
-    def apply(self, batch: "Batch", event: Event) -> None:
-        getattr(self, HANDLER_PREFIX + event.name)(batch, event)
 
 
 PLATFORM_DDL = f"""
@@ -467,26 +323,6 @@ class BackingOff(ProjectionFailed):
         self.args = (f"{failure.describe()}; next retry at {failure.next_retry_at:%Y-%m-%d %H:%M:%S %Z}",)
 
 
-def _error_type(e: BaseException) -> str:
-    t = type(e)
-    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
-
-
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _location(e: BaseException) -> str:
-    """The innermost frame of this project's code the exception passed
-    through (a file, line and function: code, not data)."""
-    frames = traceback.extract_tb(e.__traceback__, limit=-50)
-    ours = [f for f in frames if f.filename.startswith(_ROOT) and "site-packages" not in f.filename]
-    f = (ours or frames or [None])[-1]
-    if f is None:
-        return "unknown"
-    path = f.filename[len(_ROOT):] if f.filename.startswith(_ROOT) else f.filename
-    return f"{path}:{f.lineno} {f.name}"
-
-
 FAILURE_COLUMNS = ("projection, tenant_id, stage, gen, position, event, error_type, location, attempts,"
                    " first_failed_at, next_retry_at, next_retry_at > now() AS backing_off")
 
@@ -515,9 +351,6 @@ class ProjectionRunner:
         self.tables = {t.name: t for t in projection.tables}
         self.transcoder = make_transcoder()
         self._topics_cache: dict[str, str] = {}
-        # Test hook: seconds to sleep after writing a batch, before its commit
-        # (the "worker killed before commit" test). Never set in production.
-        self.pause_before_commit = float(os.environ.get("SROI_TEST_PAUSE_BEFORE_COMMIT", "0") or 0)
 
     # -- generations -----------------------------------------------------
     def live_gen(self, conn: Any, tenant: Tenant) -> int:
@@ -685,9 +518,6 @@ class ProjectionRunner:
                         f"UPDATE {RM}.tracking SET position = %s, updated_at = now()"
                         " WHERE projection = %s AND tenant_id = %s AND gen = %s",
                         (last, self.projection.name, tenant.id, gen))
-                    if self.pause_before_commit:
-                        _signal_paused()
-                        time.sleep(self.pause_before_commit)
             except BaseException:
                 cache.clear()  # rolled back: what we cached may not be stored
                 raise
@@ -700,7 +530,7 @@ class ProjectionRunner:
 
     def _failed(self, tenant: Tenant, position: int, event: str | None, e: Exception) -> ProjectionFailed:
         return ProjectionFailed(Failure(projection=self.projection.name, tenant_id=tenant.id, position=position,
-                                        event=event, error_type=_error_type(e), location=_location(e)))
+                                        event=event, error_type=error_type(e), location=location(e)))
 
     def _prefetch_keys(self, rows: list[Any], personal: PersonalDataCodec, tenant: Tenant) -> dict[int, dict]:
         """Decode the batch's handled events and load the keys of the people they
@@ -837,61 +667,3 @@ class ProjectionRunner:
                     sql.Identifier(RM), sql.Identifier(table.name)), (tenant.id, gen))
             conn.execute(f"DELETE FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s AND gen = %s",
                          (self.projection.name, tenant.id, gen))
-
-
-def _signal_paused() -> None:
-    path = os.environ.get("SROI_TEST_PAUSED_FLAG")
-    if path:
-        with open(path, "w") as fh:
-            fh.write(str(os.getpid()))
-
-
-POSITIONS_SQL = f"""
-SELECT l.projection, t.position FROM {RM}.live l
-JOIN {RM}.tracking t ON t.projection = l.projection AND t.tenant_id = l.tenant_id AND t.gen = l.gen
-WHERE l.tenant_id = {{tenant}} AND l.projection = ANY({{names}})
-"""
-
-
-def _by_name(rows: Iterable[Any], names: Sequence[str]) -> dict[str, int]:
-    found = {r["projection"]: r["position"] for r in rows}
-    return {n: found.get(n, 0) for n in names}
-
-
-def positions(conn: Any, tenant: Tenant, names: Sequence[str]) -> dict[str, int]:
-    """The live tracking position of each named projection (0 if never run)."""
-    rows = conn.execute(POSITIONS_SQL.format(tenant="%s", names="%s"), (tenant.id, list(names))).fetchall()
-    return _by_name(rows, names)
-
-
-KNOWN_AT_SQL = """SELECT coalesce(max(notification_id), 0) AS position FROM events.{table}
-WHERE recorded_at <= %s"""
-
-
-def position_known_at(database: EventStoreDatabase, tenant: Tenant, known_at: Any) -> int:
-    """The tenant's last position recorded at or before `known_at` (commit order:
-    the insert function stamps clock_timestamp() under the tenant's write lock)."""
-    with database.connection() as conn:
-        return conn.execute(sql.SQL(KNOWN_AT_SQL).format(table=sql.Identifier(tenant.events_table)),
-                            (known_at,)).fetchone()["position"]
-
-
-async def live_positions(pool: Any, tenant_id: UUID, names: Sequence[str]) -> dict[str, int]:
-    rows = await pool.fetch(POSITIONS_SQL.format(tenant="$1", names="$2::text[]"), tenant_id, list(names))
-    return _by_name(rows, names)
-
-
-async def wait_for_position(pool: Any, tenant_id: UUID, names: Sequence[str], position: int,
-                            timeout: float = 2.0, poll: float = 0.01) -> bool:
-    """Read your own writes: wait (bounded) until the named projections of the
-    tenant reached `position` (X-Event-Position of a command). True if they did."""
-    import asyncio
-
-    deadline = time.monotonic() + timeout
-    while True:
-        current = await live_positions(pool, tenant_id, names)
-        if min(current.values(), default=0) >= position:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(poll)
