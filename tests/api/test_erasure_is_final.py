@@ -70,9 +70,9 @@ def test_nothing_more_is_recorded_about_an_erased_person(org: Org) -> None:
 
 def test_the_persons_own_accounts_are_closed_at_erasure(org: Org) -> None:
     ids, token, email = _erased_employee(org)
-    # Their token no longer works (at once in this process's registry; the API's
-    # token cache may hold it a few seconds, see web/api/auth.py), their login
-    # neither, and their e-mail is gone from the users table.
+    # Their token no longer works (the API looks it up on every request, see
+    # web/api/auth.py), their login neither, and their e-mail is gone from the
+    # users table.
     assert org.system.registry.principal_for_token(token) is None
     assert org.system.registry.authenticate(email, "a long enough password") is None
     assert org.system.registry.user_by_email(email) is None
@@ -80,13 +80,10 @@ def test_the_persons_own_accounts_are_closed_at_erasure(org: Org) -> None:
         rows = conn.execute("SELECT email, password_hash FROM platform.users WHERE candidate_id = %s",
                             (uuid.UUID(ids["candidate"]),)).fetchall()
     assert rows and all(r["password_hash"] is None and email not in r["email"] for r in rows)
-    # A fresh client (no token cache) is refused.
-    from litestar.testing import TestClient
-    from web.app import create_app
-    with TestClient(create_app(org.system)) as fresh:
-        r = fresh.post(f"{API}/placements/{ids['placement']}/feedback", json={"score": 5, "from_role": "employee"},
-                       headers=bearer(token))
-        assert r.status_code == 401, r.text
+    # The same client that used it before the erasure is refused.
+    r = org.client.post(f"{API}/placements/{ids['placement']}/feedback", json={"score": 5, "from_role": "employee"},
+                        headers=bearer(token))
+    assert r.status_code == 401, r.text
 
 
 def test_everything_that_mentions_an_erased_person_still_reads_and_rebuilds(org: Org) -> None:

@@ -1,9 +1,9 @@
 """Who is looking: the tenant and actor behind a page session, and the guards.
 
 The session holds only the user's id, e-mail and tenant id. The tenant and
-user are resolved once per request from the registry (cached a few seconds,
-as API tokens are), so a suspended tenant or a removed user takes effect
-within seconds. Guards attach per route: `signed_in` on every page, then
+user are resolved once per request from the registry (cached a few seconds;
+a session itself is read from the database on every request, as API tokens
+are), so a suspended tenant or a removed user takes effect within seconds. Guards attach per route: `signed_in` on every page, then
 `roles(...)` naming who may open it. Objects a role may not see answer 404
 from the service layer (`Ledger.get`), exactly as for ids that do not exist.
 """
