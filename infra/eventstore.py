@@ -33,16 +33,20 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.persistence import find_id_convertor
 from eventsourcing.utils import get_topic, resolve_topic
+import psycopg
 from psycopg import sql
 from psycopg.errors import DuplicateObject
 
 from infra.chain import genesis as chain_genesis
-from infra.personal_data import PERSONAL_KEY, PersonalDataCodec
+from infra.personal_data import PERSONAL_KEY, PersonalDataCodec, PersonErased
 from infra.database import connection_kwargs
 
 SCHEMA = "events"
 STORED_EVENT_TYPE = "stored_event_uuid"
 META_KEY = "_meta"
+# Raised by the insert functions when a person the command records something
+# about has been erased (events.erasures): nothing of the call is stored.
+ERASED_SQLSTATE = "SRE01"
 
 # Who caused the events being saved: set by the service layer around save().
 event_metadata: ContextVar[Mapping[str, Any] | None] = ContextVar("event_metadata", default=None)
@@ -184,8 +188,9 @@ class TenantRecorder(PostgresApplicationRecorder):
     """
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str, hash_chain: bool = True,
-                 v2: tuple[int, bytes] | None = None):
+                 v2: tuple[int, bytes] | None = None, tenant_id: UUID | None = None):
         super().__init__(datastore, events_table_name=events_table_name)
+        self.tenant_id = tenant_id  # for the erasure check (insert_events' `unerased`)
         # Drop the library's per-schema insert function from what we create:
         # it names one table per schema and is never called here.
         del self.sql_create_statements[self.create_insert_function_statement_index]
@@ -193,7 +198,10 @@ class TenantRecorder(PostgresApplicationRecorder):
         self.check_identifier_length(self.insert_function_name)
         schema = sql.Identifier(datastore.schema)
         # Both functions: take the tenant's write lock, record the idempotency
-        # key (if any), refuse a version conflict before taking a position (so
+        # key (if any), refuse if one of the people the command records
+        # something about (`erased`: their ids, or NULL) has been erased (read
+        # here, in the storing statement, rather than in a round trip of its
+        # own before it), refuse a version conflict before taking a position (so
         # the table's sequence never runs ahead of its last event: `sroi
         # verify` reads a sequence ahead of the events as events removed from
         # the end), then append each event: its position from the table's
@@ -228,6 +236,11 @@ class TenantRecorder(PostgresApplicationRecorder):
                 "  INSERT INTO {schema}.idempotency_keys (tenant_id, key, fingerprint, status_code, response)"
                 "  VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
                 " END IF;"
+                # Nested: the erasures table is only planned when there is someone to check.
+                " IF erased IS NOT NULL THEN IF EXISTS (SELECT 1 FROM {schema}.erasures x"
+                "  WHERE x.tenant_id = erased_tenant AND x.subject_id = ANY (erased)) THEN"
+                f"  RAISE EXCEPTION 'the person was erased' USING ERRCODE = '{ERASED_SQLSTATE}';"
+                " END IF; END IF;"
                 f" IF EXISTS ({conflict_check}) THEN {conflict} END IF;"
                 + switch +
                 " SELECT notification_id, chain_hash INTO last_pos, prev FROM {schema}.{table}"
@@ -256,9 +269,16 @@ class TenantRecorder(PostgresApplicationRecorder):
         declare = (" DECLARE pos bigint; prev bytea; h bytea; i int; ts timestamptz; last_pos bigint;"
                    " v2_from bigint; v2_link bytea; BEGIN")
         idem_params = "idem_tenant uuid, idem_key text, idem_fp text, idem_status int, idem_response jsonb"
+        old_idem_types = "uuid, text, text, int, jsonb"  # the signatures before the erasure check
+        idem_params += ", erased_tenant uuid, erased uuid[]"
         self.insert_one_function_name = f"{events_table_name}_insert1"
         self.check_identifier_length(self.insert_one_function_name)
-        self.function_statements: list[sql.Composed] = []
+        # CREATE OR REPLACE with a new parameter list adds an overload: drop the old ones.
+        self.function_statements: list[sql.Composed] = [
+            sql.SQL("DROP FUNCTION IF EXISTS {schema}.{fn}(" + types + ")").format(
+                schema=schema, fn=sql.Identifier(fn))
+            for fn, types in [(self.insert_function_name, "uuid[], bigint[], text[], bytea[], " + old_idem_types),
+                              (self.insert_one_function_name, "uuid, bigint, text, bytea, " + old_idem_types)]]
         # Columns the library's table does not have (its reads ignore them).
         for column in ("chain_hash bytea", "recorded_at timestamptz"):
             self.sql_create_statements.append(sql.SQL(
@@ -286,14 +306,26 @@ class TenantRecorder(PostgresApplicationRecorder):
                     schema=schema, fn=sql.Identifier(fn), table=sql.Identifier(events_table_name)))
         self.sql_create_statements.extend(self.function_statements)
         self.call_insert_one_function = sql.SQL(
-            "SELECT {schema}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "SELECT {schema}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, fn=sql.Identifier(self.insert_one_function_name))
         self.call_insert_function = sql.SQL(
-            "SELECT * FROM {schema}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "SELECT * FROM {schema}.{fn}(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ).format(schema=schema, fn=sql.Identifier(self.insert_function_name))
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Store the events (and `idempotency`, an IdempotencyRecord) in one
+        statement; with `unerased` (people's ids), store nothing and raise
+        PersonErased if one of them has been erased."""
+        unerased = list(kwargs.get("unerased") or ()) or None
+        if unerased is not None and self.tenant_id is None:
+            raise RuntimeError("an erasure check needs the recorder's tenant_id")
         if not stored_events:
+            if unerased:  # nothing to store, and still refused (the rare no-change command)
+                with self.datastore.get_connection() as conn:
+                    if conn.execute(sql.SQL("SELECT 1 FROM {}.erasures WHERE tenant_id = %s"
+                                            " AND subject_id = ANY (%s)").format(sql.Identifier(self.datastore.schema)),
+                                    (self.tenant_id, unerased)).fetchone():
+                        raise PersonErased(unerased[0])
             return []
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         idem = (
@@ -302,10 +334,12 @@ class TenantRecorder(PostgresApplicationRecorder):
             record.fingerprint if record else None,
             record.status_code if record else None,
             json.dumps(record.response) if record else None,
+            self.tenant_id if unerased else None,
+            unerased,
         )
         if len(stored_events) == 1:
             e = stored_events[0]
-            with self.datastore.get_connection() as conn:
+            with self.datastore.get_connection() as conn, self._erasure_refused(unerased):
                 row = conn.execute(self.call_insert_one_function,
                                    (e.originator_id, e.originator_version, e.topic, e.state, *idem),
                                    prepare=True).fetchone()
@@ -320,9 +354,21 @@ class TenantRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
             *idem,
         )
-        with self.datastore.get_connection() as conn:
+        with self.datastore.get_connection() as conn, self._erasure_refused(unerased):
             rows = conn.execute(self.call_insert_function, params, prepare=True).fetchall()
         return [row[self.insert_function_name] for row in rows]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _erasure_refused(unerased: list[UUID] | None) -> Iterator[None]:
+        """The insert function's erasure refusal as PersonErased (the library's
+        wrapper would make any other database error a generic one)."""
+        try:
+            yield
+        except psycopg.Error as e:
+            if unerased and e.sqlstate == ERASED_SQLSTATE:
+                raise PersonErased(unerased[0]) from None
+            raise
 
 
 class _SharedDatastoreFactory(PostgresFactory):
@@ -368,7 +414,8 @@ class TenantApplication(Application[UUID]):
         return mapper
 
     def construct_recorder(self) -> TenantRecorder:
-        return TenantRecorder(self._datastore, events_table_name=self.tenant.events_table)
+        return TenantRecorder(self._datastore, events_table_name=self.tenant.events_table,
+                              tenant_id=self.tenant.id)
 
     def save(self, *aggregates: Any, **kwargs: Any) -> list[Any]:
         """The library's save, minus what we do not use (snapshots, tracking,

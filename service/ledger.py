@@ -151,6 +151,9 @@ class Unit:
     fresh: bool = False
     # The databases (the platform's users are in "default"), for handlers that check a user.
     stores: TenantStores | None = None
+    # People this command records something about: the save is refused if one
+    # of them has been erased (see refuse_if_erased).
+    unerased: set[UUID] = field(default_factory=set)
 
     def get(self, kind_cls: type[A], ident: UUID) -> A:
         """An aggregate of this type visible to the actor, else NotFound."""
@@ -242,22 +245,35 @@ def refuse_if_erased(u: Unit, candidate_id: UUID | None) -> None:
     person is refused (409), whoever asks. Read from the key store's erasures
     (one indexed row, written before CandidateErased, never cached), so an
     erasure by another process counts at once; the key store refuses to seal
-    as well (a data key is never made again for an erased person)."""
+    as well (a data key is never made again for an erased person).
+
+    With a key store the row is read by the statement that stores the events
+    (no round trip of its own; see TenantRecorder), and again here only if
+    the command is refused for another reason, so that the erasure answers
+    first, as if read up front (refuse_erased_now)."""
     if candidate_id is None:
         return
-    keys = u.app.person_keys
-    if keys is not None:
-        erased = keys.is_erased(u.app.tenant.id, candidate_id)
-    else:  # no key store (sealing off): the person's own record says it
-        fresh, u.fresh = u.fresh, True
-        try:
-            erased = getattr(u._load(candidate_id), "is_erased", False)
-        except AggregateNotFoundError:
-            erased = False
-        finally:
-            u.fresh = fresh
+    if u.app.person_keys is not None:
+        u.unerased.add(candidate_id)
+        return
+    # No key store (sealing off): the person's own record says it.
+    fresh, u.fresh = u.fresh, True
+    try:
+        erased = getattr(u._load(candidate_id), "is_erased", False)
+    except AggregateNotFoundError:
+        erased = False
+    finally:
+        u.fresh = fresh
     if erased:
         raise PersonErased()
+
+
+def refuse_erased_now(u: Unit) -> None:
+    """The erasure check that refuse_if_erased left to the save, read now."""
+    keys = u.app.person_keys
+    for candidate_id in u.unerased:
+        if keys.is_erased(u.app.tenant.id, candidate_id):
+            raise PersonErased()
 
 
 def _created(agg: Any) -> Outcome:
@@ -719,7 +735,10 @@ class Ledger:
                 outcome = handler(unit, command)
                 if expected_version is not None:
                     self._check_expected_version(outcome, expected_version)
-            except DomainError as e:
+            except Exception as e:
+                refuse_erased_now(unit)  # an erased person answers before any other refusal
+                if not isinstance(e, DomainError):
+                    raise
                 error = Conflict(str(e)) if e.is_state_conflict else InvalidInput(e.field, str(e))
                 error.template, error.params = e.template, e.params
                 raise error from e
@@ -728,7 +747,7 @@ class Ledger:
                                            status_code=outcome.status, response=outcome.body)
             token = event_metadata.set(meta)
             try:
-                recordings = app.save(*outcome.saved, idempotency=record)
+                recordings = app.save(*outcome.saved, idempotency=record, unerased=unit.unerased)
             except personal_data.PersonErased:
                 # The key store refused to seal data of an erased person (an
                 # erasure the checks above could not see yet): nothing was stored.
