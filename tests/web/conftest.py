@@ -39,6 +39,9 @@ from web.app import create_app
 
 try:
     from playwright.sync_api import expect
+    # Assertions on a page wait for their condition; the bound is only there to
+    # fail a broken page, so it is generous enough for a machine under load.
+    expect.set_options(timeout=20_000)
 except ImportError:  # pragma: no cover - the test extra installs it
     expect = None  # type: ignore[assignment]
 
@@ -211,8 +214,11 @@ def _need_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing (`make test` installs it)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """One browser per test module, closed when its tests are done: Playwright's
+    synchronous API keeps an event loop running while it is open, which breaks
+    the asyncio tests of any module that runs after it (test_directory.py)."""
     _need_chromium()
     from playwright.sync_api import sync_playwright
 

@@ -23,7 +23,7 @@ from infra.export_verify import load_public_key, verify_export
 from projections.registry import QUEUE
 from service import commands as c
 from service.actor import Actor
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, Agency, Browser, Server, _need_chromium
+from tests.web.conftest import Agency, Browser, Server
 from tests.web.conftest import login
 from web.pages import audit as audit_pages
 
@@ -31,20 +31,6 @@ try:
     from playwright.sync_api import expect
 except ImportError:  # pragma: no cover - the test extra installs it
     expect = None  # type: ignore[assignment]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """This module's own browser, closed when its tests are done: the session's
-    browser (Playwright's event loop) would break the asyncio tests of the
-    modules that run after this one."""
-    _need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
