@@ -1,17 +1,51 @@
 """The composition root: builds the system from settings. Entry points and
-tests differ only in what they pass in; nothing connects at import time."""
+tests differ only in what they pass in; nothing connects at import time.
+
+It is also where the layers meet: the reminders process manager
+(service/reminders.py) gets the duties read model (projections/duties.py)
+and the agency's users (infra/registry.py) through ports wired here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
+from uuid import UUID
 
+from infra import audit
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
-from infra.eventstore import EventStoreDatabase, TenantStores
+from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
-from infra.registry import TenantRegistry
+from infra.personal_data import PersonKeys, load_data_key
+from infra.registry import TenantRegistry, agency_users
 from infra.settings import Settings
+from projections import duties
+from projections.registry import BY_NAME, PROJECTIONS, QUEUE
+from projections.writer import ProjectionRunner
+from projections.writer import migrate as migrate_read_models
+from service import reminders
 from service.ledger import Ledger
+
+
+class DutiesToRemind:
+    """service.reminders.DutiesToRemind over the duties projection: the
+    tenant's duties read model is caught up first, then read."""
+
+    def __init__(self, stores: TenantStores):
+        self.stores = stores
+
+    def _caught_up(self, tenant: Tenant) -> EventStoreDatabase:
+        database = self.stores.database(tenant.database)
+        ProjectionRunner(database, BY_NAME[duties.NAME]).catch_up(tenant, wait=True)
+        return database
+
+    def coming_due(self, tenant: Tenant, today: date, horizon: date) -> list[dict[str, Any]]:
+        with self._caught_up(tenant).connection() as conn:
+            return duties.coming_due(conn, tenant.id, today, horizon)
+
+    def unmailed(self, tenant: Tenant, since: date) -> list[dict[str, Any]]:
+        with self._caught_up(tenant).connection() as conn:
+            return duties.unmailed(conn, tenant.id, since)
 
 
 @dataclass
@@ -32,6 +66,16 @@ class System:
             self.stores.database(tenant.database).create_tenant_tables(tenant)
         return len(tenants)
 
+    def remind(self, mailer: Any = None, *, today: date | None = None, days: int = reminders.REMIND_DAYS,
+               tenants: list[Tenant] | None = None) -> reminders.ReminderRun:
+        """One run of the reminders process manager over every active tenant,
+        or the ones given (the worker's hourly `remind_duties`)."""
+        def users(tenant_id: UUID) -> dict[UUID, str]:
+            return agency_users(self.stores.database("default"), tenant_id)
+
+        return reminders.remind(self.ledger, self.registry.list_tenants() if tenants is None else tenants,
+                                DutiesToRemind(self.stores), users, mailer, today=today, days=days)
+
     def close(self) -> None:
         if self.notifier is not None:
             self.notifier.close()
@@ -45,8 +89,6 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     for key, other_url in settings.database.tenant_databases.items():
         if key != "default":
             databases[key] = EventStoreDatabase(other_url, settings.database.pool_size)
-    from infra.personal_data import PersonKeys, load_data_key
-
     kek = load_data_key(settings)
     for db in databases.values():
         db.person_keys = PersonKeys(db, kek)
@@ -58,11 +100,8 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
             db.migrate()
             db.person_keys.migrate()
         registry.migrate()
-        from infra import audit
         audit.migrate(databases["default"])
         ensure_broker_schema(settings.broker_url, url)
-        from projections.registry import PROJECTIONS
-        from projections.writer import migrate as migrate_read_models
         for db in databases.values():
             migrate_read_models(db, PROJECTIONS)
     else:
@@ -70,7 +109,6 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
             db.datastore.db_type_names.add("stored_event_uuid")
             db.datastore.register_type_adapters()
     broker = make_broker(settings.broker_url, url)
-    from projections.registry import QUEUE
     notifier = ProjectionNotifier(broker, QUEUE, "project_tenant")
     ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id))
     return System(settings=settings, database_url=url, stores=stores, registry=registry,

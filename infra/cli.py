@@ -240,9 +240,10 @@ def projections_status(tenant_slug: str | None) -> None:
         tenants = ([system.registry.tenant_by_slug(tenant_slug)] if tenant_slug
                    else system.registry.list_tenants())
         names = [p.name for p in PROJECTIONS]
-        outdated = set(outdated_generations(system))
+        everyone = system.registry.list_tenants()
+        outdated = set(outdated_generations(everyone, system.stores))
         failed: dict = {}
-        for f in failures(system):
+        for f in failures(everyone, system.stores):
             failed.setdefault(f.tenant_id, []).append(f)
         stuck = {(f.tenant_id, f.projection) for fs in failed.values() for f in fs if f.stage == "live"}
         for t in tenants:
@@ -278,7 +279,7 @@ def projections_retry(name: str | None, tenant_slug: str | None) -> None:
     still = 0
     try:
         only = system.registry.tenant_by_slug(tenant_slug) if tenant_slug else None
-        todo = sorted((f.tenant_id, f.projection, f.stage) for f in failures(system)
+        todo = sorted((f.tenant_id, f.projection, f.stage) for f in failures(system.registry.list_tenants(), system.stores)
                       if (name is None or f.projection == name) and (only is None or f.tenant_id == only.id))
         if not todo:
             click.echo("no failed projections" + (f" of {name}" if name else "")

@@ -209,9 +209,7 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     ledger.execute(tenant, coach, c.CompleteDuty(placement_id=p4, duty_id=UUID(report["id"]),
                                                  done_on=today - timedelta(days=12)), correlation_id="demo-seed")
     # Reminders of what comes due within a week or is overdue (the worker's hourly job).
-    from projections.duties import remind
-
-    remind(system, None, today=today, tenants=[tenant])
+    system.remind(None, today=today, tenants=[tenant])
 
     # Support that follows the person: what Sanne and Lotte stated became their
     # onboarding checklists; adjustments with their funders, check-ins and job

@@ -12,10 +12,10 @@ import threading
 
 import dramatiq
 
+from infra.actors import declare_actors
 from infra.bootstrap import System
 from infra.broker import install_broker
 from infra.logsafe import describe
-from projections.actors import declare_actors
 
 log = logging.getLogger("sroi.worker")
 

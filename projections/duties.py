@@ -18,37 +18,24 @@ those due on or before it stay as they were (done, or overdue: missed). An
 ending closes the placement's open duties due after the end. Sickness duties
 show from their first sick day on.
 
-The reminder job (`remind`) runs in the worker: it finds open duties due
-within `REMIND_DAYS` (or overdue), records one `ReminderRecorded` per duty
-and due date (the reminder's id is derived from both, so running twice
-records one), addressed to the placement's responsible agency user at that
-moment (none: the whole agency). When mail is configured it mails each
-addressed user a digest of their own reminders, and all the agency's users
-one digest of the reminders addressed to nobody (or to someone no longer an
-agency user), without names, and records `ReminderMailed` for each reminder
-in a digest that was sent.
+Reminders are recorded by the reminders process manager (service/
+reminders.py), which reads `coming_due` and `unmailed` here through the port
+the composition root gives it; this module only projects and answers queries.
 """
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.duties import DUTY_LABELS, duty_id, job_coach, placement_deadlines, poortwachter_deadlines
-from infra.registry import agency_users
 from projections.base import RM, Event, Projection, Table
 from projections.reader import live_gen_sql
-from projections.writer import Batch, ProjectionRunner
-
-log = logging.getLogger("sroi.duties")
+from projections.writer import Batch
 
 NAME = "duties"
 LIST_LIMIT = 500
-REMIND_DAYS = 7
-MAIL_RECENT_DAYS = 14  # unmailed reminders older than this are not mailed any more
 STATUSES = ("due", "overdue", "done", "closed")
 
 
@@ -176,7 +163,7 @@ class DutiesProjection(Projection):
 
 
 # ---------------------------------------------------------------------------
-# Queries (asyncpg for the web; psycopg for the reminder job)
+# Queries (asyncpg for the web; psycopg for the reminders process manager)
 
 LIVE = f"({live_gen_sql(NAME)})"
 
@@ -290,7 +277,7 @@ async def reminders(pool: Any, tenant_id: UUID, since: date | None = None, addre
     return out
 
 
-# -- the reminder job (psycopg, in the worker) ------------------------------------------
+# -- for the reminders process manager (psycopg, in the worker) -------------------------
 
 COMING_DUE_SQL = f"""
 SELECT d.duty_id, d.placement_id, d.kind, d.due_on, p.responsible_user_id FROM {RM}.du_duties d
@@ -313,111 +300,12 @@ ORDER BY r.due_on, r.kind, r.reminder_id
 """
 
 
-
-@dataclass
-class ReminderRun:
-    recorded: int = 0
-    already: int = 0
-    mailed: int = 0
-    mail_errors: list[str] = field(default_factory=list)
-    failed_tenants: int = 0
+def coming_due(conn: Any, tenant_id: UUID, today: date, horizon: date) -> list[dict[str, Any]]:
+    """Open duties due by `horizon` (or overdue) that have no reminder for their due date."""
+    return [dict(r) for r in conn.execute(COMING_DUE_SQL, {"tenant": tenant_id, "today": today,
+                                                            "horizon": horizon}).fetchall()]
 
 
-def digest(tenant_name: str, items: list[dict[str, Any]], today: date, own: bool = False) -> tuple[str, str]:
-    """Subject and text of the reminder mail: kinds and dates only, no person or
-    placement. `own`: to the user who looks after the placements."""
-    overdue = sum(1 for i in items if i["due_on"] < today)
-    subject = f"SROI Ledger: {len(items)} duties coming due or overdue ({tenant_name})"
-    lines = [f"{tenant_name}: {len(items)} of the legal employer's duties are coming due or overdue"
-             f" ({overdue} overdue) as of {today.isoformat()}.",
-             "They are of placements you look after." if own else
-             "Nobody in particular looks after these placements, so every agency user gets this message.", ""]
-    for i in items:
-        state = "overdue" if i["due_on"] < today else "due"
-        lines.append(f"- {i['due_on'].isoformat()} ({state}): {DUTY_LABELS.get(i['kind'], i['kind'])}")
-    lines += ["", "Open the duties list in SROI Ledger for the placements concerned.",
-              "This message names no one on purpose."]
-    return subject, "\n".join(lines) + "\n"
-
-
-def remind(system: Any, mailer: Any = None, today: date | None = None, days: int = REMIND_DAYS,
-           tenants: list[Any] | None = None) -> ReminderRun:
-    """One run of the reminder job over every active tenant, or the ones given
-    (see the module docstring)."""
-    from service.actor import Actor
-
-    today = today or date.today()
-    run = ReminderRun()
-    actor = Actor.system("reminders")
-    for tenant in (system.registry.list_tenants() if tenants is None else tenants):
-        if not tenant.is_active:
-            continue
-        try:
-            _remind_tenant(system, tenant, mailer, today, days, run, actor)
-        except Exception as e:  # one tenant's trouble must not stop the others' reminders
-            log.warning("reminders for tenant %s failed: %s", tenant.id, type(e).__name__)
-            run.failed_tenants += 1
-    return run
-
-
-def _remind_tenant(system: Any, tenant: Any, mailer: Any, today: date, days: int, run: ReminderRun,
-                   actor: Any) -> None:
-    from service import commands as c
-    from service.errors import Conflict
-
-    database = system.stores.database(tenant.database)
-    runner = ProjectionRunner(database, DutiesProjection())
-    runner.catch_up(tenant, wait=True)
-    with database.connection() as conn:
-        coming = conn.execute(COMING_DUE_SQL, {"tenant": tenant.id, "today": today,
-                                               "horizon": today + timedelta(days=days)}).fetchall()
-    for row in coming:
-        try:
-            system.ledger.execute(tenant, actor, c.RecordReminder(
-                duty_id=row["duty_id"], due_on=row["due_on"], placement_id=row["placement_id"],
-                kind=row["kind"], reminded_on=today, addressed_to=row["responsible_user_id"]))
-            run.recorded += 1
-        except Conflict:
-            run.already += 1  # another run recorded it first
-    if mailer is None:
-        return
-    runner.catch_up(tenant, wait=True)
-    with database.connection() as conn:
-        unmailed = conn.execute(UNMAILED_SQL, {"tenant": tenant.id,
-                                               "since": today - timedelta(days=MAIL_RECENT_DAYS)}).fetchall()
-    if not unmailed:
-        return
-    users = agency_users(system.stores.database("default"), tenant.id)
-    for to, items, own in digests(users, [dict(r) for r in unmailed]):
-        subject, text = digest(tenant.name, items, today, own)
-        try:
-            mailer.send(to, subject, text)
-        except Exception as e:  # kept unmailed: the next run tries again
-            log.warning("reminder mail for tenant %s failed: %s", tenant.id, type(e).__name__)
-            run.mail_errors.append(type(e).__name__)
-            continue
-        for r in items:
-            try:
-                system.ledger.execute(tenant, actor, c.RecordReminderMailed(
-                    reminder_id=r["reminder_id"], mailed_on=today, recipients=len(to)))
-                run.mailed += 1
-            except Conflict:
-                pass
-
-
-def digests(users: dict[UUID, str],
-            unmailed: list[dict[str, Any]]) -> list[tuple[list[str], list[dict[str, Any]], bool]]:
-    """Who gets which reminders: each addressed agency user one digest of their
-    own; the reminders addressed to nobody (or to someone who is no longer an
-    agency user of the tenant) one digest to all the agency's users."""
-    own: dict[UUID, list[dict[str, Any]]] = {}
-    everyone: list[dict[str, Any]] = []
-    for r in unmailed:
-        if r.get("addressed_to") in users:
-            own.setdefault(r["addressed_to"], []).append(r)
-        else:
-            everyone.append(r)
-    out = [([users[user]], items, True) for user, items in sorted(own.items(), key=lambda kv: users[kv[0]])]
-    if everyone and users:
-        out.append((sorted(users.values()), everyone, False))
-    return out
+def unmailed(conn: Any, tenant_id: UUID, since: date) -> list[dict[str, Any]]:
+    """Reminders recorded on or after `since` that no digest carried yet."""
+    return [dict(r) for r in conn.execute(UNMAILED_SQL, {"tenant": tenant_id, "since": since}).fetchall()]

@@ -1,13 +1,20 @@
-"""Which projections exist, and which tenants are behind on them."""
+"""Which projections exist, and which tenants are behind on them.
+
+The questions take what they need and nothing more: the tenants (from the
+tenant registry) and the tenant stores (their databases by key). The
+composition root (infra/bootstrap.py) migrates the read models; the entry
+points (infra/actors.py, infra/cli.py, web/app.py's /ready) ask here.
+"""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
-from infra.bootstrap import System
+from infra.eventstore import Tenant, TenantStores
 from projections.compliance import ComplianceProjection
 from projections.directory import DirectoryProjection
 from projections.base import RM
-from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_from_row, migrate
+from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_from_row
 from projections.retention import RetentionProjection
 from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection
@@ -21,12 +28,7 @@ RETRY_BUSY_MS = 100
 NOTHING_DUE = 2**63 - 1
 
 
-def migrate_read_models(system: System) -> None:
-    for database in system.stores.databases.values():
-        migrate(database, PROJECTIONS)
-
-
-def behind_tenants(system: System) -> list[UUID]:
+def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID]:
     """Tenants with events past some projection's live position.
 
     The tenant's notification sequence tells cheaply which tenants may have
@@ -36,9 +38,9 @@ def behind_tenants(system: System) -> list[UUID]:
     retry time (every worker's sweep reads the same `rm.failures`).
     """
     behind: list[UUID] = []
-    tenants = [t for t in system.registry.list_tenants() if t.is_active]
+    tenants = [t for t in tenants if t.is_active]
     names = [p.name for p in PROJECTIONS]
-    for key, database in system.stores.databases.items():
+    for key, database in stores.databases.items():
         mine = {f"{t.events_table}_notification_id_seq": t for t in tenants if t.database == key}
         if not mine:
             continue
@@ -70,13 +72,13 @@ def behind_tenants(system: System) -> list[UUID]:
     return behind
 
 
-def outdated_generations(system: System) -> list[tuple[UUID, str]]:
+def outdated_generations(tenants: Iterable[Tenant], stores: TenantStores) -> list[tuple[UUID, str]]:
     """(tenant, projection) pairs whose live generation an older version of
     the projection built: the worker rebuilds them (see Projection.version),
     except while an earlier rebuild's failure is backing off."""
     found: list[tuple[UUID, str]] = []
-    active = {t.id for t in system.registry.list_tenants() if t.is_active}
-    for database in system.stores.databases.values():
+    active = {t.id for t in tenants if t.is_active}
+    for database in stores.databases.values():
         with database.connection() as conn:
             for r in conn.execute(
                     f"SELECT l.tenant_id, l.projection FROM {RM}.live l"
@@ -91,24 +93,24 @@ def outdated_generations(system: System) -> list[tuple[UUID, str]]:
     return found
 
 
-def failures(system: System) -> list[Failure]:
+def failures(tenants: Iterable[Tenant], stores: TenantStores) -> list[Failure]:
     """Every recorded projection failure of an active tenant, in every database."""
     found: list[Failure] = []
-    for database in system.stores.databases.values():
+    for database in stores.databases.values():
         with database.connection() as conn:
             found += [failure_from_row(r) for r in conn.execute(
                 f"SELECT {FAILURE_COLUMNS} FROM {RM}.failures ORDER BY projection, tenant_id, stage").fetchall()]
     if not found:
         return found
-    active = {t.id for t in system.registry.list_tenants() if t.is_active}
+    active = {t.id for t in tenants if t.is_active}
     return [f for f in found if f.tenant_id in active]
 
 
-def failing_projections(system: System) -> dict[str, int]:
+def failing_projections(tenants: Iterable[Tenant], stores: TenantStores) -> dict[str, int]:
     """How many (active) tenants each projection is stuck on: live read models
     not advancing. No tenant is named (for `/ready`)."""
     counts: dict[str, int] = {}
-    for f in failures(system):
+    for f in failures(tenants, stores):
         if f.stage == LIVE:
             counts[f.projection] = counts.get(f.projection, 0) + 1
     return dict(sorted(counts.items()))

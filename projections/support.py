@@ -9,6 +9,7 @@ ids, statuses, dates and hours.
 """
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -280,8 +281,6 @@ async def open_support_oldest_first(pool: Any, tenant_id: UUID, as_of: date, emp
                                     employer_acts: bool = False) -> list[dict]:
     """Active placements with open checklist items or adjustments awaiting
     delivery, oldest first; each with its open items (id, kind, who acts)."""
-    import json
-
     async with reading(pool, NAME) as conn:
         rows = await conn.fetch(OPEN_OLDEST_SQL, tenant_id, as_of, employer_id, employer_acts)
     out = []

@@ -51,7 +51,8 @@ def create_app(system: System) -> Litestar:
         if checks["database"] != "ok" or not ok:
             return Response({"status": "not ready", "checks": checks}, status_code=503)
         try:
-            failing = await asyncio.wait_for(asyncio.to_thread(failing_projections, system), timeout=2)
+            failing = await asyncio.wait_for(asyncio.to_thread(
+                lambda: failing_projections(system.registry.list_tenants(), system.stores)), timeout=2)
             checks["projections"] = "failing" if failing else "ok"
         except Exception:
             failing, checks["projections"] = {}, "unknown"

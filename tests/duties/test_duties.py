@@ -213,7 +213,7 @@ def test_a_rebuild_gives_the_same_rows(system: System, books: Books):
     books.run(c.ReportRecovery(placement_id=placement, recovered_on=date(2025, 3, 20)))
     books.run(c.ChangeHours(placement_id=placement, hours_per_week=Decimal("32"), effective_on=date(2025, 4, 1)))
     books.run(c.ExtendPlacement(placement_id=placement, until=date(2026, 6, 30)))
-    duties.remind(system, None, today=date(2025, 4, 25), tenants=[books.tenant])
+    system.remind(None, today=date(2025, 4, 25), tenants=[books.tenant])
     catch_up(system, books.tenant)
     before = snapshot(system, books.tenant)
     for name in ("matching", duties.NAME):

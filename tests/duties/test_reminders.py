@@ -12,11 +12,11 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from infra.actors import declare_actors
 from infra.bootstrap import System
 from infra.mail import SmtpMailer, mailer_from_settings
 from infra.settings import Settings, SettingsError
 from projections import duties
-from projections.actors import declare_actors
 from service import commands as c
 from tests.conftest import random_slug
 from tests.projections.conftest import API, Books, bearer, catch_up, runner, token_for
@@ -63,11 +63,11 @@ def sick_tenant(system: System) -> tuple[Books, uuid.UUID]:
 
 def test_running_the_job_twice_records_one_reminder_per_duty_and_due_date(system: System):
     books, placement = sick_tenant(system)
-    first = duties.remind(system, None, today=TODAY, tenants=[books.tenant])
+    first = system.remind(None, today=TODAY, tenants=[books.tenant])
     # Due by 2 May or overdue on 25 April: sick report (14 Apr), company doctor (20 Apr),
     # target-group declaration and no-risk policy (30 Apr). Not the analysis (25 May).
     assert (first.recorded, first.already, first.mailed) == (4, 0, 0)
-    again = duties.remind(system, None, today=TODAY, tenants=[books.tenant])
+    again = system.remind(None, today=TODAY, tenants=[books.tenant])
     assert (again.recorded, again.already) == (0, 0)
     head = books.head()
     # A reminder recorded meanwhile by another run is refused, not doubled.
@@ -81,9 +81,9 @@ def test_running_the_job_twice_records_one_reminder_per_duty_and_due_date(system
                                    placement_id=placement, kind="sick_report", reminded_on=TODAY))
     assert books.head() == head
     # A week later the analysis is not due yet either; done duties are not reminded.
-    later = duties.remind(system, None, today=TODAY + timedelta(days=7), tenants=[books.tenant])
+    later = system.remind(None, today=TODAY + timedelta(days=7), tenants=[books.tenant])
     assert later.recorded == 0
-    assert duties.remind(system, None, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 1  # analysis
+    assert system.remind(None, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 1  # analysis
 
 
 def _reminders(system: System, books: Books) -> list[dict]:
@@ -107,7 +107,7 @@ def test_reminders_are_mailed_once_without_names(system: System, smtp):
         system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:6]}-{who}", "agency")
     system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:6]}@auditor.example", "auditor")
     mailer = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "SROI Ledger <noreply@sroi.example>")
-    run = duties.remind(system, mailer, today=TODAY, tenants=[books.tenant])
+    run = system.remind(mailer, today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed, run.mail_errors) == (4, 4, [])
     assert len(inbox.messages) == 1
     recipients, raw = inbox.messages[0]
@@ -120,7 +120,7 @@ def test_reminders_are_mailed_once_without_names(system: System, smtp):
     assert "- 2025-04-30 (due): request the no-risk policy" in text
     assert "Sanne" not in text and "Jansen" not in text  # no one is named
     # Mailed reminders are not mailed again.
-    assert duties.remind(system, mailer, today=TODAY, tenants=[books.tenant]).mailed == 0
+    assert system.remind(mailer, today=TODAY, tenants=[books.tenant]).mailed == 0
     assert len(inbox.messages) == 1
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     assert all(r["mailed_on"] == TODAY.isoformat() for r in _reminders(system, books))
@@ -131,10 +131,10 @@ def test_an_unreachable_server_keeps_reminders_unmailed_for_the_next_run(system:
     books, _ = sick_tenant(system)
     system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:8]}@werkbedrijf.example", "agency")
     down = SmtpMailer.from_url(f"smtp://127.0.0.1:{free_port()}", "noreply@sroi.example")
-    run = duties.remind(system, down, today=TODAY, tenants=[books.tenant])
+    run = system.remind(down, today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed, len(run.mail_errors)) == (4, 0, 1)
     up = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example")
-    run = duties.remind(system, up, today=TODAY, tenants=[books.tenant])
+    run = system.remind(up, today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed) == (0, 4)
     assert len(inbox.messages) == 1
 
@@ -159,7 +159,7 @@ def test_the_worker_declares_the_reminder_job(system: System):
 
 def test_reminders_over_the_api(system: System, client):
     books, _ = sick_tenant(system)
-    duties.remind(system, None, today=TODAY, tenants=[books.tenant])
+    system.remind(None, today=TODAY, tenants=[books.tenant])
     catch_up(system, books.tenant)
     agency = bearer(token_for(system, books.tenant, "agency"))
     r = client.get(f"{API}/reminders", headers=agency)
@@ -178,7 +178,7 @@ def test_two_runs_at_once_still_record_one_reminder_each(system: System):
 
     books, _ = sick_tenant(system)
     with ThreadPoolExecutor(3) as pool:
-        runs = list(pool.map(lambda _: duties.remind(system, None, today=TODAY, tenants=[books.tenant]), range(3)))
+        runs = list(pool.map(lambda _: system.remind(None, today=TODAY, tenants=[books.tenant]), range(3)))
     assert sum(r.recorded for r in runs) == 4
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     assert len(_reminders(system, books)) == 4
@@ -220,7 +220,7 @@ def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: Sy
     # Named at the start: the planner's, whoever starts it.
     planned = _sick_placement(books, as_coach, responsible_user_id=planner.id)
     mailer = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "SROI Ledger <noreply@sroi.example>")
-    run = duties.remind(system, mailer, today=TODAY, tenants=[books.tenant])
+    run = system.remind(mailer, today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed, run.mail_errors) == (12, 12, [])
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     addressed = {(r["placement_id"], r["addressed_to"]) for r in _reminders(system, books)}
@@ -235,9 +235,9 @@ def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: Sy
     assert "Nobody in particular looks after these placements" in shared
     # Handed over: the next reminders of that placement go to the new one; recorded once still.
     books.run(c.AssignPlacementResponsible(placement_id=coached, responsible_user_id=planner.id), as_planner)
-    later = duties.remind(system, mailer, today=date(2025, 5, 19), tenants=[books.tenant])
+    later = system.remind(mailer, today=date(2025, 5, 19), tenants=[books.tenant])
     assert later.recorded == 3  # each placement's problem analysis
-    assert duties.remind(system, mailer, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 0
+    assert system.remind(mailer, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 0
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     analysis = {r["placement_id"]: r["addressed_to"] for r in _reminders(system, books)
                 if r["kind"] == "problem_analysis"}
@@ -251,7 +251,7 @@ def test_reminders_of_a_former_user_go_to_the_whole_agency(system: System, smtp)
     books = Books(system, system.registry.create_tenant(random_slug("former"), "Werkbedrijf Utrecht B.V."))
     planner, _ = _agency_user(system, books, "planner")
     _sick_placement(books)  # started by an actor who is no user of the tenant (any more)
-    run = duties.remind(system, SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example"),
+    run = system.remind(SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example"),
                         today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed) == (4, 4)
     assert [rcpt for rcpt, _ in inbox.messages] == [[planner.email]]
@@ -291,7 +291,7 @@ def test_mine_and_everyones_reminders_over_the_api(system: System, client):
     planner, _ = _agency_user(system, books, "planner")
     coached = _sick_placement(books, as_coach)
     planned = _sick_placement(books, as_coach, responsible_user_id=planner.id)
-    duties.remind(system, None, today=TODAY, tenants=[books.tenant])
+    system.remind(None, today=TODAY, tenants=[books.tenant])
     catch_up(system, books.tenant)
     as_planner = bearer(system.registry.issue_token(planner))
     mine = client.get(f"{API}/reminders?mine=true", headers=as_planner).json()["reminders"]

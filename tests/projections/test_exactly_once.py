@@ -23,7 +23,7 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from domain.contribution import Contribution
-from projections.actors import declare_actors
+from infra.actors import declare_actors
 from projections.base import RM
 from projections.compliance import compliance_for_contract
 from projections.registry import PROJECTIONS, QUEUE, behind_tenants
@@ -531,17 +531,17 @@ def test_the_sweep_finds_a_tenant_with_unprojected_events_until_it_is_caught_up(
     sweep = declare_actors(broker, books.system)["sweep"]
 
     scenario(books)
-    behind_before = behind_tenants(books.system)
+    behind_before = behind_tenants(books.system.registry.list_tenants(), books.system.stores)
     runner(books.system, books.tenant, "compliance").catch_up(books.tenant)
-    behind_half = behind_tenants(books.system)  # retention not yet
+    behind_half = behind_tenants(books.system.registry.list_tenants(), books.system.stores)  # retention not yet
     sweep()
     queued = []
     while broker.queues[QUEUE].qsize():
         queued.append(dramatiq.Message.decode(broker.queues[QUEUE].get_nowait()).args[0])
     catch_up(books.system, books.tenant)
-    behind_after = behind_tenants(books.system)
+    behind_after = behind_tenants(books.system.registry.list_tenants(), books.system.stores)
     books.run(c.RegisterEmployer(name="Nieuw Bedrijf B.V."))
-    behind_again = behind_tenants(books.system)
+    behind_again = behind_tenants(books.system.registry.list_tenants(), books.system.stores)
 
     assert books.tenant.id in behind_before
     assert books.tenant.id in behind_half

@@ -27,11 +27,10 @@ import pytest
 from dramatiq.brokers.stub import StubBroker
 
 from domain.placement import Placement
+from infra.actors import declare_actors
 from infra.eventstore import event_metadata
-from projections.actors import declare_actors
-from projections.duties import DutiesProjection
 from projections.base import Event
-from projections.writer import RETRY_CAP_S, BackingOff, ProjectionFailed, ProjectionRunner, retry_delay
+from projections.duties import DutiesProjection
 from projections.registry import (
     PROJECTIONS,
     QUEUE,
@@ -39,6 +38,7 @@ from projections.registry import (
     failing_projections,
     outdated_generations,
 )
+from projections.writer import RETRY_CAP_S, BackingOff, ProjectionFailed, ProjectionRunner, retry_delay
 from service import commands as c
 from tests.projections.conftest import (
     Books,
@@ -171,10 +171,10 @@ def test_a_projection_failing_on_an_event_stops_there_for_that_tenant_alone_and_
     # Until the next retry time nobody tries again: not new messages, not the sweep.
     set_next_retry(poisoned, "now() + interval '1 hour'")
     poisoned.employer("Schoonmaakbedrijf Van Dijk")
-    assert poisoned.tenant.id in behind_tenants(poisoned.system)  # compliance and the others have news
+    assert poisoned.tenant.id in behind_tenants(poisoned.system.registry.list_tenants(), poisoned.system.stores)  # compliance and the others have news
     for _ in range(5):
         project(str(poisoned.tenant.id))
-    assert poisoned.tenant.id not in behind_tenants(poisoned.system)  # only duties is behind, backing off
+    assert poisoned.tenant.id not in behind_tenants(poisoned.system.registry.list_tenants(), poisoned.system.stores)  # only duties is behind, backing off
     sweep()
     assert queued_for(broker, poisoned) == 0
     assert failure_row(poisoned)["attempts"] == 1
@@ -216,7 +216,7 @@ def test_when_a_release_handles_the_event_the_projection_resumes_from_it_and_rea
 
     assert result.position == poisoned.head()
     assert failure_row(poisoned) is None
-    assert failing_projections(poisoned.system) == {}
+    assert failing_projections(poisoned.system.registry.list_tenants(), poisoned.system.stores) == {}
     assert client.get("/ready").json() == {"status": "ready",
                                            "checks": {"database": "ok", "broker": "ok", "projections": "ok"}}
 
@@ -271,16 +271,16 @@ def test_a_rebuild_after_an_upgrade_that_fails_is_not_started_again_before_its_r
         conn.execute("UPDATE rm.live SET version = 0 WHERE projection = 'duties' AND tenant_id = %s",
                      (poisoned.tenant.id,))  # as if built by an older release
     rebuild = declare_actors(StubBroker(), poisoned.system)["rebuild_outdated"].fn
-    assert (poisoned.tenant.id, "duties") in outdated_generations(poisoned.system)
+    assert (poisoned.tenant.id, "duties") in outdated_generations(poisoned.system.registry.list_tenants(), poisoned.system.stores)
 
     rebuild(str(poisoned.tenant.id), "duties")
     rebuild(str(poisoned.tenant.id), "duties")  # backing off: not started
 
     row = failure_row(poisoned, "rebuild")
     assert (row["position"], row["attempts"]) == (bad, 1)
-    assert (poisoned.tenant.id, "duties") not in outdated_generations(poisoned.system)
+    assert (poisoned.tenant.id, "duties") not in outdated_generations(poisoned.system.registry.list_tenants(), poisoned.system.stores)
     set_next_retry(poisoned, "now()")
-    assert (poisoned.tenant.id, "duties") in outdated_generations(poisoned.system)
+    assert (poisoned.tenant.id, "duties") in outdated_generations(poisoned.system.registry.list_tenants(), poisoned.system.stores)
 
 
 # -- a real worker ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import date
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
-from projections.actors import declare_actors
+from infra.actors import declare_actors
 from projections.base import RM
 from projections.registry import BY_NAME, QUEUE, outdated_generations
 from service import commands as c
@@ -27,7 +27,7 @@ def live_version(books, name: str) -> int:
 
 
 def mine(books) -> set[str]:
-    return {name for tenant_id, name in outdated_generations(books.system) if tenant_id == books.tenant.id}
+    return {name for tenant_id, name in outdated_generations(books.system.registry.list_tenants(), books.system.stores) if tenant_id == books.tenant.id}
 
 
 def test_a_raised_version_is_found_by_the_sweep_and_rebuilt_once(books, monkeypatch):

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from domain.duties import PlacementDuties
-from projections import duties
 from service import commands as c
 from tests.web.conftest import Agency, Browser
 
@@ -120,7 +119,7 @@ def test_reminders_on_their_page_and_the_dashboard(agency: Agency, pages: Callab
     agency.project()
     me = pages(agency.user("agency"))
     assert "Geen openstaande herinneringen voor u." in me.get("/").text
-    run = duties.remind(agency.system, None, tenants=[agency.tenant])
+    run = agency.system.remind(None, tenants=[agency.tenant])
     assert run.recorded >= 2  # the sick report (overdue) and the company doctor (within a week)
     agency.project()
     listing = me.get("/reminders")

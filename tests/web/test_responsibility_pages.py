@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 from domain.placement import Placement
-from projections import duties
 from service import commands as c
 from service.actor import Actor
 from tests.web.conftest import Agency, Browser
@@ -72,7 +71,7 @@ def test_mine_by_default_and_everyones_on_request(agency: Agency, pages: Callabl
     agency.run(c.AssignPlacementResponsible(placement_id=ids["placement"], responsible_user_id=coach.id))
     agency.run(c.ReportSickness(placement_id=ids["placement"], first_sick_day=date.today() - timedelta(days=2)))
     agency.project()
-    assert duties.remind(agency.system, None, tenants=[agency.tenant]).recorded >= 2
+    assert agency.system.remind(None, tenants=[agency.tenant]).recorded >= 2
     agency.project()
     as_coach, as_planner = pages(coach), pages(planner)
     assert "Sanne Jansen" in as_coach.get("/reminders").text
@@ -218,7 +217,7 @@ def test_the_new_pages_are_accessible(agency: Agency, audited_page: Any, audit: 
                                        hours_per_week=Decimal("24")))
     agency.run(c.RecordMatchStep(vacancy_id=vacancy, candidate_id=ids["candidate"], step="proposed"))
     agency.project()
-    duties.remind(agency.system, None, tenants=[agency.tenant])
+    agency.system.remind(None, tenants=[agency.tenant])
     agency.project()
     page = audited_page
     login(page, coach.email)

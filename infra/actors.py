@@ -1,13 +1,25 @@
-"""The read side's dramatiq actors, declared on a given broker.
+"""The worker's dramatiq actors, declared on a given broker.
 
 `project_tenant(tenant_id)`: bring every projection of one tenant up to its
 latest event. Sent (coalesced) after commands commit, and by the sweep for
 tenants whose tracking is behind. A projection that fails on an event is
 recorded and backs off (see projections/writer.py) while the tenant's other
 projections carry on; the message itself succeeds, so dramatiq does not
-retry it: the sweep asks again once the failure's next retry time is due. Declared by `declare_actors(broker,
-system)` rather than at import time, so importing this module connects to
-nothing and tests pass their own broker and system.
+retry it: the sweep asks again once the failure's next retry time is due.
+Also: `rebuild_outdated`, `sign_heads`, `remind_duties` (the reminders
+process manager, service/reminders.py), `export_tenant_job`.
+
+Why here, in infra/, and not in projections/: actors are entry points, like
+the CLI and the web app. They take the built `System` (infra/bootstrap.py)
+and reach across layers: projections (catch-up, rebuild), service (the
+reminders issue commands through the ledger), infra (head signing, export
+jobs). Declared in projections/, they made projections import
+infra.bootstrap, which imports projections: a cycle, kept alive by imports
+inside functions. Here every import is at the top and nothing imports back.
+
+Declared by `declare_actors(broker, system)` rather than at import time, so
+importing this module connects to nothing and tests pass their own broker
+and system.
 """
 from __future__ import annotations
 
@@ -19,11 +31,13 @@ from uuid import UUID
 
 import dramatiq
 
+from infra import audit, export_jobs
 from infra.bootstrap import System
 from infra.eventstore import Tenant
+from infra.mail import mailer_from_settings
 from infra.registry import TenantNotFound
-from projections.writer import Busy, ProjectionFailed, ProjectionRunner
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
+from projections.writer import Busy, ProjectionFailed, ProjectionRunner
 
 log = logging.getLogger("sroi.projections")
 
@@ -103,17 +117,16 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     def sweep() -> None:
         """Enqueue every tenant whose projections are behind its events, and
         a rebuild of every generation an older projection version built."""
-        for tenant_id in behind_tenants(system):
+        tenants = system.registry.list_tenants()
+        for tenant_id in behind_tenants(tenants, system.stores):
             actor.send(str(tenant_id))
-        for tenant_id, projection in outdated_generations(system):
+        for tenant_id, projection in outdated_generations(tenants, system.stores):
             rebuild_actor.send(str(tenant_id), projection)
 
     def sign_heads() -> None:
         """Sign the chain head of every tenant whose chain moved (the worker's
         scheduler does this itself every HEAD_SIGN_SECONDS; this actor is for
         asking from elsewhere)."""
-        from infra import audit
-
         audit.HeadSigner(system.settings).run(system.stores.database("default"), system.stores.databases,
                                               system.registry.list_tenants())
 
@@ -122,10 +135,7 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
 
     def remind_duties() -> None:
         """Record (and mail, if SMTP_URL is set) reminders of duties coming due."""
-        from infra.mail import mailer_from_settings
-        from projections.duties import remind
-
-        run = remind(system, mailer_from_settings(system.settings))
+        run = system.remind(mailer_from_settings(system.settings))
         log.info("reminders: %d recorded, %d mailed, %d mail errors", run.recorded, run.mailed,
                  len(run.mail_errors))
 
@@ -134,8 +144,6 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
 
     def export_tenant_job(tenant_id: str, job_id: str) -> None:
         """Write a tenant export requested from the audit pages (infra/export_jobs.py)."""
-        from infra import export_jobs
-
         try:
             tenant, job = tenants.get(UUID(tenant_id)), UUID(job_id)
         except (TenantNotFound, ValueError):
