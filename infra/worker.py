@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 import dramatiq
 
 from infra.actors import declare_actors
+from infra.audit import HeadSigner
 from infra.bootstrap import System
 from infra.broker import install_broker
 from infra.logsafe import describe
@@ -34,8 +36,6 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
     worker.start()
     # Heads: signed here, not through the queue, so a backlog of projection
     # work cannot stretch the bound HEAD_SIGN_SECONDS promises.
-    from infra.audit import HeadSigner
-
     signer = HeadSigner(system.settings)
     jobs = [Job(sweep_seconds, actors["sweep"]),
             Job(sign_heads_seconds or system.settings.head_sign_seconds,
@@ -61,8 +61,6 @@ class Job:
     """A periodic job: `run` every `every` seconds."""
 
     def __init__(self, every: float, run, first_after: float = 0.0) -> None:
-        import time
-
         self.every, self.run = every, run
         self.due = time.monotonic() + first_after if first_after else 0.0
 
@@ -72,8 +70,6 @@ def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:
     which): the projection sweep (every few seconds, the safety net for lost
     messages), head signing (every HEAD_SIGN_SECONDS, the tenants whose chain
     moved) and duty reminders (hourly, as a dramatiq message)."""
-    import time
-
     while not stop.is_set():
         try:
             with system.stores.database("default").connection() as conn:
