@@ -8,7 +8,8 @@
 (c) 1,000 tenants created and each written to once in one process: peak
     PostgreSQL connections held by the process, and its peak RSS.
 
-Usage: python bench/commands.py [--n 2000] [--tenants 1000] [--only a,b,c]
+Usage: python bench/commands.py [--n 2000] [--rounds 5] [--tenants 1000] [--only a,b,c]
+(more, shorter rounds on a busy machine: the median of many alternations)
 Prints figures; asserts nothing (targets are in docs/performance.md).
 """
 from __future__ import annotations
@@ -217,12 +218,13 @@ def bench_c(tenants: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=5, help="alternating rounds of (a), n/rounds commands each")
     ap.add_argument("--tenants", type=int, default=1000)
     ap.add_argument("--only", default="a,b,c")
     args = ap.parse_args()
     parts = set(args.only.split(","))
     print(f"PostgreSQL: {'DATABASE_URL' if os.environ.get('DATABASE_URL') else 'embedded (pgserver)'}")
-    rate = bench_a(args.n) if "a" in parts else None
+    rate = bench_a(args.n, args.rounds) if "a" in parts else None
     if "b" in parts:
         bench_b(args.n, rate)
     if "c" in parts:
