@@ -34,6 +34,7 @@ import httpx  # noqa: E402
 
 from bench.common import AGENCY, bench_system, seed_placement, summary_ms  # noqa: E402
 from bench.http_client import RawHttpConnection  # noqa: E402
+from infra import processes  # noqa: E402
 from service import commands as c  # noqa: E402
 
 
@@ -173,8 +174,7 @@ def bench_b(n: int, service_rate: float | None, clients: int = 16) -> None:
             print(f"    ratio HTTP/service-layer: {rate / service_rate:.2f} (target >= 0.5, p99 < 50 ms)")
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(timeout=15)
+            processes.stop([proc])
         system.close()
 
 

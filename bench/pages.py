@@ -86,6 +86,7 @@ from psycopg import sql  # noqa: E402
 from bench.common import bench_system, note, percentile, say  # noqa: E402
 from bench.http_client import RawHttpConnection  # noqa: E402
 from bench.projections import build_history, events_per_placement  # noqa: E402
+from infra import processes  # noqa: E402
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA  # noqa: E402
 from projections.base import RM  # noqa: E402
 from projections.writer import ProjectionRunner  # noqa: E402
@@ -550,11 +551,7 @@ def measure_http(s: Setup, n: int, warmup: int) -> list[Series]:
             f"(warm-up {warmup} requests per series)")
         return asyncio.run(main())
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        processes.stop([proc])
 
 
 # ---------------------------------------------------------------------------

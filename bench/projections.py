@@ -71,6 +71,7 @@ from bench.common import AGENCY, bench_system, note, percentile, say, seed_place
 from domain.contribution import Contribution  # noqa: E402
 from domain.placement import Placement  # noqa: E402
 from domain.values import END_REASONS  # noqa: E402
+from infra import processes  # noqa: E402
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA  # noqa: E402
 from infra.eventstore import Tenant, TenantApplication, event_metadata, make_transcoder  # noqa: E402
 import projections.compliance as compliance_module  # noqa: E402
@@ -614,11 +615,7 @@ def bench_b(label: str, db_name: str, rate: float, seconds: float, broker_url: s
         if poller is not None:
             poller.stop.set()
         if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            processes.stop([worker])
         system.close()
 
 

@@ -7,12 +7,14 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timezone
 from uuid import UUID
 
 import click
 
-from infra import logsafe
+from infra import logsafe, processes
 from infra.bootstrap import System, bootstrap
 from infra.registry import ROLES, RegistryError, TenantNotFound
 from infra.settings import Settings, SettingsError
@@ -23,6 +25,20 @@ def _system(migrate: bool = True) -> System:
         return bootstrap(Settings.from_env(), migrate=migrate)
     except SettingsError as e:
         raise click.ClickException(str(e)) from None
+
+
+@contextmanager
+def opened_system(migrate: bool = True, refuse: tuple[type[Exception], ...] = ()) -> Iterator[System]:
+    """The system for one command, closed when the command ends, however it
+    ends. The errors named in `refuse` end the command with their message
+    (exit 1) instead of a traceback."""
+    system = _system(migrate=migrate)
+    try:
+        yield system
+    except refuse as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        system.close()
 
 
 def _uuid(value: str | None, option: str) -> UUID | None:
@@ -47,11 +63,8 @@ def main(verbose: bool) -> None:
 @main.command()
 def migrate() -> None:
     """Create or update the platform and event schemas."""
-    system = _system(migrate=True)
-    try:
+    with opened_system(migrate=True) as system:
         count = system.migrate_tenants()
-    finally:
-        system.close()
     click.echo(f"schemas up to date ({count} tenants)")
 
 
@@ -66,34 +79,21 @@ def tenant() -> None:
 @click.option("--database", default="default", show_default=True,
               help="Key of the database to place the tenant on (TENANT_DATABASES).")
 def tenant_create(slug: str, name: str, database: str) -> None:
-    system = _system()
-    try:
+    with opened_system(refuse=(RegistryError, LookupError)) as system:
         t = system.registry.create_tenant(slug, name, database)
-    except (RegistryError, LookupError) as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
     click.echo(f"created tenant {t.slug} ({t.id}) on database {t.database}")
 
 
 @tenant.command("list")
 def tenant_list() -> None:
-    system = _system()
-    try:
+    with opened_system() as system:
         for t in system.registry.list_tenants():
             click.echo(f"{t.slug}\t{t.status}\t{t.database}\t{t.name}")
-    finally:
-        system.close()
 
 
 def _set_status(slug: str, status: str) -> None:
-    system = _system()
-    try:
+    with opened_system(refuse=(TenantNotFound,)) as system:
         t = system.registry.set_status(slug, status)
-    except TenantNotFound as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
     click.echo(f"tenant {t.slug} is {t.status}")
 
 
@@ -129,8 +129,7 @@ def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None
                 candidate_id: str | None, organisation: str | None, password: bool,
                 with_token: bool) -> None:
     pw = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
-    system = _system()
-    try:
+    with opened_system(refuse=(RegistryError, TenantNotFound)) as system:
         t = system.registry.tenant_by_slug(tenant_slug)
         u = system.registry.create_user(
             t, email, role, employer_id=_uuid(employer_id, "--employer"),
@@ -138,10 +137,6 @@ def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None
         click.echo(f"created {u.role} user {u.email} ({u.id}) in tenant {t.slug}")
         if with_token:
             _echo_new_token(*system.registry.create_token(u.id))
-    except (RegistryError, TenantNotFound) as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
 
 
 def _when(moment) -> str:
@@ -171,26 +166,21 @@ def _user_or_fail(system: System, email: str):
 @click.option("--label", default="", help="What it is for, to recognise it in lists.")
 def token_create(email: str, days: int | None, label: str) -> None:
     """Issue a token; the secret is printed once, as the last line."""
-    system = _system()
-    try:
-        u = _user_or_fail(system, email)
-        _echo_new_token(*system.registry.create_token(u.id, days=days, label=label))
-    except RegistryError as e:
-        raise click.BadParameter(str(e), param_hint=f"--{e.field}" if e.field else None) from None
-    finally:
-        system.close()
+    with opened_system() as system:
+        try:
+            u = _user_or_fail(system, email)
+            _echo_new_token(*system.registry.create_token(u.id, days=days, label=label))
+        except RegistryError as e:
+            raise click.BadParameter(str(e), param_hint=f"--{e.field}" if e.field else None) from None
 
 
 @token_group.command("list")
 @click.option("--email", required=True)
 def token_list(email: str) -> None:
     """The user's tokens: id, created, expires, last used, label."""
-    system = _system()
-    try:
+    with opened_system() as system:
         u = _user_or_fail(system, email)
         tokens = system.registry.tokens_of(u.id)
-    finally:
-        system.close()
     if not tokens:
         click.echo(f"{u.email} has no API tokens")
     for k in tokens:
@@ -204,11 +194,8 @@ def token_list(email: str) -> None:
 def token_revoke(token_id: str) -> None:
     """Revoke a token by its id: refused by every web process from the next request on."""
     ident = _uuid(token_id, "TOKEN_ID")
-    system = _system()
-    try:
+    with opened_system() as system:
         revoked = system.registry.revoke_token(ident)
-    finally:
-        system.close()
     if revoked is None:
         raise click.ClickException(f"no token with id {ident}")
     click.echo(f"revoked token {ident}")
@@ -235,8 +222,7 @@ def projections_status(tenant_slug: str | None) -> None:
     from projections.reader import positions
     from projections.registry import PROJECTIONS, failures, outdated_generations
 
-    system = _system()
-    try:
+    with opened_system(refuse=(TenantNotFound,)) as system:
         tenants = ([system.registry.tenant_by_slug(tenant_slug)] if tenant_slug
                    else system.registry.list_tenants())
         names = [p.name for p in PROJECTIONS]
@@ -257,10 +243,6 @@ def projections_status(tenant_slug: str | None) -> None:
                 for n in names))
             for f in failed.get(t.id, []):
                 click.echo(_failure_line(t.slug, f))
-    except TenantNotFound as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
 
 
 @projections.command("retry")
@@ -275,9 +257,8 @@ def projections_retry(name: str | None, tenant_slug: str | None) -> None:
     if name is not None and name not in BY_NAME:
         raise click.BadParameter(f"unknown projection {name!r}; known: {', '.join(sorted(BY_NAME))}",
                                  param_hint="NAME")
-    system = _system()
     still = 0
-    try:
+    with opened_system(refuse=(TenantNotFound,)) as system:
         only = system.registry.tenant_by_slug(tenant_slug) if tenant_slug else None
         todo = sorted((f.tenant_id, f.projection, f.stage) for f in failures(system.registry.list_tenants(), system.stores)
                       if (name is None or f.projection == name) and (only is None or f.tenant_id == only.id))
@@ -299,10 +280,6 @@ def projections_retry(name: str | None, tenant_slug: str | None) -> None:
                 click.echo(_failure_line(t.slug, e.failure))
             else:
                 click.echo(f"{t.slug}\t{projection} caught up to event position {result.position}")
-    except TenantNotFound as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
     if still:
         raise SystemExit(1)
 
@@ -320,8 +297,7 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
     if name not in BY_NAME:
         raise click.BadParameter(f"unknown projection {name!r}; known: {', '.join(sorted(BY_NAME))}",
                                  param_hint="NAME")
-    system = _system()
-    try:
+    with opened_system(refuse=(TenantNotFound,)) as system:
         tenants = ([system.registry.tenant_by_slug(tenant_slug)] if tenant_slug
                    else system.registry.list_tenants())
         for t in tenants:
@@ -330,14 +306,12 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
                 total = conn.execute(f'SELECT count(*) AS n FROM events."{t.events_table}"').fetchone()["n"]
             runner = ProjectionRunner(database, BY_NAME[name], batch_size=5000)
             with tqdm(total=total, desc=f"{name} {t.slug}", unit="ev", file=sys.stderr) as bar:
-                result = runner.rebuild(t, progress=bar.update)
+                try:
+                    result = runner.rebuild(t, progress=bar.update)
+                except ProjectionFailed as e:
+                    raise click.ClickException(f"{t.slug}: rebuild stopped, {e}; the live read model is unchanged"
+                                               ) from None
             click.echo(f"{t.slug}: {name} rebuilt from {result.processed} events, live at {result.position}")
-    except ProjectionFailed as e:
-        raise click.ClickException(f"{t.slug}: rebuild stopped, {e}; the live read model is unchanged") from None
-    except TenantNotFound as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
 
 
 @user.command("set-password")
@@ -345,13 +319,8 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
 def user_set_password(email: str) -> None:
     """Set (reset) a user's web login password."""
     pw = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    system = _system()
-    try:
+    with opened_system(refuse=(RegistryError,)) as system:
         system.registry.set_password(email, pw)
-    except RegistryError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
     click.echo(f"password set for {email.strip().lower()}")
 
 
@@ -374,16 +343,13 @@ def verify(tenant_slug: str) -> None:
 
     from infra import audit
 
-    system = _system()
-    try:
+    with opened_system() as system:
         t = _tenant_or_fail(system, tenant_slug)
         db = system.stores.database(t.database)
         public = audit.platform_public_key(system.settings)
         with tqdm(total=audit.count_events(db, t), desc=f"verify {t.slug}", unit="ev", file=sys.stderr) as bar:
             report = audit.verify_tenant(system.stores.database("default"), db, t, progress=bar.update,
                                          public_key=public, sign_within=system.settings.head_sign_seconds)
-    finally:
-        system.close()
     if not report.ok:
         raise click.ClickException(f"FAILED at position {report.bad_position}: {report.message}")
     click.echo("OK: " + report.message)
@@ -406,18 +372,16 @@ def export(tenant_slug: str, out_path: str) -> None:
 
     from infra import audit
 
-    system = _system()
-    try:
+    with opened_system() as system:
         t = _tenant_or_fail(system, tenant_slug)
         db = system.stores.database(t.database)
         key = audit.load_signing_key(system.settings)
         with tqdm(total=audit.count_events(db, t), desc=f"export {t.slug}", unit="ev", file=sys.stderr) as bar:
-            head = audit.export_tenant(system.stores.database("default"), db, t, key, Path(out_path),
-                                       progress=bar.update)
-    except audit.HeadNotExtending as e:
-        raise click.ClickException(f"not exported: {e}") from None
-    finally:
-        system.close()
+            try:
+                head = audit.export_tenant(system.stores.database("default"), db, t, key, Path(out_path),
+                                           progress=bar.update)
+            except audit.HeadNotExtending as e:
+                raise click.ClickException(f"not exported: {e}") from None
     click.echo(f"exported {head.position} events to {out_path}; head signed with key {head.key_id}")
     click.echo(f"verify with: sroi verify-export {out_path} --public-key {head.public_key}")
 
@@ -468,8 +432,7 @@ def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
         moment = parse_moment(as_of, "--as-of")
     except DomainError as e:
         raise click.BadParameter(str(e), param_hint="--as-of") from None
-    system = _system()
-    try:
+    with opened_system() as system:
         t = _tenant_or_fail(system, tenant_slug)
         db = system.stores.database(t.database)
         position = position_known_at(db, t, moment)
@@ -491,8 +454,6 @@ def replay(tenant_slug: str, as_of: str, contract_id: str | None) -> None:
                 await pool.close()
 
         click.echo(json.dumps(asyncio.run(figures()), indent=2, default=str))
-    finally:
-        system.close()
 
 
 @main.command("erase-person")
@@ -509,15 +470,10 @@ def erase_person(tenant_slug: str, candidate_id: str, yes: bool) -> None:
     ident = _uuid(candidate_id, "--candidate")
     if not yes:
         click.confirm(f"Erase candidate {ident}? This cannot be undone", abort=True)
-    system = _system()
-    try:
+    with opened_system(refuse=(ServiceError,)) as system:
         t = _tenant_or_fail(system, tenant_slug)
         system.ledger.execute(t, Actor.system(organisation=t.slug), cmds.EraseCandidate(candidate_id=ident),
                               correlation_id="cli-erase-person")
-    except ServiceError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        system.close()
     click.echo(f"candidate {ident} erased in {tenant_slug}")
 
 
@@ -546,8 +502,7 @@ def heads_sign(tenant_slug: str | None) -> None:
     """Sign the current head of each tenant's chain and keep it."""
     from infra import audit
 
-    system = _system()
-    try:
+    with opened_system() as system:
         key = audit.load_signing_key(system.settings)
         tenants = [_tenant_or_fail(system, tenant_slug)] if tenant_slug else system.registry.list_tenants()
         refused = 0
@@ -560,8 +515,6 @@ def heads_sign(tenant_slug: str | None) -> None:
                 refused += 1
                 continue
             click.echo(f"{t.slug}\tposition {head.position}\thash {head.hash_hex}\tsigned {head.signed_at}")
-    finally:
-        system.close()
     if refused:
         raise click.ClickException(f"{refused} tenant(s) not signed: their chain no longer extends the last "
                                    "signed head (run `sroi verify`)")
@@ -572,15 +525,12 @@ def demo() -> None:
     """Create the demo tenant with realistic data (once)."""
     from infra.demo import read_credentials, seed_demo
 
-    system = _system()
-    try:
+    with opened_system() as system:
         logins = seed_demo(system)
         click.echo("demo tenant created" if logins else "demo tenant already exists")
         creds = read_credentials(system.settings.data_dir)
         if creds:
             click.echo(creds.rstrip())
-    finally:
-        system.close()
 
 
 def uvicorn_options(settings: Settings) -> dict:
@@ -603,12 +553,9 @@ def serve(host: str, port: int) -> None:
 
     from web.app import create_app
 
-    system = _system()
-    try:
+    with opened_system() as system:
         uvicorn.run(create_app(system), host=host, port=port, log_level="info", server_header=False,
                     **uvicorn_options(system.settings))
-    finally:
-        system.close()
 
 
 @main.command()
@@ -617,11 +564,8 @@ def worker(threads: int) -> None:
     """Run a background worker (projections, scheduled jobs)."""
     from infra.worker import run_worker
 
-    system = _system()
-    try:
+    with opened_system() as system:
         run_worker(system, threads=threads)
-    finally:
-        system.close()
 
 
 @main.command()
@@ -636,31 +580,26 @@ def run(host: str, port: int) -> None:
 
     # The demo on a developer's machine shows Server-Timing (off by default).
     os.environ.setdefault("SERVER_TIMING", "1")
-    system = _system()
-    system.migrate_tenants()
-    seed_demo(system)
-    env = {**os.environ, "DATABASE_URL": system.database_url}
-    worker_proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "worker"], env=env)
-    click.echo("")
-    click.echo(f"SROI Ledger is running: http://{host}:{port}/")
-    click.echo(f"  API docs:  http://{host}:{port}/schema")
-    click.echo(f"  database:  {'DATABASE_URL' if system.settings.database.url else 'embedded PostgreSQL under ' + str(system.settings.data_dir / 'pg')}")
-    creds = read_credentials(system.settings.data_dir)
-    if creds:
-        click.echo("  demo logins (role, email, password, API token):")
-        for line in creds.splitlines()[1:]:
-            click.echo("    " + line)
-    click.echo("Press Ctrl-C to stop.\n")
-    try:
-        uvicorn.run(create_app(system), host=host, port=port, log_level="warning", server_header=False,
-                    **uvicorn_options(system.settings))
-    finally:
-        worker_proc.terminate()
+    with opened_system() as system:
+        system.migrate_tenants()
+        seed_demo(system)
+        env = {**os.environ, "DATABASE_URL": system.database_url}
+        worker_proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "worker"], env=env)
+        click.echo("")
+        click.echo(f"SROI Ledger is running: http://{host}:{port}/")
+        click.echo(f"  API docs:  http://{host}:{port}/schema")
+        click.echo(f"  database:  {'DATABASE_URL' if system.settings.database.url else 'embedded PostgreSQL under ' + str(system.settings.data_dir / 'pg')}")
+        creds = read_credentials(system.settings.data_dir)
+        if creds:
+            click.echo("  demo logins (role, email, password, API token):")
+            for line in creds.splitlines()[1:]:
+                click.echo("    " + line)
+        click.echo("Press Ctrl-C to stop.\n")
         try:
-            worker_proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker_proc.kill()
-        system.close()
+            uvicorn.run(create_app(system), host=host, port=port, log_level="warning", server_header=False,
+                        **uvicorn_options(system.settings))
+        finally:
+            processes.stop([worker_proc])
 
 
 if __name__ == "__main__":

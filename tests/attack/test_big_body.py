@@ -19,6 +19,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from infra import processes
 from infra.bootstrap import System
 from tests.web.conftest import PROJECT_ROOT, _free_port, _subprocess_env
 
@@ -46,8 +47,7 @@ def server_url(database_url: str, system: System, tmp_path_factory: pytest.TempP
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        processes.stop([proc], timeout=30)
 
 
 def assert_too_large(status: int, body: bytes) -> None:

@@ -7,7 +7,6 @@ Every test makes its own tenants (random slugs) in the shared test database.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +24,7 @@ import asyncpg
 import pytest
 from litestar.testing import TestClient
 
+from infra import processes
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from projections.base import RM
@@ -269,15 +269,7 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Spawned]]:
         return s
 
     yield start
-    for s in started:
-        if s.proc.poll() is None:
-            s.proc.send_signal(signal.SIGTERM)
-    for s in started:
-        try:
-            s.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            s.proc.kill()
-            s.proc.wait(timeout=5)
+    processes.stop([s.proc for s in started], timeout=10)
 
 
 def worker_command() -> list[str]:

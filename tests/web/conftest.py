@@ -30,6 +30,7 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from infra import processes
 from infra.bootstrap import System
 from infra.registry import User
 from tests.conftest import random_slug
@@ -145,16 +146,6 @@ class Server:
     url: str
 
 
-def _stop(procs: list[subprocess.Popen]) -> None:
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-
-
 def _wait_until_serving(url: str, procs: list[subprocess.Popen], log: Path) -> None:
     deadline = time.monotonic() + 60
     while True:
@@ -186,7 +177,7 @@ def web_process(database_url: str, log: Path, **settings: str) -> Iterator[Serve
             _wait_until_serving(url, [proc], log)
             yield Server(url=url)
         finally:
-            _stop([proc])
+            processes.stop([proc])
 
 
 @pytest.fixture(scope="session")
@@ -204,7 +195,7 @@ def server(database_url: str, system: System, tmp_path_factory: pytest.TempPathF
             with web_process(database_url, logs / "web.log") as web:
                 yield web
         finally:
-            _stop([worker])
+            processes.stop([worker])
 
 
 def _need_chromium() -> None:
