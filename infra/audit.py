@@ -18,7 +18,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from psycopg import sql
 from infra.chain import ChainBreak, ChainVerifier, genesis
 from infra.eventstore import SCHEMA, EventStoreDatabase, Tenant
 from infra.export_verify import EXPORT_FORMAT, head_message, readable_metadata, verify_signature
+from infra.secrets import SecretError, load_secret
 from infra.settings import Settings
 
 log = logging.getLogger("sroi.audit")
@@ -64,30 +64,17 @@ CREATE INDEX IF NOT EXISTS export_jobs_tenant_created_idx ON platform.export_job
 """
 
 
-class SigningKeyMissing(RuntimeError):
+class SigningKeyMissing(SecretError):
     pass
 
 
 def load_signing_key(settings: Settings) -> Any:
+    """The platform's Ed25519 key: SIGNING_KEY, or in development a key kept
+    in <data_dir>/signing-key (0600)."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    raw: bytes | None = None
-    if settings.signing_key:
-        raw = base64.b64decode(settings.signing_key)
-    else:
-        if settings.is_production:
-            raise SigningKeyMissing("SIGNING_KEY must be set in production (base64 of a 32-byte Ed25519 seed)")
-        path = settings.data_dir / "signing-key"
-        if path.exists():
-            raw = base64.b64decode(path.read_text().strip())
-        else:
-            raw = os.urandom(32)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(base64.b64encode(raw).decode())
-    if len(raw) != 32:
-        raise SigningKeyMissing("SIGNING_KEY must be the base64 of exactly 32 bytes")
+    raw = load_secret(settings.signing_key, setting="SIGNING_KEY", dev_file=settings.data_dir / "signing-key",
+                      production=settings.is_production, what="a 32-byte Ed25519 seed", error=SigningKeyMissing)
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 

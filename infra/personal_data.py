@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from infra.secrets import load_secret
 from infra.settings import Settings
 
 PERSONAL_KEY = "_personal"
@@ -82,27 +83,8 @@ def contact_subject(employer_id: UUID, email: str) -> UUID:
 def load_data_key(settings: Settings) -> bytes:
     """The key-encryption key: DATA_KEY (base64, 32 bytes), or in development a
     key kept in <data_dir>/data-key (0600)."""
-    raw = settings.data_key
-    if raw:
-        key = base64.b64decode(raw)
-    else:
-        if settings.is_production:
-            raise RuntimeError("DATA_KEY must be set in production (base64 of 32 random bytes)")
-        path = settings.data_dir / "data-key"
-        if path.exists():
-            key = base64.b64decode(path.read_text().strip())
-        else:
-            key = os.urandom(32)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(base64.b64encode(key).decode())
-            except FileExistsError:
-                key = base64.b64decode(path.read_text().strip())
-    if len(key) != 32:
-        raise RuntimeError("DATA_KEY must be the base64 of exactly 32 bytes")
-    return key
+    return load_secret(settings.data_key, setting="DATA_KEY", dev_file=settings.data_dir / "data-key",
+                       production=settings.is_production)
 
 
 KEYS_DDL = """
