@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -110,15 +109,9 @@ def bench_a(n: int, rounds: int = 5) -> float:
         system.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def bench_b(n: int, service_rate: float | None, clients: int = 16) -> None:
     system = bench_system("sroi_bench_http")
-    port = _free_port()
+    port = processes.free_port()
     proc = None
     try:
         tenant = system.registry.create_tenant("bench-b", "Bench B")

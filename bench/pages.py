@@ -202,12 +202,6 @@ def dashboard_warnings(html: str) -> tuple[int, int]:
     return len(links), sum(1 for text in links if "·" not in text)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def proc_cpu_s(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -511,7 +505,7 @@ def report(series: Series) -> None:
 
 
 def measure_http(s: Setup, n: int, warmup: int) -> list[Series]:
-    port = free_port()
+    port = processes.free_port()
     env = {**os.environ, "DATABASE_URL": s.system.database_url, "SECRET_KEY": "bench", "SERVER_TIMING": "1"}
     log_path = "/tmp/bench-pages-serve.log"
     proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port)], env=env,

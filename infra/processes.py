@@ -1,9 +1,11 @@
-"""Stopping child processes: ask each to stop (SIGTERM, so it closes its
-connections and finishes its work in hand), wait a while, then kill any still
-running. Used by `sroi run` for its worker, and by the tests and benchmarks for
-the servers and workers they start."""
+"""Child processes: stopping them (ask each to stop with SIGTERM, so it closes
+its connections and finishes its work in hand; wait a while; then kill any
+still running) and a free port for a server about to start. Used by `sroi run`
+for its worker, and by the tests and benchmarks for the servers and workers
+they start."""
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterable
 
@@ -22,3 +24,11 @@ def stop(procs: Iterable[subprocess.Popen], timeout: float = 15.0) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on now (for a server
+    about to be started)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

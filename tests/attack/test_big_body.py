@@ -21,14 +21,14 @@ import pytest
 
 from infra import processes
 from infra.bootstrap import System
-from tests.web.conftest import PROJECT_ROOT, _free_port, _subprocess_env
+from tests.web.conftest import PROJECT_ROOT, _subprocess_env
 
 FIVE_MB = b'{"name": "' + b"x" * (5 * 1024 * 1024) + b'"}'
 
 
 @pytest.fixture(scope="module")
 def server_url(database_url: str, system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = processes.free_port()
     log = tmp_path_factory.mktemp("big-body") / "web.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],

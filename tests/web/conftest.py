@@ -14,7 +14,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -128,12 +127,6 @@ def signed_in(system: System, world: World) -> Iterator[Callable[[str], Browser]
 
 # -- a real server, a real worker, a real browser -----------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _subprocess_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("BROKER_URL",)}
     env.update(DATABASE_URL=database_url, SECRET_KEY="test-secret-key-not-for-production",
@@ -165,7 +158,7 @@ def _wait_until_serving(url: str, procs: list[subprocess.Popen], log: Path) -> N
 def web_process(database_url: str, log: Path, **settings: str) -> Iterator[Server]:
     """One more `sroi serve` process on a free port, with `settings` added to
     its environment (e.g. TRUSTED_PROXIES); stopped on leaving."""
-    port = _free_port()
+    port = processes.free_port()
     env = {k: v for k, v in _subprocess_env(database_url).items() if k not in settings}
     env.update(settings)
     with open(log, "wb") as out:
