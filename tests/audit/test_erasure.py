@@ -3,66 +3,26 @@ personal data is readable anywhere in the database, while the figures and
 the hash chain are exactly as before."""
 from __future__ import annotations
 
-import binascii
-import json
-import re
-import subprocess
 import uuid
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import asyncpg
-import pgserver
 import pytest
 
 from domain.candidate import Candidate
 from domain.contribution import Contribution
 from infra import audit
-from infra.database import connection_kwargs
 from projections import compliance
 from projections.writer import ProjectionRunner
 from projections.registry import BY_NAME, PROJECTIONS
 from service import commands as c
 from service.actor import Actor
 from service.errors import InvalidReference
+from tests.audit.dump import pg_dump, readable_dump
+from tests.projections.conftest import catch_up
 
 AGENCY = Actor(user_id=uuid.uuid4(), role="agency", organisation="erasure-test")
-
-
-def _project(system, tenant) -> None:
-    for projection in PROJECTIONS:
-        ProjectionRunner(system.stores.database(tenant.database), projection).catch_up(tenant, wait=True)
-
-
-def _pg_dump(database_url: str) -> bytes:
-    """A full plain-text pg_dump of the database (pgserver ships pg_dump)."""
-    pg_dump = Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump"
-    kw = connection_kwargs(database_url)
-    out = subprocess.run([str(pg_dump), "--no-owner", "-h", kw["host"], "-p", kw["port"], "-U", kw["user"],
-                          kw["dbname"]], capture_output=True, check=True,
-                         env={"PGPASSWORD": kw["password"], "PATH": "/usr/bin:/bin"})
-    return out.stdout
-
-
-# A bytea value in COPY text: \\x followed by hex digits.
-_BYTEA = re.compile(rb"\\\\x((?:[0-9a-f]{2})+)")
-
-
-def _dump(database_url: str) -> bytes:
-    """What someone holding a dump can read: the plain pg_dump text, and every
-    bytea in it decoded (the stored events' state is JSON in a bytea column,
-    which the dump shows as hex; sessions too), JSON re-encoded unescaped."""
-    plain = _pg_dump(database_url)
-    decoded = []
-    for match in _BYTEA.finditer(plain):
-        raw = binascii.unhexlify(match.group(1))
-        decoded.append(raw)
-        try:
-            decoded.append(json.dumps(json.loads(raw), ensure_ascii=False).encode())
-        except ValueError:
-            pass
-    return b"\n".join([plain, *decoded])
 
 
 async def test_an_erased_person_leaves_no_readable_trace_and_the_figures_stand(system, tenant, database_url):
@@ -83,12 +43,12 @@ async def test_an_erased_person_leaves_no_readable_trace_and_the_figures_stand(s
         candidate_id=candidate, employer_id=employer, contract_id=contract, vacancy_id=None,
         starts_on=date(2026, 2, 1), hours_per_week=Decimal("24"), permanent_contract=False)).body["id"])
     run(c.GiveFeedback(placement_id=placement, score=4, from_role="coach", comment=comment))
-    _project(system, tenant)
+    catch_up(system, tenant)
 
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
     try:
         before = await compliance.compliance_for_contract(pool, tenant.id, contract, date(2026, 12, 31))
-        dump = _dump(database_url)
+        dump = readable_dump(database_url)
         # Stored events hold none of it in clear text even before erasure (sealed per person)...
         assert needs.encode() not in dump and comment.encode() not in dump
         # ...but the readable copies exist: the list read model has the name, the service decrypts.
@@ -96,9 +56,9 @@ async def test_an_erased_person_leaves_no_readable_trace_and_the_figures_stand(s
         assert system.ledger.get(tenant, AGENCY, Candidate, candidate).support_needs == needs
 
         run(c.EraseCandidate(candidate_id=candidate))
-        _project(system, tenant)
+        catch_up(system, tenant)
 
-        dump = _dump(database_url)
+        dump = readable_dump(database_url)
         for secret in (name, needs, comment, marker):
             assert secret.encode() not in dump, f"{secret!r} still in the database"
         erased = system.ledger.get(tenant, AGENCY, Candidate, candidate)
@@ -151,7 +111,7 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
         candidate_id=candidate, employer_id=employer, contract_id=contract, vacancy_id=None,
         starts_on=date(2026, 3, 2), hours_per_week=Decimal("8"), permanent_contract=False)).body["id"])
     run(c.GiveFeedback(placement_id=placement, score=3, from_role="coach", comment=comment))
-    _project(system, tenant)
+    catch_up(system, tenant)
     # The valuation in words names the person's target group and age: sealed too.
     contribution = Contribution.id_for_placement(placement)
     valued = system.stores.for_tenant(tenant).tenant_recorder.select_events(contribution)[-1]
@@ -167,8 +127,8 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
         assert [s.candidate_id for s in found] == [candidate] and found[0].score == 100
 
         # The search reads the stored events: their metadata is found only decoded.
-        assert correlation.encode() not in _pg_dump(database_url)
-        dump = _dump(database_url)
+        assert correlation.encode() not in pg_dump(database_url)
+        dump = readable_dump(database_url)
         assert correlation.encode() in dump
         # Sealed in the events from the start; the read models hold what the lists show.
         events_only = b"\n".join(line for line in dump.split(b"\n") if b"_meta" in line)
@@ -177,12 +137,12 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
         assert competence.encode() in dump and email.encode() in dump
 
         run(c.EraseCandidate(candidate_id=candidate))
-        _project(system, tenant)
+        catch_up(system, tenant)
         assert await matching.suggestions(pool, tenant.id, wanted) == []
     finally:
         await pool.close()
 
-    dump = _dump(database_url)
+    dump = readable_dump(database_url)
     for secret in (name, email, competence, region, needs, comment, marker):
         assert secret.encode() not in dump, f"{secret!r} still in the database"
     assert correlation.encode() in dump  # the events themselves are all still there
@@ -191,7 +151,7 @@ async def test_a_dump_after_erasure_holds_nothing_of_the_person_even_decoded(sys
     # Rebuilt from the events, the read models hold nothing of theirs either.
     for projection in PROJECTIONS:
         ProjectionRunner(system.stores.database(tenant.database), projection).rebuild(tenant)
-    assert marker.encode() not in _dump(database_url)
+    assert marker.encode() not in readable_dump(database_url)
 
 
 def test_events_stored_before_competences_were_sealed_still_replay_and_erase(system, tenant, monkeypatch):
@@ -217,7 +177,7 @@ def test_events_stored_before_competences_were_sealed_still_replay_and_erase(sys
 
     fresh = system.ledger.get(tenant, AGENCY, Candidate, candidate)
     assert (fresh.competences, fresh.region, fresh.hours_available) == (["timmeren"], "Drachten", Decimal("16"))
-    _project(system, tenant)
+    catch_up(system, tenant)
 
     run(c.EraseCandidate(candidate_id=candidate))
     system.stores.forget(tenant.id)

@@ -13,7 +13,11 @@ import asyncpg
 from domain.support import PlacementSupport
 from projections import support as support_rm
 from service import commands as c
-from tests.audit.test_erasure import AGENCY, _dump, _project
+from service.actor import Actor
+from tests.audit.dump import readable_dump
+from tests.projections.conftest import catch_up
+
+AGENCY = Actor(user_id=uuid.uuid4(), role="agency", organisation="erasure-test")
 
 
 async def test_erasing_a_person_makes_their_support_notes_unreadable(system, tenant, database_url):
@@ -38,13 +42,13 @@ async def test_erasing_a_person_makes_their_support_notes_unreadable(system, ten
     run(c.LogCheckIn(placement_id=placement, held_on=date(2026, 2, 20), with_whom="employee_and_employer",
                      note=note))
     run(c.LogCoachingSession(placement_id=placement, held_on=date(2026, 2, 21), hours=Decimal("2"), note=coaching))
-    _project(system, tenant)
+    catch_up(system, tenant)
     secrets = (needs, description, note, coaching, label)
 
     support_id = PlacementSupport.id_for(placement)
     history = system.ledger.history(tenant, AGENCY, PlacementSupport, support_id)
     assert history[0]["data"]["labels"] == {"need-1": needs}
-    dump = _dump(database_url)
+    dump = readable_dump(database_url)
     for secret in secrets:  # sealed from the start: never in clear text in the store or read models
         assert secret.encode() not in dump, secret
 
@@ -52,7 +56,7 @@ async def test_erasing_a_person_makes_their_support_notes_unreadable(system, ten
     try:
         before = await support_rm.placement_summary(pool, tenant.id, placement, date(2026, 3, 5))
         run(c.EraseCandidate(candidate_id=candidate))
-        _project(system, tenant)
+        catch_up(system, tenant)
         system.stores.database(tenant.database).person_keys.forget_cache()
 
         history = system.ledger.history(tenant, AGENCY, PlacementSupport, support_id)

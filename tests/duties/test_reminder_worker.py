@@ -20,9 +20,9 @@ from projections import duties
 from projections.registry import QUEUE
 from service import commands as c
 from tests.conftest import random_slug
-from tests.duties.test_reminders import _reminders, smtp  # noqa: F401  (fixture)
+from tests.duties.listing import reminders_listed
 from tests.service.conftest import start_placement
-from tests.projections.conftest import Books, runner, spawn, subprocess_env, wait_until, worker_command  # noqa: F401
+from tests.projections.conftest import Books, runner, subprocess_env, wait_until, worker_command
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,6 +95,6 @@ def test_the_worker_records_reminders_once_and_mails_one_digest(system: System, 
     assert f"- {(today - timedelta(days=3)).isoformat()} (overdue): sick report (day 1)" in text
     assert "Sanne" not in text  # names no one
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    listed = _reminders(system, books)
+    listed = reminders_listed(system, books)
     assert {r["kind"] for r in listed} == expected and all(r["mailed_on"] == today.isoformat() for r in listed)
     assert sorted(str(r["addressed_to"]) for r in listed) == sorted([str(coach.id)] * 4 + [str(books.who.user_id)] * 4)

@@ -3,15 +3,13 @@ listed over the API, and mailed through a real SMTP server (aiosmtpd on
 localhost) when SMTP_URL is set; nothing is mailed when it is not."""
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from email import message_from_bytes, policy
 
 import pytest
-from aiosmtpd.controller import Controller
 
+from infra import processes
 from infra.actors import declare_actors
 from infra.bootstrap import System
 from infra.mail import SmtpMailer, mailer_from_settings
@@ -19,35 +17,8 @@ from infra.settings import Settings, SettingsError
 from projections import duties
 from service import commands as c
 from tests.conftest import random_slug
+from tests.duties.listing import reminders_listed
 from tests.projections.conftest import API, Books, bearer, catch_up, runner, token_for
-
-
-class Inbox:
-    """An aiosmtpd handler keeping what arrives (the server itself is real)."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Inbox, int]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 TODAY = date(2025, 4, 25)
@@ -72,7 +43,7 @@ def test_running_the_job_twice_records_one_reminder_per_duty_and_due_date(system
     head = books.head()
     # A reminder recorded meanwhile by another run is refused, not doubled.
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    listed = {r["kind"]: r for r in _reminders(system, books)}
+    listed = {r["kind"]: r for r in reminders_listed(system, books)}
     assert set(listed) == {"sick_report", "company_doctor_informed", "target_group_declaration", "no_risk_policy"}
     r = listed["sick_report"]
     from service.errors import Conflict
@@ -84,20 +55,6 @@ def test_running_the_job_twice_records_one_reminder_per_duty_and_due_date(system
     later = system.remind(None, today=TODAY + timedelta(days=7), tenants=[books.tenant])
     assert later.recorded == 0
     assert system.remind(None, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 1  # analysis
-
-
-def _reminders(system: System, books: Books) -> list[dict]:
-    import asyncio
-
-    import asyncpg
-
-    async def go() -> list[dict]:
-        conn = await asyncpg.connect(system.database_url)
-        try:
-            return await duties.reminders(conn, books.tenant.id)
-        finally:
-            await conn.close()
-    return asyncio.run(go())
 
 
 def test_reminders_are_mailed_once_without_names(system: System, smtp):
@@ -123,14 +80,14 @@ def test_reminders_are_mailed_once_without_names(system: System, smtp):
     assert system.remind(mailer, today=TODAY, tenants=[books.tenant]).mailed == 0
     assert len(inbox.messages) == 1
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    assert all(r["mailed_on"] == TODAY.isoformat() for r in _reminders(system, books))
+    assert all(r["mailed_on"] == TODAY.isoformat() for r in reminders_listed(system, books))
 
 
 def test_an_unreachable_server_keeps_reminders_unmailed_for_the_next_run(system: System, smtp):
     inbox, port = smtp
     books, _ = sick_tenant(system)
     system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:8]}@werkbedrijf.example", "agency")
-    down = SmtpMailer.from_url(f"smtp://127.0.0.1:{free_port()}", "noreply@sroi.example")
+    down = SmtpMailer.from_url(f"smtp://127.0.0.1:{processes.free_port()}", "noreply@sroi.example")
     run = system.remind(down, today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed, len(run.mail_errors)) == (4, 0, 1)
     up = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example")
@@ -181,7 +138,7 @@ def test_two_runs_at_once_still_record_one_reminder_each(system: System):
         runs = list(pool.map(lambda _: system.remind(None, today=TODAY, tenants=[books.tenant]), range(3)))
     assert sum(r.recorded for r in runs) == 4
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    assert len(_reminders(system, books)) == 4
+    assert len(reminders_listed(system, books)) == 4
 
 
 # -- addressed reminders: the placement's responsible agency user -------------------------------
@@ -223,7 +180,7 @@ def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: Sy
     run = system.remind(mailer, today=TODAY, tenants=[books.tenant])
     assert (run.recorded, run.mailed, run.mail_errors) == (12, 12, [])
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    addressed = {(r["placement_id"], r["addressed_to"]) for r in _reminders(system, books)}
+    addressed = {(r["placement_id"], r["addressed_to"]) for r in reminders_listed(system, books)}
     assert addressed == {(str(coached), str(coach.id)), (str(planned), str(planner.id)), (str(nobodys), None)}
     # One digest each for their own, one to every agency user (never the auditor) for nobody's.
     by_recipients = {tuple(sorted(rcpt)): message_from_bytes(raw, policy=policy.default)
@@ -239,7 +196,7 @@ def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: Sy
     assert later.recorded == 3  # each placement's problem analysis
     assert system.remind(mailer, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 0
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    analysis = {r["placement_id"]: r["addressed_to"] for r in _reminders(system, books)
+    analysis = {r["placement_id"]: r["addressed_to"] for r in reminders_listed(system, books)
                 if r["kind"] == "problem_analysis"}
     assert analysis == {str(coached): str(planner.id), str(planned): str(planner.id), str(nobodys): None}
     recipients = [sorted(rcpt) for rcpt, _ in inbox.messages[3:]]
