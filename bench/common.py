@@ -26,6 +26,16 @@ def note(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far, from /proc (NaN where there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            parts = fh.read().rsplit(")", 1)[1].split()
+        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
 AGENCY = Actor(user_id=uuid.UUID(int=7), role="agency", organisation="bench")
 
 

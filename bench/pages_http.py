@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import note, say
+from bench.common import note, proc_cpu_s, say
 from bench.http_client import RawHttpConnection
 from bench.pages_series import Reply, Series, log_in, make_series, report, server_timing, split_content_type
 from bench.pages_world import Setup
@@ -83,15 +83,6 @@ def dashboard_warnings(html: str) -> tuple[int, int]:
     section = html[start:html.find("</ul>", start)]
     links = WARNING_LINK_RE.findall(section)
     return len(links), sum(1 for text in links if "·" not in text)
-
-
-def proc_cpu_s(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            parts = fh.read().rsplit(")", 1)[1].split()
-        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
 
 
 async def run_series(conn: PageConnection, series: Series, n: int, warmup: int, pid: int | None) -> None:

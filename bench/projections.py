@@ -67,7 +67,7 @@ import asyncpg  # noqa: E402
 from eventsourcing.application import AggregateNotFoundError  # noqa: E402
 from psycopg import sql  # noqa: E402
 
-from bench.common import AGENCY, bench_system, note, percentile, say, seed_placement  # noqa: E402
+from bench.common import AGENCY, bench_system, note, percentile, proc_cpu_s, say, seed_placement  # noqa: E402
 from domain.contribution import Contribution  # noqa: E402
 from domain.placement import Placement  # noqa: E402
 from domain.values import END_REASONS  # noqa: E402
@@ -512,15 +512,6 @@ def first_reaching(samples: list[tuple[float, int, int]], col: int, position: in
     while i < len(samples) and samples[i][col] < position:
         i += 1
     return (samples[i][0] if i < len(samples) else None), i
-
-
-def proc_cpu_s(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            parts = fh.read().rsplit(")", 1)[1].split()
-        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
 
 
 def bench_b(label: str, db_name: str, rate: float, seconds: float, broker_url: str | None,

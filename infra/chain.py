@@ -43,33 +43,28 @@ def micros(moment: datetime) -> int:
     return (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
 
 
+def _v1_fields(previous: bytes, position: int, originator_id: UUID, version: int, topic: str,
+               state: bytes) -> bytes:
+    topic_b = topic.encode()
+    return (previous
+            + position.to_bytes(8, "big", signed=True)
+            + originator_id.bytes
+            + version.to_bytes(8, "big", signed=True)
+            + len(topic_b).to_bytes(4, "big") + topic_b
+            + len(state).to_bytes(4, "big") + state)
+
+
 def event_hash(previous: bytes, position: int, originator_id: UUID, version: int,
                topic: str, state: bytes) -> bytes:
     """The v1 rule."""
-    topic_b = topic.encode()
-    return hashlib.sha256(
-        previous
-        + position.to_bytes(8, "big", signed=True)
-        + originator_id.bytes
-        + version.to_bytes(8, "big", signed=True)
-        + len(topic_b).to_bytes(4, "big") + topic_b
-        + len(state).to_bytes(4, "big") + state
-    ).digest()
+    return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)).digest()
 
 
 def event_hash_v2(previous: bytes, position: int, originator_id: UUID, version: int,
                   topic: str, state: bytes, recorded_at: datetime) -> bytes:
     """The v2 rule: v1's fields, then recorded_at as a signed 8-byte count of microseconds."""
-    topic_b = topic.encode()
-    return hashlib.sha256(
-        previous
-        + position.to_bytes(8, "big", signed=True)
-        + originator_id.bytes
-        + version.to_bytes(8, "big", signed=True)
-        + len(topic_b).to_bytes(4, "big") + topic_b
-        + len(state).to_bytes(4, "big") + state
-        + micros(recorded_at).to_bytes(8, "big", signed=True)
-    ).digest()
+    return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)
+                          + micros(recorded_at).to_bytes(8, "big", signed=True)).digest()
 
 
 class RecordedDigest:
