@@ -249,6 +249,29 @@ def axe_script() -> Path:
     return target
 
 
+# WCAG 2.1 A/AA, and axe's best practices (heading order, landmarks, one h1);
+# duplicate ids too (WCAG 2.1's 4.1.1, no longer an axe rule).
+AXE = """async () => {
+  const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+                                          resultTypes: ['violations']});
+  const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
+  const dup = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (dup.length) result.violations.push({id: 'duplicate-ids', help: dup.join(' '), nodes: []});
+  return result.violations.map(v => ({id: v.id, help: v.help,
+                                      nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160))}));
+}"""
+
+
+@pytest.fixture(scope="session")
+def axe_violations(axe_script: Path) -> Callable[[Any], list[dict[str, Any]]]:
+    """`axe_violations(page)`: axe-core run on a browser page (of a context that
+    bypasses the CSP), the violations of AXE's rules (id, help, first nodes)."""
+    def run(page: Any) -> list[dict[str, Any]]:
+        page.add_script_tag(path=str(axe_script))
+        return page.evaluate(AXE)
+    return run
+
+
 # -- pages in the browser: signed in, checked with axe-core ------------------------------------
 
 @pytest.fixture

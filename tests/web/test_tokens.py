@@ -126,19 +126,17 @@ def test_a_suspended_organisation_creates_no_tokens_but_may_revoke_them(
 
 
 def test_the_tokens_page_passes_axe_in_a_browser_with_the_keyboard(
-        system: System, agency: Agency, chromium: Any, server: Server, axe_script: Path) -> None:
+        system: System, agency: Agency, chromium: Any, server: Server,
+        axe_violations: Callable[[Any], list]) -> None:
     """Created, listed, refused and revoked, with Tab and Enter alone; checked
     with axe-core at each step (as tests/web/test_page_sweep.py checks pages)."""
-    from tests.web.test_page_sweep import AXE
-
     user = agency.user("authority", organisation="Gemeente Utrecht")
     context = chromium.new_context(base_url=server.url, locale="nl-NL", bypass_csp=True)
     page = context.new_page()
     problems: dict[str, Any] = {}
 
     def axe(step: str) -> None:
-        page.add_script_tag(path=str(axe_script))
-        violations = page.evaluate(AXE)
+        violations = axe_violations(page)
         if violations:
             problems[step] = violations
 
