@@ -29,7 +29,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg  # noqa: E402
-import httpx  # noqa: E402
 
 from bench.common import AGENCY, bench_system, seed_placement, summary_ms  # noqa: E402
 from bench.http_client import RawHttpConnection  # noqa: E402
@@ -123,13 +122,7 @@ def bench_b(n: int, service_rate: float | None, clients: int = 16) -> None:
         proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port)],
                                 env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/bench-serve.log", "w"))
         base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        processes.wait_until_serving(base, [proc], timeout=30, log="/tmp/bench-serve.log")
         headers = {"Authorization": f"Bearer {token}"}
         body = b'{"score": 4, "from_role": "agency", "comment": "Goed bezig"}'
         latencies: list[float] = []

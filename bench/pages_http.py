@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -118,15 +117,7 @@ def measure_http(s: Setup, n: int, warmup: int) -> list[Series]:
     proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--port", str(port)], env=env,
                             cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"the server did not start; see {log_path}")
-                time.sleep(0.2)
+        processes.wait_until_serving(f"http://127.0.0.1:{port}", [proc], log=log_path)
 
         async def main() -> list[Series]:
             conn = PageConnection("127.0.0.1", port)

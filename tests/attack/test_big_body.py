@@ -9,9 +9,6 @@ reset happens in the kernel, below anything an in-process client sees.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,35 +16,16 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from infra import processes
 from infra.bootstrap import System
-from tests.web.conftest import PROJECT_ROOT, _subprocess_env
+from tests.web.conftest import web_process
 
 FIVE_MB = b'{"name": "' + b"x" * (5 * 1024 * 1024) + b'"}'
 
 
 @pytest.fixture(scope="module")
 def server_url(database_url: str, system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = processes.free_port()
-    log = tmp_path_factory.mktemp("big-body") / "web.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                cwd=PROJECT_ROOT, env=_subprocess_env(database_url), stdout=out,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
-        yield url
-    finally:
-        processes.stop([proc], timeout=30)
+    with web_process(database_url, tmp_path_factory.mktemp("big-body") / "web.log") as server:
+        yield server.url
 
 
 def assert_too_large(status: int, body: bytes) -> None:

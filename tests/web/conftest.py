@@ -18,14 +18,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from litestar.testing import TestClient
 
@@ -139,21 +137,6 @@ class Server:
     url: str
 
 
-def _wait_until_serving(url: str, procs: list[subprocess.Popen], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-            for p in procs:
-                p.kill()
-            raise RuntimeError("web server did not start:\n" + log.read_text()[-3000:])
-        time.sleep(0.2)
-
-
 @contextmanager
 def web_process(database_url: str, log: Path, **settings: str) -> Iterator[Server]:
     """One more `sroi serve` process on a free port, with `settings` added to
@@ -167,7 +150,7 @@ def web_process(database_url: str, log: Path, **settings: str) -> Iterator[Serve
                                 stdout=out, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_serving(url, [proc], log)
+            processes.wait_until_serving(url, [proc], log=log)
             yield Server(url=url)
         finally:
             processes.stop([proc])
