@@ -7,7 +7,7 @@
     SELECT in batches of the runner's batch size, every state decoded with
     make_transcoder().decode: the work the engine does before it applies).
     The history is built fast but realistically: commands go through the
-    service layer's own handlers (service.ledger.HANDLERS) on aggregates kept
+    service layer's own handlers (service.handlers.HANDLERS) on aggregates kept
     in memory (employers, contracts, ~N/52 candidates and placements, each
     placement with its contribution and valuation, decisions, hours changes,
     ~45 feedback events given through the domain with their dates, some
@@ -81,7 +81,8 @@ from projections.writer import ProjectionRunner  # noqa: E402
 from projections.retention import RetentionProjection  # noqa: E402
 from service import commands as c  # noqa: E402
 from service.actor import Actor  # noqa: E402
-from service.ledger import HANDLERS, Unit  # noqa: E402
+from service.handlers import HANDLERS  # noqa: E402
+from service.unit import Unit  # noqa: E402
 
 try:  # whose personal data a placement's events carry, as the ledger sets it around save
     from infra.personal_data import placement_candidates
@@ -124,7 +125,7 @@ class History:
 
 
 class HistoryBuilder:
-    """Commands through the service layer's own handlers (service.ledger.HANDLERS)
+    """Commands through the service layer's own handlers (service.handlers.HANDLERS)
     on aggregates kept in memory, dated in simulated time; their events are
     mapped with the tenant's mapper under per-command metadata and stored,
     ordered by that time, with the tenant's recorder."""
@@ -146,8 +147,8 @@ class HistoryBuilder:
     def execute(self, day: float, actor: Actor, cmd: Any) -> uuid.UUID:
         """One command through its service-layer handler; returns body["id"]."""
         unit = Unit(app=self.app, actor=actor)
-        unit._load = self._load  # type: ignore[method-assign]  # in memory, not the repository
-        outcome = HANDLERS[type(cmd)](unit, cmd)
+        unit.load = self._load  # type: ignore[method-assign]  # in memory, not the repository
+        outcome = HANDLERS[type(cmd)].handler(unit, cmd)
         for agg in outcome.saved:
             self.aggregates[agg.id] = agg
         self.record(day, actor, *outcome.saved)

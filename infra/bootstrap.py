@@ -17,7 +17,7 @@ from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
 from infra.personal_data import PersonKeys, load_data_key
-from infra.registry import TenantRegistry, agency_users
+from infra.registry import PlatformAccounts, TenantRegistry, agency_users
 from infra.settings import Settings
 from projections import duties
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
@@ -25,6 +25,7 @@ from projections.writer import ProjectionRunner
 from projections.writer import migrate as migrate_read_models
 from service import reminders
 from service.ledger import Ledger
+from service.ports import Clock
 
 
 class DutiesToRemind:
@@ -83,7 +84,10 @@ class System:
         self.broker.close()
 
 
-def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True) -> System:
+def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True,
+              clock: Clock | None = None) -> System:
+    """The system; `clock` (default: the machine's) is what the ledger reads
+    "now" from, so that tests can move time themselves."""
     url = database_url or resolve_database_url(settings.database.url, settings.data_dir)
     databases = {"default": EventStoreDatabase(url, settings.database.pool_size)}
     for key, other_url in settings.database.tenant_databases.items():
@@ -110,6 +114,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
             db.datastore.register_type_adapters()
     broker = make_broker(settings.broker_url, url)
     notifier = ProjectionNotifier(broker, QUEUE, "project_tenant")
-    ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id))
+    ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id),
+                    accounts=PlatformAccounts(databases["default"]), clock=clock)
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
                   ledger=ledger, broker=broker, notifier=notifier)

@@ -73,12 +73,13 @@ class Tenant:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
-    """Written in the same transaction as the command's events."""
+    """Written in the same transaction as the command's events: a repeat of
+    the request is answered from it (created or changed, and the body)."""
 
     tenant_id: UUID
     key: str
     fingerprint: str
-    status_code: int
+    created: bool
     response: Mapping[str, Any]
 
 
@@ -234,8 +235,8 @@ class TenantRecorder(PostgresApplicationRecorder):
             return (
                 " LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
                 " IF idem_key IS NOT NULL THEN"
-                "  INSERT INTO {schema}.idempotency_keys (tenant_id, key, fingerprint, status_code, response)"
-                "  VALUES (idem_tenant, idem_key, idem_fp, idem_status, idem_response);"
+                "  INSERT INTO {schema}.idempotency_keys (tenant_id, key, fingerprint, created, response)"
+                "  VALUES (idem_tenant, idem_key, idem_fp, idem_created, idem_response);"
                 " END IF;"
                 # Nested: the erasures table is only planned when there is someone to check.
                 " IF erased IS NOT NULL THEN IF EXISTS (SELECT 1 FROM {schema}.erasures x"
@@ -269,17 +270,21 @@ class TenantRecorder(PostgresApplicationRecorder):
 
         declare = (" DECLARE pos bigint; prev bytea; h bytea; i int; ts timestamptz; last_pos bigint;"
                    " v2_from bigint; v2_link bytea; BEGIN")
-        idem_params = "idem_tenant uuid, idem_key text, idem_fp text, idem_status int, idem_response jsonb"
-        old_idem_types = "uuid, text, text, int, jsonb"  # the signatures before the erasure check
+        idem_params = "idem_tenant uuid, idem_key text, idem_fp text, idem_created boolean, idem_response jsonb"
         idem_params += ", erased_tenant uuid, erased uuid[]"
+        # The signatures before: without the erasure check, and with it while
+        # the idempotency record still took an HTTP status (int) where it now
+        # takes whether the command created something.
+        old_idem_types = ("uuid, text, text, int, jsonb", "uuid, text, text, int, jsonb, uuid, uuid[]")
         self.insert_one_function_name = f"{events_table_name}_insert1"
         self.check_identifier_length(self.insert_one_function_name)
         # CREATE OR REPLACE with a new parameter list adds an overload: drop the old ones.
         self.function_statements: list[sql.Composed] = [
             sql.SQL("DROP FUNCTION IF EXISTS {schema}.{fn}(" + types + ")").format(
                 schema=schema, fn=sql.Identifier(fn))
-            for fn, types in [(self.insert_function_name, "uuid[], bigint[], text[], bytea[], " + old_idem_types),
-                              (self.insert_one_function_name, "uuid, bigint, text, bytea, " + old_idem_types)]]
+            for old_types in old_idem_types
+            for fn, types in [(self.insert_function_name, "uuid[], bigint[], text[], bytea[], " + old_types),
+                              (self.insert_one_function_name, "uuid, bigint, text, bytea, " + old_types)]]
         # Columns the library's table does not have (its reads ignore them).
         for column in ("chain_hash bytea", "recorded_at timestamptz"):
             self.sql_create_statements.append(sql.SQL(
@@ -334,7 +339,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             record.tenant_id if record else None,
             record.key if record else None,
             record.fingerprint if record else None,
-            record.status_code if record else None,
+            record.created if record else None,
             json.dumps(record.response) if record else None,
             self.tenant_id if unerased else None,
             # An array literal: psycopg's list dumper costs ~20 us a call in Python.
@@ -504,11 +509,19 @@ class EventStoreDatabase:
                 " tenant_id uuid NOT NULL,"
                 " key text NOT NULL,"
                 " fingerprint text NOT NULL,"
-                " status_code int NOT NULL,"
+                " status_code int,"
                 " response jsonb NOT NULL,"
                 " created_at timestamptz NOT NULL DEFAULT now(),"
+                " created boolean,"
                 " CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, key))"
             ).format(sql.Identifier(SCHEMA)))
+            # A request's answer is stored as an outcome (`created`: it created
+            # something, else it changed something), no longer as the HTTP
+            # status it was answered with; rows from before keep their
+            # `status_code` (201 = created, 200 = changed) and replay the same.
+            curs.execute(sql.SQL(
+                "ALTER TABLE {}.idempotency_keys ADD COLUMN IF NOT EXISTS created boolean,"
+                " ALTER COLUMN status_code DROP NOT NULL").format(sql.Identifier(SCHEMA)))
             # Where each tenant's chain switches to a new rule (infra/chain.py):
             # the insert functions read it; the chain itself covers it.
             curs.execute(sql.SQL(
@@ -600,16 +613,18 @@ class EventStoreDatabase:
         v2 = self.chain_v2(tenant)
         return v2[0] if v2 else None
 
-    def find_idempotent_response(self, tenant_id: UUID, key: str) -> tuple[str, int, Any] | None:
+    def find_idempotent_response(self, tenant_id: UUID, key: str) -> tuple[str, bool, Any] | None:
+        """(fingerprint, created, response) of an earlier request with this key."""
         with self.datastore.get_connection() as conn:
             row = conn.execute(
-                sql.SQL("SELECT fingerprint, status_code, response FROM {}.idempotency_keys "
+                sql.SQL("SELECT fingerprint, coalesce(created, status_code = 201) AS created, response"
+                        " FROM {}.idempotency_keys "
                         "WHERE tenant_id = %s AND key = %s").format(sql.Identifier(SCHEMA)),
                 (tenant_id, key),
             ).fetchone()
         if row is None:
             return None
-        return row["fingerprint"], row["status_code"], row["response"]
+        return row["fingerprint"], row["created"], row["response"]
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:

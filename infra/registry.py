@@ -449,3 +449,16 @@ def close_accounts_of(platform_db: EventStoreDatabase, tenant_id: UUID, candidat
         conn.execute("UPDATE platform.users SET email = 'erased-' || id || '@erased.invalid', password_hash = NULL"
                      " WHERE id = ANY(%s)", (users,))
     return len(users)
+
+
+class PlatformAccounts:
+    """The service's `Accounts` port (service/ports.py) on the platform's users."""
+
+    def __init__(self, platform_db: EventStoreDatabase):
+        self.platform_db = platform_db
+
+    def agency_user_ids(self, tenant_id: UUID) -> frozenset[UUID]:
+        return frozenset(agency_users(self.platform_db, tenant_id))
+
+    def close_accounts_of(self, tenant_id: UUID, candidate_id: UUID) -> int:
+        return close_accounts_of(self.platform_db, tenant_id, candidate_id)

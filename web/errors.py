@@ -1,7 +1,8 @@
 """Every error is JSON: {"detail": ..., "errors": [{"field", "message"}]}.
 
-Service errors map to statuses here and only here. 404 is the answer for
-anything not visible to the caller, so probing ids reveals nothing."""
+Service errors take their status from the one mapping in web/outcomes.py
+(shared with the pages). 404 is the answer for anything not visible to the
+caller, so probing ids reveals nothing."""
 from __future__ import annotations
 
 import logging
@@ -15,29 +16,11 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from infra.logsafe import describe
 from infra.registry import RegistryError
-from service.errors import (
-    Conflict,
-    IdempotencyKeyReused,
-    InvalidInput,
-    InvalidReference,
-    NotFound,
-    PermissionDenied,
-    ServiceError,
-    TenantSuspended,
-)
+from service.errors import ServiceError
 from web.api.routes import correlation_id
+from web.outcomes import error_status
 
 log = logging.getLogger("sroi.web")
-
-STATUS = {
-    NotFound: 404,
-    InvalidInput: 422,
-    InvalidReference: 422,
-    IdempotencyKeyReused: 422,
-    PermissionDenied: 403,
-    TenantSuspended: 403,
-    Conflict: 409,
-}
 
 _MISSING_RE = re.compile(r"missing required field `([^`]+)`")
 _AT_RE = re.compile(r"- at `\$\.?([^`]*)`")
@@ -52,7 +35,7 @@ def error_body(detail: str, errors: list[dict[str, Any]] | None = None) -> dict[
 
 
 def service_error_handler(request: Request, exc: ServiceError) -> Response:
-    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    status = error_status(exc)
     errors = [{"field": exc.field, "message": str(exc)}] if exc.field else None
     return Response(error_body(str(exc), errors), status_code=status, headers=getattr(exc, "headers", None))
 

@@ -83,7 +83,7 @@ class Seeded:
 
 
 def new_id(result: Any) -> UUID:
-    assert result.status == 201, result
+    assert result.created, result
     return UUID(result.body["id"])
 
 
@@ -95,7 +95,7 @@ def seed(system: System, tenant: Tenant, actor: Actor,
     contract = new_id(run(register_contract(employer)))
     candidate = new_id(run(register_candidate(full_name=candidate_name)))
     vacancy = new_id(run(open_vacancy(employer)))
-    assert run(c.MatchCandidate(vacancy_id=vacancy, candidate_id=candidate)).status == 201
+    assert run(c.MatchCandidate(vacancy_id=vacancy, candidate_id=candidate)).created
     placement = new_id(run(start_placement(candidate, employer, contract, vacancy)))
     return Seeded(tenant, employer, contract, candidate, vacancy, placement)
 

@@ -37,7 +37,7 @@ def test_the_persons_stated_needs_become_the_checklist_when_the_placement_starts
 def test_the_employer_ticks_its_own_items_but_not_the_agencys(system: System, seeded: Seeded) -> None:
     employer = actor("employer", employer_id=seeded.employer)
     run = lambda cmd: system.ledger.execute(seeded.tenant, employer, cmd)  # noqa: E731
-    assert run(c.TickChecklistItem(placement_id=seeded.placement, item_id="tools_ready")).status == 200
+    assert run(c.TickChecklistItem(placement_id=seeded.placement, item_id="tools_ready")).created is False
     before = event_count(system, seeded.tenant)
     with pytest.raises(PermissionDenied):
         run(c.TickChecklistItem(placement_id=seeded.placement, item_id="first_check_in"))
@@ -170,4 +170,4 @@ def test_an_employer_support_activity_is_the_agencys_to_log(system: System, seed
     with pytest.raises(PermissionDenied):
         system.ledger.execute(seeded.tenant, employer, command)
     result = system.ledger.execute(seeded.tenant, agency, command)
-    assert (result.status, result.body["activity_id"]) == (201, "activity-1")
+    assert (result.created, result.body["activity_id"]) == (True, "activity-1")

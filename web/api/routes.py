@@ -23,6 +23,7 @@ from service.ledger import Ledger
 from web.api import schemas as s
 from web.api import views
 from web.api.auth import Principal, v1_router
+from web.outcomes import result_status
 
 CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
@@ -56,7 +57,7 @@ def run(ledger: Ledger, principal: Principal, request: Request, command: Any) ->
     headers = {"X-Event-Position": str(result.position)}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response(content=result.body, status_code=result.status, headers=headers)
+    return Response(content=result.body, status_code=result_status(result), headers=headers)
 
 
 def parse_id(kind: str, raw: str) -> UUID:

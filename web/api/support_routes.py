@@ -22,7 +22,7 @@ from projections import support as support_rm
 from service import commands as c
 from service.errors import NotFound
 from service.ledger import Ledger
-from service.support import read_support
+from service.handlers.support import read_support
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _as_of, _fresh
 from web.api.routes import correlation_id, parse_id, run

@@ -16,18 +16,11 @@ from litestar.exceptions import HTTPException
 from infra.logsafe import describe
 from projections import compliance, directory, retention
 from projections.reader import wait_for_position
-from service.errors import (
-    Conflict,
-    IdempotencyKeyReused,
-    InvalidInput,
-    InvalidReference,
-    NotFound,
-    PermissionDenied,
-    ServiceError,
-    TenantSuspended,
-)
-from service.ledger import COMMAND_ROLES, CommandResult, Ledger
+from service.errors import NotFound, ServiceError, TenantSuspended
+from service.handlers import COMMAND_ROLES
+from service.ledger import CommandResult, Ledger
 from web.api.routes import correlation_id
+from web.outcomes import error_status
 from web.pages.forms import Form
 from web.pages.i18n import ErrorMessage
 from web.pages.render import page, wants_fragment
@@ -144,15 +137,10 @@ def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
 
 
 def service_error_handler(request: Request, exc: ServiceError) -> Response:
-    if isinstance(exc, NotFound):
-        return _error_page(request, 404, "not_found")
-    if isinstance(exc, (PermissionDenied, TenantSuspended)):
-        return _error_page(request, 403, "suspended" if isinstance(exc, TenantSuspended) else "forbidden")
-    if isinstance(exc, Conflict):
-        return _error_page(request, 409, "conflict")
-    if isinstance(exc, (InvalidInput, InvalidReference, IdempotencyKeyReused)):
-        return _error_page(request, 422, "invalid")
-    return _error_page(request, 400, "invalid")
+    status = error_status(exc)
+    kind = {404: "not_found", 409: "conflict",
+            403: "suspended" if isinstance(exc, TenantSuspended) else "forbidden"}.get(status, "invalid")
+    return _error_page(request, status, kind)
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:

@@ -29,7 +29,7 @@ from projections import directory, matching
 from projections.reader import wait_for_position
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference
-from service.ledger import EMPLOYER_STEPS
+from service.handlers.matching import EMPLOYER_STEPS
 from web.pages.common import (
     execute,
     field_errors,

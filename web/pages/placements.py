@@ -16,7 +16,7 @@ from domain.values import END_REASONS
 from projections import directory
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference
-from service.ledger import FEEDBACK_AS
+from service.handlers.placements import FEEDBACK_AS
 from web.pages.common import (
     execute,
     field_errors,

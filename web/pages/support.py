@@ -27,7 +27,7 @@ from projections import support as support_rm
 from projections.reader import wait_for_position
 from service import commands as c
 from service.errors import Conflict, InvalidInput, InvalidReference, PermissionDenied
-from service.support import SUPPORT_READERS, read_support
+from service.handlers.support import SUPPORT_READERS, read_support
 from web.api.support_views import special_category_fields, support_view
 from web.pages.common import (
     execute,

@@ -1,33 +1,29 @@
 """Who looks after a placement: the agency user (consultant, job coach) to
-whom the reminders of its duties are addressed. Registered in
-service/ledger.py's tables.
+whom the reminders of its duties are addressed.
 
 A placement's responsible user is set when it starts (by default the agency
 user who starts it) and handed over with `AssignPlacementResponsible`. Only
 an agency user of the same tenant can be responsible: the id is checked
-against the platform's users, so an id from a request cannot name someone of
-another tenant, an employer or nobody at all.
+against the platform's accounts (the `Accounts` port, service/ports.py), so
+an id from a request cannot name someone of another tenant, an employer or
+nobody at all.
 """
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from domain.placement import Placement
-from infra.registry import agency_users
 from service import commands as c
 from service.errors import InvalidReference
-from service.ledger import Outcome, Unit
+from service.unit import Handlers, Outcome, Unit
 
-ROLES: dict[type, frozenset[str]] = {
-    c.AssignPlacementResponsible: frozenset({"agency"}),
-}
+handles = Handlers()
 
 SYSTEM_USER = UUID(int=0)
 
 
 def _agency_user(u: Unit, user_id: UUID) -> UUID:
-    if u.stores is None or user_id not in agency_users(u.stores.database("default"), u.app.tenant.id):
+    if u.accounts is None or user_id not in u.accounts.agency_user_ids(u.app.tenant.id):
         raise InvalidReference("responsible_user_id", f"no agency user with id {user_id}")
     return user_id
 
@@ -41,15 +37,12 @@ def responsible_for_new_placement(u: Unit, cmd: c.StartPlacement) -> UUID | None
     return None
 
 
+@handles(c.AssignPlacementResponsible, roles={"agency"})
 def assign_placement_responsible(u: Unit, cmd: c.AssignPlacementResponsible) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
     user_id = None if cmd.responsible_user_id is None else _agency_user(u, cmd.responsible_user_id)
     placement.assign_responsible(user_id)
-    return Outcome(saved=[placement], status=200, body={
+    return Outcome(saved=[placement], created=False, body={
         "id": str(placement.id), "version": placement.version,
         "responsible_user_id": None if user_id is None else str(user_id)})
 
-
-HANDLERS: dict[type, Any] = {
-    c.AssignPlacementResponsible: assign_placement_responsible,
-}

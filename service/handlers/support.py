@@ -1,6 +1,7 @@
 """Handlers for support that follows the person (onboarding checklist,
 adjustments, check-ins, job coaching), support activities for employers, and
-contract owners and targets. Registered in service/ledger.py's tables.
+contract owners and targets. Composed into the ledger's table by
+service/handlers/__init__.py.
 
 Who may do what (roles; ownership through visibility):
 - the agency does everything;
@@ -11,7 +12,6 @@ Who may do what (roles; ownership through visibility):
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from domain.candidate import Candidate
@@ -21,21 +21,10 @@ from domain.placement import Placement
 from domain.support import PlacementSupport
 from service import commands as c
 from service.errors import NotFound, PermissionDenied
-from service.ledger import Outcome, Unit, refuse_if_erased
+from service.handlers.erasure import refuse_if_erased
+from service.unit import Handlers, Outcome, Unit
 
-ROLES: dict[type, frozenset[str]] = {
-    c.AddChecklistItem: frozenset({"agency", "employer"}),
-    c.TickChecklistItem: frozenset({"agency", "employer"}),
-    c.RequestAdjustment: frozenset({"agency", "employee"}),
-    c.SetAdjustmentFunder: frozenset({"agency"}),
-    c.DeliverAdjustment: frozenset({"agency", "employer"}),
-    c.RefuseAdjustment: frozenset({"agency"}),
-    c.LogCheckIn: frozenset({"agency"}),
-    c.LogCoachingSession: frozenset({"agency"}),
-    c.LogEmployerSupportActivity: frozenset({"agency"}),
-    c.NameContractOwner: frozenset({"agency"}),
-    c.SetContractTargets: frozenset({"agency"}),
-}
+handles = Handlers()
 
 
 def open_support(placement: Placement, candidate: Any) -> PlacementSupport:
@@ -55,106 +44,102 @@ def placement_support(u: Unit, placement_id: Any) -> tuple[Placement, PlacementS
     try:
         return placement, u.get(PlacementSupport, PlacementSupport.id_for(placement.id))
     except NotFound:
-        candidate = u._load(placement.candidate_id)
+        candidate = u.load(placement.candidate_id)
         return placement, open_support(placement, candidate if isinstance(candidate, Candidate) else None)
 
 
-def _done(support: PlacementSupport, status: int = 200, **body: Any) -> Outcome:
-    return Outcome(saved=[support], status=status, body={
+def _done(support: PlacementSupport, created: bool = False, **body: Any) -> Outcome:
+    return Outcome(saved=[support], created=created, body={
         "placement_id": str(support.placement_id), "version": support.version, **body})
 
 
+@handles(c.AddChecklistItem, roles={"agency", "employer"})
 def add_checklist_item(u: Unit, cmd: c.AddChecklistItem) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     # An employer adds what it will do itself.
     responsible = "employer" if u.actor.role == "employer" else cmd.responsible
     item_id = support.add_item(cmd.label, responsible, placement.ended_on)
-    return _done(support, 201, item_id=item_id)
+    return _done(support, True, item_id=item_id)
 
 
+@handles(c.TickChecklistItem, roles={"agency", "employer"})
 def tick_checklist_item(u: Unit, cmd: c.TickChecklistItem) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     item = support.item(cmd.item_id)
     if u.actor.role == "employer" and item["responsible"] != "employer":
         raise PermissionDenied("this checklist item is the agency's to do")
-    support.tick(cmd.item_id, cmd.done_on or date.today(), u.actor.role, placement.ended_on)
+    support.tick(cmd.item_id, cmd.done_on or u.today(), u.actor.role, placement.ended_on)
     return _done(support, item_id=cmd.item_id)
 
 
+@handles(c.RequestAdjustment, roles={"agency", "employee"})
 def request_adjustment(u: Unit, cmd: c.RequestAdjustment) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     # The person asks; deciding who pays is for the agency.
     funder = None if u.actor.role == "employee" else cmd.funder
-    adjustment_id = support.request_adjustment(cmd.kind, cmd.description, cmd.requested_on or date.today(),
+    adjustment_id = support.request_adjustment(cmd.kind, cmd.description, cmd.requested_on or u.today(),
                                                funder, placement.ended_on)
-    return _done(support, 201, adjustment_id=adjustment_id)
+    return _done(support, True, adjustment_id=adjustment_id)
 
 
+@handles(c.SetAdjustmentFunder, roles={"agency"})
 def set_adjustment_funder(u: Unit, cmd: c.SetAdjustmentFunder) -> Outcome:
     _, support = placement_support(u, cmd.placement_id)
     support.set_funder(cmd.adjustment_id, cmd.funder)
     return _done(support, adjustment_id=cmd.adjustment_id)
 
 
+@handles(c.DeliverAdjustment, roles={"agency", "employer"})
 def deliver_adjustment(u: Unit, cmd: c.DeliverAdjustment) -> Outcome:
     _, support = placement_support(u, cmd.placement_id)
-    support.deliver(cmd.adjustment_id, cmd.delivered_on or date.today())
+    support.deliver(cmd.adjustment_id, cmd.delivered_on or u.today())
     return _done(support, adjustment_id=cmd.adjustment_id)
 
 
+@handles(c.RefuseAdjustment, roles={"agency"})
 def refuse_adjustment(u: Unit, cmd: c.RefuseAdjustment) -> Outcome:
     _, support = placement_support(u, cmd.placement_id)
-    support.refuse(cmd.adjustment_id, cmd.reason, cmd.refused_on or date.today())
+    support.refuse(cmd.adjustment_id, cmd.reason, cmd.refused_on or u.today())
     return _done(support, adjustment_id=cmd.adjustment_id)
 
 
+@handles(c.LogCheckIn, roles={"agency"})
 def log_check_in(u: Unit, cmd: c.LogCheckIn) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     check_in_id = support.log_check_in(cmd.held_on, cmd.with_whom, cmd.note, placement.starts_on,
                                        placement.ended_on)
-    return _done(support, 201, check_in_id=check_in_id)
+    return _done(support, True, check_in_id=check_in_id)
 
 
+@handles(c.LogCoachingSession, roles={"agency"})
 def log_coaching_session(u: Unit, cmd: c.LogCoachingSession) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     session_id = support.log_coaching(cmd.held_on, cmd.hours, cmd.with_whom, cmd.note, placement.starts_on,
                                       placement.ended_on)
-    return _done(support, 201, session_id=session_id)
+    return _done(support, True, session_id=session_id)
 
 
+@handles(c.LogEmployerSupportActivity, roles={"agency"})
 def log_employer_support_activity(u: Unit, cmd: c.LogEmployerSupportActivity) -> Outcome:
     employer = u.get(Employer, cmd.employer_id)
     activity_id = employer.log_support_activity(cmd.kind, cmd.topic, cmd.held_on, cmd.participants, cmd.given_by,
                                                 cmd.title)
-    return Outcome(saved=[employer], status=201, body={
+    return Outcome(saved=[employer], created=True, body={
         "employer_id": str(employer.id), "activity_id": activity_id, "version": employer.version})
 
 
+@handles(c.NameContractOwner, roles={"agency"})
 def name_contract_owner(u: Unit, cmd: c.NameContractOwner) -> Outcome:
     contract = u.get(SocialReturnContract, cmd.contract_id)
     contract.name_owner(cmd.side, cmd.name, cmd.email)
-    return Outcome(saved=[contract], status=200, body={"id": str(contract.id), "version": contract.version})
+    return Outcome(saved=[contract], created=False, body={"id": str(contract.id), "version": contract.version})
 
 
+@handles(c.SetContractTargets, roles={"agency"})
 def set_contract_targets(u: Unit, cmd: c.SetContractTargets) -> Outcome:
     contract = u.get(SocialReturnContract, cmd.contract_id)
     contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
-    return Outcome(saved=[contract], status=200, body={"id": str(contract.id), "version": contract.version})
-
-
-HANDLERS = {
-    c.AddChecklistItem: add_checklist_item,
-    c.TickChecklistItem: tick_checklist_item,
-    c.RequestAdjustment: request_adjustment,
-    c.SetAdjustmentFunder: set_adjustment_funder,
-    c.DeliverAdjustment: deliver_adjustment,
-    c.RefuseAdjustment: refuse_adjustment,
-    c.LogCheckIn: log_check_in,
-    c.LogCoachingSession: log_coaching_session,
-    c.LogEmployerSupportActivity: log_employer_support_activity,
-    c.NameContractOwner: name_contract_owner,
-    c.SetContractTargets: set_contract_targets,
-}
+    return Outcome(saved=[contract], created=False, body={"id": str(contract.id), "version": contract.version})
 
 
 # -- reading --------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+"""Social return contracts: registration (with owners and targets), amendment
+and closing. Owners and targets named later: service/handlers/support.py."""
+from __future__ import annotations
+
+from domain.contract import SocialReturnContract
+from domain.employer import Employer
+from domain.errors import DomainError, InvalidValue
+from service import commands as c
+from service.unit import Handlers, Outcome, Unit, changed, created
+
+handles = Handlers()
+
+
+@handles(c.RegisterContract, roles={"agency"})
+def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
+    u.reference(Employer, cmd.employer_id, "employer_id")
+    outcome = created(SocialReturnContract.register(
+        employer_id=cmd.employer_id, title=cmd.title,
+        contracting_authority=cmd.contracting_authority,
+        contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
+        starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
+        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by))
+    contract = outcome.saved[0]
+    for side, name, email in (("employer", cmd.employer_owner_name, cmd.employer_owner_email),
+                              ("agency", cmd.agency_owner_name, cmd.agency_owner_email)):
+        if name or email:
+            try:
+                contract.name_owner(side, name or "", email or "")
+            except DomainError as e:  # name the registration's own field (employer_owner_email, ...)
+                field_name = f"{side}_owner_{e.field}"
+                raise InvalidValue(e.template, field_name,
+                                   **{**e.params, **({"name": field_name} if "name" in e.params else {})}) from e
+    if cmd.target_placements is not None or cmd.target_retention_12m_percent is not None:
+        contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
+    return outcome
+
+
+@handles(c.AmendContract, roles={"agency"})
+def amend_contract(u: Unit, cmd: c.AmendContract) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.amend(**cmd.changes)
+    return changed(contract)
+
+
+@handles(c.CloseContract, roles={"agency"})
+def close_contract(u: Unit, cmd: c.CloseContract) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.close(cmd.closed_on, cmd.reason)
+    return changed(contract)

@@ -1,0 +1,43 @@
+"""What the service needs from outside, as protocols: the composition root
+(infra/bootstrap.py) passes the implementations in, so the service imports no
+adapter (infra.registry) and tests can hand it their own (a clock they move).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Protocol
+from uuid import UUID
+
+
+class Accounts(Protocol):
+    """The platform's user accounts of a tenant."""
+
+    def agency_user_ids(self, tenant_id: UUID) -> frozenset[UUID]:
+        """The ids of the tenant's agency users (who may look after a placement)."""
+        ...
+
+    def close_accounts_of(self, tenant_id: UUID, candidate_id: UUID) -> int:
+        """Close an erased person's accounts (idempotent); how many were closed."""
+        ...
+
+
+class Clock(Protocol):
+    """What time it is: `recorded_at` in each event's metadata, and the day a
+    handler takes when a command names none."""
+
+    def now(self) -> datetime:
+        """An aware UTC moment."""
+        ...
+
+    def today(self) -> date:
+        ...
+
+
+class SystemClock:
+    """The machine's clock (today in the machine's zone, as date.today())."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def today(self) -> date:
+        return date.today()

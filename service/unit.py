@@ -1,0 +1,189 @@
+"""The unit of work a handler gets: one command's view of one tenant, as one
+actor. It loads aggregates through the visibility policy (service/visibility.py:
+what the actor may not see is NotFound, the same answer as for an id that does
+not exist) and resolves ids given in a request (`reference`, naming the field).
+
+A handler answers with a domain `Outcome`: the aggregates to save, whether the
+command created something, and the body to answer with. What that means in
+HTTP is for web/ (web/outcomes.py). Each feature module of service/handlers/
+declares its handlers and the roles that may issue them in a `Handlers` table.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
+
+from domain.candidate import Candidate
+from domain.contract import SocialReturnContract
+from domain.contribution import Contribution
+from domain.duties import PlacementDuties, Reminder
+from domain.employer import Employer
+from domain.matching import MatchPipeline
+from domain.placement import Placement
+from domain.support import PlacementSupport
+from domain.vacancy import Vacancy
+from infra.eventstore import TenantApplication
+from service.actor import Actor
+from service.errors import InvalidReference, NotFound
+from service.ports import Accounts, Clock, SystemClock
+from service.visibility import visible
+
+A = TypeVar("A")
+
+KIND = {
+    Employer: "employer",
+    SocialReturnContract: "contract",
+    Candidate: "candidate",
+    Vacancy: "vacancy",
+    Placement: "placement",
+    Contribution: "contribution",
+    PlacementDuties: "placement duties",
+    Reminder: "reminder",
+    MatchPipeline: "match",
+    PlacementSupport: "placement support",
+}
+
+
+@dataclass
+class Outcome:
+    """What a handler decided: the aggregates to save (in one transaction),
+    whether the command created something (a new record, feedback, a step
+    that opened a match) or changed one, and the body to answer with."""
+
+    saved: list[Any]
+    created: bool
+    body: dict[str, Any]
+    # Run once the events are stored.
+    after_commit: list[Callable[[TenantApplication], Any]] = field(default_factory=list)
+
+
+def created(agg: Any) -> Outcome:
+    """A new aggregate: answered with its id."""
+    return Outcome(saved=[agg], created=True, body={"id": str(agg.id)})
+
+
+def changed(agg: Any, *, created: bool = False) -> Outcome:
+    """A changed aggregate: answered with its id and new version (`created`
+    when the change adds something of its own, e.g. feedback or a contact)."""
+    return Outcome(saved=[agg], created=created, body={"id": str(agg.id), "version": agg.version})
+
+
+@dataclass
+class Unit:
+    """One command's view of one tenant, as one actor."""
+
+    app: TenantApplication
+    actor: Actor
+    loaded: dict[UUID, Any] = field(default_factory=dict)
+    # Queries bring cached aggregates up to date with the database (another
+    # process may have written); commands rely on the version check at save.
+    fresh: bool = False
+    # The platform's user accounts (for handlers that check or close a user).
+    accounts: Accounts | None = None
+    clock: Clock = field(default_factory=SystemClock)
+    # People this command records something about: the save is refused if one
+    # of them has been erased (service/handlers/erasure.py: refuse_if_erased).
+    unerased: set[UUID] = field(default_factory=set)
+
+    def today(self) -> date:
+        """The day a command means when it names none."""
+        return self.clock.today()
+
+    def get(self, kind_cls: type[A], ident: UUID) -> A:
+        """An aggregate of this type visible to the actor, else NotFound."""
+        agg = self.loaded.get(ident)
+        if agg is None:
+            try:
+                agg = self.load(ident)
+            except AggregateNotFoundError:
+                raise NotFound(KIND[kind_cls], ident) from None
+            self.loaded[ident] = agg
+        if not isinstance(agg, kind_cls) or not visible(self.actor, agg, self._related):
+            raise NotFound(KIND[kind_cls], ident)
+        return agg
+
+    def load(self, ident: UUID) -> Any:
+        """Any aggregate by id, whoever may see it (for checks a handler makes
+        on the actor's behalf); AggregateNotFoundError if there is none."""
+        agg = self.app.repository.get(ident)
+        if self.fresh:
+            newer = self.app.events.get(originator_id=ident, gt=agg.version)
+            agg = project_aggregate(agg, newer)
+        return agg
+
+    def _related(self, ident: UUID) -> Any:
+        try:
+            return self.loaded.get(ident) or self.load(ident)
+        except AggregateNotFoundError:
+            return None
+
+    def load_fresh(self, ident: UUID) -> Any:
+        """Like load, read fresh from the database whatever the unit's mode."""
+        fresh, self.fresh = self.fresh, True
+        try:
+            return self.load(ident)
+        finally:
+            self.fresh = fresh
+
+    def reference(self, kind_cls: type[A], ident: UUID | None, field_name: str) -> A:
+        """Like get, for an id given in a request body: names the field.
+
+        Always read fresh: a referenced aggregate that is not saved with the
+        command has no version check to catch a stale cached copy (a contract
+        closed by another process must refuse new placements here too)."""
+        fresh, self.fresh = self.fresh, True
+        try:
+            return self.get(kind_cls, ident)  # type: ignore[arg-type]
+        except NotFound:
+            raise InvalidReference(field_name, f"no {KIND[kind_cls]} with id {ident}") from None
+        finally:
+            self.fresh = fresh
+
+
+Handler = Callable[[Unit, Any], Outcome]
+
+
+@dataclass(frozen=True)
+class Entry:
+    handler: Handler
+    # Which roles may issue the command. Ownership (an employer acting on its
+    # own placements only, a person on their own) is checked by visibility.
+    roles: frozenset[str]
+
+
+class Handlers:
+    """One feature's table: command type -> (handler, roles), filled by
+    decorating each handler where it is defined:
+
+        handles = Handlers()
+
+        @handles(c.GiveFeedback, roles={"agency", "employer", "employee"})
+        def give_feedback(u: Unit, cmd: c.GiveFeedback) -> Outcome: ...
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[type, Entry] = {}
+
+    def __call__(self, command: type, *, roles: Iterable[str]) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if command in self.entries:
+                raise ValueError(f"{command.__name__} is handled twice")
+            self.entries[command] = Entry(handler, frozenset(roles))
+            return handler
+        return register
+
+
+def compose(*tables: Handlers) -> dict[type, Entry]:
+    """One table from the features' tables; a command handled twice is an error."""
+    out: dict[type, Entry] = {}
+    for table in tables:
+        for command, entry in table.entries.items():
+            if command in out:
+                raise ValueError(f"{command.__name__} is handled by two features")
+            out[command] = entry
+    return out
