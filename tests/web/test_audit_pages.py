@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -19,6 +18,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from infra import export_jobs
 from infra.audit import count_events
+from infra.eventstore import SCHEMA
 from infra.export_verify import load_public_key, verify_export
 from projections.registry import QUEUE
 from service import commands as c
@@ -148,9 +148,11 @@ def test_figures_as_known_then_differ_from_now_after_a_later_correction(
         agency: Agency, pages: Callable[..., Browser]) -> None:
     ids = agency.seed()
     agency.project()
-    time.sleep(0.05)
-    known_at = datetime.now(timezone.utc)
-    time.sleep(0.05)
+    # Known then: what was stored up to the last event's own commit time (its
+    # recorded_at, hashed in the chain); the correction is stored later.
+    with agency.system.stores.database(agency.tenant.database).connection() as conn:
+        known_at = conn.execute(f'SELECT max(recorded_at) AS at FROM {SCHEMA}."{agency.tenant.events_table}"'
+                                ).fetchone()["at"]
     # A correction afterwards: the placement was 36 hours a week from its start, not 24.
     agency.run(c.ChangeHours(placement_id=ids["placement"], hours_per_week=Decimal("36"),
                              effective_on=date.today() - timedelta(days=60)))
