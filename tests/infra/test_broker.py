@@ -8,7 +8,6 @@ Queue and actor names are random, so runs in parallel do not see each other's me
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -217,8 +216,12 @@ def test_postgres_broker_accepts_a_socket_style_url(database_url):
         broker.close()
 
 
-def test_postgres_broker_not_ready_when_database_is_down():
-    broker = make_broker(None, f"postgresql://postgres@127.0.0.1:{DEAD_PORT}/postgres")
+@pytest.mark.parametrize("kind", ["postgres", "rabbitmq"])
+def test_a_broker_whose_server_is_down_is_not_ready_within_seconds(kind, database_url):
+    if kind == "postgres":  # the embedded broker's database is down
+        broker = make_broker(None, f"postgresql://postgres@127.0.0.1:{DEAD_PORT}/postgres")
+    else:
+        broker = make_broker(f"amqp://guest:guest@127.0.0.1:{DEAD_PORT}/", database_url)
     try:
         started = time.monotonic()
         assert broker_ready(broker, timeout=1) is False
@@ -265,13 +268,3 @@ def test_rabbitmq_broker_processes_a_message(rabbitmq_url, database_url):
                 channel.queue_delete(name)
         finally:
             conn.close()
-
-
-def test_rabbitmq_broker_not_ready_when_server_is_down(database_url):
-    broker = make_broker(f"amqp://guest:guest@127.0.0.1:{DEAD_PORT}/", database_url)
-    try:
-        started = time.monotonic()
-        assert broker_ready(broker, timeout=1) is False
-        assert time.monotonic() - started < 5
-    finally:
-        broker.close()
