@@ -16,7 +16,7 @@ def register_candidate(u: Unit, cmd: c.RegisterCandidate) -> Outcome:
         full_name=cmd.full_name, date_of_birth=cmd.date_of_birth, target_group=cmd.target_group,
         competences=list(cmd.competences), support_needs=cmd.support_needs,
         benefit_since=cmd.benefit_since, status_holder=cmd.status_holder,
-        qualifies_via=cmd.qualifies_via))
+        qualifies_via=cmd.qualifies_via, today=u.today()))
 
 
 @handles(c.StateSupportNeeds, roles={"agency", "employee"})

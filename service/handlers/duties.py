@@ -33,7 +33,7 @@ def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
     refuse_if_erased(u, placement.candidate_id)  # health data
     duties = _placement_duties(u, placement)
-    duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on)
+    duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on, today=u.today())
     scheduled = [d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
                                        duties.timelines) if d.sickness_starts_on == cmd.first_sick_day]
     return Outcome(saved=[duties], created=True, body={
@@ -46,7 +46,7 @@ def report_recovery(u: Unit, cmd: c.ReportRecovery) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
     refuse_if_erased(u, placement.candidate_id)  # health data
     duties = _placement_duties(u, placement)
-    duties.recover(cmd.recovered_on)
+    duties.recover(cmd.recovered_on, today=u.today())
     return Outcome(saved=[duties], created=False, body={
         "placement_id": str(placement.id), "recovered_on": cmd.recovered_on.isoformat()})
 
@@ -60,7 +60,8 @@ def complete_duty(u: Unit, cmd: c.CompleteDuty) -> Outcome:
     if cmd.duty_id not in known:
         raise NotFound("duty", cmd.duty_id)
     duty = known[cmd.duty_id]
-    duties.complete(duty, cmd.done_on or u.today())
+    today = u.today()
+    duties.complete(duty, cmd.done_on or today, today=today)
     return Outcome(saved=[duties], created=False,
                    body={**_duty_view(duty), "done_on": duties.done[duty.id].isoformat()})
 

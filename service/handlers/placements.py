@@ -85,7 +85,7 @@ def give_feedback(u: Unit, cmd: c.GiveFeedback) -> Outcome:
     if cmd.from_role in ("employee", "employer", "coach", "agency") and cmd.from_role not in allowed:
         raise InvalidInput("from_role", f"a user with role {u.actor.role!r} gives feedback as "
                            + " or ".join(repr(r) for r in sorted(allowed)))
-    placement.give_feedback(cmd.score, cmd.from_role, cmd.comment)
+    placement.give_feedback(cmd.score, cmd.from_role, cmd.comment, given_on=u.today())
     return changed(placement, created=True)
 
 

@@ -68,7 +68,8 @@ def tick_checklist_item(u: Unit, cmd: c.TickChecklistItem) -> Outcome:
     item = support.item(cmd.item_id)
     if u.actor.role == "employer" and item["responsible"] != "employer":
         raise PermissionDenied("this checklist item is the agency's to do")
-    support.tick(cmd.item_id, cmd.done_on or u.today(), u.actor.role, placement.ended_on)
+    today = u.today()
+    support.tick(cmd.item_id, cmd.done_on or today, u.actor.role, placement.ended_on, today=today)
     return _done(support, item_id=cmd.item_id)
 
 
@@ -77,8 +78,9 @@ def request_adjustment(u: Unit, cmd: c.RequestAdjustment) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     # The person asks; deciding who pays is for the agency.
     funder = None if u.actor.role == "employee" else cmd.funder
-    adjustment_id = support.request_adjustment(cmd.kind, cmd.description, cmd.requested_on or u.today(),
-                                               funder, placement.ended_on)
+    today = u.today()
+    adjustment_id = support.request_adjustment(cmd.kind, cmd.description, cmd.requested_on or today,
+                                               funder, placement.ended_on, today=today)
     return _done(support, True, adjustment_id=adjustment_id)
 
 
@@ -92,14 +94,16 @@ def set_adjustment_funder(u: Unit, cmd: c.SetAdjustmentFunder) -> Outcome:
 @handles(c.DeliverAdjustment, roles={"agency", "employer"})
 def deliver_adjustment(u: Unit, cmd: c.DeliverAdjustment) -> Outcome:
     _, support = placement_support(u, cmd.placement_id)
-    support.deliver(cmd.adjustment_id, cmd.delivered_on or u.today())
+    today = u.today()
+    support.deliver(cmd.adjustment_id, cmd.delivered_on or today, today=today)
     return _done(support, adjustment_id=cmd.adjustment_id)
 
 
 @handles(c.RefuseAdjustment, roles={"agency"})
 def refuse_adjustment(u: Unit, cmd: c.RefuseAdjustment) -> Outcome:
     _, support = placement_support(u, cmd.placement_id)
-    support.refuse(cmd.adjustment_id, cmd.reason, cmd.refused_on or u.today())
+    today = u.today()
+    support.refuse(cmd.adjustment_id, cmd.reason, cmd.refused_on or today, today=today)
     return _done(support, adjustment_id=cmd.adjustment_id)
 
 
@@ -107,7 +111,7 @@ def refuse_adjustment(u: Unit, cmd: c.RefuseAdjustment) -> Outcome:
 def log_check_in(u: Unit, cmd: c.LogCheckIn) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     check_in_id = support.log_check_in(cmd.held_on, cmd.with_whom, cmd.note, placement.starts_on,
-                                       placement.ended_on)
+                                       placement.ended_on, today=u.today())
     return _done(support, True, check_in_id=check_in_id)
 
 
@@ -115,7 +119,7 @@ def log_check_in(u: Unit, cmd: c.LogCheckIn) -> Outcome:
 def log_coaching_session(u: Unit, cmd: c.LogCoachingSession) -> Outcome:
     placement, support = placement_support(u, cmd.placement_id)
     session_id = support.log_coaching(cmd.held_on, cmd.hours, cmd.with_whom, cmd.note, placement.starts_on,
-                                      placement.ended_on)
+                                      placement.ended_on, today=u.today())
     return _done(support, True, session_id=session_id)
 
 
@@ -123,7 +127,7 @@ def log_coaching_session(u: Unit, cmd: c.LogCoachingSession) -> Outcome:
 def log_employer_support_activity(u: Unit, cmd: c.LogEmployerSupportActivity) -> Outcome:
     employer = u.get(Employer, cmd.employer_id)
     activity_id = employer.log_support_activity(cmd.kind, cmd.topic, cmd.held_on, cmd.participants, cmd.given_by,
-                                                cmd.title)
+                                                cmd.title, today=u.today())
     return Outcome(saved=[employer], created=True, body={
         "employer_id": str(employer.id), "activity_id": activity_id, "version": employer.version})
 

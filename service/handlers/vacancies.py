@@ -19,7 +19,7 @@ def open_vacancy(u: Unit, cmd: c.OpenVacancy) -> Outcome:
         employer_id=cmd.employer_id, title=cmd.title,
         required_competences=list(cmd.required_competences),
         optional_competences=list(cmd.optional_competences),
-        hours_per_week=cmd.hours_per_week, opened_on=cmd.opened_on, region=cmd.region))
+        hours_per_week=cmd.hours_per_week, opened_on=cmd.opened_on or u.today(), region=cmd.region))
 
 
 @handles(c.EditVacancy, roles={"agency", "employer"})

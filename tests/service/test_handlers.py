@@ -15,7 +15,7 @@ from infra.eventstore import SCHEMA
 from infra.registry import PlatformAccounts
 from service import commands as c
 from service.actor import Actor
-from service.errors import InvalidReference
+from service.errors import InvalidInput, InvalidReference
 from service.handlers import COMMAND_ROLES, HANDLERS
 from service.ledger import Ledger, fingerprint
 from service.unit import Handlers, compose
@@ -68,6 +68,13 @@ def test_the_moment_recorded_and_the_day_meant_come_from_the_ledgers_clock(
     recorded = [e["metadata"]["recorded_at"]
                 for e in ledger.history(seeded.tenant, agency, MatchPipeline, match.id)]
     assert recorded == ["2025-03-05T10:30:00+00:00"]
+    # Health data's "not in the future" is judged by the ledger's today, not the machine's.
+    with pytest.raises(InvalidInput):
+        ledger.execute(seeded.tenant, agency, c.ReportSickness(placement_id=seeded.placement,
+                                                               first_sick_day=date(2025, 3, 6)))
+    sick = ledger.execute(seeded.tenant, agency, c.ReportSickness(placement_id=seeded.placement,
+                                                                  first_sick_day=date(2025, 3, 4)))
+    assert sick.created and sick.body["first_sick_day"] == "2025-03-04"
 
 
 def test_a_responsible_user_is_checked_against_the_accounts_the_ledger_is_given(

@@ -35,6 +35,7 @@ from service.errors import (
     PermissionDenied,
     TenantSuspended,
 )
+from service.ledger import Ledger
 from tests.conftest import random_slug
 from tests.service.conftest import (
     EVERY_COMMAND,
@@ -491,9 +492,7 @@ def test_a_command_that_keeps_losing_its_race_ends_in_a_conflict_after_a_bounded
         system: System, seeded: Seeded, agency: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
     """A copy that never catches up (here: refreshing is switched off and the
     cache holds an old version) loses every save; the ledger stops after its
-    bound with a clear 409, having stored nothing."""
-    from service.ledger import Ledger
-
+    bound with a clear Conflict, having stored nothing."""
     app = system.stores.for_tenant(seeded.tenant)
     stale = deepcopy(app.repository.get(seeded.placement))
     system.ledger.execute(seeded.tenant, agency, c.GiveFeedback(
