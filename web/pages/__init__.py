@@ -18,9 +18,8 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
 from infra.bootstrap import System
-from web.pages import audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements, vacancies
-from web.pages import support
-from web.pages import open_support, responsible, tokens
+from web.pages import assembly, audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements
+from web.pages import open_support, responsible, support, tokens, vacancies
 from web.pages.common import EXCEPTION_HANDLERS
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -64,7 +63,8 @@ def pages_routers(system: System) -> list[Router]:
         DefineMiddleware(CSRFMiddleware, config=csrf_config(system.settings.secret_key, production)),
     ]
     signed_in_pages = Router(path="/", route_handlers=PAGE_HANDLERS, guards=[signed_in],
-                             dependencies={"viewer": Provide(provide_viewer, sync_to_thread=False)})
+                             dependencies={"viewer": Provide(provide_viewer, sync_to_thread=False),
+                                           **page_renderers()})
     pages = Router(
         path="/", route_handlers=[auth.login_form, auth.login, auth.logout, signed_in_pages],
         middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
@@ -74,6 +74,20 @@ def pages_routers(system: System) -> list[Router]:
         path="/static", directories=[STATIC_DIR], name="static",
         cache_control=CacheControlHeader(max_age=3600, public=True))
     return [pages, static]
+
+
+def page_renderers() -> dict[str, Provide]:
+    """The composite pages (web/pages/assembly.py), given by name to the
+    features' forms that answer with the whole page: `placement_page`,
+    `contract_page`, `employer_page`. The sections never import the assembly."""
+    return {name: Provide(_constant(render), use_cache=True, sync_to_thread=False)
+            for name, render in assembly.PAGES.items()}
+
+
+def _constant(value: Any) -> Any:
+    def provide() -> Any:
+        return value
+    return provide
 
 
 def page_state(system: System) -> dict[str, Any]:

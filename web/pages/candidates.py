@@ -17,11 +17,10 @@ from domain.candidate import Candidate
 from domain.values import TARGET_GROUPS
 from projections import directory
 from service import commands as c
-from service.errors import InvalidInput, InvalidReference, PermissionDenied
+from service.errors import PermissionDenied
 from web.api.views import SUPPORT_NEEDS_READERS
+from web.pages.answer import FormState, answer
 from web.pages.common import (
-    execute,
-    field_errors,
     fragment_or_page,
     fresh,
     get as get_aggregate,
@@ -30,7 +29,6 @@ from web.pages.common import (
     parse_id,
     pool,
     record_special_category_read,
-    redirect_after,
 )
 from web.pages.forms import Form
 from web.pages.render import page
@@ -81,13 +79,12 @@ async def register_candidate(request: Request, viewer: NamedDependency[Viewer]) 
         support_needs=form.text("support_needs", required=False),
         benefit_since=form.day("benefit_since", required=False),
         status_holder=form.flag("status_holder"))
-    if not form.ok:
-        return await _candidate_form(request, form.values(), form.errors, 422)
-    try:
-        result = await execute(request, viewer, c.RegisterCandidate(**fields), form)  # type: ignore[arg-type]
-    except (InvalidInput, InvalidReference) as e:
-        return await _candidate_form(request, form.values(), field_errors(e, form), 422)
-    return redirect_after(result, f"/candidates/{result.body['id']}")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _candidate_form(request, dict(state.values), dict(state.errors), status)
+
+    return await answer(request, viewer, form, c.RegisterCandidate(**fields), show=show,  # type: ignore[arg-type]
+                        to=lambda result: f"/candidates/{result.body['id']}")
 
 
 async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: dict | None = None,
@@ -130,9 +127,9 @@ async def state_support_needs(request: Request, viewer: NamedDependency[Viewer],
     await get_aggregate(request, viewer, Candidate, ident)  # visible, else 404
     form = await Form.read(request)
     needs = form.text("support_needs", required=False)
-    try:
-        result = await execute(request, viewer, c.StateSupportNeeds(candidate_id=ident, support_needs=needs), form)
-    except (InvalidInput, InvalidReference) as e:
-        return await _profile(request, viewer, candidate_id, field_errors(e, form, "support_needs"),
-                              form.values(), 422)
-    return redirect_after(result, f"/candidates/{candidate_id}")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _profile(request, viewer, candidate_id, dict(state.errors), dict(state.values), status)
+
+    return await answer(request, viewer, form, c.StateSupportNeeds(candidate_id=ident, support_needs=needs),
+                        to=f"/candidates/{candidate_id}", show=show, field="support_needs")

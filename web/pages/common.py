@@ -136,10 +136,13 @@ def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
     return Response(b"", status_code=303, headers={"Location": target})
 
 
+ERROR_KINDS = {403: "forbidden", 404: "not_found", 409: "conflict"}
+
+
 def service_error_handler(request: Request, exc: ServiceError) -> Response:
+    """The error page, at the status of the one mapping (web/outcomes.py)."""
     status = error_status(exc)
-    kind = {404: "not_found", 409: "conflict",
-            403: "suspended" if isinstance(exc, TenantSuspended) else "forbidden"}.get(status, "invalid")
+    kind = "suspended" if isinstance(exc, TenantSuspended) else ERROR_KINDS.get(status, "invalid")
     return _error_page(request, status, kind)
 
 

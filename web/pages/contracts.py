@@ -1,5 +1,6 @@
 """Employers and social return contracts: lists, registration, a contract's
-compliance figures and the decisions on its contributions."""
+compliance figures and the decisions on its contributions. The contract page
+with its sections is assembled in web/pages/assembly.py."""
 from __future__ import annotations
 
 from datetime import date
@@ -14,23 +15,19 @@ from domain.errors import DomainError
 from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS, parse_date
 from projections import compliance, directory
 from service import commands as c
-from service.errors import Conflict, InvalidInput, InvalidReference, NotFound
+from service.errors import InvalidInput, NotFound
 from web.pages import charts
+from web.pages.answer import FormState, PageRenderer, answer
 from web.pages.common import (
-    error_message,
-    execute,
-    field_errors,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
     parse_id,
     pool,
-    redirect_after,
 )
 from web.pages.forms import Form
 from web.pages.render import page
-from web.pages.support import contract_section_for_page
 from web.pages.viewer import Viewer, roles
 
 CONTRACT_READERS = ("agency", "auditor", "employer", "authority")
@@ -57,13 +54,12 @@ async def employers(request: Request, viewer: NamedDependency[Viewer]) -> Respon
 async def register_employer(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     name = form.text("name")
-    if not form.ok:
-        return await _employers_page(request, viewer, form.values(), form.errors, 422)
-    try:
-        result = await execute(request, viewer, c.RegisterEmployer(name=name), form)
-    except (InvalidInput, InvalidReference) as e:
-        return await _employers_page(request, viewer, form.values(), field_errors(e, form, "name"), 422)
-    return redirect_after(result, "/employers")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _employers_page(request, viewer, dict(state.values), dict(state.errors), status)
+
+    return await answer(request, viewer, form, c.RegisterEmployer(name=name), to="/employers", show=show,
+                        field="name")
 
 
 # -- contracts ------------------------------------------------------------------
@@ -119,124 +115,90 @@ async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -
            for side in ("employer", "agency") for part in ("name", "email")},
         target_placements=form.integer("target_placements", required=False),
         target_retention_12m_percent=form.decimal("target_retention_12m_percent", required=False))
-    if not form.ok:
-        return await _contract_form(request, viewer, form.values(), form.errors, 422)
-    try:
-        result = await execute(request, viewer, c.RegisterContract(**command), form)  # type: ignore[arg-type]
-    except (InvalidInput, InvalidReference) as e:
-        return await _contract_form(request, viewer, form.values(), field_errors(e, form), 422)
-    return redirect_after(result, f"/contracts/{result.body['id']}")
 
+    async def show(state: FormState, status: int) -> Response:
+        return await _contract_form(request, viewer, dict(state.values), dict(state.errors), status)
 
-async def _contract_page(request: Request, viewer: Viewer, contract_id: str,
-                         errors: dict | None = None, status: int = 200, *, active: str = "",
-                         values: dict | None = None) -> Response:
-    """`active`: the form the errors and values belong to (several forms share
-    field names, such as description)."""
-    ident = parse_id("contract", contract_id)
-    contract: SocialReturnContract = await get_aggregate(request, viewer, SocialReturnContract, ident)
-    today = date.today()
-    figures = await compliance.compliance_for_contract(pool(request), viewer.tenant.id, ident, today)
-    contributions = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, ident, today)
-    placements: list[dict] = []
-    if viewer.role in ("agency", "auditor", "employer"):
-        placements = await directory.placements(pool(request), viewer.tenant.id, contract_id=ident,
-                                                **({"employer_id": viewer.actor.employer_id}
-                                                   if viewer.role == "employer" else {}))
-    names = await directory.names(pool(request), viewer.tenant.id, [contract.employer_id])
-    decides = viewer.role == contract.accepted_by and may(viewer, c.AcceptContribution)
-    return page(request, "contract.html", {
-        "contract": contract, "employer_name": names.get(contract.employer_id, ""),
-        "figures": figures, "contributions": contributions, "placements": placements,
-        "placement_names": {str(p["placement_id"]): p["candidate_name"] or "" for p in placements},
-        "chart": charts.quarter_chart(figures["quarters"]) if figures else None,
-        "decides": decides, "errors": errors or {}, "bar": charts.progress, "today": today,
-        "active": active, "values": values or {}, "idempotency": new_idempotency_key(),
-        "can_report": may(viewer, c.ReportOtherActivity) and not contract.is_closed,
-        "can_amend": may(viewer, c.AmendContract) and not contract.is_closed,
-        "can_close": may(viewer, c.CloseContract) and not contract.is_closed,
-        "registers": SOCIAL_ENTERPRISE_REGISTERS, "terms": _terms(contract),
-        # Owners and targets beyond euros (web/pages/support.py).
-        **(await contract_section_for_page(request, viewer, contract)),
-    }, status=status)
+    return await answer(request, viewer, form, c.RegisterContract(**command), show=show,  # type: ignore[arg-type]
+                        to=lambda result: f"/contracts/{result.body['id']}")
 
 
 @get("/contracts/{contract_id:str}", name="contract", guards=[roles(*CONTRACT_READERS)])
-async def contract_detail(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def contract_detail(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                          contract_page: NamedDependency[PageRenderer]) -> Response:
     await fresh(request, viewer)
-    return await _contract_page(request, viewer, contract_id)
+    return await contract_page(request, viewer, contract_id)
 
 
 async def _decide(request: Request, viewer: Viewer, contract_id: str, contribution_id: str,
-                  accept: bool) -> Response:
+                  accept: bool, contract_page: PageRenderer) -> Response:
     contract_ident = parse_id("contract", contract_id)
     ident = parse_id("contribution", contribution_id)
     await get_aggregate(request, viewer, SocialReturnContract, contract_ident)  # visible, else 404
     form = await Form.read(request)
-    reason = form.text("reason", required=not accept)
-    if not form.ok:
-        return await _contract_page(request, viewer, contract_id, {str(ident): "reason_required"}, 422)
-    # The contribution must belong to this contract (the URL names both).
-    rows = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, contract_ident, date.today())
-    if not any(r["id"] == str(ident) for r in rows):
-        raise NotFound("contribution", contribution_id)
+    reason = form.text("reason", required=False)
+    if not accept and not reason:
+        form.error("reason", "reason_required")
+    if form.ok:
+        # The contribution must belong to this contract (the URL names both).
+        rows = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, contract_ident,
+                                                           date.today())
+        if not any(r["id"] == str(ident) for r in rows):
+            raise NotFound("contribution", contribution_id)
     command = (c.AcceptContribution(contribution_id=ident, reason=reason) if accept
                else c.RejectContribution(contribution_id=ident, reason=reason))
-    try:
-        result = await execute(request, viewer, command, form)
-    except (InvalidInput, InvalidReference) as e:
-        return await _contract_page(request, viewer, contract_id, {str(ident): error_message(e)}, 422)
-    return redirect_after(result, f"/contracts/{contract_id}")
+
+    async def show(state: FormState, status: int) -> Response:
+        # Shown on the contribution's row, whichever field the message names.
+        errors = {str(ident): next(iter(state.errors.values()))}
+        return await contract_page(request, viewer, contract_id, forms={"contract": FormState(errors)},
+                                   status=status)
+
+    return await answer(request, viewer, form, command, to=f"/contracts/{contract_id}", show=show, field="reason")
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept",
       guards=[roles("agency", "authority")])
 async def accept_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
-                              contribution_id: FromPath[str]) -> Response:
-    return await _decide(request, viewer, contract_id, contribution_id, accept=True)
+                              contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
+    return await _decide(request, viewer, contract_id, contribution_id, True, contract_page)
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject",
       guards=[roles("agency", "authority")])
 async def reject_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
-                              contribution_id: FromPath[str]) -> Response:
-    return await _decide(request, viewer, contract_id, contribution_id, accept=False)
+                              contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
+    return await _decide(request, viewer, contract_id, contribution_id, False, contract_page)
 
 
 # -- reporting contributions, amending and closing -----------------------------------
 
-def _terms(contract: SocialReturnContract) -> dict[str, str]:
-    """The amendable terms as the amend form shows them."""
-    return {"title": contract.title, "contracting_authority": contract.contracting_authority,
-            "contract_value_eur": str(contract.contract_value_eur),
-            "obligation_percent": str(contract.obligation_percent.normalize()),
-            "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat()}
-
-
 async def _contract_change(request: Request, viewer: Viewer, contract_id: str, active: str,
-                           read: Any, command: Any, default_field: str, to: str = "") -> Response:
-    """The shared flow of the contract page's forms: read the form (`read`
-    gives the command's fields), run the command, 303 back to the page, or show
-    the page again with the errors next to the form's fields."""
+                           read: Any, command: Any, default_field: str, contract_page: PageRenderer,
+                           to: str = "") -> Response:
+    """The shared reading of the contract page's forms: `read` gives the
+    command's fields; the page again shows the errors next to the fields of
+    the form named `active`."""
     ident = parse_id("contract", contract_id)
     await get_aggregate(request, viewer, SocialReturnContract, ident)  # visible, else 404
     form = await Form.read(request)
     fields = read(form)
-    if form.ok:
-        try:
-            result = await execute(request, viewer, command(contract_id=ident, **fields), form)
-            return redirect_after(result, f"/contracts/{contract_id}{to}")
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            form.errors = field_errors(e, form, default_field)
-    return await _contract_page(request, viewer, contract_id, form.errors, 422, active=active, values=form.values())
+
+    async def show(state: FormState, status: int) -> Response:
+        return await contract_page(request, viewer, contract_id, forms={"contract": state}, status=status)
+
+    return await answer(request, viewer, form, lambda: command(contract_id=ident, **fields),
+                        to=f"/contracts/{contract_id}{to}", show=show, field=default_field, name=active)
 
 
 @post("/contracts/{contract_id:str}/purchases", guards=[roles("agency", "employer")])
-async def report_purchase(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def report_purchase(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                          contract_page: NamedDependency[PageRenderer]) -> Response:
     return await _contract_change(request, viewer, contract_id, "purchase", lambda f: dict(
         supplier=f.text("supplier"), invoice_amount_eur_excl_vat=f.decimal("invoice_amount_eur_excl_vat"),
         register=f.choice("register", SOCIAL_ENTERPRISE_REGISTERS), invoice_date=f.day("invoice_date"),
-        description=f.text("description")), c.ReportSocialEnterprisePurchase, "description", "#contributions")
+        description=f.text("description")), c.ReportSocialEnterprisePurchase, "description", contract_page,
+        "#contributions")
 
 
 def _other_activity(f: Form) -> dict[str, Any]:
@@ -250,31 +212,35 @@ def _other_activity(f: Form) -> dict[str, Any]:
 
 
 @post("/contracts/{contract_id:str}/other-activities", guards=[roles("agency", "employer")])
-async def report_other_activity(request: Request, viewer: NamedDependency[Viewer],
-                                contract_id: FromPath[str]) -> Response:
+async def report_other_activity(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                                contract_page: NamedDependency[PageRenderer]) -> Response:
     return await _contract_change(request, viewer, contract_id, "other", _other_activity, c.ReportOtherActivity,
-                                  "description", "#contributions")
+                                  "description", contract_page, "#contributions")
 
 
 @post("/contracts/{contract_id:str}/amend", guards=[roles("agency")])
-async def amend_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def amend_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                         contract_page: NamedDependency[PageRenderer]) -> Response:
     def read(f: Form) -> dict[str, Any]:
         changes = dict(title=f.text("title"), contracting_authority=f.text("contracting_authority"),
                        contract_value_eur=f.decimal("contract_value_eur"),
                        obligation_percent=f.decimal("obligation_percent"),
                        starts_on=f.day("starts_on"), ends_on=f.day("ends_on"))
         return {"changes": changes}
-    return await _contract_change(request, viewer, contract_id, "amend", read, c.AmendContract, "title")
+    return await _contract_change(request, viewer, contract_id, "amend", read, c.AmendContract, "title",
+                                  contract_page)
 
 
 @post("/contracts/{contract_id:str}/close", guards=[roles("agency")])
-async def close_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def close_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                         contract_page: NamedDependency[PageRenderer]) -> Response:
     def read(f: Form) -> dict[str, Any]:
         fields = dict(closed_on=f.day("closed_on"), reason=f.text("reason", required=False) or None)
         if not f.flag("confirm"):
             f.error("confirm", "confirm")
         return fields
-    return await _contract_change(request, viewer, contract_id, "close", read, c.CloseContract, "closed_on")
+    return await _contract_change(request, viewer, contract_id, "close", read, c.CloseContract, "closed_on",
+                                  contract_page)
 
 
 # -- reports for the contracting authority ----------------------------------------

@@ -25,12 +25,11 @@ from domain.duties import DUTY_LABELS
 from domain.placement import Placement
 from infra.registry import agency_users_async
 from projections import directory, duties
-from projections.reader import wait_for_position
 from service import commands as c
-from service.errors import Conflict, InvalidInput, InvalidReference, NotFound
+from service.errors import NotFound
+from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
     execute,
-    field_errors,
     fresh,
     get as get_aggregate,
     may,
@@ -58,9 +57,9 @@ def _ordered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # -- on a placement ------------------------------------------------------------------
 
 async def placement_section(request: Request, viewer: Viewer, placement: Placement,
-                            errors: dict[str, Any] | None = None,
-                            values: dict[str, str] | None = None) -> dict[str, Any]:
-    """`duties_section` for placement.html (None for roles that may not see sickness)."""
+                            state: FormState | None = None) -> dict[str, Any]:
+    """`duties_section` for placement.html (None for roles that may not see
+    sickness), with the state of its form after a change."""
     if not may(viewer, c.ReportSickness):
         return {"duties_section": None}
     await fresh(request, viewer, (duties.NAME,))
@@ -73,85 +72,66 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
     items = _ordered(found["duties"])
     spells = found["sickness"]
     open_spell = spells[-1] if spells and spells[-1]["recovered_on"] is None else None
-    return {"duties_section": _with_errors({
+    errors = dict(state.errors) if state else {}
+    hidden = "first_sick_day" if open_spell else "recovered_on"  # its form is not shown now
+    if hidden in errors:
+        errors["_form"] = errors.pop(hidden)
+    return {"duties_section": {
         "placement_id": str(placement.id), "spells": spells, "open_spell": open_spell,
         "current": [d for d in items if d["status"] != "closed"],
         "closed": [d for d in items if d["status"] == "closed"],
         "job_coach": found["job_coach"], "today": today,
         "idempotency": new_idempotency_key(),
-    }, errors, values)}
+        "errors": errors, "form_values": dict(state.values) if state else {},
+    }}
 
 
-def _with_errors(section: dict[str, Any], errors: dict[str, Any] | None,
-                 values: dict[str, str] | None) -> dict[str, Any]:
-    errors = dict(errors or {})
-    hidden = "first_sick_day" if section["open_spell"] else "recovered_on"  # its form is not shown now
-    if hidden in errors:
-        errors["_form"] = errors.pop(hidden)
-    return {**section, "errors": errors, "form_values": values or {}}
+async def _run(request: Request, viewer: Viewer, placement: Placement, form: Form, command: Any, field: str,
+               placement_page: PageRenderer) -> Response:
+    """A form of the duties section: 303 back (or the section, for htmx, once
+    the duties read model holds the change); after an error the page (or the
+    section) with the message next to the field."""
+    async def show(state: FormState, status: int) -> Response:
+        if wants_fragment(request):
+            return page(request, "_placement_duties.html",
+                        await placement_section(request, viewer, placement, state), status=status)
+        return await placement_page(request, viewer, placement.id, forms={"duties": state}, status=status)
 
-
-async def _placement_answer(request: Request, viewer: Viewer, placement: Placement, *, result: Any = None,
-                            errors: dict[str, Any] | None = None, values: dict[str, str] | None = None,
-                            status: int = 422) -> Response:
-    """After a change: 303 back (or the section, for htmx); after an error: the
-    page (or section) with the message next to the field, 422."""
-    if result is not None and not wants_fragment(request):
-        return redirect_after(result, f"/placements/{placement.id}#duties")
-    if result is not None:
-        await wait_for_position(pool(request), viewer.tenant.id, (duties.NAME,), result.position)
-    status = 200 if result is not None else status
-    if wants_fragment(request):
-        context = await placement_section(request, viewer, placement, errors, values)
-        return page(request, "_placement_duties.html", context, status=status)
-    from web.pages.placements import _context  # the whole page, with its other sections
-
-    context = await _context(request, viewer, placement.id)
-    context["duties_section"] = _with_errors(context["duties_section"], errors, values)
-    return page(request, "placement.html", context, status=status)
-
-
-async def _run(request: Request, viewer: Viewer, placement: Placement, form: Form, command: Any,
-               field: str) -> Response:
-    if not form.ok:
-        return await _placement_answer(request, viewer, placement, errors=form.errors, values=form.values())
-    try:
-        result = await execute(request, viewer, command, form)
-    except (InvalidInput, InvalidReference, Conflict, NotFound) as e:
-        # NotFound: the placement is visible (checked first), so it is the duty.
-        return await _placement_answer(request, viewer, placement, errors=field_errors(e, form, field),
-                                       values=form.values(), status=409 if isinstance(e, Conflict) else 422)
-    return await _placement_answer(request, viewer, placement, result=result)
+    # NotFound: the placement is visible (loaded first), so it is the duty.
+    return await answer(request, viewer, form, command, to=f"/placements/{placement.id}#duties", show=show,
+                        field=field, swaps=True, read_models=(duties.NAME,), shown_errors=(*FORM_ERRORS, NotFound))
 
 
 @post("/placements/{placement_id:str}/sickness", guards=[roles("agency")])
-async def report_sickness(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+async def report_sickness(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+                          placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     first = form.day("first_sick_day")
     return await _run(request, viewer, placement, form,
                       c.ReportSickness(placement_id=placement.id, first_sick_day=first),  # type: ignore[arg-type]
-                      "first_sick_day")
+                      "first_sick_day", placement_page)
 
 
 @post("/placements/{placement_id:str}/recovery", guards=[roles("agency")])
-async def report_recovery(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+async def report_recovery(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+                          placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     on = form.day("recovered_on")
     return await _run(request, viewer, placement, form,
                       c.ReportRecovery(placement_id=placement.id, recovered_on=on),  # type: ignore[arg-type]
-                      "recovered_on")
+                      "recovered_on", placement_page)
 
 
 @post("/placements/{placement_id:str}/duties/{duty_id:str}/done", guards=[roles("agency")])
 async def placement_duty_done(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                              duty_id: FromPath[str]) -> Response:
+                              duty_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     done_on = form.day("done_on", required=False)
     return await _run(request, viewer, placement, form, c.CompleteDuty(
-        placement_id=placement.id, duty_id=parse_id("duty", duty_id), done_on=done_on), "done_on")
+        placement_id=placement.id, duty_id=parse_id("duty", duty_id), done_on=done_on), "done_on", placement_page)
 
 
 # -- the tenant's duties ----------------------------------------------------------------

@@ -26,22 +26,17 @@ from domain.employer import Employer
 from domain.matching import DECLINE_REASONS, DECLINED, DECLINED_BY, PIPELINE_STEPS, VacancyNeeds
 from domain.vacancy import Vacancy
 from projections import directory, matching
-from projections.reader import wait_for_position
 from service import commands as c
-from service.errors import Conflict, InvalidInput, InvalidReference
 from service.handlers.matching import EMPLOYER_STEPS
+from web.pages.answer import FormState, answer
 from web.pages.common import (
-    execute,
-    field_errors,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
     parse_id,
     pool,
-    redirect_after,
 )
-from web.pages.employers import EMPLOYER_SECTIONS, EmployerSection
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
 from web.pages.viewer import Viewer, roles
@@ -112,24 +107,21 @@ async def propose_candidate(request: Request, viewer: NamedDependency[Viewer], v
     form = await Form.read(request)
     candidate_id = form.ident("candidate_id")
     filters = {k: form.raw(k) for k in ("region", "limit", "starts_on")}
-    error = None
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.RecordMatchStep(
-                vacancy_id=vacancy.id, candidate_id=candidate_id, step="proposed"), form)  # type: ignore[arg-type]
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            # Whatever field the service names (step, candidate_id), it is about this row.
-            error = {"candidate_id": field_errors(e, form, "candidate_id")[e.field or "candidate_id"]}
-        else:
-            if not wants_fragment(request):
-                return redirect_after(result, f"/vacancies/{vacancy.id}/suggestions?{urlencode(filters)}")
-            await wait_for_position(pool(request), viewer.tenant.id, (matching.NAME, directory.NAME),
-                                    result.position)
-            vacancy = await get_aggregate(request, viewer, Vacancy, vacancy.id)
-            return await _suggestions_page(request, viewer, vacancy, filters)
-    errors = error or form.errors
-    return await _suggestions_page(request, viewer, vacancy, filters, errors=errors,
-                                   error_for=form.raw("candidate_id"), status=422)
+
+    async def show(state: FormState, status: int) -> Response:
+        if state.saved:
+            return await _suggestions_page(request, viewer, await get_aggregate(request, viewer, Vacancy, vacancy.id),
+                                           filters)
+        errors = dict(state.errors)
+        if form.ok:  # Whatever field the service names (step, candidate_id), it is about this row.
+            errors = {"candidate_id": next(iter(errors.values()))}
+        return await _suggestions_page(request, viewer, vacancy, filters, errors=errors,
+                                       error_for=form.raw("candidate_id"), status=status)
+
+    return await answer(request, viewer, form, c.RecordMatchStep(
+        vacancy_id=vacancy.id, candidate_id=candidate_id, step="proposed"),  # type: ignore[arg-type]
+        to=f"/vacancies/{vacancy.id}/suggestions?{urlencode(filters)}", show=show, field="candidate_id", swaps=True,
+        read_models=(matching.NAME, directory.NAME))
 
 
 # -- boards ---------------------------------------------------------------------------
@@ -240,27 +232,25 @@ async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy
         by = (form.choice("by", DECLINED_BY, required=False) or "employer" if viewer.role == "employer"
               else form.choice("by", DECLINED_BY))
         reason = form.choice("reason", DECLINE_REASONS)
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.RecordMatchStep(
-                vacancy_id=vacancy.id, candidate_id=candidate_id, step=step, on=on,  # type: ignore[arg-type]
-                placement_id=placement_id, by=by, reason=reason), form)
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            form.errors = field_errors(e, form, "step")
-        else:
-            target = (f"/employers/{vacancy.employer_id}/pipeline" if scope == "employer"
-                      else f"/vacancies/{vacancy.id}/pipeline")
-            if not wants_fragment(request):
-                return redirect_after(result, target + "#board")
-            await wait_for_position(pool(request), viewer.tenant.id, (matching.NAME,), result.position)
-            return _board_page(request, await _board_context(request, viewer, vacancy, scope))
-    context = await _board_context(request, viewer, vacancy, scope)
-    key, which = f"{vacancy.id}-{form.raw('candidate_id')}", form.raw("form")
-    found = any(card["key"] == key and (card["next"] if which == "advance" else card["can_decline"])
-                for cards in context["columns"].values() for card in cards)
-    errors = form.errors if found else {"_form": next(iter(form.errors.values()))}
-    context.update(errors=errors, values=form.values(), error_key=key, error_form=which, error_key_found=found)
-    return _board_page(request, context, status=422)
+    target = (f"/employers/{vacancy.employer_id}/pipeline" if scope == "employer"
+              else f"/vacancies/{vacancy.id}/pipeline")
+
+    async def show(state: FormState, status: int) -> Response:
+        context = await _board_context(request, viewer, vacancy, scope)
+        if state.saved:
+            return _board_page(request, context)
+        key, which = f"{vacancy.id}-{form.raw('candidate_id')}", form.raw("form")
+        found = any(card["key"] == key and (card["next"] if which == "advance" else card["can_decline"])
+                    for cards in context["columns"].values() for card in cards)
+        errors = dict(state.errors) if found else {"_form": next(iter(state.errors.values()))}
+        context.update(errors=errors, values=dict(state.values), error_key=key, error_form=which,
+                       error_key_found=found)
+        return _board_page(request, context, status=status)
+
+    return await answer(request, viewer, form, c.RecordMatchStep(
+        vacancy_id=vacancy.id, candidate_id=candidate_id, step=step, on=on,  # type: ignore[arg-type]
+        placement_id=placement_id, by=by, reason=reason), to=target + "#board", show=show, field="step",
+        swaps=True, read_models=(matching.NAME,))
 
 
 async def _board_context(request: Request, viewer: Viewer, vacancy: Vacancy, scope: str) -> dict[str, Any]:
@@ -272,8 +262,9 @@ async def _board_context(request: Request, viewer: Viewer, vacancy: Vacancy, sco
 
 # -- on the employer's page ------------------------------------------------------------
 
-async def _employer_section(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any] | None:
-    """How many of the employer's matches stand at each step, and the way to its board."""
+async def employer_section(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any] | None:
+    """The pipeline section of employer.html (web/pages/assembly.py): how many
+    of the employer's matches stand at each step, and the way to its board."""
     if viewer.role not in BOARD_READERS:
         return None
     rows = await directory.vacancies(pool(request), viewer.tenant.id, employer_id=employer.id)
@@ -283,5 +274,3 @@ async def _employer_section(request: Request, viewer: Viewer, employer: Employer
         counts[item["step"]] = counts.get(item["step"], 0) + 1
     return {"employer_id": str(employer.id), "counts": counts, "total": len(items)}
 
-
-EMPLOYER_SECTIONS.append(EmployerSection("_employer_pipeline.html", _employer_section))

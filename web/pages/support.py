@@ -24,14 +24,12 @@ from domain.placement import Placement
 from domain.support import ADJUSTMENT_KINDS, CHECK_IN_WITH, FUNDERS, REFUSAL_REASONS, RESPONSIBLE
 from projections import compliance
 from projections import support as support_rm
-from projections.reader import wait_for_position
 from service import commands as c
-from service.errors import Conflict, InvalidInput, InvalidReference, PermissionDenied
+from service.errors import PermissionDenied
 from service.handlers.support import SUPPORT_READERS, read_support
 from web.api.support_views import special_category_fields, support_view
+from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
-    execute,
-    field_errors,
     fresh,
     get as get_aggregate,
     ledger,
@@ -40,9 +38,7 @@ from web.pages.common import (
     parse_id,
     pool,
     record_special_category_read,
-    redirect_after,
 )
-from web.pages.employers import EMPLOYER_SECTIONS, EmployerSection
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
 from web.pages.viewer import Viewer, roles
@@ -53,11 +49,11 @@ CHOICES = {"responsible": RESPONSIBLE, "adjustment_kinds": ADJUSTMENT_KINDS, "fu
 
 # -- on a placement ------------------------------------------------------------------
 
-async def placement_section(request: Request, viewer: Viewer, placement: Placement, *, form: str = "",
-                            errors: dict[str, Any] | None = None,
-                            values: dict[str, str] | None = None) -> dict[str, Any]:
-    """`support_section` for placement.html (None for roles that do not see support).
-    `form`: the form the errors and values belong to."""
+async def placement_section(request: Request, viewer: Viewer, placement: Placement,
+                            state: FormState | None = None) -> dict[str, Any]:
+    """`support_section` for placement.html (None for roles that do not see
+    support), with the state of one of its forms (`state.name`: which)."""
+    state = state or FormState()
     if viewer.role not in SUPPORT_READERS:
         return {"support_section": None}
     placement, support, history = await asyncio.to_thread(
@@ -76,175 +72,158 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
         "can_refuse": may(viewer, c.RefuseAdjustment), "can_log": may(viewer, c.LogCheckIn),
         "sees_notes": viewer.role in ("agency", "employee"),
         # `form_values`, not `values`: in a template `s.values` would be the dict's method.
-        "form": form, "errors": errors or {}, "form_values": values or {}, "idempotency": new_idempotency_key(),
+        "form": state.name, "errors": dict(state.errors), "form_values": dict(state.values),
+        "idempotency": new_idempotency_key(),
     }}
 
 
-async def _answer(request: Request, viewer: Viewer, placement: Placement, form_name: str, *, result: Any = None,
-                  errors: dict[str, Any] | None = None, values: dict[str, str] | None = None,
-                  status: int = 422) -> Response:
-    """After a change: 303 back (or the section, for htmx); after an error: the
-    page (or section) with the message next to the field."""
-    if result is not None and not wants_fragment(request):
-        return redirect_after(result, f"/placements/{placement.id}#support")
-    if result is not None:
-        await wait_for_position(pool(request), viewer.tenant.id, (support_rm.NAME,), result.position)
-        status = 200
-    section = await placement_section(request, viewer, placement, form=form_name, errors=errors, values=values)
-    if wants_fragment(request):
-        return page(request, "_placement_support.html", section, status=status)
-    from web.pages.placements import _context  # the whole page, with its other sections
-
-    context = await _context(request, viewer, placement.id)
-    context.update(section)
-    return page(request, "placement.html", context, status=status)
-
-
 async def _run(request: Request, viewer: Viewer, placement_id: str, form: Form, form_name: str,
-               make: Any, default_field: str) -> Response:
+               make: Any, default_field: str, placement_page: PageRenderer) -> Response:
+    """A form of the support section: 303 back (or the section, for htmx, once
+    the support read model holds the change); after an error the page (or the
+    section) with the message next to the field."""
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
-    if not form.ok:
-        return await _answer(request, viewer, placement, form_name, errors=form.errors, values=form.values())
-    try:
-        result = await execute(request, viewer, make(placement.id), form)
-    except (InvalidInput, InvalidReference, Conflict, PermissionDenied) as e:
-        status = 409 if isinstance(e, Conflict) else 403 if isinstance(e, PermissionDenied) else 422
-        return await _answer(request, viewer, placement, form_name, errors=field_errors(e, form, default_field),
-                             values=form.values(), status=status)
-    return await _answer(request, viewer, placement, form_name, result=result)
+
+    async def show(state: FormState, status: int) -> Response:
+        if wants_fragment(request):
+            return page(request, "_placement_support.html",
+                        await placement_section(request, viewer, placement, state), status=status)
+        return await placement_page(request, viewer, placement.id, forms={"support": state}, status=status)
+
+    return await answer(request, viewer, form, lambda: make(placement.id), to=f"/placements/{placement.id}#support",
+                        show=show, field=default_field, name=form_name, swaps=True, read_models=(support_rm.NAME,),
+                        shown_errors=(*FORM_ERRORS, PermissionDenied))
 
 
 @post("/placements/{placement_id:str}/support/items", guards=[roles("agency", "employer")])
-async def add_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+async def add_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     label = form.text("label")
     responsible = form.choice("responsible", RESPONSIBLE) if viewer.role == "agency" else "employer"
     return await _run(request, viewer, placement_id, form, "item", lambda pid: c.AddChecklistItem(
-        placement_id=pid, label=label, responsible=responsible or "agency"), "label")
+        placement_id=pid, label=label, responsible=responsible or "agency"), "label", placement_page)
 
 
 @post("/placements/{placement_id:str}/support/items/{item_id:str}/done", guards=[roles("agency", "employer")])
 async def tick_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                    item_id: FromPath[str]) -> Response:
+                    item_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     done_on = form.day("done_on", required=False)
     return await _run(request, viewer, placement_id, form, "tick", lambda pid: c.TickChecklistItem(
-        placement_id=pid, item_id=item_id, done_on=done_on), "_form")
+        placement_id=pid, item_id=item_id, done_on=done_on), "_form", placement_page)
 
 
 @post("/placements/{placement_id:str}/support/adjustments", guards=[roles("agency", "employee")])
 async def request_adjustment(request: Request, viewer: NamedDependency[Viewer],
-                             placement_id: FromPath[str]) -> Response:
+                             placement_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     kind, description = form.choice("kind", ADJUSTMENT_KINDS), form.text("description")
     funder = form.choice("funder", FUNDERS, required=False) if viewer.role == "agency" else None
     requested_on = form.day("requested_on", required=False)
     return await _run(request, viewer, placement_id, form, "adjustment", lambda pid: c.RequestAdjustment(
         placement_id=pid, kind=kind, description=description, funder=funder,  # type: ignore[arg-type]
-        requested_on=requested_on), "description")
+        requested_on=requested_on), "description", placement_page)
 
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder", guards=[roles("agency")])
 async def set_funder(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                     adjustment_id: FromPath[str]) -> Response:
+                     adjustment_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     funder = form.choice("funder", FUNDERS)
     return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.SetAdjustmentFunder(
-        placement_id=pid, adjustment_id=adjustment_id, funder=funder), "funder")  # type: ignore[arg-type]
+        placement_id=pid, adjustment_id=adjustment_id, funder=funder), "funder", placement_page)  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered",
       guards=[roles("agency", "employer")])
 async def deliver(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                  adjustment_id: FromPath[str]) -> Response:
+                  adjustment_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     delivered_on = form.day("delivered_on", required=False)
     return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.DeliverAdjustment(
-        placement_id=pid, adjustment_id=adjustment_id, delivered_on=delivered_on), "delivered_on")
+        placement_id=pid, adjustment_id=adjustment_id, delivered_on=delivered_on), "delivered_on", placement_page)
 
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused", guards=[roles("agency")])
 async def refuse(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                 adjustment_id: FromPath[str]) -> Response:
+                 adjustment_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     reason = form.choice("reason", REFUSAL_REASONS)
     return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.RefuseAdjustment(
-        placement_id=pid, adjustment_id=adjustment_id, reason=reason), "reason")  # type: ignore[arg-type]
+        placement_id=pid, adjustment_id=adjustment_id, reason=reason), "reason", placement_page)  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/support/check-ins", guards=[roles("agency")])
-async def log_check_in(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+async def log_check_in(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     held_on, with_whom = form.day("held_on"), form.choice("with_whom", CHECK_IN_WITH)
     note = form.text("note", required=False)
     return await _run(request, viewer, placement_id, form, "check-in", lambda pid: c.LogCheckIn(
-        placement_id=pid, held_on=held_on, with_whom=with_whom, note=note), "held_on")  # type: ignore[arg-type]
+        placement_id=pid, held_on=held_on, with_whom=with_whom, note=note), "held_on", placement_page)  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/support/coaching", guards=[roles("agency")])
-async def log_coaching(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str]) -> Response:
+async def log_coaching(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     held_on, hours = form.day("held_on"), form.decimal("hours")
     with_whom = form.choice("with_whom", CHECK_IN_WITH)
     note = form.text("note", required=False)
     return await _run(request, viewer, placement_id, form, "coaching", lambda pid: c.LogCoachingSession(
         placement_id=pid, held_on=held_on, hours=hours, with_whom=with_whom, note=note),  # type: ignore[arg-type]
-        "held_on")
+        "held_on", placement_page)
 
 
 # -- on the employer's page ----------------------------------------------------------------
 
-async def _employer_section(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any] | None:
+async def employer_section(request: Request, viewer: Viewer, employer: Employer,
+                           state: FormState | None = None) -> dict[str, Any] | None:
+    """The support activities section of employer.html (None for roles that
+    do not see it), with the state of its form after a refused change."""
     if viewer.role not in ("agency", "auditor", "employer"):
         return None
     await fresh(request, viewer, (support_rm.NAME,))
     found = await support_rm.employer_activities(pool(request), viewer.tenant.id, employer.id)
-    # A failed form's errors and values (set by log_activity before re-rendering).
-    errors, values = request.scope.get("sroi.activity_form", ({}, {}))  # type: ignore[call-overload]
     return {**found, "employer_id": str(employer.id), "kinds": SUPPORT_ACTIVITY_KINDS, "topics": SUPPORT_TOPICS,
             "givers": SUPPORT_GIVERS, "can_log": may(viewer, c.LogEmployerSupportActivity),
-            "today": date.today(), "errors": errors, "form_values": values, "idempotency": new_idempotency_key()}
-
-
-EMPLOYER_SECTIONS.append(EmployerSection("_employer_support.html", _employer_section))
+            "today": date.today(), "errors": dict(state.errors) if state else {},
+            "form_values": dict(state.values) if state else {}, "idempotency": new_idempotency_key()}
 
 
 @post("/employers/{employer_id:str}/support-activities", guards=[roles("agency")])
-async def log_activity(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str]) -> Response:
+async def log_activity(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str],
+                       employer_page: NamedDependency[PageRenderer]) -> Response:
     employer: Employer = await get_aggregate(request, viewer, Employer, parse_id("employer", employer_id))
     form = await Form.read(request)
     fields = dict(kind=form.choice("kind", SUPPORT_ACTIVITY_KINDS), topic=form.choice("topic", SUPPORT_TOPICS),
                   held_on=form.day("held_on"), participants=form.integer("participants"),
                   given_by=form.choice("given_by", SUPPORT_GIVERS), title=form.text("title", required=False) or None)
-    errors: dict[str, Any] = dict(form.errors)
-    result = None
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.LogEmployerSupportActivity(employer_id=employer.id, **fields),
-                                   form)  # type: ignore[arg-type]
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            errors = field_errors(e, form, "kind")
-    if result is not None and not wants_fragment(request):
-        return redirect_after(result, f"/employers/{employer.id}#support-activities")
-    if result is not None:
-        await wait_for_position(pool(request), viewer.tenant.id, (support_rm.NAME,), result.position)
-    else:
-        request.scope["sroi.activity_form"] = (errors, form.values())  # type: ignore[typeddict-unknown-key]
-    status = 200 if result is not None else 422
-    if wants_fragment(request):
-        section = await _employer_section(request, viewer, employer)
-        return page(request, "_employer_support.html", {"section": section}, status=status)
-    from web.pages.employers import _employer_page  # the whole page, the message next to the field
 
-    return await _employer_page(request, viewer, str(employer.id), status=422)
+    async def show(state: FormState, status: int) -> Response:
+        if wants_fragment(request):
+            section = await employer_section(request, viewer, employer, state)
+            return page(request, "_employer_support.html", {"section": section}, status=status)
+        return await employer_page(request, viewer, str(employer.id), forms={"activities": state}, status=status)
+
+    return await answer(request, viewer, form, c.LogEmployerSupportActivity(employer_id=employer.id, **fields),  # type: ignore[arg-type]
+                        to=f"/employers/{employer.id}#support-activities", show=show, field="kind", swaps=True,
+                        read_models=(support_rm.NAME,))
 
 
 # -- on the contract page ---------------------------------------------------------------------
 
-async def contract_section(request: Request, viewer: Viewer, contract: SocialReturnContract, *,
-                           errors: dict[str, Any] | None = None, values: dict[str, str] | None = None,
-                           form: str = "") -> dict[str, Any]:
-    """`support_section` for contract.html: owners and targets beside the euros."""
+async def contract_section(request: Request, viewer: Viewer, contract: SocialReturnContract,
+                           state: FormState | None = None) -> dict[str, Any]:
+    """`owners_section` for contract.html: owners and targets beside the
+    euros, with the state of one of its forms (`state.name`: which)."""
+    state = state or FormState()
     await fresh(request, viewer, (support_rm.NAME, compliance.NAME))
     found = await support_rm.contract_targets(pool(request), viewer.tenant.id, [contract.id], date.today())
     can_change = may(viewer, c.SetContractTargets) and not contract.is_closed
@@ -252,49 +231,42 @@ async def contract_section(request: Request, viewer: Viewer, contract: SocialRet
         "contract_id": str(contract.id), "owners": contract.owners, "sides": OWNER_SIDES,
         "sees_owners": viewer.role in ("agency", "employer", "authority"),
         "targets": contract.targets, "achieved": found.get(contract.id), "can_change": can_change,
-        "errors": errors or {}, "form_values": values or {}, "form": form, "idempotency": new_idempotency_key(),
+        "errors": dict(state.errors), "form_values": dict(state.values), "form": state.name,
+        "idempotency": new_idempotency_key(),
     }}
 
 
 async def _contract_run(request: Request, viewer: Viewer, contract_id: str, form: Form, form_name: str,
-                        make: Any, default_field: str) -> Response:
+                        make: Any, default_field: str, contract_page: PageRenderer) -> Response:
+    """A form of the owners and targets section: 303 back, or the contract
+    page again with the errors next to the form's fields."""
     contract = await get_aggregate(request, viewer, SocialReturnContract, parse_id("contract", contract_id))
-    errors: dict[str, Any] = dict(form.errors)
-    if form.ok:
-        try:
-            result = await execute(request, viewer, make(contract.id), form)
-            return redirect_after(result, f"/contracts/{contract.id}#owners-targets")
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            errors = field_errors(e, form, default_field)
-    from web.pages.contracts import _contract_page
 
-    request.scope["sroi.owners_form"] = (form_name, errors, form.values())  # type: ignore[typeddict-unknown-key]
-    return await _contract_page(request, viewer, str(contract.id), status=422)
+    async def show(state: FormState, status: int) -> Response:
+        return await contract_page(request, viewer, str(contract.id), forms={"owners": state}, status=status)
+
+    return await answer(request, viewer, form, lambda: make(contract.id), to=f"/contracts/{contract.id}#owners-targets",
+                        show=show, field=default_field, name=form_name)
 
 
 @post("/contracts/{contract_id:str}/owners", guards=[roles("agency")])
-async def name_owner(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def name_owner(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                     contract_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     side, name, email = form.choice("side", OWNER_SIDES), form.text("name"), form.text("email")
     return await _contract_run(request, viewer, contract_id, form, "owner", lambda cid: c.NameContractOwner(
-        contract_id=cid, side=side, name=name, email=email), "name")  # type: ignore[arg-type]
+        contract_id=cid, side=side, name=name, email=email), "name", contract_page)  # type: ignore[arg-type]
 
 
 @post("/contracts/{contract_id:str}/targets", guards=[roles("agency")])
-async def set_targets(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def set_targets(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                      contract_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     placements = form.integer("target_placements", required=False)
     retention = form.decimal("target_retention_12m_percent", required=False)
     return await _contract_run(request, viewer, contract_id, form, "targets", lambda cid: c.SetContractTargets(
         contract_id=cid, target_placements=placements, target_retention_12m_percent=retention),
-        "target_placements")
-
-
-async def contract_section_for_page(request: Request, viewer: Viewer, contract: SocialReturnContract
-                                    ) -> dict[str, Any]:
-    """What contracts._contract_page adds: with the errors of a failed owners/targets form, if any."""
-    form_name, errors, values = request.scope.get("sroi.owners_form", ("", None, None))  # type: ignore[call-overload]
-    return await contract_section(request, viewer, contract, errors=errors, values=values, form=form_name)
+        "target_placements", contract_page)
 
 
 # -- on the dashboard --------------------------------------------------------------------------

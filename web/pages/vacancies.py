@@ -15,17 +15,15 @@ from litestar.params import FromPath
 from domain.vacancy import Vacancy
 from projections import directory
 from service import commands as c
-from service.errors import Conflict, InvalidInput, InvalidReference
+from service.errors import Conflict
+from web.pages.answer import FormState, answer
 from web.pages.common import (
-    execute,
-    field_errors,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
     parse_id,
     pool,
-    redirect_after,
 )
 from web.pages.forms import Form
 from web.pages.render import page
@@ -71,13 +69,12 @@ async def open_vacancy(request: Request, viewer: NamedDependency[Viewer]) -> Res
         required_competences=form.competences("required_competences", required=True),
         optional_competences=form.competences("optional_competences"),
         hours_per_week=form.decimal("hours_per_week"), region=form.text("region", required=False) or None)
-    if not form.ok:
-        return await _vacancy_form(request, viewer, form.values(), form.errors, 422)
-    try:
-        result = await execute(request, viewer, c.OpenVacancy(**fields), form)  # type: ignore[arg-type]
-    except (InvalidInput, InvalidReference) as e:
-        return await _vacancy_form(request, viewer, form.values(), field_errors(e, form), 422)
-    return redirect_after(result, f"/vacancies/{result.body['id']}")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _vacancy_form(request, viewer, dict(state.values), dict(state.errors), status)
+
+    return await answer(request, viewer, form, c.OpenVacancy(**fields), show=show,  # type: ignore[arg-type]
+                        to=lambda result: f"/vacancies/{result.body['id']}")
 
 
 def rank_candidates(vacancy: Vacancy, candidates: list[dict]) -> list[dict]:
@@ -134,14 +131,12 @@ async def match_candidate(request: Request, viewer: NamedDependency[Viewer], vac
     await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
     form = await Form.read(request)
     candidate_id = form.ident("candidate_id")
-    if not form.ok:
-        return await _vacancy_page(request, viewer, vacancy_id, form.errors, 422)
-    try:
-        result = await execute(request, viewer, c.MatchCandidate(vacancy_id=ident, candidate_id=candidate_id),
-                               form)  # type: ignore[arg-type]
-    except (InvalidInput, InvalidReference, Conflict) as e:
-        return await _vacancy_page(request, viewer, vacancy_id, field_errors(e, form, "candidate_id"), 422)
-    return redirect_after(result, f"/vacancies/{vacancy_id}")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _vacancy_page(request, viewer, vacancy_id, dict(state.errors), status)
+
+    return await answer(request, viewer, form, c.MatchCandidate(vacancy_id=ident, candidate_id=candidate_id),  # type: ignore[arg-type]
+                        to=f"/vacancies/{vacancy_id}", show=show, field="candidate_id")
 
 
 # -- changing and closing ----------------------------------------------------------
@@ -178,13 +173,12 @@ async def edit_vacancy(request: Request, viewer: NamedDependency[Viewer], vacanc
         title=form.text("title"), required_competences=form.competences("required_competences", required=True),
         optional_competences=form.competences("optional_competences"),
         hours_per_week=form.decimal("hours_per_week"), region=form.text("region", required=False))
-    if not form.ok:
-        return await _edit_form(request, viewer, vacancy, form.values(), form.errors, 422)
-    try:
-        result = await execute(request, viewer, c.EditVacancy(vacancy_id=ident, **fields), form)  # type: ignore[arg-type]
-    except (InvalidInput, InvalidReference, Conflict) as e:
-        return await _edit_form(request, viewer, vacancy, form.values(), field_errors(e, form), 422)
-    return redirect_after(result, f"/vacancies/{vacancy_id}")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _edit_form(request, viewer, vacancy, dict(state.values), dict(state.errors), status)
+
+    return await answer(request, viewer, form, c.EditVacancy(vacancy_id=ident, **fields),  # type: ignore[arg-type]
+                        to=f"/vacancies/{vacancy_id}", show=show)
 
 
 @post("/vacancies/{vacancy_id:str}/close", guards=[roles("agency", "employer")])
@@ -197,12 +191,12 @@ async def close_vacancy(request: Request, viewer: NamedDependency[Viewer], vacan
     reason = form.text("close_reason", required=False) or None
     if not form.flag("confirm"):
         form.error("confirm", "confirm")
-    if form.ok:
-        try:
-            result = await execute(request, viewer, c.CloseVacancy(vacancy_id=ident, reason=reason), form)
-            return redirect_after(result, f"/vacancies/{vacancy_id}")
-        except (InvalidInput, InvalidReference, Conflict) as e:
-            form.errors = field_errors(e, form, "close_reason")
-            if e.field == "reason":
-                form.errors["close_reason"] = form.errors.pop("reason")
-    return await _vacancy_page(request, viewer, vacancy_id, form.errors, 422, form.values())
+
+    async def show(state: FormState, status: int) -> Response:
+        errors = dict(state.errors)
+        if "reason" in errors:  # the service's name for the form's close_reason
+            errors["close_reason"] = errors.pop("reason")
+        return await _vacancy_page(request, viewer, vacancy_id, errors, status, dict(state.values))
+
+    return await answer(request, viewer, form, c.CloseVacancy(vacancy_id=ident, reason=reason),
+                        to=f"/vacancies/{vacancy_id}", show=show, field="close_reason")
