@@ -1,4 +1,6 @@
-"""The Litestar application factory. `create_app(system)` is all the wiring."""
+"""The Litestar application factory. `create_app(system)` is all the wiring:
+the routers, the services given to handlers by name (`dependencies`), the
+error handlers and the app's state."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +10,8 @@ from typing import Any
 
 import asyncpg
 from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
@@ -75,9 +79,9 @@ def create_app(system: System) -> Litestar:
             await app.state.read_pool.close()
 
     app = Litestar(
-        route_handlers=[health, ready, api_router(system.ledger), read_router(system.ledger), matching_router(system.ledger),
-                        support_router(system.ledger),
+        route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
                         *pages_routers(system)],
+        dependencies=dependencies(system),
         lifespan=[lifespan],
         middleware=[ServerTimingMiddleware] if system.settings.server_timing else [],
         before_send=[security_headers(production=system.settings.is_production)],
@@ -101,6 +105,27 @@ def create_app(system: System) -> Litestar:
     return app
 
 
+def dependencies(system: System) -> dict[str, Provide]:
+    """The services every handler may ask for by name: `ledger`, `registry`,
+    `settings` (the system's), and `pool`, the read pool the app opens at
+    start (read from the app's state on each request)."""
+    return {
+        "ledger": Provide(_constant(system.ledger), use_cache=True, sync_to_thread=False),
+        "registry": Provide(_constant(system.registry), use_cache=True, sync_to_thread=False),
+        "settings": Provide(_constant(system.settings), use_cache=True, sync_to_thread=False),
+        "pool": Provide(_read_pool, sync_to_thread=False),
+    }
+
+
+def _constant(value: Any) -> Any:
+    def provide() -> Any:
+        return value
+    return provide
+
+
+def _read_pool(state: State) -> asyncpg.Pool:
+    return state.read_pool
+
+
 def _state(extra: dict[str, Any]) -> Any:
-    from litestar.datastructures import State
     return State(extra)

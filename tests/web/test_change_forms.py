@@ -153,7 +153,7 @@ def test_the_agency_amends_and_closes_a_contract(agency: Agency, pages: Callable
     closed = me.post(f"/contracts/{contract}/close", {"closed_on": date.today().isoformat(), "confirm": "yes"})
     assert closed.status_code == 303 and load(agency, SocialReturnContract, contract).is_closed  # type: ignore[attr-defined]
     again = me.post(f"/contracts/{contract}/close", {"closed_on": date.today().isoformat(), "confirm": "yes"})
-    assert again.status_code == 422 and "Het contract is al op" in again.text  # Dutch, with a Dutch date
+    assert again.status_code == 409 and "Het contract is al op" in again.text  # Dutch, with a Dutch date
     boss = pages(agency.user("employer", employer_id=ids["employer"]))
     assert boss.post(f"/contracts/{contract}/amend", amend).status_code == 403
 

@@ -50,5 +50,5 @@ def test_the_persons_own_session_ends_and_every_page_still_opens(world: World, s
     before = events_stored(world.agency)
     r = signed_in("agency").post(f"/placements/{world.ids['placement']}/feedback",
                                  {"score": "4", "from_role": "coach", "comment": "Gaat goed"})
-    assert r.status_code == 422 and "De gegevens van deze persoon zijn gewist" in r.text  # the page again, with why
+    assert r.status_code == 409 and "De gegevens van deze persoon zijn gewist" in r.text  # the page again, with why
     assert events_stored(world.agency) == before

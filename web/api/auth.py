@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from asyncpg import Pool
 from litestar import Request, Router
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException
@@ -33,12 +34,12 @@ def _refuse(detail: str, error: str | None = None) -> NotAuthorizedException:
     return NotAuthorizedException(detail, headers={"WWW-Authenticate": challenge})
 
 
-async def provide_principal(request: Request) -> Principal:
+async def provide_principal(request: Request, pool: Pool) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _refuse("missing bearer token: send 'Authorization: Bearer <token>'")
-    found = await principal_for_token_async(request.app.state.read_pool, token.strip())
+    found = await principal_for_token_async(pool, token.strip())
     if found is None:
         raise _refuse("invalid or revoked token", "invalid_token")
     if found.expired:
@@ -50,15 +51,15 @@ async def provide_principal(request: Request) -> Principal:
         employer_id=user.employer_id, candidate_id=user.candidate_id))
 
 
-def v1_router(ledger: Any, handlers: list[Any], tag: str) -> Router:
+def v1_router(handlers: list[Any], tag: str) -> Router:
     """Handlers under /api/v1, each request authenticated by its bearer token
-    (`principal`) and given the ledger."""
+    (`principal`); the services (`ledger`, `pool`, ...) are the app's
+    dependencies (web/app.py)."""
     return Router(
         path="/api/v1",
         route_handlers=handlers,
         dependencies={
             "principal": Provide(provide_principal),
-            "ledger": Provide(lambda: ledger, use_cache=True, sync_to_thread=False),
         },
         security=[{"BearerToken": []}],
         tags=[tag],

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
+from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -27,7 +28,8 @@ from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _fresh, query_date, query_whole
-from web.api.routes import correlation_id, parse_id, run
+from web.api.routes import correlation_id, run
+from web.ids import parse_id
 from web.api.schemas import Amount, Body
 
 sync = {"sync_to_thread": True}
@@ -96,7 +98,7 @@ def state_availability(candidate_id: FromPath[str], data: JSONBody[AvailabilityI
 
 @get("/vacancies/{vacancy_id:str}/suggestions")
 async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                              ledger: NamedDependency[Ledger]) -> Response:
+                              ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """The tenant's best candidates for a vacancy, ranked, each with its score
     (0-100) and the reasons. `?limit=` (1-200, default 20), `?region=` (the
     region of the work; default: the vacancy's region), `?starts_on=` (default
@@ -108,14 +110,13 @@ async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, princ
     if region is not None and len(region) > 100:
         raise InvalidInput("region", "must be at most 100 characters")
     starts_on = _date_param(request, "starts_on", date.today())
-    headers = await _fresh(request, principal, (matching.NAME,))
+    headers = await _fresh(request, pool, principal, (matching.NAME,))
     vacancy = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Vacancy, ident)
     if region is None:
         region = vacancy.region  # the vacancy's own region, unless the request names another
     needs = VacancyNeeds(required_competences=tuple(vacancy.required_competences),
                          optional_competences=tuple(vacancy.optional_competences),
                          hours_per_week=vacancy.hours_per_week, region=region, starts_on=starts_on)
-    pool = request.app.state.read_pool
     found = await matching.suggestions(pool, principal.tenant.id, needs, limit)
     names = await directory.names(pool, principal.tenant.id, [s.candidate_id for s in found])
     matched = set(vacancy.matched_candidate_ids)
@@ -147,15 +148,14 @@ def record_match_step(vacancy_id: FromPath[str], data: JSONBody[MatchStepIn], pr
 
 @get("/vacancies/{vacancy_id:str}/pipeline")
 async def vacancy_pipeline(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                           ledger: NamedDependency[Ledger]) -> Response:
+                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """Every candidate proposed for the vacancy and where they stand: the agency,
     and the employer for its own vacancies (names only; another's is a 404)."""
     if principal.actor.role not in ("agency", "employer"):
         raise PermissionDenied("match pipelines are for the agency and the vacancy's employer")
     ident = parse_id("vacancy", vacancy_id)
     await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Vacancy, ident)
-    headers = await _fresh(request, principal, (matching.NAME,))
-    pool = request.app.state.read_pool
+    headers = await _fresh(request, pool, principal, (matching.NAME,))
     items = await matching.pipeline(pool, principal.tenant.id, ident)
     names = await directory.names(pool, principal.tenant.id, [UUID(i["candidate_id"]) for i in items])
     for item in items:
@@ -192,13 +192,13 @@ def report_recovery(placement_id: FromPath[str], data: JSONBody[RecoveryIn], pri
 
 @post("/duties/{duty_id:str}/done", status_code=200)
 async def duty_done(duty_id: FromPath[str], data: JSONBody[DutyDoneIn], principal: NamedDependency[Principal],
-                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                    request: Request, ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """Mark a duty done (`done_on`, default today). The duty is found in the read
     model (`?min_position=` waits for your own writes); the ledger decides."""
     _agency_only(principal, "duties")
     ident = parse_id("duty", duty_id)
-    await _fresh(request, principal, (duties.NAME,))
-    placement_id = await duties.placement_of_duty(request.app.state.read_pool, principal.tenant.id, ident)
+    await _fresh(request, pool, principal, (duties.NAME,))
+    placement_id = await duties.placement_of_duty(pool, principal.tenant.id, ident)
     if placement_id is None:
         raise NotFound("duty", duty_id)
     command = c.CompleteDuty(placement_id=placement_id, duty_id=ident, done_on=data.done_on)
@@ -206,7 +206,7 @@ async def duty_done(duty_id: FromPath[str], data: JSONBody[DutyDoneIn], principa
 
 
 @get("/duties")
-async def list_duties(request: Request, principal: NamedDependency[Principal]) -> Response:
+async def list_duties(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response:
     """Open duties of every placement on `?as_of=` (default today): `?status=` any of
     due, overdue, done, closed (comma-separated; default due,overdue); `?within_days=N`
     only those due within N days of as_of (overdue ones included)."""
@@ -220,8 +220,7 @@ async def list_duties(request: Request, principal: NamedDependency[Principal]) -
     due_by = None
     if within:
         due_by = as_of + timedelta(days=_int_param(request, "within_days", 0, 0, 3650))
-    headers = await _fresh(request, principal, (duties.NAME,))
-    pool = request.app.state.read_pool
+    headers = await _fresh(request, pool, principal, (duties.NAME,))
     items = await duties.duties(pool, principal.tenant.id, as_of, statuses=statuses, due_by=due_by)
     names = await directory.names(pool, principal.tenant.id,
                                   list({UUID(i["candidate_id"]) for i in items}))
@@ -232,15 +231,15 @@ async def list_duties(request: Request, principal: NamedDependency[Principal]) -
 
 @get("/placements/{placement_id:str}/duties")
 async def placement_duties(placement_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                           ledger: NamedDependency[Ledger]) -> Response:
+                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """Every duty of one placement with its status on `?as_of=`, its sicknesses
     and whether a job coach is possible. Agency only; logged as a read of health data."""
     _agency_only(principal, "duties")
     ident = parse_id("placement", placement_id)
     as_of = _date_param(request, "as_of", date.today())
     placement = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Placement, ident)
-    headers = await _fresh(request, principal, (duties.NAME,))
-    found = await duties.placement_duties(request.app.state.read_pool, principal.tenant.id, ident, as_of)
+    headers = await _fresh(request, pool, principal, (duties.NAME,))
+    found = await duties.placement_duties(pool, principal.tenant.id, ident, as_of)
     if found is None:
         raise NotFound("placement", placement_id)
     if found["sickness"]:
@@ -251,7 +250,8 @@ async def placement_duties(placement_id: FromPath[str], request: Request, princi
 
 
 @get("/reminders")
-async def list_reminders(request: Request, principal: NamedDependency[Principal]) -> Response:
+async def list_reminders(request: Request, principal: NamedDependency[Principal],
+                         pool: NamedDependency[Pool]) -> Response:
     """Reminders recorded by the reminder job, newest first (`?since=` a day;
     `?mine=true`: those addressed to you and those addressed to nobody in particular)."""
     _agency_only(principal, "reminders")
@@ -259,8 +259,7 @@ async def list_reminders(request: Request, principal: NamedDependency[Principal]
     mine = request.query_params.get("mine", "false")
     if mine not in ("true", "false"):
         raise InvalidInput("mine", "must be true or false")
-    headers = await _fresh(request, principal, (duties.NAME,))
-    pool = request.app.state.read_pool
+    headers = await _fresh(request, pool, principal, (duties.NAME,))
     users = await agency_users_async(pool, principal.tenant.id) if mine == "true" else {}
     items = await duties.reminders(pool, principal.tenant.id, since,
                                    principal.actor.user_id if mine == "true" else None, users)
@@ -272,5 +271,5 @@ ROUTES: list[Any] = [state_availability, vacancy_suggestions, record_match_step,
                      list_duties, placement_duties, list_reminders]
 
 
-def matching_router(ledger: Ledger) -> Router:
-    return v1_router(ledger, ROUTES, "matching and duties")
+def matching_router() -> Router:
+    return v1_router(ROUTES, "matching and duties")

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -27,7 +28,8 @@ from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api import schemas as s
 from web.api.auth import Principal, v1_router
-from web.api.routes import parse_id, run
+from web.api.routes import run
+from web.ids import parse_id
 
 FIGURE_READERS = frozenset({"agency", "auditor", "employer", "authority"})
 
@@ -81,11 +83,11 @@ def _min_position(raw: str | None) -> int | None:
     return query_whole(raw, "min_position")  # the X-Event-Position of a command
 
 
-async def _fresh(request: Request, principal: Principal, names: tuple[str, ...]) -> dict[str, str]:
+async def _fresh(request: Request, pool: Pool, principal: Principal, names: tuple[str, ...]) -> dict[str, str]:
     position = _min_position(request.query_params.get("min_position"))
     if position is None:
         return {}
-    ok = await wait_for_position(request.app.state.read_pool, principal.tenant.id, names, position)
+    ok = await wait_for_position(pool, principal.tenant.id, names, position)
     return {} if ok else {"X-Projection-Stale": "true"}
 
 
@@ -109,10 +111,10 @@ class NotFoundYet(NotFound):
         self.headers = headers
 
 
-async def _visible_contract(request: Request, principal: Principal, raw_id: str, gen: int | None = None,
+async def _visible_contract(request: Request, pool: Pool, principal: Principal, raw_id: str, gen: int | None = None,
                             stale: dict[str, str] | None = None) -> UUID:
     contract_id = parse_id("contract", raw_id)
-    row = await compliance.contract_row(request.app.state.read_pool, principal.tenant.id, contract_id, gen)
+    row = await compliance.contract_row(pool, principal.tenant.id, contract_id, gen)
     if row is None or not _may_see_contract(principal, row):
         if stale:
             raise NotFoundYet("contract", raw_id, stale)
@@ -122,29 +124,30 @@ async def _visible_contract(request: Request, principal: Principal, raw_id: str,
 
 @get("/contracts/{contract_id:str}/compliance")
 async def contract_compliance(contract_id: FromPath[str], request: Request,
-                              principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
+                              principal: NamedDependency[Principal], ledger: NamedDependency[Ledger],
+                              pool: NamedDependency[Pool]) -> Response:
     """`?as_of=` bounds the period valued; `?known_at=` shows the figures as they
     were known at that moment (only events recorded up to then)."""
     as_of = _as_of(request.query_params.get("as_of"))
-    headers = await _fresh(request, principal, (compliance.NAME,))
+    headers = await _fresh(request, pool, principal, (compliance.NAME,))
     gen, known = await _as_known(request, ledger, principal, compliance.NAME)
-    ident = await _visible_contract(request, principal, contract_id, gen, stale=headers)
+    ident = await _visible_contract(request, pool, principal, contract_id, gen, stale=headers)
     figures = await compliance.compliance_for_contract(
-        request.app.state.read_pool, principal.tenant.id, ident, as_of, gen)
+        pool, principal.tenant.id, ident, as_of, gen)
     return Response({**figures, **known}, headers=headers)
 
 
 @get("/compliance")
 async def compliance_overview(request: Request, principal: NamedDependency[Principal],
-                              ledger: NamedDependency[Ledger]) -> Response:
+                              ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """Every visible contract, rolled up per employer and in total (`?known_at=` as for one contract)."""
     actor = principal.actor
     if actor.role not in FIGURE_READERS:
         raise PermissionDenied(f"role {actor.role!r} may not see compliance figures")
-    headers = await _fresh(request, principal, (compliance.NAME,))
+    headers = await _fresh(request, pool, principal, (compliance.NAME,))
     gen, known = await _as_known(request, ledger, principal, compliance.NAME)
     summary = await compliance.compliance_summary(
-        request.app.state.read_pool, principal.tenant.id, _as_of(request.query_params.get("as_of")),
+        pool, principal.tenant.id, _as_of(request.query_params.get("as_of")),
         employer_id=actor.employer_id if actor.role == "employer" else None,
         authority=actor.organisation if actor.role == "authority" else None, gen=gen)
     return Response({**summary, **known}, headers=headers)
@@ -152,12 +155,12 @@ async def compliance_overview(request: Request, principal: NamedDependency[Princ
 
 @get("/contracts/{contract_id:str}/contributions")
 async def list_contributions(contract_id: FromPath[str], request: Request,
-                             principal: NamedDependency[Principal]) -> Response:
+                             principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response:
     as_of = _as_of(request.query_params.get("as_of"))
-    headers = await _fresh(request, principal, (compliance.NAME,))
-    ident = await _visible_contract(request, principal, contract_id, stale=headers)
+    headers = await _fresh(request, pool, principal, (compliance.NAME,))
+    ident = await _visible_contract(request, pool, principal, contract_id, stale=headers)
     items = await compliance.contributions_for_contract(
-        request.app.state.read_pool, principal.tenant.id, ident, as_of)
+        pool, principal.tenant.id, ident, as_of)
     return Response({"contract_id": contract_id, "contributions": items}, headers=headers)
 
 
@@ -198,20 +201,21 @@ def reject_contribution(contribution_id: FromPath[str], data: JSONBody[s.Decisio
 
 @get("/retention")
 async def tenant_retention(request: Request, principal: NamedDependency[Principal],
-                           ledger: NamedDependency[Ledger]) -> Response:
+                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     if principal.actor.role not in ("agency", "auditor"):
         raise PermissionDenied("the tenant's retention figures are for the agency and auditors; "
                                "employers use /employers/{id}/retention")
-    headers = await _fresh(request, principal, (retention.NAME,))
+    headers = await _fresh(request, pool, principal, (retention.NAME,))
     gen, known = await _as_known(request, ledger, principal, retention.NAME)
-    figures = await retention.retention(request.app.state.read_pool, principal.tenant.id,
+    figures = await retention.retention(pool, principal.tenant.id,
                                         _as_of(request.query_params.get("as_of")), gen=gen)
     return Response({**figures, **known}, headers=headers)
 
 
 @get("/employers/{employer_id:str}/retention")
 async def employer_retention(employer_id: FromPath[str], request: Request,
-                             principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
+                             principal: NamedDependency[Principal], ledger: NamedDependency[Ledger],
+                             pool: NamedDependency[Pool]) -> Response:
     ident = parse_id("employer", employer_id)
     actor = principal.actor
     if not (actor.role in ("agency", "auditor") or (actor.role == "employer" and actor.employer_id == ident)):
@@ -219,27 +223,28 @@ async def employer_retention(employer_id: FromPath[str], request: Request,
     # The employer itself, as its own GET sees it: an id of no employer of the
     # tenant is a 404, not figures of zero.
     await asyncio.to_thread(ledger.get, principal.tenant, actor, Employer, ident)
-    headers = await _fresh(request, principal, (retention.NAME,))
-    figures = await retention.retention(request.app.state.read_pool, principal.tenant.id,
+    headers = await _fresh(request, pool, principal, (retention.NAME,))
+    figures = await retention.retention(pool, principal.tenant.id,
                                         _as_of(request.query_params.get("as_of")), employer_id=ident)
     return Response({"employer_id": employer_id, **figures}, headers=headers)
 
 
 @get("/access-log")
-async def special_category_access_log(request: Request, principal: NamedDependency[Principal]) -> Response:
+async def special_category_access_log(request: Request, principal: NamedDependency[Principal],
+                                      pool: NamedDependency[Pool]) -> Response:
     """Who viewed whose special-category data, when: for auditors (and the agency)."""
     if principal.actor.role not in ("auditor", "agency"):
         raise PermissionDenied("the access log is for auditors and the agency")
     q = request.query_params
     subject = parse_id("candidate", q["subject"]) if q.get("subject") else None
     limit = query_whole(q.get("limit", "200"), "limit", 1, 1000)
-    entries = await access_log.access_log(request.app.state.read_pool, principal.tenant.id, subject_id=subject,
+    entries = await access_log.access_log(pool, principal.tenant.id, subject_id=subject,
                                           since=_known_at(q.get("since"), "since"), until=_known_at(q.get("until"), "until"),
                                           limit=limit)
     return Response({"entries": entries})
 
 
-def read_router(ledger: Ledger) -> Router:
-    return v1_router(ledger, [contract_compliance, compliance_overview, list_contributions, report_contribution,
+def read_router() -> Router:
+    return v1_router([contract_compliance, compliance_overview, list_contributions, report_contribution,
                         accept_contribution, reject_contribution, tenant_retention, employer_retention,
                         special_category_access_log], "figures")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Any
-from uuid import UUID
 
 import msgspec
 from litestar import Request, Response, Router, get, patch, post
@@ -18,11 +17,12 @@ from domain.employer import Employer
 from domain.placement import Placement
 from domain.vacancy import Vacancy
 from service import commands as c
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput
 from service.ledger import Ledger
 from web.api import schemas as s
 from web.api import views
 from web.api.auth import Principal, v1_router
+from web.ids import parse_id
 from web.outcomes import result_status
 
 CORRELATION_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -58,13 +58,6 @@ def run(ledger: Ledger, principal: Principal, request: Request, command: Any) ->
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
     return Response(content=result.body, status_code=result_status(result), headers=headers)
-
-
-def parse_id(kind: str, raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(kind, raw) from None
 
 
 # -- employers -----------------------------------------------------------------
@@ -268,8 +261,8 @@ def placement_events(placement_id: FromPath[str], principal: NamedDependency[Pri
     return {"placement_id": placement_id, "events": events}
 
 
-def api_router(ledger: NamedDependency[Ledger]) -> Router:
-    return v1_router(ledger, [
+def api_router() -> Router:
+    return v1_router([
             register_employer, add_contact_person, get_employer,
             register_contract, amend_contract, close_contract, get_contract,
             register_candidate, state_support_needs, get_candidate, erase_candidate,

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import msgspec
+from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
@@ -25,7 +26,8 @@ from service.ledger import Ledger
 from service.handlers.support import read_support
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _as_of, _fresh
-from web.api.routes import correlation_id, parse_id, run
+from web.api.routes import correlation_id, run
+from web.ids import parse_id
 from web.api.schemas import Amount, Body
 from web.api.support_views import special_category_fields, support_view
 
@@ -178,15 +180,16 @@ def log_coaching(placement_id: FromPath[str], data: JSONBody[CoachingIn], princi
 
 
 @get("/support/open")
-async def open_onboarding(request: Request, principal: NamedDependency[Principal]) -> Response:
+async def open_onboarding(request: Request, principal: NamedDependency[Principal],
+                          pool: NamedDependency[Pool]) -> Response:
     """Active placements whose onboarding (checklist or adjustments) is not finished:
     the agency's and auditor's list, an employer's own."""
     actor = principal.actor
     if actor.role not in ("agency", "auditor", "employer"):
         raise NotFound("support list", "open")
-    headers = await _fresh(request, principal, (support_rm.NAME,))
+    headers = await _fresh(request, pool, principal, (support_rm.NAME,))
     rows = await support_rm.open_onboarding(
-        request.app.state.read_pool, principal.tenant.id, _as_of(request.query_params.get("as_of")),
+        pool, principal.tenant.id, _as_of(request.query_params.get("as_of")),
         employer_id=actor.employer_id if actor.role == "employer" else None)
     return Response({"placements": rows}, headers=headers)
 
@@ -202,12 +205,12 @@ def log_activity(employer_id: FromPath[str], data: JSONBody[ActivityIn], princip
 
 @get("/employers/{employer_id:str}/support-activities")
 async def list_activities(employer_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                          ledger: NamedDependency[Ledger]) -> Response:
+                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     ident = parse_id("employer", employer_id)
     # Visible employer (its own for an employer; 404 otherwise), from the ledger.
     await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Employer, ident)
-    headers = await _fresh(request, principal, (support_rm.NAME,))
-    found = await support_rm.employer_activities(request.app.state.read_pool, principal.tenant.id, ident)
+    headers = await _fresh(request, pool, principal, (support_rm.NAME,))
+    found = await support_rm.employer_activities(pool, principal.tenant.id, ident)
     return Response({"employer_id": ident, **found}, headers=headers)
 
 
@@ -229,12 +232,12 @@ def set_targets(contract_id: FromPath[str], data: JSONBody[TargetsIn], principal
 
 @get("/contracts/{contract_id:str}/targets")
 async def get_targets(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                      ledger: NamedDependency[Ledger]) -> Response:
+                      ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """Targets beyond euros beside what was achieved (`?as_of=`, default today)."""
     ident = parse_id("contract", contract_id)
     await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, SocialReturnContract, ident)
-    headers = await _fresh(request, principal, (support_rm.NAME, compliance.NAME))
-    found = await support_rm.contract_targets(request.app.state.read_pool, principal.tenant.id, [ident],
+    headers = await _fresh(request, pool, principal, (support_rm.NAME, compliance.NAME))
+    found = await support_rm.contract_targets(pool, principal.tenant.id, [ident],
                                               _as_of(request.query_params.get("as_of")))
     return Response(found[ident], headers=headers)
 
@@ -243,5 +246,5 @@ ROUTES = [get_support, add_item, tick_item, request_adjustment, set_funder, deli
           log_coaching, open_onboarding, log_activity, list_activities, name_owner, set_targets, get_targets]
 
 
-def support_router(ledger: Ledger) -> Router:
-    return v1_router(ledger, ROUTES, "support")
+def support_router() -> Router:
+    return v1_router(ROUTES, "support")

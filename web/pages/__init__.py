@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Router
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -57,6 +57,7 @@ PAGE_HANDLERS = [
 def pages_routers(system: System) -> list[Router]:
     production = system.settings.is_production
     session = PageSessionConfig(secure=production)
+    audit_services = audit.AuditServices(system.settings, system.broker)
     middleware = [
         language_cookie_middleware,
         session.middleware,
@@ -64,10 +65,13 @@ def pages_routers(system: System) -> list[Router]:
     ]
     signed_in_pages = Router(path="/", route_handlers=PAGE_HANDLERS, guards=[signed_in],
                              dependencies={"viewer": Provide(provide_viewer, sync_to_thread=False),
+                                           "audit_services": Provide(_constant(audit_services), use_cache=True,
+                                                                     sync_to_thread=False),
                                            **page_renderers()})
     pages = Router(
         path="/", route_handlers=[auth.login_form, auth.login, auth.logout, signed_in_pages],
         middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
+        dependencies={"viewers": Provide(_viewers, sync_to_thread=False)},
         include_in_schema=False,
     )
     static = create_static_files_router(
@@ -90,9 +94,15 @@ def _constant(value: Any) -> Any:
     return provide
 
 
+def _viewers(state: State) -> ViewerCache:
+    """The signed-in viewers cache, which the `signed_in` guard keeps in the app's state."""
+    return state.page_viewers
+
+
 def page_state(system: System) -> dict[str, Any]:
+    """What the guard and the renderer read from the app (guards get no dependencies)."""
     return {"page_templates": Templates(), "page_viewers": ViewerCache(), "registry": system.registry,
-            "ledger": system.ledger, "audit": audit.AuditServices(system.settings, system.broker)}
+            "ledger": system.ledger}
 
 
 def page_stores(pool_of: Any) -> dict[str, Any]:

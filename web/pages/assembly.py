@@ -26,6 +26,7 @@ from domain.values import END_REASONS, SOCIAL_ENTERPRISE_REGISTERS
 from projections import compliance, directory
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
+from web.ids import parse_id
 from web.pages import charts, duties, matching, responsible, support
 from web.pages.answer import FormState
 from web.pages.common import (
@@ -33,7 +34,6 @@ from web.pages.common import (
     get_with_history,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
     record_special_category_read,
 )

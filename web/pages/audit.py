@@ -28,7 +28,8 @@ from projections.reader import position_known_at
 from projections.writer import ProjectionRunner
 from projections.registry import BY_NAME, QUEUE
 from service.errors import NotFound
-from web.pages.common import ledger, parse_id, pool
+from web.ids import parse_id
+from web.pages.common import ledger, pool
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
 from web.pages.viewer import Viewer, roles
@@ -48,10 +49,6 @@ class AuditServices:
     settings: Settings
     broker: Any
     public_key: str | None = field(default=None, repr=False)  # read once, see _public_key
-
-
-def _services(request: Request) -> AuditServices:
-    return request.app.state.audit
 
 
 def _databases(request: Request, viewer: Viewer) -> tuple[EventStoreDatabase, EventStoreDatabase]:
@@ -198,13 +195,14 @@ async def audit_compliance(request: Request, viewer: NamedDependency[Viewer]) ->
 # -- the chain and exports ---------------------------------------------------------------
 
 @get("/audit/export", name="audit_export", guards=[roles(*READERS)])
-async def audit_export(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def audit_export(request: Request, viewer: NamedDependency[Viewer],
+                       audit_services: NamedDependency[AuditServices]) -> Response:
     platform_db, database = _databases(request, viewer)
-    public = await _public_key(request)
+    public = await _public_key(audit_services)
     report = await asyncio.to_thread(
         audit.verify_tenant, platform_db, database, viewer.tenant,
         public_key=base64.b64decode(public) if public else None,
-        sign_within=_services(request).settings.head_sign_seconds)
+        sign_within=audit_services.settings.head_sign_seconds)
     head = await asyncio.to_thread(audit.latest_signed_head, platform_db, viewer.tenant)
     jobs = await asyncio.to_thread(export_jobs.recent_jobs, platform_db, viewer.tenant)
     return page(request, "audit_export.html", {
@@ -214,10 +212,11 @@ async def audit_export(request: Request, viewer: NamedDependency[Viewer]) -> Res
 
 
 @post("/audit/export", guards=[roles(*READERS)])
-async def request_export(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def request_export(request: Request, viewer: NamedDependency[Viewer],
+                         audit_services: NamedDependency[AuditServices]) -> Response:
     """Enqueue an export for a worker; the page then follows its progress."""
     platform_db, _ = _databases(request, viewer)
-    job_id = await asyncio.to_thread(export_jobs.request_export, platform_db, _services(request).broker, QUEUE,
+    job_id = await asyncio.to_thread(export_jobs.request_export, platform_db, audit_services.broker, QUEUE,
                                      viewer.tenant, viewer.actor.user_id)
     return Response(b"", status_code=303, headers={"Location": f"/audit/export#job-{job_id}"})
 
@@ -231,30 +230,31 @@ async def _job(request: Request, viewer: Viewer, job_id: str) -> export_jobs.Exp
 
 
 @get("/audit/export/jobs/{job_id:str}", guards=[roles(*READERS)])
-async def export_job(request: Request, viewer: NamedDependency[Viewer], job_id: FromPath[str]) -> Response:
+async def export_job(request: Request, viewer: NamedDependency[Viewer], job_id: FromPath[str],
+                     audit_services: NamedDependency[AuditServices]) -> Response:
     """One job's progress: the fragment the export page polls (the whole page without htmx)."""
     job = await _job(request, viewer, job_id)
     if not wants_fragment(request):
         return Response(b"", status_code=303, headers={"Location": f"/audit/export#job-{job.id}"})
     return page(request, "audit_export.html", {
-        "job": job, "utc": utc, "public_key": await _public_key(request) if job.status == "done" else None,
+        "job": job, "utc": utc, "public_key": await _public_key(audit_services) if job.status == "done" else None,
     }, block="job")
 
 
 @get("/audit/export/jobs/{job_id:str}/download", guards=[roles(*READERS)])
-async def download_export(request: Request, viewer: NamedDependency[Viewer], job_id: FromPath[str]) -> File:
+async def download_export(request: Request, viewer: NamedDependency[Viewer], job_id: FromPath[str],
+                          audit_services: NamedDependency[AuditServices]) -> File:
     """The export file, to the tenant's own auditors and agency only."""
     job = await _job(request, viewer, job_id)
-    path = export_jobs.export_path(_services(request).settings, viewer.tenant.id, job.id)
+    path = export_jobs.export_path(audit_services.settings, viewer.tenant.id, job.id)
     if job.status != "done" or not path.is_file():
         raise NotFound("export", job_id)
     return File(path=path, filename=f"{viewer.tenant.slug}-{job.created_at:%Y%m%d-%H%M%S}.jsonl",
                 media_type="application/x-ndjson")
 
 
-async def _public_key(request: Request) -> str | None:
+async def _public_key(services: AuditServices) -> str | None:
     """The platform's head-signing public key (what `sroi keys public` prints)."""
-    services = _services(request)
     if services.public_key is None:
         try:
             key = await asyncio.to_thread(audit.load_signing_key, services.settings)

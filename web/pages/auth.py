@@ -5,12 +5,14 @@ import asyncio
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 
+from infra.registry import TenantRegistry
 from web.pages.common import pool
 from web.pages.forms import Form
 from web.pages.render import page
 from web.pages.sessions import count_login_attempt, forget_login_attempts, renew_session
-from web.pages.viewer import NotSignedIn, resolve_viewer
+from web.pages.viewer import NotSignedIn, ViewerCache, resolve_viewer
 
 
 def _safe_next(target: str) -> str:
@@ -34,7 +36,8 @@ async def login_form(request: Request) -> Response:
 
 
 @post("/login")
-async def login(request: Request) -> Response:
+async def login(request: Request, registry: NamedDependency[TenantRegistry],
+                viewers: NamedDependency[ViewerCache]) -> Response:
     form = await Form.read(request)
     email, password = form.raw("email"), form.data.get("password") or ""
     target = _safe_next(form.raw("next") or "/")
@@ -43,12 +46,12 @@ async def login(request: Request) -> Response:
     if not await count_login_attempt(pool(request), email, client):
         context["error"] = "too_many"
         return page(request, "login.html", context, status=429, headers={"Retry-After": "300"})
-    found = await asyncio.to_thread(request.app.state.registry.authenticate, email, password)
+    found = await asyncio.to_thread(registry.authenticate, email, password)
     if found is None:
         return page(request, "login.html", context, status=401)
     tenant, user = found
     await forget_login_attempts(pool(request), email, client)
-    request.app.state.page_viewers.forget(user.id)
+    viewers.forget(user.id)
     renew_session(request, {"user_id": str(user.id), "tenant_id": str(tenant.id), "email": user.email})
     if user.role == "employee" and target == "/":
         target = "/placements"

@@ -19,6 +19,7 @@ from projections import directory
 from service import commands as c
 from service.errors import PermissionDenied
 from web.api.views import SUPPORT_NEEDS_READERS
+from web.ids import parse_id
 from web.pages.answer import FormState, answer
 from web.pages.common import (
     fragment_or_page,
@@ -26,19 +27,21 @@ from web.pages.common import (
     get as get_aggregate,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
     record_special_category_read,
 )
 from web.pages.forms import Form
 from web.pages.render import page
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 SEARCH_MAX = 100
 PAGE_SIZE = 50  # rows per page of the list (search-as-you-type answers stay small)
+LIST_READERS = ("agency", "auditor")
+PROFILE_READERS = ("agency", "auditor", "employee")  # an employee: their own only
+OWN_PROFILE_READERS = ("employee",)
 
 
-@get("/candidates", name="candidates", guards=[roles("agency", "auditor")])
+@get("/candidates", name="candidates", guards=[roles(*LIST_READERS)])
 async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     q = (request.query_params.get("q") or "")[:SEARCH_MAX]
@@ -64,12 +67,12 @@ async def _candidate_form(request: Request, values: dict | None = None, errors: 
     }, status=status)
 
 
-@get("/candidates/new", guards=[roles("agency")])
+@get("/candidates/new", guards=[may_issue(c.RegisterCandidate)])
 async def new_candidate(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     return await _candidate_form(request)
 
 
-@post("/candidates", guards=[roles("agency")])
+@post("/candidates", guards=[may_issue(c.RegisterCandidate)])
 async def register_candidate(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     fields = dict(
@@ -106,21 +109,21 @@ async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: 
     }, status=status)
 
 
-@get("/candidates/{candidate_id:str}", name="candidate", guards=[roles("agency", "auditor", "employee")])
+@get("/candidates/{candidate_id:str}", name="candidate", guards=[roles(*PROFILE_READERS)])
 async def candidate_profile(request: Request, viewer: NamedDependency[Viewer],
                             candidate_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     return await _profile(request, viewer, candidate_id)
 
 
-@get("/profile", name="profile", guards=[roles("employee")])
+@get("/profile", name="profile", guards=[roles(*OWN_PROFILE_READERS)])
 async def own_profile(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     if viewer.actor.candidate_id is None:
         raise PermissionDenied("no candidate is linked to this login")
     return Response(b"", status_code=303, headers={"Location": f"/candidates/{viewer.actor.candidate_id}"})
 
 
-@post("/candidates/{candidate_id:str}/support-needs", guards=[roles("agency", "employee")])
+@post("/candidates/{candidate_id:str}/support-needs", guards=[may_issue(c.StateSupportNeeds)])
 async def state_support_needs(request: Request, viewer: NamedDependency[Viewer],
                               candidate_id: FromPath[str]) -> Response:
     ident = parse_id("candidate", candidate_id)

@@ -16,7 +16,7 @@ from litestar.exceptions import HTTPException
 from infra.logsafe import describe
 from projections import compliance, directory, retention
 from projections.reader import wait_for_position
-from service.errors import NotFound, ServiceError, TenantSuspended
+from service.errors import ServiceError, TenantSuspended
 from service.handlers import COMMAND_ROLES
 from service.ledger import CommandResult, Ledger
 from web.api.routes import correlation_id
@@ -35,13 +35,6 @@ def may(viewer: Viewer, command_type: type) -> bool:
     """Whether the viewer's role may issue this kind of command at all (the
     service's own table); ownership is still checked by the service."""
     return viewer.role in COMMAND_ROLES[command_type]
-
-
-def parse_id(kind: str, raw: str) -> UUID:
-    try:
-        return UUID(raw)
-    except ValueError:
-        raise NotFound(kind, raw) from None
 
 
 def pool(request: Request) -> Any:

@@ -16,6 +16,7 @@ from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS, parse_da
 from projections import compliance, directory
 from service import commands as c
 from service.errors import InvalidInput, NotFound
+from web.ids import parse_id
 from web.pages import charts
 from web.pages.answer import FormState, PageRenderer, answer
 from web.pages.common import (
@@ -23,14 +24,14 @@ from web.pages.common import (
     get as get_aggregate,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
 )
 from web.pages.forms import Form
 from web.pages.render import page
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 CONTRACT_READERS = ("agency", "auditor", "employer", "authority")
+EMPLOYER_LIST_READERS = ("agency", "auditor")
 
 
 # -- employers ------------------------------------------------------------------
@@ -44,13 +45,13 @@ async def _employers_page(request: Request, viewer: Viewer, values: dict | None 
     }, status=status)
 
 
-@get("/employers", name="employers", guards=[roles("agency", "auditor")])
+@get("/employers", name="employers", guards=[roles(*EMPLOYER_LIST_READERS)])
 async def employers(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     return await _employers_page(request, viewer)
 
 
-@post("/employers", guards=[roles("agency")])
+@post("/employers", guards=[may_issue(c.RegisterEmployer)])
 async def register_employer(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     name = form.text("name")
@@ -93,13 +94,13 @@ async def _contract_form(request: Request, viewer: Viewer, values: dict | None =
     }, status=status)
 
 
-@get("/contracts/new", guards=[roles("agency")])
+@get("/contracts/new", guards=[may_issue(c.RegisterContract)])
 async def new_contract(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     return await _contract_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
 
 
-@post("/contracts", guards=[roles("agency")])
+@post("/contracts", guards=[may_issue(c.RegisterContract)])
 async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     command = dict(
@@ -158,14 +159,14 @@ async def _decide(request: Request, viewer: Viewer, contract_id: str, contributi
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept",
-      guards=[roles("agency", "authority")])
+      guards=[may_issue(c.AcceptContribution)])
 async def accept_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
     return await _decide(request, viewer, contract_id, contribution_id, True, contract_page)
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject",
-      guards=[roles("agency", "authority")])
+      guards=[may_issue(c.RejectContribution)])
 async def reject_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
     return await _decide(request, viewer, contract_id, contribution_id, False, contract_page)
@@ -191,7 +192,7 @@ async def _contract_change(request: Request, viewer: Viewer, contract_id: str, a
                         to=f"/contracts/{contract_id}{to}", show=show, field=default_field, name=active)
 
 
-@post("/contracts/{contract_id:str}/purchases", guards=[roles("agency", "employer")])
+@post("/contracts/{contract_id:str}/purchases", guards=[may_issue(c.ReportSocialEnterprisePurchase)])
 async def report_purchase(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                           contract_page: NamedDependency[PageRenderer]) -> Response:
     return await _contract_change(request, viewer, contract_id, "purchase", lambda f: dict(
@@ -211,14 +212,14 @@ def _other_activity(f: Form) -> dict[str, Any]:
     return fields
 
 
-@post("/contracts/{contract_id:str}/other-activities", guards=[roles("agency", "employer")])
+@post("/contracts/{contract_id:str}/other-activities", guards=[may_issue(c.ReportOtherActivity)])
 async def report_other_activity(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                                 contract_page: NamedDependency[PageRenderer]) -> Response:
     return await _contract_change(request, viewer, contract_id, "other", _other_activity, c.ReportOtherActivity,
                                   "description", contract_page, "#contributions")
 
 
-@post("/contracts/{contract_id:str}/amend", guards=[roles("agency")])
+@post("/contracts/{contract_id:str}/amend", guards=[may_issue(c.AmendContract)])
 async def amend_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                          contract_page: NamedDependency[PageRenderer]) -> Response:
     def read(f: Form) -> dict[str, Any]:
@@ -231,7 +232,7 @@ async def amend_contract(request: Request, viewer: NamedDependency[Viewer], cont
                                   contract_page)
 
 
-@post("/contracts/{contract_id:str}/close", guards=[roles("agency")])
+@post("/contracts/{contract_id:str}/close", guards=[may_issue(c.CloseContract)])
 async def close_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                          contract_page: NamedDependency[PageRenderer]) -> Response:
     def read(f: Form) -> dict[str, Any]:

@@ -27,6 +27,8 @@ def retention_scope(viewer: Viewer) -> dict:
     return {"employer_id": viewer.actor.employer_id if viewer.role == "employer" else None}
 
 
+READERS = ("agency", "auditor", "employer", "authority", "employee")
+RETENTION_READERS = ("agency", "auditor", "employer")
 DASHBOARD_WARNINGS = 10  # of each kind; the retention page lists retention.WARNINGS_SHOWN of each
 
 
@@ -49,7 +51,7 @@ async def warned_placements(request: Request, viewer: Viewer, figures: dict) -> 
         pool(request), viewer.tenant.id, warned, **retention_scope(viewer))}
 
 
-@get("/", name="dashboard", guards=[roles("agency", "auditor", "employer", "authority", "employee")])
+@get("/", name="dashboard", guards=[roles(*READERS)])
 async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     if viewer.role == "employee":
         return Response(b"", status_code=303, headers={"Location": "/placements"})
@@ -83,7 +85,7 @@ async def _nothing(value: Any = None) -> Any:
     return value
 
 
-@get("/retention", name="retention", guards=[roles("agency", "auditor", "employer")])
+@get("/retention", name="retention", guards=[roles(*RETENTION_READERS)])
 async def retention_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     today = date.today()

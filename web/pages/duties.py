@@ -27,6 +27,7 @@ from infra.registry import agency_users_async
 from projections import directory, duties
 from service import commands as c
 from service.errors import NotFound
+from web.ids import parse_id
 from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
     execute,
@@ -34,19 +35,19 @@ from web.pages.common import (
     get as get_aggregate,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
     record_special_category_read,
     redirect_after,
 )
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 STATUS_ORDER = {"overdue": 0, "due": 1, "done": 2, "closed": 3}
 KINDS = tuple(DUTY_LABELS)
 DASHBOARD_REMINDERS = 3
 DASHBOARD_DAYS = 14
+READERS = ("agency",)  # sickness and duties: the legal employer only
 
 
 def _ordered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -102,7 +103,7 @@ async def _run(request: Request, viewer: Viewer, placement: Placement, form: For
                         field=field, swaps=True, read_models=(duties.NAME,), shown_errors=(*FORM_ERRORS, NotFound))
 
 
-@post("/placements/{placement_id:str}/sickness", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/sickness", guards=[may_issue(c.ReportSickness)])
 async def report_sickness(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                           placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
@@ -113,7 +114,7 @@ async def report_sickness(request: Request, viewer: NamedDependency[Viewer], pla
                       "first_sick_day", placement_page)
 
 
-@post("/placements/{placement_id:str}/recovery", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/recovery", guards=[may_issue(c.ReportRecovery)])
 async def report_recovery(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                           placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
@@ -124,7 +125,7 @@ async def report_recovery(request: Request, viewer: NamedDependency[Viewer], pla
                       "recovered_on", placement_page)
 
 
-@post("/placements/{placement_id:str}/duties/{duty_id:str}/done", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/duties/{duty_id:str}/done", guards=[may_issue(c.CompleteDuty)])
 async def placement_duty_done(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                               duty_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
@@ -151,7 +152,7 @@ def _duty_filters(query: Any) -> tuple[dict[str, Any], dict[str, str]]:
     return values, errors
 
 
-@get("/duties", name="duties", guards=[roles("agency")])
+@get("/duties", name="duties", guards=[roles(*READERS)])
 async def duties_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer, (duties.NAME, directory.NAME))
     values, errors = _duty_filters(request.query_params)
@@ -174,7 +175,7 @@ async def duties_page(request: Request, viewer: NamedDependency[Viewer]) -> Resp
     }, status=422 if errors else 200)
 
 
-@post("/duties/{duty_id:str}/done", guards=[roles("agency")])
+@post("/duties/{duty_id:str}/done", guards=[may_issue(c.CompleteDuty)])
 async def duty_done(request: Request, viewer: NamedDependency[Viewer], duty_id: FromPath[str]) -> Response:
     """Done, from the duties list: back to the list with its filters."""
     ident = parse_id("duty", duty_id)
@@ -216,7 +217,7 @@ async def _reminders(request: Request, viewer: Viewer, since: date | None,
     return items, placements, users
 
 
-@get("/reminders", name="reminders", guards=[roles("agency")])
+@get("/reminders", name="reminders", guards=[roles(*READERS)])
 async def reminders_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer, (duties.NAME,))
     shown = request.query_params.get("show") or "mine"

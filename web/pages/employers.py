@@ -11,10 +11,11 @@ from litestar.params import FromPath
 
 from domain.employer import Employer
 from service import commands as c
+from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
-from web.pages.common import fresh, get as get_aggregate, parse_id
+from web.pages.common import fresh, get as get_aggregate
 from web.pages.forms import Form
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 READERS = ("agency", "auditor", "employer")
 
@@ -26,7 +27,7 @@ async def employer_detail(request: Request, viewer: NamedDependency[Viewer], emp
     return await employer_page(request, viewer, employer_id)
 
 
-@post("/employers/{employer_id:str}/contact-persons", guards=[roles("agency", "employer")])
+@post("/employers/{employer_id:str}/contact-persons", guards=[may_issue(c.AddContactPerson)])
 async def add_contact_person(request: Request, viewer: NamedDependency[Viewer],
                              employer_id: FromPath[str], employer_page: NamedDependency[PageRenderer]) -> Response:
     ident = parse_id("employer", employer_id)
@@ -38,5 +39,6 @@ async def add_contact_person(request: Request, viewer: NamedDependency[Viewer],
     async def show(state: FormState, status: int) -> Response:
         return await employer_page(request, viewer, employer_id, forms={"employer": state}, status=status)
 
-    return await answer(request, viewer, form, c.AddContactPerson(employer_id=ident, **fields),  # type: ignore[arg-type]
+    command = c.AddContactPerson(employer_id=ident, **fields)  # type: ignore[arg-type]
+    return await answer(request, viewer, form, command,
                         to=f"/employers/{employer_id}#contacts", show=show, field="name")

@@ -28,22 +28,24 @@ from domain.vacancy import Vacancy
 from projections import directory, matching
 from service import commands as c
 from service.handlers.matching import EMPLOYER_STEPS
+from web.ids import parse_id
 from web.pages.answer import FormState, answer
 from web.pages.common import (
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
 )
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 LIMITS = ("10", "20", "50")
 COLUMNS = (*PIPELINE_STEPS, DECLINED)
 BOARD_READERS = ("agency", "auditor", "employer")
+# Proposing from the suggestions is the agency's step (of RecordMatchStep's roles).
+SUGGESTION_READERS = ("agency",)
 
 
 # -- suggestions --------------------------------------------------------------------
@@ -92,7 +94,7 @@ async def _suggestions_page(request: Request, viewer: Viewer, vacancy: Vacancy, 
     return page(request, "vacancy_suggestions.html", context, block=block, status=status)
 
 
-@get("/vacancies/{vacancy_id:str}/suggestions", guards=[roles("agency")])
+@get("/vacancies/{vacancy_id:str}/suggestions", guards=[roles(*SUGGESTION_READERS)])
 async def vacancy_suggestions(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     await fresh(request, viewer, (matching.NAME,))
     vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
@@ -100,7 +102,7 @@ async def vacancy_suggestions(request: Request, viewer: NamedDependency[Viewer],
     return await _suggestions_page(request, viewer, vacancy, request.query_params, status=422 if errors else 200)
 
 
-@post("/vacancies/{vacancy_id:str}/suggestions", guards=[roles("agency")])
+@post("/vacancies/{vacancy_id:str}/suggestions", guards=[roles(*SUGGESTION_READERS)])
 async def propose_candidate(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     """Propose a suggested candidate: the pipeline step `proposed`."""
     vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
@@ -213,7 +215,7 @@ async def employer_board(request: Request, viewer: NamedDependency[Viewer], empl
     return _board_page(request, await _employer_board(request, viewer, employer))
 
 
-@post("/vacancies/{vacancy_id:str}/pipeline", guards=[roles("agency", "employer")])
+@post("/vacancies/{vacancy_id:str}/pipeline", guards=[may_issue(c.RecordMatchStep)])
 async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     """A step of a card: introduced, trial, placed (with its placement) or
     declined (by whom and why, both required; an employer declines as itself).

@@ -22,10 +22,11 @@ from web.pages.common import fresh, pool
 from web.pages.render import page
 from web.pages.viewer import Viewer, roles
 
+READERS = ("agency", "employer")
 ORDER = ("tools_ready", "team_informed", "contact_person", "first_check_in", "need", "custom")
 
 
-@get("/support", name="open_support", guards=[roles("agency", "employer")])
+@get("/support", name="open_support", guards=[roles(*READERS)])
 async def open_support(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer, (support_rm.NAME, directory.NAME))
     today = date.today()

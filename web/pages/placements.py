@@ -16,11 +16,12 @@ from domain.values import END_REASONS
 from projections import directory
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
+from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
-from web.pages.common import fresh, get as get_aggregate, new_idempotency_key, parse_id, pool
+from web.pages.common import fresh, get as get_aggregate, new_idempotency_key, pool
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 READERS = ("agency", "auditor", "employer", "employee")
 SCORES = (1, 2, 3, 4, 5)
@@ -70,7 +71,7 @@ async def _start_form(request: Request, viewer: Viewer, values: dict[str, str], 
     }, status=status)
 
 
-@get("/placements/new", guards=[roles("agency")])
+@get("/placements/new", guards=[may_issue(c.StartPlacement)])
 async def new_placement(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     values = {k: request.query_params.get(q, "") for k, q in
@@ -78,7 +79,7 @@ async def new_placement(request: Request, viewer: NamedDependency[Viewer]) -> Re
     return await _start_form(request, viewer, {k: v for k, v in values.items() if v})
 
 
-@post("/placements", guards=[roles("agency")])
+@post("/placements", guards=[may_issue(c.StartPlacement)])
 async def start_placement(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     fields = dict(
@@ -130,7 +131,7 @@ async def placement_feedback(request: Request, viewer: NamedDependency[Viewer], 
                                 block="feedback" if wants_fragment(request) else None)
 
 
-@post("/placements/{placement_id:str}/feedback", guards=[roles("agency", "employer", "employee")])
+@post("/placements/{placement_id:str}/feedback", guards=[may_issue(c.GiveFeedback)])
 async def give_feedback(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                         placement_page: NamedDependency[PageRenderer]) -> Response:
     """Inline: an htmx request gets the feedback block back (the form owns its
@@ -166,7 +167,7 @@ async def _change(request: Request, viewer: Viewer, ident: UUID, form: Form, com
     return await answer(request, viewer, form, command, to=f"/placements/{ident}", show=show, field=field)
 
 
-@post("/placements/{placement_id:str}/hours", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/hours", guards=[may_issue(c.ChangeHours)])
 async def change_hours(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                        placement_page: NamedDependency[PageRenderer]) -> Response:
     ident = parse_id("placement", placement_id)
@@ -177,7 +178,7 @@ async def change_hours(request: Request, viewer: NamedDependency[Viewer], placem
         "hours_per_week", placement_page)
 
 
-@post("/placements/{placement_id:str}/end", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/end", guards=[may_issue(c.EndPlacement)])
 async def end_placement(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                         placement_page: NamedDependency[PageRenderer]) -> Response:
     ident = parse_id("placement", placement_id)
@@ -187,7 +188,7 @@ async def end_placement(request: Request, viewer: NamedDependency[Viewer], place
         placement_id=ident, ends_on=ends_on, reason=reason), "ends_on", placement_page)  # type: ignore[arg-type]
 
 
-@post("/placements/{placement_id:str}/extend", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/extend", guards=[may_issue(c.ExtendPlacement)])
 async def extend_placement(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                            placement_page: NamedDependency[PageRenderer]) -> Response:
     """Move the planned end later (the form is web/templates/_placement_extend.html)."""

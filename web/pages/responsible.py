@@ -12,10 +12,11 @@ from litestar.params import FromPath
 from domain.placement import Placement
 from infra.registry import agency_users_async
 from service import commands as c
+from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
-from web.pages.common import get as get_aggregate, may, parse_id, pool
+from web.pages.common import get as get_aggregate, may, pool
 from web.pages.forms import Form
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue
 
 
 async def placement_section(request: Request, viewer: Viewer, placement: Placement,
@@ -37,7 +38,7 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
     }}
 
 
-@post("/placements/{placement_id:str}/responsible", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/responsible", guards=[may_issue(c.AssignPlacementResponsible)])
 async def assign_responsible(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                              placement_page: NamedDependency[PageRenderer]) -> Response:
     placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))

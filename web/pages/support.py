@@ -28,6 +28,7 @@ from service import commands as c
 from service.errors import PermissionDenied
 from service.handlers.support import SUPPORT_READERS, read_support
 from web.api.support_views import special_category_fields, support_view
+from web.ids import parse_id
 from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
     fresh,
@@ -35,13 +36,12 @@ from web.pages.common import (
     ledger,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
     record_special_category_read,
 )
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue
 
 CHOICES = {"responsible": RESPONSIBLE, "adjustment_kinds": ADJUSTMENT_KINDS, "funders": FUNDERS,
            "refusal_reasons": REFUSAL_REASONS, "with_whom": CHECK_IN_WITH}
@@ -95,9 +95,9 @@ async def _run(request: Request, viewer: Viewer, placement_id: str, form: Form, 
                         shown_errors=(*FORM_ERRORS, PermissionDenied))
 
 
-@post("/placements/{placement_id:str}/support/items", guards=[roles("agency", "employer")])
+@post("/placements/{placement_id:str}/support/items", guards=[may_issue(c.AddChecklistItem)])
 async def add_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                   placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     label = form.text("label")
     responsible = form.choice("responsible", RESPONSIBLE) if viewer.role == "agency" else "employer"
@@ -105,20 +105,18 @@ async def add_item(request: Request, viewer: NamedDependency[Viewer], placement_
         placement_id=pid, label=label, responsible=responsible or "agency"), "label", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/items/{item_id:str}/done", guards=[roles("agency", "employer")])
+@post("/placements/{placement_id:str}/support/items/{item_id:str}/done", guards=[may_issue(c.TickChecklistItem)])
 async def tick_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                    item_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                    item_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     done_on = form.day("done_on", required=False)
     return await _run(request, viewer, placement_id, form, "tick", lambda pid: c.TickChecklistItem(
         placement_id=pid, item_id=item_id, done_on=done_on), "_form", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/adjustments", guards=[roles("agency", "employee")])
+@post("/placements/{placement_id:str}/support/adjustments", guards=[may_issue(c.RequestAdjustment)])
 async def request_adjustment(request: Request, viewer: NamedDependency[Viewer],
-                             placement_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                             placement_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     kind, description = form.choice("kind", ADJUSTMENT_KINDS), form.text("description")
     funder = form.choice("funder", FUNDERS, required=False) if viewer.role == "agency" else None
@@ -128,10 +126,9 @@ async def request_adjustment(request: Request, viewer: NamedDependency[Viewer],
         requested_on=requested_on), "description", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder", guards=[may_issue(c.SetAdjustmentFunder)])
 async def set_funder(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                     adjustment_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                     adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     funder = form.choice("funder", FUNDERS)
     return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.SetAdjustmentFunder(
@@ -139,29 +136,27 @@ async def set_funder(request: Request, viewer: NamedDependency[Viewer], placemen
 
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered",
-      guards=[roles("agency", "employer")])
+      guards=[may_issue(c.DeliverAdjustment)])
 async def deliver(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                  adjustment_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                  adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     delivered_on = form.day("delivered_on", required=False)
     return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.DeliverAdjustment(
         placement_id=pid, adjustment_id=adjustment_id, delivered_on=delivered_on), "delivered_on", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused", guards=[may_issue(c.RefuseAdjustment)])
 async def refuse(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-                 adjustment_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                 adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     reason = form.choice("reason", REFUSAL_REASONS)
     return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.RefuseAdjustment(
         placement_id=pid, adjustment_id=adjustment_id, reason=reason), "reason", placement_page)  # type: ignore[arg-type]
 
 
-@post("/placements/{placement_id:str}/support/check-ins", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/support/check-ins", guards=[may_issue(c.LogCheckIn)])
 async def log_check_in(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                       placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     held_on, with_whom = form.day("held_on"), form.choice("with_whom", CHECK_IN_WITH)
     note = form.text("note", required=False)
@@ -169,9 +164,9 @@ async def log_check_in(request: Request, viewer: NamedDependency[Viewer], placem
         placement_id=pid, held_on=held_on, with_whom=with_whom, note=note), "held_on", placement_page)  # type: ignore[arg-type]
 
 
-@post("/placements/{placement_id:str}/support/coaching", guards=[roles("agency")])
+@post("/placements/{placement_id:str}/support/coaching", guards=[may_issue(c.LogCoachingSession)])
 async def log_coaching(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
-        placement_page: NamedDependency[PageRenderer]) -> Response:
+                       placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     held_on, hours = form.day("held_on"), form.decimal("hours")
     with_whom = form.choice("with_whom", CHECK_IN_WITH)
@@ -197,7 +192,7 @@ async def employer_section(request: Request, viewer: Viewer, employer: Employer,
             "form_values": dict(state.values) if state else {}, "idempotency": new_idempotency_key()}
 
 
-@post("/employers/{employer_id:str}/support-activities", guards=[roles("agency")])
+@post("/employers/{employer_id:str}/support-activities", guards=[may_issue(c.LogEmployerSupportActivity)])
 async def log_activity(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str],
                        employer_page: NamedDependency[PageRenderer]) -> Response:
     employer: Employer = await get_aggregate(request, viewer, Employer, parse_id("employer", employer_id))
@@ -212,7 +207,8 @@ async def log_activity(request: Request, viewer: NamedDependency[Viewer], employ
             return page(request, "_employer_support.html", {"section": section}, status=status)
         return await employer_page(request, viewer, str(employer.id), forms={"activities": state}, status=status)
 
-    return await answer(request, viewer, form, c.LogEmployerSupportActivity(employer_id=employer.id, **fields),  # type: ignore[arg-type]
+    command = c.LogEmployerSupportActivity(employer_id=employer.id, **fields)  # type: ignore[arg-type]
+    return await answer(request, viewer, form, command,
                         to=f"/employers/{employer.id}#support-activities", show=show, field="kind", swaps=True,
                         read_models=(support_rm.NAME,))
 
@@ -249,7 +245,7 @@ async def _contract_run(request: Request, viewer: Viewer, contract_id: str, form
                         show=show, field=default_field, name=form_name)
 
 
-@post("/contracts/{contract_id:str}/owners", guards=[roles("agency")])
+@post("/contracts/{contract_id:str}/owners", guards=[may_issue(c.NameContractOwner)])
 async def name_owner(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                      contract_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
@@ -258,7 +254,7 @@ async def name_owner(request: Request, viewer: NamedDependency[Viewer], contract
         contract_id=cid, side=side, name=name, email=email), "name", contract_page)  # type: ignore[arg-type]
 
 
-@post("/contracts/{contract_id:str}/targets", guards=[roles("agency")])
+@post("/contracts/{contract_id:str}/targets", guards=[may_issue(c.SetContractTargets)])
 async def set_targets(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                       contract_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)

@@ -19,7 +19,7 @@ from litestar.params import FromPath
 from infra.registry import LABEL_MAX, ROLES, TenantRegistry
 from infra.settings import MAX_TOKEN_DAYS
 from service.errors import NotFound, TenantSuspended
-from web.pages.common import parse_id
+from web.ids import parse_id
 from web.pages.forms import Form
 from web.pages.i18n import ErrorMessage
 from web.pages.render import page
@@ -29,17 +29,12 @@ from web.pages.viewer import Viewer, roles
 DAY_CHOICES = (7, 30, 90, 180, 365)
 
 
-def _registry(request: Request) -> TenantRegistry:
-    return request.app.state.registry
-
-
 def _day_choices(default: int) -> list[int]:
     return sorted({*DAY_CHOICES, default})
 
 
-async def _tokens_page(request: Request, viewer: Viewer, *, created: tuple | None = None,
+async def _tokens_page(request: Request, viewer: Viewer, registry: TenantRegistry, *, created: tuple | None = None,
                        values: dict | None = None, errors: dict | None = None, status: int = 200) -> Response:
-    registry = _registry(request)
     listed = await asyncio.to_thread(registry.tokens_of, viewer.actor.user_id)
     return page(request, "tokens.html", {
         "tokens": listed, "created": created[0] if created else None, "secret": created[1] if created else None,
@@ -50,12 +45,14 @@ async def _tokens_page(request: Request, viewer: Viewer, *, created: tuple | Non
 
 
 @get("/tokens", name="tokens", guards=[roles(*ROLES)])
-async def tokens(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    return await _tokens_page(request, viewer)
+async def tokens(request: Request, viewer: NamedDependency[Viewer],
+                 registry: NamedDependency[TenantRegistry]) -> Response:
+    return await _tokens_page(request, viewer, registry)
 
 
 @post("/tokens", guards=[roles(*ROLES)])
-async def create_token(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def create_token(request: Request, viewer: NamedDependency[Viewer],
+                       registry: NamedDependency[TenantRegistry]) -> Response:
     if viewer.tenant.status != "active":
         raise TenantSuspended()
     form = await Form.read(request)
@@ -68,17 +65,18 @@ async def create_token(request: Request, viewer: NamedDependency[Viewer]) -> Res
                                             "{name} must be at most {max_len} characters",
                                             {"name": "label", "max_len": LABEL_MAX})
     if not form.ok:
-        return await _tokens_page(request, viewer, values=form.values(), errors=form.errors, status=422)
-    created = await asyncio.to_thread(_registry(request).create_token, viewer.actor.user_id, days=days,
+        return await _tokens_page(request, viewer, registry, values=form.values(), errors=form.errors, status=422)
+    created = await asyncio.to_thread(registry.create_token, viewer.actor.user_id, days=days,
                                       label=label)
     # The secret goes into this answer only (pages are sent with Cache-Control: no-store).
-    return await _tokens_page(request, viewer, created=created, status=201)
+    return await _tokens_page(request, viewer, registry, created=created, status=201)
 
 
 @post("/tokens/{token_id:str}/revoke", guards=[roles(*ROLES)])
-async def revoke_token(request: Request, viewer: NamedDependency[Viewer], token_id: FromPath[str]) -> Response:
+async def revoke_token(request: Request, viewer: NamedDependency[Viewer], token_id: FromPath[str],
+                       registry: NamedDependency[TenantRegistry]) -> Response:
     ident = parse_id("token", token_id)
-    revoked = await asyncio.to_thread(_registry(request).revoke_token, ident, owner=viewer.actor.user_id)
+    revoked = await asyncio.to_thread(registry.revoke_token, ident, owner=viewer.actor.user_id)
     if revoked is None:
         raise NotFound("token", token_id)
     return Response(b"", status_code=303, headers={"Location": "/tokens?revoked=1"})

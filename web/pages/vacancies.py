@@ -16,27 +16,28 @@ from domain.vacancy import Vacancy
 from projections import directory
 from service import commands as c
 from service.errors import Conflict
+from web.ids import parse_id
 from web.pages.answer import FormState, answer
 from web.pages.common import (
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
-    parse_id,
     pool,
 )
 from web.pages.forms import Form
 from web.pages.render import page
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import Viewer, may_issue, roles
 
 SUGGESTIONS = 10
+READERS = ("agency", "auditor", "employer")
 
 
 def _employer_scope(viewer: Viewer) -> dict[str, Any]:
     return {"employer_id": viewer.actor.employer_id} if viewer.role == "employer" else {}
 
 
-@get("/vacancies", name="vacancies", guards=[roles("agency", "auditor", "employer")])
+@get("/vacancies", name="vacancies", guards=[roles(*READERS)])
 async def vacancies(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     rows = await directory.vacancies(pool(request), viewer.tenant.id, **_employer_scope(viewer))
@@ -53,13 +54,13 @@ async def _vacancy_form(request: Request, viewer: Viewer, values: dict | None = 
     }, status=status)
 
 
-@get("/vacancies/new", guards=[roles("agency", "employer")])
+@get("/vacancies/new", guards=[may_issue(c.OpenVacancy)])
 async def new_vacancy(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     await fresh(request, viewer)
     return await _vacancy_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
 
 
-@post("/vacancies", guards=[roles("agency", "employer")])
+@post("/vacancies", guards=[may_issue(c.OpenVacancy)])
 async def open_vacancy(request: Request, viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     # An employer opens vacancies for itself only, whatever the form says.
@@ -119,13 +120,13 @@ async def _vacancy_page(request: Request, viewer: Viewer, vacancy_id: str, error
     }, status=status)
 
 
-@get("/vacancies/{vacancy_id:str}", name="vacancy", guards=[roles("agency", "auditor", "employer")])
+@get("/vacancies/{vacancy_id:str}", name="vacancy", guards=[roles(*READERS)])
 async def vacancy_detail(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     await fresh(request, viewer)
     return await _vacancy_page(request, viewer, vacancy_id)
 
 
-@post("/vacancies/{vacancy_id:str}/matches", guards=[roles("agency")])
+@post("/vacancies/{vacancy_id:str}/matches", guards=[may_issue(c.MatchCandidate)])
 async def match_candidate(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     ident = parse_id("vacancy", vacancy_id)
     await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
@@ -135,7 +136,8 @@ async def match_candidate(request: Request, viewer: NamedDependency[Viewer], vac
     async def show(state: FormState, status: int) -> Response:
         return await _vacancy_page(request, viewer, vacancy_id, dict(state.errors), status)
 
-    return await answer(request, viewer, form, c.MatchCandidate(vacancy_id=ident, candidate_id=candidate_id),  # type: ignore[arg-type]
+    command = c.MatchCandidate(vacancy_id=ident, candidate_id=candidate_id)  # type: ignore[arg-type]
+    return await answer(request, viewer, form, command,
                         to=f"/vacancies/{vacancy_id}", show=show, field="candidate_id")
 
 
@@ -156,7 +158,7 @@ async def _edit_form(request: Request, viewer: Viewer, vacancy: Vacancy, values:
     }, status=status)
 
 
-@get("/vacancies/{vacancy_id:str}/edit", guards=[roles("agency", "employer")])
+@get("/vacancies/{vacancy_id:str}/edit", guards=[may_issue(c.EditVacancy)])
 async def edit_vacancy_form(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     vacancy: Vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
     if not vacancy.is_open:
@@ -164,7 +166,7 @@ async def edit_vacancy_form(request: Request, viewer: NamedDependency[Viewer], v
     return await _edit_form(request, viewer, vacancy, _edit_values(vacancy))
 
 
-@post("/vacancies/{vacancy_id:str}/edit", guards=[roles("agency", "employer")])
+@post("/vacancies/{vacancy_id:str}/edit", guards=[may_issue(c.EditVacancy)])
 async def edit_vacancy(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     ident = parse_id("vacancy", vacancy_id)
     vacancy: Vacancy = await get_aggregate(request, viewer, Vacancy, ident)  # visible, else 404
@@ -181,7 +183,7 @@ async def edit_vacancy(request: Request, viewer: NamedDependency[Viewer], vacanc
                         to=f"/vacancies/{vacancy_id}", show=show)
 
 
-@post("/vacancies/{vacancy_id:str}/close", guards=[roles("agency", "employer")])
+@post("/vacancies/{vacancy_id:str}/close", guards=[may_issue(c.CloseVacancy)])
 async def close_vacancy(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     """Closing asks for a tick in "yes, close it" (the confirmation works
     without JavaScript); the reason is optional."""

@@ -3,8 +3,11 @@
 The session holds only the user's id, e-mail and tenant id. The tenant and
 user are resolved once per request from the registry (cached a few seconds;
 a session itself is read from the database on every request, as API tokens
-are), so a suspended tenant or a removed user takes effect within seconds. Guards attach per route: `signed_in` on every page, then
-`roles(...)` naming who may open it. Objects a role may not see answer 404
+are), so a suspended tenant or a removed user takes effect within seconds.
+Guards attach per route: `signed_in` on every page, then `may_issue(command)`
+on a route that issues a command (and on its form's page): the roles of the
+service's own table (COMMAND_ROLES), never restated; a page that only shows
+is guarded by `roles(*READERS)`, its feature's readers named once beside it. Objects a role may not see answer 404
 from the service layer (`Ledger.get`), exactly as for ids that do not exist.
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ from infra.eventstore import Tenant
 from infra.registry import TenantNotFound, TenantRegistry
 from service.actor import Actor
 from service.errors import PermissionDenied
+from service.handlers import COMMAND_ROLES
 
 CACHE_SECONDS = 5.0
 VIEWER_KEY = "sroi.viewer"
@@ -121,6 +125,15 @@ def roles(*allowed: str) -> Any:
             raise PermissionDenied(f"role {viewer.role!r} may not open this page")
 
     guard.__name__ = "roles_" + "_".join(sorted(permitted))
+    return guard
+
+
+def may_issue(command_type: type) -> Any:
+    """Guard of a route that issues `command_type` (or of its form's page):
+    the roles the service's own table gives that command. Ownership is still
+    the service's to check."""
+    guard = roles(*COMMAND_ROLES[command_type])
+    guard.__name__ = "may_issue_" + command_type.__name__
     return guard
 
 
