@@ -4,8 +4,9 @@ from the app's route table on a demo-like world whose free text is full of
 script payloads (no dialog may fire), the refusal pages, and every form
 submitted once with its fields emptied (as without JavaScript, and the forms
 that swap their own section through htmx too), so the errors next to the
-fields are checked (and that each is tied to its field). One browser context for all of it; a check-in
-logged with the keyboard alone."""
+fields are checked (and that each is tied to its field); a check-in logged
+with the keyboard alone. Each page as each role, and each form, is a test of
+its own; one browser page serves the module (class `Sweep`)."""
 from __future__ import annotations
 
 import re
@@ -19,7 +20,7 @@ import pytest
 from domain.support import PlacementSupport
 from infra.bootstrap import System
 from tests.web.conftest import Server, login
-from tests.web.world import ROLES, World, build_world, new_tenant, page_routes
+from tests.web.world import PARAM_RE, ROLES, World, build_world, new_tenant, page_routes
 
 try:
     from playwright.sync_api import expect
@@ -72,8 +73,99 @@ def world(system: System) -> World:
     return build_world(new_tenant(system), text=PAYLOAD)
 
 
-@pytest.fixture
-def swept_page(chromium: Any, server: Server, axe_script: Any) -> Iterator[Any]:
+class Sweep:
+    """One browser page for the whole module, signed in as one role at a time,
+    and what it has seen: each (role, url) opened once, each form posted once
+    (as the first role whose pages show it), whichever test asks first. The
+    tests below ask in order (roles as in ROLES, pages, then forms through
+    htmx, then without it), so each page is visited once, as before; a test
+    run on its own does the work it needs itself."""
+
+    def __init__(self, page: Any, world: World) -> None:
+        self.page, self.world = page, world
+        self.role = ""
+        self.htmx = True
+        self.opened: dict[tuple[str, str], tuple[int, list[Any], list[str]]] = {}
+        self.refusals: set[int] = set()  # refusal pages checked with axe (one of each kind is enough)
+        self.forms: dict[str, tuple[str, str, str]] = {}  # kind: (role, url, action), first role wins
+        self.posted: dict[tuple[str, bool], tuple[str, int, Any]] = {}
+
+    def sign_in(self, role: str) -> None:
+        if role != self.role:
+            self.page.context.clear_cookies()
+            login(self.page, self.world.user(role).email)
+            self.role = role
+
+    def with_htmx(self, enabled: bool) -> None:
+        if enabled != self.htmx:
+            if enabled:
+                self.page.unroute("**/static/htmx.min.js")
+            else:
+                self.page.route("**/static/htmx.min.js", lambda r: r.abort())
+            self.htmx = enabled
+
+    def open(self, role: str, url: str) -> tuple[int, list[Any], list[str]]:
+        """The page's status, its accessibility violations and its post forms' actions."""
+        if (role, url) not in self.opened:
+            self.sign_in(role)
+            self.with_htmx(True)
+            status = self.page.goto(url).status
+            actions: list[str] = []
+            violations: list[Any] = []
+            if status == 200:
+                actions = [a for a in self.page.eval_on_selector_all(
+                    "form[method=post]", "fs => fs.map(f => f.getAttribute('action'))") if a != "/logout"]
+                for action in actions:
+                    self.forms.setdefault(UUID_RE.sub("ID", action), (role, url, action))
+                violations = self.page.axe()
+            elif status not in self.refusals:
+                self.refusals.add(status)
+                violations = self.page.axe()
+            self.opened[(role, url)] = (status, violations, actions)
+        return self.opened[(role, url)]
+
+    def forms_of(self, route: str) -> list[tuple[str, str, str]]:
+        """The forms posting to `route` (one per kind), found on every role's pages."""
+        for role in ROLES:
+            for url in _pages(self.world):
+                self.open(role, url)
+        pattern = re.compile(PARAM_RE.sub("[^/]+", route) + "$")
+        return [found for kind, found in sorted(self.forms.items()) if pattern.match(found[2])]
+
+    def post_empty(self, kind: str, htmx: bool) -> tuple[str, int, Any]:
+        """Post the form with its fields emptied: (what was posted, the status,
+        the problems of the answer). Status 0: nothing to fill in (or, through
+        htmx, a form that does not swap a section of its own)."""
+        if (kind, htmx) not in self.posted:
+            role, url, action = self.forms[kind]
+            how = "through htmx" if htmx else "without htmx"
+            where = f"{kind} as {role}, posted empty {how}"
+            self.sign_in(role)
+            self.with_htmx(htmx)
+            page = self.page
+            page.goto(url)
+            problems: Any = None
+            status = 0
+            if page.evaluate(FILLABLE, action) and (not htmx or page.evaluate(SWAPS_ITSELF, action)):
+                if htmx:
+                    page.evaluate("window.notReloaded = true")
+                    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+                        page.evaluate(EMPTY_AND_SUBMIT, action)
+                    page.wait_for_function("window.swapSettled === true")
+                    assert page.evaluate("window.notReloaded") is True, where
+                else:
+                    with page.expect_navigation() as posted:
+                        page.evaluate(EMPTY_AND_SUBMIT, action)
+                status = posted.value.status
+                if 400 <= status < 500:  # the errors next to the fields: tied to them, accessible
+                    untied = page.evaluate(UNTIED_ERRORS)
+                    problems = f"errors not tied to a field: {untied}" if untied else page.axe() or None
+            self.posted[(kind, htmx)] = (where, status, problems)
+        return self.posted[(kind, htmx)]
+
+
+@pytest.fixture(scope="module")
+def sweep(chromium: Any, server: Server, axe_script: Any, world: World) -> Iterator[Sweep]:
     """A page that may inject axe-core (the CSP bypassed, as `audited_page`),
     recording script errors and any dialog (an injected script would open one)."""
     context = chromium.new_context(base_url=server.url, locale="nl-NL", bypass_csp=True,
@@ -82,99 +174,100 @@ def swept_page(chromium: Any, server: Server, axe_script: Any) -> Iterator[Any]:
     page.dialogs = []  # type: ignore[attr-defined]
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
     page.axe = lambda: (page.add_script_tag(path=str(axe_script)), page.evaluate(AXE))[1]  # type: ignore[attr-defined]
-    yield page
+    yield Sweep(page, world)
     context.close()
 
 
-def _sign_in(page: Any, world: World, role: str) -> None:
-    page.context.clear_cookies()
-    login(page, world.user(role).email)
-
-
 def _pages(world: World) -> list[str]:
-    urls = [world.fill(r) for r in page_routes("GET") if not any(s in r for s in SKIPPED)]
-    # The filled vacancy beside the open one; a guessed id (the 404 page).
-    return [*urls, f"/vacancies/{world.ids['vacancy']}", f"/placements/{uuid4()}"]
+    return [_url(world, route) for route in SWEPT]
 
 
-def test_every_page_and_form_error_passes_axe_for_every_role(world: World, swept_page: Any) -> None:
-    page = swept_page
-    problems: dict[str, Any] = {}
-    opened: dict[str, list[str]] = {role: [] for role in ROLES}
-    refusals: set[int] = set()
-    forms: dict[str, list[str]] = {role: [] for role in ROLES}  # the pages a role's forms are on
-    for role in ROLES:
-        _sign_in(page, world, role)
-        for url in _pages(world):
-            status = page.goto(url).status
-            if status == 200:
-                opened[role].append(url)
-                for action in page.eval_on_selector_all("form[method=post]",
-                                                        "fs => fs.map(f => f.getAttribute('action'))"):
-                    if action != "/logout":
-                        forms[role].append(f"{url} {action}")
-            elif status in refusals:
-                continue  # one refusal page of each kind is enough
-            else:
-                refusals.add(status)
-            violations = page.axe()
-            if violations:
-                problems[f"{url} as {role} ({status})"] = violations
-    assert "/duties" in opened["agency"] and f"/employers/{world.ids['employer']}" in opened["employer"]
-    assert f"/placements/{world.ids['placement']}" in opened["employee"] and refusals >= {403, 404}
-
-    # Each form once (as the first role that has it) with its fields emptied:
-    # the forms that swap a section of their own through htmx (the fragment
-    # checked in place), then every form as without JavaScript (the page that
-    # comes back shows the errors; a boosted form's htmx answer is that page).
-    swapped = _post_each_form_empty(page, world, forms, problems, htmx=True)
-    page.route("**/static/htmx.min.js", lambda r: r.abort())
-    answers = _post_each_form_empty(page, world, forms, problems, htmx=False)
-    assert len({k for k, v in swapped.items() if v == 422}) >= 5, swapped
-    assert len({k for k, v in answers.items() if v == 422}) >= 20, answers  # most forms need something filled in
-    assert page.dialogs == [], page.dialogs  # type: ignore[attr-defined]
-    assert problems == {}, "accessibility problems:\n" + "\n".join(f"{k}: {v}" for k, v in problems.items())
+PAGE_ROUTES = [r for r in page_routes("GET") if not any(s in r for s in SKIPPED)]
+# Each page's route as each role, with two more: the vacancy filled beside the
+# open one, and a guessed id (the 404 page).
+SWEPT = [*PAGE_ROUTES, "/vacancies/{vacancy_id:str} (the filled one)", "/placements/{guessed}"]
+FORM_ROUTES = page_routes("POST")
+# Forms no page of the world shows, and why.
+NOT_ON_A_PAGE = {
+    "/login": "the page before signing in", "/logout": "the menu's, nothing to fill in",
+    "/placements/{placement_id:str}/sickness": "the world's placement is sick: its page asks for the recovery",
+    "/tokens/{token_id:str}/revoke": "the world's people hold no API tokens (test_tokens.py revokes one)",
+}
 
 
-def _post_each_form_empty(page: Any, world: World, forms: dict[str, list[str]], problems: dict[str, Any], *,
-                          htmx: bool) -> dict[str, int]:
-    how = "through htmx" if htmx else "without htmx"
-    answers: dict[str, int] = {}
-    done: set[str] = set()
-    for role in ROLES:
-        if all(UUID_RE.sub("ID", e.split(" ")[1]) in done for e in forms[role]):
-            continue
-        _sign_in(page, world, role)
-        for entry in forms[role]:
-            url, action = entry.split(" ")
-            kind = UUID_RE.sub("ID", action)
-            if kind in done:
-                continue
-            done.add(kind)
-            page.goto(url)
-            if not page.evaluate(FILLABLE, action) or (htmx and not page.evaluate(SWAPS_ITSELF, action)):
-                continue  # nothing to fill in; through htmx, a boosted form's answer is the page without it
-            where = f"{kind} as {role}, posted empty {how}"
-            if htmx:
-                page.evaluate("window.notReloaded = true")
-                with page.expect_response(lambda r: r.request.method == "POST") as posted:
-                    page.evaluate(EMPTY_AND_SUBMIT, action)
-                page.wait_for_function("window.swapSettled === true")
-                assert page.evaluate("window.notReloaded") is True, where
-            else:
-                with page.expect_navigation() as posted:
-                    page.evaluate(EMPTY_AND_SUBMIT, action)
-            answers[f"{kind} as {role}"] = status = posted.value.status
-            assert status < 500, (where, status)
-            if status < 400:
-                continue  # nothing was required: back on a page swept above
-            untied = page.evaluate(UNTIED_ERRORS)
-            if untied:
-                problems[where] = f"errors not tied to a field: {untied}"
-            violations = page.axe()
-            if violations:
-                problems[f"{where} ({status})"] = violations
+GUESSED = uuid4()
+
+
+def _url(world: World, swept: str) -> str:
+    if swept == "/vacancies/{vacancy_id:str} (the filled one)":
+        return f"/vacancies/{world.ids['vacancy']}"
+    if swept == "/placements/{guessed}":
+        return f"/placements/{GUESSED}"
+    return world.fill(swept)
+
+
+@pytest.mark.parametrize(("role", "route"), [(role, route) for role in ROLES for route in SWEPT])
+def test_the_page_passes_axe_for_the_role(role: str, route: str, sweep: Sweep) -> None:
+    url = _url(sweep.world, route)
+    status, violations, _ = sweep.open(role, url)
+    assert status in (200, 403, 404), (url, role, status)
+    assert sweep.page.dialogs == [], sweep.page.dialogs
+    assert violations == [], f"{url} as {role} ({status}): {violations}"
+
+
+def test_each_role_reaches_its_pages_and_the_refusals_are_swept(sweep: Sweep) -> None:
+    world = sweep.world
+    assert sweep.open("agency", "/duties")[0] == 200
+    assert sweep.open("employer", f"/employers/{world.ids['employer']}")[0] == 200
+    assert sweep.open("employee", f"/placements/{world.ids['placement']}")[0] == 200
+    assert sweep.open("employee", "/duties")[0] == 403
+    assert sweep.open("agency", f"/placements/{GUESSED}")[0] == 404
+    assert sweep.refusals >= {403, 404}
+
+
+def _form_test(route: str, htmx: bool, sweep: Sweep) -> dict[str, int]:
+    found = sweep.forms_of(route)
+    assert found or route in NOT_ON_A_PAGE, f"no page shows a form posting to {route}"
+    answers = {}
+    for role, _, action in found:
+        kind = UUID_RE.sub("ID", action)
+        where, status, problems = sweep.post_empty(kind, htmx)
+        answers[f"{kind} as {role}"] = status
+        assert status < 500, (where, status)
+        assert problems is None, f"{where} ({status}): {problems}"
+    assert sweep.page.dialogs == [], sweep.page.dialogs
     return answers
+
+
+@pytest.mark.parametrize("route", FORM_ROUTES)
+def test_the_form_posted_empty_through_htmx_answers_its_section_with_accessible_errors(
+        route: str, sweep: Sweep) -> None:
+    """The forms that swap a section of their own through htmx: the fragment
+    checked in place."""
+    _form_test(route, True, sweep)
+
+
+@pytest.mark.parametrize("route", FORM_ROUTES)
+def test_the_form_posted_empty_without_javascript_answers_the_page_with_accessible_errors(
+        route: str, sweep: Sweep) -> None:
+    """Every form as without JavaScript: the page that comes back shows the
+    errors (a boosted form's htmx answer is that page)."""
+    _form_test(route, False, sweep)
+
+
+def test_most_forms_need_something_filled_in(sweep: Sweep) -> None:
+    swapped: dict[str, int] = {}
+    answers: dict[str, int] = {}
+    for route in FORM_ROUTES:
+        for role, _, action in sweep.forms_of(route):
+            kind = UUID_RE.sub("ID", action)
+            swapped[f"{kind} as {role}"] = sweep.post_empty(kind, True)[1]
+    for route in FORM_ROUTES:
+        for role, _, action in sweep.forms_of(route):
+            kind = UUID_RE.sub("ID", action)
+            answers[f"{kind} as {role}"] = sweep.post_empty(kind, False)[1]
+    assert len({k for k, v in swapped.items() if v == 422}) >= 5, swapped
+    assert len({k for k, v in answers.items() if v == 422}) >= 20, answers
 
 
 def test_a_check_in_is_logged_with_the_keyboard_alone(world: World, page: Any) -> None:
