@@ -41,23 +41,18 @@ class FormState:
     name: str = ""
     saved: bool = False
 
-    @property
-    def failed(self) -> bool:
-        return bool(self.errors)
-
-
 # Renders the section (htmx) or the page with a form's state, at a status.
 Show = Callable[[FormState, int], Awaitable[Response]]
 
 
-async def answer(request: Request, viewer: Viewer, form: Form, command: Any, *, to: str | Callable[[Any], str],
-                 show: Show,
-                 field: str = "_form", name: str = "", swaps: bool = False, read_models: Sequence[str] = (),
+async def answer(request: Request, viewer: Viewer, form: Form, command: Any, *,
+                 to: str | Callable[[Any], str], show: Show, field: str = "_form", name: str = "",
+                 swaps: bool = False, read_models: Sequence[str] = (),
                  shown_errors: tuple[type[ServiceError], ...] = FORM_ERRORS) -> Response:
     """Run `command` (or `command()`, built only when the form reads well) and
     answer. `to`: the page after a change (303; or a function of the
-    command's result, for a page of what it created). `field`: where an error the
-    service does not tie to a field is shown. `swaps`: the form swaps its
+    command's result, for a page of what it created). `field`: where an error
+    the service does not tie to a field is shown. `swaps`: the form swaps its
     section with htmx, which gets the section back (after `read_models` hold
     the change) instead of a redirect."""
     if not form.ok:
@@ -71,11 +66,6 @@ async def answer(request: Request, viewer: Viewer, form: Form, command: Any, *, 
     if read_models:
         await wait_for_position(pool(request), viewer.tenant.id, read_models, result.position)
     return await show(FormState(name=name, saved=True), 200)
-
-
-def values_or(state: FormState | None, default: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A section's form values: what was typed after a refusal, else `default`."""
-    return dict(state.values) if state is not None and state.failed else dict(default or {})
 
 
 # A composite page's renderer (web/pages/assembly.py), which a feature's
