@@ -33,18 +33,6 @@ PAYLOAD = """<script>alert('sweep')</script>"><img src=x onerror=alert('sweep')>
 SKIPPED = (".csv", "/download", "/jobs/", "/feedback", "/timeline")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-# WCAG 2.1 A/AA, and axe's best practices (heading order, landmarks, one h1);
-# duplicate ids too (WCAG 2.1's 4.1.1, no longer an axe rule).
-AXE = """async () => {
-  const result = await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
-                                          resultTypes: ['violations']});
-  const ids = [...document.querySelectorAll('[id]')].map(e => e.id);
-  const dup = ids.filter((id, i) => ids.indexOf(id) !== i);
-  if (dup.length) result.violations.push({id: 'duplicate-ids', help: dup.join(' '), nodes: []});
-  return result.violations.map(v => ({id: v.id, help: v.help,
-                                      nodes: v.nodes.slice(0, 3).map(n => n.html.slice(0, 160))}));
-}"""
-
 # In the page: the first post form with this action and the fields a person
 # fills in; whether it has any; emptied (no browser validation) and posted.
 FIELDS = """action => {
@@ -165,7 +153,7 @@ class Sweep:
 
 
 @pytest.fixture(scope="module")
-def sweep(chromium: Any, server: Server, axe_script: Any, world: World) -> Iterator[Sweep]:
+def sweep(chromium: Any, server: Server, axe_violations: Any, world: World) -> Iterator[Sweep]:
     """A page that may inject axe-core (the CSP bypassed, as `audited_page`),
     recording script errors and any dialog (an injected script would open one)."""
     context = chromium.new_context(base_url=server.url, locale="nl-NL", bypass_csp=True,
@@ -173,7 +161,7 @@ def sweep(chromium: Any, server: Server, axe_script: Any, world: World) -> Itera
     page = context.new_page()
     page.dialogs = []  # type: ignore[attr-defined]
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))  # type: ignore[attr-defined]
-    page.axe = lambda: (page.add_script_tag(path=str(axe_script)), page.evaluate(AXE))[1]  # type: ignore[attr-defined]
+    page.axe = lambda: axe_violations(page)  # type: ignore[attr-defined]
     yield Sweep(page, world)
     context.close()
 
