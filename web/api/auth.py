@@ -12,7 +12,7 @@ from typing import Any
 
 from asyncpg import Pool
 from litestar import Request, Router
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 
 from infra.eventstore import Tenant
@@ -34,7 +34,7 @@ def _refuse(detail: str, error: str | None = None) -> NotAuthorizedException:
     return NotAuthorizedException(detail, headers={"WWW-Authenticate": challenge})
 
 
-async def provide_principal(request: Request, pool: Pool) -> Principal:
+async def provide_principal(request: Request, pool: NamedDependency[Pool]) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
