@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import asyncpg
 from litestar import Litestar, Response, get
@@ -15,7 +15,6 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from infra.bootstrap import System
 from infra.broker import broker_ready
 from projections.registry import failing_projections
 from web.api.read_routes import read_router
@@ -29,6 +28,9 @@ from web.pages import page_state, page_stores, pages_routers
 from web.pages import sessions as page_sessions
 from web.pages.security import security_headers
 from web.timing import ServerTimingMiddleware, TimedConnection
+
+if TYPE_CHECKING:  # the composition root builds the app; web only names its type
+    from infra.bootstrap import System
 
 
 @get("/health", include_in_schema=True, tags=["ops"])

@@ -8,7 +8,7 @@ the app's (web/pages/security.py), on every response.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader, State
@@ -17,7 +17,6 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
-from infra.bootstrap import System
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements
 from web.pages import open_support, responsible, support, tokens, vacancies
 from web.pages.common import EXCEPTION_HANDLERS
@@ -26,6 +25,9 @@ from web.pages.render import Templates
 from web.pages.security import csrf_config
 from web.pages.sessions import STORE_NAME, PageSessionConfig, PostgresSessionStore
 from web.pages.viewer import ViewerCache, provide_viewer, signed_in
+
+if TYPE_CHECKING:  # the composition root builds the app; web only names its type
+    from infra.bootstrap import System
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
