@@ -6,6 +6,11 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+# A decimal amount, or its text as the API and the pages receive it ("24.5"):
+# the domain reads it exactly (never through a float), bounds it and names
+# the field when it is not a decimal number (domain.values.require_decimal).
+Number = Decimal | str
+
 
 @dataclass(frozen=True)
 class RegisterEmployer:
@@ -26,8 +31,8 @@ class RegisterContract:
     employer_id: UUID
     title: str
     contracting_authority: str
-    contract_value_eur: Decimal
-    obligation_percent: Decimal
+    contract_value_eur: Number
+    obligation_percent: Number
     starts_on: date
     ends_on: date
     awarded_on: date
@@ -39,7 +44,7 @@ class RegisterContract:
     agency_owner_name: str | None = None
     agency_owner_email: str | None = None
     target_placements: int | None = None
-    target_retention_12m_percent: Decimal | None = None
+    target_retention_12m_percent: Number | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,7 @@ class OpenVacancy:
     title: str
     required_competences: list[str]
     optional_competences: list[str]
-    hours_per_week: Decimal
+    hours_per_week: Number
     opened_on: date | None = None
     region: str | None = None
 
@@ -92,7 +97,7 @@ class EditVacancy:
     title: str | None = None
     required_competences: list[str] | None = None
     optional_competences: list[str] | None = None
-    hours_per_week: Decimal | None = None
+    hours_per_week: Number | None = None
     region: str | None = None
 
 
@@ -115,7 +120,7 @@ class StartPlacement:
     contract_id: UUID | None
     vacancy_id: UUID | None
     starts_on: date
-    hours_per_week: Decimal
+    hours_per_week: Number
     permanent_contract: bool
     planned_end_on: date | None = None
     # The agency user who looks after it (None: the agency user who starts it).
@@ -133,7 +138,7 @@ class GiveFeedback:
 @dataclass(frozen=True)
 class ChangeHours:
     placement_id: UUID
-    hours_per_week: Decimal
+    hours_per_week: Number
     effective_on: date
 
 
@@ -157,7 +162,7 @@ class EndPlacement:
 class ReportSocialEnterprisePurchase:
     contract_id: UUID
     supplier: str
-    invoice_amount_eur_excl_vat: Decimal
+    invoice_amount_eur_excl_vat: Number
     register: str
     invoice_date: date
     description: str
@@ -168,8 +173,8 @@ class ReportOtherActivity:
     contract_id: UUID
     description: str
     activity_date: date
-    costs_eur: Decimal | None = None
-    hours: Decimal | None = None
+    costs_eur: Number | None = None
+    hours: Number | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +212,7 @@ class StateAvailability:
     """What a candidate offers for matching: hours a week, from when, where."""
 
     candidate_id: UUID
-    hours_per_week: Decimal
+    hours_per_week: Number
     available_from: date
     region: str
 
@@ -333,7 +338,7 @@ class LogCheckIn:
 class LogCoachingSession:
     placement_id: UUID
     held_on: date
-    hours: Decimal
+    hours: Number
     with_whom: str = "employee"
     note: str = ""
 
@@ -361,7 +366,7 @@ class NameContractOwner:
 class SetContractTargets:
     contract_id: UUID
     target_placements: int | None = None
-    target_retention_12m_percent: Decimal | None = None
+    target_retention_12m_percent: Number | None = None
 
 
 Command = (Command | AddChecklistItem | TickChecklistItem | RequestAdjustment  # type: ignore[misc]
