@@ -240,17 +240,7 @@ class HeadSigner:
             self._key = load_signing_key(self.settings)
         signed = []
         for key, database in databases.items():
-            mine = {f"{t.events_table}_notification_id_seq": t for t in tenants if t.database == key}
-            if not mine:
-                continue
-            with database.connection() as conn:
-                issued = {r["sequencename"]: r["last_value"] for r in conn.execute(
-                    "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = %s"
-                    " AND last_value IS NOT NULL", (SCHEMA,)).fetchall()}
-            for seq, last in issued.items():
-                tenant = mine.get(seq)
-                if tenant is None:
-                    continue
+            for tenant, last in database.issued_positions(t for t in tenants if t.database == key):
                 if tenant.id not in self._signed:
                     head = latest_signed_head(platform_db, tenant)
                     self._signed[tenant.id] = head["position"] if head else -1

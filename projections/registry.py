@@ -41,13 +41,11 @@ def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID
     tenants = [t for t in tenants if t.is_active]
     names = [p.name for p in PROJECTIONS]
     for key, database in stores.databases.items():
-        mine = {f"{t.events_table}_notification_id_seq": t for t in tenants if t.database == key}
+        mine = [t for t in tenants if t.database == key]
         if not mine:
             continue
         with database.connection() as conn:
-            heads = {r["sequencename"]: r["last_value"] for r in conn.execute(
-                "SELECT sequencename, last_value FROM pg_sequences WHERE schemaname = 'events'"
-                " AND last_value IS NOT NULL").fetchall()}
+            heads = database.issued_positions(mine, conn)
             tracked: dict[UUID, int] = {}
             for r in conn.execute(
                     f"SELECT l.tenant_id, count(*) AS n, min(t.position) FILTER"
@@ -61,9 +59,8 @@ def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID
                     tracked[r["tenant_id"]] = 0
                 else:  # None: every projection is backing off
                     tracked[r["tenant_id"]] = NOTHING_DUE if r["position"] is None else r["position"]
-            for seq, head in heads.items():
-                tenant = mine.get(seq)
-                if tenant is None or head <= tracked.get(tenant.id, 0):
+            for tenant, head in heads:
+                if head <= tracked.get(tenant.id, 0):
                     continue
                 real = conn.execute(f'SELECT max(notification_id) AS m FROM events."{tenant.events_table}"'
                                     ).fetchone()["m"] or 0
