@@ -111,6 +111,9 @@ def test_the_duties_list_puts_overdue_first_and_filters(agency: Agency, pages: C
     done = re.search(r'action="(/duties/[^"]+/done)"', r.text).group(1)
     r = me.post(done, {"status": ["overdue", "due"], "kind": ""})
     assert r.status_code == 303 and r.headers["location"].startswith("/duties?status=overdue&status=due")
+    # Done twice: the service refuses, and the list says why, with its filters kept.
+    again = me.post(done, {"status": ["overdue", "due"], "kind": ""})
+    assert again.status_code == 409 and 'role="alert"' in again.text and 'value="overdue" checked' in again.text
 
 
 def test_reminders_on_their_page_and_the_dashboard(agency: Agency, pages: Callable[..., Browser]) -> None:

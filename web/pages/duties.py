@@ -30,14 +30,12 @@ from service.errors import NotFound
 from web.ids import parse_id
 from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
-    execute,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
     pool,
     record_special_category_read,
-    redirect_after,
 )
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
@@ -154,8 +152,15 @@ def _duty_filters(query: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 @get("/duties", name="duties", guards=[roles(*READERS)])
 async def duties_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer, (duties.NAME, directory.NAME))
     values, errors = _duty_filters(request.query_params)
+    return await _duties_list(request, viewer, values, errors, FormState(), 422 if errors else 200)
+
+
+async def _duties_list(request: Request, viewer: Viewer, values: dict[str, Any], errors: dict[str, str],
+                       done: FormState, status: int) -> Response:
+    """The tenant's duties under the filters; `done`: the state of a "done"
+    form sent from this list (a refused one shows its error above the list)."""
+    await fresh(request, viewer, (duties.NAME, directory.NAME))
     today = date.today()
     items: list[dict[str, Any]] = []
     placements: dict[str, dict] = {}
@@ -169,10 +174,10 @@ async def duties_page(request: Request, viewer: NamedDependency[Viewer]) -> Resp
                       await directory.placements_by_id(pool(request), viewer.tenant.id, ids)}
     return page(request, "duties.html", {
         "items": items, "placements": placements, "values": values, "errors": errors, "kinds": KINDS,
-        "statuses": tuple(STATUS_ORDER), "today": today, "idempotency": new_idempotency_key(),
+        "statuses": tuple(STATUS_ORDER), "today": today, "idempotency": new_idempotency_key(), "done": done,
         "query": urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v],
                            doseq=True),
-    }, status=422 if errors else 200)
+    }, status=status)
 
 
 @post("/duties/{duty_id:str}/done", guards=[may_issue(c.CompleteDuty)])
@@ -184,10 +189,14 @@ async def duty_done(request: Request, viewer: NamedDependency[Viewer], duty_id: 
     placement_id = await duties.placement_of_duty(pool(request), viewer.tenant.id, ident)
     if placement_id is None:
         raise NotFound("duty", duty_id)
-    result = await execute(request, viewer, c.CompleteDuty(placement_id=placement_id, duty_id=ident), form)
-    values, _ = _duty_filters(_Query(form))
+    values, errors = _duty_filters(_Query(form))
     query = urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v])
-    return redirect_after(result, f"/duties?{query}")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _duties_list(request, viewer, values, errors, state, status)
+
+    return await answer(request, viewer, form, c.CompleteDuty(placement_id=placement_id, duty_id=ident),
+                        to=f"/duties?{query}", show=show)
 
 
 class _Query:
