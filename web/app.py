@@ -4,7 +4,7 @@ error handlers and the app's state."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TYPE_CHECKING
 
@@ -57,8 +57,13 @@ def create_app(system: System) -> Litestar:
         if checks["database"] != "ok" or not ok:
             return Response({"status": "not ready", "checks": checks}, status_code=503)
         try:
+            def tenants() -> Iterator[Any]:
+                # Read only when some failure is recorded: a healthy /ready,
+                # asked every few seconds by the balancer, costs one query per database.
+                yield from system.registry.list_tenants()
+
             failing = await asyncio.wait_for(asyncio.to_thread(
-                lambda: failing_projections(system.registry.list_tenants(), system.stores)), timeout=2)
+                failing_projections, tenants(), system.stores), timeout=2)
             checks["projections"] = "failing" if failing else "ok"
         except Exception:
             failing, checks["projections"] = {}, "unknown"
