@@ -270,6 +270,7 @@ async def explain(pool: Any, label: str, max_lines: int = 45) -> None:
 def profile_inprocess(s: Setup, keys: list[str], n: int, warmup: int, prof_n: int) -> None:
     """(d) for the given series: per-request split, then a cProfile."""
     from web.app import create_app
+    from web.pages.render import Templates
 
     app = create_app(s.system)
     names = sql_names()
@@ -277,7 +278,7 @@ def profile_inprocess(s: Setup, keys: list[str], n: int, warmup: int, prof_n: in
         timed_method(s.system.ledger, m, f"thread ledger.{m}")
     for m in ("user_by_email", "tenant_by_id", "authenticate"):
         timed_method(s.system.registry, m, f"thread registry.{m}")
-    timed_method(app.state.page_templates, "render", "render template (Jinja2)")
+    timed_method(Templates, "render", "render template (Jinja2)")  # on the class: the app makes its own
 
     async def breakdown() -> None:
         async with app.lifespan():

@@ -1,6 +1,7 @@
 """The Litestar application factory. `create_app(system)` is all the wiring:
 the routers, the services given to handlers by name (`dependencies`), the
-error handlers and the app's state."""
+error handlers, and the read pool opened at start (the one thing kept in the
+app's state, read only in this module)."""
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,7 @@ from web.api.routes import api_router
 from web.drain import DrainUnreadBody
 from web.errors import EXCEPTION_HANDLERS
 from web.reference import render_plugins
-from web.pages import page_state, page_stores, pages_routers
+from web.pages import page_stores, pages_routers
 from web.pages import sessions as page_sessions
 from web.pages.security import security_headers
 from web.timing import ServerTimingMiddleware, TimedConnection
@@ -102,7 +103,6 @@ def create_app(system: System) -> Litestar:
                 "BearerToken": SecurityScheme(type="http", scheme="bearer",
                                               description="A per-user API token (sroi user create --token)")}),
         ),
-        state=_state(page_state(system)),
         stores=page_stores(lambda: app.state.read_pool),
         debug=False,
     )
@@ -132,7 +132,3 @@ def _constant(value: Any) -> Any:
 
 def _read_pool(state: State) -> asyncpg.Pool:
     return state.read_pool
-
-
-def _state(extra: dict[str, Any]) -> Any:
-    return State(extra)

@@ -1,7 +1,8 @@
 """How the pages are put together: a feature's section never imports another
 feature's page module (the composite pages are built in
 web/pages/assembly.py), no form's state travels in the request, and every
-route that issues a command is guarded by the service's own role table."""
+route that issues a command is guarded by the service's own role table, and
+no page module reads the app's state (services come as dependencies)."""
 from __future__ import annotations
 
 import ast
@@ -51,6 +52,33 @@ def test_no_form_state_travels_in_the_request() -> None:
                if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
                and "scope" in ast.unparse(node.value) and "form" in ast.unparse(node.slice)]
     assert written == []
+
+
+def _reads_of_app_state(path: Path) -> list[str]:
+    """Where a module reaches the app's state: `<anything>.app.state` or a
+    `State` given to a function (litestar's way to inject it)."""
+    tree = ast.parse(path.read_text())
+    found = [f"{path.name}:{node.lineno}: {ast.unparse(node)}" for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr == "state"
+             and isinstance(node.value, ast.Attribute) and node.value.attr == "app"]
+    found += [f"{path.name}:{node.lineno}: {node.arg}: State" for node in ast.walk(tree)
+              if isinstance(node, ast.arg) and node.annotation is not None
+              and ast.unparse(node.annotation).split(".")[-1] == "State"]
+    return found
+
+
+def test_no_page_module_reads_the_app_state() -> None:
+    """Handlers get their services as dependencies (`services`, `viewer`,
+    `viewers`, wired in web/pages/__init__.py); the guard and the error pages
+    are made with what they use. None of it is fetched from the app's state."""
+    assert [hit for p in sorted(PAGES.glob("*.py")) for hit in _reads_of_app_state(p)] == []
+
+
+def test_the_app_state_scan_finds_a_read(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("def pool(request):\n    return request.app.state.read_pool\n\n"
+                      "def cache(state: State):\n    return state.page_viewers\n")
+    assert _reads_of_app_state(sample) == ["sample.py:2: request.app.state", "sample.py:4: state: State"]
 
 
 def test_every_route_that_issues_a_command_is_guarded_by_the_role_table() -> None:

@@ -232,7 +232,7 @@ def test_a_suspended_tenant_can_no_longer_sign_in_to_change_things(
     me = pages(agency.user("agency"))
     system.registry.set_status(agency.tenant.slug, "suspended")
     try:
-        me.client.app.state.page_viewers._entries.clear()  # the few seconds of cache, skipped
+        me.forget_cached_viewers()
         r = me.post("/employers", {"name": "Bouwbedrijf Geschorst"})
         assert r.status_code == 403 and "opgeschort" in r.text
     finally:

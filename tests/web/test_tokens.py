@@ -115,7 +115,7 @@ def test_a_suspended_organisation_creates_no_tokens_but_may_revoke_them(
     me = pages(user)
     system.registry.set_status(agency.tenant.slug, "suspended")
     try:
-        me.client.app.state.page_viewers._entries.clear()  # the pages' few seconds of cache, skipped
+        me.forget_cached_viewers()
         assert "opgeschort" in me.get("/tokens").text
         refused = me.post("/tokens", {"days": "30"})
         assert refused.status_code == 403 and "opgeschort" in refused.text

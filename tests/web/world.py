@@ -119,6 +119,14 @@ class Browser:
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.get(path, **kwargs)
 
+    def forget_cached_viewers(self) -> None:
+        """Skip the few seconds the app caches who is signed in: the app's
+        `Viewers` (web/pages/viewer.py), as its `viewers` dependency gives it."""
+        login = self.client.app.get_handler_index_by_name("login")
+        assert login is not None
+        viewers = login["handler"].resolve_dependencies()["viewers"].dependency()
+        viewers.cache._entries.clear()
+
     def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True,
              **kwargs: Any) -> httpx.Response:
         body = dict(data or {})

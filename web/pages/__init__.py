@@ -1,9 +1,14 @@
 """The web pages (HTML + htmx), beside the JSON API.
 
-`pages_routers(system)` gives the routers; `page_state(system)` and
-`page_stores()` what the app keeps for them. Sessions and CSRF wrap the pages
-only: the API keeps its bearer tokens and JSON errors. Security headers are
-the app's (web/pages/security.py), on every response.
+`pages_routers(system)` gives the routers and `page_stores()` the session
+store. This is where the pages are wired: a handler gets its services as the
+dependency `services` (a `PageServices`: the ledger, the read pool, the
+templates), the viewer as `viewer`, the signed-in viewers as `viewers`; the
+`signed_in` guard and the error pages are made here with what they use
+(guards and exception handlers get no dependencies). No page module reads the
+app's state (tests/web/test_page_structure.py). Sessions and CSRF wrap the
+pages only: the API keeps its bearer tokens and JSON errors. Security headers
+are the app's (web/pages/security.py), on every response.
 """
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from pathlib import Path
 from typing import Any, TYPE_CHECKING
 
 from litestar import Router
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
@@ -19,12 +24,12 @@ from litestar.static_files import create_static_files_router
 
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements
 from web.pages import open_support, responsible, support, tokens, vacancies
-from web.pages.common import EXCEPTION_HANDLERS
+from web.pages.common import ErrorPages, PageServices
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
 from web.pages.security import csrf_config
 from web.pages.sessions import STORE_NAME, PageSessionConfig, PostgresSessionStore
-from web.pages.viewer import ViewerCache, provide_viewer, signed_in
+from web.pages.viewer import Viewers, provide_viewer, signed_in
 
 if TYPE_CHECKING:  # the composition root builds the app; web only names its type
     from infra.bootstrap import System
@@ -59,21 +64,24 @@ PAGE_HANDLERS = [
 def pages_routers(system: System) -> list[Router]:
     production = system.settings.is_production
     session = PageSessionConfig(secure=production)
+    templates = Templates()
+    viewers = Viewers(system.registry)
     audit_services = audit.AuditServices(system.settings, system.broker)
     middleware = [
         language_cookie_middleware,
         session.middleware,
         DefineMiddleware(CSRFMiddleware, config=csrf_config(system.settings.secret_key, production)),
     ]
-    signed_in_pages = Router(path="/", route_handlers=PAGE_HANDLERS, guards=[signed_in],
+    signed_in_pages = Router(path="/", route_handlers=PAGE_HANDLERS, guards=[signed_in(viewers)],
                              dependencies={"viewer": Provide(provide_viewer, sync_to_thread=False),
                                            "audit_services": Provide(_constant(audit_services), use_cache=True,
                                                                      sync_to_thread=False),
                                            **page_renderers()})
     pages = Router(
         path="/", route_handlers=[auth.login_form, auth.login, auth.logout, signed_in_pages],
-        middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
-        dependencies={"viewers": Provide(_viewers, sync_to_thread=False)},
+        middleware=middleware, exception_handlers=ErrorPages(templates).handlers(),
+        dependencies={"viewers": Provide(_constant(viewers), use_cache=True, sync_to_thread=False),
+                      "services": Provide(_services(templates), sync_to_thread=False)},
         include_in_schema=False,
     )
     static = create_static_files_router(
@@ -96,15 +104,12 @@ def _constant(value: Any) -> Any:
     return provide
 
 
-def _viewers(state: State) -> ViewerCache:
-    """The signed-in viewers cache, which the `signed_in` guard keeps in the app's state."""
-    return state.page_viewers
-
-
-def page_state(system: System) -> dict[str, Any]:
-    """What the guard and the renderer read from the app (guards get no dependencies)."""
-    return {"page_templates": Templates(), "page_viewers": ViewerCache(), "registry": system.registry,
-            "ledger": system.ledger}
+def _services(templates: Templates) -> Any:
+    """The `services` of a page request, from the app's dependencies `ledger`
+    and `pool` (web/app.py) and the pages' templates."""
+    def provide(ledger: Any, pool: Any) -> PageServices:
+        return PageServices(ledger=ledger, pool=pool, templates=templates)
+    return provide
 
 
 def page_stores(pool_of: Any) -> dict[str, Any]:

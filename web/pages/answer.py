@@ -21,7 +21,7 @@ from litestar import Request, Response
 from projections.reader import wait_for_position
 from service.errors import Conflict, InvalidInput, InvalidReference, ServiceError
 from web.outcomes import error_status
-from web.pages.common import execute, field_errors, pool, redirect_after
+from web.pages.common import PageServices, execute, field_errors, redirect_after
 from web.pages.forms import Form
 from web.pages.render import wants_fragment
 from web.pages.viewer import Viewer
@@ -45,7 +45,7 @@ class FormState:
 Show = Callable[[FormState, int], Awaitable[Response]]
 
 
-async def answer(request: Request, viewer: Viewer, form: Form, command: Any, *,
+async def answer(services: PageServices, request: Request, viewer: Viewer, form: Form, command: Any, *,
                  to: str | Callable[[Any], str], show: Show, field: str = "_form", name: str = "",
                  swaps: bool = False, read_models: Sequence[str] = (),
                  shown_errors: tuple[type[ServiceError], ...] = FORM_ERRORS) -> Response:
@@ -58,17 +58,17 @@ async def answer(request: Request, viewer: Viewer, form: Form, command: Any, *,
     if not form.ok:
         return await show(FormState(dict(form.errors), form.values(), name), 422)
     try:
-        result = await execute(request, viewer, command() if callable(command) else command, form)
+        result = await execute(services, request, viewer, command() if callable(command) else command, form)
     except shown_errors as e:
         return await show(FormState(field_errors(e, form, field), form.values(), name), error_status(e))
     if not (swaps and wants_fragment(request)):
         return redirect_after(result, to(result) if callable(to) else to)
     if read_models:
-        await wait_for_position(pool(request), viewer.tenant.id, read_models, result.position)
+        await wait_for_position(services.pool, viewer.tenant.id, read_models, result.position)
     return await show(FormState(name=name, saved=True), 200)
 
 
 # A composite page's renderer (web/pages/assembly.py), which a feature's
 # handler gets as a dependency by name: `placement_page`, `contract_page`,
-# `employer_page`. Called as `(request, viewer, id, forms={...}, status=...)`.
+# `employer_page`. Called as `(services, request, viewer, id, forms={...}, status=...)`.
 PageRenderer = Callable[..., Awaitable[Response]]

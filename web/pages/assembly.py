@@ -30,11 +30,11 @@ from web.ids import parse_id
 from web.pages import charts, duties, matching, responsible, support
 from web.pages.answer import FormState
 from web.pages.common import (
+    PageServices,
     get as get_aggregate,
     get_with_history,
     may,
     new_idempotency_key,
-    pool,
     record_special_category_read,
 )
 from web.pages.placements import HISTORY_SHOWN, SCORES
@@ -51,7 +51,8 @@ def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for e in events if e["type"] == "FeedbackGiven"][::-1]
 
 
-async def placement_context(request: Request, viewer: Viewer, ident: UUID, *, history_page: int = 1,
+async def placement_context(services: PageServices, request: Request, viewer: Viewer, ident: UUID, *,
+                            history_page: int = 1,
                             sections: bool = True, forms: Mapping[str, FormState] = NO_FORMS) -> dict[str, Any]:
     """What the page shows; of the history, one page of HISTORY_SHOWN events
     (1: the newest), read with one visibility check. `sections=False` for an
@@ -60,14 +61,14 @@ async def placement_context(request: Request, viewer: Viewer, ident: UUID, *, hi
     section ("placement" for the page's own forms: feedback, hours, end,
     extend; "duties", "support", "responsible")."""
     placement: Placement
-    placement, events = await get_with_history(request, viewer, Placement, ident, HISTORY_SHOWN,
+    placement, events = await get_with_history(services, viewer, Placement, ident, HISTORY_SHOWN,
                                                (history_page - 1) * HISTORY_SHOWN)
-    names = await directory.names(pool(request), viewer.tenant.id,
+    names = await directory.names(services.pool, viewer.tenant.id,
                                   [placement.candidate_id, placement.employer_id, placement.contract_id])
     feedback_as = sorted(FEEDBACK_AS.get(viewer.role, ()))
     if any(e["type"] == "FeedbackGiven" and e["data"].get("comment") for e in events):
         # Feedback comments can hold health notes about the person.
-        await record_special_category_read(request, viewer, placement.candidate_id, ["feedback comments"])
+        await record_special_category_read(services, request, viewer, placement.candidate_id, ["feedback comments"])
     own = forms.get("placement") or FormState()
     return {
         "placement": placement, "events": events, "feedback": _feedback(events),
@@ -86,29 +87,30 @@ async def placement_context(request: Request, viewer: Viewer, ident: UUID, *, hi
         "can_extend": may(viewer, c.ExtendPlacement) and placement.is_active,
         "end_reasons": END_REASONS, "today": date.today(), "errors": dict(own.errors), "values": dict(own.values),
         "idempotency": new_idempotency_key(), "saved": own.saved,
-        **(await _placement_sections(request, viewer, placement, forms) if sections else {}),
+        **(await _placement_sections(services, request, viewer, placement, forms) if sections else {}),
     }
 
 
-async def _placement_sections(request: Request, viewer: Viewer, placement: Placement,
+async def _placement_sections(services: PageServices, request: Request, viewer: Viewer, placement: Placement,
                               forms: Mapping[str, FormState]) -> dict[str, Any]:
     return {
         # Sickness and the legal employer's duties (the agency only).
-        **(await duties.placement_section(request, viewer, placement, forms.get("duties"))),
+        **(await duties.placement_section(services, request, viewer, placement, forms.get("duties"))),
         # Support that follows the person (not the authority's).
-        **(await support.placement_section(request, viewer, placement, forms.get("support"))),
+        **(await support.placement_section(services, request, viewer, placement, forms.get("support"))),
         # Who at the agency looks after it (the agency only).
-        **(await responsible.placement_section(request, viewer, placement, forms.get("responsible"))),
+        **(await responsible.placement_section(services, viewer, placement, forms.get("responsible"))),
     }
 
 
-async def placement_page(request: Request, viewer: Viewer, ident: UUID, *,
+async def placement_page(services: PageServices, request: Request, viewer: Viewer, ident: UUID, *,
                          forms: Mapping[str, FormState] = NO_FORMS, status: int = 200, history_page: int = 1,
                          block: str | None = None) -> Response:
     """placement.html, or one of its blocks (then the sections are not read)."""
-    context = await placement_context(request, viewer, ident, history_page=history_page, sections=block is None,
+    context = await placement_context(services, request, viewer, ident, history_page=history_page,
+                                      sections=block is None,
                                       forms=forms)
-    return page(request, "placement.html", context, block=block, status=status)
+    return page(services.templates, request, "placement.html", context, block=block, status=status)
 
 
 # -- the contract page -----------------------------------------------------------------------
@@ -121,25 +123,25 @@ def _terms(contract: SocialReturnContract) -> dict[str, str]:
             "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat()}
 
 
-async def contract_page(request: Request, viewer: Viewer, contract_id: str, *,
+async def contract_page(services: PageServices, request: Request, viewer: Viewer, contract_id: str, *,
                         forms: Mapping[str, FormState] = NO_FORMS, status: int = 200) -> Response:
     """contract.html. `forms`: "contract" for the page's own forms (its `name`
     is the form the errors and values belong to: several share field names,
     such as description), "owners" for the owners and targets section."""
     ident = parse_id("contract", contract_id)
-    contract: SocialReturnContract = await get_aggregate(request, viewer, SocialReturnContract, ident)
+    contract: SocialReturnContract = await get_aggregate(services, viewer, SocialReturnContract, ident)
     today = date.today()
-    figures = await compliance.compliance_for_contract(pool(request), viewer.tenant.id, ident, today)
-    contributions = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, ident, today)
+    figures = await compliance.compliance_for_contract(services.pool, viewer.tenant.id, ident, today)
+    contributions = await compliance.contributions_for_contract(services.pool, viewer.tenant.id, ident, today)
     placements: list[dict] = []
     if viewer.role in ("agency", "auditor", "employer"):
-        placements = await directory.placements(pool(request), viewer.tenant.id, contract_id=ident,
+        placements = await directory.placements(services.pool, viewer.tenant.id, contract_id=ident,
                                                 **({"employer_id": viewer.actor.employer_id}
                                                    if viewer.role == "employer" else {}))
-    names = await directory.names(pool(request), viewer.tenant.id, [contract.employer_id])
+    names = await directory.names(services.pool, viewer.tenant.id, [contract.employer_id])
     decides = viewer.role == contract.accepted_by and may(viewer, c.AcceptContribution)
     own = forms.get("contract") or FormState()
-    return page(request, "contract.html", {
+    return page(services.templates, request, "contract.html", {
         "contract": contract, "employer_name": names.get(contract.employer_id, ""),
         "figures": figures, "contributions": contributions, "placements": placements,
         "placement_names": {str(p["placement_id"]): p["candidate_name"] or "" for p in placements},
@@ -151,30 +153,30 @@ async def contract_page(request: Request, viewer: Viewer, contract_id: str, *,
         "can_close": may(viewer, c.CloseContract) and not contract.is_closed,
         "registers": SOCIAL_ENTERPRISE_REGISTERS, "terms": _terms(contract),
         # Owners and targets beyond euros (web/pages/support.py).
-        **(await support.contract_section(request, viewer, contract, forms.get("owners"))),
+        **(await support.contract_section(services, request, viewer, contract, forms.get("owners"))),
     }, status=status)
 
 
 # -- the employer page -----------------------------------------------------------------------
 
-async def employer_page(request: Request, viewer: Viewer, employer_id: str, *,
+async def employer_page(services: PageServices, request: Request, viewer: Viewer, employer_id: str, *,
                         forms: Mapping[str, FormState] = NO_FORMS, status: int = 200) -> Response:
     """employer.html: its contracts, vacancies, placements and contact persons
     (`forms`: "employer"), with the sections of other features: support
     activities ("activities") and the pipeline, each left out for a viewer it
     is not meant for."""
     ident = parse_id("employer", employer_id)
-    employer: Employer = await get_aggregate(request, viewer, Employer, ident)  # own only, else 404
+    employer: Employer = await get_aggregate(services, viewer, Employer, ident)  # own only, else 404
     tenant = viewer.tenant.id
     loaded = [("_employer_support.html",
-               await support.employer_section(request, viewer, employer, forms.get("activities"))),
-              ("_employer_pipeline.html", await matching.employer_section(request, viewer, employer))]
+               await support.employer_section(services, request, viewer, employer, forms.get("activities"))),
+              ("_employer_pipeline.html", await matching.employer_section(services, viewer, employer))]
     own = forms.get("employer") or FormState()
-    return page(request, "employer.html", {
+    return page(services.templates, request, "employer.html", {
         "employer": employer,
-        "contracts": await directory.contracts(pool(request), tenant, employer_id=ident),
-        "vacancies": await directory.vacancies(pool(request), tenant, employer_id=ident),
-        "placements": await directory.placements(pool(request), tenant, employer_id=ident),
+        "contracts": await directory.contracts(services.pool, tenant, employer_id=ident),
+        "vacancies": await directory.vacancies(services.pool, tenant, employer_id=ident),
+        "placements": await directory.placements(services.pool, tenant, employer_id=ident),
         "sees_contacts": viewer.role in CONTACT_READERS,
         "can_add_contact": may(viewer, c.AddContactPerson),
         "can_open_vacancy": may(viewer, c.OpenVacancy), "can_register_contract": may(viewer, c.RegisterContract),

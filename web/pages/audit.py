@@ -29,7 +29,7 @@ from projections.writer import ProjectionRunner
 from projections.registry import BY_NAME, QUEUE
 from service.errors import NotFound
 from web.ids import parse_id
-from web.pages.common import ledger, pool
+from web.pages.common import PageServices
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
 from web.pages.viewer import Viewer, roles
@@ -51,9 +51,9 @@ class AuditServices:
     public_key: str | None = field(default=None, repr=False)  # read once, see _public_key
 
 
-def _databases(request: Request, viewer: Viewer) -> tuple[EventStoreDatabase, EventStoreDatabase]:
+def _databases(services: PageServices, viewer: Viewer) -> tuple[EventStoreDatabase, EventStoreDatabase]:
     """(the platform database, the tenant's own database)."""
-    stores = ledger(request).stores
+    stores = services.ledger.stores
     return stores.database("default"), stores.database(viewer.tenant.database)
 
 
@@ -89,7 +89,8 @@ async def audit_home(request: Request, viewer: NamedDependency[Viewer]) -> Respo
 
 
 @get("/audit/events", name="audit_events", guards=[roles(*READERS)])
-async def audit_events(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def audit_events(request: Request, services: NamedDependency[PageServices],
+                       viewer: NamedDependency[Viewer]) -> Response:
     """The tenant's stored events, newest first: metadata only, never an event's data."""
     form = Form(request.query_params)
     event_type = form.raw("type")
@@ -101,7 +102,7 @@ async def audit_events(request: Request, viewer: NamedDependency[Viewer]) -> Res
         since=_day_start(form.day("from", required=False)), until=_after_day(form.day("to", required=False)))
     raw_before = form.raw("before")
     before = int(raw_before) if raw_before.isascii() and raw_before.isdigit() and len(raw_before) < 19 else None  # else: the newest
-    _, database = _databases(request, viewer)
+    _, database = _databases(services, viewer)
     rows: list[dict[str, Any]] = []
     more = False
     if form.ok:
@@ -117,10 +118,10 @@ async def audit_events(request: Request, viewer: NamedDependency[Viewer]) -> Res
     }
     status = 200 if form.ok else 422
     if wants_fragment(request):
-        return page(request, "audit_events.html", context, block="results", status=status)
+        return page(services.templates, request, "audit_events.html", context, block="results", status=status)
     context["types"] = await asyncio.to_thread(audit_queries.event_types, database, viewer.tenant)
     context["roles"] = ACTOR_ROLES
-    return page(request, "audit_events.html", context, status=status)
+    return page(services.templates, request, "audit_events.html", context, status=status)
 
 
 # -- as known then, as known now ---------------------------------------------------------
@@ -157,7 +158,8 @@ def _compare(then: dict[str, Any], now: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @get("/audit/compliance", name="audit_compliance", guards=[roles(*READERS)])
-async def audit_compliance(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def audit_compliance(request: Request, services: NamedDependency[PageServices],
+                           viewer: NamedDependency[Viewer]) -> Response:
     """Compliance per contract as known at a moment, beside the figures known now."""
     form = Form(request.query_params)
     moment = _known_at(form)
@@ -169,13 +171,13 @@ async def audit_compliance(request: Request, viewer: NamedDependency[Viewer]) ->
                                "utc": utc, "contracts": None}
     if moment is not None and form.ok:
         tenant = viewer.tenant
-        _, database = _databases(request, viewer)
+        _, database = _databases(services, viewer)
         position = await asyncio.to_thread(position_known_at, database, tenant, moment)
-        now = await compliance.compliance_summary(pool(request), tenant.id, as_of)
+        now = await compliance.compliance_summary(services.pool, tenant.id, as_of)
         if position:
             gen = await asyncio.to_thread(ProjectionRunner(database, BY_NAME[compliance.NAME]).as_of,
                                           tenant, position)
-            then = await compliance.compliance_summary(pool(request), tenant.id, as_of, gen=gen)
+            then = await compliance.compliance_summary(services.pool, tenant.id, as_of, gen=gen)
         else:  # nothing was recorded yet
             then = {"contracts": [], "total": {}}
         head_position, head_hash = await asyncio.to_thread(audit.head_of, database, tenant)
@@ -189,15 +191,15 @@ async def audit_compliance(request: Request, viewer: NamedDependency[Viewer]) ->
                      "changed": then["total"].get(name) != now["total"].get(name)}
                     for name in ("obligation_eur", "reported_eur", "accepted_eur", "forecast_eur")],
         )
-    return page(request, "audit_compliance.html", context, status=200 if form.ok else 422)
+    return page(services.templates, request, "audit_compliance.html", context, status=200 if form.ok else 422)
 
 
 # -- the chain and exports ---------------------------------------------------------------
 
 @get("/audit/export", name="audit_export", guards=[roles(*READERS)])
-async def audit_export(request: Request, viewer: NamedDependency[Viewer],
+async def audit_export(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                        audit_services: NamedDependency[AuditServices]) -> Response:
-    platform_db, database = _databases(request, viewer)
+    platform_db, database = _databases(services, viewer)
     public = await _public_key(audit_services)
     report = await asyncio.to_thread(
         audit.verify_tenant, platform_db, database, viewer.tenant,
@@ -205,24 +207,24 @@ async def audit_export(request: Request, viewer: NamedDependency[Viewer],
         sign_within=audit_services.settings.head_sign_seconds)
     head = await asyncio.to_thread(audit.latest_signed_head, platform_db, viewer.tenant)
     jobs = await asyncio.to_thread(export_jobs.recent_jobs, platform_db, viewer.tenant)
-    return page(request, "audit_export.html", {
+    return page(services.templates, request, "audit_export.html", {
         "report": report, "head": head, "jobs": jobs, "utc": utc,
         "public_key": public if any(j.status == "done" for j in jobs) else None,
     })
 
 
 @post("/audit/export", guards=[roles(*READERS)])
-async def request_export(request: Request, viewer: NamedDependency[Viewer],
+async def request_export(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                          audit_services: NamedDependency[AuditServices]) -> Response:
     """Enqueue an export for a worker; the page then follows its progress."""
-    platform_db, _ = _databases(request, viewer)
+    platform_db, _ = _databases(services, viewer)
     job_id = await asyncio.to_thread(export_jobs.request_export, platform_db, audit_services.broker, QUEUE,
                                      viewer.tenant, viewer.actor.user_id)
     return Response(b"", status_code=303, headers={"Location": f"/audit/export#job-{job_id}"})
 
 
-async def _job(request: Request, viewer: Viewer, job_id: str) -> export_jobs.ExportJob:
-    platform_db, _ = _databases(request, viewer)
+async def _job(services: PageServices, viewer: Viewer, job_id: str) -> export_jobs.ExportJob:
+    platform_db, _ = _databases(services, viewer)
     job = await asyncio.to_thread(export_jobs.job_of, platform_db, viewer.tenant, parse_id("export", job_id))
     if job is None:
         raise NotFound("export", job_id)
@@ -230,22 +232,24 @@ async def _job(request: Request, viewer: Viewer, job_id: str) -> export_jobs.Exp
 
 
 @get("/audit/export/jobs/{job_id:str}", guards=[roles(*READERS)])
-async def export_job(request: Request, viewer: NamedDependency[Viewer], job_id: FromPath[str],
+async def export_job(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                     job_id: FromPath[str],
                      audit_services: NamedDependency[AuditServices]) -> Response:
     """One job's progress: the fragment the export page polls (the whole page without htmx)."""
-    job = await _job(request, viewer, job_id)
+    job = await _job(services, viewer, job_id)
     if not wants_fragment(request):
         return Response(b"", status_code=303, headers={"Location": f"/audit/export#job-{job.id}"})
-    return page(request, "audit_export.html", {
+    return page(services.templates, request, "audit_export.html", {
         "job": job, "utc": utc, "public_key": await _public_key(audit_services) if job.status == "done" else None,
     }, block="job")
 
 
 @get("/audit/export/jobs/{job_id:str}/download", guards=[roles(*READERS)])
-async def download_export(request: Request, viewer: NamedDependency[Viewer], job_id: FromPath[str],
+async def download_export(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          job_id: FromPath[str],
                           audit_services: NamedDependency[AuditServices]) -> File:
     """The export file, to the tenant's own auditors and agency only."""
-    job = await _job(request, viewer, job_id)
+    job = await _job(services, viewer, job_id)
     path = export_jobs.export_path(audit_services.settings, viewer.tenant.id, job.id)
     if job.status != "done" or not path.is_file():
         raise NotFound("export", job_id)
@@ -267,16 +271,17 @@ async def _public_key(services: AuditServices) -> str | None:
 # -- the access log ------------------------------------------------------------------------
 
 @get("/audit/access-log", name="audit_access_log", guards=[roles(*READERS)])
-async def audit_access_log(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def audit_access_log(request: Request, services: NamedDependency[PageServices],
+                           viewer: NamedDependency[Viewer]) -> Response:
     """Who was shown whose special-category data, when."""
     form = Form(request.query_params)
     subject = _id(form, "subject")
     since, until = _day_start(form.day("from", required=False)), _after_day(form.day("to", required=False))
     entries = []
     if form.ok:
-        entries = await access_log.access_log(pool(request), viewer.tenant.id, subject_id=subject,
+        entries = await access_log.access_log(services.pool, viewer.tenant.id, subject_id=subject,
                                               since=since, until=until, limit=ACCESS_LOG_LIMIT)
-    return page(request, "audit_access_log.html", {
+    return page(services.templates, request, "audit_access_log.html", {
         "entries": entries, "values": form.values(), "errors": form.errors, "limit": ACCESS_LOG_LIMIT,
         "utc": utc,
     }, status=200 if form.ok else 422)

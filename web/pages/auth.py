@@ -8,11 +8,11 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 
 from infra.registry import TenantRegistry
-from web.pages.common import pool
+from web.pages.common import PageServices
 from web.pages.forms import Form
 from web.pages.render import page
 from web.pages.sessions import count_login_attempt, forget_login_attempts, renew_session
-from web.pages.viewer import NotSignedIn, ViewerCache, resolve_viewer
+from web.pages.viewer import NotSignedIn, Viewers
 
 
 def _safe_next(target: str) -> str:
@@ -25,32 +25,33 @@ def _safe_next(target: str) -> str:
 
 
 @get("/login", name="login")
-async def login_form(request: Request) -> Response:
+async def login_form(request: Request, services: NamedDependency[PageServices],
+                     viewers: NamedDependency[Viewers]) -> Response:
     try:
-        await resolve_viewer(request)
+        await viewers.resolve(request)
         return Response(b"", status_code=303, headers={"Location": "/"})
     except NotSignedIn:
         pass
-    return page(request, "login.html", {"email": "", "next": _safe_next(request.query_params.get("next", "/")),
-                                        "error": None})
+    return page(services.templates, request, "login.html", {
+        "email": "", "next": _safe_next(request.query_params.get("next", "/")), "error": None})
 
 
 @post("/login")
-async def login(request: Request, registry: NamedDependency[TenantRegistry],
-                viewers: NamedDependency[ViewerCache]) -> Response:
+async def login(request: Request, services: NamedDependency[PageServices], registry: NamedDependency[TenantRegistry],
+                viewers: NamedDependency[Viewers]) -> Response:
     form = await Form.read(request)
     email, password = form.raw("email"), form.data.get("password") or ""
     target = _safe_next(form.raw("next") or "/")
     client = request.client.host if request.client else "-"
     context = {"email": email, "next": target, "error": "invalid"}
-    if not await count_login_attempt(pool(request), email, client):
+    if not await count_login_attempt(services.pool, email, client):
         context["error"] = "too_many"
-        return page(request, "login.html", context, status=429, headers={"Retry-After": "300"})
+        return page(services.templates, request, "login.html", context, status=429, headers={"Retry-After": "300"})
     found = await asyncio.to_thread(registry.authenticate, email, password)
     if found is None:
-        return page(request, "login.html", context, status=401)
+        return page(services.templates, request, "login.html", context, status=401)
     tenant, user = found
-    await forget_login_attempts(pool(request), email, client)
+    await forget_login_attempts(services.pool, email, client)
     viewers.forget(user.id)
     renew_session(request, {"user_id": str(user.id), "tenant_id": str(tenant.id), "email": user.email})
     if user.role == "employee" and target == "/":

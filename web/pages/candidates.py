@@ -22,12 +22,12 @@ from web.api.views import SUPPORT_NEEDS_READERS
 from web.ids import parse_id
 from web.pages.answer import FormState, answer
 from web.pages.common import (
+    PageServices,
     fragment_or_page,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
-    pool,
     record_special_category_read,
 )
 from web.pages.forms import Form
@@ -42,16 +42,18 @@ OWN_PROFILE_READERS = ("employee",)
 
 
 @get("/candidates", name="candidates", guards=[roles(*LIST_READERS)])
-async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer)
+async def candidates(request: Request, services: NamedDependency[PageServices],
+                     viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer)
     q = (request.query_params.get("q") or "")[:SEARCH_MAX]
     raw_page = request.query_params.get("page") or "1"
-    page_no = min(int(raw_page), 10_000) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 9 and int(raw_page) > 0 else 1
-    rows, total = await directory.search_candidates(pool(request), viewer.tenant.id, search=q, limit=PAGE_SIZE,
+    page_no = min(int(raw_page),
+                  10_000) if raw_page.isascii() and raw_page.isdigit() and len(raw_page) <= 9 and int(raw_page) > 0 else 1
+    rows, total = await directory.search_candidates(services.pool, viewer.tenant.id, search=q, limit=PAGE_SIZE,
                                                     offset=(page_no - 1) * PAGE_SIZE)
     first = (page_no - 1) * PAGE_SIZE + 1
     capped = total > directory.COUNT_CAP  # counted up to the cap: "more than 1,000"
-    return fragment_or_page(request, "candidates.html", {
+    return fragment_or_page(services.templates, request, "candidates.html", {
         "candidates": rows, "q": q, "can_register": may(viewer, c.RegisterCandidate), "total": total,
         "capped": capped, "cap": directory.COUNT_CAP, "page_no": page_no, "first": first,
         "last": first + len(rows) - 1, "page_size": PAGE_SIZE,
@@ -59,21 +61,24 @@ async def candidates(request: Request, viewer: NamedDependency[Viewer]) -> Respo
     }, block="results")
 
 
-async def _candidate_form(request: Request, values: dict | None = None, errors: dict | None = None,
+async def _candidate_form(services: PageServices, request: Request, values: dict | None = None,
+                          errors: dict | None = None,
                           status: int = 200) -> Response:
-    return page(request, "candidate_new.html", {
+    return page(services.templates, request, "candidate_new.html", {
         "target_groups": TARGET_GROUPS, "values": values or {}, "errors": errors or {},
         "idempotency": new_idempotency_key(),
     }, status=status)
 
 
 @get("/candidates/new", guards=[may_issue(c.RegisterCandidate)])
-async def new_candidate(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    return await _candidate_form(request)
+async def new_candidate(request: Request, services: NamedDependency[PageServices],
+                        viewer: NamedDependency[Viewer]) -> Response:
+    return await _candidate_form(services, request)
 
 
 @post("/candidates", guards=[may_issue(c.RegisterCandidate)])
-async def register_candidate(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def register_candidate(request: Request, services: NamedDependency[PageServices],
+                             viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     fields = dict(
         full_name=form.text("full_name"), date_of_birth=form.day("date_of_birth"),
@@ -84,21 +89,22 @@ async def register_candidate(request: Request, viewer: NamedDependency[Viewer]) 
         status_holder=form.flag("status_holder"))
 
     async def show(state: FormState, status: int) -> Response:
-        return await _candidate_form(request, dict(state.values), dict(state.errors), status)
+        return await _candidate_form(services, request, dict(state.values), dict(state.errors), status)
 
-    return await answer(request, viewer, form, c.RegisterCandidate(**fields), show=show,  # type: ignore[arg-type]
+    return await answer(services, request, viewer, form, c.RegisterCandidate(**fields), show=show,  # type: ignore[arg-type]
                         to=lambda result: f"/candidates/{result.body['id']}")
 
 
-async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: dict | None = None,
+async def _profile(services: PageServices, request: Request, viewer: Viewer, candidate_id: str,
+                   errors: dict | None = None,
                    values: dict | None = None, status: int = 200) -> Response:
     ident = parse_id("candidate", candidate_id)
-    candidate: Candidate = await get_aggregate(request, viewer, Candidate, ident)
-    placements = await directory.placements(pool(request), viewer.tenant.id, candidate_id=ident)
+    candidate: Candidate = await get_aggregate(services, viewer, Candidate, ident)
+    placements = await directory.placements(services.pool, viewer.tenant.id, candidate_id=ident)
     shows_needs = viewer.role in SUPPORT_NEEDS_READERS
     if shows_needs:
-        await record_special_category_read(request, viewer, candidate.id, ["support_needs"])
-    return page(request, "candidate.html", {
+        await record_special_category_read(services, request, viewer, candidate.id, ["support_needs"])
+    return page(services.templates, request, "candidate.html", {
         "candidate": candidate,
         # Facts about the person that only the agency and auditors work with.
         "shows_facts": viewer.role in ("agency", "auditor"),
@@ -110,10 +116,10 @@ async def _profile(request: Request, viewer: Viewer, candidate_id: str, errors: 
 
 
 @get("/candidates/{candidate_id:str}", name="candidate", guards=[roles(*PROFILE_READERS)])
-async def candidate_profile(request: Request, viewer: NamedDependency[Viewer],
+async def candidate_profile(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                             candidate_id: FromPath[str]) -> Response:
-    await fresh(request, viewer)
-    return await _profile(request, viewer, candidate_id)
+    await fresh(services, request, viewer)
+    return await _profile(services, request, viewer, candidate_id)
 
 
 @get("/profile", name="profile", guards=[roles(*OWN_PROFILE_READERS)])
@@ -124,15 +130,16 @@ async def own_profile(request: Request, viewer: NamedDependency[Viewer]) -> Resp
 
 
 @post("/candidates/{candidate_id:str}/support-needs", guards=[may_issue(c.StateSupportNeeds)])
-async def state_support_needs(request: Request, viewer: NamedDependency[Viewer],
+async def state_support_needs(request: Request, services: NamedDependency[PageServices],
+                              viewer: NamedDependency[Viewer],
                               candidate_id: FromPath[str]) -> Response:
     ident = parse_id("candidate", candidate_id)
-    await get_aggregate(request, viewer, Candidate, ident)  # visible, else 404
+    await get_aggregate(services, viewer, Candidate, ident)  # visible, else 404
     form = await Form.read(request)
     needs = form.text("support_needs", required=False)
 
     async def show(state: FormState, status: int) -> Response:
-        return await _profile(request, viewer, candidate_id, dict(state.errors), dict(state.values), status)
+        return await _profile(services, request, viewer, candidate_id, dict(state.errors), dict(state.values), status)
 
-    return await answer(request, viewer, form, c.StateSupportNeeds(candidate_id=ident, support_needs=needs),
+    return await answer(services, request, viewer, form, c.StateSupportNeeds(candidate_id=ident, support_needs=needs),
                         to=f"/candidates/{candidate_id}", show=show, field="support_needs")

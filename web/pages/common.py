@@ -1,11 +1,16 @@
-"""What every page handler shares: running a command, read-your-writes,
-redirects after a POST, and the HTML answers for errors."""
+"""What every page handler shares: its services, running a command,
+read-your-writes, redirects after a POST, and the HTML answers for errors.
+
+A handler gets its services as the dependency `services` (a `PageServices`,
+provided in web/pages/__init__.py) and passes them down to what it calls; no
+page code reads the app's state."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 from uuid import UUID
@@ -23,7 +28,7 @@ from web.api.routes import correlation_id
 from web.outcomes import error_status
 from web.pages.forms import Form
 from web.pages.i18n import ErrorMessage
-from web.pages.render import page, wants_fragment
+from web.pages.render import Templates, page, wants_fragment
 from web.pages.viewer import NotSignedIn, Viewer
 
 log = logging.getLogger("sroi.web.pages")
@@ -37,41 +42,43 @@ def may(viewer: Viewer, command_type: type) -> bool:
     return viewer.role in COMMAND_ROLES[command_type]
 
 
-def pool(request: Request) -> Any:
-    return request.app.state.read_pool
+@dataclass(frozen=True)
+class PageServices:
+    """What a page handler uses besides its request: the ledger (commands and
+    aggregates), the read pool (read models, sessions) and the templates."""
+    ledger: Ledger
+    pool: Any
+    templates: Templates
 
 
-def ledger(request: Request) -> Ledger:
-    return request.app.state.ledger
-
-
-async def get(request: Request, viewer: Viewer, kind: type, ident: UUID) -> Any:
+async def get(services: PageServices, viewer: Viewer, kind: type, ident: UUID) -> Any:
     """An aggregate the viewer may see (NotFound otherwise), read in a thread."""
-    return await asyncio.to_thread(ledger(request).get, viewer.tenant, viewer.actor, kind, ident)
+    return await asyncio.to_thread(services.ledger.get, viewer.tenant, viewer.actor, kind, ident)
 
 
-async def get_with_history(request: Request, viewer: Viewer, kind: type, ident: UUID,
+async def get_with_history(services: PageServices, viewer: Viewer, kind: type, ident: UUID,
                            latest: int | None = None, skip: int = 0) -> tuple[Any, list[dict[str, Any]]]:
     """A visible aggregate and its event history (if given, only `latest`
     events after skipping the `skip` newest), read together in a thread."""
-    return await asyncio.to_thread(ledger(request).get_with_history, viewer.tenant, viewer.actor, kind, ident,
+    return await asyncio.to_thread(services.ledger.get_with_history, viewer.tenant, viewer.actor, kind, ident,
                                    latest, skip)
 
 
-async def record_special_category_read(request: Request, viewer: Viewer, subject_id: UUID,
-                                       fields: list[str]) -> None:
+async def record_special_category_read(services: PageServices, request: Request, viewer: Viewer,
+                                       subject_id: UUID, fields: list[str]) -> None:
     """Log that the viewer is shown a person's special-category data (as the API does)."""
-    await asyncio.to_thread(ledger(request).record_special_category_read, viewer.tenant, viewer.actor, subject_id,
+    await asyncio.to_thread(services.ledger.record_special_category_read, viewer.tenant, viewer.actor, subject_id,
                             fields, f"page {request.method} {request.url.path}",
                             request.headers.get("x-request-id"))
 
 
-async def execute(request: Request, viewer: Viewer, command: Any, form: Form | None = None) -> CommandResult:
+async def execute(services: PageServices, request: Request, viewer: Viewer, command: Any,
+                  form: Form | None = None) -> CommandResult:
     """Run a command as the viewer. A form's `_idempotency` key makes a double
     submit store the change once."""
     key = form.raw("_idempotency") if form is not None else ""
     return await asyncio.to_thread(
-        ledger(request).execute, viewer.tenant, viewer.actor, command,
+        services.ledger.execute, viewer.tenant, viewer.actor, command,
         idempotency_key=key or None, correlation_id=request.headers.get("x-request-id") or str(uuid.uuid4()))
 
 
@@ -92,14 +99,15 @@ def field_errors(exc: ServiceError, form: Form, default_field: str = "_form") ->
     return errors
 
 
-async def fresh(request: Request, viewer: Viewer, names: Sequence[str] = ALL_READ_MODELS) -> None:
+async def fresh(services: PageServices, request: Request, viewer: Viewer,
+                names: Sequence[str] = ALL_READ_MODELS) -> None:
     """Read your own writes: with ?min_position=N (the position a command
     returned), wait a little for the read models to include it. If they do
     not in time, the page says its figures may be behind."""
     raw = request.query_params.get("min_position")
     if not (raw and raw.isascii() and raw.isdigit() and len(raw) <= 18):
         return
-    ok = await wait_for_position(pool(request), viewer.tenant.id, names, int(raw))
+    ok = await wait_for_position(services.pool, viewer.tenant.id, names, int(raw))
     if not ok:
         request.scope["sroi.stale"] = True  # type: ignore[typeddict-unknown-key]
 
@@ -113,10 +121,6 @@ def redirect_after(result: CommandResult, to: str) -> Response:
 
 
 # -- errors as pages ------------------------------------------------------------
-
-def _error_page(request: Request, status: int, kind: str) -> Response:
-    return page(request, "error.html", {"status": status, "kind": kind}, status=status)
-
 
 def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
     target = "/login"
@@ -132,47 +136,57 @@ def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
 ERROR_KINDS = {403: "forbidden", 404: "not_found", 409: "conflict"}
 
 
-def service_error_handler(request: Request, exc: ServiceError) -> Response:
-    """The error page, at the status of the one mapping (web/outcomes.py)."""
-    status = error_status(exc)
-    kind = "suspended" if isinstance(exc, TenantSuspended) else ERROR_KINDS.get(status, "invalid")
-    return _error_page(request, status, kind)
+class ErrorPages:
+    """The error page for each kind of failure, rendered with the app's
+    templates (given here when the pages are wired: an exception handler gets
+    no dependencies)."""
+
+    def __init__(self, templates: Templates) -> None:
+        self.templates = templates
+
+    def handlers(self) -> dict[Any, Callable[..., Response]]:
+        return {
+            NotSignedIn: not_signed_in_handler,
+            ServiceError: self.service_error,
+            HTTPException: self.http_error,
+            Exception: self.internal_error,
+        }
+
+    def _page(self, request: Request, status: int, kind: str) -> Response:
+        return page(self.templates, request, "error.html", {"status": status, "kind": kind}, status=status)
+
+    def service_error(self, request: Request, exc: ServiceError) -> Response:
+        """The error page, at the status of the one mapping (web/outcomes.py)."""
+        status = error_status(exc)
+        kind = "suspended" if isinstance(exc, TenantSuspended) else ERROR_KINDS.get(status, "invalid")
+        return self._page(request, status, kind)
+
+    def http_error(self, request: Request, exc: HTTPException) -> Response:
+        status = exc.status_code
+        if status == 403:
+            # Litestar's CSRF check: the form's token is missing or does not match.
+            return self._page(request, 403, "csrf")
+        if status == 404:
+            return self._page(request, 404, "not_found")
+        if status == 405:
+            return self._page(request, 405, "method")
+        if status == 413:
+            return self._page(request, 413, "too_large")
+        return self._page(request, status if 400 <= status < 600 else 500,
+                          "invalid" if status < 500 else "internal")
+
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """The error page, logged as the API's 500s are (web/errors.py): type,
+        frames, route template and request id, never the exception's message."""
+        request_id = correlation_id(request)
+        log.error("unhandled %s on page %s %s (request %s)", describe(exc), request.method,
+                  request.scope.get("path_template") or "?", request_id)
+        response = self._page(request, 500, "internal")
+        response.headers["X-Request-ID"] = request_id
+        return response
 
 
-def http_error_handler(request: Request, exc: HTTPException) -> Response:
-    status = exc.status_code
-    if status == 403:
-        # Litestar's CSRF check: the form's token is missing or does not match.
-        return _error_page(request, 403, "csrf")
-    if status == 404:
-        return _error_page(request, 404, "not_found")
-    if status == 405:
-        return _error_page(request, 405, "method")
-    if status == 413:
-        return _error_page(request, 413, "too_large")
-    return _error_page(request, status if 400 <= status < 600 else 500, "invalid" if status < 500 else "internal")
-
-
-def internal_error_handler(request: Request, exc: Exception) -> Response:
-    """The error page, logged as the API's 500s are (web/errors.py): type,
-    frames, route template and request id, never the exception's message."""
-    request_id = correlation_id(request)
-    log.error("unhandled %s on page %s %s (request %s)", describe(exc), request.method,
-              request.scope.get("path_template") or "?", request_id)
-    response = _error_page(request, 500, "internal")
-    response.headers["X-Request-ID"] = request_id
-    return response
-
-
-EXCEPTION_HANDLERS: dict[Any, Any] = {
-    NotSignedIn: not_signed_in_handler,
-    ServiceError: service_error_handler,
-    HTTPException: http_error_handler,
-    Exception: internal_error_handler,
-}
-
-
-def fragment_or_page(request: Request, template: str, context: dict[str, Any], block: str,
+def fragment_or_page(templates: Templates, request: Request, template: str, context: dict[str, Any], block: str,
                      status: int = 200) -> Response:
     """The named block for an htmx request, else the whole page."""
-    return page(request, template, context, block=block if wants_fragment(request) else None, status=status)
+    return page(templates, request, template, context, block=block if wants_fragment(request) else None, status=status)

@@ -20,11 +20,11 @@ from web.ids import parse_id
 from web.pages import charts
 from web.pages.answer import FormState, PageRenderer, answer
 from web.pages.common import (
+    PageServices,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
-    pool,
 )
 from web.pages.forms import Form
 from web.pages.render import page
@@ -36,30 +36,32 @@ EMPLOYER_LIST_READERS = ("agency", "auditor")
 
 # -- employers ------------------------------------------------------------------
 
-async def _employers_page(request: Request, viewer: Viewer, values: dict | None = None,
+async def _employers_page(services: PageServices, request: Request, viewer: Viewer, values: dict | None = None,
                           errors: dict | None = None, status: int = 200) -> Response:
-    rows = await directory.employers(pool(request), viewer.tenant.id)
-    return page(request, "employers.html", {
+    rows = await directory.employers(services.pool, viewer.tenant.id)
+    return page(services.templates, request, "employers.html", {
         "employers": rows, "can_register": may(viewer, c.RegisterEmployer),
         "values": values or {}, "errors": errors or {}, "idempotency": new_idempotency_key(),
     }, status=status)
 
 
 @get("/employers", name="employers", guards=[roles(*EMPLOYER_LIST_READERS)])
-async def employers(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer)
-    return await _employers_page(request, viewer)
+async def employers(request: Request, services: NamedDependency[PageServices],
+                    viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer)
+    return await _employers_page(services, request, viewer)
 
 
 @post("/employers", guards=[may_issue(c.RegisterEmployer)])
-async def register_employer(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def register_employer(request: Request, services: NamedDependency[PageServices],
+                            viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     name = form.text("name")
 
     async def show(state: FormState, status: int) -> Response:
-        return await _employers_page(request, viewer, dict(state.values), dict(state.errors), status)
+        return await _employers_page(services, request, viewer, dict(state.values), dict(state.errors), status)
 
-    return await answer(request, viewer, form, c.RegisterEmployer(name=name), to="/employers", show=show,
+    return await answer(services, request, viewer, form, c.RegisterEmployer(name=name), to="/employers", show=show,
                         field="name")
 
 
@@ -72,21 +74,22 @@ def _scope(viewer: Viewer) -> dict[str, Any]:
 
 
 @get("/contracts", name="contracts", guards=[roles(*CONTRACT_READERS)])
-async def contracts(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer)
-    rows = await directory.contracts(pool(request), viewer.tenant.id, **_scope(viewer))
-    summary = await compliance.compliance_summary(pool(request), viewer.tenant.id, date.today(), **_scope(viewer))
+async def contracts(request: Request, services: NamedDependency[PageServices],
+                    viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer)
+    rows = await directory.contracts(services.pool, viewer.tenant.id, **_scope(viewer))
+    summary = await compliance.compliance_summary(services.pool, viewer.tenant.id, date.today(), **_scope(viewer))
     figures = {row["contract_id"]: row for row in summary["contracts"]}
-    return page(request, "contracts.html", {
+    return page(services.templates, request, "contracts.html", {
         "contracts": rows, "figures": figures, "can_register": may(viewer, c.RegisterContract),
         "bar": charts.progress,
     })
 
 
-async def _contract_form(request: Request, viewer: Viewer, values: dict | None = None,
+async def _contract_form(services: PageServices, request: Request, viewer: Viewer, values: dict | None = None,
                          errors: dict | None = None, status: int = 200) -> Response:
-    employers = await directory.employers(pool(request), viewer.tenant.id)
-    return page(request, "contract_new.html", {
+    employers = await directory.employers(services.pool, viewer.tenant.id)
+    return page(services.templates, request, "contract_new.html", {
         "employers": employers, "rule_sets": KNOWN_RULE_SETS, "accepted_by": ACCEPTED_BY,
         "values": {"obligation_percent": "5", "rule_set": KNOWN_RULE_SETS[0], "accepted_by": "authority",
                    **(values or {})},
@@ -95,13 +98,15 @@ async def _contract_form(request: Request, viewer: Viewer, values: dict | None =
 
 
 @get("/contracts/new", guards=[may_issue(c.RegisterContract)])
-async def new_contract(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer)
-    return await _contract_form(request, viewer, {"employer_id": request.query_params.get("employer", "")})
+async def new_contract(request: Request, services: NamedDependency[PageServices],
+                       viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer)
+    return await _contract_form(services, request, viewer, {"employer_id": request.query_params.get("employer", "")})
 
 
 @post("/contracts", guards=[may_issue(c.RegisterContract)])
-async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def register_contract(request: Request, services: NamedDependency[PageServices],
+                            viewer: NamedDependency[Viewer]) -> Response:
     form = await Form.read(request)
     command = dict(
         employer_id=form.ident("employer_id"), title=form.text("title"),
@@ -118,31 +123,32 @@ async def register_contract(request: Request, viewer: NamedDependency[Viewer]) -
         target_retention_12m_percent=form.decimal("target_retention_12m_percent", required=False))
 
     async def show(state: FormState, status: int) -> Response:
-        return await _contract_form(request, viewer, dict(state.values), dict(state.errors), status)
+        return await _contract_form(services, request, viewer, dict(state.values), dict(state.errors), status)
 
-    return await answer(request, viewer, form, c.RegisterContract(**command), show=show,  # type: ignore[arg-type]
+    return await answer(services, request, viewer, form, c.RegisterContract(**command), show=show,  # type: ignore[arg-type]
                         to=lambda result: f"/contracts/{result.body['id']}")
 
 
 @get("/contracts/{contract_id:str}", name="contract", guards=[roles(*CONTRACT_READERS)])
-async def contract_detail(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def contract_detail(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          contract_id: FromPath[str],
                           contract_page: NamedDependency[PageRenderer]) -> Response:
-    await fresh(request, viewer)
-    return await contract_page(request, viewer, contract_id)
+    await fresh(services, request, viewer)
+    return await contract_page(services, request, viewer, contract_id)
 
 
-async def _decide(request: Request, viewer: Viewer, contract_id: str, contribution_id: str,
+async def _decide(services: PageServices, request: Request, viewer: Viewer, contract_id: str, contribution_id: str,
                   accept: bool, contract_page: PageRenderer) -> Response:
     contract_ident = parse_id("contract", contract_id)
     ident = parse_id("contribution", contribution_id)
-    await get_aggregate(request, viewer, SocialReturnContract, contract_ident)  # visible, else 404
+    await get_aggregate(services, viewer, SocialReturnContract, contract_ident)  # visible, else 404
     form = await Form.read(request)
     reason = form.text("reason", required=False)
     if not accept and not reason:
         form.error("reason", "reason_required")
     if form.ok:
         # The contribution must belong to this contract (the URL names both).
-        rows = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, contract_ident,
+        rows = await compliance.contributions_for_contract(services.pool, viewer.tenant.id, contract_ident,
                                                            date.today())
         if not any(r["id"] == str(ident) for r in rows):
             raise NotFound("contribution", contribution_id)
@@ -152,50 +158,54 @@ async def _decide(request: Request, viewer: Viewer, contract_id: str, contributi
     async def show(state: FormState, status: int) -> Response:
         # Shown on the contribution's row, whichever field the message names.
         errors = {str(ident): next(iter(state.errors.values()))}
-        return await contract_page(request, viewer, contract_id, forms={"contract": FormState(errors)},
+        return await contract_page(services, request, viewer, contract_id, forms={"contract": FormState(errors)},
                                    status=status)
 
-    return await answer(request, viewer, form, command, to=f"/contracts/{contract_id}", show=show, field="reason")
+    return await answer(services, request, viewer, form, command, to=f"/contracts/{contract_id}", show=show,
+                        field="reason")
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept",
       guards=[may_issue(c.AcceptContribution)])
-async def accept_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def accept_contribution(request: Request, services: NamedDependency[PageServices],
+                              viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
-    return await _decide(request, viewer, contract_id, contribution_id, True, contract_page)
+    return await _decide(services, request, viewer, contract_id, contribution_id, True, contract_page)
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject",
       guards=[may_issue(c.RejectContribution)])
-async def reject_contribution(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def reject_contribution(request: Request, services: NamedDependency[PageServices],
+                              viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
-    return await _decide(request, viewer, contract_id, contribution_id, False, contract_page)
+    return await _decide(services, request, viewer, contract_id, contribution_id, False, contract_page)
 
 
 # -- reporting contributions, amending and closing -----------------------------------
 
-async def _contract_change(request: Request, viewer: Viewer, contract_id: str, active: str,
+async def _contract_change(services: PageServices, request: Request, viewer: Viewer, contract_id: str, active: str,
                            read: Any, command: Any, default_field: str, contract_page: PageRenderer,
                            to: str = "") -> Response:
     """The shared reading of the contract page's forms: `read` gives the
     command's fields; the page again shows the errors next to the fields of
     the form named `active`."""
     ident = parse_id("contract", contract_id)
-    await get_aggregate(request, viewer, SocialReturnContract, ident)  # visible, else 404
+    await get_aggregate(services, viewer, SocialReturnContract, ident)  # visible, else 404
     form = await Form.read(request)
     fields = read(form)
 
     async def show(state: FormState, status: int) -> Response:
-        return await contract_page(request, viewer, contract_id, forms={"contract": state}, status=status)
+        return await contract_page(services, request, viewer, contract_id, forms={"contract": state}, status=status)
 
-    return await answer(request, viewer, form, lambda: command(contract_id=ident, **fields),
+    return await answer(services, request, viewer, form, lambda: command(contract_id=ident, **fields),
                         to=f"/contracts/{contract_id}{to}", show=show, field=default_field, name=active)
 
 
 @post("/contracts/{contract_id:str}/purchases", guards=[may_issue(c.ReportSocialEnterprisePurchase)])
-async def report_purchase(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def report_purchase(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          contract_id: FromPath[str],
                           contract_page: NamedDependency[PageRenderer]) -> Response:
-    return await _contract_change(request, viewer, contract_id, "purchase", lambda f: dict(
+    return await _contract_change(services, request, viewer, contract_id, "purchase", lambda f: dict(
         supplier=f.text("supplier"), invoice_amount_eur_excl_vat=f.decimal("invoice_amount_eur_excl_vat"),
         register=f.choice("register", SOCIAL_ENTERPRISE_REGISTERS), invoice_date=f.day("invoice_date"),
         description=f.text("description")), c.ReportSocialEnterprisePurchase, "description", contract_page,
@@ -213,14 +223,17 @@ def _other_activity(f: Form) -> dict[str, Any]:
 
 
 @post("/contracts/{contract_id:str}/other-activities", guards=[may_issue(c.ReportOtherActivity)])
-async def report_other_activity(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def report_other_activity(request: Request, services: NamedDependency[PageServices],
+                                viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                                 contract_page: NamedDependency[PageRenderer]) -> Response:
-    return await _contract_change(request, viewer, contract_id, "other", _other_activity, c.ReportOtherActivity,
+    return await _contract_change(services, request, viewer, contract_id, "other", _other_activity,
+                                  c.ReportOtherActivity,
                                   "description", contract_page, "#contributions")
 
 
 @post("/contracts/{contract_id:str}/amend", guards=[may_issue(c.AmendContract)])
-async def amend_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def amend_contract(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                         contract_id: FromPath[str],
                          contract_page: NamedDependency[PageRenderer]) -> Response:
     def read(f: Form) -> dict[str, Any]:
         changes = dict(title=f.text("title"), contracting_authority=f.text("contracting_authority"),
@@ -228,31 +241,32 @@ async def amend_contract(request: Request, viewer: NamedDependency[Viewer], cont
                        obligation_percent=f.decimal("obligation_percent"),
                        starts_on=f.day("starts_on"), ends_on=f.day("ends_on"))
         return {"changes": changes}
-    return await _contract_change(request, viewer, contract_id, "amend", read, c.AmendContract, "title",
+    return await _contract_change(services, request, viewer, contract_id, "amend", read, c.AmendContract, "title",
                                   contract_page)
 
 
 @post("/contracts/{contract_id:str}/close", guards=[may_issue(c.CloseContract)])
-async def close_contract(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def close_contract(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                         contract_id: FromPath[str],
                          contract_page: NamedDependency[PageRenderer]) -> Response:
     def read(f: Form) -> dict[str, Any]:
         fields = dict(closed_on=f.day("closed_on"), reason=f.text("reason", required=False) or None)
         if not f.flag("confirm"):
             f.error("confirm", "confirm")
         return fields
-    return await _contract_change(request, viewer, contract_id, "close", read, c.CloseContract, "closed_on",
+    return await _contract_change(services, request, viewer, contract_id, "close", read, c.CloseContract, "closed_on",
                                   contract_page)
 
 
 # -- reports for the contracting authority ----------------------------------------
 
-async def _report_data(request: Request, viewer: Viewer, contract_id: str) -> dict[str, Any]:
+async def _report_data(services: PageServices, request: Request, viewer: Viewer, contract_id: str) -> dict[str, Any]:
     ident = parse_id("contract", contract_id)
-    contract: SocialReturnContract = await get_aggregate(request, viewer, SocialReturnContract, ident)
+    contract: SocialReturnContract = await get_aggregate(services, viewer, SocialReturnContract, ident)
     as_of = _report_day(request)
-    figures = await compliance.compliance_for_contract(pool(request), viewer.tenant.id, ident, as_of)
-    contributions = await compliance.contributions_for_contract(pool(request), viewer.tenant.id, ident, as_of)
-    names = await directory.names(pool(request), viewer.tenant.id, [contract.employer_id])
+    figures = await compliance.compliance_for_contract(services.pool, viewer.tenant.id, ident, as_of)
+    contributions = await compliance.contributions_for_contract(services.pool, viewer.tenant.id, ident, as_of)
+    names = await directory.names(services.pool, viewer.tenant.id, [contract.employer_id])
     return {"contract": contract, "employer_name": names.get(contract.employer_id, ""), "figures": figures,
             "contributions": contributions, "as_of": as_of}
 
@@ -273,12 +287,13 @@ def _cell(text: str | None) -> str:
 
 
 @get("/contracts/{contract_id:str}/report.csv", guards=[roles(*CONTRACT_READERS)])
-async def report_csv(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def report_csv(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                     contract_id: FromPath[str]) -> Response:
     """The compliance report as CSV (semicolon-separated, decimal points: opens in Dutch spreadsheets)."""
     import csv
     import io
 
-    data = await _report_data(request, viewer, contract_id)
+    data = await _report_data(services, request, viewer, contract_id)
     contract, figures = data["contract"], data["figures"] or {}
     out = io.StringIO()
     w = csv.writer(out, delimiter=";")
@@ -309,6 +324,8 @@ async def report_csv(request: Request, viewer: NamedDependency[Viewer], contract
 
 
 @get("/contracts/{contract_id:str}/report", guards=[roles(*CONTRACT_READERS)])
-async def report_print(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str]) -> Response:
+async def report_print(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                       contract_id: FromPath[str]) -> Response:
     """A printable compliance report for the contracting authority."""
-    return page(request, "contract_report.html", await _report_data(request, viewer, contract_id))
+    data = await _report_data(services, request, viewer, contract_id)
+    return page(services.templates, request, "contract_report.html", data)

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 
 from projections import compliance, directory, retention
 from web.pages import charts
-from web.pages.common import fresh, pool
+from web.pages.common import PageServices, fresh
 from web.pages.render import page
 from web.pages.viewer import Viewer, roles
 
@@ -42,39 +42,40 @@ def first_of_each_kind(warnings: list[dict], n: int) -> list[dict]:
     return out
 
 
-async def warned_placements(request: Request, viewer: Viewer, figures: dict) -> dict:
+async def warned_placements(services: PageServices, viewer: Viewer, figures: dict) -> dict:
     """The listed warnings' placements, with the names to show, by id."""
     if not figures["warnings"]:
         return {}
     warned = [UUID(w["placement_id"]) for w in figures["warnings"]]
     return {str(p["placement_id"]): p for p in await directory.placements_by_id(
-        pool(request), viewer.tenant.id, warned, **retention_scope(viewer))}
+        services.pool, viewer.tenant.id, warned, **retention_scope(viewer))}
 
 
 @get("/", name="dashboard", guards=[roles(*READERS)])
-async def dashboard(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def dashboard(request: Request, services: NamedDependency[PageServices],
+                    viewer: NamedDependency[Viewer]) -> Response:
     if viewer.role == "employee":
         return Response(b"", status_code=303, headers={"Location": "/placements"})
-    await fresh(request, viewer)
+    await fresh(services, request, viewer)
     today = date.today()
     from web.pages.duties import dashboard_reminders  # the agency's open reminders, one small query
     from web.pages.support import dashboard_targets
 
     # The read models are independent: their queries run side by side, each
     # on its own pool connection (the dashboard waits for the slowest, not the sum).
-    retention_figures = (retention.retention(pool(request), viewer.tenant.id, today, **retention_scope(viewer))
+    retention_figures = (retention.retention(services.pool, viewer.tenant.id, today, **retention_scope(viewer))
                          if viewer.role in ("agency", "auditor", "employer") else _nothing())
     summary, figures, reminders = await asyncio.gather(
-        compliance.compliance_summary(pool(request), viewer.tenant.id, today, **summary_scope(viewer)),
-        retention_figures, dashboard_reminders(request, viewer))
+        compliance.compliance_summary(services.pool, viewer.tenant.id, today, **summary_scope(viewer)),
+        retention_figures, dashboard_reminders(services, viewer))
     if figures is not None:
         figures["warnings"] = first_of_each_kind(figures["warnings"], DASHBOARD_WARNINGS)
     names, placements, targets = await asyncio.gather(
-        directory.names(pool(request), viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]]),
-        warned_placements(request, viewer, figures) if figures is not None else _nothing({}),
+        directory.names(services.pool, viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]]),
+        warned_placements(services, viewer, figures) if figures is not None else _nothing({}),
         # Targets beyond euros beside each contract's figures (web/pages/support.py).
-        dashboard_targets(request, viewer, summary["contracts"]))
-    return page(request, "dashboard.html", {
+        dashboard_targets(services, viewer, summary["contracts"]))
+    return page(services.templates, request, "dashboard.html", {
         "today": today, "summary": summary, "retention": figures, "placements": placements,
         "employer_names": {str(k): v for k, v in names.items()}, "bar": charts.progress,
         "warnings_shown": DASHBOARD_WARNINGS, "reminders": reminders, "targets": targets,
@@ -86,15 +87,16 @@ async def _nothing(value: Any = None) -> Any:
 
 
 @get("/retention", name="retention", guards=[roles(*RETENTION_READERS)])
-async def retention_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer)
+async def retention_page(request: Request, services: NamedDependency[PageServices],
+                         viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer)
     today = date.today()
     scope = retention_scope(viewer)
-    figures = await retention.retention(pool(request), viewer.tenant.id, today, **scope)
-    placements = await warned_placements(request, viewer, figures)
-    cohorts = await directory.retention_cohorts(pool(request), viewer.tenant.id, today, **scope)
-    curve = await directory.retention_curve(pool(request), viewer.tenant.id, today, **scope)
-    return page(request, "retention.html", {
+    figures = await retention.retention(services.pool, viewer.tenant.id, today, **scope)
+    placements = await warned_placements(services, viewer, figures)
+    cohorts = await directory.retention_cohorts(services.pool, viewer.tenant.id, today, **scope)
+    curve = await directory.retention_curve(services.pool, viewer.tenant.id, today, **scope)
+    return page(services.templates, request, "retention.html", {
         "today": today, "retention": figures, "cohorts": cohorts, "windows": directory.COHORT_WINDOWS,
         "curve": curve, "chart": charts.retention_curve(curve),
         "placements": placements, "warnings_shown": retention.WARNINGS_SHOWN,

@@ -30,11 +30,11 @@ from service.errors import NotFound
 from web.ids import parse_id
 from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
+    PageServices,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
-    pool,
     record_special_category_read,
 )
 from web.pages.forms import Form
@@ -55,19 +55,19 @@ def _ordered(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # -- on a placement ------------------------------------------------------------------
 
-async def placement_section(request: Request, viewer: Viewer, placement: Placement,
+async def placement_section(services: PageServices, request: Request, viewer: Viewer, placement: Placement,
                             state: FormState | None = None) -> dict[str, Any]:
     """`duties_section` for placement.html (None for roles that may not see
     sickness), with the state of its form after a change."""
     if not may(viewer, c.ReportSickness):
         return {"duties_section": None}
-    await fresh(request, viewer, (duties.NAME,))
+    await fresh(services, request, viewer, (duties.NAME,))
     today = date.today()
-    found = await duties.placement_duties(pool(request), viewer.tenant.id, placement.id, today)
+    found = await duties.placement_duties(services.pool, viewer.tenant.id, placement.id, today)
     if found is None:  # not projected yet
         found = {"sickness": [], "duties": [], "job_coach": None}
     if found["sickness"]:
-        await record_special_category_read(request, viewer, placement.candidate_id, ["sickness"])
+        await record_special_category_read(services, request, viewer, placement.candidate_id, ["sickness"])
     items = _ordered(found["duties"])
     spells = found["sickness"]
     open_spell = spells[-1] if spells and spells[-1]["recovered_on"] is None else None
@@ -85,51 +85,55 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
     }}
 
 
-async def _run(request: Request, viewer: Viewer, placement: Placement, form: Form, command: Any, field: str,
+async def _run(services: PageServices, request: Request, viewer: Viewer, placement: Placement, form: Form,
+               command: Any, field: str,
                placement_page: PageRenderer) -> Response:
     """A form of the duties section: 303 back (or the section, for htmx, once
     the duties read model holds the change); after an error the page (or the
     section) with the message next to the field."""
     async def show(state: FormState, status: int) -> Response:
         if wants_fragment(request):
-            return page(request, "_placement_duties.html",
-                        await placement_section(request, viewer, placement, state), status=status)
-        return await placement_page(request, viewer, placement.id, forms={"duties": state}, status=status)
+            return page(services.templates, request, "_placement_duties.html",
+                        await placement_section(services, request, viewer, placement, state), status=status)
+        return await placement_page(services, request, viewer, placement.id, forms={"duties": state}, status=status)
 
     # NotFound: the placement is visible (loaded first), so it is the duty.
-    return await answer(request, viewer, form, command, to=f"/placements/{placement.id}#duties", show=show,
+    return await answer(services, request, viewer, form, command, to=f"/placements/{placement.id}#duties", show=show,
                         field=field, swaps=True, read_models=(duties.NAME,), shown_errors=(*FORM_ERRORS, NotFound))
 
 
 @post("/placements/{placement_id:str}/sickness", guards=[may_issue(c.ReportSickness)])
-async def report_sickness(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def report_sickness(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          placement_id: FromPath[str],
                           placement_page: NamedDependency[PageRenderer]) -> Response:
-    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    placement = await get_aggregate(services, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     first = form.day("first_sick_day")
-    return await _run(request, viewer, placement, form,
+    return await _run(services, request, viewer, placement, form,
                       c.ReportSickness(placement_id=placement.id, first_sick_day=first),  # type: ignore[arg-type]
                       "first_sick_day", placement_page)
 
 
 @post("/placements/{placement_id:str}/recovery", guards=[may_issue(c.ReportRecovery)])
-async def report_recovery(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def report_recovery(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          placement_id: FromPath[str],
                           placement_page: NamedDependency[PageRenderer]) -> Response:
-    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    placement = await get_aggregate(services, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     on = form.day("recovered_on")
-    return await _run(request, viewer, placement, form,
+    return await _run(services, request, viewer, placement, form,
                       c.ReportRecovery(placement_id=placement.id, recovered_on=on),  # type: ignore[arg-type]
                       "recovered_on", placement_page)
 
 
 @post("/placements/{placement_id:str}/duties/{duty_id:str}/done", guards=[may_issue(c.CompleteDuty)])
-async def placement_duty_done(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def placement_duty_done(request: Request, services: NamedDependency[PageServices],
+                              viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                               duty_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
-    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    placement = await get_aggregate(services, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     done_on = form.day("done_on", required=False)
-    return await _run(request, viewer, placement, form, c.CompleteDuty(
+    return await _run(services, request, viewer, placement, form, c.CompleteDuty(
         placement_id=placement.id, duty_id=parse_id("duty", duty_id), done_on=done_on), "done_on", placement_page)
 
 
@@ -151,28 +155,30 @@ def _duty_filters(query: Any) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @get("/duties", name="duties", guards=[roles(*READERS)])
-async def duties_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def duties_page(request: Request, services: NamedDependency[PageServices],
+                      viewer: NamedDependency[Viewer]) -> Response:
     values, errors = _duty_filters(request.query_params)
-    return await _duties_list(request, viewer, values, errors, FormState(), 422 if errors else 200)
+    return await _duties_list(services, request, viewer, values, errors, FormState(), 422 if errors else 200)
 
 
-async def _duties_list(request: Request, viewer: Viewer, values: dict[str, Any], errors: dict[str, str],
+async def _duties_list(services: PageServices, request: Request, viewer: Viewer, values: dict[str, Any],
+                       errors: dict[str, str],
                        done: FormState, status: int) -> Response:
     """The tenant's duties under the filters; `done`: the state of a "done"
     form sent from this list (a refused one shows its error above the list)."""
-    await fresh(request, viewer, (duties.NAME, directory.NAME))
+    await fresh(services, request, viewer, (duties.NAME, directory.NAME))
     today = date.today()
     items: list[dict[str, Any]] = []
     placements: dict[str, dict] = {}
     if not errors:
         due_by = date.fromisoformat(values["due_before"]) - timedelta(days=1) if values["due_before"] else None
-        items = await duties.duties(pool(request), viewer.tenant.id, today, statuses=tuple(values["status"]),
+        items = await duties.duties(services.pool, viewer.tenant.id, today, statuses=tuple(values["status"]),
                                     due_by=due_by, kind=values["kind"] or None)
         items = _ordered(items)
         ids = list({UUID(d["placement_id"]) for d in items})
         placements = {str(p["placement_id"]): p for p in
-                      await directory.placements_by_id(pool(request), viewer.tenant.id, ids)}
-    return page(request, "duties.html", {
+                      await directory.placements_by_id(services.pool, viewer.tenant.id, ids)}
+    return page(services.templates, request, "duties.html", {
         "items": items, "placements": placements, "values": values, "errors": errors, "kinds": KINDS,
         "statuses": tuple(STATUS_ORDER), "today": today, "idempotency": new_idempotency_key(), "done": done,
         "query": urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v],
@@ -181,21 +187,22 @@ async def _duties_list(request: Request, viewer: Viewer, values: dict[str, Any],
 
 
 @post("/duties/{duty_id:str}/done", guards=[may_issue(c.CompleteDuty)])
-async def duty_done(request: Request, viewer: NamedDependency[Viewer], duty_id: FromPath[str]) -> Response:
+async def duty_done(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                    duty_id: FromPath[str]) -> Response:
     """Done, from the duties list: back to the list with its filters."""
     ident = parse_id("duty", duty_id)
     form = await Form.read(request)
-    await fresh(request, viewer, (duties.NAME,))
-    placement_id = await duties.placement_of_duty(pool(request), viewer.tenant.id, ident)
+    await fresh(services, request, viewer, (duties.NAME,))
+    placement_id = await duties.placement_of_duty(services.pool, viewer.tenant.id, ident)
     if placement_id is None:
         raise NotFound("duty", duty_id)
     values, errors = _duty_filters(_Query(form))
     query = urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v])
 
     async def show(state: FormState, status: int) -> Response:
-        return await _duties_list(request, viewer, values, errors, state, status)
+        return await _duties_list(services, request, viewer, values, errors, state, status)
 
-    return await answer(request, viewer, form, c.CompleteDuty(placement_id=placement_id, duty_id=ident),
+    return await answer(services, request, viewer, form, c.CompleteDuty(placement_id=placement_id, duty_id=ident),
                         to=f"/duties?{query}", show=show)
 
 
@@ -215,37 +222,38 @@ class _Query:
 
 # -- reminders ---------------------------------------------------------------------------
 
-async def _reminders(request: Request, viewer: Viewer, since: date | None,
+async def _reminders(services: PageServices, viewer: Viewer, since: date | None,
                      everyone: bool = False) -> tuple[list[dict], dict[str, dict], dict[UUID, str]]:
-    users = await agency_users_async(pool(request), viewer.tenant.id)
-    items = await duties.reminders(pool(request), viewer.tenant.id, since,
+    users = await agency_users_async(services.pool, viewer.tenant.id)
+    items = await duties.reminders(services.pool, viewer.tenant.id, since,
                                    None if everyone else viewer.actor.user_id, users)
     ids = list({UUID(r["placement_id"]) for r in items})
     placements = {str(p["placement_id"]): p for p in
-                  await directory.placements_by_id(pool(request), viewer.tenant.id, ids)}
+                  await directory.placements_by_id(services.pool, viewer.tenant.id, ids)}
     return items, placements, users
 
 
 @get("/reminders", name="reminders", guards=[roles(*READERS)])
-async def reminders_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer, (duties.NAME,))
+async def reminders_page(request: Request, services: NamedDependency[PageServices],
+                         viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer, (duties.NAME,))
     shown = request.query_params.get("show") or "mine"
     if shown not in ("mine", "everyone"):
         shown = "mine"
-    items, placements, users = await _reminders(request, viewer, None, everyone=shown == "everyone")
-    return page(request, "reminders.html", {"items": items, "placements": placements, "today": date.today(),
-                                            "shown": shown, "users": {str(k): v for k, v in users.items()},
-                                            "me": str(viewer.actor.user_id)})
+    items, placements, users = await _reminders(services, viewer, None, everyone=shown == "everyone")
+    return page(services.templates, request, "reminders.html", {
+        "items": items, "placements": placements, "today": date.today(),
+        "shown": shown, "users": {str(k): v for k, v in users.items()}, "me": str(viewer.actor.user_id)})
 
 
-async def dashboard_reminders(request: Request, viewer: Viewer) -> dict[str, Any] | None:
+async def dashboard_reminders(services: PageServices, viewer: Viewer) -> dict[str, Any] | None:
     """For the dashboard: the viewer's own reminders (and the whole agency's) of
     the last two weeks whose duty is still open."""
     if viewer.role != "agency":
         return None
     today = date.today()
-    users = await agency_users_async(pool(request), viewer.tenant.id)
-    items = await duties.reminders(pool(request), viewer.tenant.id, today - timedelta(days=DASHBOARD_DAYS),
+    users = await agency_users_async(services.pool, viewer.tenant.id)
+    items = await duties.reminders(services.pool, viewer.tenant.id, today - timedelta(days=DASHBOARD_DAYS),
                                    viewer.actor.user_id, users)
     open_ = [r for r in items if r["duty_done_on"] is None]
     return {"count": len(open_), "newest": open_[:DASHBOARD_REMINDERS], "today": today}

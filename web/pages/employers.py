@@ -13,7 +13,7 @@ from domain.employer import Employer
 from service import commands as c
 from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
-from web.pages.common import fresh, get as get_aggregate
+from web.pages.common import PageServices, fresh, get as get_aggregate
 from web.pages.forms import Form
 from web.pages.viewer import Viewer, may_issue, roles
 
@@ -21,24 +21,25 @@ READERS = ("agency", "auditor", "employer")
 
 
 @get("/employers/{employer_id:str}", name="employer", guards=[roles(*READERS)])
-async def employer_detail(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str],
+async def employer_detail(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          employer_id: FromPath[str],
                           employer_page: NamedDependency[PageRenderer]) -> Response:
-    await fresh(request, viewer)
-    return await employer_page(request, viewer, employer_id)
+    await fresh(services, request, viewer)
+    return await employer_page(services, request, viewer, employer_id)
 
 
 @post("/employers/{employer_id:str}/contact-persons", guards=[may_issue(c.AddContactPerson)])
-async def add_contact_person(request: Request, viewer: NamedDependency[Viewer],
+async def add_contact_person(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                              employer_id: FromPath[str], employer_page: NamedDependency[PageRenderer]) -> Response:
     ident = parse_id("employer", employer_id)
-    await get_aggregate(request, viewer, Employer, ident)  # visible, else 404
+    await get_aggregate(services, viewer, Employer, ident)  # visible, else 404
     form = await Form.read(request)
     fields = dict(name=form.text("name"), email=form.text("email"),
                   phone=form.text("phone", required=False) or None, role=form.text("role", required=False) or None)
 
     async def show(state: FormState, status: int) -> Response:
-        return await employer_page(request, viewer, employer_id, forms={"employer": state}, status=status)
+        return await employer_page(services, request, viewer, employer_id, forms={"employer": state}, status=status)
 
     command = c.AddContactPerson(employer_id=ident, **fields)  # type: ignore[arg-type]
-    return await answer(request, viewer, form, command,
+    return await answer(services, request, viewer, form, command,
                         to=f"/employers/{employer_id}#contacts", show=show, field="name")

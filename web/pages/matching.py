@@ -31,11 +31,11 @@ from service.handlers.matching import EMPLOYER_STEPS
 from web.ids import parse_id
 from web.pages.answer import FormState, answer
 from web.pages.common import (
+    PageServices,
     fresh,
     get as get_aggregate,
     may,
     new_idempotency_key,
-    pool,
 )
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
@@ -66,7 +66,7 @@ def _filters(query: Any, vacancy: Vacancy) -> tuple[dict[str, str], dict[str, st
     return values, errors
 
 
-async def _suggestions_page(request: Request, viewer: Viewer, vacancy: Vacancy, query: Any,
+async def _suggestions_page(services: PageServices, request: Request, viewer: Viewer, vacancy: Vacancy, query: Any,
                             errors: dict[str, str] | None = None, error_for: str = "",
                             status: int = 200) -> Response:
     values, filter_errors = _filters(query, vacancy)
@@ -76,9 +76,9 @@ async def _suggestions_page(request: Request, viewer: Viewer, vacancy: Vacancy, 
                              optional_competences=tuple(vacancy.optional_competences),
                              hours_per_week=vacancy.hours_per_week, region=values["region"] or None,
                              starts_on=date.fromisoformat(values["starts_on"]))
-        found = await matching.suggestions(pool(request), viewer.tenant.id, needs, int(values["limit"]))
-        names = await directory.names(pool(request), viewer.tenant.id, [s.candidate_id for s in found])
-        steps = {p["candidate_id"]: p["step"] for p in await matching.pipeline(pool(request), viewer.tenant.id,
+        found = await matching.suggestions(services.pool, viewer.tenant.id, needs, int(values["limit"]))
+        names = await directory.names(services.pool, viewer.tenant.id, [s.candidate_id for s in found])
+        steps = {p["candidate_id"]: p["step"] for p in await matching.pipeline(services.pool, viewer.tenant.id,
                                                                                 vacancy.id)}
         rows = [{"candidate_id": str(s.candidate_id), "name": names.get(s.candidate_id, ""), "score": s.score,
                  "parts": s.parts, "step": steps.get(str(s.candidate_id))} for s in found]
@@ -91,36 +91,39 @@ async def _suggestions_page(request: Request, viewer: Viewer, vacancy: Vacancy, 
         "idempotency": new_idempotency_key(),
     }
     block = "suggestions" if wants_fragment(request) and request.method == "POST" else None
-    return page(request, "vacancy_suggestions.html", context, block=block, status=status)
+    return page(services.templates, request, "vacancy_suggestions.html", context, block=block, status=status)
 
 
 @get("/vacancies/{vacancy_id:str}/suggestions", guards=[roles(*SUGGESTION_READERS)])
-async def vacancy_suggestions(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
-    await fresh(request, viewer, (matching.NAME,))
-    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+async def vacancy_suggestions(request: Request, services: NamedDependency[PageServices],
+                              viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+    await fresh(services, request, viewer, (matching.NAME,))
+    vacancy = await get_aggregate(services, viewer, Vacancy, parse_id("vacancy", vacancy_id))
     values, errors = _filters(request.query_params, vacancy)
-    return await _suggestions_page(request, viewer, vacancy, request.query_params, status=422 if errors else 200)
+    return await _suggestions_page(services, request, viewer, vacancy, request.query_params,
+                                   status=422 if errors else 200)
 
 
 @post("/vacancies/{vacancy_id:str}/suggestions", guards=[roles(*SUGGESTION_READERS)])
-async def propose_candidate(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+async def propose_candidate(request: Request, services: NamedDependency[PageServices],
+                            viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
     """Propose a suggested candidate: the pipeline step `proposed`."""
-    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    vacancy = await get_aggregate(services, viewer, Vacancy, parse_id("vacancy", vacancy_id))
     form = await Form.read(request)
     candidate_id = form.ident("candidate_id")
     filters = {k: form.raw(k) for k in ("region", "limit", "starts_on")}
 
     async def show(state: FormState, status: int) -> Response:
         if state.saved:
-            return await _suggestions_page(request, viewer, await get_aggregate(request, viewer, Vacancy, vacancy.id),
-                                           filters)
+            fresh_vacancy = await get_aggregate(services, viewer, Vacancy, vacancy.id)
+            return await _suggestions_page(services, request, viewer, fresh_vacancy, filters)
         errors = dict(state.errors)
         if form.ok:  # Whatever field the service names (step, candidate_id), it is about this row.
             errors = {"candidate_id": next(iter(errors.values()))}
-        return await _suggestions_page(request, viewer, vacancy, filters, errors=errors,
+        return await _suggestions_page(services, request, viewer, vacancy, filters, errors=errors,
                                        error_for=form.raw("candidate_id"), status=status)
 
-    return await answer(request, viewer, form, c.RecordMatchStep(
+    return await answer(services, request, viewer, form, c.RecordMatchStep(
         vacancy_id=vacancy.id, candidate_id=candidate_id, step="proposed"),  # type: ignore[arg-type]
         to=f"/vacancies/{vacancy.id}/suggestions?{urlencode(filters)}", show=show, field="candidate_id", swaps=True,
         read_models=(matching.NAME, directory.NAME))
@@ -135,16 +138,16 @@ def next_steps(step: str) -> list[str]:
     return list(PIPELINE_STEPS[PIPELINE_STEPS.index(step) + 1:])
 
 
-async def _board(request: Request, viewer: Viewer, vacancies: list[dict[str, Any]], items: list[dict[str, Any]],
+async def _board(services: PageServices, viewer: Viewer, vacancies: list[dict[str, Any]], items: list[dict[str, Any]],
                  employer_id: UUID, scope: str) -> dict[str, Any]:
     """Cards per column; `vacancies`: {vacancy_id, title, is_open} of the board."""
     by_id = {v["vacancy_id"]: v for v in vacancies}
-    names = await directory.names(pool(request), viewer.tenant.id, list({UUID(i["candidate_id"]) for i in items}))
+    names = await directory.names(services.pool, viewer.tenant.id, list({UUID(i["candidate_id"]) for i in items}))
     can_record = may(viewer, c.RecordMatchStep)
     by_employer = viewer.role == "employer"
     placements: dict[str, list[dict]] = {}
     if can_record and items and not by_employer:
-        for p in await directory.placements(pool(request), viewer.tenant.id, employer_id=employer_id):
+        for p in await directory.placements(services.pool, viewer.tenant.id, employer_id=employer_id):
             if p["ended_on"] is None:
                 placements.setdefault(str(p["candidate_id"]), []).append(p)
     columns: dict[str, list[dict]] = {step: [] for step in COLUMNS}
@@ -174,54 +177,58 @@ def _vacancy_row(vacancy: Vacancy) -> dict[str, Any]:
     return {"vacancy_id": str(vacancy.id), "title": vacancy.title, "is_open": vacancy.is_open}
 
 
-async def _vacancy_board(request: Request, viewer: Viewer, vacancy: Vacancy) -> dict[str, Any]:
-    items = await matching.pipeline(pool(request), viewer.tenant.id, vacancy.id)
+async def _vacancy_board(services: PageServices, viewer: Viewer, vacancy: Vacancy) -> dict[str, Any]:
+    items = await matching.pipeline(services.pool, viewer.tenant.id, vacancy.id)
     for item in items:
         item["vacancy_id"] = str(vacancy.id)
-    names = await directory.names(pool(request), viewer.tenant.id, [vacancy.employer_id])
-    context = await _board(request, viewer, [_vacancy_row(vacancy)], items, vacancy.employer_id, "vacancy")
+    names = await directory.names(services.pool, viewer.tenant.id, [vacancy.employer_id])
+    context = await _board(services, viewer, [_vacancy_row(vacancy)], items, vacancy.employer_id, "vacancy")
     context.update(vacancy=vacancy, employer_name=names.get(vacancy.employer_id, ""),
                    employer_id=str(vacancy.employer_id),
                    can_suggest=viewer.role == "agency" and vacancy.is_open)
     return context
 
 
-async def _employer_board(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any]:
-    rows = await directory.vacancies(pool(request), viewer.tenant.id, employer_id=employer.id)
+async def _employer_board(services: PageServices, viewer: Viewer, employer: Employer) -> dict[str, Any]:
+    rows = await directory.vacancies(services.pool, viewer.tenant.id, employer_id=employer.id)
     vacancies = [{"vacancy_id": str(v["vacancy_id"]), "title": v["title"], "is_open": v["status"] == "open"}
                  for v in rows]
-    items = await matching.pipelines(pool(request), viewer.tenant.id, [v["vacancy_id"] for v in rows])
-    context = await _board(request, viewer, vacancies, items, employer.id, "employer")
+    items = await matching.pipelines(services.pool, viewer.tenant.id, [v["vacancy_id"] for v in rows])
+    context = await _board(services, viewer, vacancies, items, employer.id, "employer")
     context.update(vacancy=None, employer_name=employer.name, employer_id=str(employer.id), can_suggest=False)
     return context
 
 
-def _board_page(request: Request, context: dict[str, Any], status: int = 200) -> Response:
-    return page(request, "pipeline_board.html", context, block="board" if wants_fragment(request) else None,
+def _board_page(services: PageServices, request: Request, context: dict[str, Any], status: int = 200) -> Response:
+    return page(services.templates, request, "pipeline_board.html", context,
+                block="board" if wants_fragment(request) else None,
                 status=status)
 
 
 @get("/vacancies/{vacancy_id:str}/pipeline", guards=[roles(*BOARD_READERS)])
-async def vacancy_board(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
-    await fresh(request, viewer, (matching.NAME, directory.NAME))
-    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
-    return _board_page(request, await _vacancy_board(request, viewer, vacancy))
+async def vacancy_board(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                        vacancy_id: FromPath[str]) -> Response:
+    await fresh(services, request, viewer, (matching.NAME, directory.NAME))
+    vacancy = await get_aggregate(services, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    return _board_page(services, request, await _vacancy_board(services, viewer, vacancy))
 
 
 @get("/employers/{employer_id:str}/pipeline", guards=[roles(*BOARD_READERS)])
-async def employer_board(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str]) -> Response:
-    await fresh(request, viewer, (matching.NAME, directory.NAME))
-    employer = await get_aggregate(request, viewer, Employer, parse_id("employer", employer_id))
-    return _board_page(request, await _employer_board(request, viewer, employer))
+async def employer_board(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                         employer_id: FromPath[str]) -> Response:
+    await fresh(services, request, viewer, (matching.NAME, directory.NAME))
+    employer = await get_aggregate(services, viewer, Employer, parse_id("employer", employer_id))
+    return _board_page(services, request, await _employer_board(services, viewer, employer))
 
 
 @post("/vacancies/{vacancy_id:str}/pipeline", guards=[may_issue(c.RecordMatchStep)])
-async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy_id: FromPath[str]) -> Response:
+async def record_step(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                      vacancy_id: FromPath[str]) -> Response:
     """A step of a card: introduced, trial, placed (with its placement) or
     declined (by whom and why, both required; an employer declines as itself).
     Back to the board it came from. An employer's step on another employer's
     vacancy is a 404, a step that is the agency's a 403 (the service decides)."""
-    vacancy = await get_aggregate(request, viewer, Vacancy, parse_id("vacancy", vacancy_id))
+    vacancy = await get_aggregate(services, viewer, Vacancy, parse_id("vacancy", vacancy_id))
     form = await Form.read(request)
     scope = "employer" if form.raw("board") == "employer" else "vacancy"
     candidate_id = form.ident("candidate_id")
@@ -238,39 +245,39 @@ async def record_step(request: Request, viewer: NamedDependency[Viewer], vacancy
               else f"/vacancies/{vacancy.id}/pipeline")
 
     async def show(state: FormState, status: int) -> Response:
-        context = await _board_context(request, viewer, vacancy, scope)
+        context = await _board_context(services, viewer, vacancy, scope)
         if state.saved:
-            return _board_page(request, context)
+            return _board_page(services, request, context)
         key, which = f"{vacancy.id}-{form.raw('candidate_id')}", form.raw("form")
         found = any(card["key"] == key and (card["next"] if which == "advance" else card["can_decline"])
                     for cards in context["columns"].values() for card in cards)
         errors = dict(state.errors) if found else {"_form": next(iter(state.errors.values()))}
         context.update(errors=errors, values=dict(state.values), error_key=key, error_form=which,
                        error_key_found=found)
-        return _board_page(request, context, status=status)
+        return _board_page(services, request, context, status=status)
 
-    return await answer(request, viewer, form, c.RecordMatchStep(
+    return await answer(services, request, viewer, form, c.RecordMatchStep(
         vacancy_id=vacancy.id, candidate_id=candidate_id, step=step, on=on,  # type: ignore[arg-type]
         placement_id=placement_id, by=by, reason=reason), to=target + "#board", show=show, field="step",
         swaps=True, read_models=(matching.NAME,))
 
 
-async def _board_context(request: Request, viewer: Viewer, vacancy: Vacancy, scope: str) -> dict[str, Any]:
+async def _board_context(services: PageServices, viewer: Viewer, vacancy: Vacancy, scope: str) -> dict[str, Any]:
     if scope == "employer":
-        employer = await get_aggregate(request, viewer, Employer, vacancy.employer_id)
-        return await _employer_board(request, viewer, employer)
-    return await _vacancy_board(request, viewer, vacancy)
+        employer = await get_aggregate(services, viewer, Employer, vacancy.employer_id)
+        return await _employer_board(services, viewer, employer)
+    return await _vacancy_board(services, viewer, vacancy)
 
 
 # -- on the employer's page ------------------------------------------------------------
 
-async def employer_section(request: Request, viewer: Viewer, employer: Employer) -> dict[str, Any] | None:
+async def employer_section(services: PageServices, viewer: Viewer, employer: Employer) -> dict[str, Any] | None:
     """The pipeline section of employer.html (web/pages/assembly.py): how many
     of the employer's matches stand at each step, and the way to its board."""
     if viewer.role not in BOARD_READERS:
         return None
-    rows = await directory.vacancies(pool(request), viewer.tenant.id, employer_id=employer.id)
-    items = await matching.pipelines(pool(request), viewer.tenant.id, [v["vacancy_id"] for v in rows])
+    rows = await directory.vacancies(services.pool, viewer.tenant.id, employer_id=employer.id)
+    items = await matching.pipelines(services.pool, viewer.tenant.id, [v["vacancy_id"] for v in rows])
     counts = {step: 0 for step in COLUMNS}
     for item in items:
         counts[item["step"]] = counts.get(item["step"], 0) + 1

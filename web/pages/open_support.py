@@ -18,7 +18,7 @@ from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
 from projections import directory, support as support_rm
-from web.pages.common import fresh, pool
+from web.pages.common import PageServices, fresh
 from web.pages.render import page
 from web.pages.viewer import Viewer, roles
 
@@ -27,15 +27,16 @@ ORDER = ("tools_ready", "team_informed", "contact_person", "first_check_in", "ne
 
 
 @get("/support", name="open_support", guards=[roles(*READERS)])
-async def open_support(request: Request, viewer: NamedDependency[Viewer]) -> Response:
-    await fresh(request, viewer, (support_rm.NAME, directory.NAME))
+async def open_support(request: Request, services: NamedDependency[PageServices],
+                       viewer: NamedDependency[Viewer]) -> Response:
+    await fresh(services, request, viewer, (support_rm.NAME, directory.NAME))
     today = date.today()
     employer = viewer.role == "employer"
     rows = await support_rm.open_support_oldest_first(
-        pool(request), viewer.tenant.id, today, employer_id=viewer.actor.employer_id if employer else None,
+        services.pool, viewer.tenant.id, today, employer_id=viewer.actor.employer_id if employer else None,
         employer_acts=employer)
     names = {str(p["placement_id"]): p for p in await directory.placements_by_id(
-        pool(request), viewer.tenant.id, [r["placement_id"] for r in rows],
+        services.pool, viewer.tenant.id, [r["placement_id"] for r in rows],
         employer_id=viewer.actor.employer_id if employer else None)}
     placements: list[dict[str, Any]] = []
     for r in rows:
@@ -47,5 +48,5 @@ async def open_support(request: Request, viewer: NamedDependency[Viewer]) -> Res
             "needs_open": sum(1 for i in items if i["kind"] == "need"),
             "directory": names.get(str(r["placement_id"]), {}),
         })
-    return page(request, "open_support.html", {"placements": placements, "employer_view": employer,
+    return page(services.templates, request, "open_support.html", {"placements": placements, "employer_view": employer,
                                                "today": today, "limit": support_rm.LIST_LIMIT})

@@ -82,10 +82,10 @@ def csrf_token(request: Request) -> str:
     return token if isinstance(token, str) else ""
 
 
-def page(request: Request, template: str, context: dict[str, Any] | None = None, *,
+def page(templates: Templates, request: Request, template: str, context: dict[str, Any] | None = None, *,
          block: str | None = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """Render a page (or one of its blocks) in the request's language."""
-    templates: Templates = request.app.state.page_templates
+    """Render a page (or one of its blocks) in the request's language, with
+    the app's templates (a handler's `services.templates`)."""
     language = language_of(request)
     viewer = request.scope.get("sroi.viewer")  # type: ignore[call-overload]
     full = {

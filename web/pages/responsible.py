@@ -14,18 +14,18 @@ from infra.registry import agency_users_async
 from service import commands as c
 from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
-from web.pages.common import get as get_aggregate, may, pool
+from web.pages.common import PageServices, get as get_aggregate, may
 from web.pages.forms import Form
 from web.pages.viewer import Viewer, may_issue
 
 
-async def placement_section(request: Request, viewer: Viewer, placement: Placement,
+async def placement_section(services: PageServices, viewer: Viewer, placement: Placement,
                             state: FormState | None = None) -> dict[str, Any]:
     """`responsible_section` for placement.html (None for roles other than the
     agency), with the state of its form after a refused change."""
     if viewer.role != "agency":
         return {"responsible_section": None}
-    users = await agency_users_async(pool(request), viewer.tenant.id)
+    users = await agency_users_async(services.pool, viewer.tenant.id)
     current = getattr(placement, "responsible_user_id", None)
     return {"responsible_section": {
         "placement_id": str(placement.id),
@@ -39,15 +39,17 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
 
 
 @post("/placements/{placement_id:str}/responsible", guards=[may_issue(c.AssignPlacementResponsible)])
-async def assign_responsible(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def assign_responsible(request: Request, services: NamedDependency[PageServices],
+                             viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                              placement_page: NamedDependency[PageRenderer]) -> Response:
-    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    placement = await get_aggregate(services, viewer, Placement, parse_id("placement", placement_id))
     form = await Form.read(request)
     user_id = form.ident("responsible_user_id", required=False)
 
     async def show(state: FormState, status: int) -> Response:
-        return await placement_page(request, viewer, placement.id, forms={"responsible": state}, status=status)
+        return await placement_page(services, request, viewer, placement.id, forms={"responsible": state},
+                                    status=status)
 
-    return await answer(request, viewer, form, c.AssignPlacementResponsible(
+    return await answer(services, request, viewer, form, c.AssignPlacementResponsible(
         placement_id=placement.id, responsible_user_id=user_id), to=f"/placements/{placement.id}#responsible",
         show=show, field="responsible_user_id")

@@ -31,12 +31,11 @@ from web.api.support_views import special_category_fields, support_view
 from web.ids import parse_id
 from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import (
+    PageServices,
     fresh,
     get as get_aggregate,
-    ledger,
     may,
     new_idempotency_key,
-    pool,
     record_special_category_read,
 )
 from web.pages.forms import Form
@@ -49,7 +48,7 @@ CHOICES = {"responsible": RESPONSIBLE, "adjustment_kinds": ADJUSTMENT_KINDS, "fu
 
 # -- on a placement ------------------------------------------------------------------
 
-async def placement_section(request: Request, viewer: Viewer, placement: Placement,
+async def placement_section(services: PageServices, request: Request, viewer: Viewer, placement: Placement,
                             state: FormState | None = None) -> dict[str, Any]:
     """`support_section` for placement.html (None for roles that do not see
     support), with the state of one of its forms (`state.name`: which)."""
@@ -57,11 +56,11 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
     if viewer.role not in SUPPORT_READERS:
         return {"support_section": None}
     placement, support, history = await asyncio.to_thread(
-        read_support, ledger(request), viewer.tenant, viewer.actor, placement.id)
+        read_support, services.ledger, viewer.tenant, viewer.actor, placement.id)
     view = support_view(placement, support, history, viewer.role)
     fields = special_category_fields(view)
     if fields:
-        await record_special_category_read(request, viewer, placement.candidate_id, fields)
+        await record_special_category_read(services, request, viewer, placement.candidate_id, fields)
     active = placement.is_active
     return {"support_section": {
         **view, **CHOICES, "today": date.today(), "active": active, "role": viewer.role,
@@ -77,115 +76,128 @@ async def placement_section(request: Request, viewer: Viewer, placement: Placeme
     }}
 
 
-async def _run(request: Request, viewer: Viewer, placement_id: str, form: Form, form_name: str,
+async def _run(services: PageServices, request: Request, viewer: Viewer, placement_id: str, form: Form, form_name: str,
                make: Any, default_field: str, placement_page: PageRenderer) -> Response:
     """A form of the support section: 303 back (or the section, for htmx, once
     the support read model holds the change); after an error the page (or the
     section) with the message next to the field."""
-    placement = await get_aggregate(request, viewer, Placement, parse_id("placement", placement_id))
+    placement = await get_aggregate(services, viewer, Placement, parse_id("placement", placement_id))
 
     async def show(state: FormState, status: int) -> Response:
         if wants_fragment(request):
-            return page(request, "_placement_support.html",
-                        await placement_section(request, viewer, placement, state), status=status)
-        return await placement_page(request, viewer, placement.id, forms={"support": state}, status=status)
+            return page(services.templates, request, "_placement_support.html",
+                        await placement_section(services, request, viewer, placement, state), status=status)
+        return await placement_page(services, request, viewer, placement.id, forms={"support": state}, status=status)
 
-    return await answer(request, viewer, form, lambda: make(placement.id), to=f"/placements/{placement.id}#support",
+    return await answer(services, request, viewer, form, lambda: make(placement.id),
+                        to=f"/placements/{placement.id}#support",
                         show=show, field=default_field, name=form_name, swaps=True, read_models=(support_rm.NAME,),
                         shown_errors=(*FORM_ERRORS, PermissionDenied))
 
 
 @post("/placements/{placement_id:str}/support/items", guards=[may_issue(c.AddChecklistItem)])
-async def add_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def add_item(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                   placement_id: FromPath[str],
                    placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     label = form.text("label")
     responsible = form.choice("responsible", RESPONSIBLE) if viewer.role == "agency" else "employer"
-    return await _run(request, viewer, placement_id, form, "item", lambda pid: c.AddChecklistItem(
+    return await _run(services, request, viewer, placement_id, form, "item", lambda pid: c.AddChecklistItem(
         placement_id=pid, label=label, responsible=responsible or "agency"), "label", placement_page)
 
 
 @post("/placements/{placement_id:str}/support/items/{item_id:str}/done", guards=[may_issue(c.TickChecklistItem)])
-async def tick_item(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def tick_item(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                    placement_id: FromPath[str],
                     item_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     done_on = form.day("done_on", required=False)
-    return await _run(request, viewer, placement_id, form, "tick", lambda pid: c.TickChecklistItem(
+    return await _run(services, request, viewer, placement_id, form, "tick", lambda pid: c.TickChecklistItem(
         placement_id=pid, item_id=item_id, done_on=done_on), "_form", placement_page)
 
 
 @post("/placements/{placement_id:str}/support/adjustments", guards=[may_issue(c.RequestAdjustment)])
-async def request_adjustment(request: Request, viewer: NamedDependency[Viewer],
+async def request_adjustment(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                              placement_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     kind, description = form.choice("kind", ADJUSTMENT_KINDS), form.text("description")
     funder = form.choice("funder", FUNDERS, required=False) if viewer.role == "agency" else None
     requested_on = form.day("requested_on", required=False)
-    return await _run(request, viewer, placement_id, form, "adjustment", lambda pid: c.RequestAdjustment(
+    return await _run(services, request, viewer, placement_id, form, "adjustment", lambda pid: c.RequestAdjustment(
         placement_id=pid, kind=kind, description=description, funder=funder,  # type: ignore[arg-type]
         requested_on=requested_on), "description", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder", guards=[may_issue(c.SetAdjustmentFunder)])
-async def set_funder(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder",
+      guards=[may_issue(c.SetAdjustmentFunder)])
+async def set_funder(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                     placement_id: FromPath[str],
                      adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     funder = form.choice("funder", FUNDERS)
-    return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.SetAdjustmentFunder(
+    return await _run(services, request, viewer, placement_id, form, "decide-" + adjustment_id,
+                      lambda pid: c.SetAdjustmentFunder(
         placement_id=pid, adjustment_id=adjustment_id, funder=funder), "funder", placement_page)  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered",
       guards=[may_issue(c.DeliverAdjustment)])
-async def deliver(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def deliver(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                  placement_id: FromPath[str],
                   adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     delivered_on = form.day("delivered_on", required=False)
-    return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.DeliverAdjustment(
+    return await _run(services, request, viewer, placement_id, form, "decide-" + adjustment_id,
+                      lambda pid: c.DeliverAdjustment(
         placement_id=pid, adjustment_id=adjustment_id, delivered_on=delivered_on), "delivered_on", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused", guards=[may_issue(c.RefuseAdjustment)])
-async def refuse(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+@post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused",
+      guards=[may_issue(c.RefuseAdjustment)])
+async def refuse(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                 placement_id: FromPath[str],
                  adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     reason = form.choice("reason", REFUSAL_REASONS)
-    return await _run(request, viewer, placement_id, form, "decide-" + adjustment_id, lambda pid: c.RefuseAdjustment(
+    return await _run(services, request, viewer, placement_id, form, "decide-" + adjustment_id,
+                      lambda pid: c.RefuseAdjustment(
         placement_id=pid, adjustment_id=adjustment_id, reason=reason), "reason", placement_page)  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/support/check-ins", guards=[may_issue(c.LogCheckIn)])
-async def log_check_in(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def log_check_in(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                       placement_id: FromPath[str],
                        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     held_on, with_whom = form.day("held_on"), form.choice("with_whom", CHECK_IN_WITH)
     note = form.text("note", required=False)
-    return await _run(request, viewer, placement_id, form, "check-in", lambda pid: c.LogCheckIn(
+    return await _run(services, request, viewer, placement_id, form, "check-in", lambda pid: c.LogCheckIn(
         placement_id=pid, held_on=held_on, with_whom=with_whom, note=note), "held_on", placement_page)  # type: ignore[arg-type]
 
 
 @post("/placements/{placement_id:str}/support/coaching", guards=[may_issue(c.LogCoachingSession)])
-async def log_coaching(request: Request, viewer: NamedDependency[Viewer], placement_id: FromPath[str],
+async def log_coaching(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                       placement_id: FromPath[str],
                        placement_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     held_on, hours = form.day("held_on"), form.decimal("hours")
     with_whom = form.choice("with_whom", CHECK_IN_WITH)
     note = form.text("note", required=False)
-    return await _run(request, viewer, placement_id, form, "coaching", lambda pid: c.LogCoachingSession(
+    return await _run(services, request, viewer, placement_id, form, "coaching", lambda pid: c.LogCoachingSession(
         placement_id=pid, held_on=held_on, hours=hours, with_whom=with_whom, note=note),  # type: ignore[arg-type]
         "held_on", placement_page)
 
 
 # -- on the employer's page ----------------------------------------------------------------
 
-async def employer_section(request: Request, viewer: Viewer, employer: Employer,
+async def employer_section(services: PageServices, request: Request, viewer: Viewer, employer: Employer,
                            state: FormState | None = None) -> dict[str, Any] | None:
     """The support activities section of employer.html (None for roles that
     do not see it), with the state of its form after a refused change."""
     if viewer.role not in ("agency", "auditor", "employer"):
         return None
-    await fresh(request, viewer, (support_rm.NAME,))
-    found = await support_rm.employer_activities(pool(request), viewer.tenant.id, employer.id)
+    await fresh(services, request, viewer, (support_rm.NAME,))
+    found = await support_rm.employer_activities(services.pool, viewer.tenant.id, employer.id)
     return {**found, "employer_id": str(employer.id), "kinds": SUPPORT_ACTIVITY_KINDS, "topics": SUPPORT_TOPICS,
             "givers": SUPPORT_GIVERS, "can_log": may(viewer, c.LogEmployerSupportActivity),
             "today": date.today(), "errors": dict(state.errors) if state else {},
@@ -193,9 +205,10 @@ async def employer_section(request: Request, viewer: Viewer, employer: Employer,
 
 
 @post("/employers/{employer_id:str}/support-activities", guards=[may_issue(c.LogEmployerSupportActivity)])
-async def log_activity(request: Request, viewer: NamedDependency[Viewer], employer_id: FromPath[str],
+async def log_activity(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                       employer_id: FromPath[str],
                        employer_page: NamedDependency[PageRenderer]) -> Response:
-    employer: Employer = await get_aggregate(request, viewer, Employer, parse_id("employer", employer_id))
+    employer: Employer = await get_aggregate(services, viewer, Employer, parse_id("employer", employer_id))
     form = await Form.read(request)
     fields = dict(kind=form.choice("kind", SUPPORT_ACTIVITY_KINDS), topic=form.choice("topic", SUPPORT_TOPICS),
                   held_on=form.day("held_on"), participants=form.integer("participants"),
@@ -203,25 +216,26 @@ async def log_activity(request: Request, viewer: NamedDependency[Viewer], employ
 
     async def show(state: FormState, status: int) -> Response:
         if wants_fragment(request):
-            section = await employer_section(request, viewer, employer, state)
-            return page(request, "_employer_support.html", {"section": section}, status=status)
-        return await employer_page(request, viewer, str(employer.id), forms={"activities": state}, status=status)
+            section = await employer_section(services, request, viewer, employer, state)
+            return page(services.templates, request, "_employer_support.html", {"section": section}, status=status)
+        return await employer_page(services, request, viewer, str(employer.id), forms={"activities": state},
+                                   status=status)
 
     command = c.LogEmployerSupportActivity(employer_id=employer.id, **fields)  # type: ignore[arg-type]
-    return await answer(request, viewer, form, command,
+    return await answer(services, request, viewer, form, command,
                         to=f"/employers/{employer.id}#support-activities", show=show, field="kind", swaps=True,
                         read_models=(support_rm.NAME,))
 
 
 # -- on the contract page ---------------------------------------------------------------------
 
-async def contract_section(request: Request, viewer: Viewer, contract: SocialReturnContract,
+async def contract_section(services: PageServices, request: Request, viewer: Viewer, contract: SocialReturnContract,
                            state: FormState | None = None) -> dict[str, Any]:
     """`owners_section` for contract.html: owners and targets beside the
     euros, with the state of one of its forms (`state.name`: which)."""
     state = state or FormState()
-    await fresh(request, viewer, (support_rm.NAME, compliance.NAME))
-    found = await support_rm.contract_targets(pool(request), viewer.tenant.id, [contract.id], date.today())
+    await fresh(services, request, viewer, (support_rm.NAME, compliance.NAME))
+    found = await support_rm.contract_targets(services.pool, viewer.tenant.id, [contract.id], date.today())
     can_change = may(viewer, c.SetContractTargets) and not contract.is_closed
     return {"owners_section": {
         "contract_id": str(contract.id), "owners": contract.owners, "sides": OWNER_SIDES,
@@ -232,45 +246,50 @@ async def contract_section(request: Request, viewer: Viewer, contract: SocialRet
     }}
 
 
-async def _contract_run(request: Request, viewer: Viewer, contract_id: str, form: Form, form_name: str,
+async def _contract_run(services: PageServices, request: Request, viewer: Viewer, contract_id: str, form: Form,
+                        form_name: str,
                         make: Any, default_field: str, contract_page: PageRenderer) -> Response:
     """A form of the owners and targets section: 303 back, or the contract
     page again with the errors next to the form's fields."""
-    contract = await get_aggregate(request, viewer, SocialReturnContract, parse_id("contract", contract_id))
+    contract = await get_aggregate(services, viewer, SocialReturnContract, parse_id("contract", contract_id))
 
     async def show(state: FormState, status: int) -> Response:
-        return await contract_page(request, viewer, str(contract.id), forms={"owners": state}, status=status)
+        return await contract_page(services, request, viewer, str(contract.id), forms={"owners": state}, status=status)
 
-    return await answer(request, viewer, form, lambda: make(contract.id), to=f"/contracts/{contract.id}#owners-targets",
+    return await answer(services, request, viewer, form, lambda: make(contract.id),
+                        to=f"/contracts/{contract.id}#owners-targets",
                         show=show, field=default_field, name=form_name)
 
 
 @post("/contracts/{contract_id:str}/owners", guards=[may_issue(c.NameContractOwner)])
-async def name_owner(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def name_owner(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                     contract_id: FromPath[str],
                      contract_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     side, name, email = form.choice("side", OWNER_SIDES), form.text("name"), form.text("email")
-    return await _contract_run(request, viewer, contract_id, form, "owner", lambda cid: c.NameContractOwner(
+    return await _contract_run(services, request, viewer, contract_id, form, "owner", lambda cid: c.NameContractOwner(
         contract_id=cid, side=side, name=name, email=email), "name", contract_page)  # type: ignore[arg-type]
 
 
 @post("/contracts/{contract_id:str}/targets", guards=[may_issue(c.SetContractTargets)])
-async def set_targets(request: Request, viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+async def set_targets(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                      contract_id: FromPath[str],
                       contract_page: NamedDependency[PageRenderer]) -> Response:
     form = await Form.read(request)
     placements = form.integer("target_placements", required=False)
     retention = form.decimal("target_retention_12m_percent", required=False)
-    return await _contract_run(request, viewer, contract_id, form, "targets", lambda cid: c.SetContractTargets(
+    return await _contract_run(services, request, viewer, contract_id, form, "targets",
+                               lambda cid: c.SetContractTargets(
         contract_id=cid, target_placements=placements, target_retention_12m_percent=retention),
         "target_placements", contract_page)
 
 
 # -- on the dashboard --------------------------------------------------------------------------
 
-async def dashboard_targets(request: Request, viewer: Viewer, contracts: list[dict]) -> dict[str, dict]:
+async def dashboard_targets(services: PageServices, viewer: Viewer, contracts: list[dict]) -> dict[str, dict]:
     """Targets beside the euros for the dashboard's contracts that have one, by contract id."""
     ids = [UUID(str(row["contract_id"])) for row in contracts]
-    found = await support_rm.contract_targets(pool(request), viewer.tenant.id, ids, date.today(),
+    found = await support_rm.contract_targets(services.pool, viewer.tenant.id, ids, date.today(),
                                               only_targeted=True)
     return {str(k): v for k, v in found.items()}
 

@@ -20,6 +20,7 @@ from infra.registry import LABEL_MAX, ROLES, TenantRegistry
 from infra.settings import MAX_TOKEN_DAYS
 from service.errors import NotFound, TenantSuspended
 from web.ids import parse_id
+from web.pages.common import PageServices
 from web.pages.forms import Form
 from web.pages.i18n import ErrorMessage
 from web.pages.render import page
@@ -33,10 +34,11 @@ def _day_choices(default: int) -> list[int]:
     return sorted({*DAY_CHOICES, default})
 
 
-async def _tokens_page(request: Request, viewer: Viewer, registry: TenantRegistry, *, created: tuple | None = None,
+async def _tokens_page(services: PageServices, request: Request, viewer: Viewer, registry: TenantRegistry, *,
+                       created: tuple | None = None,
                        values: dict | None = None, errors: dict | None = None, status: int = 200) -> Response:
     listed = await asyncio.to_thread(registry.tokens_of, viewer.actor.user_id)
-    return page(request, "tokens.html", {
+    return page(services.templates, request, "tokens.html", {
         "tokens": listed, "created": created[0] if created else None, "secret": created[1] if created else None,
         "values": values or {"days": str(registry.token_days)}, "errors": errors or {},
         "day_choices": _day_choices(registry.token_days), "revoked": request.query_params.get("revoked") == "1",
@@ -45,13 +47,13 @@ async def _tokens_page(request: Request, viewer: Viewer, registry: TenantRegistr
 
 
 @get("/tokens", name="tokens", guards=[roles(*ROLES)])
-async def tokens(request: Request, viewer: NamedDependency[Viewer],
+async def tokens(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                  registry: NamedDependency[TenantRegistry]) -> Response:
-    return await _tokens_page(request, viewer, registry)
+    return await _tokens_page(services, request, viewer, registry)
 
 
 @post("/tokens", guards=[roles(*ROLES)])
-async def create_token(request: Request, viewer: NamedDependency[Viewer],
+async def create_token(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                        registry: NamedDependency[TenantRegistry]) -> Response:
     if viewer.tenant.status != "active":
         raise TenantSuspended()
@@ -65,11 +67,12 @@ async def create_token(request: Request, viewer: NamedDependency[Viewer],
                                             "{name} must be at most {max_len} characters",
                                             {"name": "label", "max_len": LABEL_MAX})
     if not form.ok:
-        return await _tokens_page(request, viewer, registry, values=form.values(), errors=form.errors, status=422)
+        return await _tokens_page(services, request, viewer, registry, values=form.values(), errors=form.errors,
+                                  status=422)
     created = await asyncio.to_thread(registry.create_token, viewer.actor.user_id, days=days,
                                       label=label)
     # The secret goes into this answer only (pages are sent with Cache-Control: no-store).
-    return await _tokens_page(request, viewer, registry, created=created, status=201)
+    return await _tokens_page(services, request, viewer, registry, created=created, status=201)
 
 
 @post("/tokens/{token_id:str}/revoke", guards=[roles(*ROLES)])

@@ -4,7 +4,8 @@ The session holds only the user's id, e-mail and tenant id. The tenant and
 user are resolved once per request from the registry (cached a few seconds;
 a session itself is read from the database on every request, as API tokens
 are), so a suspended tenant or a removed user takes effect within seconds.
-Guards attach per route: `signed_in` on every page, then `may_issue(command)`
+Guards attach per route: `signed_in` on every page (made with the app's
+`Viewers`: guards get no dependencies), then `may_issue(command)`
 on a route that issues a command (and on its form's page): the roles of the
 service's own table (COMMAND_ROLES), never restated; a page that only shows
 is guarded by `roles(*READERS)`, its feature's readers named once beside it. Objects a role may not see answer 404
@@ -93,26 +94,43 @@ def _resolve(registry: TenantRegistry, user_id: UUID, email: str, tenant_id: UUI
     return Viewer(tenant=tenant, actor=actor, email=user.email, nav=NAV.get(user.role, ()))
 
 
-async def resolve_viewer(connection: ASGIConnection) -> Viewer:
-    session = connection.scope.get("session") or {}
-    try:
-        user_id, tenant_id = UUID(session["user_id"]), UUID(session["tenant_id"])
-        email = str(session["email"])
-    except (KeyError, ValueError, TypeError):
-        raise NotSignedIn() from None
-    cache: ViewerCache = connection.app.state.page_viewers
-    viewer = cache.get(user_id)
-    if viewer is None:
-        viewer = await asyncio.to_thread(_resolve, connection.app.state.registry, user_id, email, tenant_id)
+class Viewers:
+    """Resolves a page session to its viewer through the registry, cached a
+    few seconds. One per app, made when the pages are wired and given to the
+    `signed_in` guard and, as the dependency `viewers`, to logging in."""
+
+    def __init__(self, registry: TenantRegistry) -> None:
+        self.registry = registry
+        self.cache = ViewerCache()
+
+    async def resolve(self, connection: ASGIConnection) -> Viewer:
+        session = connection.scope.get("session") or {}
+        try:
+            user_id, tenant_id = UUID(session["user_id"]), UUID(session["tenant_id"])
+            email = str(session["email"])
+        except (KeyError, ValueError, TypeError):
+            raise NotSignedIn() from None
+        viewer = self.cache.get(user_id)
         if viewer is None:
-            raise NotSignedIn()
-        cache.put(viewer)
-    return viewer
+            viewer = await asyncio.to_thread(_resolve, self.registry, user_id, email, tenant_id)
+            if viewer is None:
+                raise NotSignedIn()
+            self.cache.put(viewer)
+        return viewer
+
+    def forget(self, user_id: UUID) -> None:
+        self.cache.forget(user_id)
 
 
-async def signed_in(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Guard for every page: a valid session, resolved once per request."""
-    connection.scope[VIEWER_KEY] = await resolve_viewer(connection)  # type: ignore[literal-required]
+def signed_in(viewers: Viewers) -> Any:
+    """Guard for every page: a valid session, resolved once per request.
+    Litestar gives guards no dependencies (litestar issue #1129), so the
+    guard is made with the app's `Viewers` when the pages are wired."""
+    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+        connection.scope[VIEWER_KEY] = await viewers.resolve(connection)  # type: ignore[literal-required]
+
+    guard.__name__ = "signed_in"
+    return guard
 
 
 def roles(*allowed: str) -> Any:
