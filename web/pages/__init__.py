@@ -17,11 +17,12 @@ from typing import Any, TYPE_CHECKING
 
 from litestar import Router
 from litestar.datastructures import CacheControlHeader
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
+from service.ledger import Ledger
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements
 from web.pages import open_support, responsible, support, tokens, vacancies
 from web.pages.common import ErrorPages, PageServices
@@ -107,7 +108,7 @@ def _constant(value: Any) -> Any:
 def _services(templates: Templates) -> Any:
     """The `services` of a page request, from the app's dependencies `ledger`
     and `pool` (web/app.py) and the pages' templates."""
-    def provide(ledger: Any, pool: Any) -> PageServices:
+    def provide(ledger: NamedDependency[Ledger], pool: NamedDependency[Any]) -> PageServices:
         return PageServices(ledger=ledger, pool=pool, templates=templates)
     return provide
 
