@@ -188,14 +188,14 @@ def explain_placement(
     })
 
 
-def explain_purchase(*, invoice_amount_eur_excl_vat: Decimal, register: str, counted_share: Decimal,
-                     rule_set: str | None, amount_eur: Decimal) -> Explanation:
+def explain_purchase(*, invoice_amount_eur_excl_vat: Decimal | None, register: str | None,
+                     counted_share: Decimal | None, rule_set: str | None, amount_eur: Decimal) -> Explanation:
     """A purchase from a social enterprise: invoice amount excl. VAT x the register's share."""
     return Explanation(kind="social_enterprise_purchase", value_eur=amount_eur,
                        zero_code=ZERO_SHARE if amount_eur <= 0 else None, facts={
                            "rule_set": {"name": rule_set} if rule_set else None,
-                           "invoice_amount_eur_excl_vat": str(invoice_amount_eur_excl_vat),
-                           "register": register, "counted_share": str(counted_share)})
+                           "invoice_amount_eur_excl_vat": _s(invoice_amount_eur_excl_vat),
+                           "register": register, "counted_share": _s(counted_share)})
 
 
 def explain_other_activity(*, costs_eur: Decimal | None, hours: Decimal | None,

@@ -12,6 +12,7 @@ block value, not 39,999.9999...
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.contribution import Contribution
+from domain.explanation import explain_other_activity, explain_placement, explain_purchase
 from domain.valuation import BlockValue, load_rule_set, value_segments
 from projections.base import RM, Event, Projection, Table
 from projections.reader import cached_figures, live_gen_sql, reading
@@ -47,7 +49,8 @@ class ComplianceProjection(Projection):
     name = NAME
     # 2: c_contract_totals (the contract summary's kept sums). 3: a purchase's supplier.
     # 4: no valuation reason (it names the person's target group and age).
-    version = 4
+    # 5: what explains a value (c_placements.judged_on, c_contributions.explanation).
+    version = 5
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -59,6 +62,8 @@ class ComplianceProjection(Projection):
             "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
             "hours_history": "jsonb", "block_eur": "numeric", "bonus_eur": "numeric",
             "eligible": "boolean", "eligibility_reason": "text", "capped": "boolean",
+            # The day eligibility was judged (the award date), from ContributionValued.
+            "judged_on": "date",
             # Its segments as last added to c_contract_days (to take them out again).
             "segments": "jsonb",
         }, indexes=(("contract_id",), ("candidate_id",))),
@@ -86,6 +91,9 @@ class ComplianceProjection(Projection):
             "contribution_id": "uuid", "contract_id": "uuid", "kind": "text", "placement_id": "uuid",
             "amount_eur": "numeric", "reported_on": "date", "status": "text", "decided_on": "date",
             "reason": "text", "description": "text", "supplier": "text",
+            # A purchase's or other activity's explanation (domain.explanation), whole;
+            # a placement's is worked out for the period asked (explanation_for_contribution).
+            "explanation": "jsonb",
         }, indexes=(("contract_id",), ("placement_id",), ("contract_id", "kind"))),
     )
 
@@ -134,7 +142,7 @@ class ComplianceProjection(Projection):
                                "hours_per_week": str(d["hours_per_week"])}],
             # Until its contribution's valuation arrives (same save): worth nothing.
             "block_eur": Decimal(0), "bonus_eur": Decimal(0), "eligible": False,
-            "eligibility_reason": "not valued yet", "capped": True,
+            "eligibility_reason": "not valued yet", "capped": True, "judged_on": None,
         }
         b.put("c_placements", placement)
 
@@ -192,6 +200,7 @@ class ComplianceProjection(Projection):
             "placement_id": d.get("placement_id"), "amount_eur": d.get("amount_eur"),
             "reported_on": d["reported_on"], "status": "pending", "decided_on": None, "reason": None,
             "description": d.get("description") or d.get("supplier"), "supplier": d.get("supplier"),
+            "explanation": _fixed_explanation(d),
         })
 
     def on_ContributionValued(self, b: Batch, e: Event) -> None:
@@ -205,7 +214,7 @@ class ComplianceProjection(Projection):
         # Not the reason in words: it names the person's target group and age
         # (sealed under their key in the event; the figures never need it).
         placement.update(block_eur=d["block_eur"], bonus_eur=d["bonus_eur"], eligible=d["eligible"],
-                         eligibility_reason="valued", capped=d["capped"])
+                         eligibility_reason="valued", capped=d["capped"], judged_on=d["judged_on"])
         self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
         b.put("c_placements", placement)
 
@@ -225,6 +234,20 @@ class ComplianceProjection(Projection):
 
     def on_ContributionRejected(self, b: Batch, e: Event) -> None:
         self._decide(b, e, "rejected")
+
+
+def _fixed_explanation(d: dict) -> dict | None:
+    """A purchase's or other activity's explanation from its ContributionReported data
+    (older events lack some fields: they read as absent)."""
+    if d["kind"] == "social_enterprise_purchase":
+        return explain_purchase(
+            invoice_amount_eur_excl_vat=d.get("invoice_amount_eur_excl_vat"), register=d.get("register"),
+            counted_share=d.get("counted_share"), rule_set=d.get("rule_set"), amount_eur=d["amount_eur"]).as_dict()
+    if d["kind"] == "other_activity":
+        return explain_other_activity(
+            costs_eur=d.get("costs_eur"), hours=d.get("hours"), hourly_rate_eur=d.get("hourly_rate_eur"),
+            rule_set=d.get("rule_set"), amount_eur=d["amount_eur"]).as_dict()
+    return None
 
 
 EPOCH = date(2000, 1, 1)  # days in c_contract_totals count from here (any fixed day would do)
@@ -520,13 +543,25 @@ def _status(f: dict[str, Decimal]) -> str:
     return "on_track" if f["forecast"] >= f["obligation"] else "at_risk"
 
 
+# What explaining a placement's value needs: its contract's term and rule set and
+# its recorded valuation and hours (c_contracts c, c_placements p).
+EXPLAIN_COLUMNS = """c.rule_set AS c_rule_set, c.starts_on AS term_start, c.ends_on AS term_end,
+       p.placement_id IS NOT NULL AS has_placement, p.starts_on AS p_starts_on, p.ended_on AS p_ended_on,
+       p.permanent AS p_permanent, p.hours_history AS p_hours_history, p.block_eur AS p_block_eur,
+       p.bonus_eur AS p_bonus_eur, p.eligible AS p_eligible, p.capped AS p_capped,
+       p.eligibility_reason AS p_valued, p.judged_on AS p_judged_on"""
+
+
 CONTRIBUTIONS_SQL = f"""
 SELECT k.contribution_id, k.kind, k.placement_id, k.amount_eur, k.reported_on, k.status, k.decided_on,
-       k.reason, k.description, k.supplier,
+       k.reason, k.description, k.supplier, k.explanation,
        (SELECT sum(s.numerator * greatest(0, least(s.to_day, $3::date) - s.from_day + 1)) / min(s.denominator)
         FROM {RM}.c_segments s
-        WHERE s.tenant_id = k.tenant_id AND s.gen = k.gen AND s.placement_id = k.placement_id) AS accrued
+        WHERE s.tenant_id = k.tenant_id AND s.gen = k.gen AND s.placement_id = k.placement_id) AS accrued,
+       {EXPLAIN_COLUMNS}
 FROM {RM}.c_contributions k
+JOIN {RM}.c_contracts c ON c.tenant_id = k.tenant_id AND c.gen = k.gen AND c.contract_id = k.contract_id
+LEFT JOIN {RM}.c_placements p ON p.tenant_id = k.tenant_id AND p.gen = k.gen AND p.placement_id = k.placement_id
 WHERE k.tenant_id = $1 AND k.gen = {LIVE} AND k.contract_id = $2
 ORDER BY k.reported_on, k.contribution_id
 """
@@ -534,6 +569,8 @@ ORDER BY k.reported_on, k.contribution_id
 
 async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID, as_of: date,
                                      gen: int | None = None) -> list[dict]:
+    """The contract's contributions with their value up to `as_of`, each with its
+    `explanation` (domain.explanation; a placement's over its days up to `as_of`)."""
     async with reading(pool, NAME, gen) as conn:
         rows = await conn.fetch(CONTRIBUTIONS_SQL, tenant_id, contract_id, as_of)
     return [{
@@ -543,7 +580,48 @@ async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UU
         "reported_on": r["reported_on"].isoformat(), "status": r["status"],
         "decided_on": r["decided_on"].isoformat() if r["decided_on"] else None,
         "reason": r["reason"], "description": r["description"], "supplier": r["supplier"],
+        "explanation": _explanation(r, None, as_of),
     } for r in rows]
+
+
+def _explanation(r: Any, period_start: date | None, period_end: date) -> dict | None:
+    """A row's explanation: stored whole for a purchase or other activity; worked
+    out for the period for a placement (domain.explanation.explain_placement)."""
+    if r["kind"] != "placement":
+        explanation = r["explanation"]
+        return json.loads(explanation) if isinstance(explanation, str) else explanation
+    if not r["has_placement"]:
+        return None
+    history = r["p_hours_history"]
+    history = json.loads(history) if isinstance(history, str) else history
+    block = BlockValue(block_eur=Decimal(r["p_block_eur"]), bonus_eur=Decimal(r["p_bonus_eur"]),
+                       eligible=bool(r["p_eligible"]), reason="", capped=bool(r["p_capped"]))
+    return explain_placement(
+        load_rule_set(r["c_rule_set"]), valued=r["p_valued"] == "valued", block=block,
+        judged_on=r["p_judged_on"], permanent_contract=bool(r["p_permanent"]), hours_history=_hours(history),
+        starts_on=r["p_starts_on"], ended_on=r["p_ended_on"], term_start=r["term_start"],
+        term_end=r["term_end"], period_start=period_start, period_end=period_end).as_dict()
+
+
+EXPLANATION_SQL = f"""
+SELECT k.kind, k.explanation, {EXPLAIN_COLUMNS}
+FROM {RM}.c_contributions k
+JOIN {RM}.c_contracts c ON c.tenant_id = k.tenant_id AND c.gen = k.gen AND c.contract_id = k.contract_id
+LEFT JOIN {RM}.c_placements p ON p.tenant_id = k.tenant_id AND p.gen = k.gen AND p.placement_id = k.placement_id
+WHERE k.tenant_id = $1 AND k.gen = {LIVE} AND k.contribution_id = $2
+"""
+
+
+async def explanation_for_contribution(pool: Any, tenant_id: UUID, contribution_id: UUID, *,
+                                       period_end: date, period_start: date | None = None,
+                                       gen: int | None = None) -> dict | None:
+    """THE explanation of one contribution's value (domain.explanation, as a dict
+    with stable keys): a placement's over [period_start, period_end] (None: from
+    its first day), a purchase's or other activity's as reported. None for an
+    unknown contribution. The caller checks the asker may see its contract."""
+    async with reading(pool, NAME, gen) as conn:
+        row = await conn.fetchrow(EXPLANATION_SQL, tenant_id, contribution_id)
+    return None if row is None else _explanation(row, period_start, period_end)
 
 
 CONTRIBUTION_SQL = f"""
