@@ -52,7 +52,8 @@ BONUS_PERSONAL = "personal"
 
 
 def _s(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+    """A decimal as plain digits, never in exponent form (5E+4 is "50000")."""
+    return None if value is None else format(Decimal(value), "f")
 
 
 def _iso(day: date | None) -> str | None:
@@ -69,7 +70,7 @@ class Explanation:
     facts: Mapping[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "value_eur": str(self.value_eur), "zero_code": self.zero_code,
+        return {"kind": self.kind, "value_eur": _s(self.value_eur), "zero_code": self.zero_code,
                 **self.facts}
 
 
@@ -117,8 +118,8 @@ def explain_placement(
         value += part
         counted_hours = min(s.hours_per_week, rule_set.basis_hours)
         lines.append({"from": _iso(window[0]), "to": _iso(window[1]), "days": _days(*window),
-                      "hours_per_week": str(s.hours_per_week), "counted_hours": str(counted_hours),
-                      "value_eur": str(part)})
+                      "hours_per_week": _s(s.hours_per_week), "counted_hours": _s(counted_hours),
+                      "value_eur": _s(part)})
 
     # How the placement's days in the period divide.
     active = _overlap((starts_on, ended_on or date.max), (first, period_end))
@@ -150,10 +151,10 @@ def explain_placement(
         permanent = rule_set.permanent_contract_bonus_eur
         rest = block.bonus_eur
         if permanent_contract and permanent is not None and permanent <= rest:
-            bonuses.append({"code": BONUS_PERMANENT_CONTRACT, "eur": str(permanent)})
+            bonuses.append({"code": BONUS_PERMANENT_CONTRACT, "eur": _s(permanent)})
             rest -= permanent
         if rest > 0:
-            bonuses.append({"code": BONUS_PERSONAL, "eur": str(rest)})
+            bonuses.append({"code": BONUS_PERSONAL, "eur": _s(rest)})
 
     if value > 0:
         zero = None
@@ -176,11 +177,11 @@ def explain_placement(
         "period": {"from": _iso(first), "to": _iso(period_end)},
         "eligibility": {"valued": valued, "eligible": bool(valued and block.eligible),
                         "judged_on": _iso(judged_on)},
-        "block": {"eur_per_year": str(block.block_eur if valued else Decimal(0))},
+        "block": {"eur_per_year": _s(block.block_eur if valued else Decimal(0))},
         "bonuses": bonuses,
-        "year_value_eur": str(block.total_eur if valued and block.eligible else Decimal(0)),
-        "hours": {"basis_hours": str(rule_set.basis_hours),
-                  "minimum_hours_per_week": str(rule_set.minimum_hours_per_week)},
+        "year_value_eur": _s(block.total_eur if valued and block.eligible else Decimal(0)),
+        "hours": {"basis_hours": _s(rule_set.basis_hours),
+                  "minimum_hours_per_week": _s(rule_set.minimum_hours_per_week)},
         "days_per_year": rule_set.days_per_year,
         "segments": lines,
         "days": days,
