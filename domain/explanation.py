@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.valuation import BlockValue, RuleSet, value_segments
+from domain.valuation import BlockValue, RuleSet, load_rule_set, value_segments
 
 #: Why a line is worth EUR 0: stable codes (stored by other parts; never rename one).
 NOT_VALUED = "not_valued"  # no valuation recorded for the placement (yet)
@@ -206,3 +206,38 @@ def explain_other_activity(*, costs_eur: Decimal | None, hours: Decimal | None,
     return Explanation(kind="other_activity", value_eur=amount_eur, zero_code=None, facts={
         "rule_set": {"name": rule_set} if rule_set else None,
         "costs_eur": _s(costs_eur), "hours": _s(hours), "hourly_rate_eur": _s(hourly_rate_eur)})
+
+
+def explain_contribution(contribution: Any, *, contract: Any, placement: Any = None,
+                         period_start: date | None = None, period_end: date) -> Explanation:
+    """THE explanation of one contribution, from the aggregates themselves (for
+    the service, e.g. to freeze it into a statement line): a placement's over
+    [period_start, period_end] (None: from its first day) from its recorded
+    valuation (Contribution.valuation), its hours and the contract's term and
+    rule set; a purchase's or other activity's as reported. The read-model
+    query projections.compliance.explanation_for_contribution gives the same.
+
+    contribution: domain.contribution.Contribution; contract: SocialReturnContract;
+    placement: the Placement of a placement's contribution (None otherwise).
+    """
+    if contribution.kind == "social_enterprise_purchase":
+        return explain_purchase(invoice_amount_eur_excl_vat=contribution.invoice_amount_eur_excl_vat,
+                                register=contribution.register, counted_share=contribution.counted_share,
+                                rule_set=contribution.rule_set, amount_eur=contribution.amount_eur)
+    if contribution.kind == "other_activity":
+        return explain_other_activity(costs_eur=contribution.costs_eur, hours=contribution.hours,
+                                      hourly_rate_eur=contribution.hourly_rate_eur,
+                                      rule_set=contribution.rule_set, amount_eur=contribution.amount_eur)
+    if placement is None or placement.id != contribution.placement_id:
+        raise ValueError("a placement's contribution is explained with its placement")
+    valuation = getattr(contribution, "valuation", None)
+    block = BlockValue(block_eur=Decimal(0), bonus_eur=Decimal(0), eligible=False, reason="", capped=True) \
+        if valuation is None else BlockValue(
+            block_eur=valuation["block_eur"], bonus_eur=valuation["bonus_eur"], eligible=valuation["eligible"],
+            reason="", capped=valuation["capped"])
+    return explain_placement(
+        load_rule_set(contract.rule_set), valued=valuation is not None, block=block,
+        judged_on=None if valuation is None else valuation["judged_on"],
+        permanent_contract=placement.permanent_contract, hours_history=placement.hours_history,
+        starts_on=placement.starts_on, ended_on=placement.ended_on, term_start=contract.starts_on,
+        term_end=contract.ends_on, period_start=period_start, period_end=period_end)

@@ -92,3 +92,24 @@ async def test_a_rebuild_gives_the_same_rows_and_explanations_as_live(pool, book
 
     assert snapshot(books.system, books.tenant) == live_rows
     assert await contributions_for_contract(pool, books.tenant.id, contract, AS_OF) == live
+
+
+async def test_the_aggregates_explain_a_line_as_the_read_model_does(pool, books):
+    from domain.contract import SocialReturnContract
+    from domain.explanation import explain_contribution
+    from domain.placement import Placement
+
+    contract_id, ids = _contract(books)
+    catch_up(books.system, books.tenant)
+    ledger, tenant, who = books.system.ledger, books.tenant, books.who
+    contract = ledger.get(tenant, who, SocialReturnContract, contract_id)
+    for key in ("valued", "not_eligible", "too_few", "purchase", "activity"):
+        contribution = ledger.get(tenant, who, Contribution, ids[key])
+        placement = (ledger.get(tenant, who, Placement, contribution.placement_id)
+                     if contribution.placement_id else None)
+        for period in ((None, AS_OF), (date(2026, 1, 1), date(2026, 3, 31))):
+            mine = explain_contribution(contribution, contract=contract, placement=placement,
+                                        period_start=period[0], period_end=period[1]).as_dict()
+            read = await explanation_for_contribution(pool, tenant.id, ids[key], period_start=period[0],
+                                                      period_end=period[1])
+            assert mine == read, key

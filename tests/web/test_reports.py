@@ -64,10 +64,11 @@ def test_a_purchase_shows_its_supplier_on_the_contract_page_and_in_the_csv_witho
     rows = list(csv.reader(io.StringIO(authority.get(f"/contracts/{ids['contract']}/report.csv").content
                                        .decode("utf-8-sig")), delimiter=";"))
     header = rows.index(["contribution_id", "kind", "reported_on", "value_eur", "status", "decided_on", "reason",
-                         "description", "supplier"])
+                         "description", "supplier", "zero_code"])
     purchase = next(r for r in rows[header + 1:] if r and r[1] == "social_enterprise_purchase")
 
     assert "Catering voor de bouwkeet" in page.text
     assert "=HYPERLINK(&#34;http://x&#34;)" in page.text or "=HYPERLINK(&quot;http://x&quot;)" in page.text
     assert purchase[7] == "Catering voor de bouwkeet"
     assert purchase[8] == "'=HYPERLINK(\"http://x\")"  # read as text, not as a formula
+    assert purchase[9] == ""  # counted in full: no rule made it zero

@@ -313,11 +313,11 @@ async def report_csv(request: Request, services: NamedDependency[PageServices], 
         w.writerow([q["quarter"], q["reported_eur"], q["accepted_eur"], q["rejected_eur"], q["pending_eur"]])
     w.writerow([])
     w.writerow(["contribution_id", "kind", "reported_on", "value_eur", "status", "decided_on", "reason",
-                "description", "supplier"])
+                "description", "supplier", "zero_code"])
     for k in data["contributions"]:
         w.writerow([k["id"], k["kind"], k["reported_on"], k["value_eur"], k["status"], k["decided_on"] or "",
                     k["reason"] or "", _cell(k["description"] if k["kind"] != "placement" else ""),
-                    _cell(k["supplier"])])
+                    _cell(k["supplier"]), (k.get("explanation") or {}).get("zero_code") or ""])
     filename = f"social-return-{contract.id}-{data['as_of'].isoformat()}.csv"
     return Response(out.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
