@@ -32,7 +32,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.valuation import BlockValue, RuleSet, load_rule_set, value_segments
+from domain.valuation import VALUE_DECIMALS, BlockValue, RuleSet, Segment, load_rule_set, value_segments
+
+_SCALE = 10**VALUE_DECIMALS
 
 #: Why a line is worth EUR 0: stable codes (stored by other parts; never rename one).
 NOT_VALUED = "not_valued"  # no valuation recorded for the placement (yet)
@@ -83,6 +85,19 @@ def _overlap(a: tuple[date, date], b: tuple[date, date]) -> tuple[date, date] | 
     return (first, last) if first <= last else None
 
 
+def _value_between(s: Segment, first: date, last: date) -> Decimal:
+    """Segment.value_between in integers (the same truncated figure, digit for
+    digit, without Fractions: a contract page explains every line it lists)."""
+    p, q = s.numerator.as_integer_ratio()
+    r, t = s.denominator.as_integer_ratio()
+    num, den = p * t * _SCALE, q * r
+
+    def accrued(day: date) -> int:
+        return num * s.days_through(day) // den
+
+    return Decimal(accrued(last) - accrued(first - timedelta(days=1))).scaleb(-VALUE_DECIMALS)
+
+
 def explain_placement(
     rule_set: RuleSet,
     *,
@@ -114,7 +129,7 @@ def explain_placement(
         window = _overlap((s.from_day, s.to_day), (first, period_end))
         if window is None:
             continue
-        part = s.value_between(*window)
+        part = _value_between(s, *window)
         value += part
         counted_hours = min(s.hours_per_week, rule_set.basis_hours)
         lines.append({"from": _iso(window[0]), "to": _iso(window[1]), "days": _days(*window),
