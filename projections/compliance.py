@@ -630,3 +630,10 @@ FROM {RM}.c_contributions k
 JOIN {RM}.c_contracts c ON c.tenant_id = k.tenant_id AND c.gen = k.gen AND c.contract_id = k.contract_id
 WHERE k.tenant_id = $1 AND k.gen = {LIVE} AND k.contribution_id = $2
 """
+
+
+async def contribution_row(pool: Any, tenant_id: UUID, contribution_id: UUID) -> dict | None:
+    """A contribution's contract: contract_id, accepted_by, authority, employer_id (None: unknown)."""
+    async with reading(pool, NAME) as conn:
+        row = await conn.fetchrow(CONTRIBUTION_SQL, tenant_id, contribution_id)
+    return dict(row) if row else None

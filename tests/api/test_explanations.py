@@ -41,3 +41,28 @@ def test_the_authority_reads_each_lines_explanation_and_never_the_persons_group(
     assert later["explanation"]["zero_code"] == "not_active_in_period"
     activity = lines["other_activity"]["explanation"]
     assert (activity["hours"], activity["hourly_rate_eur"], activity["value_eur"]) == ("16", "100", "1600")
+
+
+def test_one_lines_explanation_over_a_period_for_those_who_see_its_contract(org: Org, new_org):
+    ids = org.seed()
+    catch_up(org.system, org.tenant)
+    line = next(k for k in org.get(f"/contracts/{ids['contract']}/contributions").json()["contributions"]
+                if k["placement_id"] == ids["placement"])
+    authority = org.token_for("authority", organisation="Gemeente Utrecht")
+
+    r = org.get(f"/contributions/{line['id']}/explanation?period_start=2025-02-01&period_end=2025-03-31",
+                authority)
+
+    assert r.status_code == 200, r.text
+    x = r.json()["explanation"]
+    # 59 days at 24 of 36 hours of 50,000 a year: 50,000 x 2/3 x 59/365 = 5,388.12...
+    assert x["period"] == {"from": "2025-02-01", "to": "2025-03-31"}
+    assert x["days"]["counted"] == 59
+    assert Decimal(x["value_eur"]).quantize(Decimal("0.01")) == Decimal("5388.13")
+    inverted = org.get(f"/contributions/{line['id']}/explanation?period_start=2025-04-01&period_end=2025-03-31")
+    assert inverted.status_code == 422
+    assert inverted.json()["errors"][0]["field"] == "period_end"
+    elsewhere = org.get(f"/contributions/{line['id']}/explanation",
+                        org.token_for("authority", organisation="Gemeente Harlingen"))
+    assert elsewhere.status_code == 404
+    assert new_org().get(f"/contributions/{line['id']}/explanation").status_code == 404

@@ -78,6 +78,7 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/contracts/{contract_id:str}/targets"): Route(READERS),
     ("POST", "/contracts/{contract_id:str}/targets"): Route(AGENCY, {"target_placements": 4}),
     # The contract leaves the decision to the contracting authority (its default).
+    ("GET", "/contributions/{contribution_id:str}/explanation"): Route(READERS),
     ("POST", "/contributions/{contribution_id:str}/accept"): Route(roles("authority"), {"reason": "Gezien"}),
     ("POST", "/contributions/{contribution_id:str}/reject"): Route(roles("authority"), {"reason": "Geen bewijs"},
                                                                    ids={"contribution_id": "activity"}),

@@ -164,6 +164,26 @@ async def list_contributions(contract_id: FromPath[str], request: Request,
     return Response({"contract_id": contract_id, "contributions": items}, headers=headers)
 
 
+@get("/contributions/{contribution_id:str}/explanation")
+async def contribution_explanation(contribution_id: FromPath[str], request: Request,
+                                   principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response:
+    """Why a contribution is worth what it is over `?period_start=` (default: from
+    the placement's first day) to `?period_end=` (default: today): domain.explanation."""
+    q = request.query_params
+    period_end = _as_of(q.get("period_end"))
+    period_start = query_date(q["period_start"], "period_start") if q.get("period_start") else None
+    if period_start is not None and period_start > period_end:
+        raise InvalidInput("period_end", "period_end must not be before period_start")
+    headers = await _fresh(request, pool, principal, (compliance.NAME,))
+    ident = parse_id("contribution", contribution_id)
+    row = await compliance.contribution_row(pool, principal.tenant.id, ident)
+    if row is None or not _may_see_contract(principal, row):
+        raise NotFound("contribution", contribution_id)
+    explanation = await compliance.explanation_for_contribution(
+        pool, principal.tenant.id, ident, period_start=period_start, period_end=period_end)
+    return Response({"contribution_id": contribution_id, "explanation": explanation}, headers=headers)
+
+
 @post("/contracts/{contract_id:str}/contributions", sync_to_thread=True)
 def report_contribution(contract_id: FromPath[str], data: JSONBody[s.PurchaseIn | s.OtherActivityIn],
                         principal: NamedDependency[Principal], request: Request,
@@ -246,5 +266,6 @@ async def special_category_access_log(request: Request, principal: NamedDependen
 
 def read_router() -> Router:
     return v1_router([contract_compliance, compliance_overview, list_contributions, report_contribution,
+                        contribution_explanation,
                         accept_contribution, reject_contribution, tenant_retention, employer_retention,
                         special_category_access_log], "figures")
