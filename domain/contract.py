@@ -200,6 +200,31 @@ class SocialReturnContract(LedgerAggregate):
         self.closed_on = on
         self.close_reason = reason
 
+    # -- the contracting authority as a platform organisation (issue 12) --------------
+    # Kept apart from the terms: linking shares the contract with the authority
+    # organisation's users, and is itself part of the history (who could see
+    # what, since when). The free-text `contracting_authority` stays as it was.
+    @property
+    def authority_org_id(self) -> UUID | None:
+        return getattr(self, "_authority_org_id", None)
+
+    @property
+    def authority_name(self) -> str | None:
+        """The authority organisation's name when it was linked."""
+        return getattr(self, "_authority_name", None)
+
+    def link_authority(self, org_id: UUID, name: str) -> None:
+        """Share the contract with a contracting authority organisation (by its
+        platform id); linking to another one moves the share. Emits nothing if
+        it is linked to that organisation already."""
+        org_id = require_id(org_id, "authority_org_id")
+        if org_id != self.authority_org_id:
+            self._authority_linked(authority_org_id=org_id, authority_name=require_text(name, "name"))
+
+    @event("ContractAuthorityLinked")
+    def _authority_linked(self, authority_org_id: UUID, authority_name: str) -> None:
+        self._authority_org_id, self._authority_name = authority_org_id, authority_name
+
     # -- who is responsible, and targets beyond euros (issue 6) --------------------------
     # Kept apart from the terms: naming an owner or a target changes no figure.
     @property

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate
 
 from domain.errors import InvalidValue
-from domain.values import PERSONAL_DATA, optional_text, require_choice, require_date, require_text
+from domain.values import PERSONAL_DATA, optional_text, require_choice, require_date, require_id, require_text
 
 SUPPORT_ACTIVITY_KINDS = ("workshop", "training", "advice")
 SUPPORT_TOPICS = ("inclusive_leadership", "accessibility", "workplace_adjustments", "other")
@@ -72,6 +73,28 @@ class Employer(LedgerAggregate):
         self.contact_persons.append(
             {"name": name, "email": email, "phone": phone, "role": role}
         )
+
+    # -- the employer as a platform organisation (issue 12) ------------------------------
+    @property
+    def org_id(self) -> UUID | None:
+        """The platform organisation this record is shared with (its users see it)."""
+        return getattr(self, "_org_id", None)
+
+    @property
+    def org_name(self) -> str | None:
+        return getattr(self, "_org_name", None)
+
+    def link_organisation(self, org_id: UUID, name: str) -> None:
+        """Share this employer record, with its contracts, vacancies and
+        placements, with an employer organisation of the platform; linking to
+        another one moves the share. Emits nothing if already linked to it."""
+        org_id = require_id(org_id, "org_id")
+        if org_id != self.org_id:
+            self._organisation_linked(org_id=org_id, org_name=require_text(name, "name"))
+
+    @event("EmployerOrganisationLinked")
+    def _organisation_linked(self, org_id: UUID, org_name: str) -> None:
+        self._org_id, self._org_name = org_id, org_name
 
     # -- support for the employer's managers and teams (issue 6) -------------------------
     # Only a count is kept: the list lives in the employer_support read model.

@@ -17,7 +17,7 @@ from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
 from infra.personal_data import PersonKeys, load_data_key
-from infra.registry import PlatformAccounts, TenantRegistry, agency_users
+from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
 from infra.settings import Settings
 from projections import duties
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
@@ -115,6 +115,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     broker = make_broker(settings.broker_url, url)
     notifier = ProjectionNotifier(broker, QUEUE, "project_tenant")
     ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id),
-                    accounts=PlatformAccounts(databases["default"]), clock=clock)
+                    accounts=PlatformAccounts(databases["default"]), clock=clock,
+                    organisations=PlatformOrganisations(databases["default"]))
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
                   ledger=ledger, broker=broker, notifier=notifier)

@@ -110,13 +110,44 @@ def tenant_activate(slug: str) -> None:
     _set_status(slug, "active")
 
 
+@main.group("org")
+def org_group() -> None:
+    """Organisations of the platform: contracting authorities and employers."""
+
+
+@org_group.command("create")
+@click.option("--kind", required=True, type=click.Choice(["authority", "employer"]))
+@click.option("--name", required=True, help="The organisation's name.")
+@click.option("--kvk", help="KvK number (8 digits).")
+@click.option("--oin", help="OIN, for a government body (20 digits).")
+def org_create(kind: str, name: str, kvk: str | None, oin: str | None) -> None:
+    """Create an organisation; prints its id (the last line), which agencies link to."""
+    with opened_system(refuse=(RegistryError,)) as system:
+        try:
+            o = system.registry.create_organisation(kind, name, kvk=kvk, oin=oin)
+        except RegistryError as e:
+            raise click.BadParameter(str(e), param_hint=f"--{e.field}" if e.field else None) from None
+    click.echo(f"created {o.kind} {o.name} ({o.identifier})")
+    click.echo(str(o.id))
+
+
+@org_group.command("list")
+@click.option("--kind", type=click.Choice(["authority", "employer"]))
+def org_list(kind: str | None) -> None:
+    """id, kind, identifier, name: one organisation a line."""
+    with opened_system() as system:
+        for o in system.registry.list_organisations(kind):
+            click.echo(f"{o.id}\t{o.kind}\t{o.identifier}\t{o.name}")
+
+
 @main.group()
 def user() -> None:
     """Create users and API tokens."""
 
 
 @user.command("create")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", help="The agency (tenant) of the user; or --org.")
+@click.option("--org", "org_id", help="The organisation (its id, `sroi org list`) of an authority or employer user.")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--employer", "employer_id", help="Employer id (role employer).")
@@ -125,10 +156,27 @@ def user() -> None:
 @click.option("--password", is_flag=True, help="Prompt for a password (web login).")
 @click.option("--token", "with_token", is_flag=True,
               help="Issue an API token (lasting API_TOKEN_DAYS); printed as the last line.")
-def user_create(tenant_slug: str, email: str, role: str, employer_id: str | None,
+def user_create(tenant_slug: str | None, org_id: str | None, email: str, role: str, employer_id: str | None,
                 candidate_id: str | None, organisation: str | None, password: bool,
                 with_token: bool) -> None:
+    """A user of an agency (--tenant) or of an organisation (--org: it logs in
+    once and works across every agency that shares with it)."""
+    if (tenant_slug is None) == (org_id is None):
+        raise click.UsageError("give --tenant (a user of an agency) or --org (a user of an organisation)")
+    if org_id is not None and (employer_id or candidate_id or organisation):
+        raise click.UsageError("--employer, --candidate and --organisation are for users of an agency (--tenant)")
+    org = _uuid(org_id, "--org")
     pw = click.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    if org is not None:
+        with opened_system() as system:
+            try:
+                u = system.registry.create_org_user(org, email, role, password=pw)
+            except RegistryError as e:
+                raise click.BadParameter(str(e), param_hint=f"--{e.field}" if e.field else None) from None
+            click.echo(f"created {u.role} user {u.email} ({u.id}) of organisation {u.organisation}")
+            if with_token:
+                _echo_new_token(*system.registry.create_token(u.id))
+        return
     with opened_system(refuse=(RegistryError, TenantNotFound)) as system:
         t = system.registry.tenant_by_slug(tenant_slug)
         u = system.registry.create_user(

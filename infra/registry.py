@@ -1,4 +1,11 @@
-"""The platform registry: tenants, their users and API tokens.
+"""The platform registry: tenants, organisations, their users and API tokens.
+
+Organisations (contracting authorities and employers) are the platform's, not
+a tenant's: each has a real identifier (KvK number, 8 digits; OIN for
+government bodies, 20 digits) and users of its own, who have no tenant
+(`platform.users`: exactly one of tenant_id and org_id). What an agency
+shares with an organisation is in its own history (docs/architecture.md,
+"Platform organisations").
 
 Lives in the `platform` schema of the default database. Tenant identifiers
 (slug, id, database key, events table) come only from here, never from a
@@ -30,6 +37,9 @@ from infra.eventstore import EventStoreDatabase, Tenant, TenantStores, events_ta
 from infra.settings import MAX_TOKEN_DAYS
 
 ROLES = ("agency", "employer", "authority", "auditor", "employee")
+ORGANISATION_KINDS = ("authority", "employer")  # an organisation user's role is its organisation's kind
+KVK_RE = re.compile(r"^[0-9]{8}$")
+OIN_RE = re.compile(r"^[0-9]{20}$")
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "sroi_"
@@ -53,9 +63,18 @@ CREATE TABLE IF NOT EXISTS platform.tenants (
     events_table text NOT NULL UNIQUE,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+CREATE TABLE IF NOT EXISTS platform.organisations (
+    id uuid PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('authority', 'employer')),
+    name text NOT NULL,
+    kvk text UNIQUE CHECK (kvk ~ '^[0-9]{8}$'),
+    oin text UNIQUE CHECK (oin ~ '^[0-9]{20}$'),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT organisations_one_identifier CHECK ((kvk IS NULL) <> (oin IS NULL))
+);
 CREATE TABLE IF NOT EXISTS platform.users (
     id uuid PRIMARY KEY,
-    tenant_id uuid NOT NULL REFERENCES platform.tenants(id),
+    tenant_id uuid REFERENCES platform.tenants(id),
     email text NOT NULL UNIQUE,
     role text NOT NULL,
     organisation text NOT NULL,
@@ -64,6 +83,16 @@ CREATE TABLE IF NOT EXISTS platform.users (
     password_hash text,
     created_at timestamptz NOT NULL DEFAULT now()
 );
+-- Users of an organisation have no tenant (tables from before had tenant_id NOT NULL).
+ALTER TABLE platform.users ADD COLUMN IF NOT EXISTS org_id uuid REFERENCES platform.organisations(id);
+ALTER TABLE platform.users ALTER COLUMN tenant_id DROP NOT NULL;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'users_tenant_or_organisation') THEN
+        ALTER TABLE platform.users ADD CONSTRAINT users_tenant_or_organisation
+            CHECK ((tenant_id IS NULL) <> (org_id IS NULL));
+    END IF;
+END $$;
+CREATE INDEX IF NOT EXISTS users_org_idx ON platform.users (org_id) WHERE org_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS platform.api_tokens (
     token_hash bytea PRIMARY KEY,
     id uuid NOT NULL UNIQUE,
@@ -100,14 +129,33 @@ class TenantNotFound(LookupError):
 
 
 @dataclass(frozen=True)
-class User:
+class Organisation:
+    """A contracting authority or an employer of the platform."""
+
     id: UUID
-    tenant_id: UUID
+    kind: str
+    name: str
+    kvk: str | None
+    oin: str | None
+    created_at: datetime | None = None
+
+    @property
+    def identifier(self) -> str:
+        return f"KvK {self.kvk}" if self.kvk else f"OIN {self.oin}"
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of one tenant (tenant_id) or of one organisation (org_id)."""
+
+    id: UUID
+    tenant_id: UUID | None
     email: str
     role: str
     organisation: str
     employer_id: UUID | None = None
     candidate_id: UUID | None = None
+    org_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -125,9 +173,11 @@ class ApiToken:
 
 @dataclass(frozen=True)
 class TokenPrincipal:
-    """Who a presented token speaks for, and whether it still may."""
+    """Who a presented token speaks for, and whether it still may. An
+    organisation's user has no tenant: each request finds the tenant that
+    owns the record it names (web/api/auth.py)."""
 
-    tenant: Tenant
+    tenant: Tenant | None
     user: User
     token_id: UUID
     expires_at: datetime
@@ -146,7 +196,12 @@ def _tenant(row: dict[str, Any]) -> Tenant:
 def _user(row: dict[str, Any]) -> User:
     return User(id=row["user_id"], tenant_id=row["tenant_id"], email=row["email"],
                 role=row["role"], organisation=row["organisation"],
-                employer_id=row["employer_id"], candidate_id=row["candidate_id"])
+                employer_id=row["employer_id"], candidate_id=row["candidate_id"], org_id=row["org_id"])
+
+
+def _organisation(row: dict[str, Any]) -> Organisation:
+    return Organisation(id=row["id"], kind=row["kind"], name=row["name"], kvk=row["kvk"], oin=row["oin"],
+                        created_at=row["created_at"])
 
 
 def _api_token(row: dict[str, Any]) -> ApiToken:
@@ -155,7 +210,8 @@ def _api_token(row: dict[str, Any]) -> ApiToken:
 
 
 def _token_principal(row: dict[str, Any]) -> TokenPrincipal:
-    return TokenPrincipal(tenant=_tenant(row), user=_user(row), token_id=row["token_id"],
+    tenant = _tenant(row) if row["id"] is not None else None
+    return TokenPrincipal(tenant=tenant, user=_user(row), token_id=row["token_id"],
                           expires_at=row["expires_at"], expired=row["expired"])
 
 
@@ -174,13 +230,13 @@ TOKEN_COLUMNS = ("k.id, k.user_id, k.label, k.created_at, k.expires_at, k.last_u
 # One indexed lookup per request (primary key, then two primary-key joins).
 PRINCIPAL_BY_TOKEN_SQL = """
 SELECT u.id AS user_id, u.tenant_id, u.email, u.role, u.organisation, u.employer_id,
-       u.candidate_id, t.id, t.slug, t.name, t.status, t.database, t.events_table,
+       u.candidate_id, u.org_id, t.id, t.slug, t.name, t.status, t.database, t.events_table,
        k.id AS token_id, k.expires_at, k.expires_at <= now() AS expired,
        (k.last_used_at IS NULL OR k.last_used_at < now() - make_interval(secs => """ + str(
     int(LAST_USED_RESOLUTION.total_seconds())) + """)) AS note_use
 FROM platform.api_tokens k
 JOIN platform.users u ON u.id = k.user_id
-JOIN platform.tenants t ON t.id = u.tenant_id
+LEFT JOIN platform.tenants t ON t.id = u.tenant_id
 WHERE k.token_hash = {param}
 """
 NOTE_USE_SQL = "UPDATE platform.api_tokens SET last_used_at = now() WHERE id = {param}"
@@ -320,6 +376,73 @@ class TenantRegistry:
         return User(id=user_id, tenant_id=tenant.id, email=email, role=role,
                     organisation=organisation, employer_id=employer_id, candidate_id=candidate_id)
 
+    # -- organisations and their users -------------------------------------
+    def create_organisation(self, kind: str, name: str, *, kvk: str | None = None,
+                            oin: str | None = None) -> Organisation:
+        """A contracting authority or an employer, with its KvK number (8
+        digits) or, for a government body, its OIN (20 digits): one of them."""
+        if kind not in ORGANISATION_KINDS:
+            raise RegistryError(f"kind must be one of {', '.join(ORGANISATION_KINDS)}", "kind")
+        name = " ".join((name or "").split())
+        if not name or len(name) > 200:
+            raise RegistryError("name must be 1-200 characters", "name")
+        kvk = (kvk or "").strip() or None
+        oin = (oin or "").strip() or None
+        if (kvk is None) == (oin is None):
+            raise RegistryError("give the KvK number (--kvk) or the OIN (--oin), one of them", "kvk")
+        if kvk is not None and not KVK_RE.match(kvk):
+            raise RegistryError(f"kvk must be 8 digits (a KvK number), not {kvk!r}", "kvk")
+        if oin is not None and not OIN_RE.match(oin):
+            raise RegistryError(f"oin must be 20 digits (an OIN), not {oin!r}", "oin")
+        try:
+            with self.db.connection() as conn:
+                row = conn.execute(
+                    "INSERT INTO platform.organisations (id, kind, name, kvk, oin) VALUES (%s, %s, %s, %s, %s)"
+                    " RETURNING *", (uuid.uuid4(), kind, name, kvk, oin)).fetchone()
+        except Exception as e:
+            if isinstance(e.__cause__, psycopg.errors.UniqueViolation):
+                field = "kvk" if kvk is not None else "oin"
+                raise RegistryError(f"an organisation with {field} {kvk or oin} already exists", field) from None
+            raise
+        return _organisation(row)
+
+    def list_organisations(self, kind: str | None = None) -> list[Organisation]:
+        with self.db.connection() as conn:
+            rows = conn.execute("SELECT * FROM platform.organisations WHERE %s::text IS NULL OR kind = %s"
+                                " ORDER BY name, id", (kind, kind)).fetchall()
+        return [_organisation(r) for r in rows]
+
+    def organisation(self, org_id: UUID) -> Organisation | None:
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT * FROM platform.organisations WHERE id = %s", (org_id,)).fetchone()
+        return _organisation(row) if row else None
+
+    def create_org_user(self, org_id: UUID, email: str, role: str, *, password: str | None = None) -> User:
+        """A user of an organisation (no tenant): its role is the organisation's kind."""
+        email = (email or "").strip().lower()
+        if not EMAIL_RE.match(email):
+            raise RegistryError("email must look like name@example.org", "email")
+        org = self.organisation(org_id)
+        if org is None:
+            raise RegistryError(f"no organisation with id {org_id}", "org")
+        if role != org.kind:
+            raise RegistryError(f"role must be {org.kind!r}: the organisation is an {org.kind}"
+                                if org.kind == "authority" else
+                                f"role must be {org.kind!r}: the organisation is an {org.kind}", "role")
+        password_hash = _password_hasher.hash(password) if password else None
+        user_id = uuid.uuid4()
+        try:
+            with self.db.connection() as conn:
+                conn.execute(
+                    "INSERT INTO platform.users (id, tenant_id, org_id, email, role, organisation, password_hash)"
+                    " VALUES (%s, NULL, %s, %s, %s, %s, %s)",
+                    (user_id, org.id, email, role, org.name, password_hash))
+        except Exception as e:
+            if isinstance(e.__cause__, psycopg.errors.UniqueViolation):
+                raise RegistryError(f"a user with email {email!r} already exists", "email") from None
+            raise
+        return User(id=user_id, tenant_id=None, email=email, role=role, organisation=org.name, org_id=org.id)
+
     def issue_token(self, user: User, *, days: int | None = None, label: str = "") -> str:
         """A new token for the user (the secret: shown once, stored only as its hash)."""
         return self.create_token(user.id, days=days, label=label)[1]
@@ -365,16 +488,18 @@ class TenantRegistry:
                 conn.execute(NOTE_USE_SQL.format(param="%s"), (row["token_id"],))
         return _token_principal(row) if row else None
 
-    def authenticate(self, email: str, password: str) -> tuple[Tenant, User] | None:
-        """The user and tenant for a correct email and password, else None.
+    def authenticate(self, email: str, password: str) -> tuple[Tenant | None, User] | None:
+        """The user and tenant (None for an organisation's user) for a correct
+        email and password, else None.
 
         A wrong email costs the same hash verification as a wrong password,
         so timing does not tell which emails exist."""
         with self.db.connection() as conn:
             row = conn.execute(
                 "SELECT u.id AS user_id, u.tenant_id, u.email, u.role, u.organisation, u.employer_id,"
-                " u.candidate_id, u.password_hash, t.id, t.slug, t.name, t.status, t.database, t.events_table"
-                " FROM platform.users u JOIN platform.tenants t ON t.id = u.tenant_id WHERE u.email = %s",
+                " u.candidate_id, u.org_id, u.password_hash, t.id, t.slug, t.name, t.status, t.database,"
+                " t.events_table"
+                " FROM platform.users u LEFT JOIN platform.tenants t ON t.id = u.tenant_id WHERE u.email = %s",
                 ((email or "").strip().lower(),)).fetchone()
         stored = row["password_hash"] if row and row["password_hash"] else _DUMMY_HASH
         try:
@@ -383,7 +508,7 @@ class TenantRegistry:
             return None
         if row is None or not row["password_hash"]:
             return None
-        return _tenant(row), _user(row)
+        return (_tenant(row) if row["id"] is not None else None), _user(row)
 
     def set_password(self, email: str, password: str) -> None:
         if len(password or "") < 10:
@@ -410,6 +535,19 @@ async def principal_for_token_async(pool: Any, token: str) -> TokenPrincipal | N
     if row["note_use"] and not row["expired"]:
         await pool.execute(NOTE_USE_SQL.format(param="$1"), row["token_id"])
     return _token_principal(row)  # an asyncpg Record reads by column name as a dict does
+
+
+async def tenant_by_id_async(pool: Any, tenant_id: UUID) -> Tenant | None:
+    """A tenant by id on an asyncpg pool (an organisation user's request, once
+    the share index named the tenant that owns the record)."""
+    row = await pool.fetchrow("SELECT * FROM platform.tenants WHERE id = $1", tenant_id)
+    return _tenant(row) if row else None
+
+
+async def organisations_async(pool: Any, kind: str) -> list[Organisation]:
+    """The organisations of a kind, by name (the agency's choice on its forms)."""
+    rows = await pool.fetch("SELECT * FROM platform.organisations WHERE kind = $1 ORDER BY name, id", kind)
+    return [_organisation(r) for r in rows]
 
 
 AGENCY_USERS_SQL = ("SELECT id, email FROM platform.users WHERE tenant_id = {param} AND role = 'agency'"
@@ -449,6 +587,18 @@ def close_accounts_of(platform_db: EventStoreDatabase, tenant_id: UUID, candidat
         conn.execute("UPDATE platform.users SET email = 'erased-' || id || '@erased.invalid', password_hash = NULL"
                      " WHERE id = ANY(%s)", (users,))
     return len(users)
+
+
+class PlatformOrganisations:
+    """The service's `Organisations` port (service/ports.py) on platform.organisations."""
+
+    def __init__(self, platform_db: EventStoreDatabase):
+        self.platform_db = platform_db
+
+    def find(self, org_id: UUID) -> Organisation | None:
+        with self.platform_db.connection() as conn:
+            row = conn.execute("SELECT * FROM platform.organisations WHERE id = %s", (org_id,)).fetchone()
+        return _organisation(row) if row else None
 
 
 class PlatformAccounts:

@@ -27,6 +27,9 @@ class Table:
     key: tuple[str, ...]
     columns: dict[str, str]  # column -> SQL type, key columns included
     indexes: tuple[tuple[str, ...], ...] = ()
+    # Indexes not led by (tenant_id, gen): for the few tables read across
+    # tenants (projections/shared.py, by organisation).
+    cross_tenant_indexes: tuple[tuple[str, ...], ...] = ()
 
     @property
     def value_columns(self) -> list[str]:
@@ -45,6 +48,11 @@ class Table:
         for index in self.indexes:
             name = f"{self.name}_{'_'.join(index)}_idx"
             out.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} (tenant_id, gen, {})").format(
+                sql.Identifier(name), sql.Identifier(RM), sql.Identifier(self.name),
+                sql.SQL(", ").join(sql.Identifier(c) for c in index)))
+        for index in self.cross_tenant_indexes:
+            name = f"{self.name}_x_{'_'.join(index)}_idx"
+            out.append(sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {}.{} ({})").format(
                 sql.Identifier(name), sql.Identifier(RM), sql.Identifier(self.name),
                 sql.SQL(", ").join(sql.Identifier(c) for c in index)))
         return out

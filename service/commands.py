@@ -15,6 +15,16 @@ Number = Decimal | str
 @dataclass(frozen=True)
 class RegisterEmployer:
     name: str
+    # The employer organisation of the platform to share the record with.
+    org_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class LinkEmployerOrganisation:
+    """Share an employer record with an employer organisation (or move the share)."""
+
+    employer_id: UUID
+    org_id: UUID
 
 
 @dataclass(frozen=True)
@@ -45,12 +55,16 @@ class RegisterContract:
     agency_owner_email: str | None = None
     target_placements: int | None = None
     target_retention_12m_percent: Number | None = None
+    # The contracting authority organisation of the platform to share it with.
+    authority_org_id: UUID | None = None
 
 
 @dataclass(frozen=True)
 class AmendContract:
     contract_id: UUID
     changes: dict = field(default_factory=dict)
+    # Share with (or move the share to) this authority organisation.
+    authority_org_id: UUID | None = None
 
 
 @dataclass(frozen=True)

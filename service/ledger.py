@@ -53,7 +53,7 @@ from service.errors import (
 )
 from service.handlers import HANDLERS
 from service.handlers.erasure import refuse_erased_now
-from service.ports import Accounts, Clock, SystemClock
+from service.ports import Accounts, Clock, Organisations, SystemClock
 from service.unit import Outcome, Unit
 
 A = TypeVar("A")
@@ -103,13 +103,15 @@ class Ledger:
     def __init__(self, stores: TenantStores,
                  on_committed: Callable[[Tenant, int], None] | None = None,
                  conflict_attempts: int = CONFLICT_ATTEMPTS, *,
-                 accounts: Accounts | None = None, clock: Clock | None = None):
+                 accounts: Accounts | None = None, clock: Clock | None = None,
+                 organisations: Organisations | None = None):
         self.stores = stores
         # Called after each command that stored events (tells the projections).
         self.on_committed = on_committed
         self.conflict_attempts = conflict_attempts
         # The ports (service/ports.py), passed in by infra/bootstrap.py.
         self.accounts = accounts
+        self.organisations = organisations
         self.clock = clock or SystemClock()
 
     # -- commands ------------------------------------------------------------
@@ -139,12 +141,14 @@ class Ledger:
             "user_id": str(actor.user_id),
             "role": actor.role,
             "organisation": actor.organisation,
+            # An organisation's user acting in this agency's history (service/actor.py).
+            **({"org_id": str(actor.org_id)} if actor.org_id is not None else {}),
             "correlation_id": correlation_id or str(uuid.uuid4()),
             "recorded_at": self.clock.now().isoformat(),
         }
         for attempt in range(1, self.conflict_attempts + 1):
             unit = Unit(app=app, actor=actor, fresh=expected_version is not None, accounts=self.accounts,
-                        clock=self.clock)
+                        clock=self.clock, organisations=self.organisations)
             try:
                 outcome = entry.handler(unit, command)
                 if expected_version is not None:

@@ -21,6 +21,23 @@ class Accounts(Protocol):
         ...
 
 
+class Organisation(Protocol):
+    """A platform organisation as the service sees it."""
+
+    id: UUID
+    kind: str  # 'authority' or 'employer'
+    name: str
+
+
+class Organisations(Protocol):
+    """The platform's organisations (contracting authorities, employers), which
+    an agency links its contracts and employer records to."""
+
+    def find(self, org_id: UUID) -> Organisation | None:
+        """The organisation with this id, or None."""
+        ...
+
+
 class Clock(Protocol):
     """What time it is: `recorded_at` in each event's metadata, and the day a
     handler takes when a command names none."""

@@ -30,7 +30,7 @@ from domain.vacancy import Vacancy
 from infra.eventstore import TenantApplication
 from service.actor import Actor
 from service.errors import InvalidReference, NotFound
-from service.ports import Accounts, Clock, SystemClock
+from service.ports import Accounts, Clock, Organisation, Organisations, SystemClock
 from service.visibility import visible
 
 A = TypeVar("A")
@@ -47,6 +47,9 @@ KIND = {
     MatchPipeline: "match",
     PlacementSupport: "placement support",
 }
+
+
+ORGANISATION_KIND = {"authority": "a contracting authority", "employer": "an employer"}
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Unit:
     # The platform's user accounts (for handlers that check or close a user).
     accounts: Accounts | None = None
     clock: Clock = field(default_factory=SystemClock)
+    # The platform's organisations (for handlers that link a record to one).
+    organisations: Organisations | None = None
     # People this command records something about: the save is refused if one
     # of them has been erased (service/handlers/erasure.py: refuse_if_erased).
     unerased: set[UUID] = field(default_factory=set)
@@ -143,6 +148,18 @@ class Unit:
             raise InvalidReference(field_name, f"no {KIND[kind_cls]} with id {ident}") from None
         finally:
             self.fresh = fresh
+
+
+    def organisation(self, org_id: UUID, kind: str, field_name: str) -> Organisation:
+        """The platform organisation an id in a request names, of this kind
+        ('authority' or 'employer'); else InvalidReference naming the field."""
+        found = self.organisations.find(org_id) if self.organisations is not None else None
+        if found is None:
+            raise InvalidReference(field_name, f"no organisation with id {org_id}")
+        if found.kind != kind:
+            raise InvalidReference(field_name, f"organisation {org_id} is {ORGANISATION_KIND[found.kind]},"
+                                               f" not {ORGANISATION_KIND[kind]}")
+        return found
 
 
 Handler = Callable[[Unit, Any], Outcome]

@@ -7,6 +7,13 @@ the placements that count toward them. Some records are seen through another:
 a contribution by whoever sees its contract, a match by the employer that sees
 its vacancy, support by the person and their employer (never the authority).
 What an actor may not see is answered as not found (service/unit.py).
+
+Contracting authorities and employers come in two kinds of user. A user of a
+platform organisation (`actor.org_id`) sees what the agency linked to that
+organisation: a contract whose `authority_org_id` is it, an employer record
+whose `org_id` is it, and what hangs under those as below. A user inside the
+agency's tenant (the older path) sees contracts by the exact free-text
+`contracting_authority` and the employer record named on the user.
 """
 from __future__ import annotations
 
@@ -39,13 +46,13 @@ def visible(actor: Actor, agg: Any, related: Related) -> bool:
         vacancy = related(agg.vacancy_id)
         return role == "employer" and vacancy is not None and visible(actor, vacancy, related)
     if isinstance(agg, PlacementSupport):
-        return ((role == "employer" and agg.employer_id == actor.employer_id)
+        return ((role == "employer" and _employs(actor, agg.employer_id, related))
                 or (role == "employee" and agg.candidate_id == actor.candidate_id))
     if role == "employer":
         if isinstance(agg, Employer):
-            return agg.id == actor.employer_id
+            return agg.org_id == actor.org_id if actor.org_id is not None else agg.id == actor.employer_id
         if isinstance(agg, (SocialReturnContract, Vacancy, Placement)):
-            return agg.employer_id == actor.employer_id
+            return _employs(actor, agg.employer_id, related)
         return False
     if role == "employee":
         if isinstance(agg, Candidate):
@@ -55,10 +62,28 @@ def visible(actor: Actor, agg: Any, related: Related) -> bool:
         return False
     if role == "authority":
         if isinstance(agg, SocialReturnContract):
-            return agg.contracting_authority == actor.organisation
+            return _authority_of(actor, agg)
         if isinstance(agg, Placement) and agg.contract_id is not None:
             contract = related(agg.contract_id)
-            return (isinstance(contract, SocialReturnContract)
-                    and contract.contracting_authority == actor.organisation)
+            return isinstance(contract, SocialReturnContract) and _authority_of(actor, contract)
         return False
     return False
+
+
+def _employs(actor: Actor, employer_id: UUID | None, related: Related) -> bool:
+    """Whether the employer record is the employer actor's own: linked to its
+    organisation, or (a user in the tenant) the record named on the user."""
+    if employer_id is None:
+        return False
+    if actor.org_id is None:
+        return employer_id == actor.employer_id
+    employer = related(employer_id)
+    return isinstance(employer, Employer) and employer.org_id == actor.org_id
+
+
+def _authority_of(actor: Actor, contract: SocialReturnContract) -> bool:
+    """Whether the authority actor decides on this contract: linked to its
+    organisation, or (a user in the tenant) named by the exact free text."""
+    if actor.org_id is not None:
+        return contract.authority_org_id == actor.org_id
+    return contract.contracting_authority == actor.organisation

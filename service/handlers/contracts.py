@@ -14,9 +14,12 @@ handles = Handlers()
 @handles(c.RegisterContract, roles={"agency"})
 def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
     u.reference(Employer, cmd.employer_id, "employer_id")
+    authority = (u.organisation(cmd.authority_org_id, "authority", "authority_org_id")
+                 if cmd.authority_org_id is not None else None)
     outcome = created(SocialReturnContract.register(
         employer_id=cmd.employer_id, title=cmd.title,
-        contracting_authority=cmd.contracting_authority,
+        # The free text may be left out when the authority organisation is named.
+        contracting_authority=cmd.contracting_authority or (authority.name if authority else None),
         contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
         starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
         rule_set=cmd.rule_set, accepted_by=cmd.accepted_by))
@@ -32,13 +35,20 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
                                    **{**e.params, **({"name": field_name} if "name" in e.params else {})}) from e
     if cmd.target_placements is not None or cmd.target_retention_12m_percent is not None:
         contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
+    if authority is not None:
+        contract.link_authority(authority.id, authority.name)
     return outcome
 
 
 @handles(c.AmendContract, roles={"agency"})
 def amend_contract(u: Unit, cmd: c.AmendContract) -> Outcome:
     contract = u.get(SocialReturnContract, cmd.contract_id)
-    contract.amend(**cmd.changes)
+    if cmd.changes or cmd.authority_org_id is None:
+        contract.amend(**cmd.changes)
+    if cmd.authority_org_id is not None:
+        # A closed contract may still be linked: its history is the authority's too.
+        authority = u.organisation(cmd.authority_org_id, "authority", "authority_org_id")
+        contract.link_authority(authority.id, authority.name)
     return changed(contract)
 
 

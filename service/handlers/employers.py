@@ -1,4 +1,5 @@
-"""Employers and their contact persons."""
+"""Employers, their contact persons, and their link to an employer
+organisation of the platform (which shares the record with its users)."""
 from __future__ import annotations
 
 from domain.employer import Employer
@@ -10,7 +11,19 @@ handles = Handlers()
 
 @handles(c.RegisterEmployer, roles={"agency"})
 def register_employer(u: Unit, cmd: c.RegisterEmployer) -> Outcome:
-    return created(Employer.register(cmd.name))
+    employer = Employer.register(cmd.name)
+    if cmd.org_id is not None:
+        org = u.organisation(cmd.org_id, "employer", "org_id")
+        employer.link_organisation(org.id, org.name)
+    return created(employer)
+
+
+@handles(c.LinkEmployerOrganisation, roles={"agency"})
+def link_employer_organisation(u: Unit, cmd: c.LinkEmployerOrganisation) -> Outcome:
+    employer = u.get(Employer, cmd.employer_id)
+    org = u.organisation(cmd.org_id, "employer", "org_id")
+    employer.link_organisation(org.id, org.name)
+    return changed(employer)
 
 
 @handles(c.AddContactPerson, roles={"agency", "employer"})

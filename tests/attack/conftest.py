@@ -23,6 +23,15 @@ from tests.web.world import ROLES, Agency, Browser, World, build_world
 from web.app import create_app
 
 OTHER_AUTHORITY = "Gemeente Harlingen"
+# Users of platform organisations (no tenant of their own): the world's contract
+# is linked to its authority organisation, its employer record to its employer
+# organisation. Their role is the organisation's kind.
+ORG_USERS = ("org authority", "org employer")
+
+
+def role_of(who: str) -> str:
+    """The role of a user named by role ("employer") or party ("org employer", "other authority")."""
+    return who.split()[-1]
 # Text only the agency and the person may read (support needs, check-in and coaching notes).
 SPECIAL_CATEGORY = ("Schriftelijke instructies", "Vermoeid na lange dagen", "Planning geoefend")
 FULL_READERS = frozenset({"agency", "employee"})
@@ -74,6 +83,14 @@ def marked_world(agency: Agency) -> Party:
         party.users[role] = world.user(role)
     party.users["other authority"] = world.user("authority", organisation=OTHER_AUTHORITY)
     registry = agency.system.registry
+    # Organisations of the platform, named with the marker: a leak of their names is searched for too.
+    number = uuid.uuid4().int
+    authority = registry.create_organisation("authority", f"Gemeente {marker}", oin=f"{number % 10**20:020d}")
+    employer = registry.create_organisation("employer", f"Werkgever {marker}", kvk=f"{number % 10**8:08d}")
+    agency.run(c.AmendContract(contract_id=world.ids["contract"], authority_org_id=authority.id))
+    agency.run(c.LinkEmployerOrganisation(employer_id=world.ids["employer"], org_id=employer.id))
+    for who, org in (("org authority", authority), ("org employer", employer)):
+        party.users[who] = registry.create_org_user(org.id, f"{uuid.uuid4().hex}@example.org", role_of(who))
     party.tokens = {who: registry.issue_token(user) for who, user in party.users.items()}
     # Someone to erase (the person's own records stay intact for the other probes).
     world.extra["spare_candidate_id"] = str(agency.run(c.RegisterCandidate(

@@ -20,9 +20,10 @@ import pytest
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
-from tests.attack.conftest import FULL_READERS, SPECIAL_CATEGORY, Party
+from tests.attack.conftest import FULL_READERS, ORG_USERS, SPECIAL_CATEGORY, Party, role_of
 from tests.attack.probes import identifying, same_answer, sweep
 from tests.web.world import PARAM_RE, ROLES, params_of
+from web.api.auth import RECORD_PARAMS
 from web.app import create_app
 from web.pages import PAGE_HANDLERS
 
@@ -67,7 +68,8 @@ API_ROUTES: dict[tuple[str, str], Route] = {
         "contract_value_eur": "100000", "obligation_percent": "5", "awarded_on": "2025-01-01",
         "starts_on": "2025-02-01", "ends_on": "2027-01-01", "rule_set": "utrecht-2024"}),
     ("GET", "/contracts/{contract_id:str}"): Route(READERS),
-    ("PATCH", "/contracts/{contract_id:str}"): Route(AGENCY, {"title": "Onderhoud openbare ruimte (gewijzigd)"}),
+    ("PATCH", "/contracts/{contract_id:str}"): Route(AGENCY, {"title": "Onderhoud openbare ruimte (gewijzigd)",
+                                                              "authority_org_id": "{authority_org_id}"}),
     ("POST", "/contracts/{contract_id:str}/close"): Route(AGENCY, {"closed_on": TODAY}),
     ("GET", "/contracts/{contract_id:str}/compliance"): Route(READERS),
     ("GET", "/contracts/{contract_id:str}/contributions"): Route(READERS),
@@ -86,6 +88,8 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/duties/{duty_id:str}/done"): Route(AGENCY, {}),
     ("POST", "/employers"): Route(AGENCY, {"name": "Bouwbedrijf Nieuw B.V."}),
     ("GET", "/employers/{employer_id:str}"): Route(roles("agency", "auditor", "employer")),
+    # Linking to an organisation: the one the record is linked to already (nothing changes).
+    ("PATCH", "/employers/{employer_id:str}"): Route(AGENCY, {"org_id": "{employer_org_id}"}),
     ("POST", "/employers/{employer_id:str}/contact-persons"): Route(roles("agency", "employer"), {
         "name": "Eva Bakker", "email": "eva.bakker@example.org"}),
     ("GET", "/employers/{employer_id:str}/retention"): Route(roles("agency", "auditor", "employer")),
@@ -197,7 +201,9 @@ def params_for(party: Party) -> dict[str, str]:
     """Path and body placeholders -> this world's ids (the extra ones named as in Route.ids)."""
     w = party.world
     return {**party.params(), "activity": str(w.ids["activity"]),
-            "responsible_user_id": str(party.users["agency"].id)}
+            "responsible_user_id": str(party.users["agency"].id),
+            "authority_org_id": str(party.users["org authority"].org_id),
+            "employer_org_id": str(party.users["org employer"].org_id)}
 
 
 def random_params(party: Party) -> dict[str, str]:
@@ -271,12 +277,13 @@ def test_another_tenants_ids_answer_404_on_every_api_route_for_every_role(
         spec = API_ROUTES[(method, route)]
         if not params_of(route):
             continue
-        for role in ROLES:
-            token = ours.token(role)
+        for who in (*ROLES, *ORG_USERS):
+            role = role_of(who)
+            token = ours.token(who)
             body = fill_body(spec.body, mine, role)
             attack, blind = fill_path(route, their, spec), fill_path(route, never, spec)
             a, b = send(client, method, attack, token, body), send(client, method, blind, token, body)
-            where = f"{method} {route} as our {role}"
+            where = f"{method} {route} as our {who}"
             expect = {404} if role in spec.roles else {403, 404}
             s.check(f"{where}, their ids", a, expect=expect, forbidden=forbidden_for(role, theirs),
                     sent=attack + repr(body))
@@ -328,22 +335,24 @@ def test_query_strings_with_another_tenants_ids_find_nothing_of_theirs(
 
 # -- another employer, another person, another municipality, in our own tenant --------------------------
 
-PARTIES = ("employer", "employee", "other authority")
+PARTIES = ("employer", "employee", "other authority", *ORG_USERS)
 
 
 def test_another_employers_persons_or_municipalitys_records_answer_404(
         ours: Party, neighbour: Party, client: TestClient) -> None:
     """Our employer with the neighbour employer's ids, our employee with the other
-    person's, and a municipality with the contract another municipality awarded:
-    404 where the role may see its own, 403 or 404 where it may see none; on the
-    lists (no id) nothing of the other party shows."""
+    person's, and a municipality with the contract another municipality awarded;
+    our organisations' users (authority, employer) with the neighbour's records,
+    linked to the neighbour's organisations: 404 where the role may see its own,
+    403 or 404 where it may see none; on the lists (no id) nothing of the other
+    party shows."""
     s = sweep("API: another employer, person or municipality")
     before = ours.events()
     mine, their = params_for(ours), params_for(neighbour)
     for method, route in api_routes():
         spec = API_ROUTES[(method, route)]
         for who in PARTIES:
-            role = who.split()[-1]
+            role = role_of(who)
             # An employer or a person: the neighbour's records. Another municipality: ours.
             target = mine if who == "other authority" else their
             others = (ours, neighbour) if who == "other authority" else (neighbour,)
@@ -356,6 +365,8 @@ def test_another_employers_persons_or_municipalitys_records_answer_404(
             path = fill_path(route, target, spec)
             r = send(client, method, path, ours.token(who), body)
             expect = {404} if role in spec.roles else {403, 404}
+            if who in ORG_USERS and not _names_a_shared_record(route):
+                expect = {403, 404}  # no shared record named: no tenant to act in
             s.check(f"{method} {route} as {who} on another's record", r, expect=expect,
                     forbidden=forbidden_for(role, *others), sent=path + repr(body))
     assert s.tried >= 100 and s.failures == [], "\n".join(s.failures)
@@ -378,14 +389,17 @@ def test_each_role_gets_its_answer_or_a_refusal_on_every_api_route(
     made: set[tuple[str, str]] = set()
     for method, route in api_routes():
         spec = API_ROUTES[(method, route)]
-        for role in ("employee", "authority", "employer", "auditor", "agency"):
+        for who in ("employee", "authority", "org authority", "employer", "org employer", "auditor", "agency"):
+            role = role_of(who)
             path = fill_path(route, mine, spec)
             body = fill_body(spec.body, mine, role)
             others = (theirs, neighbour) if role in ("employer", "employee") else (theirs,)
             before = ours.events()
-            r = send(client, method, path, ours.token(role), body)
-            where = f"{method} {route} as {role}"
-            if role in spec.roles:
+            r = send(client, method, path, ours.token(who), body)
+            where = f"{method} {route} as {who}"
+            if who in ORG_USERS and not _names_a_shared_record(route):
+                expect = {403, 404}  # an organisation's user acts only on records shared with it
+            elif role in spec.roles:
                 # A change may be refused for the record's state (409, or 422 for a step
                 # that no longer fits after another role's change): past the checks all the same.
                 expect = {200} if method == "GET" else {200, 201, 409, 422}
@@ -393,10 +407,16 @@ def test_each_role_gets_its_answer_or_a_refusal_on_every_api_route(
                 expect = {403, 404}
             hidden = forbidden_for(role, *others) | (ours.other_people() if role == "employee" else set())
             s.check(where, r, expect=expect, forbidden=hidden, sent=path + repr(body))
-            if role not in spec.roles and ours.events() != before:
+            if expect == {403, 404} and ours.events() != before:
                 s.fail(where, "refused, yet something was stored")
             if r.status_code in (200, 201):
                 made.add((method, route))
     # Every change was made by one of its roles at least once: the bodies are valid.
     assert {mr for mr in API_ROUTES if mr[0] != "GET"} - made == set()
-    assert s.tried >= 5 * len(API_ROUTES) and s.failures == [], "\n".join(s.failures)
+    assert s.tried >= 7 * len(API_ROUTES) and s.failures == [], "\n".join(s.failures)
+
+
+def _names_a_shared_record(route: str) -> bool:
+    """Whether the path names a record an agency may share with an organisation
+    (web/api/auth.py: the organisation's user acts in the tenant that owns it)."""
+    return any(p in RECORD_PARAMS for p in params_of(route))

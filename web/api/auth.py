@@ -4,6 +4,14 @@ Every request looks its token up in the database (one indexed query, see
 infra/registry.py), with no cache in the process: a token revoked, or the
 account it belongs to closed, is refused by every web process from the next
 request on. An expired token is refused with the day it expired.
+
+A user of a platform organisation (a contracting authority, an employer) has
+no tenant of its own: a request of theirs acts in the tenant that owns the
+record its path names (`contract_id`, `employer_id`, `placement_id`,
+`vacancy_id`, `contribution_id`), found in the share index
+(projections/shared.py) for that organisation. A record not shared with it is
+a 404 with the same body as an unknown id; a route that names no record has
+no tenant to act in (403).
 """
 from __future__ import annotations
 
@@ -16,17 +24,35 @@ from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 
 from infra.eventstore import Tenant
-from infra.registry import principal_for_token_async
+from infra.registry import principal_for_token_async, tenant_by_id_async
+from projections import shared
 from service.actor import Actor
+from service.errors import NotFound, PermissionDenied
 from web.api.body import strict_json_body
+from web.ids import parse_id
 
 CHALLENGE = 'Bearer realm="sroi"'
 
 
+# The path parameters that name a record, and the record's kind in the share index.
+RECORD_PARAMS = {"contract_id": "contract", "employer_id": "employer", "placement_id": "placement",
+                 "vacancy_id": "vacancy", "contribution_id": "contribution"}
+
+
 @dataclass(frozen=True)
 class Principal:
-    tenant: Tenant
+    """The actor, and the tenant the request acts in (`home`: None for an
+    organisation's user whose request names no shared record)."""
+
+    home: Tenant | None
     actor: Actor
+
+    @property
+    def tenant(self) -> Tenant:
+        if self.home is None:
+            raise PermissionDenied("an organisation's user works on the records agencies share with it:"
+                                   " this route names none")
+        return self.home
 
 
 def _refuse(detail: str, error: str | None = None) -> NotAuthorizedException:
@@ -46,9 +72,33 @@ async def provide_principal(request: Request, pool: NamedDependency[Pool]) -> Pr
         raise _refuse(f"token expired on {found.expires_at:%Y-%m-%d %H:%M} UTC: create a new one "
                       "(the API tokens page, or sroi token create)", "invalid_token")
     user = found.user
-    return Principal(tenant=found.tenant, actor=Actor(
+    if user.org_id is not None:
+        return await _in_owning_tenant(request, pool, user.id, user.role, user.organisation, user.org_id)
+    return Principal(home=found.tenant, actor=Actor(
         user_id=user.id, role=user.role, organisation=user.organisation,
         employer_id=user.employer_id, candidate_id=user.candidate_id))
+
+
+async def _in_owning_tenant(request: Request, pool: Pool, user_id: Any, role: str, organisation: str,
+                            org_id: Any) -> Principal:
+    """An organisation user's request, in the tenant that shares the record its
+    path names with the organisation; as the actor there."""
+    actor = Actor(user_id=user_id, role=role, organisation=organisation, org_id=org_id)
+    for param, kind in RECORD_PARAMS.items():
+        raw = request.path_params.get(param)
+        if raw is None:
+            continue
+        record_id = parse_id(kind, raw)
+        found = await shared.shared_record(pool, org_id, kind, record_id)
+        tenant = await tenant_by_id_async(pool, found.tenant_id) if found else None
+        if found is None or tenant is None:
+            raise NotFound(kind, raw)
+        # An employer organisation acts as the employer record it is shared
+        # through, so the read models' employer filters apply as for a user in the tenant.
+        employer_id = found.via if role == "employer" else None
+        return Principal(home=tenant, actor=Actor(user_id=user_id, role=role, organisation=organisation,
+                                                  org_id=org_id, employer_id=employer_id))
+    return Principal(home=None, actor=actor)
 
 
 def v1_router(handlers: list[Any], tag: str) -> Router:

@@ -16,6 +16,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from domain.contract import SocialReturnContract
 from domain.employer import Employer
 from projections import access_log, compliance, retention
 from domain.errors import DomainError
@@ -93,6 +94,8 @@ async def _fresh(request: Request, pool: Pool, principal: Principal, names: tupl
 
 def _may_see_contract(principal: Principal, row: dict) -> bool:
     actor = principal.actor
+    if actor.org_id is not None:
+        return True  # an organisation's user: decided on the contract itself (_visible_contract)
     if actor.role in ("agency", "auditor"):
         return True
     if actor.role == "employer":
@@ -111,9 +114,13 @@ class NotFoundYet(NotFound):
         self.headers = headers
 
 
-async def _visible_contract(request: Request, pool: Pool, principal: Principal, raw_id: str, gen: int | None = None,
-                            stale: dict[str, str] | None = None) -> UUID:
+async def _visible_contract(request: Request, pool: Pool, principal: Principal, raw_id: str, ledger: Ledger,
+                            gen: int | None = None, stale: dict[str, str] | None = None) -> UUID:
     contract_id = parse_id("contract", raw_id)
+    if principal.actor.org_id is not None:
+        # What the agency linked to the organisation decides, read from the
+        # contract itself (service/visibility.py), not from a read model.
+        await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, SocialReturnContract, contract_id)
     row = await compliance.contract_row(pool, principal.tenant.id, contract_id, gen)
     if row is None or not _may_see_contract(principal, row):
         if stale:
@@ -131,7 +138,7 @@ async def contract_compliance(contract_id: FromPath[str], request: Request,
     as_of = _as_of(request.query_params.get("as_of"))
     headers = await _fresh(request, pool, principal, (compliance.NAME,))
     gen, known = await _as_known(request, ledger, principal, compliance.NAME)
-    ident = await _visible_contract(request, pool, principal, contract_id, gen, stale=headers)
+    ident = await _visible_contract(request, pool, principal, contract_id, ledger, gen, stale=headers)
     figures = await compliance.compliance_for_contract(
         pool, principal.tenant.id, ident, as_of, gen)
     return Response({**figures, **known}, headers=headers)
@@ -154,11 +161,11 @@ async def compliance_overview(request: Request, principal: NamedDependency[Princ
 
 
 @get("/contracts/{contract_id:str}/contributions")
-async def list_contributions(contract_id: FromPath[str], request: Request,
-                             principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response:
+async def list_contributions(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
+                             pool: NamedDependency[Pool], ledger: NamedDependency[Ledger]) -> Response:
     as_of = _as_of(request.query_params.get("as_of"))
     headers = await _fresh(request, pool, principal, (compliance.NAME,))
-    ident = await _visible_contract(request, pool, principal, contract_id, stale=headers)
+    ident = await _visible_contract(request, pool, principal, contract_id, ledger, stale=headers)
     items = await compliance.contributions_for_contract(
         pool, principal.tenant.id, ident, as_of)
     return Response({"contract_id": contract_id, "contributions": items}, headers=headers)

@@ -63,7 +63,17 @@ def run(ledger: Ledger, principal: Principal, request: Request, command: Any) ->
 # -- employers -----------------------------------------------------------------
 @post("/employers", **sync)
 def register_employer(data: JSONBody[s.EmployerIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
-    return run(ledger, principal, request, c.RegisterEmployer(name=data.name))
+    return run(ledger, principal, request, c.RegisterEmployer(name=data.name, org_id=data.org_id))
+
+
+@patch("/employers/{employer_id:str}", **sync)
+def link_employer_organisation(employer_id: FromPath[str], data: JSONBody[s.EmployerLinkIn],
+                               principal: NamedDependency[Principal], request: Request,
+                               ledger: NamedDependency[Ledger]) -> Response:
+    """Share the employer record (its contracts, vacancies and placements) with an
+    employer organisation of the platform, or move the share to another one."""
+    return run(ledger, principal, request, c.LinkEmployerOrganisation(
+        employer_id=parse_id("employer", employer_id), org_id=data.org_id))
 
 
 @post("/employers/{employer_id:str}/contact-persons", **sync)
@@ -91,16 +101,19 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
         rule_set=data.rule_set, accepted_by=data.accepted_by,
         employer_owner_name=data.employer_owner_name, employer_owner_email=data.employer_owner_email,
         agency_owner_name=data.agency_owner_name, agency_owner_email=data.agency_owner_email,
-        target_placements=data.target_placements, target_retention_12m_percent=data.target_retention_12m_percent))
+        target_placements=data.target_placements, target_retention_12m_percent=data.target_retention_12m_percent,
+        authority_org_id=data.authority_org_id))
 
 
 @patch("/contracts/{contract_id:str}", **sync)
 def amend_contract(contract_id: FromPath[str], data: JSONBody[s.ContractAmendIn], principal: NamedDependency[Principal],
                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
-    """Amend the terms given (If-Match: the version you read); the rest stay."""
-    changes = {name: getattr(data, name) for name in data.__struct_fields__ if getattr(data, name) is not None}
+    """Amend the terms given (If-Match: the version you read); the rest stay.
+    `authority_org_id` shares the contract with that authority organisation."""
+    changes = {name: getattr(data, name) for name in data.__struct_fields__
+               if getattr(data, name) is not None and name != "authority_org_id"}
     return run(ledger, principal, request, c.AmendContract(
-        contract_id=parse_id("contract", contract_id), changes=changes))
+        contract_id=parse_id("contract", contract_id), changes=changes, authority_org_id=data.authority_org_id))
 
 
 @post("/contracts/{contract_id:str}/close", **sync)
@@ -263,7 +276,7 @@ def placement_events(placement_id: FromPath[str], principal: NamedDependency[Pri
 
 def api_router() -> Router:
     return v1_router([
-            register_employer, add_contact_person, get_employer,
+            register_employer, link_employer_organisation, add_contact_person, get_employer,
             register_contract, amend_contract, close_contract, get_contract,
             register_candidate, state_support_needs, get_candidate, erase_candidate,
             open_vacancy, edit_vacancy, close_vacancy, match_candidate, get_vacancy,

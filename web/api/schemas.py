@@ -29,6 +29,14 @@ class Body(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class EmployerIn(Body):
     name: Name
+    # Share the record with this employer organisation of the platform (`sroi org list`).
+    org_id: UUID | None = None
+
+
+class EmployerLinkIn(Body):
+    """PATCH /employers/{id}: share the record with an employer organisation (or move the share)."""
+
+    org_id: UUID
 
 
 class ContactPersonIn(Body):
@@ -41,7 +49,6 @@ class ContactPersonIn(Body):
 class ContractIn(Body):
     employer_id: UUID
     title: Name
-    contracting_authority: Name
     contract_value_eur: Amount
     obligation_percent: Amount
     starts_on: date
@@ -49,6 +56,8 @@ class ContractIn(Body):
     awarded_on: date
     rule_set: Annotated[str, msgspec.Meta(max_length=60)]
     accepted_by: Annotated[str, msgspec.Meta(max_length=20)] = "authority"
+    # Free text as before; may be left out when authority_org_id names the authority.
+    contracting_authority: Name | None = None
     # Optional: who answers for its social return, and targets beyond euros.
     employer_owner_name: Name | None = None
     employer_owner_email: Name | None = None
@@ -56,6 +65,8 @@ class ContractIn(Body):
     agency_owner_email: Name | None = None
     target_placements: int | None = None
     target_retention_12m_percent: Amount | None = None
+    # Share the contract with this contracting authority organisation (`sroi org list`).
+    authority_org_id: UUID | None = None
 
 
 class CandidateIn(Body):
@@ -106,6 +117,8 @@ class ContractAmendIn(Body):
     obligation_percent: Amount | None = None
     starts_on: date | None = None
     ends_on: date | None = None
+    # Share with (or move the share to) this contracting authority organisation.
+    authority_org_id: UUID | None = None
 
 
 class MatchIn(Body):

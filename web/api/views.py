@@ -21,13 +21,17 @@ def _common(agg: Any) -> dict[str, Any]:
 
 
 def employer_view(e: Employer, actor: Actor) -> dict[str, Any]:
-    return {**_common(e), "name": e.name, "contact_persons": list(e.contact_persons)}
+    return {**_common(e), "name": e.name, "contact_persons": list(e.contact_persons),
+            # The employer organisation of the platform it is shared with (its name when linked).
+            "org_id": e.org_id, "org_name": e.org_name}
 
 
 def contract_view(k: SocialReturnContract, actor: Actor) -> dict[str, Any]:
     return {
         **_common(k), "employer_id": k.employer_id, "title": k.title,
         "contracting_authority": k.contracting_authority,
+        # The authority organisation of the platform it is shared with (its name when linked).
+        "authority_org_id": k.authority_org_id, "authority_name": k.authority_name,
         "contract_value_eur": k.contract_value_eur, "obligation_percent": k.obligation_percent,
         "obligation_eur": k.obligation_eur, "starts_on": k.starts_on, "ends_on": k.ends_on,
         "awarded_on": k.awarded_on, "rule_set": k.rule_set, "accepted_by": k.accepted_by,
