@@ -53,7 +53,9 @@ async def login(request: Request, services: NamedDependency[PageServices], regis
     tenant, user = found
     await forget_login_attempts(services.pool, email, client)
     viewers.forget(user.id)
-    renew_session(request, {"user_id": str(user.id), "tenant_id": str(tenant.id), "email": user.email})
+    # A user of an agency has its tenant; an organisation's user its organisation (no tenant).
+    home = {"tenant_id": str(tenant.id)} if tenant is not None else {"org_id": str(user.org_id)}
+    renew_session(request, {"user_id": str(user.id), "email": user.email, **home})
     if user.role == "employee" and target == "/":
         target = "/placements"
     return Response(b"", status_code=303, headers={"Location": target})

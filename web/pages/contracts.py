@@ -120,7 +120,9 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
         **{f"{side}_owner_{part}": form.text(f"{side}_owner_{part}", required=False) or None
            for side in ("employer", "agency") for part in ("name", "email")},
         target_placements=form.integer("target_placements", required=False),
-        target_retention_12m_percent=form.decimal("target_retention_12m_percent", required=False))
+        target_retention_12m_percent=form.decimal("target_retention_12m_percent", required=False),
+        # Shares the contract with that authority organisation of the platform.
+        authority_org_id=form.ident("authority_org_id", required=False))
 
     async def show(state: FormState, status: int) -> Response:
         return await _contract_form(services, request, viewer, dict(state.values), dict(state.errors), status)

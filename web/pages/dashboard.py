@@ -9,11 +9,12 @@ from uuid import UUID
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
-from projections import compliance, directory, retention
+from infra.registry import tenant_by_id_async
+from projections import compliance, directory, retention, shared
 from web.pages import charts
 from web.pages.common import PageServices, fresh
 from web.pages.render import page
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, roles
 
 
 def summary_scope(viewer: Viewer) -> dict:
@@ -51,9 +52,11 @@ async def warned_placements(services: PageServices, viewer: Viewer, figures: dic
         services.pool, viewer.tenant.id, warned, **retention_scope(viewer))}
 
 
-@get("/", name="dashboard", guards=[roles(*READERS)])
+@get("/", name="dashboard", guards=[roles(*READERS)], opt={ORGANISATION_PAGES: True})
 async def dashboard(request: Request, services: NamedDependency[PageServices],
                     viewer: NamedDependency[Viewer]) -> Response:
+    if viewer.actor.org_id is not None:
+        return await shared_with_organisation(services, request, viewer)
     if viewer.role == "employee":
         return Response(b"", status_code=303, headers={"Location": "/placements"})
     await fresh(services, request, viewer)
@@ -80,6 +83,18 @@ async def dashboard(request: Request, services: NamedDependency[PageServices],
         "employer_names": {str(k): v for k, v in names.items()}, "bar": charts.progress,
         "warnings_shown": DASHBOARD_WARNINGS, "reminders": reminders, "targets": targets,
     })
+
+
+async def shared_with_organisation(services: PageServices, request: Request, viewer: Viewer) -> Response:
+    """An organisation's user: what each agency shares with it (from the share
+    index; the cross-agency figures are read per agency by the API)."""
+    records = await shared.shared_records(services.pool, viewer.actor.org_id)
+    agencies = {}
+    for tenant_id in {r.tenant_id for r in records}:
+        tenant = await tenant_by_id_async(services.pool, tenant_id)
+        agencies[tenant_id] = tenant.name if tenant is not None else ""
+    rows = sorted(records, key=lambda r: (agencies[r.tenant_id], shared.KINDS.index(r.kind), r.linked_at))
+    return page(services.templates, request, "shared.html", {"records": rows, "agencies": agencies})
 
 
 async def _nothing(value: Any = None) -> Any:

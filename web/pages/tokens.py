@@ -24,7 +24,7 @@ from web.pages.common import PageServices
 from web.pages.forms import Form
 from web.pages.i18n import ErrorMessage
 from web.pages.render import page
-from web.pages.viewer import Viewer, roles
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, roles
 
 # The lifetimes offered (the default, API_TOKEN_DAYS, is added if it is not one of them).
 DAY_CHOICES = (7, 30, 90, 180, 365)
@@ -42,20 +42,20 @@ async def _tokens_page(services: PageServices, request: Request, viewer: Viewer,
         "tokens": listed, "created": created[0] if created else None, "secret": created[1] if created else None,
         "values": values or {"days": str(registry.token_days)}, "errors": errors or {},
         "day_choices": _day_choices(registry.token_days), "revoked": request.query_params.get("revoked") == "1",
-        "suspended": viewer.tenant.status != "active",
+        "suspended": not viewer.active,
     }, status=status)
 
 
-@get("/tokens", name="tokens", guards=[roles(*ROLES)])
+@get("/tokens", name="tokens", guards=[roles(*ROLES)], opt={ORGANISATION_PAGES: True})
 async def tokens(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                  registry: NamedDependency[TenantRegistry]) -> Response:
     return await _tokens_page(services, request, viewer, registry)
 
 
-@post("/tokens", guards=[roles(*ROLES)])
+@post("/tokens", guards=[roles(*ROLES)], opt={ORGANISATION_PAGES: True})
 async def create_token(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                        registry: NamedDependency[TenantRegistry]) -> Response:
-    if viewer.tenant.status != "active":
+    if not viewer.active:
         raise TenantSuspended()
     form = await Form.read(request)
     days = form.integer("days")
@@ -75,7 +75,7 @@ async def create_token(request: Request, services: NamedDependency[PageServices]
     return await _tokens_page(services, request, viewer, registry, created=created, status=201)
 
 
-@post("/tokens/{token_id:str}/revoke", guards=[roles(*ROLES)])
+@post("/tokens/{token_id:str}/revoke", guards=[roles(*ROLES)], opt={ORGANISATION_PAGES: True})
 async def revoke_token(request: Request, viewer: NamedDependency[Viewer], token_id: FromPath[str],
                        registry: NamedDependency[TenantRegistry]) -> Response:
     ident = parse_id("token", token_id)

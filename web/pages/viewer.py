@@ -1,6 +1,8 @@
 """Who is looking: the tenant and actor behind a page session, and the guards.
 
-The session holds only the user's id, e-mail and tenant id. The tenant and
+The session holds only the user's id, e-mail and tenant id (an organisation's
+user: its organisation's id; it has no tenant, and opens only the pages that
+say so with `opt={ORGANISATION_PAGES: True}`: its list of what agencies share). The tenant and
 user are resolved once per request from the registry (cached a few seconds;
 a session itself is read from the database on every request, as API tokens
 are), so a suspended tenant or a removed user takes effect within seconds.
@@ -31,6 +33,8 @@ from service.handlers import COMMAND_ROLES
 
 CACHE_SECONDS = 5.0
 VIEWER_KEY = "sroi.viewer"
+# A page's opt: an organisation's user (no tenant) may open it.
+ORGANISATION_PAGES = "organisation_users"
 
 # The menu per role: which list pages a role uses. Each page checks its own
 # roles again; the menu only leaves out what would answer 403.
@@ -51,7 +55,7 @@ class NotSignedIn(Exception):
 
 @dataclass(frozen=True)
 class Viewer:
-    tenant: Tenant
+    tenant: Tenant | None  # None: a platform organisation's user (actor.org_id)
     actor: Actor
     email: str
     nav: tuple[str, ...] = field(default=())
@@ -59,6 +63,16 @@ class Viewer:
     @property
     def role(self) -> str:
         return self.actor.role
+
+    @property
+    def active(self) -> bool:
+        """Whether the viewer's tenant (if any) is active: may change things."""
+        return self.tenant is None or self.tenant.status == "active"
+
+    @property
+    def home_name(self) -> str:
+        """The agency's name, or the organisation's."""
+        return self.tenant.name if self.tenant is not None else self.actor.organisation
 
 
 class ViewerCache:
@@ -81,10 +95,14 @@ class ViewerCache:
         self._entries.pop(user_id, None)
 
 
-def _resolve(registry: TenantRegistry, user_id: UUID, email: str, tenant_id: UUID) -> Viewer | None:
+def _resolve(registry: TenantRegistry, user_id: UUID, email: str, tenant_id: UUID | None,
+             org_id: UUID | None = None) -> Viewer | None:
     user = registry.user_by_email(email)
-    if user is None or user.id != user_id or user.tenant_id != tenant_id:
+    if user is None or user.id != user_id or user.tenant_id != tenant_id or user.org_id != org_id:
         return None
+    if tenant_id is None:
+        actor = Actor(user_id=user.id, role=user.role, organisation=user.organisation, org_id=user.org_id)
+        return Viewer(tenant=None, actor=actor, email=user.email, nav=("dashboard",))
     try:
         tenant = registry.tenant_by_id(tenant_id)
     except TenantNotFound:
@@ -106,13 +124,14 @@ class Viewers:
     async def resolve(self, connection: ASGIConnection) -> Viewer:
         session = connection.scope.get("session") or {}
         try:
-            user_id, tenant_id = UUID(session["user_id"]), UUID(session["tenant_id"])
-            email = str(session["email"])
+            user_id, email = UUID(session["user_id"]), str(session["email"])
+            tenant_id = UUID(session["tenant_id"]) if "tenant_id" in session else None
+            org_id = UUID(session["org_id"]) if tenant_id is None else None
         except (KeyError, ValueError, TypeError):
             raise NotSignedIn() from None
         viewer = self.cache.get(user_id)
         if viewer is None:
-            viewer = await asyncio.to_thread(_resolve, self.registry, user_id, email, tenant_id)
+            viewer = await asyncio.to_thread(_resolve, self.registry, user_id, email, tenant_id, org_id)
             if viewer is None:
                 raise NotSignedIn()
             self.cache.put(viewer)
@@ -123,11 +142,16 @@ class Viewers:
 
 
 def signed_in(viewers: Viewers) -> Any:
-    """Guard for every page: a valid session, resolved once per request.
+    """Guard for every page: a valid session, resolved once per request. An
+    organisation's user (no tenant) opens only the pages made for it.
     Litestar gives guards no dependencies (litestar issue #1129), so the
     guard is made with the app's `Viewers` when the pages are wired."""
-    async def guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-        connection.scope[VIEWER_KEY] = await viewers.resolve(connection)  # type: ignore[literal-required]
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+        viewer = await viewers.resolve(connection)
+        if viewer.tenant is None and not handler.opt.get(ORGANISATION_PAGES):
+            raise PermissionDenied("this page is an agency's: an organisation's user sees what agencies share"
+                                   " with it on its own page")
+        connection.scope[VIEWER_KEY] = viewer  # type: ignore[literal-required]
 
     guard.__name__ = "signed_in"
     return guard
