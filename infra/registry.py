@@ -544,12 +544,6 @@ async def tenant_by_id_async(pool: Any, tenant_id: UUID) -> Tenant | None:
     return _tenant(row) if row else None
 
 
-async def organisations_async(pool: Any, kind: str) -> list[Organisation]:
-    """The organisations of a kind, by name (the agency's choice on its forms)."""
-    rows = await pool.fetch("SELECT * FROM platform.organisations WHERE kind = $1 ORDER BY name, id", kind)
-    return [_organisation(r) for r in rows]
-
-
 AGENCY_USERS_SQL = ("SELECT id, email FROM platform.users WHERE tenant_id = {param} AND role = 'agency'"
                     " ORDER BY email")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from domain.contract import SocialReturnContract
 from infra.bootstrap import System
 from service import commands as c
 from tests.web.world import PASSWORD, Agency, Browser
@@ -48,3 +49,38 @@ def test_an_employer_organisation_with_nothing_shared_sees_an_empty_list(
     home = me.get("/?lang=nl")
     assert home.status_code == 200
     assert "Nog geen detacheringsbureau deelt iets met uw organisatie." in home.text
+
+
+def test_the_agency_shares_through_its_forms_and_a_wrong_id_is_shown_at_the_field(
+        system: System, agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    number = uuid.uuid4().int
+    harlingen = system.registry.create_organisation("authority", "Gemeente Harlingen", oin=f"{number % 10**20:020d}")
+    devries = system.registry.create_organisation("employer", "De Vries B.V.", kvk=f"{number % 10**8:08d}")
+    me = pages(agency.user("agency"))
+    employer, contract = ids["employer"], ids["contract"]
+
+    # A link to an organisation of the other kind: the form again, the error at the field, nothing stored.
+    before = agency.system.stores.for_tenant(agency.tenant).recorder.max_notification_id()
+    wrong = me.post(f"/employers/{employer}/organisation?lang=en", {"org_id": str(harlingen.id)})
+    assert wrong.status_code == 422
+    assert 'id="link-org_id-error"' in wrong.text and "not an employer" in wrong.text
+    not_an_id = me.post(f"/employers/{employer}/organisation?lang=en", {"org_id": "12345678"})
+    assert not_an_id.status_code == 422 and 'id="link-org_id-error"' in not_an_id.text
+    assert agency.system.stores.for_tenant(agency.tenant).recorder.max_notification_id() == before
+
+    assert me.post(f"/employers/{employer}/organisation", {"org_id": str(devries.id)}).status_code == 303
+    page = me.get(f"/employers/{employer}?lang=en")
+    assert "Shared with De Vries B.V." in page.text
+
+    terms = {"title": "Groen", "contracting_authority": "Gem. Harlingen", "contract_value_eur": "1000000",
+             "obligation_percent": "5", "starts_on": "2025-01-01", "ends_on": "2027-12-31",
+             "authority_org_id": str(harlingen.id)}
+    assert me.post(f"/contracts/{contract}/amend", terms).status_code == 303
+    linked = agency.system.ledger.get(agency.tenant, agency.actor, SocialReturnContract, contract)
+    assert (linked.authority_org_id, linked.authority_name) == (harlingen.id, "Gemeente Harlingen")
+
+    registered = me.post("/employers", {"name": "Visserij", "org_id": str(devries.id)})
+    assert registered.status_code == 303
+    refused = me.post("/employers?lang=en", {"name": "Visserij", "org_id": str(uuid.uuid4())})
+    assert refused.status_code == 422 and "no organisation with id" in refused.text

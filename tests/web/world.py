@@ -234,9 +234,12 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     duties = duties_for(placement, started.starts_on, started.planned_end_on, [today - timedelta(days=2)])
     # An API token of someone in the tenant (the users the sweeps sign in as are others).
     token, _ = agency.system.registry.create_token(agency.user("agency").id, label=t("Koppeling"))
+    # An employer organisation of the platform to share the employer record with (the link form).
+    employer_org = agency.system.registry.create_organisation(
+        "employer", t("Bouwbedrijf De Vries"), kvk=f"{uuid4().int % 10**8:08d}")
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
-             "token_id": str(token.id)}
+             "token_id": str(token.id), "employer_org_id": str(employer_org.id)}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
 
@@ -283,6 +286,7 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/employers": ({"agency"}, {"name": "Bouwbedrijf Nieuw"}),
     "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",
                                                                              "email": "eva@example.org"}),
+    "/employers/{employer_id:str}/organisation": ({"agency"}, {"org_id": "{employer_org_id}"}),
     "/employers/{employer_id:str}/support-activities": ({"agency"}, {
         "kind": "workshop", "topic": "inclusive_leadership", "held_on": TODAY, "participants": "5",
         "given_by": "agency"}),

@@ -40,6 +40,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PAGE_HANDLERS = [
     dashboard.dashboard, dashboard.retention_page,
     contracts.employers, contracts.register_employer, employers.employer_detail, employers.add_contact_person,
+    employers.link_organisation,
     contracts.contracts, contracts.new_contract, contracts.register_contract, contracts.contract_detail,
     contracts.accept_contribution, contracts.reject_contribution, contracts.report_csv, contracts.report_print,
     contracts.report_purchase, contracts.report_other_activity, contracts.amend_contract, contracts.close_contract,

@@ -120,7 +120,8 @@ def _terms(contract: SocialReturnContract) -> dict[str, str]:
     return {"title": contract.title, "contracting_authority": contract.contracting_authority,
             "contract_value_eur": str(contract.contract_value_eur),
             "obligation_percent": str(contract.obligation_percent.normalize()),
-            "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat()}
+            "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat(),
+            "authority_org_id": str(contract.authority_org_id or "")}
 
 
 async def contract_page(services: PageServices, request: Request, viewer: Viewer, contract_id: str, *,
@@ -172,6 +173,7 @@ async def employer_page(services: PageServices, request: Request, viewer: Viewer
                await support.employer_section(services, request, viewer, employer, forms.get("activities"))),
               ("_employer_pipeline.html", await matching.employer_section(services, viewer, employer))]
     own = forms.get("employer") or FormState()
+    link = forms.get("organisation") or FormState(values={"org_id": str(employer.org_id or "")})
     return page(services.templates, request, "employer.html", {
         "employer": employer,
         "contracts": await directory.contracts(services.pool, tenant, employer_id=ident),
@@ -182,6 +184,8 @@ async def employer_page(services: PageServices, request: Request, viewer: Viewer
         "can_open_vacancy": may(viewer, c.OpenVacancy), "can_register_contract": may(viewer, c.RegisterContract),
         "sections": [(template, section) for template, section in loaded if section is not None],
         "values": dict(own.values), "errors": dict(own.errors),
+        "can_link": may(viewer, c.LinkEmployerOrganisation),
+        "link_values": dict(link.values), "link_errors": dict(link.errors),
         "idempotency": new_idempotency_key(),
     }, status=status)
 

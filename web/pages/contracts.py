@@ -61,8 +61,10 @@ async def register_employer(request: Request, services: NamedDependency[PageServ
     async def show(state: FormState, status: int) -> Response:
         return await _employers_page(services, request, viewer, dict(state.values), dict(state.errors), status)
 
-    return await answer(services, request, viewer, form, c.RegisterEmployer(name=name), to="/employers", show=show,
-                        field="name")
+    # Shares the record with that employer organisation of the platform (its id, as the organisation gives it).
+    org_id = form.ident("org_id", required=False)
+    return await answer(services, request, viewer, form, c.RegisterEmployer(name=name, org_id=org_id),
+                        to="/employers", show=show, field="name")
 
 
 # -- contracts ------------------------------------------------------------------
@@ -242,7 +244,7 @@ async def amend_contract(request: Request, services: NamedDependency[PageService
                        contract_value_eur=f.decimal("contract_value_eur"),
                        obligation_percent=f.decimal("obligation_percent"),
                        starts_on=f.day("starts_on"), ends_on=f.day("ends_on"))
-        return {"changes": changes}
+        return {"changes": changes, "authority_org_id": f.ident("authority_org_id", required=False)}
     return await _contract_change(services, request, viewer, contract_id, "amend", read, c.AmendContract, "title",
                                   contract_page)
 

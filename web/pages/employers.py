@@ -43,3 +43,22 @@ async def add_contact_person(request: Request, services: NamedDependency[PageSer
     command = c.AddContactPerson(employer_id=ident, **fields)  # type: ignore[arg-type]
     return await answer(services, request, viewer, form, command,
                         to=f"/employers/{employer_id}#contacts", show=show, field="name")
+
+
+@post("/employers/{employer_id:str}/organisation", guards=[may_issue(c.LinkEmployerOrganisation)])
+async def link_organisation(request: Request, services: NamedDependency[PageServices],
+                            viewer: NamedDependency[Viewer], employer_id: FromPath[str],
+                            employer_page: NamedDependency[PageRenderer]) -> Response:
+    """Share the employer record with an employer organisation of the platform."""
+    ident = parse_id("employer", employer_id)
+    await get_aggregate(services, viewer, Employer, ident)  # visible, else 404
+    form = await Form.read(request)
+    org_id = form.ident("org_id")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await employer_page(services, request, viewer, employer_id, forms={"organisation": state},
+                                   status=status)
+
+    command = c.LinkEmployerOrganisation(employer_id=ident, org_id=org_id)  # type: ignore[arg-type]
+    return await answer(services, request, viewer, form, command, to=f"/employers/{employer_id}#organisation",
+                        show=show, field="org_id")
