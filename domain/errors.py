@@ -122,3 +122,14 @@ class ContributionAlreadyDecided(DomainError):
 
 class CandidateAlreadyErased(DomainError):
     is_state_conflict = True
+
+
+# Documents (domain/document.py).
+
+
+class UnknownDocumentKind(DomainError):
+    default_field = "kind"
+
+
+class DocumentAlreadyRemoved(DomainError):
+    is_state_conflict = True

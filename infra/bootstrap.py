@@ -16,6 +16,7 @@ from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
+from infra.documents import DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
 from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
 from infra.settings import Settings
@@ -96,6 +97,8 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     kek = load_data_key(settings)
     for db in databases.values():
         db.person_keys = PersonKeys(db, kek)
+        db.documents = DocumentVault(db, db.person_keys, max_bytes=settings.document_max_bytes,
+                                     quota_bytes=settings.document_quota_bytes)
     stores = TenantStores(databases, aggregate_cache_size=settings.aggregate_cache_size,
                           max_tenant_apps=settings.tenant_app_cache_size)
     registry = TenantRegistry(databases["default"], stores, token_days=settings.api_token_days)
@@ -103,6 +106,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         for db in databases.values():
             db.migrate()
             db.person_keys.migrate()
+            db.documents.migrate()
         registry.migrate()
         audit.migrate(databases["default"])
         ensure_broker_schema(settings.broker_url, url)

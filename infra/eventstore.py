@@ -15,7 +15,7 @@ import contextlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -322,8 +322,11 @@ class TenantRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Store the events (and `idempotency`, an IdempotencyRecord) in one
         statement; with `unerased` (people's ids), store nothing and raise
-        PersonErased if one of them has been erased."""
+        PersonErased if one of them has been erased. With `in_transaction` (a
+        function of the connection: a document's bytes, infra/documents.py),
+        run it and the statement in one transaction: both stored or neither."""
         unerased = list(kwargs.get("unerased") or ()) or None
+        in_transaction = kwargs.get("in_transaction")
         if unerased is not None and self.tenant_id is None:
             raise RuntimeError("an erasure check needs the recorder's tenant_id")
         if not stored_events:
@@ -348,8 +351,8 @@ class TenantRecorder(PostgresApplicationRecorder):
         if len(stored_events) == 1:
             e = stored_events[0]
             # Tuple rows: the datastore's dict rows decode the column names on every call.
-            with (self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur,
-                  self._erasure_refused(unerased)):
+            with (self.datastore.get_connection() as conn, self._together(conn, in_transaction),
+                  conn.cursor(row_factory=tuple_row) as cur, self._erasure_refused(unerased)):
                 row = cur.execute(self.call_insert_one_function,
                                   (e.originator_id, e.originator_version, e.topic, e.state, *idem),
                                   prepare=True).fetchone()
@@ -364,10 +367,22 @@ class TenantRecorder(PostgresApplicationRecorder):
             [e.state for e in stored_events],
             *idem,
         )
-        with (self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cur,
-              self._erasure_refused(unerased)):
+        with (self.datastore.get_connection() as conn, self._together(conn, in_transaction),
+              conn.cursor(row_factory=tuple_row) as cur, self._erasure_refused(unerased)):
             rows = cur.execute(self.call_insert_function, params, prepare=True).fetchall()
         return [row[0] for row in rows]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _together(conn: Any, in_transaction: Callable[[Any], None] | None) -> Iterator[None]:
+        """Nothing for an ordinary command (its one statement commits by
+        itself); with `in_transaction`, one transaction around it and the insert."""
+        if in_transaction is None:
+            yield
+            return
+        with conn.transaction():
+            in_transaction(conn)
+            yield
 
     @staticmethod
     @contextlib.contextmanager
@@ -399,10 +414,12 @@ class TenantApplication(Application[UUID]):
     log_section_size = 1000
 
     def __init__(self, tenant: Tenant, datastore: PostgresDatastore, aggregate_cache_size: int,
-                 person_keys: Any = None):
+                 person_keys: Any = None, documents: Any = None):
         self.tenant = tenant
         self._datastore = datastore
         self._person_keys = person_keys
+        # The documents' bytes (infra/documents.py DocumentVault), if kept.
+        self.documents = documents
         super().__init__(env={
             "AGGREGATE_CACHE_MAXSIZE": str(aggregate_cache_size),
             # No fast-forward query on every get: the cache is trusted, and a
@@ -478,6 +495,7 @@ class EventStoreDatabase:
         # Off only to measure what the chain costs (bench/audit.py).
         self.hash_chain = hash_chain
         self.person_keys: Any = None  # PersonKeys, set by bootstrap
+        self.documents: Any = None  # DocumentVault, set by bootstrap
         self.datastore = _Datastore(
             **connection_kwargs(url),
             schema=SCHEMA,
@@ -673,7 +691,7 @@ class TenantStores:
                 return app
         database = self.database(tenant.database)
         app = TenantApplication(tenant, database.datastore, self.aggregate_cache_size,
-                                person_keys=database.person_keys)
+                                person_keys=database.person_keys, documents=database.documents)
         with self._lock:
             self._apps[tenant.id] = app
             self._apps.move_to_end(tenant.id)

@@ -55,6 +55,10 @@ PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AdjustmentRequested": ("candidate_field", ("description",)),
     "CheckInLogged": ("candidate_field", ("note",)),
     "CoachingSessionLogged": ("candidate_field", ("note",)),
+    # A document's file name about a person ("loonstrook Jan Jansen.pdf"): under
+    # their key; a document about no one (a purchase invoice) keeps its name plain.
+    # Its bytes are sealed under the same key by infra/documents.py.
+    "DocumentAttached": ("candidate_field_if_any", ("filename",)),
 }
 
 # What an erased field reads as (same type family as the original).
@@ -64,7 +68,7 @@ ERASED_VALUES: dict[str, Any] = {
     "name": ERASED, "email": ERASED, "phone": None, "role": None,
     "labels": {}, "label": "", "description": "", "note": "",
     "competences": [], "hours_per_week": None, "available_from": None, "region": None,
-    "reason": ERASED,
+    "reason": ERASED, "filename": ERASED,
 }
 
 
@@ -277,7 +281,7 @@ class PersonalDataCodec:
         how = rule[0]
         if how == "originator":
             return originator_id
-        if how == "candidate_field":
+        if how in ("candidate_field", "candidate_field_if_any"):
             return state.get("candidate_id")
         if how == "contact":
             return contact_subject(originator_id, str(state.get("email") or ""))
@@ -288,6 +292,8 @@ class PersonalDataCodec:
         if rule is None:
             return state
         subject = self.subject_of(event_name, originator_id, state)
+        if subject is None and rule[0] == "candidate_field_if_any":
+            return state
         if subject is None:
             raise RuntimeError(f"no data subject known for {event_name} of {originator_id}")
         fields = {f: state.pop(f) for f in rule[1] if f in state}

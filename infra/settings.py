@@ -115,6 +115,10 @@ class Settings:
     server_timing: bool = False
     # Days a new API token lasts unless its creator chooses otherwise.
     api_token_days: int = 90
+    # Attached documents (infra/documents.py): at most this many bytes a file,
+    # and this many in all per tenant.
+    document_max_bytes: int = 10 * 1024 * 1024
+    document_quota_bytes: int = 1024 * 1024 * 1024
 
     @property
     def is_production(self) -> bool:
@@ -159,4 +163,6 @@ class Settings:
             trusted_proxies=_proxies(env),
             server_timing=_bool(env, "SERVER_TIMING", False),
             api_token_days=_token_days(env),
+            document_max_bytes=_int(env, "DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
+            document_quota_bytes=_int(env, "DOCUMENT_QUOTA_BYTES", 1024 * 1024 * 1024),
         )

@@ -199,6 +199,23 @@ class AcceptContribution:
 
 
 @dataclass(frozen=True)
+class AttachDocument:
+    """Evidence for a record (a contribution; a statement line later): the
+    file's bytes as received; its type is sniffed from them."""
+    record_kind: str
+    record_id: UUID
+    kind: str
+    filename: str
+    content: bytes = field(repr=False)
+    line_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoveDocument:
+    document_id: UUID
+
+
+@dataclass(frozen=True)
 class RejectContribution:
     contribution_id: UUID
     reason: str

@@ -62,3 +62,16 @@ class PersonErased(Conflict):
     def __init__(self) -> None:
         super().__init__(self.MESSAGE)
         self.template, self.params = self.MESSAGE, {}  # translated on the pages (web/i18n/nl.po)
+
+
+class Gone(ServiceError):
+    """The record is there, what it held is not any more (a removed document,
+    or one about a person who was erased)."""
+
+
+class TooLarge(ServiceError):
+    """A file over the size limit, or over what the organisation may still store."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field

@@ -35,6 +35,8 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import DomainError
 from infra import personal_data
+from domain.document import Document
+from infra.documents import DocumentQuotaExceeded, DocumentUnreadable
 from infra.eventstore import (
     IdempotencyRecord,
     Tenant,
@@ -45,13 +47,15 @@ from infra.eventstore import (
 from service.actor import Actor
 from service.errors import (
     Conflict,
+    Gone,
     IdempotencyKeyReused,
     InvalidInput,
     PermissionDenied,
     PersonErased,
     TenantSuspended,
+    TooLarge,
 )
-from service.handlers import HANDLERS
+from service.handlers import HANDLERS, documents
 from service.handlers.erasure import refuse_erased_now
 from service.ports import Accounts, Clock, Organisations, SystemClock
 from service.unit import Outcome, Unit
@@ -73,6 +77,8 @@ class CommandResult:
 def _json_default(value: Any) -> Any:
     if isinstance(value, (UUID, Decimal)):
         return str(value)
+    if isinstance(value, bytes):  # a document's content: the same file is the same request
+        return hashlib.sha256(value).hexdigest()
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
@@ -165,7 +171,11 @@ class Ledger:
                                            created=outcome.created, response=outcome.body)
             token = event_metadata.set(meta)
             try:
-                recordings = app.save(*outcome.saved, idempotency=record, unerased=unit.unerased)
+                files = app.documents.prepare(tenant.id, outcome.files) if outcome.files else None
+                recordings = app.save(*outcome.saved, idempotency=record, unerased=unit.unerased,
+                                      in_transaction=files)
+            except DocumentQuotaExceeded as e:
+                raise TooLarge("file", str(e)) from None
             except personal_data.PersonErased:
                 # The key store refused to seal data of an erased person (an
                 # erasure the checks above could not see yet): nothing was stored.
@@ -240,6 +250,51 @@ class Ledger:
     # -- queries -------------------------------------------------------------
     def get(self, tenant: Tenant, actor: Actor, kind_cls: type[A], ident: UUID) -> A:
         return Unit(app=self.stores.for_tenant(tenant), actor=actor, fresh=True, clock=self.clock).get(kind_cls, ident)
+
+    def documents_of(self, tenant: Tenant, actor: Actor, record_kind: str, record_id: UUID) -> list[dict[str, Any]]:
+        """The documents of a record the actor sees (NotFound if the record is
+        not visible), oldest first: what is known about each, never its bytes.
+        The file name comes from the history, so a person's erasure shows."""
+        app = self.stores.for_tenant(tenant)
+        unit = Unit(app=app, actor=actor, fresh=True, clock=self.clock)
+        out = []
+        for document in documents.documents_of(unit, record_kind, record_id):
+            attached = app.tenant_recorder.select_events(document.id, limit=1)[0]
+            state = app.metadata_mapper.decode_state(attached.state, "DocumentAttached")
+            meta = state.get("_meta", {})
+            erased = (document.candidate_id is not None and app.person_keys is not None
+                      and app.person_keys.is_erased(tenant.id, document.candidate_id))
+            out.append({
+                "id": str(document.id), "record_kind": document.record_kind, "record_id": str(document.record_id),
+                "line_id": document.line_id, "kind": document.kind, "filename": state.get("filename"),
+                "media_type": document.media_type, "size_bytes": document.size_bytes, "sha256": document.sha256,
+                "about_a_person": document.is_about_a_person, "readable": not erased,
+                "uploaded_at": meta.get("recorded_at"), "uploaded_by": meta.get("user_id"),
+                "uploaded_by_role": meta.get("role"),
+            })
+        return out
+
+    def document_content(self, tenant: Tenant, actor: Actor, document_id: UUID,
+                         correlation_id: str | None = None) -> tuple[Document, str, bytes]:
+        """A visible document, its file name and its bytes; Gone if it was removed
+        or the person it was about was erased. A download of a document about a
+        person is written to the access log."""
+        app = self.stores.for_tenant(tenant)
+        document = self.get(tenant, actor, Document, document_id)
+        if document.is_removed:
+            raise Gone(f"the document was removed on {document.removed_on.isoformat()}")  # type: ignore[union-attr]
+        try:
+            content = app.documents.read(tenant.id, document.id) if app.documents is not None else None
+        except DocumentUnreadable:
+            raise Gone("the document was about a person who was erased: it can no longer be read") from None
+        if content is None:
+            raise Gone("the document's content is no longer kept")
+        attached = app.tenant_recorder.select_events(document.id, limit=1)[0]
+        filename = app.metadata_mapper.decode_state(attached.state, "DocumentAttached").get("filename") or "document"
+        if document.candidate_id is not None:
+            self.record_special_category_read(tenant, actor, document.candidate_id, [f"document:{document.kind}"],
+                                              via="document download", correlation_id=correlation_id)
+        return document, filename, content
 
     def record_special_category_read(self, tenant: Tenant, actor: Actor, subject_id: UUID, fields: list[str],
                                      via: str, correlation_id: str | None = None) -> None:

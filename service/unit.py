@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError, project_aggregate
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
+from domain.document import Document
 from domain.duties import PlacementDuties, Reminder
 from domain.employer import Employer
 from domain.matching import MatchPipeline
@@ -46,6 +47,7 @@ KIND = {
     Reminder: "reminder",
     MatchPipeline: "match",
     PlacementSupport: "placement support",
+    Document: "document",
 }
 
 
@@ -63,6 +65,9 @@ class Outcome:
     body: dict[str, Any]
     # Run once the events are stored.
     after_commit: list[Callable[[TenantApplication], Any]] = field(default_factory=list)
+    # Documents' bytes to store or delete with the events, in their transaction
+    # (infra/documents.py StoreDocument, DeleteDocument).
+    files: list[Any] = field(default_factory=list)
 
 
 def created(agg: Any) -> Outcome:

@@ -4,7 +4,8 @@ The agency and its auditors see everything of their tenant; an employer its
 own employer record, contracts, vacancies and placements; a person their own
 candidate record and placements; a contracting authority its own contracts and
 the placements that count toward them. Some records are seen through another:
-a contribution by whoever sees its contract, a match by the employer that sees
+a contribution by whoever sees its contract, a document by whoever sees its
+record (an employer only documents about no person), a match by the employer that sees
 its vacancy, support by the person and their employer (never the authority).
 What an actor may not see is answered as not found (service/unit.py).
 
@@ -24,6 +25,7 @@ from uuid import UUID
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
+from domain.document import Document
 from domain.employer import Employer
 from domain.matching import MatchPipeline
 from domain.placement import Placement
@@ -42,6 +44,13 @@ def visible(actor: Actor, agg: Any, related: Related) -> bool:
     if isinstance(agg, Contribution):
         contract = related(agg.contract_id)
         return contract is not None and visible(actor, contract, related)
+    if isinstance(agg, Document):
+        # Whoever sees the record sees its evidence; an employer only what is
+        # about no person (never a payslip or a target-group declaration).
+        record = related(agg.record_id)
+        if record is None or not visible(actor, record, related):
+            return False
+        return role == "authority" or (role == "employer" and not agg.is_about_a_person)
     if isinstance(agg, MatchPipeline):
         vacancy = related(agg.vacancy_id)
         return role == "employer" and vacancy is not None and visible(actor, vacancy, related)

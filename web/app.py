@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from infra.broker import broker_ready
 from projections.registry import failing_projections
+from web.api.document_routes import document_router
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
@@ -88,7 +89,7 @@ def create_app(system: System) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
-                        *pages_routers(system)],
+                        document_router(system.settings), *pages_routers(system)],
         dependencies=dependencies(system),
         lifespan=[lifespan],
         middleware=[ServerTimingMiddleware] if system.settings.server_timing else [],

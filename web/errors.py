@@ -14,6 +14,7 @@ import msgspec
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from infra.documents import describe_bytes
 from infra.logsafe import describe
 from infra.registry import RegistryError
 from service.errors import ServiceError
@@ -86,8 +87,13 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         # Litestar raises an undecodable body (malformed, truncated) as a plain 400.
         detail, errors = "the request body is not valid JSON", [{"field": "body", "message": _tidy(str(exc.detail))}]
     elif exc.status_code == 413:
-        limit = request.app.request_max_body_size
-        detail, errors = "the request body is too large", [{"field": "body", "message": f"must be at most {limit} bytes"}]
+        max_file = request.route_handler.opt.get("max_file_bytes")
+        if max_file is not None:  # a document upload: the limit is the file's
+            detail = f"the file is too large: a document may be at most {describe_bytes(max_file)}"
+            errors = [{"field": "file", "message": detail}]
+        else:
+            limit = request.route_handler.resolve_request_max_body_size() or request.app.request_max_body_size
+            detail, errors = "the request body is too large", [{"field": "body", "message": f"must be at most {limit} bytes"}]
     return Response(error_body(detail, errors), status_code=exc.status_code,
                     headers=getattr(exc, "headers", None))
 

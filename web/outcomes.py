@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from service.errors import (
     Conflict,
+    Gone,
     IdempotencyKeyReused,
     InvalidInput,
     InvalidReference,
@@ -15,6 +16,7 @@ from service.errors import (
     PermissionDenied,
     ServiceError,
     TenantSuspended,
+    TooLarge,
 )
 from service.ledger import CommandResult
 
@@ -26,6 +28,8 @@ ERROR_STATUS: dict[type[ServiceError], int] = {
     PermissionDenied: 403,
     TenantSuspended: 403,
     Conflict: 409,
+    Gone: 410,
+    TooLarge: 413,
 }
 
 

@@ -1,0 +1,93 @@
+"""Documents attached to contributions: upload (multipart), list, download,
+remove. The service decides everything (who may, the size, the type sniffed
+from the content); these routes read the form and shape the answer.
+
+The upload reads its own form rather than a typed `data` body, so that an id
+the caller may not see is a 404 whatever the body (the sweep's answer for
+every route), and a missing file a 422 naming `file`. Its body limit is the
+document limit (DOCUMENT_MAX_BYTES) plus room for the form around the file.
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Request, Response, Router, delete, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from infra.settings import Settings
+from service import commands as c
+from service.ledger import Ledger
+from web.api.auth import Principal, v1_router
+from web.api.routes import correlation_id, run
+from web.ids import parse_id
+
+# Room for the multipart framing and the `kind` field around the file.
+FORM_SLACK_BYTES = 64 * 1024
+
+
+def attachment_headers(filename: str, media_type: str) -> dict[str, str]:
+    """Download, never display: the browser saves the file under its name
+    (an ASCII fallback and the UTF-8 name, RFC 6266) and never second-guesses
+    the sniffed type."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;' else "_" for ch in filename) or "document"
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+            "Content-Type": media_type}
+
+
+async def read_upload(request: Request) -> tuple[str, str, bytes]:
+    """(kind, filename, content) from a multipart form; empty where not given
+    (the service names what is missing, after checking the record is visible)."""
+    form = await request.form()
+    upload = form.get("file")
+    kind = form.get("kind")
+    if isinstance(upload, UploadFile):
+        return (kind if isinstance(kind, str) else ""), upload.filename or "", await upload.read()
+    return (kind if isinstance(kind, str) else ""), "", b""
+
+
+def document_router(settings: Settings) -> Router:
+    limit = settings.document_max_bytes + FORM_SLACK_BYTES
+
+    @post("/contributions/{contribution_id:str}/documents", request_max_body_size=limit,
+          opt={"max_file_bytes": settings.document_max_bytes})
+    async def attach_document(contribution_id: FromPath[str], request: Request,
+                              principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
+        """Attach a document (multipart/form-data: `file`, a PDF, PNG or JPEG,
+        its type judged by its content; `kind`: invoice, target_group_declaration,
+        pso_certificate, payslip or other)."""
+        ident = parse_id("contribution", contribution_id)
+        kind, filename, content = await read_upload(request)
+        return await asyncio.to_thread(run, ledger, principal, request, c.AttachDocument(
+            record_kind="contribution", record_id=ident, kind=kind, filename=filename, content=content))
+
+    @get("/contributions/{contribution_id:str}/documents", sync_to_thread=True)
+    def list_documents(contribution_id: FromPath[str], principal: NamedDependency[Principal],
+                       ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+        """The contribution's documents you may see: kind, name, type, size,
+        SHA-256, who attached it and when; never the content."""
+        ident = parse_id("contribution", contribution_id)
+        return {"contribution_id": str(ident),
+                "documents": ledger.documents_of(principal.tenant, principal.actor, "contribution", ident)}
+
+    @get("/documents/{document_id:str}", sync_to_thread=True)
+    def download_document(document_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
+                          ledger: NamedDependency[Ledger]) -> Response:
+        """The document's content, as an attachment with its sniffed type; 410
+        once removed or once the person it was about was erased."""
+        document, filename, content = ledger.document_content(
+            principal.tenant, principal.actor, parse_id("document", document_id), correlation_id(request))
+        return Response(content=content, headers=attachment_headers(filename, document.media_type),
+                        media_type=document.media_type)
+
+    @delete("/documents/{document_id:str}", sync_to_thread=True, status_code=200)
+    def remove_document(document_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
+                        ledger: NamedDependency[Ledger]) -> Response:
+        """Remove a document (agency): recorded, and its bytes deleted."""
+        return run(ledger, principal, request, c.RemoveDocument(document_id=parse_id("document", document_id)))
+
+    return v1_router([attach_document, list_documents, download_document, remove_document], "documents")
