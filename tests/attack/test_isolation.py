@@ -20,6 +20,7 @@ import pytest
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
+from tests.api import document_samples
 from tests.attack.conftest import FULL_READERS, ORG_USERS, SPECIAL_CATEGORY, Party, role_of
 from tests.attack.probes import identifying, same_answer, sweep
 from tests.web.world import PARAM_RE, ROLES, params_of
@@ -37,6 +38,14 @@ class Route:
     roles: frozenset[str]  # who gets an answer on their own records (everyone else: 403 or 404)
     body: Any = None  # a valid JSON body; "{name}" strings are filled from the world; a function of the role
     ids: dict[str, str] = field(default_factory=dict)  # path parameter -> which of the world's ids to use
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A multipart body: one file and its kind."""
+    filename: str
+    content: bytes
+    kind: str
 
 
 def roles(*names: str) -> frozenset[str]:
@@ -84,6 +93,12 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/contributions/{contribution_id:str}/accept"): Route(roles("authority"), {"reason": "Gezien"}),
     ("POST", "/contributions/{contribution_id:str}/reject"): Route(roles("authority"), {"reason": "Geen bewijs"},
                                                                    ids={"contribution_id": "activity"}),
+    # Documents: whoever sees the contribution; the employer only documents about no person.
+    ("POST", "/contributions/{contribution_id:str}/documents"): Route(roles("agency", "employer"), lambda role: Upload(
+        "Factuur.pdf", document_samples.pdf("Factuur"), "invoice")),
+    ("GET", "/contributions/{contribution_id:str}/documents"): Route(READERS),
+    ("GET", "/documents/{document_id:str}"): Route(READERS),
+    ("DELETE", "/documents/{document_id:str}"): Route(AGENCY, ids={"document_id": "spare_document_id"}),
     ("GET", "/duties"): Route(AGENCY),
     ("POST", "/duties/{duty_id:str}/done"): Route(AGENCY, {}),
     ("POST", "/employers"): Route(AGENCY, {"name": "Bouwbedrijf Nieuw B.V."}),
@@ -192,6 +207,9 @@ def fill_body(body: Any, params: dict[str, str], role: str) -> Any:
 
 def send(client: TestClient, method: str, path: str, token: str | None, body: Any = None) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if isinstance(body, Upload):
+        return client.request(method, path, files={"file": (body.filename, body.content, "application/pdf")},
+                              data={"kind": body.kind}, headers=headers)
     if method in ("POST", "PATCH"):
         return client.request(method, path, json=body if body is not None else {}, headers=headers)
     return client.request(method, path, headers=headers)

@@ -38,6 +38,7 @@ def test_only_state_errors_are_conflicts():
         errors.CandidateAlreadyMatched,
         errors.ContributionAlreadyDecided,
         errors.CandidateAlreadyErased,
+        errors.DocumentAlreadyRemoved,
     }
     all_errors = {
         obj

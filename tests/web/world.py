@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 import httpx
 from litestar.testing import TestClient
 
+from domain.contribution import Contribution
 from domain.duties import duties_for
 from domain.placement import Placement
 from infra.bootstrap import System
@@ -31,6 +32,7 @@ from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from service import commands as c
 from service.actor import Actor
+from tests.api import document_samples
 from tests.conftest import random_slug
 from tests.projections.conftest import live_positions, wait_until
 from web.pages import PAGE_HANDLERS
@@ -230,6 +232,16 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
                                         hours_per_week=Decimal("24"), region="Utrecht"))
     run(c.RecordMatchStep(vacancy_id=ids["vacancy2"], candidate_id=other, step="proposed"))
     ids["candidate2"] = other
+    # Evidence: the purchase's invoice (an employer sees it), the placement's payslip (it does not).
+    ids["invoice_document"] = run(c.AttachDocument(
+        record_kind="contribution", record_id=ids["purchase"], kind="invoice", filename=t("Factuur groen.pdf"),
+        content=document_samples.pdf("Factuur Werkbedrijf Groen")))
+    ids["payslip_document"] = run(c.AttachDocument(
+        record_kind="contribution", record_id=Contribution.id_for_placement(placement), kind="payslip",
+        filename=t("Loonstrook maart.pdf"), content=document_samples.pdf("Loonstrook maart")))
+    ids["spare_document"] = run(c.AttachDocument(
+        record_kind="contribution", record_id=ids["activity"], kind="other", filename="Presentielijst.png",
+        content=document_samples.png()))
     started = agency.system.ledger.get(agency.tenant, agency.actor, Placement, placement)
     duties = duties_for(placement, started.starts_on, started.planned_end_on, [today - timedelta(days=2)])
     # An API token of someone in the tenant (the users the sweeps sign in as are others).
@@ -239,7 +251,8 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
         "employer", t("Bouwbedrijf De Vries"), kvk=f"{uuid4().int % 10**8:08d}")
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
-             "token_id": str(token.id), "employer_org_id": str(employer_org.id)}
+             "token_id": str(token.id), "employer_org_id": str(employer_org.id),
+             "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"])}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
 
