@@ -26,6 +26,7 @@ import pytest
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
+from tests.api import document_samples
 from tests.api.conftest import (
     API,
     Org,
@@ -426,6 +427,57 @@ def test_deep_json_is_refused_without_an_error_in_the_log(seeded: Org, caplog: p
             assert r.json()["errors"][0]["field"] in ("body", "name")
     assert [rec.getMessage() for rec in caplog.records if rec.levelno >= logging.ERROR] == []
     assert "RecursionError" not in caplog.text
+
+
+# -- document uploads (multipart) ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BadUpload:
+    """A bad upload to the contribution's documents: `file` as (name, bytes) or
+    None for no file part; `raw` (with its Content-Type) sent as is instead."""
+
+    name: str
+    field: str | None
+    file: tuple[str, bytes] | None = ("factuur.pdf", document_samples.pdf())
+    kind: str | None = "invoice"
+    raw: tuple[bytes, str] | None = None
+
+
+BOUNDARY = "sweepboundary"
+UPLOADS = [
+    BadUpload("text-named-pdf", "file", file=("factuur.pdf", document_samples.text_pretending())),
+    BadUpload("html-named-pdf", "file", file=("factuur.pdf", b"<html><script>alert(1)</script></html>")),
+    BadUpload("gif-named-png", "file", file=("scan.png", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")),
+    BadUpload("zip-named-pdf", "file", file=("factuur.pdf", b"PK\x03\x04" + b"\x00" * 40)),
+    BadUpload("svg-named-png", "file", file=("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')),
+    BadUpload("empty-file", "file", file=("leeg.pdf", b"")),
+    BadUpload("no-file-part", "file", file=None),
+    BadUpload("kind-missing", "kind", kind=None),
+    BadUpload("kind-unknown", "kind", kind="selfie"),
+    BadUpload("kind-too-long", "kind", kind=over(10_000)),
+    BadUpload("filename-only-a-folder", "filename", file=("../", document_samples.pdf())),
+    BadUpload("filename-too-long", "filename", file=(over(300) + ".pdf", document_samples.pdf())),
+    BadUpload("json-instead-of-a-form", "file", raw=(b'{"kind": "invoice"}', "application/json")),
+    BadUpload("no-boundary", None, raw=(b"--x\r\n", "multipart/form-data")),
+    BadUpload("truncated-form", None, raw=(
+        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4"
+        .encode(), f"multipart/form-data; boundary={BOUNDARY}")),
+]
+
+
+@pytest.mark.parametrize("case", UPLOADS, ids=[u.name for u in UPLOADS])
+def test_a_bad_upload_is_refused_naming_the_field_and_nothing_is_stored(seeded: Org, case: BadUpload) -> None:
+    before = seeded.event_count()
+    path = f"{API}/contributions/{seeded.ids['contribution']}/documents"
+    if case.raw is not None:
+        r = seeded.client.post(path, content=case.raw[0],
+                               headers={**bearer(seeded.agency_token), "Content-Type": case.raw[1]})
+    else:
+        r = seeded.client.post(path, files={"file": (*case.file, "application/pdf")} if case.file else None,
+                               data={"kind": case.kind} if case.kind is not None else {"other": "x"},
+                               headers=bearer(seeded.agency_token))
+    assert_refused(r, Bad(case.name, "POST", path, field=case.field))
+    assert seeded.event_count() == before
 
 
 def test_the_catalogue_is_large_enough() -> None:
