@@ -174,6 +174,14 @@ class DocumentVault:
                                 (tenant_id, record_kind, record_id)).fetchall()
         return [row["document_id"] for row in rows]
 
+    def ids_for_many(self, tenant_id: UUID, record_kind: str, record_ids: Sequence[UUID]) -> list[tuple[UUID, UUID]]:
+        """(record id, document id) of the documents kept for these records, oldest first."""
+        with self.database.connection() as conn:
+            rows = conn.execute("SELECT record_id, document_id FROM events.documents WHERE tenant_id = %s"
+                                " AND record_kind = %s AND record_id = ANY (%s) ORDER BY stored_at, document_id",
+                                (tenant_id, record_kind, list(record_ids))).fetchall()
+        return [(row["record_id"], row["document_id"]) for row in rows]
+
     def used_bytes(self, tenant_id: UUID) -> int:
         with self.database.connection() as conn:
             return int(conn.execute("SELECT coalesce(sum(size_bytes), 0) AS used FROM events.documents"

@@ -68,6 +68,21 @@ def documents_of(u: Unit, record_kind: str, record_id: UUID) -> list[Document]:
     return out
 
 
+def documents_of_many(u: Unit, record_kind: str, record_ids: list[UUID]) -> dict[UUID, list[Document]]:
+    """The visible documents of records already known to be visible (oldest
+    first), by record; records without any are left out."""
+    keep = u.app.documents
+    if keep is None or not record_ids:
+        return {}
+    out: dict[UUID, list[Document]] = {}
+    for record_id, document_id in keep.ids_for_many(u.app.tenant.id, record_kind, record_ids):
+        try:
+            out.setdefault(record_id, []).append(u.get(Document, document_id))
+        except NotFound:
+            continue
+    return out
+
+
 @handles(c.AttachDocument, roles={"agency", "employer"})
 def attach_document(u: Unit, cmd: c.AttachDocument) -> Outcome:
     _, candidate_id = record_of(u, cmd.record_kind, cmd.record_id)

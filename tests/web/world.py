@@ -285,6 +285,9 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/contracts/{contract_id:str}/close": ({"agency"}, {"closed_on": TODAY, "confirm": "yes"}),
     # The contract's contributions are the authority's to decide (accepted_by="authority").
     "/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept": ({"authority"}, {"reason": "Gezien"}),
+    # A form without its file: the page answers with the form and the error at the file.
+    "/contracts/{contract_id:str}/documents": ({"agency", "employer"}, {"contribution_id": "{contribution_id}",
+                                                                       "kind": "invoice"}),
     "/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject": ({"authority"},
                                                                                 {"reason": "Geen bewijs"}),
     "/contracts/{contract_id:str}/other-activities": ({"agency", "employer"}, {"description": "Gastles",
@@ -346,5 +349,5 @@ OWN_RECORD_ROUTES = {"/tokens/{token_id:str}/revoke"}
 
 def form_for(world: World, route: str) -> dict[str, str]:
     """POST_ROLES' valid form for `route`, its {placeholders} filled from `world`."""
-    values = {**world.params, "candidate2": str(world.ids["candidate2"])}
+    values = {**world.params, "candidate2": str(world.ids["candidate2"])}  # contribution_id: the purchase
     return {k: v.format(**values) if v.startswith("{") else v for k, v in POST_ROLES[route][1].items()}

@@ -23,7 +23,8 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.static_files import create_static_files_router
 
 from service.ledger import Ledger
-from web.pages import assembly, audit, auth, candidates, contracts, dashboard, duties, employers, matching, placements
+from web.pages import assembly, audit, auth, candidates, contracts, dashboard, documents, duties, employers, matching
+from web.pages import placements
 from web.pages import open_support, responsible, support, tokens, vacancies
 from web.pages.common import ErrorPages, PageServices
 from web.pages.i18n import language_cookie_middleware
@@ -59,12 +60,13 @@ PAGE_HANDLERS = [
     *support.HANDLERS,
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,
-    *tokens.HANDLERS,
+    *tokens.HANDLERS, *documents.HANDLERS,
 ]
 
 
 def pages_routers(system: System) -> list[Router]:
     production = system.settings.is_production
+    documents.configure(system.settings)
     session = PageSessionConfig(secure=production)
     templates = Templates()
     viewers = Viewers(system.registry)
