@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
+from decimal import Decimal
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from litestar.testing import TestClient
 
 from domain.contribution import Contribution
+from service import commands as c
+from service.actor import Actor
+from service.errors import TooLarge
 from infra.bootstrap import System, bootstrap
 from infra.settings import Settings
 from tests.api.conftest import API, Org, bearer
@@ -103,8 +109,8 @@ def test_missing_or_wrong_fields_are_named(seeded: Org) -> None:
 
 
 @pytest.fixture
-def small_system(settings: Settings, database_url: str) -> Iterator[System]:
-    """The same database, with a 4 KB limit a file and 10 KB in all per tenant."""
+def small_system(system: System, settings: Settings, database_url: str) -> Iterator[System]:
+    """The same database (made by `system`), with a 4 KB limit a file and 10 KB in all per tenant."""
     system = bootstrap(dataclasses.replace(settings, document_max_bytes=4096, document_quota_bytes=10 * 1024),
                        database_url=database_url, migrate=False)
     yield system
@@ -203,9 +209,11 @@ def test_a_persons_document_is_unreadable_once_they_are_erased(seeded: Org) -> N
     assert r.status_code == 410 and "erased" in r.json()["detail"]
     listed = org.get(f"/contributions/{contribution}/documents").json()["documents"]
     assert [(d["filename"], d["readable"]) for d in listed] == [("[erased]", False)]
-    # Nothing more is attached about them.
+    # Nothing more is attached about them; the sealed rows can be removed to free the quota.
     r = upload(org, contribution, pdf(), "nog een.pdf", kind="payslip")
     assert r.status_code == 409 and "erased" in r.json()["detail"]
+    assert org.client.delete(f"{API}/documents/{made['id']}", headers=bearer(org.agency_token)).status_code == 200
+    assert vault.used_bytes(org.tenant.id) == 0
 
 
 def test_an_upload_retried_with_its_idempotency_key_stores_one_document(seeded: Org) -> None:
@@ -218,3 +226,38 @@ def test_an_upload_retried_with_its_idempotency_key_stores_one_document(seeded: 
     assert len(org.get(f"/contributions/{contribution}/documents").json()["documents"]) == 1
     other = upload(org, contribution, pdf("twee"), "een.pdf", **{"Idempotency-Key": "doc-1"})
     assert other.status_code == 422
+
+
+def test_uploads_at_the_same_moment_cannot_both_slip_past_the_quota(small_system: System) -> None:
+    """Eight uploads of 3.5 KB at once against a 10 KB quota: two fit, six
+    are refused with the quota; what is stored is within it."""
+    tenant = small_system.registry.create_tenant(random_slug(), "Werkbedrijf Druk B.V.")
+    agency = Actor(user_id=uuid4(), role="agency", organisation="quota-race")
+    run = lambda cmd: small_system.ledger.execute(tenant, agency, cmd)  # noqa: E731
+    employer = UUID(run(c.RegisterEmployer(name="Bouwbedrijf Druk")).body["id"])
+    contract = UUID(run(c.RegisterContract(
+        employer_id=employer, title="Druk", contracting_authority="Gemeente Utrecht",
+        contract_value_eur=Decimal("100000"), obligation_percent=Decimal("5"), starts_on=date(2026, 1, 1),
+        ends_on=date(2027, 12, 31), awarded_on=date(2025, 12, 1), rule_set="utrecht-2024")).body["id"])
+    purchase = UUID(run(c.ReportOtherActivity(contract_id=contract, description="Gastles",
+                                              activity_date=date(2026, 2, 1), hours=Decimal("2"))).body["id"])
+    content = pdf() + b"%" * (3500 - len(pdf()))
+    start, outcomes = threading.Barrier(8), []
+
+    def attach() -> None:
+        start.wait()
+        try:
+            run(c.AttachDocument(record_kind="contribution", record_id=purchase, kind="other",
+                                 filename="deel.pdf", content=content))
+            outcomes.append("stored")
+        except TooLarge as e:
+            outcomes.append(str(e))
+
+    threads = [threading.Thread(target=attach) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes).count("stored") == 2 and all("quota" in o for o in outcomes if o != "stored")
+    assert small_system.stores.for_tenant(tenant).documents.used_bytes(tenant.id) == 7000
+    assert len(small_system.ledger.documents_of(tenant, agency, "contribution", purchase)) == 2
