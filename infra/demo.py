@@ -28,6 +28,23 @@ class DemoLogin:
     token: str
 
 
+def _demo_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (a demo document)."""
+    stream = f"BT /F1 14 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+               b" /Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
 def _months_ago(today: date, months: int) -> date:
     return today - timedelta(days=round(months * 30.44))
 
@@ -171,6 +188,12 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
         contract_id=utrecht, supplier="Groenwerk Utrecht (sociale onderneming)",
         invoice_amount_eur_excl_vat=Decimal("18400.00"), register="registered_social_enterprise",
         invoice_date=_months_ago(today, 3), description="Groenonderhoud wijk Oost, factuur 2026-114"))
+    # Evidence: the purchase's invoice, and Sanne's payslip (sealed under her key).
+    run(c.AttachDocument(record_kind="contribution", record_id=purchase, kind="invoice",
+                         filename="Factuur 2026-114 Groenwerk Utrecht.pdf",
+                         content=_demo_pdf("Factuur 2026-114 Groenwerk Utrecht: groenonderhoud wijk Oost")))
+    run(c.AttachDocument(record_kind="contribution", record_id=Contribution.id_for_placement(p1), kind="payslip",
+                         filename="Loonstrook Sanne Bakker.pdf", content=_demo_pdf("Loonstrook (demo)")))
     ledger.execute(tenant, utrecht_official, c.AcceptContribution(
         contribution_id=purchase, reason="Factuur en registratie gecontroleerd"), correlation_id="demo-seed")
     training = run(c.ReportOtherActivity(
