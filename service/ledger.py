@@ -33,9 +33,9 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError
 
+from domain.document import Document
 from domain.errors import DomainError
 from infra import personal_data
-from domain.document import Document
 from infra.documents import DocumentQuotaExceeded, DocumentUnreadable
 from infra.eventstore import (
     IdempotencyRecord,
