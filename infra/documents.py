@@ -41,6 +41,8 @@ CREATE TABLE IF NOT EXISTS events.documents (
     PRIMARY KEY (tenant_id, document_id)
 );
 CREATE INDEX IF NOT EXISTS documents_record_idx ON events.documents (tenant_id, record_kind, record_id);
+-- An organisation's user names a document alone (web/api/auth.py): its record tells the tenant.
+CREATE INDEX IF NOT EXISTS documents_id_idx ON events.documents (document_id);
 -- PDFs and images are compressed already: no second try at it.
 ALTER TABLE events.documents ALTER COLUMN content SET STORAGE EXTERNAL;
 """
@@ -93,6 +95,14 @@ class DocumentQuotaExceeded(Exception):
 
 class DocumentUnreadable(Exception):
     """The document was about a person who was erased: its key is gone."""
+
+
+async def record_of_document_async(pool: Any, document_id: UUID) -> tuple[str, UUID] | None:
+    """(record kind, record id) a document is attached to, whatever the
+    tenant (asyncpg; the default database's documents only)."""
+    row = await pool.fetchrow("SELECT record_kind, record_id FROM events.documents WHERE document_id = $1"
+                              " LIMIT 1", document_id)
+    return (row["record_kind"], row["record_id"]) if row else None
 
 
 class DocumentVault:

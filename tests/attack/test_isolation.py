@@ -24,7 +24,7 @@ from tests.api import document_samples
 from tests.attack.conftest import FULL_READERS, ORG_USERS, SPECIAL_CATEGORY, Party, role_of
 from tests.attack.probes import identifying, same_answer, sweep
 from tests.web.world import PARAM_RE, ROLES, params_of
-from web.api.auth import RECORD_PARAMS
+from web.api.auth import DOCUMENT_PARAM, RECORD_PARAMS
 from web.app import create_app
 from web.pages import PAGE_HANDLERS
 
@@ -437,4 +437,4 @@ def test_each_role_gets_its_answer_or_a_refusal_on_every_api_route(
 def _names_a_shared_record(route: str) -> bool:
     """Whether the path names a record an agency may share with an organisation
     (web/api/auth.py: the organisation's user acts in the tenant that owns it)."""
-    return any(p in RECORD_PARAMS for p in params_of(route))
+    return any(p in RECORD_PARAMS or p == DOCUMENT_PARAM for p in params_of(route))

@@ -8,7 +8,8 @@ request on. An expired token is refused with the day it expired.
 A user of a platform organisation (a contracting authority, an employer) has
 no tenant of its own: a request of theirs acts in the tenant that owns the
 record its path names (`contract_id`, `employer_id`, `placement_id`,
-`vacancy_id`, `contribution_id`), found in the share index
+`vacancy_id`, `contribution_id`; a `document_id` by the record it is attached
+to), found in the share index
 (projections/shared.py) for that organisation. A record not shared with it is
 a 404 with the same body as an unknown id; a route that names no record has
 no tenant to act in (403).
@@ -23,6 +24,7 @@ from litestar import Request, Router
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 
+from infra import documents
 from infra.eventstore import Tenant
 from infra.registry import principal_for_token_async, tenant_by_id_async
 from projections import shared
@@ -37,6 +39,8 @@ CHALLENGE = 'Bearer realm="sroi"'
 # The path parameters that name a record, and the record's kind in the share index.
 RECORD_PARAMS = {"contract_id": "contract", "employer_id": "employer", "placement_id": "placement",
                  "vacancy_id": "vacancy", "contribution_id": "contribution"}
+# A document is found through the record it is attached to (infra/documents.py).
+DOCUMENT_PARAM = "document_id"
 
 
 @dataclass(frozen=True)
@@ -84,15 +88,23 @@ async def _in_owning_tenant(request: Request, pool: Pool, user_id: Any, role: st
     """An organisation user's request, in the tenant that shares the record its
     path names with the organisation; as the actor there."""
     actor = Actor(user_id=user_id, role=role, organisation=organisation, org_id=org_id)
-    for param, kind in RECORD_PARAMS.items():
-        raw = request.path_params.get(param)
+    named = [(kind, request.path_params.get(param)) for param, kind in RECORD_PARAMS.items()]
+    document = request.path_params.get(DOCUMENT_PARAM)
+    if document is not None:
+        # A document acts in the tenant of the record it is attached to; not
+        # shared is answered as a document that does not exist.
+        attached = await documents.record_of_document_async(pool, parse_id("document", document))
+        if attached is None:
+            raise NotFound("document", document)
+        named = [(attached[0], str(attached[1]))]
+    for kind, raw in named:
         if raw is None:
             continue
         record_id = parse_id(kind, raw)
         found = await shared.shared_record(pool, org_id, kind, record_id)
         tenant = await tenant_by_id_async(pool, found.tenant_id) if found else None
         if found is None or tenant is None:
-            raise NotFound(kind, raw)
+            raise NotFound("document", document) if document is not None else NotFound(kind, raw)
         # An employer organisation acts as the employer record it is shared
         # through, so the read models' employer filters apply as for a user in the tenant.
         employer_id = found.via if role == "employer" else None
