@@ -639,7 +639,7 @@ def run(host: str, port: int) -> None:
         click.echo(f"  database:  {'DATABASE_URL' if system.settings.database.url else 'embedded PostgreSQL under ' + str(system.settings.data_dir / 'pg')}")
         creds = read_credentials(system.settings.data_dir)
         if creds:
-            click.echo("  demo logins (role, email, password, API token):")
+            click.echo("  demo logins (agency or organisation, role, email, password, API token):")
             for line in creds.splitlines()[1:]:
                 click.echo("    " + line)
         click.echo("Press Ctrl-C to stop.\n")

@@ -11,12 +11,20 @@ from pathlib import Path
 from uuid import UUID
 
 from infra.bootstrap import System
-from infra.registry import TenantNotFound
+from infra.registry import Organisation, TenantNotFound, User
 from service import commands as c
 from service.actor import Actor
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Kansrijk Detachering B.V."
+# A second agency that shares contracts with the same municipality and works
+# with the same employer: the cross-agency pages have something to show.
+PARTNER_SLUG = "werkpad"
+PARTNER_NAME = "Werkpad Detachering B.V."
+# Platform organisations (made-up identifiers of the right shape).
+UTRECHT = ("Gemeente Utrecht", "00000001002220647000")  # name, OIN
+DE_VRIES = ("Bouwbedrijf De Vries B.V.", "30274561")  # name, KvK
+ACROSS = "across agencies"
 CREDENTIALS_FILE = "demo-credentials.txt"
 
 
@@ -26,6 +34,9 @@ class DemoLogin:
     email: str
     password: str
     token: str
+    # Whose login: the agency (tenant) it works in, or ACROSS for an
+    # organisation's user who sees what every agency shares with it.
+    where: str = DEMO_NAME
 
 
 def _demo_pdf(text: str) -> bytes:
@@ -49,14 +60,48 @@ def _months_ago(today: date, months: int) -> date:
     return today - timedelta(days=round(months * 30.44))
 
 
-def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | None:
-    """Create the demo tenant unless it exists; returns the logins it made (or None)."""
+def _exists(system: System, slug: str) -> bool:
     try:
-        system.registry.tenant_by_slug(DEMO_SLUG)
-        return None
+        system.registry.tenant_by_slug(slug)
+        return True
     except TenantNotFound:
-        pass
+        return False
+
+
+def _organisation(system: System, kind: str, name: str, *, kvk: str | None = None,
+                  oin: str | None = None) -> Organisation:
+    """The platform organisation with this identifier, made if missing (an
+    interrupted seed may have made it already)."""
+    for org in system.registry.list_organisations(kind):
+        if (org.kvk, org.oin) == (kvk, oin):
+            return org
+    return system.registry.create_organisation(kind, name, kvk=kvk, oin=oin)
+
+
+def _login(system: System, user: User, password: str, where: str) -> DemoLogin:
+    return DemoLogin(user.role, user.email, password, system.registry.issue_token(user), where)
+
+
+def _org_login(system: System, org: Organisation, email: str) -> DemoLogin:
+    password = "demo-" + secrets.token_urlsafe(9)
+    user = system.registry.user_by_email(email)
+    if user is None:
+        user = system.registry.create_org_user(org.id, email, org.kind, password=password)
+    else:  # left by an interrupted seed: a new password
+        system.registry.set_password(email, password)
+    return _login(system, user, password, f"{ACROSS}: {org.name}")
+
+
+def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | None:
+    """Create the demo tenants unless the demo exists; returns the logins it
+    made (or None). Two agencies (DEMO_SLUG, PARTNER_SLUG) share contracts with
+    one municipality and employer records with one employer: organisations of
+    the platform, each with a user who signs in once and sees both agencies."""
+    if _exists(system, DEMO_SLUG):
+        return None
     today = today or date.today()
+    utrecht_org = _organisation(system, "authority", UTRECHT[0], oin=UTRECHT[1])
+    devries_org = _organisation(system, "employer", DE_VRIES[0], kvk=DE_VRIES[1])
     # Seeded under a temporary slug and renamed at the end, so a failed or
     # interrupted seed never leaves a half-filled "demo" tenant behind.
     tenant = system.registry.create_tenant(f"{DEMO_SLUG}-seeding-{secrets.token_hex(4)}", DEMO_NAME)
@@ -67,7 +112,7 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
         result = ledger.execute(tenant, coach, cmd, correlation_id="demo-seed")
         return UUID(result.body["id"]) if "id" in result.body else UUID(int=0)
 
-    de_vries = run(c.RegisterEmployer(name="Bouwbedrijf De Vries B.V."))
+    de_vries = run(c.RegisterEmployer(name="Bouwbedrijf De Vries B.V.", org_id=devries_org.id))
     run(c.AddContactPerson(employer_id=de_vries, name="Marieke de Vries",
                            email="m.devries@bouwbedrijfdevries.nl", role="HR-manager"))
     hollandia = run(c.RegisterEmployer(name="Schoonmaakbedrijf Hollandia"))
@@ -79,7 +124,8 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
         employer_id=de_vries, title="Onderhoud openbare ruimte Utrecht-Oost 2025-2027",
         contracting_authority="Gemeente Utrecht", contract_value_eur=Decimal("2400000"),
         obligation_percent=Decimal("5"), starts_on=_months_ago(today, 18),
-        ends_on=_months_ago(today, -18), awarded_on=_months_ago(today, 20), rule_set="utrecht-2024"))
+        ends_on=_months_ago(today, -18), awarded_on=_months_ago(today, 20), rule_set="utrecht-2024",
+        authority_org_id=utrecht_org.id))
     harlingen = run(c.RegisterContract(
         employer_id=datapunt, title="Digitalisering archief haven Harlingen",
         contracting_authority="Gemeente Harlingen", contract_value_eur=Decimal("850000"),
@@ -89,7 +135,8 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
         employer_id=hollandia, title="Schoonmaak stadskantoor",
         contracting_authority="Gemeente Utrecht", contract_value_eur=Decimal("640000"),
         obligation_percent=Decimal("5"), starts_on=_months_ago(today, 6),
-        ends_on=_months_ago(today, -30), awarded_on=_months_ago(today, 7), rule_set="utrecht-2024"))
+        ends_on=_months_ago(today, -30), awarded_on=_months_ago(today, 7), rule_set="utrecht-2024",
+        authority_org_id=utrecht_org.id))
 
     people = [
         ("Sanne Bakker", date(1994, 4, 12), "doelgroepregister", ["data-analyse", "Python", "SQL"],
@@ -300,7 +347,12 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     ]:
         password = "demo-" + secrets.token_urlsafe(9)
         user = system.registry.create_user(tenant, email, role, password=password, **extra)
-        logins.append(DemoLogin(role, email, password, system.registry.issue_token(user)))
+        logins.append(_login(system, user, password, DEMO_NAME))
+    if not _exists(system, PARTNER_SLUG):
+        logins += _seed_partner(system, today, utrecht_org, devries_org)
+    logins.append(_org_login(system, utrecht_org, "utrecht@demo.sroi.test"))
+    logins.append(_org_login(system, devries_org, "devries@demo.sroi.test"))
+    # Renamed last: a seed interrupted before this is made again on the next run.
     system.registry.rename_tenant(tenant.slug, DEMO_SLUG)
     _write_credentials(system.settings.data_dir / CREDENTIALS_FILE, logins)
     return logins
@@ -308,8 +360,8 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
 
 def _write_credentials(path: Path, logins: list[DemoLogin]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Demo tenant logins (development only). role, email, password, API token"]
-    lines += [f"{l.role}\t{l.email}\t{l.password}\t{l.token}" for l in logins]
+    lines = ["# Demo logins (development only). agency or organisation, role, email, password, API token"]
+    lines += [f"{l.where}\t{l.role}\t{l.email}\t{l.password}\t{l.token}" for l in logins]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -318,3 +370,83 @@ def _write_credentials(path: Path, logins: list[DemoLogin]) -> None:
 def read_credentials(data_dir: Path) -> str | None:
     path = data_dir / CREDENTIALS_FILE
     return path.read_text() if path.exists() else None
+
+
+def _seed_partner(system: System, today: date, utrecht_org: Organisation,
+                  devries_org: Organisation) -> list[DemoLogin]:
+    """The second agency: its own employers, candidates and placements; two
+    contracts with Gemeente Utrecht shared with the municipality's organisation,
+    and its own record of Bouwbedrijf De Vries shared with the employer's."""
+    tenant = system.registry.create_tenant(f"{PARTNER_SLUG}-seeding-{secrets.token_hex(4)}", PARTNER_NAME)
+    ledger = system.ledger
+    coach = Actor(user_id=UUID(int=11), role="agency", organisation=PARTNER_SLUG)
+
+    def run(cmd: object, actor: Actor = coach) -> UUID:
+        result = ledger.execute(tenant, actor, cmd, correlation_id="demo-seed")
+        return UUID(result.body["id"]) if "id" in result.body else UUID(int=0)
+
+    de_vries = run(c.RegisterEmployer(name=DE_VRIES[0], org_id=devries_org.id))
+    run(c.AddContactPerson(employer_id=de_vries, name="Ruud Bosman", email="r.bosman@bouwbedrijfdevries.nl",
+                           role="uitvoerder"))
+    vechtstreek = run(c.RegisterEmployer(name="Groenbeheer Vechtstreek B.V."))
+    vredenburg = run(c.RegisterContract(
+        employer_id=de_vries, title="Herinrichting Vredenburgplein fase 2",
+        contracting_authority=UTRECHT[0], contract_value_eur=Decimal("1850000"),
+        obligation_percent=Decimal("5"), starts_on=_months_ago(today, 12),
+        ends_on=_months_ago(today, -12), awarded_on=_months_ago(today, 14), rule_set="utrecht-2024",
+        authority_org_id=utrecht_org.id))
+    parks = run(c.RegisterContract(
+        employer_id=vechtstreek, title="Groenonderhoud parken Utrecht-West",
+        contracting_authority=UTRECHT[0], contract_value_eur=Decimal("720000"),
+        obligation_percent=Decimal("5"), starts_on=_months_ago(today, 8),
+        ends_on=_months_ago(today, -28), awarded_on=_months_ago(today, 9), rule_set="utrecht-2024",
+        authority_org_id=utrecht_org.id))
+    # Not shared with Utrecht: another municipality's contract.
+    quays = run(c.RegisterContract(
+        employer_id=vechtstreek, title="Beplanting kaden Harlingen",
+        contracting_authority="Gemeente Harlingen", contract_value_eur=Decimal("310000"),
+        obligation_percent=Decimal("5"), starts_on=_months_ago(today, 5),
+        ends_on=_months_ago(today, -19), awarded_on=_months_ago(today, 6), rule_set="harlingen-2024"))
+
+    candidates = {}
+    for name, born, group, competences in [
+        ("Kevin Jansen", date(1997, 5, 19), "participatiewet", ["grondwerk", "VCA", "bestrating"]),
+        ("Noor Hendriks", date(2001, 10, 2), "wajong", ["groenonderhoud", "snoeien"]),
+        ("Mehmet Kaya", date(1983, 12, 11), "ww", ["machinist", "VCA"]),
+        ("Iris van Dijk", date(1992, 7, 27), "doelgroepregister", ["planten", "logistiek"]),
+    ]:
+        candidates[name] = run(c.RegisterCandidate(
+            full_name=name, date_of_birth=born, target_group=group, competences=competences,
+            support_needs="", benefit_since=None, status_holder=False))
+
+    def place(employer: UUID, contract: UUID, title: str, required: list[str], hours: str,
+              who: str, months_ago: int) -> UUID:
+        vacancy = run(c.OpenVacancy(employer_id=employer, title=title, required_competences=required,
+                                    optional_competences=[], hours_per_week=Decimal(hours),
+                                    opened_on=_months_ago(today, months_ago) - timedelta(days=30)))
+        run(c.MatchCandidate(vacancy_id=vacancy, candidate_id=candidates[who]))
+        return run(c.StartPlacement(
+            candidate_id=candidates[who], employer_id=employer, contract_id=contract, vacancy_id=vacancy,
+            starts_on=_months_ago(today, months_ago), hours_per_week=Decimal(hours), permanent_contract=False))
+
+    kevin = place(de_vries, vredenburg, "Stratenmaker in opleiding", ["grondwerk"], "32", "Kevin Jansen", 10)
+    place(de_vries, vredenburg, "Machinist graafmachine", ["machinist"], "36", "Mehmet Kaya", 6)
+    place(vechtstreek, parks, "Medewerker groenonderhoud", ["groenonderhoud"], "24", "Noor Hendriks", 7)
+    place(vechtstreek, quays, "Medewerker beplanting", ["planten"], "20", "Iris van Dijk", 4)
+    run(c.ReportSocialEnterprisePurchase(
+        contract_id=parks, supplier="Kringloop Groen Utrecht (sociale onderneming)",
+        invoice_amount_eur_excl_vat=Decimal("9600.00"), register="registered_social_enterprise",
+        invoice_date=_months_ago(today, 2), description="Snoeiwerk Park Transwijk, factuur 2026-031"))
+    # The municipality's own officer decides across agencies: one decision here too.
+    from domain.contribution import Contribution
+
+    officer = Actor(user_id=UUID(int=12), role="authority", organisation=UTRECHT[0], org_id=utrecht_org.id)
+    run(c.AcceptContribution(contribution_id=Contribution.id_for_placement(kevin),
+                             reason="Arbeidsovereenkomst en loonstroken gezien",
+                             decided_on=_months_ago(today, 1)), officer)
+
+    password = "demo-" + secrets.token_urlsafe(9)
+    user = system.registry.create_user(tenant, "agency@werkpad.sroi.test", "agency", password=password)
+    logins = [_login(system, user, password, PARTNER_NAME)]
+    system.registry.rename_tenant(tenant.slug, PARTNER_SLUG)
+    return logins
