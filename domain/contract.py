@@ -18,6 +18,7 @@ from domain.errors import (
     UnknownRuleSet,
 )
 from domain.employer import _require_email as require_email
+from domain.statement import check_period
 from domain.values import (
     KNOWN_RULE_SETS,
     optional_text,
@@ -270,3 +271,23 @@ class SocialReturnContract(LedgerAggregate):
     @event("ContractTargetsSet")
     def _targets_set(self, placements: int | None, retention_12m_percent: Decimal | None) -> None:
         self._targets = {"placements": placements, "retention_12m_percent": retention_12m_percent}
+
+    # -- period statements (domain/statement.py) -------------------------------------
+    # The contract claims each statement's period, so that two statements of
+    # one contract never overlap, even when prepared at the same time.
+    @property
+    def statements(self) -> dict[UUID, tuple[date, date]]:
+        """Statement id -> its period, in the order prepared."""
+        return getattr(self, "_statements", {})
+
+    def check_statement_period(self, period_start: Any, period_end: Any) -> tuple[date, date]:
+        return check_period(period_start, period_end, self.starts_on, self.ends_on, self.statements.values())
+
+    def claim_statement_period(self, statement_id: UUID, period: tuple[date, date]) -> None:
+        period = self.check_statement_period(*period)
+        self._statement_period_claimed(statement_id=require_id(statement_id, "statement_id"),
+                                       period_start=period[0], period_end=period[1])
+
+    @event("StatementPeriodClaimed")
+    def _statement_period_claimed(self, statement_id: UUID, period_start: date, period_end: date) -> None:
+        self._statements = {**self.statements, statement_id: (period_start, period_end)}

@@ -111,6 +111,10 @@ class RuleSet:
     #: register code -> share of the invoice amount excl. VAT that counts
     social_enterprise_shares: Mapping[str, Decimal]
     other_activity_hourly_eur: Decimal
+    #: how often the supplier reports: "year" or "quarter" (periods bounded by the term)
+    reporting_period: str = "year"
+    #: what follows a shortfall after the term, in words (shown with status not_met)
+    shortfall_consequence: str = ""
 
 
 _RULE_SET_KEYS = {
@@ -129,7 +133,10 @@ _RULE_SET_KEYS = {
     "permanent_contract_bonus_eur",
     "social_enterprise_shares",
     "other_activity_hourly_eur",
+    "reporting_period",
+    "shortfall_consequence",
 }
+REPORTING_PERIODS = ("year", "quarter")
 
 
 class RuleSetDataError(ValueError):
@@ -224,6 +231,8 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     if basis <= 0:
         raise RuleSetDataError("basis_hours must be more than 0")
     cap_days = data["cap_days"]
+    if data["reporting_period"] not in REPORTING_PERIODS:
+        raise RuleSetDataError(f"reporting_period must be one of {REPORTING_PERIODS}")
     return RuleSet(
         name=name,
         version=_whole(data["version"], "version", minimum=1),
@@ -264,6 +273,8 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
         other_activity_hourly_eur=_money(
             data["other_activity_hourly_eur"], "other_activity_hourly_eur"
         ),
+        reporting_period=data["reporting_period"],
+        shortfall_consequence=_text(data["shortfall_consequence"], "shortfall_consequence"),
     )
 
 
@@ -548,3 +559,73 @@ def placement_value(
     return sum(
         (s.value_between(period_start, period_end) for s in segments), Decimal(0)
     )
+
+
+def explain_value(
+    rule_set: RuleSet,
+    block: BlockValue,
+    hours_history: Sequence[Mapping[str, Any]],
+    starts_on: date,
+    ended_on: date | None,
+    term_start: date,
+    term_end: date,
+    period_start: date,
+    period_end: date,
+) -> dict[str, Any]:
+    """Why a placement is worth what it is over a period: the one explanation
+    of a valued placement (statement lines read it from here, so a richer
+    explanation shows up in them too). Figures only, no words about the
+    person: the block's reason names their target group and age and is read
+    from the sealed valuation where it may be shown.
+
+    Each stretch of constant hours in the period says its hours, its hours
+    factor (min(hours, basis) / basis; 0 below the minimum) and the days
+    counted; `zero_because` names the rule that made a EUR 0 value zero."""
+    history = _checked_history(hours_history, starts_on)
+    segments = value_segments(rule_set, block, hours_history, starts_on, ended_on, term_start, term_end)
+    stretches = []
+    for i, (effective_on, hours) in enumerate(history):
+        until = period_end if i + 1 == len(history) else min(history[i + 1][0] - timedelta(1), period_end)
+        active_to = until if ended_on is None else min(until, ended_on)
+        first = max(effective_on, period_start, starts_on)
+        if active_to < first:
+            continue
+        counted = sum(
+            max(0, (min(s.to_day, active_to, period_end) - max(s.from_day, first, period_start)).days + 1)
+            for s in segments)
+        below_minimum = hours < rule_set.minimum_hours_per_week
+        factor = Decimal(0) if below_minimum else min(hours, rule_set.basis_hours) / rule_set.basis_hours
+        stretches.append({"from": first, "to": active_to, "hours_per_week": hours,
+                          "hours_factor": factor.quantize(Decimal("0.0001")),
+                          "below_minimum": below_minimum, "days_counted": counted})
+    value = sum((s.value_between(period_start, period_end) for s in segments), Decimal(0))
+    days = sum(s["days_counted"] for s in stretches)
+    zero_because = None
+    if value == 0:
+        if not block.eligible:
+            zero_because = "not_eligible"
+        elif block.total_eur <= 0:
+            zero_because = "no_block_value"
+        elif not stretches:
+            zero_because = "not_active_in_period"
+        elif stretches and all(s["below_minimum"] for s in stretches):
+            zero_because = "below_minimum_hours"
+        elif days == 0 and block.capped and rule_set.cap_days is not None:
+            zero_because = "cap_reached"
+        else:
+            zero_because = "outside_term"
+    return {
+        "rule_set": rule_set.name,
+        "block_eur": block.block_eur,
+        "bonus_eur": block.bonus_eur,
+        "eligible": block.eligible,
+        "capped": block.capped,
+        "cap_days": rule_set.cap_days if block.capped else None,
+        "basis_hours": rule_set.basis_hours,
+        "minimum_hours_per_week": rule_set.minimum_hours_per_week,
+        "days_per_year": rule_set.days_per_year,
+        "stretches": stretches,
+        "days_counted": days,
+        "value_eur": value,
+        "zero_because": zero_because,
+    }

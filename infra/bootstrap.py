@@ -20,9 +20,9 @@ from infra.documents import DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
 from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
 from infra.settings import Settings
-from projections import duties
+from projections import compliance, duties
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
-from projections.writer import ProjectionRunner
+from projections.writer import BackingOff, ProjectionFailed, ProjectionRunner
 from projections.writer import migrate as migrate_read_models
 from service import reminders
 from service.ledger import Ledger
@@ -48,6 +48,25 @@ class DutiesToRemind:
     def unmailed(self, tenant: Tenant, since: date) -> list[dict[str, Any]]:
         with self._caught_up(tenant).connection() as conn:
             return duties.unmailed(conn, tenant.id, since)
+
+
+class ContractRecords:
+    """service.ports.ContractRecords over the compliance read model, caught up
+    first (a contribution reported a moment ago is in it). A projection that
+    is failing is read as it stands: what it misses surfaces later as a
+    correction line of the next statement."""
+
+    def __init__(self, stores: TenantStores):
+        self.stores = stores
+
+    def contribution_ids(self, tenant: Tenant, contract_id: UUID) -> list[UUID]:
+        database = self.stores.database(tenant.database)
+        try:
+            ProjectionRunner(database, BY_NAME[compliance.NAME]).catch_up(tenant, wait=True)
+        except (BackingOff, ProjectionFailed):
+            pass
+        with database.connection() as conn:
+            return compliance.contribution_ids(conn, tenant.id, contract_id)
 
 
 @dataclass
@@ -120,6 +139,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     notifier = ProjectionNotifier(broker, QUEUE, "project_tenant")
     ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id),
                     accounts=PlatformAccounts(databases["default"]), clock=clock,
-                    organisations=PlatformOrganisations(databases["default"]))
+                    organisations=PlatformOrganisations(databases["default"]),
+                    records=ContractRecords(stores))
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
                   ledger=ledger, broker=broker, notifier=notifier)

@@ -50,7 +50,9 @@ class ComplianceProjection(Projection):
     # 2: c_contract_totals (the contract summary's kept sums). 3: a purchase's supplier.
     # 4: no valuation reason (it names the person's target group and age).
     # 5: what explains a value (c_placements.judged_on, c_contributions.explanation).
-    version = 5
+    # 6: period statements' lines (c_statement_lines); an accepted placement's
+    # figure frozen at the decision (a later change is pending, not accepted).
+    version = 6
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -66,6 +68,8 @@ class ComplianceProjection(Projection):
             "judged_on": "date",
             # Its segments as last added to c_contract_days (to take them out again).
             "segments": "jsonb",
+            # Its segments when its contribution was accepted (the accepted figure).
+            "frozen_segments": "jsonb",
         }, indexes=(("contract_id",), ("candidate_id",))),
         # Per contract and status, how the daily value changes on a day: +numerator
         # on a segment's first day, -numerator the day after its last. The value
@@ -86,6 +90,16 @@ class ComplianceProjection(Projection):
         Table("c_segments", ("placement_id", "seq"), {
             "placement_id": "uuid", "seq": "int", "contract_id": "uuid",
             "from_day": "date", "to_day": "date", "numerator": "numeric", "denominator": "numeric",
+        }, indexes=(("contract_id",),)),
+        Table("c_statements", ("statement_id",), {
+            "statement_id": "uuid", "contract_id": "uuid", "period_start": "date", "period_end": "date",
+        }),
+        # Each submitted statement's frozen lines and their decisions: a contract
+        # with any reports by statements (accepted = its accepted lines).
+        Table("c_statement_lines", ("statement_id", "line_id"), {
+            "statement_id": "uuid", "line_id": "text", "contract_id": "uuid", "kind": "text",
+            "value_eur": "numeric", "period_start": "date", "period_end": "date", "decision": "text",
+            "decided_on": "date",
         }, indexes=(("contract_id",),)),
         Table("c_contributions", ("contribution_id",), {
             "contribution_id": "uuid", "contract_id": "uuid", "kind": "text", "placement_id": "uuid",
@@ -182,6 +196,10 @@ class ComplianceProjection(Projection):
                              "denominator": s.denominator})
         b.replace_group("c_segments", "placement_id", placement["placement_id"], rows)
         status = self._status_of(b, placement["placement_id"])
+        if status == "accepted" and placement.get("frozen_segments") is not None:
+            # The accepted figure stays what was accepted (frozen_segments); the
+            # difference a later change makes is pending, awaiting a new decision.
+            status = "pending"
         _shift_days(b, placement["contract_id"], placement.get("segments") or [], status, -1)
         placement["segments"] = [[r["from_day"].isoformat(), r["to_day"].isoformat(), str(r["numerator"]),
                                   str(r["denominator"])] for r in rows]
@@ -226,8 +244,34 @@ class ComplianceProjection(Projection):
                 if placement is not None:  # its value moves to the new status, as a whole
                     _shift_days(b, row["contract_id"], placement.get("segments") or [], row["status"], -1)
                     _shift_days(b, row["contract_id"], placement.get("segments") or [], status, +1)
+                    if status == "accepted":  # frozen: what the decision saw
+                        placement["frozen_segments"] = placement.get("segments") or []
+                        b.put("c_placements", placement)
             row.update(status=status, decided_on=e.data["decided_on"], reason=e.data.get("reason"))
             b.put("c_contributions", row)
+
+    # -- period statements -----------------------------------------------------
+    def on_StatementSubmitted(self, b: Batch, e: Event) -> None:
+        statement = b.get("c_statements", e.originator_id)
+        if statement is None:
+            return
+        for line in e.data["lines"]:
+            b.put("c_statement_lines", {
+                "statement_id": e.originator_id, "line_id": line["line_id"],
+                "contract_id": statement["contract_id"], "kind": line["kind"], "value_eur": line["value_eur"],
+                "period_start": statement["period_start"], "period_end": statement["period_end"],
+                "decision": None, "decided_on": None})
+
+    def on_StatementPrepared(self, b: Batch, e: Event) -> None:
+        b.put("c_statements", {"statement_id": e.originator_id, "contract_id": e.data["contract_id"],
+                               "period_start": e.data["period_start"], "period_end": e.data["period_end"]})
+
+    def on_StatementLinesDecided(self, b: Batch, e: Event) -> None:
+        for d in e.data["decisions"]:
+            line = b.get("c_statement_lines", e.originator_id, d["line_id"])
+            if line is not None:
+                line.update(decision=d["decision"], decided_on=e.data["decided_on"])
+                b.put("c_statement_lines", line)
 
     def on_ContributionAccepted(self, b: Batch, e: Event) -> None:
         self._decide(b, e, "accepted")
@@ -403,6 +447,7 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         placement_rows = await conn.fetch(PLACEMENT_VALUE_SQL, tenant_id, contract_id, until,
                                           term_start, term_end)
         other_rows = await conn.fetch(OTHER_VALUE_SQL, tenant_id, contract_id, as_of)
+        statement_row = await conn.fetchrow(STATEMENT_FIGURES_SQL, tenant_id, contract_id, as_of)
     obligation = contract["value_eur"] * contract["percent"] / 100
     total = Figures()
     forecast = Decimal(0)
@@ -410,7 +455,8 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
     for r in placement_rows:
         if not r["reported"] and not r["forecast"]:
             continue  # no placement counts in this quarter
-        amount = r["reported"] if r["reported"] and r["reported"] > 0 else Decimal(0)
+        # May be negative: the pending difference a change made to an accepted placement.
+        amount = r["reported"] or Decimal(0)
         if r["q_start"] <= until:
             quarters.setdefault(r["q_start"], Figures()).add(r["status"], amount)
             total.add(r["status"], amount)
@@ -421,23 +467,52 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         total.add(r["status"], r["amount"])
         if r["status"] != "rejected":
             forecast += r["amount"]
-    percent = (total.accepted / obligation * 100) if obligation > 0 else Decimal(100)
-    if total.accepted >= obligation:
-        status = "achieved"
-    elif forecast >= obligation:
-        status = "on_track"
-    else:
-        status = "at_risk"
+    by_statements = statement_row is not None and statement_row["lines"] > 0
+    if by_statements:
+        # The contract reports by period statements: accepted and rejected are
+        # the decided lines (corrections included); pending is the rest of what
+        # is reported now, until a statement carries it and someone decides.
+        total.accepted = statement_row["accepted"] or Decimal(0)
+        total.rejected = statement_row["rejected"] or Decimal(0)
+        total.pending = total.reported - total.accepted - total.rejected
+    finished = as_of > term_end
     return {
         "contract_id": str(contract_id),
         "as_of": as_of.isoformat(),
         "obligation_eur": money(obligation),
         **total.display(),
         "forecast_eur": money(forecast),
-        "percent_accepted": str(percent.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)),
-        "status": status,
+        **_achievement(total.accepted, obligation, forecast, finished, contract["rule_set"]),
+        "reports_by": "statements" if by_statements else "contributions",
         "quarters": _quarters_display(quarters),
     }
+
+
+def _achievement(accepted: Decimal, obligation: Decimal, forecast: Decimal, finished: bool,
+                 rule_set: str) -> dict[str, Any]:
+    """percent_accepted capped at 100 with the surplus beside it (a share over
+    100% invites audit findings); after the term a shortfall is `not_met`,
+    with its amount and the rule set's consequence."""
+    figures = {"accepted": accepted, "obligation": obligation, "forecast": forecast}
+    status = _status(figures, finished)
+    out: dict[str, Any] = {
+        "percent_accepted": _percent(accepted, obligation),
+        "surplus_eur": money(max(accepted - obligation, Decimal(0))),
+        "status": status,
+    }
+    if status == "not_met":
+        out["shortfall_eur"] = money(obligation - accepted)
+        out["shortfall_consequence"] = load_rule_set(rule_set).shortfall_consequence
+    return out
+
+
+STATEMENT_FIGURES_SQL = f"""
+SELECT count(*) AS lines,
+       sum(value_eur) FILTER (WHERE decision = 'accepted') AS accepted,
+       sum(value_eur) FILTER (WHERE decision = 'rejected') AS rejected
+FROM {RM}.c_statement_lines
+WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2 AND period_start <= $3
+"""
 
 
 # Per contract, from its totals (c_contract_totals: one row per status) less
@@ -446,8 +521,10 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
 # changed since) is summed from all its c_contract_days rows instead.
 SUMMARY_SQL = f"""
 SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.percent / 100 AS obligation,
+       c.ends_on, c.rule_set,
+       CASE WHEN st.n > 0 THEN coalesce(st.accepted, 0) ELSE
        coalesce(coalesce(p.accepted - coalesce(f.accepted, 0), slow.accepted)
-                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.accepted, 0) AS accepted,
+                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.accepted, 0) END AS accepted,
        coalesce(coalesce(p.reported - coalesce(f.reported, 0), slow.reported)
                 / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.reported, 0) AS reported,
        coalesce(coalesce(p.forecast, slow.forecast)
@@ -488,6 +565,13 @@ LEFT JOIN LATERAL (
       AND k.kind IN ('social_enterprise_purchase', 'other_activity')  -- (contract_id, kind) index
       AND k.reported_on <= $2
 ) o ON true
+LEFT JOIN LATERAL (
+    -- a contract with submitted statements: accepted is its accepted lines
+    SELECT count(*) AS n, sum(l.value_eur) FILTER (WHERE l.decision = 'accepted') AS accepted
+    FROM {RM}.c_statement_lines l
+    WHERE l.tenant_id = c.tenant_id AND l.gen = c.gen AND l.contract_id = c.contract_id
+      AND l.period_start <= $2
+) st ON true
 WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND ($3::uuid IS NULL OR c.employer_id = $3)
   AND ($4::text IS NULL OR c.authority = $4)
 ORDER BY c.title
@@ -513,8 +597,8 @@ async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | 
             "contract_id": str(r["contract_id"]), "employer_id": str(r["employer_id"]), "title": r["title"],
             "contracting_authority": r["authority"],
             **{f"{k}_eur": money(v) for k, v in figures.items()},
-            "percent_accepted": _percent(figures["accepted"], figures["obligation"]),
-            "status": _status(figures),
+            **_achievement(figures["accepted"], figures["obligation"], figures["forecast"],
+                           as_of > r["ends_on"], r["rule_set"]),
         })
         per = employers.setdefault(str(r["employer_id"]), {k: Decimal(0) for k in totals})
         for k, v in figures.items():
@@ -532,14 +616,17 @@ async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | 
 
 
 def _percent(part: Decimal, whole: Decimal) -> str:
+    """Capped at 100: what is over is shown as a surplus in euros beside it."""
     if whole <= 0:
         return "100.0"
-    return str((part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return str(min(part / whole * 100, Decimal(100)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def _status(f: dict[str, Decimal]) -> str:
+def _status(f: dict[str, Decimal], finished: bool = False) -> str:
     if f["accepted"] >= f["obligation"]:
         return "achieved"
+    if finished:
+        return "not_met"
     return "on_track" if f["forecast"] >= f["obligation"] else "at_risk"
 
 
@@ -637,3 +724,18 @@ async def contribution_row(pool: Any, tenant_id: UUID, contribution_id: UUID) ->
     async with reading(pool, NAME) as conn:
         row = await conn.fetchrow(CONTRIBUTION_SQL, tenant_id, contribution_id)
     return dict(row) if row else None
+
+
+CONTRIBUTION_IDS_SQL = f"""
+SELECT contribution_id FROM {RM}.c_contributions
+WHERE tenant_id = %(tenant)s AND contract_id = %(contract)s
+  AND gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
+ORDER BY reported_on, contribution_id
+"""
+
+
+def contribution_ids(conn: Any, tenant_id: UUID, contract_id: UUID) -> list[UUID]:
+    """Every contribution reported to the contract (synchronous: for the
+    ledger's ContractRecords port, infra/bootstrap.py)."""
+    return [r[0] if not isinstance(r, dict) else r["contribution_id"]
+            for r in conn.execute(CONTRIBUTION_IDS_SQL, {"tenant": tenant_id, "contract": contract_id}).fetchall()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 from uuid import UUID
 
 # A decimal amount, or its text as the API and the pages receive it ("24.5"):
@@ -414,3 +415,32 @@ class AssignPlacementResponsible:
 
 
 Command = Command | AssignPlacementResponsible  # type: ignore[misc]
+
+
+# -- period statements (domain/statement.py) ----------------------------------------------
+
+@dataclass(frozen=True)
+class PrepareStatement:
+    contract_id: UUID
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True)
+class SubmitStatement:
+    statement_id: UUID
+
+
+class LineDecision(NamedTuple):
+    """One line's decision in DecideStatementLines (part of a command, not one)."""
+
+    line_id: str
+    decision: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DecideStatementLines:
+    statement_id: UUID
+    decisions: tuple[LineDecision, ...]
+    decided_on: date | None = None

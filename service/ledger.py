@@ -57,10 +57,11 @@ from service.errors import (
 )
 from service.handlers import HANDLERS, documents
 from service.handlers.erasure import refuse_erased_now
-from service.ports import Accounts, Clock, Organisations, SystemClock
+from service.ports import Accounts, Clock, ContractRecords, Organisations, SystemClock
 from service.unit import Outcome, Unit
 
 A = TypeVar("A")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Ledger:
                  on_committed: Callable[[Tenant, int], None] | None = None,
                  conflict_attempts: int = CONFLICT_ATTEMPTS, *,
                  accounts: Accounts | None = None, clock: Clock | None = None,
-                 organisations: Organisations | None = None):
+                 organisations: Organisations | None = None, records: ContractRecords | None = None):
         self.stores = stores
         # Called after each command that stored events (tells the projections).
         self.on_committed = on_committed
@@ -119,6 +120,13 @@ class Ledger:
         self.accounts = accounts
         self.organisations = organisations
         self.clock = clock or SystemClock()
+        self.records = records
+
+    def _contributions_of(self, tenant: Tenant) -> Callable[[UUID], list[UUID]] | None:
+        records = self.records
+        if records is None:
+            return None
+        return lambda contract_id: records.contribution_ids(tenant, contract_id)
 
     # -- commands ------------------------------------------------------------
     def execute(self, tenant: Tenant, actor: Actor, command: Any, *,
@@ -154,7 +162,8 @@ class Ledger:
         }
         for attempt in range(1, self.conflict_attempts + 1):
             unit = Unit(app=app, actor=actor, fresh=expected_version is not None, accounts=self.accounts,
-                        clock=self.clock, organisations=self.organisations)
+                        clock=self.clock, organisations=self.organisations,
+                        contributions_of=self._contributions_of(tenant))
             try:
                 outcome = entry.handler(unit, command)
                 if expected_version is not None:
@@ -306,6 +315,11 @@ class Ledger:
             self.record_special_category_read(tenant, actor, document.candidate_id, [f"document:{document.kind}"],
                                               via="document download", correlation_id=correlation_id)
         return document, filename, content
+    def read(self, tenant: Tenant, actor: Actor, query: Callable[[Unit], R]) -> R:
+        """A query the service answers from aggregates (a draft statement's
+        lines, worked out live), as the actor sees them."""
+        return query(Unit(app=self.stores.for_tenant(tenant), actor=actor, fresh=True, clock=self.clock,
+                          contributions_of=self._contributions_of(tenant)))
 
     def record_special_category_read(self, tenant: Tenant, actor: Actor, subject_id: UUID, fields: list[str],
                                      via: str, correlation_id: str | None = None) -> None:

@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 from typing import Protocol
 from uuid import UUID
 
+from infra.eventstore import Tenant
+
 
 class Accounts(Protocol):
     """The platform's user accounts of a tenant."""
@@ -58,3 +60,12 @@ class SystemClock:
 
     def today(self) -> date:
         return date.today()
+
+
+class ContractRecords(Protocol):
+    """What the ledger's events hold about a contract but no aggregate lists:
+    its contributions (purchases, activities, placements), for statements."""
+
+    def contribution_ids(self, tenant: Tenant, contract_id: UUID) -> list[UUID]:
+        """Every contribution reported to the contract, as of now."""
+        ...

@@ -26,6 +26,7 @@ from domain.duties import PlacementDuties, Reminder
 from domain.employer import Employer
 from domain.matching import MatchPipeline
 from domain.placement import Placement
+from domain.statement import Statement
 from domain.support import PlacementSupport
 from domain.vacancy import Vacancy
 from infra.eventstore import TenantApplication
@@ -48,6 +49,7 @@ KIND = {
     MatchPipeline: "match",
     PlacementSupport: "placement support",
     Document: "document",
+    Statement: "statement",
 }
 
 
@@ -99,6 +101,8 @@ class Unit:
     # People this command records something about: the save is refused if one
     # of them has been erased (service/handlers/erasure.py: refuse_if_erased).
     unerased: set[UUID] = field(default_factory=set)
+    # The contributions of a contract (the ContractRecords port, bound to the tenant).
+    contributions_of: Callable[[UUID], list[UUID]] | None = None
 
     def today(self) -> date:
         """The day a command means when it names none."""

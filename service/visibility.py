@@ -4,7 +4,7 @@ The agency and its auditors see everything of their tenant; an employer its
 own employer record, contracts, vacancies and placements; a person their own
 candidate record and placements; a contracting authority its own contracts and
 the placements that count toward them. Some records are seen through another:
-a contribution by whoever sees its contract, a document by whoever sees its
+a contribution or a period statement by whoever sees its contract, a document by whoever sees its
 record (an employer only documents about no person), a match by the employer that sees
 its vacancy, support by the person and their employer (never the authority).
 What an actor may not see is answered as not found (service/unit.py).
@@ -29,6 +29,7 @@ from domain.document import Document
 from domain.employer import Employer
 from domain.matching import MatchPipeline
 from domain.placement import Placement
+from domain.statement import Statement
 from domain.support import PlacementSupport
 from domain.vacancy import Vacancy
 from service.actor import Actor
@@ -41,7 +42,7 @@ def visible(actor: Actor, agg: Any, related: Related) -> bool:
     role = actor.role
     if role in ("agency", "auditor"):
         return True
-    if isinstance(agg, Contribution):
+    if isinstance(agg, (Contribution, Statement)):
         contract = related(agg.contract_id)
         return contract is not None and visible(actor, contract, related)
     if isinstance(agg, Document):

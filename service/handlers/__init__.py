@@ -19,6 +19,7 @@ from service.handlers import (
     matching,
     placements,
     responsible,
+    statements,
     support,
     vacancies,
 )
@@ -34,6 +35,7 @@ HANDLERS: dict[type, Entry] = compose(
     responsible.handles,
     contributions.handles,
     documents.handles,
+    statements.handles,
     duties.handles,
     support.handles,
     erasure.handles,

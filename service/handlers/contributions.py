@@ -8,7 +8,8 @@ from uuid import UUID
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
 from service import commands as c
-from service.errors import InvalidInput, PermissionDenied
+from service.errors import Conflict, InvalidInput, PermissionDenied
+from service.handlers.statements import reports_by_statements
 from service.unit import Handlers, Outcome, Unit, changed, created
 
 handles = Handlers()
@@ -41,10 +42,13 @@ def report_other_activity(u: Unit, cmd: c.ReportOtherActivity) -> Outcome:
 
 
 def _decider(u: Unit, contribution: Contribution) -> None:
-    """Only the party the contract names decides on its contributions."""
+    """Only the party the contract names decides on its contributions, and
+    only while the contract does not report by period statements."""
     contract = u.get(SocialReturnContract, contribution.contract_id)
     if u.actor.role != contract.accepted_by:
         raise PermissionDenied(f"contributions to this contract are decided by the {contract.accepted_by}")
+    if reports_by_statements(u, contract):
+        raise Conflict("this contract reports by period statements: decide the lines of its statements")
 
 
 # Further narrowed per contract by its `accepted_by` setting (_decider).

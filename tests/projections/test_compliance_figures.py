@@ -261,7 +261,9 @@ async def test_amending_the_term_and_value_reclips_the_placements_and_moves_the_
     assert after["obligation_eur"] == "30000.00"
     assert after["reported_eur"] == "24794.52"  # 181 days of 50,000/365, then the term ends
     assert after["forecast_eur"] == "24794.52"
-    assert after["status"] == "at_risk"
+    # Asked after the (new) end of the term: short of the obligation is not met.
+    assert after["status"] == "not_met"
+    assert after["shortfall_eur"] == "30000.00"  # nothing accepted
     assert set(quarters(after)) == {"2026-Q1", "2026-Q2"}
 
 
@@ -326,7 +328,8 @@ async def test_social_enterprise_purchases_count_in_full_or_for_half_and_can_ach
     assert pending["status"] == "on_track"
     assert f["accepted_eur"] == "10000.00"
     assert f["pending_eur"] == "5000.00"
-    assert f["percent_accepted"] == "200.0"
+    assert f["percent_accepted"] == "100.0"  # capped; what is over shows as a surplus
+    assert f["surplus_eur"] == "5000.00"
     assert f["status"] == "achieved"
 
 
@@ -522,7 +525,9 @@ async def test_the_summary_from_kept_totals_equals_each_contracts_figures_on_any
     with books.system.stores.database("default").connection() as conn:
         kept = conn.execute("SELECT count(*) AS n FROM rm.c_contract_totals WHERE tenant_id = %s AND contract_id = %s",
                             (books.tenant.id, contract)).fetchone()["n"]
-    assert kept == 2  # accepted (changed) and rejected (made from the days with it): all statuses with value
+    # pending (the change to the accepted placement: its accepted figure is frozen
+    # at the decision) and accepted and rejected (made from the days with it)
+    assert kept == 3
     from_new_totals = [await both_ways(day) for day in days]
     with books.system.stores.database("default").connection() as conn:
         conn.execute("DELETE FROM rm.c_contract_totals WHERE tenant_id = %s", (books.tenant.id,))

@@ -184,3 +184,21 @@ class OtherActivityIn(Body, tag="other_activity", tag_field="kind"):
 class DecisionIn(Body):
     reason: Text | None = None
     decided_on: date | None = None
+
+
+class StatementIn(Body):
+    """A period statement to prepare: the period, inside the contract term."""
+
+    period_start: date
+    period_end: date
+
+
+class LineDecisionIn(Body):
+    """One line's decision; `reason` is required for a rejection."""
+
+    line_id: Annotated[str, msgspec.Meta(max_length=20)]
+    decision: Annotated[str, msgspec.Meta(max_length=20, examples=["accepted", "rejected"])]
+    reason: Text | None = None
+
+
+LineDecisions = Annotated[list[LineDecisionIn], msgspec.Meta(min_length=1, max_length=1000)]

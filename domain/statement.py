@@ -1,0 +1,306 @@
+"""Period statements: what a supplier reports for a period of a contract, and
+the contracting authority's decision on each line.
+
+A statement is prepared for a period inside the contract's term (the
+contract claims the period, so two statements never overlap), reviewed as a
+draft whose lines are worked out live, and submitted: the lines are then
+FROZEN in `StatementSubmitted` (each placement's value in the period with
+its hours and days, each purchase and other activity, each with its
+valuation explanation). The authority decides per line; once every line is
+decided the statement is decided and its period locked.
+
+A later change that touches a submitted period (backdated hours, a late
+end, a late invoice) is not written back: it becomes a CORRECTION line in
+the next draft statement of the contract, the difference between the value
+now and what was frozen (plus earlier corrections), naming what it corrects.
+An accepted figure never changes without a new decision.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import event
+
+from domain.base import LedgerAggregate
+from domain.errors import DomainError, InvalidValue
+from domain.valuation import BlockValue, RuleSet, add_months, explain_value
+from domain.values import optional_text, require_date, require_id
+
+DECISIONS = ("accepted", "rejected")
+REASON_MAX_LEN = 1000
+
+
+class StatementNotDraft(DomainError):
+    """Submitting twice, or a statement that was already submitted."""
+
+    is_state_conflict = True
+
+
+class StatementNotSubmitted(DomainError):
+    is_state_conflict = True
+
+
+class LineAlreadyDecided(DomainError):
+    is_state_conflict = True
+    default_field = "line_id"
+
+
+# -- periods ------------------------------------------------------------------------------
+
+def reporting_periods(term_start: date, term_end: date, every: str) -> list[tuple[date, date]]:
+    """The calendar years (or quarters) of the term, the first and last cut by it."""
+    step = 12 if every == "year" else 3
+    first = date(term_start.year, 1 if step == 12 else (term_start.month - 1) // 3 * 3 + 1, 1)
+    out = []
+    while first <= term_end:
+        following = add_months(first, step)
+        out.append((max(first, term_start), min(following - timedelta(days=1), term_end)))
+        first = following
+    return out
+
+
+def check_period(period_start: Any, period_end: Any, term_start: date, term_end: date,
+                 taken: Iterable[tuple[date, date]]) -> tuple[date, date]:
+    """A period for a new statement: inside the term, not overlapping another."""
+    start = require_date(period_start, "period_start")
+    end = require_date(period_end, "period_end")
+    if end < start:
+        raise InvalidValue("period_end must not be before period_start", "period_end")
+    if start < term_start:
+        raise InvalidValue("period_start must not be before the contract term starts ({day})",
+                           "period_start", day=term_start)
+    if end > term_end:
+        raise InvalidValue("period_end must not be after the contract term ends ({day})",
+                           "period_end", day=term_end)
+    for other_start, other_end in taken:
+        if start <= other_end and other_start <= end:
+            field = "period_start" if other_start <= start <= other_end else "period_end"
+            raise InvalidValue("the period overlaps the statement for {start} to {end}", field,
+                               start=other_start, end=other_end)
+    return start, end
+
+
+# -- what a line is worth -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlacementFacts:
+    """A placement's contribution as the ledger holds it now."""
+
+    contribution_id: UUID
+    placement_id: UUID
+    starts_on: date
+    ended_on: date | None
+    hours_history: Sequence[Mapping[str, Any]]
+    #: Contribution.valuation (None until valued)
+    valuation: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class OtherFacts:
+    """A purchase or other activity: a fixed amount on a day."""
+
+    contribution_id: UUID
+    kind: str
+    amount_eur: Decimal
+    on: date
+    description: str | None
+
+
+def _block(valuation: Mapping[str, Any] | None) -> BlockValue:
+    if valuation is None:
+        return BlockValue(block_eur=Decimal(0), bonus_eur=Decimal(0), eligible=False,
+                          reason="not valued yet", capped=True)
+    return BlockValue(block_eur=valuation["block_eur"], bonus_eur=valuation["bonus_eur"],
+                      eligible=valuation["eligible"], reason="", capped=valuation["capped"])
+
+
+def placement_line(rules: RuleSet, term: tuple[date, date], facts: PlacementFacts,
+                   period: tuple[date, date]) -> dict[str, Any] | None:
+    """The placement's line for a period (None: not active in it)."""
+    last = facts.ended_on or term[1]
+    if facts.starts_on > period[1] or last < period[0]:
+        return None
+    explanation = explain_value(rules, _block(facts.valuation), facts.hours_history, facts.starts_on,
+                                facts.ended_on, term[0], term[1], period[0], period[1])
+    if facts.valuation is None:
+        explanation["zero_because"] = "not_valued"
+    return {"kind": "placement", "contribution_id": facts.contribution_id, "placement_id": facts.placement_id,
+            "value_eur": explanation["value_eur"], "days": explanation["days_counted"],
+            "explanation": explanation}
+
+
+def counted_on(facts: OtherFacts, term: tuple[date, date]) -> date:
+    """The day a fixed amount counts on, inside the term."""
+    return min(max(facts.on, term[0]), term[1])
+
+
+def other_line(facts: OtherFacts, term: tuple[date, date], period: tuple[date, date]) -> dict[str, Any] | None:
+    if not period[0] <= counted_on(facts, term) <= period[1]:
+        return None
+    return {"kind": facts.kind, "contribution_id": facts.contribution_id, "placement_id": None,
+            "value_eur": facts.amount_eur, "days": None,
+            "explanation": {"amount_eur": facts.amount_eur, "on": facts.on, "description": facts.description}}
+
+
+def lines_for(rules: RuleSet, term: tuple[date, date], period: tuple[date, date],
+              placements: Iterable[PlacementFacts], others: Iterable[OtherFacts]) -> list[dict[str, Any]]:
+    """Every contribution's line for the period, placements first, in a stable order."""
+    lines = [line for f in sorted(placements, key=lambda f: (f.starts_on, str(f.contribution_id)))
+             if (line := placement_line(rules, term, f, period)) is not None]
+    lines += [line for f in sorted(others, key=lambda f: (f.on, str(f.contribution_id)))
+              if (line := other_line(f, term, period)) is not None]
+    return lines
+
+
+def current_values(rules: RuleSet, term: tuple[date, date], period: tuple[date, date],
+                   placements: Iterable[PlacementFacts], others: Iterable[OtherFacts]) -> dict[UUID, dict]:
+    return {line["contribution_id"]: line for line in lines_for(rules, term, period, placements, others)}
+
+
+# -- the statement ----------------------------------------------------------------------------
+
+class Statement(LedgerAggregate):
+    """One contract's statement for one period."""
+
+    @classmethod
+    def prepare(cls, contract_id: UUID, period: tuple[date, date], term_end: date,
+                prepared_on: date) -> Statement:
+        return cls(contract_id=require_id(contract_id, "contract_id"), period_start=period[0],
+                   period_end=period[1], final=period[1] == term_end,
+                   prepared_on=require_date(prepared_on, "prepared_on"))
+
+    @staticmethod
+    def create_id(**_: Any) -> UUID:
+        return uuid4()
+
+    @event("StatementPrepared")
+    def __init__(self, contract_id: UUID, period_start: date, period_end: date, final: bool,
+                 prepared_on: date) -> None:
+        self.contract_id = contract_id
+        self.period_start = period_start
+        self.period_end = period_end
+        self.final = final
+        self.prepared_on = prepared_on
+        self.lines: list[dict[str, Any]] = []
+        self.submitted_on: date | None = None
+        # line id -> {"decision", "reason", "decided_on"}
+        self.decisions: dict[str, dict[str, Any]] = {}
+
+    @property
+    def period(self) -> tuple[date, date]:
+        return self.period_start, self.period_end
+
+    @property
+    def status(self) -> str:
+        """draft, submitted (awaiting decisions) or decided (every line; the period is locked)."""
+        if self.submitted_on is None:
+            return "draft"
+        return "decided" if len(self.decisions) == len(self.lines) else "submitted"
+
+    @property
+    def locked(self) -> bool:
+        return self.status == "decided"
+
+    def submit(self, lines: Sequence[Mapping[str, Any]], submitted_on: date) -> None:
+        """Freeze the lines (numbered L1, L2, ... in the order given)."""
+        if self.submitted_on is not None:
+            raise StatementNotDraft("the statement was already submitted on {day}", day=self.submitted_on)
+        frozen = [{**line, "line_id": f"L{i}"} for i, line in enumerate(lines, start=1)]
+        self._submitted(lines=frozen, submitted_on=require_date(submitted_on, "submitted_on"))
+
+    @event("StatementSubmitted")
+    def _submitted(self, lines: list[dict[str, Any]], submitted_on: date) -> None:
+        self.lines = lines
+        self.submitted_on = submitted_on
+
+    def decide(self, decisions: Sequence[Mapping[str, Any]], decided_on: date) -> None:
+        """Decide lines: [{line_id, decision: accepted|rejected, reason}]; a
+        rejection needs a reason; a line is decided once."""
+        if self.submitted_on is None:
+            raise StatementNotSubmitted("the statement is not submitted yet: nothing to decide")
+        if not decisions:
+            raise InvalidValue("give at least one decision", "decisions")
+        known = {line["line_id"] for line in self.lines}
+        seen: set[str] = set()
+        out = []
+        for d in decisions:
+            line_id = d.get("line_id")
+            if line_id not in known:
+                raise InvalidValue("the statement has no line {line_id}", "line_id", line_id=line_id)
+            if line_id in self.decisions or line_id in seen:
+                raise LineAlreadyDecided("line {line_id} was already decided", line_id=line_id)
+            seen.add(line_id)
+            decision = d.get("decision")
+            if decision not in DECISIONS:
+                raise InvalidValue("decision must be accepted or rejected", "decision")
+            reason = optional_text(d.get("reason"), "reason", REASON_MAX_LEN)
+            if decision == "rejected" and not reason:
+                raise InvalidValue("a rejection needs a reason (line {line_id})", "reason", line_id=line_id)
+            out.append({"line_id": line_id, "decision": decision, "reason": reason})
+        self._decided(decisions=out, decided_on=require_date(decided_on, "decided_on"))
+
+    @event("StatementLinesDecided")
+    def _decided(self, decisions: list[dict[str, Any]], decided_on: date) -> None:
+        self.decisions = {**self.decisions, **{d["line_id"]: {**d, "decided_on": decided_on}
+                                               for d in decisions}}
+
+
+# -- corrections ------------------------------------------------------------------------------
+
+def corrections_for(draft: Statement, statements: Sequence[Statement],
+                    value_now: Any) -> list[dict[str, Any]]:
+    """Correction lines for `draft`: for every submitted statement whose
+    period ends before the draft's and for which the draft is the first draft
+    after it, each contribution whose value over that period is now other than
+    what was frozen (plus the corrections submitted since).
+
+    value_now(period) -> {contribution_id: line} (current_values for the period)."""
+    drafts = sorted((s for s in statements if s.status == "draft"), key=lambda s: s.period_start)
+    submitted = sorted((s for s in statements if s.submitted_on is not None), key=lambda s: s.period_start)
+    out = []
+    for earlier in submitted:
+        if earlier.period_end >= draft.period_start:
+            continue
+        first_draft = next((d for d in drafts if d.period_start > earlier.period_end), None)
+        if first_draft is None or first_draft.id != draft.id:
+            continue
+        known: dict[UUID, tuple[Decimal, str | None, str]] = {}  # contribution -> value, line, kind
+        for line in earlier.lines:
+            if line["kind"] != "correction":
+                known[line["contribution_id"]] = (line["value_eur"], line["line_id"], line["kind"])
+        for later in submitted:  # corrections of `earlier` already frozen elsewhere
+            for line in later.lines:
+                c = line.get("corrects")
+                if line["kind"] == "correction" and c and c["statement_id"] == earlier.id:
+                    _, line_id, kind = known.get(c["contribution_id"], (None, c.get("line_id"), c["kind"]))
+                    known[c["contribution_id"]] = (line["new_value_eur"], line_id, kind)
+        now = value_now(earlier.period)
+        for contribution_id in sorted(set(known) | set(now), key=str):
+            old, line_id, kind = known.get(contribution_id, (Decimal(0), None, None))
+            current = now.get(contribution_id)
+            new = current["value_eur"] if current is not None else Decimal(0)
+            if new == old:
+                continue
+            out.append({
+                "kind": "correction", "contribution_id": contribution_id,
+                "placement_id": current["placement_id"] if current else None,
+                "value_eur": new - old, "old_value_eur": old, "new_value_eur": new,
+                "days": current["days"] if current else None,
+                "corrects": {"statement_id": earlier.id, "line_id": line_id,
+                             "kind": kind or (current["kind"] if current else None),
+                             "contribution_id": contribution_id,
+                             "period_start": earlier.period_start, "period_end": earlier.period_end},
+                "explanation": current["explanation"] if current else None,
+            })
+    return out
+
+
+def accepted_total(statements: Iterable[Statement]) -> Decimal:
+    """The sum of the accepted lines (corrections included)."""
+    return sum((line["value_eur"] for s in statements for line in s.lines
+                if s.decisions.get(line["line_id"], {}).get("decision") == "accepted"), Decimal(0))
