@@ -87,6 +87,16 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/contracts/{contract_id:str}/owners"): Route(AGENCY, {"side": "agency", "name": "Jan Smit",
                                                                     "email": "j.smit@example.org"}),
     ("GET", "/contracts/{contract_id:str}/targets"): Route(READERS),
+    # The world's contract that reports by statements (the first decides per contribution).
+    ("GET", "/contracts/{contract_id:str}/statements"): Route(READERS, ids={"contract_id": "statement_contract_id"}),
+    ("POST", "/contracts/{contract_id:str}/statements"): Route(AGENCY, {
+        "period_start": "{free_period_start}", "period_end": "{free_period_end}"},
+        ids={"contract_id": "statement_contract_id"}),
+    ("GET", "/statements/{statement_id:str}"): Route(READERS),
+    # The world's draft; its submitted statement is decided by the authority it names.
+    ("POST", "/statements/{statement_id:str}/submit"): Route(AGENCY, ids={"statement_id": "draft_statement_id"}),
+    ("POST", "/statements/{statement_id:str}/decisions"): Route(roles("authority"), [
+        {"line_id": "L1", "decision": "accepted", "reason": "Loonstroken gezien"}]),
     ("POST", "/contracts/{contract_id:str}/targets"): Route(AGENCY, {"target_placements": 4}),
     # The contract leaves the decision to the contracting authority (its default).
     ("GET", "/contributions/{contribution_id:str}/explanation"): Route(READERS),

@@ -244,6 +244,21 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
         content=document_samples.png()))
     started = agency.system.ledger.get(agency.tenant, agency.actor, Placement, placement)
     duties = duties_for(placement, started.starts_on, started.planned_end_on, [today - timedelta(days=2)])
+    # Period statements, on a contract of their own (the first keeps deciding per
+    # contribution): one submitted (its activity is line L1), one draft; a
+    # period still free for preparing another.
+    ids["contract2"] = run(c.RegisterContract(
+        employer_id=employer, title=t("Schoonmaak stadskantoor"), contracting_authority="Gemeente Utrecht",
+        contract_value_eur=Decimal("200000.00"), obligation_percent=Decimal("5"),
+        starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=700),
+        awarded_on=today - timedelta(days=400), rule_set="utrecht-2024"))
+    run(c.ReportOtherActivity(contract_id=ids["contract2"], description=t("Werkervaringsdag"),
+                              activity_date=today - timedelta(days=30), hours=Decimal("6")))
+    statement = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=today - timedelta(days=100),
+                                       period_end=today - timedelta(days=1)))
+    run(c.SubmitStatement(statement_id=statement))
+    draft = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=today,
+                                   period_end=today + timedelta(days=50)))
     # An API token of someone in the tenant (the users the sweeps sign in as are others).
     token, _ = agency.system.registry.create_token(agency.user("agency").id, label=t("Koppeling"))
     # An employer organisation of the platform to share the employer record with (the link form).
@@ -252,7 +267,11 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
              "token_id": str(token.id), "employer_org_id": str(employer_org.id),
-             "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"])}
+             "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
+             "statement_id": str(statement), "draft_statement_id": str(draft),
+             "statement_contract_id": str(ids["contract2"]),
+             "free_period_start": (today + timedelta(days=51)).isoformat(),
+             "free_period_end": (today + timedelta(days=100)).isoformat()}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
 
