@@ -426,7 +426,9 @@ async def test_the_cli_rebuilds_one_tenants_compliance_and_readers_see_the_same_
     assert live(bystander.system, bystander.tenant) == bystander_live  # other tenants untouched
     assert snapshot(books.system, books.tenant) == rows
     for table in (t for t, p in table_projection().items() if p == "compliance"):
-        assert generations(books.system, books.tenant, table) == {now["compliance"]}, table
+        # Only the new generation (a table this scenario leaves empty, such as
+        # the statements', has none; the snapshot above compares the rows).
+        assert generations(books.system, books.tenant, table) <= {now["compliance"]}, table
     assert await compliance_for_contract(pool, books.tenant.id, ids["contract"], AS_OF) == before
 
     status = subprocess.run([sys.executable, "-m", "infra.cli", "projections", "status", "--tenant",

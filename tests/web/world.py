@@ -269,7 +269,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
              "token_id": str(token.id), "employer_org_id": str(employer_org.id),
              "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
              "statement_id": str(statement), "draft_statement_id": str(draft),
-             "statement_contract_id": str(ids["contract2"]),
+             "statement_contract_id": str(ids["contract2"]), "line_id": "L1",
              "free_period_start": (today + timedelta(days=51)).isoformat(),
              "free_period_end": (today + timedelta(days=100)).isoformat()}
     agency.project()
@@ -317,6 +317,11 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
         "supplier": "Werkbedrijf Groen", "invoice_amount_eur_excl_vat": "100",
         "register": "registered_social_enterprise", "invoice_date": TODAY, "description": "Groenonderhoud"}),
     "/contracts/{contract_id:str}/targets": ({"agency"}, {"target_placements": "5"}),
+    "/contracts/{contract_id:str}/statements": ({"agency"}, {"period_start": "{free_period_start}",
+                                                             "period_end": "{free_period_end}"}),
+    # The world's submitted statement: decided by the authority its contract names.
+    "/statements/{statement_id:str}/submit": ({"agency"}, {}),
+    "/statements/{statement_id:str}/lines/{line_id:str}/decide": ({"authority"}, {"decision": "accepted"}),
     "/duties/{duty_id:str}/done": ({"agency"}, {}),
     "/employers": ({"agency"}, {"name": "Bouwbedrijf Nieuw"}),
     "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",

@@ -27,7 +27,7 @@ from projections import compliance, directory
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
 from web.ids import parse_id
-from web.pages import charts, documents, duties, matching, responsible, support
+from web.pages import charts, documents, duties, matching, responsible, statements, support
 from web.pages.answer import FormState
 from web.pages.common import (
     PageServices,
@@ -157,6 +157,8 @@ async def contract_page(services: PageServices, request: Request, viewer: Viewer
         **(await support.contract_section(services, request, viewer, contract, forms.get("owners"))),
         # The contributions' documents (web/pages/documents.py).
         **(await documents.contract_section(services, viewer, contributions, forms.get("documents"))),
+        # Period statements (web/pages/statements.py).
+        **(await statements.contract_section(services, request, viewer, contract, forms.get("statements"))),
     }, status=status)
 
 

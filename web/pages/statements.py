@@ -1,0 +1,117 @@
+"""Period statements on the pages: a section on the contract page (the
+statements, and for the agency a form to prepare one), and a statement's page
+with its lines, their explanations and corrections, the agency's submit
+button and the deciding party's form per line. The service works the lines
+out (service/handlers/statements.py); the pages only show them."""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from domain.contract import SocialReturnContract
+from domain.statement import DECISIONS
+from service import commands as c
+from service.handlers import statements as service
+from web.ids import parse_id
+from web.pages.answer import FormState, PageRenderer, answer
+from web.pages.common import PageServices, fresh, may, new_idempotency_key
+from web.pages.forms import Form
+from web.pages.render import page
+from web.pages.viewer import Viewer, may_issue, roles
+
+READERS = tuple(sorted(service.READERS))
+
+
+async def contract_section(services: PageServices, request: Request, viewer: Viewer,
+                           contract: SocialReturnContract, state: FormState | None) -> dict[str, Any]:
+    """The contract page's statements: each with its status and totals, the
+    periods not yet reported, and (agency) the form to prepare one."""
+    listed = await asyncio.to_thread(services.ledger.read, viewer.tenant, viewer.actor,
+                                     lambda u: service.contract_statements(u, contract.id))
+    state = state or FormState()
+    first_open = listed["open_periods"][0] if listed["open_periods"] else {}
+    return {"statements_section": {
+        **listed, "can_prepare": may(viewer, c.PrepareStatement),
+        "errors": dict(state.errors), "values": dict(state.values) or dict(first_open),
+        "idempotency": new_idempotency_key()}}
+
+
+@post("/contracts/{contract_id:str}/statements", guards=[may_issue(c.PrepareStatement)])
+async def prepare_statement(request: Request, services: NamedDependency[PageServices],
+                            viewer: NamedDependency[Viewer], contract_id: FromPath[str],
+                            contract_page: NamedDependency[PageRenderer]) -> Response:
+    ident = parse_id("contract", contract_id)
+    form = await Form.read(request)
+    period_start, period_end = form.day("period_start"), form.day("period_end")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await contract_page(services, request, viewer, contract_id, forms={"statements": state},
+                                   status=status)
+
+    return await answer(services, request, viewer, form, lambda: c.PrepareStatement(
+        contract_id=ident, period_start=period_start, period_end=period_end), show=show, field="period_start",
+                        to=lambda result: f"/statements/{result.body['id']}")
+
+
+async def _statement_page(services: PageServices, request: Request, viewer: Viewer, statement_id: str,
+                          state: FormState | None = None, status: int = 200) -> Response:
+    ident = parse_id("statement", statement_id)
+    shown = await asyncio.to_thread(services.ledger.read, viewer.tenant, viewer.actor,
+                                    lambda u: service.statement_view(u, ident))
+    state = state or FormState()
+    return page(services.templates, request, "statement.html", {
+        "statement": shown,
+        "can_submit": may(viewer, c.SubmitStatement) and shown["status"] == "draft",
+        "decides": viewer.role == shown["decided_by"] and may(viewer, c.DecideStatementLines)
+        and shown["status"] == "submitted",
+        "errors": dict(state.errors), "active": state.name, "values": dict(state.values),
+        "decisions": DECISIONS, "idempotency": new_idempotency_key(),
+    }, status=status)
+
+
+@get("/statements/{statement_id:str}", name="statement", guards=[roles(*READERS)])
+async def statement_detail(request: Request, services: NamedDependency[PageServices],
+                           viewer: NamedDependency[Viewer], statement_id: FromPath[str]) -> Response:
+    await fresh(services, request, viewer)
+    return await _statement_page(services, request, viewer, statement_id)
+
+
+@post("/statements/{statement_id:str}/submit", guards=[may_issue(c.SubmitStatement)])
+async def submit_statement(request: Request, services: NamedDependency[PageServices],
+                           viewer: NamedDependency[Viewer], statement_id: FromPath[str]) -> Response:
+    ident = parse_id("statement", statement_id)
+    form = await Form.read(request)
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _statement_page(services, request, viewer, statement_id, state, status)
+
+    return await answer(services, request, viewer, form, c.SubmitStatement(statement_id=ident), show=show,
+                        to=f"/statements/{statement_id}")
+
+
+@post("/statements/{statement_id:str}/lines/{line_id:str}/decide", guards=[may_issue(c.DecideStatementLines)])
+async def decide_line(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                      statement_id: FromPath[str], line_id: FromPath[str]) -> Response:
+    """One line's decision: accepted, or rejected with a reason."""
+    ident = parse_id("statement", statement_id)
+    form = await Form.read(request)
+    decision = form.choice("decision", DECISIONS)
+    reason = form.text("reason", required=False)
+    if decision == "rejected" and not reason:
+        form.error("reason", "reason_required")
+    command = c.DecideStatementLines(statement_id=ident, decisions=(
+        c.LineDecision(line_id=line_id[:20], decision=decision or "", reason=reason or None),))
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _statement_page(services, request, viewer, statement_id,
+                                     FormState(state.errors, state.values, name=line_id), status)
+
+    return await answer(services, request, viewer, form, command, show=show, field="reason",
+                        to=f"/statements/{statement_id}#line-{line_id}")
+
+
+HANDLERS = [prepare_statement, statement_detail, submit_statement, decide_line]
