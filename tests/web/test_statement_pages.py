@@ -52,7 +52,7 @@ def test_the_agency_prepares_and_submits_the_authority_decides_without_javascrip
                                                                      "reason": "Loonstroken gezien"})
     assert ok.status_code == 303 and ok.headers["location"].endswith("#line-L1")
     again = authority.post(f"/statements/{statement}/lines/L1/decide", {"decision": "rejected", "reason": "Nee"})
-    assert again.status_code == 409 and "al beoordeeld" in again.text
+    assert again.status_code == 409 and "al beoordeeld" in again.text, again.text[again.text.find("line-L1"):][:3000]
     assert statement_of(agency, statement).locked
     # The agency submits but does not decide; an employer of another contract sees nothing.
     assert me.post(f"/statements/{statement}/lines/L1/decide", {"decision": "accepted"}).status_code == 403
@@ -89,12 +89,12 @@ def test_the_statement_flow_in_the_browser_is_accessible(
     page.goto(statement_url)
     audit("a submitted statement with a decision form per line")
     line = page.locator("#line-L2")
-    line.get_by_label("Afkeuren").check()
+    line.get_by_label("Afwijzen", exact=True).check()
     line.get_by_role("button", name=re.compile("Beoordeling vastleggen")).click()
     expect(page.locator("#line-L2 .error")).to_contain_text("reden")
     line = page.locator("#line-L2")
-    line.get_by_label("Afkeuren").check()
-    line.get_by_label("Reden (verplicht bij afkeuren)").fill("Geen presentielijst")
+    line.get_by_label("Afwijzen", exact=True).check()
+    line.get_by_label("Reden (verplicht bij afwijzen)").fill("Geen presentielijst")
     line.get_by_role("button", name=re.compile("Beoordeling vastleggen")).click()
     expect(page.locator("#line-L2")).to_contain_text("Geen presentielijst")
     page.locator("#line-L1").get_by_role("button", name=re.compile("Beoordeling vastleggen")).click()

@@ -68,7 +68,7 @@ async def _statement_page(services: PageServices, request: Request, viewer: View
         "can_submit": may(viewer, c.SubmitStatement) and shown["status"] == "draft",
         "decides": viewer.role == shown["decided_by"] and may(viewer, c.DecideStatementLines)
         and shown["status"] == "submitted",
-        "errors": dict(state.errors), "active": state.name, "values": dict(state.values),
+        "errors": dict(state.errors), "active_line": state.name, "values": dict(state.values),
         "decisions": DECISIONS, "idempotency": new_idempotency_key(),
     }, status=status)
 
