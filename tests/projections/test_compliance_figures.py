@@ -533,3 +533,37 @@ async def test_the_summary_from_kept_totals_equals_each_contracts_figures_on_any
         conn.execute("DELETE FROM rm.c_contract_totals WHERE tenant_id = %s", (books.tenant.id,))
     forget_figures()
     assert [await both_ways(day) for day in days] == from_new_totals
+
+
+async def test_an_accepted_placements_figure_does_not_move_when_its_hours_are_changed_backwards(pool, books):
+    """Issue 12's drift, without statements: once accepted, a backdated hours
+    change moves the pending figure, not the accepted one."""
+    employer = books.employer()
+    contract = books.contract(employer)
+    placement = books.placement(books.candidate(target_group="participatiewet"), employer, contract,
+                                starts_on=date(2026, 1, 1), hours_per_week=Decimal("18"))
+    accept(books, Contribution.id_for_placement(placement))
+    before = await figures(pool, books, contract, date(2026, 12, 31))
+    books.run(c.ChangeHours(placement_id=placement, hours_per_week=Decimal("36"), effective_on=date(2026, 7, 1)))
+
+    after = await figures(pool, books, contract, date(2026, 12, 31))
+
+    assert before["accepted_eur"] == after["accepted_eur"] == "20000.00"  # 18 of 36 hours, a year
+    # 184 more days at 18 hours more: 184/365 x 40,000 x 18/36, pending a new decision
+    assert after["pending_eur"] == "10082.19"
+    assert after["reported_eur"] == "30082.19"
+
+
+async def test_a_late_end_of_an_accepted_placement_shows_as_a_negative_pending_difference(pool, books):
+    employer = books.employer()
+    contract = books.contract(employer)
+    placement = books.placement(books.candidate(target_group="participatiewet"), employer, contract,
+                                starts_on=date(2026, 1, 1), hours_per_week=Decimal("36"))
+    accept(books, Contribution.id_for_placement(placement))
+    books.run(c.EndPlacement(placement_id=placement, ends_on=date(2026, 6, 30), reason="resigned"))
+
+    f = await figures(pool, books, contract, date(2026, 12, 31))
+
+    assert f["accepted_eur"] == "40000.00"  # what was accepted: the whole year, until someone decides again
+    assert f["reported_eur"] == "19835.62"  # 181 days: what the placement is worth now
+    assert f["pending_eur"] == "-20164.38"
