@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from uuid import UUID
 
+from domain.statement import reporting_periods
 from infra.bootstrap import System
 from infra.registry import Organisation, TenantNotFound, User
 from service import commands as c
@@ -251,6 +252,11 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     run(c.ReportOtherActivity(
         contract_id=schoonmaak, description="Werkervaringsdag voor leerlingen VSO De Brug",
         activity_date=_months_ago(today, 1), costs_eur=Decimal("1250.00")))
+
+    # A period statement of the Utrecht contract's first year, prepared as a
+    # draft for the agency to review and submit (docs/statements.md).
+    first_start, first_end = reporting_periods(_months_ago(today, 18), _months_ago(today, -18), "year")[0]
+    run(c.PrepareStatement(contract_id=utrecht, period_start=first_start, period_end=first_end))
 
     # Matching and the pipeline: stated availability, and matches at several steps.
     for who, hours, region in [("Daan Smit", "32", "Harlingen"), ("Fatima Ouali", "24", "Utrecht"),
