@@ -171,9 +171,11 @@ def _pages(world: World) -> list[str]:
 
 
 PAGE_ROUTES = [r for r in page_routes("GET") if not any(s in r for s in SKIPPED)]
-# Each page's route as each role, with two more: the vacancy filled beside the
-# open one, and a guessed id (the 404 page).
-SWEPT = [*PAGE_ROUTES, "/vacancies/{vacancy_id:str} (the filled one)", "/placements/{guessed}"]
+# Each page's route as each role, with three more: the vacancy filled beside the
+# open one, the draft statement beside the submitted one (its submit form), and
+# a guessed id (the 404 page).
+SWEPT = [*PAGE_ROUTES, "/vacancies/{vacancy_id:str} (the filled one)", "/statements/{statement_id:str} (the draft)",
+         "/placements/{guessed}"]
 FORM_ROUTES = page_routes("POST")
 # Forms no page of the world shows, and why.
 NOT_ON_A_PAGE = {
@@ -189,6 +191,8 @@ GUESSED = uuid4()
 def _url(world: World, swept: str) -> str:
     if swept == "/vacancies/{vacancy_id:str} (the filled one)":
         return f"/vacancies/{world.ids['vacancy']}"
+    if swept == "/statements/{statement_id:str} (the draft)":
+        return f"/statements/{world.extra['draft_statement_id']}"
     if swept == "/placements/{guessed}":
         return f"/placements/{GUESSED}"
     return world.fill(swept)
