@@ -17,7 +17,7 @@ An accepted figure never changes without a new decision.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -28,7 +28,8 @@ from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue
-from domain.valuation import BlockValue, RuleSet, add_months, explain_value
+from domain.explanation import Explanation
+from domain.valuation import add_months
 from domain.values import optional_text, require_date, require_id
 
 DECISIONS = ("accepted", "rejected")
@@ -87,79 +88,55 @@ def check_period(period_start: Any, period_end: Any, term_start: date, term_end:
 
 # -- what a line is worth -------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class PlacementFacts:
-    """A placement's contribution as the ledger holds it now."""
-
-    contribution_id: UUID
-    placement_id: UUID
-    starts_on: date
-    ended_on: date | None
-    hours_history: Sequence[Mapping[str, Any]]
-    #: Contribution.valuation (None until valued)
-    valuation: Mapping[str, Any] | None
+# explain(period_start, period_end) -> the contribution's Explanation over the
+# period (domain.explanation.explain_contribution, bound to its aggregates):
+# THE explanation of a value, so whatever it says is what a line freezes.
+Explain = Callable[[date | None, date], Explanation]
 
 
 @dataclass(frozen=True)
-class OtherFacts:
-    """A purchase or other activity: a fixed amount on a day."""
+class Subject:
+    """A contribution of the contract as the ledger holds it now."""
 
     contribution_id: UUID
     kind: str
-    amount_eur: Decimal
-    on: date
-    description: str | None
+    placement_id: UUID | None
+    #: a placement's first and last day (None: open), a fixed amount's day (first = last)
+    first: date
+    last: date | None
+    explain: Explain
 
 
-def _block(valuation: Mapping[str, Any] | None) -> BlockValue:
-    if valuation is None:
-        return BlockValue(block_eur=Decimal(0), bonus_eur=Decimal(0), eligible=False,
-                          reason="not valued yet", capped=True)
-    return BlockValue(block_eur=valuation["block_eur"], bonus_eur=valuation["bonus_eur"],
-                      eligible=valuation["eligible"], reason="", capped=valuation["capped"])
-
-
-def placement_line(rules: RuleSet, term: tuple[date, date], facts: PlacementFacts,
-                   period: tuple[date, date]) -> dict[str, Any] | None:
-    """The placement's line for a period (None: not active in it)."""
-    last = facts.ended_on or term[1]
-    if facts.starts_on > period[1] or last < period[0]:
-        return None
-    explanation = explain_value(rules, _block(facts.valuation), facts.hours_history, facts.starts_on,
-                                facts.ended_on, term[0], term[1], period[0], period[1])
-    if facts.valuation is None:
-        explanation["zero_because"] = "not_valued"
-    return {"kind": "placement", "contribution_id": facts.contribution_id, "placement_id": facts.placement_id,
-            "value_eur": explanation["value_eur"], "days": explanation["days_counted"],
-            "explanation": explanation}
-
-
-def counted_on(facts: OtherFacts, term: tuple[date, date]) -> date:
+def counted_on(subject: Subject, term: tuple[date, date]) -> date:
     """The day a fixed amount counts on, inside the term."""
-    return min(max(facts.on, term[0]), term[1])
+    return min(max(subject.first, term[0]), term[1])
 
 
-def other_line(facts: OtherFacts, term: tuple[date, date], period: tuple[date, date]) -> dict[str, Any] | None:
-    if not period[0] <= counted_on(facts, term) <= period[1]:
-        return None
-    return {"kind": facts.kind, "contribution_id": facts.contribution_id, "placement_id": None,
-            "value_eur": facts.amount_eur, "days": None,
-            "explanation": {"amount_eur": facts.amount_eur, "on": facts.on, "description": facts.description}}
+def line_for(subject: Subject, term: tuple[date, date], period: tuple[date, date]) -> dict[str, Any] | None:
+    """The contribution's line for a period (None: it has none there)."""
+    if subject.kind == "placement":
+        if subject.first > period[1] or (subject.last or term[1]) < period[0]:
+            return None
+        explanation = subject.explain(period[0], period[1])
+        days = explanation.facts["days"]["counted"]
+    else:
+        if not period[0] <= counted_on(subject, term) <= period[1]:
+            return None
+        explanation = subject.explain(None, period[1])
+        days = None
+    return {"kind": subject.kind, "contribution_id": subject.contribution_id, "placement_id": subject.placement_id,
+            "value_eur": explanation.value_eur, "days": days, "explanation": explanation.as_dict()}
 
 
-def lines_for(rules: RuleSet, term: tuple[date, date], period: tuple[date, date],
-              placements: Iterable[PlacementFacts], others: Iterable[OtherFacts]) -> list[dict[str, Any]]:
+def lines_for(term: tuple[date, date], period: tuple[date, date], subjects: Iterable[Subject]) -> list[dict[str, Any]]:
     """Every contribution's line for the period, placements first, in a stable order."""
-    lines = [line for f in sorted(placements, key=lambda f: (f.starts_on, str(f.contribution_id)))
-             if (line := placement_line(rules, term, f, period)) is not None]
-    lines += [line for f in sorted(others, key=lambda f: (f.on, str(f.contribution_id)))
-              if (line := other_line(f, term, period)) is not None]
-    return lines
+    ordered = sorted(subjects, key=lambda s: (s.kind != "placement", s.first, str(s.contribution_id)))
+    return [line for s in ordered if (line := line_for(s, term, period)) is not None]
 
 
-def current_values(rules: RuleSet, term: tuple[date, date], period: tuple[date, date],
-                   placements: Iterable[PlacementFacts], others: Iterable[OtherFacts]) -> dict[UUID, dict]:
-    return {line["contribution_id"]: line for line in lines_for(rules, term, period, placements, others)}
+def current_values(term: tuple[date, date], period: tuple[date, date],
+                   subjects: Iterable[Subject]) -> dict[UUID, dict]:
+    return {line["contribution_id"]: line for line in lines_for(term, period, subjects)}
 
 
 # -- the statement ----------------------------------------------------------------------------

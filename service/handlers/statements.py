@@ -21,10 +21,10 @@ from uuid import UUID
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
 from domain.placement import Placement
+from domain.explanation import explain_contribution
 from domain.statement import (
-    OtherFacts,
-    PlacementFacts,
     Statement,
+    Subject,
     corrections_for,
     current_values,
     lines_for,
@@ -47,10 +47,11 @@ def evidence(contribution: Contribution) -> list[str]:
     return [str(d) for d in getattr(contribution, "document_ids", None) or ()]
 
 
-def contract_facts(u: Unit, contract: SocialReturnContract) -> tuple[list[PlacementFacts], list[OtherFacts],
-                                                                   dict[UUID, list[str]]]:
-    """The contract's contributions as the ledger holds them now."""
-    placements, others, documents = [], [], {}
+def contract_subjects(u: Unit, contract: SocialReturnContract) -> tuple[list[Subject], dict[UUID, list[str]]]:
+    """The contract's contributions as the ledger holds them now, each with
+    its explanation bound (domain.explanation.explain_contribution), and the
+    evidence documents of each."""
+    subjects, documents = [], {}
     for ident in (u.contributions_of(contract.id) if u.contributions_of is not None else []):
         k = u.load(ident)
         if not isinstance(k, Contribution) or k.contract_id != contract.id:
@@ -58,15 +59,19 @@ def contract_facts(u: Unit, contract: SocialReturnContract) -> tuple[list[Placem
         documents[k.id] = evidence(k)
         if k.kind == "placement" and k.placement_id is not None:
             p = u.load(k.placement_id)
-            if isinstance(p, Placement):
-                placements.append(PlacementFacts(
-                    contribution_id=k.id, placement_id=p.id, starts_on=p.starts_on, ended_on=p.ended_on,
-                    hours_history=p.hours_history, valuation=getattr(k, "valuation", None)))
+            if not isinstance(p, Placement):
+                continue
+            subjects.append(Subject(
+                contribution_id=k.id, kind=k.kind, placement_id=p.id, first=p.starts_on, last=p.ended_on,
+                explain=lambda start, end, k=k, p=p: explain_contribution(
+                    k, contract=contract, placement=p, period_start=start, period_end=end)))
         elif k.amount_eur is not None:
-            others.append(OtherFacts(contribution_id=k.id, kind=k.kind, amount_eur=k.amount_eur,
-                                     on=k.invoice_date or k.activity_date or k.reported_on,
-                                     description=k.description))
-    return placements, others, documents
+            day = k.invoice_date or k.activity_date or k.reported_on
+            subjects.append(Subject(
+                contribution_id=k.id, kind=k.kind, placement_id=None, first=day, last=day,
+                explain=lambda start, end, k=k: explain_contribution(
+                    k, contract=contract, period_start=start, period_end=end)))
+    return subjects, documents
 
 
 def statements_of(u: Unit, contract: SocialReturnContract) -> list[Statement]:
@@ -80,13 +85,11 @@ def reports_by_statements(u: Unit, contract: SocialReturnContract) -> bool:
 def draft_lines(u: Unit, contract: SocialReturnContract, statement: Statement) -> list[dict[str, Any]]:
     """The lines the statement would freeze if submitted now: every
     contribution in its period, then the corrections it carries."""
-    rules = load_rule_set(contract.rule_set)
     term = (contract.starts_on, contract.ends_on)
-    placements, others, documents = contract_facts(u, contract)
-    lines = lines_for(rules, term, statement.period, placements, others)
+    subjects, documents = contract_subjects(u, contract)
+    lines = lines_for(term, statement.period, subjects)
     lines += corrections_for(statement, [s for s in statements_of(u, contract) if s.id != statement.id]
-                             + [statement],
-                             lambda period: current_values(rules, term, period, placements, others))
+                             + [statement], lambda period: current_values(term, period, subjects))
     return [{**line, "documents": documents.get(line["contribution_id"], [])} for line in lines]
 
 

@@ -50,8 +50,9 @@ def test_a_statement_is_prepared_reviewed_submitted_and_decided_per_line(org: Or
     # 2025-02-01..2025-12-31: 334 days at 24/36 of 50,000 a year (Utrecht)
     assert placement_line["value_eur"] == "30502.28"
     assert placement_line["days"] == 334
-    assert placement_line["explanation"]["stretches"][0]["hours_factor"] == "0.6667"
-    assert placement_line["explanation"]["block_eur"] == "50000"
+    assert placement_line["explanation"]["segments"][0]["hours_per_week"] == "24"
+    assert placement_line["explanation"]["block"]["eur_per_year"] == "50000"
+    assert placement_line["explanation"]["days"]["counted"] == 334
     assert draft["lines"][1]["value_eur"] == "10000.00"
     assert draft["totals"]["reported_eur"] == "40502.28"
 
