@@ -5,7 +5,7 @@ An agency shares a contract with a contracting authority organisation
 (`ContractAuthorityLinked`) and an employer record with an employer
 organisation (`EmployerOrganisationLinked`); what hangs under them is shared
 with them too, as the in-tenant authority and employer users see it
-(service/visibility.py): under a contract its placements and contributions;
+(service/visibility.py): under a contract its placements, contributions and period statements;
 under an employer record its contracts (and their contributions), vacancies
 and placements. Each shared record is one row of `rm.shared_records`
 (org_id, tenant_id, kind, record_id, via the linked record, linked_at).
@@ -28,7 +28,7 @@ from projections.base import RM, Event, Projection, Table
 from projections.writer import Batch
 
 NAME = "shared"
-KINDS = ("contract", "employer", "placement", "vacancy", "contribution")
+KINDS = ("contract", "employer", "placement", "vacancy", "contribution", "statement")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class SharedRecord:
 
 class SharedProjection(Projection):
     name = NAME
+    # 2: period statements are shared under their contract.
+    version = 2
     tables = (
         # The tenant's own bookkeeping: what hangs under what, and the links.
         Table("sh_employers", ("employer_id",), {
@@ -97,6 +99,11 @@ class SharedProjection(Projection):
     def on_ContributionReported(self, b: Batch, e: Event) -> None:
         contract = b.get("sh_contracts", e.data["contract_id"])
         self._child(b, e, "contribution", contract["employer_id"] if contract else None, e.data["contract_id"])
+
+    def on_StatementPrepared(self, b: Batch, e: Event) -> None:
+        # A period statement hangs under its contract, like a contribution.
+        contract = b.get("sh_contracts", e.data["contract_id"])
+        self._child(b, e, "statement", contract["employer_id"] if contract else None, e.data["contract_id"])
 
     def _child(self, b: Batch, e: Event, kind: str, employer_id: UUID | None, contract_id: UUID | None) -> None:
         since = e.data["timestamp"]

@@ -88,6 +88,7 @@ def marked_world(agency: Agency) -> Party:
     authority = registry.create_organisation("authority", f"Gemeente {marker}", oin=f"{number % 10**20:020d}")
     employer = registry.create_organisation("employer", f"Werkgever {marker}", kvk=f"{number % 10**8:08d}")
     agency.run(c.AmendContract(contract_id=world.ids["contract"], authority_org_id=authority.id))
+    agency.run(c.AmendContract(contract_id=world.ids["contract2"], authority_org_id=authority.id))  # statements
     agency.run(c.LinkEmployerOrganisation(employer_id=world.ids["employer"], org_id=employer.id))
     for who, org in (("org authority", authority), ("org employer", employer)):
         party.users[who] = registry.create_org_user(org.id, f"{uuid.uuid4().hex}@example.org", role_of(who))

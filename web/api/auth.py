@@ -8,8 +8,8 @@ request on. An expired token is refused with the day it expired.
 A user of a platform organisation (a contracting authority, an employer) has
 no tenant of its own: a request of theirs acts in the tenant that owns the
 record its path names (`contract_id`, `employer_id`, `placement_id`,
-`vacancy_id`, `contribution_id`; a `document_id` by the record it is attached
-to), found in the share index
+`vacancy_id`, `contribution_id`, `statement_id`; a `document_id` by the record
+it is attached to), found in the share index
 (projections/shared.py) for that organisation. A record not shared with it is
 a 404 with the same body as an unknown id; a route that names no record has
 no tenant to act in (403).
@@ -38,7 +38,7 @@ CHALLENGE = 'Bearer realm="sroi"'
 
 # The path parameters that name a record, and the record's kind in the share index.
 RECORD_PARAMS = {"contract_id": "contract", "employer_id": "employer", "placement_id": "placement",
-                 "vacancy_id": "vacancy", "contribution_id": "contribution"}
+                 "vacancy_id": "vacancy", "contribution_id": "contribution", "statement_id": "statement"}
 # A document is found through the record it is attached to (infra/documents.py).
 DOCUMENT_PARAM = "document_id"
 
