@@ -33,6 +33,7 @@ from domain.statement import (
 from domain.valuation import load_rule_set
 from service import commands as c
 from service.errors import PermissionDenied
+from service.handlers import documents
 from service.unit import Handlers, Outcome, Unit, changed
 
 handles = Handlers()
@@ -42,21 +43,23 @@ handles = Handlers()
 READERS = frozenset({"agency", "auditor", "employer", "authority"})
 
 
-def evidence(contribution: Contribution) -> list[str]:
-    """The documents attached to a contribution as evidence (ids), if any."""
-    return [str(d) for d in getattr(contribution, "document_ids", None) or ()]
+def evidence(u: Unit, contribution: Contribution) -> list[str]:
+    """The documents attached to a contribution as evidence (ids) that the
+    actor sees (service/handlers/documents.py)."""
+    return [str(d.id) for d in documents.documents_of(u, "contribution", contribution.id)]
 
 
 def contract_subjects(u: Unit, contract: SocialReturnContract) -> tuple[list[Subject], dict[UUID, list[str]]]:
     """The contract's contributions as the ledger holds them now, each with
     its explanation bound (domain.explanation.explain_contribution), and the
     evidence documents of each."""
-    subjects, documents = [], {}
+    subjects: list[Subject] = []
+    evidence_of: dict[UUID, list[str]] = {}
     for ident in (u.contributions_of(contract.id) if u.contributions_of is not None else []):
         k = u.load(ident)
         if not isinstance(k, Contribution) or k.contract_id != contract.id:
             continue
-        documents[k.id] = evidence(k)
+        evidence_of[k.id] = evidence(u, k)
         if k.kind == "placement" and k.placement_id is not None:
             p = u.load(k.placement_id)
             if not isinstance(p, Placement):
@@ -71,7 +74,7 @@ def contract_subjects(u: Unit, contract: SocialReturnContract) -> tuple[list[Sub
                 contribution_id=k.id, kind=k.kind, placement_id=None, first=day, last=day,
                 explain=lambda start, end, k=k: explain_contribution(
                     k, contract=contract, period_start=start, period_end=end)))
-    return subjects, documents
+    return subjects, evidence_of
 
 
 def statements_of(u: Unit, contract: SocialReturnContract) -> list[Statement]:
@@ -86,11 +89,11 @@ def draft_lines(u: Unit, contract: SocialReturnContract, statement: Statement) -
     """The lines the statement would freeze if submitted now: every
     contribution in its period, then the corrections it carries."""
     term = (contract.starts_on, contract.ends_on)
-    subjects, documents = contract_subjects(u, contract)
+    subjects, evidence_of = contract_subjects(u, contract)
     lines = lines_for(term, statement.period, subjects)
     lines += corrections_for(statement, [s for s in statements_of(u, contract) if s.id != statement.id]
                              + [statement], lambda period: current_values(term, period, subjects))
-    return [{**line, "documents": documents.get(line["contribution_id"], [])} for line in lines]
+    return [{**line, "documents": evidence_of.get(line["contribution_id"], [])} for line in lines]
 
 
 @handles(c.PrepareStatement, roles={"agency"})

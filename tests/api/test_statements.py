@@ -38,6 +38,11 @@ def compliance(org: Org, contract: str, position: str, as_of: str = "2026-12-31"
 
 def test_a_statement_is_prepared_reviewed_submitted_and_decided_per_line(org: Org) -> None:
     ids, authority = setup(org)
+    invoice = org.client.post(f"/api/v1/contributions/{ids['purchase']}/documents",
+                              files={"file": ("factuur.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n%%EOF\n",
+                                              "application/pdf")},
+                              data={"kind": "invoice"}, headers={"Authorization": f"Bearer {org.agency_token}"})
+    assert invoice.status_code == 201, invoice.text
     r = org.post(f"/contracts/{ids['contract']}/statements", {"period_start": "2025-01-01",
                                                               "period_end": "2025-12-31"})
     assert r.status_code == 201, r.text
@@ -54,6 +59,7 @@ def test_a_statement_is_prepared_reviewed_submitted_and_decided_per_line(org: Or
     assert placement_line["explanation"]["block"]["eur_per_year"] == "50000"
     assert placement_line["explanation"]["days"]["counted"] == 334
     assert draft["lines"][1]["value_eur"] == "10000.00"
+    assert draft["lines"][1]["documents"] == [invoice.json()["id"]]  # the evidence, by reference
     assert draft["totals"]["reported_eur"] == "40502.28"
 
     # The authority cannot decide a draft, and the agency cannot decide at all.
