@@ -18,11 +18,12 @@ from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_
 from projections.retention import RetentionProjection
 from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection
+from projections.portfolio import PortfolioProjection
 from projections.shared import SharedProjection
 from projections.support import SupportProjection
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
-               DutiesProjection(), SupportProjection(), SharedProjection())
+               DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100

@@ -23,6 +23,7 @@ from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
 from web.api.statement_routes import statement_router
+from web.api.portfolio_routes import portfolio_router
 from web.api.routes import api_router
 from web.drain import DrainUnreadBody
 from web.errors import EXCEPTION_HANDLERS
@@ -90,7 +91,8 @@ def create_app(system: System) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
-                        document_router(system.settings), statement_router(), *pages_routers(system)],
+                        document_router(system.settings), statement_router(), portfolio_router(),
+                        *pages_routers(system)],
         dependencies=dependencies(system),
         lifespan=[lifespan],
         middleware=[ServerTimingMiddleware] if system.settings.server_timing else [],

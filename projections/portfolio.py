@@ -1,0 +1,366 @@
+"""The cross-agency portfolio: every contract an agency shares with a
+contracting authority or an employer organisation, and every placement it
+shares with an employer organisation, one row each, read across agencies by
+organisation.
+
+Each tenant's projector writes `rm.portfolio_contracts` and
+`rm.portfolio_placements` rows only for what it shares (a contract linked to
+an authority, or under an employer record linked to an employer organisation;
+a placement under such an employer record): the names and terms a list shows
+and filters on. Its own tables (`pf_employers`, `pf_contracts`,
+`pf_placements`) remember the rest, so a link made late shares what came
+before it. Rebuilt per tenant like any read model.
+
+The figures (accepted, pending, forecast as of a day) are not copied: they
+grow every day a placement lasts. The list reads them, in one statement, from
+the compliance read model's kept sums (projections/compliance.py) of exactly
+the contracts this index lists, in their own tenant's live generation; never
+another tenant's events, never a contract that was not shared.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from projections.base import RM, Event, Projection, Table
+from projections.compliance import EPOCH, money
+from projections.compliance import NAME as COMPLIANCE
+from projections.reader import reading
+from projections.writer import Batch
+
+NAME = "portfolio"
+STATUSES = ("achieved", "on_track", "at_risk")
+PLACEMENT_STATUSES = ("planned", "active", "ended")
+
+
+class PortfolioProjection(Projection):
+    name = NAME
+    tables = (
+        # The tenant's own bookkeeping: everything, shared or not.
+        Table("pf_employers", ("employer_id",), {
+            "employer_id": "uuid", "name": "text", "org_id": "uuid"}),
+        Table("pf_contracts", ("contract_id",), {
+            "contract_id": "uuid", "employer_id": "uuid", "title": "text", "value_eur": "numeric",
+            "percent": "numeric", "starts_on": "date", "ends_on": "date", "closed_on": "date",
+            "authority_org_id": "uuid", "authority_name": "text"}, indexes=(("employer_id",),)),
+        Table("pf_placements", ("placement_id",), {
+            "placement_id": "uuid", "employer_id": "uuid", "contract_id": "uuid", "starts_on": "date",
+            "planned_end_on": "date", "ended_on": "date", "hours_per_week": "numeric", "hours_from": "date"},
+            indexes=(("employer_id",), ("contract_id",))),
+        # What is shared, read across tenants by organisation.
+        Table("portfolio_contracts", ("contract_id",), {
+            "contract_id": "uuid", "employer_id": "uuid", "supplier": "text", "title": "text",
+            "obligation_eur": "numeric", "starts_on": "date", "ends_on": "date", "closed_on": "date",
+            "authority_org_id": "uuid", "authority_name": "text", "employer_org_id": "uuid"},
+            cross_tenant_indexes=(("authority_org_id",), ("employer_org_id",))),
+        Table("portfolio_placements", ("placement_id",), {
+            "placement_id": "uuid", "employer_id": "uuid", "supplier": "text", "employer_org_id": "uuid",
+            "contract_id": "uuid", "contract_title": "text", "starts_on": "date", "planned_end_on": "date",
+            "ended_on": "date", "hours_per_week": "numeric"},
+            cross_tenant_indexes=(("employer_org_id",),)),
+    )
+
+    # -- employers -------------------------------------------------------------
+    def on_EmployerRegistered(self, b: Batch, e: Event) -> None:
+        b.put("pf_employers", {"employer_id": e.originator_id, "name": e.data["name"], "org_id": None})
+
+    def on_EmployerOrganisationLinked(self, b: Batch, e: Event) -> None:
+        employer = b.get("pf_employers", e.originator_id)
+        if employer is None:
+            return
+        employer["org_id"] = e.data["org_id"]
+        b.put("pf_employers", employer)
+        for contract in b.select("pf_contracts", "employer_id", e.originator_id):
+            self._share_contract(b, contract)
+        for placement in b.select("pf_placements", "employer_id", e.originator_id):
+            self._share_placement(b, placement)
+
+    # -- contracts -------------------------------------------------------------
+    def on_ContractRegistered(self, b: Batch, e: Event) -> None:
+        d = e.data
+        contract = {"contract_id": e.originator_id, "employer_id": d["employer_id"], "title": d["title"],
+                    "value_eur": d["contract_value_eur"], "percent": d["obligation_percent"],
+                    "starts_on": d["starts_on"], "ends_on": d["ends_on"], "closed_on": None,
+                    "authority_org_id": None, "authority_name": None}
+        b.put("pf_contracts", contract)
+        self._share_contract(b, contract)
+
+    def on_ContractAmended(self, b: Batch, e: Event) -> None:
+        contract = b.get("pf_contracts", e.originator_id)
+        if contract is None:
+            return
+        names = {"contract_value_eur": "value_eur", "obligation_percent": "percent"}
+        for key, value in e.data["changes"].items():
+            if names.get(key, key) in contract and key not in ("contract_id", "employer_id"):
+                contract[names.get(key, key)] = value
+        b.put("pf_contracts", contract)
+        self._share_contract(b, contract)
+        if "title" in e.data["changes"]:
+            for placement in b.select("pf_placements", "contract_id", e.originator_id):
+                self._share_placement(b, placement)
+
+    def on_ContractClosed(self, b: Batch, e: Event) -> None:
+        contract = b.get("pf_contracts", e.originator_id)
+        if contract is not None:
+            contract["closed_on"] = e.data["on"]
+            b.put("pf_contracts", contract)
+            self._share_contract(b, contract)
+
+    def on_ContractAuthorityLinked(self, b: Batch, e: Event) -> None:
+        contract = b.get("pf_contracts", e.originator_id)
+        if contract is not None:
+            contract["authority_org_id"] = e.data["authority_org_id"]
+            contract["authority_name"] = e.data["authority_name"]
+            b.put("pf_contracts", contract)
+            self._share_contract(b, contract)
+
+    # -- placements ------------------------------------------------------------
+    def on_PlacementStarted(self, b: Batch, e: Event) -> None:
+        d = e.data
+        placement = {"placement_id": e.originator_id, "employer_id": d["employer_id"],
+                     "contract_id": d.get("contract_id"), "starts_on": d["starts_on"],
+                     "planned_end_on": d.get("planned_end_on"), "ended_on": None,
+                     "hours_per_week": d["hours_per_week"], "hours_from": d["starts_on"]}
+        b.put("pf_placements", placement)
+        self._share_placement(b, placement)
+
+    def _change_placement(self, b: Batch, e: Event, **changes: Any) -> None:
+        placement = b.get("pf_placements", e.originator_id)
+        if placement is not None:
+            placement.update(changes)
+            b.put("pf_placements", placement)
+            self._share_placement(b, placement)
+
+    def on_PlacementExtended(self, b: Batch, e: Event) -> None:
+        self._change_placement(b, e, planned_end_on=e.data["until"])
+
+    def on_PlacementEnded(self, b: Batch, e: Event) -> None:
+        self._change_placement(b, e, ended_on=e.data["ends_on"])
+
+    def on_HoursChanged(self, b: Batch, e: Event) -> None:
+        placement = b.get("pf_placements", e.originator_id)
+        # The hours now: a change dated before the latest one known does not replace it.
+        if placement is not None and e.data["effective_on"] >= placement["hours_from"]:
+            self._change_placement(b, e, hours_per_week=e.data["hours_per_week"],
+                                   hours_from=e.data["effective_on"])
+
+    # -- the shared rows ------------------------------------------------------
+    def _share_contract(self, b: Batch, contract: dict[str, Any]) -> None:
+        employer = b.get("pf_employers", contract["employer_id"]) or {}
+        employer_org = employer.get("org_id")
+        if contract["authority_org_id"] is None and employer_org is None:
+            b.delete("portfolio_contracts", contract["contract_id"])
+            return
+        b.put("portfolio_contracts", {
+            "contract_id": contract["contract_id"], "employer_id": contract["employer_id"],
+            "supplier": employer.get("name"), "title": contract["title"],
+            "obligation_eur": Decimal(contract["value_eur"]) * Decimal(contract["percent"]) / 100,
+            "starts_on": contract["starts_on"], "ends_on": contract["ends_on"],
+            "closed_on": contract["closed_on"], "authority_org_id": contract["authority_org_id"],
+            "authority_name": contract["authority_name"], "employer_org_id": employer_org})
+
+    def _share_placement(self, b: Batch, placement: dict[str, Any]) -> None:
+        employer = b.get("pf_employers", placement["employer_id"]) or {}
+        if employer.get("org_id") is None:
+            b.delete("portfolio_placements", placement["placement_id"])
+            return
+        contract = b.get("pf_contracts", placement["contract_id"]) if placement["contract_id"] else None
+        b.put("portfolio_placements", {
+            "placement_id": placement["placement_id"], "employer_id": placement["employer_id"],
+            "supplier": employer["name"], "employer_org_id": employer["org_id"],
+            "contract_id": placement["contract_id"], "contract_title": contract["title"] if contract else None,
+            "starts_on": placement["starts_on"], "planned_end_on": placement["planned_end_on"],
+            "ended_on": placement["ended_on"], "hours_per_week": placement["hours_per_week"]})
+
+
+# -- the questions the web asks (asyncpg) -------------------------------------
+@dataclass(frozen=True)
+class Filters:
+    """What a list is narrowed to; None: not narrowed."""
+
+    status: str | None = None  # one of STATUSES (PLACEMENT_STATUSES for placements)
+    agency: UUID | None = None  # the tenant
+    supplier: str | None = None  # part of the supplier's name, any case
+    period_from: date | None = None  # the term (placement: its time) overlaps [from, to]
+    period_to: date | None = None
+
+
+# Whose rows a list reads: the organisation's column (never from the request).
+_BY = {"authority": "authority_org_id", "employer": "employer_org_id"}
+
+_E = f"DATE '{EPOCH.isoformat()}'"
+
+# The shared contracts of the organisation, with their figures as of $2 read
+# from the compliance read model's kept sums, in the contract's own tenant and
+# its live compliance generation: per status, the value up to a day A is
+# delta_sum x (A - EPOCH + 1) - delta_day_sum, less what the changes dated
+# after A gave (compliance.SUMMARY_SQL does the same per tenant). Contracts
+# whose sums were never kept are summed from their daily changes.
+CONTRACTS_SQL = f"""
+WITH p AS MATERIALIZED (
+    SELECT p.tenant_id, p.contract_id, p.employer_id, p.supplier, p.title, p.obligation_eur, p.starts_on,
+           p.ends_on, p.closed_on, p.authority_name, lc.gen AS cgen, t.name AS agency
+    FROM {RM}.portfolio_contracts p
+    JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
+    JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = p.tenant_id
+    JOIN platform.tenants t ON t.id = p.tenant_id
+    WHERE p.{{column}} = $1
+      AND ($3::uuid IS NULL OR p.tenant_id = $3)
+      AND ($4::text IS NULL OR strpos(lower(p.supplier), lower($4)) > 0)
+      AND ($5::date IS NULL OR p.ends_on >= $5)
+      AND ($6::date IS NULL OR p.starts_on <= $6)
+), kept AS (
+    SELECT t.tenant_id, t.contract_id,
+           sum(t.delta_sum * ($2::date - {_E} + 1) - t.delta_day_sum)
+               FILTER (WHERE t.status = 'accepted') AS accepted,
+           sum(t.delta_sum * ($2::date - {_E} + 1) - t.delta_day_sum)
+               FILTER (WHERE t.status = 'pending') AS pending,
+           sum(t.delta_sum * (p.ends_on - {_E} + 1) - t.delta_day_sum)
+               FILTER (WHERE t.status <> 'rejected') AS forecast,
+           min(t.denominator) AS denominator
+    FROM p JOIN {RM}.c_contract_totals t
+      ON t.tenant_id = p.tenant_id AND t.gen = p.cgen AND t.contract_id = p.contract_id
+    GROUP BY t.tenant_id, t.contract_id
+), later AS (
+    SELECT d.tenant_id, d.contract_id,
+           sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
+           sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending
+    FROM p JOIN {RM}.c_contract_days d
+      ON d.tenant_id = p.tenant_id AND d.gen = p.cgen AND d.contract_id = p.contract_id AND d.day > $2
+    GROUP BY d.tenant_id, d.contract_id
+), slow AS (
+    SELECT d.tenant_id, d.contract_id,
+           sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
+           sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending,
+           sum(d.delta * greatest(0, p.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected') AS forecast,
+           min(d.denominator) AS denominator
+    FROM p JOIN {RM}.c_contract_days d
+      ON d.tenant_id = p.tenant_id AND d.gen = p.cgen AND d.contract_id = p.contract_id
+    WHERE NOT EXISTS (SELECT 1 FROM {RM}.c_contract_totals t
+                      WHERE t.tenant_id = p.tenant_id AND t.gen = p.cgen AND t.contract_id = p.contract_id)
+    GROUP BY d.tenant_id, d.contract_id
+), other AS (
+    SELECT k.tenant_id, k.contract_id,
+           sum(k.amount_eur) FILTER (WHERE k.status = 'accepted') AS accepted,
+           sum(k.amount_eur) FILTER (WHERE k.status = 'pending') AS pending,
+           sum(k.amount_eur) FILTER (WHERE k.status <> 'rejected') AS forecast
+    FROM p JOIN {RM}.c_contributions k
+      ON k.tenant_id = p.tenant_id AND k.gen = p.cgen AND k.contract_id = p.contract_id
+    WHERE k.kind IN ('social_enterprise_purchase', 'other_activity') AND k.reported_on <= $2
+    GROUP BY k.tenant_id, k.contract_id
+), figures AS (
+    SELECT p.*,
+           coalesce(coalesce(kept.accepted - coalesce(later.accepted, 0), slow.accepted)
+                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.accepted, 0) AS accepted,
+           coalesce(coalesce(kept.pending - coalesce(later.pending, 0), slow.pending)
+                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.pending, 0) AS pending,
+           coalesce(coalesce(kept.forecast, slow.forecast)
+                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.forecast, 0) AS forecast
+    FROM p
+    LEFT JOIN kept ON kept.tenant_id = p.tenant_id AND kept.contract_id = p.contract_id
+    LEFT JOIN later ON later.tenant_id = p.tenant_id AND later.contract_id = p.contract_id
+    LEFT JOIN slow ON slow.tenant_id = p.tenant_id AND slow.contract_id = p.contract_id
+    LEFT JOIN other ON other.tenant_id = p.tenant_id AND other.contract_id = p.contract_id
+), judged AS (
+    SELECT f.*, CASE WHEN f.accepted >= f.obligation_eur THEN 'achieved'
+                     WHEN f.forecast >= f.obligation_eur THEN 'on_track' ELSE 'at_risk' END AS status
+    FROM figures f
+)
+SELECT * FROM judged WHERE ($7::text IS NULL OR status = $7)
+ORDER BY agency, supplier, title, tenant_id, contract_id
+"""
+
+# The agencies present in an organisation's portfolio, for the agency filter.
+AGENCIES_SQL = f"""
+SELECT DISTINCT t.id, t.name
+FROM {RM}.{{table}} p
+JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
+JOIN platform.tenants t ON t.id = p.tenant_id
+WHERE p.{{column}} = $1
+ORDER BY t.name, t.id
+"""
+
+PLACEMENTS_SQL = f"""
+SELECT * FROM (
+    SELECT p.tenant_id, p.placement_id, p.employer_id, p.supplier, p.contract_id, p.contract_title,
+           p.starts_on, p.planned_end_on, p.ended_on, p.hours_per_week, t.name AS agency,
+           CASE WHEN p.starts_on > $2 THEN 'planned'
+                WHEN p.ended_on IS NOT NULL AND p.ended_on < $2 THEN 'ended' ELSE 'active' END AS status
+    FROM {RM}.portfolio_placements p
+    JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
+    JOIN platform.tenants t ON t.id = p.tenant_id
+    WHERE p.employer_org_id = $1
+      AND ($3::uuid IS NULL OR p.tenant_id = $3)
+      AND ($4::text IS NULL OR strpos(lower(p.supplier), lower($4)) > 0)
+      AND ($5::date IS NULL OR coalesce(p.ended_on, p.planned_end_on, 'infinity'::date) >= $5)
+      AND ($6::date IS NULL OR p.starts_on <= $6)
+) x WHERE ($7::text IS NULL OR status = $7)
+ORDER BY agency, supplier, starts_on, tenant_id, placement_id
+"""
+
+
+def _percent(part: Decimal, whole: Decimal) -> str:
+    if whole <= 0:
+        return "100.0"
+    return str((part / whole * 100).quantize(Decimal("0.1")))
+
+
+def _filter_args(f: Filters) -> tuple:
+    return (f.agency, f.supplier, f.period_from, f.period_to, f.status)
+
+
+async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Filters) -> dict:
+    """The contracts agencies share with the organisation (kind: `authority`
+    or `employer`), narrowed by the filters, with their figures as of a day
+    and the totals over the rows listed; ordered by agency, supplier, title."""
+    async with reading(pool, NAME) as conn:
+        rows = await conn.fetch(CONTRACTS_SQL.format(column=_BY[kind]), org_id, as_of, *_filter_args(filters))
+    totals = {k: Decimal(0) for k in ("obligation", "accepted", "pending", "forecast")}
+    listed = []
+    for r in rows:
+        figures = {"obligation": r["obligation_eur"], "accepted": r["accepted"], "pending": r["pending"],
+                   "forecast": r["forecast"]}
+        for k, v in figures.items():
+            totals[k] += v
+        listed.append({
+            "contract_id": str(r["contract_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
+            "supplier": r["supplier"], "employer_id": str(r["employer_id"]), "title": r["title"],
+            "authority": r["authority_name"],
+            **{f"{k}_eur": money(v) for k, v in figures.items()},
+            "percent_accepted": _percent(figures["accepted"], figures["obligation"]),
+            "status": r["status"], "starts_on": r["starts_on"].isoformat(), "ends_on": r["ends_on"].isoformat(),
+            "closed_on": r["closed_on"].isoformat() if r["closed_on"] else None,
+        })
+    return {"as_of": as_of.isoformat(), "contracts": listed,
+            "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in totals.items()},
+                       "percent_accepted": _percent(totals["accepted"], totals["obligation"])}}
+
+
+async def placements(pool: Any, org_id: UUID, as_of: date, filters: Filters) -> dict:
+    """The placements agencies share with the employer organisation, narrowed
+    by the filters (status on the day: planned, active, ended), with totals."""
+    async with reading(pool, NAME) as conn:
+        rows = await conn.fetch(PLACEMENTS_SQL, org_id, as_of, *_filter_args(filters))
+    listed = [{
+        "placement_id": str(r["placement_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
+        "supplier": r["supplier"], "employer_id": str(r["employer_id"]),
+        "contract_id": str(r["contract_id"]) if r["contract_id"] else None, "contract_title": r["contract_title"],
+        "starts_on": r["starts_on"].isoformat(),
+        "planned_end_on": r["planned_end_on"].isoformat() if r["planned_end_on"] else None,
+        "ended_on": r["ended_on"].isoformat() if r["ended_on"] else None,
+        "hours_per_week": str(r["hours_per_week"]), "status": r["status"],
+    } for r in rows]
+    active = [r for r in rows if r["status"] == "active"]
+    return {"as_of": as_of.isoformat(), "placements": listed,
+            "totals": {"placements": len(listed), "active": len(active),
+                       "active_hours_per_week": str(sum((r["hours_per_week"] for r in active), Decimal(0)))}}
+
+
+async def agencies(pool: Any, kind: str, org_id: UUID, table: str = "portfolio_contracts") -> list[dict]:
+    """The agencies that share something with the organisation (for a filter)."""
+    column = {"portfolio_contracts": _BY[kind], "portfolio_placements": "employer_org_id"}[table]
+    rows = await pool.fetch(AGENCIES_SQL.format(table=table, column=column), org_id)
+    return [{"id": str(r["id"]), "name": r["name"]} for r in rows]

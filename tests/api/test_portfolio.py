@@ -1,0 +1,265 @@
+"""The cross-agency portfolio through the API: two agencies, two authorities,
+two employers. Each organisation's user lists exactly the contracts (and an
+employer the placements) an agency shared with it, in every agency, with the
+figures the agency's own compliance read model gives, filtered and totalled."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from infra.bootstrap import System
+from tests.api.conftest import API, Org, bearer, candidate_body, contract_body, placement_body
+from tests.api.test_organisations import Party, _agency, _party, _patch, kvk, oin
+from tests.projections.conftest import catch_up
+
+AS_OF = "2025-06-30"
+
+
+@dataclass
+class World:
+    system: System
+    client: TestClient
+    agencies: dict[str, Org]
+    parties: dict[str, Party]
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def get(self, who: str, path: str) -> Any:
+        token = self.parties[who].token if who in self.parties else self.agencies[who].agency_token
+        return self.client.get(API + path, headers=bearer(token))
+
+    def listed(self, who: str, path: str) -> list[str]:
+        r = self.get(who, path)
+        assert r.status_code == 200, r.text
+        key = "placements" if "/placements" in path else "contracts"
+        id_key = "placement_id" if key == "placements" else "contract_id"
+        by_id = {v: k for k, v in self.ids.items()}
+        return sorted(by_id[row[id_key]] for row in r.json()[key])
+
+    def project(self) -> None:
+        for agency in self.agencies.values():
+            catch_up(self.system, agency.tenant)
+
+
+@pytest.fixture(scope="module")
+def world(system: System, client: TestClient) -> World:
+    """Aa Detachering and Zuid Werkt (agencies, named so Aa sorts first);
+    Harlingen and Utrecht (authorities); De Vries and Visserij (employers).
+    Aa shares De Vries' contract with Harlingen and Visserij's with Utrecht;
+    Zuid shares De Vries (linked late) with its contract for Harlingen, and a
+    contract of an employer it shares with nobody with Utrecht. Each agency
+    also has a contract naming Harlingen in free text only."""
+    parties = {
+        "harlingen": _party(system, "authority", "Gemeente Harlingen", oin=oin()),
+        "utrecht": _party(system, "authority", "Gemeente Utrecht", oin=oin()),
+        "devries": _party(system, "employer", "Bouwbedrijf De Vries B.V.", kvk=kvk()),
+        "visserij": _party(system, "employer", "Visserij Harlingen B.V.", kvk=kvk()),
+    }
+    w = World(system=system, client=client, parties=parties,
+              agencies={"aa": _agency(system, client, f"Aa Detachering {uuid.uuid4().hex[:6]}"),
+                        "zuid": _agency(system, client, f"Zuid Werkt {uuid.uuid4().hex[:6]}")})
+    a, z, ids = w.agencies["aa"], w.agencies["zuid"], w.ids
+    org = {name: str(p.org.id) for name, p in parties.items()}
+
+    ids["a_devries"] = a.create("/employers", {"name": "De Vries", "org_id": org["devries"]})
+    ids["a_visserij"] = a.create("/employers", {"name": "Visserij", "org_id": org["visserij"]})
+    ids["a_plain"] = a.create("/employers", {"name": "Schoonmaak Plain"})
+    ids["a_devries_harlingen"] = a.create("/contracts", contract_body(
+        ids["a_devries"], title="Bestrating", contracting_authority=None, authority_org_id=org["harlingen"]))
+    ids["a_visserij_utrecht"] = a.create("/contracts", contract_body(
+        ids["a_visserij"], title="Haven", authority_org_id=org["utrecht"], starts_on="2026-01-01",
+        ends_on="2028-12-31"))
+    ids["a_free_text"] = a.create("/contracts", contract_body(
+        ids["a_plain"], title="Schoonmaak", contracting_authority="Gemeente Harlingen"))
+    for who, contract in (("devries", "a_devries_harlingen"), ("visserij", "a_visserij_utrecht"),
+                          ("plain", "a_free_text")):
+        candidate = a.create("/candidates", candidate_body())
+        ids[f"a_{who}_placement"] = a.create("/placements", placement_body(
+            candidate, ids[f"a_{who}"], ids[contract], **({"starts_on": "2026-02-01", "planned_end_on": "2026-12-31"} if who == "visserij" else {})))
+    ids["a_purchase"] = a.create(f"/contracts/{ids['a_devries_harlingen']}/contributions", {
+        "kind": "social_enterprise_purchase", "supplier": "Sociale Werkplaats",
+        "invoice_amount_eur_excl_vat": "1000.00", "register": "registered_social_enterprise",
+        "invoice_date": "2025-03-01", "description": "catering"})
+
+    ids["z_devries"] = z.create("/employers", {"name": "Bouwbedrijf De Vries"})
+    ids["z_plain"] = z.create("/employers", {"name": "Groen Plain"})
+    ids["z_devries_harlingen"] = z.create("/contracts", contract_body(
+        ids["z_devries"], title="Riolering", contracting_authority="Gem. Harlingen"))
+    ids["z_plain_utrecht"] = z.create("/contracts", contract_body(
+        ids["z_plain"], title="Groenonderhoud", authority_org_id=org["utrecht"]))
+    ids["z_free_text"] = z.create("/contracts", contract_body(
+        ids["z_plain"], title="Kantoor", contracting_authority="Gemeente Harlingen"))
+    candidate = z.create("/candidates", candidate_body())
+    ids["z_devries_placement"] = z.create("/placements", placement_body(
+        candidate, ids["z_devries"], ids["z_devries_harlingen"]))
+    # Linked after the records were made: they are shared all the same.
+    assert _patch(z, f"/employers/{ids['z_devries']}", {"org_id": org["devries"]}).status_code == 200
+    assert _patch(z, f"/contracts/{ids['z_devries_harlingen']}",
+                  {"authority_org_id": org["harlingen"]}).status_code == 200
+    w.project()
+    return w
+
+
+SEES = {
+    ("harlingen", "/authority/contracts"): ["a_devries_harlingen", "z_devries_harlingen"],
+    ("utrecht", "/authority/contracts"): ["a_visserij_utrecht", "z_plain_utrecht"],
+    ("devries", "/employer/contracts"): ["a_devries_harlingen", "z_devries_harlingen"],
+    ("visserij", "/employer/contracts"): ["a_visserij_utrecht"],
+    ("devries", "/employer/placements"): ["a_devries_placement", "z_devries_placement"],
+    ("visserij", "/employer/placements"): ["a_visserij_placement"],
+}
+
+
+@pytest.mark.parametrize("who,path", sorted(SEES))
+def test_each_organisation_lists_exactly_what_agencies_shared_with_it(world: World, who: str, path: str) -> None:
+    assert world.listed(who, path) == SEES[(who, path)]
+
+
+@pytest.mark.parametrize("path", ["/authority/contracts", "/employer/contracts", "/employer/placements"])
+def test_the_lists_are_for_the_organisation_they_name_and_nobody_else(world: World, path: str) -> None:
+    """An agency's user, and an organisation of the other kind, get a 403:
+    the list is chosen by the token's organisation, never by the request."""
+    kind = path.split("/")[1]
+    for who in ("aa", "zuid", "harlingen", "devries"):
+        r = world.get(who, path)
+        if who in world.parties and world.parties[who].org.kind == kind:
+            assert r.status_code == 200, r.text
+        else:
+            assert r.status_code == 403, (who, r.text)
+    # A query naming another organisation's agency or supplier narrows, it does not widen.
+    other = world.get("utrecht", f"/authority/contracts?agency={world.agencies['aa'].tenant.id}").json()
+    assert [c["contract_id"] for c in other["contracts"]] == [world.ids["a_visserij_utrecht"]]
+
+
+def test_each_row_carries_the_figures_of_the_agencys_own_compliance_read_model(world: World) -> None:
+    listed = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}").json()
+    assert listed["as_of"] == AS_OF
+    for row in listed["contracts"]:
+        own = world.get("harlingen", f"/contracts/{row['contract_id']}/compliance?as_of={AS_OF}").json()
+        for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur", "percent_accepted", "status"):
+            assert row[key] == own[key], (key, row, own)
+    first = listed["contracts"][0]
+    assert first["contract_id"] == world.ids["a_devries_harlingen"]
+    assert first["agency"] == world.agencies["aa"].tenant.name and first["supplier"] == "De Vries"
+    assert first["title"] == "Bestrating" and first["authority"] == "Gemeente Harlingen"
+    assert (first["starts_on"], first["ends_on"]) == ("2025-01-01", "2027-12-31")
+    assert first["obligation_eur"] == "50000.00" and Decimal(first["pending_eur"]) > Decimal("1000")
+
+
+def test_totals_add_up_the_rows_listed_and_follow_the_filters(world: World) -> None:
+    everything = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}").json()
+    totals = everything["totals"]
+    assert totals["contracts"] == 2
+    for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur"):
+        assert Decimal(totals[key]) == sum(Decimal(c[key]) for c in everything["contracts"]), key
+    one = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}&agency={world.agencies['zuid'].tenant.id}")
+    assert one.json()["totals"]["contracts"] == 1
+    assert one.json()["totals"]["obligation_eur"] == one.json()["contracts"][0]["obligation_eur"]
+
+
+def test_an_accepted_contribution_moves_from_pending_to_accepted_in_the_authoritys_list(world: World) -> None:
+    # As of today: the purchase counts from the day it was reported.
+    before = {c["contract_id"]: c for c in world.get("harlingen", "/authority/contracts").json()[
+        "contracts"]}[world.ids["a_devries_harlingen"]]
+    r = world.client.post(API + f"/contributions/{world.ids['a_purchase']}/accept", json={"reason": "gezien"},
+                          headers=bearer(world.parties["harlingen"].token))
+    assert r.status_code == 200, r.text
+    world.project()
+    after = {c["contract_id"]: c for c in world.get("harlingen", "/authority/contracts").json()[
+        "contracts"]}[world.ids["a_devries_harlingen"]]
+    assert Decimal(after["accepted_eur"]) == Decimal(before["accepted_eur"]) + Decimal("1000.00")
+    assert Decimal(after["pending_eur"]) == Decimal(before["pending_eur"]) - Decimal("1000.00")
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("supplier=vries", ["a_devries_harlingen", "z_devries_harlingen"]),
+    ("supplier=VISSERIJ", ["a_visserij_utrecht"]),
+    ("from=2025-01-01&to=2025-12-31", ["a_devries_harlingen", "z_devries_harlingen", "z_plain_utrecht"]),
+    ("from=2028-01-01", ["a_visserij_utrecht"]),
+    ("to=2025-06-01", ["a_devries_harlingen", "z_devries_harlingen", "z_plain_utrecht"]),
+    ("status=achieved", []),
+])
+def test_filters_narrow_the_authoritys_list(world: World, query: str, expected: list[str]) -> None:
+    found = sorted(world.listed("harlingen", f"/authority/contracts?{query}")
+                   + world.listed("utrecht", f"/authority/contracts?{query}"))
+    assert found == expected
+
+
+def test_the_status_filter_keeps_the_rows_of_that_status(world: World) -> None:
+    rows = world.get("utrecht", f"/authority/contracts?as_of={AS_OF}").json()["contracts"]
+    for status in {r["status"] for r in rows}:
+        kept = world.get("utrecht", f"/authority/contracts?as_of={AS_OF}&status={status}").json()["contracts"]
+        assert [r["contract_id"] for r in kept] == [r["contract_id"] for r in rows if r["status"] == status]
+
+
+def test_the_order_is_agency_supplier_title_and_stable(world: World) -> None:
+    rows = world.get("devries", "/employer/contracts").json()["contracts"]
+    assert [r["agency"] for r in rows] == sorted(r["agency"] for r in rows)
+    assert rows == world.get("devries", "/employer/contracts").json()["contracts"]
+
+
+def test_placements_list_with_their_status_on_the_day(world: World) -> None:
+    rows = world.get("visserij", f"/employer/placements?as_of={AS_OF}").json()
+    assert [p["status"] for p in rows["placements"]] == ["planned"]
+    assert rows["placements"][0]["contract_title"] == "Haven" and rows["placements"][0]["hours_per_week"] == "24"
+    active = world.get("devries", f"/employer/placements?as_of={AS_OF}&status=active").json()
+    assert active["totals"] == {"placements": 2, "active": 2, "active_hours_per_week": "48"}
+    assert world.get("devries", "/employer/placements?as_of=2025-01-15&status=active").json()["placements"] == []
+    ended = world.agencies["aa"].post(f"/placements/{world.ids['a_devries_placement']}/end",
+                                      {"ends_on": "2025-05-31", "reason": "other"})
+    assert ended.status_code == 200, ended.text
+    world.project()
+    rows = world.get("devries", f"/employer/placements?as_of={AS_OF}").json()["placements"]
+    assert {p["placement_id"]: (p["status"], p["ended_on"]) for p in rows}[world.ids["a_devries_placement"]] == (
+        "ended", "2025-05-31")
+
+
+@pytest.mark.parametrize("path,query,field", [
+    ("/authority/contracts", "status=lost", "status"),
+    ("/authority/contracts", "agency=kansrijk", "agency"),
+    ("/authority/contracts", "from=2025-13-01", "from"),
+    ("/authority/contracts", "from=2026-01-01&to=2025-01-01", "to"),
+    ("/authority/contracts", "as_of=yesterday", "as_of"),
+    ("/authority/contracts", "format=xlsx", "format"),
+    ("/employer/placements", "status=at_risk", "status"),
+])
+def test_bad_filters_are_a_422_naming_the_field(world: World, path: str, query: str, field: str) -> None:
+    who = "harlingen" if path.startswith("/authority") else "devries"
+    r = world.get(who, f"{path}?{query}")
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == [field]
+
+
+def test_the_list_as_csv_has_the_same_rows(world: World) -> None:
+    r = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}&format=csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert f"authority-contracts-{AS_OF}.csv" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")), delimiter=";"))
+    listed = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}").json()["contracts"]
+    assert [(x["contract_id"], x["accepted_eur"], x["status"]) for x in rows] == [
+        (x["contract_id"], x["accepted_eur"], x["status"]) for x in listed]
+    placements = world.get("devries", "/employer/placements?format=csv")
+    assert placements.status_code == 200
+    assert placements.content.decode("utf-8-sig").splitlines()[0].startswith("placement_id;agency;supplier")
+
+
+def test_a_moved_link_moves_the_contract_to_the_other_authoritys_list(world: World) -> None:
+    zuid = world.agencies["zuid"]
+    contract = world.ids["z_devries_harlingen"]
+    try:
+        r = _patch(zuid, f"/contracts/{contract}", {"authority_org_id": str(world.parties["utrecht"].org.id)})
+        assert r.status_code == 200, r.text
+        world.project()
+        assert "z_devries_harlingen" not in world.listed("harlingen", "/authority/contracts")
+        assert "z_devries_harlingen" in world.listed("utrecht", "/authority/contracts")
+        # Still the employer's: its employer record is shared, whoever the authority is.
+        assert "z_devries_harlingen" in world.listed("devries", "/employer/contracts")
+    finally:
+        _patch(zuid, f"/contracts/{contract}", {"authority_org_id": str(world.parties["harlingen"].org.id)})
+        world.project()

@@ -1,0 +1,68 @@
+"""The cross-agency lists of a platform organisation's user: an authority's
+contracts in every agency (its portfolio), an employer's contracts and
+placements. Read from the portfolio read model (projections/portfolio.py) by
+the organisation of the token, never by anything the request names.
+
+Filters: `status`, `agency` (its id), `supplier` (part of the name), `from`
+and `to` (the term overlaps them), `as_of` (the day the figures are valued);
+`?format=csv` gives the same rows as CSV.
+"""
+from __future__ import annotations
+
+from asyncpg import Pool
+from litestar import Request, Response, Router, get
+from litestar.di import NamedDependency
+
+from projections import portfolio
+from service.errors import PermissionDenied
+from web.api.auth import Principal, v1_router
+from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, csv_response, placement_filters, read_filters,
+                           wants_csv)
+
+
+def _org(principal: Principal, kind: str) -> object:
+    actor = principal.actor
+    if actor.org_id is None or actor.role != kind:
+        raise PermissionDenied(f"only a user of an {kind} organisation has this list")
+    return actor.org_id
+
+
+async def _contracts(request: Request, principal: Principal, pool: Pool, kind: str) -> Response:
+    org_id = _org(principal, kind)
+    as_of, filters = read_filters(request.query_params)
+    csv = wants_csv(request.query_params)
+    found = await portfolio.contracts(pool, kind, org_id, as_of, filters)  # type: ignore[arg-type]
+    if csv:
+        return csv_response(found["contracts"], CONTRACT_COLUMNS, f"{kind}-contracts", as_of)
+    return Response(found)
+
+
+@get("/authority/contracts")
+async def authority_contracts(request: Request, principal: NamedDependency[Principal],
+                              pool: NamedDependency[Pool]) -> Response:
+    """Every contract an agency linked to the authority, with its figures, and the totals."""
+    return await _contracts(request, principal, pool, "authority")
+
+
+@get("/employer/contracts")
+async def employer_contracts(request: Request, principal: NamedDependency[Principal],
+                             pool: NamedDependency[Pool]) -> Response:
+    """Every contract under an employer record an agency linked to the employer, and the totals."""
+    return await _contracts(request, principal, pool, "employer")
+
+
+@get("/employer/placements")
+async def employer_placements(request: Request, principal: NamedDependency[Principal],
+                              pool: NamedDependency[Pool]) -> Response:
+    """Every placement under an employer record linked to the employer (status: planned, active, ended)."""
+    org_id = _org(principal, "employer")
+    as_of, filters = placement_filters(request.query_params)
+    csv = wants_csv(request.query_params)
+    found = await portfolio.placements(pool, org_id, as_of, filters)  # type: ignore[arg-type]
+    if csv:
+        return csv_response(found["placements"], PLACEMENT_COLUMNS, "employer-placements", as_of)
+    return Response(found)
+
+
+def portfolio_router() -> Router:
+    return v1_router([authority_contracts, employer_contracts, employer_placements], "portfolio")
