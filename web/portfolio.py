@@ -21,6 +21,7 @@ CONTRACT_COLUMNS = ("contract_id", "agency", "supplier", "title", "authority", "
 PLACEMENT_COLUMNS = ("placement_id", "agency", "supplier", "contract_title", "starts_on", "planned_end_on",
                      "ended_on", "hours_per_week", "status")
 SUPPLIER_MAX = 200
+TO_BEFORE_FROM = "The end of the period may not be before its start."
 
 
 def _date(params: Mapping[str, str], field: str) -> date | None:
@@ -48,7 +49,7 @@ def read_filters(params: Mapping[str, str], statuses: Sequence[str] = STATUSES) 
         raise InvalidInput("supplier", f"supplier must be at most {SUPPLIER_MAX} characters")
     period_from, period_to = _date(params, "from"), _date(params, "to")
     if period_from and period_to and period_to < period_from:
-        raise InvalidInput("to", "to must not be before from")
+        raise InvalidInput("to", TO_BEFORE_FROM)
     return (_date(params, "as_of") or date.today(),
             Filters(status=status, agency=agency_id, supplier=supplier, period_from=period_from,
                     period_to=period_to))

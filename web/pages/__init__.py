@@ -25,7 +25,7 @@ from litestar.static_files import create_static_files_router
 from service.ledger import Ledger
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, documents, duties, employers, matching
 from web.pages import placements
-from web.pages import open_support, responsible, statements, support, tokens, vacancies
+from web.pages import open_support, portfolio, responsible, statements, support, tokens, vacancies
 from web.pages.common import ErrorPages, PageServices
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -61,7 +61,7 @@ PAGE_HANDLERS = [
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,
     *tokens.HANDLERS, *documents.HANDLERS,
-    *statements.HANDLERS,
+    *statements.HANDLERS, *portfolio.HANDLERS,
 ]
 
 

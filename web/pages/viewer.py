@@ -35,6 +35,11 @@ CACHE_SECONDS = 5.0
 VIEWER_KEY = "sroi.viewer"
 # A page's opt: an organisation's user (no tenant) may open it.
 ORGANISATION_PAGES = "organisation_users"
+# An organisation's user: what agencies share with it, and its cross-agency lists (web/pages/portfolio.py).
+ORGANISATION_NAV: dict[str, tuple[str, ...]] = {
+    "authority": ("dashboard", "portfolio"),
+    "employer": ("dashboard", "portfolio", "portfolio-placements"),
+}
 
 # The menu per role: which list pages a role uses. Each page checks its own
 # roles again; the menu only leaves out what would answer 403.
@@ -102,7 +107,7 @@ def _resolve(registry: TenantRegistry, user_id: UUID, email: str, tenant_id: UUI
         return None
     if tenant_id is None:
         actor = Actor(user_id=user.id, role=user.role, organisation=user.organisation, org_id=user.org_id)
-        return Viewer(tenant=None, actor=actor, email=user.email, nav=("dashboard",))
+        return Viewer(tenant=None, actor=actor, email=user.email, nav=ORGANISATION_NAV.get(user.role, ("dashboard",)))
     try:
         tenant = registry.tenant_by_id(tenant_id)
     except TenantNotFound:

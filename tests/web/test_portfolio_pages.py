@@ -1,0 +1,133 @@
+"""The portfolio pages of an organisation's user: the authority's contracts
+across agencies and the employer's contracts and placements, with filters,
+totals and CSV, reached from the menu; checked with axe-core in a browser."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from infra.bootstrap import System
+from service import commands as c
+from tests.web.conftest import login
+from tests.web.world import PASSWORD, Agency, Browser
+
+
+@dataclass
+class Shared:
+    first: Agency
+    second: Agency
+    officer: Any  # the authority's user
+    employer_user: Any
+    ids: dict[str, uuid.UUID]
+
+
+@pytest.fixture
+def shared(system: System, new_agency: Callable[..., Agency]) -> Shared:
+    """Two agencies each share a contract with Harlingen and their employer
+    record with De Vries; a third seeds the same and shares nothing."""
+    number = uuid.uuid4().int
+    harlingen = system.registry.create_organisation("authority", "Gemeente Harlingen", oin=f"{number % 10**20:020d}")
+    devries = system.registry.create_organisation("employer", "De Vries B.V.", kvk=f"{number % 10**8:08d}")
+    first = new_agency(f"Aa Detachering {number % 1000}")
+    second = new_agency(f"Zuid Werkt {number % 1000}")
+    other = new_agency("Niet Gedeeld B.V.")
+    ids: dict[str, uuid.UUID] = {}
+    for name, agency in (("first", first), ("second", second)):
+        seeded = agency.seed(employer_name=f"De Vries bij {name}")
+        agency.run(c.AmendContract(contract_id=seeded["contract"], authority_org_id=harlingen.id))
+        agency.run(c.LinkEmployerOrganisation(employer_id=seeded["employer"], org_id=devries.id))
+        ids[f"{name}_contract"], ids[f"{name}_placement"] = seeded["contract"], seeded["placement"]
+    ids["hidden"] = other.seed(employer_name="Verborgen B.V.")["contract"]
+    for agency in (first, second, other):
+        agency.project()
+    officer = system.registry.create_org_user(harlingen.id, f"{uuid.uuid4().hex}@example.org", "authority",
+                                              password=PASSWORD)
+    employer_user = system.registry.create_org_user(devries.id, f"{uuid.uuid4().hex}@example.org", "employer",
+                                                    password=PASSWORD)
+    return Shared(first=first, second=second, officer=officer, employer_user=employer_user, ids=ids)
+
+
+def test_the_authority_sees_its_portfolio_across_agencies_with_totals_filters_and_csv(
+        shared: Shared, pages: Callable[..., Browser]) -> None:
+    me = pages(shared.officer)
+    home = me.get("/?lang=en")
+    assert 'href="/portfolio"' in home.text and 'href="/portfolio-placements"' not in home.text
+    listed = me.get("/portfolio?lang=en")
+    assert listed.status_code == 200, listed.text
+    text = listed.text
+    assert "De Vries bij first" in text and "De Vries bij second" in text and "Verborgen" not in text
+    assert text.index(shared.first.tenant.name) < text.index(shared.second.tenant.name)
+    assert "2 contracts" in text and "Total" in text
+    assert "€100,000.00" in text  # two obligations of 50,000 in the totals
+
+    one = me.get(f"/portfolio?lang=en&agency={shared.second.tenant.id}")
+    assert "1 contracts" in one.text and "De Vries bij first" not in one.text
+    assert f'href="/portfolio.csv?agency={shared.second.tenant.id}"' in one.text
+    csv = me.get(f"/portfolio.csv?agency={shared.second.tenant.id}")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 2 and str(shared.ids["second_contract"]) in lines[1]
+
+    bad = me.get("/portfolio?lang=en&from=2026-05-01&to=2026-01-01")
+    assert bad.status_code == 422
+    assert 'id="portfolio-to-error"' in bad.text and "may not be before its start" in bad.text
+    dutch = me.get("/portfolio?lang=nl&status=lost")
+    assert dutch.status_code == 422 and 'id="portfolio-status-error"' in dutch.text
+    assert "Portefeuille" in dutch.text
+    # Not the employer's list; not an agency page.
+    assert me.get("/portfolio-placements").status_code == 403
+    assert me.get("/contracts").status_code == 403
+
+
+def test_the_employer_sees_its_contracts_and_placements_across_agencies(
+        shared: Shared, pages: Callable[..., Browser]) -> None:
+    me = pages(shared.employer_user)
+    contracts = me.get("/portfolio?lang=en")
+    assert contracts.status_code == 200
+    assert "Contracts across agencies" in contracts.text and "2 contracts" in contracts.text
+    placements = me.get("/portfolio-placements?lang=en")
+    assert placements.status_code == 200, placements.text
+    assert "2 placements, 2 active" in placements.text and "Sanne" not in placements.text
+    ended = me.get("/portfolio-placements?lang=en&status=ended")
+    assert "No placements match these filters." in ended.text
+    csv = me.get("/portfolio-placements.csv")
+    assert len(csv.content.decode("utf-8-sig").splitlines()) == 3
+
+
+def test_an_agency_user_gets_no_portfolio(agency: Agency, pages: Callable[..., Browser]) -> None:
+    employer = agency.seed()["employer"]
+    extra = {"authority": {"organisation": "Gemeente Utrecht"}, "employer": {"employer_id": employer}}
+    for role in ("agency", "authority", "employer"):
+        me = pages(agency.user(role, **extra.get(role, {})))
+        for path in ("/portfolio", "/portfolio.csv", "/portfolio-placements"):
+            assert me.get(path).status_code == 403, (role, path)
+
+
+def test_the_portfolio_pages_pass_axe_in_a_browser(
+        shared: Shared, audited_page: Any, audit: Callable[[str], None]) -> None:
+    page = audited_page
+    login(page, shared.officer.email)
+    page.get_by_role("link", name="Portefeuille").click()
+    page.wait_for_url("**/portfolio")
+    assert page.locator("table.portfolio tbody tr").count() == 2
+    audit("the authority's portfolio")
+    page.get_by_label("Detacheringsbureau").select_option(str(shared.second.tenant.id))
+    page.get_by_role("button", name="Contracten tonen").click()
+    page.wait_for_url(f"**/portfolio?*agency={shared.second.tenant.id}*")
+    assert page.locator("table.portfolio tbody tr").count() == 1
+    page.get_by_label("Periode tot en met").fill("2000-01-01")
+    page.get_by_label("Periode vanaf").fill("2001-01-01")
+    page.get_by_role("button", name="Contracten tonen").click()
+    page.locator("#portfolio-to-error").wait_for()
+    audit("the portfolio with an error at a filter")
+
+    page.context.clear_cookies()
+    login(page, shared.employer_user.email)
+    page.get_by_role("link", name="Plaatsingen bij alle bureaus").click()
+    page.wait_for_url("**/portfolio-placements")
+    assert page.locator("table.portfolio tbody tr").count() == 2
+    audit("the employer's placements across agencies")

@@ -1,0 +1,102 @@
+"""The cross-agency portfolio on the pages, for a platform organisation's
+user: the contracts agencies share with it (an authority's portfolio, an
+employer's contracts) and an employer's placements, with filters, totals and
+a CSV of the same rows. The organisation comes from the session, never from
+the request (projections/portfolio.py reads by it)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get
+from litestar.di import NamedDependency
+
+from projections import portfolio
+from service.errors import InvalidInput, PermissionDenied
+from web.pages.common import pool
+from web.pages.render import page
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, roles
+from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, TO_BEFORE_FROM, csv_response, placement_filters,
+                           read_filters)
+
+READERS = ("authority", "employer")
+FILTERS = ("status", "agency", "supplier", "from", "to", "as_of")
+PAGE = {ORGANISATION_PAGES: True}
+
+
+def _org(viewer: Viewer, *kinds: str) -> Any:
+    if viewer.actor.org_id is None or viewer.role not in kinds:
+        raise PermissionDenied("this page lists what agencies share with an organisation: sign in as its user")
+    return viewer.actor.org_id
+
+
+def _values(request: Request) -> dict[str, str]:
+    return {k: (request.query_params.get(k) or "").strip() for k in FILTERS}
+
+
+def _query(values: dict[str, str]) -> str:
+    return urlencode([(k, v) for k, v in values.items() if v])
+
+
+async def _read(request: Request, reader: Any, load: Any) -> tuple[dict[str, str], dict[str, str], Any, date]:
+    """(values, errors, rows or None, as_of): a filter that does not read is
+    shown at its field (422), nothing listed."""
+    values = _values(request)
+    try:
+        as_of, filters = reader(values)
+    except InvalidInput as e:
+        field = e.field or "status"
+        code = {"status": "choice", "agency": "choice", "from": "date", "to": "date", "as_of": "date"}.get(
+            field, str(e))
+        if str(e) == TO_BEFORE_FROM:
+            code = TO_BEFORE_FROM
+        return values, {field: code}, None, date.today()
+    return values, {}, await load(as_of, filters), as_of
+
+
+@get("/portfolio", name="portfolio", guards=[roles(*READERS)], opt=PAGE)
+async def portfolio_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+    """The contracts every agency shares with the organisation, with their figures."""
+    org_id = _org(viewer, *READERS)
+    kind = viewer.role
+    values, errors, found, as_of = await _read(
+        request, read_filters, lambda as_of, f: portfolio.contracts(pool(request), kind, org_id, as_of, f))
+    return page(request, "portfolio.html", {
+        "kind": kind, "values": values, "errors": errors, "found": found, "as_of": as_of,
+        "statuses": portfolio.STATUSES, "agencies": await portfolio.agencies(pool(request), kind, org_id),
+        "query": _query(values),
+    }, status=422 if errors else 200)
+
+
+@get("/portfolio.csv", guards=[roles(*READERS)], opt=PAGE)
+async def portfolio_csv(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+    org_id = _org(viewer, *READERS)
+    as_of, filters = read_filters(_values(request))
+    found = await portfolio.contracts(pool(request), viewer.role, org_id, as_of, filters)
+    return csv_response(found["contracts"], CONTRACT_COLUMNS, f"{viewer.role}-contracts", as_of)
+
+
+@get("/portfolio-placements", name="portfolio-placements", guards=[roles("employer")], opt=PAGE)
+async def placements_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+    """The placements every agency shares with the employer organisation."""
+    org_id = _org(viewer, "employer")
+    values, errors, found, as_of = await _read(
+        request, placement_filters, lambda as_of, f: portfolio.placements(pool(request), org_id, as_of, f))
+    return page(request, "portfolio_placements.html", {
+        "values": values, "errors": errors, "found": found, "as_of": as_of,
+        "statuses": portfolio.PLACEMENT_STATUSES,
+        "agencies": await portfolio.agencies(pool(request), "employer", org_id, "portfolio_placements"),
+        "query": _query(values),
+    }, status=422 if errors else 200)
+
+
+@get("/portfolio-placements.csv", guards=[roles("employer")], opt=PAGE)
+async def placements_csv(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+    org_id = _org(viewer, "employer")
+    as_of, filters = placement_filters(_values(request))
+    found = await portfolio.placements(pool(request), org_id, as_of, filters)
+    return csv_response(found["placements"], PLACEMENT_COLUMNS, "employer-placements", as_of)
+
+
+HANDLERS = [portfolio_page, portfolio_csv, placements_page, placements_csv]
