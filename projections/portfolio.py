@@ -198,78 +198,67 @@ _E = f"DATE '{EPOCH.isoformat()}'"
 # its live compliance generation: per status, the value up to a day A is
 # delta_sum x (A - EPOCH + 1) - delta_day_sum, less what the changes dated
 # after A gave (compliance.SUMMARY_SQL does the same per tenant). Contracts
-# whose sums were never kept are summed from their daily changes.
+# whose sums were never kept are summed from their daily changes. Each
+# contract's sums are a few index lookups (LATERAL), so the cost grows with
+# the rows listed and no plan can join the contracts to all of them.
 CONTRACTS_SQL = f"""
-WITH p AS MATERIALIZED (
+SELECT * FROM (
     SELECT p.tenant_id, p.contract_id, p.employer_id, p.supplier, p.title, p.obligation_eur, p.starts_on,
-           p.ends_on, p.closed_on, p.authority_name, lc.gen AS cgen, t.name AS agency
+           p.ends_on, p.closed_on, p.authority_name, t.name AS agency, v.accepted, v.pending, v.forecast,
+           CASE WHEN v.accepted >= p.obligation_eur THEN 'achieved'
+                WHEN v.forecast >= p.obligation_eur THEN 'on_track' ELSE 'at_risk' END AS status
     FROM {RM}.portfolio_contracts p
     JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
     JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = p.tenant_id
     JOIN platform.tenants t ON t.id = p.tenant_id
+    LEFT JOIN LATERAL (
+        SELECT sum(k.delta_sum * ($2::date - {_E} + 1) - k.delta_day_sum)
+                   FILTER (WHERE k.status = 'accepted') AS accepted,
+               sum(k.delta_sum * ($2::date - {_E} + 1) - k.delta_day_sum)
+                   FILTER (WHERE k.status = 'pending') AS pending,
+               sum(k.delta_sum * (p.ends_on - {_E} + 1) - k.delta_day_sum)
+                   FILTER (WHERE k.status <> 'rejected') AS forecast,
+               min(k.denominator) AS denominator, count(*) AS n
+        FROM {RM}.c_contract_totals k
+        WHERE k.tenant_id = p.tenant_id AND k.gen = lc.gen AND k.contract_id = p.contract_id
+    ) kept ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
+               sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending
+        FROM {RM}.c_contract_days d
+        WHERE d.tenant_id = p.tenant_id AND d.gen = lc.gen AND d.contract_id = p.contract_id AND d.day > $2
+    ) later ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
+               sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending,
+               sum(d.delta * greatest(0, p.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected') AS forecast,
+               min(d.denominator) AS denominator
+        FROM {RM}.c_contract_days d
+        WHERE kept.n = 0 AND d.tenant_id = p.tenant_id AND d.gen = lc.gen AND d.contract_id = p.contract_id
+    ) slow ON true
+    LEFT JOIN LATERAL (
+        SELECT sum(o.amount_eur) FILTER (WHERE o.status = 'accepted') AS accepted,
+               sum(o.amount_eur) FILTER (WHERE o.status = 'pending') AS pending,
+               sum(o.amount_eur) FILTER (WHERE o.status <> 'rejected') AS forecast
+        FROM {RM}.c_contributions o
+        WHERE o.tenant_id = p.tenant_id AND o.gen = lc.gen AND o.contract_id = p.contract_id
+          AND o.kind IN ('social_enterprise_purchase', 'other_activity') AND o.reported_on <= $2
+    ) other ON true
+    CROSS JOIN LATERAL (
+        SELECT coalesce(coalesce(kept.accepted - coalesce(later.accepted, 0), slow.accepted)
+                        / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.accepted, 0) AS accepted,
+               coalesce(coalesce(kept.pending - coalesce(later.pending, 0), slow.pending)
+                        / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.pending, 0) AS pending,
+               coalesce(coalesce(kept.forecast, slow.forecast)
+                        / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.forecast, 0) AS forecast
+    ) v
     WHERE p.{{column}} = $1
       AND ($3::uuid IS NULL OR p.tenant_id = $3)
       AND ($4::text IS NULL OR strpos(lower(p.supplier), lower($4)) > 0)
       AND ($5::date IS NULL OR p.ends_on >= $5)
       AND ($6::date IS NULL OR p.starts_on <= $6)
-), kept AS (
-    SELECT t.tenant_id, t.contract_id,
-           sum(t.delta_sum * ($2::date - {_E} + 1) - t.delta_day_sum)
-               FILTER (WHERE t.status = 'accepted') AS accepted,
-           sum(t.delta_sum * ($2::date - {_E} + 1) - t.delta_day_sum)
-               FILTER (WHERE t.status = 'pending') AS pending,
-           sum(t.delta_sum * (p.ends_on - {_E} + 1) - t.delta_day_sum)
-               FILTER (WHERE t.status <> 'rejected') AS forecast,
-           min(t.denominator) AS denominator
-    FROM p JOIN {RM}.c_contract_totals t
-      ON t.tenant_id = p.tenant_id AND t.gen = p.cgen AND t.contract_id = p.contract_id
-    GROUP BY t.tenant_id, t.contract_id
-), later AS (
-    SELECT d.tenant_id, d.contract_id,
-           sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
-           sum(d.delta * ($2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending
-    FROM p JOIN {RM}.c_contract_days d
-      ON d.tenant_id = p.tenant_id AND d.gen = p.cgen AND d.contract_id = p.contract_id AND d.day > $2
-    GROUP BY d.tenant_id, d.contract_id
-), slow AS (
-    SELECT d.tenant_id, d.contract_id,
-           sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
-           sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending,
-           sum(d.delta * greatest(0, p.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected') AS forecast,
-           min(d.denominator) AS denominator
-    FROM p JOIN {RM}.c_contract_days d
-      ON d.tenant_id = p.tenant_id AND d.gen = p.cgen AND d.contract_id = p.contract_id
-    WHERE NOT EXISTS (SELECT 1 FROM {RM}.c_contract_totals t
-                      WHERE t.tenant_id = p.tenant_id AND t.gen = p.cgen AND t.contract_id = p.contract_id)
-    GROUP BY d.tenant_id, d.contract_id
-), other AS (
-    SELECT k.tenant_id, k.contract_id,
-           sum(k.amount_eur) FILTER (WHERE k.status = 'accepted') AS accepted,
-           sum(k.amount_eur) FILTER (WHERE k.status = 'pending') AS pending,
-           sum(k.amount_eur) FILTER (WHERE k.status <> 'rejected') AS forecast
-    FROM p JOIN {RM}.c_contributions k
-      ON k.tenant_id = p.tenant_id AND k.gen = p.cgen AND k.contract_id = p.contract_id
-    WHERE k.kind IN ('social_enterprise_purchase', 'other_activity') AND k.reported_on <= $2
-    GROUP BY k.tenant_id, k.contract_id
-), figures AS (
-    SELECT p.*,
-           coalesce(coalesce(kept.accepted - coalesce(later.accepted, 0), slow.accepted)
-                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.accepted, 0) AS accepted,
-           coalesce(coalesce(kept.pending - coalesce(later.pending, 0), slow.pending)
-                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.pending, 0) AS pending,
-           coalesce(coalesce(kept.forecast, slow.forecast)
-                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.forecast, 0) AS forecast
-    FROM p
-    LEFT JOIN kept ON kept.tenant_id = p.tenant_id AND kept.contract_id = p.contract_id
-    LEFT JOIN later ON later.tenant_id = p.tenant_id AND later.contract_id = p.contract_id
-    LEFT JOIN slow ON slow.tenant_id = p.tenant_id AND slow.contract_id = p.contract_id
-    LEFT JOIN other ON other.tenant_id = p.tenant_id AND other.contract_id = p.contract_id
-), judged AS (
-    SELECT f.*, CASE WHEN f.accepted >= f.obligation_eur THEN 'achieved'
-                     WHEN f.forecast >= f.obligation_eur THEN 'on_track' ELSE 'at_risk' END AS status
-    FROM figures f
-)
-SELECT * FROM judged WHERE ($7::text IS NULL OR status = $7)
+) x
+WHERE ($7::text IS NULL OR status = $7)
 ORDER BY agency, supplier, title, tenant_id, contract_id
 """
 

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 
+from domain.errors import DomainError
+from domain.values import parse_whole
 from projections import portfolio
 from service.errors import InvalidInput, PermissionDenied
 from web.pages.common import pool
@@ -21,6 +23,8 @@ from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, TO_BEFORE_FROM, 
                            read_filters)
 
 READERS = ("authority", "employer")
+# Rows a page shows (the totals are over every row the filters keep; the CSV has them all).
+PAGE_SIZE = 50
 FILTERS = ("status", "agency", "supplier", "from", "to", "as_of")
 PAGE = {ORGANISATION_PAGES: True}
 
@@ -37,6 +41,26 @@ def _values(request: Request) -> dict[str, str]:
 
 def _query(values: dict[str, str]) -> str:
     return urlencode([(k, v) for k, v in values.items() if v])
+
+
+def _page_of(request: Request, rows: list[dict] | None, base: str, values: dict[str, str]) -> dict[str, Any]:
+    """This page's rows and the links to the pages before and after it."""
+    raw = request.query_params.get("page") or "1"
+    try:
+        number = parse_whole(raw, "page", 1, 10**6)
+    except DomainError as e:
+        raise InvalidInput(e.field, str(e)) from None
+    rows = rows or []
+    last = max(1, -(-len(rows) // PAGE_SIZE))
+    number = min(number, last)
+
+    def link(n: int) -> str:
+        return f"{base}?" + urlencode([*((k, v) for k, v in values.items() if v), ("page", str(n))])
+
+    return {"rows": rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE], "number": number, "last": last,
+            "first_row": (number - 1) * PAGE_SIZE + 1 if rows else 0,
+            "last_row": min(number * PAGE_SIZE, len(rows)),
+            "previous": link(number - 1) if number > 1 else None, "next": link(number + 1) if number < last else None}
 
 
 async def _read(request: Request, reader: Any, load: Any) -> tuple[dict[str, str], dict[str, str], Any, date]:
@@ -65,7 +89,7 @@ async def portfolio_page(request: Request, viewer: NamedDependency[Viewer]) -> R
     return page(request, "portfolio.html", {
         "kind": kind, "values": values, "errors": errors, "found": found, "as_of": as_of,
         "statuses": portfolio.STATUSES, "agencies": await portfolio.agencies(pool(request), kind, org_id),
-        "query": _query(values),
+        "query": _query(values), "paged": _page_of(request, found and found["contracts"], "/portfolio", values),
     }, status=422 if errors else 200)
 
 
@@ -88,6 +112,7 @@ async def placements_page(request: Request, viewer: NamedDependency[Viewer]) -> 
         "statuses": portfolio.PLACEMENT_STATUSES,
         "agencies": await portfolio.agencies(pool(request), "employer", org_id, "portfolio_placements"),
         "query": _query(values),
+        "paged": _page_of(request, found and found["placements"], "/portfolio-placements", values),
     }, status=422 if errors else 200)
 
 
