@@ -15,7 +15,8 @@ the same SELECT (projections.portfolio.CONTRACTS_SQL) through asyncpg
 directly, unfiltered.
 
 Usage: python bench/portfolio.py [--agencies 50] [--contracts 40 (at least 30)] [--n 200] [--warmup 20]
-Database: sroi_bench_portfolio (dropped and created fresh). Prints figures;
+       [--reuse]  (measure the database the last run seeded)
+Database: sroi_bench_portfolio (dropped and created fresh unless --reuse). Prints figures;
 asserts nothing (target: p95 < 50 ms).
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +44,9 @@ from bench.common import AGENCY, bench_system, note, percentile, say  # noqa: E4
 from bench.pages_http import PageConnection  # noqa: E402
 from bench.pages_series import server_timing  # noqa: E402
 from infra import processes  # noqa: E402
-from infra.bootstrap import System  # noqa: E402
+from infra.bootstrap import System, bootstrap  # noqa: E402
+from infra.database import resolve_database_url, with_database  # noqa: E402
+from infra.settings import Settings  # noqa: E402
 from projections import portfolio  # noqa: E402
 from projections.registry import PROJECTIONS  # noqa: E402
 from projections.writer import ProjectionRunner  # noqa: E402
@@ -108,6 +112,15 @@ def seed(system: System, agencies: int, per_agency: int) -> dict:
             "seconds": t1 - t0}
 
 
+def reuse(system: System) -> dict:
+    registry = system.registry
+    authority = next(o for o in registry.list_organisations("authority") if o.name == "Gemeente Bench")
+    officer = registry.user_by_email("officer@bench.example.org")
+    tenants = [t for t in registry.list_tenants() if t.slug.startswith("bench-pf-")]
+    return {"authority": authority, "token": registry.issue_token(officer), "officer": officer, "tenants": tenants,
+            "seconds": float("nan")}
+
+
 def stats(label: str, values: list[float], extra: str = "") -> None:
     say(f"| {label} | {percentile(values, 50):.1f} / {percentile(values, 95):.1f} ms | {extra} |")
 
@@ -148,6 +161,10 @@ async def measure(port: int, world: dict, n: int, warmup: int) -> None:
             f"{len(first.body) // 1024} KiB")
         for label, (path, headers) in series.items():
             await run_series(conn, label, path, headers, n, warmup)
+        # A different day each request: every answer computed afresh (the list cache keys on the day).
+        await run_series(conn, "API, figures not cached (a different as_of each request)",
+                         lambda i: "/api/v1/authority/contracts?as_of=" + (date.today() - timedelta(days=i)).isoformat(),
+                         api, n, warmup)
         # The page: signed in through the login form.
         form = await conn.send("GET", "/login")
         token = CSRF_FIELD_RE.search(form.text).group(1)  # type: ignore[union-attr]
@@ -162,10 +179,10 @@ async def measure(port: int, world: dict, n: int, warmup: int) -> None:
         await conn.close()
 
 
-async def run_series(conn: PageConnection, label: str, path: str, headers: dict, n: int, warmup: int) -> None:
+async def run_series(conn: PageConnection, label: str, path: Any, headers: dict, n: int, warmup: int) -> None:
     client, server, db = [], [], []
     for i in range(warmup + n):
-        reply = await conn.send("GET", path, headers=headers)
+        reply = await conn.send("GET", path(i) if callable(path) else path, headers=headers)
         if reply.status != 200:
             raise RuntimeError(f"{path}: {reply.status} {reply.text[:300]}")
         if i >= warmup:
@@ -183,11 +200,21 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=40, help="linked to the authority, per agency")
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--reuse", action="store_true")
     args = parser.parse_args()
-    system = bench_system("sroi_bench_portfolio")
+    if args.reuse:
+        settings = Settings.from_env({**os.environ, "SECRET_KEY": "bench"})
+        server = resolve_database_url(settings.database.url, settings.data_dir, dbname="postgres")
+        system = bootstrap(settings, database_url=with_database(server, "sroi_bench_portfolio"))
+    else:
+        system = bench_system("sroi_bench_portfolio")
     try:
-        note(f"seeding {args.agencies} agencies x {args.contracts} linked contracts ...")
-        world = seed(system, args.agencies, args.contracts)
+        if args.reuse:
+            world = reuse(system)
+            args.agencies = len(world["tenants"])
+        else:
+            note(f"seeding {args.agencies} agencies x {args.contracts} linked contracts ...")
+            world = seed(system, args.agencies, args.contracts)
         say(f"seeded {args.agencies} agencies, {args.agencies * args.contracts} contracts linked to the authority "
             f"(+{args.agencies * 10} to another) in {world['seconds']:.0f} s")
         try:

@@ -19,6 +19,7 @@ another tenant's events, never a contract that was not shared.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -301,12 +302,54 @@ def _filter_args(f: Filters) -> tuple:
     return (f.agency, f.supplier, f.period_from, f.period_to, f.status)
 
 
+# What the figures of an organisation's list depend on: per agency with rows
+# for it in the live generation, its name and the generation and tracking
+# position of the portfolio and compliance read models. Rows and tracking
+# commit together and a read is one repeatable-read snapshot, so the same
+# answer means the same figures (as compliance_summary's cache, per tenant).
+SOURCES_SQL = f"""
+SELECT p.tenant_id, t.name, l.gen, tp.position, lc.gen AS cgen, tc.position AS cposition
+FROM (SELECT DISTINCT tenant_id, gen FROM {RM}.portfolio_contracts WHERE {{column}} = $1) p
+JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
+JOIN {RM}.tracking tp ON tp.projection = '{NAME}' AND tp.tenant_id = p.tenant_id AND tp.gen = l.gen
+LEFT JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = p.tenant_id
+LEFT JOIN {RM}.tracking tc ON tc.projection = '{COMPLIANCE}' AND tc.tenant_id = p.tenant_id AND tc.gen = lc.gen
+JOIN platform.tenants t ON t.id = p.tenant_id
+ORDER BY p.tenant_id
+"""
+CACHE_SIZE = 64
+_lists: OrderedDict[tuple, dict] = OrderedDict()
+
+
+def forget_lists() -> None:
+    """Empty the list cache (tests that change read-model rows behind the projector's back)."""
+    _lists.clear()
+
+
 async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Filters) -> dict:
     """The contracts agencies share with the organisation (kind: `authority`
     or `employer`), narrowed by the filters, with their figures as of a day
-    and the totals over the rows listed; ordered by agency, supplier, title."""
+    and the totals over the rows listed; ordered by agency, supplier, title.
+
+    Kept per process while no agency's portfolio or compliance read model
+    moves on (SOURCES_SQL): the answer is shared between callers, who must
+    not change it."""
+    column = _BY[kind]
     async with reading(pool, NAME) as conn:
-        rows = await conn.fetch(CONTRACTS_SQL.format(column=_BY[kind]), org_id, as_of, *_filter_args(filters))
+        sources = tuple(tuple(r) for r in await conn.fetch(SOURCES_SQL.format(column=column), org_id))
+        key = (column, org_id, as_of, filters, sources)
+        found = _lists.get(key)
+        if found is None:
+            rows = await conn.fetch(CONTRACTS_SQL.format(column=column), org_id, as_of, *_filter_args(filters))
+            found = _lists[key] = _contract_list(rows, as_of)
+            while len(_lists) > CACHE_SIZE:
+                _lists.popitem(last=False)
+        else:
+            _lists.move_to_end(key)
+    return found
+
+
+def _contract_list(rows: list[Any], as_of: date) -> dict:
     totals = {k: Decimal(0) for k in ("obligation", "accepted", "pending", "forecast")}
     listed = []
     for r in rows:
