@@ -163,7 +163,7 @@ async def measure(port: int, world: dict, n: int, warmup: int) -> None:
             await run_series(conn, label, path, headers, n, warmup)
         # A different day each request: every answer computed afresh (the list cache keys on the day).
         await run_series(conn, "API, figures not cached (a different as_of each request)",
-                         lambda i: "/api/v1/authority/contracts?as_of=" + (date.today() - timedelta(days=i)).isoformat(),
+                         lambda i: f"/api/v1/authority/contracts?as_of={date.today() - timedelta(days=i)}",
                          api, n, warmup)
         # The page: signed in through the login form.
         form = await conn.send("GET", "/login")

@@ -329,7 +329,8 @@ def forget_lists() -> None:
 async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Filters) -> dict:
     """The contracts agencies share with the organisation (kind: `authority`
     or `employer`), narrowed by the filters, with their figures as of a day
-    and the totals over the rows listed; ordered by agency, supplier, title.
+    and the totals over the rows listed; ordered by agency, supplier, title;
+    and every agency that shares a contract with it, whatever the filters.
 
     Kept per process while no agency's portfolio or compliance read model
     moves on (SOURCES_SQL): the answer is shared between callers, who must
@@ -342,6 +343,8 @@ async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Fi
         if found is None:
             rows = await conn.fetch(CONTRACTS_SQL.format(column=column), org_id, as_of, *_filter_args(filters))
             found = _lists[key] = _contract_list(rows, as_of)
+            # Every agency that shares a contract with the organisation (for the agency filter).
+            found["agencies"] = [{"id": str(r[0]), "name": r[1]} for r in sorted(sources, key=lambda r: (r[1], r[0]))]
             while len(_lists) > CACHE_SIZE:
                 _lists.popitem(last=False)
         else:

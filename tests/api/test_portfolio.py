@@ -81,7 +81,8 @@ def world(system: System, client: TestClient) -> World:
                           ("plain", "a_free_text")):
         candidate = a.create("/candidates", candidate_body())
         ids[f"a_{who}_placement"] = a.create("/placements", placement_body(
-            candidate, ids[f"a_{who}"], ids[contract], **({"starts_on": "2026-02-01", "planned_end_on": "2026-12-31"} if who == "visserij" else {})))
+            candidate, ids[f"a_{who}"], ids[contract],
+            **({"starts_on": "2026-02-01", "planned_end_on": "2026-12-31"} if who == "visserij" else {})))
     ids["a_purchase"] = a.create(f"/contracts/{ids['a_devries_harlingen']}/contributions", {
         "kind": "social_enterprise_purchase", "supplier": "Sociale Werkplaats",
         "invoice_amount_eur_excl_vat": "1000.00", "register": "registered_social_enterprise",
@@ -154,6 +155,9 @@ def test_each_row_carries_the_figures_of_the_agencys_own_compliance_read_model(w
 
 def test_totals_add_up_the_rows_listed_and_follow_the_filters(world: World) -> None:
     everything = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}").json()
+    # The agencies to filter on: both, whatever the filters.
+    agencies = [world.agencies[a].tenant for a in ("aa", "zuid")]
+    assert everything["agencies"] == [{"id": str(t.id), "name": t.name} for t in agencies]
     totals = everything["totals"]
     assert totals["contracts"] == 2
     for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur"):

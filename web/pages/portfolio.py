@@ -88,7 +88,8 @@ async def portfolio_page(request: Request, viewer: NamedDependency[Viewer]) -> R
         request, read_filters, lambda as_of, f: portfolio.contracts(pool(request), kind, org_id, as_of, f))
     return page(request, "portfolio.html", {
         "kind": kind, "values": values, "errors": errors, "found": found, "as_of": as_of,
-        "statuses": portfolio.STATUSES, "agencies": await portfolio.agencies(pool(request), kind, org_id),
+        "statuses": portfolio.STATUSES,
+        "agencies": found["agencies"] if found else await portfolio.agencies(pool(request), kind, org_id),
         "query": _query(values), "paged": _page_of(request, found and found["contracts"], "/portfolio", values),
     }, status=422 if errors else 200)
 
