@@ -16,7 +16,7 @@ from domain.errors import DomainError
 from domain.values import parse_whole
 from projections import portfolio
 from service.errors import InvalidInput, PermissionDenied
-from web.pages.common import pool
+from web.pages.common import PageServices
 from web.pages.render import page
 from web.pages.viewer import ORGANISATION_PAGES, Viewer, roles
 from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, TO_BEFORE_FROM, csv_response, placement_filters,
@@ -80,48 +80,52 @@ async def _read(request: Request, reader: Any, load: Any) -> tuple[dict[str, str
 
 
 @get("/portfolio", name="portfolio", guards=[roles(*READERS)], opt=PAGE)
-async def portfolio_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def portfolio_page(request: Request, services: NamedDependency[PageServices],
+                         viewer: NamedDependency[Viewer]) -> Response:
     """The contracts every agency shares with the organisation, with their figures."""
     org_id = _org(viewer, *READERS)
     kind = viewer.role
     values, errors, found, as_of = await _read(
-        request, read_filters, lambda as_of, f: portfolio.contracts(pool(request), kind, org_id, as_of, f))
-    return page(request, "portfolio.html", {
+        request, read_filters, lambda as_of, f: portfolio.contracts(services.pool, kind, org_id, as_of, f))
+    return page(services.templates, request, "portfolio.html", {
         "kind": kind, "values": values, "errors": errors, "found": found, "as_of": as_of,
         "statuses": portfolio.STATUSES,
-        "agencies": found["agencies"] if found else await portfolio.agencies(pool(request), kind, org_id),
+        "agencies": found["agencies"] if found else await portfolio.agencies(services.pool, kind, org_id),
         "query": _query(values), "paged": _page_of(request, found and found["contracts"], "/portfolio", values),
     }, status=422 if errors else 200)
 
 
 @get("/portfolio.csv", guards=[roles(*READERS)], opt=PAGE)
-async def portfolio_csv(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def portfolio_csv(request: Request, services: NamedDependency[PageServices],
+                        viewer: NamedDependency[Viewer]) -> Response:
     org_id = _org(viewer, *READERS)
     as_of, filters = read_filters(_values(request))
-    found = await portfolio.contracts(pool(request), viewer.role, org_id, as_of, filters)
+    found = await portfolio.contracts(services.pool, viewer.role, org_id, as_of, filters)
     return csv_response(found["contracts"], CONTRACT_COLUMNS, f"{viewer.role}-contracts", as_of)
 
 
 @get("/portfolio-placements", name="portfolio-placements", guards=[roles("employer")], opt=PAGE)
-async def placements_page(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def placements_page(request: Request, services: NamedDependency[PageServices],
+                          viewer: NamedDependency[Viewer]) -> Response:
     """The placements every agency shares with the employer organisation."""
     org_id = _org(viewer, "employer")
     values, errors, found, as_of = await _read(
-        request, placement_filters, lambda as_of, f: portfolio.placements(pool(request), org_id, as_of, f))
-    return page(request, "portfolio_placements.html", {
+        request, placement_filters, lambda as_of, f: portfolio.placements(services.pool, org_id, as_of, f))
+    return page(services.templates, request, "portfolio_placements.html", {
         "values": values, "errors": errors, "found": found, "as_of": as_of,
         "statuses": portfolio.PLACEMENT_STATUSES,
-        "agencies": await portfolio.agencies(pool(request), "employer", org_id, "portfolio_placements"),
+        "agencies": await portfolio.agencies(services.pool, "employer", org_id, "portfolio_placements"),
         "query": _query(values),
         "paged": _page_of(request, found and found["placements"], "/portfolio-placements", values),
     }, status=422 if errors else 200)
 
 
 @get("/portfolio-placements.csv", guards=[roles("employer")], opt=PAGE)
-async def placements_csv(request: Request, viewer: NamedDependency[Viewer]) -> Response:
+async def placements_csv(request: Request, services: NamedDependency[PageServices],
+                         viewer: NamedDependency[Viewer]) -> Response:
     org_id = _org(viewer, "employer")
     as_of, filters = placement_filters(_values(request))
-    found = await portfolio.placements(pool(request), org_id, as_of, filters)
+    found = await portfolio.placements(services.pool, org_id, as_of, filters)
     return csv_response(found["placements"], PLACEMENT_COLUMNS, "employer-placements", as_of)
 
 
