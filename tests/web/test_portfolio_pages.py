@@ -120,7 +120,7 @@ def test_the_portfolio_pages_pass_axe_in_a_browser(
     page.wait_for_url(f"**/portfolio?*agency={shared.second.tenant.id}*")
     assert page.locator("table.portfolio tbody tr").count() == 1
     page.get_by_label("Periode tot en met").fill("2000-01-01")
-    page.get_by_label("Periode vanaf").fill("2001-01-01")
+    page.get_by_label("Periode van", exact=True).fill("2001-01-01")
     page.get_by_role("button", name="Contracten tonen").click()
     page.locator("#portfolio-to-error").wait_for()
     audit("the portfolio with an error at a filter")
