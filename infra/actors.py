@@ -7,7 +7,8 @@ recorded and backs off (see projections/writer.py) while the tenant's other
 projections carry on; the message itself succeeds, so dramatiq does not
 retry it: the sweep asks again once the failure's next retry time is due.
 Also: `rebuild_outdated`, `sign_heads`, `remind_duties` (the reminders
-process manager, service/reminders.py), `export_tenant_job`.
+process manager, service/reminders.py), `notify_statements` (the
+notifications process manager, service/notifications.py), `export_tenant_job`.
 
 Why here, in infra/, and not in projections/: actors are entry points, like
 the CLI and the web app. They take the built `System` (infra/bootstrap.py)
@@ -142,6 +143,16 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     reminders_actor = dramatiq.actor(remind_duties, actor_name="remind_duties", queue_name=QUEUE, broker=broker,
                                      max_retries=3)
 
+    def notify_statements() -> None:
+        """Tell of period statements submitted or decided: inbox rows, and
+        digests if SMTP_URL is set (service/notifications.py)."""
+        run = system.notify(mailer_from_settings(system.settings))
+        log.info("notifications: %d notices, %d told, %d mailed, %d mail errors", run.notices, run.told,
+                 run.mailed, len(run.mail_errors))
+
+    notify_actor = dramatiq.actor(notify_statements, actor_name="notify_statements", queue_name=QUEUE,
+                                  broker=broker, max_retries=3)
+
     def export_tenant_job(tenant_id: str, job_id: str) -> None:
         """Write a tenant export requested from the audit pages (infra/export_jobs.py)."""
         try:
@@ -156,5 +167,5 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     export_actor = dramatiq.actor(export_tenant_job, actor_name="export_tenant_job", queue_name=QUEUE,
                                   broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
     return {"project_tenant": actor, "sweep": sweep, "rebuild_outdated": rebuild_actor, "sign_heads": heads_actor,
-            "remind_duties": reminders_actor,
+            "remind_duties": reminders_actor, "notify_statements": notify_actor,
             "export_tenant_job": export_actor}

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from infra import audit
+from infra import audit, inbox
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
@@ -20,11 +20,11 @@ from infra.documents import DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
 from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
 from infra.settings import Settings
-from projections import compliance, duties
+from projections import compliance, duties, notices
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
 from projections.writer import BackingOff, ProjectionFailed, ProjectionRunner
 from projections.writer import migrate as migrate_read_models
-from service import reminders
+from service import notifications, reminders
 from service.ledger import Ledger
 from service.ports import Clock
 
@@ -48,6 +48,19 @@ class DutiesToRemind:
     def unmailed(self, tenant: Tenant, since: date) -> list[dict[str, Any]]:
         with self._caught_up(tenant).connection() as conn:
             return duties.unmailed(conn, tenant.id, since)
+
+
+class NoticesToTell:
+    """service.notifications.Notices over the notices projection, caught up first."""
+
+    def __init__(self, stores: TenantStores):
+        self.stores = stores
+
+    def pending(self, tenant: Tenant, since: date) -> list[dict[str, Any]]:
+        database = self.stores.database(tenant.database)
+        ProjectionRunner(database, BY_NAME[notices.NAME]).catch_up(tenant, wait=True)
+        with database.connection() as conn:
+            return notices.pending(conn, tenant.id, since)
 
 
 class ContractRecords:
@@ -97,6 +110,17 @@ class System:
         return reminders.remind(self.ledger, self.registry.list_tenants() if tenants is None else tenants,
                                 DutiesToRemind(self.stores), users, mailer, today=today, days=days)
 
+    def notify(self, mailer: Any = None, *, today: date | None = None,
+               tenants: list[Tenant] | None = None) -> notifications.NotificationRun:
+        """One run of the notifications process manager (period statements
+        submitted or decided): inbox rows, and digests when a mailer is given
+        (the worker's `notify_statements`)."""
+        platform = self.stores.database("default")
+        return notifications.notify(
+            self.ledger, self.registry.list_tenants() if tenants is None else tenants,
+            NoticesToTell(self.stores), inbox.PlatformPeople(platform), inbox.PlatformInbox(platform),
+            mailer, today=today, base_url=self.settings.public_url or "")
+
     def close(self) -> None:
         if self.notifier is not None:
             self.notifier.close()
@@ -128,6 +152,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
             db.documents.migrate()
         registry.migrate()
         audit.migrate(databases["default"])
+        inbox.migrate(databases["default"])
         ensure_broker_schema(settings.broker_url, url)
         for db in databases.values():
             migrate_read_models(db, PROJECTIONS)

@@ -105,6 +105,8 @@ class Settings:
     # Outgoing mail (duty reminders): unset means no mail is sent (infra/mail.py).
     smtp_url: str | None = None
     mail_from: str = "SROI Ledger <noreply@localhost>"
+    # Where the pages are reached: the links in notification mails (unset: paths only).
+    public_url: str | None = None
     # Proxies whose X-Forwarded-For / -Proto headers are believed (empty: none,
     # the peer address is the client's).
     trusted_proxies: tuple[str, ...] = ()
@@ -160,6 +162,7 @@ class Settings:
             data_key=env.get("DATA_KEY") or None,
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or "SROI Ledger <noreply@localhost>",
+            public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
             trusted_proxies=_proxies(env),
             server_timing=_bool(env, "SERVER_TIMING", False),
             api_token_days=_token_days(env),

@@ -24,7 +24,7 @@ log = logging.getLogger("sroi.worker")
 
 def run_worker(system: System, threads: int = 4, stop: threading.Event | None = None,
                sweep_seconds: float = 2.0, sign_heads_seconds: float | None = None,
-               reminders_seconds: float = 3600.0) -> None:
+               reminders_seconds: float = 3600.0, notify_seconds: float = 60.0) -> None:
     broker = system.broker
     install_broker(broker)
     actors = declare_actors(broker, system)
@@ -43,7 +43,9 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
                                    system.registry.list_tenants())),
             # Duty reminders: recorded once per duty and due date however often this
             # runs; the first run a minute after start, once the sweep has caught up.
-            Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0)]
+            Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0),
+            # Statement notifications: each (notice, recipient) once, however often this runs.
+            Job(notify_seconds, lambda: actors["notify_statements"].send(), first_after=notify_seconds)]
     sweeper = threading.Thread(target=_scheduler, args=(system, jobs, stop),
                                name="scheduler", daemon=True)
     sweeper.start()
@@ -69,7 +71,8 @@ def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:
     """The periodic jobs, run by one worker at a time (an advisory lock decides
     which): the projection sweep (every few seconds, the safety net for lost
     messages), head signing (every HEAD_SIGN_SECONDS, the tenants whose chain
-    moved) and duty reminders (hourly, as a dramatiq message)."""
+    moved) duty reminders (hourly) and statement notifications (every minute), as
+    dramatiq messages."""
     while not stop.is_set():
         try:
             with system.stores.database("default").connection() as conn:

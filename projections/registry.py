@@ -19,11 +19,13 @@ from projections.retention import RetentionProjection
 from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection
 from projections.portfolio import PortfolioProjection
+from projections.notices import NoticesProjection
 from projections.shared import SharedProjection
 from projections.support import SupportProjection
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
-               DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection())
+               DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection(),
+               NoticesProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100
