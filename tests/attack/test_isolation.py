@@ -113,6 +113,9 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/documents/{document_id:str}"): Route(READERS),
     ("DELETE", "/documents/{document_id:str}"): Route(AGENCY, ids={"document_id": "spare_document_id"}),
     ("GET", "/duties"): Route(AGENCY),
+    # Every user their own notifications (infra/inbox.py): nothing of another's in any case.
+    ("GET", "/notifications"): Route(EVERYONE),
+    ("POST", "/notifications/read"): Route(EVERYONE, {}),
     ("POST", "/duties/{duty_id:str}/done"): Route(AGENCY, {}),
     ("POST", "/employers"): Route(AGENCY, {"name": "Bouwbedrijf Nieuw B.V."}),
     ("GET", "/employers/{employer_id:str}"): Route(roles("agency", "auditor", "employer")),
