@@ -21,10 +21,10 @@ SHARED = {"answer", "charts", "common", "forms", "i18n", "render", "viewer", "se
 # The composite pages, built from the features' sections.
 COMPOSITE = {"assembly", "dashboard"}
 FEATURES = {p.stem for p in PAGES.glob("*.py")} - SHARED - COMPOSITE - {"__init__"}
-# Routes that issue no ledger command (the registry's tokens, an export job),
+# Routes that issue no ledger command (the registry's tokens, an export job, marking notifications read),
 # or that only the agency posts although the command is also an employer's
 # (proposing from the suggestions is the agency's step).
-NOT_A_COMMAND = {"/audit/export", "/tokens", "/tokens/{token_id:str}/revoke",
+NOT_A_COMMAND = {"/audit/export", "/tokens", "/tokens/{token_id:str}/revoke", "/notifications/read",
                  "/vacancies/{vacancy_id:str}/suggestions"}
 
 
