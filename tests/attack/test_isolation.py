@@ -114,8 +114,8 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/documents/{document_id:str}"): Route(AGENCY, ids={"document_id": "spare_document_id"}),
     ("GET", "/duties"): Route(AGENCY),
     # Every user their own notifications (infra/inbox.py): nothing of another's in any case.
-    ("GET", "/notifications"): Route(EVERYONE),
-    ("POST", "/notifications/read"): Route(EVERYONE, {}),
+    ("GET", "/notifications"): Route(EVERYONE, orgs=roles(*ORG_USERS)),
+    ("POST", "/notifications/read"): Route(EVERYONE, {}, orgs=roles(*ORG_USERS)),
     ("POST", "/duties/{duty_id:str}/done"): Route(AGENCY, {}),
     ("POST", "/employers"): Route(AGENCY, {"name": "Bouwbedrijf Nieuw B.V."}),
     ("GET", "/employers/{employer_id:str}"): Route(roles("agency", "auditor", "employer")),
