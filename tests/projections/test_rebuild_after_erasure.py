@@ -39,6 +39,10 @@ def _a_person_with_everything_then_erased(books: Books, marker: str) -> None:
                                    note=f"Oefenen {marker}"))
     books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)))
     books.run(c.ReportRecovery(placement_id=placement, recovered_on=date(2025, 3, 10)))
+    # A statement of the contract's first quarter, submitted (the notices read model).
+    statement = books.new(c.PrepareStatement(contract_id=contract, period_start=date(2025, 1, 1),
+                                             period_end=date(2025, 3, 31)))
+    books.run(c.SubmitStatement(statement_id=statement))
     # Someone who stays, so that the figures have more than one person in them.
     kept = books.candidate(full_name="Jan de Boer")
     books.run(c.StateAvailability(candidate_id=kept, hours_per_week=Decimal("24"), available_from=date(2025, 1, 6),

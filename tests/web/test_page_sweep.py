@@ -29,8 +29,9 @@ except ImportError:  # pragma: no cover
 
 PAYLOAD = """<script>alert('sweep')</script>"><img src=x onerror=alert('sweep')>"""
 # Files; export jobs (test_audit_pages); the placement's history blocks, which
-# without htmx are the placement page again (swept as such).
-SKIPPED = (".csv", "/download", "/jobs/", "/feedback", "/timeline")
+# without htmx are the placement page again (swept as such); the header bell's
+# count, a fragment every page loads (swept inside each).
+SKIPPED = (".csv", "/download", "/jobs/", "/feedback", "/timeline", "/notifications/count")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # In the page: the first post form with this action and the fields a person
@@ -182,6 +183,7 @@ NOT_ON_A_PAGE = {
     "/login": "the page before signing in", "/logout": "the menu's, nothing to fill in",
     "/placements/{placement_id:str}/sickness": "the world's placement is sick: its page asks for the recovery",
     "/tokens/{token_id:str}/revoke": "the world's people hold no API tokens (test_tokens.py revokes one)",
+    "/notifications/read": "the world's people are told nothing (test_notification_pages.py marks read)",
 }
 
 
