@@ -16,6 +16,13 @@ grow every day a placement lasts. The list reads them, in one statement, from
 the compliance read model's kept sums (projections/compliance.py) of exactly
 the contracts this index lists, in their own tenant's live generation; never
 another tenant's events, never a contract that was not shared.
+
+The authority's statement queue: `rm.portfolio_statements` holds a row per
+period statement of a contract shared with an authority, once submitted
+(never a draft), with its status (submitted: awaiting the authority's
+decision; decided: every line decided), its lines and lines decided.
+`pf_statements` remembers every statement, so a link made late shares the
+statements submitted before it.
 """
 from __future__ import annotations
 
@@ -35,10 +42,14 @@ from projections.writer import Batch
 NAME = "portfolio"
 STATUSES = ("achieved", "on_track", "at_risk")
 PLACEMENT_STATUSES = ("planned", "active", "ended")
+# What the authority's statement queue lists (a draft is never shared).
+STATEMENT_STATUSES = ("submitted", "decided")
 
 
 class PortfolioProjection(Projection):
     name = NAME
+    # 2: the authority's statement queue (portfolio_statements).
+    version = 2
     tables = (
         # The tenant's own bookkeeping: everything, shared or not.
         Table("pf_employers", ("employer_id",), {
@@ -62,6 +73,15 @@ class PortfolioProjection(Projection):
             "contract_id": "uuid", "contract_title": "text", "starts_on": "date", "planned_end_on": "date",
             "ended_on": "date", "hours_per_week": "numeric"},
             cross_tenant_indexes=(("employer_org_id",),)),
+        Table("pf_statements", ("statement_id",), {
+            "statement_id": "uuid", "contract_id": "uuid", "period_start": "date", "period_end": "date",
+            "lines": "integer", "lines_decided": "integer", "submitted_at": "timestamptz"},
+            indexes=(("contract_id",),)),
+        Table("portfolio_statements", ("statement_id",), {
+            "statement_id": "uuid", "contract_id": "uuid", "authority_org_id": "uuid", "title": "text",
+            "supplier": "text", "period_start": "date", "period_end": "date", "status": "text",
+            "lines": "integer", "lines_decided": "integer", "submitted_at": "timestamptz"},
+            cross_tenant_indexes=(("authority_org_id", "status"),)),
     )
 
     # -- employers -------------------------------------------------------------
@@ -148,8 +168,32 @@ class PortfolioProjection(Projection):
             self._change_placement(b, e, hours_per_week=e.data["hours_per_week"],
                                    hours_from=e.data["effective_on"])
 
+    # -- statements ------------------------------------------------------------
+    def on_StatementPrepared(self, b: Batch, e: Event) -> None:
+        d = e.data
+        b.put("pf_statements", {"statement_id": e.originator_id, "contract_id": d["contract_id"],
+                                "period_start": d["period_start"], "period_end": d["period_end"],
+                                "lines": 0, "lines_decided": 0, "submitted_at": None})
+
+    def on_StatementSubmitted(self, b: Batch, e: Event) -> None:
+        statement = b.get("pf_statements", e.originator_id)
+        if statement is not None:
+            statement["lines"], statement["submitted_at"] = len(e.data["lines"]), e.data["timestamp"]
+            b.put("pf_statements", statement)
+            self._share_statement(b, statement, b.get("pf_contracts", statement["contract_id"]))
+
+    def on_StatementLinesDecided(self, b: Batch, e: Event) -> None:
+        statement = b.get("pf_statements", e.originator_id)
+        if statement is not None:
+            # The domain decides a line once: each decision is a line decided.
+            statement["lines_decided"] += len(e.data["decisions"])
+            b.put("pf_statements", statement)
+            self._share_statement(b, statement, b.get("pf_contracts", statement["contract_id"]))
+
     # -- the shared rows ------------------------------------------------------
     def _share_contract(self, b: Batch, contract: dict[str, Any]) -> None:
+        for statement in b.select("pf_statements", "contract_id", contract["contract_id"]):
+            self._share_statement(b, statement, contract)
         employer = b.get("pf_employers", contract["employer_id"]) or {}
         employer_org = employer.get("org_id")
         if contract["authority_org_id"] is None and employer_org is None:
@@ -162,6 +206,21 @@ class PortfolioProjection(Projection):
             "starts_on": contract["starts_on"], "ends_on": contract["ends_on"],
             "closed_on": contract["closed_on"], "authority_org_id": contract["authority_org_id"],
             "authority_name": contract["authority_name"], "employer_org_id": employer_org})
+
+    def _share_statement(self, b: Batch, statement: dict[str, Any], contract: dict[str, Any] | None) -> None:
+        """Shared with the contract's authority once submitted; a draft never is."""
+        if contract is None or contract["authority_org_id"] is None or statement["submitted_at"] is None:
+            b.delete("portfolio_statements", statement["statement_id"])
+            return
+        employer = b.get("pf_employers", contract["employer_id"]) or {}
+        decided = statement["lines_decided"] >= statement["lines"]
+        b.put("portfolio_statements", {
+            "statement_id": statement["statement_id"], "contract_id": contract["contract_id"],
+            "authority_org_id": contract["authority_org_id"], "title": contract["title"],
+            "supplier": employer.get("name"), "period_start": statement["period_start"],
+            "period_end": statement["period_end"], "status": "decided" if decided else "submitted",
+            "lines": statement["lines"], "lines_decided": statement["lines_decided"],
+            "submitted_at": statement["submitted_at"]})
 
     def _share_placement(self, b: Batch, placement: dict[str, Any]) -> None:
         employer = b.get("pf_employers", placement["employer_id"]) or {}
@@ -392,6 +451,32 @@ async def placements(pool: Any, org_id: UUID, as_of: date, filters: Filters) -> 
     return {"as_of": as_of.isoformat(), "placements": listed,
             "totals": {"placements": len(listed), "active": len(active),
                        "active_hours_per_week": str(sum((r["hours_per_week"] for r in active), Decimal(0)))}}
+
+
+STATEMENTS_SQL = f"""
+SELECT p.tenant_id, t.name AS agency, p.statement_id, p.contract_id, p.title, p.supplier, p.period_start,
+       p.period_end, p.status, p.lines, p.lines_decided, p.submitted_at
+FROM {RM}.portfolio_statements p
+JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
+JOIN platform.tenants t ON t.id = p.tenant_id
+WHERE p.authority_org_id = $1 AND p.status = $2
+ORDER BY p.submitted_at, p.tenant_id, p.statement_id
+"""
+
+
+async def statements(pool: Any, org_id: UUID, status: str = "submitted") -> dict:
+    """The authority's statement queue: the submitted statements of the
+    contracts agencies share with it (status `submitted`: awaiting its
+    decision; `decided`), oldest submission first."""
+    async with reading(pool, NAME) as conn:
+        rows = await conn.fetch(STATEMENTS_SQL, org_id, status)
+    return {"status": status, "statements": [{
+        "statement_id": str(r["statement_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
+        "contract_id": str(r["contract_id"]), "title": r["title"], "supplier": r["supplier"],
+        "period_start": r["period_start"].isoformat(), "period_end": r["period_end"].isoformat(),
+        "status": r["status"], "lines": r["lines"], "lines_decided": r["lines_decided"],
+        "submitted_at": r["submitted_at"].isoformat(),
+    } for r in rows]}
 
 
 async def agencies(pool: Any, kind: str, org_id: UUID, table: str = "portfolio_contracts") -> list[dict]:

@@ -13,7 +13,7 @@ from litestar import Response
 
 from domain.errors import DomainError
 from domain.values import parse_date
-from projections.portfolio import PLACEMENT_STATUSES, STATUSES, Filters
+from projections.portfolio import PLACEMENT_STATUSES, STATEMENT_STATUSES, STATUSES, Filters
 from service.errors import InvalidInput
 
 CONTRACT_COLUMNS = ("contract_id", "agency", "supplier", "title", "authority", "starts_on", "ends_on", "closed_on",
@@ -57,6 +57,14 @@ def read_filters(params: Mapping[str, str], statuses: Sequence[str] = STATUSES) 
 
 def placement_filters(params: Mapping[str, str]) -> tuple[date, Filters]:
     return read_filters(params, PLACEMENT_STATUSES)
+
+
+def statement_status(params: Mapping[str, str]) -> str:
+    """The statement queue's `status` (default: submitted, awaiting decision)."""
+    status = params.get("status") or "submitted"
+    if status not in STATEMENT_STATUSES:
+        raise InvalidInput("status", f"status must be one of {', '.join(STATEMENT_STATUSES)}")
+    return status
 
 
 def wants_csv(params: Mapping[str, str]) -> bool:

@@ -267,3 +267,78 @@ def test_a_moved_link_moves_the_contract_to_the_other_authoritys_list(world: Wor
     finally:
         _patch(zuid, f"/contracts/{contract}", {"authority_org_id": str(world.parties["harlingen"].org.id)})
         world.project()
+
+
+def _statement(world: World, agency: str, contract: str, start: str, end: str, submit: bool = True) -> str:
+    org = world.agencies[agency]
+    statement = org.create(f"/contracts/{world.ids[contract]}/statements", {"period_start": start, "period_end": end})
+    if submit:
+        r = org.post(f"/statements/{statement}/submit", None)
+        assert r.status_code == 200, r.text
+    return statement
+
+
+def _decide(world: World, who: str, statement: str, line_ids: list[str]) -> None:
+    r = world.client.post(API + f"/statements/{statement}/decisions",
+                          json=[{"line_id": x, "decision": "accepted"} for x in line_ids],
+                          headers=bearer(world.parties[who].token))
+    assert r.status_code == 200, r.text
+
+
+def test_each_authority_queues_the_submitted_statements_of_its_contracts_until_decided(world: World) -> None:
+    """Aa submits a statement for Harlingen's contract and keeps one a draft,
+    Zuid submits one for Harlingen and one for Utrecht, and Aa one for a
+    contract it shares with nobody: each authority sees exactly its own
+    submitted ones, oldest first; a decided statement leaves the queue."""
+    # Utrecht's contract at Zuid gets a line (a statement with none is decided as it is submitted).
+    world.agencies["zuid"].create(f"/contracts/{world.ids['z_plain_utrecht']}/contributions", {
+        "kind": "social_enterprise_purchase", "supplier": "Sociale Werkplaats",
+        "invoice_amount_eur_excl_vat": "500.00", "register": "registered_social_enterprise",
+        "invoice_date": "2025-04-01", "description": "groen"})
+    s = {"a_harlingen": _statement(world, "aa", "a_devries_harlingen", "2025-01-01", "2025-12-31"),
+         "a_draft": _statement(world, "aa", "a_devries_harlingen", "2026-01-01", "2026-12-31", submit=False),
+         "z_harlingen": _statement(world, "zuid", "z_devries_harlingen", "2025-01-01", "2025-12-31"),
+         "z_utrecht": _statement(world, "zuid", "z_plain_utrecht", "2025-01-01", "2025-12-31"),
+         "a_unshared": _statement(world, "aa", "a_free_text", "2025-01-01", "2025-12-31")}
+    world.project()
+    name = {v: k for k, v in s.items()}
+
+    def queue(who: str, query: str = "") -> list[dict]:
+        r = world.get(who, f"/authority/statements{query}")
+        assert r.status_code == 200, r.text
+        return r.json()["statements"]
+
+    harlingen = queue("harlingen")
+    assert [name[r["statement_id"]] for r in harlingen] == ["a_harlingen", "z_harlingen"]  # by submitted_at
+    assert [name[r["statement_id"]] for r in queue("utrecht")] == ["z_utrecht"]
+    assert queue("harlingen", "?status=submitted") == harlingen
+    first = harlingen[0]
+    assert (first["agency"], first["supplier"], first["title"]) == (world.agencies["aa"].tenant.name, "De Vries",
+                                                                    "Bestrating")
+    assert first["contract_id"] == world.ids["a_devries_harlingen"]
+    assert (first["period_start"], first["period_end"], first["status"]) == ("2025-01-01", "2025-12-31", "submitted")
+    lines = world.get("harlingen", f"/statements/{s['a_harlingen']}").json()["lines"]
+    assert first["lines"] == len(lines) >= 2 and first["lines_decided"] == 0
+    assert first["submitted_at"] <= harlingen[1]["submitted_at"]
+
+    # One line decided: still awaiting; every line: decided, out of the queue.
+    _decide(world, "harlingen", s["a_harlingen"], [lines[0]["line_id"]])
+    world.project()
+    assert [(name[r["statement_id"]], r["lines_decided"]) for r in queue("harlingen")] == [
+        ("a_harlingen", 1), ("z_harlingen", 0)]
+    _decide(world, "harlingen", s["a_harlingen"], [x["line_id"] for x in lines[1:]])
+    world.project()
+    assert [name[r["statement_id"]] for r in queue("harlingen")] == ["z_harlingen"]
+    decided = queue("harlingen", "?status=decided")
+    assert [(name[r["statement_id"]], r["status"], r["lines_decided"]) for r in decided] == [
+        ("a_harlingen", "decided", len(lines))]
+    assert queue("utrecht", "?status=decided") == []
+
+
+def test_the_statement_queue_is_an_authoritys_only_and_its_status_is_checked(world: World) -> None:
+    for who in ("aa", "zuid", "devries", "visserij"):
+        assert world.get(who, "/authority/statements").status_code == 403, who
+    for bad in ("draft", "lost"):
+        r = world.get("harlingen", f"/authority/statements?status={bad}")
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["status"]

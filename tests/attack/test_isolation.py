@@ -178,6 +178,7 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/authority/contracts"): Route(roles(), orgs=roles("org authority")),
     ("GET", "/employer/contracts"): Route(roles(), orgs=roles("org employer")),
     ("GET", "/employer/placements"): Route(roles(), orgs=roles("org employer")),
+    ("GET", "/authority/statements"): Route(roles(), orgs=roles("org authority")),
 }
 # Ids a request body names (besides the path): each is swept with another tenant's id in its place.
 BODY_IDS = {("POST", "/contracts"): ["employer_id"], ("POST", "/vacancies"): ["employer_id"],

@@ -3,7 +3,11 @@ contracts in every agency (its portfolio), an employer's contracts and
 placements. Read from the portfolio read model (projections/portfolio.py) by
 the organisation of the token, never by anything the request names.
 
-Filters: `status`, `agency` (its id), `supplier` (part of the name), `from`
+`/authority/statements` is the authority's queue: the submitted statements
+of its shared contracts, `?status=submitted` (the default: awaiting its
+decision) or `decided`, oldest submission first.
+
+Filters of the contract and placement lists: `status`, `agency` (its id), `supplier` (part of the name), `from`
 and `to` (the term overlaps them), `as_of` (the day the figures are valued);
 `?format=csv` gives the same rows as CSV.
 """
@@ -17,7 +21,7 @@ from projections import portfolio
 from service.errors import PermissionDenied
 from web.api.auth import Principal, v1_router
 from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, csv_response, placement_filters, read_filters,
-                           wants_csv)
+                           statement_status, wants_csv)
 
 
 def _org(principal: Principal, kind: str) -> object:
@@ -64,5 +68,15 @@ async def employer_placements(request: Request, principal: NamedDependency[Princ
     return Response(found)
 
 
+@get("/authority/statements")
+async def authority_statements(request: Request, principal: NamedDependency[Principal],
+                               pool: NamedDependency[Pool]) -> Response:
+    """The statements agencies submitted for the authority's contracts, awaiting its decision."""
+    org_id = _org(principal, "authority")
+    status = statement_status(request.query_params)
+    return Response(await portfolio.statements(pool, org_id, status))  # type: ignore[arg-type]
+
+
 def portfolio_router() -> Router:
-    return v1_router([authority_contracts, employer_contracts, employer_placements], "portfolio")
+    return v1_router([authority_contracts, employer_contracts, employer_placements, authority_statements],
+                     "portfolio")

@@ -87,8 +87,10 @@ async def portfolio_page(request: Request, services: NamedDependency[PageService
     kind = viewer.role
     values, errors, found, as_of = await _read(
         request, read_filters, lambda as_of, f: portfolio.contracts(services.pool, kind, org_id, as_of, f))
+    # The authority's queue: the statements awaiting its decision.
+    awaiting = (await portfolio.statements(services.pool, org_id))["statements"] if kind == "authority" else []
     return page(services.templates, request, "portfolio.html", {
-        "kind": kind, "values": values, "errors": errors, "found": found, "as_of": as_of,
+        "kind": kind, "awaiting": awaiting, "values": values, "errors": errors, "found": found, "as_of": as_of,
         "statuses": portfolio.STATUSES,
         "agencies": found["agencies"] if found else await portfolio.agencies(services.pool, kind, org_id),
         "query": _query(values), "paged": _page_of(request, found and found["contracts"], "/portfolio", values),
