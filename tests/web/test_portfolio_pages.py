@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -83,6 +84,31 @@ def test_the_authority_sees_its_portfolio_across_agencies_with_totals_filters_an
     assert me.get("/contracts").status_code == 403
 
 
+def _statement(agency: Agency, contract: uuid.UUID, submit: bool = True) -> uuid.UUID:
+    """A statement for the seeded contract's first year (its placement gives it a line)."""
+    today = date.today()
+    statement = agency.run(c.PrepareStatement(contract_id=contract, period_start=today - timedelta(days=365),
+                                              period_end=today - timedelta(days=1)))
+    if submit:
+        agency.run(c.SubmitStatement(statement_id=statement))
+    agency.project()
+    return statement
+
+
+def test_the_authority_sees_the_statements_awaiting_its_decision_and_opens_them(
+        shared: Shared, pages: Callable[..., Browser]) -> None:
+    submitted = _statement(shared.first, shared.ids["first_contract"])
+    draft = _statement(shared.second, shared.ids["second_contract"], submit=False)
+    me = pages(shared.officer)
+    text = me.get("/portfolio?lang=en").text
+    assert "Awaiting your decision" in text and "1 statements" in text
+    assert f'href="/statements/{submitted}"' in text and str(draft) not in text
+    assert "0 / 1" in text  # lines decided of lines
+    assert "Wacht op uw besluit" in me.get("/portfolio?lang=nl").text
+    # The employer has no such queue.
+    assert "Awaiting your decision" not in pages(shared.employer_user).get("/portfolio?lang=en").text
+
+
 def test_the_employer_sees_its_contracts_and_placements_across_agencies(
         shared: Shared, pages: Callable[..., Browser]) -> None:
     me = pages(shared.employer_user)
@@ -110,15 +136,17 @@ def test_an_agency_user_gets_no_portfolio(agency: Agency, pages: Callable[..., B
 def test_the_portfolio_pages_pass_axe_in_a_browser(
         shared: Shared, audited_page: Any, audit: Callable[[str], None]) -> None:
     page = audited_page
+    _statement(shared.first, shared.ids["first_contract"])
     login(page, shared.officer.email)
     page.get_by_role("link", name="Portefeuille").click()
     page.wait_for_url("**/portfolio")
-    assert page.locator("table.portfolio tbody tr").count() == 2
+    assert page.locator("table.queue tbody tr").count() == 1
+    assert page.locator("table.portfolio:not(.queue) tbody tr").count() == 2
     audit("the authority's portfolio")
     page.get_by_label("Detacheringsbureau").select_option(str(shared.second.tenant.id))
     page.get_by_role("button", name="Contracten tonen").click()
     page.wait_for_url(f"**/portfolio?*agency={shared.second.tenant.id}*")
-    assert page.locator("table.portfolio tbody tr").count() == 1
+    assert page.locator("table.portfolio:not(.queue) tbody tr").count() == 1
     page.get_by_label("Periode tot en met").fill("2000-01-01")
     page.get_by_label("Periode van", exact=True).fill("2001-01-01")
     page.get_by_role("button", name="Contracten tonen").click()
