@@ -105,6 +105,16 @@ def test_the_authority_sees_the_statements_awaiting_its_decision_and_opens_them(
     assert f'href="/statements/{submitted}"' in text and str(draft) not in text
     assert "0 / 1" in text  # lines decided of lines
     assert "Wacht op uw besluit" in me.get("/portfolio?lang=nl").text
+    # The link opens the statement in the agency that shares it; the officer decides its line there.
+    opened = me.get(f"/statements/{submitted}?lang=en")
+    assert opened.status_code == 200, opened.text
+    assert 'action="/statements/' in opened.text and "/lines/L1/decide" in opened.text
+    assert me.get(f"/statements/{uuid.uuid4()}").status_code == 404  # shared by no agency
+    decided = me.post(f"/statements/{submitted}/lines/L1/decide", {"decision": "accepted"})
+    assert decided.status_code == 303, decided.text
+    shared.first.project()
+    after = me.get("/portfolio?lang=en").text
+    assert "No statements are awaiting your decision." in after and str(submitted) not in after
     # The employer has no such queue.
     assert "Awaiting your decision" not in pages(shared.employer_user).get("/portfolio?lang=en").text
 

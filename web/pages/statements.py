@@ -2,11 +2,18 @@
 statements, and for the agency a form to prepare one), and a statement's page
 with its lines, their explanations and corrections, the agency's submit
 button and the deciding party's form per line. The service works the lines
-out (service/handlers/statements.py); the pages only show them."""
+out (service/handlers/statements.py); the pages only show them.
+
+A statement's page and its decision form also open for an authority
+organisation's user (from its queue on /portfolio), in the agency that shares
+the statement with it (projections/shared.py); not shared answers 404, as an
+unknown id."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
+from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -14,16 +21,31 @@ from litestar.params import FromPath
 
 from domain.contract import SocialReturnContract
 from domain.statement import DECISIONS
+from infra.registry import tenant_by_id_async
+from projections import shared
 from service import commands as c
+from service.errors import NotFound
 from service.handlers import statements as service
 from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
 from web.pages.common import PageServices, fresh, may, new_idempotency_key
 from web.pages.forms import Form
 from web.pages.render import page
-from web.pages.viewer import Viewer, may_issue, roles
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue, roles
 
 READERS = tuple(sorted(service.READERS))
+ORGANISATION = {ORGANISATION_PAGES: True}
+
+
+async def _in_sharing_agency(services: PageServices, viewer: Viewer, ident: UUID) -> Viewer:
+    """An organisation's user acts in the agency that shares the statement with it."""
+    if viewer.tenant is not None:
+        return viewer
+    found = await shared.shared_record(services.pool, viewer.actor.org_id, "statement", ident)
+    tenant = await tenant_by_id_async(services.pool, found.tenant_id) if found else None
+    if tenant is None:
+        raise NotFound("statement", str(ident))
+    return dataclasses.replace(viewer, tenant=tenant)
 
 
 async def contract_section(services: PageServices, request: Request, viewer: Viewer,
@@ -73,9 +95,10 @@ async def _statement_page(services: PageServices, request: Request, viewer: View
     }, status=status)
 
 
-@get("/statements/{statement_id:str}", name="statement", guards=[roles(*READERS)])
+@get("/statements/{statement_id:str}", name="statement", guards=[roles(*READERS)], opt=ORGANISATION)
 async def statement_detail(request: Request, services: NamedDependency[PageServices],
                            viewer: NamedDependency[Viewer], statement_id: FromPath[str]) -> Response:
+    viewer = await _in_sharing_agency(services, viewer, parse_id("statement", statement_id))
     await fresh(services, request, viewer)
     return await _statement_page(services, request, viewer, statement_id)
 
@@ -93,11 +116,13 @@ async def submit_statement(request: Request, services: NamedDependency[PageServi
                         to=f"/statements/{statement_id}")
 
 
-@post("/statements/{statement_id:str}/lines/{line_id:str}/decide", guards=[may_issue(c.DecideStatementLines)])
+@post("/statements/{statement_id:str}/lines/{line_id:str}/decide", guards=[may_issue(c.DecideStatementLines)],
+      opt=ORGANISATION)
 async def decide_line(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                       statement_id: FromPath[str], line_id: FromPath[str]) -> Response:
     """One line's decision: accepted, or rejected with a reason."""
     ident = parse_id("statement", statement_id)
+    viewer = await _in_sharing_agency(services, viewer, ident)
     form = await Form.read(request)
     decision = form.choice("decision", DECISIONS)
     reason = form.text("reason", required=False)
