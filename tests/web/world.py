@@ -365,6 +365,8 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     # Every role holds API tokens of its own (the world's token is someone else's: 404 for all).
     "/tokens": (set(ROLES), {"label": "Koppeling met het salarispakket", "days": "30"}),
     "/tokens/{token_id:str}/revoke": (set(ROLES), {}),
+    # Marking one's own notifications read: every role, no ledger command.
+    "/notifications/read": (set(ROLES), {}),
 }
 # Routes whose id is the signed-in user's own record, which the shared world
 # cannot name for each user (tests/web/test_tokens.py revokes one's own token).
