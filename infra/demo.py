@@ -40,9 +40,9 @@ class DemoLogin:
     where: str = DEMO_NAME
 
 
-def _demo_pdf(text: str) -> bytes:
-    """A one-page PDF saying `text` (a demo document)."""
-    stream = f"BT /F1 14 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+def one_page_pdf(text: str, font_size: int = 14) -> bytes:
+    """A one-page PDF saying `text` (the demo's documents, and the tests')."""
+    stream = f"BT /F1 {font_size} Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
                b" /Resources << /Font << /F1 5 0 R >> >> >>",
@@ -239,9 +239,9 @@ def seed_demo(system: System, today: date | None = None) -> list[DemoLogin] | No
     # Evidence: the purchase's invoice, and Sanne's payslip (sealed under her key).
     run(c.AttachDocument(record_kind="contribution", record_id=purchase, kind="invoice",
                          filename="Factuur 2026-114 Groenwerk Utrecht.pdf",
-                         content=_demo_pdf("Factuur 2026-114 Groenwerk Utrecht: groenonderhoud wijk Oost")))
+                         content=one_page_pdf("Factuur 2026-114 Groenwerk Utrecht: groenonderhoud wijk Oost")))
     run(c.AttachDocument(record_kind="contribution", record_id=Contribution.id_for_placement(p1), kind="payslip",
-                         filename="Loonstrook Sanne Bakker.pdf", content=_demo_pdf("Loonstrook (demo)")))
+                         filename="Loonstrook Sanne Bakker.pdf", content=one_page_pdf("Loonstrook (demo)")))
     ledger.execute(tenant, utrecht_official, c.AcceptContribution(
         contribution_id=purchase, reason="Factuur en registratie gecontroleerd"), correlation_id="demo-seed")
     training = run(c.ReportOtherActivity(
