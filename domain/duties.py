@@ -14,23 +14,57 @@ duties (see shared/domain.md):
   by week 6 (12 April), plan of action by week 8 (26 April), a review of the
   plan every 6 weeks after that (weeks 14, 20, ..., 98), report to UWV by
   week 42 (20 December), first-year evaluation by week 52 (28 February
-  2027), WIA application by week 91 (28 November 2027) and the end of wage
-  payment at week 104 (27 February 2028). If no return to work is in view
-  at the first-year evaluation, the second track (work with another
-  employer) starts within 6 weeks of it: by week 58.
+  2027), the re-integration report (RIV) handed to the employee by week 91
+  (28 November 2027), the employee's WIA application by week 93 (12
+  December 2027: the employee applies; the agency's duty is to check and
+  support it) and the end of wage payment at week 104 (27 February 2028).
+  If no return to work is in view at the first-year evaluation, the second
+  track (work with another employer) starts within 6 weeks of it: by week 58.
 - Spells less than 4 weeks apart count as one (art. 7:629 lid 10 BW,
   "samentellen"): a sickness reported less than 28 days after the last
   recovery continues that timeline. The weeks count sick days only, so the
   timeline is counted from the earlier first sick day moved on by the days
   in between (`counted_from`); the new spell gets its own sick report and
-  company-doctor notice, and the timeline's duties still ahead of it.
-- From the placement's start: request the target-group declaration
-  (wage-cost benefit, LKV) and the no-risk policy within 3 months:
-  due on the start plus 3 calendar months less one day (clamped to the end
-  of a shorter month), e.g. start 1 February -> 30 April.
+  company-doctor notice (and no-risk report), and the timeline's duties
+  still ahead of it.
+- No-risk policy: there is no advance application. A worker covered by it
+  (NO_RISK_BY_GROUP: structural for the doelgroepregister and Wajong, 5
+  years from the start of employment for wia_wao) who is reported sick gets
+  the duty to report the sickness to UWV within 6 weeks: by week 6 of that
+  report (first sick day 2 March 2026 -> 12 April 2026). Whether the first
+  sick day is covered decides.
+- Wage-cost benefit (LKV): the target-group declaration is requested within
+  3 months of the start of employment (the start plus 3 calendar months
+  less one day, clamped to the end of a shorter month: 1 February -> 30
+  April), only for the LKV groups (LKV_BY_GROUP: doelgroepregister and
+  Wajong -> banenafspraak, wia_wao -> occupationally disabled;
+  participatiewet and ww -> 56 or older on benefit when 56 or older on the
+  first day), and not for someone the agency employed in the 6 months
+  before. There is no employment record yet, so the employment is the
+  placement, and the 6-month rule is judged by the duties read model on the
+  agency's earlier placements of the same candidate (one that ran on or
+  after the day 6 calendar months before the start, or still runs); the
+  ledger, which sees one placement at a time, lists the declaration by
+  group alone (the pages and the API offer only the read model's duties).
 - The planned end date: decide on extending or ending by then.
 - A job coach (UWV) is possible for a contract of at least 12 hours a week
   and at least 6 months; that is a flag on the placement, not a duty.
+
+The groups are judged from the candidate's target group and date of birth
+when the placement starts (`judge_schemes`) and recorded on
+`PlacementDutiesOpened` (stored with `PlacementStarted`), sealed under the
+candidate's key: erasing the person leaves no scheme, so no declaration and
+no no-risk report. Stored histories from before:
+- a placement without judged schemes (its duties record opened later, or
+  never) keeps the declaration listed (whether the person qualified was the
+  agency's judgement, marked by completing it) and has no no-risk report;
+- the retired `no_risk_policy` request (RETIRED_KINDS) is no duty any more:
+  one done stays listed as done (labelled "no longer required"), an open
+  one is not listed, and no reminder is recorded for it again (reminders
+  recorded before keep their label);
+- the week-91 duty stored as `wia_application` is the re-integration report:
+  `reintegration_report` keeps its id (ID_KIND), so it stays done and
+  reminded; the week-93 check is new.
 
 Only dates are recorded about sickness, never a reason or diagnosis.
 
@@ -66,7 +100,9 @@ POORTWACHTER: dict[str, tuple[int, str]] = {
     "plan_review": (0, "plan of action reviewed (every 6 weeks)"),
     "uwv_report": (42, "report to UWV"),
     "first_year_evaluation": (52, "first-year evaluation"),
-    "wia_application": (91, "WIA application"),
+    "no_risk_report": (6, "no-risk: sickness reported to UWV (covered worker)"),
+    "reintegration_report": (91, "re-integration report (RIV) handed to the employee"),
+    "wia_application_check": (93, "employee's WIA application: checked and supported"),
     "wage_payment_ends": (104, "end of wage payment"),
     "second_track": (58, "second track started if no return is in view"),
 }
@@ -75,15 +111,50 @@ PLAN_REVIEW_EVERY_WEEKS = 6
 # continues the earlier spell's timeline (art. 7:629 lid 10 BW).
 SPELLS_APART_DAYS = 28
 # Duties of each report; the rest belong to the (possibly continued) timeline.
-PER_REPORT_KINDS = ("sick_report", "company_doctor_informed")
+PER_REPORT_KINDS = ("sick_report", "company_doctor_informed", "no_risk_report")
 SICKNESS_KINDS = frozenset(POORTWACHTER)
 PLACEMENT_KINDS = {
     "target_group_declaration": "request the target-group declaration (wage-cost benefit)",
-    "no_risk_policy": "request the no-risk policy",
     "planned_end": "planned end: extend or end the placement",
 }
 DUTY_LABELS = {**{k: v[1] for k, v in POORTWACHTER.items()}, **PLACEMENT_KINDS}
+# Kinds that are no duty any more but may be named by stored events
+# (DutyCompleted, ReminderRecorded): shown with these labels, never raised.
+RETIRED_KINDS = {
+    "no_risk_policy": "no-risk policy requested (no longer required: there is no advance application)",
+    "wia_application": "re-integration report (RIV) handed to the employee",
+}
+KIND_LABELS = {**DUTY_LABELS, **RETIRED_KINDS}
+# A duty's id is derived from its kind; a kind renamed keeps the id of the
+# duty it replaces, so what was stored about that duty (done, reminded) holds.
+ID_KIND = {"reintegration_report": "wia_application"}
 REQUEST_WITHIN_MONTHS = 3
+
+# -- who the support schemes cover (shared/domain.md, "Support schemes") -----------
+# Wage-cost benefit (LKV), per target group of domain/values.TARGET_GROUPS:
+# - banenafspraak: the doelgroepregister (UWV) itself, and Wajong (a disability
+#   from before 18 or during study: the register's people, domain.md "Target
+#   groups");
+# - occupationally disabled (arbeidsgehandicapte werknemer): wia_wao;
+# - 56 or older on benefit: participatiewet and ww, when the person is 56 or
+#   older on the first day of employment (the other benefit groups qualify anyway).
+# No other group (vso_pro_mbo1, bbl, bol, no_benefit) has an LKV.
+LKV_SCHEMES = {
+    "banenafspraak": "banenafspraak (EUR 1.01/h, up to EUR 2,000 a year, 3 years)",
+    "occupationally_disabled": "occupationally disabled (EUR 3.05/h, up to EUR 6,000 a year, 3 years)",
+    "older_on_benefit": "56 or older on benefit (EUR 3.05/h, up to EUR 6,000 a year, 3 years)",
+}
+LKV_BY_GROUP = {"doelgroepregister": "banenafspraak", "wajong": "banenafspraak",
+                "wia_wao": "occupationally_disabled"}
+LKV_OLDER_GROUPS = frozenset({"participatiewet", "ww"})
+LKV_OLDER_AGE = 56
+# Not for someone employed by the same (legal) employer in the previous 6 months.
+LKV_NOT_EMPLOYED_MONTHS = 6
+# No-risk policy (UWV pays sickness benefit): structural for the doelgroepregister
+# and Wajong; 5 years from the start of employment for wia_wao (the source says
+# "structural for some groups, otherwise 5 years"; it names no other group).
+NO_RISK_BY_GROUP = {"doelgroepregister": "structural", "wajong": "structural", "wia_wao": "five_years"}
+NO_RISK_YEARS = 5
 JOB_COACH_MIN_HOURS = Decimal(12)
 JOB_COACH_MIN_MONTHS = 6
 
@@ -144,18 +215,24 @@ class Duty:
         return DUTY_LABELS[self.kind]
 
 
-def poortwachter_deadlines(first_sick_day: date, counted_from: date | None = None) -> list[Duty]:
+def poortwachter_deadlines(first_sick_day: date, counted_from: date | None = None,
+                           no_risk: bool = False) -> list[Duty]:
     """The Wet verbetering poortwachter duties of one sickness, by due date.
 
     `counted_from`: the day the timeline's weeks count from when this
     sickness continues an earlier one (see `counted_from`); then only the
-    timeline's duties due on or after this first sick day are its own."""
+    timeline's duties due on or after this first sick day are its own.
+    `no_risk`: the worker is covered by the no-risk policy on the first sick
+    day, so the sickness is reported to UWV within 6 weeks of it."""
     counted = counted_from or first_sick_day
     duties = [Duty("sick_report", first_sick_day),
               Duty("company_doctor_informed", by_week(first_sick_day, POORTWACHTER["company_doctor_informed"][0]))]
+    if no_risk:
+        duties.append(Duty("no_risk_report", by_week(first_sick_day, POORTWACHTER["no_risk_report"][0])))
     timeline = [Duty(kind, by_week(counted, POORTWACHTER[kind][0]))
                 for kind in ("problem_analysis", "plan_of_action", "uwv_report", "first_year_evaluation",
-                             "second_track", "wia_application", "wage_payment_ends")]
+                             "second_track", "reintegration_report", "wia_application_check",
+                             "wage_payment_ends")]
     plan, end = POORTWACHTER["plan_of_action"][0], POORTWACHTER["wage_payment_ends"][0]
     for week in range(plan + PLAN_REVIEW_EVERY_WEEKS, end, PLAN_REVIEW_EVERY_WEEKS):
         timeline.append(Duty("plan_review", by_week(counted, week)))
@@ -177,10 +254,54 @@ def counted_from(spells: list[dict[str, Any]], first_sick_day: date) -> date:
     return (last.get("counted_from") or last["first_sick_day"]) + timedelta(days=apart)
 
 
-def placement_deadlines(starts_on: date, planned_end_on: date | None) -> list[Duty]:
-    """Duties from the placement's start, and its planned end."""
+@dataclass(frozen=True)
+class Schemes:
+    """Which support schemes cover the person in this employment, judged when
+    it starts (`lkv`: a key of LKV_SCHEMES or None; `no_risk`: "structural",
+    "five_years" or None; `no_risk_until`: the last covered day, None when
+    structural or not covered)."""
+    lkv: str | None = None
+    no_risk: str | None = None
+    no_risk_until: date | None = None
+
+    def no_risk_covers(self, day: date) -> bool:
+        if self.no_risk is None:
+            return False
+        return self.no_risk_until is None or day <= self.no_risk_until
+
+
+def judge_schemes(target_group: str | None, date_of_birth: date | None, employment_starts_on: date) -> Schemes:
+    """The LKV and no-risk coverage of a person of `target_group` whose
+    employment starts on `employment_starts_on` (see LKV_BY_GROUP and
+    NO_RISK_BY_GROUP for the mapping and its source). The 6-month rule is not
+    judged here: see `employed_before`."""
+    lkv = LKV_BY_GROUP.get(target_group or "")
+    if lkv is None and target_group in LKV_OLDER_GROUPS and date_of_birth is not None:
+        age = employment_starts_on.year - date_of_birth.year - (
+            (employment_starts_on.month, employment_starts_on.day) < (date_of_birth.month, date_of_birth.day))
+        if age >= LKV_OLDER_AGE:
+            lkv = "older_on_benefit"
+    no_risk = NO_RISK_BY_GROUP.get(target_group or "")
+    until = add_months(employment_starts_on, 12 * NO_RISK_YEARS) - timedelta(days=1) \
+        if no_risk == "five_years" else None
+    return Schemes(lkv=lkv, no_risk=no_risk, no_risk_until=until)
+
+
+def employed_before(starts_on: date, earlier: list[tuple[date, date | None]]) -> bool:
+    """Whether the agency employed the person in the 6 months before
+    `starts_on`, judged on its earlier employments (starts_on, ended_on or
+    None while running): one that started before and ended on or after the
+    day 6 calendar months before the start, or still runs."""
+    since = add_months(starts_on, -LKV_NOT_EMPLOYED_MONTHS)
+    return any(start < starts_on and (ended is None or ended >= since) for start, ended in earlier)
+
+
+def placement_deadlines(starts_on: date, planned_end_on: date | None, lkv: bool = True) -> list[Duty]:
+    """Duties from the placement's start, and its planned end. `lkv`: the
+    person qualifies for the wage-cost benefit (see `judge_schemes`), so the
+    target-group declaration is requested within 3 months of the start."""
     request_by = within_months(starts_on, REQUEST_WITHIN_MONTHS)
-    duties = [Duty("target_group_declaration", request_by), Duty("no_risk_policy", request_by)]
+    duties = [Duty("target_group_declaration", request_by)] if lkv else []
     if planned_end_on is not None:
         duties.append(Duty("planned_end", planned_end_on))
     return duties
@@ -204,7 +325,8 @@ def job_coach(hours_per_week: Decimal, starts_on: date, planned_end_on: date | N
 
 def duty_id(placement_id: UUID, duty: Duty, sickness_starts_on: date | None = None) -> UUID:
     spell = sickness_starts_on.isoformat() if sickness_starts_on else ""
-    return uuid5(DUTY_NAMESPACE, f"duty|{placement_id}|{duty.kind}|{spell}|{duty.due_on.isoformat()}")
+    kind = ID_KIND.get(duty.kind, duty.kind)
+    return uuid5(DUTY_NAMESPACE, f"duty|{placement_id}|{kind}|{spell}|{duty.due_on.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -217,15 +339,20 @@ class PlacementDuty:
 
 
 def duties_for(placement_id: UUID, starts_on: date, planned_end_on: date | None,
-               sicknesses: list[date] | list[tuple[date, date]]) -> list[PlacementDuty]:
+               sicknesses: list[date] | list[tuple[date, date]],
+               schemes: Schemes | None = None) -> list[PlacementDuty]:
     """Every duty of a placement: from its start, its planned end and each
-    sickness (a first sick day, or (first sick day, counted from))."""
+    sickness (a first sick day, or (first sick day, counted from)).
+    `schemes`: as judged at the start; None for a placement started before
+    they were judged (the declaration is listed, no no-risk report)."""
+    lkv = schemes is None or schemes.lkv is not None
     out = [PlacementDuty(duty_id(placement_id, d), placement_id, d.kind, d.due_on)
-           for d in placement_deadlines(starts_on, planned_end_on)]
+           for d in placement_deadlines(starts_on, planned_end_on, lkv=lkv)]
     for item in sicknesses:
         first, counted = item if isinstance(item, tuple) else (item, item)
+        covered = schemes is not None and schemes.no_risk_covers(first)
         out += [PlacementDuty(duty_id(placement_id, d, first), placement_id, d.kind, d.due_on, first)
-                for d in poortwachter_deadlines(first, counted)]
+                for d in poortwachter_deadlines(first, counted, no_risk=covered)]
     return out
 
 
@@ -248,14 +375,31 @@ class PlacementDuties(LedgerAggregate):
         return uuid5(DUTY_NAMESPACE, f"duties|{placement_id}")
 
     @classmethod
-    def open(cls, placement_id: UUID) -> PlacementDuties:
-        return cls(placement_id=require_id(placement_id, "placement_id"))
+    def open(cls, placement_id: UUID, candidate_id: UUID | None = None, schemes: Schemes | None = None,
+             judged_on: date | None = None) -> PlacementDuties:
+        """Opened when the placement starts, with the schemes judged then
+        (`schemes`, `judged_on`, sealed under the candidate's key: they tell
+        the person's target group); a placement from before opens it on first
+        use without them."""
+        if schemes is None:
+            return cls(placement_id=require_id(placement_id, "placement_id"))
+        if schemes.lkv is not None and schemes.lkv not in LKV_SCHEMES:
+            raise InvalidValue("lkv must be one of: {choices}", "lkv", choices=", ".join(LKV_SCHEMES))
+        return cls(placement_id=require_id(placement_id, "placement_id"),
+                   candidate_id=require_id(candidate_id, "candidate_id"),
+                   judged_on=require_date(judged_on, "judged_on"), lkv_scheme=schemes.lkv,
+                   no_risk_scheme=schemes.no_risk, no_risk_until=schemes.no_risk_until)
 
     @event("PlacementDutiesOpened")
-    def __init__(self, placement_id: UUID) -> None:
+    def __init__(self, placement_id: UUID, candidate_id: UUID | None = None, judged_on: date | None = None,
+                 lkv_scheme: str | None = None, no_risk_scheme: str | None = None,
+                 no_risk_until: date | None = None) -> None:
+        # Opened before schemes were judged: no candidate_id, no judged_on.
         self.placement_id = placement_id
         self.spells: list[dict[str, Any]] = []  # {"first_sick_day", "recovered_on"}
         self.done: dict[UUID, date] = {}
+        self.schemes: Schemes | None = None if judged_on is None else Schemes(
+            lkv=lkv_scheme, no_risk=no_risk_scheme, no_risk_until=no_risk_until)
 
     @property
     def open_spell(self) -> dict[str, Any] | None:
@@ -343,7 +487,7 @@ class Reminder(LedgerAggregate):
                addressed_to: UUID | None = None) -> Reminder:
         """`addressed_to`: the agency user responsible for the placement when
         the reminder was recorded; None: the whole agency."""
-        if kind not in DUTY_LABELS:
+        if kind not in DUTY_LABELS:  # a retired kind is never reminded of again
             raise InvalidValue("kind must be one of: {choices}", "kind", choices=", ".join(DUTY_LABELS))
         return cls(duty_id=require_id(duty_id, "duty_id"), due_on=require_date(due_on, "due_on"),
                    placement_id=require_id(placement_id, "placement_id"), kind=kind,

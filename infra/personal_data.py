@@ -59,6 +59,10 @@ PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     # their key; a document about no one (a purchase invoice) keeps its name plain.
     # Its bytes are sealed under the same key by infra/documents.py.
     "DocumentAttached": ("candidate_field_if_any", ("filename",)),
+    # The support schemes judged when a placement starts (domain/duties.py)
+    # tell the person's target group; a duties record opened before they were
+    # judged names no candidate and holds none of these fields.
+    "PlacementDutiesOpened": ("candidate_field_if_any", ("lkv_scheme", "no_risk_scheme", "no_risk_until")),
 }
 
 # What an erased field reads as (same type family as the original).
@@ -69,6 +73,7 @@ ERASED_VALUES: dict[str, Any] = {
     "labels": {}, "label": "", "description": "", "note": "",
     "competences": [], "hours_per_week": None, "available_from": None, "region": None,
     "reason": ERASED, "filename": ERASED,
+    "lkv_scheme": None, "no_risk_scheme": None, "no_risk_until": None,
 }
 
 

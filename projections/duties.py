@@ -15,7 +15,8 @@ day is worked out in the query:
 
 Recovery closes the sickness's open duties due after the recovery day;
 those due on or before it stay as they were (done, or overdue: missed). An
-ending closes the placement's open duties due after the end. Sickness duties
+ending closes the placement's open duties due after the end. The no-risk
+report stays open through both (STAYS_OPEN). Sickness duties
 show from their first sick day on.
 
 Reminders are recorded by the reminders process manager (service/
@@ -29,7 +30,16 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from domain.duties import DUTY_LABELS, duty_id, job_coach, placement_deadlines, poortwachter_deadlines
+from domain.duties import (
+    KIND_LABELS,
+    RETIRED_KINDS,
+    Schemes,
+    duty_id,
+    employed_before,
+    job_coach,
+    placement_deadlines,
+    poortwachter_deadlines,
+)
 from projections.base import RM, Event, Projection, Table
 from projections.reader import live_gen_sql
 from projections.writer import Batch
@@ -37,17 +47,25 @@ from projections.writer import Batch
 NAME = "duties"
 LIST_LIMIT = 500
 STATUSES = ("due", "overdue", "done", "closed")
+# Duties neither a recovery nor an ending closes: a covered worker's sickness
+# is reported to UWV also when they recovered (or left) within the 6 weeks,
+# since UWV pays the sickness benefit on that report.
+STAYS_OPEN = frozenset({"no_risk_report"})
 
 
 class DutiesProjection(Projection):
     name = NAME
-    version = 2  # 2: the placement's responsible user, and whom each reminder is addressed to
+    # 2: the placement's responsible user, and whom each reminder is addressed to;
+    # 3: the declaration only for the LKV groups, the no-risk report, weeks 91/93.
+    version = 3
+    # The schemes judged at a placement's start (sealed: they tell the target group).
+    personal_fields = frozenset({"lkv_scheme", "no_risk_scheme", "no_risk_until"})
     tables = (
         Table("du_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "starts_on": "date",
             "planned_end_on": "date", "ended_on": "date", "hours": "numeric", "hours_effective_on": "date",
-            "responsible_user_id": "uuid",
-        }),
+            "responsible_user_id": "uuid", "no_risk": "text", "no_risk_until": "date",
+        }, indexes=(("candidate_id",),)),
         Table("du_duties", ("duty_id",), {
             "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
             "sickness_starts_on": "date", "done_on": "date", "closed_on": "date", "closed_reason": "text",
@@ -74,6 +92,8 @@ class DutiesProjection(Projection):
         for row in b.select("du_duties", "placement_id", placement_id):
             if sickness_starts_on is not None and row["sickness_starts_on"] != sickness_starts_on:
                 continue
+            if row["kind"] in STAYS_OPEN:
+                continue
             if row["done_on"] is None and row["closed_on"] is None and row["due_on"] > after:
                 row["closed_on"], row["closed_reason"] = on, reason
                 b.put("du_duties", row)
@@ -81,13 +101,42 @@ class DutiesProjection(Projection):
     # -- placements -------------------------------------------------------------
     def on_PlacementStarted(self, b: Batch, e: Event) -> None:
         d, pid = e.data, e.originator_id
+        # The wage-cost benefit is not for someone the agency employed in the
+        # 6 months before: judged on its earlier placements of the person.
+        earlier = [(r["starts_on"], r["ended_on"]) for r in b.select("du_placements", "candidate_id", d["candidate_id"])
+                   if r["placement_id"] != pid]
         b.put("du_placements", {
             "placement_id": pid, "candidate_id": d["candidate_id"], "employer_id": d["employer_id"],
             "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
             "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"],
-            "responsible_user_id": d.get("responsible_user_id")})
-        for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on")):
+            "responsible_user_id": d.get("responsible_user_id"), "no_risk": None, "no_risk_until": None})
+        lkv = not employed_before(d["starts_on"], earlier)
+        for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on"), lkv=lkv):
             self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
+
+    def on_PlacementDutiesOpened(self, b: Batch, e: Event) -> None:
+        """With the schemes judged at the start (stored in the same save as
+        PlacementStarted): no declaration outside the LKV groups; the no-risk
+        coverage for the sickness reports. Opened without them (a placement
+        from before): the declaration stays listed, no no-risk report."""
+        d, pid = e.data, e.data["placement_id"]
+        row = b.get("du_placements", pid)
+        if row is None or d.get("judged_on") is None:
+            return
+        row["no_risk"], row["no_risk_until"] = d.get("no_risk_scheme"), d.get("no_risk_until")
+        b.put("du_placements", row)
+        if d.get("lkv_scheme") is None:
+            for duty in placement_deadlines(row["starts_on"], None):
+                existing = b.get("du_duties", duty_id(pid, duty))
+                if existing is not None and existing["done_on"] is None:
+                    b.delete("du_duties", existing["duty_id"])
+
+    def on_CandidateErased(self, b: Batch, e: Event) -> None:
+        # The read model keeps no coverage of an erased person (it tells their group).
+        for row in b.select("du_placements", "candidate_id", e.originator_id):
+            if row["no_risk"] is not None:
+                row["no_risk"], row["no_risk_until"] = None, None
+                b.put("du_placements", row)
 
     def on_PlacementResponsibleAssigned(self, b: Batch, e: Event) -> None:
         row = b.get("du_placements", e.originator_id)
@@ -131,7 +180,10 @@ class DutiesProjection(Projection):
         counted = e.data.get("counted_from") or first  # later than first: continues the last spell's timeline
         b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": None,
                               "counted_from": counted})
-        for duty in poortwachter_deadlines(first, counted):
+        placement = b.get("du_placements", pid)
+        covered = placement is not None and Schemes(no_risk=placement["no_risk"],
+                                                    no_risk_until=placement["no_risk_until"]).no_risk_covers(first)
+        for duty in poortwachter_deadlines(first, counted, no_risk=covered):
             self._duty(b, pid, duty.kind, duty.due_on, first, duty_id(pid, duty, first))
 
     def on_Recovered(self, b: Batch, e: Event) -> None:
@@ -142,9 +194,17 @@ class DutiesProjection(Projection):
         self._close(b, pid, after=on, on=on, reason="recovered", sickness_starts_on=first)
 
     def on_DutyCompleted(self, b: Batch, e: Event) -> None:
-        row = b.get("du_duties", e.data["duty_id"])
+        d = e.data
+        row = b.get("du_duties", d["duty_id"])
         if row is not None:
-            row["done_on"] = e.data["done_on"]
+            row["done_on"] = d["done_on"]
+            b.put("du_duties", row)
+        elif d["kind"] in RETIRED_KINDS and b.get("du_placements", d["placement_id"]) is not None:
+            # A duty that is no duty any more (the no-risk policy request): one
+            # done before stays listed as done; an open one is not listed.
+            self._duty(b, d["placement_id"], d["kind"], d["due_on"], None, d["duty_id"])
+            row = b.get("du_duties", d["duty_id"])
+            row["done_on"] = d["done_on"]
             b.put("du_duties", row)
 
     # -- reminders ----------------------------------------------------------------
@@ -217,7 +277,7 @@ LIMIT {LIST_LIMIT}
 
 def _duty(row: Any) -> dict[str, Any]:
     out = {"duty_id": str(row["duty_id"]), "placement_id": str(row["placement_id"]), "kind": row["kind"],
-           "label": DUTY_LABELS.get(row["kind"], row["kind"]), "due_on": row["due_on"].isoformat(),
+           "label": KIND_LABELS.get(row["kind"], row["kind"]), "due_on": row["due_on"].isoformat(),
            "status": row["status"],
            "sickness_starts_on": row["sickness_starts_on"].isoformat() if row["sickness_starts_on"] else None,
            "done_on": row["done_on"].isoformat() if row["done_on"] else None}
@@ -268,7 +328,7 @@ async def reminders(pool: Any, tenant_id: UUID, since: date | None = None, addre
     for r in await pool.fetch(REMINDERS_SQL, tenant_id, since, addressed_to, list(agency_user_ids)):
         out.append({"reminder_id": str(r["reminder_id"]), "duty_id": str(r["duty_id"]),
                     "placement_id": str(r["placement_id"]), "kind": r["kind"],
-                    "label": DUTY_LABELS.get(r["kind"], r["kind"]), "due_on": r["due_on"].isoformat(),
+                    "label": KIND_LABELS.get(r["kind"], r["kind"]), "due_on": r["due_on"].isoformat(),
                     "reminded_on": r["reminded_on"].isoformat(),
                     "overdue_when_reminded": r["due_on"] < r["reminded_on"],
                     "mailed_on": r["mailed_on"].isoformat() if r["mailed_on"] else None,

@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from domain.duties import DUTY_LABELS
+from domain.duties import KIND_LABELS
 from service import commands as c
 from service.actor import Actor
 from service.errors import Conflict
@@ -133,7 +133,7 @@ def digest(tenant_name: str, items: list[dict[str, Any]], today: date, own: bool
              "Nobody in particular looks after these placements, so every agency user gets this message.", ""]
     for i in items:
         state = "overdue" if i["due_on"] < today else "due"
-        lines.append(f"- {i['due_on'].isoformat()} ({state}): {DUTY_LABELS.get(i['kind'], i['kind'])}")
+        lines.append(f"- {i['due_on'].isoformat()} ({state}): {KIND_LABELS.get(i['kind'], i['kind'])}")
     lines += ["", "Open the duties list in SROI Ledger for the placements concerned.",
               "This message names no one on purpose."]
     return subject, "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
     duties = _placement_duties(u, placement)
     duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on, today=u.today())
     scheduled = [d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
-                                       duties.timelines) if d.sickness_starts_on == cmd.first_sick_day]
+                                       duties.timelines, duties.schemes) if d.sickness_starts_on == cmd.first_sick_day]
     return Outcome(saved=[duties], created=True, body={
         "placement_id": str(placement.id), "first_sick_day": cmd.first_sick_day.isoformat(),
         "duties": [_duty_view(d) for d in scheduled]})
@@ -56,7 +56,7 @@ def complete_duty(u: Unit, cmd: c.CompleteDuty) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
     duties = _placement_duties(u, placement)
     known = {d.id: d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
-                                         duties.timelines)}
+                                         duties.timelines, duties.schemes)}
     if cmd.duty_id not in known:
         raise NotFound("duty", cmd.duty_id)
     duty = known[cmd.duty_id]

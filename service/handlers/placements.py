@@ -8,6 +8,7 @@ from typing import Any
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
+from domain.duties import PlacementDuties, judge_schemes
 from domain.employer import Employer
 from domain.placement import Placement
 from domain.valuation import block_value, load_rule_set
@@ -58,6 +59,11 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
     saved.append(placement)
     # Ask The Person: the stated needs follow the person into onboarding.
     saved.append(open_support(placement, candidate))
+    # The legal employer's support schemes (wage-cost benefit, no-risk policy)
+    # are judged on the person's target group now, and recorded (sealed).
+    saved.append(PlacementDuties.open(
+        placement.id, candidate.id, judge_schemes(candidate.target_group, candidate.date_of_birth, cmd.starts_on),
+        judged_on=u.today()))
     if contract is not None:
         # A placement that counts toward a contract is reported from its start;
         # its value accrues day by day and is decided on as a whole. What a

@@ -16,8 +16,12 @@ from domain.duties import (
     SicknessAlreadyOpen,
     UnknownDuty,
     by_week,
+    Schemes,
     duties_for,
+    duty_id,
+    employed_before,
     job_coach,
+    judge_schemes,
     placement_deadlines,
     poortwachter_deadlines,
     within_months,
@@ -42,7 +46,8 @@ def test_poortwachter_deadlines_by_hand():
         "plan_of_action": date(2026, 4, 26),          # week 8: + 55 days
         "uwv_report": date(2026, 12, 20),             # week 42: + 293 days
         "first_year_evaluation": date(2027, 2, 28),   # week 52: + 363 days
-        "wia_application": date(2027, 11, 28),        # week 91: + 636 days
+        "reintegration_report": date(2027, 11, 28),   # week 91: + 636 days, the RIV to the employee
+        "wia_application_check": date(2027, 12, 12),  # week 93: + 650 days, the employee applies for WIA
         "wage_payment_ends": date(2028, 2, 27),       # week 104: + 727 days (29 Feb 2028 on the way)
         "second_track": date(2027, 4, 11),            # week 58: 6 weeks after the first-year evaluation
     }
@@ -70,7 +75,8 @@ def test_deadlines_are_sorted_by_date():
 def test_requests_within_three_months_of_the_start(start, last_day):
     assert within_months(start, 3) == last_day
     due = {d.kind: d.due_on for d in placement_deadlines(start, None)}
-    assert due == {"target_group_declaration": last_day, "no_risk_policy": last_day}
+    assert due == {"target_group_declaration": last_day}  # no advance no-risk application
+    assert placement_deadlines(start, None, lkv=False) == []
 
 
 def test_the_planned_end_is_a_duty_on_its_date():
@@ -177,7 +183,7 @@ def test_duty_ids_are_stable_and_distinct():
     first = duties_for(PLACEMENT, STARTS, date(2026, 12, 31), [MONDAY])
     again = duties_for(PLACEMENT, STARTS, date(2026, 12, 31), [MONDAY])
     assert [d.id for d in first] == [d.id for d in again]
-    assert len({d.id for d in first}) == len(first) == 3 + 24
+    assert len({d.id for d in first}) == len(first) == 2 + 25
     other = duties_for(uuid.UUID(int=43), STARTS, date(2026, 12, 31), [MONDAY])
     assert not {d.id for d in first} & {d.id for d in other}
 
@@ -235,3 +241,96 @@ def test_four_weeks_apart_or_more_starts_a_new_timeline():
     assert record.timelines[-1] == (date(2026, 4, 13), date(2026, 4, 13))
     due = {d.kind: d.due_on for d in poortwachter_deadlines(date(2026, 4, 13)) if d.kind != "plan_review"}
     assert due["wage_payment_ends"] == date(2028, 4, 9)
+
+
+# -- the support schemes: who is covered, and what it asks of the agency ---------------
+
+@pytest.mark.parametrize("group, born, lkv, no_risk", [
+    ("doelgroepregister", date(1990, 6, 15), "banenafspraak", "structural"),
+    ("wajong", date(1990, 6, 15), "banenafspraak", "structural"),
+    ("wia_wao", date(1990, 6, 15), "occupationally_disabled", "five_years"),
+    ("participatiewet", date(1970, 2, 1), "older_on_benefit", None),  # 56 on 1 February 2026
+    ("participatiewet", date(1970, 2, 2), None, None),                # 55 on 1 February 2026
+    ("ww", date(1960, 1, 1), "older_on_benefit", None),
+    ("ww", date(1990, 1, 1), None, None),
+    ("no_benefit", date(1960, 1, 1), None, None),                    # 56+, but no benefit
+    ("bbl", date(2005, 1, 1), None, None),
+    ("bol", date(2005, 1, 1), None, None),
+    ("vso_pro_mbo1", date(2007, 1, 1), None, None),
+    (None, None, None, None),                                         # erased: nothing judged
+])
+def test_lkv_and_no_risk_by_target_group(group, born, lkv, no_risk):
+    schemes = judge_schemes(group, born, STARTS)
+    assert (schemes.lkv, schemes.no_risk) == (lkv, no_risk)
+
+
+def test_the_declaration_is_only_for_the_lkv_groups_within_three_months_of_the_start():
+    start = date(2026, 2, 1)
+    kinds = lambda schemes: [(d.kind, d.due_on) for d in duties_for(PLACEMENT, start, None, [], schemes)]  # noqa: E731
+    assert kinds(judge_schemes("doelgroepregister", date(1990, 1, 1), start)) == [
+        ("target_group_declaration", date(2026, 4, 30))]
+    assert kinds(judge_schemes("bol", date(2005, 1, 1), start)) == []
+    # A placement from before the schemes were judged keeps its declaration.
+    assert kinds(None) == [("target_group_declaration", date(2026, 4, 30))]
+
+
+def test_not_for_someone_the_agency_employed_in_the_six_months_before():
+    start = date(2026, 9, 1)  # six months before: 1 March 2026
+    assert employed_before(start, [(date(2025, 1, 1), date(2026, 3, 1))])          # ended on 1 March
+    assert not employed_before(start, [(date(2025, 1, 1), date(2026, 2, 28))])     # ended the day before
+    assert employed_before(start, [(date(2026, 5, 1), None)])                      # still employed
+    assert not employed_before(start, [(date(2026, 9, 1), None)])                  # not earlier
+    assert not employed_before(start, [])
+
+
+def test_a_covered_worker_s_sickness_is_reported_to_uwv_within_six_weeks():
+    """First sick day Monday 2 March 2026: the no-risk report by 12 April 2026
+    (the last day of week 6), as the other week deadlines are counted."""
+    covered = judge_schemes("wajong", date(1990, 1, 1), STARTS)
+    due = {d.kind: d.due_on for d in duties_for(PLACEMENT, STARTS, None, [MONDAY], covered)}
+    assert due["no_risk_report"] == date(2026, 4, 12)
+    assert due["reintegration_report"] == date(2027, 11, 28)   # week 91
+    assert due["wia_application_check"] == date(2027, 12, 12)  # week 93
+    # Not covered (no group, or before the judgement): no no-risk report.
+    for schemes in (judge_schemes("ww", date(1990, 1, 1), STARTS), None):
+        assert "no_risk_report" not in {d.kind for d in duties_for(PLACEMENT, STARTS, None, [MONDAY], schemes)}
+
+
+def test_five_years_of_no_risk_cover_from_the_start_of_employment():
+    wia = judge_schemes("wia_wao", date(1980, 1, 1), date(2026, 2, 1))
+    assert wia.no_risk_until == date(2031, 1, 31)
+    assert wia.no_risk_covers(date(2031, 1, 31)) and not wia.no_risk_covers(date(2031, 2, 1))
+    late = {d.kind for d in duties_for(PLACEMENT, STARTS, None, [date(2031, 2, 3)], wia)}
+    assert "no_risk_report" not in late and "sick_report" in late
+    structural = judge_schemes("doelgroepregister", date(1980, 1, 1), date(2026, 2, 1))
+    assert structural.no_risk_until is None and structural.no_risk_covers(date(2060, 1, 1))
+
+
+def test_a_continued_spell_gets_its_own_no_risk_report_within_six_weeks_of_its_first_day():
+    covered = Schemes(no_risk="structural")
+    due = [d for d in duties_for(PLACEMENT, STARTS, None, [(date(2026, 3, 30), date(2026, 3, 16))], covered)
+           if d.kind == "no_risk_report"]
+    assert [d.due_on for d in due] == [date(2026, 5, 10)]  # 30 March + 41 days
+
+
+def test_the_week_91_duty_keeps_the_id_it_had_as_the_wia_application():
+    """Stored events name the week-91 duty by the id it had as
+    "wia_application": the re-integration report keeps that id."""
+    import uuid as _uuid
+
+    from domain.duties import DUTY_NAMESPACE
+    riv = next(d for d in duties_for(PLACEMENT, STARTS, None, [MONDAY]) if d.kind == "reintegration_report")
+    old = _uuid.uuid5(DUTY_NAMESPACE, f"duty|{PLACEMENT}|wia_application|{MONDAY.isoformat()}|2027-11-28")
+    assert riv.id == old
+    week_93 = next(d for d in duties_for(PLACEMENT, STARTS, None, [MONDAY]) if d.kind == "wia_application_check")
+    assert week_93.id != old and week_93.id == duty_id(PLACEMENT, week_93, MONDAY)
+
+
+def test_schemes_are_recorded_when_the_duties_record_opens_and_replay():
+    record = PlacementDuties.open(PLACEMENT, uuid.UUID(int=7), judge_schemes("wia_wao", date(1980, 1, 1), STARTS),
+                                  judged_on=STARTS)
+    assert record.schemes == Schemes("occupationally_disabled", "five_years", date(2031, 1, 31))
+    assert PlacementDuties.open(PLACEMENT).schemes is None  # opened later, for a placement from before
+    with pytest.raises(InvalidValue) as raised:
+        PlacementDuties.open(PLACEMENT, uuid.UUID(int=7), Schemes(lkv="everyone"), judged_on=STARTS)
+    assert raised.value.field == "lkv"

@@ -34,12 +34,12 @@ async def statuses(books: Books, pool, placement: UUID, as_of: date) -> dict[str
 
 
 async def test_a_placement_starts_with_its_three_month_requests_and_planned_end(books: Books, pool):
-    placement = placed(books)
+    placement = placed(books)  # doelgroepregister: the banenafspraak LKV
     project(books)
     assert await statuses(books, pool, placement, date(2025, 4, 30)) == {
-        "target_group_declaration@2025-04-30": "due", "no_risk_policy@2025-04-30": "due",
-        "planned_end@2025-12-31": "due"}
-    assert (await statuses(books, pool, placement, date(2025, 5, 1)))["no_risk_policy@2025-04-30"] == "overdue"
+        "target_group_declaration@2025-04-30": "due", "planned_end@2025-12-31": "due"}
+    assert (await statuses(books, pool, placement, date(2025, 5, 1)))["target_group_declaration@2025-04-30"] \
+        == "overdue"
     found = await duties.placement_duties(pool, books.tenant.id, placement, date(2025, 5, 1))
     assert found["job_coach"]["eligible"] is True  # 24 h, 11 months
 
@@ -79,7 +79,7 @@ async def test_sickness_duties_and_recovery_closing_the_rest(books: Books, pool)
     # The open duties of the tenant: overdue and due, by due date.
     listed = await duties.duties(pool, books.tenant.id, date(2025, 3, 25))
     assert [(d["kind"], d["status"]) for d in listed] == [
-        ("company_doctor_informed", "overdue"), ("no_risk_policy", "due"),
+        ("company_doctor_informed", "overdue"), ("no_risk_report", "due"),  # a recovery does not close it
         ("target_group_declaration", "due"), ("planned_end", "due")]
 
 
@@ -89,8 +89,7 @@ async def test_extension_moves_the_planned_end_and_ending_closes_later_duties(bo
     books.run(c.EndPlacement(placement_id=placement, ends_on=date(2025, 5, 31), reason="resigned"))
     project(books)
     after = await statuses(books, pool, placement, date(2025, 6, 1))
-    assert after == {"target_group_declaration@2025-04-30": "overdue", "no_risk_policy@2025-04-30": "overdue",
-                     "planned_end@2026-06-30": "closed"}
+    assert after == {"target_group_declaration@2025-04-30": "overdue", "planned_end@2026-06-30": "closed"}
 
 
 # -- the ledger refuses what does not fit, and stores nothing ----------------------------
@@ -111,7 +110,8 @@ def test_bad_sickness_input_names_the_field_and_stores_nothing(books: Books):
     with pytest.raises(PermissionDenied):
         books.run(c.ReportSickness(placement_id=placement, first_sick_day=date(2025, 3, 3)),
                   as_=actor("employer", employer_id=uuid.uuid4()))
-    assert books.head() == before + 4  # only the second placement (employer, candidate, start, its support record)
+    # only the second placement (employer, candidate, start, its support and duties records)
+    assert books.head() == before + 5
 
 
 def test_two_first_reports_at_once_store_one_sickness(system: System, books: Books):
@@ -186,7 +186,7 @@ def test_duties_over_the_api(system: System, client):
     # As of 25 March the analysis (done on 10 April) was still to do.
     r = client.get(f"{API}/duties?as_of=2025-03-25&within_days=40", headers=agency)
     assert {d["kind"] for d in r.json()["duties"]} == {"sick_report", "company_doctor_informed", "problem_analysis",
-                                                       "target_group_declaration", "no_risk_policy"}
+                                                       "target_group_declaration", "no_risk_report"}  # kept: UWV pays on it
     assert client.get(f"{API}/duties?status=late", headers=agency).json()["errors"][0]["field"] == "status"
     assert client.get(f"{API}/duties?as_of=gisteren", headers=agency).json()["errors"][0]["field"] == "as_of"
 
@@ -246,3 +246,105 @@ async def test_a_sickness_soon_after_recovery_continues_the_timeline_in_the_read
     # Open duties of the tenant: one wage-payment end, on the continued count.
     listed = await duties.duties(pool, books.tenant.id, date(2025, 4, 1), statuses=("due",))
     assert [d["due_on"] for d in listed if d["kind"] == "wage_payment_ends"] == ["2027-03-14"]
+
+
+# -- the support schemes, judged at the start, in the read model --------------------------
+async def test_the_declaration_only_for_an_lkv_group_and_not_after_recent_employment(books: Books, pool):
+    student = books.placement(
+        books.candidate(target_group="bol", date_of_birth=date(2005, 1, 1), benefit_since=None),
+        books.employer(), None, planned_end_on=date(2025, 12, 31))
+    older = books.placement(books.candidate(target_group="ww", date_of_birth=date(1968, 5, 1)),
+                            books.employer(), None, starts_on=date(2025, 2, 1))  # 56 on 1 February 2025
+    project(books)
+    assert await statuses(books, pool, student, date(2025, 3, 1)) == {"planned_end@2025-12-31": "due"}
+    assert await statuses(books, pool, older, date(2025, 3, 1)) == {"target_group_declaration@2025-04-30": "due"}
+
+    # The same person placed again: employed by the agency until 31 March 2025,
+    # so a start on 1 September 2025 (6 months before: 1 March) brings no new
+    # declaration; a start on 1 October 2025 (6 months before: 1 April) does.
+    person, employer = books.candidate(), books.employer()
+    first = books.placement(person, employer, None, starts_on=date(2024, 6, 1), planned_end_on=None)
+    books.run(c.EndPlacement(placement_id=first, ends_on=date(2025, 3, 31), reason="contract_ended"))
+    again = books.placement(person, employer, None, starts_on=date(2025, 9, 1))
+    other = books.candidate()
+    before = books.placement(other, employer, None, starts_on=date(2024, 6, 1), planned_end_on=None)
+    books.run(c.EndPlacement(placement_id=before, ends_on=date(2025, 3, 31), reason="contract_ended"))
+    later = books.placement(other, employer, None, starts_on=date(2025, 10, 1))
+    project(books)
+    assert await statuses(books, pool, again, date(2025, 9, 2)) == {}
+    assert await statuses(books, pool, later, date(2025, 10, 2)) == {"target_group_declaration@2025-12-31": "due"}
+
+
+async def test_a_covered_worker_s_sickness_is_reported_to_uwv_within_six_weeks(books: Books, pool):
+    covered = placed(books)  # doelgroepregister: structurally covered
+    books.run(c.ReportSickness(placement_id=covered, first_sick_day=date(2025, 3, 3)))
+    uncovered = books.placement(books.candidate(target_group="participatiewet"), books.employer(), None)
+    books.run(c.ReportSickness(placement_id=uncovered, first_sick_day=date(2025, 3, 3)))
+    project(books)
+    sick = await statuses(books, pool, covered, date(2025, 3, 10))
+    assert sick["no_risk_report@2025-04-13"] == "due"  # 3 March + 6 weeks - 1 day
+    assert sick["reintegration_report@2026-11-29"] == "due"     # week 91
+    assert sick["wia_application_check@2026-12-13"] == "due"    # week 93
+    assert not any(k.startswith("no_risk_report") for k in await statuses(books, pool, uncovered, date(2025, 3, 10)))
+    report = next(d for d in (await duties.placement_duties(pool, books.tenant.id, covered, date(2025, 3, 10)))[
+        "duties"] if d["kind"] == "no_risk_report")
+    books.run(c.CompleteDuty(placement_id=covered, duty_id=UUID(report["duty_id"]), done_on=date(2025, 3, 5)))
+    project(books)
+    assert (await statuses(books, pool, covered, date(2025, 3, 10)))["no_risk_report@2025-04-13"] == "done"
+
+
+async def test_a_history_from_before_replays_and_reads_sensibly(system: System, books: Books, pool):
+    """Events stored before the change: a placement without judged schemes, its
+    no-risk policy request done, a reminder of it, and the week-91 duty done
+    as the "WIA application". They replay; the done request stays done, the
+    week-91 duty is the re-integration report, done; the ledger decides on
+    the history as before."""
+    from domain.duties import DUTY_NAMESPACE, PlacementDuties, Reminder
+
+    app = system.stores.for_tenant(books.tenant)
+    # What the ledger stored before: a placement started alone, its duties
+    # record opened on first use (no schemes), the request of the no-risk
+    # policy done, a sickness, its week-91 duty done, a reminder of the request.
+    started = Placement.start(candidate_id=books.candidate(), employer_id=books.employer(), contract_id=None,
+                              vacancy_id=None, starts_on=date(2025, 2, 1), hours_per_week=Decimal("24"),
+                              permanent_contract=False, planned_end_on=date(2025, 12, 31))
+    placement = started.id
+    stored = PlacementDuties.open(placement)
+    no_risk_id = uuid.uuid5(DUTY_NAMESPACE, f"duty|{placement}|no_risk_policy||2025-04-30")
+    stored._duty_completed(placement_id=placement, duty_id=no_risk_id, kind="no_risk_policy",
+                           due_on=date(2025, 4, 30), done_on=date(2025, 2, 10))
+    stored._sickness_reported(placement_id=placement, first_sick_day=date(2025, 3, 3))
+    wia_id = uuid.uuid5(DUTY_NAMESPACE, f"duty|{placement}|wia_application|2025-03-03|2026-11-29")
+    stored._duty_completed(placement_id=placement, duty_id=wia_id, kind="wia_application",
+                           due_on=date(2026, 11, 29), done_on=date(2026, 11, 20))
+    reminder = Reminder(duty_id=no_risk_id, due_on=date(2025, 4, 30), placement_id=placement,
+                        kind="no_risk_policy", reminded_on=date(2025, 4, 25))
+    from datetime import datetime, timezone
+
+    from infra.eventstore import event_metadata
+    token = event_metadata.set({"user_id": str(books.who.user_id), "role": "agency",
+                                "organisation": books.who.organisation, "correlation_id": str(uuid.uuid4()),
+                                "recorded_at": datetime.now(timezone.utc).isoformat()})
+    try:
+        app.save(started, stored, reminder)
+    finally:
+        event_metadata.reset(token)
+    project(books)
+    found = await duties.placement_duties(pool, books.tenant.id, placement, date(2026, 11, 30))
+    by_kind = {d["kind"]: d for d in found["duties"] if d["kind"] in ("no_risk_policy", "reintegration_report")}
+    assert (by_kind["no_risk_policy"]["status"], by_kind["no_risk_policy"]["done_on"]) == ("done", "2025-02-10")
+    assert "no longer required" in by_kind["no_risk_policy"]["label"]
+    assert (by_kind["reintegration_report"]["duty_id"], by_kind["reintegration_report"]["status"]) == (
+        str(wia_id), "done")
+    listed = await duties.reminders(pool, books.tenant.id)
+    assert [(r["kind"], r["duty_done_on"]) for r in listed] == [("no_risk_policy", "2025-02-10")]
+    # The ledger replays the record and decides on it: the retired request is no duty to complete.
+    with pytest.raises(NotFound):
+        books.run(c.CompleteDuty(placement_id=placement, duty_id=no_risk_id))
+    with pytest.raises(Conflict):
+        books.run(c.CompleteDuty(placement_id=placement, duty_id=wia_id))  # done already
+    # A rebuild reads the same.
+    from tests.projections.conftest import snapshot
+    before = snapshot(system, books.tenant)
+    runner(system, books.tenant, duties.NAME).rebuild(books.tenant)
+    assert snapshot(system, books.tenant) == before

@@ -56,8 +56,8 @@ def test_the_worker_records_reminders_once_and_mails_one_digest(system: System, 
                                               planned_end_on=today + timedelta(days=300)), who)
         books.run(c.ReportSickness(placement_id=placement, first_sick_day=today - timedelta(days=3)))
     # Due within a week or overdue today: the sick report (day 1, overdue) and the company
-    # doctor (by week 1: in 3 days). The three-month requests were due long ago: overdue too.
-    expected = {"sick_report", "company_doctor_informed", "target_group_declaration", "no_risk_policy"}
+    # doctor (by week 1: in 3 days). The target-group declaration was due long ago: overdue too.
+    expected = {"sick_report", "company_doctor_informed", "target_group_declaration"}
 
     # -v: the worker logs each run of the job ("reminders: N recorded, ...").
     worker = spawn(worker_command()[:-1] + ["-v", "worker", "--threads", "2"],
@@ -97,4 +97,4 @@ def test_the_worker_records_reminders_once_and_mails_one_digest(system: System, 
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     listed = reminders_listed(system, books)
     assert {r["kind"] for r in listed} == expected and all(r["mailed_on"] == today.isoformat() for r in listed)
-    assert sorted(str(r["addressed_to"]) for r in listed) == sorted([str(coach.id)] * 4 + [str(books.who.user_id)] * 4)
+    assert sorted(str(r["addressed_to"]) for r in listed) == sorted([str(coach.id)] * 3 + [str(books.who.user_id)] * 3)

@@ -36,15 +36,15 @@ def test_running_the_job_twice_records_one_reminder_per_duty_and_due_date(system
     books, placement = sick_tenant(system)
     first = system.remind(None, today=TODAY, tenants=[books.tenant])
     # Due by 2 May or overdue on 25 April: sick report (14 Apr), company doctor (20 Apr),
-    # target-group declaration and no-risk policy (30 Apr). Not the analysis (25 May).
-    assert (first.recorded, first.already, first.mailed) == (4, 0, 0)
+    # target-group declaration (30 Apr). Not the analysis, nor the no-risk report (both 25 May).
+    assert (first.recorded, first.already, first.mailed) == (3, 0, 0)
     again = system.remind(None, today=TODAY, tenants=[books.tenant])
     assert (again.recorded, again.already) == (0, 0)
     head = books.head()
     # A reminder recorded meanwhile by another run is refused, not doubled.
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     listed = {r["kind"]: r for r in reminders_listed(system, books)}
-    assert set(listed) == {"sick_report", "company_doctor_informed", "target_group_declaration", "no_risk_policy"}
+    assert set(listed) == {"sick_report", "company_doctor_informed", "target_group_declaration"}
     r = listed["sick_report"]
     from service.errors import Conflict
     with pytest.raises(Conflict):
@@ -54,7 +54,7 @@ def test_running_the_job_twice_records_one_reminder_per_duty_and_due_date(system
     # A week later the analysis is not due yet either; done duties are not reminded.
     later = system.remind(None, today=TODAY + timedelta(days=7), tenants=[books.tenant])
     assert later.recorded == 0
-    assert system.remind(None, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 1  # analysis
+    assert system.remind(None, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 2  # analysis, no-risk
 
 
 def test_reminders_are_mailed_once_without_names(system: System, smtp):
@@ -65,16 +65,16 @@ def test_reminders_are_mailed_once_without_names(system: System, smtp):
     system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:6]}@auditor.example", "auditor")
     mailer = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "SROI Ledger <noreply@sroi.example>")
     run = system.remind(mailer, today=TODAY, tenants=[books.tenant])
-    assert (run.recorded, run.mailed, run.mail_errors) == (4, 4, [])
+    assert (run.recorded, run.mailed, run.mail_errors) == (3, 3, [])
     assert len(inbox.messages) == 1
     recipients, raw = inbox.messages[0]
     assert sorted(r.split("-", 1)[1] for r in recipients) == ["coach@werkbedrijf.example",
                                                                "planner@werkbedrijf.example"]
     message = message_from_bytes(raw, policy=policy.default)
-    assert message["Subject"].strip() == "SROI Ledger: 4 duties coming due or overdue (Werkbedrijf Utrecht B.V.)"
+    assert message["Subject"].strip() == "SROI Ledger: 3 duties coming due or overdue (Werkbedrijf Utrecht B.V.)"
     text = message.get_content()
     assert "- 2025-04-14 (overdue): sick report (day 1)" in text
-    assert "- 2025-04-30 (due): request the no-risk policy" in text
+    assert "- 2025-04-30 (due): request the target-group declaration (wage-cost benefit)" in text
     assert "Sanne" not in text and "Jansen" not in text  # no one is named
     # Mailed reminders are not mailed again.
     assert system.remind(mailer, today=TODAY, tenants=[books.tenant]).mailed == 0
@@ -89,10 +89,10 @@ def test_an_unreachable_server_keeps_reminders_unmailed_for_the_next_run(system:
     system.registry.create_user(books.tenant, f"{uuid.uuid4().hex[:8]}@werkbedrijf.example", "agency")
     down = SmtpMailer.from_url(f"smtp://127.0.0.1:{processes.free_port()}", "noreply@sroi.example")
     run = system.remind(down, today=TODAY, tenants=[books.tenant])
-    assert (run.recorded, run.mailed, len(run.mail_errors)) == (4, 0, 1)
+    assert (run.recorded, run.mailed, len(run.mail_errors)) == (3, 0, 1)
     up = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example")
     run = system.remind(up, today=TODAY, tenants=[books.tenant])
-    assert (run.recorded, run.mailed) == (0, 4)
+    assert (run.recorded, run.mailed) == (0, 3)
     assert len(inbox.messages) == 1
 
 
@@ -123,8 +123,8 @@ def test_reminders_over_the_api(system: System, client):
     assert r.status_code == 200, r.text
     items = r.json()["reminders"]
     assert sorted((i["kind"], i["due_on"], i["overdue_when_reminded"]) for i in items) == [
-        ("company_doctor_informed", "2025-04-20", True), ("no_risk_policy", "2025-04-30", False),
-        ("sick_report", "2025-04-14", True), ("target_group_declaration", "2025-04-30", False)]
+        ("company_doctor_informed", "2025-04-20", True), ("sick_report", "2025-04-14", True),
+        ("target_group_declaration", "2025-04-30", False)]
     assert all(i["reminded_on"] == "2025-04-25" and i["mailed_on"] is None for i in items)
     employee = bearer(token_for(system, books.tenant, "auditor"))
     assert client.get(f"{API}/reminders", headers=employee).status_code == 403
@@ -136,9 +136,9 @@ def test_two_runs_at_once_still_record_one_reminder_each(system: System):
     books, _ = sick_tenant(system)
     with ThreadPoolExecutor(3) as pool:
         runs = list(pool.map(lambda _: system.remind(None, today=TODAY, tenants=[books.tenant]), range(3)))
-    assert sum(r.recorded for r in runs) == 4
+    assert sum(r.recorded for r in runs) == 3
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
-    assert len(reminders_listed(system, books)) == 4
+    assert len(reminders_listed(system, books)) == 3
 
 
 # -- addressed reminders: the placement's responsible agency user -------------------------------
@@ -178,7 +178,7 @@ def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: Sy
     planned = _sick_placement(books, as_coach, responsible_user_id=planner.id)
     mailer = SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "SROI Ledger <noreply@sroi.example>")
     run = system.remind(mailer, today=TODAY, tenants=[books.tenant])
-    assert (run.recorded, run.mailed, run.mail_errors) == (12, 12, [])
+    assert (run.recorded, run.mailed, run.mail_errors) == (9, 9, [])
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     addressed = {(r["placement_id"], r["addressed_to"]) for r in reminders_listed(system, books)}
     assert addressed == {(str(coached), str(coach.id)), (str(planned), str(planner.id)), (str(nobodys), None)}
@@ -187,13 +187,13 @@ def test_a_reminder_is_addressed_to_whoever_looks_after_the_placement(system: Sy
                      for rcpt, raw in inbox.messages}
     assert set(by_recipients) == {(coach.email,), (planner.email,), tuple(sorted([coach.email, planner.email]))}
     own = by_recipients[(coach.email,)].get_content()
-    assert "4 of the legal employer's duties" in own and "placements you look after" in own
+    assert "3 of the legal employer's duties" in own and "placements you look after" in own
     shared = by_recipients[tuple(sorted([coach.email, planner.email]))].get_content()
     assert "Nobody in particular looks after these placements" in shared
     # Handed over: the next reminders of that placement go to the new one; recorded once still.
     books.run(c.AssignPlacementResponsible(placement_id=coached, responsible_user_id=planner.id), as_planner)
     later = system.remind(mailer, today=date(2025, 5, 19), tenants=[books.tenant])
-    assert later.recorded == 3  # each placement's problem analysis
+    assert later.recorded == 6  # each placement's problem analysis and no-risk report
     assert system.remind(mailer, today=date(2025, 5, 19), tenants=[books.tenant]).recorded == 0
     runner(system, books.tenant, duties.NAME).catch_up(books.tenant, wait=True)
     analysis = {r["placement_id"]: r["addressed_to"] for r in reminders_listed(system, books)
@@ -210,7 +210,7 @@ def test_reminders_of_a_former_user_go_to_the_whole_agency(system: System, smtp)
     _sick_placement(books)  # started by an actor who is no user of the tenant (any more)
     run = system.remind(SmtpMailer.from_url(f"smtp://127.0.0.1:{port}", "noreply@sroi.example"),
                         today=TODAY, tenants=[books.tenant])
-    assert (run.recorded, run.mailed) == (4, 4)
+    assert (run.recorded, run.mailed) == (3, 3)
     assert [rcpt for rcpt, _ in inbox.messages] == [[planner.email]]
 
 
@@ -252,7 +252,7 @@ def test_mine_and_everyones_reminders_over_the_api(system: System, client):
     catch_up(system, books.tenant)
     as_planner = bearer(system.registry.issue_token(planner))
     mine = client.get(f"{API}/reminders?mine=true", headers=as_planner).json()["reminders"]
-    assert {r["placement_id"] for r in mine} == {str(planned)} and len(mine) == 4
+    assert {r["placement_id"] for r in mine} == {str(planned)} and len(mine) == 3
     everyone = client.get(f"{API}/reminders", headers=as_planner).json()["reminders"]
     assert {r["placement_id"] for r in everyone} == {str(planned), str(coached)}
     assert client.get(f"{API}/reminders?mine=maybe", headers=as_planner).status_code == 422

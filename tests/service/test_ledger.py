@@ -19,6 +19,7 @@ from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.employer import Employer
 from domain.contribution import Contribution
+from domain.duties import PlacementDuties
 from domain.placement import Placement
 from domain.support import PlacementSupport
 from domain.vacancy import Vacancy
@@ -91,14 +92,16 @@ def test_a_placement_is_recorded_from_registration_to_its_end_with_who_did_what(
     placement = new_id(started)
 
     # In the same save: the placement starts, its support record opens (seeded
-    # from the person's stated needs), its contribution to the contract is
-    # reported and valued, and the vacancy is filled (the last five notifications).
+    # from the person's stated needs), its duties record opens (the support
+    # schemes judged), its contribution to the contract is reported and
+    # valued, and the vacancy is filled (the last six notifications).
     app = system.stores.for_tenant(tenant)
     assert started.position == app.recorder.max_notification_id()
-    last_five = app.recorder.select_notifications(started.position - 4, limit=5)
+    last_six = app.recorder.select_notifications(started.position - 5, limit=6)
     contribution = Contribution.id_for_placement(placement)
-    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_five] == [
+    assert [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in last_six] == [
         (placement, "PlacementStarted"), (PlacementSupport.id_for(placement), "SupportOpened"),
+        (PlacementDuties.id_for(placement), "PlacementDutiesOpened"),
         (contribution, "ContributionReported"), (contribution, "ContributionValued"), (vacancy, "VacancyFilled")]
     filled = ledger.get(tenant, agency, Vacancy, vacancy)
     assert (filled.status, filled.placement_id) == ("filled", placement)
@@ -630,8 +633,8 @@ def test_two_agents_placing_different_candidates_on_one_vacancy_fill_it_once(
     history = ledger.history(seeded.tenant, agency, Vacancy, vacancy)
     assert types_of(history).count("VacancyFilled") == 1
     assert history[-1]["data"]["placement_id"] == uuid.UUID(wins[0].body["id"])
-    # The winner's placement, its support record and the fill; nothing of the loser.
-    assert event_count(system, seeded.tenant) == before + 3
+    # The winner's placement, its support and duties records and the fill; nothing of the loser.
+    assert event_count(system, seeded.tenant) == before + 4
 
 
 @pytest.fixture(scope="module")
