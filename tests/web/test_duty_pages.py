@@ -45,6 +45,9 @@ def test_the_agency_reports_sickness_and_recovery_and_marks_duties_done(agency: 
     shown = section(me.get(path).text)
     assert "nog ziek" in shown and "probleemanalyse door de bedrijfsarts" in shown
     assert "ziekmelding (dag 1)" in shown and "te laat" in shown  # day 1 was ten days ago
+    # Week 91: the re-integration report to the employee; week 93: the employee's WIA application.
+    assert "re-integratieverslag (RIV) aan de werknemer overhandigd" in shown
+    assert "WIA-aanvraag van de werknemer: gecontroleerd en ondersteund" in shown
     assert "Herstel melden" in shown and "Ziekte melden" not in shown
     # A second report while one is open (a stale form): a conflict, shown; nothing stored.
     version = duties_version(agency, ids["placement"])
