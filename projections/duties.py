@@ -4,7 +4,10 @@ on a given day, and the reminders recorded for them.
 Rows: one per placement (dates and hours, for the job coach flag), one per
 duty (from the placement's start and planned end, and the Wet verbetering
 poortwachter duties of each sickness; ids and due dates from
-`domain.duties`), one per sickness, one per reminder. A duty's status on a
+`domain.duties`), one per sickness, one per reminder, and one per person
+with the agency's placements of them (the wage-cost benefit's 6-month
+rule: no declaration for a placement starting less than 6 months after an
+earlier one ended, or while one runs). A duty's status on a
 day is worked out in the query:
 
 - `done`: marked done on or before the day;
@@ -66,6 +69,9 @@ class DutiesProjection(Projection):
             "planned_end_on": "date", "ended_on": "date", "hours": "numeric", "hours_effective_on": "date",
             "responsible_user_id": "uuid", "no_risk": "text", "no_risk_until": "date",
         }, indexes=(("candidate_id",),)),
+        # Per person, the agency's placements of them (placement id -> [starts_on,
+        # ended_on or None]): whether it employed them in the 6 months before a start.
+        Table("du_candidates", ("candidate_id",), {"candidate_id": "uuid", "employments": "jsonb"}),
         Table("du_duties", ("duty_id",), {
             "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
             "sickness_starts_on": "date", "done_on": "date", "closed_on": "date", "closed_reason": "text",
@@ -103,8 +109,11 @@ class DutiesProjection(Projection):
         d, pid = e.data, e.originator_id
         # The wage-cost benefit is not for someone the agency employed in the
         # 6 months before: judged on its earlier placements of the person.
-        earlier = [(r["starts_on"], r["ended_on"]) for r in b.select("du_placements", "candidate_id", d["candidate_id"])
-                   if r["placement_id"] != pid]
+        person = b.get("du_candidates", d["candidate_id"]) or {"candidate_id": d["candidate_id"], "employments": {}}
+        earlier = [(date.fromisoformat(start), date.fromisoformat(ended) if ended else None)
+                   for key, (start, ended) in person["employments"].items() if key != str(pid)]
+        person["employments"] = {**person["employments"], str(pid): [d["starts_on"].isoformat(), None]}
+        b.put("du_candidates", person)
         b.put("du_placements", {
             "placement_id": pid, "candidate_id": d["candidate_id"], "employer_id": d["employer_id"],
             "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
@@ -172,6 +181,11 @@ class DutiesProjection(Projection):
             return
         row["ended_on"] = e.data["ends_on"]
         b.put("du_placements", row)
+        person = b.get("du_candidates", row["candidate_id"])
+        if person is not None and str(e.originator_id) in person["employments"]:
+            start = person["employments"][str(e.originator_id)][0]
+            person["employments"] = {**person["employments"], str(e.originator_id): [start, row["ended_on"].isoformat()]}
+            b.put("du_candidates", person)
         self._close(b, e.originator_id, after=row["ended_on"], on=row["ended_on"], reason="placement ended")
 
     # -- sickness and duties done ---------------------------------------------------

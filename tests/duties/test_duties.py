@@ -265,6 +265,7 @@ async def test_the_declaration_only_for_an_lkv_group_and_not_after_recent_employ
     person, employer = books.candidate(), books.employer()
     first = books.placement(person, employer, None, starts_on=date(2024, 6, 1), planned_end_on=None)
     books.run(c.EndPlacement(placement_id=first, ends_on=date(2025, 3, 31), reason="contract_ended"))
+    project(books)  # the earlier employment read back from the stored read model
     again = books.placement(person, employer, None, starts_on=date(2025, 9, 1))
     other = books.candidate()
     before = books.placement(other, employer, None, starts_on=date(2024, 6, 1), planned_end_on=None)
