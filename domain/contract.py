@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,7 @@ from domain.base import LedgerAggregate
 
 from domain.errors import (
     ContractAlreadyClosed,
+    DomainError,
     InvalidContractValue,
     InvalidObligationPercentage,
     InvalidValue,
@@ -18,7 +20,8 @@ from domain.errors import (
     UnknownRuleSet,
 )
 from domain.employer import _require_email as require_email
-from domain.statement import check_period
+from domain.statement import check_period, misaligned
+from domain.valuation import REPORTING_PERIODS, load_rule_set
 from domain.values import (
     KNOWN_RULE_SETS,
     optional_text,
@@ -36,6 +39,9 @@ AMENDABLE_TERMS = (
     "obligation_percent",
     "starts_on",
     "ends_on",
+    # The contract's own choice of reporting period ("year" or "quarter");
+    # None: the rule set's (`reports_per`). Amended only to a choice, not back to None.
+    "reporting_period",
 )
 # Fixed at award: placements' contributions were valued by these (eligibility,
 # age and time on benefit are judged on the award date, under the rule set).
@@ -78,7 +84,16 @@ def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
         "rule_set": require_choice(
             terms["rule_set"], KNOWN_RULE_SETS, UnknownRuleSet, "rule_set"
         ),
+        "reporting_period": None if terms.get("reporting_period") is None else require_choice(
+            terms["reporting_period"], REPORTING_PERIODS, InvalidValue, "reporting_period"),
     }
+
+
+class AuthorityDecisionPending(DomainError):
+    """Unlinking (or moving) the authority while a statement awaits its decision."""
+
+    is_state_conflict = True
+    default_field = "authority_org_id"
 
 
 # Who decides on reported contributions: the contracting authority (the
@@ -105,6 +120,7 @@ class SocialReturnContract(LedgerAggregate):
         awarded_on: date,
         rule_set: str,
         accepted_by: str = "authority",
+        reporting_period: str | None = None,
     ) -> SocialReturnContract:
         if accepted_by not in ACCEPTED_BY:
             raise InvalidValue(
@@ -120,6 +136,7 @@ class SocialReturnContract(LedgerAggregate):
                 "ends_on": ends_on,
                 "awarded_on": awarded_on,
                 "rule_set": rule_set,
+                "reporting_period": reporting_period,
             }
         )
         return cls(employer_id=require_id(employer_id, "employer_id"), accepted_by=accepted_by, **terms)
@@ -137,8 +154,11 @@ class SocialReturnContract(LedgerAggregate):
         awarded_on: date,
         rule_set: str,
         accepted_by: str = "authority",  # default: events from before the setting existed
+        # Events from before the contract could choose carry none: the rule set's.
+        reporting_period: str | None = None,
     ) -> None:
         self.employer_id = employer_id
+        self.reporting_period = reporting_period
         self.accepted_by = accepted_by
         self.title = title
         self.contracting_authority = contracting_authority
@@ -154,6 +174,11 @@ class SocialReturnContract(LedgerAggregate):
     @property
     def is_closed(self) -> bool:
         return self.closed_on is not None
+
+    @property
+    def reports_per(self) -> str:
+        """"year" or "quarter": the contract's own choice, else its rule set's."""
+        return self.reporting_period or load_rule_set(self.rule_set).reporting_period
 
     @property
     def obligation_eur(self) -> Decimal:
@@ -178,6 +203,19 @@ class SocialReturnContract(LedgerAggregate):
         given = {k: v for k, v in changes.items() if v is not None and k not in FIXED_TERMS}
         amended = _validated_terms({**current, **given})
         changed = {k: v for k, v in amended.items() if v != current[k]}
+        if "reporting_period" in changed:
+            every = amended["reporting_period"] or load_rule_set(self.rule_set).reporting_period
+            wrong = misaligned(self.statements.values(), amended["starts_on"], amended["ends_on"], every)
+            if wrong:
+                # Statements are never taken back: their periods stay as prepared.
+                start, end = wrong[0]
+                if every == "quarter":
+                    raise InvalidValue("a statement was prepared for {start} to {end}, which is not one of the "
+                                       "contract's quarters: it cannot report per quarter", "reporting_period",
+                                       start=start, end=end)
+                raise InvalidValue("a statement was prepared for {start} to {end}, which is not one of the "
+                                   "contract's years: it cannot report per year", "reporting_period",
+                                   start=start, end=end)
         if changed:
             self._amended(changes=changed)
 
@@ -214,17 +252,39 @@ class SocialReturnContract(LedgerAggregate):
         """The authority organisation's name when it was linked."""
         return getattr(self, "_authority_name", None)
 
-    def link_authority(self, org_id: UUID, name: str) -> None:
+    def link_authority(self, org_id: UUID, name: str,
+                       awaiting: Iterable[tuple[date, date]] = ()) -> None:
         """Share the contract with a contracting authority organisation (by its
         platform id); linking to another one moves the share. Emits nothing if
-        it is linked to that organisation already."""
+        it is linked to that organisation already. `awaiting`: the periods of
+        statements submitted to the linked authority and not yet decided by it:
+        while there is one the share does not move (AuthorityDecisionPending)."""
         org_id = require_id(org_id, "authority_org_id")
         if org_id != self.authority_org_id:
+            for start, end in awaiting:
+                raise AuthorityDecisionPending(
+                    "the statement for {start} to {end} awaits the decision of the linked authority: "
+                    "the contract moves to another authority once it is decided", start=start, end=end)
             self._authority_linked(authority_org_id=org_id, authority_name=require_text(name, "name"))
+
+    def unlink_authority(self, awaiting: Iterable[tuple[date, date]] = ()) -> None:
+        """Share the contract with no authority organisation any more (linked to
+        the wrong one, say): its users lose it at once. Emits nothing if it is
+        not linked; refused while a statement awaits the linked authority."""
+        if self.authority_org_id is not None:
+            for start, end in awaiting:
+                raise AuthorityDecisionPending(
+                    "the statement for {start} to {end} awaits the decision of the linked authority: "
+                    "the contract can be unlinked once it is decided", start=start, end=end)
+            self._authority_unlinked(unlinked_org_id=self.authority_org_id)
 
     @event("ContractAuthorityLinked")
     def _authority_linked(self, authority_org_id: UUID, authority_name: str) -> None:
         self._authority_org_id, self._authority_name = authority_org_id, authority_name
+
+    @event("ContractAuthorityUnlinked")
+    def _authority_unlinked(self, unlinked_org_id: UUID) -> None:
+        self._authority_org_id = self._authority_name = None
 
     # -- who is responsible, and targets beyond euros (issue 6) --------------------------
     # Kept apart from the terms: naming an owner or a target changes no figure.
@@ -281,7 +341,8 @@ class SocialReturnContract(LedgerAggregate):
         return getattr(self, "_statements", {})
 
     def check_statement_period(self, period_start: Any, period_end: Any) -> tuple[date, date]:
-        return check_period(period_start, period_end, self.starts_on, self.ends_on, self.statements.values())
+        return check_period(period_start, period_end, self.starts_on, self.ends_on, self.statements.values(),
+                            self.reports_per)
 
     def claim_statement_period(self, statement_id: UUID, period: tuple[date, date]) -> None:
         period = self.check_statement_period(*period)

@@ -92,9 +92,20 @@ class Employer(LedgerAggregate):
         if org_id != self.org_id:
             self._organisation_linked(org_id=org_id, org_name=require_text(name, "name"))
 
+    def unlink_organisation(self) -> None:
+        """Share this record with no employer organisation any more (linked to
+        the wrong one, say): its users lose it, and what hangs under it, at
+        once. Emits nothing if it is not linked."""
+        if self.org_id is not None:
+            self._organisation_unlinked(unlinked_org_id=self.org_id)
+
     @event("EmployerOrganisationLinked")
     def _organisation_linked(self, org_id: UUID, org_name: str) -> None:
         self._org_id, self._org_name = org_id, org_name
+
+    @event("EmployerOrganisationUnlinked")
+    def _organisation_unlinked(self, unlinked_org_id: UUID) -> None:
+        self._org_id = self._org_name = None
 
     # -- support for the employer's managers and teams (issue 6) -------------------------
     # Only a count is kept: the list lives in the employer_support read model.

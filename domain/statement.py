@@ -66,8 +66,9 @@ def reporting_periods(term_start: date, term_end: date, every: str) -> list[tupl
 
 
 def check_period(period_start: Any, period_end: Any, term_start: date, term_end: date,
-                 taken: Iterable[tuple[date, date]]) -> tuple[date, date]:
-    """A period for a new statement: inside the term, not overlapping another."""
+                 taken: Iterable[tuple[date, date]], every: str | None = None) -> tuple[date, date]:
+    """A period for a new statement: inside the term, not overlapping another,
+    and (`every` given: "year" or "quarter") one of the term's reporting periods."""
     start = require_date(period_start, "period_start")
     end = require_date(period_end, "period_end")
     if end < start:
@@ -83,7 +84,25 @@ def check_period(period_start: Any, period_end: Any, term_start: date, term_end:
             field = "period_start" if other_start <= start <= other_end else "period_end"
             raise InvalidValue("the period overlaps the statement for {start} to {end}", field,
                                start=other_start, end=other_end)
+    if every is not None:
+        periods = reporting_periods(term_start, term_end, every)
+        if (start, end) not in periods:
+            starts = {p[0] for p in periods}
+            near = next(p for p in periods if p[0] <= start <= p[1])
+            field = "period_end" if start in starts else "period_start"
+            if every == "quarter":
+                raise InvalidValue("the contract reports per quarter: the period must be one of its quarters, "
+                                   "such as {start} to {end}", field, start=near[0], end=near[1])
+            raise InvalidValue("the contract reports per year: the period must be one of its years, "
+                               "such as {start} to {end}", field, start=near[0], end=near[1])
     return start, end
+
+
+def misaligned(periods: Iterable[tuple[date, date]], term_start: date, term_end: date,
+               every: str) -> list[tuple[date, date]]:
+    """The periods (of statements) that are not reporting periods of the term per `every`."""
+    aligned = set(reporting_periods(term_start, term_end, every))
+    return [p for p in periods if p not in aligned]
 
 
 # -- what a line is worth -------------------------------------------------------------------

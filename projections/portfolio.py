@@ -99,6 +99,19 @@ class PortfolioProjection(Projection):
         for placement in b.select("pf_placements", "employer_id", e.originator_id):
             self._share_placement(b, placement)
 
+    def on_EmployerOrganisationUnlinked(self, b: Batch, e: Event) -> None:
+        # The same as a link to no one: the rows for the old organisation go
+        # (a contract stays listed for its authority, with no employer organisation).
+        employer = b.get("pf_employers", e.originator_id)
+        if employer is None:
+            return
+        employer["org_id"] = None
+        b.put("pf_employers", employer)
+        for contract in b.select("pf_contracts", "employer_id", e.originator_id):
+            self._share_contract(b, contract)
+        for placement in b.select("pf_placements", "employer_id", e.originator_id):
+            self._share_placement(b, placement)
+
     # -- contracts -------------------------------------------------------------
     def on_ContractRegistered(self, b: Batch, e: Event) -> None:
         d = e.data
@@ -135,6 +148,15 @@ class PortfolioProjection(Projection):
         if contract is not None:
             contract["authority_org_id"] = e.data["authority_org_id"]
             contract["authority_name"] = e.data["authority_name"]
+            b.put("pf_contracts", contract)
+            self._share_contract(b, contract)
+
+    def on_ContractAuthorityUnlinked(self, b: Batch, e: Event) -> None:
+        # Its row leaves the authority's list and its statements its queue
+        # (the row stays for an employer organisation the employer record is linked to).
+        contract = b.get("pf_contracts", e.originator_id)
+        if contract is not None:
+            contract["authority_org_id"] = contract["authority_name"] = None
             b.put("pf_contracts", contract)
             self._share_contract(b, contract)
 

@@ -3,7 +3,9 @@ organisation, fed by each tenant's projector with only what was shared.
 
 An agency shares a contract with a contracting authority organisation
 (`ContractAuthorityLinked`) and an employer record with an employer
-organisation (`EmployerOrganisationLinked`); what hangs under them is shared
+organisation (`EmployerOrganisationLinked`), and stops sharing it by unlinking
+(`ContractAuthorityUnlinked`, `EmployerOrganisationUnlinked`: every row
+shared through the record goes in the same batch); what hangs under them is shared
 with them too, as the in-tenant authority and employer users see it
 (service/visibility.py): under a contract its placements, contributions and period statements;
 under an employer record its contracts (and their contributions), vacancies
@@ -74,6 +76,11 @@ class SharedProjection(Projection):
         b.put("sh_employers", employer)
         self._share_employer(b, employer)
 
+    def on_EmployerOrganisationUnlinked(self, b: Batch, e: Event) -> None:
+        # Shared with no one any more: every row under the record goes, at once.
+        b.put("sh_employers", {"employer_id": e.originator_id, "org_id": None, "linked_at": None})
+        b.replace_group("shared_records", "via", e.originator_id, [])
+
     # -- contracts -------------------------------------------------------------
     def on_ContractRegistered(self, b: Batch, e: Event) -> None:
         employer_id = e.data["employer_id"]
@@ -88,6 +95,15 @@ class SharedProjection(Projection):
         row["authority_org_id"], row["linked_at"] = e.data["authority_org_id"], e.data["timestamp"]
         b.put("sh_contracts", row)
         self._share_contract(b, row)
+
+    def on_ContractAuthorityUnlinked(self, b: Batch, e: Event) -> None:
+        row = b.get("sh_contracts", e.originator_id)
+        if row is None:
+            return
+        row["authority_org_id"], row["linked_at"] = None, None
+        b.put("sh_contracts", row)
+        # The rows shared through the contract go; those through its employer record stay.
+        b.replace_group("shared_records", "via", e.originator_id, [])
 
     # -- what hangs under them -------------------------------------------------
     def on_VacancyOpened(self, b: Batch, e: Event) -> None:

@@ -22,10 +22,11 @@ class RegisterEmployer:
 
 @dataclass(frozen=True)
 class LinkEmployerOrganisation:
-    """Share an employer record with an employer organisation (or move the share)."""
+    """Share an employer record with an employer organisation (or move the
+    share); `org_id` None: share it with none any more (unlink)."""
 
     employer_id: UUID
-    org_id: UUID
+    org_id: UUID | None
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class RegisterContract:
     target_retention_12m_percent: Number | None = None
     # The contracting authority organisation of the platform to share it with.
     authority_org_id: UUID | None = None
+    # "year" or "quarter"; None: as its rule set says.
+    reporting_period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class AmendContract:
     changes: dict = field(default_factory=dict)
     # Share with (or move the share to) this authority organisation.
     authority_org_id: UUID | None = None
+    # Share it with no authority organisation any more (authority_org_id None).
+    unlink_authority: bool = False
 
 
 @dataclass(frozen=True)

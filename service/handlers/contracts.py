@@ -2,10 +2,13 @@
 and closing. Owners and targets named later: service/handlers/support.py."""
 from __future__ import annotations
 
+from datetime import date
+
 from domain.contract import SocialReturnContract
 from domain.employer import Employer
 from domain.errors import DomainError, InvalidValue
 from service import commands as c
+from service.handlers.statements import statements_of
 from service.unit import Handlers, Outcome, Unit, changed, created
 
 handles = Handlers()
@@ -22,7 +25,7 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
         contracting_authority=cmd.contracting_authority or (authority.name if authority else None),
         contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
         starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
-        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by))
+        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by, reporting_period=cmd.reporting_period))
     contract = outcome.saved[0]
     for side, name, email in (("employer", cmd.employer_owner_name, cmd.employer_owner_email),
                               ("agency", cmd.agency_owner_name, cmd.agency_owner_email)):
@@ -43,13 +46,25 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
 @handles(c.AmendContract, roles={"agency"})
 def amend_contract(u: Unit, cmd: c.AmendContract) -> Outcome:
     contract = u.get(SocialReturnContract, cmd.contract_id)
-    if cmd.changes or cmd.authority_org_id is None:
+    if cmd.changes or (cmd.authority_org_id is None and not cmd.unlink_authority):
         contract.amend(**cmd.changes)
-    if cmd.authority_org_id is not None:
-        # A closed contract may still be linked: its history is the authority's too.
+    # A closed contract may still be linked or unlinked: its history is the authority's too.
+    if cmd.unlink_authority:
+        contract.unlink_authority(awaiting_authority(u, contract))
+    elif cmd.authority_org_id is not None:
         authority = u.organisation(cmd.authority_org_id, "authority", "authority_org_id")
-        contract.link_authority(authority.id, authority.name)
+        if authority.id != contract.authority_org_id:
+            contract.link_authority(authority.id, authority.name, awaiting_authority(u, contract))
     return changed(contract)
+
+
+def awaiting_authority(u: Unit, contract: SocialReturnContract) -> list[tuple[date, date]]:
+    """The periods of the statements submitted to the linked authority that
+    await its decision: while there is one, the link neither moves nor goes
+    (the authority would lose a statement it is deciding, half-decided)."""
+    if contract.authority_org_id is None or contract.accepted_by != "authority":
+        return []
+    return [s.period for s in statements_of(u, contract) if s.status == "submitted"]
 
 
 @handles(c.CloseContract, roles={"agency"})

@@ -21,8 +21,11 @@ def register_employer(u: Unit, cmd: c.RegisterEmployer) -> Outcome:
 @handles(c.LinkEmployerOrganisation, roles={"agency"})
 def link_employer_organisation(u: Unit, cmd: c.LinkEmployerOrganisation) -> Outcome:
     employer = u.get(Employer, cmd.employer_id)
-    org = u.organisation(cmd.org_id, "employer", "org_id")
-    employer.link_organisation(org.id, org.name)
+    if cmd.org_id is None:
+        employer.unlink_organisation()
+    else:
+        org = u.organisation(cmd.org_id, "employer", "org_id")
+        employer.link_organisation(org.id, org.name)
     return changed(employer)
 
 

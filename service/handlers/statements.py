@@ -30,7 +30,6 @@ from domain.statement import (
     lines_for,
     reporting_periods,
 )
-from domain.valuation import load_rule_set
 from service import commands as c
 from service.errors import PermissionDenied
 from service.handlers import documents
@@ -204,13 +203,14 @@ def statement_view(u: Unit, statement_id: UUID) -> dict[str, Any]:
 def contract_statements(u: Unit, contract_id: UUID) -> dict[str, Any]:
     """The contract's statements (no lines), and the reporting periods of its term."""
     contract = u.get(SocialReturnContract, contract_id)
-    rules = load_rule_set(contract.rule_set)
     statements = sorted(statements_of(u, contract), key=lambda s: s.period_start)
     taken = [s.period for s in statements]
-    periods = [p for p in reporting_periods(contract.starts_on, contract.ends_on, rules.reporting_period)
+    # The contract's own choice of year or quarter, else its rule set's.
+    periods = [p for p in reporting_periods(contract.starts_on, contract.ends_on, contract.reports_per)
                if not any(p[0] <= t[1] and t[0] <= p[1] for t in taken)]
     return {
-        "contract_id": str(contract.id), "reporting_period": rules.reporting_period,
+        "contract_id": str(contract.id), "reporting_period": contract.reports_per,
+        "reporting_period_chosen": contract.reporting_period,
         "reports_by_statements": any(s.submitted_on is not None for s in statements),
         "statements": [{
             "id": str(s.id), "period_start": s.period_start.isoformat(), "period_end": s.period_end.isoformat(),

@@ -17,7 +17,7 @@ from tests.projections.conftest import Books, catch_up, runner, snapshot
 
 def _a_person_with_everything_then_erased(books: Books, marker: str) -> None:
     employer = books.employer()
-    contract = books.contract(employer)
+    contract = books.contract(employer, reporting_period="quarter")  # its statements per quarter
     vacancy = books.vacancy(employer, required_competences=[f"Lassen {marker}"], region=f"Sneek {marker}")
     person = books.candidate(full_name=f"Marit Hoekstra {marker}", competences=[f"Lassen {marker}", "Heftruck"],
                              support_needs=f"Slechtziend {marker}")

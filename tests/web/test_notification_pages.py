@@ -21,9 +21,8 @@ except ImportError:  # pragma: no cover
 
 def submitted(agency: Agency) -> uuid.UUID:
     ids = agency.seed()  # contract from a year ago (Gemeente Utrecht, free text), placement from 60 days ago
-    today = date.today()
-    statement = agency.run(c.PrepareStatement(contract_id=ids["contract"], period_start=today - timedelta(days=90),
-                                              period_end=today - timedelta(days=1)))
+    start, end = agency.period_around(ids["contract"], date.today() - timedelta(days=1))
+    statement = agency.run(c.PrepareStatement(contract_id=ids["contract"], period_start=start, period_end=end))
     agency.run(c.SubmitStatement(statement_id=statement))
     agency.project()
     return statement
@@ -65,9 +64,8 @@ def test_an_organisation_user_sees_only_its_own_and_the_agency_nothing_yet(
         f"{uuid.uuid4().hex}@example.org", "authority", password=PASSWORD)
     ids = agency.seed()
     agency.run(c.AmendContract(contract_id=ids["contract"], authority_org_id=org.id))
-    today = date.today()
-    statement = agency.run(c.PrepareStatement(contract_id=ids["contract"], period_start=today - timedelta(days=90),
-                                              period_end=today - timedelta(days=1)))
+    start, end = agency.period_around(ids["contract"], date.today() - timedelta(days=1))
+    statement = agency.run(c.PrepareStatement(contract_id=ids["contract"], period_start=start, period_end=end))
     agency.run(c.SubmitStatement(statement_id=statement))
     agency.project()
     system.notify(None, tenants=[agency.tenant])

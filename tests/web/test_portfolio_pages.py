@@ -85,10 +85,9 @@ def test_the_authority_sees_its_portfolio_across_agencies_with_totals_filters_an
 
 
 def _statement(agency: Agency, contract: uuid.UUID, submit: bool = True) -> uuid.UUID:
-    """A statement for the seeded contract's first year (its placement gives it a line)."""
-    today = date.today()
-    statement = agency.run(c.PrepareStatement(contract_id=contract, period_start=today - timedelta(days=365),
-                                              period_end=today - timedelta(days=1)))
+    """A statement for the seeded contract's year of yesterday (its placement gives it a line)."""
+    start, end = agency.period_around(contract, date.today() - timedelta(days=1))
+    statement = agency.run(c.PrepareStatement(contract_id=contract, period_start=start, period_end=end))
     if submit:
         agency.run(c.SubmitStatement(statement_id=statement))
     agency.project()

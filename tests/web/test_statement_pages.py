@@ -36,8 +36,9 @@ def test_the_agency_prepares_and_submits_the_authority_decides_without_javascrip
         "period_start": (today - timedelta(days=400)).isoformat(), "period_end": today.isoformat()})
     assert bad.status_code == 422
     assert 'id="statement-period_start-error"' in bad.text and "looptijd van het contract" in bad.text
+    start, end = agency.period_around(ids["contract"], today - timedelta(days=1))
     r = me.post(f"/contracts/{ids['contract']}/statements", {
-        "period_start": (today - timedelta(days=90)).isoformat(), "period_end": (today - timedelta(days=1)).isoformat()})
+        "period_start": start.isoformat(), "period_end": end.isoformat()})
     assert r.status_code == 303, r.text
     statement = r.headers["location"].split("?")[0].rsplit("/", 1)[1]
     html = me.get(f"/statements/{statement}").text
@@ -73,9 +74,9 @@ def test_the_statement_flow_in_the_browser_is_accessible(
     section = page.locator("#statements")
     expect(section.get_by_role("heading", name="Verantwoordingen per periode")).to_be_visible()
     audit("the contract page with its statements section")
-    today = date.today()
-    section.get_by_label("Periode van").fill((today - timedelta(days=90)).isoformat())
-    section.get_by_label("Periode tot en met").fill((today - timedelta(days=1)).isoformat())
+    start, end = agency.period_around(ids["contract"], date.today() - timedelta(days=10))  # the activity's
+    section.get_by_label("Periode van").fill(start.isoformat())
+    section.get_by_label("Periode tot en met").fill(end.isoformat())
     section.get_by_role("button", name="Verantwoording opstellen").click()
     page.wait_for_url(re.compile(r"/statements/"))
     expect(page.get_by_role("heading", name="Regels")).to_be_visible()

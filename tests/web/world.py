@@ -22,9 +22,11 @@ from uuid import UUID, uuid4
 import httpx
 from litestar.testing import TestClient
 
+from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
 from domain.duties import duties_for
 from domain.placement import Placement
+from domain.statement import reporting_periods
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.registry import User
@@ -54,6 +56,12 @@ class Agency:
     def run(self, command: Any, as_: Actor | None = None) -> UUID:
         result = self.system.ledger.execute(self.tenant, as_ or self.actor, command)
         return UUID(result.body["id"]) if "id" in result.body else UUID(int=0)
+
+    def period_around(self, contract_id: UUID, day: date) -> tuple[date, date]:
+        """The contract's reporting period (year or quarter, cut by the term) holding the day:
+        a statement covers one."""
+        k = self.system.ledger.get(self.tenant, self.actor, SocialReturnContract, contract_id)
+        return next(p for p in reporting_periods(k.starts_on, k.ends_on, k.reports_per) if p[0] <= day <= p[1])
 
     def user(self, role: str, **kwargs: Any) -> User:
         return self.system.registry.create_user(self.tenant, f"{uuid.uuid4().hex}@example.org", role,
@@ -251,14 +259,18 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
         employer_id=employer, title=t("Schoonmaak stadskantoor"), contracting_authority="Gemeente Utrecht",
         contract_value_eur=Decimal("200000.00"), obligation_percent=Decimal("5"),
         starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=700),
-        awarded_on=today - timedelta(days=400), rule_set="utrecht-2024"))
+        awarded_on=today - timedelta(days=400), rule_set="utrecht-2024", reporting_period="quarter"))
     run(c.ReportOtherActivity(contract_id=ids["contract2"], description=t("Werkervaringsdag"),
                               activity_date=today - timedelta(days=30), hours=Decimal("6")))
-    statement = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=today - timedelta(days=100),
-                                       period_end=today - timedelta(days=1)))
+    # It reports per quarter: the activity's quarter submitted, the next one a draft, the one after free.
+    submitted_period = agency.period_around(ids["contract2"], today - timedelta(days=30))
+    draft_period = agency.period_around(ids["contract2"], submitted_period[1] + timedelta(days=1))
+    free_period = agency.period_around(ids["contract2"], draft_period[1] + timedelta(days=1))
+    statement = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=submitted_period[0],
+                                       period_end=submitted_period[1]))
     run(c.SubmitStatement(statement_id=statement))
-    draft = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=today,
-                                   period_end=today + timedelta(days=50)))
+    draft = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=draft_period[0],
+                                   period_end=draft_period[1]))
     # An API token of someone in the tenant (the users the sweeps sign in as are others).
     token, _ = agency.system.registry.create_token(agency.user("agency").id, label=t("Koppeling"))
     # An employer organisation of the platform to share the employer record with (the link form).
@@ -270,8 +282,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
              "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
              "statement_id": str(statement), "draft_statement_id": str(draft),
              "statement_contract_id": str(ids["contract2"]), "line_id": "L1",
-             "free_period_start": (today + timedelta(days=51)).isoformat(),
-             "free_period_end": (today + timedelta(days=100)).isoformat()}
+             "free_period_start": free_period[0].isoformat(), "free_period_end": free_period[1].isoformat()}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
 

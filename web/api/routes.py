@@ -102,18 +102,21 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
         employer_owner_name=data.employer_owner_name, employer_owner_email=data.employer_owner_email,
         agency_owner_name=data.agency_owner_name, agency_owner_email=data.agency_owner_email,
         target_placements=data.target_placements, target_retention_12m_percent=data.target_retention_12m_percent,
-        authority_org_id=data.authority_org_id))
+        authority_org_id=data.authority_org_id, reporting_period=data.reporting_period))
 
 
 @patch("/contracts/{contract_id:str}", **sync)
 def amend_contract(contract_id: FromPath[str], data: JSONBody[s.ContractAmendIn], principal: NamedDependency[Principal],
                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
     """Amend the terms given (If-Match: the version you read); the rest stay.
-    `authority_org_id` shares the contract with that authority organisation."""
+    `authority_org_id` shares the contract with that authority organisation,
+    `"authority_org_id": null` with none (unlinks it)."""
     changes = {name: getattr(data, name) for name in data.__struct_fields__
                if getattr(data, name) is not None and name != "authority_org_id"}
+    org = None if data.authority_org_id is msgspec.UNSET else data.authority_org_id
     return run(ledger, principal, request, c.AmendContract(
-        contract_id=parse_id("contract", contract_id), changes=changes, authority_org_id=data.authority_org_id))
+        contract_id=parse_id("contract", contract_id), changes=changes, authority_org_id=org,
+        unlink_authority=data.authority_org_id is None))
 
 
 @post("/contracts/{contract_id:str}/close", **sync)

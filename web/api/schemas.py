@@ -34,9 +34,10 @@ class EmployerIn(Body):
 
 
 class EmployerLinkIn(Body):
-    """PATCH /employers/{id}: share the record with an employer organisation (or move the share)."""
+    """PATCH /employers/{id}: share the record with an employer organisation
+    (or move the share); `"org_id": null` shares it with none (unlinks)."""
 
-    org_id: UUID
+    org_id: UUID | None
 
 
 class ContactPersonIn(Body):
@@ -67,6 +68,8 @@ class ContractIn(Body):
     target_retention_12m_percent: Amount | None = None
     # Share the contract with this contracting authority organisation (`sroi org list`).
     authority_org_id: UUID | None = None
+    # "year" or "quarter": the periods its statements cover; left out: as its rule set says.
+    reporting_period: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 
 
 class CandidateIn(Body):
@@ -117,8 +120,11 @@ class ContractAmendIn(Body):
     obligation_percent: Amount | None = None
     starts_on: date | None = None
     ends_on: date | None = None
-    # Share with (or move the share to) this contracting authority organisation.
-    authority_org_id: UUID | None = None
+    # "year" or "quarter" (refused once a statement's period would not be one).
+    reporting_period: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    # Share with (or move the share to) this contracting authority organisation;
+    # null: share it with none (unlink); left out: unchanged.
+    authority_org_id: UUID | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class MatchIn(Body):

@@ -121,7 +121,8 @@ def _terms(contract: SocialReturnContract) -> dict[str, str]:
             "contract_value_eur": str(contract.contract_value_eur),
             "obligation_percent": str(contract.obligation_percent.normalize()),
             "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat(),
-            "authority_org_id": str(contract.authority_org_id or "")}
+            "authority_org_id": str(contract.authority_org_id or ""),
+            "reporting_period": contract.reporting_period or ""}
 
 
 async def contract_page(services: PageServices, request: Request, viewer: Viewer, contract_id: str, *,

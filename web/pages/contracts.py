@@ -12,6 +12,7 @@ from litestar.params import FromPath
 
 from domain.contract import ACCEPTED_BY, SocialReturnContract
 from domain.errors import DomainError
+from domain.valuation import REPORTING_PERIODS
 from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS, parse_date
 from projections import compliance, directory
 from service import commands as c
@@ -118,6 +119,8 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
         starts_on=form.day("starts_on"), ends_on=form.day("ends_on"), awarded_on=form.day("awarded_on"),
         rule_set=form.choice("rule_set", KNOWN_RULE_SETS),
         accepted_by=form.choice("accepted_by", ACCEPTED_BY),
+        # Empty: as the counting rules say.
+        reporting_period=form.choice("reporting_period", REPORTING_PERIODS, required=False),
         # Optional: who answers for the social return at each side, targets beyond euros.
         **{f"{side}_owner_{part}": form.text(f"{side}_owner_{part}", required=False) or None
            for side in ("employer", "agency") for part in ("name", "email")},
@@ -243,8 +246,13 @@ async def amend_contract(request: Request, services: NamedDependency[PageService
         changes = dict(title=f.text("title"), contracting_authority=f.text("contracting_authority"),
                        contract_value_eur=f.decimal("contract_value_eur"),
                        obligation_percent=f.decimal("obligation_percent"),
-                       starts_on=f.day("starts_on"), ends_on=f.day("ends_on"))
-        return {"changes": changes, "authority_org_id": f.ident("authority_org_id", required=False)}
+                       starts_on=f.day("starts_on"), ends_on=f.day("ends_on"),
+                       # Empty: unchanged (a choice made is not taken back to the counting rules').
+                       reporting_period=f.choice("reporting_period", REPORTING_PERIODS, required=False))
+        # The field comes filled with the organisation it is shared with: emptied, it unlinks.
+        unlink = "authority_org_id" in f.data and not f.raw("authority_org_id")
+        return {"changes": changes, "authority_org_id": f.ident("authority_org_id", required=False),
+                "unlink_authority": unlink}
     return await _contract_change(services, request, viewer, contract_id, "amend", read, c.AmendContract, "title",
                                   contract_page)
 

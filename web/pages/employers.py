@@ -49,11 +49,12 @@ async def add_contact_person(request: Request, services: NamedDependency[PageSer
 async def link_organisation(request: Request, services: NamedDependency[PageServices],
                             viewer: NamedDependency[Viewer], employer_id: FromPath[str],
                             employer_page: NamedDependency[PageRenderer]) -> Response:
-    """Share the employer record with an employer organisation of the platform."""
+    """Share the employer record with an employer organisation of the platform,
+    or (`unlink`) with none any more."""
     ident = parse_id("employer", employer_id)
     await get_aggregate(services, viewer, Employer, ident)  # visible, else 404
     form = await Form.read(request)
-    org_id = form.ident("org_id")
+    org_id = None if form.flag("unlink") else form.ident("org_id")
 
     async def show(state: FormState, status: int) -> Response:
         return await employer_page(services, request, viewer, employer_id, forms={"organisation": state},
