@@ -47,6 +47,12 @@ duties (see shared/domain.md):
   ledger, which sees one placement at a time, lists the declaration by
   group alone (the pages and the API offer only the read model's duties).
 - The planned end date: decide on extending or ending by then.
+- Sick out of service (ziek-uit-dienst-melding): when the employment ends
+  while a sickness is open (sick on the last day; the recovery day is a day
+  at work), the agency reports it to UWV on the last day of employment: a
+  duty due that day, part of that sickness (a recovery reported later that
+  falls on or before the last day closes it). With no employment record
+  yet, the placement's end is the employment's end.
 - A job coach (UWV) is possible for a contract of at least 12 hours a week
   and at least 6 months; that is a flag on the placement, not a duty.
 
@@ -116,6 +122,7 @@ SICKNESS_KINDS = frozenset(POORTWACHTER)
 PLACEMENT_KINDS = {
     "target_group_declaration": "request the target-group declaration (wage-cost benefit)",
     "planned_end": "planned end: extend or end the placement",
+    "sick_out_of_service": "sick out of service reported to UWV (ziek-uit-dienst-melding)",
 }
 DUTY_LABELS = {**{k: v[1] for k, v in POORTWACHTER.items()}, **PLACEMENT_KINDS}
 # Kinds that are no duty any more but may be named by stored events
@@ -340,11 +347,15 @@ class PlacementDuty:
 
 def duties_for(placement_id: UUID, starts_on: date, planned_end_on: date | None,
                sicknesses: list[date] | list[tuple[date, date]],
-               schemes: Schemes | None = None) -> list[PlacementDuty]:
+               schemes: Schemes | None = None, ended_on: date | None = None,
+               sick_at_end: date | None = None) -> list[PlacementDuty]:
     """Every duty of a placement: from its start, its planned end and each
     sickness (a first sick day, or (first sick day, counted from)).
     `schemes`: as judged at the start; None for a placement started before
-    they were judged (the declaration is listed, no no-risk report)."""
+    they were judged (the declaration is listed, no no-risk report).
+    `ended_on`, `sick_at_end`: the employment ended on that day while the
+    sickness that began on `sick_at_end` was open: "sick out of service" is
+    reported to UWV on the last day of employment."""
     lkv = schemes is None or schemes.lkv is not None
     out = [PlacementDuty(duty_id(placement_id, d), placement_id, d.kind, d.due_on)
            for d in placement_deadlines(starts_on, planned_end_on, lkv=lkv)]
@@ -353,7 +364,17 @@ def duties_for(placement_id: UUID, starts_on: date, planned_end_on: date | None,
         covered = schemes is not None and schemes.no_risk_covers(first)
         out += [PlacementDuty(duty_id(placement_id, d, first), placement_id, d.kind, d.due_on, first)
                 for d in poortwachter_deadlines(first, counted, no_risk=covered)]
+    if ended_on is not None and sick_at_end is not None:
+        out.append(sick_out_of_service(placement_id, ended_on, sick_at_end))
     return out
+
+
+def sick_out_of_service(placement_id: UUID, last_day: date, first_sick_day: date) -> PlacementDuty:
+    """The ziek-uit-dienst-melding: due on the last day of employment, part of
+    the sickness open on that day."""
+    duty = Duty("sick_out_of_service", last_day)
+    return PlacementDuty(duty_id(placement_id, duty, first_sick_day), placement_id, duty.kind, duty.due_on,
+                         first_sick_day)
 
 
 # -- aggregates -----------------------------------------------------------------------
@@ -410,6 +431,16 @@ class PlacementDuties(LedgerAggregate):
     @property
     def sickness_starts(self) -> list[date]:
         return [s["first_sick_day"] for s in self.spells]
+
+    def sick_on(self, day: date | None) -> date | None:
+        """The first sick day of the sickness open on `day` (the recovery day
+        is a day at work again), or None."""
+        if day is None:
+            return None
+        for s in self.spells:
+            if s["first_sick_day"] <= day and (s["recovered_on"] is None or s["recovered_on"] > day):
+                return s["first_sick_day"]
+        return None
 
     @property
     def timelines(self) -> list[tuple[date, date]]:

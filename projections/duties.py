@@ -19,7 +19,9 @@ day is worked out in the query:
 Recovery closes the sickness's open duties due after the recovery day;
 those due on or before it stay as they were (done, or overdue: missed). An
 ending closes the placement's open duties due after the end. The no-risk
-report stays open through both (STAYS_OPEN). Sickness duties
+report stays open through both (STAYS_OPEN). An ending while the last
+sickness is open raises "sick out of service", due on the last day; a
+recovery on or before that day, reported later, closes it. Sickness duties
 show from their first sick day on.
 
 Reminders are recorded by the reminders process manager (service/
@@ -42,6 +44,7 @@ from domain.duties import (
     job_coach,
     placement_deadlines,
     poortwachter_deadlines,
+    sick_out_of_service,
 )
 from projections.base import RM, Event, Projection, Table
 from projections.reader import live_gen_sql
@@ -60,7 +63,8 @@ class DutiesProjection(Projection):
     name = NAME
     # 2: the placement's responsible user, and whom each reminder is addressed to;
     # 3: the declaration only for the LKV groups, the no-risk report, weeks 91/93.
-    version = 3
+    # 4: sick out of service when the placement (the employment) ends during sickness.
+    version = 4
     # The schemes judged at a placement's start (sealed: they tell the target group).
     personal_fields = frozenset({"lkv_scheme", "no_risk_scheme", "no_risk_until"})
     tables = (
@@ -68,6 +72,7 @@ class DutiesProjection(Projection):
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "starts_on": "date",
             "planned_end_on": "date", "ended_on": "date", "hours": "numeric", "hours_effective_on": "date",
             "responsible_user_id": "uuid", "no_risk": "text", "no_risk_until": "date",
+            "sick_since": "date", "sick_until": "date",  # the last sickness: first sick day, recovery
         }, indexes=(("candidate_id",),)),
         # Per person, the agency's placements of them (placement id -> [starts_on,
         # ended_on or None]): whether it employed them in the 6 months before a start.
@@ -118,7 +123,8 @@ class DutiesProjection(Projection):
             "placement_id": pid, "candidate_id": d["candidate_id"], "employer_id": d["employer_id"],
             "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
             "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"],
-            "responsible_user_id": d.get("responsible_user_id"), "no_risk": None, "no_risk_until": None})
+            "responsible_user_id": d.get("responsible_user_id"), "no_risk": None, "no_risk_until": None,
+            "sick_since": None, "sick_until": None})
         lkv = not employed_before(d["starts_on"], earlier)
         for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on"), lkv=lkv):
             self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
@@ -187,6 +193,17 @@ class DutiesProjection(Projection):
             person["employments"] = {**person["employments"], str(e.originator_id): [start, row["ended_on"].isoformat()]}
             b.put("du_candidates", person)
         self._close(b, e.originator_id, after=row["ended_on"], on=row["ended_on"], reason="placement ended")
+        self._sick_out_of_service(b, row)
+
+    def _sick_out_of_service(self, b: Batch, row: dict[str, Any]) -> None:
+        """Ended while sick (the last sickness open on the last day: only the
+        last can be, as none starts after the end): reported on that day."""
+        end, since, until = row["ended_on"], row["sick_since"], row["sick_until"]
+        if end is None or since is None or since > end or (until is not None and until <= end):
+            return
+        duty = sick_out_of_service(row["placement_id"], end, since)
+        if b.get("du_duties", duty.id) is None:
+            self._duty(b, duty.placement_id, duty.kind, duty.due_on, since, duty.id)
 
     # -- sickness and duties done ---------------------------------------------------
     def on_SicknessReported(self, b: Batch, e: Event) -> None:
@@ -199,6 +216,13 @@ class DutiesProjection(Projection):
                                                     no_risk_until=placement["no_risk_until"]).no_risk_covers(first)
         for duty in poortwachter_deadlines(first, counted, no_risk=covered):
             self._duty(b, pid, duty.kind, duty.due_on, first, duty_id(pid, duty, first))
+        if placement is not None:
+            placement["sick_since"], placement["sick_until"] = first, None
+            b.put("du_placements", placement)
+            if placement["ended_on"] is not None:  # reported after the end: sick on the last day
+                end = placement["ended_on"]
+                self._close(b, pid, after=end, on=end, reason="placement ended", sickness_starts_on=first)
+                self._sick_out_of_service(b, placement)
 
     def on_Recovered(self, b: Batch, e: Event) -> None:
         pid, first, on = e.data["placement_id"], e.data["first_sick_day"], e.data["recovered_on"]
@@ -206,6 +230,16 @@ class DutiesProjection(Projection):
         b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": on,
                               "counted_from": row["counted_from"] if row else first})
         self._close(b, pid, after=on, on=on, reason="recovered", sickness_starts_on=first)
+        placement = b.get("du_placements", pid)
+        if placement is not None and placement["sick_since"] == first:
+            placement["sick_until"] = on
+            b.put("du_placements", placement)
+            end = placement["ended_on"]
+            if end is not None and on <= end:  # at work again on the last day: not sick out of service
+                duty = b.get("du_duties", sick_out_of_service(pid, end, first).id)
+                if duty is not None and duty["done_on"] is None and duty["closed_on"] is None:
+                    duty["closed_on"], duty["closed_reason"] = on, "recovered"
+                    b.put("du_duties", duty)
 
     def on_DutyCompleted(self, b: Batch, e: Event) -> None:
         d = e.data

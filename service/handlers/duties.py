@@ -24,6 +24,11 @@ def _placement_duties(u: Unit, placement: Placement) -> PlacementDuties:
         return PlacementDuties.open(placement.id)
 
 
+def _duties_of(placement: Placement, duties: PlacementDuties) -> list[Any]:
+    return duties_for(placement.id, placement.starts_on, placement.planned_end_on, duties.timelines,
+                      duties.schemes, ended_on=placement.ended_on, sick_at_end=duties.sick_on(placement.ended_on))
+
+
 def _duty_view(d: Any) -> dict[str, Any]:
     return {"id": str(d.id), "kind": d.kind, "due_on": d.due_on.isoformat()}
 
@@ -34,8 +39,7 @@ def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
     refuse_if_erased(u, placement.candidate_id)  # health data
     duties = _placement_duties(u, placement)
     duties.report_sickness(cmd.first_sick_day, placement.starts_on, placement.ended_on, today=u.today())
-    scheduled = [d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
-                                       duties.timelines, duties.schemes) if d.sickness_starts_on == cmd.first_sick_day]
+    scheduled = [d for d in _duties_of(placement, duties) if d.sickness_starts_on == cmd.first_sick_day]
     return Outcome(saved=[duties], created=True, body={
         "placement_id": str(placement.id), "first_sick_day": cmd.first_sick_day.isoformat(),
         "duties": [_duty_view(d) for d in scheduled]})
@@ -55,8 +59,7 @@ def report_recovery(u: Unit, cmd: c.ReportRecovery) -> Outcome:
 def complete_duty(u: Unit, cmd: c.CompleteDuty) -> Outcome:
     placement = u.get(Placement, cmd.placement_id)
     duties = _placement_duties(u, placement)
-    known = {d.id: d for d in duties_for(placement.id, placement.starts_on, placement.planned_end_on,
-                                         duties.timelines, duties.schemes)}
+    known = {d.id: d for d in _duties_of(placement, duties)}
     if cmd.duty_id not in known:
         raise NotFound("duty", cmd.duty_id)
     duty = known[cmd.duty_id]

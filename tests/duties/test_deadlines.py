@@ -334,3 +334,22 @@ def test_schemes_are_recorded_when_the_duties_record_opens_and_replay():
     with pytest.raises(InvalidValue) as raised:
         PlacementDuties.open(PLACEMENT, uuid.UUID(int=7), Schemes(lkv="everyone"), judged_on=STARTS)
     assert raised.value.field == "lkv"
+
+
+# -- sick out of service: the employment ends during sickness --------------------------
+
+def test_sick_out_of_service_is_due_on_the_last_day_of_employment():
+    """Sick from Monday 2 March 2026, the employment (the placement) ends on
+    Tuesday 30 June 2026 while still sick: the ziek-uit-dienst-melding to UWV
+    is due on 30 June 2026, part of that sickness."""
+    record = a_record()
+    record.report_sickness(MONDAY, STARTS, None, today=TODAY)
+    last_day = date(2026, 6, 30)
+    assert record.sick_on(last_day) == MONDAY
+    found = [d for d in duties_for(PLACEMENT, STARTS, None, record.timelines, None, ended_on=last_day,
+                                   sick_at_end=record.sick_on(last_day)) if d.kind == "sick_out_of_service"]
+    assert [(d.due_on, d.sickness_starts_on) for d in found] == [(date(2026, 6, 30), MONDAY)]
+    # At work again on the last day (the recovery day): not sick when it ended.
+    record.recover(last_day, today=TODAY)
+    assert record.sick_on(last_day) is None and record.sick_on(date(2026, 6, 29)) == MONDAY
+    assert record.sick_on(None) is None

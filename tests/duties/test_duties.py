@@ -349,3 +349,46 @@ async def test_a_history_from_before_replays_and_reads_sensibly(system: System, 
     before = snapshot(system, books.tenant)
     runner(system, books.tenant, duties.NAME).rebuild(books.tenant)
     assert snapshot(system, books.tenant) == before
+
+
+# -- sick out of service -------------------------------------------------------------------
+async def test_ending_during_sickness_raises_sick_out_of_service_on_the_last_day(books: Books, pool):
+    """Sick from Monday 3 March 2025; the placement (the employment, as long
+    as there is no employment record) ends on 30 June 2025: the
+    ziek-uit-dienst-melding is due on 30 June; the later sickness duties close."""
+    sick = placed(books)
+    books.run(c.ReportSickness(placement_id=sick, first_sick_day=date(2025, 3, 3)))
+    books.run(c.EndPlacement(placement_id=sick, ends_on=date(2025, 6, 30), reason="contract_ended"))
+    well = placed(books)  # recovered before the end: nothing to report
+    books.run(c.ReportSickness(placement_id=well, first_sick_day=date(2025, 3, 3)))
+    books.run(c.ReportRecovery(placement_id=well, recovered_on=date(2025, 6, 30)))
+    books.run(c.EndPlacement(placement_id=well, ends_on=date(2025, 6, 30), reason="contract_ended"))
+    project(books)
+    on_end = await statuses(books, pool, sick, date(2025, 6, 30))
+    assert on_end["sick_out_of_service@2025-06-30"] == "due"
+    assert on_end["uwv_report@2025-12-21"] == "closed"
+    assert (await statuses(books, pool, sick, date(2025, 7, 1)))["sick_out_of_service@2025-06-30"] == "overdue"
+    assert not any(k.startswith("sick_out_of_service") for k in await statuses(books, pool, well, date(2025, 7, 1)))
+    # Done through the ledger, which knows the duty too.
+    duty = next(d for d in (await duties.placement_duties(pool, books.tenant.id, sick, date(2025, 7, 1)))["duties"]
+                if d["kind"] == "sick_out_of_service")
+    books.run(c.CompleteDuty(placement_id=sick, duty_id=UUID(duty["duty_id"]), done_on=date(2025, 6, 30)))
+    # A recovery reported afterwards, on the last day: it was not sick out of service after all.
+    late = placed(books)
+    books.run(c.ReportSickness(placement_id=late, first_sick_day=date(2025, 5, 5)))
+    books.run(c.EndPlacement(placement_id=late, ends_on=date(2025, 6, 30), reason="resigned"))
+    books.run(c.ReportRecovery(placement_id=late, recovered_on=date(2025, 6, 16)))
+    # A sickness reported after the end, open on the last day: raised then.
+    after = placed(books)
+    books.run(c.EndPlacement(placement_id=after, ends_on=date(2025, 6, 30), reason="resigned"))
+    books.run(c.ReportSickness(placement_id=after, first_sick_day=date(2025, 6, 27)))
+    project(books)
+    assert (await statuses(books, pool, sick, date(2025, 7, 1)))["sick_out_of_service@2025-06-30"] == "done"
+    assert (await statuses(books, pool, late, date(2025, 7, 1)))["sick_out_of_service@2025-06-30"] == "closed"
+    later = await statuses(books, pool, after, date(2025, 7, 1))
+    assert later["sick_out_of_service@2025-06-30"] == "overdue"
+    assert later["problem_analysis@2025-08-07"] == "closed"  # after the end
+    from tests.projections.conftest import snapshot
+    before = snapshot(books.system, books.tenant)
+    runner(books.system, books.tenant, duties.NAME).rebuild(books.tenant)
+    assert snapshot(books.system, books.tenant) == before
