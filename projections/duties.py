@@ -19,7 +19,9 @@ day is worked out in the query:
 Recovery closes the sickness's open duties due after the recovery day;
 those due on or before it stay as they were (done, or overdue: missed). An
 ending closes the placement's open duties due after the end. The no-risk
-report stays open through both (STAYS_OPEN). An ending while the last
+report stays open through both (STAYS_OPEN). Erasing the person removes
+the duties that followed from their judged schemes (SCHEME_KINDS), as a
+rebuild, reading the schemes as erased, never has them. An ending while the last
 sickness is open raises "sick out of service", due on the last day; a
 recovery on or before that day, reported later, closes it. Sickness duties
 show from their first sick day on.
@@ -57,6 +59,8 @@ STATUSES = ("due", "overdue", "done", "closed")
 # is reported to UWV also when they recovered (or left) within the 6 weeks,
 # since UWV pays the sickness benefit on that report.
 STAYS_OPEN = frozenset({"no_risk_report"})
+# Duties that follow from the schemes judged from the person's target group.
+SCHEME_KINDS = frozenset({"target_group_declaration", "no_risk_report"})
 
 
 class DutiesProjection(Projection):
@@ -73,6 +77,7 @@ class DutiesProjection(Projection):
             "planned_end_on": "date", "ended_on": "date", "hours": "numeric", "hours_effective_on": "date",
             "responsible_user_id": "uuid", "no_risk": "text", "no_risk_until": "date",
             "sick_since": "date", "sick_until": "date",  # the last sickness: first sick day, recovery
+            "schemes_judged": "boolean",  # PlacementDutiesOpened carried the judged schemes
         }, indexes=(("candidate_id",),)),
         # Per person, the agency's placements of them (placement id -> [starts_on,
         # ended_on or None]): whether it employed them in the 6 months before a start.
@@ -124,7 +129,7 @@ class DutiesProjection(Projection):
             "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
             "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"],
             "responsible_user_id": d.get("responsible_user_id"), "no_risk": None, "no_risk_until": None,
-            "sick_since": None, "sick_until": None})
+            "sick_since": None, "sick_until": None, "schemes_judged": False})
         lkv = not employed_before(d["starts_on"], earlier)
         for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on"), lkv=lkv):
             self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
@@ -139,6 +144,7 @@ class DutiesProjection(Projection):
         if row is None or d.get("judged_on") is None:
             return
         row["no_risk"], row["no_risk_until"] = d.get("no_risk_scheme"), d.get("no_risk_until")
+        row["schemes_judged"] = True
         b.put("du_placements", row)
         if d.get("lkv_scheme") is None:
             for duty in placement_deadlines(row["starts_on"], None):
@@ -147,11 +153,17 @@ class DutiesProjection(Projection):
                     b.delete("du_duties", existing["duty_id"])
 
     def on_CandidateErased(self, b: Batch, e: Event) -> None:
-        # The read model keeps no coverage of an erased person (it tells their group).
+        """The read model keeps no coverage of an erased person (it tells their
+        group), nor the duties that followed from it: a rebuild reads the
+        judged schemes as erased from the start, so it has neither."""
         for row in b.select("du_placements", "candidate_id", e.originator_id):
-            if row["no_risk"] is not None:
-                row["no_risk"], row["no_risk_until"] = None, None
-                b.put("du_placements", row)
+            if not row["schemes_judged"]:
+                continue
+            row["no_risk"], row["no_risk_until"] = None, None
+            b.put("du_placements", row)
+            for duty in b.select("du_duties", "placement_id", row["placement_id"]):
+                if duty["kind"] in SCHEME_KINDS:
+                    b.delete("du_duties", duty["duty_id"])
 
     def on_PlacementResponsibleAssigned(self, b: Batch, e: Event) -> None:
         row = b.get("du_placements", e.originator_id)
