@@ -1,5 +1,6 @@
 from datetime import date
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 
@@ -12,6 +13,7 @@ from domain import (
     TermEndsBeforeStart,
     UnknownRuleSet,
 )
+from domain.contract import AuthorityDecisionPending
 from tests.domain.builders import a_contract, contract_terms, event_names
 
 
@@ -132,3 +134,59 @@ def test_a_closed_contract_cannot_be_amended():
     with pytest.raises(ContractAlreadyClosed):
         contract.amend(title="Nieuw")
     assert contract.title == "Onderhoud openbare ruimte"
+
+
+# -- the contract's own reporting period (issue 12) --------------------------------------
+
+def test_a_contract_follows_its_rule_sets_period_unless_it_chooses():
+    assert (a_contract().reporting_period, a_contract().reports_per) == (None, "year")
+    quarterly = a_contract(reporting_period="quarter")
+    assert (quarterly.reporting_period, quarterly.reports_per) == ("quarter", "quarter")
+    with pytest.raises(InvalidValue) as err:
+        a_contract(reporting_period="month")
+    assert err.value.field == "reporting_period"
+
+
+def test_a_statement_period_must_be_one_of_the_contracts_periods():
+    quarterly = a_contract(reporting_period="quarter")
+    assert quarterly.check_statement_period(date(2026, 1, 1), date(2026, 3, 31)) == (
+        date(2026, 1, 1), date(2026, 3, 31))
+    yearly = a_contract()
+    with pytest.raises(InvalidValue) as err:
+        yearly.check_statement_period(date(2026, 1, 1), date(2026, 3, 31))
+    assert err.value.field == "period_end" and err.value.params == {
+        "start": date(2026, 1, 1), "end": date(2026, 12, 31)}
+    with pytest.raises(InvalidValue) as err:
+        quarterly.check_statement_period(date(2026, 2, 1), date(2026, 3, 31))
+    assert err.value.field == "period_start"
+
+
+def test_the_period_changes_only_while_every_statement_still_fits_it():
+    contract = a_contract()
+    contract.claim_statement_period(uuid4(), (date(2025, 1, 1), date(2025, 12, 31)))
+    with pytest.raises(InvalidValue) as err:
+        contract.amend(reporting_period="quarter")
+    assert err.value.field == "reporting_period"
+    contract.amend(reporting_period="year")  # what it follows already: fits
+    assert contract.reporting_period == "year"
+    assert event_names(contract)[-1] == "ContractAmended"
+
+
+# -- unlinking the authority organisation --------------------------------------------------
+
+def test_unlinking_the_authority_is_an_event_and_waits_for_a_pending_decision():
+    contract = a_contract()
+    contract.unlink_authority()  # not linked: nothing
+    assert "ContractAuthorityUnlinked" not in event_names(contract)
+    first, second = uuid4(), uuid4()
+    contract.link_authority(first, "Gemeente Harlingen")
+    pending = [(date(2025, 1, 1), date(2025, 12, 31))]
+    for change in (lambda: contract.unlink_authority(pending),
+                   lambda: contract.link_authority(second, "Gemeente Utrecht", pending)):
+        with pytest.raises(AuthorityDecisionPending) as err:
+            change()
+        assert err.value.is_state_conflict and err.value.params["start"] == date(2025, 1, 1)
+    assert contract.authority_org_id == first
+    contract.unlink_authority()
+    assert (contract.authority_org_id, contract.authority_name) == (None, None)
+    assert event_names(contract)[-2:] == ["ContractAuthorityLinked", "ContractAuthorityUnlinked"]

@@ -1,3 +1,5 @@
+from uuid import uuid4
+
 import pytest
 
 from domain import Employer, InvalidValue
@@ -53,3 +55,13 @@ def test_contact_persons_are_classified_as_personal_data():
         "contact_persons.phone",
     }
     assert set(Employer.DATA_CLASSIFICATION.values()) == {"personal"}
+
+
+def test_an_employer_record_is_unlinked_from_its_organisation():
+    employer = an_employer()
+    employer.unlink_organisation()  # not linked: nothing
+    org = uuid4()
+    employer.link_organisation(org, "De Vries B.V.")
+    employer.unlink_organisation()
+    assert (employer.org_id, employer.org_name) == (None, None)
+    assert event_names(employer)[-2:] == ["EmployerOrganisationLinked", "EmployerOrganisationUnlinked"]
