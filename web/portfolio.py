@@ -34,16 +34,24 @@ def _date(params: Mapping[str, str], field: str) -> date | None:
         raise InvalidInput(e.field, str(e)) from None
 
 
-def read_filters(params: Mapping[str, str], statuses: Sequence[str] = STATUSES) -> tuple[date, Filters]:
-    """(as_of, filters) from `as_of`, `status`, `agency`, `supplier`, `from`, `to`."""
+def _uuid(params: Mapping[str, str], field: str, message: str) -> UUID | None:
+    raw = params.get(field) or None
+    try:
+        return UUID(raw) if raw is not None else None
+    except ValueError:
+        raise InvalidInput(field, message) from None
+
+
+def read_filters(params: Mapping[str, str], statuses: Sequence[str] = STATUSES,
+                 by_employer_org: bool = True) -> tuple[date, Filters]:
+    """(as_of, filters) from `as_of`, `status`, `agency`, `supplier`, `from`, `to` and
+    (contract lists) `employer_org`, the supplier's employer organisation."""
     status = params.get("status") or None
     if status is not None and status not in statuses:
         raise InvalidInput("status", f"status must be one of {', '.join(statuses)}")
-    agency = params.get("agency") or None
-    try:
-        agency_id = UUID(agency) if agency is not None else None
-    except ValueError:
-        raise InvalidInput("agency", "agency must be an agency's id") from None
+    agency_id = _uuid(params, "agency", "agency must be an agency's id")
+    employer_org = (_uuid(params, "employer_org", "employer_org must be an employer organisation's id")
+                    if by_employer_org else None)
     supplier = (params.get("supplier") or "").strip() or None
     if supplier is not None and len(supplier) > SUPPLIER_MAX:
         raise InvalidInput("supplier", f"supplier must be at most {SUPPLIER_MAX} characters")
@@ -52,11 +60,11 @@ def read_filters(params: Mapping[str, str], statuses: Sequence[str] = STATUSES) 
         raise InvalidInput("to", TO_BEFORE_FROM)
     return (_date(params, "as_of") or date.today(),
             Filters(status=status, agency=agency_id, supplier=supplier, period_from=period_from,
-                    period_to=period_to))
+                    period_to=period_to, employer_org=employer_org))
 
 
 def placement_filters(params: Mapping[str, str]) -> tuple[date, Filters]:
-    return read_filters(params, PLACEMENT_STATUSES)
+    return read_filters(params, PLACEMENT_STATUSES, by_employer_org=False)
 
 
 def statement_status(params: Mapping[str, str]) -> str:

@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 from infra.bootstrap import System
 from tests.api.conftest import API, Org, bearer, candidate_body, contract_body, placement_body
 from tests.api.test_organisations import Party, _agency, _party, _patch, kvk, oin
+from projections import portfolio
 from tests.projections.conftest import catch_up
 
 AS_OF = "2025-06-30"
@@ -195,6 +196,25 @@ def test_filters_narrow_the_authoritys_list(world: World, query: str, expected: 
     assert found == expected
 
 
+@pytest.mark.parametrize("who,supplier,expected", [
+    ("harlingen", "devries", ["a_devries_harlingen", "z_devries_harlingen"]),  # named differently in each agency
+    ("utrecht", "visserij", ["a_visserij_utrecht"]),
+    ("utrecht", "devries", []),
+    ("harlingen", "visserij", []),
+])
+def test_the_supplier_organisation_filter_keeps_its_contracts_in_every_agency(
+        world: World, who: str, supplier: str, expected: list[str]) -> None:
+    query = f"/authority/contracts?as_of={AS_OF}&employer_org={world.parties[supplier].org.id}"
+    assert world.listed(who, query) == expected
+    found = world.get(who, query).json()
+    assert found["totals"]["contracts"] == len(expected)
+    assert Decimal(found["totals"]["obligation_eur"]) == sum(
+        (Decimal(c["obligation_eur"]) for c in found["contracts"]), Decimal(0))
+    rows = list(csv.DictReader(io.StringIO(world.get(who, query + "&format=csv").content.decode("utf-8-sig")),
+                               delimiter=";"))
+    assert [r["contract_id"] for r in rows] == [c["contract_id"] for c in found["contracts"]]
+
+
 def test_the_status_filter_keeps_the_rows_of_that_status(world: World) -> None:
     rows = world.get("utrecht", f"/authority/contracts?as_of={AS_OF}").json()["contracts"]
     for status in {r["status"] for r in rows}:
@@ -227,6 +247,7 @@ def test_placements_list_with_their_status_on_the_day(world: World) -> None:
 @pytest.mark.parametrize("path,query,field", [
     ("/authority/contracts", "status=lost", "status"),
     ("/authority/contracts", "agency=kansrijk", "agency"),
+    ("/authority/contracts", "employer_org=de-vries", "employer_org"),
     ("/authority/contracts", "from=2025-13-01", "from"),
     ("/authority/contracts", "from=2026-01-01&to=2025-01-01", "to"),
     ("/authority/contracts", "as_of=yesterday", "as_of"),
@@ -342,3 +363,53 @@ def test_the_statement_queue_is_an_authoritys_only_and_its_status_is_checked(wor
         r = world.get("harlingen", f"/authority/statements?status={bad}")
         assert r.status_code == 422, r.text
         assert [e["field"] for e in r.json()["errors"]] == ["status"]
+
+
+def test_a_change_in_one_agency_computes_again_only_that_agencys_rows(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The list is kept per agency: a command in Aa reads Aa's rows again, Zuid's are the kept ones."""
+    computed: list[str] = []
+    row = portfolio._row
+
+    def counted(r: Any) -> Any:
+        computed.append(str(r["contract_id"]))
+        return row(r)
+
+    monkeypatch.setattr(portfolio, "_row", counted)
+    portfolio.forget_lists()
+    path = "/authority/contracts"  # today: a purchase counts from the day it is reported
+    before = world.get("harlingen", path).json()
+    assert sorted(computed) == sorted([world.ids["a_devries_harlingen"], world.ids["z_devries_harlingen"]])
+    computed.clear()
+    assert world.get("harlingen", path).json() == before and computed == []  # nothing moved: all kept
+    world.agencies["aa"].create(f"/contracts/{world.ids['a_devries_harlingen']}/contributions", {
+        "kind": "social_enterprise_purchase", "supplier": "Sociale Werkplaats",
+        "invoice_amount_eur_excl_vat": "10.00", "register": "registered_social_enterprise",
+        "invoice_date": "2025-03-02", "description": "koffie"})
+    world.project()
+    after = world.get("harlingen", path).json()
+    assert computed == [world.ids["a_devries_harlingen"]]
+    rows = {c["contract_id"]: c for c in after["contracts"]}
+    old = {c["contract_id"]: c for c in before["contracts"]}
+    aa, zuid = world.ids["a_devries_harlingen"], world.ids["z_devries_harlingen"]
+    assert Decimal(rows[aa]["pending_eur"]) == Decimal(old[aa]["pending_eur"]) + Decimal("10.00")
+    assert rows[zuid] == old[zuid]
+    assert Decimal(after["totals"]["pending_eur"]) == Decimal(before["totals"]["pending_eur"]) + Decimal("10.00")
+    # What is kept is what a fresh computation gives.
+    portfolio.forget_lists()
+    assert world.get("harlingen", path).json() == after
+
+
+def test_the_kept_lists_are_bounded_per_agency(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(portfolio, "TENANT_ENTRIES", 3)
+    portfolio.forget_lists()
+    days = [f"2025-06-{d:02d}" for d in range(1, 7)]
+    for day in days:
+        assert world.get("harlingen", f"/authority/contracts?as_of={day}").status_code == 200
+    world.get("devries", f"/employer/contracts?as_of={days[-1]}")
+    for agency in ("aa", "zuid"):
+        kept = portfolio._kept[world.agencies[agency].tenant.id]
+        assert len(kept) == 3
+        # The most recently read stay: the employer's list and the authority's last two days.
+        assert [(column, day.isoformat()) for column, _, day in kept] == [
+            ("authority_org_id", days[-2]), ("authority_org_id", days[-1]), ("employer_org_id", days[-1])]

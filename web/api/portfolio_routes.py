@@ -8,8 +8,8 @@ of its shared contracts, `?status=submitted` (the default: awaiting its
 decision) or `decided`, oldest submission first.
 
 Filters of the contract and placement lists: `status`, `agency` (its id), `supplier` (part of the name), `from`
-and `to` (the term overlaps them), `as_of` (the day the figures are valued);
-`?format=csv` gives the same rows as CSV.
+and `to` (the term overlaps them), `as_of` (the day the figures are valued); of the contract lists also
+`employer_org` (the id of the supplier's employer organisation); `?format=csv` gives the same rows as CSV.
 """
 from __future__ import annotations
 
