@@ -43,6 +43,7 @@ def shared(system: System, new_agency: Callable[..., Agency]) -> Shared:
         agency.run(c.LinkEmployerOrganisation(employer_id=seeded["employer"], org_id=devries.id))
         ids[f"{name}_contract"], ids[f"{name}_placement"] = seeded["contract"], seeded["placement"]
     ids["hidden"] = other.seed(employer_name="Verborgen B.V.")["contract"]
+    ids["devries"] = devries.id
     for agency in (first, second, other):
         agency.project()
     officer = system.registry.create_org_user(harlingen.id, f"{uuid.uuid4().hex}@example.org", "authority",
@@ -72,6 +73,18 @@ def test_the_authority_sees_its_portfolio_across_agencies_with_totals_filters_an
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 2 and str(shared.ids["second_contract"]) in lines[1]
+
+    # The suppliers' organisations to choose from; one chosen keeps its contracts in every agency.
+    assert '<label for="portfolio-employer_org">Supplier organisation</label>' in text
+    assert f'<option value="{shared.ids["devries"]}">De Vries B.V.</option>' in text
+    by_org = me.get(f"/portfolio?lang=en&employer_org={shared.ids['devries']}")
+    assert "2 contracts" in by_org.text and f'href="/portfolio.csv?employer_org={shared.ids["devries"]}"' in by_org.text
+    assert f'<option value="{shared.ids["devries"]}" selected>' in by_org.text
+    assert "No contracts match these filters." in me.get(f"/portfolio?lang=en&employer_org={uuid.uuid4()}").text
+    by_org_csv = me.get(f"/portfolio.csv?employer_org={shared.ids['devries']}")
+    assert len(by_org_csv.content.decode("utf-8-sig").splitlines()) == 3
+    wrong = me.get("/portfolio?lang=en&employer_org=de-vries")
+    assert wrong.status_code == 422 and 'id="portfolio-employer_org-error"' in wrong.text
 
     bad = me.get("/portfolio?lang=en&from=2026-05-01&to=2026-01-01")
     assert bad.status_code == 422
@@ -124,6 +137,7 @@ def test_the_employer_sees_its_contracts_and_placements_across_agencies(
     contracts = me.get("/portfolio?lang=en")
     assert contracts.status_code == 200
     assert "Contracts across agencies" in contracts.text and "2 contracts" in contracts.text
+    assert 'name="employer_org"' not in contracts.text  # its own list: no supplier organisation to choose
     placements = me.get("/portfolio-placements?lang=en")
     assert placements.status_code == 200, placements.text
     assert "2 placements, 2 active" in placements.text and "Sanne" not in placements.text
@@ -156,6 +170,11 @@ def test_the_portfolio_pages_pass_axe_in_a_browser(
     page.get_by_role("button", name="Contracten tonen").click()
     page.wait_for_url(f"**/portfolio?*agency={shared.second.tenant.id}*")
     assert page.locator("table.portfolio:not(.queue) tbody tr").count() == 1
+    page.get_by_label("Detacheringsbureau").select_option("")
+    page.get_by_label("Leverancier (organisatie)").select_option(str(shared.ids["devries"]))
+    page.get_by_role("button", name="Contracten tonen").click()
+    page.wait_for_url(f"**/portfolio?*employer_org={shared.ids['devries']}*")
+    assert page.locator("table.portfolio:not(.queue) tbody tr").count() == 2
     page.get_by_label("Periode tot en met").fill("2000-01-01")
     page.get_by_label("Periode van", exact=True).fill("2001-01-01")
     page.get_by_role("button", name="Contracten tonen").click()

@@ -25,7 +25,7 @@ from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, TO_BEFORE_FROM, 
 READERS = ("authority", "employer")
 # Rows a page shows (the totals are over every row the filters keep; the CSV has them all).
 PAGE_SIZE = 50
-FILTERS = ("status", "agency", "supplier", "from", "to", "as_of")
+FILTERS = ("status", "agency", "employer_org", "supplier", "from", "to", "as_of")
 PAGE = {ORGANISATION_PAGES: True}
 
 
@@ -71,8 +71,8 @@ async def _read(request: Request, reader: Any, load: Any) -> tuple[dict[str, str
         as_of, filters = reader(values)
     except InvalidInput as e:
         field = e.field or "status"
-        code = {"status": "choice", "agency": "choice", "from": "date", "to": "date", "as_of": "date"}.get(
-            field, str(e))
+        code = {"status": "choice", "agency": "choice", "employer_org": "choice", "from": "date", "to": "date",
+                "as_of": "date"}.get(field, str(e))
         if str(e) == TO_BEFORE_FROM:
             code = TO_BEFORE_FROM
         return values, {field: code}, None, date.today()
@@ -93,6 +93,8 @@ async def portfolio_page(request: Request, services: NamedDependency[PageService
         "kind": kind, "awaiting": awaiting, "values": values, "errors": errors, "found": found, "as_of": as_of,
         "statuses": portfolio.STATUSES,
         "agencies": found["agencies"] if found else await portfolio.agencies(services.pool, kind, org_id),
+        # The authority filters on its suppliers' organisations (an employer's list is its own).
+        "suppliers": await portfolio.suppliers(services.pool, org_id) if kind == "authority" else None,
         "query": _query(values), "paged": _page_of(request, found and found["contracts"], "/portfolio", values),
     }, status=422 if errors else 200)
 
