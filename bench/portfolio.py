@@ -9,10 +9,14 @@ of them accepted; then every projection of every agency caught up.
 
 Measured, one request at a time on a keep-alive connection to the real
 server (`python -m infra.cli serve`, SERVER_TIMING=1): the API list
-unfiltered (all 2,000 rows and the totals), filtered (one agency, a status),
-and the page (first 50 rows, totals over all). Raw baseline in the same run:
-the same SELECT (projections.portfolio.CONTRACTS_SQL) through asyncpg
-directly, unfiltered.
+unfiltered (all 2,000 rows and the totals), filtered (one agency, a status;
+a supplier's organisation), with one agency changed between requests (a
+purchase reported in a random agency through Ledger.execute and its
+projections caught up before each request; only the request is timed), with
+a different as_of each request (every agency computed afresh), and the page
+(first 50 rows, totals over all). Raw baseline in the same run: the same
+SELECT (projections.portfolio.CONTRACTS_SQL) through asyncpg directly, for
+every agency and for one.
 
 Usage: python bench/portfolio.py [--agencies 50] [--contracts 40 (at least 30)] [--n 200] [--warmup 20]
        [--reuse]  (measure the database the last run seeded)
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import subprocess
 import sys
@@ -39,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
+import psycopg  # noqa: E402
 
 from bench.common import AGENCY, bench_system, note, percentile, say  # noqa: E402
 from bench.pages_http import PageConnection  # noqa: E402
@@ -109,7 +115,7 @@ def seed(system: System, agencies: int, per_agency: int) -> dict:
             ProjectionRunner(system.stores.database(tenant.database), projection).catch_up(tenant, wait=True)
     note(f"  projected in {time.perf_counter() - t1:.0f} s")
     return {"authority": authority, "token": token, "officer": officer, "tenants": tenants,
-            "seconds": t1 - t0}
+            "employer_org": employer_org.id, "seconds": t1 - t0}
 
 
 def reuse(system: System) -> dict:
@@ -117,15 +123,17 @@ def reuse(system: System) -> dict:
     authority = next(o for o in registry.list_organisations("authority") if o.name == "Gemeente Bench")
     officer = registry.user_by_email("officer@bench.example.org")
     tenants = [t for t in registry.list_tenants() if t.slug.startswith("bench-pf-")]
+    employer_org = next(o for o in registry.list_organisations("employer") if o.name == "Bench Bouw B.V.")
     return {"authority": authority, "token": registry.issue_token(officer), "officer": officer, "tenants": tenants,
-            "seconds": float("nan")}
+            "employer_org": employer_org.id, "seconds": float("nan")}
 
 
 def stats(label: str, values: list[float], extra: str = "") -> None:
     say(f"| {label} | {percentile(values, 50):.1f} / {percentile(values, 95):.1f} ms | {extra} |")
 
 
-async def raw_baseline(url: str, org_id: uuid.UUID, n: int, warmup: int) -> list[float]:
+async def raw_baseline(url: str, org_id: uuid.UUID, tenants: list[uuid.UUID], n: int,
+                       warmup: int) -> list[float]:
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
     sql = portfolio.CONTRACTS_SQL.format(column="authority_org_id")
     times = []
@@ -133,16 +141,41 @@ async def raw_baseline(url: str, org_id: uuid.UUID, n: int, warmup: int) -> list
         for i in range(warmup + n):
             t0 = time.perf_counter()
             async with pool.acquire() as conn:
-                rows = await conn.fetch(sql, org_id, date.today(), None, None, None, None, None)
+                rows = await conn.fetch(sql, org_id, date.today(), tenants)
             if i >= warmup:
                 times.append((time.perf_counter() - t0) * 1000)
-        say(f"raw SELECT: {len(rows)} rows")
+        say(f"raw SELECT: {len(rows)} rows for {len(tenants)} agencies")
     finally:
         await pool.close()
     return times
 
 
-async def measure(port: int, world: dict, n: int, warmup: int) -> None:
+class Changes:
+    """A purchase reported in a random agency on one of its contracts with the
+    authority, through the service layer, and that agency's projections caught
+    up: between two requests of the "one agency changed" series."""
+
+    def __init__(self, system: System, world: dict) -> None:
+        self.system, self.random = system, random.Random(12)
+        self.tenants = world["tenants"]
+        self.contracts: dict[uuid.UUID, list[uuid.UUID]] = {}
+        with psycopg.connect(system.database_url) as conn:
+            for tenant_id, contract_id in conn.execute(
+                    "SELECT tenant_id, contract_id FROM rm.portfolio_contracts WHERE authority_org_id = %s",
+                    (world["authority"].id,)).fetchall():
+                self.contracts.setdefault(tenant_id, []).append(contract_id)
+
+    def __call__(self) -> None:
+        tenant = self.random.choice(self.tenants)
+        self.system.ledger.execute(tenant, AGENCY, c.ReportSocialEnterprisePurchase(
+            contract_id=self.random.choice(self.contracts[tenant.id]), supplier="Sociale Werkplaats",
+            invoice_amount_eur_excl_vat=Decimal("100.00"), register="registered_social_enterprise",
+            invoice_date=date.today() - timedelta(days=1), description="bench"))
+        for projection in PROJECTIONS:
+            ProjectionRunner(self.system.stores.database(tenant.database), projection).catch_up(tenant, wait=True)
+
+
+async def measure(port: int, world: dict, changes: Changes, n: int, warmup: int) -> None:
     conn = PageConnection("127.0.0.1", port)
     await conn.connect()
     try:
@@ -155,12 +188,17 @@ async def measure(port: int, world: dict, n: int, warmup: int) -> None:
             "API, a supplier and a period": (
                 "/api/v1/authority/contracts?" + urlencode({"supplier": "-0", "from": date.today().isoformat()}),
                 api),
+            "API, a supplier's organisation (50 rows)": (
+                "/api/v1/authority/contracts?" + urlencode({"employer_org": world["employer_org"]}), api),
         }
         first = await conn.send("GET", "/api/v1/authority/contracts", headers=api)
         say(f"API check: {first.status}, {first.text.count('contract_id')} contracts, "
             f"{len(first.body) // 1024} KiB")
         for label, (path, headers) in series.items():
             await run_series(conn, label, path, headers, n, warmup)
+        # A command in one agency before each request: that agency's rows computed again, the others kept.
+        await run_series(conn, "API, one agency changed between requests (every contract)",
+                         "/api/v1/authority/contracts", api, n, warmup, before=changes)
         # A different day each request: every answer computed afresh (the list cache keys on the day).
         await run_series(conn, "API, figures not cached (a different as_of each request)",
                          lambda i: f"/api/v1/authority/contracts?as_of={date.today() - timedelta(days=i)}",
@@ -179,9 +217,12 @@ async def measure(port: int, world: dict, n: int, warmup: int) -> None:
         await conn.close()
 
 
-async def run_series(conn: PageConnection, label: str, path: Any, headers: dict, n: int, warmup: int) -> None:
+async def run_series(conn: PageConnection, label: str, path: Any, headers: dict, n: int, warmup: int,
+                     before: Any = None) -> None:
     client, server, db = [], [], []
     for i in range(warmup + n):
+        if before is not None:
+            before()  # not timed
         reply = await conn.send("GET", path(i) if callable(path) else path, headers=headers)
         if reply.status != 200:
             raise RuntimeError(f"{path}: {reply.status} {reply.text[:300]}")
@@ -226,7 +267,11 @@ def main() -> None:
         say("| series | server p50 / p95 | |")
         say("|---|---|---|")
         stats("raw SELECT via asyncpg (the same statement, unfiltered)",
-              asyncio.run(raw_baseline(system.database_url, world["authority"].id, args.n, args.warmup)))
+              asyncio.run(raw_baseline(system.database_url, world["authority"].id, [t.id for t in world["tenants"]],
+                                       args.n, args.warmup)))
+        stats("raw SELECT via asyncpg, one agency (40 rows: what a change costs)",
+              asyncio.run(raw_baseline(system.database_url, world["authority"].id, [world["tenants"][0].id],
+                                       args.n, args.warmup)))
         port = processes.free_port()
         env = {**os.environ, "DATABASE_URL": system.database_url, "SECRET_KEY": "bench", "SERVER_TIMING": "1"}
         log_path = "/tmp/bench-portfolio-serve.log"
@@ -234,7 +279,7 @@ def main() -> None:
                                 cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
         try:
             processes.wait_until_serving(f"http://127.0.0.1:{port}", [proc], log=log_path)
-            asyncio.run(measure(port, world, args.n, args.warmup))
+            asyncio.run(measure(port, world, Changes(system, world), args.n, args.warmup))
         finally:
             processes.stop([proc])
     finally:
