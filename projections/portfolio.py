@@ -67,7 +67,8 @@ class PortfolioProjection(Projection):
             "contract_id": "uuid", "employer_id": "uuid", "supplier": "text", "title": "text",
             "obligation_eur": "numeric", "starts_on": "date", "ends_on": "date", "closed_on": "date",
             "authority_org_id": "uuid", "authority_name": "text", "employer_org_id": "uuid"},
-            cross_tenant_indexes=(("authority_org_id",), ("employer_org_id",))),
+            # Led by the organisation; (tenant_id, gen): which agencies list rows for it (SOURCES_SQL).
+            cross_tenant_indexes=(("authority_org_id", "tenant_id", "gen"), ("employer_org_id", "tenant_id", "gen"))),
         Table("portfolio_placements", ("placement_id",), {
             "placement_id": "uuid", "employer_id": "uuid", "supplier": "text", "employer_org_id": "uuid",
             "contract_id": "uuid", "contract_title": "text", "starts_on": "date", "planned_end_on": "date",
@@ -383,15 +384,18 @@ def _filter_args(f: Filters) -> tuple:
 # models. Rows and tracking commit together and a read is one repeatable-read
 # snapshot, so the same answer means the same rows and figures (as
 # compliance_summary's cache, per tenant). In the list's order of agencies.
+# One probe of the (organisation, tenant_id, gen) index per live agency, not
+# a scan of the organisation's rows.
 SOURCES_SQL = f"""
-SELECT p.tenant_id, t.name, l.gen, tp.position, lc.gen AS cgen, tc.position AS cposition
-FROM (SELECT DISTINCT tenant_id, gen FROM {RM}.portfolio_contracts WHERE {{column}} = $1) p
-JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
-JOIN {RM}.tracking tp ON tp.projection = '{NAME}' AND tp.tenant_id = p.tenant_id AND tp.gen = l.gen
-LEFT JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = p.tenant_id
-LEFT JOIN {RM}.tracking tc ON tc.projection = '{COMPLIANCE}' AND tc.tenant_id = p.tenant_id AND tc.gen = lc.gen
-JOIN platform.tenants t ON t.id = p.tenant_id
-ORDER BY t.name, p.tenant_id
+SELECT l.tenant_id, t.name, l.gen, tp.position, lc.gen AS cgen, tc.position AS cposition
+FROM {RM}.live l
+JOIN {RM}.tracking tp ON tp.projection = '{NAME}' AND tp.tenant_id = l.tenant_id AND tp.gen = l.gen
+LEFT JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = l.tenant_id
+LEFT JOIN {RM}.tracking tc ON tc.projection = '{COMPLIANCE}' AND tc.tenant_id = l.tenant_id AND tc.gen = lc.gen
+JOIN platform.tenants t ON t.id = l.tenant_id
+WHERE l.projection = '{NAME}' AND EXISTS (
+    SELECT 1 FROM {RM}.portfolio_contracts p WHERE p.{{column}} = $1 AND p.tenant_id = l.tenant_id AND p.gen = l.gen)
+ORDER BY t.name, l.tenant_id
 """
 
 _FIGURES = ("obligation", "accepted", "pending", "forecast")
