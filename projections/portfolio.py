@@ -466,11 +466,12 @@ def _row(r: Any) -> _Row:
 
 
 def _keeps(f: Filters) -> Any:
-    """The one place the filters of a contract list apply (the agency's too: its rows only)."""
+    """The one place the filters of a contract list apply."""
     supplier = f.supplier.lower() if f.supplier is not None else None
 
-    def keep(row: _Row) -> bool:
-        return ((supplier is None or (row.supplier is not None and supplier in row.supplier))
+    def keep(tenant_id: UUID, row: _Row) -> bool:
+        return ((f.agency is None or tenant_id == f.agency)
+                and (supplier is None or (row.supplier is not None and supplier in row.supplier))
                 and (f.period_from is None or row.ends_on >= f.period_from)
                 and (f.period_to is None or row.starts_on <= f.period_to)
                 and (f.status is None or row.status == f.status)
@@ -478,12 +479,14 @@ def _keeps(f: Filters) -> Any:
     return keep
 
 
-async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Filters) -> dict:
+async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Filters,
+                    suppliers: bool = False) -> dict:
     """The contracts agencies share with the organisation (kind: `authority`
     or `employer`), narrowed by the filters, with their figures as of a day
     and the totals over the rows listed; ordered by agency, supplier, title
     (an agency's rows together); and every agency that shares a contract with
-    it, whatever the filters.
+    it, whatever the filters; with `suppliers`, also every employer
+    organisation of a supplier in the list, whatever the filters.
 
     Each agency's rows are kept per process while its portfolio and
     compliance read models stay where they were (SOURCES_SQL, TENANT_ENTRIES):
@@ -491,26 +494,35 @@ async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Fi
     column = _BY[kind]
     async with reading(pool, NAME) as conn:
         sources = [tuple(r) for r in await conn.fetch(SOURCES_SQL.format(column=column), org_id)]
-        wanted = [s for s in sources if filters.agency is None or s[0] == filters.agency]
         key = (column, org_id, as_of)
-        blocks = {s[0]: _get(s[0], key, s[1:]) for s in wanted}
+        blocks = {s[0]: _get(s[0], key, s[1:]) for s in sources}
         changed = [t for t, rows in blocks.items() if rows is None]
         if changed:
             fresh: dict[UUID, list[_Row]] = {t: [] for t in changed}
             for r in await conn.fetch(CONTRACTS_SQL.format(column=column), org_id, as_of, changed):
                 fresh[r["tenant_id"]].append(_row(r))
-            for s in wanted:
+            for s in sources:
                 if s[0] in fresh:
                     blocks[s[0]] = fresh[s[0]]
                     _put(s[0], key, s[1:], fresh[s[0]])
+        if suppliers:
+            orgs = {row.employer_org for rows in blocks.values() for row in rows or () if row.employer_org}
+            named = await conn.fetch(ORGANISATIONS_SQL, list(orgs)) if orgs else []
     keep = _keeps(filters)
-    listed = [row for s in wanted for row in blocks[s[0]] or () if keep(row)]
+    listed = [row for s in sources for row in blocks[s[0]] or () if keep(s[0], row)]
     totals = [sum((row.figures[i] for row in listed), Decimal(0)) for i in range(len(_FIGURES))]
-    return {"as_of": as_of.isoformat(), "contracts": [row.out for row in listed],
-            "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, totals)},
-                       "percent_accepted": _percent(totals[1], totals[0])},
-            # Every agency that shares a contract with the organisation (for the agency filter).
-            "agencies": [{"id": str(r[0]), "name": r[1]} for r in sorted(sources, key=lambda r: (r[1], r[0]))]}
+    found = {"as_of": as_of.isoformat(), "contracts": [row.out for row in listed],
+             "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, totals)},
+                        "percent_accepted": _percent(totals[1], totals[0])},
+             # Every agency that shares a contract with the organisation (for the agency filter).
+             "agencies": [{"id": str(r[0]), "name": r[1]} for r in sorted(sources, key=lambda r: (r[1], r[0]))]}
+    if suppliers:
+        found["suppliers"] = [{"id": str(r["id"]), "name": r["name"]} for r in named]
+    return found
+
+
+# The names of the suppliers' employer organisations (for the supplier filter).
+ORGANISATIONS_SQL = "SELECT id, name FROM platform.organisations WHERE id = ANY($1::uuid[]) ORDER BY name, id"
 
 
 async def placements(pool: Any, org_id: UUID, as_of: date, filters: Filters) -> dict:
@@ -557,22 +569,6 @@ async def statements(pool: Any, org_id: UUID, status: str = "submitted") -> dict
         "status": r["status"], "lines": r["lines"], "lines_decided": r["lines_decided"],
         "submitted_at": r["submitted_at"].isoformat(),
     } for r in rows]}
-
-
-# The employer organisations of the suppliers in an authority's portfolio, for the supplier filter.
-SUPPLIERS_SQL = f"""
-SELECT DISTINCT o.id, o.name
-FROM {RM}.portfolio_contracts p
-JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
-JOIN platform.organisations o ON o.id = p.employer_org_id
-WHERE p.authority_org_id = $1
-ORDER BY o.name, o.id
-"""
-
-
-async def suppliers(pool: Any, org_id: UUID) -> list[dict]:
-    """The employer organisations whose contracts agencies share with the authority (for a filter)."""
-    return [{"id": str(r["id"]), "name": r["name"]} for r in await pool.fetch(SUPPLIERS_SQL, org_id)]
 
 
 async def agencies(pool: Any, kind: str, org_id: UUID, table: str = "portfolio_contracts") -> list[dict]:

@@ -85,16 +85,20 @@ async def portfolio_page(request: Request, services: NamedDependency[PageService
     """The contracts every agency shares with the organisation, with their figures."""
     org_id = _org(viewer, *READERS)
     kind = viewer.role
+    # The authority filters on its suppliers' organisations too (an employer's list is its own).
+    by_org = kind == "authority"
     values, errors, found, as_of = await _read(
-        request, read_filters, lambda as_of, f: portfolio.contracts(services.pool, kind, org_id, as_of, f))
+        request, read_filters,
+        lambda as_of, f: portfolio.contracts(services.pool, kind, org_id, as_of, f, suppliers=by_org))
+    # A filter that does not read lists nothing; the selects offer what there is all the same.
+    selects = found or await portfolio.contracts(services.pool, kind, org_id, as_of, portfolio.Filters(),
+                                                 suppliers=by_org)
     # The authority's queue: the statements awaiting its decision.
     awaiting = (await portfolio.statements(services.pool, org_id))["statements"] if kind == "authority" else []
     return page(services.templates, request, "portfolio.html", {
         "kind": kind, "awaiting": awaiting, "values": values, "errors": errors, "found": found, "as_of": as_of,
         "statuses": portfolio.STATUSES,
-        "agencies": found["agencies"] if found else await portfolio.agencies(services.pool, kind, org_id),
-        # The authority filters on its suppliers' organisations (an employer's list is its own).
-        "suppliers": await portfolio.suppliers(services.pool, org_id) if kind == "authority" else None,
+        "agencies": selects["agencies"], "suppliers": selects["suppliers"] if by_org else None,
         "query": _query(values), "paged": _page_of(request, found and found["contracts"], "/portfolio", values),
     }, status=422 if errors else 200)
 
