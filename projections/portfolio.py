@@ -426,7 +426,7 @@ class _Row:
 # 40 rows keep at most 16 x 2,000 rows (about 60 MB), and 2,000 (4 MB) when
 # one organisation reads one day.
 TENANT_ENTRIES = 16
-_kept: dict[UUID, OrderedDict[tuple, tuple[tuple, list[_Row]]]] = {}
+_kept: dict[UUID, OrderedDict[tuple, tuple[tuple, _Block]]] = {}
 
 
 def forget_lists() -> None:
@@ -434,7 +434,7 @@ def forget_lists() -> None:
     _kept.clear()
 
 
-def _get(tenant_id: UUID, key: tuple, version: tuple) -> list[_Row] | None:
+def _get(tenant_id: UUID, key: tuple, version: tuple) -> _Block | None:
     entries = _kept.get(tenant_id)
     found = entries.get(key) if entries is not None else None
     if found is None or found[0] != version:
@@ -443,9 +443,9 @@ def _get(tenant_id: UUID, key: tuple, version: tuple) -> list[_Row] | None:
     return found[1]
 
 
-def _put(tenant_id: UUID, key: tuple, version: tuple, rows: list[_Row]) -> None:
+def _put(tenant_id: UUID, key: tuple, version: tuple, block: _Block) -> None:
     entries = _kept.setdefault(tenant_id, OrderedDict())
-    entries[key] = (version, rows)
+    entries[key] = (version, block)
     entries.move_to_end(key)
     while len(entries) > TENANT_ENTRIES:
         entries.popitem(last=False)
@@ -465,18 +465,34 @@ def _row(r: Any) -> _Row:
         starts_on=r["starts_on"], ends_on=r["ends_on"], status=r["status"], employer_org=r["employer_org_id"])
 
 
-def _keeps(f: Filters) -> Any:
-    """The one place the filters of a contract list apply."""
-    supplier = f.supplier.lower() if f.supplier is not None else None
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """An agency's rows of a list, in order, and their figures' sums."""
 
-    def keep(tenant_id: UUID, row: _Row) -> bool:
-        return ((f.agency is None or tenant_id == f.agency)
-                and (supplier is None or (row.supplier is not None and supplier in row.supplier))
-                and (f.period_from is None or row.ends_on >= f.period_from)
-                and (f.period_to is None or row.starts_on <= f.period_to)
-                and (f.status is None or row.status == f.status)
-                and (f.employer_org is None or row.employer_org == f.employer_org))
-    return keep
+    rows: list[_Row]
+    totals: tuple[Decimal, ...]
+
+    @classmethod
+    def of(cls, rows: list[_Row]) -> _Block:
+        return cls(rows, tuple(sum((row.figures[i] for row in rows), Decimal(0)) for i in range(len(_FIGURES))))
+
+
+def _narrow(f: Filters, blocks: list[tuple[UUID, _Block]]) -> tuple[list[_Row], tuple[Decimal, ...]]:
+    """The one place the filters of a contract list apply: the rows kept and
+    their figures' sums (an agency's own sums when all its rows are kept)."""
+    blocks = [(t, b) for t, b in blocks if f.agency is None or t == f.agency]
+    if f.supplier is None and f.period_from is None and f.period_to is None and f.status is None \
+            and f.employer_org is None:
+        listed = [row for _, b in blocks for row in b.rows]
+        return listed, tuple(sum((b.totals[i] for _, b in blocks), Decimal(0)) for i in range(len(_FIGURES)))
+    supplier = f.supplier.lower() if f.supplier is not None else None
+    listed = [row for _, b in blocks for row in b.rows
+              if (supplier is None or (row.supplier is not None and supplier in row.supplier))
+              and (f.period_from is None or row.ends_on >= f.period_from)
+              and (f.period_to is None or row.starts_on <= f.period_to)
+              and (f.status is None or row.status == f.status)
+              and (f.employer_org is None or row.employer_org == f.employer_org)]
+    return listed, _Block.of(listed).totals
 
 
 async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Filters,
@@ -496,21 +512,20 @@ async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Fi
         sources = [tuple(r) for r in await conn.fetch(SOURCES_SQL.format(column=column), org_id)]
         key = (column, org_id, as_of)
         blocks = {s[0]: _get(s[0], key, s[1:]) for s in sources}
-        changed = [t for t, rows in blocks.items() if rows is None]
+        changed = [t for t, block in blocks.items() if block is None]
         if changed:
             fresh: dict[UUID, list[_Row]] = {t: [] for t in changed}
             for r in await conn.fetch(CONTRACTS_SQL.format(column=column), org_id, as_of, changed):
                 fresh[r["tenant_id"]].append(_row(r))
             for s in sources:
                 if s[0] in fresh:
-                    blocks[s[0]] = fresh[s[0]]
-                    _put(s[0], key, s[1:], fresh[s[0]])
+                    blocks[s[0]] = _Block.of(fresh[s[0]])
+                    _put(s[0], key, s[1:], blocks[s[0]])  # type: ignore[arg-type]
         if suppliers:
-            orgs = {row.employer_org for rows in blocks.values() for row in rows or () if row.employer_org}
+            orgs = {row.employer_org for block in blocks.values() for row in block.rows  # type: ignore[union-attr]
+                    if row.employer_org}
             named = await conn.fetch(ORGANISATIONS_SQL, list(orgs)) if orgs else []
-    keep = _keeps(filters)
-    listed = [row for s in sources for row in blocks[s[0]] or () if keep(s[0], row)]
-    totals = [sum((row.figures[i] for row in listed), Decimal(0)) for i in range(len(_FIGURES))]
+    listed, totals = _narrow(filters, [(s[0], blocks[s[0]]) for s in sources])  # type: ignore[misc]
     found = {"as_of": as_of.isoformat(), "contracts": [row.out for row in listed],
              "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, totals)},
                         "percent_accepted": _percent(totals[1], totals[0])},
