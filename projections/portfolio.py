@@ -284,7 +284,10 @@ _E = f"DATE '{EPOCH.isoformat()}'"
 # after A gave (compliance.SUMMARY_SQL does the same per tenant). Contracts
 # whose sums were never kept are summed from their daily changes. Each
 # contract's sums are a few index lookups (LATERAL), so the cost grows with
-# the rows listed and no plan can join the contracts to all of them.
+# the rows listed and no plan can join the contracts to all of them. Only
+# the agencies in $3 (those whose kept rows are out of date), unfiltered
+# (contracts() filters the kept rows); an agency's rows together, in the
+# order of SOURCES_SQL's agencies.
 CONTRACTS_SQL = f"""
 SELECT p.tenant_id, p.contract_id, p.employer_id, p.supplier, p.title, p.obligation_eur, p.starts_on,
        p.ends_on, p.closed_on, p.authority_name, p.employer_org_id, t.name AS agency,
