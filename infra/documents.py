@@ -13,7 +13,8 @@ Python, no dependencies, one deterministic answer per file; `puremagic`
 ranked a PDF and an FDF equally on the same bytes), never taken from the
 name or the client's Content-Type. Limits: DOCUMENT_MAX_BYTES per file and
 DOCUMENT_QUOTA_BYTES per tenant, the quota checked under a per-tenant lock
-in the storing transaction, so concurrent uploads cannot both slip past it.
+in the storing transaction, so concurrent uploads cannot both slip past it;
+an erased person's documents no longer count (USED_SQL).
 """
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ CREATE INDEX IF NOT EXISTS documents_record_idx ON events.documents (tenant_id, 
 CREATE INDEX IF NOT EXISTS documents_id_idx ON events.documents (document_id);
 -- PDFs and images are compressed already: no second try at it.
 ALTER TABLE events.documents ALTER COLUMN content SET STORAGE EXTERNAL;
+"""
+
+# What counts against the quota: every kept document but those of an erased
+# person. Their sealed bytes stay (unreadable: the key is gone, as in every
+# backup), so the history's DocumentAttached (size, SHA-256) and the row still
+# agree; they no longer take room. The erasure row (infra/personal_data.py) is
+# written in the same database, so the moment a person is erased their
+# documents' room is free, without a command per document.
+USED_SQL = """
+SELECT coalesce(sum(d.size_bytes), 0) AS used FROM events.documents d
+WHERE d.tenant_id = %s AND (d.candidate_id IS NULL OR NOT EXISTS (
+    SELECT 1 FROM events.erasures e WHERE e.tenant_id = d.tenant_id AND e.subject_id = d.candidate_id))
 """
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -145,8 +158,7 @@ class DocumentVault:
             if rows:
                 # One upload at a time per tenant, so the quota holds under concurrency.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7311))", (f"documents:{tenant_id}",))
-                used = conn.execute("SELECT coalesce(sum(size_bytes), 0) AS used FROM events.documents"
-                                    " WHERE tenant_id = %s", (tenant_id,)).fetchone()["used"]
+                used = conn.execute(USED_SQL, (tenant_id,)).fetchone()["used"]
                 size = sum(row[5] for row in rows)
                 if used + size > self.quota_bytes:
                     raise DocumentQuotaExceeded(self.quota_bytes, int(used), size)
@@ -193,6 +205,6 @@ class DocumentVault:
         return [(row["record_id"], row["document_id"]) for row in rows]
 
     def used_bytes(self, tenant_id: UUID) -> int:
+        """What counts against the tenant's quota (USED_SQL)."""
         with self.database.connection() as conn:
-            return int(conn.execute("SELECT coalesce(sum(size_bytes), 0) AS used FROM events.documents"
-                                    " WHERE tenant_id = %s", (tenant_id,)).fetchone()["used"])
+            return int(conn.execute(USED_SQL, (tenant_id,)).fetchone()["used"])

@@ -143,6 +143,40 @@ def test_a_file_over_the_limit_and_a_full_quota_are_refused_with_the_numbers(sma
         assert upload(org, contribution, third, "deel.pdf", client=client).status_code == 201
 
 
+def test_an_erased_persons_documents_no_longer_count_in_the_quota(small_system: System) -> None:
+    """Fill the quota with a person's documents, erase the person: their room
+    is free at once, while their sealed rows and their history stay (what
+    was attached, its size and SHA-256)."""
+    with TestClient(create_app(small_system)) as client:
+        tenant = small_system.registry.create_tenant(random_slug(), "Werkbedrijf Vol B.V.")
+        org = Org(system=small_system, client=client, tenant=tenant, agency_token="")
+        org.agency_token = org.token_for("agency")
+        org.seed()
+        third = pdf() + b"%" * (3500 - len(pdf()))
+        payslips = [upload(org, placement_contribution(org), third, f"loonstrook {n}.pdf", kind="payslip",
+                           client=client) for n in (1, 2)]
+        assert [r.status_code for r in payslips] == [201, 201]
+        invoice = purchase(org)
+        assert upload(org, invoice, third, "factuur.pdf", client=client).status_code == 413  # full
+        vault = small_system.stores.for_tenant(tenant).documents
+        assert vault.used_bytes(tenant.id) == 7000
+
+        assert org.post(f"/candidates/{org.ids['candidate']}/erase", {}).status_code == 200
+        assert vault.used_bytes(tenant.id) == 0
+        r = upload(org, invoice, third, "factuur.pdf", client=client)
+        assert r.status_code == 201, r.text
+        assert vault.used_bytes(tenant.id) == 3500
+        # The erased documents: unreadable, still in the table and in the history with their hash.
+        recorder = small_system.stores.for_tenant(tenant).tenant_recorder
+        for made in (p.json() for p in payslips):
+            assert org.get(f"/documents/{made['id']}").status_code == 410
+            assert made["sha256"].encode() in recorder.select_events(UUID(made["id"]))[0].state
+        with vault.database.connection() as conn:
+            kept = conn.execute("SELECT count(*) AS n FROM events.documents WHERE tenant_id = %s"
+                                " AND candidate_id IS NOT NULL", (tenant.id,)).fetchone()["n"]
+        assert kept == 2
+
+
 def test_a_removed_document_is_gone_and_its_bytes_deleted(seeded: Org) -> None:
     org = seeded
     contribution = purchase(org)
@@ -209,9 +243,10 @@ def test_a_persons_document_is_unreadable_once_they_are_erased(seeded: Org) -> N
     assert r.status_code == 410 and "erased" in r.json()["detail"]
     listed = org.get(f"/contributions/{contribution}/documents").json()["documents"]
     assert [(d["filename"], d["readable"]) for d in listed] == [("[erased]", False)]
-    # Nothing more is attached about them; the sealed rows can be removed to free the quota.
+    # Nothing more is attached about them; their bytes no longer count in the quota, removed or not.
     r = upload(org, contribution, pdf(), "nog een.pdf", kind="payslip")
     assert r.status_code == 409 and "erased" in r.json()["detail"]
+    assert vault.used_bytes(org.tenant.id) == 0
     assert org.client.delete(f"{API}/documents/{made['id']}", headers=bearer(org.agency_token)).status_code == 200
     assert vault.used_bytes(org.tenant.id) == 0
 
