@@ -186,6 +186,8 @@ class Statement(LedgerAggregate):
         self.submitted_on: date | None = None
         # line id -> {"decision", "reason", "decided_on"}
         self.decisions: dict[str, dict[str, Any]] = {}
+        # line id -> the documents attached to the line itself (oldest first)
+        self.line_documents: dict[str, list[UUID]] = {}
 
     @property
     def period(self) -> tuple[date, date]:
@@ -244,6 +246,43 @@ class Statement(LedgerAggregate):
     def _decided(self, decisions: list[dict[str, Any]], decided_on: date) -> None:
         self.decisions = {**self.decisions, **{d["line_id"]: {**d, "decided_on": decided_on}
                                                for d in decisions}}
+
+
+    # -- a line's own documents --------------------------------------------------------------
+    # Evidence for one line beside its contribution's (a correction's corrected
+    # invoice, what the authority asked for): attached while the line is
+    # undecided. Recording it on the statement makes a decision and an upload
+    # at the same moment clash on its version: the one saved second is decided
+    # again, so no document slips onto a line already decided.
+
+    def has_line(self, line_id: str) -> bool:
+        return any(line["line_id"] == line_id for line in self.lines)
+
+    def check_line_open(self, line_id: str) -> None:
+        """The line exists and is undecided (422 naming line_id; 409)."""
+        if not self.has_line(line_id):
+            raise InvalidValue("the statement has no line {line_id}", "line_id", line_id=line_id)
+        if line_id in self.decisions:
+            raise LineAlreadyDecided("line {line_id} was decided on {day}: its evidence is frozen",
+                                     line_id=line_id, day=self.decisions[line_id]["decided_on"])
+
+    def attach_line_document(self, line_id: str, document_id: UUID) -> None:
+        self.check_line_open(line_id)
+        self._line_document_attached(line_id=line_id, document_id=require_id(document_id, "document_id"))
+
+    @event("StatementLineDocumentAttached")
+    def _line_document_attached(self, line_id: str, document_id: UUID) -> None:
+        self.line_documents = {**self.line_documents,
+                               line_id: [*self.line_documents.get(line_id, []), document_id]}
+
+    def remove_line_document(self, line_id: str, document_id: UUID) -> None:
+        self.check_line_open(line_id)
+        self._line_document_removed(line_id=line_id, document_id=document_id)
+
+    @event("StatementLineDocumentRemoved")
+    def _line_document_removed(self, line_id: str, document_id: UUID) -> None:
+        self.line_documents = {**self.line_documents,
+                               line_id: [d for d in self.line_documents.get(line_id, []) if d != document_id]}
 
 
 # -- corrections ------------------------------------------------------------------------------

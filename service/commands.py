@@ -206,14 +206,25 @@ class AcceptContribution:
 
 @dataclass(frozen=True)
 class AttachDocument:
-    """Evidence for a record (a contribution; a statement line later): the
-    file's bytes as received; its type is sniffed from them."""
+    """Evidence for a contribution: the file's bytes as received; its type is
+    sniffed from them."""
     record_kind: str
     record_id: UUID
     kind: str
     filename: str
     content: bytes = field(repr=False)
     line_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AttachStatementLineDocument:
+    """Evidence for one line of a submitted statement itself (the agency's,
+    while the line is undecided), beside its contribution's documents."""
+    statement_id: UUID
+    line_id: str
+    kind: str
+    filename: str
+    content: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,7 @@ class Ledger:
         not visible), oldest first: what is known about each, never its bytes."""
         app = self.stores.for_tenant(tenant)
         unit = Unit(app=app, actor=actor, fresh=True, clock=self.clock)
-        return [self._document_view(app, d) for d in documents.documents_of(unit, record_kind, record_id)]
+        return [documents.document_view(app, d) for d in documents.documents_of(unit, record_kind, record_id)]
 
     def documents_of_records(self, tenant: Tenant, actor: Actor, record_kind: str,
                              record_ids: list[UUID]) -> dict[UUID, list[dict[str, Any]]]:
@@ -273,26 +273,8 @@ class Ledger:
         contributions), each document loaded through the visibility policy."""
         app = self.stores.for_tenant(tenant)
         unit = Unit(app=app, actor=actor, fresh=True, clock=self.clock)
-        return {record: [self._document_view(app, d) for d in found]
+        return {record: [documents.document_view(app, d) for d in found]
                 for record, found in documents.documents_of_many(unit, record_kind, record_ids).items()}
-
-    @staticmethod
-    def _document_view(app: TenantApplication, document: Document) -> dict[str, Any]:
-        """What is known about a document. The file name comes from its
-        history (opened with the person's key), so a person's erasure shows."""
-        attached = app.tenant_recorder.select_events(document.id, limit=1)[0]
-        state = app.metadata_mapper.decode_state(attached.state, "DocumentAttached")
-        meta = state.get("_meta", {})
-        erased = (document.candidate_id is not None and app.person_keys is not None
-                  and app.person_keys.is_erased(app.tenant.id, document.candidate_id))
-        return {
-            "id": str(document.id), "record_kind": document.record_kind, "record_id": str(document.record_id),
-            "line_id": document.line_id, "kind": document.kind, "filename": state.get("filename"),
-            "media_type": document.media_type, "size_bytes": document.size_bytes, "sha256": document.sha256,
-            "about_a_person": document.is_about_a_person, "readable": not erased,
-            "uploaded_at": meta.get("recorded_at"), "uploaded_by": meta.get("user_id"),
-            "uploaded_by_role": meta.get("role"),
-        }
 
     def document_content(self, tenant: Tenant, actor: Actor, document_id: UUID,
                          correlation_id: str | None = None) -> tuple[Document, str, bytes]:

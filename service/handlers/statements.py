@@ -20,6 +20,7 @@ from uuid import UUID
 
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
+from domain.document import Document
 from domain.placement import Placement
 from domain.explanation import explain_contribution
 from domain.statement import (
@@ -31,7 +32,7 @@ from domain.statement import (
     reporting_periods,
 )
 from service import commands as c
-from service.errors import PermissionDenied
+from service.errors import NotFound, PermissionDenied
 from service.handlers import documents
 from service.unit import Handlers, Outcome, Unit, changed
 
@@ -178,6 +179,16 @@ def _totals(lines: Iterable[dict[str, Any]], decisions: dict[str, dict[str, Any]
     return {f"{k}_eur": money(v) for k, v in sums.items()}
 
 
+def _visible_documents(u: Unit, ids: Iterable[Any]) -> list[Document]:
+    out = []
+    for ident in ids:
+        try:
+            out.append(u.get(Document, UUID(str(ident))))
+        except NotFound:  # an employer does not see a payslip
+            continue
+    return out
+
+
 def statement_view(u: Unit, statement_id: UUID) -> dict[str, Any]:
     """A statement as the actor may see it: frozen lines once submitted, the
     lines it would freeze now while a draft (line ids only at submission)."""
@@ -189,6 +200,13 @@ def statement_view(u: Unit, statement_id: UUID) -> dict[str, Any]:
         lines = statement.lines
     views = [_line_view(line, statement.decisions.get(line["line_id"]) if line["line_id"] else None)
              for line in lines]
+    # Per line the evidence the actor sees: its contribution's documents (the
+    # ids frozen at submission; live while a draft) and the line's own.
+    own = documents.line_documents(u, statement)
+    for line, view in zip(lines, views):
+        view["contribution_documents"] = [documents.document_view(u.app, d)
+                                          for d in _visible_documents(u, line.get("documents", []))]
+        view["line_documents"] = [documents.document_view(u.app, d) for d in own.get(line["line_id"] or "", [])]
     return {
         "id": str(statement.id), "version": statement.version, "contract_id": str(contract.id),
         "period_start": statement.period_start.isoformat(), "period_end": statement.period_end.isoformat(),

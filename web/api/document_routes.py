@@ -1,5 +1,5 @@
-"""Documents attached to contributions: upload (multipart), list, download,
-remove. The service decides everything (who may, the size, the type sniffed
+"""Documents attached to contributions and to statement lines: upload
+(multipart), list, download, remove. The service decides everything (who may, the size, the type sniffed
 from the content); these routes read the form and shape the answer.
 
 The upload reads its own form rather than a typed `data` body, so that an id
@@ -20,6 +20,7 @@ from litestar.params import FromPath
 
 from infra.settings import Settings
 from service import commands as c
+from service.handlers import documents
 from service.ledger import Ledger
 from web.api.auth import Principal, v1_router
 from web.api.routes import correlation_id, run
@@ -74,6 +75,28 @@ def document_router(settings: Settings) -> Router:
         return {"contribution_id": str(ident),
                 "documents": ledger.documents_of(principal.tenant, principal.actor, "contribution", ident)}
 
+    @post("/statements/{statement_id:str}/lines/{line_id:str}/documents", request_max_body_size=limit,
+          opt={"max_file_bytes": settings.document_max_bytes})
+    async def attach_line_document(statement_id: FromPath[str], line_id: FromPath[str], request: Request,
+                                   principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response:
+        """Attach a document to a submitted statement's line itself (agency;
+        multipart/form-data as for a contribution), while the line is
+        undecided: a decided line's evidence is frozen (409)."""
+        ident = parse_id("statement", statement_id)
+        kind, filename, content = await read_upload(request)
+        return await asyncio.to_thread(run, ledger, principal, request, c.AttachStatementLineDocument(
+            statement_id=ident, line_id=line_id, kind=kind, filename=filename, content=content))
+
+    @get("/statements/{statement_id:str}/lines/{line_id:str}/documents", sync_to_thread=True)
+    def list_line_documents(statement_id: FromPath[str], line_id: FromPath[str],
+                            principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+        """The line's own documents you may see (its contribution's are on the
+        contribution, and on the statement's lines), as for a contribution."""
+        ident = parse_id("statement", statement_id)
+        return {"statement_id": str(ident), "line_id": line_id,
+                "documents": ledger.read(principal.tenant, principal.actor,
+                                         lambda u: documents.documents_of_line(u, ident, line_id))}
+
     @get("/documents/{document_id:str}", sync_to_thread=True)
     def download_document(document_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
                           ledger: NamedDependency[Ledger]) -> Response:
@@ -90,4 +113,5 @@ def document_router(settings: Settings) -> Router:
         """Remove a document (agency): recorded, and its bytes deleted."""
         return run(ledger, principal, request, c.RemoveDocument(document_id=parse_id("document", document_id)))
 
-    return v1_router([attach_document, list_documents, download_document, remove_document], "documents")
+    return v1_router([attach_document, list_documents, attach_line_document, list_line_documents,
+                      download_document, remove_document], "documents")
