@@ -6,8 +6,8 @@ type, size, SHA-256), never its bytes: those are kept beside the events
 (infra/documents.py), sealed under the person's key when the document is
 about a person (`candidate_id`), so erasing the person makes them unreadable.
 A document is attached to one record, named generically by its kind and id
-(`("contribution", id)`; a statement line later), so the same aggregate
-serves every record that takes evidence.
+(`("contribution", id)`; `("statement_line", statement id)` with the line
+id), so the same aggregate serves every record that takes evidence.
 """
 from __future__ import annotations
 

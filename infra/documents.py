@@ -110,12 +110,18 @@ class DocumentUnreadable(Exception):
     """The document was about a person who was erased: its key is gone."""
 
 
+# The record a document is found through, by the kind it is attached to: a
+# statement line's documents through their statement (record_id is its id).
+FOUND_THROUGH = {"statement_line": "statement"}
+
+
 async def record_of_document_async(pool: Any, document_id: UUID) -> tuple[str, UUID] | None:
-    """(record kind, record id) a document is attached to, whatever the
-    tenant (asyncpg; the default database's documents only)."""
+    """(kind, id) of the record a document is found through, whatever the
+    tenant: a contribution, a statement (asyncpg; the default database's
+    documents only)."""
     row = await pool.fetchrow("SELECT record_kind, record_id FROM events.documents WHERE document_id = $1"
                               " LIMIT 1", document_id)
-    return (row["record_kind"], row["record_id"]) if row else None
+    return (FOUND_THROUGH.get(row["record_kind"], row["record_kind"]), row["record_id"]) if row else None
 
 
 class DocumentVault:

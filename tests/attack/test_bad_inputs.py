@@ -433,7 +433,7 @@ def test_deep_json_is_refused_without_an_error_in_the_log(seeded: Org, caplog: p
 
 @dataclass(frozen=True)
 class BadUpload:
-    """A bad upload to the contribution's documents: `file` as (name, bytes) or
+    """A bad upload to a contribution's or a statement line's documents: `file` as (name, bytes) or
     None for no file part; `raw` (with its Content-Type) sent as is instead."""
 
     name: str
@@ -465,10 +465,32 @@ UPLOADS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def open_line(seeded: Org) -> str:
+    """The documents path of an undecided line: a contract of its own (the
+    others keep deciding per contribution) with an activity, its 2025 statement submitted."""
+    contract = seeded.create("/contracts", contract_body(seeded.ids["employer"]))
+    seeded.create(f"/contracts/{contract}/contributions", {
+        "kind": "other_activity", "description": "Gastles", "activity_date": "2025-03-01", "hours": "2"})
+    statement = seeded.create(f"/contracts/{contract}/statements",
+                              {"period_start": "2025-01-01", "period_end": "2025-12-31"})
+    assert seeded.post(f"/statements/{statement}/submit", None).status_code == 200
+    return f"{API}/statements/{statement}/lines/L1/documents"
+
+
 @pytest.mark.parametrize("case", UPLOADS, ids=[u.name for u in UPLOADS])
 def test_a_bad_upload_is_refused_naming_the_field_and_nothing_is_stored(seeded: Org, case: BadUpload) -> None:
+    upload_refused(seeded, case, f"{API}/contributions/{seeded.ids['contribution']}/documents")
+
+
+@pytest.mark.parametrize("case", UPLOADS, ids=[u.name for u in UPLOADS])
+def test_a_bad_upload_to_a_statement_line_is_refused_naming_the_field_and_nothing_is_stored(
+        seeded: Org, open_line: str, case: BadUpload) -> None:
+    upload_refused(seeded, case, open_line)
+
+
+def upload_refused(seeded: Org, case: BadUpload, path: str) -> None:
     before = seeded.event_count()
-    path = f"{API}/contributions/{seeded.ids['contribution']}/documents"
     if case.raw is not None:
         r = seeded.client.post(path, content=case.raw[0],
                                headers={**bearer(seeded.agency_token), "Content-Type": case.raw[1]})

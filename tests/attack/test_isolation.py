@@ -100,6 +100,11 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/statements/{statement_id:str}/submit"): Route(AGENCY, ids={"statement_id": "draft_statement_id"}),
     ("POST", "/statements/{statement_id:str}/decisions"): Route(roles("authority"), [
         {"line_id": "L1", "decision": "accepted", "reason": "Loonstroken gezien"}]),
+    # A line's own documents: the agency attaches while the line is undecided (L1 is decided above).
+    ("POST", "/statements/{statement_id:str}/lines/{line_id:str}/documents"): Route(AGENCY, lambda role: Upload(
+        "Factuur gecorrigeerd.pdf", document_samples.pdf("Factuur gecorrigeerd"), "invoice"),
+        ids={"line_id": "open_line_id"}),
+    ("GET", "/statements/{statement_id:str}/lines/{line_id:str}/documents"): Route(READERS),
     ("POST", "/contracts/{contract_id:str}/targets"): Route(AGENCY, {"target_placements": 4}),
     # The contract leaves the decision to the contracting authority (its default).
     ("GET", "/contributions/{contribution_id:str}/explanation"): Route(READERS),

@@ -253,7 +253,8 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     started = agency.system.ledger.get(agency.tenant, agency.actor, Placement, placement)
     duties = duties_for(placement, started.starts_on, started.planned_end_on, [today - timedelta(days=2)])
     # Period statements, on a contract of their own (the first keeps deciding per
-    # contribution): one submitted (its activity is line L1), one draft; a
+    # contribution): one submitted (its activities are lines L1 and L2: the
+    # sweeps decide L1, L2 stays open for evidence), one draft; a
     # period still free for preparing another.
     ids["contract2"] = run(c.RegisterContract(
         employer_id=employer, title=t("Schoonmaak stadskantoor"), contracting_authority="Gemeente Utrecht",
@@ -262,7 +263,9 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
         awarded_on=today - timedelta(days=400), rule_set="utrecht-2024", reporting_period="quarter"))
     run(c.ReportOtherActivity(contract_id=ids["contract2"], description=t("Werkervaringsdag"),
                               activity_date=today - timedelta(days=30), hours=Decimal("6")))
-    # It reports per quarter: the activity's quarter submitted, the next one a draft, the one after free.
+    run(c.ReportOtherActivity(contract_id=ids["contract2"], description=t("Sollicitatietraining"),
+                              activity_date=today - timedelta(days=30), hours=Decimal("3")))
+    # It reports per quarter: the activities' quarter submitted, the next one a draft, the one after free.
     submitted_period = agency.period_around(ids["contract2"], today - timedelta(days=30))
     draft_period = agency.period_around(ids["contract2"], submitted_period[1] + timedelta(days=1))
     free_period = agency.period_around(ids["contract2"], draft_period[1] + timedelta(days=1))
@@ -281,7 +284,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
              "token_id": str(token.id), "employer_org_id": str(employer_org.id),
              "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
              "statement_id": str(statement), "draft_statement_id": str(draft),
-             "statement_contract_id": str(ids["contract2"]), "line_id": "L1",
+             "statement_contract_id": str(ids["contract2"]), "line_id": "L1", "open_line_id": "L2",
              "free_period_start": free_period[0].isoformat(), "free_period_end": free_period[1].isoformat()}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
@@ -333,6 +336,8 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     # The world's submitted statement: decided by the authority its contract names.
     "/statements/{statement_id:str}/submit": ({"agency"}, {}),
     "/statements/{statement_id:str}/lines/{line_id:str}/decide": ({"authority"}, {"decision": "accepted"}),
+    # A line's own document, without its file: the statement page with the error at the file.
+    "/statements/{statement_id:str}/lines/{line_id:str}/documents": ({"agency"}, {"kind": "invoice"}),
     "/duties/{duty_id:str}/done": ({"agency"}, {}),
     "/employers": ({"agency"}, {"name": "Bouwbedrijf Nieuw"}),
     "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",

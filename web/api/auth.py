@@ -39,10 +39,8 @@ CHALLENGE = 'Bearer realm="sroi"'
 # The path parameters that name a record, and the record's kind in the share index.
 RECORD_PARAMS = {"contract_id": "contract", "employer_id": "employer", "placement_id": "placement",
                  "vacancy_id": "vacancy", "contribution_id": "contribution", "statement_id": "statement"}
-# A document is found through the record it is attached to (infra/documents.py);
-# a statement line's documents through their statement.
+# A document is found through the record it is attached to (infra/documents.py).
 DOCUMENT_PARAM = "document_id"
-SHARED_AS = {"statement_line": "statement"}
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ async def _in_owning_tenant(request: Request, pool: Pool, user_id: Any, role: st
         attached = await documents.record_of_document_async(pool, parse_id("document", document))
         if attached is None:
             raise NotFound("document", document)
-        named = [(SHARED_AS.get(attached[0], attached[0]), str(attached[1]))]
+        named = [(attached[0], str(attached[1]))]
     for kind, raw in named:
         if raw is None:
             continue

@@ -69,6 +69,7 @@ PAGE_HANDLERS = [
 def pages_routers(system: System) -> list[Router]:
     production = system.settings.is_production
     documents.configure(system.settings)
+    statements.configure(system.settings)
     session = PageSessionConfig(secure=production)
     templates = Templates()
     viewers = Viewers(system.registry)

@@ -1,6 +1,7 @@
 """Documents on the pages: the contract page's evidence section (each
 contribution's documents, with an upload form for those who may attach) and
-the download. The service decides who sees which document (an employer never
+the download (also for an organisation's user, of a record shared with it:
+the statement page's links). The service decides who sees which document (an employer never
 a payslip or a target-group declaration) and reads the type from the content.
 
 The upload's body limit is the document limit plus room for the form
@@ -9,18 +10,21 @@ The upload's body limit is the document limit plus room for the form
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
 from domain.document import DOCUMENT_KINDS
+from infra.documents import record_of_document_async
+from infra.registry import tenant_by_id_async
 from infra.settings import Settings
+from projections import shared
 from service import commands as c
 from service.errors import NotFound, TooLarge
 from service.handlers.documents import READERS
@@ -31,7 +35,7 @@ from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import PageServices, may
 from web.pages.common import get as get_aggregate
 from web.pages.forms import Form
-from web.pages.viewer import Viewer, may_issue, roles
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue, roles
 
 
 async def contract_section(services: PageServices, viewer: Viewer, contributions: list[dict[str, Any]],
@@ -56,10 +60,7 @@ async def attach_document(request: Request, services: NamedDependency[PageServic
     form = await Form.read(request)
     contribution_id = form.ident("contribution_id")
     kind = form.choice("kind", DOCUMENT_KINDS)
-    upload = form.data.get("file")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        form.error("file", "required")
-    content = await upload.read() if isinstance(upload, UploadFile) else b""
+    filename, content = await form.upload("file")
     if contribution_id is not None:
         # The contribution must belong to this contract (the URL names the contract).
         contribution = await get_aggregate(services, viewer, Contribution, contribution_id)
@@ -73,17 +74,33 @@ async def attach_document(request: Request, services: NamedDependency[PageServic
     return await answer(
         services, request, viewer, form,
         lambda: c.AttachDocument(record_kind="contribution", record_id=contribution_id,  # type: ignore[arg-type]
-                                 kind=kind or "", filename=upload.filename, content=content),  # type: ignore[union-attr]
+                                 kind=kind or "", filename=filename, content=content),
         to=f"/contracts/{contract_id}#documents", show=show, field="file", name="documents",
         shown_errors=(*FORM_ERRORS, TooLarge))
 
 
-@get("/documents/{document_id:str}/download", guards=[roles(*READERS)])
+async def _in_sharing_agency(services: PageServices, viewer: Viewer, document_id: UUID) -> Viewer:
+    """An organisation's user reads a document in the agency that shares the
+    record it is attached to (a statement, for a line's document) with it, as
+    the API does (web/api/auth.py); not shared answers 404, as an unknown id."""
+    if viewer.tenant is not None:
+        return viewer
+    attached = await record_of_document_async(services.pool, document_id)
+    found = await shared.shared_record(services.pool, viewer.actor.org_id, *attached) if attached else None
+    tenant = await tenant_by_id_async(services.pool, found.tenant_id) if found else None
+    if found is None or tenant is None:
+        raise NotFound("document", str(document_id))
+    actor = dataclasses.replace(viewer.actor, employer_id=found.via) if viewer.role == "employer" else viewer.actor
+    return dataclasses.replace(viewer, tenant=tenant, actor=actor)
+
+
+@get("/documents/{document_id:str}/download", guards=[roles(*READERS)], opt={ORGANISATION_PAGES: True})
 async def download_document(request: Request, services: NamedDependency[PageServices],
                             viewer: NamedDependency[Viewer], document_id: FromPath[str]) -> Response:
+    ident = parse_id("document", document_id)
+    viewer = await _in_sharing_agency(services, viewer, ident)
     document, filename, content = await asyncio.to_thread(
-        services.ledger.document_content, viewer.tenant, viewer.actor, parse_id("document", document_id),
-        correlation_id(request))
+        services.ledger.document_content, viewer.tenant, viewer.actor, ident, correlation_id(request))
     return Response(content=content, headers=attachment_headers(filename, document.media_type),
                     media_type=document.media_type)
 

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request
+from litestar.datastructures import UploadFile
 
 from domain.errors import DomainError
 from domain.values import require_date
@@ -44,6 +45,15 @@ class Form:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    async def upload(self, name: str) -> tuple[str, bytes]:
+        """A file field (multipart): the file's name and bytes; `required`
+        when no file was chosen. What the bytes are, the service judges."""
+        upload = self.data.get(name)
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            self.error(name, "required")
+            return "", b""
+        return upload.filename, await upload.read()
 
     def text(self, name: str, *, required: bool = True) -> str:
         value = self.raw(name)

@@ -1,7 +1,9 @@
 """Period statements on the pages: a section on the contract page (the
 statements, and for the agency a form to prepare one), and a statement's page
-with its lines, their explanations and corrections, the agency's submit
-button and the deciding party's form per line. The service works the lines
+with its lines, their explanations and corrections, each line's evidence (its
+contribution's documents and its own, with download links), the agency's
+submit button and upload form per undecided line, and the deciding party's
+form per line. The service works the lines
 out (service/handlers/statements.py); the pages only show them.
 
 A statement's page and its decision form also open for an authority
@@ -20,14 +22,17 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from domain.contract import SocialReturnContract
+from domain.document import DOCUMENT_KINDS
 from domain.statement import DECISIONS
+from infra.settings import Settings
 from infra.registry import tenant_by_id_async
 from projections import shared
 from service import commands as c
-from service.errors import NotFound
+from service.errors import NotFound, TooLarge
 from service.handlers import statements as service
+from web.api.document_routes import FORM_SLACK_BYTES
 from web.ids import parse_id
-from web.pages.answer import FormState, PageRenderer, answer
+from web.pages.answer import FORM_ERRORS, FormState, PageRenderer, answer
 from web.pages.common import PageServices, fresh, may, new_idempotency_key
 from web.pages.forms import Form
 from web.pages.render import page
@@ -92,6 +97,9 @@ async def _statement_page(services: PageServices, request: Request, viewer: View
         and shown["status"] == "submitted",
         "errors": dict(state.errors), "active_line": state.name, "values": dict(state.values),
         "decisions": DECISIONS, "idempotency": new_idempotency_key(),
+        # The agency adds evidence to a submitted statement's undecided lines.
+        "can_attach": may(viewer, c.AttachStatementLineDocument) and shown["status"] == "submitted",
+        "document_kinds": DOCUMENT_KINDS,
     }, status=status)
 
 
@@ -139,4 +147,35 @@ async def decide_line(request: Request, services: NamedDependency[PageServices],
                         to=f"/statements/{statement_id}#line-{line_id}")
 
 
-HANDLERS = [prepare_statement, statement_detail, submit_statement, decide_line]
+@post("/statements/{statement_id:str}/lines/{line_id:str}/documents",
+      guards=[may_issue(c.AttachStatementLineDocument)])
+async def attach_line_document(request: Request, services: NamedDependency[PageServices],
+                               viewer: NamedDependency[Viewer], statement_id: FromPath[str],
+                               line_id: FromPath[str]) -> Response:
+    """A document for one line itself (multipart: kind, file); errors next to
+    the line's upload form, a decided line a 409 with the message there."""
+    ident = parse_id("statement", statement_id)
+    form = await Form.read(request)
+    kind = form.choice("kind", DOCUMENT_KINDS)
+    filename, content = await form.upload("file")
+    name = f"documents-{line_id[:20]}"
+
+    async def show(state: FormState, status: int) -> Response:
+        return await _statement_page(services, request, viewer, statement_id,
+                                     FormState(state.errors, state.values, name=name), status)
+
+    return await answer(
+        services, request, viewer, form,
+        lambda: c.AttachStatementLineDocument(statement_id=ident, line_id=line_id[:20], kind=kind or "",
+                                              filename=filename, content=content),
+        to=f"/statements/{statement_id}#line-{line_id[:20]}", show=show, field="file", name=name,
+        shown_errors=(*FORM_ERRORS, TooLarge))
+
+
+def configure(settings: Settings) -> None:
+    """The upload's body limit from the settings (set before the routers copy the handler)."""
+    attach_line_document.request_max_body_size = settings.document_max_bytes + FORM_SLACK_BYTES
+    attach_line_document.opt["max_file_bytes"] = settings.document_max_bytes
+
+
+HANDLERS = [prepare_statement, statement_detail, submit_statement, decide_line, attach_line_document]
