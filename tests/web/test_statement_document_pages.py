@@ -29,8 +29,8 @@ except ImportError:  # pragma: no cover
 
 
 def submitted_statement(agency: Agency) -> tuple[dict[str, Any], UUID, UUID]:
-    """The seeded contract with a purchase carrying its invoice, and a statement
-    of the last 90 days submitted: L1 the placement, L2 the purchase."""
+    """The seeded contract with a purchase carrying its invoice, and the
+    statement of the purchase's period submitted: L1 the placement, L2 the purchase."""
     ids = agency.seed()
     today = date.today()
     purchase = agency.run(c.ReportSocialEnterprisePurchase(
@@ -39,8 +39,9 @@ def submitted_statement(agency: Agency) -> tuple[dict[str, Any], UUID, UUID]:
         description="Groenonderhoud"))
     invoice = agency.run(c.AttachDocument(record_kind="contribution", record_id=purchase, kind="invoice",
                                           filename="factuur groen.pdf", content=pdf("Factuur groen")))
-    statement = agency.run(c.PrepareStatement(contract_id=ids["contract"], period_start=today - timedelta(days=90),
-                                              period_end=today - timedelta(days=1)))
+    period = agency.period_around(ids["contract"], today - timedelta(days=10))
+    statement = agency.run(c.PrepareStatement(contract_id=ids["contract"], period_start=period[0],
+                                              period_end=period[1]))
     agency.run(c.SubmitStatement(statement_id=statement))
     agency.project()
     return ids, statement, invoice
