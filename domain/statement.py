@@ -230,7 +230,9 @@ class Statement(LedgerAggregate):
             line_id = d.get("line_id")
             if line_id not in known:
                 raise InvalidValue("the statement has no line {line_id}", "line_id", line_id=line_id)
-            if line_id in self.decisions or line_id in seen:
+            if line_id in seen:
+                raise InvalidValue("line {line_id} is decided twice in one request", "line_id", line_id=line_id)
+            if line_id in self.decisions:
                 raise LineAlreadyDecided("line {line_id} was already decided", line_id=line_id)
             seen.add(line_id)
             decision = d.get("decision")

@@ -20,12 +20,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
 from infra.bootstrap import System
+from service import commands
 from tests.api import document_samples
 from tests.api.conftest import (
     API,
@@ -59,6 +61,7 @@ class Bad:
     status: int | None = None  # the exact status, when it matters
     raw: bytes | None = None  # sent as is instead of `body`
     headers: dict[str, str] = default(default_factory=dict)
+    who: str = "agency"  # whose token: agency, authority (in-tenant), org authority, org employer
 
 
 def over(n: int) -> str:
@@ -319,6 +322,140 @@ def bad_json_bodies() -> list[Bad]:
     ]
 
 
+def bad_statement_bodies() -> list[Bad]:
+    """Period statements: prepare, submit, decide (issue 12). {statement} is a
+    submitted statement of {stmt_contract} (2025, one line L1, decided by the
+    agency), {draft} a draft of it (2026); {contract} runs 2025-2027."""
+    c, sc, st, d = "{contract}", "{stmt_contract}", "{statement}", "{draft}"
+    period = {"period_start": "2026-01-01", "period_end": "2026-12-31"}
+    ok = {"line_id": "L1", "decision": "accepted"}
+    nobody = str(uuid.uuid4())
+    return [
+        Bad("prepare-start-missing", "POST", f"/contracts/{c}/statements", {"period_end": "2025-12-31"},
+            "period_start", 422),
+        Bad("prepare-end-missing", "POST", f"/contracts/{c}/statements", {"period_start": "2025-01-01"},
+            "period_end", 422),
+        Bad("prepare-start-month-13", "POST", f"/contracts/{c}/statements", {**period, "period_start": "2026-13-01"},
+            "period_start", 422),
+        Bad("prepare-end-feb-30", "POST", f"/contracts/{c}/statements", {**period, "period_end": "2026-02-30"},
+            "period_end", 422),
+        Bad("prepare-start-number", "POST", f"/contracts/{c}/statements", {**period, "period_start": 20260101},
+            "period_start", 422),
+        Bad("prepare-end-null", "POST", f"/contracts/{c}/statements", {**period, "period_end": None},
+            "period_end", 422),
+        Bad("prepare-start-year-1", "POST", f"/contracts/{c}/statements", {**period, "period_start": "0001-01-01"},
+            "period_start", 422),
+        Bad("prepare-end-9999", "POST", f"/contracts/{c}/statements", {**period, "period_end": "9999-12-31"},
+            "period_end", 422),
+        Bad("prepare-reversed", "POST", f"/contracts/{c}/statements",
+            {"period_start": "2026-12-31", "period_end": "2026-01-01"}, "period_end", 422),
+        Bad("prepare-before-the-term", "POST", f"/contracts/{c}/statements",
+            {"period_start": "2024-01-01", "period_end": "2024-12-31"}, "period_start", 422),
+        Bad("prepare-after-the-term", "POST", f"/contracts/{c}/statements",
+            {"period_start": "2028-01-01", "period_end": "2028-12-31"}, "period_end", 422),
+        Bad("prepare-overlaps-a-submitted-one", "POST", f"/contracts/{sc}/statements",
+            {"period_start": "2025-06-01", "period_end": "2025-12-31"}, "period_start", 422),
+        Bad("prepare-overlaps-a-draft", "POST", f"/contracts/{sc}/statements",
+            {"period_start": "2026-06-01", "period_end": "2026-09-30"}, "period_start", 422),
+        Bad("prepare-unknown-field", "POST", f"/contracts/{c}/statements", {**period, "final": True}, "final", 422),
+        Bad("prepare-body-array", "POST", f"/contracts/{c}/statements", [period], "body", 422),
+        Bad("prepare-contract-malformed", "POST", "/contracts/not-a-uuid/statements", period, None, 404),
+        Bad("prepare-contract-unknown", "POST", f"/contracts/{nobody}/statements", period, None, 404),
+        Bad("submit-statement-malformed", "POST", "/statements/not-a-uuid/submit", None, None, 404),
+        Bad("submit-statement-unknown", "POST", f"/statements/{nobody}/submit", None, None, 404),
+        Bad("submit-twice", "POST", f"/statements/{st}/submit", None, None, 409),
+        Bad("decisions-not-a-list", "POST", f"/statements/{st}/decisions", ok, "body", 422),
+        Bad("decisions-empty", "POST", f"/statements/{st}/decisions", [], "body", 422),
+        Bad("decisions-list-of-strings", "POST", f"/statements/{st}/decisions", ["L1"], "0", 422),
+        Bad("decisions-line-unknown", "POST", f"/statements/{st}/decisions", [{**ok, "line_id": "L99"}],
+            "line_id", 422),
+        Bad("decisions-line-missing", "POST", f"/statements/{st}/decisions", [{"decision": "accepted"}],
+            "0.line_id", 422),
+        Bad("decisions-line-number", "POST", f"/statements/{st}/decisions", [{**ok, "line_id": 1}],
+            "0.line_id", 422),
+        Bad("decisions-line-too-long", "POST", f"/statements/{st}/decisions", [{**ok, "line_id": over(21)}],
+            "0.line_id", 422),
+        Bad("decisions-decision-invalid", "POST", f"/statements/{st}/decisions", [{**ok, "decision": "maybe"}],
+            "decision", 422),
+        Bad("decisions-decision-missing", "POST", f"/statements/{st}/decisions", [{"line_id": "L1"}],
+            "0.decision", 422),
+        Bad("decisions-decision-bool", "POST", f"/statements/{st}/decisions", [{**ok, "decision": True}],
+            "0.decision", 422),
+        Bad("decisions-rejected-without-reason", "POST", f"/statements/{st}/decisions",
+            [{"line_id": "L1", "decision": "rejected"}], "reason", 422),
+        Bad("decisions-rejected-blank-reason", "POST", f"/statements/{st}/decisions",
+            [{"line_id": "L1", "decision": "rejected", "reason": "   "}], "reason", 422),
+        Bad("decisions-reason-too-long", "POST", f"/statements/{st}/decisions",
+            [{"line_id": "L1", "decision": "rejected", "reason": over(4001)}], "0.reason", 422),
+        Bad("decisions-reason-nul", "POST", f"/statements/{st}/decisions",
+            [{"line_id": "L1", "decision": "rejected", "reason": "geen\x00factuur"}], "reason", 422),
+        Bad("decisions-duplicate-line", "POST", f"/statements/{st}/decisions",
+            [ok, {"line_id": "L1", "decision": "rejected", "reason": "toch niet"}], "line_id", 422),
+        Bad("decisions-one-good-one-unknown", "POST", f"/statements/{st}/decisions",
+            [ok, {**ok, "line_id": "L2"}], "line_id", 422),
+        Bad("decisions-unknown-field", "POST", f"/statements/{st}/decisions", [{**ok, "decided_on": "2025-01-01"}],
+            "0.decided_on", 422),
+        Bad("decisions-huge-list", "POST", f"/statements/{st}/decisions",
+            [{**ok, "line_id": f"L{i}"} for i in range(1001)], "body", 422),
+        Bad("decisions-statement-malformed", "POST", "/statements/not-a-uuid/decisions", [ok], None, 404),
+        Bad("decisions-statement-unknown", "POST", f"/statements/{nobody}/decisions", [ok], None, 404),
+        Bad("decisions-on-a-draft", "POST", f"/statements/{d}/decisions", [ok], None, 409),
+    ]
+
+
+def bad_link_bodies() -> list[Bad]:
+    """Links to platform organisations: a contract's authority, an employer
+    record's employer organisation. {authority_org} and {employer_org} exist."""
+    e, c = "{employer}", "{contract}"
+    contract = contract_body(e)
+    nobody = str(uuid.uuid4())
+    return [
+        Bad("contract-authority-org-malformed", "POST", "/contracts", {**contract, "authority_org_id": "utrecht"},
+            "authority_org_id", 422),
+        Bad("contract-authority-org-number", "POST", "/contracts", {**contract, "authority_org_id": 7},
+            "authority_org_id", 422),
+        Bad("contract-authority-org-unknown", "POST", "/contracts", {**contract, "authority_org_id": nobody},
+            "authority_org_id", 422),
+        Bad("contract-authority-org-an-employer", "POST", "/contracts",
+            {**contract, "authority_org_id": "{employer_org}"}, "authority_org_id", 422),
+        Bad("amend-authority-org-malformed", "PATCH", f"/contracts/{c}", {"authority_org_id": "x"},
+            "authority_org_id", 422),
+        Bad("amend-authority-org-unknown", "PATCH", f"/contracts/{c}", {"authority_org_id": nobody},
+            "authority_org_id", 422),
+        Bad("amend-authority-org-an-employer", "PATCH", f"/contracts/{c}", {"authority_org_id": "{employer_org}"},
+            "authority_org_id", 422),
+        Bad("employer-org-malformed", "POST", "/employers", {"name": "De Vries", "org_id": "de-vries"}, "org_id", 422),
+        Bad("employer-org-unknown", "POST", "/employers", {"name": "De Vries", "org_id": nobody}, "org_id", 422),
+        Bad("employer-org-an-authority", "POST", "/employers", {"name": "De Vries", "org_id": "{authority_org}"},
+            "org_id", 422),
+        Bad("employer-link-org-missing", "PATCH", f"/employers/{e}", {}, "org_id", 422),
+        Bad("employer-link-org-null", "PATCH", f"/employers/{e}", {"org_id": None}, "org_id", 422),
+        Bad("employer-link-org-malformed", "PATCH", f"/employers/{e}", {"org_id": "1234"}, "org_id", 422),
+        Bad("employer-link-org-unknown", "PATCH", f"/employers/{e}", {"org_id": nobody}, "org_id", 422),
+        Bad("employer-link-org-an-authority", "PATCH", f"/employers/{e}", {"org_id": "{authority_org}"},
+            "org_id", 422),
+        Bad("employer-link-unknown-field", "PATCH", f"/employers/{e}", {"org_id": "{employer_org}", "name": "X"},
+            "name", 422),
+    ]
+
+
+def bad_notification_bodies() -> list[Bad]:
+    """Marking notifications read (the in-tenant authority user has one unread)."""
+    path = "/notifications/read"
+    return [
+        Bad("read-ids-string", "POST", path, {"ids": "all"}, "ids", 422, who="authority"),
+        Bad("read-ids-empty", "POST", path, {"ids": []}, "ids", 422, who="authority"),
+        Bad("read-ids-zero", "POST", path, {"ids": [0]}, "ids", 422, who="authority"),
+        Bad("read-ids-negative", "POST", path, {"ids": [-1]}, "ids", 422, who="authority"),
+        Bad("read-ids-huge", "POST", path, {"ids": [2**63]}, "ids", 422, who="authority"),
+        Bad("read-ids-fraction", "POST", path, {"ids": [1.5]}, "ids", 422, who="authority"),
+        Bad("read-ids-text-numbers", "POST", path, {"ids": ["1"]}, "ids", 422, who="authority"),
+        Bad("read-ids-too-many", "POST", path, {"ids": list(range(1, 502))}, "ids", 422, who="authority"),
+        Bad("read-body-array", "POST", path, [1], "body", 422, who="authority"),
+        Bad("read-unknown-field", "POST", path, {"all": True}, "all", 422, who="authority"),
+    ]
+
+
 def bad_queries() -> list[Bad]:
     c, e, v, p = "{contract}", "{employer}", "{vacancy}", "{placement}"
     return [
@@ -354,26 +491,108 @@ def bad_queries() -> list[Bad]:
     ]
 
 
-BODIES = bad_json_bodies()
-QUERIES = bad_queries()
+def bad_portfolio_queries() -> list[Bad]:
+    """The organisations' cross-agency lists (issue 12) and the notifications list."""
+    out = []
+    for path, who in (("/authority/contracts", "org authority"), ("/employer/contracts", "org employer"),
+                      ("/employer/placements", "org employer")):
+        tag = path.strip("/").replace("/", "-")
+        out += [
+            Bad(f"{tag}-status-bogus", "GET", f"{path}?status=bogus", field="status", status=422, who=who),
+            Bad(f"{tag}-agency-malformed", "GET", f"{path}?agency=kansrijk", field="agency", status=422, who=who),
+            Bad(f"{tag}-from-feb-30", "GET", f"{path}?from=2026-02-30", field="from", status=422, who=who),
+            Bad(f"{tag}-to-9999", "GET", f"{path}?to=9999-12-31", field="to", status=422, who=who),
+            Bad(f"{tag}-from-after-to", "GET", f"{path}?from=2026-12-31&to=2026-01-01", field="to", status=422,
+                who=who),
+            Bad(f"{tag}-as-of-year-1", "GET", f"{path}?as_of=0001-01-01", field="as_of", status=422, who=who),
+            Bad(f"{tag}-as-of-words", "GET", f"{path}?as_of=today", field="as_of", status=422, who=who),
+            Bad(f"{tag}-supplier-too-long", "GET", f"{path}?supplier={over(201)}", field="supplier", status=422,
+                who=who),
+            Bad(f"{tag}-format-xml", "GET", f"{path}?format=xml", field="format", status=422, who=who),
+        ]
+    return out + [
+        Bad("employer-placements-contract-status", "GET", "/employer/placements?status=not_met", field="status",
+            status=422, who="org employer"),
+        Bad("authority-statements-status-bogus", "GET", "/authority/statements?status=open", field="status",
+            status=422, who="org authority"),
+        Bad("authority-statements-status-draft", "GET", "/authority/statements?status=draft", field="status",
+            status=422, who="org authority"),
+        Bad("notifications-unread-maybe", "GET", "/notifications?unread=maybe", field="unread", status=422,
+            who="authority"),
+        Bad("notifications-unread-1", "GET", "/notifications?unread=1", field="unread", status=422, who="authority"),
+        Bad("notifications-unread-upper", "GET", "/notifications?unread=TRUE", field="unread", status=422,
+            who="authority"),
+    ]
+
+
+BODIES = bad_json_bodies() + bad_statement_bodies() + bad_link_bodies() + bad_notification_bodies()
+QUERIES = bad_queries() + bad_portfolio_queries()
+
+
+@dataclass
+class Seeded(Org):
+    """The attacked tenant, with a token per kind of user (Bad.who)."""
+
+    tokens: dict[str, str] = default(default_factory=dict)
+
+    def stored(self) -> tuple[int, int]:
+        """What a refusal must leave as it was: the tenant's event position, and
+        how many of its notifications are marked read (platform.notifications)."""
+        with self.system.stores.database("default").connection() as conn:
+            read = conn.execute("SELECT count(*) AS n FROM platform.notifications WHERE tenant_id = %s"
+                                " AND read_at IS NOT NULL", (self.tenant.id,)).fetchone()["n"]
+        return self.event_count(), read
+
+    def unread(self) -> int:
+        with self.system.stores.database("default").connection() as conn:
+            return conn.execute("SELECT count(*) AS n FROM platform.notifications WHERE tenant_id = %s"
+                                " AND read_at IS NULL", (self.tenant.id,)).fetchone()["n"]
+
+
+def purchase_on(org: Org, contract: str, day: str = "2025-03-01") -> str:
+    return org.create(f"/contracts/{contract}/contributions", {
+        "kind": "social_enterprise_purchase", "supplier": "Groen & Co", "invoice_amount_eur_excl_vat": "100.00",
+        "register": "registered_social_enterprise", "invoice_date": day, "description": "Groen"})
 
 
 @pytest.fixture(scope="module")
-def seeded(system: System) -> Iterator[Org]:
+def seeded(system: System) -> Iterator[Seeded]:
     """One tenant with an employer, a contract, a candidate, a vacancy, a
-    placement and a reported contribution; the bad requests go at them."""
+    placement and a reported contribution; a contract the agency decides with
+    a submitted 2025 statement (one line) and a 2026 draft; an authority and
+    an employer organisation with a user each; an in-tenant authority user
+    told of the submitted statement (one unread notification). The bad
+    requests go at them."""
     with TestClient(create_app(system)) as client:
         tenant = system.registry.create_tenant(random_slug("attack"), "Werkbedrijf Utrecht B.V.")
-        org = Org(system=system, client=client, tenant=tenant, agency_token="")
+        org = Seeded(system=system, client=client, tenant=tenant, agency_token="")
         org.agency_token = org.token_for("agency")
+        org.tokens = {"agency": org.agency_token,
+                      "authority": org.token_for("authority", organisation="Gemeente Utrecht")}
+        number = uuid.uuid4().int
+        orgs = {"authority": system.registry.create_organisation(
+                    "authority", "Gemeente Utrecht", oin=f"{number % 10**20:020d}"),
+                "employer": system.registry.create_organisation(
+                    "employer", "Bouwbedrijf De Vries", kvk=f"{number % 10**8:08d}")}
+        for kind, o in orgs.items():
+            org.ids[f"{kind}_org"] = str(o.id)
+            org.tokens[f"org {kind}"] = system.registry.issue_token(
+                system.registry.create_org_user(o.id, f"{uuid.uuid4().hex}@example.org", kind))
         org.seed()
         org.ids["open_vacancy"] = org.create("/vacancies", vacancy_body(org.ids["employer"]))
         decided_by_agency = org.create("/contracts", contract_body(org.ids["employer"], accepted_by="agency"))
-        r = org.post(f"/contracts/{decided_by_agency}/contributions", {
-            "kind": "social_enterprise_purchase", "supplier": "Groen & Co", "invoice_amount_eur_excl_vat": "100.00",
-            "register": "registered_social_enterprise", "invoice_date": "2025-03-01", "description": "Groen"})
-        assert r.status_code == 201, r.text
-        org.ids["contribution"] = r.json()["id"]
+        org.ids["contribution"] = purchase_on(org, decided_by_agency)
+        stmt_contract = org.create("/contracts", contract_body(org.ids["employer"], accepted_by="agency"))
+        purchase_on(org, stmt_contract)
+        org.ids["stmt_contract"] = stmt_contract
+        org.ids["statement"] = org.create(f"/contracts/{stmt_contract}/statements",
+                                          {"period_start": "2025-01-01", "period_end": "2025-12-31"})
+        r = org.post(f"/statements/{org.ids['statement']}/submit", None)
+        assert r.status_code == 200 and r.json()["lines"] == 1, r.text
+        org.ids["draft"] = org.create(f"/contracts/{stmt_contract}/statements",
+                                      {"period_start": "2026-01-01", "period_end": "2026-12-31"})
+        assert system.notify(tenants=[tenant]).told >= 1
+        assert org.unread() == 1
         yield org
 
 
@@ -381,11 +600,13 @@ def fill(text: str, ids: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), m.group(0)), text)
 
 
-def send(org: Org, case: Bad) -> Any:
-    headers = {**bearer(org.agency_token), **case.headers}
+def send(org: Seeded, case: Bad) -> Any:
+    headers = {**bearer(org.tokens[case.who]), **case.headers}
     if case.raw is not None:
         content = case.raw
         headers.setdefault("Content-Type", "application/json")
+    elif case.body is None and case.method == "POST":
+        content = b""
     else:
         content = json.dumps(json.loads(fill(json.dumps(case.body), org.ids))).encode()
         headers.setdefault("Content-Type", "application/json")
@@ -404,17 +625,30 @@ def assert_refused(response: Any, case: Bad) -> None:
 
 
 @pytest.mark.parametrize("case", BODIES, ids=[b.name for b in BODIES])
-def test_a_bad_request_body_is_refused_naming_the_field_and_nothing_is_stored(seeded: Org, case: Bad) -> None:
-    before = seeded.event_count()
+def test_a_bad_request_body_is_refused_naming_the_field_and_nothing_is_stored(seeded: Seeded, case: Bad) -> None:
+    before = seeded.stored()
     assert_refused(send(seeded, case), case)
-    assert seeded.event_count() == before
+    assert seeded.stored() == before
 
 
 @pytest.mark.parametrize("case", QUERIES, ids=[q.name for q in QUERIES])
-def test_a_bad_query_parameter_is_refused_naming_it(seeded: Org, case: Bad) -> None:
-    before = seeded.event_count()
+def test_a_bad_query_parameter_is_refused_naming_it(seeded: Seeded, case: Bad) -> None:
+    before = seeded.stored()
     assert_refused(send(seeded, case), case)
-    assert seeded.event_count() == before
+    assert seeded.stored() == before
+
+
+def test_the_statement_and_notification_cases_start_from_a_state_they_could_change(seeded: Seeded) -> None:
+    """The decisions and mark-read cases are refused, not idle: the same
+    requests done right decide the line and mark the notification read."""
+    st = seeded.ids["statement"]
+    before = seeded.stored()
+    r = seeded.post("/notifications/read", {"ids": None}, token=seeded.tokens["authority"])
+    assert r.status_code == 200 and r.json() == {"marked_read": 1}, r.text
+    assert seeded.stored()[1] == before[1] + 1
+    r = seeded.post(f"/statements/{st}/decisions", [{"line_id": "L1", "decision": "accepted"}])
+    assert r.status_code == 200 and r.json()["status"] == "decided", r.text
+    assert seeded.stored()[0] > before[0]
 
 
 def test_deep_json_is_refused_without_an_error_in_the_log(seeded: Org, caplog: pytest.LogCaptureFixture) -> None:
@@ -514,6 +748,7 @@ class BadForm:
     path: str
     form: dict[str, str]
     field: str  # the input whose error the page shows (its id is f-<field>, or prefix-<field>)
+    who: str = "agency"  # or authority: the in-tenant user who decides and was told of the statement
 
 
 def bad_forms() -> list[BadForm]:
@@ -544,31 +779,83 @@ def bad_forms() -> list[BadForm]:
         BadForm("page-feedback-score-9", f"/placements/{p}/feedback", {"score": "9", "from_role": "coach"}, "score"),
         BadForm("page-close-contract-2200", f"/contracts/{c}/close", {"closed_on": "2200-01-01", "confirm": "on"},
                 "closed_on"),
+        # -- period statements and notifications (issue 12) --
+        BadForm("page-prepare-start-missing", f"/contracts/{c}/statements", {"period_end": "{term_end}"},
+                "period_start"),
+        BadForm("page-prepare-start-month-13", f"/contracts/{c}/statements",
+                {"period_start": "2026-13-01", "period_end": "{term_end}"}, "period_start"),
+        BadForm("page-prepare-end-year-1", f"/contracts/{c}/statements",
+                {"period_start": "{free_start}", "period_end": "0001-01-01"}, "period_end"),
+        BadForm("page-prepare-reversed", f"/contracts/{c}/statements",
+                {"period_start": "{term_end}", "period_end": "{free_start}"}, "period_end"),
+        BadForm("page-prepare-before-the-term", f"/contracts/{c}/statements",
+                {"period_start": "{before_term}", "period_end": "{free_start}"}, "period_start"),
+        BadForm("page-prepare-overlapping", f"/contracts/{c}/statements",
+                {"period_start": "{in_statement}", "period_end": "{term_end}"}, "period_start"),
+        BadForm("page-decide-invalid", "/statements/{statement}/lines/L1/decide", {"decision": "maybe"}, "decision",
+                who="authority"),
+        BadForm("page-decide-missing", "/statements/{statement}/lines/L1/decide", {"reason": "x"}, "decision",
+                who="authority"),
+        BadForm("page-reject-without-reason", "/statements/{statement}/lines/L1/decide", {"decision": "rejected"},
+                "reason", who="authority"),
+        BadForm("page-reject-reason-too-long", "/statements/{statement}/lines/L1/decide",
+                {"decision": "rejected", "reason": over(4001)}, "reason", who="authority"),
+        BadForm("page-decide-unknown-line", "/statements/{statement}/lines/L99/decide", {"decision": "accepted"},
+                "line_id", who="authority"),
+        BadForm("page-notification-read-words", "/notifications/read", {"id": "all"}, "id", who="authority"),
+        BadForm("page-notification-read-zero", "/notifications/read", {"id": "0"}, "id", who="authority"),
+        BadForm("page-notification-read-huge", "/notifications/read", {"id": "9" * 30}, "id", who="authority"),
     ]
 
 
 FORMS = bad_forms()
 
 
+def read_notifications(system: System, tenant_id: Any) -> int:
+    with system.stores.database("default").connection() as conn:
+        return conn.execute("SELECT count(*) AS n FROM platform.notifications WHERE tenant_id = %s"
+                            " AND read_at IS NOT NULL", (tenant_id,)).fetchone()["n"]
+
+
 @pytest.fixture(scope="module")
 def page_world(system: System) -> Agency:
+    """The page world: its contract (a year ago to two years ahead) has a
+    purchase and a submitted statement over its first four months (one line,
+    L1); an in-tenant authority user decides it and was told of it."""
     world = Agency(system=system, tenant=system.registry.create_tenant(random_slug("attack-web"), "Werkbedrijf B.V."))
-    world.ids = {k: str(v) for k, v in world.seed().items()}  # type: ignore[attr-defined]
+    ids = {k: str(v) for k, v in world.seed().items()}
+    starts = date.today() - timedelta(days=365)
+    authority = world.user("authority", organisation="Gemeente Utrecht")
+    contract = uuid.UUID(ids["contract"])
+    world.run(commands.ReportSocialEnterprisePurchase(
+        contract_id=contract, supplier="Groen & Co", invoice_amount_eur_excl_vat=Decimal("100.00"),
+        register="registered_social_enterprise", invoice_date=starts + timedelta(days=10), description="Groen"))
+    ids["statement"] = str(world.run(commands.PrepareStatement(
+        contract_id=contract, period_start=starts, period_end=starts + timedelta(days=120))))
+    world.run(commands.SubmitStatement(statement_id=uuid.UUID(ids["statement"])))
+    assert system.notify(tenants=[world.tenant]).told >= 1
+    ids.update(term_end=(date.today() + timedelta(days=700)).isoformat(),
+               free_start=(starts + timedelta(days=200)).isoformat(),
+               before_term=(starts - timedelta(days=30)).isoformat(),
+               in_statement=(starts + timedelta(days=60)).isoformat())
+    world.ids = ids  # type: ignore[attr-defined]
+    world.people = {"agency": world.user("agency"), "authority": authority}  # type: ignore[attr-defined]
     return world
 
 
 @pytest.mark.parametrize("case", FORMS, ids=[f.name for f in FORMS])
 def test_a_bad_form_is_answered_with_the_form_and_the_error_at_the_field(
         page_world: Agency, pages: Callable[..., Browser], case: BadForm) -> None:  # noqa: F811
-    me = pages(page_world.user("agency"))
-    before = page_world.system.stores.for_tenant(page_world.tenant).recorder.max_notification_id()
+    me = pages(page_world.people[case.who])  # type: ignore[attr-defined]
+    system, tenant = page_world.system, page_world.tenant
+    before = (system.stores.for_tenant(tenant).recorder.max_notification_id(), read_notifications(system, tenant.id))
     r = me.post(fill(case.path, page_world.ids) + "?lang=en",  # type: ignore[attr-defined]
                 {k: fill(v, page_world.ids) for k, v in case.form.items()})  # type: ignore[attr-defined]
     assert r.status_code < 500, r.text[:500]
     assert r.status_code in (200, 400, 409, 422), (r.status_code, r.headers.get("location"))
-    shown = re.findall(r'<p class="error" id="[\w-]*?-?(\w+)-error">', r.text)
+    shown = re.findall(r'<p class="error" id="[\w-]*?-?(\w+)-error"', r.text)
     assert case.field in shown, (case.field, shown)
-    after = page_world.system.stores.for_tenant(page_world.tenant).recorder.max_notification_id()
+    after = (system.stores.for_tenant(tenant).recorder.max_notification_id(), read_notifications(system, tenant.id))
     assert after == before
 
 

@@ -19,7 +19,7 @@ Litestar then decodes the same, now known good, body as before.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
@@ -34,10 +34,18 @@ def _refused(status: int, detail: str, field: str, message: str) -> Response:
     return Response({"detail": detail, "errors": [{"field": field, "message": message}]}, status_code=status)
 
 
+def _schema(field: Any) -> Any:
+    """The body's type with the msgspec constraints of its annotation: Litestar
+    keeps them apart (`metadata`), and a top-level list's length limits
+    (`LineDecisions`: 1 to 1000 decisions) would otherwise go unchecked."""
+    metas = tuple(m for m in getattr(field, "metadata", ()) if isinstance(m, msgspec.Meta))
+    return Annotated[(field.annotation, *metas)] if metas else field.annotation
+
+
 def _decoder(handler: Any) -> msgspec.json.Decoder | None:
     if handler not in _DECODERS:
         field = handler.parsed_fn_signature.parameters.get("data")
-        _DECODERS[handler] = None if field is None else msgspec.json.Decoder(field.annotation, strict=True)
+        _DECODERS[handler] = None if field is None else msgspec.json.Decoder(_schema(field), strict=True)
     return _DECODERS[handler]
 
 
@@ -51,7 +59,7 @@ def field_of(error: str) -> tuple[str, str]:
     names `score`; a missing or unknown field names itself; list items are `name.0`."""
     m = _AT.match(error)
     message, path = (m.group("message"), m.group("path") or "") if m else (error, "")
-    field = path.lstrip(".").replace("[", ".").replace("]", "")
+    field = path.replace("[", ".").replace("]", "").lstrip(".")  # `$[0].line_id`: 0.line_id
     named = _NAMED.search(message)
     if named:
         field = f"{field}.{named.group(1)}" if field else named.group(1)

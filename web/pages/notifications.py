@@ -19,12 +19,18 @@ def _tenant_id(viewer: Viewer):  # type: ignore[no-untyped-def]
     return viewer.tenant.id if viewer.tenant is not None else None
 
 
+async def _page(services: PageServices, request: Request, viewer: Viewer, errors: dict[str, str] | None = None,
+                status: int = 200) -> Response:
+    items = await notifications_of(services.pool, viewer.actor, _tenant_id(viewer))
+    return page(services.templates, request, "notifications.html", {
+        "items": items, "unread": sum(1 for i in items if i["read_at"] is None), "errors": errors or {}},
+        status=status)
+
+
 @get("/notifications", name="notifications", guards=[roles(*ROLES)], opt={ORGANISATION_PAGES: True})
 async def notifications_page(request: Request, services: NamedDependency[PageServices],
                              viewer: NamedDependency[Viewer]) -> Response:
-    items = await notifications_of(services.pool, viewer.actor, _tenant_id(viewer))
-    return page(services.templates, request, "notifications.html", {
-        "items": items, "unread": sum(1 for i in items if i["read_at"] is None)})
+    return await _page(services, request, viewer)
 
 
 @get("/notifications/count", name="notification_count", guards=[roles(*ROLES)], opt={ORGANISATION_PAGES: True})
@@ -38,9 +44,15 @@ async def notification_count(request: Request, services: NamedDependency[PageSer
 @post("/notifications/read", guards=[roles(*ROLES)], opt={ORGANISATION_PAGES: True})
 async def read_notifications(request: Request, services: NamedDependency[PageServices],
                              viewer: NamedDependency[Viewer]) -> Response:
-    """Mark one notification read (`id`), or all of them (no id)."""
+    """Mark one notification read (`id`), or all of them (no id). An id that
+    is not a notification's (not a positive whole number) is refused: never
+    read as "no id", which would mark all of them read."""
     form = await Form.read(request)
     ident = form.integer("id", required=False)
+    if ident is not None and ident < 1:
+        form.error("id", "number")
+    if not form.ok:
+        return await _page(services, request, viewer, dict(form.errors), 422)
     await mark_read(services.pool, viewer.actor, _tenant_id(viewer), [ident] if ident is not None else None)
     return Response(b"", status_code=303, headers={"Location": "/notifications"})
 
