@@ -568,6 +568,35 @@ def heads_sign(tenant_slug: str | None) -> None:
                                    "signed head (run `sroi verify`)")
 
 
+@main.group("notifications")
+def notifications_group() -> None:
+    """Notifications of period statements."""
+
+
+@notifications_group.command("run")
+@click.option("--tenant", "tenant_slug", help="Only this tenant (default: every active one).")
+def notifications_run(tenant_slug: str | None) -> None:
+    """Tell what needs telling now, once: what the worker does every minute
+    (e.g. after an outage). Inbox rows, and digests if SMTP_URL is set; a
+    notice already told is not told again."""
+    from infra.mail import mailer_from_settings
+
+    with opened_system() as system:
+        tenants = [_tenant_or_fail(system, tenant_slug)] if tenant_slug else None
+        mailer = mailer_from_settings(system.settings)
+        run = system.notify(mailer, tenants=tenants)
+    click.echo(f"notices told: {run.notices} ({run.told} recipients)")
+    click.echo(f"mails sent: {run.mailed}" if mailer is not None else "mails sent: 0 (SMTP_URL is not set)")
+    problems = []
+    if run.mail_errors:
+        problems.append(f"{len(run.mail_errors)} digest(s) not sent ({', '.join(sorted(set(run.mail_errors)))}):"
+                        " they stay unmailed for the next run")
+    if run.failed_tenants:
+        problems.append(f"{run.failed_tenants} tenant(s) failed: their notices wait for the next run")
+    if problems:
+        raise click.ClickException("; ".join(problems))
+
+
 @main.command()
 def demo() -> None:
     """Create the demo tenant with realistic data (once)."""
