@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from infra import audit, inbox
+from infra import audit, inbox, translations
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
@@ -119,7 +119,7 @@ class System:
         return notifications.notify(
             self.ledger, self.registry.list_tenants() if tenants is None else tenants,
             NoticesToTell(self.stores), inbox.PlatformPeople(platform), inbox.PlatformInbox(platform),
-            mailer, today=today, base_url=self.settings.public_url or "")
+            mailer, today=today, base_url=self.settings.public_url or "", texts=translations.translations)
 
     def close(self) -> None:
         if self.notifier is not None:

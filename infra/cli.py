@@ -16,7 +16,7 @@ import click
 
 from infra import logsafe, processes
 from infra.bootstrap import System, bootstrap
-from infra.registry import ROLES, RegistryError, TenantNotFound
+from infra.registry import DEFAULT_USER_LANGUAGE, ROLES, USER_LANGUAGES, RegistryError, TenantNotFound
 from infra.settings import Settings, SettingsError
 
 
@@ -154,10 +154,12 @@ def user() -> None:
 @click.option("--candidate", "candidate_id", help="Candidate id (role employee).")
 @click.option("--organisation", help="Contracting authority name (role authority).")
 @click.option("--password", is_flag=True, help="Prompt for a password (web login).")
+@click.option("--lang", type=click.Choice(USER_LANGUAGES), default=DEFAULT_USER_LANGUAGE, show_default=True,
+              help="The language of the user's mail (notification digests).")
 @click.option("--token", "with_token", is_flag=True,
               help="Issue an API token (lasting API_TOKEN_DAYS); printed as the last line.")
 def user_create(tenant_slug: str | None, org_id: str | None, email: str, role: str, employer_id: str | None,
-                candidate_id: str | None, organisation: str | None, password: bool,
+                candidate_id: str | None, organisation: str | None, password: bool, lang: str,
                 with_token: bool) -> None:
     """A user of an agency (--tenant) or of an organisation (--org: it logs in
     once and works across every agency that shares with it)."""
@@ -170,7 +172,7 @@ def user_create(tenant_slug: str | None, org_id: str | None, email: str, role: s
     if org is not None:
         with opened_system() as system:
             try:
-                u = system.registry.create_org_user(org, email, role, password=pw)
+                u = system.registry.create_org_user(org, email, role, password=pw, lang=lang)
             except RegistryError as e:
                 raise click.BadParameter(str(e), param_hint=f"--{e.field}" if e.field else None) from None
             click.echo(f"created {u.role} user {u.email} ({u.id}) of organisation {u.organisation}")
@@ -181,7 +183,7 @@ def user_create(tenant_slug: str | None, org_id: str | None, email: str, role: s
         t = system.registry.tenant_by_slug(tenant_slug)
         u = system.registry.create_user(
             t, email, role, employer_id=_uuid(employer_id, "--employer"),
-            candidate_id=_uuid(candidate_id, "--candidate"), organisation=organisation, password=pw)
+            candidate_id=_uuid(candidate_id, "--candidate"), organisation=organisation, password=pw, lang=lang)
         click.echo(f"created {u.role} user {u.email} ({u.id}) in tenant {t.slug}")
         if with_token:
             _echo_new_token(*system.registry.create_token(u.id))
@@ -360,6 +362,16 @@ def projections_rebuild(name: str, tenant_slug: str | None) -> None:
                     raise click.ClickException(f"{t.slug}: rebuild stopped, {e}; the live read model is unchanged"
                                                ) from None
             click.echo(f"{t.slug}: {name} rebuilt from {result.processed} events, live at {result.position}")
+
+
+@user.command("set-lang")
+@click.option("--email", required=True)
+@click.option("--lang", required=True, type=click.Choice(USER_LANGUAGES))
+def user_set_lang(email: str, lang: str) -> None:
+    """Set the language of a user's mail (notification digests)."""
+    with opened_system(refuse=(RegistryError,)) as system:
+        system.registry.set_language(email, lang)
+    click.echo(f"mail to {email.strip().lower()} is written in {lang}")
 
 
 @user.command("set-password")

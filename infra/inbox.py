@@ -104,10 +104,10 @@ class PlatformInbox:
     def unmailed(self, since: datetime) -> Iterator[tuple[list[dict[str, Any]], Callable[[list[int]], None]]]:
         """The rows not mailed yet (created since `since`), locked for this run:
         another worker's run skips them until this one commits. Yields the rows
-        (with the user's e-mail for a user's row) and `mark(ids)`: mailed."""
+        (with the user's e-mail and language for a user's row) and `mark(ids)`: mailed."""
         with self.platform_db.connection() as conn, conn.transaction():
             rows = conn.execute(
-                "SELECT n.*, u.email AS user_email FROM platform.notifications n"
+                "SELECT n.*, u.email AS user_email, u.lang AS user_lang FROM platform.notifications n"
                 " LEFT JOIN platform.users u ON u.id = n.user_id"
                 " WHERE n.mailed_at IS NULL AND n.created_at >= %s ORDER BY n.id"
                 " FOR UPDATE OF n SKIP LOCKED", (since,)).fetchall()

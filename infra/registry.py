@@ -37,6 +37,9 @@ from infra.eventstore import EventStoreDatabase, Tenant, TenantStores, events_ta
 from infra.settings import MAX_TOKEN_DAYS
 
 ROLES = ("agency", "employer", "authority", "auditor", "employee")
+# The languages a user's mail is written in (the pages': web/i18n); Dutch unless chosen.
+USER_LANGUAGES = ("nl", "en")
+DEFAULT_USER_LANGUAGE = "nl"
 ORGANISATION_KINDS = ("authority", "employer")  # an organisation user's role is its organisation's kind
 KVK_RE = re.compile(r"^[0-9]{8}$")
 OIN_RE = re.compile(r"^[0-9]{20}$")
@@ -93,6 +96,13 @@ DO $$ BEGIN
     END IF;
 END $$;
 CREATE INDEX IF NOT EXISTS users_org_idx ON platform.users (org_id) WHERE org_id IS NOT NULL;
+-- The language of what is sent to the user (the notification digests): Dutch unless chosen.
+ALTER TABLE platform.users ADD COLUMN IF NOT EXISTS lang text NOT NULL DEFAULT 'nl';
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'users_lang') THEN
+        ALTER TABLE platform.users ADD CONSTRAINT users_lang CHECK (lang IN ('nl', 'en'));
+    END IF;
+END $$;
 CREATE TABLE IF NOT EXISTS platform.api_tokens (
     token_hash bytea PRIMARY KEY,
     id uuid NOT NULL UNIQUE,
@@ -156,6 +166,7 @@ class User:
     employer_id: UUID | None = None
     candidate_id: UUID | None = None
     org_id: UUID | None = None
+    lang: str = DEFAULT_USER_LANGUAGE  # the language of their mail
 
 
 @dataclass(frozen=True)
@@ -196,7 +207,15 @@ def _tenant(row: dict[str, Any]) -> Tenant:
 def _user(row: dict[str, Any]) -> User:
     return User(id=row["user_id"], tenant_id=row["tenant_id"], email=row["email"],
                 role=row["role"], organisation=row["organisation"],
-                employer_id=row["employer_id"], candidate_id=row["candidate_id"], org_id=row["org_id"])
+                employer_id=row["employer_id"], candidate_id=row["candidate_id"], org_id=row["org_id"],
+                lang=row.get("lang") or DEFAULT_USER_LANGUAGE)
+
+
+def _language(lang: str | None) -> str:
+    lang = (lang or DEFAULT_USER_LANGUAGE).strip().lower()
+    if lang not in USER_LANGUAGES:
+        raise RegistryError(f"lang must be one of {', '.join(USER_LANGUAGES)}", "lang")
+    return lang
 
 
 def _organisation(row: dict[str, Any]) -> Organisation:
@@ -346,10 +365,12 @@ class TenantRegistry:
     # -- users and tokens --------------------------------------------------
     def create_user(self, tenant: Tenant, email: str, role: str, *,
                     employer_id: UUID | None = None, candidate_id: UUID | None = None,
-                    organisation: str | None = None, password: str | None = None) -> User:
+                    organisation: str | None = None, password: str | None = None,
+                    lang: str | None = None) -> User:
         email = (email or "").strip().lower()
         if not EMAIL_RE.match(email):
             raise RegistryError("email must look like name@example.org", "email")
+        lang = _language(lang)
         if role not in ROLES:
             raise RegistryError(f"role must be one of {', '.join(ROLES)}", "role")
         if role == "employer" and employer_id is None:
@@ -366,15 +387,15 @@ class TenantRegistry:
             with self.db.connection() as conn:
                 conn.execute(
                     "INSERT INTO platform.users (id, tenant_id, email, role, organisation,"
-                    " employer_id, candidate_id, password_hash) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)",
+                    " employer_id, candidate_id, password_hash, lang) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s)",
                     (user_id, tenant.id, email, role, organisation, employer_id, candidate_id,
-                     password_hash))
+                     password_hash, lang))
         except Exception as e:
             if isinstance(e.__cause__, psycopg.errors.UniqueViolation):
                 raise RegistryError(f"a user with email {email!r} already exists", "email") from None
             raise
         return User(id=user_id, tenant_id=tenant.id, email=email, role=role,
-                    organisation=organisation, employer_id=employer_id, candidate_id=candidate_id)
+                    organisation=organisation, employer_id=employer_id, candidate_id=candidate_id, lang=lang)
 
     # -- organisations and their users -------------------------------------
     def create_organisation(self, kind: str, name: str, *, kvk: str | None = None,
@@ -417,11 +438,13 @@ class TenantRegistry:
             row = conn.execute("SELECT * FROM platform.organisations WHERE id = %s", (org_id,)).fetchone()
         return _organisation(row) if row else None
 
-    def create_org_user(self, org_id: UUID, email: str, role: str, *, password: str | None = None) -> User:
+    def create_org_user(self, org_id: UUID, email: str, role: str, *, password: str | None = None,
+                        lang: str | None = None) -> User:
         """A user of an organisation (no tenant): its role is the organisation's kind."""
         email = (email or "").strip().lower()
         if not EMAIL_RE.match(email):
             raise RegistryError("email must look like name@example.org", "email")
+        lang = _language(lang)
         org = self.organisation(org_id)
         if org is None:
             raise RegistryError(f"no organisation with id {org_id}", "org")
@@ -434,14 +457,15 @@ class TenantRegistry:
         try:
             with self.db.connection() as conn:
                 conn.execute(
-                    "INSERT INTO platform.users (id, tenant_id, org_id, email, role, organisation, password_hash)"
-                    " VALUES (%s, NULL, %s, %s, %s, %s, %s)",
-                    (user_id, org.id, email, role, org.name, password_hash))
+                    "INSERT INTO platform.users (id, tenant_id, org_id, email, role, organisation, password_hash,"
+                    " lang) VALUES (%s, NULL, %s, %s, %s, %s, %s, %s)",
+                    (user_id, org.id, email, role, org.name, password_hash, lang))
         except Exception as e:
             if isinstance(e.__cause__, psycopg.errors.UniqueViolation):
                 raise RegistryError(f"a user with email {email!r} already exists", "email") from None
             raise
-        return User(id=user_id, tenant_id=None, email=email, role=role, organisation=org.name, org_id=org.id)
+        return User(id=user_id, tenant_id=None, email=email, role=role, organisation=org.name, org_id=org.id,
+                    lang=lang)
 
     def issue_token(self, user: User, *, days: int | None = None, label: str = "") -> str:
         """A new token for the user (the secret: shown once, stored only as its hash)."""
@@ -516,6 +540,15 @@ class TenantRegistry:
         with self.db.connection() as conn:
             cur = conn.execute("UPDATE platform.users SET password_hash = %s WHERE email = %s",
                                (_password_hasher.hash(password), (email or "").strip().lower()))
+        if cur.rowcount == 0:
+            raise RegistryError(f"no user with email {email!r}", "email")
+
+    def set_language(self, email: str, lang: str) -> None:
+        """The language of the user's mail from now on."""
+        lang = _language(lang)
+        with self.db.connection() as conn:
+            cur = conn.execute("UPDATE platform.users SET lang = %s WHERE email = %s",
+                               (lang, (email or "").strip().lower()))
         if cur.rowcount == 0:
             raise RegistryError(f"no user with email {email!r}", "email")
 

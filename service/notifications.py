@@ -23,6 +23,12 @@ history when mailing); the rows of a digest sent are marked mailed, those of
 a failed send stay for the next run. The rows being mailed are locked, so a
 concurrent run skips them. A digest names the contract, the period and the
 line counts, with a link: no person, nothing of special category.
+
+A digest is written in its recipient's language: a user's own (`lang` of
+platform.users, `sroi user create --lang`), Dutch for a contract's owner
+(who has no account). The texts are the English msgids below (`MESSAGES`),
+translated through the same catalogue as the pages (web/i18n/nl.po), which
+comes in as `texts` (language -> gettext), wired by the composition root.
 """
 from __future__ import annotations
 
@@ -67,6 +73,31 @@ class Inbox(Protocol):
             tuple[list[dict[str, Any]], Callable[[list[int]], None]]]: ...
 
 
+class Texts(Protocol):
+    def gettext(self, message: str) -> str: ...
+
+
+class _English:
+    """The msgids as they are: English."""
+
+    def gettext(self, message: str) -> str:
+        return message
+
+
+DEFAULT_LANGUAGE = "nl"  # the product's; an owner (no account) gets Dutch
+
+# The digest's texts (msgids of web/i18n/nl.po). Values are put in after translating.
+SUBJECT_AWAITING = "SROI Ledger: period statements, %(awaiting)s awaiting a decision"
+SUBJECT_DECIDED = "SROI Ledger: period statements, %(decided)s decided"
+SUBJECT_BOTH = "SROI Ledger: period statements, %(awaiting)s awaiting a decision and %(decided)s decided"
+INTRO = "News about period statements in SROI Ledger:"
+SUBMITTED_LINE = ("%(contract)s, %(start)s to %(end)s: statement submitted, awaiting the contracting authority's"
+                  " decision (%(lines)s lines)")
+DECIDED_LINE = "%(contract)s, %(start)s to %(end)s: statement decided (%(accepted)s lines accepted, %(rejected)s rejected)"
+OUTRO = "Your notifications in SROI Ledger list them too."
+MESSAGES = (SUBJECT_AWAITING, SUBJECT_DECIDED, SUBJECT_BOTH, INTRO, SUBMITTED_LINE, DECIDED_LINE, OUTRO)
+
+
 class Mailer(Protocol):
     def send(self, to: list[str], subject: str, text: str) -> None: ...
 
@@ -88,8 +119,10 @@ ACTOR = Actor.system("notifications")
 
 
 def notify(ledger: Ledger, tenants: Iterable[Any], notices: Notices, people: People, inbox: Inbox,
-           mailer: Mailer | None = None, today: date | None = None, base_url: str = "") -> NotificationRun:
-    """One run over the active ones of `tenants` (see the module docstring)."""
+           mailer: Mailer | None = None, today: date | None = None, base_url: str = "",
+           texts: Callable[[str], Texts] | None = None) -> NotificationRun:
+    """One run over the active ones of `tenants` (see the module docstring);
+    `texts(language)`: the digest's texts in a language (default: English)."""
     today = today or date.today()
     run = NotificationRun()
     active = {t.id: t for t in tenants if t.is_active}
@@ -100,7 +133,7 @@ def notify(ledger: Ledger, tenants: Iterable[Any], notices: Notices, people: Peo
             log.warning("notifications for tenant %s failed: %s", tenant.id, type(e).__name__)
             run.failed_tenants += 1
     if mailer is not None:
-        _mail(ledger, active, inbox, mailer, today, base_url, run)
+        _mail(ledger, active, inbox, mailer, today, base_url, run, texts or (lambda _language: _English()))
     return run
 
 
@@ -141,16 +174,18 @@ def _fan_out(ledger: Ledger, tenant: Any, notices: Notices, people: People, inbo
 
 
 def _mail(ledger: Ledger, tenants: dict[UUID, Any], inbox: Inbox, mailer: Mailer, today: date, base_url: str,
-          run: NotificationRun) -> None:
+          run: NotificationRun, texts: Callable[[str], Texts]) -> None:
     since = datetime.combine(today - timedelta(days=RECENT_DAYS), time(), tzinfo=timezone.utc)
     owners: dict[tuple[UUID, UUID], dict[str, dict[str, str]]] = {}
     with inbox.unmailed(since) as (rows, mark):
         by_address: dict[str, list[dict[str, Any]]] = {}
+        language: dict[str, str] = {}  # a user's own; an owner's (no account) the product's
         for r in rows:
             tenant = tenants.get(r["tenant_id"])
             if tenant is None:
                 continue  # a suspended agency's notices wait
             address = r["user_email"]
+            lang = r.get("user_lang") if address else None
             if r["recipient"].startswith("owner:"):
                 key = (r["tenant_id"], r["contract_id"])
                 if key not in owners:
@@ -162,8 +197,10 @@ def _mail(ledger: Ledger, tenants: dict[UUID, Any], inbox: Inbox, mailer: Mailer
                 address = owners[key].get(r["recipient"].removeprefix("owner:"), {}).get("email")
             if address:
                 by_address.setdefault(address.lower(), []).append(r)
+                if lang or address.lower() not in language:
+                    language[address.lower()] = lang or DEFAULT_LANGUAGE
         for address, items in sorted(by_address.items()):
-            subject, text = digest(items, base_url)
+            subject, text = digest(items, base_url, texts(language[address]))
             try:
                 mailer.send([address], subject, text)
             except Exception as e:  # left unmailed: the next run tries again
@@ -174,27 +211,27 @@ def _mail(ledger: Ledger, tenants: dict[UUID, Any], inbox: Inbox, mailer: Mailer
             run.mailed += 1
 
 
-def describe(item: Mapping[str, Any]) -> str:
-    period = f"{item['period_start']} to {item['period_end']}"
-    if item["kind"] == SUBMITTED:
-        return (f"{item['contract_title']}, {period}: statement submitted, awaiting the contracting authority's"
-                f" decision ({item['lines']} lines)")
-    return (f"{item['contract_title']}, {period}: statement decided ({item['accepted']} lines accepted,"
-            f" {item['rejected']} rejected)")
+def describe(item: Mapping[str, Any], texts: Texts | None = None) -> str:
+    t = texts or _English()
+    values = {"contract": item["contract_title"], "start": item["period_start"], "end": item["period_end"],
+              "lines": item["lines"], "accepted": item["accepted"], "rejected": item["rejected"]}
+    return t.gettext(SUBMITTED_LINE if item["kind"] == SUBMITTED else DECIDED_LINE) % values
 
 
-def digest(items: list[Mapping[str, Any]], base_url: str = "") -> tuple[str, str]:
-    """Subject and text of one recipient's digest: contracts, periods, counts
-    and links only (a notice never names a person)."""
+def digest(items: list[Mapping[str, Any]], base_url: str = "", texts: Texts | None = None) -> tuple[str, str]:
+    """Subject and text of one recipient's digest, in the language of `texts`
+    (default English): contracts, periods, counts and links only (a notice
+    never names a person)."""
+    t = texts or _English()
     seen: set[UUID] = set()
     unique = [i for i in items if not (i["notice_id"] in seen or seen.add(i["notice_id"]))]
     awaiting = sum(1 for i in unique if i["kind"] == SUBMITTED)
     decided = len(unique) - awaiting
-    parts = ([f"{awaiting} awaiting a decision"] if awaiting else []) + ([f"{decided} decided"] if decided else [])
-    subject = f"SROI Ledger: period statements, {' and '.join(parts)}"
-    lines = ["News about period statements in SROI Ledger:", ""]
+    subject = t.gettext(SUBJECT_BOTH if awaiting and decided else SUBJECT_AWAITING if awaiting
+                        else SUBJECT_DECIDED) % {"awaiting": awaiting, "decided": decided}
+    lines = [t.gettext(INTRO), ""]
     for i in unique:
-        lines.append(f"- {describe(i)}")
+        lines.append(f"- {describe(i, t)}")
         lines.append(f"  {base_url}/statements/{i['statement_id']}")
-    lines += ["", "Your notifications in SROI Ledger list them too."]
+    lines += ["", t.gettext(OUTRO)]
     return subject, "\n".join(lines) + "\n"

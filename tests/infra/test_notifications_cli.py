@@ -6,6 +6,7 @@ next run. Against the real database; `--tenant` keeps the counts to the
 test's own agency (the database holds other tests' tenants too)."""
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from infra import processes
 from infra.bootstrap import System
 from infra.cli import main
+from tests.conftest import random_slug
 from tests.api.conftest import client  # noqa: F401  (fixture)
 from tests.duties.conftest import smtp  # noqa: F401  (fixture)
 from tests.notifications.test_notifications import agency, authority, listed, mails, submitted_statement
@@ -83,3 +85,22 @@ def test_without_smtp_it_says_no_mail_is_sent_and_an_unknown_tenant_is_refused(
     assert r.output.splitlines() == ["notices told: 1 (3 recipients)", "mails sent: 0 (SMTP_URL is not set)"]
     unknown = sroi("notifications", "run", "--tenant", "no-such-agency")
     assert unknown.exit_code == 1 and "no-such-agency" in unknown.output
+
+
+def test_a_user_is_created_with_the_language_of_their_mail(sroi: Any, system: System) -> None:
+    tenant = system.registry.create_tenant(random_slug("lang"), "Kansrijk")
+    dutch, english = f"{uuid.uuid4().hex[:10]}@kansrijk.example", f"{uuid.uuid4().hex[:10]}@kansrijk.example"
+    assert sroi("user", "create", "--tenant", tenant.slug, "--email", dutch, "--role", "agency").exit_code == 0
+    made = sroi("user", "create", "--tenant", tenant.slug, "--email", english, "--role", "agency", "--lang", "en")
+    assert made.exit_code == 0, made.output
+    assert system.registry.user_by_email(dutch).lang == "nl"  # the product is Dutch
+    assert system.registry.user_by_email(english).lang == "en"
+    refused = sroi("user", "create", "--tenant", tenant.slug, "--email", f"x{dutch}", "--role", "agency",
+                   "--lang", "de")
+    assert refused.exit_code == 2 and "--lang" in refused.output
+    assert system.registry.user_by_email(f"x{dutch}") is None
+    changed = sroi("user", "set-lang", "--email", english, "--lang", "nl")
+    assert changed.exit_code == 0, changed.output
+    assert system.registry.user_by_email(english).lang == "nl"
+    unknown = sroi("user", "set-lang", "--email", f"nobody-{dutch}", "--lang", "en")
+    assert unknown.exit_code == 1 and "no user" in unknown.output

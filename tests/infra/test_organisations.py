@@ -148,6 +148,7 @@ def test_a_database_from_before_organisations_is_upgraded(database_url: str, sys
         registry.migrate()
         registry.migrate()
         assert registry.user_by_email("coach@example.org").tenant_id == tenant_id
+        assert registry.user_by_email("coach@example.org").lang == "nl"  # mail in Dutch unless chosen
         org = registry.create_organisation("employer", "De Vries", kvk=kvk())
         assert registry.create_org_user(org.id, "hr@example.org", "employer").tenant_id is None
         with db.connection() as conn, pytest.raises(psycopg.errors.CheckViolation):

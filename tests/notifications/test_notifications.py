@@ -31,18 +31,19 @@ class Authority:
     token: str
 
 
-def authority(system: System, name: str) -> Authority:
+def authority(system: System, name: str, lang: str | None = None) -> Authority:
+    """An authority organisation with one user (whose mail is in `lang`; default Dutch)."""
     org = system.registry.create_organisation("authority", name, oin="00000001" + uuid.uuid4().int.__str__()[:12])
     email = f"{uuid.uuid4().hex[:10]}@{name.split()[-1].lower()}.example"
-    user = system.registry.create_org_user(org.id, email, "authority")
+    user = system.registry.create_org_user(org.id, email, "authority", lang=lang)
     return Authority(org.id, user.id, email, system.registry.issue_token(user))
 
 
-def agency(system: System, client: Any, name: str) -> tuple[Org, str]:
+def agency(system: System, client: Any, name: str, lang: str | None = None) -> tuple[Org, str]:
     tenant = system.registry.create_tenant(random_slug("notify"), name)
     a = Org(system=system, client=client, tenant=tenant, agency_token="")
     email = f"planner-{uuid.uuid4().hex[:8]}@{tenant.slug}.example"
-    a.agency_token = system.registry.issue_token(system.registry.create_user(tenant, email, "agency"))
+    a.agency_token = system.registry.issue_token(system.registry.create_user(tenant, email, "agency", lang=lang))
     return a, email
 
 
@@ -82,8 +83,9 @@ def test_statements_are_told_once_to_whom_they_concern_and_to_nobody_else(system
                                                                              smtp: Any) -> None:
     inbox, port = smtp
     mailer = SmtpMailer(host="127.0.0.1", port=port, sender="SROI Ledger <noreply@sroi.example>")
-    harlingen, utrecht = authority(system, "Gemeente Harlingen"), authority(system, "Gemeente Utrecht")
-    (kansrijk, k_planner), (noord, n_planner) = agency(system, client, "Kansrijk"), agency(system, client, "Noord")
+    # Harlingen's user and Kansrijk's planner read their mail in English (the others in Dutch, the default).
+    harlingen, utrecht = authority(system, "Gemeente Harlingen", "en"), authority(system, "Gemeente Utrecht")
+    (kansrijk, k_planner), (noord, n_planner) = agency(system, client, "Kansrijk", "en"), agency(system, client, "Noord")
     k_contract, k_statement = submitted_statement(kansrijk, "kansrijk", contracting_authority=None,
                                                   authority_org_id=str(harlingen.org_id))
     n_contract, n_statement = submitted_statement(noord, "noord", authority_org_id=str(utrecht.org_id))
@@ -167,3 +169,65 @@ def test_statements_are_told_once_to_whom_they_concern_and_to_nobody_else(system
     assert r.status_code == 200, r.text
     catch_up(system, kansrijk.tenant)
     assert listed(client, harlingen.token)["notifications"] == []
+
+
+def test_each_recipient_gets_the_digest_in_their_own_language(system: System, client: Any, smtp: Any) -> None:
+    """Two users of one authority, one reading Dutch and one English, and the
+    contract's owners (no account: Dutch). Each digest is wholly in its
+    recipient's language, from the pages' catalogue, and names no person."""
+    inbox, port = smtp
+    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="SROI Ledger <noreply@sroi.example>")
+    utrecht = authority(system, "Gemeente Utrecht", "nl")
+    english = f"{uuid.uuid4().hex[:10]}@utrecht.example"
+    system.registry.create_org_user(utrecht.org_id, english, "authority", lang="en")
+    kansrijk, planner = agency(system, client, "Kansrijk")  # Dutch: the default
+    _, statement = submitted_statement(kansrijk, "talen", authority_org_id=str(utrecht.org_id))
+    run = system.notify(mailer, tenants=[kansrijk.tenant])
+    assert run.notices == 1 and run.mailed == 4 and run.mail_errors == []
+
+    (nl,) = mails(inbox, utrecht.email)
+    (en,) = mails(inbox, english)
+    assert nl["Subject"] == "SROI Ledger: verantwoordingen, 1 te beoordelen"
+    assert en["Subject"] == "SROI Ledger: period statements, 1 awaiting a decision"
+    assert nl.get_content().splitlines()[:3] == [
+        "Nieuws over verantwoordingen per periode in SROI Ledger:", "",
+        "- Onderhoud talen, 2025-01-01 t/m 2025-12-31: verantwoording ingediend, wacht op het besluit van de"
+        " opdrachtgever (2 regels)"]
+    assert en.get_content().splitlines()[:3] == [
+        "News about period statements in SROI Ledger:", "",
+        "- Onderhoud talen, 2025-01-01 to 2025-12-31: statement submitted, awaiting the contracting authority's"
+        " decision (2 lines)"]
+    assert "Uw meldingen in SROI Ledger tonen ze ook." in nl.get_content()
+    assert "Your notifications in SROI Ledger list them too." in en.get_content()
+    for mail in (nl, en):
+        assert f"/statements/{statement}" in mail.get_content()
+    # The owners have no account: Dutch, the product's language.
+    (owner,) = mails(inbox, "owner-talen@employer.example")
+    assert owner["Subject"] == "SROI Ledger: verantwoordingen, 1 te beoordelen"
+    # No personal data: not the person placed, nor the owners' names, nor support needs.
+    for _, raw in inbox.messages:
+        mail = message_from_bytes(raw, policy=policy.default)
+        text = str(mail["Subject"]) + mail.get_content()
+        for personal in ("Sanne", "Jansen", "Schriftelijke", "Youssef", "Els de Vries", "1990-06-15"):
+            assert personal not in text, personal
+
+    # Decided: the agency's planner hears of it in Dutch.
+    actor = Actor(user_id=utrecht.user_id, role="authority", organisation="Gemeente Utrecht", org_id=utrecht.org_id)
+    system.ledger.execute(kansrijk.tenant, actor, c.DecideStatementLines(
+        statement_id=uuid.UUID(statement), decisions=(
+            c.LineDecision(line_id="L1", decision="accepted", reason=None),
+            c.LineDecision(line_id="L2", decision="rejected", reason="Geen factuur"))))
+    catch_up(system, kansrijk.tenant)
+    assert system.notify(mailer, tenants=[kansrijk.tenant]).notices == 1
+    (decided,) = mails(inbox, planner)
+    assert decided["Subject"] == "SROI Ledger: verantwoordingen, 1 beoordeeld"
+    assert "over de verantwoording is besloten (1 regels geaccepteerd, 1 afgewezen)" in decided.get_content()
+    assert "Geen factuur" not in decided.get_content()
+
+
+def test_every_digest_text_has_its_dutch_translation() -> None:
+    from infra.translations import translations
+    from service.notifications import MESSAGES
+
+    dutch = translations("nl")
+    assert [m for m in MESSAGES if dutch.gettext(m) == m] == []

@@ -2,8 +2,9 @@
 
 Templates are written in English with `_()`/`{% trans %}`; Dutch comes from
 `web/i18n/nl.po`, read with Babel when the app starts (no compile step, so a
-translator edits one text file). Dates, numbers and euro amounts are
-formatted by Babel for the page's locale.
+translator edits one text file; infra/translations.py loads it, for the
+mail too). Dates, numbers and euro amounts are formatted by Babel for the
+page's locale.
 
 The language is chosen by `?lang=nl|en` (remembered in a cookie), else the
 cookie, else Dutch.
@@ -11,24 +12,18 @@ cookie, else Dutch.
 from __future__ import annotations
 
 import functools
-
-import io
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
 from litestar.connection import ASGIConnection
 
-I18N_DIR = Path(__file__).resolve().parent.parent / "i18n"
-LANGUAGES = {"nl": "nl_NL", "en": "en_GB"}
-DEFAULT_LANGUAGE = "nl"
+from infra.translations import DEFAULT_LANGUAGE, I18N_DIR, LANGUAGES, load_translations  # noqa: F401  (re-exported)
+
 LANG_COOKIE = "sroi_lang"
 
 
@@ -38,18 +33,6 @@ def language_of(connection: ASGIConnection) -> str:
         return asked
     cookie = connection.cookies.get(LANG_COOKIE)
     return cookie if cookie in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def load_translations(language: str) -> NullTranslations:
-    po = I18N_DIR / f"{language}.po"
-    if not po.exists():
-        return NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=LANGUAGES[language])
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
 
 
 def _decimal(value: Any) -> Decimal | None:
