@@ -357,6 +357,10 @@ def bad_statement_bodies() -> list[Bad]:
             {"period_start": "2025-06-01", "period_end": "2025-12-31"}, "period_start", 422),
         Bad("prepare-overlaps-a-draft", "POST", f"/contracts/{sc}/statements",
             {"period_start": "2026-06-01", "period_end": "2026-09-30"}, "period_start", 422),
+        Bad("prepare-not-a-reporting-period", "POST", f"/contracts/{c}/statements",
+            {"period_start": "2026-02-01", "period_end": "2026-12-31"}, "period_start", 422),
+        Bad("prepare-ends-mid-period", "POST", f"/contracts/{c}/statements",
+            {"period_start": "2026-01-01", "period_end": "2026-06-30"}, "period_end", 422),
         Bad("prepare-unknown-field", "POST", f"/contracts/{c}/statements", {**period, "final": True}, "final", 422),
         Bad("prepare-body-array", "POST", f"/contracts/{c}/statements", [period], "body", 422),
         Bad("prepare-contract-malformed", "POST", "/contracts/not-a-uuid/statements", period, None, 404),
@@ -405,11 +409,16 @@ def bad_statement_bodies() -> list[Bad]:
 
 def bad_link_bodies() -> list[Bad]:
     """Links to platform organisations: a contract's authority, an employer
-    record's employer organisation. {authority_org} and {employer_org} exist."""
+    record's employer organisation ({authority_org} and {employer_org} exist;
+    `null` unlinks, a valid request), and the contract's reporting period."""
     e, c = "{employer}", "{contract}"
     contract = contract_body(e)
     nobody = str(uuid.uuid4())
     return [
+        Bad("contract-reporting-period-month", "POST", "/contracts", {**contract, "reporting_period": "month"},
+            "reporting_period", 422),
+        Bad("amend-reporting-period-number", "PATCH", f"/contracts/{c}", {"reporting_period": 4},
+            "reporting_period", 422),
         Bad("contract-authority-org-malformed", "POST", "/contracts", {**contract, "authority_org_id": "utrecht"},
             "authority_org_id", 422),
         Bad("contract-authority-org-number", "POST", "/contracts", {**contract, "authority_org_id": 7},
@@ -429,7 +438,7 @@ def bad_link_bodies() -> list[Bad]:
         Bad("employer-org-an-authority", "POST", "/employers", {"name": "De Vries", "org_id": "{authority_org}"},
             "org_id", 422),
         Bad("employer-link-org-missing", "PATCH", f"/employers/{e}", {}, "org_id", 422),
-        Bad("employer-link-org-null", "PATCH", f"/employers/{e}", {"org_id": None}, "org_id", 422),
+        Bad("employer-link-org-list", "PATCH", f"/employers/{e}", {"org_id": ["{employer_org}"]}, "org_id", 422),
         Bad("employer-link-org-malformed", "PATCH", f"/employers/{e}", {"org_id": "1234"}, "org_id", 422),
         Bad("employer-link-org-unknown", "PATCH", f"/employers/{e}", {"org_id": nobody}, "org_id", 422),
         Bad("employer-link-org-an-authority", "PATCH", f"/employers/{e}", {"org_id": "{authority_org}"},
@@ -820,24 +829,25 @@ def read_notifications(system: System, tenant_id: Any) -> int:
 @pytest.fixture(scope="module")
 def page_world(system: System) -> Agency:
     """The page world: its contract (a year ago to two years ahead) has a
-    purchase and a submitted statement over its first four months (one line,
-    L1); an in-tenant authority user decides it and was told of it."""
+    purchase and a submitted statement over its first reporting period (one
+    line, L1); an in-tenant authority user decides it and was told of it."""
     world = Agency(system=system, tenant=system.registry.create_tenant(random_slug("attack-web"), "Werkbedrijf B.V."))
     ids = {k: str(v) for k, v in world.seed().items()}
     starts = date.today() - timedelta(days=365)
     authority = world.user("authority", organisation="Gemeente Utrecht")
     contract = uuid.UUID(ids["contract"])
+    first = world.period_around(contract, starts)  # the first reporting period (cut by the term)
     world.run(commands.ReportSocialEnterprisePurchase(
         contract_id=contract, supplier="Groen & Co", invoice_amount_eur_excl_vat=Decimal("100.00"),
-        register="registered_social_enterprise", invoice_date=starts + timedelta(days=10), description="Groen"))
+        register="registered_social_enterprise", invoice_date=first[0], description="Groen"))
     ids["statement"] = str(world.run(commands.PrepareStatement(
-        contract_id=contract, period_start=starts, period_end=starts + timedelta(days=120))))
+        contract_id=contract, period_start=first[0], period_end=first[1])))
     world.run(commands.SubmitStatement(statement_id=uuid.UUID(ids["statement"])))
     assert system.notify(tenants=[world.tenant]).told >= 1
     ids.update(term_end=(date.today() + timedelta(days=700)).isoformat(),
-               free_start=(starts + timedelta(days=200)).isoformat(),
+               free_start=(first[1] + timedelta(days=1)).isoformat(),
                before_term=(starts - timedelta(days=30)).isoformat(),
-               in_statement=(starts + timedelta(days=60)).isoformat())
+               in_statement=first[0].isoformat())
     world.ids = ids  # type: ignore[attr-defined]
     world.people = {"agency": world.user("agency"), "authority": authority}  # type: ignore[attr-defined]
     return world
