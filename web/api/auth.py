@@ -16,6 +16,8 @@ no tenant to act in (403).
 """
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,19 +79,22 @@ async def provide_principal(request: Request, pool: NamedDependency[Pool]) -> Pr
                       "(the API tokens page, or sroi token create)", "invalid_token")
     user = found.user
     if user.org_id is not None:
-        return await _in_owning_tenant(request, pool, user.id, user.role, user.organisation, user.org_id)
+        actor = Actor(user_id=user.id, role=user.role, organisation=user.organisation, org_id=user.org_id)
+        owning = await in_owning_tenant(pool, actor, request.path_params)
+        return Principal(home=owning[0], actor=owning[1]) if owning else Principal(home=None, actor=actor)
     return Principal(home=found.tenant, actor=Actor(
         user_id=user.id, role=user.role, organisation=user.organisation,
         employer_id=user.employer_id, candidate_id=user.candidate_id))
 
 
-async def _in_owning_tenant(request: Request, pool: Pool, user_id: Any, role: str, organisation: str,
-                            org_id: Any) -> Principal:
-    """An organisation user's request, in the tenant that shares the record its
-    path names with the organisation; as the actor there."""
-    actor = Actor(user_id=user_id, role=role, organisation=organisation, org_id=org_id)
-    named = [(kind, request.path_params.get(param)) for param, kind in RECORD_PARAMS.items()]
-    document = request.path_params.get(DOCUMENT_PARAM)
+async def in_owning_tenant(pool: Pool, actor: Actor, path_params: Mapping[str, Any]) -> tuple[Tenant, Actor] | None:
+    """An organisation user's request (`actor.org_id`), in the tenant that
+    shares the record its path names with the organisation: that tenant and
+    the actor there. None when the path names no record; a record not shared
+    is NotFound, as an unknown id. The API's principal and the pages' viewer
+    (web/pages/viewer.py) both come through here."""
+    named = [(kind, path_params.get(param)) for param, kind in RECORD_PARAMS.items()]
+    document = path_params.get(DOCUMENT_PARAM)
     if document is not None:
         # A document acts in the tenant of the record it is attached to; not
         # shared is answered as a document that does not exist.
@@ -101,16 +106,15 @@ async def _in_owning_tenant(request: Request, pool: Pool, user_id: Any, role: st
         if raw is None:
             continue
         record_id = parse_id(kind, raw)
-        found = await shared.shared_record(pool, org_id, kind, record_id)
+        found = await shared.shared_record(pool, actor.org_id, kind, record_id)
         tenant = await tenant_by_id_async(pool, found.tenant_id) if found else None
         if found is None or tenant is None:
             raise NotFound("document", document) if document is not None else NotFound(kind, raw)
         # An employer organisation acts as the employer record it is shared
         # through, so the read models' employer filters apply as for a user in the tenant.
-        employer_id = found.via if role == "employer" else None
-        return Principal(home=tenant, actor=Actor(user_id=user_id, role=role, organisation=organisation,
-                                                  org_id=org_id, employer_id=employer_id))
-    return Principal(home=None, actor=actor)
+        employer_id = found.via if actor.role == "employer" else None
+        return tenant, dataclasses.replace(actor, employer_id=employer_id)
+    return None
 
 
 def v1_router(handlers: list[Any], tag: str) -> Router:

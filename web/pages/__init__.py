@@ -80,7 +80,7 @@ def pages_routers(system: System) -> list[Router]:
         DefineMiddleware(CSRFMiddleware, config=csrf_config(system.settings.secret_key, production)),
     ]
     signed_in_pages = Router(path="/", route_handlers=PAGE_HANDLERS, guards=[signed_in(viewers)],
-                             dependencies={"viewer": Provide(provide_viewer, sync_to_thread=False),
+                             dependencies={"viewer": Provide(provide_viewer),
                                            "audit_services": Provide(_constant(audit_services), use_cache=True,
                                                                      sync_to_thread=False),
                                            **page_renderers()})

@@ -44,6 +44,12 @@ from web.pages.viewer import Viewer
 NO_FORMS: Mapping[str, FormState] = {}
 
 
+def shared_by(viewer: Viewer) -> str:
+    """For a platform organisation's user (working as the agency's partner
+    role: web/pages/viewer.py), the agency that shares the record; else ""."""
+    return viewer.tenant.name if viewer.actor.org_id is not None and viewer.tenant is not None else ""
+
+
 # -- the placement page ------------------------------------------------------------------
 
 def _feedback(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -86,7 +92,7 @@ async def placement_context(services: PageServices, request: Request, viewer: Vi
         "can_end": may(viewer, c.EndPlacement) and placement.is_active,
         "can_extend": may(viewer, c.ExtendPlacement) and placement.is_active,
         "end_reasons": END_REASONS, "today": date.today(), "errors": dict(own.errors), "values": dict(own.values),
-        "idempotency": new_idempotency_key(), "saved": own.saved,
+        "idempotency": new_idempotency_key(), "saved": own.saved, "shared_by": shared_by(viewer),
         **(await _placement_sections(services, request, viewer, placement, forms) if sections else {}),
     }
 
@@ -141,9 +147,15 @@ async def contract_page(services: PageServices, request: Request, viewer: Viewer
                                                 **({"employer_id": viewer.actor.employer_id}
                                                    if viewer.role == "employer" else {}))
     names = await directory.names(services.pool, viewer.tenant.id, [contract.employer_id])
-    decides = viewer.role == contract.accepted_by and may(viewer, c.AcceptContribution)
+    # Period statements (web/pages/statements.py): once one is submitted, its lines are decided, not the
+    # contributions one by one.
+    statements_section = await statements.contract_section(services, request, viewer, contract,
+                                                           forms.get("statements"))
+    decides = (viewer.role == contract.accepted_by and may(viewer, c.AcceptContribution)
+               and not statements_section["statements_section"]["reports_by_statements"])
     own = forms.get("contract") or FormState()
     return page(services.templates, request, "contract.html", {
+        "shared_by": shared_by(viewer),
         "contract": contract, "employer_name": names.get(contract.employer_id, ""),
         "figures": figures, "contributions": contributions, "placements": placements,
         "placement_names": {str(p["placement_id"]): p["candidate_name"] or "" for p in placements},
@@ -158,8 +170,7 @@ async def contract_page(services: PageServices, request: Request, viewer: Viewer
         **(await support.contract_section(services, request, viewer, contract, forms.get("owners"))),
         # The contributions' documents (web/pages/documents.py).
         **(await documents.contract_section(services, viewer, contributions, forms.get("documents"))),
-        # Period statements (web/pages/statements.py).
-        **(await statements.contract_section(services, request, viewer, contract, forms.get("statements"))),
+        **statements_section,
     }, status=status)
 
 

@@ -29,10 +29,13 @@ from web.pages.common import (
 )
 from web.pages.forms import Form
 from web.pages.render import page
-from web.pages.viewer import Viewer, may_issue, roles
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue, roles
 
 CONTRACT_READERS = ("agency", "auditor", "employer", "authority")
 EMPLOYER_LIST_READERS = ("agency", "auditor")
+# The contract page, its reports and the forms a partner role posts there also open for a platform
+# organisation's user, on a contract an agency shares with it (web/pages/viewer.py: provide_viewer).
+SHARED = {ORGANISATION_PAGES: True}
 
 
 # -- employers ------------------------------------------------------------------
@@ -136,7 +139,7 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
                         to=lambda result: f"/contracts/{result.body['id']}")
 
 
-@get("/contracts/{contract_id:str}", name="contract", guards=[roles(*CONTRACT_READERS)])
+@get("/contracts/{contract_id:str}", name="contract", guards=[roles(*CONTRACT_READERS)], opt=SHARED)
 async def contract_detail(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                           contract_id: FromPath[str],
                           contract_page: NamedDependency[PageRenderer]) -> Response:
@@ -173,7 +176,7 @@ async def _decide(services: PageServices, request: Request, viewer: Viewer, cont
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept",
-      guards=[may_issue(c.AcceptContribution)])
+      guards=[may_issue(c.AcceptContribution)], opt=SHARED)
 async def accept_contribution(request: Request, services: NamedDependency[PageServices],
                               viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
@@ -181,7 +184,7 @@ async def accept_contribution(request: Request, services: NamedDependency[PageSe
 
 
 @post("/contracts/{contract_id:str}/contributions/{contribution_id:str}/reject",
-      guards=[may_issue(c.RejectContribution)])
+      guards=[may_issue(c.RejectContribution)], opt=SHARED)
 async def reject_contribution(request: Request, services: NamedDependency[PageServices],
                               viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                               contribution_id: FromPath[str], contract_page: NamedDependency[PageRenderer]) -> Response:
@@ -208,7 +211,7 @@ async def _contract_change(services: PageServices, request: Request, viewer: Vie
                         to=f"/contracts/{contract_id}{to}", show=show, field=default_field, name=active)
 
 
-@post("/contracts/{contract_id:str}/purchases", guards=[may_issue(c.ReportSocialEnterprisePurchase)])
+@post("/contracts/{contract_id:str}/purchases", guards=[may_issue(c.ReportSocialEnterprisePurchase)], opt=SHARED)
 async def report_purchase(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                           contract_id: FromPath[str],
                           contract_page: NamedDependency[PageRenderer]) -> Response:
@@ -229,7 +232,7 @@ def _other_activity(f: Form) -> dict[str, Any]:
     return fields
 
 
-@post("/contracts/{contract_id:str}/other-activities", guards=[may_issue(c.ReportOtherActivity)])
+@post("/contracts/{contract_id:str}/other-activities", guards=[may_issue(c.ReportOtherActivity)], opt=SHARED)
 async def report_other_activity(request: Request, services: NamedDependency[PageServices],
                                 viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                                 contract_page: NamedDependency[PageRenderer]) -> Response:
@@ -298,7 +301,7 @@ def _cell(text: str | None) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@get("/contracts/{contract_id:str}/report.csv", guards=[roles(*CONTRACT_READERS)])
+@get("/contracts/{contract_id:str}/report.csv", guards=[roles(*CONTRACT_READERS)], opt=SHARED)
 async def report_csv(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                      contract_id: FromPath[str]) -> Response:
     """The compliance report as CSV (semicolon-separated, decimal points: opens in Dutch spreadsheets)."""
@@ -335,7 +338,7 @@ async def report_csv(request: Request, services: NamedDependency[PageServices], 
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-@get("/contracts/{contract_id:str}/report", guards=[roles(*CONTRACT_READERS)])
+@get("/contracts/{contract_id:str}/report", guards=[roles(*CONTRACT_READERS)], opt=SHARED)
 async def report_print(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                        contract_id: FromPath[str]) -> Response:
     """A printable compliance report for the contracting authority."""

@@ -30,6 +30,8 @@ def retention_scope(viewer: Viewer) -> dict:
 
 READERS = ("agency", "auditor", "employer", "authority", "employee")
 RETENTION_READERS = ("agency", "auditor", "employer")
+# The shared records whose pages an organisation's user opens, per role (the rows link to them).
+OPENS = {"authority": ("contract", "statement"), "employer": ("contract", "placement")}
 DASHBOARD_WARNINGS = 10  # of each kind; the retention page lists retention.WARNINGS_SHOWN of each
 
 
@@ -94,7 +96,8 @@ async def shared_with_organisation(services: PageServices, request: Request, vie
         tenant = await tenant_by_id_async(services.pool, tenant_id)
         agencies[tenant_id] = tenant.name if tenant is not None else ""
     rows = sorted(records, key=lambda r: (agencies[r.tenant_id], shared.KINDS.index(r.kind), r.linked_at))
-    return page(services.templates, request, "shared.html", {"records": rows, "agencies": agencies})
+    return page(services.templates, request, "shared.html", {"records": rows, "agencies": agencies,
+                                                             "opens": OPENS.get(viewer.role, ())})
 
 
 async def _nothing(value: Any = None) -> Any:

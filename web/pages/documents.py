@@ -1,7 +1,8 @@
 """Documents on the pages: the contract page's evidence section (each
 contribution's documents, with an upload form for those who may attach) and
 the download (also for an organisation's user, of a record shared with it:
-the statement page's links). The service decides who sees which document (an employer never
+the contract and statement pages' links; the viewer works in the agency
+that shares it, web/pages/viewer.py). The service decides who sees which document (an employer never
 a payslip or a target-group declaration) and reads the type from the content.
 
 The upload's body limit is the document limit plus room for the form
@@ -10,7 +11,6 @@ The upload's body limit is the document limit plus room for the form
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
 from uuid import UUID
 
@@ -21,10 +21,7 @@ from litestar.params import FromPath
 from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
 from domain.document import DOCUMENT_KINDS
-from infra.documents import record_of_document_async
-from infra.registry import tenant_by_id_async
 from infra.settings import Settings
-from projections import shared
 from service import commands as c
 from service.errors import NotFound, TooLarge
 from service.handlers.documents import READERS
@@ -36,6 +33,9 @@ from web.pages.common import PageServices, may
 from web.pages.common import get as get_aggregate
 from web.pages.forms import Form
 from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue, roles
+
+# Also for a platform organisation's user, on a record an agency shares with it (web/pages/viewer.py).
+SHARED = {ORGANISATION_PAGES: True}
 
 
 async def contract_section(services: PageServices, viewer: Viewer, contributions: list[dict[str, Any]],
@@ -51,7 +51,7 @@ async def contract_section(services: PageServices, viewer: Viewer, contributions
             "document_errors": dict(state.errors), "document_values": dict(state.values)}
 
 
-@post("/contracts/{contract_id:str}/documents", guards=[may_issue(c.AttachDocument)])
+@post("/contracts/{contract_id:str}/documents", guards=[may_issue(c.AttachDocument)], opt=SHARED)
 async def attach_document(request: Request, services: NamedDependency[PageServices],
                           viewer: NamedDependency[Viewer], contract_id: FromPath[str],
                           contract_page: NamedDependency[PageRenderer]) -> Response:
@@ -79,26 +79,10 @@ async def attach_document(request: Request, services: NamedDependency[PageServic
         shown_errors=(*FORM_ERRORS, TooLarge))
 
 
-async def _in_sharing_agency(services: PageServices, viewer: Viewer, document_id: UUID) -> Viewer:
-    """An organisation's user reads a document in the agency that shares the
-    record it is attached to (a statement, for a line's document) with it, as
-    the API does (web/api/auth.py); not shared answers 404, as an unknown id."""
-    if viewer.tenant is not None:
-        return viewer
-    attached = await record_of_document_async(services.pool, document_id)
-    found = await shared.shared_record(services.pool, viewer.actor.org_id, *attached) if attached else None
-    tenant = await tenant_by_id_async(services.pool, found.tenant_id) if found else None
-    if found is None or tenant is None:
-        raise NotFound("document", str(document_id))
-    actor = dataclasses.replace(viewer.actor, employer_id=found.via) if viewer.role == "employer" else viewer.actor
-    return dataclasses.replace(viewer, tenant=tenant, actor=actor)
-
-
-@get("/documents/{document_id:str}/download", guards=[roles(*READERS)], opt={ORGANISATION_PAGES: True})
+@get("/documents/{document_id:str}/download", guards=[roles(*READERS)], opt=SHARED)
 async def download_document(request: Request, services: NamedDependency[PageServices],
                             viewer: NamedDependency[Viewer], document_id: FromPath[str]) -> Response:
     ident = parse_id("document", document_id)
-    viewer = await _in_sharing_agency(services, viewer, ident)
     document, filename, content = await asyncio.to_thread(
         services.ledger.document_content, viewer.tenant, viewer.actor, ident, correlation_id(request))
     return Response(content=content, headers=attachment_headers(filename, document.media_type),

@@ -21,11 +21,14 @@ from web.pages.answer import FormState, PageRenderer, answer
 from web.pages.common import PageServices, fresh, get as get_aggregate, new_idempotency_key
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
-from web.pages.viewer import Viewer, may_issue, roles
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue, roles
 
 READERS = ("agency", "auditor", "employer", "employee")
 SCORES = (1, 2, 3, 4, 5)
 HISTORY_SHOWN = 20  # events read per page of the history (the newest on the placement's page)
+# The placement page and the forms a partner role posts there also open for a platform organisation's
+# user (an employer's), on a placement an agency shares with it (web/pages/viewer.py: provide_viewer).
+SHARED = {ORGANISATION_PAGES: True}
 
 
 def _scope(viewer: Viewer) -> dict[str, Any]:
@@ -108,7 +111,7 @@ def _history_page(request: Request) -> int:
     return min(int(raw), 100_000) if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0 else 1
 
 
-@get("/placements/{placement_id:str}", name="placement", guards=[roles(*READERS)])
+@get("/placements/{placement_id:str}", name="placement", guards=[roles(*READERS)], opt=SHARED)
 async def placement_detail(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                            placement_id: FromPath[str],
                            placement_page: NamedDependency[PageRenderer]) -> Response:
@@ -116,7 +119,7 @@ async def placement_detail(request: Request, services: NamedDependency[PageServi
     return await placement_page(services, request, viewer, parse_id("placement", placement_id))
 
 
-@get("/placements/{placement_id:str}/timeline", guards=[roles(*READERS)])
+@get("/placements/{placement_id:str}/timeline", guards=[roles(*READERS)], opt=SHARED)
 async def placement_timeline(request: Request, services: NamedDependency[PageServices],
                              viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                              placement_page: NamedDependency[PageRenderer]) -> Response:
@@ -127,7 +130,7 @@ async def placement_timeline(request: Request, services: NamedDependency[PageSer
                                 block="timeline" if wants_fragment(request) else None)
 
 
-@get("/placements/{placement_id:str}/feedback", guards=[roles(*READERS)])
+@get("/placements/{placement_id:str}/feedback", guards=[roles(*READERS)], opt=SHARED)
 async def placement_feedback(request: Request, services: NamedDependency[PageServices],
                              viewer: NamedDependency[Viewer], placement_id: FromPath[str],
                              placement_page: NamedDependency[PageRenderer]) -> Response:
@@ -138,7 +141,7 @@ async def placement_feedback(request: Request, services: NamedDependency[PageSer
                                 block="feedback" if wants_fragment(request) else None)
 
 
-@post("/placements/{placement_id:str}/feedback", guards=[may_issue(c.GiveFeedback)])
+@post("/placements/{placement_id:str}/feedback", guards=[may_issue(c.GiveFeedback)], opt=SHARED)
 async def give_feedback(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                         placement_id: FromPath[str],
                         placement_page: NamedDependency[PageRenderer]) -> Response:

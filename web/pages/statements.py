@@ -7,15 +7,13 @@ form per line. The service works the lines
 out (service/handlers/statements.py); the pages only show them.
 
 A statement's page and its decision form also open for an authority
-organisation's user (from its queue on /portfolio), in the agency that shares
-the statement with it (projections/shared.py); not shared answers 404, as an
-unknown id."""
+organisation's user (from its queue on /portfolio, or its contract's page), in
+the agency that shares the statement with it (the viewer, web/pages/viewer.py:
+provide_viewer); not shared answers 404, as an unknown id."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from typing import Any
-from uuid import UUID
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
@@ -25,10 +23,8 @@ from domain.contract import SocialReturnContract
 from domain.document import DOCUMENT_KINDS
 from domain.statement import DECISIONS
 from infra.settings import Settings
-from infra.registry import tenant_by_id_async
-from projections import shared
 from service import commands as c
-from service.errors import NotFound, TooLarge
+from service.errors import TooLarge
 from service.handlers import statements as service
 from web.api.document_routes import FORM_SLACK_BYTES
 from web.ids import parse_id
@@ -40,17 +36,6 @@ from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue, roles
 
 READERS = tuple(sorted(service.READERS))
 ORGANISATION = {ORGANISATION_PAGES: True}
-
-
-async def _in_sharing_agency(services: PageServices, viewer: Viewer, ident: UUID) -> Viewer:
-    """An organisation's user acts in the agency that shares the statement with it."""
-    if viewer.tenant is not None:
-        return viewer
-    found = await shared.shared_record(services.pool, viewer.actor.org_id, "statement", ident)
-    tenant = await tenant_by_id_async(services.pool, found.tenant_id) if found else None
-    if tenant is None:
-        raise NotFound("statement", str(ident))
-    return dataclasses.replace(viewer, tenant=tenant)
 
 
 async def contract_section(services: PageServices, request: Request, viewer: Viewer,
@@ -106,7 +91,6 @@ async def _statement_page(services: PageServices, request: Request, viewer: View
 @get("/statements/{statement_id:str}", name="statement", guards=[roles(*READERS)], opt=ORGANISATION)
 async def statement_detail(request: Request, services: NamedDependency[PageServices],
                            viewer: NamedDependency[Viewer], statement_id: FromPath[str]) -> Response:
-    viewer = await _in_sharing_agency(services, viewer, parse_id("statement", statement_id))
     await fresh(services, request, viewer)
     return await _statement_page(services, request, viewer, statement_id)
 
@@ -130,7 +114,6 @@ async def decide_line(request: Request, services: NamedDependency[PageServices],
                       statement_id: FromPath[str], line_id: FromPath[str]) -> Response:
     """One line's decision: accepted, or rejected with a reason."""
     ident = parse_id("statement", statement_id)
-    viewer = await _in_sharing_agency(services, viewer, ident)
     form = await Form.read(request)
     decision = form.choice("decision", DECISIONS)
     reason = form.text("reason", required=False)

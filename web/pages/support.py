@@ -40,8 +40,11 @@ from web.pages.common import (
 )
 from web.pages.forms import Form
 from web.pages.render import page, wants_fragment
-from web.pages.viewer import Viewer, may_issue
+from web.pages.viewer import ORGANISATION_PAGES, Viewer, may_issue
 
+# The support forms an employer posts on the placement page also open for an employer organisation's
+# user, on a placement an agency shares with it (web/pages/viewer.py: provide_viewer).
+SHARED = {ORGANISATION_PAGES: True}
 CHOICES = {"responsible": RESPONSIBLE, "adjustment_kinds": ADJUSTMENT_KINDS, "funders": FUNDERS,
            "refusal_reasons": REFUSAL_REASONS, "with_whom": CHECK_IN_WITH}
 
@@ -95,7 +98,7 @@ async def _run(services: PageServices, request: Request, viewer: Viewer, placeme
                         shown_errors=(*FORM_ERRORS, PermissionDenied))
 
 
-@post("/placements/{placement_id:str}/support/items", guards=[may_issue(c.AddChecklistItem)])
+@post("/placements/{placement_id:str}/support/items", guards=[may_issue(c.AddChecklistItem)], opt=SHARED)
 async def add_item(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                    placement_id: FromPath[str],
                    placement_page: NamedDependency[PageRenderer]) -> Response:
@@ -106,7 +109,8 @@ async def add_item(request: Request, services: NamedDependency[PageServices], vi
         placement_id=pid, label=label, responsible=responsible or "agency"), "label", placement_page)
 
 
-@post("/placements/{placement_id:str}/support/items/{item_id:str}/done", guards=[may_issue(c.TickChecklistItem)])
+@post("/placements/{placement_id:str}/support/items/{item_id:str}/done", guards=[may_issue(c.TickChecklistItem)],
+      opt=SHARED)
 async def tick_item(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                     placement_id: FromPath[str],
                     item_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:
@@ -141,7 +145,7 @@ async def set_funder(request: Request, services: NamedDependency[PageServices], 
 
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered",
-      guards=[may_issue(c.DeliverAdjustment)])
+      guards=[may_issue(c.DeliverAdjustment)], opt=SHARED)
 async def deliver(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                   placement_id: FromPath[str],
                   adjustment_id: FromPath[str], placement_page: NamedDependency[PageRenderer]) -> Response:

@@ -2,7 +2,9 @@
 
 The session holds only the user's id, e-mail and tenant id (an organisation's
 user: its organisation's id; it has no tenant, and opens only the pages that
-say so with `opt={ORGANISATION_PAGES: True}`: its list of what agencies share). The tenant and
+say so with `opt={ORGANISATION_PAGES: True}`: its list of what agencies share,
+its portfolio, and the pages of a record an agency shares with it, where it
+works as that agency's partner role: `provide_viewer`). The tenant and
 user are resolved once per request from the registry (cached a few seconds;
 a session itself is read from the database on every request, as API tokens
 are), so a suspended tenant or a removed user takes effect within seconds.
@@ -16,6 +18,7 @@ from the service layer (`Ledger.get`), exactly as for ids that do not exist.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +26,7 @@ from uuid import UUID
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
 from infra.eventstore import Tenant
@@ -30,6 +34,7 @@ from infra.registry import TenantNotFound, TenantRegistry
 from service.actor import Actor
 from service.errors import PermissionDenied
 from service.handlers import COMMAND_ROLES
+from web.api.auth import in_owning_tenant
 
 CACHE_SECONDS = 5.0
 VIEWER_KEY = "sroi.viewer"
@@ -184,5 +189,19 @@ def may_issue(command_type: type) -> Any:
     return guard
 
 
-def provide_viewer(request: Request) -> Viewer:
-    return request.scope[VIEWER_KEY]
+async def provide_viewer(request: Request, pool: NamedDependency[Any]) -> Viewer:
+    """The viewer a handler works as. An organisation's user on a page that
+    names a record (a contract, a placement, a statement, a document) works, for
+    this request, as the in-tenant authority or employer of the agency that
+    shares the record with its organisation, seeing by its organisation's id
+    (service/visibility.py): the API's own lookup (web/api/auth.py). A record
+    not shared answers 404, as an unknown id. The header still shows the
+    organisation (the session's viewer, kept in the request's scope)."""
+    viewer: Viewer = request.scope[VIEWER_KEY]  # type: ignore[literal-required]
+    if viewer.tenant is not None:
+        return viewer
+    owning = await in_owning_tenant(pool, viewer.actor, request.path_params)
+    if owning is None:
+        return viewer
+    tenant, actor = owning
+    return dataclasses.replace(viewer, tenant=tenant, actor=actor)
