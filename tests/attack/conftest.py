@@ -19,7 +19,7 @@ from infra.bootstrap import System
 from service import commands as c
 from tests.attack.probes import SWEEPS, identifying
 from tests.conftest import random_slug
-from tests.web.world import ROLES, Agency, Browser, World, build_world
+from tests.web.world import PASSWORD, ROLES, Agency, Browser, World, build_world
 from web.app import create_app
 
 OTHER_AUTHORITY = "Gemeente Harlingen"
@@ -91,7 +91,8 @@ def marked_world(agency: Agency) -> Party:
     agency.run(c.AmendContract(contract_id=world.ids["contract2"], authority_org_id=authority.id))  # statements
     agency.run(c.LinkEmployerOrganisation(employer_id=world.ids["employer"], org_id=employer.id))
     for who, org in (("org authority", authority), ("org employer", employer)):
-        party.users[who] = registry.create_org_user(org.id, f"{uuid.uuid4().hex}@example.org", role_of(who))
+        party.users[who] = registry.create_org_user(org.id, f"{uuid.uuid4().hex}@example.org", role_of(who),
+                                                    password=PASSWORD)  # signs in on the pages too
     party.tokens = {who: registry.issue_token(user) for who, user in party.users.items()}
     # Someone to erase (the person's own records stay intact for the other probes).
     world.extra["spare_candidate_id"] = str(agency.run(c.RegisterCandidate(
@@ -140,7 +141,7 @@ def client(system: System) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def signed_in_as(system: System) -> Iterator[Callable[[Party, str], Browser]]:
     """`signed_in_as(party, who)`: a page client (cookies of its own) signed in as
-    that party's user (`who`: a role, or "other authority")."""
+    that party's user (`who`: a role, "other authority", or one of ORG_USERS)."""
     clients: dict[tuple[int, str], TestClient] = {}
 
     def open_(party: Party, who: str) -> Browser:
