@@ -164,9 +164,9 @@ def test_the_authoritys_decision_lands_in_the_owning_agencys_history(
 
 def test_a_contract_that_reports_by_statements_is_decided_per_line(
         partners: Partners, pages: Callable[..., Browser]) -> None:
-    contract, today = partners.ids["second_contract"], date.today()
-    statement = partners.second.run(c.PrepareStatement(contract_id=contract, period_start=today - timedelta(days=365),
-                                                       period_end=today - timedelta(days=1)))
+    contract = partners.ids["second_contract"]
+    start, end = partners.second.period_around(contract, date.today() - timedelta(days=1))
+    statement = partners.second.run(c.PrepareStatement(contract_id=contract, period_start=start, period_end=end))
     partners.second.run(c.SubmitStatement(statement_id=statement))
     partners.second.project()
     me = pages(partners.harlingen)
