@@ -176,6 +176,8 @@ def test_a_contract_that_reports_by_statements_is_decided_per_line(
     assert "/lines/L1/decide" in me.get(f"/statements/{statement}?lang=en").text
     assert me.get(f"/statements/{statement}").status_code == 200
     assert pages(partners.utrecht).get(f"/statements/{statement}").status_code == 404
+    home = me.get("/?lang=en").text  # the list of what is shared links it too, by its kind
+    assert f'href="/statements/{statement}"' in home and "period statement" in home
 
 
 def test_the_employer_opens_its_placements_and_contracts_and_gives_feedback(
