@@ -732,8 +732,24 @@ def test_a_bad_upload_to_a_statement_line_is_refused_naming_the_field_and_nothin
     upload_refused(seeded, case, open_line)
 
 
-def upload_refused(seeded: Org, case: BadUpload, path: str) -> None:
-    before = seeded.event_count()
+@pytest.mark.parametrize("path, field, status", [
+    ("/statements/{statement}/lines/L99/documents", None, 404),  # named in the path: not found, as an unknown id
+    ("/statements/not-a-uuid/lines/L1/documents", None, 404),
+    ("/statements/{draft}/lines/L1/documents", None, None)], ids=["unknown-line", "statement-malformed", "a-draft"])
+def test_a_good_document_for_a_line_that_cannot_take_it_is_refused(seeded: Seeded, path: str, field: str | None,
+                                                                   status: int | None) -> None:
+    """A good PDF, to a line the statement does not have, or of a statement
+    that is no statement or not submitted (a draft's lines have no ids yet)."""
+    before = seeded.stored()
+    r = seeded.client.post(API + fill(path, seeded.ids), headers=bearer(seeded.agency_token),
+                           files={"file": ("factuur.pdf", document_samples.pdf(), "application/pdf")},
+                           data={"kind": "invoice"})
+    assert_refused(r, Bad("line-upload", "POST", path, field=field, status=status))
+    assert seeded.stored() == before
+
+
+def upload_refused(seeded: Seeded, case: BadUpload, path: str) -> None:
+    before = seeded.stored()
     if case.raw is not None:
         r = seeded.client.post(path, content=case.raw[0],
                                headers={**bearer(seeded.agency_token), "Content-Type": case.raw[1]})
@@ -742,7 +758,7 @@ def upload_refused(seeded: Org, case: BadUpload, path: str) -> None:
                                data={"kind": case.kind} if case.kind is not None else {"other": "x"},
                                headers=bearer(seeded.agency_token))
     assert_refused(r, Bad(case.name, "POST", path, field=case.field))
-    assert seeded.event_count() == before
+    assert seeded.stored() == before
 
 
 def test_the_catalogue_is_large_enough() -> None:
