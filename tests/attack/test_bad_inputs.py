@@ -45,7 +45,9 @@ from web.app import create_app
 DEEP = b'{"name": ' + b"[" * 20_000 + b"]" * 20_000 + b"}"
 DEEP_ARRAY = b"[" * 20_000 + b"]" * 20_000
 TODAY = date.today().isoformat()
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+# A week ahead, not tomorrow: the cases are built at collection, and a run
+# that crosses midnight would make "tomorrow" today.
+NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def bad_json_bodies() -> list[Bad]:
             "ends_on", 422),
         Bad("sickness-9999", "POST", f"/placements/{p}/sickness", {"first_sick_day": "9999-12-31"},
             "first_sick_day", 422),
-        Bad("sickness-in-future", "POST", f"/placements/{p}/sickness", {"first_sick_day": TOMORROW},
+        Bad("sickness-in-future", "POST", f"/placements/{p}/sickness", {"first_sick_day": NEXT_WEEK},
             "first_sick_day", 422),
         Bad("recovery-not-a-date", "POST", f"/placements/{p}/recovery", {"recovered_on": "x"}, "recovered_on", 422),
         Bad("responsible-malformed", "POST", f"/placements/{p}/responsible", {"responsible_user_id": "nobody"},
