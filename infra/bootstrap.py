@@ -16,7 +16,7 @@ from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
-from infra.documents import DocumentVault
+from infra.documents import DatabaseDocumentStore, DirectoryDocumentStore, DocumentStore, DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
 from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
 from infra.settings import Settings
@@ -138,10 +138,14 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         if key != "default":
             databases[key] = EventStoreDatabase(other_url, settings.database.pool_size)
     kek = load_data_key(settings)
+    # The one place the document store is chosen (DOCUMENT_STORE): every
+    # database's vault keeps its bytes there, a folder per tenant.
+    document_store: DocumentStore = (DirectoryDocumentStore(settings.document_directory)
+                                     if settings.document_directory is not None else DatabaseDocumentStore())
     for db in databases.values():
         db.person_keys = PersonKeys(db, kek)
         db.documents = DocumentVault(db, db.person_keys, max_bytes=settings.document_max_bytes,
-                                     quota_bytes=settings.document_quota_bytes)
+                                     quota_bytes=settings.document_quota_bytes, store=document_store)
     stores = TenantStores(databases, aggregate_cache_size=settings.aggregate_cache_size,
                           max_tenant_apps=settings.tenant_app_cache_size)
     registry = TenantRegistry(databases["default"], stores, token_days=settings.api_token_days)

@@ -53,6 +53,17 @@ def _proxies(environ: dict[str, str]) -> tuple[str, ...]:
     return tuple(proxies)
 
 
+def _document_store(environ: dict[str, str]) -> Path | None:
+    """DOCUMENT_STORE: `database` (or unset) or `directory:/absolute/path`."""
+    raw = (environ.get("DOCUMENT_STORE") or "database").strip()
+    if raw == "database":
+        return None
+    kind, _, where = raw.partition(":")
+    if kind == "directory" and where and Path(where).is_absolute():
+        return Path(where)
+    raise SettingsError("DOCUMENT_STORE must be `database` or `directory:/absolute/path`")
+
+
 def _bool(environ: dict[str, str], name: str, default: bool) -> bool:
     raw = environ.get(name, "").strip().lower()
     if raw == "":
@@ -121,6 +132,11 @@ class Settings:
     # and this many in all per tenant.
     document_max_bytes: int = 10 * 1024 * 1024
     document_quota_bytes: int = 1024 * 1024 * 1024
+    # Where the documents' stored bytes are kept (DOCUMENT_STORE): None, in
+    # the tenant's database (`database`, the default); a folder
+    # (`directory:/absolute/path`), one subfolder per tenant of
+    # content-addressed files (infra/documents.py DirectoryDocumentStore).
+    document_directory: Path | None = None
 
     @property
     def is_production(self) -> bool:
@@ -168,4 +184,5 @@ class Settings:
             api_token_days=_token_days(env),
             document_max_bytes=_int(env, "DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
             document_quota_bytes=_int(env, "DOCUMENT_QUOTA_BYTES", 1024 * 1024 * 1024),
+            document_directory=_document_store(env),
         )

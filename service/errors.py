@@ -69,6 +69,11 @@ class Gone(ServiceError):
     or one about a person who was erased)."""
 
 
+class Damaged(ServiceError):
+    """What the service keeps is not what it stored (a document's file changed
+    or gone behind its back): refused rather than served."""
+
+
 class TooLarge(ServiceError):
     """A file over the size limit, or over what the organisation may still store."""
 

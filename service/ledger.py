@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import random
 import time
 import uuid
@@ -36,7 +37,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.document import Document
 from domain.errors import DomainError
 from infra import personal_data
-from infra.documents import DocumentQuotaExceeded, DocumentUnreadable
+from infra.documents import DocumentDamaged, DocumentQuotaExceeded, DocumentUnreadable
 from infra.eventstore import (
     IdempotencyRecord,
     Tenant,
@@ -47,6 +48,7 @@ from infra.eventstore import (
 from service.actor import Actor
 from service.errors import (
     Conflict,
+    Damaged,
     Gone,
     IdempotencyKeyReused,
     InvalidInput,
@@ -59,6 +61,8 @@ from service.handlers import HANDLERS, documents
 from service.handlers.erasure import refuse_erased_now
 from service.ports import Accounts, Clock, ContractRecords, Organisations, SystemClock
 from service.unit import Outcome, Unit
+
+log = logging.getLogger("sroi.ledger")
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -181,8 +185,15 @@ class Ledger:
             token = event_metadata.set(meta)
             try:
                 files = app.documents.prepare(tenant.id, outcome.files) if outcome.files else None
-                recordings = app.save(*outcome.saved, idempotency=record, unerased=unit.unerased,
-                                      in_transaction=files)
+                try:
+                    recordings = app.save(*outcome.saved, idempotency=record, unerased=unit.unerased,
+                                          in_transaction=files)
+                except BaseException:
+                    if files is not None:  # no event: the bytes written for it go (infra/documents.py)
+                        files.abandoned()
+                    raise
+                if files is not None:
+                    files.committed()  # a removal's bytes go once the event is stored
             except DocumentQuotaExceeded as e:
                 raise TooLarge("file", str(e)) from None
             except personal_data.PersonErased:
@@ -289,6 +300,9 @@ class Ledger:
             content = app.documents.read(tenant.id, document.id) if app.documents is not None else None
         except DocumentUnreadable:
             raise Gone("the document was about a person who was erased: it can no longer be read") from None
+        except DocumentDamaged as e:
+            log.error("document %s of tenant %s not served: %s", document.id, tenant.id, e)
+            raise Damaged("the document's stored content is not what was stored: it is not served") from None
         if content is None:
             raise Gone("the document's content is no longer kept")
         attached = app.tenant_recorder.select_events(document.id, limit=1)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from service.errors import (
     Conflict,
+    Damaged,
     Gone,
     IdempotencyKeyReused,
     InvalidInput,
@@ -30,6 +31,7 @@ ERROR_STATUS: dict[type[ServiceError], int] = {
     Conflict: 409,
     Gone: 410,
     TooLarge: 413,
+    Damaged: 500,
 }
 
 
