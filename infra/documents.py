@@ -36,6 +36,7 @@ an erased person's documents no longer count (USED_SQL).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -86,6 +87,8 @@ SELECT coalesce(sum(d.size_bytes), 0) AS used FROM events.documents d
 WHERE d.tenant_id = %s AND (d.candidate_id IS NULL OR NOT EXISTS (
     SELECT 1 FROM events.erasures e WHERE e.tenant_id = d.tenant_id AND e.subject_id = d.candidate_id))
 """
+
+log = logging.getLogger("sroi.documents")
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_QUOTA_BYTES = 1024 * 1024 * 1024
@@ -392,7 +395,11 @@ class PreparedWrite:
             self.released.extend(row["content_sha256"] for row in gone)
 
     def committed(self) -> None:
-        self.vault.sweep(self.tenant_id, self.released)
+        try:
+            self.vault.sweep(self.tenant_id, self.released)
+        except OSError as e:  # the removal is stored: a file left behind is an orphan, not a failure
+            log.warning("document bytes of tenant %s not deleted after a removal: %s",
+                        self.tenant_id, type(e).__name__)
 
     def abandoned(self) -> None:
         self.vault.sweep(self.tenant_id, self.written)
