@@ -14,7 +14,8 @@ from projections.registry import PROJECTIONS
 from projections.writer import ProjectionRunner
 from tests.web.world import PASSWORD, Browser
 
-SHARED_ROW = re.compile(r"<td>([^<]*)</td>\s*<td>(\w+)</td>\s*<td><code>([0-9a-f-]{36})</code></td>")
+# The id cell links to the record's page where the organisation may open it.
+SHARED_ROW = re.compile(r"<td>([^<]*)</td>\s*<td>(\w+)</td>\s*<td>(?:<a href=\"[^\"]*\">)?<code>([0-9a-f-]{36})</code>")
 UTRECHT_TITLES = {DEMO_NAME: {"Onderhoud openbare ruimte Utrecht-Oost 2025-2027", "Schoonmaak stadskantoor"},
                   PARTNER_NAME: {"Herinrichting Vredenburgplein fase 2", "Groenonderhoud parken Utrecht-West"}}
 
