@@ -26,6 +26,7 @@ the evidence.
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -85,6 +86,14 @@ def _overlap(a: tuple[date, date], b: tuple[date, date]) -> tuple[date, date] | 
     return (first, last) if first <= last else None
 
 
+def _days_per_year(rule_set: RuleSet, day: date) -> int:
+    """What a day is divided by: the rule set's days_per_year, or under
+    actual/actual the length of its calendar year."""
+    if rule_set.day_count == "actual/actual":
+        return 366 if calendar.isleap(day.year) else 365
+    return rule_set.days_per_year
+
+
 def _value_between(s: Segment, first: date, last: date) -> Decimal:
     """Segment.value_between in integers (the same truncated figure, digit for
     digit, without Fractions: a contract page explains every line it lists)."""
@@ -134,7 +143,7 @@ def explain_placement(
         counted_hours = min(s.hours_per_week, rule_set.basis_hours)
         lines.append({"from": _iso(window[0]), "to": _iso(window[1]), "days": _days(*window),
                       "hours_per_week": _s(s.hours_per_week), "counted_hours": _s(counted_hours),
-                      "value_eur": _s(part)})
+                      "value_eur": _s(part), "days_per_year": _days_per_year(rule_set, window[0])})
 
     # How the placement's days in the period divide.
     active = _overlap((starts_on, ended_on or date.max), (first, period_end))
@@ -198,6 +207,7 @@ def explain_placement(
         "hours": {"basis_hours": _s(rule_set.basis_hours),
                   "minimum_hours_per_week": _s(rule_set.minimum_hours_per_week)},
         "days_per_year": rule_set.days_per_year,
+        "day_count": rule_set.day_count,
         "segments": lines,
         "days": days,
         "cap": cap,

@@ -9,6 +9,10 @@ The product rule for a placement (a product decision, see each file's notes):
     value = (block + bonuses) x min(hours_per_week, basis) / basis
             x counted_days / days_per_year
 
+days_per_year is the rule set's (365) under ``day_count`` "actual/365", and the
+length of each day's own calendar year (365 or 366) under "actual/actual", so
+that a full leap year is exactly one block.
+
 counted_days: days the placement is active (both ends inclusive; an hours
 change applies from its effective date) inside the period and the contract
 term, only within the first ``cap_days`` days of the placement unless the
@@ -115,6 +119,11 @@ class RuleSet:
     reporting_period: str = "year"
     #: what follows a shortfall after the term, in words (shown with status not_met)
     shortfall_consequence: str = ""
+    #: how a day is valued: "actual/365" (a day is 1/days_per_year of a year's
+    #: block, so a full leap year is 366/365 of it) or "actual/actual" (a day is
+    #: 1/366 of a block in a leap year, 1/365 otherwise: every full calendar
+    #: year is exactly one block)
+    day_count: str = "actual/365"
 
 
 _RULE_SET_KEYS = {
@@ -136,7 +145,10 @@ _RULE_SET_KEYS = {
     "reporting_period",
     "shortfall_consequence",
 }
+#: Keys a rule set file may leave out (absent: the default beside it).
+_OPTIONAL_KEYS = {"day_count"}
 REPORTING_PERIODS = ("year", "quarter")
+DAY_COUNTS = ("actual/365", "actual/actual")
 
 
 class RuleSetDataError(ValueError):
@@ -204,11 +216,14 @@ def _block(data: Any, where: str) -> tuple[BenefitTier, ...]:
 
 def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     """A RuleSet from its JSON form; RuleSetDataError names what is wrong."""
-    if not isinstance(data, Mapping) or set(data) != _RULE_SET_KEYS:
-        keys = set(data) if isinstance(data, Mapping) else set()
+    keys = set(data) if isinstance(data, Mapping) else set()
+    if not isinstance(data, Mapping) or not (
+        _RULE_SET_KEYS <= keys <= _RULE_SET_KEYS | _OPTIONAL_KEYS
+    ):
         raise RuleSetDataError(
-            f"a rule set has exactly the keys {sorted(_RULE_SET_KEYS)}; "
-            f"missing {sorted(_RULE_SET_KEYS - keys)}, unknown {sorted(keys - _RULE_SET_KEYS)}"
+            f"a rule set has exactly the keys {sorted(_RULE_SET_KEYS)} "
+            f"(and optionally {sorted(_OPTIONAL_KEYS)}); missing {sorted(_RULE_SET_KEYS - keys)}, "
+            f"unknown {sorted(keys - _RULE_SET_KEYS - _OPTIONAL_KEYS)}"
         )
     name = _text(data["name"], "name")
     blocks = data["blocks"]
@@ -233,13 +248,20 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     cap_days = data["cap_days"]
     if data["reporting_period"] not in REPORTING_PERIODS:
         raise RuleSetDataError(f"reporting_period must be one of {REPORTING_PERIODS}")
+    day_count = data.get("day_count", "actual/365")
+    if day_count not in DAY_COUNTS:
+        raise RuleSetDataError(f"day_count must be one of {DAY_COUNTS}")
+    days_per_year = _whole(data["days_per_year"], "days_per_year", minimum=1)
+    if day_count == "actual/actual" and days_per_year != 365:
+        # actual/actual takes the year's own length; 365 is what a common year has.
+        raise RuleSetDataError("days_per_year must be 365 with day_count actual/actual")
     return RuleSet(
         name=name,
         version=_whole(data["version"], "version", minimum=1),
         source=_text(data["source"], "source"),
         notes=_text(data["notes"], "notes"),
         basis_hours=basis,
-        days_per_year=_whole(data["days_per_year"], "days_per_year", minimum=1),
+        days_per_year=days_per_year,
         minimum_hours_per_week=_money(data["minimum_hours_per_week"], "minimum_hours_per_week"),
         cap_days=None if cap_days is None else _whole(cap_days, "cap_days", minimum=1),
         uncapped_target_groups=frozenset(uncapped),
@@ -275,6 +297,7 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
         ),
         reporting_period=data["reporting_period"],
         shortfall_consequence=_text(data["shortfall_consequence"], "shortfall_consequence"),
+        day_count=day_count,
     )
 
 
@@ -441,7 +464,10 @@ class Segment:
     ``numerator / denominator`` EUR, exactly.
 
     numerator = (block + bonuses) x min(hours_per_week, basis_hours);
-    denominator = basis_hours x days_per_year.
+    denominator = basis_hours x days_per_year (day count actual/365). Under
+    actual/actual a segment lies inside one calendar year, denominator =
+    basis_hours x 365 x 366, and the numerator has the factor 365 in a leap
+    year, 366 otherwise (a day is 1/366 or 1/365 of a year).
     Use ``value_between`` for money: it is additive over adjacent periods. In
     SQL the same figure is
     ``(div(numerator * n(b) * 1e12, denominator) - div(numerator * n(a-1) * 1e12,
@@ -518,7 +544,11 @@ def value_segments(
     last = term_end if ended_on is None else min(ended_on, term_end)
     if block.capped and rule_set.cap_days is not None:
         last = min(last, starts_on + timedelta(days=rule_set.cap_days - 1))
-    denominator = rule_set.basis_hours * rule_set.days_per_year
+    actual = rule_set.day_count == "actual/actual"
+    # actual/actual: one denominator for every year (basis x 365 x 366), so that
+    # sums over a contract still divide once; a leap-year day's numerator has
+    # the factor 365 (1/366 of a year), another day's 366 (1/365 of a year).
+    denominator = rule_set.basis_hours * (365 * 366 if actual else rule_set.days_per_year)
     segments = []
     for i, (effective_on, hours) in enumerate(history):
         seg_from = max(effective_on, first)
@@ -528,16 +558,30 @@ def value_segments(
         counted_hours = min(hours, rule_set.basis_hours)
         if counted_hours <= 0:
             continue
-        segments.append(
-            Segment(
-                from_day=seg_from,
-                to_day=seg_to,
-                hours_per_week=hours,
-                numerator=block.total_eur * counted_hours,
-                denominator=denominator,
+        yearly = block.total_eur * counted_hours
+        pieces = _calendar_years(seg_from, seg_to) if actual else [(seg_from, seg_to)]
+        for piece_from, piece_to in pieces:
+            factor = (365 if calendar.isleap(piece_from.year) else 366) if actual else 1
+            segments.append(
+                Segment(
+                    from_day=piece_from,
+                    to_day=piece_to,
+                    hours_per_week=hours,
+                    numerator=yearly * factor,
+                    denominator=denominator,
+                )
             )
-        )
     return segments
+
+
+def _calendar_years(first: date, last: date) -> list[tuple[date, date]]:
+    """[first, last] cut at each 1 January (each piece inside one calendar year)."""
+    pieces = []
+    while first.year < last.year:
+        pieces.append((first, date(first.year, 12, 31)))
+        first = date(first.year + 1, 1, 1)
+    pieces.append((first, last))
+    return pieces
 
 
 def placement_value(
