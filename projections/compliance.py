@@ -5,10 +5,15 @@ A placement's value is not stored as a number (it grows every day it lasts):
 the projector stores *segments* of constant daily value per placement,
 already clipped to the contract term and the rule set's cap, so that the
 value over any period is one SQL sum. A day is worth numerator / denominator
-EUR exactly (block x hours / (basis x 365)), which has no finite decimal
-form; so the sums add `numerator x days` and divide once at the end (one
-contract, one rule set, one denominator): a full-time year is exactly the
-block value, not 39,999.9999...
+EUR exactly (block x hours / (basis x 365), or under the day count
+actual/actual a year's own length over basis x 365 x 366), which has no
+finite decimal form; so the sums add `numerator x days` and divide once at the
+end (one contract, one rule set, one denominator): a full-time year is exactly
+the block value, not 39,999.9999...
+
+The forecast (to the contract's end) stops each placement at its planned end
+(c_forecast_stops) or its actual end, and is kept per status: on accepted and
+on pending contributions (forecast_eur is their sum).
 """
 from __future__ import annotations
 
@@ -52,7 +57,9 @@ class ComplianceProjection(Projection):
     # 5: what explains a value (c_placements.judged_on, c_contributions.explanation).
     # 6: period statements' lines (c_statement_lines); an accepted placement's
     # figure frozen at the decision (a later change is pending, not accepted).
-    version = 6
+    # 7: the forecast stops a placement at its planned end (c_forecast_stops,
+    # c_placements.planned_end_on, .stops); day count actual/actual (rule sets).
+    version = 7
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -62,6 +69,8 @@ class ComplianceProjection(Projection):
         Table("c_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
             "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
+            # Planned end (PlacementStarted, moved by PlacementExtended): the forecast stops there.
+            "planned_end_on": "date",
             "hours_history": "jsonb", "block_eur": "numeric", "bonus_eur": "numeric",
             "eligible": "boolean", "eligibility_reason": "text", "capped": "boolean",
             # The day eligibility was judged (the award date), from ContributionValued.
@@ -70,6 +79,8 @@ class ComplianceProjection(Projection):
             "segments": "jsonb",
             # Its segments when its contribution was accepted (the accepted figure).
             "frozen_segments": "jsonb",
+            # Its forecast stops as last added to c_forecast_stops (to take them out again).
+            "stops": "jsonb",
         }, indexes=(("contract_id",), ("candidate_id",))),
         # Per contract and status, how the daily value changes on a day: +numerator
         # on a segment's first day, -numerator the day after its last. The value
@@ -87,6 +98,16 @@ class ComplianceProjection(Projection):
             "contract_id": "uuid", "status": "text", "delta_sum": "numeric", "delta_day_sum": "numeric",
             "denominator": "numeric",
         }),
+        # Per contract and status, in the same form as c_contract_days: the daily
+        # value of placement days after their planned end (a placement not ended
+        # whose planned end is before its last counted day). Days up to the day
+        # asked count as they are (the person works); the forecast leaves out
+        # those after it: sum(delta x (A + 1 - day)) over the rows after A
+        # (FORECAST_STOPS_SQL; a few rows, every stop being closed).
+        Table("c_forecast_stops", ("contract_id", "status", "day"), {
+            "contract_id": "uuid", "status": "text", "day": "date", "delta": "numeric",
+            "denominator": "numeric",
+        }, indexes=(("contract_id", "day"),)),
         Table("c_segments", ("placement_id", "seq"), {
             "placement_id": "uuid", "seq": "int", "contract_id": "uuid",
             "from_day": "date", "to_day": "date", "numerator": "numeric", "denominator": "numeric",
@@ -151,6 +172,7 @@ class ComplianceProjection(Projection):
             "placement_id": e.originator_id, "candidate_id": d["candidate_id"],
             "employer_id": d["employer_id"], "contract_id": d["contract_id"],
             "starts_on": d["starts_on"], "ended_on": None, "end_reason": None,
+            "planned_end_on": d.get("planned_end_on"),
             "permanent": bool(d["permanent_contract"]),
             "hours_history": [{"effective_on": d["starts_on"].isoformat(),
                                "hours_per_week": str(d["hours_per_week"])}],
@@ -169,6 +191,14 @@ class ComplianceProjection(Projection):
         history.append({"effective_on": e.data["effective_on"], "hours_per_week": e.data["hours_per_week"]})
         history.sort(key=lambda h: h["effective_on"])
         placement["hours_history"] = _hours_json(history)
+        self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
+        b.put("c_placements", placement)
+
+    def on_PlacementExtended(self, b: Batch, e: Event) -> None:
+        placement = b.get("c_placements", e.originator_id)
+        if placement is None:
+            return
+        placement["planned_end_on"] = e.data["until"]
         self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
         b.put("c_placements", placement)
 
@@ -204,6 +234,10 @@ class ComplianceProjection(Projection):
         placement["segments"] = [[r["from_day"].isoformat(), r["to_day"].isoformat(), str(r["numerator"]),
                                   str(r["denominator"])] for r in rows]
         _shift_days(b, placement["contract_id"], placement["segments"], status, +1)
+        _shift_stops(b, placement["contract_id"], placement.get("stops") or [], status, -1)
+        placement["stops"] = _stops(placement["segments"], _d(placement.get("planned_end_on")),
+                                    _d(placement["ended_on"]))
+        _shift_stops(b, placement["contract_id"], placement["stops"], status, +1)
 
     @staticmethod
     def _status_of(b: Batch, placement_id: Any) -> str:
@@ -244,6 +278,8 @@ class ComplianceProjection(Projection):
                 if placement is not None:  # its value moves to the new status, as a whole
                     _shift_days(b, row["contract_id"], placement.get("segments") or [], row["status"], -1)
                     _shift_days(b, row["contract_id"], placement.get("segments") or [], status, +1)
+                    _shift_stops(b, row["contract_id"], placement.get("stops") or [], row["status"], -1)
+                    _shift_stops(b, row["contract_id"], placement.get("stops") or [], status, +1)
                     if status == "accepted":  # frozen: what the decision saw
                         placement["frozen_segments"] = placement.get("segments") or []
                         b.put("c_placements", placement)
@@ -317,6 +353,31 @@ def _totals(b: Batch, contract_id: Any, status: str, denominator: Decimal) -> di
             "delta_sum": sum((Decimal(r["delta"]) for r in mine), Decimal(0)),
             "delta_day_sum": sum((Decimal(r["delta"]) * (r["day"] - EPOCH).days for r in mine), Decimal(0))})
     return b.get("c_contract_totals", contract_id, status)  # type: ignore[return-value]
+
+
+def _stops(segments: list, planned_end_on: date | None, ended_on: date | None) -> list:
+    """The parts of a placement's segments after its planned end, while it has
+    not ended (an actual end already ends its segments): what the forecast
+    leaves out of the days to come."""
+    if planned_end_on is None or ended_on is not None:
+        return []
+    first = planned_end_on + timedelta(days=1)
+    return [[max(_d(f), first).isoformat(), t, n, den] for f, t, n, den in segments if _d(t) >= first]
+
+
+def _shift_stops(b: Batch, contract_id: Any, stops: list, status: str, sign: int) -> None:
+    """Add (sign +1) or take out (-1) forecast stops in c_forecast_stops."""
+    for from_day, to_day, numerator, denominator in stops:
+        numerator = Decimal(numerator) * sign
+        for day, delta in ((_d(from_day), numerator), (_d(to_day) + timedelta(days=1), -numerator)):
+            row = b.get("c_forecast_stops", contract_id, status, day) or {
+                "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
+                "denominator": Decimal(denominator)}
+            row["delta"] = Decimal(row["delta"]) + delta
+            if row["delta"] == 0:
+                b.delete("c_forecast_stops", contract_id, status, day)
+            else:
+                b.put("c_forecast_stops", row)
 
 
 def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: int) -> None:
@@ -408,6 +469,13 @@ def money(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+def forecast_display(accepted: Decimal, pending: Decimal) -> dict[str, str]:
+    """The forecast on accepted and on pending contributions, and forecast_eur
+    their sum, rounded so that what is shown adds up."""
+    a, p = (v.quantize(CENT, rounding=ROUND_HALF_UP) for v in (accepted, pending))
+    return {"forecast_eur": str(a + p), "forecast_accepted_eur": str(a), "forecast_pending_eur": str(p)}
+
+
 @dataclass
 class Figures:
     reported: Decimal = Decimal(0)
@@ -448,9 +516,11 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
                                           term_start, term_end)
         other_rows = await conn.fetch(OTHER_VALUE_SQL, tenant_id, contract_id, as_of)
         statement_row = await conn.fetchrow(STATEMENT_FIGURES_SQL, tenant_id, contract_id, as_of)
+        stops = await conn.fetchrow(STOPS_SQL, tenant_id, contract_id, until)
     obligation = contract["value_eur"] * contract["percent"] / 100
     total = Figures()
-    forecast = Decimal(0)
+    # The forecast per status (accepted, pending): rejected never counts.
+    forecast = {"accepted": Decimal(0), "pending": Decimal(0)}
     quarters: dict[date, Figures] = {}
     for r in placement_rows:
         if not r["reported"] and not r["forecast"]:
@@ -460,13 +530,13 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         if r["q_start"] <= until:
             quarters.setdefault(r["q_start"], Figures()).add(r["status"], amount)
             total.add(r["status"], amount)
-        if r["status"] != "rejected" and r["forecast"]:
-            forecast += r["forecast"]
+        if r["status"] in forecast and r["forecast"]:
+            forecast[r["status"]] += r["forecast"]
     for r in other_rows:
         quarters.setdefault(r["q_start"], Figures()).add(r["status"], r["amount"])
         total.add(r["status"], r["amount"])
-        if r["status"] != "rejected":
-            forecast += r["amount"]
+        if r["status"] in forecast:
+            forecast[r["status"]] += r["amount"]
     by_statements = statement_row is not None and statement_row["lines"] > 0
     if by_statements:
         # The contract reports by period statements: accepted and rejected are
@@ -475,14 +545,19 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         total.accepted = statement_row["accepted"] or Decimal(0)
         total.rejected = statement_row["rejected"] or Decimal(0)
         total.pending = total.reported - total.accepted - total.rejected
+    if stops is not None and stops["denominator"] is not None:
+        # Placement days after their planned end do not count in the days to come.
+        for status in forecast:
+            forecast[status] -= (stops[status] or Decimal(0)) / stops["denominator"]
     finished = as_of > term_end
     return {
         "contract_id": str(contract_id),
         "as_of": as_of.isoformat(),
         "obligation_eur": money(obligation),
         **total.display(),
-        "forecast_eur": money(forecast),
-        **_achievement(total.accepted, obligation, forecast, finished, contract["rule_set"]),
+        **forecast_display(forecast["accepted"], forecast["pending"]),
+        **_achievement(total.accepted, obligation, forecast["accepted"] + forecast["pending"], finished,
+                       contract["rule_set"]),
         "reports_by": "statements" if by_statements else "contributions",
         "quarters": _quarters_display(quarters),
     }
@@ -515,6 +590,33 @@ WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2 AND period_start <= $
 """
 
 
+def forecast_stops_sql(contract: str, gen: str, as_of: str) -> str:
+    """THE value the forecast leaves out of the days after ``as_of`` (placement
+    days after their planned end), per status (accepted, pending), as
+    numerators over the contract's denominator: a LATERAL subquery for the row
+    ``contract`` (with tenant_id and contract_id) in generation ``gen``. With
+    stop rows of daily change delta on day d (every stop closed, so the deltas
+    sum to 0), the value of stopped days after A is sum(delta x (A + 1 - d))
+    over the rows after A. Shared by SUMMARY_SQL and portfolio.CONTRACTS_SQL."""
+    return f"""(
+    SELECT sum(s.delta * ({as_of} + 1 - s.day)) FILTER (WHERE s.status = 'accepted') AS accepted,
+           sum(s.delta * ({as_of} + 1 - s.day)) FILTER (WHERE s.status = 'pending') AS pending
+    FROM {RM}.c_forecast_stops s
+    WHERE s.tenant_id = {contract}.tenant_id AND s.gen = {gen} AND s.contract_id = {contract}.contract_id
+      AND s.day > {as_of}
+)"""
+
+
+# What the forecast leaves out of the days after $3 (forecast_stops_sql).
+STOPS_SQL = f"""
+SELECT fs.accepted, fs.pending,
+       (SELECT min(s.denominator) FROM {RM}.c_forecast_stops s
+        WHERE s.tenant_id = c.tenant_id AND s.gen = c.gen AND s.contract_id = c.contract_id) AS denominator
+FROM {RM}.c_contracts c
+CROSS JOIN LATERAL {forecast_stops_sql("c", "c.gen", "$3::date")} fs
+WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND c.contract_id = $2
+"""
+
 # Per contract, from its totals (c_contract_totals: one row per status) less
 # the changes dated after the day asked (a few: segments ending in the future);
 # a contract whose totals were never kept (projected before they existed, not
@@ -527,8 +629,12 @@ SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.perce
                 / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.accepted, 0) END AS accepted,
        coalesce(coalesce(p.reported - coalesce(f.reported, 0), slow.reported)
                 / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.reported, 0) AS reported,
-       coalesce(coalesce(p.forecast, slow.forecast)
-                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.forecast, 0) AS forecast
+       coalesce((coalesce(p.forecast_accepted, slow.forecast_accepted) - coalesce(fs.accepted, 0))
+                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.forecast_accepted, 0)
+           AS forecast_accepted,
+       coalesce((coalesce(p.forecast_pending, slow.forecast_pending) - coalesce(fs.pending, 0))
+                / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.forecast_pending, 0)
+           AS forecast_pending
 FROM {RM}.c_contracts c
 LEFT JOIN LATERAL (
     -- delta x (A - day + 1) summed over every change: sum0 x (A - EPOCH + 1) - sum1
@@ -536,7 +642,9 @@ LEFT JOIN LATERAL (
                FILTER (WHERE t.status = 'accepted') AS accepted,
            sum(t.delta_sum * ($2::date - DATE '{EPOCH.isoformat()}' + 1) - t.delta_day_sum) AS reported,
            sum(t.delta_sum * (c.ends_on - DATE '{EPOCH.isoformat()}' + 1) - t.delta_day_sum)
-               FILTER (WHERE t.status <> 'rejected') AS forecast,
+               FILTER (WHERE t.status = 'accepted') AS forecast_accepted,
+           sum(t.delta_sum * (c.ends_on - DATE '{EPOCH.isoformat()}' + 1) - t.delta_day_sum)
+               FILTER (WHERE t.status = 'pending') AS forecast_pending,
            min(t.denominator) AS denominator, count(*) AS n
     FROM {RM}.c_contract_totals t
     WHERE t.tenant_id = c.tenant_id AND t.gen = c.gen AND t.contract_id = c.contract_id
@@ -551,7 +659,10 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
            sum(d.delta * greatest(0, $2::date - d.day + 1)) AS reported,
-           sum(d.delta * greatest(0, c.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected') AS forecast,
+           sum(d.delta * greatest(0, c.ends_on - d.day + 1)) FILTER (WHERE d.status = 'accepted')
+               AS forecast_accepted,
+           sum(d.delta * greatest(0, c.ends_on - d.day + 1)) FILTER (WHERE d.status = 'pending')
+               AS forecast_pending,
            min(d.denominator) AS denominator
     FROM {RM}.c_contract_days d
     WHERE p.n = 0 AND d.tenant_id = c.tenant_id AND d.gen = c.gen AND d.contract_id = c.contract_id
@@ -559,12 +670,14 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT sum(amount_eur) FILTER (WHERE status = 'accepted') AS accepted,
            sum(amount_eur) AS reported,
-           sum(amount_eur) FILTER (WHERE status <> 'rejected') AS forecast
+           sum(amount_eur) FILTER (WHERE status = 'accepted') AS forecast_accepted,
+           sum(amount_eur) FILTER (WHERE status = 'pending') AS forecast_pending
     FROM {RM}.c_contributions k
     WHERE k.tenant_id = c.tenant_id AND k.gen = c.gen AND k.contract_id = c.contract_id
       AND k.kind IN ('social_enterprise_purchase', 'other_activity')  -- (contract_id, kind) index
       AND k.reported_on <= $2
 ) o ON true
+LEFT JOIN LATERAL {forecast_stops_sql("c", "c.gen", "$2::date")} fs ON true
 LEFT JOIN LATERAL (
     -- a contract with submitted statements: accepted is its accepted lines
     SELECT count(*) AS n, sum(l.value_eur) FILTER (WHERE l.decision = 'accepted') AS accepted
@@ -590,13 +703,16 @@ async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | 
                    authority: str | None) -> dict:
     rows = await conn.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
     contracts, employers = [], {}
-    totals = {"obligation": Decimal(0), "accepted": Decimal(0), "reported": Decimal(0), "forecast": Decimal(0)}
+    totals = {"obligation": Decimal(0), "accepted": Decimal(0), "reported": Decimal(0), "forecast": Decimal(0),
+              "forecast_accepted": Decimal(0), "forecast_pending": Decimal(0)}
     for r in rows:
-        figures = {k: r[k] or Decimal(0) for k in totals}
+        figures = {k: r[k] or Decimal(0) for k in totals if k != "forecast"}
+        figures["forecast"] = figures["forecast_accepted"] + figures["forecast_pending"]
         contracts.append({
             "contract_id": str(r["contract_id"]), "employer_id": str(r["employer_id"]), "title": r["title"],
             "contracting_authority": r["authority"],
             **{f"{k}_eur": money(v) for k, v in figures.items()},
+            **forecast_display(figures["forecast_accepted"], figures["forecast_pending"]),
             **_achievement(figures["accepted"], figures["obligation"], figures["forecast"],
                            as_of > r["ends_on"], r["rule_set"]),
         })
@@ -608,9 +724,11 @@ async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | 
         "as_of": as_of.isoformat(),
         "contracts": contracts,
         "employers": [{"employer_id": e, **{f"{k}_eur": money(v) for k, v in f.items()},
+                       **forecast_display(f["forecast_accepted"], f["forecast_pending"]),
                        "percent_accepted": _percent(f["accepted"], f["obligation"])}
                       for e, f in employers.items()],
         "total": {**{f"{k}_eur": money(v) for k, v in totals.items()},
+                  **forecast_display(totals["forecast_accepted"], totals["forecast_pending"]),
                   "percent_accepted": _percent(totals["accepted"], totals["obligation"])},
     }
 

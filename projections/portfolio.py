@@ -11,7 +11,8 @@ and filters on. Its own tables (`pf_employers`, `pf_contracts`,
 `pf_placements`) remember the rest, so a link made late shares what came
 before it. Rebuilt per tenant like any read model.
 
-The figures (accepted, pending, forecast as of a day) are not copied: they
+The figures (accepted, pending, forecast on accepted and on pending as of a
+day) are not copied: they
 grow every day a placement lasts. The list reads them, in one statement, from
 the compliance read model's kept sums (projections/compliance.py) of exactly
 the contracts this index lists, in their own tenant's live generation; never
@@ -34,7 +35,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.base import RM, Event, Projection, Table
-from projections.compliance import EPOCH, money
+from projections.compliance import EPOCH, forecast_display, forecast_stops_sql, money
 from projections.compliance import NAME as COMPLIANCE
 from projections.reader import reading
 from projections.writer import Batch
@@ -291,9 +292,11 @@ _E = f"DATE '{EPOCH.isoformat()}'"
 CONTRACTS_SQL = f"""
 SELECT p.tenant_id, p.contract_id, p.employer_id, p.supplier, p.title, p.obligation_eur, p.starts_on,
        p.ends_on, p.closed_on, p.authority_name, p.employer_org_id, t.name AS agency,
-       v.accepted, v.pending, v.forecast,
+       v.accepted, v.pending, v.forecast_accepted, v.forecast_pending,
+       v.forecast_accepted + v.forecast_pending AS forecast,
        CASE WHEN v.accepted >= p.obligation_eur THEN 'achieved'
-            WHEN v.forecast >= p.obligation_eur THEN 'on_track' ELSE 'at_risk' END AS status
+            WHEN v.forecast_accepted + v.forecast_pending >= p.obligation_eur THEN 'on_track'
+            ELSE 'at_risk' END AS status
 FROM {RM}.portfolio_contracts p
 JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
 JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = p.tenant_id
@@ -304,7 +307,9 @@ LEFT JOIN LATERAL (
            sum(k.delta_sum * ($2::date - {_E} + 1) - k.delta_day_sum)
                FILTER (WHERE k.status = 'pending') AS pending,
            sum(k.delta_sum * (p.ends_on - {_E} + 1) - k.delta_day_sum)
-               FILTER (WHERE k.status <> 'rejected') AS forecast,
+               FILTER (WHERE k.status = 'accepted') AS forecast_accepted,
+           sum(k.delta_sum * (p.ends_on - {_E} + 1) - k.delta_day_sum)
+               FILTER (WHERE k.status = 'pending') AS forecast_pending,
            min(k.denominator) AS denominator, count(*) AS n
     FROM {RM}.c_contract_totals k
     WHERE k.tenant_id = p.tenant_id AND k.gen = lc.gen AND k.contract_id = p.contract_id
@@ -318,7 +323,10 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'accepted') AS accepted,
            sum(d.delta * greatest(0, $2::date - d.day + 1)) FILTER (WHERE d.status = 'pending') AS pending,
-           sum(d.delta * greatest(0, p.ends_on - d.day + 1)) FILTER (WHERE d.status <> 'rejected') AS forecast,
+           sum(d.delta * greatest(0, p.ends_on - d.day + 1)) FILTER (WHERE d.status = 'accepted')
+               AS forecast_accepted,
+           sum(d.delta * greatest(0, p.ends_on - d.day + 1)) FILTER (WHERE d.status = 'pending')
+               AS forecast_pending,
            min(d.denominator) AS denominator
     FROM {RM}.c_contract_days d
     WHERE kept.n = 0 AND d.tenant_id = p.tenant_id AND d.gen = lc.gen AND d.contract_id = p.contract_id
@@ -326,18 +334,24 @@ LEFT JOIN LATERAL (
 LEFT JOIN LATERAL (
     SELECT sum(o.amount_eur) FILTER (WHERE o.status = 'accepted') AS accepted,
            sum(o.amount_eur) FILTER (WHERE o.status = 'pending') AS pending,
-           sum(o.amount_eur) FILTER (WHERE o.status <> 'rejected') AS forecast
+           sum(o.amount_eur) FILTER (WHERE o.status = 'accepted') AS forecast_accepted,
+           sum(o.amount_eur) FILTER (WHERE o.status = 'pending') AS forecast_pending
     FROM {RM}.c_contributions o
     WHERE o.tenant_id = p.tenant_id AND o.gen = lc.gen AND o.contract_id = p.contract_id
       AND o.kind IN ('social_enterprise_purchase', 'other_activity') AND o.reported_on <= $2
 ) other ON true
+LEFT JOIN LATERAL {forecast_stops_sql("p", "lc.gen", "$2::date")} stops ON true
 CROSS JOIN LATERAL (
     SELECT coalesce(coalesce(kept.accepted - coalesce(later.accepted, 0), slow.accepted)
                     / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.accepted, 0) AS accepted,
            coalesce(coalesce(kept.pending - coalesce(later.pending, 0), slow.pending)
                     / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.pending, 0) AS pending,
-           coalesce(coalesce(kept.forecast, slow.forecast)
-                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.forecast, 0) AS forecast
+           coalesce((coalesce(kept.forecast_accepted, slow.forecast_accepted) - coalesce(stops.accepted, 0))
+                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.forecast_accepted, 0)
+               AS forecast_accepted,
+           coalesce((coalesce(kept.forecast_pending, slow.forecast_pending) - coalesce(stops.pending, 0))
+                    / coalesce(kept.denominator, slow.denominator), 0) + coalesce(other.forecast_pending, 0)
+               AS forecast_pending
 ) v
 WHERE p.{{column}} = $1 AND p.tenant_id = ANY($3::uuid[])
 ORDER BY agency, tenant_id, supplier, title, contract_id
@@ -401,7 +415,7 @@ WHERE l.projection = '{NAME}' AND EXISTS (
 ORDER BY t.name, l.tenant_id
 """
 
-_FIGURES = ("obligation", "accepted", "pending", "forecast")
+_FIGURES = ("obligation", "accepted", "pending", "forecast", "forecast_accepted", "forecast_pending")
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +423,7 @@ class _Row:
     """A listed contract as answered (`out`, shared: never changed) and what the filters and totals read."""
 
     out: dict[str, Any]
-    figures: tuple[Decimal, Decimal, Decimal, Decimal]  # obligation, accepted, pending, forecast
+    figures: tuple[Decimal, ...]  # as _FIGURES
     supplier: str | None  # lower case
     starts_on: date
     ends_on: date
@@ -455,12 +469,14 @@ def _put(tenant_id: UUID, key: tuple, version: tuple, block: _Block) -> None:
 
 
 def _row(r: Any) -> _Row:
-    figures = (r["obligation_eur"], r["accepted"], r["pending"], r["forecast"])
+    figures = (r["obligation_eur"], r["accepted"], r["pending"], r["forecast"], r["forecast_accepted"],
+               r["forecast_pending"])
     return _Row(out={
         "contract_id": str(r["contract_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
         "supplier": r["supplier"], "employer_id": str(r["employer_id"]), "title": r["title"],
         "authority": r["authority_name"],
         **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, figures)},
+        **forecast_display(figures[4], figures[5]),
         "percent_accepted": _percent(figures[1], figures[0]),
         "status": r["status"], "starts_on": r["starts_on"].isoformat(), "ends_on": r["ends_on"].isoformat(),
         "closed_on": r["closed_on"].isoformat() if r["closed_on"] else None,
@@ -531,6 +547,7 @@ async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Fi
     listed, totals = _narrow(filters, [(s[0], blocks[s[0]]) for s in sources])  # type: ignore[misc]
     found = {"as_of": as_of.isoformat(), "contracts": [row.out for row in listed],
              "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, totals)},
+                        **forecast_display(totals[4], totals[5]),
                         "percent_accepted": _percent(totals[1], totals[0])},
              # Every agency that shares a contract with the organisation (for the agency filter).
              "agencies": [{"id": str(r[0]), "name": r[1]} for r in sorted(sources, key=lambda r: (r[1], r[0]))]}

@@ -17,7 +17,8 @@ from projections.portfolio import PLACEMENT_STATUSES, STATEMENT_STATUSES, STATUS
 from service.errors import InvalidInput
 
 CONTRACT_COLUMNS = ("contract_id", "agency", "supplier", "title", "authority", "starts_on", "ends_on", "closed_on",
-                    "obligation_eur", "accepted_eur", "pending_eur", "forecast_eur", "percent_accepted", "status")
+                    "obligation_eur", "accepted_eur", "pending_eur", "forecast_eur", "forecast_accepted_eur",
+                    "forecast_pending_eur", "percent_accepted", "status")
 PLACEMENT_COLUMNS = ("placement_id", "agency", "supplier", "contract_title", "starts_on", "planned_end_on",
                      "ended_on", "hours_per_week", "status")
 SUPPLIER_MAX = 200

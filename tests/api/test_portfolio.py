@@ -144,8 +144,12 @@ def test_each_row_carries_the_figures_of_the_agencys_own_compliance_read_model(w
     assert listed["as_of"] == AS_OF
     for row in listed["contracts"]:
         own = world.get("harlingen", f"/contracts/{row['contract_id']}/compliance?as_of={AS_OF}").json()
-        for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur", "percent_accepted", "status"):
+        for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur", "forecast_accepted_eur",
+                    "forecast_pending_eur", "percent_accepted", "status"):
             assert row[key] == own[key], (key, row, own)
+        # The placements end as planned (2025-12-31), not at the contract's end (2027-12-31).
+        assert Decimal(row["forecast_eur"]) == Decimal(row["forecast_accepted_eur"]) + Decimal(
+            row["forecast_pending_eur"])
     first = listed["contracts"][0]
     assert first["contract_id"] == world.ids["a_devries_harlingen"]
     assert first["agency"] == world.agencies["aa"].tenant.name and first["supplier"] == "De Vries"
@@ -161,7 +165,8 @@ def test_totals_add_up_the_rows_listed_and_follow_the_filters(world: World) -> N
     assert everything["agencies"] == [{"id": str(t.id), "name": t.name} for t in agencies]
     totals = everything["totals"]
     assert totals["contracts"] == 2
-    for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur"):
+    for key in ("obligation_eur", "accepted_eur", "pending_eur", "forecast_eur", "forecast_accepted_eur",
+                "forecast_pending_eur"):
         assert Decimal(totals[key]) == sum(Decimal(c[key]) for c in everything["contracts"]), key
     one = world.get("harlingen", f"/authority/contracts?as_of={AS_OF}&agency={world.agencies['zuid'].tenant.id}")
     assert one.json()["totals"]["contracts"] == 1

@@ -320,7 +320,7 @@ async def report_csv(request: Request, services: NamedDependency[PageServices], 
     w.writerow(["rule_set", contract.rule_set])
     w.writerow(["as_of", data["as_of"].isoformat()])
     for key in ("obligation_eur", "reported_eur", "accepted_eur", "rejected_eur", "pending_eur", "forecast_eur",
-                "percent_accepted", "status"):
+                "forecast_accepted_eur", "forecast_pending_eur", "percent_accepted", "status"):
         w.writerow([key, figures.get(key, "")])
     w.writerow([])
     w.writerow(["quarter", "reported_eur", "accepted_eur", "rejected_eur", "pending_eur"])
