@@ -72,3 +72,46 @@ def test_a_purchase_shows_its_supplier_on_the_contract_page_and_in_the_csv_witho
     assert purchase[7] == "Catering voor de bouwkeet"
     assert purchase[8] == "'=HYPERLINK(\"http://x\")"  # read as text, not as a formula
     assert purchase[9] == ""  # counted in full: no rule made it zero
+
+
+def test_the_forecast_on_accepted_and_on_pending_is_on_the_contract_page_report_csv_and_dashboard(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    import re
+    from datetime import date, timedelta
+
+    from service import commands as c
+
+    ids = agency.seed()
+    today = date.today()
+    # Doelgroepregister (50,000 a year), 24 of 36 hours, from 60 days ago to 304 days
+    # ahead: 365 days x 50,000 x 24/36 / 365 = 33,333.33, all pending; not to the
+    # contract's end (700 days ahead).
+    agency.run(c.ExtendPlacement(placement_id=ids["placement"], until=today + timedelta(days=304)))
+    agency.project()
+    me = login_as(agency, pages, "agency", ids)
+
+    def shown(html: str, dd_id: str) -> str:
+        found = re.search(rf'id="{dd_id}">([^<]*)<', html)
+        assert found is not None, dd_id
+        return found.group(1)
+
+    dutch = me.get(f"/contracts/{ids['contract']}?lang=nl").text
+    assert "Prognose op geaccepteerd" in dutch and "Prognose op in behandeling" in dutch
+    assert shown(dutch, "forecast") == shown(dutch, "forecast-pending") == "€\xa033.333,33"
+    assert shown(dutch, "forecast-accepted") == "€\xa00,00"
+    english = me.get(f"/contracts/{ids['contract']}?lang=en").text
+    assert "Forecast on accepted" in english and "Forecast on pending" in english
+    assert shown(english, "forecast-pending") == "€33,333.33"
+
+    rows = list(csv.reader(io.StringIO(
+        me.get(f"/contracts/{ids['contract']}/report.csv").content.decode("utf-8-sig")), delimiter=";"))
+    facts = {row[0]: row[1:] for row in rows if row}
+    assert (facts["forecast_eur"], facts["forecast_accepted_eur"], facts["forecast_pending_eur"]) == (
+        ["33333.33"], ["0.00"], ["33333.33"])
+    report = me.get(f"/contracts/{ids['contract']}/report?lang=en").text
+    assert "Forecast on accepted" in report and "€33,333.33" in report
+
+    dashboard = me.get("/?lang=en").text
+    assert shown(dashboard, "total-forecast-pending") == "€33,333"
+    assert shown(dashboard, "total-forecast-accepted") == "€0"
+    assert "(on accepted €0, on pending €33,333)" in dashboard
