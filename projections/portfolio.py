@@ -469,8 +469,12 @@ def _put(tenant_id: UUID, key: tuple, version: tuple, block: _Block) -> None:
 
 
 def _row(r: Any) -> _Row:
-    figures = (r["obligation_eur"], r["accepted"], r["pending"], r["forecast"], r["forecast_accepted"],
-               r["forecast_pending"])
+    # In cents, as shown: the totals add up the rows listed to the cent, and
+    # the forecast is the sum of its parts on accepted and on pending.
+    obligation, accepted, pending, on_accepted, on_pending = (
+        Decimal(money(v)) for v in (r["obligation_eur"], r["accepted"], r["pending"], r["forecast_accepted"],
+                                    r["forecast_pending"]))
+    figures = (obligation, accepted, pending, on_accepted + on_pending, on_accepted, on_pending)
     return _Row(out={
         "contract_id": str(r["contract_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
         "supplier": r["supplier"], "employer_id": str(r["employer_id"]), "title": r["title"],

@@ -156,6 +156,12 @@ def test_each_row_carries_the_figures_of_the_agencys_own_compliance_read_model(w
     assert first["title"] == "Bestrating" and first["authority"] == "Gemeente Harlingen"
     assert (first["starts_on"], first["ends_on"]) == ("2025-01-01", "2027-12-31")
     assert first["obligation_eur"] == "50000.00" and Decimal(first["pending_eur"]) > Decimal("1000")
+    # Zuid's Riolering: one doelgroepregister placement (50,000 a year) at 24 of 36 hours
+    # from 2025-02-01 to its planned end 2025-12-31: 334 x 50,000 x 24/36 / 365 = 30,502.28,
+    # pending; not to the contract's end (2027-12-31).
+    second = next(r for r in listed["contracts"] if r["contract_id"] == world.ids["z_devries_harlingen"])
+    assert (second["forecast_eur"], second["forecast_accepted_eur"], second["forecast_pending_eur"]) == (
+        "30502.28", "0.00", "30502.28")
 
 
 def test_totals_add_up_the_rows_listed_and_follow_the_filters(world: World) -> None:
