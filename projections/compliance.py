@@ -103,7 +103,7 @@ class ComplianceProjection(Projection):
         # whose planned end is before its last counted day). Days up to the day
         # asked count as they are (the person works); the forecast leaves out
         # those after it: sum(delta x (A + 1 - day)) over the rows after A
-        # (FORECAST_STOPS_SQL; a few rows, every stop being closed).
+        # (forecast_stops_sql; a few rows, every stop being closed).
         Table("c_forecast_stops", ("contract_id", "status", "day"), {
             "contract_id": "uuid", "status": "text", "day": "date", "delta": "numeric",
             "denominator": "numeric",
@@ -610,8 +610,9 @@ def forecast_stops_sql(contract: str, gen: str, as_of: str) -> str:
 # What the forecast leaves out of the days after $3 (forecast_stops_sql).
 STOPS_SQL = f"""
 SELECT fs.accepted, fs.pending,
-       (SELECT min(s.denominator) FROM {RM}.c_forecast_stops s
-        WHERE s.tenant_id = c.tenant_id AND s.gen = c.gen AND s.contract_id = c.contract_id) AS denominator
+       -- one rule set per contract, so one denominator: any row's
+       (SELECT s.denominator FROM {RM}.c_forecast_stops s
+        WHERE s.tenant_id = c.tenant_id AND s.gen = c.gen AND s.contract_id = c.contract_id LIMIT 1) AS denominator
 FROM {RM}.c_contracts c
 CROSS JOIN LATERAL {forecast_stops_sql("c", "c.gen", "$3::date")} fs
 WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND c.contract_id = $2
