@@ -31,7 +31,7 @@ def test_the_authority_reads_each_lines_explanation_and_never_the_persons_group(
     assert Decimal(x["value_eur"]).quantize(Decimal("0.01")) == Decimal("30502.28")
     assert x["block"] == {"eur_per_year": "50000"} and x["zero_code"] is None
     assert x["segments"] == [{"from": "2025-02-01", "to": "2025-12-31", "days": 334, "hours_per_week": "24",
-                              "counted_hours": "24", "value_eur": x["value_eur"]}]
+                              "counted_hours": "24", "value_eur": x["value_eur"], "days_per_year": 365}]
     assert x["cap"] == {"applies": False}
     assert x["eligibility"]["judged_on"] == "2024-11-15"
     assert "doelgroepregister" not in r.text  # the person's target group is theirs, not the authority's
