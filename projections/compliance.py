@@ -365,19 +365,26 @@ def _stops(segments: list, planned_end_on: date | None, ended_on: date | None) -
     return [[max(_d(f), first).isoformat(), t, n, den] for f, t, n, den in segments if _d(t) >= first]
 
 
+def _add_to_day(b: Batch, table: str, contract_id: Any, status: str, day: date, delta: Decimal,
+                denominator: Any) -> None:
+    """Add a change to one day's row of a daily-change table (c_contract_days,
+    c_forecast_stops); a row whose changes cancel out is deleted."""
+    row = b.get(table, contract_id, status, day) or {
+        "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
+        "denominator": Decimal(denominator)}
+    row["delta"] = Decimal(row["delta"]) + delta
+    if row["delta"] == 0:
+        b.delete(table, contract_id, status, day)
+    else:
+        b.put(table, row)
+
+
 def _shift_stops(b: Batch, contract_id: Any, stops: list, status: str, sign: int) -> None:
     """Add (sign +1) or take out (-1) forecast stops in c_forecast_stops."""
     for from_day, to_day, numerator, denominator in stops:
         numerator = Decimal(numerator) * sign
         for day, delta in ((_d(from_day), numerator), (_d(to_day) + timedelta(days=1), -numerator)):
-            row = b.get("c_forecast_stops", contract_id, status, day) or {
-                "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
-                "denominator": Decimal(denominator)}
-            row["delta"] = Decimal(row["delta"]) + delta
-            if row["delta"] == 0:
-                b.delete("c_forecast_stops", contract_id, status, day)
-            else:
-                b.put("c_forecast_stops", row)
+            _add_to_day(b, "c_forecast_stops", contract_id, status, day, delta, denominator)
 
 
 def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: int) -> None:
@@ -391,14 +398,7 @@ def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: i
         for day, delta in ((_d(from_day), numerator), (_d(to_day) + timedelta(days=1), -numerator)):
             totals["delta_sum"] = Decimal(totals["delta_sum"]) + delta
             totals["delta_day_sum"] = Decimal(totals["delta_day_sum"]) + delta * (day - EPOCH).days
-            row = b.get("c_contract_days", contract_id, status, day) or {
-                "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
-                "denominator": Decimal(denominator)}
-            row["delta"] = Decimal(row["delta"]) + delta
-            if row["delta"] == 0:
-                b.delete("c_contract_days", contract_id, status, day)
-            else:
-                b.put("c_contract_days", row)
+            _add_to_day(b, "c_contract_days", contract_id, status, day, delta, denominator)
     b.put("c_contract_totals", totals)
 
 
