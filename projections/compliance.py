@@ -416,21 +416,41 @@ FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
 
 # Placement value by status and calendar quarter, up to $3 (as of) and over
 # the whole term (forecast: active placements continuing as they are).
+# A quarter's value is the daily rate at its start (the deltas of earlier days)
+# times its days, plus each of its own deltas times the days it runs in the
+# quarter. So the day rows are summed once into their own quarter (a day before
+# the first quarter into the first, where both terms agree), and the running
+# sum over earlier quarters is a window over a few dozen rows: each day row is
+# read once, not once per later quarter. Exact: the same integer-valued sums
+# as summing every day row per quarter, divided once by the denominator.
 PLACEMENT_VALUE_SQL = f"""
 WITH q AS MATERIALIZED (
     SELECT g::date AS q_start, (g + interval '3 months' - interval '1 day')::date AS q_end
     FROM generate_series(date_trunc('quarter', $4::date), date_trunc('quarter', $5::date),
                          interval '3 months') g
+), b AS (
+    SELECT d.status, q.q_start, sum(d.delta) AS s, min(d.denominator) AS den,
+           sum(d.delta * greatest(0, least(q.q_end, $3) - greatest(d.day, q.q_start) + 1)) AS w_rep,
+           sum(d.delta * (q.q_end - greatest(d.day, q.q_start) + 1)) AS w_fc
+    FROM {RM}.c_contract_days d
+    JOIN q ON q.q_start = greatest(date_trunc('quarter', d.day)::date,
+                                   date_trunc('quarter', $4::date)::date)
+    WHERE d.tenant_id = $1 AND d.gen = {LIVE} AND d.contract_id = $2
+    GROUP BY d.status, q.q_start
+), w AS (
+    SELECT st.status, q.q_start, b.w_rep, b.w_fc,
+           greatest(0, least(q.q_end, $3) - q.q_start + 1) AS l_rep,
+           q.q_end - q.q_start + 1 AS l_fc,
+           coalesce(sum(b.s) OVER (PARTITION BY st.status ORDER BY q.q_start
+                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+           min(b.den) OVER (PARTITION BY st.status) AS den
+    FROM (SELECT DISTINCT status FROM b) st CROSS JOIN q
+    LEFT JOIN b ON b.status = st.status AND b.q_start = q.q_start
 )
-SELECT d.status, q.q_start,
-       sum(d.delta * greatest(0, least(q.q_end, $3) - greatest(d.day, q.q_start) + 1))
-         / min(d.denominator) AS reported,
-       sum(d.delta * greatest(0, q.q_end - greatest(d.day, q.q_start) + 1))
-         / min(d.denominator) AS forecast
-FROM {RM}.c_contract_days d
-JOIN q ON d.day <= q.q_end
-WHERE d.tenant_id = $1 AND d.gen = {LIVE} AND d.contract_id = $2
-GROUP BY d.status, q.q_start
+SELECT status, q_start,
+       (before * l_rep + coalesce(w_rep, 0)) / den AS reported,
+       (before * l_fc + coalesce(w_fc, 0)) / den AS forecast
+FROM w
 """
 
 OTHER_VALUE_SQL = f"""
