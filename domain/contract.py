@@ -21,6 +21,15 @@ from domain.errors import (
 )
 from domain.employer import _require_email as require_email
 from domain.statement import check_period, misaligned
+from domain.obligation import (
+    OBLIGATION_BASES,
+    PSO_STEPS,
+    Obligation,
+    ObligationTerms,
+    TurnoverPeriod,
+    current_turnover,
+    obligation,
+)
 from domain.valuation import REPORTING_PERIODS, load_rule_set
 from domain.values import (
     KNOWN_RULE_SETS,
@@ -42,10 +51,72 @@ AMENDABLE_TERMS = (
     # The contract's own choice of reporting period ("year" or "quarter");
     # None: the rule set's (`reports_per`). Amended only to a choice, not back to None.
     "reporting_period",
+    # The obligation beyond "% of the contract value" (issue 13, domain/obligation.py).
+    "obligation_basis",
+    "wage_bill_eur",
+    "obligation_fixed_eur",
+    "bid_percent",
+    "obligation_cap_eur",
+    "pso_step",
+    "pso_valid_until",
 )
+#: The obligation terms, with what a contract registered before they existed has.
+OBLIGATION_DEFAULTS: dict[str, Any] = {
+    "obligation_basis": "contract_value", "wage_bill_eur": None, "obligation_fixed_eur": None,
+    "bid_percent": None, "obligation_cap_eur": None, "pso_step": None, "pso_valid_until": None}
 # Fixed at award: placements' contributions were valued by these (eligibility,
 # age and time on benefit are judged on the award date, under the rule set).
 FIXED_TERMS = ("awarded_on", "rule_set")
+
+
+class NotTurnoverBased(DomainError):
+    """Turnover reported for a contract whose obligation is not a share of it."""
+
+    is_state_conflict = True
+    default_field = "obligation_basis"
+
+
+def _amount(value: Any, name: str, *, allow_zero: bool = False) -> Decimal | None:
+    if value is None:
+        return None
+    number = require_decimal(value, name)
+    if number < 0 or (number == 0 and not allow_zero):
+        raise InvalidValue("{name} must be more than 0", name, name=name)
+    if number != number.quantize(Decimal("0.01")):
+        raise InvalidValue("{name} must be in whole cents", name, name=name)
+    return number
+
+
+def _obligation_terms(terms: dict[str, Any], percent: Decimal, ends_on: date) -> dict[str, Any]:
+    """The obligation terms (issue 13), checked as a whole."""
+    basis = require_choice(terms.get("obligation_basis") or "contract_value", OBLIGATION_BASES,
+                           InvalidValue, "obligation_basis")
+    wage_bill = _amount(terms.get("wage_bill_eur"), "wage_bill_eur")
+    fixed = _amount(terms.get("obligation_fixed_eur"), "obligation_fixed_eur")
+    if basis == "wage_bill" and wage_bill is None:
+        raise InvalidValue("wage_bill_eur is required when the obligation is a share of the wage bill",
+                           "wage_bill_eur")
+    if basis == "fixed" and fixed is None:
+        raise InvalidValue("obligation_fixed_eur is required when the obligation is a fixed amount",
+                           "obligation_fixed_eur")
+    bid = terms.get("bid_percent")
+    if bid is not None:
+        bid = require_decimal(bid, "bid_percent")
+        if not percent <= bid <= 100:
+            # The bid replaces the minimum; a bid under the minimum is not a valid bid.
+            raise InvalidValue("bid_percent must be from obligation_percent ({minimum}) to 100",
+                               "bid_percent", minimum=percent)
+    step = terms.get("pso_step")
+    if step is not None:
+        step = require_choice(step, PSO_STEPS, InvalidValue, "pso_step")
+    valid_until = None if terms.get("pso_valid_until") is None else require_date(
+        terms["pso_valid_until"], "pso_valid_until")
+    if step is not None and valid_until is None:
+        raise InvalidValue("pso_valid_until is required with a PSO step: the discount needs the "
+                           "certificate to stay valid through the term", "pso_valid_until")
+    return {"obligation_basis": basis, "wage_bill_eur": wage_bill, "obligation_fixed_eur": fixed,
+            "bid_percent": bid, "obligation_cap_eur": _amount(terms.get("obligation_cap_eur"), "obligation_cap_eur"),
+            "pso_step": step, "pso_valid_until": valid_until}
 
 
 def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
@@ -86,7 +157,12 @@ def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
         ),
         "reporting_period": None if terms.get("reporting_period") is None else require_choice(
             terms["reporting_period"], REPORTING_PERIODS, InvalidValue, "reporting_period"),
+        **_obligation_terms(terms, percent, ends_on),
     }
+
+
+def _rules(name: str) -> Any:
+    return load_rule_set(name)
 
 
 class AuthorityDecisionPending(DomainError):
@@ -121,6 +197,13 @@ class SocialReturnContract(LedgerAggregate):
         rule_set: str,
         accepted_by: str = "authority",
         reporting_period: str | None = None,
+        obligation_basis: str | None = None,
+        wage_bill_eur: Decimal | None = None,
+        obligation_fixed_eur: Decimal | None = None,
+        bid_percent: Decimal | None = None,
+        obligation_cap_eur: Decimal | None = None,
+        pso_step: str | None = None,
+        pso_valid_until: date | None = None,
     ) -> SocialReturnContract:
         if accepted_by not in ACCEPTED_BY:
             raise InvalidValue(
@@ -137,6 +220,15 @@ class SocialReturnContract(LedgerAggregate):
                 "awarded_on": awarded_on,
                 "rule_set": rule_set,
                 "reporting_period": reporting_period,
+                # Left out: the rule set's basis and cap (fixed on the contract at award).
+                "obligation_basis": obligation_basis or _rules(rule_set).obligation_basis,
+                "wage_bill_eur": wage_bill_eur,
+                "obligation_fixed_eur": obligation_fixed_eur,
+                "bid_percent": bid_percent,
+                "obligation_cap_eur": obligation_cap_eur if obligation_cap_eur is not None
+                else _rules(rule_set).obligation_cap_eur,
+                "pso_step": pso_step,
+                "pso_valid_until": pso_valid_until,
             }
         )
         return cls(employer_id=require_id(employer_id, "employer_id"), accepted_by=accepted_by, **terms)
@@ -156,9 +248,25 @@ class SocialReturnContract(LedgerAggregate):
         accepted_by: str = "authority",  # default: events from before the setting existed
         # Events from before the contract could choose carry none: the rule set's.
         reporting_period: str | None = None,
+        # Events from before issue 13 carry none of these: contract value basis,
+        # no cap, no PSO (their figures stay as they were).
+        obligation_basis: str = "contract_value",
+        wage_bill_eur: Decimal | None = None,
+        obligation_fixed_eur: Decimal | None = None,
+        bid_percent: Decimal | None = None,
+        obligation_cap_eur: Decimal | None = None,
+        pso_step: str | None = None,
+        pso_valid_until: date | None = None,
     ) -> None:
         self.employer_id = employer_id
         self.reporting_period = reporting_period
+        self.obligation_basis = obligation_basis
+        self.wage_bill_eur = wage_bill_eur
+        self.obligation_fixed_eur = obligation_fixed_eur
+        self.bid_percent = bid_percent
+        self.obligation_cap_eur = obligation_cap_eur
+        self.pso_step = pso_step
+        self.pso_valid_until = pso_valid_until
         self.accepted_by = accepted_by
         self.title = title
         self.contracting_authority = contracting_authority
@@ -181,9 +289,58 @@ class SocialReturnContract(LedgerAggregate):
         return self.reporting_period or load_rule_set(self.rule_set).reporting_period
 
     @property
+    def obligation_terms(self) -> ObligationTerms:
+        return ObligationTerms(
+            contract_value_eur=self.contract_value_eur, percent=self.obligation_percent,
+            basis=self.obligation_basis, bid_percent=self.bid_percent, wage_bill_eur=self.wage_bill_eur,
+            fixed_eur=self.obligation_fixed_eur, cap_eur=self.obligation_cap_eur, pso_step=self.pso_step,
+            pso_valid_until=self.pso_valid_until, turnover=current_turnover(self.turnover_reports))
+
+    def obligation(self, as_of: date | None = None) -> Obligation:
+        """The obligation and how it is reached (domain/obligation.py); as of a
+        day for the turnover basis (None: every period reported)."""
+        return obligation(self.obligation_terms, _rules(self.rule_set).pso_discounts, self.ends_on, as_of)
+
+    @property
     def obligation_eur(self) -> Decimal:
         """Exact amount owed; rounding is for whoever presents it."""
-        return self.contract_value_eur * self.obligation_percent / 100
+        return self.obligation().obligation_eur
+
+    # -- invoiced turnover (the turnover basis) ------------------------------------
+    @property
+    def turnover_reports(self) -> list[TurnoverPeriod]:
+        """Every report in the order made; a later one for a period replaces it."""
+        return getattr(self, "_turnover_reports", [])
+
+    def report_turnover(self, period_start: Any, period_end: Any, amount_eur: Any) -> None:
+        """The turnover invoiced in a period; reporting a period again corrects
+        it (the new report replaces the old one, both stay in the history).
+        Emits nothing if the period already has that amount."""
+        if self.obligation_basis != "invoiced_turnover":
+            raise NotTurnoverBased("the obligation of this contract is not a share of invoiced turnover "
+                                   "(obligation_basis is {basis})", basis=self.obligation_basis)
+        start = require_date(period_start, "period_start")
+        end = require_date(period_end, "period_end")
+        if end < start:
+            raise InvalidValue("period_end must not be before period_start", "period_end")
+        if start < self.starts_on or end > self.ends_on:
+            raise InvalidValue("the period must lie within the contract term ({start} to {end})",
+                               "period_start", start=self.starts_on, end=self.ends_on)
+        amount = _amount(amount_eur, "amount_eur", allow_zero=True)
+        current = {(t.period_start, t.period_end): t for t in current_turnover(self.turnover_reports)}
+        for (s, e) in current:
+            if (s, e) != (start, end) and s <= end and start <= e:
+                raise InvalidValue("turnover was reported for {start} to {end}, which overlaps this period: "
+                                   "report exactly that period to correct it", "period_start", start=s, end=e)
+        before = current.get((start, end))
+        if before is None or before.amount_eur != amount:
+            self._turnover_reported(period_start=start, period_end=end, amount_eur=amount,
+                                    corrects_eur=None if before is None else before.amount_eur)
+
+    @event("TurnoverReported")
+    def _turnover_reported(self, period_start: date, period_end: date, amount_eur: Decimal,
+                           corrects_eur: Decimal | None = None) -> None:
+        self._turnover_reports = [*self.turnover_reports, TurnoverPeriod(period_start, period_end, amount_eur)]
 
     def amend(self, **changes: Any) -> None:
         """Change any of AMENDABLE_TERMS. None means 'unchanged' (no term is

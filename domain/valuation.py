@@ -93,6 +93,19 @@ class AgeBonus:
 
 
 @dataclass(frozen=True)
+class ShortfallRule:
+    """What follows a contract short of its obligation after its term (issue 13)."""
+
+    #: "best_efforts" (inspanningsverplichting: the consequence applies unless the
+    #: supplier shows best efforts) or "result" (resultaatverplichting: it applies)
+    obligation: str
+    #: calendar months after the term's end in which the supplier may still make up the shortfall
+    repair_months: int
+    #: "withhold" (withheld pro rata from the last payment) or "buy_off" (paid as a buy-off sum)
+    consequence: str
+
+
+@dataclass(frozen=True)
 class RuleSet:
     name: str
     version: int
@@ -124,6 +137,15 @@ class RuleSet:
     #: 1/366 of a block in a leap year, 1/365 otherwise: every full calendar
     #: year is exactly one block)
     day_count: str = "actual/365"
+    #: the obligation's default basis for contracts under this rule set (issue 13):
+    #: one of domain.obligation.OBLIGATION_BASES
+    obligation_basis: str = "contract_value"
+    #: the most a contract's obligation may be (None: no cap), e.g. EUR 300,000
+    obligation_cap_eur: Decimal | None = None
+    #: PSO step -> discount on the obligation in percent (absent step: no discount)
+    pso_discounts: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
+    #: None: a shortfall is not_met right after the term (the words in shortfall_consequence)
+    shortfall: ShortfallRule | None = None
 
 
 _RULE_SET_KEYS = {
@@ -146,7 +168,7 @@ _RULE_SET_KEYS = {
     "shortfall_consequence",
 }
 #: Keys a rule set file may leave out (absent: the default beside it).
-_OPTIONAL_KEYS = {"day_count"}
+_OPTIONAL_KEYS = {"day_count", "obligation", "pso_discounts", "shortfall"}
 REPORTING_PERIODS = ("year", "quarter")
 DAY_COUNTS = ("actual/365", "actual/actual")
 
@@ -298,7 +320,50 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
         reporting_period=data["reporting_period"],
         shortfall_consequence=_text(data["shortfall_consequence"], "shortfall_consequence"),
         day_count=day_count,
+        **_parse_obligation(data),
     )
+
+
+OBLIGATION_BASES = ("contract_value", "wage_bill", "invoiced_turnover", "fixed")
+PSO_STEPS = ("aspirant", "basic", "step_1", "step_2", "step_3")
+SHORTFALL_OBLIGATIONS = ("best_efforts", "result")
+SHORTFALL_CONSEQUENCES = ("withhold", "buy_off")
+
+
+def _parse_obligation(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The optional keys `obligation`, `pso_discounts` and `shortfall` (issue 13);
+    absent: today's behaviour (contract value basis, no cap, no discount, not_met
+    right after the term)."""
+    out: dict[str, Any] = {}
+    if "obligation" in data:
+        spec = data["obligation"]
+        if not isinstance(spec, dict) or spec.keys() != {"basis", "cap_eur"}:
+            raise RuleSetDataError("obligation must be {basis, cap_eur}")
+        if spec["basis"] not in OBLIGATION_BASES:
+            raise RuleSetDataError(f"obligation.basis must be one of {OBLIGATION_BASES}")
+        cap = _optional_money(spec["cap_eur"], "obligation.cap_eur")
+        if cap is not None and cap <= 0:
+            raise RuleSetDataError("obligation.cap_eur must be more than 0 (null: no cap)")
+        out.update(obligation_basis=spec["basis"], obligation_cap_eur=cap)
+    if "pso_discounts" in data:
+        spec = data["pso_discounts"]
+        if not isinstance(spec, dict) or not set(spec) <= set(PSO_STEPS):
+            raise RuleSetDataError(f"pso_discounts must be keyed by PSO steps {PSO_STEPS}")
+        discounts = {step: _money(v, f"pso_discounts.{step}") for step, v in spec.items()}
+        if any(v > 100 for v in discounts.values()):
+            raise RuleSetDataError("pso_discounts must be percentages from 0 to 100")
+        out["pso_discounts"] = MappingProxyType(discounts)
+    if "shortfall" in data:
+        spec = data["shortfall"]
+        if not isinstance(spec, dict) or spec.keys() != {"obligation", "repair_months", "consequence"}:
+            raise RuleSetDataError("shortfall must be {obligation, repair_months, consequence}")
+        if spec["obligation"] not in SHORTFALL_OBLIGATIONS:
+            raise RuleSetDataError(f"shortfall.obligation must be one of {SHORTFALL_OBLIGATIONS}")
+        if spec["consequence"] not in SHORTFALL_CONSEQUENCES:
+            raise RuleSetDataError(f"shortfall.consequence must be one of {SHORTFALL_CONSEQUENCES}")
+        out["shortfall"] = ShortfallRule(obligation=spec["obligation"], consequence=spec["consequence"],
+                                         repair_months=_whole(spec["repair_months"], "shortfall.repair_months"))
+    return out
 
 
 #: Names of the rule sets shipped in domain/rulesets/ (see domain.values).

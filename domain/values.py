@@ -37,7 +37,10 @@ def rule_set_names(directory: Traversable | None = None) -> tuple[str, ...]:
     (or `directory`), the default first, the others by name. A new file is a
     new rule set a contract can choose; nothing else lists them."""
     found = directory if directory is not None else resources.files(RULE_SETS_PACKAGE)
-    names = sorted(e.name.removesuffix(".json") for e in found.iterdir() if e.name.endswith(".json"))
+    # <name>.v<N>.json: a later version of <name> (a seed of the versioned rule
+    # sets, issue 13), not a rule set of its own.
+    names = sorted(e.name.removesuffix(".json") for e in found.iterdir()
+                   if e.name.endswith(".json") and "." not in e.name.removesuffix(".json"))
     return tuple(sorted(names, key=lambda name: name != DEFAULT_RULE_SET))
 
 

@@ -26,6 +26,7 @@ from uuid import UUID
 
 from domain.contribution import Contribution
 from domain.explanation import explain_other_activity, explain_placement, explain_purchase
+from domain.obligation import Obligation, ObligationTerms, obligation, record_turnover, shortfall, terms_record
 from domain.valuation import BlockValue, load_rule_set, value_segments
 from projections.base import RM, Event, Projection, Table
 from projections.reader import cached_figures, live_gen_sql, reading
@@ -59,12 +60,16 @@ class ComplianceProjection(Projection):
     # figure frozen at the decision (a later change is pending, not accepted).
     # 7: the forecast stops a placement at its planned end (c_forecast_stops,
     # c_placements.planned_end_on, .stops); day count actual/actual (rule sets).
-    version = 7
+    # 8: the obligation's terms and reported turnover (c_contracts.obligation), issue 13.
+    version = 8
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
             "value_eur": "numeric", "percent": "numeric", "starts_on": "date", "ends_on": "date",
             "awarded_on": "date", "rule_set": "text", "accepted_by": "text", "closed_on": "date",
+            # What makes its obligation (domain.obligation.terms_record): basis, amounts,
+            # cap, PSO, the turnover reports in force. Worked out as of the day asked.
+            "obligation": "jsonb",
         }, indexes=(("employer_id",),)),
         Table("c_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
@@ -141,6 +146,7 @@ class ComplianceProjection(Projection):
             "percent": d["obligation_percent"], "starts_on": d["starts_on"], "ends_on": d["ends_on"],
             "awarded_on": d["awarded_on"], "rule_set": d["rule_set"],
             "accepted_by": d.get("accepted_by", "authority"), "closed_on": None,
+            "obligation": terms_record(d),
         })
 
     def on_ContractAmended(self, b: Batch, e: Event) -> None:
@@ -151,9 +157,17 @@ class ComplianceProjection(Projection):
                  "obligation_percent": "percent"}
         for key, value in e.data["changes"].items():
             contract[names.get(key, key)] = value
+        contract["obligation"] = terms_record(e.data["changes"], _record(contract["obligation"]))
         b.put("c_contracts", contract)
         for placement in b.select("c_placements", "contract_id", e.originator_id):
             self._segments(b, placement, contract)  # the term may have moved
+
+    def on_TurnoverReported(self, b: Batch, e: Event) -> None:
+        contract = b.get("c_contracts", e.originator_id)
+        if contract is not None:
+            contract["obligation"] = record_turnover(_record(contract["obligation"]), e.data["period_start"],
+                                                     e.data["period_end"], e.data["amount_eur"])
+            b.put("c_contracts", contract)
 
     def on_ContractClosed(self, b: Batch, e: Event) -> None:
         contract = b.get("c_contracts", e.originator_id)
@@ -316,6 +330,19 @@ class ComplianceProjection(Projection):
         self._decide(b, e, "rejected")
 
 
+def _record(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+def contract_obligation(record: Any, rule_set: str, term_end: date, as_of: date | None) -> Obligation | None:
+    """THE obligation of a contract row as of a day (domain.obligation), from its
+    `obligation` record; None for a row without one (then value x percent)."""
+    if not record:
+        return None
+    return obligation(ObligationTerms.from_record(_record(record)), load_rule_set(rule_set).pso_discounts,
+                      term_end, as_of)
+
+
 def _fixed_explanation(d: dict) -> dict | None:
     """A purchase's or other activity's explanation from its ContributionReported data
     (older events lack some fields: they read as absent)."""
@@ -410,7 +437,7 @@ LIVE = f"({live_gen_sql(NAME)})"
 
 CONTRACT_SQL = f"""
 SELECT contract_id, employer_id, title, authority, value_eur, percent, starts_on, ends_on,
-       awarded_on, rule_set, accepted_by, closed_on
+       awarded_on, rule_set, accepted_by, closed_on, obligation AS obligation_terms
 FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
 """
 
@@ -537,7 +564,8 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         other_rows = await conn.fetch(OTHER_VALUE_SQL, tenant_id, contract_id, as_of)
         statement_row = await conn.fetchrow(STATEMENT_FIGURES_SQL, tenant_id, contract_id, as_of)
         stops = await conn.fetchrow(STOPS_SQL, tenant_id, contract_id, until)
-    obligation = contract["value_eur"] * contract["percent"] / 100
+    how = contract_obligation(contract["obligation_terms"], contract["rule_set"], term_end, as_of)
+    obligation_eur = how.obligation_eur if how else contract["value_eur"] * contract["percent"] / 100
     total = Figures()
     # The forecast per status (accepted, pending): rejected never counts.
     forecast = {"accepted": Decimal(0), "pending": Decimal(0)}
@@ -573,31 +601,31 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
     return {
         "contract_id": str(contract_id),
         "as_of": as_of.isoformat(),
-        "obligation_eur": money(obligation),
+        "obligation_eur": money(obligation_eur),
+        **({"obligation": how.as_dict()} if how else {}),
         **total.display(),
         **forecast_display(forecast["accepted"], forecast["pending"]),
-        **_achievement(total.accepted, obligation, forecast["accepted"] + forecast["pending"], finished,
-                       contract["rule_set"]),
+        **_achievement(total.accepted, obligation_eur, forecast["accepted"] + forecast["pending"], as_of,
+                       term_end, contract["rule_set"]),
         "reports_by": "statements" if by_statements else "contributions",
         "quarters": _quarters_display(quarters),
     }
 
 
-def _achievement(accepted: Decimal, obligation: Decimal, forecast: Decimal, finished: bool,
+def _achievement(accepted: Decimal, obligation: Decimal, forecast: Decimal, as_of: date, term_end: date,
                  rule_set: str) -> dict[str, Any]:
     """percent_accepted capped at 100 with the surplus beside it (a share over
     100% invites audit findings); after the term a shortfall is `not_met`,
-    with its amount and the rule set's consequence."""
+    with its amount and the rule set's consequence, or `in_repair` during the
+    rule set's repair period (domain.obligation.shortfall)."""
     figures = {"accepted": accepted, "obligation": obligation, "forecast": forecast}
-    status = _status(figures, finished)
     out: dict[str, Any] = {
         "percent_accepted": _percent(accepted, obligation),
         "surplus_eur": money(max(accepted - obligation, Decimal(0))),
-        "status": status,
+        "status": _status(figures, as_of > term_end),
     }
-    if status == "not_met":
-        out["shortfall_eur"] = money(obligation - accepted)
-        out["shortfall_consequence"] = load_rule_set(rule_set).shortfall_consequence
+    rules = load_rule_set(rule_set)
+    out.update(shortfall(obligation, accepted, term_end, as_of, rules.shortfall, rules.shortfall_consequence) or {})
     return out
 
 
@@ -644,7 +672,7 @@ WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND c.contract_id = $2
 # changed since) is summed from all its c_contract_days rows instead.
 SUMMARY_SQL = f"""
 SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.percent / 100 AS obligation,
-       c.ends_on, c.rule_set,
+       c.ends_on, c.rule_set, c.obligation AS obligation_terms,
        CASE WHEN st.n > 0 THEN coalesce(st.accepted, 0) ELSE
        coalesce(coalesce(p.accepted - coalesce(f.accepted, 0), slow.accepted)
                 / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.accepted, 0) END AS accepted,
@@ -729,13 +757,17 @@ async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | 
     for r in rows:
         figures = {k: r[k] or Decimal(0) for k in totals if k != "forecast"}
         figures["forecast"] = figures["forecast_accepted"] + figures["forecast_pending"]
+        how = contract_obligation(r["obligation_terms"], r["rule_set"], r["ends_on"], as_of)
+        if how is not None:
+            figures["obligation"] = how.obligation_eur
         contracts.append({
             "contract_id": str(r["contract_id"]), "employer_id": str(r["employer_id"]), "title": r["title"],
             "contracting_authority": r["authority"],
             **{f"{k}_eur": money(v) for k, v in figures.items()},
             **forecast_display(figures["forecast_accepted"], figures["forecast_pending"]),
             **_achievement(figures["accepted"], figures["obligation"], figures["forecast"],
-                           as_of > r["ends_on"], r["rule_set"]),
+                           as_of, r["ends_on"], r["rule_set"]),
+            **({"obligation": how.as_dict()} if how else {}),
         })
         per = employers.setdefault(str(r["employer_id"]), {k: Decimal(0) for k in totals})
         for k, v in figures.items():

@@ -27,6 +27,7 @@ statements submitted before it.
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
@@ -35,7 +36,8 @@ from typing import Any
 from uuid import UUID
 
 from projections.base import RM, Event, Projection, Table
-from projections.compliance import EPOCH, forecast_display, forecast_stops_sql, money
+from domain.obligation import record_turnover, terms_record
+from projections.compliance import EPOCH, contract_obligation, forecast_display, forecast_stops_sql, money
 from projections.compliance import NAME as COMPLIANCE
 from projections.reader import reading
 from projections.writer import Batch
@@ -47,10 +49,21 @@ PLACEMENT_STATUSES = ("planned", "active", "ended")
 STATEMENT_STATUSES = ("submitted", "decided")
 
 
+def _record(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+def _obligation_eur(contract: dict[str, Any]) -> Decimal:
+    how = (contract_obligation(contract.get("obligation"), contract["rule_set"], contract["ends_on"], None)
+           if contract.get("rule_set") else None)
+    return how.obligation_eur if how else Decimal(contract["value_eur"]) * Decimal(contract["percent"]) / 100
+
+
 class PortfolioProjection(Projection):
     name = NAME
     # 2: the authority's statement queue (portfolio_statements).
-    version = 2
+    # 3: the obligation from its basis, cap and PSO discount (pf_contracts.obligation), issue 13.
+    version = 3
     tables = (
         # The tenant's own bookkeeping: everything, shared or not.
         Table("pf_employers", ("employer_id",), {
@@ -58,7 +71,9 @@ class PortfolioProjection(Projection):
         Table("pf_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "value_eur": "numeric",
             "percent": "numeric", "starts_on": "date", "ends_on": "date", "closed_on": "date",
-            "authority_org_id": "uuid", "authority_name": "text"}, indexes=(("employer_id",),)),
+            "authority_org_id": "uuid", "authority_name": "text",
+            # The obligation's terms (domain.obligation.terms_record) and the rule set (its PSO discounts).
+            "rule_set": "text", "obligation": "jsonb"}, indexes=(("employer_id",),)),
         Table("pf_placements", ("placement_id",), {
             "placement_id": "uuid", "employer_id": "uuid", "contract_id": "uuid", "starts_on": "date",
             "planned_end_on": "date", "ended_on": "date", "hours_per_week": "numeric", "hours_from": "date"},
@@ -120,7 +135,8 @@ class PortfolioProjection(Projection):
         contract = {"contract_id": e.originator_id, "employer_id": d["employer_id"], "title": d["title"],
                     "value_eur": d["contract_value_eur"], "percent": d["obligation_percent"],
                     "starts_on": d["starts_on"], "ends_on": d["ends_on"], "closed_on": None,
-                    "authority_org_id": None, "authority_name": None}
+                    "authority_org_id": None, "authority_name": None,
+                    "rule_set": d["rule_set"], "obligation": terms_record(d)}
         b.put("pf_contracts", contract)
         self._share_contract(b, contract)
 
@@ -130,13 +146,22 @@ class PortfolioProjection(Projection):
             return
         names = {"contract_value_eur": "value_eur", "obligation_percent": "percent"}
         for key, value in e.data["changes"].items():
-            if names.get(key, key) in contract and key not in ("contract_id", "employer_id"):
+            if names.get(key, key) in contract and key not in ("contract_id", "employer_id", "obligation"):
                 contract[names.get(key, key)] = value
+        contract["obligation"] = terms_record(e.data["changes"], _record(contract.get("obligation")))
         b.put("pf_contracts", contract)
         self._share_contract(b, contract)
         if "title" in e.data["changes"]:
             for placement in b.select("pf_placements", "contract_id", e.originator_id):
                 self._share_placement(b, placement)
+
+    def on_TurnoverReported(self, b: Batch, e: Event) -> None:
+        contract = b.get("pf_contracts", e.originator_id)
+        if contract is not None:
+            contract["obligation"] = record_turnover(_record(contract.get("obligation")), e.data["period_start"],
+                                                     e.data["period_end"], e.data["amount_eur"])
+            b.put("pf_contracts", contract)
+            self._share_contract(b, contract)
 
     def on_ContractClosed(self, b: Batch, e: Event) -> None:
         contract = b.get("pf_contracts", e.originator_id)
@@ -226,7 +251,8 @@ class PortfolioProjection(Projection):
         b.put("portfolio_contracts", {
             "contract_id": contract["contract_id"], "employer_id": contract["employer_id"],
             "supplier": employer.get("name"), "title": contract["title"],
-            "obligation_eur": Decimal(contract["value_eur"]) * Decimal(contract["percent"]) / 100,
+            # Every turnover period reported so far (the list reads no as-of terms).
+            "obligation_eur": _obligation_eur(contract),
             "starts_on": contract["starts_on"], "ends_on": contract["ends_on"],
             "closed_on": contract["closed_on"], "authority_org_id": contract["authority_org_id"],
             "authority_name": contract["authority_name"], "employer_org_id": employer_org})

@@ -61,6 +61,26 @@ class RegisterContract:
     authority_org_id: UUID | None = None
     # "year" or "quarter"; None: as its rule set says.
     reporting_period: str | None = None
+    # The obligation beyond "% of the contract value" (domain/obligation.py);
+    # basis and cap left out: the rule set's.
+    obligation_basis: str | None = None
+    wage_bill_eur: Number | None = None
+    obligation_fixed_eur: Number | None = None
+    bid_percent: Number | None = None
+    obligation_cap_eur: Number | None = None
+    pso_step: str | None = None
+    pso_valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class ReportTurnover:
+    """The turnover invoiced in a period, for an obligation on invoiced turnover;
+    reporting the same period again corrects it."""
+
+    contract_id: UUID
+    period_start: date
+    period_end: date
+    amount_eur: Number
 
 
 @dataclass(frozen=True)
@@ -248,7 +268,7 @@ class EraseCandidate:
 
 
 Command = (EraseCandidate | ReportSocialEnterprisePurchase | ReportOtherActivity | AcceptContribution
-           | RejectContribution | RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract
+           | RejectContribution | RegisterEmployer | AddContactPerson | RegisterContract | AmendContract | CloseContract | ReportTurnover
            | RegisterCandidate | StateSupportNeeds | OpenVacancy | EditVacancy | MatchCandidate | CloseVacancy
            | StartPlacement | GiveFeedback | ChangeHours | ExtendPlacement | EndPlacement)
 

@@ -25,7 +25,10 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
         contracting_authority=cmd.contracting_authority or (authority.name if authority else None),
         contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
         starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
-        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by, reporting_period=cmd.reporting_period))
+        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by, reporting_period=cmd.reporting_period,
+        obligation_basis=cmd.obligation_basis, wage_bill_eur=cmd.wage_bill_eur,
+        obligation_fixed_eur=cmd.obligation_fixed_eur, bid_percent=cmd.bid_percent,
+        obligation_cap_eur=cmd.obligation_cap_eur, pso_step=cmd.pso_step, pso_valid_until=cmd.pso_valid_until))
     contract = outcome.saved[0]
     for side, name, email in (("employer", cmd.employer_owner_name, cmd.employer_owner_email),
                               ("agency", cmd.agency_owner_name, cmd.agency_owner_email)):
@@ -65,6 +68,13 @@ def awaiting_authority(u: Unit, contract: SocialReturnContract) -> list[tuple[da
     if contract.authority_org_id is None or contract.accepted_by != "authority":
         return []
     return [s.period for s in statements_of(u, contract) if s.status == "submitted"]
+
+
+@handles(c.ReportTurnover, roles={"agency"})
+def report_turnover(u: Unit, cmd: c.ReportTurnover) -> Outcome:
+    contract = u.get(SocialReturnContract, cmd.contract_id)
+    contract.report_turnover(cmd.period_start, cmd.period_end, cmd.amount_eur)
+    return changed(contract)
 
 
 @handles(c.CloseContract, roles={"agency"})

@@ -102,7 +102,10 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
         employer_owner_name=data.employer_owner_name, employer_owner_email=data.employer_owner_email,
         agency_owner_name=data.agency_owner_name, agency_owner_email=data.agency_owner_email,
         target_placements=data.target_placements, target_retention_12m_percent=data.target_retention_12m_percent,
-        authority_org_id=data.authority_org_id, reporting_period=data.reporting_period))
+        authority_org_id=data.authority_org_id, reporting_period=data.reporting_period,
+        obligation_basis=data.obligation_basis, wage_bill_eur=data.wage_bill_eur,
+        obligation_fixed_eur=data.obligation_fixed_eur, bid_percent=data.bid_percent,
+        obligation_cap_eur=data.obligation_cap_eur, pso_step=data.pso_step, pso_valid_until=data.pso_valid_until))
 
 
 @patch("/contracts/{contract_id:str}", **sync)
@@ -124,6 +127,17 @@ def close_contract(contract_id: FromPath[str], data: JSONBody[s.CloseContractIn]
                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.CloseContract(
         contract_id=parse_id("contract", contract_id), closed_on=data.closed_on, reason=data.reason))
+
+
+@post("/contracts/{contract_id:str}/turnover", **sync)
+def report_turnover(contract_id: FromPath[str], data: JSONBody[s.TurnoverIn], principal: NamedDependency[Principal],
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+    """The turnover invoiced in a period, for an obligation on invoiced turnover.
+    Reporting the same period again corrects it: the new report replaces the
+    earlier one (both stay in the contract's `turnover_reports`)."""
+    return run(ledger, principal, request, c.ReportTurnover(
+        contract_id=parse_id("contract", contract_id), period_start=data.period_start,
+        period_end=data.period_end, amount_eur=data.amount_eur))
 
 
 @get("/contracts/{contract_id:str}", **sync)
@@ -280,7 +294,7 @@ def placement_events(placement_id: FromPath[str], principal: NamedDependency[Pri
 def api_router() -> Router:
     return v1_router([
             register_employer, link_employer_organisation, add_contact_person, get_employer,
-            register_contract, amend_contract, close_contract, get_contract,
+            register_contract, amend_contract, close_contract, report_turnover, get_contract,
             register_candidate, state_support_needs, get_candidate, erase_candidate,
             open_vacancy, edit_vacancy, close_vacancy, match_candidate, get_vacancy,
             start_placement, give_feedback, change_hours, extend_placement, end_placement,

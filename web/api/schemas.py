@@ -70,6 +70,27 @@ class ContractIn(Body):
     authority_org_id: UUID | None = None
     # "year" or "quarter": the periods its statements cover; left out: as its rule set says.
     reporting_period: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    # The obligation (docs/valuation.md, "Obligation"): its basis (contract_value,
+    # wage_bill, invoiced_turnover, fixed; left out: the rule set's), the wage bill or
+    # fixed amount it needs, the supplier's bid percentage (replaces obligation_percent,
+    # the minimum; not below it), a cap (left out: the rule set's), the PSO step and
+    # the day its certificate is valid until.
+    obligation_basis: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+    wage_bill_eur: Amount | None = None
+    obligation_fixed_eur: Amount | None = None
+    bid_percent: Amount | None = None
+    obligation_cap_eur: Amount | None = None
+    pso_step: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    pso_valid_until: date | None = None
+
+
+class TurnoverIn(Body):
+    """The turnover invoiced in a period (obligation basis invoiced_turnover);
+    the same period again: a correction replacing the earlier report."""
+
+    period_start: date
+    period_end: date
+    amount_eur: Amount
 
 
 class CandidateIn(Body):
@@ -122,6 +143,13 @@ class ContractAmendIn(Body):
     ends_on: date | None = None
     # "year" or "quarter" (refused once a statement's period would not be one).
     reporting_period: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    obligation_basis: Annotated[str, msgspec.Meta(max_length=30)] | None = None
+    wage_bill_eur: Amount | None = None
+    obligation_fixed_eur: Amount | None = None
+    bid_percent: Amount | None = None
+    obligation_cap_eur: Amount | None = None
+    pso_step: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    pso_valid_until: date | None = None
     # Share with (or move the share to) this contracting authority organisation;
     # null: share it with none (unlink); left out: unchanged.
     authority_org_id: UUID | None | msgspec.UnsetType = msgspec.UNSET
