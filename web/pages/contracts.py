@@ -12,7 +12,7 @@ from litestar.params import FromPath
 
 from domain.contract import ACCEPTED_BY, SocialReturnContract
 from domain.errors import DomainError
-from domain.valuation import REPORTING_PERIODS
+from domain.valuation import OBLIGATION_BASES, PSO_STEPS, REPORTING_PERIODS
 from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS, parse_date
 from projections import compliance, directory
 from service import commands as c
@@ -130,7 +130,15 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
         target_placements=form.integer("target_placements", required=False),
         target_retention_12m_percent=form.decimal("target_retention_12m_percent", required=False),
         # Shares the contract with that authority organisation of the platform.
-        authority_org_id=form.ident("authority_org_id", required=False))
+        authority_org_id=form.ident("authority_org_id", required=False),
+        # The obligation (docs/valuation.md, "Obligation"); empty basis and cap: the rule set's.
+        obligation_basis=form.choice("obligation_basis", OBLIGATION_BASES, required=False),
+        wage_bill_eur=form.decimal("wage_bill_eur", required=False),
+        obligation_fixed_eur=form.decimal("obligation_fixed_eur", required=False),
+        bid_percent=form.decimal("bid_percent", required=False),
+        obligation_cap_eur=form.decimal("obligation_cap_eur", required=False),
+        pso_step=form.choice("pso_step", PSO_STEPS, required=False),
+        pso_valid_until=form.day("pso_valid_until", required=False))
 
     async def show(state: FormState, status: int) -> Response:
         return await _contract_form(services, request, viewer, dict(state.values), dict(state.errors), status)
