@@ -1,0 +1,40 @@
+"""The contract form takes the obligation's terms; the contract page shows how
+the obligation is reached and the PSO warning (docs/valuation.md, "Obligation")."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from tests.service.conftest import register_contract
+from tests.web.conftest import Agency, Browser
+
+
+def test_the_contract_page_shows_the_cap_and_the_pso_warning(agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    contract = agency.run(register_contract(
+        ids["employer"], contract_value_eur=Decimal("20000000.00"), obligation_percent=Decimal("2"),
+        obligation_cap_eur=Decimal("300000.00"), pso_step="step_1", pso_valid_until=date(2027, 6, 30)))
+    agency.project()
+    html = pages(agency.user("agency")).get(f"/contracts/{contract}?lang=en").text
+    # 2% of 20,000,000 = 400,000, capped at 300,000; the certificate ends before 2027-12-31: no discount
+    assert 'id="obligation-how"' in html and "€400,000.00" in html and "capped at €300,000.00" in html
+    assert "PSO certificate expires on 30 Jun 2027, before the term ends on 31 Dec 2027" in html
+
+
+def test_the_contract_form_registers_a_wage_bill_obligation(agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    agency.project()
+    me = pages(agency.user("agency"))
+    form = {"employer_id": str(ids["employer"]), "title": "Rijkskantoor schoonmaak",
+            "contracting_authority": "Rijksoverheid", "contract_value_eur": "800000", "obligation_percent": "5",
+            "awarded_on": "2025-01-15", "starts_on": "2025-02-01", "ends_on": "2027-01-31",
+            "rule_set": "utrecht-2024", "accepted_by": "authority", "obligation_basis": "wage_bill"}
+    missing = me.post("/contracts", form)
+    assert missing.status_code == 422 and "Geef de loonsom" in missing.text
+    made = me.post("/contracts", {**form, "wage_bill_eur": "640000"})
+    assert made.status_code == 303, made.text[:500]
+    agency.project()
+    page = me.get(made.headers["location"]).text
+    # 5% of the wage bill 640,000 = 32,000
+    assert "€\xa032.000,00" in page and "de loonsom" in page, made.headers["location"]
