@@ -312,6 +312,18 @@ class SocialReturnContract(LedgerAggregate):
         """Every report in the order made; a later one for a period replaces it."""
         return getattr(self, "_turnover_reports", [])
 
+    def turnover_history(self) -> list[dict[str, Any]]:
+        """Each report in the order made, with `corrects_eur` (the amount of the
+        report for the same period it replaced, None: the first) and `replaced`
+        (a later report for the same period corrects it)."""
+        reports, out = self.turnover_reports, []
+        for i, r in enumerate(reports):
+            same = [e for e in reports if (e.period_start, e.period_end) == (r.period_start, r.period_end)]
+            at = next(n for n, e in enumerate(same) if e is r)
+            out.append({"period_start": r.period_start, "period_end": r.period_end, "amount_eur": r.amount_eur,
+                        "corrects_eur": same[at - 1].amount_eur if at else None, "replaced": at < len(same) - 1})
+        return out
+
     def report_turnover(self, period_start: Any, period_end: Any, amount_eur: Any) -> None:
         """The turnover invoiced in a period; reporting a period again corrects
         it (the new report replaces the old one, both stay in the history).

@@ -831,6 +831,9 @@ def bad_forms() -> list[BadForm]:
         BadForm("page-feedback-score-9", f"/placements/{p}/feedback", {"score": "9", "from_role": "coach"}, "score"),
         BadForm("page-close-contract-2200", f"/contracts/{c}/close", {"closed_on": "2200-01-01", "confirm": "on"},
                 "closed_on"),
+        BadForm("page-contract-wage-bill-missing", "/contracts", {**contract, "obligation_basis": "wage_bill"},
+                "wage_bill_eur"),
+        BadForm("page-contract-bid-text", "/contracts", {**contract, "bid_percent": "veel"}, "bid_percent"),
         # -- period statements and notifications (issue 12) --
         BadForm("page-prepare-start-missing", f"/contracts/{c}/statements", {"period_end": "{term_end}"},
                 "period_start"),

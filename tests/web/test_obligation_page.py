@@ -38,3 +38,26 @@ def test_the_contract_form_registers_a_wage_bill_obligation(agency: Agency, page
     page = me.get(made.headers["location"]).text
     # 5% of the wage bill 640,000 = 32,000
     assert "€\xa032.000,00" in page and "de loonsom" in page, made.headers["location"]
+
+
+def test_turnover_is_reported_and_corrected_on_the_contract_page(agency: Agency,
+                                                                 pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    contract = agency.run(register_contract(ids["employer"], obligation_basis="invoiced_turnover"))
+    agency.project()
+    me = pages(agency.user("agency"))
+    path = f"/contracts/{contract}/turnover"
+    bad = me.post(path, {"period_start": "2025-06-01", "period_end": "2025-05-31", "amount_eur": "1000"})
+    assert bad.status_code == 422 and 'id="turnover-period_end-error"' in bad.text
+    for start, end, amount in (("2025-01-01", "2025-12-31", "400000"), ("2026-01-01", "2026-12-31", "250000"),
+                               ("2025-01-01", "2025-12-31", "450000")):
+        r = me.post(path, {"period_start": start, "period_end": end, "amount_eur": amount})
+        assert r.status_code == 303, r.text[:500]
+    agency.project()
+    html = me.get(f"/contracts/{contract}?lang=en").text
+    assert "<s>€400,000.00</s>" in html and "replaces €400,000.00" in html
+    # 5% of (450,000 + 250,000) = 35,000 as of today (both periods have started)
+    assert "€35,000.00" in html
+    employer_view = pages(agency.user("employer", employer_id=ids["employer"]))
+    assert employer_view.post(path, {"period_start": "2026-01-01", "period_end": "2026-12-31",
+                                     "amount_eur": "1"}).status_code in (403, 404)

@@ -316,6 +316,10 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
                                                        "contract_value_eur": "900000", "obligation_percent": "5",
                                                        "starts_on": "2025-01-01", "ends_on": "2029-01-01"}),
     "/contracts/{contract_id:str}/close": ({"agency"}, {"closed_on": TODAY, "confirm": "yes"}),
+    # The world's contracts are on their contract value: a valid form answers 409 there
+    # (tests/web/test_obligation_page.py reports turnover on a contract on turnover).
+    "/contracts/{contract_id:str}/turnover": ({"agency"}, {"period_start": "2025-02-01", "period_end": "2025-12-31",
+                                                          "amount_eur": "250000"}),
     # The contract's contributions are the authority's to decide (accepted_by="authority").
     "/contracts/{contract_id:str}/contributions/{contribution_id:str}/accept": ({"authority"}, {"reason": "Gezien"}),
     # A form without its file: the page answers with the form and the error at the file.

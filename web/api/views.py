@@ -49,21 +49,9 @@ def contract_view(k: SocialReturnContract, actor: Actor) -> dict[str, Any]:
         "obligation_fixed_eur": k.obligation_fixed_eur, "bid_percent": k.bid_percent,
         "obligation_cap_eur": k.obligation_cap_eur, "pso_step": k.pso_step,
         "pso_valid_until": k.pso_valid_until, "obligation": k.obligation().as_dict(),
-        "turnover_reports": _turnover_reports(k),
+        "turnover_reports": k.turnover_history(),
     }
 
-
-def _turnover_reports(k: SocialReturnContract) -> list[dict[str, Any]]:
-    """Each report in the order made; `replaced`: a later report for the same
-    period corrects it (`corrects_eur`: the amount a correction replaced)."""
-    reports, out = k.turnover_reports, []
-    for i, r in enumerate(reports):
-        period = (r.period_start, r.period_end)
-        earlier = [e for e in reports[:i] if (e.period_start, e.period_end) == period]
-        out.append({"period_start": r.period_start, "period_end": r.period_end, "amount_eur": r.amount_eur,
-                    "corrects_eur": earlier[-1].amount_eur if earlier else None,
-                    "replaced": any((e.period_start, e.period_end) == period for e in reports[i + 1:])})
-    return out
 
 
 def candidate_view(p: Candidate, actor: Actor) -> dict[str, Any]:

@@ -45,6 +45,7 @@ PAGE_HANDLERS = [
     contracts.contracts, contracts.new_contract, contracts.register_contract, contracts.contract_detail,
     contracts.accept_contribution, contracts.reject_contribution, contracts.report_csv, contracts.report_print,
     contracts.report_purchase, contracts.report_other_activity, contracts.amend_contract, contracts.close_contract,
+    contracts.report_turnover,
     candidates.candidates, candidates.new_candidate, candidates.register_candidate,
     candidates.candidate_profile, candidates.own_profile, candidates.state_support_needs,
     vacancies.vacancies, vacancies.new_vacancy, vacancies.open_vacancy, vacancies.vacancy_detail,

@@ -165,6 +165,9 @@ async def contract_page(services: PageServices, request: Request, viewer: Viewer
         "can_report": may(viewer, c.ReportOtherActivity) and not contract.is_closed,
         "can_amend": may(viewer, c.AmendContract) and not contract.is_closed,
         "can_close": may(viewer, c.CloseContract) and not contract.is_closed,
+        # An obligation on invoiced turnover: its reports, and the form to report a period.
+        "turnover": contract.turnover_history() if contract.obligation_basis == "invoiced_turnover" else None,
+        "can_report_turnover": may(viewer, c.ReportTurnover) and contract.obligation_basis == "invoiced_turnover",
         "registers": SOCIAL_ENTERPRISE_REGISTERS, "terms": _terms(contract),
         # Owners and targets beyond euros (web/pages/support.py).
         **(await support.contract_section(services, request, viewer, contract, forms.get("owners"))),

@@ -249,6 +249,16 @@ async def report_other_activity(request: Request, services: NamedDependency[Page
                                   "description", contract_page, "#contributions")
 
 
+@post("/contracts/{contract_id:str}/turnover", guards=[may_issue(c.ReportTurnover)])
+async def report_turnover(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
+                          contract_id: FromPath[str],
+                          contract_page: NamedDependency[PageRenderer]) -> Response:
+    """A period's invoiced turnover (obligation on turnover); the same period again corrects it."""
+    return await _contract_change(services, request, viewer, contract_id, "turnover", lambda f: dict(
+        period_start=f.day("period_start"), period_end=f.day("period_end"), amount_eur=f.decimal("amount_eur")),
+        c.ReportTurnover, "amount_eur", contract_page, "#turnover")
+
+
 @post("/contracts/{contract_id:str}/amend", guards=[may_issue(c.AmendContract)])
 async def amend_contract(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                          contract_id: FromPath[str],
