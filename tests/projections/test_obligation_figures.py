@@ -10,10 +10,9 @@ from uuid import UUID
 
 import pytest
 
-from domain.contribution import Contribution  # noqa: F401  (the accept helper's ids)
 from projections.compliance import compliance_for_contract, compliance_summary
-from projections.portfolio import PortfolioProjection  # noqa: F401
 from service import commands as c
+from tests.api.test_organisations import _party, oin
 from tests.obligation_rules import v2_rule_sets  # noqa: F401  (fixture)
 from tests.projections.conftest import Books, catch_up
 
@@ -115,3 +114,20 @@ async def test_a_contract_under_a_version_1_rule_set_keeps_its_figures(pool, boo
     assert (f["obligation_eur"], f["status"], f["shortfall_eur"]) == ("50000.00", "not_met", "50000.00")
     assert "shortfall" not in f
     assert f["obligation"]["basis"] == "contract_value" and f["obligation"]["cap_eur"] is None
+
+
+async def test_the_portfolio_lists_the_capped_obligation_and_the_turnover_reported(pool, books, v2_rule_sets):
+    harlingen = _party(books.system, "authority", "Gemeente Harlingen", oin=oin())
+    employer = books.employer()
+    capped = books.contract(employer, contract_value_eur=Decimal("20000000.00"), obligation_percent=Decimal("2"),
+                            obligation_cap_eur=Decimal("300000.00"), authority_org_id=harlingen.org.id)
+    turnover = books.contract(employer, obligation_basis="invoiced_turnover", authority_org_id=harlingen.org.id)
+    books.run(c.ReportTurnover(contract_id=turnover, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31),
+                               amount_eur="400000.00"))
+    catch_up(books.system, books.tenant)
+    rows = await pool.fetch(
+        "SELECT contract_id, obligation_eur FROM rm.portfolio_contracts WHERE tenant_id = $1 AND gen = "
+        "(SELECT gen FROM rm.live WHERE projection = 'portfolio' AND tenant_id = $1)", books.tenant.id)
+    found = {r["contract_id"]: r["obligation_eur"] for r in rows}
+    # 2% of 20,000,000 = 400,000 capped at 300,000; 5% of the 400,000 turnover reported = 20,000
+    assert found == {capped: Decimal("300000"), turnover: Decimal("20000")}
