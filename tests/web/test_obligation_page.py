@@ -61,3 +61,22 @@ def test_turnover_is_reported_and_corrected_on_the_contract_page(agency: Agency,
     employer_view = pages(agency.user("employer", employer_id=ids["employer"]))
     assert employer_view.post(path, {"period_start": "2026-01-01", "period_end": "2026-12-31",
                                      "amount_eur": "1"}).status_code in (403, 404)
+
+
+def test_the_amend_form_changes_the_obligation_terms(agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    agency.project()
+    me = pages(agency.user("agency"))
+    contract = ids["contract"]
+    form = me.get(f"/contracts/{contract}").text
+    assert 'id="amend-obligation_basis"' in form and 'id="amend-pso_valid_until"' in form
+    terms = {"title": "Onderhoud openbare ruimte", "contracting_authority": "Gemeente Utrecht",
+             "contract_value_eur": "1000000", "obligation_percent": "5", "starts_on": "2025-01-01",
+             "ends_on": "2027-12-31"}
+    missing = me.post(f"/contracts/{contract}/amend", {**terms, "obligation_basis": "fixed"})
+    assert missing.status_code == 422 and 'id="amend-obligation_fixed_eur-error"' in missing.text
+    ok = me.post(f"/contracts/{contract}/amend", {**terms, "obligation_basis": "fixed", "obligation_fixed_eur": "42000"})
+    assert ok.status_code == 303, ok.text[:500]
+    agency.project()
+    # the fixed 42,000 replaces 5% of 1,000,000 = 50,000
+    assert "€42,000.00" in me.get(f"/contracts/{contract}?lang=en").text

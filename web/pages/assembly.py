@@ -128,7 +128,12 @@ def _terms(contract: SocialReturnContract) -> dict[str, str]:
             "obligation_percent": str(contract.obligation_percent.normalize()),
             "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat(),
             "authority_org_id": str(contract.authority_org_id or ""),
-            "reporting_period": contract.reporting_period or ""}
+            "reporting_period": contract.reporting_period or "",
+            # The obligation's terms (empty: none; an empty field leaves the term as it is).
+            "obligation_basis": contract.obligation_basis,
+            **{name: "" if getattr(contract, name) is None else str(getattr(contract, name))
+               for name in ("wage_bill_eur", "obligation_fixed_eur", "bid_percent", "obligation_cap_eur",
+                            "pso_step", "pso_valid_until")}}
 
 
 async def contract_page(services: PageServices, request: Request, viewer: Viewer, contract_id: str, *,

@@ -269,7 +269,15 @@ async def amend_contract(request: Request, services: NamedDependency[PageService
                        obligation_percent=f.decimal("obligation_percent"),
                        starts_on=f.day("starts_on"), ends_on=f.day("ends_on"),
                        # Empty: unchanged (a choice made is not taken back to the counting rules').
-                       reporting_period=f.choice("reporting_period", REPORTING_PERIODS, required=False))
+                       reporting_period=f.choice("reporting_period", REPORTING_PERIODS, required=False),
+                       # The obligation's terms; empty: unchanged.
+                       obligation_basis=f.choice("obligation_basis", OBLIGATION_BASES, required=False),
+                       wage_bill_eur=f.decimal("wage_bill_eur", required=False),
+                       obligation_fixed_eur=f.decimal("obligation_fixed_eur", required=False),
+                       bid_percent=f.decimal("bid_percent", required=False),
+                       obligation_cap_eur=f.decimal("obligation_cap_eur", required=False),
+                       pso_step=f.choice("pso_step", PSO_STEPS, required=False),
+                       pso_valid_until=f.day("pso_valid_until", required=False))
         # The field comes filled with the organisation it is shared with: emptied, it unlinks.
         unlink = "authority_org_id" in f.data and not f.raw("authority_org_id")
         return {"changes": changes, "authority_org_id": f.ident("authority_org_id", required=False),
