@@ -94,6 +94,10 @@ class PlacementAlreadyEnded(DomainError):
     is_state_conflict = True
 
 
+class EmploymentAlreadyEnded(DomainError):
+    is_state_conflict = True
+
+
 class ContractAlreadyClosed(DomainError):
     is_state_conflict = True
 

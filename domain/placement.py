@@ -51,6 +51,7 @@ class Placement(LedgerAggregate):
         permanent_contract: bool,
         planned_end_on: date | None = None,
         responsible_user_id: UUID | None = None,
+        employment_id: UUID | None = None,
     ) -> Placement:
         starts_on = require_date(starts_on, "starts_on")
         planned_end_on = optional_date(planned_end_on, "planned_end_on")
@@ -68,6 +69,7 @@ class Placement(LedgerAggregate):
             permanent_contract=require_bool(permanent_contract, "permanent_contract"),
             planned_end_on=planned_end_on,
             responsible_user_id=optional_id(responsible_user_id, "responsible_user_id"),
+            employment_id=optional_id(employment_id, "employment_id"),
         )
 
     @event("PlacementStarted")
@@ -82,6 +84,7 @@ class Placement(LedgerAggregate):
         permanent_contract: bool,
         planned_end_on: date | None,
         responsible_user_id: UUID | None = None,  # absent from placements started before it existed
+        employment_id: UUID | None = None,  # likewise; None: the placement is its own employment
     ) -> None:
         self.candidate_id = candidate_id
         self.employer_id = employer_id
@@ -93,6 +96,9 @@ class Placement(LedgerAggregate):
         # The agency user (consultant, job coach) who looks after the placement:
         # reminders of its duties are addressed to them.
         self.responsible_user_id = responsible_user_id
+        # The employment with the agency this secondment belongs to (domain/
+        # employment.py); None: an implicit one, the placement itself.
+        self.employment_id = employment_id
         self.hours_history: list[dict[str, Any]] = [
             {"effective_on": starts_on, "hours_per_week": hours_per_week}
         ]
@@ -107,6 +113,12 @@ class Placement(LedgerAggregate):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+    @property
+    def employment_key(self) -> UUID:
+        """The id of the employment the legal employer's duties follow: the
+        explicit employment, or the placement itself."""
+        return self.employment_id or self.id
 
     @property
     def hours_per_week(self) -> Decimal:

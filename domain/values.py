@@ -47,6 +47,9 @@ def rule_set_names(directory: Traversable | None = None) -> tuple[str, ...]:
 KNOWN_RULE_SETS = rule_set_names()
 FEEDBACK_ROLES = ("employee", "employer", "coach", "agency")
 END_REASONS = ("contract_ended", "resigned", "dismissed", "direct_employment", "other")
+# An employment with the agency (domain/employment.py): its kind and why it ended.
+EMPLOYMENT_KINDS = ("fixed_term", "permanent")
+EMPLOYMENT_END_REASONS = ("contract_ended", "resigned", "dismissed", "mutual_agreement", "other")
 
 HOURS_MIN, HOURS_MAX = 1, 60
 

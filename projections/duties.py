@@ -68,7 +68,9 @@ class DutiesProjection(Projection):
     # 2: the placement's responsible user, and whom each reminder is addressed to;
     # 3: the declaration only for the LKV groups, the no-risk report, weeks 91/93.
     # 4: sick out of service when the placement (the employment) ends during sickness.
-    version = 4
+    # 5: employments: the sickness duties, the declaration and sick out of
+    #    service follow the employment, not each secondment.
+    version = 5
     # The schemes judged at a placement's start (sealed: they tell the target group).
     personal_fields = frozenset({"lkv_scheme", "no_risk_scheme", "no_risk_until"})
     tables = (
@@ -78,9 +80,21 @@ class DutiesProjection(Projection):
             "responsible_user_id": "uuid", "no_risk": "text", "no_risk_until": "date",
             "sick_since": "date", "sick_until": "date",  # the last sickness: first sick day, recovery
             "schemes_judged": "boolean",  # PlacementDutiesOpened carried the judged schemes
+            # The employment the sickness duties follow: an explicit one, or the placement itself.
+            "employment_id": "uuid",
+        }, indexes=(("candidate_id",), ("employment_id",))),
+        # Explicit employments (domain/employment.py), with the same columns for
+        # the duties they own as a placement that is its own employment;
+        # `responsible_user_id`: of its latest secondment (reminders go to them).
+        Table("du_employments", ("employment_id",), {
+            "employment_id": "uuid", "candidate_id": "uuid", "kind": "text", "starts_on": "date",
+            "planned_end_on": "date", "ended_on": "date", "end_reason": "text", "responsible_user_id": "uuid",
+            "no_risk": "text", "no_risk_until": "date", "sick_since": "date", "sick_until": "date",
+            "schemes_judged": "boolean",
         }, indexes=(("candidate_id",),)),
-        # Per person, the agency's placements of them (placement id -> [starts_on,
-        # ended_on or None]): whether it employed them in the 6 months before a start.
+        # Per person, the agency's employments of them (employment or placement id
+        # -> [starts_on, ended_on or None]): whether it employed them in the 6
+        # months before a start.
         Table("du_candidates", ("candidate_id",), {"candidate_id": "uuid", "employments": "jsonb"}),
         Table("du_duties", ("duty_id",), {
             "duty_id": "uuid", "placement_id": "uuid", "kind": "text", "due_on": "date",
@@ -114,38 +128,100 @@ class DutiesProjection(Projection):
                 row["closed_on"], row["closed_reason"] = on, reason
                 b.put("du_duties", row)
 
+    @staticmethod
+    def _owner(b: Batch, ident: UUID) -> tuple[str, dict[str, Any]] | None:
+        """The row of whoever the sickness duties belong to (the id on the
+        duties record's events): an explicit employment, or a placement that
+        is its own employment."""
+        row = b.get("du_employments", ident)
+        if row is not None:
+            return "du_employments", row
+        row = b.get("du_placements", ident)
+        return ("du_placements", row) if row is not None else None
+
+    @staticmethod
+    def _employed(b: Batch, candidate_id: UUID, ident: UUID, starts_on: date) -> bool:
+        """Records the employment's start for the person, and answers whether
+        the agency employed them in the 6 months before it (no wage-cost
+        benefit then)."""
+        person = b.get("du_candidates", candidate_id) or {"candidate_id": candidate_id, "employments": {}}
+        earlier = [(date.fromisoformat(start), date.fromisoformat(ended) if ended else None)
+                   for key, (start, ended) in person["employments"].items() if key != str(ident)]
+        person["employments"] = {**person["employments"], str(ident): [starts_on.isoformat(), None]}
+        b.put("du_candidates", person)
+        return employed_before(starts_on, earlier)
+
+    @staticmethod
+    def _employment_ended(b: Batch, candidate_id: UUID, ident: UUID, ended_on: date) -> None:
+        person = b.get("du_candidates", candidate_id)
+        if person is not None and str(ident) in person["employments"]:
+            start = person["employments"][str(ident)][0]
+            person["employments"] = {**person["employments"], str(ident): [start, ended_on.isoformat()]}
+            b.put("du_candidates", person)
+
     # -- placements -------------------------------------------------------------
     def on_PlacementStarted(self, b: Batch, e: Event) -> None:
         d, pid = e.data, e.originator_id
-        # The wage-cost benefit is not for someone the agency employed in the
-        # 6 months before: judged on its earlier placements of the person.
-        person = b.get("du_candidates", d["candidate_id"]) or {"candidate_id": d["candidate_id"], "employments": {}}
-        earlier = [(date.fromisoformat(start), date.fromisoformat(ended) if ended else None)
-                   for key, (start, ended) in person["employments"].items() if key != str(pid)]
-        person["employments"] = {**person["employments"], str(pid): [d["starts_on"].isoformat(), None]}
-        b.put("du_candidates", person)
+        employment = d.get("employment_id")  # None: the placement is its own employment
         b.put("du_placements", {
             "placement_id": pid, "candidate_id": d["candidate_id"], "employer_id": d["employer_id"],
             "starts_on": d["starts_on"], "planned_end_on": d.get("planned_end_on"), "ended_on": None,
             "hours": d["hours_per_week"], "hours_effective_on": d["starts_on"],
             "responsible_user_id": d.get("responsible_user_id"), "no_risk": None, "no_risk_until": None,
-            "sick_since": None, "sick_until": None, "schemes_judged": False})
-        lkv = not employed_before(d["starts_on"], earlier)
+            "sick_since": None, "sick_until": None, "schemes_judged": False, "employment_id": employment or pid})
+        if employment is not None:
+            # A secondment: its planned end is its own; the rest is the employment's,
+            # whose reminders now go to whoever looks after this latest secondment.
+            row = b.get("du_employments", employment)
+            if row is not None:
+                row["responsible_user_id"] = d.get("responsible_user_id")
+                b.put("du_employments", row)
+            for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on"), lkv=False):
+                self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
+            return
+        # The wage-cost benefit is not for someone the agency employed in the
+        # 6 months before: judged on its earlier employments of the person.
+        lkv = not self._employed(b, d["candidate_id"], pid, d["starts_on"])
         for duty in placement_deadlines(d["starts_on"], d.get("planned_end_on"), lkv=lkv):
             self._duty(b, pid, duty.kind, duty.due_on, None, duty_id(pid, duty))
+
+    # -- employments ------------------------------------------------------------
+    def on_EmploymentStarted(self, b: Batch, e: Event) -> None:
+        """The declaration is requested once, within 3 months of the start of
+        employment; the employment's planned end is no duty (its secondments' are)."""
+        d, eid = e.data, e.originator_id
+        b.put("du_employments", {
+            "employment_id": eid, "candidate_id": d["candidate_id"], "kind": d["kind"], "starts_on": d["starts_on"],
+            "planned_end_on": d.get("ends_on"), "ended_on": None, "end_reason": None, "responsible_user_id": None,
+            "no_risk": None, "no_risk_until": None, "sick_since": None, "sick_until": None,
+            "schemes_judged": False})
+        lkv = not self._employed(b, d["candidate_id"], eid, d["starts_on"])
+        for duty in placement_deadlines(d["starts_on"], None, lkv=lkv):
+            self._duty(b, eid, duty.kind, duty.due_on, None, duty_id(eid, duty))
+
+    def on_EmploymentEnded(self, b: Batch, e: Event) -> None:
+        row = b.get("du_employments", e.originator_id)
+        if row is None:
+            return
+        row["ended_on"], row["end_reason"] = e.data["on"], e.data["reason"]
+        b.put("du_employments", row)
+        self._employment_ended(b, row["candidate_id"], e.originator_id, row["ended_on"])
+        self._close(b, e.originator_id, after=row["ended_on"], on=row["ended_on"], reason="employment ended")
+        self._sick_out_of_service(b, e.originator_id, row)
 
     def on_PlacementDutiesOpened(self, b: Batch, e: Event) -> None:
         """With the schemes judged at the start (stored in the same save as
         PlacementStarted): no declaration outside the LKV groups; the no-risk
         coverage for the sickness reports. Opened without them (a placement
         from before): the declaration stays listed, no no-risk report."""
-        d, pid = e.data, e.data["placement_id"]
-        row = b.get("du_placements", pid)
-        if row is None or d.get("judged_on") is None:
+        d, pid = e.data, e.data["placement_id"]  # the employment's id (a placement's, when implicit)
+        owner = self._owner(b, pid)
+        if owner is None or d.get("judged_on") is None:
             return
+        table, row = owner
         row["no_risk"], row["no_risk_until"] = d.get("no_risk_scheme"), d.get("no_risk_until")
         row["schemes_judged"] = True
-        b.put("du_placements", row)
+        b.put(table, row)
         if d.get("lkv_scheme") is None:
             for duty in placement_deadlines(row["starts_on"], None):
                 existing = b.get("du_duties", duty_id(pid, duty))
@@ -156,20 +232,25 @@ class DutiesProjection(Projection):
         """The read model keeps no coverage of an erased person (it tells their
         group), nor the duties that followed from it: a rebuild reads the
         judged schemes as erased from the start, so it has neither."""
-        for row in b.select("du_placements", "candidate_id", e.originator_id):
-            if not row["schemes_judged"]:
-                continue
-            row["no_risk"], row["no_risk_until"] = None, None
-            b.put("du_placements", row)
-            for duty in b.select("du_duties", "placement_id", row["placement_id"]):
-                if duty["kind"] in SCHEME_KINDS:
-                    b.delete("du_duties", duty["duty_id"])
+        for table, key in (("du_placements", "placement_id"), ("du_employments", "employment_id")):
+            for row in b.select(table, "candidate_id", e.originator_id):
+                if not row["schemes_judged"]:
+                    continue
+                row["no_risk"], row["no_risk_until"] = None, None
+                b.put(table, row)
+                for duty in b.select("du_duties", "placement_id", row[key]):
+                    if duty["kind"] in SCHEME_KINDS:
+                        b.delete("du_duties", duty["duty_id"])
 
     def on_PlacementResponsibleAssigned(self, b: Batch, e: Event) -> None:
         row = b.get("du_placements", e.originator_id)
         if row is not None:
             row["responsible_user_id"] = e.data["user_id"]
             b.put("du_placements", row)
+            employment = b.get("du_employments", row["employment_id"])
+            if employment is not None:  # its sickness duties are reminded to the same person
+                employment["responsible_user_id"] = e.data["user_id"]
+                b.put("du_employments", employment)
 
     def on_HoursChanged(self, b: Batch, e: Event) -> None:
         row = b.get("du_placements", e.originator_id)
@@ -199,21 +280,20 @@ class DutiesProjection(Projection):
             return
         row["ended_on"] = e.data["ends_on"]
         b.put("du_placements", row)
-        person = b.get("du_candidates", row["candidate_id"])
-        if person is not None and str(e.originator_id) in person["employments"]:
-            start = person["employments"][str(e.originator_id)][0]
-            person["employments"] = {**person["employments"], str(e.originator_id): [start, row["ended_on"].isoformat()]}
-            b.put("du_candidates", person)
+        # A secondment ending while its employment runs closes only its own duties
+        # (its planned end): the employment's sickness duties keep running.
         self._close(b, e.originator_id, after=row["ended_on"], on=row["ended_on"], reason="placement ended")
-        self._sick_out_of_service(b, row)
+        if row["employment_id"] in (None, e.originator_id):  # its own employment: that ends too
+            self._employment_ended(b, row["candidate_id"], e.originator_id, row["ended_on"])
+            self._sick_out_of_service(b, e.originator_id, row)
 
-    def _sick_out_of_service(self, b: Batch, row: dict[str, Any]) -> None:
-        """Ended while sick (the last sickness open on the last day: only the
-        last can be, as none starts after the end): reported on that day."""
+    def _sick_out_of_service(self, b: Batch, owner: UUID, row: dict[str, Any]) -> None:
+        """The employment ended while sick (the last sickness open on the last
+        day: only the last can be, as none starts after the end): reported on that day."""
         end, since, until = row["ended_on"], row["sick_since"], row["sick_until"]
         if end is None or since is None or since > end or (until is not None and until <= end):
             return
-        duty = sick_out_of_service(row["placement_id"], end, since)
+        duty = sick_out_of_service(owner, end, since)
         if b.get("du_duties", duty.id) is None:
             self._duty(b, duty.placement_id, duty.kind, duty.due_on, since, duty.id)
 
@@ -223,18 +303,20 @@ class DutiesProjection(Projection):
         counted = e.data.get("counted_from") or first  # later than first: continues the last spell's timeline
         b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": None,
                               "counted_from": counted})
-        placement = b.get("du_placements", pid)
-        covered = placement is not None and Schemes(no_risk=placement["no_risk"],
-                                                    no_risk_until=placement["no_risk_until"]).no_risk_covers(first)
+        owner = self._owner(b, pid)
+        covered = owner is not None and Schemes(no_risk=owner[1]["no_risk"],
+                                                no_risk_until=owner[1]["no_risk_until"]).no_risk_covers(first)
         for duty in poortwachter_deadlines(first, counted, no_risk=covered):
             self._duty(b, pid, duty.kind, duty.due_on, first, duty_id(pid, duty, first))
-        if placement is not None:
-            placement["sick_since"], placement["sick_until"] = first, None
-            b.put("du_placements", placement)
-            if placement["ended_on"] is not None:  # reported after the end: sick on the last day
-                end = placement["ended_on"]
-                self._close(b, pid, after=end, on=end, reason="placement ended", sickness_starts_on=first)
-                self._sick_out_of_service(b, placement)
+        if owner is not None:
+            table, row = owner
+            row["sick_since"], row["sick_until"] = first, None
+            b.put(table, row)
+            if row["ended_on"] is not None:  # reported after the end: sick on the last day
+                end = row["ended_on"]
+                reason = "employment ended" if table == "du_employments" else "placement ended"
+                self._close(b, pid, after=end, on=end, reason=reason, sickness_starts_on=first)
+                self._sick_out_of_service(b, pid, row)
 
     def on_Recovered(self, b: Batch, e: Event) -> None:
         pid, first, on = e.data["placement_id"], e.data["first_sick_day"], e.data["recovered_on"]
@@ -242,11 +324,12 @@ class DutiesProjection(Projection):
         b.put("du_sickness", {"placement_id": pid, "first_sick_day": first, "recovered_on": on,
                               "counted_from": row["counted_from"] if row else first})
         self._close(b, pid, after=on, on=on, reason="recovered", sickness_starts_on=first)
-        placement = b.get("du_placements", pid)
-        if placement is not None and placement["sick_since"] == first:
-            placement["sick_until"] = on
-            b.put("du_placements", placement)
-            end = placement["ended_on"]
+        owner = self._owner(b, pid)
+        if owner is not None and owner[1]["sick_since"] == first:
+            table, row = owner
+            row["sick_until"] = on
+            b.put(table, row)
+            end = row["ended_on"]
             if end is not None and on <= end:  # at work again on the last day: not sick out of service
                 duty = b.get("du_duties", sick_out_of_service(pid, end, first).id)
                 if duty is not None and duty["done_on"] is None and duty["closed_on"] is None:
@@ -259,7 +342,7 @@ class DutiesProjection(Projection):
         if row is not None:
             row["done_on"] = d["done_on"]
             b.put("du_duties", row)
-        elif d["kind"] in RETIRED_KINDS and b.get("du_placements", d["placement_id"]) is not None:
+        elif d["kind"] in RETIRED_KINDS and self._owner(b, d["placement_id"]) is not None:
             # A duty that is no duty any more (the no-risk policy request): one
             # done before stays listed as done; an open one is not listed.
             self._duty(b, d["placement_id"], d["kind"], d["due_on"], None, d["duty_id"])
@@ -291,15 +374,22 @@ STATUS_SQL = """CASE WHEN d.done_on IS NOT NULL AND d.done_on <= $2 THEN 'done'
      WHEN d.closed_on IS NOT NULL AND d.closed_on <= $2 THEN 'closed'
      WHEN d.due_on < $2 THEN 'overdue' ELSE 'due' END"""
 
+# A duty belongs to a placement (its own employment, or a secondment's planned
+# end) or to an explicit employment (`em`): `owner` says which.
+OWNERS_SQL = f"""
+  LEFT JOIN {RM}.du_placements p ON p.tenant_id = d.tenant_id AND p.gen = d.gen AND p.placement_id = d.placement_id
+  LEFT JOIN {RM}.du_employments em ON em.tenant_id = d.tenant_id AND em.gen = d.gen
+                                  AND em.employment_id = d.placement_id"""
+
 DUTIES_SQL = f"""
 SELECT * FROM (
-  SELECT d.duty_id, d.placement_id, p.candidate_id, p.employer_id, d.kind, d.due_on, d.sickness_starts_on,
-         d.done_on, d.closed_on, d.closed_reason, {STATUS_SQL} AS status
-  FROM {RM}.du_duties d
-  JOIN {RM}.du_placements p ON p.tenant_id = d.tenant_id AND p.gen = d.gen AND p.placement_id = d.placement_id
-  WHERE d.tenant_id = $1 AND d.gen = {LIVE}
+  SELECT d.duty_id, d.placement_id, COALESCE(p.candidate_id, em.candidate_id) AS candidate_id, p.employer_id,
+         CASE WHEN em.employment_id IS NULL THEN 'placement' ELSE 'employment' END AS owner,
+         d.kind, d.due_on, d.sickness_starts_on, d.done_on, d.closed_on, d.closed_reason, {STATUS_SQL} AS status
+  FROM {RM}.du_duties d {OWNERS_SQL}
+  WHERE d.tenant_id = $1 AND d.gen = {LIVE} AND (p.placement_id IS NOT NULL OR em.employment_id IS NOT NULL)
     AND (d.sickness_starts_on IS NULL OR d.sickness_starts_on <= $2)
-    AND ($3::uuid IS NULL OR d.placement_id = $3)
+    AND ($3::uuid[] IS NULL OR d.placement_id = ANY($3::uuid[]))
     AND ($5::date IS NULL OR d.due_on <= $5)
     AND ($6::text IS NULL OR d.kind = $6)
 ) x
@@ -309,8 +399,17 @@ LIMIT {LIST_LIMIT}
 """
 
 PLACEMENT_SQL = f"""
-SELECT placement_id, candidate_id, employer_id, starts_on, planned_end_on, ended_on, hours
+SELECT placement_id, candidate_id, employer_id, starts_on, planned_end_on, ended_on, hours, employment_id
 FROM {RM}.du_placements WHERE tenant_id = $1 AND gen = {LIVE} AND placement_id = $2
+"""
+
+EMPLOYMENT_SQL = f"""
+SELECT employment_id, candidate_id, kind, starts_on, planned_end_on, ended_on, end_reason,
+       ARRAY(SELECT p.placement_id FROM {RM}.du_placements p WHERE p.tenant_id = em.tenant_id AND p.gen = em.gen
+             AND p.employment_id = em.employment_id ORDER BY p.starts_on, p.placement_id) AS secondments
+FROM {RM}.du_employments em WHERE tenant_id = $1 AND gen = {LIVE} AND {{where}}
+ORDER BY starts_on DESC, employment_id
+LIMIT {LIST_LIMIT}
 """
 
 SICKNESS_SQL = f"""
@@ -324,9 +423,11 @@ SELECT placement_id FROM {RM}.du_duties WHERE tenant_id = $1 AND gen = {LIVE} AN
 
 REMINDERS_SQL = f"""
 SELECT r.reminder_id, r.duty_id, r.placement_id, r.kind, r.due_on, r.reminded_on, r.mailed_on,
-       r.addressed_to, d.done_on, d.closed_on
+       r.addressed_to, d.done_on, d.closed_on, em.candidate_id AS employment_candidate_id
 FROM {RM}.du_reminders r
 LEFT JOIN {RM}.du_duties d ON d.tenant_id = r.tenant_id AND d.gen = r.gen AND d.duty_id = r.duty_id
+LEFT JOIN {RM}.du_employments em ON em.tenant_id = r.tenant_id AND em.gen = r.gen
+                                AND em.employment_id = r.placement_id
 WHERE r.tenant_id = $1 AND r.gen = {LIVE} AND ($2::date IS NULL OR r.reminded_on >= $2)
   AND ($3::uuid IS NULL OR r.addressed_to IS NULL OR r.addressed_to = $3
        OR NOT (r.addressed_to = ANY($4::uuid[])))
@@ -336,7 +437,8 @@ LIMIT {LIST_LIMIT}
 
 
 def _duty(row: Any) -> dict[str, Any]:
-    out = {"duty_id": str(row["duty_id"]), "placement_id": str(row["placement_id"]), "kind": row["kind"],
+    out = {"duty_id": str(row["duty_id"]), "placement_id": str(row["placement_id"]), "owner": row["owner"],
+           "kind": row["kind"],
            "label": KIND_LABELS.get(row["kind"], row["kind"]), "due_on": row["due_on"].isoformat(),
            "status": row["status"],
            "sickness_starts_on": row["sickness_starts_on"].isoformat() if row["sickness_starts_on"] else None,
@@ -349,30 +451,68 @@ def _duty(row: Any) -> dict[str, Any]:
 async def duties(pool: Any, tenant_id: UUID, as_of: date, *, statuses: tuple[str, ...] = ("due", "overdue"),
                  placement_id: UUID | None = None, due_by: date | None = None,
                  kind: str | None = None) -> list[dict[str, Any]]:
-    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(statuses), due_by, kind)
-    return [{**_duty(r), "candidate_id": str(r["candidate_id"]), "employer_id": str(r["employer_id"])}
-            for r in rows]
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, None if placement_id is None else [placement_id],
+                            list(statuses), due_by, kind)
+    return [{**_duty(r), "candidate_id": str(r["candidate_id"]),
+             "employer_id": str(r["employer_id"]) if r["employer_id"] else None} for r in rows]
 
 
 async def placement_duties(pool: Any, tenant_id: UUID, placement_id: UUID, as_of: date) -> dict[str, Any] | None:
-    """Every duty of one placement, its sicknesses and the job coach flag; None if not projected."""
+    """Every duty of one placement (with those of its employment: the sickness
+    duties follow the employment), its employment's sicknesses and the job
+    coach flag; None if not projected. `employment_id`: the explicit
+    employment it is a secondment of, None when it is its own."""
     p = await pool.fetchrow(PLACEMENT_SQL, tenant_id, placement_id)
     if p is None:
         return None
-    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, placement_id, list(STATUSES), None, None)
-    spells = await pool.fetch(SICKNESS_SQL, tenant_id, placement_id)
+    employment = p["employment_id"] or placement_id
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, list({placement_id, employment}), list(STATUSES),
+                            None, None)
+    spells = await pool.fetch(SICKNESS_SQL, tenant_id, employment)
     return {
-        "placement_id": str(placement_id), "as_of": as_of.isoformat(),
+        "placement_id": str(placement_id),
+        "employment_id": str(employment) if employment != placement_id else None, "as_of": as_of.isoformat(),
         "starts_on": p["starts_on"].isoformat(),
         "planned_end_on": p["planned_end_on"].isoformat() if p["planned_end_on"] else None,
         "ended_on": p["ended_on"].isoformat() if p["ended_on"] else None,
         "job_coach": job_coach(Decimal(p["hours"]), p["starts_on"], p["planned_end_on"]),
-        "sickness": [{"first_sick_day": s["first_sick_day"].isoformat(),
-                      "recovered_on": s["recovered_on"].isoformat() if s["recovered_on"] else None,
-                      "counted_from": (s["counted_from"] or s["first_sick_day"]).isoformat()}
-                     for s in spells],
+        "sickness": _spells(spells),
         "duties": [_duty(r) for r in rows],
     }
+
+
+def _spells(spells: Any) -> list[dict[str, Any]]:
+    return [{"first_sick_day": s["first_sick_day"].isoformat(),
+             "recovered_on": s["recovered_on"].isoformat() if s["recovered_on"] else None,
+             "counted_from": (s["counted_from"] or s["first_sick_day"]).isoformat()} for s in spells]
+
+
+def _employment(row: Any) -> dict[str, Any]:
+    def day(value: date | None) -> str | None:
+        return value.isoformat() if value else None
+    return {"employment_id": str(row["employment_id"]), "candidate_id": str(row["candidate_id"]),
+            "kind": row["kind"], "starts_on": day(row["starts_on"]), "planned_end_on": day(row["planned_end_on"]),
+            "ended_on": day(row["ended_on"]), "end_reason": row["end_reason"],
+            "secondments": [str(s) for s in row["secondments"]]}
+
+
+async def employment_duties(pool: Any, tenant_id: UUID, employment_id: UUID, as_of: date) -> dict[str, Any] | None:
+    """Every duty of one employment (its own, and its secondments' planned
+    ends) with its status on `as_of`, and its sicknesses; None if not projected."""
+    row = await pool.fetchrow(EMPLOYMENT_SQL.format(where="employment_id = $2"), tenant_id, employment_id)
+    if row is None:
+        return None
+    owners = [employment_id, *row["secondments"]]
+    rows = await pool.fetch(DUTIES_SQL, tenant_id, as_of, owners, list(STATUSES), None, None)
+    spells = await pool.fetch(SICKNESS_SQL, tenant_id, employment_id)
+    return {**_employment(row), "as_of": as_of.isoformat(), "sickness": _spells(spells),
+            "duties": [_duty(r) for r in rows]}
+
+
+async def employments_of(pool: Any, tenant_id: UUID, candidate_id: UUID) -> list[dict[str, Any]]:
+    """The person's explicit employments with the agency, latest first."""
+    rows = await pool.fetch(EMPLOYMENT_SQL.format(where="candidate_id = $2"), tenant_id, candidate_id)
+    return [_employment(r) for r in rows]
 
 
 async def placement_of_duty(pool: Any, tenant_id: UUID, ident: UUID) -> UUID | None:
@@ -393,6 +533,9 @@ async def reminders(pool: Any, tenant_id: UUID, since: date | None = None, addre
                     "overdue_when_reminded": r["due_on"] < r["reminded_on"],
                     "mailed_on": r["mailed_on"].isoformat() if r["mailed_on"] else None,
                     "addressed_to": str(r["addressed_to"]) if r["addressed_to"] else None,
+                    # Set when the duty is an employment's (its page is the person's).
+                    "employment_candidate_id": (str(r["employment_candidate_id"])
+                                                if r["employment_candidate_id"] else None),
                     "duty_done_on": r["done_on"].isoformat() if r["done_on"] else None})
     return out
 
@@ -400,9 +543,10 @@ async def reminders(pool: Any, tenant_id: UUID, since: date | None = None, addre
 # -- for the reminders process manager (psycopg, in the worker) -------------------------
 
 COMING_DUE_SQL = f"""
-SELECT d.duty_id, d.placement_id, d.kind, d.due_on, p.responsible_user_id FROM {RM}.du_duties d
-JOIN {RM}.du_placements p ON p.tenant_id = d.tenant_id AND p.gen = d.gen AND p.placement_id = d.placement_id
-WHERE d.tenant_id = %(tenant)s
+SELECT d.duty_id, d.placement_id, d.kind, d.due_on,
+       COALESCE(p.responsible_user_id, em.responsible_user_id) AS responsible_user_id
+FROM {RM}.du_duties d {OWNERS_SQL}
+WHERE d.tenant_id = %(tenant)s AND (p.placement_id IS NOT NULL OR em.employment_id IS NOT NULL)
   AND d.gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
   AND d.done_on IS NULL AND (d.closed_on IS NULL OR d.closed_on > %(today)s)
   AND d.due_on <= %(horizon)s AND (d.sickness_starts_on IS NULL OR d.sickness_starts_on <= %(today)s)

@@ -165,6 +165,8 @@ class StartPlacement:
     planned_end_on: date | None = None
     # The agency user who looks after it (None: the agency user who starts it).
     responsible_user_id: UUID | None = None
+    # The employment with the agency it belongs to (None: the placement is its own).
+    employment_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -325,7 +327,25 @@ class RecordReminderMailed:
     recipients: int
 
 
-Command = (Command | StateAvailability | ReportSickness | ReportRecovery | CompleteDuty  # type: ignore[misc]
+@dataclass(frozen=True)
+class StartEmployment:
+    """The person's employment contract with the agency (domain/employment.py):
+    `fixed_term` until `ends_on`, or `permanent` (no `ends_on`)."""
+
+    candidate_id: UUID
+    starts_on: date
+    kind: str
+    ends_on: date | None = None
+
+
+@dataclass(frozen=True)
+class EndEmployment:
+    employment_id: UUID
+    ends_on: date  # the last day of employment
+    reason: str
+
+
+Command = (Command | StartEmployment | EndEmployment | StateAvailability | ReportSickness | ReportRecovery | CompleteDuty  # type: ignore[misc]
            | RecordReminder | RecordReminderMailed)
 
 

@@ -24,6 +24,7 @@ from domain.contribution import Contribution
 from domain.document import Document
 from domain.duties import PlacementDuties, Reminder
 from domain.employer import Employer
+from domain.employment import Employment
 from domain.matching import MatchPipeline
 from domain.placement import Placement
 from domain.statement import Statement
@@ -43,6 +44,7 @@ KIND = {
     Candidate: "candidate",
     Vacancy: "vacancy",
     Placement: "placement",
+    Employment: "employment",
     Contribution: "contribution",
     PlacementDuties: "placement duties",
     Reminder: "reminder",

@@ -23,6 +23,7 @@ from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
 from web.api.notification_routes import notification_router
+from web.api.employment_routes import employment_router
 from web.api.statement_routes import statement_router
 from web.api.portfolio_routes import portfolio_router
 from web.api.routes import api_router
@@ -93,7 +94,7 @@ def create_app(system: System) -> Litestar:
     app = Litestar(
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
                         document_router(system.settings), statement_router(), portfolio_router(),
-                        notification_router(),
+                        notification_router(), employment_router(),
                         *pages_routers(system)],
         dependencies=dependencies(system),
         lifespan=[lifespan],

@@ -10,6 +10,7 @@ from domain.contract import SocialReturnContract
 from domain.contribution import Contribution
 from domain.duties import PlacementDuties, judge_schemes
 from domain.employer import Employer
+from domain.employment import Employment
 from domain.placement import Placement
 from domain.valuation import block_value, load_rule_set
 from domain.vacancy import Vacancy
@@ -51,19 +52,30 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
             raise InvalidReference("vacancy_id", "the vacancy belongs to another employer")
         if cmd.candidate_id not in vacancy.matched_candidate_ids:
             raise InvalidReference("candidate_id", "the candidate is not matched to this vacancy")
+    employment = None
+    if cmd.employment_id is not None:
+        employment = u.reference(Employment, cmd.employment_id, "employment_id")
     placement = Placement.start(
         candidate_id=cmd.candidate_id, employer_id=cmd.employer_id,
         contract_id=cmd.contract_id, vacancy_id=cmd.vacancy_id, starts_on=cmd.starts_on,
         hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
-        planned_end_on=cmd.planned_end_on, responsible_user_id=responsible_for_new_placement(u, cmd))
+        planned_end_on=cmd.planned_end_on, responsible_user_id=responsible_for_new_placement(u, cmd),
+        employment_id=cmd.employment_id)
     saved.append(placement)
     # Ask The Person: the stated needs follow the person into onboarding.
     saved.append(open_support(placement, candidate))
-    # The legal employer's support schemes (wage-cost benefit, no-risk policy)
-    # are judged on the person's target group now, and recorded (sealed).
-    saved.append(PlacementDuties.open(
-        placement.id, candidate.id, judge_schemes(candidate.target_group, candidate.date_of_birth, cmd.starts_on),
-        judged_on=u.today()))
+    if employment is not None:
+        # A secondment under the person's employment with the agency: the
+        # duties (and the schemes, judged when the employment started) are the employment's.
+        employment.add_secondment(placement.id, candidate.id, placement.starts_on, placement.planned_end_on)
+        saved.append(employment)
+    else:
+        # The placement is its own employment: the legal employer's support
+        # schemes (wage-cost benefit, no-risk policy) are judged on the
+        # person's target group now, and recorded (sealed).
+        saved.append(PlacementDuties.open(
+            placement.id, candidate.id,
+            judge_schemes(candidate.target_group, candidate.date_of_birth, cmd.starts_on), judged_on=u.today()))
     if contract is not None:
         # A placement that counts toward a contract is reported from its start;
         # its value accrues day by day and is decided on as a whole. What a

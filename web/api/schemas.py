@@ -169,6 +169,7 @@ class PlacementIn(Body):
     permanent_contract: bool = False
     planned_end_on: date | None = None
     responsible_user_id: UUID | None = None  # an agency user; default: whoever starts it
+    employment_id: UUID | None = None  # the person's employment with the agency; default: the placement is its own
 
 
 class FeedbackIn(Body):
@@ -189,6 +190,13 @@ class ExtendIn(Body):
 class EndIn(Body):
     ends_on: date
     reason: Annotated[str, msgspec.Meta(max_length=40)]
+
+
+class EmploymentIn(Body):
+    candidate_id: UUID
+    starts_on: date
+    kind: Annotated[str, msgspec.Meta(max_length=20)]
+    ends_on: date | None = None  # the planned end of a fixed-term employment
 
 
 class CloseContractIn(Body):

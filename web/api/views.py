@@ -6,6 +6,7 @@ from typing import Any
 from domain.candidate import Candidate
 from domain.contract import SocialReturnContract
 from domain.employer import Employer
+from domain.employment import Employment
 from domain.placement import Placement
 from domain.vacancy import Vacancy
 from service.actor import Actor
@@ -89,5 +90,12 @@ def placement_view(p: Placement, actor: Actor, history: list[dict[str, Any]]) ->
         "ended_on": p.ended_on, "end_reason": p.end_reason, "active": p.is_active,
         "feedback_count": p.feedback_count,
         "feedback": [dict(e["data"]) for e in history if e["type"] == "FeedbackGiven"],
-        **({"responsible_user_id": getattr(p, "responsible_user_id", None)} if actor.role == "agency" else {}),
+        **({"responsible_user_id": getattr(p, "responsible_user_id", None),
+            "employment_id": getattr(p, "employment_id", None)} if actor.role == "agency" else {}),
     }
+
+
+def employment_view(e: Employment) -> dict[str, Any]:
+    return {**_common(e), "candidate_id": e.candidate_id, "kind": e.kind, "starts_on": e.starts_on,
+            "planned_end_on": e.planned_end_on, "ended_on": e.ended_on, "end_reason": e.end_reason,
+            "active": e.is_active, "secondments": list(e.placement_ids)}
