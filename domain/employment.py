@@ -89,7 +89,7 @@ class Employment(LedgerAggregate):
         self._require_running()
         on = require_date(on, "ends_on")
         if on < self.starts_on:
-            raise InvalidValue("ends_on must not be before starts_on ({day})", "ends_on", day=self.starts_on)
+            raise InvalidValue("ends_on must not be before starts_on", "ends_on")
         if any(end is None or end > on for end in secondment_ends):
             raise InvalidValue("a secondment of this employment runs after {day}: end it first", "ends_on", day=on)
         self._ended(on=on, reason=require_choice(reason, EMPLOYMENT_END_REASONS, UnknownEndReason, "reason"))

@@ -53,7 +53,7 @@ NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
 @dataclass(frozen=True)
 class Bad:
     """One bad request. `path` and `body` may name the seeded records as
-    {employer}, {contract}, {candidate}, {vacancy}, {placement}, {contribution}."""
+    {employer}, {contract}, {candidate}, {vacancy}, {placement}, {contribution}, {employment}."""
 
     name: str
     method: str
@@ -76,6 +76,7 @@ def bad_json_bodies() -> list[Bad]:
     vacancy = vacancy_body(e)
     placement = placement_body(k, e, c, None)
     feedback = {"score": 4, "from_role": "coach", "comment": ""}
+    employment = {"candidate_id": k, "starts_on": "2025-02-01", "kind": "fixed_term", "ends_on": "2026-01-31"}
     purchase = {"kind": "social_enterprise_purchase", "supplier": "Groen & Co", "invoice_amount_eur_excl_vat": "100.00",
                 "register": "registered_social_enterprise", "invoice_date": "2025-03-01", "description": "Groenonderhoud"}
     other = {"kind": "other_activity", "description": "Gastles", "activity_date": "2025-03-01", "hours": "2"}
@@ -274,6 +275,30 @@ def bad_json_bodies() -> list[Bad]:
             "candidate_id", 422),
         Bad("placement-responsible-malformed", "POST", "/placements", {**placement, "responsible_user_id": "x"},
             "responsible_user_id", 422),
+        Bad("placement-employment-unknown", "POST", "/placements", {**placement, "employment_id": str(uuid.uuid4())},
+            "employment_id", 422),
+        Bad("placement-employment-malformed", "POST", "/placements", {**placement, "employment_id": "x"},
+            "employment_id", 422),
+        # -- employments (the person's contract with the agency) --------------------------------
+        Bad("employment-kind-invalid", "POST", "/employments", {**employment, "kind": "temporary"}, "kind", 422),
+        Bad("employment-fixed-term-without-end", "POST", "/employments", without(employment, "ends_on"),
+            "ends_on", 422),
+        Bad("employment-permanent-with-end", "POST", "/employments", {**employment, "kind": "permanent"},
+            "ends_on", 422),
+        Bad("employment-ends-before-start", "POST", "/employments", {**employment, "ends_on": "2025-01-31"},
+            "ends_on", 422),
+        Bad("employment-starts-9999", "POST", "/employments", {**employment, "starts_on": "9999-12-01"},
+            "starts_on", 422),
+        Bad("employment-candidate-unknown", "POST", "/employments",
+            {**employment, "candidate_id": str(uuid.uuid4())}, "candidate_id", 422),
+        Bad("employment-candidate-missing", "POST", "/employments", without(employment, "candidate_id"),
+            "candidate_id", 422),
+        Bad("employment-end-reason-invalid", "POST", "/employments/{employment}/end",
+            {"ends_on": "2025-06-30", "reason": "bored"}, "reason", 422),
+        Bad("employment-end-before-start", "POST", "/employments/{employment}/end",
+            {"ends_on": "2025-01-31", "reason": "resigned"}, "ends_on", 422),
+        Bad("employment-end-malformed-id", "POST", "/employments/nope/end",
+            {"ends_on": "2025-06-30", "reason": "resigned"}, None, 404),
         Bad("placement-employer-missing", "POST", "/placements", without(placement, "employer_id"),
             "employer_id", 422),
         Bad("feedback-score-string", "POST", f"/placements/{p}/feedback", {**feedback, "score": "5"}, "score", 422),
@@ -616,6 +641,8 @@ def seeded(system: System) -> Iterator[Seeded]:
                 system.registry.create_org_user(o.id, f"{uuid.uuid4().hex}@example.org", kind))
         org.seed()
         org.ids["open_vacancy"] = org.create("/vacancies", vacancy_body(org.ids["employer"]))
+        org.ids["employment"] = org.create("/employments", {"candidate_id": org.ids["candidate"],
+                                                            "starts_on": "2025-02-01", "kind": "permanent"})
         decided_by_agency = org.create("/contracts", contract_body(org.ids["employer"], accepted_by="agency"))
         org.ids["contribution"] = purchase_on(org, decided_by_agency)
         stmt_contract = org.create("/contracts", contract_body(org.ids["employer"], accepted_by="agency"))

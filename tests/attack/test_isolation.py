@@ -121,6 +121,11 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/documents/{document_id:str}"): Route(READERS),
     ("DELETE", "/documents/{document_id:str}"): Route(AGENCY, ids={"document_id": "spare_document_id"}),
     ("GET", "/duties"): Route(AGENCY),
+    ("POST", "/employments"): Route(AGENCY, {"candidate_id": "{candidate_id}", "starts_on": TODAY,
+                                             "kind": "fixed_term", "ends_on": "2030-01-01"}),
+    ("GET", "/employments/{employment_id:str}"): Route(roles("agency", "auditor")),
+    ("GET", "/employments/{employment_id:str}/duties"): Route(AGENCY),
+    ("POST", "/employments/{employment_id:str}/end"): Route(AGENCY, {"ends_on": SOON, "reason": "resigned"}),
     # Every user their own notifications (infra/inbox.py): nothing of another's in any case.
     ("GET", "/notifications"): Route(EVERYONE, orgs=roles(*ORG_USERS)),
     ("POST", "/notifications/read"): Route(EVERYONE, {}, orgs=roles(*ORG_USERS)),

@@ -229,6 +229,9 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     run(c.LogCoachingSession(placement_id=placement, held_on=today - timedelta(days=2), hours=Decimal("1.5"),
                              note=t("Planning geoefend")))
     run(c.ReportSickness(placement_id=placement, first_sick_day=today - timedelta(days=2)))
+    # The person's employment with the agency (a new contract, no secondment yet).
+    ids["employment"] = run(c.StartEmployment(candidate_id=ids["candidate"], starts_on=today - timedelta(days=30),
+                                              kind="permanent"))
     # Someone available nearby: a suggestion, then proposed (the board's first column).
     other = run(c.RegisterCandidate(full_name=t("Fatima Bakker"), date_of_birth=date(1995, 3, 1),
                                     target_group="participatiewet", competences=["Administratie", "Excel"],
@@ -280,6 +283,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     employer_org = agency.system.registry.create_organisation(
         "employer", t("Bouwbedrijf De Vries"), kvk=f"{uuid4().int % 10**8:08d}")
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
+             "employment_id": str(ids["employment"]),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
              "token_id": str(token.id), "employer_org_id": str(employer_org.id),
              "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
