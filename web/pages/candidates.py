@@ -1,4 +1,6 @@
-"""Candidates: the searchable list, registration and the profile.
+"""Candidates: the searchable list, registration and the profile, with the
+person's employments with the agency (agency only): a form to start one and
+one to end each.
 
 Lists come from the directory read model (names and competences only). A
 profile is read through the ledger, which decides who may see it; support
@@ -8,14 +10,16 @@ person themselves (web.api.views.SUPPORT_NEEDS_READERS).
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from domain.candidate import Candidate
-from domain.values import TARGET_GROUPS
-from projections import directory
+from domain.employment import Employment
+from domain.values import EMPLOYMENT_END_REASONS, EMPLOYMENT_KINDS, TARGET_GROUPS
+from projections import directory, duties
 from service import commands as c
 from service.errors import PermissionDenied
 from web.api.views import SUPPORT_NEEDS_READERS
@@ -95,9 +99,11 @@ async def register_candidate(request: Request, services: NamedDependency[PageSer
                         to=lambda result: f"/candidates/{result.body['id']}")
 
 
-async def _profile(services: PageServices, request: Request, viewer: Viewer, candidate_id: str,
-                   errors: dict | None = None,
-                   values: dict | None = None, status: int = 200) -> Response:
+async def profile(services: PageServices, request: Request, viewer: Viewer, candidate_id: str,
+                  errors: dict | None = None, values: dict | None = None, status: int = 200,
+                  employment_state: FormState | None = None) -> Response:
+    """The profile; `errors`, `values`: of the support needs form after a
+    refused change; `employment_state`: of an employment form (web/pages/employments.py)."""
     ident = parse_id("candidate", candidate_id)
     candidate: Candidate = await get_aggregate(services, viewer, Candidate, ident)
     placements = await directory.placements(services.pool, viewer.tenant.id, candidate_id=ident)
@@ -112,6 +118,7 @@ async def _profile(services: PageServices, request: Request, viewer: Viewer, can
         "can_state_needs": shows_needs and may(viewer, c.StateSupportNeeds),
         "placements": placements, "errors": errors or {}, "values": values or {},
         "idempotency": new_idempotency_key(), "today": date.today(),
+        **await employments_section(services, request, viewer, candidate, employment_state),
     }, status=status)
 
 
@@ -119,7 +126,7 @@ async def _profile(services: PageServices, request: Request, viewer: Viewer, can
 async def candidate_profile(request: Request, services: NamedDependency[PageServices], viewer: NamedDependency[Viewer],
                             candidate_id: FromPath[str]) -> Response:
     await fresh(services, request, viewer)
-    return await _profile(services, request, viewer, candidate_id)
+    return await profile(services, request, viewer, candidate_id)
 
 
 @get("/profile", name="profile", guards=[roles(*OWN_PROFILE_READERS)])
@@ -139,7 +146,64 @@ async def state_support_needs(request: Request, services: NamedDependency[PageSe
     needs = form.text("support_needs", required=False)
 
     async def show(state: FormState, status: int) -> Response:
-        return await _profile(services, request, viewer, candidate_id, dict(state.errors), dict(state.values), status)
+        return await profile(services, request, viewer, candidate_id, dict(state.errors), dict(state.values), status)
 
     return await answer(services, request, viewer, form, c.StateSupportNeeds(candidate_id=ident, support_needs=needs),
                         to=f"/candidates/{candidate_id}", show=show, field="support_needs")
+
+
+# -- the person's employments with the agency ----------------------------------------
+# The legal employer's duties follow the employment (domain/employment.py): its
+# secondments start from it (the placement form with the employment), and its
+# duties show with its secondments' (the placement page) and in the duties list.
+
+async def employments_section(services: PageServices, request: Request, viewer: Viewer, candidate: Candidate,
+                  state: FormState | None = None) -> dict[str, Any]:
+    """`employments_section` for candidate.html: None for whoever may not
+    start one (everyone but the agency). `state`: a form after a refused
+    change (`name` "start", or "end-<employment id>")."""
+    if not may(viewer, c.StartEmployment):
+        return {"employments_section": None}
+    await fresh(services, request, viewer, (duties.NAME,))
+    found = await duties.employments_of(services.pool, viewer.tenant.id, candidate.id)
+    return {"employments_section": {
+        "candidate_id": str(candidate.id), "employments": found, "kinds": EMPLOYMENT_KINDS,
+        "end_reasons": EMPLOYMENT_END_REASONS, "today": date.today(), "idempotency": new_idempotency_key(),
+        "form": state.name if state else "", "errors": dict(state.errors) if state else {},
+        "form_values": dict(state.values) if state else {},
+    }}
+
+
+@post("/candidates/{candidate_id:str}/employments", guards=[may_issue(c.StartEmployment)])
+async def start_employment(request: Request, services: NamedDependency[PageServices],
+                           viewer: NamedDependency[Viewer], candidate_id: FromPath[str]) -> Response:
+    ident = parse_id("candidate", candidate_id)
+    await get_aggregate(services, viewer, Candidate, ident)  # visible, else 404
+    form = await Form.read(request)
+    fields = dict(candidate_id=ident, starts_on=form.day("starts_on"), kind=form.choice("kind", EMPLOYMENT_KINDS),
+                  ends_on=form.day("ends_on", required=False))
+
+    async def show(state: FormState, status: int) -> Response:
+        return await profile(services, request, viewer, candidate_id, status=status,
+                             employment_state=FormState(state.errors, state.values, "start"))
+
+    return await answer(services, request, viewer, form, c.StartEmployment(**fields),  # type: ignore[arg-type]
+                        to=f"/candidates/{candidate_id}#employments", show=show, field="starts_on",
+                        read_models=(duties.NAME,))
+
+
+@post("/employments/{employment_id:str}/end", guards=[may_issue(c.EndEmployment)])
+async def end_employment(request: Request, services: NamedDependency[PageServices],
+                         viewer: NamedDependency[Viewer], employment_id: FromPath[str]) -> Response:
+    employment = await get_aggregate(services, viewer, Employment, parse_id("employment", employment_id))
+    form = await Form.read(request)
+    fields = dict(employment_id=employment.id, ends_on=form.day("ends_on"),
+                  reason=form.choice("reason", EMPLOYMENT_END_REASONS))
+
+    async def show(state: FormState, status: int) -> Response:
+        return await profile(services, request, viewer, str(employment.candidate_id), status=status,
+                             employment_state=FormState(state.errors, state.values, f"end-{employment.id}"))
+
+    return await answer(services, request, viewer, form, c.EndEmployment(**fields),  # type: ignore[arg-type]
+                        to=f"/candidates/{employment.candidate_id}#employments", show=show, field="ends_on",
+                        read_models=(duties.NAME,))

@@ -77,6 +77,7 @@ async def placement_section(services: PageServices, request: Request, viewer: Vi
         errors["_form"] = errors.pop(hidden)
     return {"duties_section": {
         "placement_id": str(placement.id), "spells": spells, "open_spell": open_spell,
+        "employment_id": found.get("employment_id"), "candidate_id": str(placement.candidate_id),
         "current": [d for d in items if d["status"] != "closed"],
         "closed": [d for d in items if d["status"] == "closed"],
         "job_coach": found["job_coach"], "today": today,
@@ -179,7 +180,7 @@ async def _duties_list(services: PageServices, request: Request, viewer: Viewer,
         placements = {str(p["placement_id"]): p for p in
                       await directory.placements_by_id(services.pool, viewer.tenant.id, ids)}
     return page(services.templates, request, "duties.html", {
-        "items": items, "placements": placements, "values": values, "errors": errors, "kinds": KINDS,
+        "items": items, "placements": placements, "names": await _employment_names(services, viewer, items), "values": values, "errors": errors, "kinds": KINDS,
         "statuses": tuple(STATUS_ORDER), "today": today, "idempotency": new_idempotency_key(), "done": done,
         "query": urlencode([(k, v) for k, vs in values.items() for v in (vs if isinstance(vs, list) else [vs]) if v],
                            doseq=True),
@@ -233,6 +234,17 @@ async def _reminders(services: PageServices, viewer: Viewer, since: date | None,
     return items, placements, users
 
 
+async def _employment_names(services: PageServices, viewer: Viewer, items: list[dict[str, Any]]) -> dict[str, str]:
+    """The names of the people whose employments (not a placement) own some of
+    `items` (duties, or reminders of them): those link to the person's page."""
+    people = {d.get("employment_candidate_id") or (d["candidate_id"] if d.get("owner") == "employment" else None)
+              for d in items} - {None}
+    if not people:
+        return {}
+    found = await directory.names(services.pool, viewer.tenant.id, [UUID(p) for p in people])
+    return {str(k): v for k, v in found.items() if v}
+
+
 @get("/reminders", name="reminders", guards=[roles(*READERS)])
 async def reminders_page(request: Request, services: NamedDependency[PageServices],
                          viewer: NamedDependency[Viewer]) -> Response:
@@ -243,6 +255,7 @@ async def reminders_page(request: Request, services: NamedDependency[PageService
     items, placements, users = await _reminders(services, viewer, None, everyone=shown == "everyone")
     return page(services.templates, request, "reminders.html", {
         "items": items, "placements": placements, "today": date.today(),
+        "names": await _employment_names(services, viewer, items),
         "shown": shown, "users": {str(k): v for k, v in users.items()}, "me": str(viewer.actor.user_id)})
 
 

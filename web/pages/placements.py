@@ -81,7 +81,8 @@ async def new_placement(request: Request, services: NamedDependency[PageServices
                         viewer: NamedDependency[Viewer]) -> Response:
     await fresh(services, request, viewer)
     values = {k: request.query_params.get(q, "") for k, q in
-              (("vacancy_id", "vacancy"), ("candidate_id", "candidate"), ("employer_id", "employer"))}
+              (("vacancy_id", "vacancy"), ("candidate_id", "candidate"), ("employer_id", "employer"),
+               ("employment_id", "employment"))}
     return await _start_form(services, request, viewer, {k: v for k, v in values.items() if v})
 
 
@@ -94,7 +95,9 @@ async def start_placement(request: Request, services: NamedDependency[PageServic
         contract_id=form.ident("contract_id", required=False), vacancy_id=form.ident("vacancy_id", required=False),
         starts_on=form.day("starts_on"), hours_per_week=form.decimal("hours_per_week"),
         permanent_contract=form.flag("permanent_contract"),
-        planned_end_on=form.day("planned_end_on", required=False))
+        planned_end_on=form.day("planned_end_on", required=False),
+        # A secondment in the person's employment with the agency (from its link on their page).
+        employment_id=form.ident("employment_id", required=False))
 
     async def show(state: FormState, status: int) -> Response:
         return await _start_form(services, request, viewer, dict(state.values), dict(state.errors), status)
