@@ -240,3 +240,43 @@ def test_the_api_starts_ends_and_shows_an_employment(system: System, books: Book
     bad = client.post(f"{API}/employments", headers=agency, json={"candidate_id": str(person),
                                                                   "starts_on": "2025-02-01", "kind": "fixed_term"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "ends_on"
+
+
+def test_an_employment_duty_is_reminded_to_whoever_looks_after_its_latest_secondment(system: System):
+    """The employment starts on 1 February 2025: its declaration is due on 30
+    April. A run on 25 April (7 days ahead: up to 2 May) reminds of it once,
+    addressed to the agency user who started the secondment, and the
+    reminder leads to the person (not a placement)."""
+    from tests.conftest import random_slug
+    from tests.duties.listing import reminders_listed
+
+    books = Books(system, system.registry.create_tenant(random_slug("employ"), "Werkbedrijf Utrecht B.V."))
+    person = books.candidate()
+    employment = employed(books, person)
+    seconded(books, person, employment, date(2025, 2, 1), date(2025, 12, 31))
+    project(books)
+    run = system.remind(None, today=date(2025, 4, 25), tenants=[books.tenant])
+    assert run.recorded == 1  # the declaration; the secondment's planned end is months away
+    assert system.remind(None, today=date(2025, 4, 25), tenants=[books.tenant]).recorded == 0
+    project(books)
+    [reminder] = reminders_listed(system, books)
+    assert (reminder["kind"], reminder["due_on"], reminder["placement_id"], reminder["employment_candidate_id"],
+            reminder["addressed_to"]) == ("target_group_declaration", "2025-04-30", str(employment), str(person),
+                                          str(books.who.user_id))
+
+
+async def test_erasing_the_person_removes_the_employment_duties_that_told_their_group(books: Books, pool):
+    """The declaration follows from the person's target group (judged when the
+    employment started, sealed under their key): erased, it is no duty any
+    more, and a rebuild reads the same."""
+    person = books.candidate()
+    employment = employed(books, person)
+    project(books)
+    assert "target_group_declaration@2025-04-30" in kinds(
+        await duties.employment_duties(pool, books.tenant.id, employment, date(2025, 3, 1)))
+    books.run(c.EraseCandidate(candidate_id=person))
+    project(books)
+    assert kinds(await duties.employment_duties(pool, books.tenant.id, employment, date(2025, 3, 1))) == {}
+    before = snapshot(books.system, books.tenant)
+    runner(books.system, books.tenant, duties.NAME).rebuild(books.tenant)
+    assert snapshot(books.system, books.tenant) == before
