@@ -1,4 +1,4 @@
-"""The legal employer's duties for a placement, and reminders of them.
+"""The legal employer's duties for an employment, and reminders of them.
 
 The agency employs the people it seconds, so it carries the employer's
 duties (see shared/domain.md):
@@ -40,19 +40,20 @@ duties (see shared/domain.md):
   Wajong -> banenafspraak, wia_wao -> occupationally disabled;
   participatiewet and ww -> 56 or older on benefit when 56 or older on the
   first day), and not for someone the agency employed in the 6 months
-  before. There is no employment record yet, so the employment is the
-  placement, and the 6-month rule is judged by the duties read model on the
-  agency's earlier placements of the same candidate (one that ran on or
-  after the day 6 calendar months before the start, or still runs); the
-  ledger, which sees one placement at a time, lists the declaration by
-  group alone (the pages and the API offer only the read model's duties).
+  before. The employment is the person's `Employment` (domain/employment.py)
+  or, for a placement started without one, the placement itself; the
+  6-month rule is judged by the duties read model on the agency's earlier
+  employments of the same candidate (one that ran on or after the day 6
+  calendar months before the start, or still runs); the ledger, which sees
+  one employment at a time, lists the declaration by group alone (the
+  pages and the API offer only the read model's duties).
 - The planned end date: decide on extending or ending by then.
 - Sick out of service (ziek-uit-dienst-melding): when the employment ends
   while a sickness is open (sick on the last day; the recovery day is a day
   at work), the agency reports it to UWV on the last day of employment: a
   duty due that day, part of that sickness (a recovery reported later that
-  falls on or before the last day closes it). With no employment record
-  yet, the placement's end is the employment's end.
+  falls on or before the last day closes it). A secondment ending while
+  its employment runs is no end of employment.
 - A job coach (UWV) is possible for a contract of at least 12 hours a week
   and at least 6 months; that is a flag on the placement, not a duty.
 
@@ -74,8 +75,10 @@ no no-risk report. Stored histories from before:
 
 Only dates are recorded about sickness, never a reason or diagnosis.
 
-`PlacementDuties` (one per placement, id derived from it) records sickness
-spells and which duties were done; `Reminder` (one per duty and due date, id
+`PlacementDuties` (one per employment, id derived from it; its
+`placement_id` names the employment, which is the placement itself when the
+placement has no explicit employment, as every placement stored before
+employments were recorded) records sickness spells and which duties were done; `Reminder` (one per duty and due date, id
 derived from both) records that a reminder went out, so a reminder job can
 run any number of times and remind once.
 """

@@ -33,6 +33,7 @@ def test_errors_name_a_sensible_field_when_the_raiser_does_not():
 def test_only_state_errors_are_conflicts():
     conflicts = {
         errors.PlacementAlreadyEnded,
+        errors.EmploymentAlreadyEnded,
         errors.ContractAlreadyClosed,
         errors.VacancyNotOpen,
         errors.CandidateAlreadyMatched,
