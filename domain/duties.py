@@ -451,9 +451,18 @@ class PlacementDuties(LedgerAggregate):
         return [(s["first_sick_day"], s.get("counted_from") or s["first_sick_day"]) for s in self.spells]
 
     def report_sickness(self, first_sick_day: date, placement_starts_on: date,
-                        placement_ended_on: date | None, today: date | None = None) -> None:
+                        placement_ended_on: date | None, today: date | None = None,
+                        employment: bool = False) -> None:
+        """Within the employment's days (`employment`: an explicit one, named
+        so in the messages; else the placement that is its own)."""
         first = _not_future(require_date(first_sick_day, "first_sick_day"), today or date.today(),
                             "first_sick_day")
+        if employment and first < placement_starts_on:
+            raise InvalidValue("first_sick_day must not be before the employment starts ({day})", "first_sick_day",
+                               day=placement_starts_on)
+        if employment and placement_ended_on is not None and first > placement_ended_on:
+            raise InvalidValue("first_sick_day must not be after the employment ended ({day})", "first_sick_day",
+                               day=placement_ended_on)
         if first < placement_starts_on:
             raise InvalidValue("first_sick_day must not be before the placement starts ({day})", "first_sick_day",
                                day=placement_starts_on)

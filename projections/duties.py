@@ -133,11 +133,13 @@ class DutiesProjection(Projection):
         """The row of whoever the sickness duties belong to (the id on the
         duties record's events): an explicit employment, or a placement that
         is its own employment."""
-        row = b.get("du_employments", ident)
-        if row is not None:
-            return "du_employments", row
+        # Placements first: most are their own employment, and their row is
+        # cached by then (a miss is a query).
         row = b.get("du_placements", ident)
-        return ("du_placements", row) if row is not None else None
+        if row is not None:
+            return "du_placements", row
+        row = b.get("du_employments", ident)
+        return ("du_employments", row) if row is not None else None
 
     @staticmethod
     def _employed(b: Batch, candidate_id: UUID, ident: UUID, starts_on: date) -> bool:
@@ -247,7 +249,8 @@ class DutiesProjection(Projection):
         if row is not None:
             row["responsible_user_id"] = e.data["user_id"]
             b.put("du_placements", row)
-            employment = b.get("du_employments", row["employment_id"])
+            own = row["employment_id"] in (None, e.originator_id)
+            employment = None if own else b.get("du_employments", row["employment_id"])
             if employment is not None:  # its sickness duties are reminded to the same person
                 employment["responsible_user_id"] = e.data["user_id"]
                 b.put("du_employments", employment)

@@ -87,7 +87,8 @@ def report_sickness(u: Unit, cmd: c.ReportSickness) -> Outcome:
     refuse_if_erased(u, placement.candidate_id)  # health data
     employment = _employment_of(u, placement)
     duties = _duties_record(u, employment)
-    duties.report_sickness(cmd.first_sick_day, employment.starts_on, employment.ended_on, today=u.today())
+    duties.report_sickness(cmd.first_sick_day, employment.starts_on, employment.ended_on, today=u.today(),
+                           employment=employment.placement is None)
     scheduled = [d for d in _duties_of(employment, duties) if d.sickness_starts_on == cmd.first_sick_day]
     return Outcome(saved=[duties], created=True, body={
         "placement_id": str(placement.id), "first_sick_day": cmd.first_sick_day.isoformat(),

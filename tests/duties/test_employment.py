@@ -120,6 +120,7 @@ async def test_the_employment_waits_for_its_secondments_and_takes_sickness_withi
     with pytest.raises(InvalidInput) as after_end:
         books.run(c.ReportSickness(placement_id=secondment, first_sick_day=date(2025, 10, 1)))
     assert after_end.value.field == "first_sick_day"
+    assert "after the employment ended (2025-09-30)" in str(after_end.value)
     other = books.candidate(full_name="Noor de Wit")
     with pytest.raises(InvalidInput) as someone_else:  # an employment of another person
         seconded(books, other, employed(books, person), date(2025, 3, 1), None)
