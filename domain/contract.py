@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,9 +30,16 @@ from domain.obligation import (
     current_turnover,
     obligation,
 )
-from domain.valuation import REPORTING_PERIODS, load_rule_set
+from domain.rulesets import frozen_v1_body
+from domain.valuation import (
+    REPORTING_PERIODS,
+    PinnedRuleSet,
+    RuleSet,
+    RuleSetDataError,
+    pinned_rules,
+    rule_set_sha256,
+)
 from domain.values import (
-    KNOWN_RULE_SETS,
     optional_text,
     require_choice,
     require_date,
@@ -66,7 +73,8 @@ OBLIGATION_DEFAULTS: dict[str, Any] = {
     "bid_percent": None, "obligation_cap_eur": None, "pso_step": None, "pso_valid_until": None}
 # Fixed at award: placements' contributions were valued by these (eligibility,
 # age and time on benefit are judged on the award date, under the rule set).
-FIXED_TERMS = ("awarded_on", "rule_set")
+# The rule set is pinned whole (name, version, sha256 and body): see `rules`.
+FIXED_TERMS = ("awarded_on", "rule_set", "rule_set_version")
 
 
 class NotTurnoverBased(DomainError):
@@ -152,17 +160,42 @@ def _validated_terms(terms: dict[str, Any]) -> dict[str, Any]:
         "starts_on": starts_on,
         "ends_on": ends_on,
         "awarded_on": awarded_on,
-        "rule_set": require_choice(
-            terms["rule_set"], KNOWN_RULE_SETS, UnknownRuleSet, "rule_set"
-        ),
+        "rule_set": require_text(terms["rule_set"], "rule_set"),
         "reporting_period": None if terms.get("reporting_period") is None else require_choice(
             terms["reporting_period"], REPORTING_PERIODS, InvalidValue, "reporting_period"),
         **_obligation_terms(terms, percent, ends_on),
     }
 
 
-def _rules(name: str) -> Any:
-    return load_rule_set(name)
+def upcast_rule_set(name: str) -> dict[str, Any]:
+    """The pinned rule set fields of a contract registered before pinning (its
+    event names the rule set only): version 1 of that shipped rule set, the one
+    its figures were computed by. The read models upcast with it too."""
+    body = frozen_v1_body(name)
+    if body is None:
+        raise RuleSetDataError(f"no shipped version 1 of rule set {name!r} to upcast a contract to")
+    return {"rule_set_version": 1, "rule_set_sha256": rule_set_sha256(body), "rule_set_body": body}
+
+
+def _checked_pin(rule_set: Any) -> PinnedRuleSet:
+    """The rule set a contract pins, as the platform's table gave it (looked
+    up by name and version in the service): its body must hash to its
+    sha256, parse, and name the same rule set and version."""
+    if not isinstance(rule_set, PinnedRuleSet):
+        raise UnknownRuleSet("rule_set must be a published rule set (name and version)")
+    if rule_set_sha256(rule_set.body) != rule_set.sha256:
+        raise InvalidValue("the body of rule set {name} v{version} does not match its sha256", "rule_set",
+                           name=rule_set.name, version=rule_set.version)
+    try:
+        rules = pinned_rules(rule_set.sha256, rule_set.body)
+    except RuleSetDataError as e:
+        raise InvalidValue("rule set {name} v{version} is not valid: {error}", "rule_set",
+                           name=rule_set.name, version=rule_set.version, error=str(e)) from None
+    if (rules.name, rules.version) != (rule_set.name, rule_set.version):
+        raise InvalidValue("rule set {name} v{version} has the body of {other} v{other_version}", "rule_set",
+                           name=rule_set.name, version=rule_set.version, other=rules.name,
+                           other_version=rules.version)
+    return rule_set
 
 
 class AuthorityDecisionPending(DomainError):
@@ -194,7 +227,7 @@ class SocialReturnContract(LedgerAggregate):
         starts_on: date,
         ends_on: date,
         awarded_on: date,
-        rule_set: str,
+        rule_set: PinnedRuleSet,
         accepted_by: str = "authority",
         reporting_period: str | None = None,
         obligation_basis: str | None = None,
@@ -205,6 +238,10 @@ class SocialReturnContract(LedgerAggregate):
         pso_step: str | None = None,
         pso_valid_until: date | None = None,
     ) -> SocialReturnContract:
+        """rule_set: the rule set version the contract pins (the service looks it
+        up by name and version in the platform's table); its figures never change."""
+        pinned = _checked_pin(rule_set)
+        rules = pinned_rules(pinned.sha256, pinned.body)
         if accepted_by not in ACCEPTED_BY:
             raise InvalidValue(
                 "accepted_by must be 'authority' (the contracting authority decides on "
@@ -218,20 +255,56 @@ class SocialReturnContract(LedgerAggregate):
                 "starts_on": starts_on,
                 "ends_on": ends_on,
                 "awarded_on": awarded_on,
-                "rule_set": rule_set,
+                "rule_set": pinned.name,
                 "reporting_period": reporting_period,
                 # Left out: the rule set's basis and cap (fixed on the contract at award).
-                "obligation_basis": obligation_basis or _rules(rule_set).obligation_basis,
+                "obligation_basis": obligation_basis or rules.obligation_basis,
                 "wage_bill_eur": wage_bill_eur,
                 "obligation_fixed_eur": obligation_fixed_eur,
                 "bid_percent": bid_percent,
                 "obligation_cap_eur": obligation_cap_eur if obligation_cap_eur is not None
-                else _rules(rule_set).obligation_cap_eur,
+                else rules.obligation_cap_eur,
                 "pso_step": pso_step,
                 "pso_valid_until": pso_valid_until,
             }
         )
-        return cls(employer_id=require_id(employer_id, "employer_id"), accepted_by=accepted_by, **terms)
+        return cls(employer_id=require_id(employer_id, "employer_id"), accepted_by=accepted_by, **terms,
+                   rule_set_version=pinned.version, rule_set_sha256=pinned.sha256,
+                   rule_set_body=dict(pinned.body))
+
+    class ContractRegistered(LedgerAggregate.Created):
+        """Version 2 pins the rule set whole: its version, the sha256 of its
+        canonical JSON and the body. Version 1 events name the rule set only;
+        they were valued by version 1 of a shipped rule set, so the upcast
+        gives them that (domain/rulesets/<name>.json, frozen data)."""
+
+        class_version = 2
+
+        employer_id: UUID
+        title: str
+        contracting_authority: str
+        contract_value_eur: Decimal
+        obligation_percent: Decimal
+        starts_on: date
+        ends_on: date
+        awarded_on: date
+        rule_set: str
+        accepted_by: str = "authority"
+        reporting_period: str | None = None
+        obligation_basis: str = "contract_value"
+        wage_bill_eur: Decimal | None = None
+        obligation_fixed_eur: Decimal | None = None
+        bid_percent: Decimal | None = None
+        obligation_cap_eur: Decimal | None = None
+        pso_step: str | None = None
+        pso_valid_until: date | None = None
+        rule_set_version: int = 1
+        rule_set_sha256: str = ""
+        rule_set_body: Mapping[str, Any] | None = None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(upcast_rule_set(state["rule_set"]))
 
     @event("ContractRegistered")
     def __init__(
@@ -257,6 +330,10 @@ class SocialReturnContract(LedgerAggregate):
         obligation_cap_eur: Decimal | None = None,
         pso_step: str | None = None,
         pso_valid_until: date | None = None,
+        # The pinned rule set (events from before pinning: see ContractRegistered).
+        rule_set_version: int = 1,
+        rule_set_sha256: str = "",
+        rule_set_body: Mapping[str, Any] | None = None,
     ) -> None:
         self.employer_id = employer_id
         self.reporting_period = reporting_period
@@ -276,6 +353,9 @@ class SocialReturnContract(LedgerAggregate):
         self.ends_on = ends_on
         self.awarded_on = awarded_on
         self.rule_set = rule_set
+        self.rule_set_version = rule_set_version
+        self.rule_set_sha256 = rule_set_sha256
+        self.rule_set_body = rule_set_body
         self.closed_on: date | None = None
         self.close_reason: str | None = None
 
@@ -284,9 +364,19 @@ class SocialReturnContract(LedgerAggregate):
         return self.closed_on is not None
 
     @property
+    def rules(self) -> RuleSet:
+        """The pinned rule set, parsed (once per sha256 in a process)."""
+        return pinned_rules(self.rule_set_sha256, self.rule_set_body or {})
+
+    @property
+    def pinned_rule_set(self) -> PinnedRuleSet:
+        return PinnedRuleSet(name=self.rule_set, version=self.rule_set_version, sha256=self.rule_set_sha256,
+                             body=self.rule_set_body or {})
+
+    @property
     def reports_per(self) -> str:
         """"year" or "quarter": the contract's own choice, else its rule set's."""
-        return self.reporting_period or load_rule_set(self.rule_set).reporting_period
+        return self.reporting_period or self.rules.reporting_period
 
     @property
     def obligation_terms(self) -> ObligationTerms:
@@ -299,7 +389,7 @@ class SocialReturnContract(LedgerAggregate):
     def obligation(self, as_of: date | None = None) -> Obligation:
         """The obligation and how it is reached (domain/obligation.py); as of a
         day for the turnover basis (None: every period reported)."""
-        return obligation(self.obligation_terms, _rules(self.rule_set).pso_discounts, self.ends_on, as_of)
+        return obligation(self.obligation_terms, self.rules.pso_discounts, self.ends_on, as_of)
 
     @property
     def obligation_eur(self) -> Decimal:
@@ -373,7 +463,7 @@ class SocialReturnContract(LedgerAggregate):
         amended = _validated_terms({**current, **given})
         changed = {k: v for k, v in amended.items() if v != current[k]}
         if "reporting_period" in changed:
-            every = amended["reporting_period"] or load_rule_set(self.rule_set).reporting_period
+            every = amended["reporting_period"] or self.rules.reporting_period
             wrong = misaligned(self.statements.values(), amended["starts_on"], amended["ends_on"], every)
             if wrong:
                 # Statements are never taken back: their periods stay as prepared.

@@ -12,7 +12,7 @@ from domain.errors import (
     InvalidValue,
     UnknownSocialEnterpriseRegister,
 )
-from domain.valuation import BlockValue, load_rule_set
+from domain.valuation import BlockValue, RuleSet
 from domain.values import (
     OTHER_ACTIVITY_HOURLY_EUR,
     SOCIAL_ENTERPRISE_REGISTERS,
@@ -41,12 +41,11 @@ def _positive_money(value: object, field: str) -> Decimal:
     return amount
 
 
-def _counting_figures(rule_set: str | None) -> tuple[dict[str, Decimal], Decimal]:
-    """Social enterprise shares and the other-activity hourly rate: the named
-    rule set's (the contract's), or the defaults in domain.values."""
-    if rule_set is None:
+def _counting_figures(rules: RuleSet | None) -> tuple[dict[str, Decimal], Decimal]:
+    """Social enterprise shares and the other-activity hourly rate: the rule
+    set's (the contract's pinned one), or the defaults in domain.values."""
+    if rules is None:
         return dict(SOCIAL_ENTERPRISE_SHARES), OTHER_ACTIVITY_HOURLY_EUR
-    rules = load_rule_set(rule_set)
     return dict(rules.social_enterprise_shares), rules.other_activity_hourly_eur
 
 
@@ -94,18 +93,18 @@ class Contribution(LedgerAggregate):
         invoice_date: date,
         description: str,
         reported_on: date | None = None,
-        rule_set: str | None = None,
+        rules: RuleSet | None = None,
     ) -> Contribution:
         """Counts the invoice amount excl. VAT times the register's share
         (registered social enterprise 100%, Social Enterprise NL member 50%),
-        from ``rule_set`` (the contract's) if given."""
+        from ``rules`` (the contract's pinned rule set) if given."""
         invoice_amount = _positive_money(
             invoice_amount_eur_excl_vat, "invoice_amount_eur_excl_vat"
         )
         register = require_choice(
             register, SOCIAL_ENTERPRISE_REGISTERS, UnknownSocialEnterpriseRegister, "register"
         )
-        shares, _ = _counting_figures(rule_set)
+        shares, _ = _counting_figures(rules)
         share = shares[register]
         return cls(
             kind="social_enterprise_purchase",
@@ -119,7 +118,7 @@ class Contribution(LedgerAggregate):
             register=register,
             counted_share=share,
             invoice_date=require_date(invoice_date, "invoice_date"),
-            rule_set=rule_set,
+            rule_set=None if rules is None else rules.name,
         )
 
     @classmethod
@@ -132,13 +131,13 @@ class Contribution(LedgerAggregate):
         *,
         activity_date: date,
         reported_on: date | None = None,
-        rule_set: str | None = None,
+        rules: RuleSet | None = None,
     ) -> Contribution:
         """Counts its costs, or its employee-hours at the hourly rate (EUR 100,
-        from ``rule_set`` if given); exactly one of costs_eur and hours."""
+        from ``rules``, the contract's, if given); exactly one of costs_eur and hours."""
         if (costs_eur is None) == (hours is None):
             raise InvalidValue("give exactly one of costs_eur and hours", "costs_eur")
-        _, rate = _counting_figures(rule_set)
+        _, rate = _counting_figures(rules)
         hourly_rate = None
         if costs_eur is not None:
             costs_eur = _positive_money(costs_eur, "costs_eur")
@@ -160,7 +159,7 @@ class Contribution(LedgerAggregate):
             hours=hours,
             hourly_rate_eur=hourly_rate,
             activity_date=require_date(activity_date, "activity_date"),
-            rule_set=rule_set,
+            rule_set=None if rules is None else rules.name,
         )
 
     @event("ContributionReported")

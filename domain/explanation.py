@@ -33,7 +33,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.valuation import VALUE_DECIMALS, BlockValue, RuleSet, Segment, load_rule_set, value_segments
+from domain.valuation import VALUE_DECIMALS, BlockValue, RuleSet, Segment, value_segments
 
 _SCALE = 10**VALUE_DECIMALS
 
@@ -261,7 +261,7 @@ def explain_contribution(contribution: Any, *, contract: Any, placement: Any = N
             block_eur=valuation["block_eur"], bonus_eur=valuation["bonus_eur"], eligible=valuation["eligible"],
             reason="", capped=valuation["capped"])
     return explain_placement(
-        load_rule_set(contract.rule_set), valued=valuation is not None, block=block,
+        contract.rules, valued=valuation is not None, block=block,
         judged_on=None if valuation is None else valuation["judged_on"],
         permanent_contract=placement.permanent_contract, hours_history=placement.hours_history,
         starts_on=placement.starts_on, ended_on=placement.ended_on, term_start=contract.starts_on,

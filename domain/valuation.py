@@ -1,8 +1,10 @@
 """What a contribution is worth: the building-blocks method as versioned data.
 
 The figures (block values, bonuses, basis and minimum hours, the cap) live in
-``domain/rulesets/<name>.json``, one file per rule set, chosen per contract by
-name; nothing here hard-codes a euro amount or a number of hours.
+a rule set: versioned JSON data owned by an authority or the platform
+(docs/rule-sets.md; the shipped ones are in ``domain/rulesets/``), pinned by a
+contract at registration; nothing here hard-codes a euro amount or a number
+of hours.
 
 The product rule for a placement (a product decision, see each file's notes):
 
@@ -36,22 +38,20 @@ Rounding to cents is for display only.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
-from functools import lru_cache
-from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from domain.errors import InvalidValue, UnknownRuleSet, UnknownTargetGroup
+from domain.errors import InvalidValue, UnknownTargetGroup
 from domain.values import (
-    KNOWN_RULE_SETS,
-    RULE_SETS_PACKAGE,
     SOCIAL_ENTERPRISE_REGISTERS,
     TARGET_GROUPS,
     optional_date,
@@ -174,7 +174,22 @@ DAY_COUNTS = ("actual/365", "actual/actual")
 
 
 class RuleSetDataError(ValueError):
-    """A rule set file is malformed: a defect in the shipped data, not user input."""
+    """A rule set body is malformed. ``field`` is the path of what is wrong
+    (``blocks.ww.tiers[0].value_eur``): given, or read from the message,
+    which starts with it by convention ("<path> must be ..."); None when the
+    body as a whole is wrong."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        if field is None:
+            first = message.split(" ", 1)[0]
+            top = re.split(r"[.\[]", first, maxsplit=1)[0]
+            if _PATH_RE.match(first) and top in _RULE_SET_KEYS | _OPTIONAL_KEYS:
+                field = first
+        self.field = field
+
+
+_PATH_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+|\[[0-9]+\])*$")
 
 
 def _money(value: Any, where: str) -> Decimal:
@@ -366,26 +381,48 @@ def _parse_obligation(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-#: Names of the rule sets shipped in domain/rulesets/ (see domain.values).
-RULE_SETS: tuple[str, ...] = KNOWN_RULE_SETS
+# Pinned rule sets: a contract carries its rule set's body (see
+# domain/rulesets/__init__.py and docs/rule-sets.md); nothing looks one up by name.
 
 
-def load_rule_set(name: str) -> RuleSet:
-    """The rule set of that name; UnknownRuleSet (field "rule_set") if none."""
-    name = require_choice(name, RULE_SETS, UnknownRuleSet, "rule_set")
-    return _load_rule_set(name)
+def canonical_json(body: Mapping[str, Any]) -> str:
+    """The canonical text of a rule set body: keys sorted, no spaces, UTF-8
+    as is. Its SHA-256 identifies the body (the same rules, the same hash)."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-@lru_cache(maxsize=None)
-def _load_rule_set(name: str) -> RuleSet:
-    text = resources.files(RULE_SETS_PACKAGE).joinpath(f"{name}.json").read_text("utf-8")
-    try:
-        rule_set = parse_rule_set(json.loads(text))
-    except RuleSetDataError as error:
-        raise RuleSetDataError(f"rule set file {name}.json: {error}") from None
-    if rule_set.name != name:
-        raise RuleSetDataError(f"rule set file {name}.json is named {rule_set.name!r}")
-    return rule_set
+def rule_set_sha256(body: Mapping[str, Any]) -> str:
+    """The hex SHA-256 of the body's canonical text."""
+    return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PinnedRuleSet:
+    """A rule set version as a contract pins it: what its events carry."""
+
+    name: str
+    version: int
+    sha256: str
+    body: Mapping[str, Any]
+
+
+# sha256 -> parsed rule set: a body is parsed once per process, however many
+# contracts pin it (a few dozen versions exist; they are never evicted).
+_PARSED: dict[str, RuleSet] = {}
+
+
+def cached_rules(sha256: str) -> RuleSet | None:
+    """The parsed rule set of that sha256 if this process has parsed it."""
+    return _PARSED.get(sha256)
+
+
+def pinned_rules(sha256: str, body: Mapping[str, Any]) -> RuleSet:
+    """The parsed rule set of a pinned body, cached by its sha256 (the caller
+    passes the sha256 that came with the body: a contract's, a read model's)."""
+    found = _PARSED.get(sha256)
+    if found is None:
+        found = _PARSED[sha256] = parse_rule_set(body)
+    return found
 
 
 # Dates

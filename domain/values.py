@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from importlib import resources
-from importlib.resources.abc import Traversable
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -28,23 +26,6 @@ TARGET_GROUPS = (
     "bol",
     "no_benefit",
 )
-RULE_SETS_PACKAGE = "domain.rulesets"  # one <name>.json per rule set
-DEFAULT_RULE_SET = "utrecht-2024"  # offered first (the contract form's default)
-
-
-def rule_set_names(directory: Traversable | None = None) -> tuple[str, ...]:
-    """The rule sets present: one per ``<name>.json`` file in domain/rulesets/
-    (or `directory`), the default first, the others by name. A new file is a
-    new rule set a contract can choose; nothing else lists them."""
-    found = directory if directory is not None else resources.files(RULE_SETS_PACKAGE)
-    # <name>.v<N>.json: a later version of <name> (a seed of the versioned rule
-    # sets, issue 13), not a rule set of its own.
-    names = sorted(e.name.removesuffix(".json") for e in found.iterdir()
-                   if e.name.endswith(".json") and "." not in e.name.removesuffix(".json"))
-    return tuple(sorted(names, key=lambda name: name != DEFAULT_RULE_SET))
-
-
-KNOWN_RULE_SETS = rule_set_names()
 FEEDBACK_ROLES = ("employee", "employer", "coach", "agency")
 END_REASONS = ("contract_ended", "resigned", "dismissed", "direct_employment", "other")
 # An employment with the agency (domain/employment.py): its kind and why it ended.

@@ -19,6 +19,7 @@ from infra.notifier import ProjectionNotifier
 from infra.documents import DatabaseDocumentStore, DirectoryDocumentStore, DocumentStore, DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
 from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
+from infra.rule_sets import PlatformRuleSets
 from infra.settings import Settings
 from projections import compliance, duties, notices
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
@@ -169,6 +170,6 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id),
                     accounts=PlatformAccounts(databases["default"]), clock=clock,
                     organisations=PlatformOrganisations(databases["default"]),
-                    records=ContractRecords(stores))
+                    records=ContractRecords(stores), rule_sets=PlatformRuleSets(databases["default"]))
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
                   ledger=ledger, broker=broker, notifier=notifier)

@@ -34,6 +34,7 @@ import psycopg
 from argon2 import PasswordHasher
 
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores, events_table_for
+from infra.rule_sets import RuleSetStore
 from infra.settings import MAX_TOKEN_DAYS
 
 ROLES = ("agency", "employer", "authority", "auditor", "employee")
@@ -267,6 +268,8 @@ class TenantRegistry:
         self.db = platform_db
         self.stores = stores
         self.token_days = token_days
+        # The platform's rule sets (infra/rule_sets.py), beside its organisations.
+        self.rule_sets = RuleSetStore(platform_db)
 
     def migrate(self) -> None:
         with self.db.connection() as conn:
@@ -281,6 +284,7 @@ class TenantRegistry:
                     for statement in TOKEN_UPGRADE:
                         conn.execute(statement, (self.token_days,) if "%s" in statement else None)
                 conn.execute(TOKEN_INDEX)
+        self.rule_sets.migrate()  # the table, and the shipped rule sets seeded
 
     # -- tenants -----------------------------------------------------------
     def create_tenant(self, slug: str, name: str, database: str = "default") -> Tenant:

@@ -25,9 +25,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.contribution import Contribution
+from domain.contract import upcast_rule_set
 from domain.explanation import explain_other_activity, explain_placement, explain_purchase
 from domain.obligation import Obligation, ObligationTerms, obligation, record_turnover, shortfall, terms_record
-from domain.valuation import BlockValue, load_rule_set, value_segments
+from domain.valuation import BlockValue, RuleSet, cached_rules, pinned_rules, value_segments
 from projections.base import RM, Event, Projection, Table
 from projections.reader import cached_figures, live_gen_sql, reading
 from projections.writer import Batch
@@ -51,6 +52,30 @@ def _hours_json(history: list[dict]) -> list[dict]:
             for h in history]
 
 
+def contract_rules(contract: dict) -> RuleSet:
+    """A c_contracts row's pinned rule set, parsed once per sha256."""
+    body = contract["rule_set_body"]
+    return pinned_rules(contract["rule_set_sha256"], json.loads(body) if isinstance(body, str) else body)
+
+
+RULES_SQL = f"""
+SELECT DISTINCT ON (rule_set_sha256) rule_set_sha256, rule_set_body
+FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {live_gen_sql(NAME)} AND rule_set_sha256 = ANY($2::text[])
+"""
+
+
+async def rules_by_sha(conn: Any, tenant_id: UUID, shas: Any) -> dict[str, RuleSet]:
+    """The rule sets pinned by these sha256s, each parsed once per process:
+    a body is read from the read model only the first time its sha256 is met."""
+    wanted = set(shas)
+    found = {sha: rules for sha in wanted if (rules := cached_rules(sha)) is not None}
+    missing = sorted(wanted - found.keys())
+    if missing:
+        for r in await conn.fetch(RULES_SQL, tenant_id, missing):
+            found[r["rule_set_sha256"]] = contract_rules(r)
+    return found
+
+
 class ComplianceProjection(Projection):
     name = NAME
     # 2: c_contract_totals (the contract summary's kept sums). 3: a purchase's supplier.
@@ -61,7 +86,9 @@ class ComplianceProjection(Projection):
     # 7: the forecast stops a placement at its planned end (c_forecast_stops,
     # c_placements.planned_end_on, .stops); day count actual/actual (rule sets).
     # 8: the obligation's terms and reported turnover (c_contracts.obligation), issue 13.
-    version = 8
+    # 9: the contract's pinned rule set (c_contracts.rule_set_version, _sha256, _body):
+    # figures come from the body the contract pinned, never from a name.
+    version = 9
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -70,6 +97,8 @@ class ComplianceProjection(Projection):
             # What makes its obligation (domain.obligation.terms_record): basis, amounts,
             # cap, PSO, the turnover reports in force. Worked out as of the day asked.
             "obligation": "jsonb",
+            # The pinned rule set: its figures are parsed from the body, once per sha256.
+            "rule_set_version": "int", "rule_set_sha256": "text", "rule_set_body": "jsonb",
         }, indexes=(("employer_id",),)),
         Table("c_placements", ("placement_id",), {
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
@@ -140,6 +169,8 @@ class ComplianceProjection(Projection):
     # -- contracts -----------------------------------------------------------
     def on_ContractRegistered(self, b: Batch, e: Event) -> None:
         d = e.data
+        # Registered before pinning: version 1 of the shipped rule set (the upcast).
+        pinned = upcast_rule_set(d["rule_set"]) if d.get("rule_set_body") is None else d
         b.put("c_contracts", {
             "contract_id": e.originator_id, "employer_id": d["employer_id"], "title": d["title"],
             "authority": d["contracting_authority"], "value_eur": d["contract_value_eur"],
@@ -147,6 +178,8 @@ class ComplianceProjection(Projection):
             "awarded_on": d["awarded_on"], "rule_set": d["rule_set"],
             "accepted_by": d.get("accepted_by", "authority"), "closed_on": None,
             "obligation": terms_record(d),
+            "rule_set_version": pinned["rule_set_version"], "rule_set_sha256": pinned["rule_set_sha256"],
+            "rule_set_body": pinned["rule_set_body"],
         })
 
     def on_ContractAmended(self, b: Batch, e: Event) -> None:
@@ -231,7 +264,7 @@ class ComplianceProjection(Projection):
                                eligible=True, reason=placement["eligibility_reason"] or "",
                                capped=placement["capped"])
             for seq, s in enumerate(value_segments(
-                    load_rule_set(contract["rule_set"]), block, _hours(placement["hours_history"]),
+                    contract_rules(contract), block, _hours(placement["hours_history"]),
                     starts_on=_d(placement["starts_on"]), ended_on=_d(placement["ended_on"]),
                     term_start=_d(contract["starts_on"]), term_end=_d(contract["ends_on"]))):
                 rows.append({"placement_id": placement["placement_id"], "seq": seq,
@@ -334,12 +367,13 @@ def _record(value: Any) -> dict:
     return json.loads(value) if isinstance(value, str) else dict(value or {})
 
 
-def contract_obligation(record: Any, rule_set: str, term_end: date, as_of: date | None) -> Obligation | None:
+def contract_obligation(record: Any, rules: RuleSet, term_end: date, as_of: date | None) -> Obligation | None:
     """THE obligation of a contract row as of a day (domain.obligation), from its
-    `obligation` record; None for a row without one (then value x percent)."""
+    `obligation` record and its pinned rule set; None for a row without one
+    (then value x percent)."""
     if not record:
         return None
-    return obligation(ObligationTerms.from_record(_record(record)), load_rule_set(rule_set).pso_discounts,
+    return obligation(ObligationTerms.from_record(_record(record)), rules.pso_discounts,
                       term_end, as_of)
 
 
@@ -437,7 +471,8 @@ LIVE = f"({live_gen_sql(NAME)})"
 
 CONTRACT_SQL = f"""
 SELECT contract_id, employer_id, title, authority, value_eur, percent, starts_on, ends_on,
-       awarded_on, rule_set, accepted_by, closed_on, obligation AS obligation_terms
+       awarded_on, rule_set, accepted_by, closed_on, obligation AS obligation_terms, rule_set_version,
+       rule_set_sha256
 FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
 """
 
@@ -564,7 +599,8 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         other_rows = await conn.fetch(OTHER_VALUE_SQL, tenant_id, contract_id, as_of)
         statement_row = await conn.fetchrow(STATEMENT_FIGURES_SQL, tenant_id, contract_id, as_of)
         stops = await conn.fetchrow(STOPS_SQL, tenant_id, contract_id, until)
-    how = contract_obligation(contract["obligation_terms"], contract["rule_set"], term_end, as_of)
+        rules = (await rules_by_sha(conn, tenant_id, [contract["rule_set_sha256"]]))[contract["rule_set_sha256"]]
+    how = contract_obligation(contract["obligation_terms"], rules, term_end, as_of)
     obligation_eur = how.obligation_eur if how else contract["value_eur"] * contract["percent"] / 100
     total = Figures()
     # The forecast per status (accepted, pending): rejected never counts.
@@ -597,7 +633,6 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         # Placement days after their planned end do not count in the days to come.
         for status in forecast:
             forecast[status] -= (stops[status] or Decimal(0)) / stops["denominator"]
-    finished = as_of > term_end
     return {
         "contract_id": str(contract_id),
         "as_of": as_of.isoformat(),
@@ -606,14 +641,14 @@ async def compliance_for_contract(pool: Any, tenant_id: UUID, contract_id: UUID,
         **total.display(),
         **forecast_display(forecast["accepted"], forecast["pending"]),
         **_achievement(total.accepted, obligation_eur, forecast["accepted"] + forecast["pending"], as_of,
-                       term_end, contract["rule_set"]),
+                       term_end, rules),
         "reports_by": "statements" if by_statements else "contributions",
         "quarters": _quarters_display(quarters),
     }
 
 
 def _achievement(accepted: Decimal, obligation: Decimal, forecast: Decimal, as_of: date, term_end: date,
-                 rule_set: str) -> dict[str, Any]:
+                 rules: RuleSet) -> dict[str, Any]:
     """percent_accepted capped at 100 with the surplus beside it (a share over
     100% invites audit findings); after the term a shortfall is `not_met`,
     with its amount and the rule set's consequence, or `in_repair` during the
@@ -624,7 +659,6 @@ def _achievement(accepted: Decimal, obligation: Decimal, forecast: Decimal, as_o
         "surplus_eur": money(max(accepted - obligation, Decimal(0))),
         "status": _status(figures, as_of > term_end),
     }
-    rules = load_rule_set(rule_set)
     out.update(shortfall(obligation, accepted, term_end, as_of, rules.shortfall, rules.shortfall_consequence) or {})
     return out
 
@@ -672,7 +706,7 @@ WHERE c.tenant_id = $1 AND c.gen = {LIVE} AND c.contract_id = $2
 # changed since) is summed from all its c_contract_days rows instead.
 SUMMARY_SQL = f"""
 SELECT c.contract_id, c.employer_id, c.title, c.authority, c.value_eur * c.percent / 100 AS obligation,
-       c.ends_on, c.rule_set, c.obligation AS obligation_terms,
+       c.ends_on, c.rule_set, c.obligation AS obligation_terms, c.rule_set_sha256,
        CASE WHEN st.n > 0 THEN coalesce(st.accepted, 0) ELSE
        coalesce(coalesce(p.accepted - coalesce(f.accepted, 0), slow.accepted)
                 / coalesce(p.denominator, slow.denominator), 0) + coalesce(o.accepted, 0) END AS accepted,
@@ -751,13 +785,14 @@ async def compliance_summary(pool: Any, tenant_id: UUID, as_of: date, *, employe
 async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | None,
                    authority: str | None) -> dict:
     rows = await conn.fetch(SUMMARY_SQL, tenant_id, as_of, employer_id, authority)
+    rules = await rules_by_sha(conn, tenant_id, {r["rule_set_sha256"] for r in rows})
     contracts, employers = [], {}
     totals = {"obligation": Decimal(0), "accepted": Decimal(0), "reported": Decimal(0), "forecast": Decimal(0),
               "forecast_accepted": Decimal(0), "forecast_pending": Decimal(0)}
     for r in rows:
         figures = {k: r[k] or Decimal(0) for k in totals if k != "forecast"}
         figures["forecast"] = figures["forecast_accepted"] + figures["forecast_pending"]
-        how = contract_obligation(r["obligation_terms"], r["rule_set"], r["ends_on"], as_of)
+        how = contract_obligation(r["obligation_terms"], rules[r["rule_set_sha256"]], r["ends_on"], as_of)
         if how is not None:
             figures["obligation"] = how.obligation_eur
         contracts.append({
@@ -766,7 +801,7 @@ async def _summary(conn: Any, tenant_id: UUID, as_of: date, employer_id: UUID | 
             **{f"{k}_eur": money(v) for k, v in figures.items()},
             **forecast_display(figures["forecast_accepted"], figures["forecast_pending"]),
             **_achievement(figures["accepted"], figures["obligation"], figures["forecast"],
-                           as_of, r["ends_on"], r["rule_set"]),
+                           as_of, r["ends_on"], rules[r["rule_set_sha256"]]),
             **({"obligation": how.as_dict()} if how else {}),
         })
         per = employers.setdefault(str(r["employer_id"]), {k: Decimal(0) for k in totals})
@@ -803,7 +838,7 @@ def _status(f: dict[str, Decimal], finished: bool = False) -> str:
 
 # What explaining a placement's value needs: its contract's term and rule set and
 # its recorded valuation and hours (c_contracts c, c_placements p).
-EXPLAIN_COLUMNS = """c.rule_set AS c_rule_set, c.starts_on AS term_start, c.ends_on AS term_end,
+EXPLAIN_COLUMNS = """c.rule_set AS c_rule_set, c.rule_set_sha256 AS c_rule_set_sha256, c.starts_on AS term_start, c.ends_on AS term_end,
        p.placement_id IS NOT NULL AS has_placement, p.starts_on AS p_starts_on, p.ended_on AS p_ended_on,
        p.permanent AS p_permanent, p.hours_history AS p_hours_history, p.block_eur AS p_block_eur,
        p.bonus_eur AS p_bonus_eur, p.eligible AS p_eligible, p.capped AS p_capped,
@@ -831,6 +866,7 @@ async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UU
     `explanation` (domain.explanation; a placement's over its days up to `as_of`)."""
     async with reading(pool, NAME, gen) as conn:
         rows = await conn.fetch(CONTRIBUTIONS_SQL, tenant_id, contract_id, as_of)
+        rules = await rules_by_sha(conn, tenant_id, {r["c_rule_set_sha256"] for r in rows})
     return [{
         "id": str(r["contribution_id"]), "kind": r["kind"],
         "placement_id": str(r["placement_id"]) if r["placement_id"] else None,
@@ -838,11 +874,12 @@ async def contributions_for_contract(pool: Any, tenant_id: UUID, contract_id: UU
         "reported_on": r["reported_on"].isoformat(), "status": r["status"],
         "decided_on": r["decided_on"].isoformat() if r["decided_on"] else None,
         "reason": r["reason"], "description": r["description"], "supplier": r["supplier"],
-        "explanation": _explanation(r, None, as_of),
+        "explanation": _explanation(r, None, as_of, rules),
     } for r in rows]
 
 
-def _explanation(r: Any, period_start: date | None, period_end: date) -> dict | None:
+def _explanation(r: Any, period_start: date | None, period_end: date,
+                 rules: dict[str, RuleSet]) -> dict | None:
     """A row's explanation: stored whole for a purchase or other activity; worked
     out for the period for a placement (domain.explanation.explain_placement)."""
     if r["kind"] != "placement":
@@ -855,7 +892,7 @@ def _explanation(r: Any, period_start: date | None, period_end: date) -> dict | 
     block = BlockValue(block_eur=Decimal(r["p_block_eur"]), bonus_eur=Decimal(r["p_bonus_eur"]),
                        eligible=bool(r["p_eligible"]), reason="", capped=bool(r["p_capped"]))
     return explain_placement(
-        load_rule_set(r["c_rule_set"]), valued=r["p_valued"] == "valued", block=block,
+        rules[r["c_rule_set_sha256"]], valued=r["p_valued"] == "valued", block=block,
         judged_on=r["p_judged_on"], permanent_contract=bool(r["p_permanent"]), hours_history=_hours(history),
         starts_on=r["p_starts_on"], ended_on=r["p_ended_on"], term_start=r["term_start"],
         term_end=r["term_end"], period_start=period_start, period_end=period_end).as_dict()
@@ -879,7 +916,8 @@ async def explanation_for_contribution(pool: Any, tenant_id: UUID, contribution_
     unknown contribution. The caller checks the asker may see its contract."""
     async with reading(pool, NAME, gen) as conn:
         row = await conn.fetchrow(EXPLANATION_SQL, tenant_id, contribution_id)
-    return None if row is None else _explanation(row, period_start, period_end)
+        rules = {} if row is None else await rules_by_sha(conn, tenant_id, [row["c_rule_set_sha256"]])
+    return None if row is None else _explanation(row, period_start, period_end, rules)
 
 
 CONTRIBUTION_SQL = f"""

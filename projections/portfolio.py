@@ -36,8 +36,16 @@ from typing import Any
 from uuid import UUID
 
 from projections.base import RM, Event, Projection, Table
+from domain.contract import upcast_rule_set
 from domain.obligation import record_turnover, terms_record
-from projections.compliance import EPOCH, contract_obligation, forecast_display, forecast_stops_sql, money
+from projections.compliance import (
+    EPOCH,
+    contract_obligation,
+    contract_rules,
+    forecast_display,
+    forecast_stops_sql,
+    money,
+)
 from projections.compliance import NAME as COMPLIANCE
 from projections.reader import reading
 from projections.writer import Batch
@@ -54,8 +62,8 @@ def _record(value: Any) -> dict:
 
 
 def _obligation_eur(contract: dict[str, Any]) -> Decimal:
-    how = (contract_obligation(contract.get("obligation"), contract["rule_set"], contract["ends_on"], None)
-           if contract.get("rule_set") else None)
+    how = (contract_obligation(contract.get("obligation"), contract_rules(contract), contract["ends_on"], None)
+           if contract.get("rule_set_sha256") else None)
     return how.obligation_eur if how else Decimal(contract["value_eur"]) * Decimal(contract["percent"]) / 100
 
 
@@ -63,7 +71,8 @@ class PortfolioProjection(Projection):
     name = NAME
     # 2: the authority's statement queue (portfolio_statements).
     # 3: the obligation from its basis, cap and PSO discount (pf_contracts.obligation), issue 13.
-    version = 3
+    # 4: the PSO discounts from the contract's pinned rule set (pf_contracts.rule_set_sha256, _body).
+    version = 4
     tables = (
         # The tenant's own bookkeeping: everything, shared or not.
         Table("pf_employers", ("employer_id",), {
@@ -73,7 +82,8 @@ class PortfolioProjection(Projection):
             "percent": "numeric", "starts_on": "date", "ends_on": "date", "closed_on": "date",
             "authority_org_id": "uuid", "authority_name": "text",
             # The obligation's terms (domain.obligation.terms_record) and the rule set (its PSO discounts).
-            "rule_set": "text", "obligation": "jsonb"}, indexes=(("employer_id",),)),
+            "rule_set": "text", "obligation": "jsonb", "rule_set_sha256": "text", "rule_set_body": "jsonb"},
+            indexes=(("employer_id",),)),
         Table("pf_placements", ("placement_id",), {
             "placement_id": "uuid", "employer_id": "uuid", "contract_id": "uuid", "starts_on": "date",
             "planned_end_on": "date", "ended_on": "date", "hours_per_week": "numeric", "hours_from": "date"},
@@ -136,7 +146,10 @@ class PortfolioProjection(Projection):
                     "value_eur": d["contract_value_eur"], "percent": d["obligation_percent"],
                     "starts_on": d["starts_on"], "ends_on": d["ends_on"], "closed_on": None,
                     "authority_org_id": None, "authority_name": None,
-                    "rule_set": d["rule_set"], "obligation": terms_record(d)}
+                    "rule_set": d["rule_set"], "obligation": terms_record(d),
+                    # Registered before pinning: version 1 of the shipped rule set (the upcast).
+                    **{k: v for k, v in (upcast_rule_set(d["rule_set"]) if d.get("rule_set_body") is None
+                                         else d).items() if k in ("rule_set_sha256", "rule_set_body")}}
         b.put("pf_contracts", contract)
         self._share_contract(b, contract)
 

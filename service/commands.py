@@ -50,6 +50,8 @@ class RegisterContract:
     awarded_on: date
     rule_set: str
     accepted_by: str = "authority"
+    # The version of the rule set to pin; None: its highest version now.
+    rule_set_version: int | None = None
     # Optional at registration, changeable later (NameContractOwner, SetContractTargets).
     employer_owner_name: str | None = None
     employer_owner_email: str | None = None

@@ -59,7 +59,7 @@ from service.errors import (
 )
 from service.handlers import HANDLERS, documents
 from service.handlers.erasure import refuse_erased_now
-from service.ports import Accounts, Clock, ContractRecords, Organisations, SystemClock
+from service.ports import Accounts, Clock, ContractRecords, Organisations, RuleSets, SystemClock
 from service.unit import Outcome, Unit
 
 log = logging.getLogger("sroi.ledger")
@@ -115,7 +115,8 @@ class Ledger:
                  on_committed: Callable[[Tenant, int], None] | None = None,
                  conflict_attempts: int = CONFLICT_ATTEMPTS, *,
                  accounts: Accounts | None = None, clock: Clock | None = None,
-                 organisations: Organisations | None = None, records: ContractRecords | None = None):
+                 organisations: Organisations | None = None, records: ContractRecords | None = None,
+                 rule_sets: RuleSets | None = None):
         self.stores = stores
         # Called after each command that stored events (tells the projections).
         self.on_committed = on_committed
@@ -125,6 +126,7 @@ class Ledger:
         self.organisations = organisations
         self.clock = clock or SystemClock()
         self.records = records
+        self.rule_sets = rule_sets
 
     def _contributions_of(self, tenant: Tenant) -> Callable[[UUID], list[UUID]] | None:
         records = self.records
@@ -167,7 +169,7 @@ class Ledger:
         for attempt in range(1, self.conflict_attempts + 1):
             unit = Unit(app=app, actor=actor, fresh=expected_version is not None, accounts=self.accounts,
                         clock=self.clock, organisations=self.organisations,
-                        contributions_of=self._contributions_of(tenant))
+                        contributions_of=self._contributions_of(tenant), rule_sets=self.rule_sets)
             try:
                 outcome = entry.handler(unit, command)
                 if expected_version is not None:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Protocol
 from uuid import UUID
 
+from domain.valuation import PinnedRuleSet
 from infra.eventstore import Tenant
 
 
@@ -37,6 +38,15 @@ class Organisations(Protocol):
 
     def find(self, org_id: UUID) -> Organisation | None:
         """The organisation with this id, or None."""
+        ...
+
+
+class RuleSets(Protocol):
+    """The platform's rule sets (versioned, immutable): a contract pins one at
+    registration, by name and version."""
+
+    def find(self, name: str, version: int | None) -> PinnedRuleSet | None:
+        """That version of the rule set named (None: its highest), or None."""
         ...
 
 

@@ -28,12 +28,15 @@ from domain.employment import Employment
 from domain.matching import MatchPipeline
 from domain.placement import Placement
 from domain.statement import Statement
+from domain.errors import UnknownRuleSet
 from domain.support import PlacementSupport
+from domain.valuation import PinnedRuleSet
+from domain.values import require_text
 from domain.vacancy import Vacancy
 from infra.eventstore import TenantApplication
 from service.actor import Actor
 from service.errors import InvalidReference, NotFound
-from service.ports import Accounts, Clock, Organisation, Organisations, SystemClock
+from service.ports import Accounts, Clock, Organisation, Organisations, RuleSets, SystemClock
 from service.visibility import visible
 
 A = TypeVar("A")
@@ -105,6 +108,8 @@ class Unit:
     unerased: set[UUID] = field(default_factory=set)
     # The contributions of a contract (the ContractRecords port, bound to the tenant).
     contributions_of: Callable[[UUID], list[UUID]] | None = None
+    # The platform's rule sets (a contract pins one at registration).
+    rule_sets: RuleSets | None = None
 
     def today(self) -> date:
         """The day a command means when it names none."""
@@ -171,6 +176,22 @@ class Unit:
             raise InvalidReference(field_name, f"organisation {org_id} is {ORGANISATION_KIND[found.kind]},"
                                                f" not {ORGANISATION_KIND[kind]}")
         return found
+
+
+    def rule_set(self, name: Any, version: Any) -> PinnedRuleSet:
+        """The rule set version a request names (version None: the highest of
+        the name), to pin; else UnknownRuleSet naming `rule_set` (no such name)
+        or `rule_set_version` (no such version of it)."""
+        name = require_text(name, "rule_set", max_len=60)
+        if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 1):
+            raise UnknownRuleSet("rule_set_version must be a whole number of at least 1", "rule_set_version")
+        found = self.rule_sets.find(name, version) if self.rule_sets is not None else None
+        if found is not None:
+            return found
+        if version is not None and self.rule_sets is not None and self.rule_sets.find(name, None) is not None:
+            raise UnknownRuleSet("rule set {name} has no version {version}", "rule_set_version",
+                                 name=name, version=version)
+        raise UnknownRuleSet("no rule set named {name}: see GET /api/v1/rule-sets", "rule_set", name=name)
 
 
 Handler = Callable[[Unit, Any], Outcome]

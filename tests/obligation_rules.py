@@ -1,22 +1,23 @@
-"""A fixture that reads each rule set name as its version 2 seed
-(domain/rulesets/<name>.v2.json: obligation, pso_discounts, shortfall), until
-contracts pin rule set versions (issue 13, helper A)."""
+"""A fixture under which the contracts a test registers through `Books` pin
+version 2 of their rule set (domain/rulesets/<name>.v2.json: obligation,
+pso_discounts, shortfall) unless the test names a version."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from importlib import resources
+from typing import Any
+from uuid import UUID
 
 import pytest
 
-import domain.valuation as valuation
+from tests.projections.conftest import Books
 
 
 @pytest.fixture
 def v2_rule_sets(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    def load(name: str) -> valuation.RuleSet:
-        text = resources.files("domain.rulesets").joinpath(f"{name}.v2.json").read_text("utf-8")
-        return valuation.parse_rule_set(json.loads(text))
+    register = Books.contract
 
-    monkeypatch.setattr(valuation, "_load_rule_set", load)
+    def contract(self: Books, employer: UUID, **overrides: Any) -> UUID:
+        return register(self, employer, **{"rule_set_version": 2, **overrides})
+
+    monkeypatch.setattr(Books, "contract", contract)
     yield

@@ -17,6 +17,7 @@ handles = Handlers()
 @handles(c.RegisterContract, roles={"agency"})
 def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
     u.reference(Employer, cmd.employer_id, "employer_id")
+    rule_set = u.rule_set(cmd.rule_set, cmd.rule_set_version)  # pinned: its figures never change
     authority = (u.organisation(cmd.authority_org_id, "authority", "authority_org_id")
                  if cmd.authority_org_id is not None else None)
     outcome = created(SocialReturnContract.register(
@@ -25,7 +26,7 @@ def register_contract(u: Unit, cmd: c.RegisterContract) -> Outcome:
         contracting_authority=cmd.contracting_authority or (authority.name if authority else None),
         contract_value_eur=cmd.contract_value_eur, obligation_percent=cmd.obligation_percent,
         starts_on=cmd.starts_on, ends_on=cmd.ends_on, awarded_on=cmd.awarded_on,
-        rule_set=cmd.rule_set, accepted_by=cmd.accepted_by, reporting_period=cmd.reporting_period,
+        rule_set=rule_set, accepted_by=cmd.accepted_by, reporting_period=cmd.reporting_period,
         obligation_basis=cmd.obligation_basis, wage_bill_eur=cmd.wage_bill_eur,
         obligation_fixed_eur=cmd.obligation_fixed_eur, bid_percent=cmd.bid_percent,
         obligation_cap_eur=cmd.obligation_cap_eur, pso_step=cmd.pso_step, pso_valid_until=cmd.pso_valid_until))

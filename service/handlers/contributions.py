@@ -28,7 +28,7 @@ def report_purchase(u: Unit, cmd: c.ReportSocialEnterprisePurchase) -> Outcome:
     return created(Contribution.purchase_from_social_enterprise(
         contract_id=cmd.contract_id, supplier=cmd.supplier,
         invoice_amount_eur_excl_vat=cmd.invoice_amount_eur_excl_vat, register=cmd.register,
-        invoice_date=cmd.invoice_date, description=cmd.description, rule_set=contract.rule_set,
+        invoice_date=cmd.invoice_date, description=cmd.description, rules=contract.rules,
         reported_on=u.today()))
 
 
@@ -37,7 +37,7 @@ def report_other_activity(u: Unit, cmd: c.ReportOtherActivity) -> Outcome:
     contract = _open_contract(u, cmd.contract_id)
     return created(Contribution.other_activity(
         contract_id=cmd.contract_id, description=cmd.description, costs_eur=cmd.costs_eur,
-        hours=cmd.hours, activity_date=cmd.activity_date, rule_set=contract.rule_set,
+        hours=cmd.hours, activity_date=cmd.activity_date, rules=contract.rules,
         reported_on=u.today()))
 
 

@@ -12,7 +12,7 @@ from domain.duties import PlacementDuties, judge_schemes
 from domain.employer import Employer
 from domain.employment import Employment
 from domain.placement import Placement
-from domain.valuation import block_value, load_rule_set
+from domain.valuation import block_value
 from domain.vacancy import Vacancy
 from service import commands as c
 from service.errors import InvalidInput, InvalidReference
@@ -82,7 +82,7 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
         # year of it is worth is judged now, on the award date, and recorded.
         contribution = Contribution.for_placement(placement.id, contract.id, reported_on=cmd.starts_on)
         contribution.record_valuation(
-            block_value(load_rule_set(contract.rule_set), candidate.target_group,
+            block_value(contract.rules, candidate.target_group,
                         benefit_since=candidate.benefit_since, date_of_birth=candidate.date_of_birth,
                         status_holder=candidate.status_holder, permanent_contract=cmd.permanent_contract,
                         judged_on=contract.awarded_on),

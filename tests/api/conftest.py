@@ -84,7 +84,8 @@ def contract_body(employer_id: str, **overrides: Any) -> dict[str, Any]:
         "starts_on": "2025-01-01",
         "ends_on": "2027-12-31",
         "awarded_on": "2024-11-15",
-        "rule_set": "utrecht-2024",
+        # Version 1 pinned: the hand-worked figures of these tests are its rules.
+        "rule_set": "utrecht-2024", "rule_set_version": 1,
         **overrides,
     }
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -147,6 +148,12 @@ def bad_json_bodies() -> list[Bad]:
         Bad("contract-awarded-number", "POST", "/contracts", {**contract, "awarded_on": 20241115}, "awarded_on", 422),
         Bad("contract-rule-set-unknown", "POST", "/contracts", {**contract, "rule_set": "atlantis-2099"},
             "rule_set", 422),
+        Bad("contract-rule-set-version-unknown", "POST", "/contracts", {**contract, "rule_set_version": 99},
+            "rule_set_version", 422),
+        Bad("contract-rule-set-version-zero", "POST", "/contracts", {**contract, "rule_set_version": 0},
+            "rule_set_version", 422),
+        Bad("contract-rule-set-version-string", "POST", "/contracts", {**contract, "rule_set_version": "1"},
+            "rule_set_version", 422),
         Bad("contract-employer-id-malformed", "POST", "/contracts", {**contract, "employer_id": "not-a-uuid"},
             "employer_id", 422),
         Bad("contract-employer-id-unknown", "POST", "/contracts", {**contract, "employer_id": str(uuid.uuid4())},
@@ -586,7 +593,44 @@ def bad_portfolio_queries() -> list[Bad]:
     ]
 
 
-BODIES = bad_json_bodies() + bad_statement_bodies() + bad_link_bodies() + bad_notification_bodies()
+def bad_rule_set_bodies() -> list[Bad]:
+    """Rule sets published by an authority organisation's user (docs/rule-sets.md): each
+    refused naming the field path; agencies may publish none."""
+    utrecht = json.loads(resources.files("domain.rulesets").joinpath("utrecht-2024.json").read_text("utf-8"))
+    good = {**utrecht, "name": "bad-input-catalogue"}
+
+    def but(**changes: Any) -> dict[str, Any]:
+        return {**good, **changes}
+
+    blocks = good["blocks"]
+    return [
+        Bad("rule-set-value-a-number", "POST", "/rule-sets", but(blocks={**blocks, "ww": {"value_eur": 20000}}),
+            "blocks.ww.value_eur", 422, who="org authority"),
+        Bad("rule-set-tier-without-bound", "POST", "/rule-sets",
+            but(blocks={**blocks, "ww": {"tiers": [{"value_eur": "1"}]}}), "blocks.ww.tiers[0]", 422,
+            who="org authority"),
+        Bad("rule-set-tiers-descending", "POST", "/rule-sets", but(blocks={**blocks, "ww": {"tiers": [
+            {"at_least_months_on_benefit": 12, "value_eur": "2"}, {"at_least_months_on_benefit": 0, "value_eur": "1"}]}}),
+            "blocks.ww.tiers", 422, who="org authority"),
+        Bad("rule-set-unknown-group", "POST", "/rule-sets", but(blocks={**blocks, "martians": {"value_eur": "1"}}),
+            "blocks.martians", 422, who="org authority"),
+        Bad("rule-set-missing-notes", "POST", "/rule-sets", {k: v for k, v in good.items() if k != "notes"},
+            "notes", 422, who="org authority"),
+        Bad("rule-set-unknown-key", "POST", "/rule-sets", but(bonus_for_everyone="1000000"),
+            "bonus_for_everyone", 422, who="org authority"),
+        Bad("rule-set-version-zero", "POST", "/rule-sets", but(version=0), "version", 422, who="org authority"),
+        Bad("rule-set-name-upper-case", "POST", "/rule-sets", but(name="Zwolle 2025"), "name", 422,
+            who="org authority"),
+        Bad("rule-set-basis-zero", "POST", "/rule-sets", but(basis_hours="0"), "basis_hours", 422,
+            who="org authority"),
+        Bad("rule-set-actual-actual-366", "POST", "/rule-sets", but(day_count="actual/actual", days_per_year=366),
+            "days_per_year", 422, who="org authority"),
+        Bad("rule-set-by-an-agency", "POST", "/rule-sets", good, None, 403),
+    ]
+
+
+BODIES = (bad_json_bodies() + bad_statement_bodies() + bad_link_bodies() + bad_notification_bodies()
+          + bad_rule_set_bodies())
 QUERIES = bad_queries() + bad_portfolio_queries()
 
 

@@ -10,9 +10,11 @@ the rest. Each request is a probe (tests/attack/probes.py): the figures are
 printed at the end of the run and kept in docs/security.md."""
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from importlib import resources
 from typing import Any
 from uuid import uuid4
 
@@ -41,6 +43,8 @@ class Route:
     # The platform organisations' users (ORG_USERS) answered on a route that names
     # no record: their cross-agency lists, read by the organisation of the token.
     orgs: frozenset[str] = frozenset()
+    # Platform data every tenant shares (rule sets): no tenant's record in its path or answer.
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,12 @@ def roles(*names: str) -> frozenset[str]:
 EVERYONE = roles(*ROLES)
 READERS = roles("agency", "auditor", "employer", "authority")  # of a contract and its figures
 AGENCY = roles("agency")
+
+
+def rule_set_body(role: str) -> dict[str, Any]:
+    """Utrecht's figures under a name of its own (a published version never changes)."""
+    body = json.loads(resources.files("domain.rulesets").joinpath("utrecht-2024.json").read_text("utf-8"))
+    return {**body, "name": f"sweep-{uuid4().hex[:12]}"}
 
 
 def feedback(role: str) -> dict[str, Any]:
@@ -187,6 +197,13 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/vacancies/{vacancy_id:str}/pipeline"): Route(roles("agency", "employer"), {
         "candidate_id": "{candidate2}", "step": "introduced"}),
     ("GET", "/vacancies/{vacancy_id:str}/suggestions"): Route(AGENCY),
+    # Rule sets are public rules: every signed-in user reads them; an authority organisation's
+    # users publish their own (a fresh name each time: versions are immutable).
+    ("GET", "/rule-sets"): Route(EVERYONE, orgs=roles(*ORG_USERS), public=True),
+    ("GET", "/rule-sets/schema"): Route(EVERYONE, orgs=roles(*ORG_USERS), public=True),
+    ("GET", "/rule-sets/{name:str}/{version:str}"): Route(EVERYONE, orgs=roles(*ORG_USERS), public=True,
+                                                         ids={"name": "rule_set_name", "version": "rule_set_version"}),
+    ("POST", "/rule-sets"): Route(roles(), rule_set_body, orgs=roles("org authority"), public=True),
     # The cross-agency portfolio: an organisation's own lists, nobody else's.
     ("GET", "/authority/contracts"): Route(roles(), orgs=roles("org authority")),
     ("GET", "/employer/contracts"): Route(roles(), orgs=roles("org employer")),
@@ -259,7 +276,8 @@ def params_for(party: Party) -> dict[str, str]:
     return {**party.params(), "activity": str(w.ids["activity"]),
             "responsible_user_id": str(party.users["agency"].id),
             "authority_org_id": str(party.users["org authority"].org_id),
-            "employer_org_id": str(party.users["org employer"].org_id)}
+            "employer_org_id": str(party.users["org employer"].org_id),
+            "rule_set_name": "utrecht-2024", "rule_set_version": "1"}
 
 
 def random_params(party: Party) -> dict[str, str]:
@@ -331,7 +349,7 @@ def test_another_tenants_ids_answer_404_on_every_api_route_for_every_role(
     mine, their, never = params_for(ours), params_for(theirs), random_params(ours)
     for method, route in api_routes():
         spec = API_ROUTES[(method, route)]
-        if not params_of(route):
+        if not params_of(route) or spec.public:
             continue
         for who in (*ROLES, *ORG_USERS):
             role = role_of(who)
@@ -407,6 +425,8 @@ def test_another_employers_persons_or_municipalitys_records_answer_404(
     mine, their = params_for(ours), params_for(neighbour)
     for method, route in api_routes():
         spec = API_ROUTES[(method, route)]
+        if spec.public:
+            continue  # no party's record: the same for everyone (swept as every role below)
         for who in PARTIES:
             role = role_of(who)
             # An employer or a person: the neighbour's records. Another municipality: ours.
@@ -454,7 +474,7 @@ def test_each_role_gets_its_answer_or_a_refusal_on_every_api_route(
             r = send(client, method, path, ours.token(who), body)
             where = f"{method} {route} as {who}"
             if who in spec.orgs:
-                expect = {200}
+                expect = {200} if method == "GET" else {200, 201}
             elif who in ORG_USERS and not _names_a_shared_record(route):
                 expect = {403, 404}  # an organisation's user acts only on records shared with it
             elif role in spec.roles:

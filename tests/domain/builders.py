@@ -8,13 +8,31 @@ from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
+import json
+from importlib import resources
+
 from domain import Candidate, Employer, Placement, SocialReturnContract, Vacancy
+from domain.valuation import PinnedRuleSet, RuleSet, pinned_rules, rule_set_sha256
 
 TODAY = date(2025, 3, 1)
 
 
 def an_employer(**overrides: Any) -> Employer:
     return Employer.register(**{"name": "Bouwbedrijf De Vries", **overrides})
+
+
+def shipped(name: str = "utrecht-2024", version: int = 1) -> PinnedRuleSet:
+    """A shipped rule set version as the platform's table gives it to pin
+    (domain/rulesets/<name>.json is version 1, <name>.v<N>.json version N)."""
+    file = f"{name}.json" if version == 1 else f"{name}.v{version}.json"
+    body = json.loads(resources.files("domain.rulesets").joinpath(file).read_text("utf-8"))
+    return PinnedRuleSet(name=name, version=version, sha256=rule_set_sha256(body), body=body)
+
+
+def shipped_rules(name: str = "utrecht-2024", version: int = 1) -> RuleSet:
+    """A shipped rule set version, parsed."""
+    pinned = shipped(name, version)
+    return pinned_rules(pinned.sha256, pinned.body)
 
 
 def contract_terms(**overrides: Any) -> dict[str, Any]:
@@ -27,7 +45,7 @@ def contract_terms(**overrides: Any) -> dict[str, Any]:
         "starts_on": date(2025, 1, 1),
         "ends_on": date(2027, 12, 31),
         "awarded_on": date(2024, 11, 15),
-        "rule_set": "utrecht-2024",
+        "rule_set": shipped("utrecht-2024"),
         **overrides,
     }
 

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from uuid import uuid4
@@ -14,7 +15,7 @@ from domain import (
     UnknownRuleSet,
 )
 from domain.contract import AuthorityDecisionPending
-from tests.domain.builders import a_contract, contract_terms, event_names
+from tests.domain.builders import a_contract, contract_terms, event_names, shipped
 
 
 def test_a_contract_is_registered_with_its_terms():
@@ -70,10 +71,36 @@ def test_a_contract_may_be_awarded_after_its_term_starts():
     assert contract.awarded_on == date(2025, 2, 1)
 
 
-def test_a_contract_uses_a_known_rule_set():
+def test_a_contract_pins_a_published_rule_set_not_a_name():
     with pytest.raises(UnknownRuleSet) as err:
         a_contract(rule_set="amsterdam-1999")
     assert err.value.field == "rule_set"
+
+
+def test_a_contract_pins_its_rule_set_whole():
+    contract = a_contract(rule_set=shipped("harlingen-2024"))
+    assert (contract.rule_set, contract.rule_set_version) == ("harlingen-2024", 1)
+    assert contract.rule_set_sha256 == shipped("harlingen-2024").sha256
+    assert contract.rules.minimum_hours_per_week == Decimal("12")  # Harlingen's, from the pinned body
+
+
+def test_a_pinned_body_must_match_its_sha256_and_name():
+    pinned = shipped("utrecht-2024")
+    tampered = replace(pinned, body={**pinned.body, "other_activity_hourly_eur": "1000"})
+    with pytest.raises(InvalidValue, match="does not match its sha256") as err:
+        a_contract(rule_set=tampered)
+    assert err.value.field == "rule_set"
+    with pytest.raises(InvalidValue, match="has the body of utrecht-2024 v1") as err:
+        a_contract(rule_set=replace(pinned, name="harlingen-2024"))
+    assert err.value.field == "rule_set"
+
+
+def test_a_contract_registered_before_pinning_is_upcast_to_version_1_of_its_rule_set():
+    # An event stored before pinning names the rule set only (class version 1).
+    state = {"rule_set": "harlingen-2024", "title": "Groen"}
+    SocialReturnContract.ContractRegistered.upcast_v1_v2(state)
+    assert (state["rule_set_version"], state["rule_set_sha256"]) == (1, shipped("harlingen-2024").sha256)
+    assert state["rule_set_body"] == shipped("harlingen-2024").body
 
 
 def test_a_contract_belongs_to_an_employer_id():

@@ -11,10 +11,9 @@ from domain.contribution import Contribution
 from domain.errors import (
     ContributionAlreadyDecided,
     InvalidValue,
-    UnknownRuleSet,
     UnknownSocialEnterpriseRegister,
 )
-from domain.valuation import RULE_SETS, load_rule_set
+from tests.domain.builders import shipped_rules
 from domain.values import OTHER_ACTIVITY_HOURLY_EUR, SOCIAL_ENTERPRISE_SHARES
 from infra.eventstore import make_transcoder
 from tests.domain.builders import event_names
@@ -165,17 +164,15 @@ def test_an_activity_has_a_description_and_a_positive_amount(given, field):
 
 
 def test_an_activity_under_a_named_rule_set_uses_its_figures():
-    activity = an_activity(hours=Decimal("2.5"), rule_set="harlingen-2024")
+    activity = an_activity(hours=Decimal("2.5"), rules=shipped_rules("harlingen-2024"))
     # 2.5 hours x Harlingen's EUR 100 = EUR 250
     assert activity.amount_eur == Decimal("250")
     assert activity.rule_set == "harlingen-2024"
-    with pytest.raises(UnknownRuleSet):
-        an_activity(rule_set="nowhere-2024")
 
 
 def test_the_default_counting_figures_are_those_of_every_rule_set():
-    for name in RULE_SETS:
-        rules = load_rule_set(name)
+    for name, version in (("utrecht-2024", 1), ("harlingen-2024", 1), ("utrecht-2024", 2), ("harlingen-2024", 2)):
+        rules = shipped_rules(name, version)
         assert dict(rules.social_enterprise_shares) == dict(SOCIAL_ENTERPRISE_SHARES)
         assert rules.other_activity_hourly_eur == OTHER_ACTIVITY_HOURLY_EUR
 

@@ -18,16 +18,16 @@ from importlib import resources
 import pytest
 
 from domain.explanation import explain_placement
+from tests.domain.builders import shipped_rules
 from domain.valuation import (
     BlockValue,
     RuleSetDataError,
-    load_rule_set,
     parse_rule_set,
     placement_value,
     value_segments,
 )
 
-UTRECHT = load_rule_set("utrecht-2024")
+UTRECHT = shipped_rules("utrecht-2024")
 ACTUAL = replace(UTRECHT, day_count="actual/actual")
 TERM = (date(2027, 1, 1), date(2029, 12, 31))
 BLOCK = BlockValue(block_eur=Decimal("40000"), bonus_eur=Decimal(0), eligible=True, reason="", capped=False)
@@ -44,7 +44,7 @@ def _file(name: str) -> dict:
 
 def test_the_shipped_rule_sets_count_actual_365():
     assert UTRECHT.day_count == "actual/365"
-    assert load_rule_set("harlingen-2024").day_count == "actual/365"
+    assert shipped_rules("harlingen-2024").day_count == "actual/365"
     assert _file("utrecht-2024")["day_count"] == "actual/365"
 
 

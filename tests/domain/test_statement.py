@@ -23,9 +23,10 @@ from domain.statement import (
     reporting_periods,
     Subject,
 )
-from domain.valuation import BlockValue, load_rule_set
+from domain.valuation import BlockValue
+from tests.domain.builders import shipped_rules
 
-UTRECHT = load_rule_set("utrecht-2024")
+UTRECHT = shipped_rules("utrecht-2024")
 TERM = (date(2025, 1, 1), date(2026, 12, 31))
 YEAR_2025 = (date(2025, 1, 1), date(2025, 12, 31))
 YEAR_2026 = (date(2026, 1, 1), date(2026, 12, 31))
@@ -130,7 +131,7 @@ def test_a_backdated_change_to_a_submitted_period_is_a_correction_in_the_next_dr
 
 
 def test_a_placement_below_the_minimum_hours_says_so_in_its_line() -> None:
-    short = placement([(date(2025, 1, 1), "8")], rules=load_rule_set("harlingen-2024"))
+    short = placement([(date(2025, 1, 1), "8")], rules=shipped_rules("harlingen-2024"))
     (line,) = lines_for(TERM, YEAR_2025, [short])
     assert line["value_eur"] == 0
     assert line["explanation"]["zero_code"] == "below_minimum_hours"

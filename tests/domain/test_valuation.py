@@ -12,15 +12,9 @@ Contracts here run 2025-01-01..2027-12-31 and were awarded on 2024-11-15
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-import textwrap
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -28,26 +22,28 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidValue, UnknownRuleSet, UnknownTargetGroup
 from domain.valuation import (
-    RULE_SETS,
     VALUE_DECIMALS,
     BlockValue,
+    PinnedRuleSet,
     RuleSetDataError,
     block_value,
-    load_rule_set,
+    cached_rules,
+    canonical_json,
     parse_rule_set,
+    pinned_rules,
+    rule_set_sha256,
     placement_value,
     value_segments,
 )
-import domain
 from domain import SocialReturnContract
-from domain.values import DEFAULT_RULE_SET, KNOWN_RULE_SETS, TARGET_GROUPS
-from tests.domain.builders import contract_terms
+from domain.values import TARGET_GROUPS
+from tests.domain.builders import contract_terms, shipped, shipped_rules
 
 AWARDED = date(2024, 11, 15)
 TERM = (date(2025, 1, 1), date(2027, 12, 31))
 YEAR_2025 = (date(2025, 1, 1), date(2025, 12, 31))  # 365 days
-UTRECHT = load_rule_set("utrecht-2024")
-HARLINGEN = load_rule_set("harlingen-2024")
+UTRECHT = shipped_rules("utrecht-2024")
+HARLINGEN = shipped_rules("harlingen-2024")
 AGED_40 = date(1984, 6, 1)
 
 
@@ -103,57 +99,38 @@ def value(
 # Rule sets are data
 
 
-def test_the_shipped_rule_sets_are_the_ones_a_contract_can_choose():
-    assert set(RULE_SETS) == set(KNOWN_RULE_SETS)
-    shipped = Path(domain.__file__).parent / "rulesets"
-    assert set(KNOWN_RULE_SETS) == {f.stem for f in shipped.glob("*.json") if "." not in f.stem}
-    assert KNOWN_RULE_SETS[0] == DEFAULT_RULE_SET  # the contract form offers it first
-
-
-def test_a_rule_set_file_added_is_a_rule_set_a_contract_can_choose(tmp_path):
-    """Twente publishes its figures: dropping twente-2025.json beside the others
-    is all it takes. A fresh interpreter over a copy of the domain package with
-    the new file registers a contract on it and values a placement by it."""
-    shutil.copytree(Path(domain.__file__).parent, tmp_path / "domain",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    utrecht = json.loads((tmp_path / "domain" / "rulesets" / "utrecht-2024.json").read_text("utf-8"))
-    (tmp_path / "domain" / "rulesets" / "twente-2025.json").write_text(
-        json.dumps({**utrecht, "name": "twente-2025"}), "utf-8")
-    story = textwrap.dedent("""
-        from datetime import date
-        from decimal import Decimal
-        from uuid import uuid4
-        from domain import SocialReturnContract
-        from domain.valuation import load_rule_set
-        from domain.values import KNOWN_RULE_SETS
-        contract = SocialReturnContract.register(
-            employer_id=uuid4(), title="Groenonderhoud", contracting_authority="Gemeente Enschede",
-            contract_value_eur=Decimal("500000.00"), obligation_percent=Decimal("5"),
-            starts_on=date(2025, 1, 1), ends_on=date(2026, 12, 31), awarded_on=date(2024, 12, 1),
-            rule_set="twente-2025")
-        print(contract.rule_set, load_rule_set("twente-2025").name, *KNOWN_RULE_SETS)
-    """)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-c", story], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split() == ["twente-2025", "twente-2025", "utrecht-2024", "harlingen-2024", "twente-2025"]
-
-
-def test_an_unknown_rule_set_is_refused_naming_the_field():
+def test_a_contract_pins_a_rule_set_not_a_name():
+    """No list of names: a contract registers on a rule set version the
+    platform's table gives (the service looks it up), carried whole."""
     with pytest.raises(UnknownRuleSet) as refused:
         SocialReturnContract.register(**contract_terms(rule_set="twente-2025"))
     assert refused.value.field == "rule_set"
+    twente = {**shipped("utrecht-2024").body, "name": "twente-2025"}
+    pinned = PinnedRuleSet(name="twente-2025", version=1, sha256=rule_set_sha256(twente), body=twente)
+    contract = SocialReturnContract.register(**contract_terms(rule_set=pinned))
+    assert (contract.rule_set, contract.rules.name) == ("twente-2025", "twente-2025")
 
 
-def test_a_rule_set_is_loaded_once_and_cached():
-    assert load_rule_set("utrecht-2024") is load_rule_set("utrecht-2024")
+def test_a_pinned_rule_set_is_parsed_once_per_sha256():
+    pinned = shipped("utrecht-2024")
+    assert pinned_rules(pinned.sha256, pinned.body) is pinned_rules(pinned.sha256, dict(pinned.body))
+    assert cached_rules(pinned.sha256) is UTRECHT
 
 
-def test_an_unknown_rule_set_names_the_rule_set_field():
-    with pytest.raises(UnknownRuleSet) as err:
-        load_rule_set("amsterdam-1999")
-    assert err.value.field == "rule_set"
+def test_the_canonical_json_of_a_body_does_not_depend_on_key_order_or_spacing():
+    body = shipped("harlingen-2024").body
+    reordered = json.loads(json.dumps(dict(reversed(list(body.items()))), indent=4))
+    assert rule_set_sha256(reordered) == rule_set_sha256(body)
+    assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+
+
+def test_version_2_seeds_add_rules_to_version_1():
+    # The new rules join version 2 (docs/rule-sets.md); version 1 stays as shipped, and the
+    # block values of version 2 are version 1's.
+    for name in ("utrecht-2024", "harlingen-2024"):
+        v1, v2 = shipped(name, 1).body, shipped(name, 2).body
+        assert (v1["version"], v2["version"]) == (1, 2)
+        assert v2["blocks"] == v1["blocks"] and v2["source"] == v1["source"]
 
 
 def test_utrecht_values_every_target_group_as_its_table_says():

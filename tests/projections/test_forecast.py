@@ -175,9 +175,9 @@ async def test_the_summary_and_the_api_give_the_same_forecast_as_the_contract_on
 # -- the day count, read back through the projection's sums ----------------------------
 async def test_a_full_leap_year_is_one_block_under_actual_actual_and_366_365ths_under_actual_365(
         pool, books, new_books, monkeypatch):
-    from dataclasses import replace
-
-    import domain.valuation as valuation
+    import json
+    import uuid
+    from importlib import resources
 
     term = {"starts_on": date(2028, 1, 1), "ends_on": date(2028, 12, 31), "awarded_on": date(2027, 11, 1)}
     mine = books.employer()
@@ -188,12 +188,14 @@ async def test_a_full_leap_year_is_one_block_under_actual_actual_and_366_365ths_
     f365 = await figures(pool, books, as_365, date(2028, 12, 31))
     assert f365["reported_eur"] == f365["forecast_eur"] == "50136.99"
 
-    # The same under a rule set that counts actual/actual (a new tenant: its own projection).
-    shipped = valuation._load_rule_set
-    monkeypatch.setattr(valuation, "_load_rule_set", lambda name: replace(shipped(name), day_count="actual/actual"))
+    # The same under a rule set that counts actual/actual: Utrecht's figures, published under a name of its own.
+    utrecht = json.loads(resources.files("domain.rulesets").joinpath("utrecht-2024.json").read_text("utf-8"))
+    name = f"actual-{uuid.uuid4().hex[:8]}"
+    books.system.registry.rule_sets.publish({**utrecht, "name": name, "day_count": "actual/actual"},
+                                            owner_org_id=None, created_by=None)
     actual = new_books("Actual Detachering B.V.")
     employer = actual.employer()
-    contract = actual.contract(employer, **term)
+    contract = actual.contract(employer, rule_set=name, **term)
     actual.placement(actual.candidate(target_group="doelgroepregister"), employer, contract,
                      starts_on=date(2027, 7, 1), hours_per_week=FULL_TIME)
     f = await figures(pool, actual, contract, date(2028, 12, 31))

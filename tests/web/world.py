@@ -91,7 +91,7 @@ class Agency:
             employer_id=ids["employer"], title="Onderhoud openbare ruimte", contracting_authority="Gemeente Utrecht",
             contract_value_eur=Decimal("1000000.00"), obligation_percent=Decimal("5"),
             starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=700),
-            awarded_on=today - timedelta(days=400), rule_set="utrecht-2024"))
+            awarded_on=today - timedelta(days=400), rule_set="utrecht-2024", rule_set_version=1))
         ids["candidate"] = self.run(c.RegisterCandidate(
             full_name=candidate_name, date_of_birth=date(1990, 6, 15), target_group="doelgroepregister",
             competences=["Administratie", "Excel"], support_needs="Schriftelijke instructies.",
@@ -263,7 +263,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
         employer_id=employer, title=t("Schoonmaak stadskantoor"), contracting_authority="Gemeente Utrecht",
         contract_value_eur=Decimal("200000.00"), obligation_percent=Decimal("5"),
         starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=700),
-        awarded_on=today - timedelta(days=400), rule_set="utrecht-2024", reporting_period="quarter"))
+        awarded_on=today - timedelta(days=400), rule_set="utrecht-2024", rule_set_version=1, reporting_period="quarter"))
     run(c.ReportOtherActivity(contract_id=ids["contract2"], description=t("Werkervaringsdag"),
                               activity_date=today - timedelta(days=30), hours=Decimal("6")))
     run(c.ReportOtherActivity(contract_id=ids["contract2"], description=t("Sollicitatietraining"),

@@ -98,7 +98,7 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
         contracting_authority=data.contracting_authority,
         contract_value_eur=data.contract_value_eur, obligation_percent=data.obligation_percent,
         starts_on=data.starts_on, ends_on=data.ends_on, awarded_on=data.awarded_on,
-        rule_set=data.rule_set, accepted_by=data.accepted_by,
+        rule_set=data.rule_set, rule_set_version=data.rule_set_version, accepted_by=data.accepted_by,
         employer_owner_name=data.employer_owner_name, employer_owner_email=data.employer_owner_email,
         agency_owner_name=data.agency_owner_name, agency_owner_email=data.agency_owner_email,
         target_placements=data.target_placements, target_retention_12m_percent=data.target_retention_12m_percent,

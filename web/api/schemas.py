@@ -55,7 +55,10 @@ class ContractIn(Body):
     starts_on: date
     ends_on: date
     awarded_on: date
+    # The rule set to pin (GET /api/v1/rule-sets): its name and version; the
+    # version left out: the highest version of that name now.
     rule_set: Annotated[str, msgspec.Meta(max_length=60)]
+    rule_set_version: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] | None = None
     accepted_by: Annotated[str, msgspec.Meta(max_length=20)] = "authority"
     # Free text as before; may be left out when authority_org_id names the authority.
     contracting_authority: Name | None = None

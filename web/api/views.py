@@ -36,6 +36,8 @@ def contract_view(k: SocialReturnContract, actor: Actor) -> dict[str, Any]:
         "contract_value_eur": k.contract_value_eur, "obligation_percent": k.obligation_percent,
         "obligation_eur": k.obligation_eur, "starts_on": k.starts_on, "ends_on": k.ends_on,
         "awarded_on": k.awarded_on, "rule_set": k.rule_set, "accepted_by": k.accepted_by,
+        # The pinned rule set version (GET /api/v1/rule-sets/{name}/{version}) and its body's sha256.
+        "rule_set_version": k.rule_set_version, "rule_set_sha256": k.rule_set_sha256,
         # The contract's own choice of "year" or "quarter" (null: its rule set's), and
         # the one its statements follow.
         "reporting_period": k.reporting_period, "reports_per": k.reports_per,

@@ -13,7 +13,8 @@ from litestar.params import FromPath
 from domain.contract import ACCEPTED_BY, SocialReturnContract
 from domain.errors import DomainError
 from domain.valuation import OBLIGATION_BASES, PSO_STEPS, REPORTING_PERIODS
-from domain.values import KNOWN_RULE_SETS, SOCIAL_ENTERPRISE_REGISTERS, parse_date
+from domain.values import SOCIAL_ENTERPRISE_REGISTERS, parse_date
+from infra.rule_sets import rule_sets_async
 from projections import compliance, directory
 from service import commands as c
 from service.errors import InvalidInput, NotFound
@@ -95,12 +96,22 @@ async def contracts(request: Request, services: NamedDependency[PageServices],
 async def _contract_form(services: PageServices, request: Request, viewer: Viewer, values: dict | None = None,
                          errors: dict | None = None, status: int = 200) -> Response:
     employers = await directory.employers(services.pool, viewer.tenant.id)
+    # The rule sets of the platform's table, newest version of each name first: "name/version".
+    found = sorted(await rule_sets_async(services.pool), key=lambda r: (r.name, -r.version))
+    options = [(f"{r.name}/{r.version}", f"{r.name} v{r.version} ({r.owner_name or 'platform'})") for r in found]
     return page(services.templates, request, "contract_new.html", {
-        "employers": employers, "rule_sets": KNOWN_RULE_SETS, "accepted_by": ACCEPTED_BY,
-        "values": {"obligation_percent": "5", "rule_set": KNOWN_RULE_SETS[0], "accepted_by": "authority",
+        "employers": employers, "rule_sets": options, "accepted_by": ACCEPTED_BY,
+        "values": {"obligation_percent": "5", "rule_set": options[0][0] if options else "", "accepted_by": "authority",
                    **(values or {})},
         "errors": errors or {}, "idempotency": new_idempotency_key(),
     }, status=status)
+
+
+def _rule_set_choice(value: str | None) -> dict[str, Any]:
+    """The form's "name/version" (or a bare name: its highest version) as the
+    command's rule_set and rule_set_version; the service names an unknown one."""
+    name, _, version = (value or "").partition("/")
+    return {"rule_set": name, "rule_set_version": int(version) if version.isdigit() else None}
 
 
 @get("/contracts/new", guards=[may_issue(c.RegisterContract)])
@@ -120,7 +131,7 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
         contract_value_eur=form.decimal("contract_value_eur"),
         obligation_percent=form.decimal("obligation_percent"),
         starts_on=form.day("starts_on"), ends_on=form.day("ends_on"), awarded_on=form.day("awarded_on"),
-        rule_set=form.choice("rule_set", KNOWN_RULE_SETS),
+        **_rule_set_choice(form.text("rule_set")),
         accepted_by=form.choice("accepted_by", ACCEPTED_BY),
         # Empty: as the counting rules say.
         reporting_period=form.choice("reporting_period", REPORTING_PERIODS, required=False),
@@ -141,7 +152,10 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
         pso_valid_until=form.day("pso_valid_until", required=False))
 
     async def show(state: FormState, status: int) -> Response:
-        return await _contract_form(services, request, viewer, dict(state.values), dict(state.errors), status)
+        errors = dict(state.errors)
+        if "rule_set_version" in errors:  # one select on the form says name and version
+            errors["rule_set"] = errors.pop("rule_set_version")
+        return await _contract_form(services, request, viewer, dict(state.values), errors, status)
 
     return await answer(services, request, viewer, form, c.RegisterContract(**command), show=show,  # type: ignore[arg-type]
                         to=lambda result: f"/contracts/{result.body['id']}")
@@ -344,6 +358,7 @@ async def report_csv(request: Request, services: NamedDependency[PageServices], 
     w.writerow(["contracting_authority", contract.contracting_authority])
     w.writerow(["term", contract.starts_on.isoformat(), contract.ends_on.isoformat()])
     w.writerow(["rule_set", contract.rule_set])
+    w.writerow(["rule_set_version", contract.rule_set_version])
     w.writerow(["as_of", data["as_of"].isoformat()])
     for key in ("obligation_eur", "reported_eur", "accepted_eur", "rejected_eur", "pending_eur", "forecast_eur",
                 "forecast_accepted_eur", "forecast_pending_eur", "percent_accepted", "status"):
