@@ -79,6 +79,10 @@ class UnknownEndReason(DomainError):
     default_field = "reason"
 
 
+class UnknownArrangement(DomainError):
+    default_field = "arrangement"
+
+
 class HoursChangeOutsidePlacement(DomainError):
     default_field = "effective_on"
 

@@ -33,7 +33,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.valuation import VALUE_DECIMALS, BlockValue, RuleSet, Segment, value_segments
+from domain.valuation import (
+    VALUE_DECIMALS,
+    BlockValue,
+    RuleSet,
+    Segment,
+    arrangement_value,
+    value_segments,
+)
 
 _SCALE = 10**VALUE_DECIMALS
 
@@ -46,8 +53,10 @@ OUTSIDE_TERM = "outside_term"  # its days in the period all fall outside the con
 CAP_EXHAUSTED = "cap_exhausted"  # its days in the term all fall after the cap window
 BELOW_MINIMUM_HOURS = "below_minimum_hours"  # its remaining days are all below the minimum hours
 ZERO_SHARE = "zero_share"  # a purchase whose register counts for 0% under the rule set
+# The placement's arrangement (a trial placement, say) does not count under the rule set.
+ARRANGEMENT_NOT_COUNTED = "arrangement_not_counted"
 ZERO_CODES = (NOT_VALUED, NOT_ELIGIBLE, NO_BLOCK_VALUE, NOT_ACTIVE_IN_PERIOD, OUTSIDE_TERM,
-              CAP_EXHAUSTED, BELOW_MINIMUM_HOURS, ZERO_SHARE)
+              CAP_EXHAUSTED, BELOW_MINIMUM_HOURS, ZERO_SHARE, ARRANGEMENT_NOT_COUNTED)
 
 #: Bonus codes. "personal": an age or status-holder bonus (which one is the person's data).
 BONUS_PERMANENT_CONTRACT = "permanent_contract"
@@ -121,6 +130,7 @@ def explain_placement(
     term_end: date,
     period_start: date | None,
     period_end: date,
+    arrangement: str = "employment",
 ) -> Explanation:
     """A placement's value over [period_start, period_end] (both inclusive;
     period_start None: from its first day), explained.
@@ -184,6 +194,8 @@ def explain_placement(
         zero = None
     elif not valued:
         zero = NOT_VALUED
+    elif not block.eligible and arrangement != "employment" and arrangement_value(rule_set, arrangement) is None:
+        zero = ARRANGEMENT_NOT_COUNTED
     elif not block.eligible:
         zero = NOT_ELIGIBLE
     elif block.total_eur <= 0:
@@ -199,6 +211,9 @@ def explain_placement(
     return Explanation(kind="placement", value_eur=value, zero_code=zero, facts={
         "rule_set": {"name": rule_set.name, "version": rule_set.version},
         "period": {"from": _iso(first), "to": _iso(period_end)},
+        # What kind of placement (employment is valued by the person's block;
+        # another arrangement by the rule set's block for it, without bonuses).
+        "arrangement": arrangement,
         "eligibility": {"valued": valued, "eligible": bool(valued and block.eligible),
                         "judged_on": _iso(judged_on)},
         "block": {"eur_per_year": _s(block.block_eur if valued else Decimal(0))},
@@ -265,4 +280,5 @@ def explain_contribution(contribution: Any, *, contract: Any, placement: Any = N
         judged_on=None if valuation is None else valuation["judged_on"],
         permanent_contract=placement.permanent_contract, hours_history=placement.hours_history,
         starts_on=placement.starts_on, ended_on=placement.ended_on, term_start=contract.starts_on,
-        term_end=contract.ends_on, period_start=period_start, period_end=period_end)
+        term_end=contract.ends_on, period_start=period_start, period_end=period_end,
+        arrangement=getattr(placement, "arrangement", "employment"))

@@ -16,10 +16,13 @@ from domain.errors import (
     InvalidValue,
     PlacementAlreadyEnded,
     PlacementEndsBeforeStart,
+    UnknownArrangement,
     UnknownEndReason,
     UnknownFeedbackRole,
 )
 from domain.values import (
+    ARRANGEMENTS,
+    DEFAULT_ARRANGEMENT,
     END_REASONS,
     FEEDBACK_ROLES,
     free_text,
@@ -52,6 +55,7 @@ class Placement(LedgerAggregate):
         planned_end_on: date | None = None,
         responsible_user_id: UUID | None = None,
         employment_id: UUID | None = None,
+        arrangement: str = DEFAULT_ARRANGEMENT,
     ) -> Placement:
         starts_on = require_date(starts_on, "starts_on")
         planned_end_on = optional_date(planned_end_on, "planned_end_on")
@@ -70,6 +74,7 @@ class Placement(LedgerAggregate):
             planned_end_on=planned_end_on,
             responsible_user_id=optional_id(responsible_user_id, "responsible_user_id"),
             employment_id=optional_id(employment_id, "employment_id"),
+            arrangement=require_choice(arrangement, ARRANGEMENTS, UnknownArrangement, "arrangement"),
         )
 
     @event("PlacementStarted")
@@ -85,6 +90,8 @@ class Placement(LedgerAggregate):
         planned_end_on: date | None,
         responsible_user_id: UUID | None = None,  # absent from placements started before it existed
         employment_id: UUID | None = None,  # likewise; None: the placement is its own employment
+        # Absent from placements started before arrangements existed: they were all employment.
+        arrangement: str = DEFAULT_ARRANGEMENT,
     ) -> None:
         self.candidate_id = candidate_id
         self.employer_id = employer_id
@@ -99,6 +106,10 @@ class Placement(LedgerAggregate):
         # The employment with the agency this secondment belongs to (domain/
         # employment.py); None: an implicit one, the placement itself.
         self.employment_id = employment_id
+        # What kind of placement (domain.values.ARRANGEMENTS): employment, or a
+        # work-experience place, internship, trial or BBL place, which the
+        # contract's rule set values by its own block (domain.valuation).
+        self.arrangement = arrangement
         self.hours_history: list[dict[str, Any]] = [
             {"effective_on": starts_on, "hours_per_week": hours_per_week}
         ]

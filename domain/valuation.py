@@ -50,8 +50,10 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
-from domain.errors import InvalidValue, UnknownTargetGroup
+from domain.errors import InvalidValue, UnknownArrangement, UnknownTargetGroup
 from domain.values import (
+    ARRANGEMENTS,
+    DEFAULT_ARRANGEMENT,
     SOCIAL_ENTERPRISE_REGISTERS,
     TARGET_GROUPS,
     optional_date,
@@ -146,6 +148,11 @@ class RuleSet:
     pso_discounts: Mapping[str, Decimal] = field(default_factory=lambda: MappingProxyType({}))
     #: None: a shortfall is not_met right after the term (the words in shortfall_consequence)
     shortfall: ShortfallRule | None = None
+    #: arrangement (not employment) -> the yearly value of a full-time year of
+    #: it, or None: that arrangement does not count. An arrangement absent from
+    #: the map does not count either; the whole map is None when the rule set
+    #: has no ``arrangements`` key (version 1 of the shipped ones).
+    arrangements: Mapping[str, Decimal | None] | None = None
 
 
 _RULE_SET_KEYS = {
@@ -168,7 +175,7 @@ _RULE_SET_KEYS = {
     "shortfall_consequence",
 }
 #: Keys a rule set file may leave out (absent: the default beside it).
-_OPTIONAL_KEYS = {"day_count", "obligation", "pso_discounts", "shortfall"}
+_OPTIONAL_KEYS = {"day_count", "obligation", "pso_discounts", "shortfall", "arrangements"}
 REPORTING_PERIODS = ("year", "quarter")
 DAY_COUNTS = ("actual/365", "actual/actual")
 
@@ -336,6 +343,7 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
         shortfall_consequence=_text(data["shortfall_consequence"], "shortfall_consequence"),
         day_count=day_count,
         **_parse_obligation(data),
+        arrangements=_parse_arrangements(data),
     )
 
 
@@ -379,6 +387,26 @@ def _parse_obligation(data: Mapping[str, Any]) -> dict[str, Any]:
         out["shortfall"] = ShortfallRule(obligation=spec["obligation"], consequence=spec["consequence"],
                                          repair_months=_whole(spec["repair_months"], "shortfall.repair_months"))
     return out
+
+
+#: The arrangements a rule set may value (employment always uses ``blocks``).
+VALUED_ARRANGEMENTS = tuple(a for a in ARRANGEMENTS if a != DEFAULT_ARRANGEMENT)
+
+
+def _parse_arrangements(data: Mapping[str, Any]) -> Mapping[str, Decimal | None] | None:
+    """``"arrangements": {"<arrangement>": {"value_eur": "<amount>"} | null}``:
+    None if the key is absent (no arrangement counts)."""
+    if "arrangements" not in data:
+        return None
+    found = data["arrangements"]
+    if not isinstance(found, dict) or not set(found) <= set(VALUED_ARRANGEMENTS):
+        raise RuleSetDataError(f"arrangements must be keyed by arrangements {VALUED_ARRANGEMENTS}")
+    parsed: dict[str, Decimal | None] = {}
+    for kind, spec in found.items():
+        if spec is not None and not (isinstance(spec, dict) and spec.keys() == {"value_eur"}):
+            raise RuleSetDataError(f"arrangements.{kind} must be {{value_eur}} or null")
+        parsed[kind] = None if spec is None else _money(spec["value_eur"], f"arrangements.{kind}.value_eur")
+    return MappingProxyType(parsed)
 
 
 # Pinned rule sets: a contract carries its rule set's body (see
@@ -468,6 +496,23 @@ class BlockValue:
         object.__setattr__(self, "total_eur", self.block_eur + self.bonus_eur)
 
 
+#: How an arrangement reads in a reason: (one, several).
+ARRANGEMENT_WORDS = {
+    "work_experience": ("work-experience place", "work-experience places"),
+    "internship": ("internship", "internships"),
+    "trial": ("trial placement", "trial placements"),
+    "bbl_new": ("new BBL place", "new BBL places"),
+    "bbl_existing": ("existing BBL place", "existing BBL places"),
+}
+
+
+def arrangement_value(rule_set: RuleSet, arrangement: str) -> Decimal | None:
+    """What a full-time year of a (non-employment) arrangement is worth under
+    the rule set; None if the rule set does not count it (null, absent, or no
+    ``arrangements`` at all)."""
+    return None if rule_set.arrangements is None else rule_set.arrangements.get(arrangement)
+
+
 def block_value(
     rule_set: RuleSet,
     target_group: str,
@@ -476,6 +521,7 @@ def block_value(
     status_holder: bool,
     permanent_contract: bool,
     judged_on: date,
+    arrangement: str = DEFAULT_ARRANGEMENT,
 ) -> BlockValue:
     """Block and bonuses for a person, judged on ``judged_on`` (the contract's
     award date): target group, months on benefit and age as on that day.
@@ -483,8 +529,16 @@ def block_value(
     A group the rule set has no block for, or too short a time on benefit for
     its first tier, is not eligible: value 0 (bonuses too), with the reason.
     An unknown benefit_since, or one after the judging date, counts as 0 months.
+
+    ``arrangement`` other than employment (product decisions, docs/valuation.md
+    "Arrangements"): the rule set's ``arrangements.<kind>.value_eur`` replaces
+    the block, with no bonuses; the person must still be eligible as above (a
+    work-experience place is for a target-group person). An arrangement the
+    rule set does not value (null, absent, or a rule set without
+    ``arrangements``) counts 0, with the reason.
     """
     group = require_choice(target_group, TARGET_GROUPS, UnknownTargetGroup, "target_group")
+    arrangement = require_choice(arrangement, ARRANGEMENTS, UnknownArrangement, "arrangement")
     benefit_since = optional_date(benefit_since, "benefit_since")
     date_of_birth = require_date(date_of_birth, "date_of_birth")
     judged_on = require_date(judged_on, "judged_on")
@@ -492,6 +546,19 @@ def block_value(
     permanent_contract = require_bool(permanent_contract, "permanent_contract")
     capped = rule_set.cap_days is not None and group not in rule_set.uncapped_target_groups
     on = judged_on.isoformat()
+    employment = arrangement == DEFAULT_ARRANGEMENT
+    arranged = None if employment else arrangement_value(rule_set, arrangement)
+    if not employment and arranged is None:
+        one, several = ARRANGEMENT_WORDS[arrangement]
+        listed = rule_set.arrangements is not None and arrangement in rule_set.arrangements
+        return BlockValue(
+            block_eur=Decimal(0),
+            bonus_eur=Decimal(0),
+            eligible=False,
+            reason=f"{several} do not count in {rule_set.name}" if listed
+            else f"{several} are not in rule set {rule_set.name} v{rule_set.version}",
+            capped=capped,
+        )
     tiers = rule_set.blocks.get(group)
     if tiers is None:
         return BlockValue(
@@ -505,7 +572,7 @@ def block_value(
     reasons = []
     if len(tiers) == 1 and tiers[0].months == 0 and not tiers[0].exclusive:
         tier = tiers[0]
-        reasons.append(f"{group} in {rule_set.name}: {tier.value_eur}")
+        reasons.append(f"{group} in {rule_set.name}" + (f": {tier.value_eur}" if employment else ""))
     else:
         known = benefit_since is not None and benefit_since <= judged_on
         since = benefit_since if known else judged_on
@@ -525,7 +592,20 @@ def block_value(
             )
         tier = applying[-1]
         reasons.append(
-            f"{group} in {rule_set.name}, {on_benefit} ({tier.describe()}): {tier.value_eur}"
+            f"{group} in {rule_set.name}, {on_benefit} ({tier.describe()})"
+            + (f": {tier.value_eur}" if employment else "")
+        )
+
+    if arranged is not None:
+        # Not employment: the arrangement's own block, no age, status or
+        # permanent-contract bonus (those belong to a year of employment).
+        reasons.append(f"{ARRANGEMENT_WORDS[arrangement][0]} in {rule_set.name}: {arranged}, no bonuses")
+        return BlockValue(
+            block_eur=arranged,
+            bonus_eur=Decimal(0),
+            eligible=True,
+            reason="; ".join(reasons),
+            capped=capped,
         )
 
     bonus = Decimal(0)

@@ -31,6 +31,13 @@ END_REASONS = ("contract_ended", "resigned", "dismissed", "direct_employment", "
 # An employment with the agency (domain/employment.py): its kind and why it ended.
 EMPLOYMENT_KINDS = ("fixed_term", "permanent")
 EMPLOYMENT_END_REASONS = ("contract_ended", "resigned", "dismissed", "mutual_agreement", "other")
+# What kind of placement it is (set at its start). "employment" is valued by the
+# person's target-group block and bonuses; the others by the rule set's
+# ``arrangements`` (domain.valuation): a work-experience place
+# (werkervaringsplaats), an internship (stage), a trial placement
+# (proefplaatsing), a BBL learning-working place new to the employer or existing.
+ARRANGEMENTS = ("employment", "work_experience", "internship", "trial", "bbl_new", "bbl_existing")
+DEFAULT_ARRANGEMENT = "employment"  # and what a placement started before arrangements existed is
 
 HOURS_MIN, HOURS_MAX = 1, 60
 

@@ -88,7 +88,8 @@ class ComplianceProjection(Projection):
     # 8: the obligation's terms and reported turnover (c_contracts.obligation), issue 13.
     # 9: the contract's pinned rule set (c_contracts.rule_set_version, _sha256, _body):
     # figures come from the body the contract pinned, never from a name.
-    version = 9
+    # 10: the placement's arrangement (c_placements.arrangement), for its explanation.
+    version = 10
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -105,6 +106,8 @@ class ComplianceProjection(Projection):
             "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
             # Planned end (PlacementStarted, moved by PlacementExtended): the forecast stops there.
             "planned_end_on": "date",
+            # employment, work_experience, ... (PlacementStarted; absent from old events: employment)
+            "arrangement": "text",
             "hours_history": "jsonb", "block_eur": "numeric", "bonus_eur": "numeric",
             "eligible": "boolean", "eligibility_reason": "text", "capped": "boolean",
             # The day eligibility was judged (the award date), from ContributionValued.
@@ -221,6 +224,7 @@ class ComplianceProjection(Projection):
             "starts_on": d["starts_on"], "ended_on": None, "end_reason": None,
             "planned_end_on": d.get("planned_end_on"),
             "permanent": bool(d["permanent_contract"]),
+            "arrangement": d.get("arrangement") or "employment",
             "hours_history": [{"effective_on": d["starts_on"].isoformat(),
                                "hours_per_week": str(d["hours_per_week"])}],
             # Until its contribution's valuation arrives (same save): worth nothing.
@@ -842,7 +846,7 @@ EXPLAIN_COLUMNS = """c.rule_set AS c_rule_set, c.rule_set_sha256 AS c_rule_set_s
        p.placement_id IS NOT NULL AS has_placement, p.starts_on AS p_starts_on, p.ended_on AS p_ended_on,
        p.permanent AS p_permanent, p.hours_history AS p_hours_history, p.block_eur AS p_block_eur,
        p.bonus_eur AS p_bonus_eur, p.eligible AS p_eligible, p.capped AS p_capped,
-       p.eligibility_reason AS p_valued, p.judged_on AS p_judged_on"""
+       p.eligibility_reason AS p_valued, p.judged_on AS p_judged_on, p.arrangement AS p_arrangement"""
 
 
 CONTRIBUTIONS_SQL = f"""
@@ -895,7 +899,8 @@ def _explanation(r: Any, period_start: date | None, period_end: date,
         rules[r["c_rule_set_sha256"]], valued=r["p_valued"] == "valued", block=block,
         judged_on=r["p_judged_on"], permanent_contract=bool(r["p_permanent"]), hours_history=_hours(history),
         starts_on=r["p_starts_on"], ended_on=r["p_ended_on"], term_start=r["term_start"],
-        term_end=r["term_end"], period_start=period_start, period_end=period_end).as_dict()
+        term_end=r["term_end"], period_start=period_start, period_end=period_end,
+        arrangement=r["p_arrangement"] or "employment").as_dict()
 
 
 EXPLANATION_SQL = f"""

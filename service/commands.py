@@ -169,6 +169,8 @@ class StartPlacement:
     responsible_user_id: UUID | None = None
     # The employment with the agency it belongs to (None: the placement is its own).
     employment_id: UUID | None = None
+    # What kind of placement (domain.values.ARRANGEMENTS): employment unless said.
+    arrangement: str = "employment"
 
 
 @dataclass(frozen=True)

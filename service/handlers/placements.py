@@ -60,7 +60,8 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
         contract_id=cmd.contract_id, vacancy_id=cmd.vacancy_id, starts_on=cmd.starts_on,
         hours_per_week=cmd.hours_per_week, permanent_contract=cmd.permanent_contract,
         planned_end_on=cmd.planned_end_on, responsible_user_id=responsible_for_new_placement(u, cmd),
-        employment_id=cmd.employment_id)
+        employment_id=cmd.employment_id,
+        arrangement=cmd.arrangement)
     saved.append(placement)
     # Ask The Person: the stated needs follow the person into onboarding.
     saved.append(open_support(placement, candidate))
@@ -79,13 +80,14 @@ def start_placement(u: Unit, cmd: c.StartPlacement) -> Outcome:
     if contract is not None:
         # A placement that counts toward a contract is reported from its start;
         # its value accrues day by day and is decided on as a whole. What a
-        # year of it is worth is judged now, on the award date, and recorded.
+        # year of it is worth is judged now, on the award date, and recorded
+        # (an arrangement other than employment by the rule set's own block).
         contribution = Contribution.for_placement(placement.id, contract.id, reported_on=cmd.starts_on)
         contribution.record_valuation(
             block_value(contract.rules, candidate.target_group,
                         benefit_since=candidate.benefit_since, date_of_birth=candidate.date_of_birth,
                         status_holder=candidate.status_holder, permanent_contract=cmd.permanent_contract,
-                        judged_on=contract.awarded_on),
+                        judged_on=contract.awarded_on, arrangement=placement.arrangement),
             rule_set=contract.rule_set, judged_on=contract.awarded_on, candidate_id=candidate.id)
         saved.append(contribution)
     if vacancy is not None:

@@ -232,7 +232,8 @@ def start_placement(data: JSONBody[s.PlacementIn], principal: NamedDependency[Pr
         candidate_id=data.candidate_id, employer_id=data.employer_id, contract_id=data.contract_id,
         vacancy_id=data.vacancy_id, starts_on=data.starts_on, hours_per_week=data.hours_per_week,
         permanent_contract=data.permanent_contract, planned_end_on=data.planned_end_on,
-        responsible_user_id=data.responsible_user_id, employment_id=data.employment_id))
+        responsible_user_id=data.responsible_user_id, employment_id=data.employment_id,
+        arrangement=data.arrangement))
 
 
 @post("/placements/{placement_id:str}/feedback", **sync)

@@ -173,6 +173,9 @@ class PlacementIn(Body):
     planned_end_on: date | None = None
     responsible_user_id: UUID | None = None  # an agency user; default: whoever starts it
     employment_id: UUID | None = None  # the person's employment with the agency; default: the placement is its own
+    # employment, work_experience, internship, trial, bbl_new or bbl_existing
+    # (checked by the domain: an unknown one is a 422 naming `arrangement`)
+    arrangement: Annotated[str, msgspec.Meta(max_length=40)] = "employment"
 
 
 class FeedbackIn(Body):

@@ -89,6 +89,8 @@ def placement_view(p: Placement, actor: Actor, history: list[dict[str, Any]]) ->
         "contract_id": p.contract_id, "vacancy_id": p.vacancy_id, "starts_on": p.starts_on,
         "hours_per_week": p.hours_per_week, "hours_history": list(p.hours_history),
         "permanent_contract": p.permanent_contract, "planned_end_on": p.planned_end_on,
+        # A placement started before arrangements existed was employment.
+        "arrangement": getattr(p, "arrangement", "employment"),
         "ended_on": p.ended_on, "end_reason": p.end_reason, "active": p.is_active,
         "feedback_count": p.feedback_count,
         "feedback": [dict(e["data"]) for e in history if e["type"] == "FeedbackGiven"],

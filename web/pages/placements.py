@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from domain.vacancy import Vacancy
-from domain.values import END_REASONS
+from domain.values import ARRANGEMENTS, DEFAULT_ARRANGEMENT, END_REASONS
 from projections import directory
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
@@ -71,7 +71,9 @@ async def _start_form(services: PageServices, request: Request, viewer: Viewer, 
     employers = await directory.employers(services.pool, viewer.tenant.id)
     return page(services.templates, request, "placement_new.html", {
         "vacancy": vacancy, "candidates": candidates, "employers": employers, "contracts": contracts,
-        "values": {"starts_on": date.today().isoformat(), **values}, "errors": errors or {},
+        "arrangements": ARRANGEMENTS,
+        "values": {"starts_on": date.today().isoformat(), "arrangement": DEFAULT_ARRANGEMENT, **values},
+        "errors": errors or {},
         "idempotency": new_idempotency_key(),
     }, status=status)
 
@@ -97,7 +99,8 @@ async def start_placement(request: Request, services: NamedDependency[PageServic
         permanent_contract=form.flag("permanent_contract"),
         planned_end_on=form.day("planned_end_on", required=False),
         # A secondment in the person's employment with the agency (from its link on their page).
-        employment_id=form.ident("employment_id", required=False))
+        employment_id=form.ident("employment_id", required=False),
+        arrangement=form.text("arrangement", required=False) or DEFAULT_ARRANGEMENT)
 
     async def show(state: FormState, status: int) -> Response:
         return await _start_form(services, request, viewer, dict(state.values), dict(state.errors), status)
