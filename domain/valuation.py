@@ -11,6 +11,10 @@ The product rule for a placement (a product decision, see each file's notes):
     value = (block + bonuses) x min(hours_per_week, basis) / basis
             x counted_days / days_per_year
 
+A placement whose arrangement is not employment (a work-experience place,
+internship, trial or BBL place) takes the rule set's ``arrangements`` block
+for it as ``block``, with no bonuses (``block_value``; docs/valuation.md).
+
 days_per_year is the rule set's (365) under ``day_count`` "actual/365", and the
 length of each day's own calendar year (365 or 366) under "actual/actual", so
 that a full leap year is exactly one block.
