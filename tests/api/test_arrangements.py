@@ -14,21 +14,20 @@ from eventsourcing.persistence import StoredEvent
 
 from projections.base import RM
 from tests.api.conftest import Org, candidate_body, contract_body, placement_body
-from tests.obligation_rules import v2_rule_sets  # noqa: F401  (fixture)
 from tests.projections.conftest import catch_up
 
 
-def _harlingen(org: Org) -> tuple[str, str, str]:
+def _harlingen(org: Org, version: int) -> tuple[str, str, str]:
     employer = org.create("/employers", {"name": "Bouwbedrijf De Vries"})
     contract = org.create("/contracts", contract_body(employer, contracting_authority="Gemeente Harlingen",
-                                                      rule_set="harlingen-2024"))
+                                                      rule_set="harlingen-2024", rule_set_version=version))
     candidate = org.create("/candidates", candidate_body(target_group="participatiewet",
                                                          benefit_since="2020-01-01"))
     return employer, contract, candidate
 
 
-def test_arrangements_are_set_read_valued_and_explained(org: Org, v2_rule_sets) -> None:
-    employer, contract, candidate = _harlingen(org)
+def test_arrangements_are_set_read_valued_and_explained(org: Org) -> None:
+    employer, contract, candidate = _harlingen(org, 2)
     body = placement_body(candidate, employer, contract, starts_on="2025-01-01", planned_end_on="2025-07-01")
     place = org.create("/placements", {**body, "arrangement": "work_experience"})
     trial = org.create("/placements", {**body, "arrangement": "trial"})
@@ -62,8 +61,8 @@ def test_arrangements_are_set_read_valued_and_explained(org: Org, v2_rule_sets) 
 
 
 def test_a_v1_contract_counts_a_work_experience_place_as_0(org: Org) -> None:
-    # Without the v2 fixture the contract is valued by harlingen-2024 v1 (no arrangements key).
-    employer, contract, candidate = _harlingen(org)
+    # A contract pinned to harlingen-2024 v1 (no arrangements key).
+    employer, contract, candidate = _harlingen(org, 1)
     place = org.create("/placements", {**placement_body(candidate, employer, contract, starts_on="2025-01-01"),
                                        "arrangement": "work_experience"})
     catch_up(org.system, org.tenant)
@@ -74,14 +73,14 @@ def test_a_v1_contract_counts_a_work_experience_place_as_0(org: Org) -> None:
 
 
 def test_an_unknown_arrangement_is_refused_naming_the_field(org: Org) -> None:
-    employer, contract, candidate = _harlingen(org)
+    employer, contract, candidate = _harlingen(org, 2)
     r = org.post("/placements", {**placement_body(candidate, employer, contract), "arrangement": "volunteering"})
     assert r.status_code == 422, r.text
     assert r.json()["errors"][0]["field"] == "arrangement"
 
 
 def test_a_placement_started_before_arrangements_existed_reads_as_employment(org: Org) -> None:
-    employer, contract, candidate = _harlingen(org)
+    employer, contract, candidate = _harlingen(org, 2)
     template = org.create("/placements", {**placement_body(candidate, employer, contract),
                                           "arrangement": "internship"})
     app = org.system.stores.for_tenant(org.tenant)
