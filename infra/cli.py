@@ -3,6 +3,7 @@
 layer, and exits with a clear message on bad input."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timezone
+from pathlib import Path
 from uuid import UUID
 
 import click
@@ -17,6 +19,7 @@ import click
 from infra import logsafe, processes
 from infra.bootstrap import System, bootstrap
 from infra.registry import DEFAULT_USER_LANGUAGE, ROLES, USER_LANGUAGES, RegistryError, TenantNotFound
+from infra.rule_sets import RuleSetForbidden, RuleSetInvalid
 from infra.settings import Settings, SettingsError
 
 
@@ -138,6 +141,46 @@ def org_list(kind: str | None) -> None:
     with opened_system() as system:
         for o in system.registry.list_organisations(kind):
             click.echo(f"{o.id}\t{o.kind}\t{o.identifier}\t{o.name}")
+
+
+@main.group("rule-set")
+def rule_set_group() -> None:
+    """Rule sets: the counting rules contracts pin (docs/rule-sets.md)."""
+
+
+@rule_set_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_id", help="The authority organisation (its id, `sroi org list`) that owns it; "
+                                      "left out: a platform rule set.")
+def rule_set_import(file: Path, org_id: str | None) -> None:
+    """Publish the rule set in FILE (JSON; its name and version inside): a new
+    rule set, or a new version of one the same owner has. Versions never change."""
+    try:
+        body = json.loads(file.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise click.BadParameter(f"{file} is not JSON: {e}", param_hint="FILE") from None
+    owner = _uuid(org_id, "--org")
+    with opened_system(refuse=(RuleSetForbidden,)) as system:
+        if owner is not None:
+            org = system.registry.organisation(owner)
+            if org is None or org.kind != "authority":
+                raise click.BadParameter(f"{org_id} is not an authority organisation (`sroi org list`)",
+                                         param_hint="--org")
+        try:
+            stored = system.registry.rule_sets.publish(body, owner_org_id=owner, created_by=None)
+        except RuleSetInvalid as e:
+            lines = "\n".join(f"  {x['field']}: {x['message']}" for x in e.errors)
+            raise click.ClickException(f"{file}: {e.detail}\n{lines}") from None
+    click.echo(f"published {stored.name} v{stored.version} of {stored.owner_name or 'the platform'}"
+               f" (sha256 {stored.sha256})")
+
+
+@rule_set_group.command("list")
+def rule_set_list() -> None:
+    """name, version, owner, sha256: one rule set version a line."""
+    with opened_system() as system:
+        for r in system.registry.rule_sets.list():
+            click.echo(f"{r.name}\t{r.version}\t{r.owner_name or 'platform'}\t{r.sha256}")
 
 
 @main.group()
