@@ -25,7 +25,9 @@ FEATURES = {p.stem for p in PAGES.glob("*.py")} - SHARED - COMPOSITE - {"__init_
 # or that only the agency posts although the command is also an employer's
 # (proposing from the suggestions is the agency's step).
 NOT_A_COMMAND = {"/audit/export", "/tokens", "/tokens/{token_id:str}/revoke", "/notifications/read",
-                 "/vacancies/{vacancy_id:str}/suggestions"}
+                 "/vacancies/{vacancy_id:str}/suggestions",
+                 # Platform data, not a tenant's ledger: an authority organisation publishes (infra/rule_sets.py).
+                 "/rule-sets", "/rule-sets/preview"}
 
 
 def _imported_page_modules(path: Path) -> set[str]:

@@ -184,6 +184,8 @@ NOT_ON_A_PAGE = {
     "/placements/{placement_id:str}/sickness": "the world's placement is sick: its page asks for the recovery",
     "/tokens/{token_id:str}/revoke": "the world's people hold no API tokens (test_tokens.py revokes one)",
     "/notifications/read": "the world's people are told nothing (test_notification_pages.py marks read)",
+    "/rule-sets": "an authority organisation's form (test_rule_set_pages.py publishes)",
+    "/rule-sets/preview": "the live preview of that form (test_rule_set_pages.py)",
 }
 
 

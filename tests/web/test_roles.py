@@ -20,13 +20,13 @@ ROLE_PAGES = {
     "agency": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                "/contracts/new", "/candidates/new", "/vacancies/new", "/placements/new", "/audit/events",
                "/duties", "/reminders", "/support",
-               "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens"},
+               "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens", "/rule-sets"},
     "auditor": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
-                "/audit/events", "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens"},
+                "/audit/events", "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens", "/rule-sets"},
     "employer": {"/", "/contracts", "/vacancies", "/placements", "/retention", "/vacancies/new", "/support",
-                 "/tokens"},
-    "authority": {"/", "/contracts", "/tokens"},
-    "employee": {"/placements", "/tokens"},
+                 "/tokens", "/rule-sets"},
+    "authority": {"/", "/contracts", "/tokens", "/rule-sets"},
+    "employee": {"/placements", "/tokens", "/rule-sets"},
 }
 ALL_PAGES = set().union(*ROLE_PAGES.values())
 

@@ -289,7 +289,9 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
              "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
              "statement_id": str(statement), "draft_statement_id": str(draft),
              "statement_contract_id": str(ids["contract2"]), "line_id": "L1", "open_line_id": "L2",
-             "free_period_start": free_period[0].isoformat(), "free_period_end": free_period[1].isoformat()}
+             "free_period_start": free_period[0].isoformat(), "free_period_end": free_period[1].isoformat(),
+             # A shipped rule set version (platform data: the same for every tenant).
+             "name": "utrecht-2024", "version": "1"}
     agency.project()
     return World(agency=agency, ids=ids, extra=extra)
 
@@ -394,6 +396,10 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/tokens/{token_id:str}/revoke": (set(ROLES), {}),
     # Marking one's own notifications read: every role, no ledger command.
     "/notifications/read": (set(ROLES), {}),
+    # Rule sets: an authority organisation's users publish (no agency role may);
+    # anyone may preview a body (nothing is stored).
+    "/rule-sets": (set(), {"body": "[]"}),
+    "/rule-sets/preview": (set(ROLES), {"body": "[]"}),
 }
 # Routes whose id is the signed-in user's own record, which the shared world
 # cannot name for each user (tests/web/test_tokens.py revokes one's own token).

@@ -42,7 +42,7 @@ VIEWER_KEY = "sroi.viewer"
 ORGANISATION_PAGES = "organisation_users"
 # An organisation's user: what agencies share with it, and its cross-agency lists (web/pages/portfolio.py).
 ORGANISATION_NAV: dict[str, tuple[str, ...]] = {
-    "authority": ("dashboard", "portfolio"),
+    "authority": ("dashboard", "portfolio", "rule-sets"),
     "employer": ("dashboard", "portfolio", "portfolio-placements"),
 }
 
@@ -50,11 +50,11 @@ ORGANISATION_NAV: dict[str, tuple[str, ...]] = {
 # roles again; the menu only leaves out what would answer 403.
 NAV: dict[str, tuple[str, ...]] = {
     "agency": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "support",
-               "duties", "reminders", "retention", "audit"),
+               "duties", "reminders", "retention", "audit", "rule-sets"),
     "auditor": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "retention",
                 "audit"),
     "employer": ("dashboard", "contracts", "vacancies", "placements", "support", "retention"),
-    "authority": ("dashboard", "contracts"),
+    "authority": ("dashboard", "contracts", "rule-sets"),
     "employee": ("placements", "profile"),
 }
 
