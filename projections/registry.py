@@ -13,6 +13,7 @@ from uuid import UUID
 from infra.eventstore import Tenant, TenantStores
 from projections.compliance import ComplianceProjection
 from projections.directory import DirectoryProjection
+from projections.listing import ListingProjection
 from projections.base import RM
 from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_from_row
 from projections.retention import RetentionProjection
@@ -25,7 +26,7 @@ from projections.support import SupportProjection
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
                DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection(),
-               NoticesProjection())
+               NoticesProjection(), ListingProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100

@@ -293,7 +293,9 @@ def placement_events(placement_id: FromPath[str], principal: NamedDependency[Pri
 
 
 def api_router() -> Router:
-    return v1_router([
+    from web.api.list_routes import LIST_HANDLERS  # they read what this module defines
+
+    return v1_router([*LIST_HANDLERS,
             register_employer, link_employer_organisation, add_contact_person, get_employer,
             register_contract, amend_contract, close_contract, report_turnover, get_contract,
             register_candidate, state_support_needs, get_candidate, erase_candidate,
