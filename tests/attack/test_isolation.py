@@ -79,6 +79,13 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/candidates"): Route(AGENCY, {"full_name": "Noor de Wit", "date_of_birth": "1991-01-01",
                                             "target_group": "participatiewet", "competences": ["Plannen"]}),
     ("GET", "/candidates/{candidate_id:str}"): Route(roles("agency", "auditor", "employee")),
+    # The lists (web/api/list_routes.py): every role is answered, with what its single
+    # reads show (an employer: its own; a person: their own; a role that sees none: []).
+    ("GET", "/candidates"): Route(EVERYONE),
+    ("GET", "/contracts"): Route(EVERYONE),
+    ("GET", "/employers"): Route(EVERYONE),
+    ("GET", "/placements"): Route(EVERYONE),
+    ("GET", "/vacancies"): Route(EVERYONE),
     ("POST", "/candidates/{candidate_id:str}/availability"): Route(
         roles("agency", "employee"), {"hours_per_week": "24", "available_from": TODAY, "region": "Utrecht"}),
     ("POST", "/candidates/{candidate_id:str}/erase"): Route(AGENCY, ids={"candidate_id": "spare_candidate_id"}),
@@ -405,6 +412,60 @@ def test_query_strings_with_another_tenants_ids_find_nothing_of_theirs(
             s.check(f"GET {query} as our {role}", send(client, "GET", API + query, ours.token(role)),
                     forbidden=forbidden_for(role, theirs), sent=query)
     assert s.tried == len(ROLES) * len(queries) and s.failures == [], "\n".join(s.failures)
+
+
+LISTS = ("/employers", "/contracts", "/candidates", "/vacancies", "/placements")
+
+
+def listed(client: TestClient, path: str, token: str) -> list[dict[str, Any]]:
+    """Every item of a list, all its pages."""
+    items: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        r = send(client, "GET", f"{API}{path}{'&' if '?' in path else '?'}limit=500{cursor}", token)
+        assert r.status_code == 200, (path, r.text)
+        items += r.json()["items"]
+        if not r.json()["has_more"]:
+            return items
+        cursor = f"&cursor={r.json()['next_cursor']}"
+
+
+def test_a_list_never_holds_another_tenants_or_another_partys_records(
+        ours: Party, neighbour: Party, theirs: Party, client: TestClient) -> None:
+    """Their tenant's lists, as every role, hold none of our ids (nor our text); their
+    filters naming our ids find nothing; our employer's lists hold its own records
+    only, our person's only their own."""
+    s = sweep("API lists: another tenant's, another employer's records")
+    mine = ours.strings() | neighbour.strings()
+    w = ours.world.ids
+    filters = [f"/contracts?employer_id={w['employer']}", f"/placements?contract_id={w['contract']}",
+               f"/placements?candidate_id={w['candidate']}", f"/vacancies?employer_id={w['employer']}"]
+    for who in ROLES:
+        for path in (*LISTS, *filters):
+            items = listed(client, path, theirs.token(who))
+            leaked = [m for m in mine if m in json.dumps(items)]
+            s.tried += 1
+            if leaked:
+                s.fail(f"GET {path} as their {who}", f"holds our {leaked[:3]}")
+    assert listed(client, "/contracts", theirs.token("agency")), "their agency lists its own contracts"
+    assert s.failures == [], "\n".join(s.failures)
+
+    employer = ours.token("employer")
+    assert [e["id"] for e in listed(client, "/employers", employer)] == [str(w["employer"])]
+    for path in ("/contracts", "/vacancies", "/placements"):
+        items = listed(client, path, employer)
+        assert items and {i["employer_id"] for i in items} == {str(w["employer"])}, path
+    assert listed(client, "/candidates", employer) == []
+    person = ours.token("employee")
+    assert [c["id"] for c in listed(client, "/candidates", person)] == [str(w["candidate"])]
+    assert {p["candidate_id"] for p in listed(client, "/placements", person)} == {str(w["candidate"])}
+    # The employer organisation's user, naming the record shared with it: that employer's records only.
+    org_items = listed(client, f"/placements?employer_id={w['employer']}", ours.token("org employer"))
+    assert org_items and {i["employer_id"] for i in org_items} == {str(w["employer"])}
+    assert listed(client, f"/placements?employer_id={neighbour.world.ids['employer']}",
+                  ours.token("agency")), "the neighbour has placements"
+    r = send(client, "GET", f"{API}/placements?employer_id={neighbour.world.ids['employer']}", ours.token("org employer"))
+    assert r.status_code == 404, r.text  # not shared with it: as an unknown id
 
 
 # -- another employer, another person, another municipality, in our own tenant --------------------------
