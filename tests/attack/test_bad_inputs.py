@@ -598,6 +598,41 @@ def bad_portfolio_queries() -> list[Bad]:
     ]
 
 
+def bad_list_queries() -> list[Bad]:
+    """The list endpoints (web/api/list_routes.py): page size, cursor, filters."""
+    out = []
+    for path in ("/employers", "/contracts", "/candidates", "/vacancies", "/placements"):
+        tag = "list-" + path.strip("/")
+        out += [
+            Bad(f"{tag}-limit-0", "GET", f"{path}?limit=0", field="limit", status=422),
+            Bad(f"{tag}-limit-501", "GET", f"{path}?limit=501", field="limit", status=422),
+            Bad(f"{tag}-limit-words", "GET", f"{path}?limit=ten", field="limit", status=422),
+            Bad(f"{tag}-cursor-made-up", "GET", f"{path}?cursor=bm90LWEtY3Vyc29y", field="cursor", status=422),
+            Bad(f"{tag}-cursor-too-long", "GET", f"{path}?cursor={over(201)}", field="cursor", status=422),
+            Bad(f"{tag}-updated-since-words", "GET", f"{path}?updated_since=yesterday", field="updated_since",
+                status=422),
+            Bad(f"{tag}-min-position-negative", "GET", f"{path}?min_position=-1", field="min_position",
+                status=422),
+        ]
+    return out + [
+        Bad("list-contracts-status-bogus", "GET", "/contracts?status=bogus", field="status", status=422),
+        Bad("list-vacancies-status-active", "GET", "/vacancies?status=active", field="status", status=422),
+        Bad("list-placements-status-open", "GET", "/placements?status=open", field="status", status=422),
+        Bad("list-contracts-employer-malformed", "GET", "/contracts?employer_id=not-a-uuid", field="employer_id",
+            status=422),
+        Bad("list-placements-contract-malformed", "GET", "/placements?contract_id=42", field="contract_id",
+            status=422),
+        Bad("list-placements-vacancy-malformed", "GET", "/placements?vacancy_id=x", field="vacancy_id", status=422),
+        Bad("list-placements-candidate-malformed", "GET", "/placements?candidate_id=x", field="candidate_id",
+            status=422),
+        # A cursor of another list (the employers') is not one of the contracts list.
+        Bad("list-contracts-cursor-of-employers", "GET", "/contracts?cursor=ZW1wbG95ZXI6MTowMDAwMDAwMC0wMDAwLTAw"
+            "MDAtMDAwMC0wMDAwMDAwMDAwMDA", field="cursor", status=422),
+        Bad("list-employers-cursor-and-since", "GET", "/employers?cursor=ZW1wbG95ZXI6MTowMDAwMDAwMC0wMDAwLTAw"
+            "MDAtMDAwMC0wMDAwMDAwMDAwMDA&updated_since=2026-01-01T00:00:00Z", field="updated_since", status=422),
+    ]
+
+
 def bad_rule_set_bodies() -> list[Bad]:
     """Rule sets published by an authority organisation's user (docs/rule-sets.md): each
     refused naming the field path; agencies may publish none."""
@@ -636,7 +671,7 @@ def bad_rule_set_bodies() -> list[Bad]:
 
 BODIES = (bad_json_bodies() + bad_statement_bodies() + bad_link_bodies() + bad_notification_bodies()
           + bad_rule_set_bodies())
-QUERIES = bad_queries() + bad_portfolio_queries()
+QUERIES = bad_queries() + bad_portfolio_queries() + bad_list_queries()
 
 
 @dataclass
