@@ -64,7 +64,9 @@ class ListingProjection(Projection):
             ("contract_id", "kind", "position", "record_id"),
             ("vacancy_id", "kind", "position", "record_id"),
             ("candidate_id", "kind", "position", "record_id"),
+            # An organisation's or an authority's scope: the records it sees.
             ("org_id", "kind"),
+            ("authority", "kind"),
         )),
     )
 
@@ -160,52 +162,58 @@ ListingProjection.handles = frozenset(a.removeprefix("on_") for a in dir(Listing
 
 
 # ---------------------------------------------------------------------------
-# The page query (asyncpg). $1 tenant, $2 kind, $3/$4 the cursor's position and
-# id (after them), $5 the page size plus one; then the filters and the scope,
-# each NULL when not narrowing. The scope is what service/visibility.py lets
-# the actor see, in SQL: the caller passes it (web/api/list_routes.py); the
-# items are loaded through the ledger afterwards, which checks again.
+# The page query (asyncpg): only the conditions given, so that each page is one
+# index scan in (position, record_id) order stopping at the page size (a filter
+# by employer, contract, vacancy or person: that column's index), or, for an
+# organisation's or an authority's scope, the index lookups of the few
+# employers or contracts it sees and a top-N sort of their records. The scope
+# is what service/visibility.py lets the actor see, in SQL: the caller passes
+# it (web/api/list_routes.py); the items are loaded through the ledger
+# afterwards, which checks again.
 
 LIVE = live_gen_sql(NAME)
-
-PAGE_SQL = f"""
-SELECT r.record_id, r.position FROM {RM}.{TABLE} r
-WHERE r.tenant_id = $1 AND r.gen = {LIVE} AND r.kind = $2
-  AND (r.position, r.record_id) > ($3::bigint, $4::uuid)
-  AND ($6::text IS NULL OR r.status = $6)
-  AND ($7::uuid IS NULL OR r.employer_id = $7)
-  AND ($8::uuid IS NULL OR r.contract_id = $8)
-  AND ($9::uuid IS NULL OR r.vacancy_id = $9)
-  AND ($10::uuid IS NULL OR r.candidate_id = $10)
-  AND ($11::uuid IS NULL OR r.record_id = $11)
-  AND ($12::uuid IS NULL OR r.employer_id IN (
-        SELECT o.record_id FROM {RM}.{TABLE} o WHERE o.tenant_id = $1 AND o.gen = r.gen
-          AND o.org_id = $12 AND o.kind = 'employer'))
-  AND ($13::text IS NULL OR r.authority = $13)
-  AND ($14::uuid IS NULL OR r.contract_id IN (
-        SELECT o.record_id FROM {RM}.{TABLE} o WHERE o.tenant_id = $1 AND o.gen = r.gen
-          AND o.org_id = $14 AND o.kind = 'contract'))
-  AND ($15::text IS NULL OR r.contract_id IN (
-        SELECT o.record_id FROM {RM}.{TABLE} o WHERE o.tenant_id = $1 AND o.gen = r.gen
-          AND o.authority = $15 AND o.kind = 'contract'))
-  AND ($16::uuid IS NULL OR (r.kind = 'employer' AND r.org_id = $16))
-ORDER BY r.position, r.record_id
-LIMIT $5
-"""
+_OF = f"SELECT o.record_id FROM {RM}.{TABLE} o WHERE o.tenant_id = $1 AND o.gen = {LIVE} AND o.kind = '{{kind}}'"
 
 
 class Scope:
     """What one actor may list, as column conditions (None: no narrowing).
     `nothing`: the role sees no record of this kind."""
 
-    def __init__(self, *, nothing: bool = False, record_id: UUID | None = None, employer_id: UUID | None = None,
-                 candidate_id: UUID | None = None, employer_org: UUID | None = None, authority: str | None = None,
+    def __init__(self, *, nothing: bool = False, employer_id: UUID | None = None,
+                 candidate_id: UUID | None = None, employer_org: UUID | None = None,
                  authority_org: UUID | None = None, contract_authority: str | None = None,
                  org_of_employer: UUID | None = None):
         self.nothing = nothing
-        self.record_id, self.employer_id, self.candidate_id = record_id, employer_id, candidate_id
-        self.employer_org, self.authority, self.authority_org = employer_org, authority, authority_org
+        self.employer_id, self.candidate_id = employer_id, candidate_id
+        self.employer_org, self.authority_org = employer_org, authority_org
         self.contract_authority, self.org_of_employer = contract_authority, org_of_employer
+
+
+def page_sql(kind: str, after: tuple[int, UUID], limit: int, scope: Scope, **filters: Any) -> tuple[str, list]:
+    """The page query and its arguments: `filters` are column = value (None: not narrowing)."""
+    args: list[Any] = [None, kind, after[0], after[1]]
+    where = [f"r.tenant_id = $1 AND r.gen = {LIVE} AND r.kind = $2 AND (r.position, r.record_id) > ($3, $4)"]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    columns = {**filters, "employer_id": filters.get("employer_id") or scope.employer_id,
+               "candidate_id": filters.get("candidate_id") or scope.candidate_id,
+               "org_id": scope.org_of_employer}
+    for column, value in columns.items():
+        if value is not None:
+            where.append(f"r.{column} = {arg(value)}")
+    if scope.employer_org is not None:
+        where.append(f"r.employer_id = ANY(ARRAY({_OF.format(kind='employer')} AND o.org_id = {arg(scope.employer_org)}))")
+    if scope.authority_org is not None:
+        where.append(f"r.contract_id = ANY(ARRAY({_OF.format(kind='contract')} AND o.org_id = {arg(scope.authority_org)}))")
+    if scope.contract_authority is not None:
+        where.append(f"r.contract_id = ANY(ARRAY({_OF.format(kind='contract')}"
+                     f" AND o.authority = {arg(scope.contract_authority)}))")
+    query = (f"SELECT r.record_id, r.position FROM {RM}.{TABLE} r WHERE " + "\n  AND ".join(where)
+             + f"\nORDER BY r.position, r.record_id LIMIT {arg(limit)}")
+    return query, args
 
 
 async def page(pool: Any, tenant_id: UUID, kind: str, after: tuple[int, UUID], limit: int, scope: Scope, *,
@@ -218,9 +226,7 @@ async def page(pool: Any, tenant_id: UUID, kind: str, after: tuple[int, UUID], l
         return []
     if scope.candidate_id is not None and candidate_id is not None and candidate_id != scope.candidate_id:
         return []
-    rows = await pool.fetch(
-        PAGE_SQL, tenant_id, kind, after[0], after[1], limit, status,
-        employer_id or scope.employer_id, contract_id, vacancy_id, candidate_id or scope.candidate_id,
-        scope.record_id, scope.employer_org, scope.authority, scope.authority_org, scope.contract_authority,
-        scope.org_of_employer)
-    return [(r["record_id"], r["position"]) for r in rows]
+    query, args = page_sql(kind, after, limit, scope, status=status, employer_id=employer_id,
+                           contract_id=contract_id, vacancy_id=vacancy_id, candidate_id=candidate_id)
+    args[0] = tenant_id
+    return [(r["record_id"], r["position"]) for r in await pool.fetch(query, *args)]
