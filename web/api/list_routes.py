@@ -58,7 +58,7 @@ _START = (0, UUID(int=0))
 _LAST_ID = UUID(int=2**128 - 1)
 
 
-class Page(msgspec.Struct, kw_only=True):
+class RecordPage(msgspec.Struct, kw_only=True):
     """One page of a list: the records (each as its single GET shows it), and
     where to go on from (pass it as `?cursor=`; on the last page too, for the
     next sync; null only when nothing was listed yet)."""
@@ -183,7 +183,7 @@ async def _list(kind: str, request: Request, principal: Principal, pool: Pool, l
     items = await asyncio.to_thread(_items, ledger, tenant, actor, kind, [r[0] for r in rows], request)
     last = (rows[-1][1], rows[-1][0]) if rows else (after if after != _START else None)
     next_cursor = encode_cursor(kind, *last) if last is not None else None
-    return Response(Page(items=items, next_cursor=next_cursor, has_more=more), headers=headers)
+    return Response(RecordPage(items=items, next_cursor=next_cursor, has_more=more), headers=headers)
 
 
 # -- the parameters, as the OpenAPI documents them ----------------------------------------------
@@ -211,7 +211,7 @@ EmployerId, ContractId, VacancyId, CandidateId = (_id("employer"), _id("contract
 @get("/employers")
 async def list_employers(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool],
                          ledger: NamedDependency[Ledger], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
-                         updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[Page]:
+                         updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[RecordPage]:
     """Employer records in the order they last changed (an employer user: its own)."""
     return await _list("employer", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since)
@@ -223,7 +223,7 @@ async def list_contracts(request: Request, principal: NamedDependency[Principal]
                          updated_since: UpdatedSince = None, min_position: MinPosition = None,
                          status: Annotated[Literal["open", "closed"] | None, Parameter(
                              description="open: not closed; closed: closed.")] = None,
-                         employer_id: EmployerId = None) -> Response[Page]:
+                         employer_id: EmployerId = None) -> Response[RecordPage]:
     """Social return contracts in the order they last changed, as GET /contracts/{id} shows each."""
     return await _list("contract", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since, status=status, employer_id=employer_id)
@@ -232,7 +232,7 @@ async def list_contracts(request: Request, principal: NamedDependency[Principal]
 @get("/candidates")
 async def list_candidates(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool],
                           ledger: NamedDependency[Ledger], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
-                          updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[Page]:
+                          updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[RecordPage]:
     """Candidates in the order they last changed (a person: their own). Support needs are shown to
     the agency and the person, and every such item is written to the access log, as for one."""
     return await _list("candidate", request, principal, pool, ledger, limit=limit, cursor=cursor,
@@ -245,7 +245,7 @@ async def list_vacancies(request: Request, principal: NamedDependency[Principal]
                          updated_since: UpdatedSince = None, min_position: MinPosition = None,
                          status: Annotated[Literal["open", "filled", "closed"] | None, Parameter(
                              description="The vacancy's status.")] = None,
-                         employer_id: EmployerId = None) -> Response[Page]:
+                         employer_id: EmployerId = None) -> Response[RecordPage]:
     """Vacancies in the order they last changed, as GET /vacancies/{id} shows each."""
     return await _list("vacancy", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since, status=status, employer_id=employer_id)
@@ -258,7 +258,7 @@ async def list_placements(request: Request, principal: NamedDependency[Principal
                           status: Annotated[Literal["active", "ended"] | None, Parameter(
                               description="active: not ended; ended: an end was recorded.")] = None,
                           employer_id: EmployerId = None, contract_id: ContractId = None,
-                          vacancy_id: VacancyId = None, candidate_id: CandidateId = None) -> Response[Page]:
+                          vacancy_id: VacancyId = None, candidate_id: CandidateId = None) -> Response[RecordPage]:
     """Placements in the order they last changed, as GET /placements/{id} shows each."""
     return await _list("placement", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since, status=status, employer_id=employer_id,
