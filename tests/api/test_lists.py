@@ -193,3 +193,20 @@ def test_a_cursor_of_another_list_is_refused(system: System, org: Org) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "cursor"
     both = org.get(f"/employers?cursor={cursor}&updated_since=2025-01-01T00:00:00Z")
     assert both.status_code == 422 and both.json()["errors"][0]["field"] == "updated_since"
+
+
+def test_an_erased_person_is_listed_as_their_single_read_shows_them(system: System, org: Org) -> None:
+    ids = org.seed()
+    erased = org.create("/candidates", candidate_body(full_name="Kees Spaans"))
+    fresh(system, org)
+    _, cursor = walk(org, "/candidates")
+    r = org.post(f"/candidates/{erased}/erase", {})
+    assert r.status_code == 200, r.text
+    fresh(system, org)
+    single = org.get(f"/candidates/{erased}")
+    page = org.get(f"/candidates?cursor={cursor}")
+    assert page.status_code == 200, page.text
+    # The erasure is a change: the record comes back once, as GET by id shows it ("[erased]"), and alone.
+    assert single.status_code == 200 and single.json()["full_name"] == "[erased]"
+    assert page.json()["items"] == [single.json()] and "Kees Spaans" not in page.text
+    assert ids["candidate"] not in {c["id"] for c in page.json()["items"]}
