@@ -210,3 +210,11 @@ def test_an_erased_person_is_listed_as_their_single_read_shows_them(system: Syst
     assert single.status_code == 200 and single.json()["full_name"] == "[erased]"
     assert page.json()["items"] == [single.json()] and "Kees Spaans" not in page.text
     assert ids["candidate"] not in {c["id"] for c in page.json()["items"]}
+
+
+def test_support_needs_read_through_a_list_are_in_the_access_log(system: System, org: Org) -> None:
+    ids = org.seed()
+    fresh(system, org)
+    assert walk(org, "/candidates")[0][0]["support_needs"].startswith("Schriftelijke instructies")
+    log = org.get(f"/access-log?subject={ids['candidate']}").json()["entries"]
+    assert [e for e in log if "GET /api/v1/candidates" == e.get("via")], log
