@@ -282,8 +282,9 @@ def profile_inprocess(s: Setup, keys: list[str], n: int, warmup: int, prof_n: in
 
     async def breakdown() -> None:
         async with app.lifespan():
-            real_pool = app.state.read_pool
-            app.state.read_pool = TimedPool(real_pool, names)
+            pools = app.state.read_pools.pools  # one per database (web/pools.py); the bench's on `default`
+            real_pool = pools["default"]
+            pools["default"] = TimedPool(real_pool, names)
             try:
                 driver = AsgiDriver(app)
                 csrf = {"token": await log_in(driver)}
@@ -305,7 +306,7 @@ def profile_inprocess(s: Setup, keys: list[str], n: int, warmup: int, prof_n: in
                     for label in _breakdown(series, per_request, totals):
                         await explain(real_pool, label)
             finally:
-                app.state.read_pool = real_pool
+                pools["default"] = real_pool
 
     async def profile() -> None:
         """Plain asyncio here: time waiting for PostgreSQL on the read pool

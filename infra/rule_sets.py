@@ -291,16 +291,14 @@ class RuleSetStore:
 
 async def rule_sets_async(pool: Any) -> list[StoredRuleSet]:
     """Every rule set version, by name and version (the web's read pool)."""
-    async with pool.acquire() as conn:
-        rows = await conn.fetch(f"{_SELECT} ORDER BY r.name, r.version")
+    rows = await pool.fetch(f"{_SELECT} ORDER BY r.name, r.version")
     return [_row(dict(r)) for r in rows]
 
 
 async def rule_set_async(pool: Any, name: str, version: int | None = None) -> StoredRuleSet | None:
     """That version (None: the highest of the name), or None."""
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(f"{_SELECT} WHERE r.name = $1 AND ($2::int IS NULL OR r.version = $2)"
-                                  " ORDER BY r.version DESC LIMIT 1", name, version)
+    row = await pool.fetchrow(f"{_SELECT} WHERE r.name = $1 AND ($2::int IS NULL OR r.version = $2)"
+                              " ORDER BY r.version DESC LIMIT 1", name, version)
     return _row(dict(row)) if row else None
 
 

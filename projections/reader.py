@@ -29,6 +29,12 @@ from infra.eventstore import EventStoreDatabase, Tenant
 from projections.base import RM
 
 
+def each_database(pool: Any) -> list[Any]:
+    """The pools a read across tenants asks, one per database: a request's
+    routed pool (web/pools.py) knows every database's; a plain pool is one."""
+    return list(getattr(pool, "databases", None) or [pool])
+
+
 def live_gen_sql(projection: str) -> str:
     """The generation a query reads: the live one, unless the transaction set
     `sroi.gen_<projection>` (an as-of replay, see ProjectionRunner.as_of)."""

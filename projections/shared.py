@@ -27,6 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.base import RM, Event, Projection, Table
+from projections.reader import each_database
 from projections.writer import Batch
 
 NAME = "shared"
@@ -179,16 +180,22 @@ def _shared(r: Any) -> SharedRecord:
 async def shared_record(pool: Any, org_id: UUID, kind: str, record_id: UUID) -> SharedRecord | None:
     """The record of this kind shared with the organisation, with the tenant
     that owns it; None if no agency shares it with the organisation."""
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} {_LIVE} WHERE s.org_id = $1 AND s.record_id = $2"
-                              " AND s.kind = $3 ORDER BY s.linked_at, s.via LIMIT 1", org_id, record_id, kind)
-    return _shared(row) if row else None
+    found = []
+    for database in each_database(pool):  # each tenant's rows are on its own database
+        row = await database.fetchrow(f"SELECT {_COLUMNS} {_LIVE} WHERE s.org_id = $1 AND s.record_id = $2"
+                                      " AND s.kind = $3 ORDER BY s.linked_at, s.via LIMIT 1", org_id, record_id, kind)
+        if row is not None:
+            found.append(_shared(row))
+    return min(found, key=lambda r: (r.linked_at, str(r.via))) if found else None
 
 
 async def shared_records(pool: Any, org_id: UUID, kind: str | None = None) -> list[SharedRecord]:
     """Everything every agency shares with the organisation (of one kind, if
     given), oldest share first: the cross-agency lists start here and read
     each record's figures in its own tenant's read models."""
-    rows = await pool.fetch(f"SELECT DISTINCT ON (s.tenant_id, s.record_id) {_COLUMNS} {_LIVE}"
-                            " WHERE s.org_id = $1 AND ($2::text IS NULL OR s.kind = $2)"
-                            " ORDER BY s.tenant_id, s.record_id, s.linked_at", org_id, kind)
+    rows = []
+    for database in each_database(pool):  # each tenant's rows are on its own database
+        rows += await database.fetch(f"SELECT DISTINCT ON (s.tenant_id, s.record_id) {_COLUMNS} {_LIVE}"
+                                     " WHERE s.org_id = $1 AND ($2::text IS NULL OR s.kind = $2)"
+                                     " ORDER BY s.tenant_id, s.record_id, s.linked_at", org_id, kind)
     return sorted((_shared(r) for r in rows), key=lambda r: (r.linked_at, str(r.record_id)))

@@ -1,7 +1,7 @@
 """The Litestar application factory. `create_app(system)` is all the wiring:
 the routers, the services given to handlers by name (`dependencies`), the
-error handlers, and the read pool opened at start (the one thing kept in the
-app's state, read only in this module)."""
+error handlers, and the read pools opened at start, one per database
+(web/pools.py: the one thing kept in the app's state, read only in this module)."""
 from __future__ import annotations
 
 import asyncio
@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TYPE_CHECKING
 
-import asyncpg
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -34,6 +33,7 @@ from web.reference import render_plugins
 from web.pages import page_stores, pages_routers
 from web.pages import sessions as page_sessions
 from web.pages.security import security_headers
+from web.pools import ReadPools, RoutedPool
 from web.timing import ServerTimingMiddleware, TimedConnection
 
 if TYPE_CHECKING:  # the composition root builds the app; web only names its type
@@ -54,8 +54,8 @@ def create_app(system: System) -> Litestar:
         serves every request; see README, Production)."""
         checks: dict[str, str] = {}
         try:
-            pool = app.state.read_pool
-            await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2)
+            for pool in app.state.read_pools.pools.values():
+                await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2)
             checks["database"] = "ok"
         except Exception:
             checks["database"] = "unavailable"
@@ -83,14 +83,14 @@ def create_app(system: System) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.read_pool = await asyncpg.create_pool(
-            system.database_url, min_size=1, max_size=system.settings.database.read_pool_size,
+        app.state.read_pools = await ReadPools.open(
+            database_urls(system), max_size=system.settings.database.read_pool_size,
             connection_class=TimedConnection)
-        await page_sessions.migrate(app.state.read_pool)
+        await page_sessions.migrate(app.state.read_pools.platform)
         try:
             yield
         finally:
-            await app.state.read_pool.close()
+            await app.state.read_pools.close()
 
     app = Litestar(
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
@@ -111,7 +111,7 @@ def create_app(system: System) -> Litestar:
                 "BearerToken": SecurityScheme(type="http", scheme="bearer",
                                               description="A per-user API token (sroi user create --token)")}),
         ),
-        stores=page_stores(lambda: app.state.read_pool),
+        stores=page_stores(lambda: app.state.read_pools.platform),
         debug=False,
     )
     # Outside everything Litestar does (routing, CSRF, its exception handling),
@@ -122,8 +122,10 @@ def create_app(system: System) -> Litestar:
 
 def dependencies(system: System) -> dict[str, Provide]:
     """The services every handler may ask for by name: `ledger`, `registry`,
-    `settings` (the system's), and `pool`, the read pool the app opens at
-    start (read from the app's state on each request)."""
+    `settings` (the system's), and `pool`, the request's `RoutedPool` over
+    the read pools the app opens at start (web/pools.py: the platform's
+    tables on the default database, the rest on the database of the tenant
+    the request acts in, which the principal or the viewer chooses)."""
     return {
         "ledger": Provide(_constant(system.ledger), use_cache=True, sync_to_thread=False),
         "registry": Provide(_constant(system.registry), use_cache=True, sync_to_thread=False),
@@ -138,5 +140,12 @@ def _constant(value: Any) -> Any:
     return provide
 
 
-def _read_pool(state: State) -> asyncpg.Pool:
-    return state.read_pool
+def database_urls(system: System) -> dict[str, str]:
+    """Every database by key: `default` (the platform's) and TENANT_DATABASES'."""
+    urls = {"default": system.database_url}
+    urls.update({k: v for k, v in system.settings.database.tenant_databases.items() if k != "default"})
+    return urls
+
+
+def _read_pool(state: State) -> RoutedPool:
+    return state.read_pools.request()

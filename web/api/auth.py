@@ -30,6 +30,7 @@ from infra import documents
 from infra.eventstore import Tenant
 from infra.registry import principal_for_token_async, tenant_by_id_async
 from projections import shared
+from projections.reader import each_database
 from service.actor import Actor
 from service.errors import NotFound, PermissionDenied
 from web.api.body import strict_json_body
@@ -81,10 +82,22 @@ async def provide_principal(request: Request, pool: NamedDependency[Pool]) -> Pr
     if user.org_id is not None:
         actor = Actor(user_id=user.id, role=user.role, organisation=user.organisation, org_id=user.org_id)
         owning = await in_owning_tenant(pool, actor, request.path_params)
-        return Principal(home=owning[0], actor=owning[1]) if owning else Principal(home=None, actor=actor)
-    return Principal(home=found.tenant, actor=Actor(
+        principal = Principal(home=owning[0], actor=owning[1]) if owning else Principal(home=None, actor=actor)
+    else:
+        principal = Principal(home=found.tenant, actor=Actor(
         user_id=user.id, role=user.role, organisation=user.organisation,
         employer_id=user.employer_id, candidate_id=user.candidate_id))
+    # The request reads the read models of the tenant it acts in, on that
+    # tenant's database (web/pools.py).
+    use_database(pool, principal.home)
+    return principal
+
+
+def use_database(pool: Any, tenant: Tenant | None) -> None:
+    """Route the request's pool to the tenant's database (a plain pool, in a
+    test, is one database already)."""
+    if hasattr(pool, "use"):
+        pool.use(tenant)
 
 
 async def in_owning_tenant(pool: Pool, actor: Actor, path_params: Mapping[str, Any]) -> tuple[Tenant, Actor] | None:
@@ -98,7 +111,13 @@ async def in_owning_tenant(pool: Pool, actor: Actor, path_params: Mapping[str, A
     if document is not None:
         # A document acts in the tenant of the record it is attached to; not
         # shared is answered as a document that does not exist.
-        attached = await documents.record_of_document_async(pool, parse_id("document", document))
+        # Documents live on their tenant's database: ask each.
+        document_id = parse_id("document", document)
+        attached = None
+        for database in each_database(pool):
+            attached = await documents.record_of_document_async(database, document_id)
+            if attached is not None:
+                break
         if attached is None:
             raise NotFound("document", document)
         named = [(attached[0], str(attached[1]))]

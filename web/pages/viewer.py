@@ -34,7 +34,7 @@ from infra.registry import TenantNotFound, TenantRegistry
 from service.actor import Actor
 from service.errors import PermissionDenied
 from service.handlers import COMMAND_ROLES
-from web.api.auth import in_owning_tenant
+from web.api.auth import in_owning_tenant, use_database
 
 CACHE_SECONDS = 5.0
 VIEWER_KEY = "sroi.viewer"
@@ -198,10 +198,11 @@ async def provide_viewer(request: Request, pool: NamedDependency[Any]) -> Viewer
     not shared answers 404, as an unknown id. The header still shows the
     organisation (the session's viewer, kept in the request's scope)."""
     viewer: Viewer = request.scope[VIEWER_KEY]  # type: ignore[literal-required]
-    if viewer.tenant is not None:
-        return viewer
-    owning = await in_owning_tenant(pool, viewer.actor, request.path_params)
-    if owning is None:
-        return viewer
-    tenant, actor = owning
-    return dataclasses.replace(viewer, tenant=tenant, actor=actor)
+    if viewer.tenant is None:
+        owning = await in_owning_tenant(pool, viewer.actor, request.path_params)
+        if owning is not None:
+            tenant, actor = owning
+            viewer = dataclasses.replace(viewer, tenant=tenant, actor=actor)
+    # The page reads the read models of the tenant it shows, on its database (web/pools.py).
+    use_database(pool, viewer.tenant)
+    return viewer
