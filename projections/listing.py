@@ -42,8 +42,9 @@ STATUSES: dict[str, tuple[str, ...]] = {
 
 def _event_names(cls: type) -> set[str]:
     """The names of an aggregate's events (its @event classes), without the library's base ones."""
+    base = cls.Event  # type: ignore[attr-defined]
     return {name for name in dir(cls) if name not in ("Event", "Created")
-            and isinstance(getattr(cls, name), type) and issubclass(getattr(cls, name), cls.Event)}  # type: ignore[attr-defined]
+            and isinstance(getattr(cls, name), type) and issubclass(getattr(cls, name), base)}
 
 
 class ListingProjection(Projection):
@@ -205,9 +206,11 @@ def page_sql(kind: str, after: tuple[int, UUID], limit: int, scope: Scope, **fil
         if value is not None:
             where.append(f"r.{column} = {arg(value)}")
     if scope.employer_org is not None:
-        where.append(f"r.employer_id = ANY(ARRAY({_OF.format(kind='employer')} AND o.org_id = {arg(scope.employer_org)}))")
+        where.append(f"r.employer_id = ANY(ARRAY({_OF.format(kind='employer')}"
+                     f" AND o.org_id = {arg(scope.employer_org)}))")
     if scope.authority_org is not None:
-        where.append(f"r.contract_id = ANY(ARRAY({_OF.format(kind='contract')} AND o.org_id = {arg(scope.authority_org)}))")
+        where.append(f"r.contract_id = ANY(ARRAY({_OF.format(kind='contract')}"
+                     f" AND o.org_id = {arg(scope.authority_org)}))")
     if scope.contract_authority is not None:
         where.append(f"r.contract_id = ANY(ARRAY({_OF.format(kind='contract')}"
                      f" AND o.authority = {arg(scope.contract_authority)}))")

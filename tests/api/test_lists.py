@@ -3,6 +3,7 @@ once, syncs exactly what changed since its cursor, filters, and sees only what
 its role may see; bad input is a 422 naming the field."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -218,3 +219,25 @@ def test_support_needs_read_through_a_list_are_in_the_access_log(system: System,
     assert walk(org, "/candidates")[0][0]["support_needs"].startswith("Schriftelijke instructies")
     log = org.get(f"/access-log?subject={ids['candidate']}").json()["entries"]
     assert [e for e in log if "GET /api/v1/candidates" == e.get("via")], log
+
+
+def test_an_organisations_user_lists_in_the_agency_that_shares_the_record_it_names(system: System, org: Org) -> None:
+    ids = org.seed()
+    unshared = org.create("/contracts", contract_body(ids["employer"], title="Niet gedeeld"))
+    registry = system.registry
+    authority = registry.create_organisation("authority", "Gemeente Utrecht",
+                                             oin=f"{uuid.uuid4().int % 10**20:020d}")
+    r = org.client.patch(f"/api/v1/contracts/{ids['contract']}", json={"authority_org_id": str(authority.id)},
+                         headers={"Authorization": f"Bearer {org.agency_token}"})
+    assert r.status_code == 200, r.text
+    fresh(system, org)
+    token = registry.issue_token(registry.create_org_user(authority.id, f"{uuid.uuid4().hex}@example.org",
+                                                          "authority"))
+    # No record named: no agency to list in.
+    assert org.get("/contracts", token).status_code == 403
+    # Its contracts across agencies are /authority/contracts; the placements under one it names:
+    page = org.get(f"/placements?contract_id={ids['contract']}", token)
+    assert page.status_code == 200, page.text
+    assert [p["id"] for p in page.json()["items"]] == [ids["placement"]]
+    # A contract of the agency not shared with it: as an unknown id.
+    assert org.get(f"/placements?contract_id={unshared}", token).status_code == 404

@@ -464,7 +464,8 @@ def test_a_list_never_holds_another_tenants_or_another_partys_records(
     assert org_items and {i["employer_id"] for i in org_items} == {str(w["employer"])}
     assert listed(client, f"/placements?employer_id={neighbour.world.ids['employer']}",
                   ours.token("agency")), "the neighbour has placements"
-    r = send(client, "GET", f"{API}/placements?employer_id={neighbour.world.ids['employer']}", ours.token("org employer"))
+    r = send(client, "GET", f"{API}/placements?employer_id={neighbour.world.ids['employer']}",
+             ours.token("org employer"))
     assert r.status_code == 404, r.text  # not shared with it: as an unknown id
 
 

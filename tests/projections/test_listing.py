@@ -79,7 +79,8 @@ async def test_a_page_reads_an_index_over_thousands_of_rows(pool, books):
         cases = {
             "agency": Scope(), "by employer": Scope(employer_id=employer),
             "employer organisation": Scope(employer_org=uuid.uuid4()),
-            "authority": Scope(contract_authority="Gemeente 7"), "authority organisation": Scope(authority_org=uuid.uuid4()),
+            "authority": Scope(contract_authority="Gemeente 7"),
+            "authority organisation": Scope(authority_org=uuid.uuid4()),
         }
         for name, scope in cases.items():
             query, args = listing.page_sql("contract", START, 101, scope)

@@ -196,8 +196,8 @@ Cursor = Annotated[str | None, Parameter(max_length=200, description=(
 UpdatedSince = Annotated[datetime | None, Parameter(description=(
     "ISO 8601 moment: only records changed after it (not together with cursor)."))]
 MinPosition = Annotated[int | None, Parameter(ge=0, le=2**62, description=(
-    "An integer, 0 or more: the X-Event-Position a command returned; wait (at most 2 s) until the list includes it; if not in time "
-    "the answer carries X-Projection-Stale: true."))]
+    "An integer, 0 or more: the X-Event-Position a command returned; wait (at most 2 s) until the list "
+    "includes it; if not in time the answer carries X-Projection-Stale: true."))]
 
 
 def _id(what: str) -> Any:
