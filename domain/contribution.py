@@ -253,11 +253,15 @@ class Contribution(LedgerAggregate):
         self._valued(block_eur=value.block_eur, bonus_eur=value.bonus_eur, eligible=value.eligible,
                      reason=value.reason, capped=value.capped, rule_set=rule_set,
                      judged_on=require_date(judged_on, "judged_on"),
-                     candidate_id=require_id(candidate_id, "candidate_id"))
+                     candidate_id=require_id(candidate_id, "candidate_id"), cap_hours=value.cap_hours)
 
     @event("ContributionValued")
     def _valued(self, block_eur: Decimal, bonus_eur: Decimal, eligible: bool, reason: str,
                 capped: bool, rule_set: str, judged_on: date,
-                candidate_id: UUID | None = None) -> None:  # absent from events recorded before it was sealed
+                candidate_id: UUID | None = None,  # absent from events recorded before it was sealed
+                # the cap in hours of the person's group (rule sets with caps, issue 13);
+                # absent from older events, recorded under the legacy cap (None)
+                cap_hours: Decimal | None = None) -> None:
         self.valuation = {"block_eur": block_eur, "bonus_eur": bonus_eur, "eligible": eligible,
-                          "reason": reason, "capped": capped, "rule_set": rule_set, "judged_on": judged_on}
+                          "reason": reason, "capped": capped, "rule_set": rule_set, "judged_on": judged_on,
+                          "cap_hours": cap_hours}

@@ -30,15 +30,18 @@ import calendar
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
 
 from domain.valuation import (
     VALUE_DECIMALS,
     BlockValue,
+    HoursCap,
     RuleSet,
     Segment,
     arrangement_value,
+    clip_segments,
     value_segments,
 )
 
@@ -66,6 +69,12 @@ BONUS_PERSONAL = "personal"
 def _s(value: Decimal | None) -> str | None:
     """A decimal as plain digits, never in exponent form (5E+4 is "50000")."""
     return None if value is None else format(Decimal(value), "f")
+
+
+def _hours2(hours: Fraction) -> str:
+    """Hours (exact) shown to 2 decimals, half up."""
+    return format((Decimal(hours.numerator) / Decimal(hours.denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
 
 
 def _iso(day: date | None) -> str | None:
@@ -131,6 +140,7 @@ def explain_placement(
     period_start: date | None,
     period_end: date,
     arrangement: str = "employment",
+    hours_cap: HoursCap | None = None,
 ) -> Explanation:
     """A placement's value over [period_start, period_end] (both inclusive;
     period_start None: from its first day), explained.
@@ -138,11 +148,18 @@ def explain_placement(
     ``block``: the recorded valuation (ContributionValued); ``valued`` False
     if none was recorded. The value is the one domain.valuation.placement_value
     gives for the same period, and equals the sum of the segments' values.
+
+    ``hours_cap``: under a rule set with caps, how the candidate's cap in hours
+    applies to this placement (domain.valuation.candidate_segments: it needs
+    all the candidate's placements); None: no day of it is cut by such a cap.
     """
     # From the start: the earlier of its first day and the term's (days before the term are shown as such).
     first = min(starts_on, term_start) if period_start is None else period_start
     segments = value_segments(rule_set, block, hours_history, starts_on, ended_on, term_start, term_end) \
         if valued else []
+    by_hours = rule_set.caps is not None
+    if hours_cap is not None:
+        segments = clip_segments(segments, hours_cap.counted_through)
     lines, value = [], Decimal(0)
     for s in segments:
         window = _overlap((s.from_day, s.to_day), (first, period_end))
@@ -159,8 +176,12 @@ def explain_placement(
     active = _overlap((starts_on, ended_on or date.max), (first, period_end))
     active_days = _days(*active) if active else 0
     in_term = _overlap(active, (term_start, term_end)) if active else None
-    cap_applies = block.capped and rule_set.cap_days is not None
-    cap_end = starts_on + timedelta(days=rule_set.cap_days - 1) if cap_applies else None
+    if by_hours:  # the cap in hours: days after the last counted day
+        cap_applies = block.capped and block.cap_hours is not None
+        cap_end = hours_cap.counted_through if hours_cap is not None else None
+    else:
+        cap_applies = block.capped and rule_set.cap_days is not None
+        cap_end = starts_on + timedelta(days=rule_set.cap_days - 1) if cap_applies else None
     in_cap = (_overlap(in_term, (date.min, cap_end)) if cap_end else in_term) if in_term else None
     counted = sum(line["days"] for line in lines)
     outside_term = active_days - (_days(*in_term) if in_term else 0)
@@ -173,7 +194,14 @@ def explain_placement(
             "without_value": active_days - counted - outside_term - after_cap - below_minimum}
 
     cap: dict[str, Any] = {"applies": cap_applies}
-    if cap_applies and cap_end is not None and rule_set.cap_days is not None:
+    if by_hours and cap_applies:
+        # Per candidate, in hours worked across all their placements (issue 13).
+        cap.update(counted_in="hours", cap_hours=_s(block.cap_hours))
+        if hours_cap is not None:
+            cap.update(hours_used_before=_hours2(hours_cap.used_before),
+                       hours_remaining=_hours2(hours_cap.remaining_before),
+                       reached_on=_iso(hours_cap.reached_on), counted_through=_iso(hours_cap.counted_through))
+    elif cap_applies and cap_end is not None and rule_set.cap_days is not None:
         # As the rule set applies it today: calendar days from the placement's first day.
         through = min(period_end, ended_on or date.max, cap_end)
         used = _days(starts_on, through) if through >= starts_on else 0
@@ -249,7 +277,8 @@ def explain_other_activity(*, costs_eur: Decimal | None, hours: Decimal | None,
 
 
 def explain_contribution(contribution: Any, *, contract: Any, placement: Any = None,
-                         period_start: date | None = None, period_end: date) -> Explanation:
+                         period_start: date | None = None, period_end: date,
+                         hours_cap: HoursCap | None = None) -> Explanation:
     """THE explanation of one contribution, from the aggregates themselves (for
     the service, e.g. to freeze it into a statement line): a placement's over
     [period_start, period_end] (None: from its first day) from its recorded
@@ -259,6 +288,9 @@ def explain_contribution(contribution: Any, *, contract: Any, placement: Any = N
 
     contribution: domain.contribution.Contribution; contract: SocialReturnContract;
     placement: the Placement of a placement's contribution (None otherwise).
+    hours_cap: how the candidate's cap in hours applies to the placement (rule
+    sets with caps; it needs all the candidate's placements: see
+    domain.valuation.candidate_segments); None: no day of it is cut by one.
     """
     if contribution.kind == "social_enterprise_purchase":
         return explain_purchase(invoice_amount_eur_excl_vat=contribution.invoice_amount_eur_excl_vat,
@@ -274,11 +306,11 @@ def explain_contribution(contribution: Any, *, contract: Any, placement: Any = N
     block = BlockValue(block_eur=Decimal(0), bonus_eur=Decimal(0), eligible=False, reason="", capped=True) \
         if valuation is None else BlockValue(
             block_eur=valuation["block_eur"], bonus_eur=valuation["bonus_eur"], eligible=valuation["eligible"],
-            reason="", capped=valuation["capped"])
+            reason="", capped=valuation["capped"], cap_hours=valuation.get("cap_hours"))
     return explain_placement(
         contract.rules, valued=valuation is not None, block=block,
         judged_on=None if valuation is None else valuation["judged_on"],
         permanent_contract=placement.permanent_contract, hours_history=placement.hours_history,
         starts_on=placement.starts_on, ended_on=placement.ended_on, term_start=contract.starts_on,
         term_end=contract.ends_on, period_start=period_start, period_end=period_end,
-        arrangement=getattr(placement, "arrangement", "employment"))
+        arrangement=getattr(placement, "arrangement", "employment"), hours_cap=hours_cap)

@@ -21,8 +21,15 @@ that a full leap year is exactly one block.
 
 counted_days: days the placement is active (both ends inclusive; an hours
 change applies from its effective date) inside the period and the contract
-term, only within the first ``cap_days`` days of the placement unless the
-person's target group is uncapped; a day below the minimum hours counts 0.
+term, within the cap; a day below the minimum hours counts 0. The cap:
+
+- a rule set with ``caps`` (issue 13): per candidate, in hours worked across
+  all their placements (every contract), the cap of the placement's group:
+  a day counts while the hours used before it are below the cap, the crossing
+  day whole (``candidate_segments``);
+- a legacy rule set (``cap_days``, ``uncapped_target_groups``): the first
+  ``cap_days`` calendar days of the placement, unless the person's target
+  group is uncapped (``value_segments``).
 
 Exactness. Money is Decimal, never float. The rule divides by 36 and by 365,
 so most values have no finite decimal expansion; rather than round each
@@ -157,6 +164,10 @@ class RuleSet:
     #: the map does not count either; the whole map is None when the rule set
     #: has no ``arrangements`` key (version 1 of the shipped ones).
     arrangements: Mapping[str, Decimal | None] | None = None
+    #: target group -> the most hours of work a candidate counts for, across all
+    #: their placements (None: no cap for that group); None: the legacy cap
+    #: (cap_days from each placement's start, uncapped_target_groups). Issue 13.
+    caps: Mapping[str, Decimal | None] | None = None
 
 
 _RULE_SET_KEYS = {
@@ -179,7 +190,9 @@ _RULE_SET_KEYS = {
     "shortfall_consequence",
 }
 #: Keys a rule set file may leave out (absent: the default beside it).
-_OPTIONAL_KEYS = {"day_count", "obligation", "pso_discounts", "shortfall", "arrangements"}
+_OPTIONAL_KEYS = {"day_count", "obligation", "pso_discounts", "shortfall", "arrangements", "caps"}
+#: The legacy cap's keys: required without `caps`, absent with it.
+_LEGACY_CAP_KEYS = {"cap_days", "uncapped_target_groups"}
 REPORTING_PERIODS = ("year", "quarter")
 DAY_COUNTS = ("actual/365", "actual/actual")
 
@@ -265,19 +278,22 @@ def _block(data: Any, where: str) -> tuple[BenefitTier, ...]:
 def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     """A RuleSet from its JSON form; RuleSetDataError names what is wrong."""
     keys = set(data) if isinstance(data, Mapping) else set()
+    required = _RULE_SET_KEYS - _LEGACY_CAP_KEYS if "caps" in keys else _RULE_SET_KEYS
+    if "caps" in keys and keys & _LEGACY_CAP_KEYS:
+        raise RuleSetDataError("caps replaces cap_days and uncapped_target_groups: give one or the other")
     if not isinstance(data, Mapping) or not (
-        _RULE_SET_KEYS <= keys <= _RULE_SET_KEYS | _OPTIONAL_KEYS
+        required <= keys <= _RULE_SET_KEYS | _OPTIONAL_KEYS
     ):
         raise RuleSetDataError(
-            f"a rule set has exactly the keys {sorted(_RULE_SET_KEYS)} "
-            f"(and optionally {sorted(_OPTIONAL_KEYS)}); missing {sorted(_RULE_SET_KEYS - keys)}, "
+            f"a rule set has exactly the keys {sorted(required)} "
+            f"(and optionally {sorted(_OPTIONAL_KEYS)}); missing {sorted(required - keys)}, "
             f"unknown {sorted(keys - _RULE_SET_KEYS - _OPTIONAL_KEYS)}"
         )
     name = _text(data["name"], "name")
     blocks = data["blocks"]
     if not isinstance(blocks, dict) or not set(blocks) <= set(TARGET_GROUPS):
         raise RuleSetDataError(f"blocks must be keyed by target groups {TARGET_GROUPS}")
-    uncapped = data["uncapped_target_groups"]
+    uncapped = data.get("uncapped_target_groups", [])
     if not isinstance(uncapped, list) or not set(uncapped) <= set(TARGET_GROUPS):
         raise RuleSetDataError("uncapped_target_groups must list target groups")
     age_bonuses = data["age_bonuses"]
@@ -293,7 +309,7 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
     basis = _money(data["basis_hours"], "basis_hours")
     if basis <= 0:
         raise RuleSetDataError("basis_hours must be more than 0")
-    cap_days = data["cap_days"]
+    cap_days = data.get("cap_days")
     if data["reporting_period"] not in REPORTING_PERIODS:
         raise RuleSetDataError(f"reporting_period must be one of {REPORTING_PERIODS}")
     day_count = data.get("day_count", "actual/365")
@@ -348,6 +364,7 @@ def parse_rule_set(data: Mapping[str, Any]) -> RuleSet:
         day_count=day_count,
         **_parse_obligation(data),
         arrangements=_parse_arrangements(data),
+        **_parse_caps(data),
     )
 
 
@@ -411,6 +428,24 @@ def _parse_arrangements(data: Mapping[str, Any]) -> Mapping[str, Decimal | None]
             raise RuleSetDataError(f"arrangements.{kind} must be {{value_eur}} or null")
         parsed[kind] = None if spec is None else _money(spec["value_eur"], f"arrangements.{kind}.value_eur")
     return MappingProxyType(parsed)
+
+
+def _parse_caps(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The optional key `caps` (issue 13): {target group: hours | null}, every
+    group with a block listed; absent: the legacy cap (cap_days, per placement)."""
+    if "caps" not in data:
+        return {}
+    spec = data["caps"]
+    blocks = data["blocks"]
+    if not isinstance(spec, dict) or not set(spec) <= set(TARGET_GROUPS):
+        raise RuleSetDataError(f"caps must be keyed by target groups {TARGET_GROUPS}")
+    missing = sorted(set(blocks) - set(spec))
+    if missing:
+        raise RuleSetDataError(f"caps must give a cap (hours, or null for none) for every block: missing {missing}")
+    caps = {group: _optional_money(hours, f"caps.{group}") for group, hours in spec.items()}
+    if any(hours is not None and hours <= 0 for hours in caps.values()):
+        raise RuleSetDataError("caps must be more than 0 hours (null: no cap)")
+    return {"caps": MappingProxyType(caps)}
 
 
 # Pinned rule sets: a contract carries its rule set's body (see
@@ -494,6 +529,9 @@ class BlockValue:
     reason: str
     #: True when the rule set's cap on counted time applies to this person
     capped: bool
+    #: under a rule set with `caps`: the hours of work the person counts for
+    #: across their placements (None: no cap); None under the legacy cap
+    cap_hours: Decimal | None = None
     total_eur: Decimal = field(init=False)
 
     def __post_init__(self) -> None:
@@ -548,7 +586,12 @@ def block_value(
     judged_on = require_date(judged_on, "judged_on")
     status_holder = require_bool(status_holder, "status_holder")
     permanent_contract = require_bool(permanent_contract, "permanent_contract")
-    capped = rule_set.cap_days is not None and group not in rule_set.uncapped_target_groups
+    if rule_set.caps is not None:
+        cap_hours = rule_set.caps.get(group)
+        capped = cap_hours is not None
+    else:
+        cap_hours = None
+        capped = rule_set.cap_days is not None and group not in rule_set.uncapped_target_groups
     on = judged_on.isoformat()
     employment = arrangement == DEFAULT_ARRANGEMENT
     arranged = None if employment else arrangement_value(rule_set, arrangement)
@@ -571,6 +614,7 @@ def block_value(
             eligible=False,
             reason=f"{group} is not a target group in {rule_set.name}",
             capped=capped,
+            cap_hours=cap_hours,
         )
 
     reasons = []
@@ -593,6 +637,7 @@ def block_value(
                 reason=f"{group} in {rule_set.name} needs {tiers[0].describe()} on "
                 f"benefit; {on_benefit}",
                 capped=capped,
+                cap_hours=cap_hours,
             )
         tier = applying[-1]
         reasons.append(
@@ -632,6 +677,7 @@ def block_value(
         eligible=True,
         reason="; ".join(reasons),
         capped=capped,
+        cap_hours=cap_hours,
     )
 
 
@@ -790,3 +836,155 @@ def placement_value(
         (s.value_between(period_start, period_end) for s in segments), Decimal(0)
     )
 
+
+
+# The cap per candidate, in hours worked (rule sets with `caps`, issue 13)
+
+#: Days a week: hours per week / 7 is what a counted day uses of a cap.
+DAYS_PER_WEEK = 7
+
+
+@dataclass(frozen=True)
+class CapPlacement:
+    """One placement of a candidate, with what values it (its contract's rule
+    set and term, its recorded block): the input of ``candidate_segments``."""
+
+    key: Any
+    rule_set: RuleSet
+    block: BlockValue
+    hours_history: Sequence[Mapping[str, Any]]
+    starts_on: date
+    ended_on: date | None
+    term_start: date
+    term_end: date
+
+
+@dataclass(frozen=True)
+class HoursCap:
+    """How the candidate's cap in hours applies to one placement."""
+
+    #: the cap of the placement's group in its rule set
+    cap_hours: Decimal
+    #: hours the candidate used (counted days, all their placements) before the placement's first day
+    used_before: Fraction
+    #: the day the candidate's hours used reach the cap (the crossing day, counted whole), or None
+    reached_on: date | None
+    #: the placement's last counted day under the cap (None: the cap cuts none of its days)
+    counted_through: date | None
+
+    @property
+    def remaining_before(self) -> Fraction:
+        """The cap less the hours used before the placement (0 at least)."""
+        return max(Fraction(self.cap_hours) - self.used_before, Fraction(0))
+
+    def as_record(self) -> dict[str, Any]:
+        """JSON-ready; used_before exact, as numerator/denominator."""
+        return {"cap_hours": str(self.cap_hours),
+                "used_before": f"{self.used_before.numerator}/{self.used_before.denominator}",
+                "reached_on": None if self.reached_on is None else self.reached_on.isoformat(),
+                "counted_through": None if self.counted_through is None else self.counted_through.isoformat()}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any] | None) -> HoursCap | None:
+        if not record:
+            return None
+        def day(value: str | None) -> date | None:
+            return None if value is None else date.fromisoformat(value)
+
+        return cls(cap_hours=Decimal(record["cap_hours"]), used_before=Fraction(record["used_before"]),
+                   reached_on=day(record["reached_on"]), counted_through=day(record["counted_through"]))
+
+
+def clip_segments(segments: Sequence[Segment], through: date | None) -> list[Segment]:
+    """Segments cut after ``through`` (None: as they are)."""
+    if through is None:
+        return list(segments)
+    return [Segment(from_day=s.from_day, to_day=min(s.to_day, through), hours_per_week=s.hours_per_week,
+                    numerator=s.numerator, denominator=s.denominator)
+            for s in segments if s.from_day <= through]
+
+
+def _hours_per_day(rule_set: RuleSet, segment: Segment) -> Fraction:
+    return Fraction(min(segment.hours_per_week, rule_set.basis_hours)) / DAYS_PER_WEEK
+
+
+def _used_before(pieces: Sequence[tuple[date, int, Fraction, Fraction]], day: date) -> Fraction:
+    """Hours used before ``day``, from the pieces (first day, days, used before it, hours a day)."""
+    used = Fraction(0)
+    for first, days, before, rate in pieces:
+        if first >= day:
+            break
+        used = before + rate * min((day - first).days, days)
+    return used
+
+
+def _day_reaching(pieces: Sequence[tuple[date, int, Fraction, Fraction]], cap: Fraction) -> date | None:
+    """The day whose hours take the used hours to the cap or over (None: never)."""
+    for first, days, before, rate in pieces:
+        if rate > 0 and before + rate * days >= cap:
+            # the k-th day (1-based) of the piece is the first with before + k x rate >= cap
+            return first + timedelta(days=max(math.ceil((cap - before) / rate), 1) - 1)
+    return None
+
+
+def candidate_segments(
+    placements: Sequence[CapPlacement],
+) -> dict[Any, tuple[list[Segment], HoursCap | None]]:
+    """Each of a candidate's placements' segments with the cap in hours applied,
+    and how the cap applies to it (None: no cap in hours for it), by key.
+
+    The rule (rule sets with ``caps``): a day of a placement counts while the
+    hours the candidate used BEFORE that day, across all their placements,
+    are below the cap of the placement's group; the day that crosses the cap
+    counts whole. A counted day uses min(hours_per_week, basis_hours) / 7
+    hours of that placement's rule set. Only days that count for social return
+    use hours (eligible, at or above the minimum hours, inside the term: the
+    days of ``value_segments``), whatever the rule set: a legacy placement's
+    counted days use hours too, while its own days keep the legacy cap
+    (cap_days from its start). Placements on the same day each use their
+    hours, all judged on the hours used before that day.
+    """
+    plain: list[list[Segment]] = []
+    caps: list[Fraction | None] = []
+    for p in placements:
+        plain.append(value_segments(p.rule_set, p.block, p.hours_history, p.starts_on, p.ended_on,
+                                    p.term_start, p.term_end))
+        by_hours = p.rule_set.caps is not None and p.block.capped and p.block.cap_hours is not None
+        caps.append(Fraction(p.block.cap_hours) if by_hours else None)  # type: ignore[arg-type]
+    # (first day, last day, placement index, hours a day) of every segment
+    spans = [(s.from_day, s.to_day, i, _hours_per_day(placements[i].rule_set, s))
+             for i, segments in enumerate(plain) for s in segments]
+    through: dict[int, date] = {}  # placement index -> its last counted day (cap reached)
+    pieces: list[tuple[date, int, Fraction, Fraction]] = []
+    used = Fraction(0)
+    edges = sorted({s[0] for s in spans} | {s[1] + timedelta(days=1) for s in spans})
+    for day, next_edge in zip(edges, edges[1:]):
+        while day < next_edge:
+            active = [s for s in spans if s[0] <= day <= s[1] and s[2] not in through]
+            for _, _, i, _ in active:
+                cap = caps[i]
+                if cap is not None and used >= cap:  # reached before this stretch
+                    through[i] = day - timedelta(days=1)
+            active = [s for s in active if s[2] not in through]
+            rate = sum((s[3] for s in active), Fraction(0))
+            days = (next_edge - day).days
+            capped = [caps[s[2]] for s in active if caps[s[2]] is not None]
+            if rate > 0 and capped:
+                # days until the first cap is crossed (the crossing day included)
+                days = min(days, min(math.ceil((cap - used) / rate) for cap in capped))  # type: ignore[operator]
+            if rate > 0:
+                pieces.append((day, days, used, rate))
+            used += rate * days
+            day += timedelta(days=days)
+    out: dict[Any, tuple[list[Segment], HoursCap | None]] = {}
+    for i, p in enumerate(placements):
+        cap = caps[i]
+        if cap is None:
+            out[p.key] = (plain[i], None)
+            continue
+        last = through.get(i)
+        out[p.key] = (clip_segments(plain[i], last), HoursCap(
+            cap_hours=p.block.cap_hours,  # type: ignore[arg-type]
+            used_before=_used_before(pieces, p.starts_on), reached_on=_day_reaching(pieces, cap),
+            counted_through=last))
+    return out
