@@ -28,7 +28,16 @@ from domain.contribution import Contribution
 from domain.contract import upcast_rule_set
 from domain.explanation import explain_other_activity, explain_placement, explain_purchase
 from domain.obligation import Obligation, ObligationTerms, obligation, record_turnover, shortfall, terms_record
-from domain.valuation import BlockValue, RuleSet, cached_rules, pinned_rules, value_segments
+from domain.valuation import (
+    BlockValue,
+    CapPlacement,
+    HoursCap,
+    RuleSet,
+    cached_rules,
+    candidate_segments,
+    pinned_rules,
+    value_segments,
+)
 from projections.base import RM, Event, Projection, Table
 from projections.reader import cached_figures, live_gen_sql, reading
 from projections.writer import Batch
@@ -89,7 +98,9 @@ class ComplianceProjection(Projection):
     # 9: the contract's pinned rule set (c_contracts.rule_set_version, _sha256, _body):
     # figures come from the body the contract pinned, never from a name.
     # 10: the placement's arrangement (c_placements.arrangement), for its explanation.
-    version = 10
+    # 11: caps per candidate in hours worked across placements (c_candidates,
+    # c_placements.cap_hours, .hours_cap), issue 13.
+    version = 11
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -118,7 +129,18 @@ class ComplianceProjection(Projection):
             "frozen_segments": "jsonb",
             # Its forecast stops as last added to c_forecast_stops (to take them out again).
             "stops": "jsonb",
+            # The cap in hours of the person's group (ContributionValued; null: none, or a legacy rule set).
+            "cap_hours": "numeric",
+            # How the candidate's cap in hours applies to it (domain.valuation.HoursCap.as_record), or null.
+            "hours_cap": "jsonb",
         }, indexes=(("contract_id",), ("candidate_id",))),
+        # Per candidate, their placements that count toward a contract: a change to
+        # one moves the others' figures when a cap in hours counts them together.
+        # by_hours: any of them is under a rule set with caps (else each placement
+        # is valued on its own, as before).
+        Table("c_candidates", ("candidate_id",), {
+            "candidate_id": "uuid", "placement_ids": "jsonb", "by_hours": "boolean",
+        }),
         # Per contract and status, how the daily value changes on a day: +numerator
         # on a segment's first day, -numerator the day after its last. The value
         # over any period is then a sum over a few thousand rows per contract,
@@ -230,8 +252,16 @@ class ComplianceProjection(Projection):
             # Until its contribution's valuation arrives (same save): worth nothing.
             "block_eur": Decimal(0), "bonus_eur": Decimal(0), "eligible": False,
             "eligibility_reason": "not valued yet", "capped": True, "judged_on": None,
+            "cap_hours": None, "hours_cap": None,
         }
         b.put("c_placements", placement)
+        candidate = b.get("c_candidates", d["candidate_id"]) or {
+            "candidate_id": d["candidate_id"], "placement_ids": [], "by_hours": False}
+        contract = b.get("c_contracts", d["contract_id"])
+        candidate["placement_ids"] = [*candidate["placement_ids"], str(e.originator_id)]
+        candidate["by_hours"] = bool(candidate["by_hours"]) or (
+            contract is not None and contract_rules(contract).caps is not None)
+        b.put("c_candidates", candidate)
 
     def on_HoursChanged(self, b: Batch, e: Event) -> None:
         placement = b.get("c_placements", e.originator_id)
@@ -262,19 +292,44 @@ class ComplianceProjection(Projection):
         b.put("c_placements", placement)
 
     def _segments(self, b: Batch, placement: dict, contract: dict | None) -> None:
-        rows: list[dict] = []
-        if contract is not None and placement["eligible"]:
-            block = BlockValue(block_eur=Decimal(placement["block_eur"]), bonus_eur=Decimal(placement["bonus_eur"]),
-                               eligible=True, reason=placement["eligibility_reason"] or "",
-                               capped=placement["capped"])
-            for seq, s in enumerate(value_segments(
-                    contract_rules(contract), block, _hours(placement["hours_history"]),
-                    starts_on=_d(placement["starts_on"]), ended_on=_d(placement["ended_on"]),
-                    term_start=_d(contract["starts_on"]), term_end=_d(contract["ends_on"]))):
-                rows.append({"placement_id": placement["placement_id"], "seq": seq,
-                             "contract_id": placement["contract_id"], "from_day": s.from_day,
-                             "to_day": s.to_day, "numerator": s.numerator,
-                             "denominator": s.denominator})
+        """Rewrite the placement's segments and day rows; under a cap in hours,
+        those of all the candidate's placements whose figures it moves."""
+        candidate = b.get("c_candidates", placement["candidate_id"])
+        if candidate is None or not candidate["by_hours"]:
+            segments = []
+            if contract is not None and placement["eligible"]:
+                segments = value_segments(contract_rules(contract), *_valuing(placement, contract))
+            self._write(b, placement, segments, None)
+            return
+        # The cap counts the candidate's hours across all their placements (every contract).
+        placements, contracts = [], {}
+        for pid in candidate["placement_ids"]:
+            other = placement if str(placement["placement_id"]) == pid else b.get("c_placements", UUID(pid))
+            if other is None:
+                continue
+            placements.append(other)
+            contracts[pid] = b.get("c_contracts", other["contract_id"]) \
+                if other["contract_id"] != placement["contract_id"] else contract
+        valued = candidate_segments([
+            CapPlacement(str(p["placement_id"]), contract_rules(contracts[str(p["placement_id"])]),
+                         *_valuing(p, contracts[str(p["placement_id"])]))
+            for p in placements if p["eligible"] and contracts[str(p["placement_id"])] is not None])
+        for p in placements:
+            segments, cap = valued.get(str(p["placement_id"]), ([], None))
+            if p is placement:
+                self._write(b, p, segments, cap)
+            elif _segments_json(segments) != (p.get("segments") or []) or \
+                    (cap.as_record() if cap else None) != (_record(p["hours_cap"]) if p.get("hours_cap") else None):
+                self._write(b, p, segments, cap)
+                b.put("c_placements", p)
+
+    def _write(self, b: Batch, placement: dict, segments: list, hours_cap: HoursCap | None) -> None:
+        """The placement's segments into c_segments and its day rows (c_contract_days,
+        c_contract_totals, c_forecast_stops), the old ones taken out."""
+        placement["hours_cap"] = hours_cap.as_record() if hours_cap is not None else None
+        rows = [{"placement_id": placement["placement_id"], "seq": seq, "contract_id": placement["contract_id"],
+                 "from_day": s.from_day, "to_day": s.to_day, "numerator": s.numerator,
+                 "denominator": s.denominator} for seq, s in enumerate(segments)]
         b.replace_group("c_segments", "placement_id", placement["placement_id"], rows)
         status = self._status_of(b, placement["placement_id"])
         if status == "accepted" and placement.get("frozen_segments") is not None:
@@ -282,8 +337,7 @@ class ComplianceProjection(Projection):
             # difference a later change makes is pending, awaiting a new decision.
             status = "pending"
         _shift_days(b, placement["contract_id"], placement.get("segments") or [], status, -1)
-        placement["segments"] = [[r["from_day"].isoformat(), r["to_day"].isoformat(), str(r["numerator"]),
-                                  str(r["denominator"])] for r in rows]
+        placement["segments"] = _segments_json(segments)
         _shift_days(b, placement["contract_id"], placement["segments"], status, +1)
         _shift_stops(b, placement["contract_id"], placement.get("stops") or [], status, -1)
         placement["stops"] = _stops(placement["segments"], _d(placement.get("planned_end_on")),
@@ -317,7 +371,8 @@ class ComplianceProjection(Projection):
         # Not the reason in words: it names the person's target group and age
         # (sealed under their key in the event; the figures never need it).
         placement.update(block_eur=d["block_eur"], bonus_eur=d["bonus_eur"], eligible=d["eligible"],
-                         eligibility_reason="valued", capped=d["capped"], judged_on=d["judged_on"])
+                         eligibility_reason="valued", capped=d["capped"], judged_on=d["judged_on"],
+                         cap_hours=d.get("cap_hours"))
         self._segments(b, placement, b.get("c_contracts", placement["contract_id"]))
         b.put("c_placements", placement)
 
@@ -369,6 +424,23 @@ class ComplianceProjection(Projection):
 
 def _record(value: Any) -> dict:
     return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+def _valuing(placement: dict, contract: dict) -> tuple:
+    """value_segments' arguments after the rule set, from a c_placements row
+    (eligible, valued) and its c_contracts row."""
+    cap_hours = placement.get("cap_hours")
+    block = BlockValue(block_eur=Decimal(placement["block_eur"]), bonus_eur=Decimal(placement["bonus_eur"]),
+                       eligible=True, reason=placement["eligibility_reason"] or "", capped=placement["capped"],
+                       cap_hours=None if cap_hours is None else Decimal(cap_hours))
+    return (block, _hours(placement["hours_history"]), _d(placement["starts_on"]), _d(placement["ended_on"]),
+            _d(contract["starts_on"]), _d(contract["ends_on"]))
+
+
+def _segments_json(segments: list) -> list:
+    """Segments as kept in c_placements.segments: [from, to, numerator, denominator]."""
+    return [[s.from_day.isoformat(), s.to_day.isoformat(), str(s.numerator), str(s.denominator)]
+            for s in segments]
 
 
 def contract_obligation(record: Any, rules: RuleSet, term_end: date, as_of: date | None) -> Obligation | None:
@@ -846,7 +918,8 @@ EXPLAIN_COLUMNS = """c.rule_set AS c_rule_set, c.rule_set_sha256 AS c_rule_set_s
        p.placement_id IS NOT NULL AS has_placement, p.starts_on AS p_starts_on, p.ended_on AS p_ended_on,
        p.permanent AS p_permanent, p.hours_history AS p_hours_history, p.block_eur AS p_block_eur,
        p.bonus_eur AS p_bonus_eur, p.eligible AS p_eligible, p.capped AS p_capped,
-       p.eligibility_reason AS p_valued, p.judged_on AS p_judged_on, p.arrangement AS p_arrangement"""
+       p.eligibility_reason AS p_valued, p.judged_on AS p_judged_on, p.arrangement AS p_arrangement,
+       p.hours_cap AS p_hours_cap, p.cap_hours AS p_cap_hours"""
 
 
 CONTRIBUTIONS_SQL = f"""
@@ -894,13 +967,16 @@ def _explanation(r: Any, period_start: date | None, period_end: date,
     history = r["p_hours_history"]
     history = json.loads(history) if isinstance(history, str) else history
     block = BlockValue(block_eur=Decimal(r["p_block_eur"]), bonus_eur=Decimal(r["p_bonus_eur"]),
-                       eligible=bool(r["p_eligible"]), reason="", capped=bool(r["p_capped"]))
+                       eligible=bool(r["p_eligible"]), reason="", capped=bool(r["p_capped"]),
+                       cap_hours=r["p_cap_hours"])
+    hours_cap = r["p_hours_cap"]
     return explain_placement(
         rules[r["c_rule_set_sha256"]], valued=r["p_valued"] == "valued", block=block,
         judged_on=r["p_judged_on"], permanent_contract=bool(r["p_permanent"]), hours_history=_hours(history),
         starts_on=r["p_starts_on"], ended_on=r["p_ended_on"], term_start=r["term_start"],
         term_end=r["term_end"], period_start=period_start, period_end=period_end,
-        arrangement=r["p_arrangement"] or "employment").as_dict()
+        arrangement=r["p_arrangement"] or "employment",
+        hours_cap=HoursCap.from_record(json.loads(hours_cap) if isinstance(hours_cap, str) else hours_cap)).as_dict()
 
 
 EXPLANATION_SQL = f"""
