@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain.valuation import HoursCap
 from infra import audit, inbox, translations
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
@@ -81,6 +82,15 @@ class ContractRecords:
             pass
         with database.connection() as conn:
             return compliance.contribution_ids(conn, tenant.id, contract_id)
+
+    def hours_caps(self, tenant: Tenant, contract_id: UUID) -> dict[UUID, HoursCap]:
+        database = self.stores.database(tenant.database)
+        try:
+            ProjectionRunner(database, BY_NAME[compliance.NAME]).catch_up(tenant, wait=True)
+        except (BackingOff, ProjectionFailed):
+            pass
+        with database.connection() as conn:
+            return compliance.hours_caps(conn, tenant.id, contract_id)
 
 
 @dataclass

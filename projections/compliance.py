@@ -1024,6 +1024,26 @@ ORDER BY reported_on, contribution_id
 """
 
 
+HOURS_CAPS_SQL = f"""
+SELECT placement_id, hours_cap FROM {RM}.c_placements
+WHERE tenant_id = %(tenant)s AND contract_id = %(contract)s AND hours_cap IS NOT NULL
+  AND gen = (SELECT gen FROM {RM}.live WHERE projection = '{NAME}' AND tenant_id = %(tenant)s)
+"""
+
+
+def hours_caps(conn: Any, tenant_id: UUID, contract_id: UUID) -> dict[UUID, HoursCap]:
+    """How the candidate's cap in hours applies to each of the contract's
+    placements under one (it needs all the candidate's placements, in every
+    contract: the read model has worked it out). Synchronous: for the
+    ledger's ContractRecords port (statements)."""
+    out = {}
+    for r in conn.execute(HOURS_CAPS_SQL, {"tenant": tenant_id, "contract": contract_id}).fetchall():
+        cap = HoursCap.from_record(_record(r["hours_cap"]))
+        if cap is not None:
+            out[r["placement_id"]] = cap
+    return out
+
+
 def contribution_ids(conn: Any, tenant_id: UUID, contract_id: UUID) -> list[UUID]:
     """Every contribution reported to the contract (synchronous: for the
     ledger's ContractRecords port, infra/bootstrap.py)."""

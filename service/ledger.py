@@ -36,6 +36,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.document import Document
 from domain.errors import DomainError
+from domain.valuation import HoursCap
 from infra import personal_data
 from infra.documents import DocumentDamaged, DocumentQuotaExceeded, DocumentUnreadable
 from infra.eventstore import (
@@ -134,6 +135,12 @@ class Ledger:
             return None
         return lambda contract_id: records.contribution_ids(tenant, contract_id)
 
+    def _hours_caps_of(self, tenant: Tenant) -> Callable[[UUID], dict[UUID, HoursCap]] | None:
+        records = self.records
+        if records is None:
+            return None
+        return lambda contract_id: records.hours_caps(tenant, contract_id)
+
     # -- commands ------------------------------------------------------------
     def execute(self, tenant: Tenant, actor: Actor, command: Any, *,
                 idempotency_key: str | None = None,
@@ -169,7 +176,8 @@ class Ledger:
         for attempt in range(1, self.conflict_attempts + 1):
             unit = Unit(app=app, actor=actor, fresh=expected_version is not None, accounts=self.accounts,
                         clock=self.clock, organisations=self.organisations,
-                        contributions_of=self._contributions_of(tenant), rule_sets=self.rule_sets)
+                        contributions_of=self._contributions_of(tenant), rule_sets=self.rule_sets,
+                        hours_caps_of=self._hours_caps_of(tenant))
             try:
                 outcome = entry.handler(unit, command)
                 if expected_version is not None:
@@ -317,7 +325,8 @@ class Ledger:
         """A query the service answers from aggregates (a draft statement's
         lines, worked out live), as the actor sees them."""
         return query(Unit(app=self.stores.for_tenant(tenant), actor=actor, fresh=True, clock=self.clock,
-                          contributions_of=self._contributions_of(tenant)))
+                          contributions_of=self._contributions_of(tenant),
+                          hours_caps_of=self._hours_caps_of(tenant)))
 
     def record_special_category_read(self, tenant: Tenant, actor: Actor, subject_id: UUID, fields: list[str],
                                      via: str, correlation_id: str | None = None) -> None:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Protocol
 from uuid import UUID
 
-from domain.valuation import PinnedRuleSet
+from domain.valuation import HoursCap, PinnedRuleSet
 from infra.eventstore import Tenant
 
 
@@ -78,4 +78,9 @@ class ContractRecords(Protocol):
 
     def contribution_ids(self, tenant: Tenant, contract_id: UUID) -> list[UUID]:
         """Every contribution reported to the contract, as of now."""
+        ...
+
+    def hours_caps(self, tenant: Tenant, contract_id: UUID) -> dict[UUID, HoursCap]:
+        """Per placement of the contract under a cap in hours, how the candidate's
+        cap applies to it (worked out over all the candidate's placements)."""
         ...

@@ -30,7 +30,7 @@ from domain.placement import Placement
 from domain.statement import Statement
 from domain.errors import UnknownRuleSet
 from domain.support import PlacementSupport
-from domain.valuation import PinnedRuleSet
+from domain.valuation import HoursCap, PinnedRuleSet
 from domain.values import require_text
 from domain.vacancy import Vacancy
 from infra.eventstore import TenantApplication
@@ -110,6 +110,8 @@ class Unit:
     contributions_of: Callable[[UUID], list[UUID]] | None = None
     # The platform's rule sets (a contract pins one at registration).
     rule_sets: RuleSets | None = None
+    # Per placement of a contract under a cap in hours, how it applies (the ContractRecords port).
+    hours_caps_of: Callable[[UUID], dict[UUID, HoursCap]] | None = None
 
     def today(self) -> date:
         """The day a command means when it names none."""

@@ -55,6 +55,9 @@ def contract_subjects(u: Unit, contract: SocialReturnContract) -> tuple[list[Sub
     evidence documents of each."""
     subjects: list[Subject] = []
     evidence_of: dict[UUID, list[str]] = {}
+    # Under a cap in hours a placement's figure depends on the candidate's other
+    # placements (other contracts too): the read model has worked out where it cuts.
+    caps = u.hours_caps_of(contract.id) if u.hours_caps_of is not None else {}
     for ident in (u.contributions_of(contract.id) if u.contributions_of is not None else []):
         k = u.load(ident)
         if not isinstance(k, Contribution) or k.contract_id != contract.id:
@@ -67,7 +70,8 @@ def contract_subjects(u: Unit, contract: SocialReturnContract) -> tuple[list[Sub
             subjects.append(Subject(
                 contribution_id=k.id, kind=k.kind, placement_id=p.id, first=p.starts_on, last=p.ended_on,
                 explain=lambda start, end, k=k, p=p: explain_contribution(
-                    k, contract=contract, placement=p, period_start=start, period_end=end)))
+                    k, contract=contract, placement=p, period_start=start, period_end=end,
+                    hours_cap=caps.get(p.id))))
         elif k.amount_eur is not None:
             day = k.invoice_date or k.activity_date or k.reported_on
             subjects.append(Subject(

@@ -22,6 +22,7 @@ from uuid import UUID
 
 import pytest
 
+import domain.explanation as explanation
 import projections.compliance as compliance
 import service.handlers.placements as placements_handler
 from domain.contribution import Contribution
@@ -42,6 +43,7 @@ def utrecht_v2(monkeypatch: pytest.MonkeyPatch) -> None:
         return V2 if name == "utrecht-2024" else load_rule_set(name)
     monkeypatch.setattr(placements_handler, "load_rule_set", rules)
     monkeypatch.setattr(compliance, "load_rule_set", rules)
+    monkeypatch.setattr(explanation, "load_rule_set", rules)
 
 
 async def reported(pool: Any, books: Books, contract: UUID, as_of: date) -> str:
@@ -111,3 +113,24 @@ async def test_a_legacy_contract_keeps_its_figures_beside_a_cap_in_hours(pool, b
     books.placement(person, employer, y, starts_on=date(2026, 1, 1), hours_per_week=Decimal("36"))
     assert await reported(pool, books, x, date(2027, 12, 31)) == "80000.00"
     assert await reported(pool, books, y, date(2028, 12, 31)) == "80000.00"
+
+
+async def test_a_statement_line_freezes_the_figure_the_cap_in_hours_gives(pool, books, utrecht_v2):
+    from service.handlers.statements import statement_view
+
+    employer = books.employer()
+    x = books.contract(employer)
+    y = books.contract(employer, starts_on=date(2026, 1, 1), ends_on=date(2028, 12, 31),
+                       awarded_on=date(2025, 11, 15))
+    person = books.candidate(target_group="participatiewet")
+    books.placement(person, employer, x, starts_on=date(2025, 1, 1), hours_per_week=Decimal("36"))
+    b = books.placement(person, employer, y, starts_on=date(2026, 1, 1), hours_per_week=Decimal("36"))
+    # As in the first test: A and B together count 183 days of 2026 (2026-01-01..2026-07-02):
+    # B's line for 2026 is 40,000 x 183/365 = 20,054.79 (uncapped it would be the whole 40,000).
+    statement = books.new(c.PrepareStatement(contract_id=y, period_start=date(2026, 1, 1),
+                                             period_end=date(2026, 12, 31)))
+    view = books.system.ledger.read(books.tenant, books.who, lambda u: statement_view(u, statement))
+    (line,) = [line for line in view["lines"] if line["placement_id"] == str(b)]
+    assert line["value_eur"] == "20054.79"
+    assert line["explanation"]["value_eur"] == "20054.794520547945"
+    assert line["explanation"]["cap"]["reached_on"] == "2026-07-02"
