@@ -233,6 +233,13 @@ class ComplianceProjection(Projection):
             contract["closed_on"] = e.data["on"]
             b.put("c_contracts", contract)
 
+    # -- candidates ----------------------------------------------------------
+    def on_CandidateRegistered(self, b: Batch, e: Event) -> None:
+        # The candidate's (empty) placement index, written blind: their first
+        # placement then finds it without a read (a rebuild does one per candidate).
+        # Nothing of the person is read (their fields stay sealed).
+        b.put("c_candidates", {"candidate_id": e.originator_id, "placement_ids": [], "by_hours": False})
+
     # -- placements --------------------------------------------------------
     # No personal data here: a placement's worth comes from its contribution's
     # recorded valuation (ContributionValued), not from the person's details.
