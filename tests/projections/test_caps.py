@@ -1,9 +1,8 @@
 """The cap per candidate in hours worked, through the real ledger, the real
 compliance projection and its real queries (issue 13).
 
-Until contracts pin a rule set version (helper "rulesets"), a contract names
-its rule set; here "utrecht-2024" is read as its version 2 (caps: participatiewet
-3754.29 hours = 2 x 365/7 x 36) in the service and in the projection.
+Contracts pin Utrecht version 2 (caps: participatiewet 3754.29 hours =
+2 x 365/7 x 36); the second test pins version 1 (the legacy cap).
 
 Candidate: participatiewet, born 1990 (no bonus). Contract X runs 2025-2027,
 contract Y 2026-2028, both Utrecht v2. Value: 40,000 x min(hours, 36)/36 x
@@ -13,37 +12,21 @@ while the hours used before it (all the candidate's placements) are below
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-import domain.explanation as explanation
-import projections.compliance as compliance
-import service.handlers.placements as placements_handler
 from domain.contribution import Contribution
-from domain.valuation import load_rule_set, parse_rule_set
 from projections.compliance import compliance_for_contract, explanation_for_contribution
 from service import commands as c
 from tests.projections.conftest import Books, catch_up, runner, snapshot
 
 pytestmark = pytest.mark.timeout(60)
 
-V2 = parse_rule_set(json.loads(
-    resources.files("domain.rulesets").joinpath("utrecht-2024.v2.json").read_text("utf-8")))
-
-
-@pytest.fixture
-def utrecht_v2(monkeypatch: pytest.MonkeyPatch) -> None:
-    def rules(name: str) -> Any:
-        return V2 if name == "utrecht-2024" else load_rule_set(name)
-    monkeypatch.setattr(placements_handler, "load_rule_set", rules)
-    monkeypatch.setattr(compliance, "load_rule_set", rules)
-    monkeypatch.setattr(explanation, "load_rule_set", rules)
+V2 = {"rule_set": "utrecht-2024", "rule_set_version": 2}
 
 
 async def reported(pool: Any, books: Books, contract: UUID, as_of: date) -> str:
@@ -54,11 +37,11 @@ async def reported(pool: Any, books: Books, contract: UUID, as_of: date) -> str:
 
 
 async def test_a_correction_to_an_earlier_placements_hours_moves_a_later_placements_figures(
-        pool, books, utrecht_v2):
+        pool, books):
     employer = books.employer()
-    x = books.contract(employer)  # 2025-01-01..2027-12-31
+    x = books.contract(employer, **V2)  # 2025-01-01..2027-12-31
     y = books.contract(employer, starts_on=date(2026, 1, 1), ends_on=date(2028, 12, 31),
-                       awarded_on=date(2025, 11, 15))
+                       awarded_on=date(2025, 11, 15), **V2)
     person = books.candidate(target_group="participatiewet")
     a = books.placement(person, employer, x, starts_on=date(2025, 1, 1), hours_per_week=Decimal("36"))
     b = books.placement(person, employer, y, starts_on=date(2026, 1, 1), hours_per_week=Decimal("36"))
@@ -101,7 +84,7 @@ async def test_a_correction_to_an_earlier_placements_hours_moves_a_later_placeme
 
 
 async def test_a_legacy_contract_keeps_its_figures_beside_a_cap_in_hours(pool, books):
-    # Without the v2 reading: Utrecht v1, 730 calendar days per placement.
+    # Utrecht v1 (the default pinned here): 730 calendar days per placement.
     # A full time 2025-01-01..: 2025-01-01..2026-12-31, 40,000 x 2 = 80,000;
     # B from 2026-01-01 in Y: its own 730 days (to 2027-12-31): 80,000 too.
     employer = books.employer()
@@ -115,13 +98,13 @@ async def test_a_legacy_contract_keeps_its_figures_beside_a_cap_in_hours(pool, b
     assert await reported(pool, books, y, date(2028, 12, 31)) == "80000.00"
 
 
-async def test_a_statement_line_freezes_the_figure_the_cap_in_hours_gives(pool, books, utrecht_v2):
+async def test_a_statement_line_freezes_the_figure_the_cap_in_hours_gives(pool, books):
     from service.handlers.statements import statement_view
 
     employer = books.employer()
-    x = books.contract(employer)
+    x = books.contract(employer, **V2)
     y = books.contract(employer, starts_on=date(2026, 1, 1), ends_on=date(2028, 12, 31),
-                       awarded_on=date(2025, 11, 15))
+                       awarded_on=date(2025, 11, 15), **V2)
     person = books.candidate(target_group="participatiewet")
     books.placement(person, employer, x, starts_on=date(2025, 1, 1), hours_per_week=Decimal("36"))
     b = books.placement(person, employer, y, starts_on=date(2026, 1, 1), hours_per_week=Decimal("36"))
