@@ -828,10 +828,16 @@ def placement_value(
     period_end: date,
 ) -> Decimal:
     """The placement's value over [period_start, period_end] (both inclusive):
-    the sum of its segments' values over that period (see the module docstring)."""
-    segments = value_segments(
-        rule_set, block, hours_history, starts_on, ended_on, term_start, term_end
-    )
+    the sum of its segments' values over that period (see the module docstring).
+    Under a rule set with ``caps``: as if it were the candidate's only placement
+    (``candidate_segments`` values a candidate's placements together)."""
+    if rule_set.caps is not None:
+        alone = CapPlacement(None, rule_set, block, hours_history, starts_on, ended_on, term_start, term_end)
+        segments = candidate_segments([alone])[None][0]
+    else:
+        segments = value_segments(
+            rule_set, block, hours_history, starts_on, ended_on, term_start, term_end
+        )
     return sum(
         (s.value_between(period_start, period_end) for s in segments), Decimal(0)
     )

@@ -28,6 +28,7 @@ from domain.valuation import (
     block_value,
     candidate_segments,
     parse_rule_set,
+    placement_value,
     value_segments,
 )
 from tests.domain.builders import shipped, shipped_rules
@@ -119,6 +120,16 @@ def test_full_time_counts_until_the_day_that_crosses_the_cap_whole():
     assert [(s.from_day, s.to_day) for s in segments] == [(date(2025, 1, 1), date(2027, 1, 1))]
     assert total(segments) == Decimal("80109.589041095890")
     assert cap.reached_on == date(2027, 1, 1) and cap.counted_through == date(2027, 1, 1)
+
+
+def test_placement_value_applies_the_cap_to_the_placement_alone():
+    # The same full-time placement through placement_value (the rule set page's
+    # preview): 731 days, 80,109.589041095890; the 2027 days after 2027-01-01 count 0.
+    history = [{"effective_on": date(2025, 1, 1), "hours_per_week": Decimal(36)}]
+    assert placement_value(UTRECHT_V2, block(), history, date(2025, 1, 1), None, *TERM, *TERM) \
+        == Decimal("80109.589041095890")
+    assert placement_value(UTRECHT_V2, block(), history, date(2025, 1, 1), None, *TERM,
+                           date(2027, 1, 2), TERM[1]) == Decimal(0)
 
 
 def test_over_basis_hours_use_the_cap_at_the_basis_only():
