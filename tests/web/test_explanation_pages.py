@@ -57,3 +57,33 @@ def test_a_purchase_and_an_activity_say_how_their_amount_is_counted(agency: Agen
     page.goto(f"/contracts/{ids['contract']}/report?lang=en")
     expect(page.locator(".why").filter(has_text="invoice")).to_contain_text(
         "Why: invoice €1,000.00 excl. VAT, counted for 50.0%.")
+
+
+def test_a_placement_under_a_cap_in_hours_says_the_cap_the_hours_used_and_the_day_reached(
+        agency: Agency, page: Any) -> None:
+    today = date.today()
+    employer = agency.run(c.RegisterEmployer(name="Groenbedrijf Jansen"))
+    contract = agency.run(c.RegisterContract(
+        employer_id=employer, title="Groenonderhoud", contracting_authority="Gemeente Utrecht",
+        contract_value_eur=Decimal("1000000.00"), obligation_percent=Decimal("5"),
+        starts_on=today - timedelta(days=1000), ends_on=today + timedelta(days=100),
+        awarded_on=today - timedelta(days=1100), rule_set="utrecht-2024", rule_set_version=2))
+    person = agency.run(c.RegisterCandidate(
+        full_name="Kees Bakker", date_of_birth=date(1990, 1, 1), target_group="participatiewet",
+        competences=["Groen"], support_needs="", benefit_since=date(2015, 1, 1)))
+    agency.run(c.StartPlacement(candidate_id=person, employer_id=employer, contract_id=contract, vacancy_id=None,
+                                starts_on=today - timedelta(days=1000), hours_per_week=Decimal("36"),
+                                permanent_contract=False))
+    agency.project()
+    login(page, agency.user("authority", organisation="Gemeente Utrecht").email)
+
+    # Full time, 36/7 hours a day: day n counts while (n - 1) x 36/7 < 3754.29, so n <= 731;
+    # of the 1001 days to today, 731 count and 270 come after the cap.
+    page.goto(f"/contracts/{contract}?lang=en")
+    why = page.locator("#contributions .why")
+    expect(why).to_contain_text("731 of 365 days at 36 of 36 hours a week; 270 days after the cap;")
+    expect(why).to_contain_text("cap 3,754.29 hours worked: 0 used before this placement, 3,754.29 left, reached on")
+    page.goto(f"/contracts/{contract}?lang=nl")
+    expect(why).to_contain_text("maximum 3.754,29 gewerkte uren: 0 gebruikt vóór deze plaatsing, 3.754,29 over, "
+                                "bereikt op")
+    assert page.console_errors == []
