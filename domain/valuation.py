@@ -655,6 +655,7 @@ def block_value(
             eligible=True,
             reason="; ".join(reasons),
             capped=capped,
+            cap_hours=cap_hours,  # the person's cap counts their hours in any arrangement
         )
 
     bonus = Decimal(0)

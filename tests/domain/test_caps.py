@@ -260,3 +260,17 @@ def test_the_explanation_of_a_placement_after_the_cap_names_it():
     assert explained["value_eur"] == "0" and explained["zero_code"] == "cap_exhausted"
     assert explained["cap"]["hours_remaining"] == "0.00" and explained["cap"]["reached_on"] == "2027-01-01"
     assert explained["days"]["after_cap"] == (TERM[1] - date(2027, 6, 1)).days + 1 == 214
+
+
+def test_an_arrangement_counts_under_the_persons_cap_in_hours():
+    # A BBL-new place (Utrecht v2: 35,000 a year) for a participatiewet person
+    # keeps the person's cap of 3754.29 hours: full time, day 731 crosses it.
+    bbl = block_value(UTRECHT_V2, "participatiewet", benefit_since=date(2020, 1, 1),
+                      date_of_birth=date(1990, 6, 15), status_holder=False, permanent_contract=False,
+                      judged_on=AWARDED, arrangement="bbl_new")
+    assert bbl.eligible and bbl.block_eur == Decimal("35000") and bbl.cap_hours == Decimal("3754.29")
+    alone = CapPlacement("a", UTRECHT_V2, bbl, [{"effective_on": date(2025, 1, 1), "hours_per_week": Decimal(36)}],
+                         date(2025, 1, 1), None, *TERM)
+    segments, _ = candidate_segments([alone])["a"]
+    assert segments[-1].to_day == date(2027, 1, 1)
+    assert total(segments) == Decimal("70095.890410958904")  # 35,000 x 731/365 = 70,095.8904109589...
