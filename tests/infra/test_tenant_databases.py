@@ -179,6 +179,15 @@ def test_tenants_on_two_servers_are_served_by_the_same_web_and_worker(
                                         params={"min_position": position}, headers=authority_headers)
                     assert shared.status_code == 200, (tenant.database, shared.text)
                     assert shared.json()["obligation_eur"] == "50000.00"
+                    # The record lists read the tenant's own database too, for the agency and for the
+                    # authority naming the shared contract (its tenant found through the share index).
+                    contracts = agency.get("/contracts", min_position=position)
+                    assert contracts.headers.get("x-projection-stale") != "true"
+                    assert [c["id"] for c in contracts.json()["items"]] == [ids["contract"]], contracts.text
+                    under = client.get("/api/v1/placements", params={"contract_id": ids["contract"],
+                                                                     "min_position": position},
+                                       headers=authority_headers)
+                    assert [p["id"] for p in under.json()["items"]] == [ids["placement"]], under.text
                 # The same data on either database gives the same figures.
                 assert {k: v for k, v in figures["b"].items() if k != "contract_id"} == \
                     {k: v for k, v in figures["a"].items() if k != "contract_id"}

@@ -48,7 +48,7 @@ from service.actor import Actor
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api import views
-from web.api.auth import Principal, in_owning_tenant
+from web.api.auth import Principal, in_owning_tenant, use_database
 from web.api.read_routes import _fresh
 from web.api.routes import _log_comment_read, correlation_id
 
@@ -120,6 +120,7 @@ async def _tenant(request: Request, pool: Pool, principal: Principal,
     if given:
         owning = await in_owning_tenant(pool, principal.actor, given)
         if owning is not None:
+            use_database(pool, owning[0])  # its read models are on that tenant's database (web/pools.py)
             return owning
     raise PermissionDenied("an organisation's user lists the records one agency shares with it by naming one"
                            " (employer_id, contract_id or vacancy_id); its lists across agencies are"
