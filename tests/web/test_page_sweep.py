@@ -172,11 +172,11 @@ def _pages(world: World) -> list[str]:
 
 
 PAGE_ROUTES = [r for r in page_routes("GET") if not any(s in r for s in SKIPPED)]
-# Each page's route as each role, with three more: the vacancy filled beside the
-# open one, the draft statement beside the submitted one (its submit form), and
-# a guessed id (the 404 page).
+# Each page's route as each role, with four more: the vacancy filled beside the
+# open one, the draft statement beside the submitted one (its submit form), the
+# contract on invoiced turnover (its turnover form), and a guessed id (the 404 page).
 SWEPT = [*PAGE_ROUTES, "/vacancies/{vacancy_id:str} (the filled one)", "/statements/{statement_id:str} (the draft)",
-         "/placements/{guessed}"]
+         "/contracts/{contract_id:str} (on turnover)", "/placements/{guessed}"]
 FORM_ROUTES = page_routes("POST")
 # Forms no page of the world shows, and why.
 NOT_ON_A_PAGE = {
@@ -197,6 +197,8 @@ def _url(world: World, swept: str) -> str:
         return f"/vacancies/{world.ids['vacancy']}"
     if swept == "/statements/{statement_id:str} (the draft)":
         return f"/statements/{world.extra['draft_statement_id']}"
+    if swept == "/contracts/{contract_id:str} (on turnover)":
+        return f"/contracts/{world.ids['turnover_contract']}"
     if swept == "/placements/{guessed}":
         return f"/placements/{GUESSED}"
     return world.fill(swept)

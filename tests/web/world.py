@@ -277,6 +277,14 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     run(c.SubmitStatement(statement_id=statement))
     draft = run(c.PrepareStatement(contract_id=ids["contract2"], period_start=draft_period[0],
                                    period_end=draft_period[1]))
+    # A framework contract whose obligation is a share of invoiced turnover: its
+    # page shows the turnover form (the page sweep posts it empty).
+    ids["turnover_contract"] = run(c.RegisterContract(
+        employer_id=employer, title=t("Raamcontract groenonderhoud"), contracting_authority="Gemeente Utrecht",
+        contract_value_eur=Decimal("500000.00"), obligation_percent=Decimal("5"),
+        starts_on=today - timedelta(days=365), ends_on=today + timedelta(days=365),
+        awarded_on=today - timedelta(days=400), rule_set="utrecht-2024", rule_set_version=1,
+        obligation_basis="invoiced_turnover"))
     # An API token of someone in the tenant (the users the sweeps sign in as are others).
     token, _ = agency.system.registry.create_token(agency.user("agency").id, label=t("Koppeling"))
     # An employer organisation of the platform to share the employer record with (the link form).
