@@ -130,8 +130,8 @@ class HistoryBuilder:
     mapped with the tenant's mapper under per-command metadata and stored,
     ordered by that time, with the tenant's recorder."""
 
-    def __init__(self, app: TenantApplication, rng: random.Random):
-        self.app, self.rng = app, rng
+    def __init__(self, app: TenantApplication, rng: random.Random, rule_sets: Any = None):
+        self.app, self.rng, self.rule_sets = app, rng, rule_sets
         self.items: list[tuple[float, int, Any]] = []  # (sim day, seq, StoredEvent)
         self.seq = 0
         self.counts: dict[str, int] = {}
@@ -146,7 +146,8 @@ class HistoryBuilder:
 
     def execute(self, day: float, actor: Actor, cmd: Any) -> uuid.UUID:
         """One command through its service-layer handler; returns body["id"]."""
-        unit = Unit(app=self.app, actor=actor)
+        # The platform's rule sets, as the ledger gives them: a contract pins one.
+        unit = Unit(app=self.app, actor=actor, rule_sets=self.rule_sets)
         unit.load = self._load  # type: ignore[method-assign]  # in memory, not the repository
         outcome = HANDLERS[type(cmd)].handler(unit, cmd)
         for agg in outcome.saved:
@@ -197,7 +198,7 @@ def build_history(system: Any, slug: str, *, placements: int, feedback: int, big
     rng = random.Random(seed)
     tenant = system.registry.create_tenant(slug, f"Bench {slug}")
     app = system.stores.for_tenant(tenant)
-    b = HistoryBuilder(app, rng)
+    b = HistoryBuilder(app, rng, system.ledger.rule_sets)
     t0 = time.perf_counter()
     agency = [Actor(user_id=u, role="agency", organisation="Werkgeversservicepunt") for u in USERS]
     feedback_actor = Actor(user_id=uuid.UUID(int=3000), role="agency", organisation="Werkgeversservicepunt")
