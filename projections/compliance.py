@@ -100,7 +100,8 @@ class ComplianceProjection(Projection):
     # 10: the placement's arrangement (c_placements.arrangement), for its explanation.
     # 11: caps per candidate in hours worked across placements (c_candidates,
     # c_placements.cap_hours, .hours_cap), issue 13.
-    version = 11
+    # 12: c_contract_quarters (the contract query's kept sums per quarter), issue 13.
+    version = 12
     tables = (
         Table("c_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "title": "text", "authority": "text",
@@ -149,6 +150,14 @@ class ComplianceProjection(Projection):
             "contract_id": "uuid", "status": "text", "day": "date", "delta": "numeric",
             "denominator": "numeric",
         }, indexes=(("contract_id", "day"),)),  # the changes after a day, whatever their status
+        # Per contract, status and calendar quarter (its first day), over the
+        # c_contract_days rows of that quarter: their number, the sum of the deltas
+        # and of delta x (day - EPOCH). PLACEMENT_VALUE_SQL reads these (~50 rows
+        # for a contract of four years) and the day rows of one quarter only.
+        Table("c_contract_quarters", ("contract_id", "status", "quarter"), {
+            "contract_id": "uuid", "status": "text", "quarter": "date", "days": "int",
+            "delta_sum": "numeric", "delta_day_sum": "numeric", "denominator": "numeric",
+        }),
         # Per contract and status, over all its c_contract_days rows: the sum of the
         # deltas and of delta x (day - EPOCH). The value up to a day A is then
         # sum0 x (A - EPOCH + 1) - sum1, less the few changes after A: the
@@ -510,17 +519,42 @@ def _stops(segments: list, planned_end_on: date | None, ended_on: date | None) -
 
 
 def _add_to_day(b: Batch, table: str, contract_id: Any, status: str, day: date, delta: Decimal,
-                denominator: Any) -> None:
+                denominator: Any) -> int:
     """Add a change to one day's row of a daily-change table (c_contract_days,
-    c_forecast_stops); a row whose changes cancel out is deleted."""
-    row = b.get(table, contract_id, status, day) or {
-        "contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
-        "denominator": Decimal(denominator)}
+    c_forecast_stops); a row whose changes cancel out is deleted. Returns how
+    the number of rows changed: 1 (added), 0 or -1 (deleted)."""
+    row = b.get(table, contract_id, status, day)
+    rows = 0 if row is not None else 1
+    row = row or {"contract_id": contract_id, "status": status, "day": day, "delta": Decimal(0),
+                  "denominator": Decimal(denominator)}
     row["delta"] = Decimal(row["delta"]) + delta
     if row["delta"] == 0:
         b.delete(table, contract_id, status, day)
+        return rows - 1
+    b.put(table, row)
+    return rows
+
+
+def quarter_of(day: date) -> date:
+    """The first day of a day's calendar quarter."""
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def _add_to_quarter(b: Batch, contract_id: Any, status: str, quarter: date, rows: int, delta_sum: Decimal,
+                    delta_day_sum: Decimal, denominator: Any) -> None:
+    """Keep a c_contract_quarters row equal to the sums over its quarter's
+    c_contract_days rows (`rows`: how their number changed); a quarter left
+    without day rows is deleted."""
+    row = b.get("c_contract_quarters", contract_id, status, quarter) or {
+        "contract_id": contract_id, "status": status, "quarter": quarter, "days": 0,
+        "delta_sum": Decimal(0), "delta_day_sum": Decimal(0), "denominator": Decimal(denominator)}
+    row["days"] = int(row["days"]) + rows
+    row["delta_sum"] = Decimal(row["delta_sum"]) + delta_sum
+    row["delta_day_sum"] = Decimal(row["delta_day_sum"]) + delta_day_sum
+    if row["days"] == 0:
+        b.delete("c_contract_quarters", contract_id, status, quarter)
     else:
-        b.put(table, row)
+        b.put("c_contract_quarters", row)
 
 
 def _shift_stops(b: Batch, contract_id: Any, stops: list, status: str, sign: int) -> None:
@@ -533,17 +567,26 @@ def _shift_stops(b: Batch, contract_id: Any, stops: list, status: str, sign: int
 
 def _shift_days(b: Batch, contract_id: Any, segments: list, status: str, sign: int) -> None:
     """Add (sign +1) or take out (-1) segments' daily value in c_contract_days
-    (and in the contract's totals)."""
+    (and in the contract's totals and its quarters' sums: the one writer of
+    day rows keeps them all in the same batch)."""
     if not segments:
         return
     totals = _totals(b, contract_id, status, Decimal(segments[0][3]))
+    quarters: dict[date, list] = {}  # quarter -> [day rows added, sum of delta, sum of delta x day]
     for from_day, to_day, numerator, denominator in segments:
         numerator = Decimal(numerator) * sign
         for day, delta in ((_d(from_day), numerator), (_d(to_day) + timedelta(days=1), -numerator)):
+            delta_day = delta * (day - EPOCH).days
             totals["delta_sum"] = Decimal(totals["delta_sum"]) + delta
-            totals["delta_day_sum"] = Decimal(totals["delta_day_sum"]) + delta * (day - EPOCH).days
-            _add_to_day(b, "c_contract_days", contract_id, status, day, delta, denominator)
+            totals["delta_day_sum"] = Decimal(totals["delta_day_sum"]) + delta_day
+            rows = _add_to_day(b, "c_contract_days", contract_id, status, day, delta, denominator)
+            q = quarters.setdefault(quarter_of(day), [0, Decimal(0), Decimal(0)])
+            q[0] += rows
+            q[1] += delta
+            q[2] += delta_day
     b.put("c_contract_totals", totals)
+    for quarter, (rows, delta_sum, delta_day_sum) in quarters.items():
+        _add_to_quarter(b, contract_id, status, quarter, rows, delta_sum, delta_day_sum, segments[0][3])
 
 
 # ---------------------------------------------------------------------------
@@ -561,41 +604,58 @@ FROM {RM}.c_contracts WHERE tenant_id = $1 AND gen = {LIVE} AND contract_id = $2
 
 # Placement value by status and calendar quarter, up to $3 (as of) and over
 # the whole term (forecast: active placements continuing as they are).
-# A quarter's value is the daily rate at its start (the deltas of earlier days)
-# times its days, plus each of its own deltas times the days it runs in the
-# quarter. So the day rows are summed once into their own quarter (a day before
-# the first quarter into the first, where both terms agree), and the running
-# sum over earlier quarters is a window over a few dozen rows: each day row is
-# read once, not once per later quarter. Exact: the same integer-valued sums
-# as summing every day row per quarter, divided once by the denominator.
+# A quarter's value is the daily rate at its start (the deltas of earlier
+# quarters) times its days, plus each of its own deltas times the days it runs
+# in the quarter: sum delta x (end - day + 1) = s x (end - EPOCH + 1) - s1
+# with the quarter's kept sums s (of delta) and s1 (of delta x (day - EPOCH))
+# from c_contract_quarters. A quarter before the first counts its changes from
+# the first quarter's first day (s1 = s x (first - EPOCH)); quarters after the
+# last do not count. Up to $3, the quarter holding $3 counts its days up to $3
+# only: less delta x ($3 - day + 1) for its changes after $3 (the day rows of
+# that one quarter, `late`). The running sum over earlier quarters is a window
+# over ~50 rows. Exact: the same integer-valued sums as summing every day row
+# per quarter (tests/projections/test_compliance_quarters.py compares them),
+# divided once by the denominator.
 PLACEMENT_VALUE_SQL = f"""
 WITH q AS MATERIALIZED (
     SELECT g::date AS q_start, (g + interval '3 months' - interval '1 day')::date AS q_end
     FROM generate_series(date_trunc('quarter', $4::date), date_trunc('quarter', $5::date),
                          interval '3 months') g
-), b AS (
-    SELECT d.status, q.q_start, sum(d.delta) AS s, min(d.denominator) AS den,
-           sum(d.delta * greatest(0, least(q.q_end, $3) - greatest(d.day, q.q_start) + 1)) AS w_rep,
-           sum(d.delta * (q.q_end - greatest(d.day, q.q_start) + 1)) AS w_fc
+), k AS (
+    SELECT k.status, greatest(k.quarter, f.first) AS q_start, sum(k.delta_sum) AS s,
+           sum(CASE WHEN k.quarter < f.first THEN k.delta_sum * (f.first - DATE '{EPOCH.isoformat()}')
+                    ELSE k.delta_day_sum END) AS s1,
+           min(k.denominator) AS den
+    FROM {RM}.c_contract_quarters k
+    CROSS JOIN (SELECT date_trunc('quarter', $4::date)::date AS first) f
+    WHERE k.tenant_id = $1 AND k.gen = {LIVE} AND k.contract_id = $2
+      AND k.quarter <= date_trunc('quarter', $5::date)::date
+    GROUP BY k.status, greatest(k.quarter, f.first)
+), late AS (
+    SELECT d.status, sum(d.delta * ($3::date - d.day + 1)) AS x
     FROM {RM}.c_contract_days d
-    JOIN q ON q.q_start = greatest(date_trunc('quarter', d.day)::date,
-                                   date_trunc('quarter', $4::date)::date)
     WHERE d.tenant_id = $1 AND d.gen = {LIVE} AND d.contract_id = $2
-    GROUP BY d.status, q.q_start
+      AND d.day > $3::date AND d.day < (date_trunc('quarter', $3::date) + interval '3 months')::date
+    GROUP BY d.status
 ), w AS (
-    SELECT st.status, q.q_start, b.w_rep, b.w_fc,
+    SELECT st.status, q.q_start, q.q_end, k.s, k.s1,
            greatest(0, least(q.q_end, $3) - q.q_start + 1) AS l_rep,
            q.q_end - q.q_start + 1 AS l_fc,
-           coalesce(sum(b.s) OVER (PARTITION BY st.status ORDER BY q.q_start
+           coalesce(sum(k.s) OVER (PARTITION BY st.status ORDER BY q.q_start
                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
-           min(b.den) OVER (PARTITION BY st.status) AS den
-    FROM (SELECT DISTINCT status FROM b) st CROSS JOIN q
-    LEFT JOIN b ON b.status = st.status AND b.q_start = q.q_start
+           min(k.den) OVER (PARTITION BY st.status) AS den
+    FROM (SELECT DISTINCT status FROM k) st CROSS JOIN q
+    LEFT JOIN k ON k.status = st.status AND k.q_start = q.q_start
 )
-SELECT status, q_start,
-       (before * l_rep + coalesce(w_rep, 0)) / den AS reported,
-       (before * l_fc + coalesce(w_fc, 0)) / den AS forecast
-FROM w
+SELECT w.status, w.q_start,
+       (w.before * w.l_rep + CASE
+            WHEN w.s IS NULL OR w.q_start > $3 THEN 0
+            WHEN w.q_end <= $3 THEN w.s * (w.q_end - DATE '{EPOCH.isoformat()}' + 1) - w.s1
+            ELSE w.s * ($3::date - DATE '{EPOCH.isoformat()}' + 1) - w.s1 - coalesce(late.x, 0) END) / w.den
+           AS reported,
+       (w.before * w.l_fc + coalesce(w.s * (w.q_end - DATE '{EPOCH.isoformat()}' + 1) - w.s1, 0)) / w.den
+           AS forecast
+FROM w LEFT JOIN late ON late.status = w.status
 """
 
 OTHER_VALUE_SQL = f"""
