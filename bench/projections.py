@@ -669,11 +669,15 @@ def bench_c(system: Any, hist: History | None, calls: int, explain: bool) -> Non
                     await compliance_for_contract(pool, tenant.id, contract_id, d)
                     times.append((time.perf_counter() - t) * 1000)
                 # The same per statement, and the floor.
-                split = {"contract": [], "placement value": [], "other value": [], "floor": []}
+                split = {"contract": [], "placement value": [], "other value": [], "statement figures": [],
+                         "forecast stops": [], "floor": []}
                 CONTRACT_SQL = getattr(compliance_module, "CONTRACT_SQL", None)
                 PLACEMENT_VALUE_SQL = getattr(compliance_module, "PLACEMENT_VALUE_SQL", None)
                 OTHER_VALUE_SQL = getattr(compliance_module, "OTHER_VALUE_SQL", None)
-                statements = CONTRACT_SQL and PLACEMENT_VALUE_SQL and OTHER_VALUE_SQL
+                STATEMENT_FIGURES_SQL = getattr(compliance_module, "STATEMENT_FIGURES_SQL", None)
+                STOPS_SQL = getattr(compliance_module, "STOPS_SQL", None)
+                statements = (CONTRACT_SQL and PLACEMENT_VALUE_SQL and OTHER_VALUE_SQL and STATEMENT_FIGURES_SQL
+                              and STOPS_SQL)
                 plan = None
                 try:
                     async with pool.acquire() as conn:
@@ -687,9 +691,13 @@ def bench_c(system: Any, hist: History | None, calls: int, explain: bool) -> Non
                             t2 = time.perf_counter()
                             await conn.fetch(OTHER_VALUE_SQL, tenant.id, contract_id, d)
                             t3 = time.perf_counter()
-                            await conn.fetchval(FLOOR_SQL, tenant.id, contract_id, until)
+                            await conn.fetchrow(STATEMENT_FIGURES_SQL, tenant.id, contract_id, d)
                             t4 = time.perf_counter()
-                            for k, v in zip(split, (t1 - t, t2 - t1, t3 - t2, t4 - t3)):
+                            await conn.fetchrow(STOPS_SQL, tenant.id, contract_id, until)
+                            t5 = time.perf_counter()
+                            await conn.fetchval(FLOOR_SQL, tenant.id, contract_id, until)
+                            t6 = time.perf_counter()
+                            for k, v in zip(split, (t1 - t, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)):
                                 split[k].append(v * 1000)
                         if explain and statements:
                             row = await conn.fetchrow(CONTRACT_SQL, tenant.id, contract_id)
