@@ -74,22 +74,20 @@ class ContractRecords:
     def __init__(self, stores: TenantStores):
         self.stores = stores
 
-    def contribution_ids(self, tenant: Tenant, contract_id: UUID) -> list[UUID]:
+    def _caught_up(self, tenant: Tenant) -> EventStoreDatabase:
         database = self.stores.database(tenant.database)
         try:
             ProjectionRunner(database, BY_NAME[compliance.NAME]).catch_up(tenant, wait=True)
         except (BackingOff, ProjectionFailed):
             pass
-        with database.connection() as conn:
+        return database
+
+    def contribution_ids(self, tenant: Tenant, contract_id: UUID) -> list[UUID]:
+        with self._caught_up(tenant).connection() as conn:
             return compliance.contribution_ids(conn, tenant.id, contract_id)
 
     def hours_caps(self, tenant: Tenant, contract_id: UUID) -> dict[UUID, HoursCap]:
-        database = self.stores.database(tenant.database)
-        try:
-            ProjectionRunner(database, BY_NAME[compliance.NAME]).catch_up(tenant, wait=True)
-        except (BackingOff, ProjectionFailed):
-            pass
-        with database.connection() as conn:
+        with self._caught_up(tenant).connection() as conn:
             return compliance.hours_caps(conn, tenant.id, contract_id)
 
 
