@@ -17,13 +17,20 @@ from infra import eventstore
 from infra.bootstrap import System
 from infra.eventstore import EventStoreDatabase, IdempotencyRecord, Tenant, TenantRecorder
 from infra.personal_data import PersonErased
+from projections.registry import PROJECTIONS
 from tests.conftest import random_slug
 
 pytestmark = pytest.mark.timeout(60)
 
 # An event no projection handles: these tests store bytes that are not an
-# event's state, and the workers of later tests catch up every tenant.
-TOPIC = "domain.employer:Employer.ContactPersonAdded"
+# event's state, and the workers of later tests catch up every tenant. No
+# domain event: a projection may come to handle any of those (the listing
+# handles every event of its records).
+TOPIC = "tests.infra.test_insert_statement:OpaqueBytes"
+
+
+def test_no_projection_reads_the_topic_these_tests_store_bytes_under() -> None:
+    assert all(TOPIC.rsplit(".", 1)[-1].rsplit(":", 1)[-1] not in p.handles for p in PROJECTIONS)
 
 
 @pytest.fixture
