@@ -35,11 +35,13 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from infra.eventstore import SCHEMA as EVENTS_SCHEMA
 from infra.eventstore import EventStoreDatabase, Tenant, make_transcoder
@@ -109,10 +111,19 @@ class Batch:
     """Rows of one (tenant, gen) being changed by a batch of events."""
 
     def __init__(self, conn: Any, tenant_id: UUID, gen: int, cache: dict[tuple[str, tuple], dict | None],
-                 tables: dict[str, Table]):
+                 tables: dict[str, Table], complete: set[str] | None = None,
+                 keys: dict[str, Callable[[dict], tuple]] | None = None):
         self.conn, self.tenant_id, self.gen = conn, tenant_id, gen
         self.cache = cache
         self.tables = tables
+        # Tables whose every stored row of this generation is in `cache` (a run
+        # that began on an empty generation: a rebuild, an as-of, a first
+        # catch-up): a row not in the cache is not stored, so it is not looked
+        # for, and a new row is added by COPY rather than upserted. Shared by
+        # the run's batches; a table leaves it when a group of its rows is
+        # replaced (the group's old rows leave the database, not the cache).
+        self.complete = complete if complete is not None else set()
+        self.keys = keys if keys is not None else key_getters(tables)
         self.dirty: dict[tuple[str, tuple], dict | None] = {}
         self.groups: dict[tuple[str, str, Any], list[dict]] = {}
 
@@ -123,6 +134,8 @@ class Batch:
             row = self.dirty[ck]
         elif ck in self.cache:
             row = self.cache[ck]
+        elif table in self.complete:
+            return None
         else:
             row = self._load(table, key)
             self.cache[ck] = row
@@ -140,14 +153,14 @@ class Batch:
         return dict(values) if values is not None else None
 
     def put(self, table: str, row: dict) -> None:
-        t = self.tables[table]
-        self.dirty[(table, tuple(row[c] for c in t.key))] = row
+        self.dirty[(table, self.keys[table](row))] = row
 
     def delete(self, table: str, *key: Any) -> None:
         self.dirty[(table, key)] = None
 
     def replace_group(self, table: str, column: str, value: Any, rows: list[dict]) -> None:
         """All rows of `table` whose `column` is `value` become `rows`."""
+        self.complete.discard(table)
         self.groups[(table, column, value)] = rows
 
     def select(self, table: str, column: str, value: Any) -> list[dict]:
@@ -162,23 +175,30 @@ class Batch:
         found = []
         for r in rows:
             row = dict(r)
-            self.cache[(table, tuple(row[c] for c in t.key))] = row
+            self.cache[(table, self.keys[table](row))] = row
             found.append(dict(row))
         return found
 
     def flush(self) -> None:
         """Write pending changes (still inside the batch's transaction): per
-        table one DELETE for removed rows and replaced groups, and one upsert
-        of all changed rows passed as arrays (a few round trips per batch,
-        not one per row)."""
+        table one DELETE for removed rows and replaced groups, one COPY of the
+        rows known to be new (see `complete`) and one upsert of the other
+        changed rows passed as arrays (a few round trips per batch, not one
+        per row)."""
         upserts: dict[str, list[dict]] = {}
+        inserts: dict[str, list[dict]] = {}
         deletes: dict[str, list[tuple]] = {}
-        for (table, key), row in self.dirty.items():
+        cache = self.cache
+        copied = {name for name in self.complete if _copies(self.tables[name])}
+        for ck, row in self.dirty.items():
+            table = ck[0]
             if row is None:
-                deletes.setdefault(table, []).append(key)
+                deletes.setdefault(table, []).append(ck[1])
+            elif table in copied and cache.get(ck) is None:
+                inserts.setdefault(table, []).append(row)
             else:
                 upserts.setdefault(table, []).append(row)
-            self.cache[(table, key)] = row
+            cache[ck] = row
         self.dirty.clear()
         for table, keys in deletes.items():
             t = self.tables[table]
@@ -198,6 +218,8 @@ class Batch:
             t = self.tables[table]
             self.conn.execute(_sql(t, "delete_group", column), (self.tenant_id, self.gen, values), binary=True)
             upserts.setdefault(table, []).extend(rows)
+        for table, rows in inserts.items():
+            self._copy(self.tables[table], rows)
         for table, rows in upserts.items():
             self._upsert(self.tables[table], rows)
 
@@ -206,10 +228,45 @@ class Batch:
         arrays = []
         for c in columns:
             if _passed_as_json(t.columns[c]):
-                arrays.append([None if r.get(c) is None else json.dumps(r.get(c), default=str) for r in rows])
+                arrays.append([_json(r.get(c)) for r in rows])
             else:
                 arrays.append([r.get(c) for r in rows])
         self.conn.execute(_sql(t, "upsert"), (self.tenant_id, self.gen, *arrays), binary=True)
+
+    def _copy(self, t: Table, rows: list[dict]) -> None:
+        """Add rows not stored yet by COPY, each value as the upsert passes it."""
+        columns = list(t.columns)
+        as_json = [_passed_as_json(t.columns[c]) for c in columns]
+        head = (self.tenant_id, self.gen)
+        with self.conn.cursor() as cur, cur.copy(_sql(t, "copy")) as copy:
+            write = copy.write_row
+            if not any(as_json):
+                for r in rows:
+                    write((*head, *map(r.get, columns)))
+                return
+            for r in rows:
+                write((*head, *(_json(r.get(c)) if j else r.get(c) for c, j in zip(columns, as_json))))
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str)
+
+
+def key_getters(tables: dict[str, Table]) -> dict[str, Callable[[dict], tuple]]:
+    """Per table, a function giving a row's key as a tuple."""
+    getters: dict[str, Callable[[dict], tuple]] = {}
+    for name, t in tables.items():
+        if len(t.key) == 1:
+            getters[name] = (lambda k: lambda row: (row[k],))(t.key[0])
+        else:
+            getters[name] = itemgetter(*t.key)
+    return getters
+
+
+def _copies(t: Table) -> bool:
+    """Whether new rows of the table are added by COPY: any column but arrays
+    (an array's text form is not the JSON the upsert passes)."""
+    return not any(typ.endswith("[]") for typ in t.columns.values())
 
 
 _SQL_CACHE: dict[tuple[str, str, str], sql.Composed] = {}
@@ -231,6 +288,9 @@ def _sql(t: Table, kind: str, column: str = "") -> sql.Composed:
     elif kind == "delete_key":
         where = sql.SQL(" AND ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in t.key)
         stmt = sql.SQL("DELETE FROM {} WHERE tenant_id = %s AND gen = %s AND {}").format(table, where)
+    elif kind == "copy":
+        stmt = sql.SQL("COPY {} (tenant_id, gen, {}) FROM STDIN").format(
+            table, sql.SQL(", ").join(sql.Identifier(c) for c in t.columns))
     elif kind == "delete_group":
         stmt = sql.SQL("DELETE FROM {} WHERE tenant_id = %b AND gen = %b AND {} = ANY(%b::{}[])").format(
             table, sql.Identifier(column), sql.SQL(t.columns[column]))
@@ -334,6 +394,14 @@ def failure_from_row(r: Any) -> Failure:
                    next_retry_at=r["next_retry_at"], backing_off=r["backing_off"])
 
 
+# A generation nobody reads yet (a rebuild before its switch, an as-of
+# generation) is committed every this many events rather than every batch: a
+# row changed by many events (a placement's feedback figures) is written once
+# per commit, not once per batch. A rebuild killed halfway is dropped and
+# begun afresh, so larger commits lose nothing.
+BUILD_COMMIT_EVENTS = 20_000
+
+
 @dataclass
 class RunResult:
     processed: int = 0
@@ -344,11 +412,13 @@ class ProjectionRunner:
     """Projects one tenant's events into one projection's generation."""
 
     def __init__(self, database: EventStoreDatabase, projection: Projection, *,
-                 batch_size: int = 2000):
+                 batch_size: int = 2000, build_commit: int = BUILD_COMMIT_EVENTS):
         self.database = database
         self.projection = projection
         self.batch_size = batch_size
+        self.build_commit = build_commit
         self.tables = {t.name: t for t in projection.tables}
+        self.keys = key_getters(self.tables)
         self.transcoder = make_transcoder()
         self._topics_cache: dict[str, str] = {}
 
@@ -463,9 +533,15 @@ class ProjectionRunner:
             return cur.rowcount > 0
 
     def _run(self, conn: Any, tenant: Tenant, gen: int,
-             progress: Callable[[int], None] | None = None, stop_at: int | None = None) -> RunResult:
-        """Batches until caught up; the caller holds the lock for (projection, tenant, gen)."""
+             progress: Callable[[int], None] | None = None, stop_at: int | None = None,
+             commit_every: int = 0) -> RunResult:
+        """Batches until caught up; the caller holds the lock for (projection, tenant, gen).
+
+        Events are read in pages of `batch_size`; a transaction (the rows and
+        the position) takes pages until it holds `commit_every` events (at
+        least one page). `progress` is told each page's events once committed."""
         cache: dict[tuple[str, tuple], dict | None] = {}
+        complete: set[str] | None = None  # known at the first position read
         result = RunResult()
         personal = None
         only = None if self.projection.needs_personal_data else self.projection.personal_fields
@@ -476,6 +552,8 @@ class ProjectionRunner:
             " WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
         ).format(sql.Identifier(EVENTS_SCHEMA), sql.Identifier(tenant.events_table))
         upto = stop_at if stop_at is not None else 2**62
+        handles, apply, decode = self.projection.handles, self.projection.apply, self.transcoder.decode
+        event_name = self._event_name
         while True:
             try:
                 with conn.transaction():
@@ -485,47 +563,64 @@ class ProjectionRunner:
                     if row is None:
                         raise LookupError(f"no tracking for {self.projection.name} gen {gen}")
                     position = row["position"]
-                    rows = conn.execute(select, (position, upto, self.batch_size)).fetchall()
-                    if not rows:
+                    if complete is None:
+                        # No event projected yet: the generation holds no rows.
+                        complete = set(self.tables) if position == 0 else set()
+                    batch = Batch(conn, tenant.id, gen, cache, self.tables, complete, self.keys)
+                    pages: list[int] = []  # events per page read in this transaction
+                    caught_up = False
+                    while True:
+                        with conn.cursor(row_factory=tuple_row) as cur:
+                            rows = cur.execute(select, (position, upto, self.batch_size)).fetchall()
+                        if not rows:
+                            caught_up = True
+                            break
+                        decoded = self._prefetch_keys(rows, personal, tenant) if personal is not None else {}
+                        for position_, originator_id, version, topic, state in rows:
+                            name = event_name(topic)
+                            if name in handles:
+                                try:
+                                    data = decoded.pop(position_, None)
+                                    if data is None:
+                                        data = decode(bytes(state))
+                                    if personal is not None and PERSONAL_KEY in data:
+                                        data = personal.open(name, data, only=only)
+                                    apply(batch, Event(position_, originator_id, version, name, data))
+                                except psycopg.OperationalError:
+                                    raise  # the database, not the event: retried as usual
+                                except Exception as e:  # noqa: BLE001 - recorded by type and place, see Failure
+                                    raise self._failed(tenant, position_, name, e) from None
+                        if not pages:
+                            start = rows[0][0]
+                        position = rows[-1][0]
+                        pages.append(len(rows))
+                        if len(rows) < self.batch_size or (stop_at is not None and position >= stop_at):
+                            caught_up = True
+                            break
+                        if sum(pages) >= commit_every:
+                            break
+                    if not pages:
                         result.position = position
                         return result
-                    batch = Batch(conn, tenant.id, gen, cache, self.tables)
-                    decoded = self._prefetch_keys(rows, personal, tenant) if personal is not None else {}
-                    for r in rows:
-                        name = self._event_name(r["topic"])
-                        if name in self.projection.handles:
-                            try:
-                                data = decoded.pop(r["notification_id"], None)
-                                if data is None:
-                                    data = self.transcoder.decode(bytes(r["state"]))
-                                if personal is not None and PERSONAL_KEY in data:
-                                    data = personal.open(name, data, only=only)
-                                self.projection.apply(batch, Event(
-                                    r["notification_id"], r["originator_id"], r["originator_version"], name,
-                                    data))
-                            except psycopg.OperationalError:
-                                raise  # the database, not the event: retried as usual
-                            except Exception as e:  # noqa: BLE001 - recorded by type and place, see Failure
-                                raise self._failed(tenant, r["notification_id"], name, e) from None
                     try:
                         batch.flush()
                     except psycopg.OperationalError:
                         raise
                     except Exception as e:  # noqa: BLE001 - rows the database refused (a value out of range)
-                        raise self._failed(tenant, rows[0]["notification_id"], None, e) from None
-                    last = rows[-1]["notification_id"]
+                        raise self._failed(tenant, start, None, e) from None
                     conn.execute(
                         f"UPDATE {RM}.tracking SET position = %s, updated_at = now()"
                         " WHERE projection = %s AND tenant_id = %s AND gen = %s",
-                        (last, self.projection.name, tenant.id, gen))
+                        (position, self.projection.name, tenant.id, gen))
             except BaseException:
                 cache.clear()  # rolled back: what we cached may not be stored
                 raise
-            result.processed += len(rows)
-            result.position = last
+            result.processed += sum(pages)
+            result.position = position
             if progress:
-                progress(len(rows))
-            if len(rows) < self.batch_size or (stop_at is not None and last >= stop_at):
+                for n in pages:
+                    progress(n)
+            if caught_up:
                 return result
 
     def _failed(self, tenant: Tenant, position: int, event: str | None, e: Exception) -> ProjectionFailed:
@@ -540,16 +635,16 @@ class ProjectionRunner:
         decoded: dict[int, dict] = {}
         subjects: set[UUID] = set()
         for r in rows:
-            if self._event_name(r["topic"]) not in self.projection.handles:
+            if self._event_name(r[3]) not in self.projection.handles:
                 continue
             try:
-                data = self.transcoder.decode(bytes(r["state"]))
+                data = self.transcoder.decode(bytes(r[4]))
                 sealed = data.get(PERSONAL_KEY)
                 if sealed is not None:
                     subjects.add(UUID(sealed["subject"]))
             except Exception:  # noqa: BLE001 - decoded again, and recorded, in the loop
                 continue
-            decoded[r["notification_id"]] = data
+            decoded[r[0]] = data
         if subjects:
             personal.keys.prefetch(tenant.id, subjects)
         return decoded
@@ -609,7 +704,7 @@ class ProjectionRunner:
                         conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen, version)"
                                      " VALUES (%s, %s, %s, %s)", (name, tenant.id, new, version))
                 try:
-                    result = self._run(conn, tenant, new, progress)
+                    result = self._run(conn, tenant, new, progress, commit_every=self.build_commit)
                     # Switch: hold the live lock (workers wait), catch up the last
                     # events, and move readers in one transaction.
                     with self._session_lock(conn, self.live_lock_key(tenant), wait=True):
@@ -652,7 +747,7 @@ class ProjectionRunner:
                     conn.execute(f"INSERT INTO {RM}.tracking (projection, tenant_id, gen, version)"
                                  " VALUES (%s, %s, %s, %s)", (name, tenant.id, gen, self.projection.version))
                 if row is None or row["position"] < position:
-                    self._run(conn, tenant, gen, stop_at=position)
+                    self._run(conn, tenant, gen, stop_at=position, commit_every=self.build_commit)
                 old = conn.execute(f"SELECT gen FROM {RM}.tracking WHERE projection = %s AND tenant_id = %s"
                                    " AND gen < 0 AND gen <> %s ORDER BY updated_at DESC OFFSET %s",
                                    (name, tenant.id, gen, AS_OF_KEEP - 1)).fetchall()
