@@ -110,3 +110,33 @@ def test_the_scenario_fills_the_tables_that_rows_are_rebuilt_in(lived: tuple[Boo
     # Compliance: 4 placements count toward a contract (the fifth has none).
     assert len(live["c_placements"]) == 4
     assert live["c_segments"] and live["c_contract_days"] and live["c_contract_quarters"]
+
+
+def test_rows_of_a_replaced_group_are_upserted_not_copied_even_on_an_empty_generation(system: Any) -> None:
+    """A replaced group's rows are written without passing through the run's
+    memory, so after `replace_group` the table is no longer taken as known
+    whole: a later row with the same key updates the stored one (a COPY would
+    fail on the key)."""
+    from uuid import uuid4
+
+    from projections.base import RM
+    from projections.compliance import ComplianceProjection
+    from projections.writer import Batch
+
+    tables = {t.name: t for t in ComplianceProjection.tables}
+    tenant_id, placement, contract = uuid4(), uuid4(), uuid4()
+
+    def segment(numerator: str) -> dict[str, Any]:
+        return {"placement_id": placement, "seq": 0, "contract_id": contract, "from_day": date(2025, 1, 1),
+                "to_day": date(2025, 3, 31), "numerator": Decimal(numerator), "denominator": Decimal("1")}
+
+    database = system.stores.database("default")
+    with database.connection() as conn, conn.transaction(force_rollback=True):
+        b = Batch(conn, tenant_id, 1, {}, tables, complete=set(tables))
+        b.replace_group("c_segments", "placement_id", placement, [segment("100")])
+        b.flush()
+        b.put("c_segments", segment("250"))
+        b.flush()
+        rows = conn.execute(f"SELECT numerator FROM {RM}.c_segments WHERE tenant_id = %s AND gen = 1",
+                            (tenant_id,)).fetchall()
+    assert [r["numerator"] for r in rows] == [Decimal("250")]
