@@ -29,6 +29,7 @@ Synchronous (psycopg): it runs in the worker, the CLI and tests.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -540,6 +541,14 @@ class ProjectionRunner:
         Events are read in pages of `batch_size`; a transaction (the rows and
         the position) takes pages until it holds `commit_every` events (at
         least one page). `progress` is told each page's events once committed."""
+        try:
+            return self._batches(conn, tenant, gen, progress, stop_at, commit_every)
+        finally:
+            if commit_every:
+                gc.unfreeze()  # see the gc.freeze() at each commit
+
+    def _batches(self, conn: Any, tenant: Tenant, gen: int, progress: Callable[[int], None] | None,
+                 stop_at: int | None, commit_every: int) -> RunResult:
         cache: dict[tuple[str, tuple], dict | None] = {}
         complete: set[str] | None = None  # known at the first position read
         result = RunResult()
@@ -617,6 +626,13 @@ class ProjectionRunner:
                 raise
             result.processed += sum(pages)
             result.position = position
+            if commit_every:
+                # The rows kept in memory hold UUIDs: Python's cycle collector
+                # would walk them all again at each full collection, slowing
+                # every event as they grow. What is kept up to this commit is
+                # set aside from it until the run ends (freed as usual when
+                # no longer referenced; cycles among it wait for the end).
+                gc.freeze()
             if progress:
                 for n in pages:
                     progress(n)
