@@ -9,7 +9,6 @@ logged as a special-category read.
 """
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Annotated, Any
 
@@ -22,13 +21,11 @@ from litestar.params import FromPath, JSONBody
 from domain.employment import Employment
 from projections import duties
 from service import commands as c
-from service.errors import NotFound
 from service.ledger import Ledger
 from web.api import views
 from web.api.auth import Principal, v1_router
-from web.api.matching_routes import _agency_only, _date_param
-from web.api.read_routes import _fresh
-from web.api.routes import correlation_id, run
+from web.api.matching_routes import duties_answer
+from web.api.routes import run
 from web.api.schemas import Body, EmploymentIn
 from web.ids import parse_id
 
@@ -72,19 +69,8 @@ async def employment_duties(employment_id: FromPath[str], request: Request, prin
     """Every duty of the employment (and its secondments' planned ends) with
     its status on `?as_of=`, and its sicknesses. Agency only; logged as a
     read of health data when there is a sickness."""
-    _agency_only(principal, "duties")
-    ident = parse_id("employment", employment_id)
-    as_of = _date_param(request, "as_of", date.today())
-    employment = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Employment, ident)
-    headers = await _fresh(request, pool, principal, (duties.NAME,))
-    found = await duties.employment_duties(pool, principal.tenant.id, ident, as_of)
-    if found is None:
-        raise NotFound("employment", employment_id)
-    if found["sickness"]:
-        await asyncio.to_thread(ledger.record_special_category_read, principal.tenant, principal.actor,
-                                employment.candidate_id, ["sickness"], "GET /api/v1/employments/{id}/duties",
-                                correlation_id(request))
-    return Response(found, headers=headers)
+    return await duties_answer(request, principal, ledger, pool, "employment", employment_id, Employment,
+                               duties.employment_duties, "GET /api/v1/employments/{id}/duties")
 
 
 ROUTES: list[Any] = [start_employment, end_employment, get_employment, employment_duties]

@@ -234,18 +234,26 @@ async def placement_duties(placement_id: FromPath[str], request: Request, princi
                            ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
     """Every duty of one placement with its status on `?as_of=`, its sicknesses
     and whether a job coach is possible. Agency only; logged as a read of health data."""
+    return await duties_answer(request, principal, ledger, pool, "placement", placement_id, Placement,
+                               duties.placement_duties, "GET /api/v1/placements/{id}/duties")
+
+
+async def duties_answer(request: Request, principal: Principal, ledger: Ledger, pool: Pool, kind: str,
+                        given_id: str, aggregate: type, read: Any, route: str) -> Response:
+    """The duties of a placement or an employment (`read` from the duties read
+    model) with their status on `?as_of=`. Agency only; a sickness among them
+    is logged as a read of health data about the record's person."""
     _agency_only(principal, "duties")
-    ident = parse_id("placement", placement_id)
+    ident = parse_id(kind, given_id)
     as_of = _date_param(request, "as_of", date.today())
-    placement = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Placement, ident)
+    record = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, aggregate, ident)
     headers = await _fresh(request, pool, principal, (duties.NAME,))
-    found = await duties.placement_duties(pool, principal.tenant.id, ident, as_of)
+    found = await read(pool, principal.tenant.id, ident, as_of)
     if found is None:
-        raise NotFound("placement", placement_id)
+        raise NotFound(kind, given_id)
     if found["sickness"]:
         await asyncio.to_thread(ledger.record_special_category_read, principal.tenant, principal.actor,
-                                placement.candidate_id, ["sickness"], "GET /api/v1/placements/{id}/duties",
-                                correlation_id(request))
+                                record.candidate_id, ["sickness"], route, correlation_id(request))
     return Response(found, headers=headers)
 
 
