@@ -121,6 +121,17 @@ async def new_contract(request: Request, services: NamedDependency[PageServices]
     return await _contract_form(services, request, viewer, {"employer_id": request.query_params.get("employer", "")})
 
 
+def _obligation_terms(form: Form) -> dict[str, Any]:
+    """The obligation's terms of the register and amend forms, each optional."""
+    return dict(obligation_basis=form.choice("obligation_basis", OBLIGATION_BASES, required=False),
+                wage_bill_eur=form.decimal("wage_bill_eur", required=False),
+                obligation_fixed_eur=form.decimal("obligation_fixed_eur", required=False),
+                bid_percent=form.decimal("bid_percent", required=False),
+                obligation_cap_eur=form.decimal("obligation_cap_eur", required=False),
+                pso_step=form.choice("pso_step", PSO_STEPS, required=False),
+                pso_valid_until=form.day("pso_valid_until", required=False))
+
+
 @post("/contracts", guards=[may_issue(c.RegisterContract)])
 async def register_contract(request: Request, services: NamedDependency[PageServices],
                             viewer: NamedDependency[Viewer]) -> Response:
@@ -143,13 +154,7 @@ async def register_contract(request: Request, services: NamedDependency[PageServ
         # Shares the contract with that authority organisation of the platform.
         authority_org_id=form.ident("authority_org_id", required=False),
         # The obligation (docs/valuation.md, "Obligation"); empty basis and cap: the rule set's.
-        obligation_basis=form.choice("obligation_basis", OBLIGATION_BASES, required=False),
-        wage_bill_eur=form.decimal("wage_bill_eur", required=False),
-        obligation_fixed_eur=form.decimal("obligation_fixed_eur", required=False),
-        bid_percent=form.decimal("bid_percent", required=False),
-        obligation_cap_eur=form.decimal("obligation_cap_eur", required=False),
-        pso_step=form.choice("pso_step", PSO_STEPS, required=False),
-        pso_valid_until=form.day("pso_valid_until", required=False))
+        **_obligation_terms(form))
 
     async def show(state: FormState, status: int) -> Response:
         errors = dict(state.errors)
@@ -285,13 +290,7 @@ async def amend_contract(request: Request, services: NamedDependency[PageService
                        # Empty: unchanged (a choice made is not taken back to the counting rules').
                        reporting_period=f.choice("reporting_period", REPORTING_PERIODS, required=False),
                        # The obligation's terms; empty: unchanged.
-                       obligation_basis=f.choice("obligation_basis", OBLIGATION_BASES, required=False),
-                       wage_bill_eur=f.decimal("wage_bill_eur", required=False),
-                       obligation_fixed_eur=f.decimal("obligation_fixed_eur", required=False),
-                       bid_percent=f.decimal("bid_percent", required=False),
-                       obligation_cap_eur=f.decimal("obligation_cap_eur", required=False),
-                       pso_step=f.choice("pso_step", PSO_STEPS, required=False),
-                       pso_valid_until=f.day("pso_valid_until", required=False))
+                       **_obligation_terms(f))
         # The field comes filled with the organisation it is shared with: emptied, it unlinks.
         unlink = "authority_org_id" in f.data and not f.raw("authority_org_id")
         return {"changes": changes, "authority_org_id": f.ident("authority_org_id", required=False),
