@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench clean-data chromium screenshots
+.PHONY: run test install bench clean-data chromium haproxy screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ run: $(STAMP)
 chromium:
 	command -v chromium || (apt-get update && apt-get install -y chromium)
 
-test: $(STAMP) chromium
+# The topology test (tests/infra/test_topology.py) puts Debian's HAProxy in
+# front of two web processes, with infra/deploy/haproxy.cfg.
+haproxy:
+	command -v haproxy || test -x /usr/sbin/haproxy || (apt-get update && apt-get install -y haproxy)
+
+test: $(STAMP) chromium haproxy
 	$(BIN)/python -m pytest -q
 
 # docs/screenshots/*.png: the demo tenant's pages, taken by tests/web/test_flows.py.

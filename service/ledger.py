@@ -74,8 +74,9 @@ class CommandResult:
     # Whether the command created something (else it changed something).
     created: bool
     body: dict[str, Any]
-    # The tenant's notification position after the command (0 for replays
-    # of an idempotent request): readers can wait until projections reach it.
+    # The tenant's notification position after the command (for a replay of
+    # an idempotent request, the tenant's head when it was answered: at or past
+    # the first answer's): readers can wait until projections reach it.
     position: int = 0
     replayed: bool = False
 
@@ -160,7 +161,7 @@ class Ledger:
             if not (1 <= len(idempotency_key) <= 200):
                 raise InvalidInput("Idempotency-Key", "must be 1-200 characters")
             fp = fingerprint(actor, command)
-            earlier = self._replay(database, tenant, idempotency_key, fp)
+            earlier = self._replay(app, database, tenant, idempotency_key, fp)
             if earlier is not None:
                 return earlier
 
@@ -214,7 +215,7 @@ class Ledger:
                 constraint = getattr(getattr(e.__cause__, "diag", None), "constraint_name", None)
                 if record is not None and constraint == "idempotency_keys_pkey":
                     # A concurrent retry of the same request committed first.
-                    earlier = self._replay(database, tenant, idempotency_key or "", record.fingerprint)
+                    earlier = self._replay(app, database, tenant, idempotency_key or "", record.fingerprint)
                     if earlier is not None:
                         return earlier
                 # Someone else changed one of these aggregates after we loaded
@@ -268,14 +269,19 @@ class Ledger:
             raise Conflict(f"the record is at version {before}, not {expected_version}: "
                            "it was changed since you read it; reload and try again")
 
-    def _replay(self, database: Any, tenant: Tenant, key: str, fp: str) -> CommandResult | None:
+    def _replay(self, app: Any, database: Any, tenant: Tenant, key: str, fp: str) -> CommandResult | None:
+        """The first answer to a repeated request. Its position is the tenant's
+        head now (the first answer's events committed with the key, so the head
+        is at or past them): a client whose first answer was lost, and that
+        retries with the same key, still reads its own write with min_position."""
         found = database.find_idempotent_response(tenant.id, key)
         if found is None:
             return None
         stored_fp, created, body = found
         if stored_fp != fp:
             raise IdempotencyKeyReused()
-        return CommandResult(created=created, body=body, replayed=True)
+        return CommandResult(created=created, body=body, replayed=True,
+                             position=app.recorder.max_notification_id() or 0)
 
     # -- queries -------------------------------------------------------------
     def get(self, tenant: Tenant, actor: Actor, kind_cls: type[A], ident: UUID) -> A:

@@ -14,11 +14,9 @@ process holds on each server (one pool per database, not per tenant).
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,34 +27,17 @@ import pytest
 
 from infra import processes
 from infra.bootstrap import System, bootstrap
-from infra.database import database_name, drop_database, ensure_database_exists, with_database
-from infra.eventstore import Tenant
+from infra.database import drop_database, ensure_database_exists, with_database
 from infra.settings import Settings
-from tests.api.conftest import candidate_body, contract_body, placement_body, vacancy_body
 from tests.conftest import TEST_DATABASE, random_slug
+from tests.infra.topology import Agency, backends, page_login
 from tests.web.conftest import PROJECT_ROOT, _subprocess_env, web_process
 from tests.web.world import PASSWORD
 
-CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
 READ_POOL_SIZE = 3
 WRITE_POOL_SIZE = 4
 # The PostgreSQL broker's own pool (infra/broker.py: maxconn=4), on the platform's database.
 BROKER_POOL_SIZE = 4
-
-
-@pytest.fixture(scope="module")
-def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second PostgreSQL cluster of our own (stopped and deleted after the module)."""
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import pgserver
-
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg-b"), cleanup_mode="delete")
-    url = with_database(server.get_uri(), "sroi_b")
-    ensure_database_exists(url)
-    try:
-        yield url
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture(scope="module", params=[2, 1], ids=["two-servers", "one-database"])
@@ -80,49 +61,6 @@ def topology(request: pytest.FixtureRequest, database_url: str) -> Iterator[dict
     finally:
         system.close()
         drop_database(platform_url)
-
-
-def backends(url: str) -> int:
-    """Connections to the URL's database, not counting this question's own."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
-                            " AND pid <> pg_backend_pid()", (database_name(url),)).fetchone()[0]
-
-
-class Agency:
-    """A tenant's agency user, through the API."""
-
-    def __init__(self, system: System, tenant: Tenant, client: httpx.Client):
-        self.tenant, self.client = tenant, client
-        self.user = system.registry.create_user(tenant, f"agency@{tenant.slug}.test", "agency", password=PASSWORD)
-        self.headers = {"Authorization": "Bearer " + system.registry.issue_token(self.user)}
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        r = self.client.post("/api/v1" + path, json=body, headers=self.headers)
-        assert r.status_code in (200, 201), (path, r.status_code, r.text)
-        return r
-
-    def get(self, path: str, **params: Any) -> httpx.Response:
-        return self.client.get("/api/v1" + path, params=params, headers=self.headers)
-
-    def seed(self, authority_org_id: str) -> tuple[dict[str, str], int]:
-        """Employer, contract shared with the authority, candidate, vacancy, match, placement;
-        the ids and the position of the last command."""
-        ids = {"employer": self.post("/employers", {"name": "Bouwbedrijf De Vries"}).json()["id"]}
-        ids["contract"] = self.post("/contracts", contract_body(
-            ids["employer"], authority_org_id=authority_org_id)).json()["id"]
-        ids["candidate"] = self.post("/candidates", candidate_body()).json()["id"]
-        ids["vacancy"] = self.post("/vacancies", vacancy_body(ids["employer"])).json()["id"]
-        self.post(f"/vacancies/{ids['vacancy']}/matches", {"candidate_id": ids["candidate"]})
-        r = self.post("/placements", placement_body(ids["candidate"], ids["employer"], ids["contract"],
-                                                    ids["vacancy"]))
-        ids["placement"] = r.json()["id"]
-        return ids, int(r.headers["x-event-position"])
-
-
-def page_login(client: httpx.Client, email: str) -> httpx.Response:
-    token = CSRF_RE.search(client.get("/login").text).group(1)
-    return client.post("/login", data={"email": email, "password": PASSWORD, "_csrf_token": token})
 
 
 def test_tenants_on_two_servers_are_served_by_the_same_web_and_worker(

@@ -310,6 +310,10 @@ def test_a_retried_creation_returns_the_same_new_id(system: System, tenant: Tena
     second = system.ledger.execute(tenant, agency, cmd, idempotency_key="employer-groen")
     assert second.replayed and second.body == first.body and second.created
     assert event_count(system, tenant) == 1
+    # The replay's position: the head, at or past the first answer's (read-your-writes after a retry).
+    later = system.ledger.execute(tenant, agency, c.RegisterEmployer(name="Schilders Blauw"))
+    third = system.ledger.execute(tenant, agency, cmd, idempotency_key="employer-groen")
+    assert first.position == 1 and second.position == 1 and third.position == later.position == 2
 
 
 def test_the_same_key_for_a_different_command_is_refused_and_stores_nothing(
