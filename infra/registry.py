@@ -25,6 +25,7 @@ import hashlib
 import re
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -579,6 +580,13 @@ async def tenant_by_id_async(pool: Any, tenant_id: UUID) -> Tenant | None:
     the share index named the tenant that owns the record)."""
     row = await pool.fetchrow("SELECT * FROM platform.tenants WHERE id = $1", tenant_id)
     return _tenant(row) if row else None
+
+
+async def tenants_by_id_async(pool: Any, tenant_ids: Iterable[UUID]) -> dict[UUID, Tenant]:
+    """The tenants by id, on the platform's asyncpg pool (the names and
+    databases a list across tenants joins to its rows, in Python)."""
+    rows = await pool.fetch("SELECT * FROM platform.tenants WHERE id = ANY($1::uuid[])", list(set(tenant_ids)))
+    return {r["id"]: _tenant(r) for r in rows}
 
 
 AGENCY_USERS_SQL = ("SELECT id, email FROM platform.users WHERE tenant_id = {param} AND role = 'agency'"

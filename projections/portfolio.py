@@ -38,6 +38,7 @@ from uuid import UUID
 from projections.base import RM, Event, Projection, Table
 from domain.contract import upcast_rule_set
 from domain.obligation import record_turnover, terms_record
+from domain.valuation import add_months
 from projections.compliance import (
     EPOCH,
     contract_obligation,
@@ -47,11 +48,13 @@ from projections.compliance import (
     money,
 )
 from projections.compliance import NAME as COMPLIANCE
-from projections.reader import reading
+from projections.reader import across_databases, each_database, platform_pool, reading, tenants_listed
 from projections.writer import Batch
 
 NAME = "portfolio"
-STATUSES = ("achieved", "on_track", "at_risk")
+# As the contract's compliance (projections/compliance.py): after its term a
+# shortfall is `in_repair` during the rule set's repair period, then `not_met`.
+STATUSES = ("achieved", "on_track", "at_risk", "in_repair", "not_met")
 PLACEMENT_STATUSES = ("planned", "active", "ended")
 # What the authority's statement queue lists (a draft is never shared).
 STATEMENT_STATUSES = ("submitted", "decided")
@@ -67,12 +70,21 @@ def _obligation_eur(contract: dict[str, Any]) -> Decimal:
     return how.obligation_eur if how else Decimal(contract["value_eur"]) * Decimal(contract["percent"]) / 100
 
 
+def _repair_until(contract: dict[str, Any]) -> date | None:
+    """The last day the supplier may make up a shortfall (domain.obligation.shortfall), or None."""
+    rule = contract_rules(contract).shortfall if contract.get("rule_set_sha256") else None
+    if rule is None:
+        return None
+    return add_months(date.fromisoformat(str(contract["ends_on"])[:10]), rule.repair_months)
+
+
 class PortfolioProjection(Projection):
     name = NAME
     # 2: the authority's statement queue (portfolio_statements).
     # 3: the obligation from its basis, cap and PSO discount (pf_contracts.obligation), issue 13.
     # 4: the PSO discounts from the contract's pinned rule set (pf_contracts.rule_set_sha256, _body).
-    version = 4
+    # 5: the shortfall states after the term (portfolio_contracts.repair_until).
+    version = 5
     tables = (
         # The tenant's own bookkeeping: everything, shared or not.
         Table("pf_employers", ("employer_id",), {
@@ -92,7 +104,9 @@ class PortfolioProjection(Projection):
         Table("portfolio_contracts", ("contract_id",), {
             "contract_id": "uuid", "employer_id": "uuid", "supplier": "text", "title": "text",
             "obligation_eur": "numeric", "starts_on": "date", "ends_on": "date", "closed_on": "date",
-            "authority_org_id": "uuid", "authority_name": "text", "employer_org_id": "uuid"},
+            "authority_org_id": "uuid", "authority_name": "text", "employer_org_id": "uuid",
+            # The last day of the rule set's repair period; NULL: a shortfall is not_met right after the term.
+            "repair_until": "date"},
             # Led by the organisation; (tenant_id, gen): which agencies list rows for it (SOURCES_SQL).
             cross_tenant_indexes=(("authority_org_id", "tenant_id", "gen"), ("employer_org_id", "tenant_id", "gen"))),
         Table("portfolio_placements", ("placement_id",), {
@@ -268,7 +282,8 @@ class PortfolioProjection(Projection):
             "obligation_eur": _obligation_eur(contract),
             "starts_on": contract["starts_on"], "ends_on": contract["ends_on"],
             "closed_on": contract["closed_on"], "authority_org_id": contract["authority_org_id"],
-            "authority_name": contract["authority_name"], "employer_org_id": employer_org})
+            "authority_name": contract["authority_name"], "employer_org_id": employer_org,
+            "repair_until": _repair_until(contract)})
 
     def _share_statement(self, b: Batch, statement: dict[str, Any], contract: dict[str, Any] | None) -> None:
         """Shared with the contract's authority once submitted; a draft never is."""
@@ -326,20 +341,22 @@ _E = f"DATE '{EPOCH.isoformat()}'"
 # contract's sums are a few index lookups (LATERAL), so the cost grows with
 # the rows listed and no plan can join the contracts to all of them. Only
 # the agencies in $3 (those whose kept rows are out of date), unfiltered
-# (contracts() filters the kept rows); an agency's rows together, in the
-# order of SOURCES_SQL's agencies.
+# (contracts() filters the kept rows); an agency's rows together (contracts()
+# orders the agencies by name, across databases). After the term a shortfall
+# is in_repair up to repair_until, then not_met (compliance's status).
 CONTRACTS_SQL = f"""
 SELECT p.tenant_id, p.contract_id, p.employer_id, p.supplier, p.title, p.obligation_eur, p.starts_on,
-       p.ends_on, p.closed_on, p.authority_name, p.employer_org_id, t.name AS agency,
+       p.ends_on, p.closed_on, p.authority_name, p.employer_org_id,
        v.accepted, v.pending, v.forecast_accepted, v.forecast_pending,
        v.forecast_accepted + v.forecast_pending AS forecast,
        CASE WHEN v.accepted >= p.obligation_eur THEN 'achieved'
+            WHEN $2::date > p.ends_on AND $2::date <= p.repair_until THEN 'in_repair'
+            WHEN $2::date > p.ends_on THEN 'not_met'
             WHEN v.forecast_accepted + v.forecast_pending >= p.obligation_eur THEN 'on_track'
             ELSE 'at_risk' END AS status
 FROM {RM}.portfolio_contracts p
 JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
 JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = p.tenant_id
-JOIN platform.tenants t ON t.id = p.tenant_id
 LEFT JOIN LATERAL (
     SELECT sum(k.delta_sum * ($2::date - {_E} + 1) - k.delta_day_sum)
                FILTER (WHERE k.status = 'accepted') AS accepted,
@@ -393,35 +410,31 @@ CROSS JOIN LATERAL (
                AS forecast_pending
 ) v
 WHERE p.{{column}} = $1 AND p.tenant_id = ANY($3::uuid[])
-ORDER BY agency, tenant_id, supplier, title, contract_id
+ORDER BY tenant_id, supplier, title, contract_id
 """
 
-# The agencies present in an organisation's portfolio, for the agency filter.
+# The agencies present in an organisation's portfolio, for the agency filter (on each database).
 AGENCIES_SQL = f"""
-SELECT DISTINCT t.id, t.name
+SELECT DISTINCT p.tenant_id
 FROM {RM}.{{table}} p
 JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
-JOIN platform.tenants t ON t.id = p.tenant_id
 WHERE p.{{column}} = $1
-ORDER BY t.name, t.id
 """
 
 PLACEMENTS_SQL = f"""
 SELECT * FROM (
     SELECT p.tenant_id, p.placement_id, p.employer_id, p.supplier, p.contract_id, p.contract_title,
-           p.starts_on, p.planned_end_on, p.ended_on, p.hours_per_week, t.name AS agency,
+           p.starts_on, p.planned_end_on, p.ended_on, p.hours_per_week,
            CASE WHEN p.starts_on > $2 THEN 'planned'
                 WHEN p.ended_on IS NOT NULL AND p.ended_on < $2 THEN 'ended' ELSE 'active' END AS status
     FROM {RM}.portfolio_placements p
     JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
-    JOIN platform.tenants t ON t.id = p.tenant_id
     WHERE p.employer_org_id = $1
       AND ($3::uuid IS NULL OR p.tenant_id = $3)
       AND ($4::text IS NULL OR strpos(lower(p.supplier), lower($4)) > 0)
       AND ($5::date IS NULL OR coalesce(p.ended_on, p.planned_end_on, 'infinity'::date) >= $5)
       AND ($6::date IS NULL OR p.starts_on <= $6)
 ) x WHERE ($7::text IS NULL OR status = $7)
-ORDER BY agency, supplier, starts_on, tenant_id, placement_id
 """
 
 
@@ -435,23 +448,21 @@ def _filter_args(f: Filters) -> tuple:
     return (f.agency, f.supplier, f.period_from, f.period_to, f.status)
 
 
-# What an agency's rows of an organisation's list depend on: its name and
-# the generation and tracking position of its portfolio and compliance read
-# models. Rows and tracking commit together and a read is one repeatable-read
-# snapshot, so the same answer means the same rows and figures (as
-# compliance_summary's cache, per tenant). In the list's order of agencies.
-# One probe of the (organisation, tenant_id, gen) index per live agency, not
+# What an agency's rows of an organisation's list depend on: its name (from
+# the platform's registry) and the generation and tracking position of its
+# portfolio and compliance read models (on its own database). Rows and
+# tracking commit together and a read is one repeatable-read snapshot, so the
+# same answer means the same rows and figures (as compliance_summary's cache,
+# per tenant). One probe of the (organisation, tenant_id, gen) index per live agency, not
 # a scan of the organisation's rows.
 SOURCES_SQL = f"""
-SELECT l.tenant_id, t.name, l.gen, tp.position, lc.gen AS cgen, tc.position AS cposition
+SELECT l.tenant_id, l.gen, tp.position, lc.gen AS cgen, tc.position AS cposition
 FROM {RM}.live l
 JOIN {RM}.tracking tp ON tp.projection = '{NAME}' AND tp.tenant_id = l.tenant_id AND tp.gen = l.gen
 LEFT JOIN {RM}.live lc ON lc.projection = '{COMPLIANCE}' AND lc.tenant_id = l.tenant_id
 LEFT JOIN {RM}.tracking tc ON tc.projection = '{COMPLIANCE}' AND tc.tenant_id = l.tenant_id AND tc.gen = lc.gen
-JOIN platform.tenants t ON t.id = l.tenant_id
 WHERE l.projection = '{NAME}' AND EXISTS (
     SELECT 1 FROM {RM}.portfolio_contracts p WHERE p.{{column}} = $1 AND p.tenant_id = l.tenant_id AND p.gen = l.gen)
-ORDER BY t.name, l.tenant_id
 """
 
 _FIGURES = ("obligation", "accepted", "pending", "forecast", "forecast_accepted", "forecast_pending")
@@ -507,7 +518,13 @@ def _put(tenant_id: UUID, key: tuple, version: tuple, block: _Block) -> None:
         entries.popitem(last=False)
 
 
-def _row(r: Any) -> _Row:
+def _text_key(text: str | None) -> tuple[bool, str, str]:
+    """Names in the order a reader expects, the same across databases (each
+    database's collation is its own): case-insensitive, then exact; none last."""
+    return (text is None, (text or "").casefold(), text or "")
+
+
+def _row(r: Any, agency: str) -> _Row:
     # In cents, as shown: the totals add up the rows listed to the cent, and
     # the forecast is the sum of its parts on accepted and on pending.
     obligation, accepted, pending, on_accepted, on_pending = (
@@ -515,7 +532,7 @@ def _row(r: Any) -> _Row:
                                     r["forecast_pending"]))
     figures = (obligation, accepted, pending, on_accepted + on_pending, on_accepted, on_pending)
     return _Row(out={
-        "contract_id": str(r["contract_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
+        "contract_id": str(r["contract_id"]), "agency_id": str(r["tenant_id"]), "agency": agency,
         "supplier": r["supplier"], "employer_id": str(r["employer_id"]), "title": r["title"],
         "authority": r["authority_name"],
         **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, figures)},
@@ -566,50 +583,69 @@ async def contracts(pool: Any, kind: str, org_id: UUID, as_of: date, filters: Fi
     it, whatever the filters; with `suppliers`, also every employer
     organisation of a supplier in the list, whatever the filters.
 
-    Each agency's rows are kept per process while its portfolio and
-    compliance read models stay where they were (SOURCES_SQL, TENANT_ENTRIES):
-    only the agencies that moved on are read again, in one statement."""
+    Read on every database (each agency's rows on its own, in one snapshot
+    per database), the agencies' names from the platform's registry. Each
+    agency's rows are kept per process while its portfolio and compliance
+    read models stay where they were (SOURCES_SQL, TENANT_ENTRIES): only the
+    agencies that moved on are read again, in one statement per database."""
     column = _BY[kind]
-    async with reading(pool, NAME) as conn:
-        sources = [tuple(r) for r in await conn.fetch(SOURCES_SQL.format(column=column), org_id)]
-        key = (column, org_id, as_of)
-        blocks = {s[0]: _get(s[0], key, s[1:]) for s in sources}
-        changed = [t for t, block in blocks.items() if block is None]
-        if changed:
-            fresh: dict[UUID, list[_Row]] = {t: [] for t in changed}
-            for r in await conn.fetch(CONTRACTS_SQL.format(column=column), org_id, as_of, changed):
-                fresh[r["tenant_id"]].append(_row(r))
-            for s in sources:
-                if s[0] in fresh:
-                    blocks[s[0]] = _Block.of(fresh[s[0]])
-                    _put(s[0], key, s[1:], blocks[s[0]])  # type: ignore[arg-type]
-        if suppliers:
-            orgs = {row.employer_org for block in blocks.values() for row in block.rows  # type: ignore[union-attr]
-                    if row.employer_org}
-            named = await conn.fetch(ORGANISATIONS_SQL, list(orgs)) if orgs else []
-    listed, totals = _narrow(filters, [(s[0], blocks[s[0]]) for s in sources])  # type: ignore[misc]
-    found = {"as_of": as_of.isoformat(), "contracts": [row.out for row in listed],
-             "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, totals)},
-                        **forecast_display(totals[4], totals[5]),
-                        "percent_accepted": _percent(totals[1], totals[0])},
-             # Every agency that shares a contract with the organisation (for the agency filter).
-             "agencies": [{"id": str(r[0]), "name": r[1]} for r in sorted(sources, key=lambda r: (r[1], r[0]))]}
+    key = (column, org_id, as_of)
+    sources: list[tuple] = []  # (tenant_id, name, gen, position, cgen, cposition)
+    blocks: dict[UUID, _Block] = {}
+    for database_key, database in each_database(pool):
+        async with reading(database, NAME) as conn:
+            found = await conn.fetch(SOURCES_SQL.format(column=column), org_id)
+            tenants = await tenants_listed(pool, {(database_key, r["tenant_id"]) for r in found})
+            here = [(r["tenant_id"], tenants[r["tenant_id"]].name, *tuple(r)[1:])
+                    for r in found if r["tenant_id"] in tenants]
+            changed = []
+            for source in here:
+                block = _get(source[0], key, source[1:])
+                if block is None:
+                    changed.append(source[0])
+                else:
+                    blocks[source[0]] = block
+            if changed:
+                names = {source[0]: source[1] for source in here}
+                fresh: dict[UUID, list[_Row]] = {t: [] for t in changed}
+                for r in await conn.fetch(CONTRACTS_SQL.format(column=column), org_id, as_of, changed):
+                    fresh[r["tenant_id"]].append(_row(r, names[r["tenant_id"]]))
+                for source in here:
+                    if source[0] in fresh:
+                        blocks[source[0]] = _Block.of(fresh[source[0]])
+                        _put(source[0], key, source[1:], blocks[source[0]])
+        sources += here
+    sources.sort(key=lambda source: (_text_key(source[1]), source[0]))
+    named = []
     if suppliers:
-        found["suppliers"] = [{"id": str(r["id"]), "name": r["name"]} for r in named]
-    return found
+        orgs = {row.employer_org for block in blocks.values() for row in block.rows if row.employer_org}
+        named = await platform_pool(pool).fetch(ORGANISATIONS_SQL, list(orgs)) if orgs else []
+    listed, totals = _narrow(filters, [(source[0], blocks[source[0]]) for source in sources])
+    found_out = {"as_of": as_of.isoformat(), "contracts": [row.out for row in listed],
+                 "totals": {"contracts": len(listed), **{f"{k}_eur": money(v) for k, v in zip(_FIGURES, totals)},
+                            **forecast_display(totals[4], totals[5]),
+                            "percent_accepted": _percent(totals[1], totals[0])},
+                 # Every agency that shares a contract with the organisation (for the agency filter).
+                 "agencies": [{"id": str(source[0]), "name": source[1]} for source in sources]}
+    if suppliers:
+        found_out["suppliers"] = [{"id": str(r["id"]), "name": r["name"]} for r in named]
+    return found_out
 
 
-# The names of the suppliers' employer organisations (for the supplier filter).
+# The names of the suppliers' employer organisations (for the supplier filter), on the platform's database.
 ORGANISATIONS_SQL = "SELECT id, name FROM platform.organisations WHERE id = ANY($1::uuid[]) ORDER BY name, id"
 
 
 async def placements(pool: Any, org_id: UUID, as_of: date, filters: Filters) -> dict:
     """The placements agencies share with the employer organisation, narrowed
-    by the filters (status on the day: planned, active, ended), with totals."""
-    async with reading(pool, NAME) as conn:
-        rows = await conn.fetch(PLACEMENTS_SQL, org_id, as_of, *_filter_args(filters))
+    by the filters (status on the day: planned, active, ended), with totals;
+    read on every database, ordered by agency, supplier, start."""
+    rows, tenants = await across_databases(pool, PLACEMENTS_SQL, org_id, as_of, *_filter_args(filters))
+    rows.sort(key=lambda r: (_text_key(tenants[r["tenant_id"]].name), r["tenant_id"], _text_key(r["supplier"]),
+                             r["starts_on"], r["placement_id"]))
     listed = [{
-        "placement_id": str(r["placement_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
+        "placement_id": str(r["placement_id"]), "agency_id": str(r["tenant_id"]),
+        "agency": tenants[r["tenant_id"]].name,
         "supplier": r["supplier"], "employer_id": str(r["employer_id"]),
         "contract_id": str(r["contract_id"]) if r["contract_id"] else None, "contract_title": r["contract_title"],
         "starts_on": r["starts_on"].isoformat(),
@@ -623,25 +659,25 @@ async def placements(pool: Any, org_id: UUID, as_of: date, filters: Filters) -> 
                        "active_hours_per_week": str(sum((r["hours_per_week"] for r in active), Decimal(0)))}}
 
 
+# The authority's statements on one database (statements() merges the databases' in one order).
 STATEMENTS_SQL = f"""
-SELECT p.tenant_id, t.name AS agency, p.statement_id, p.contract_id, p.title, p.supplier, p.period_start,
+SELECT p.tenant_id, p.statement_id, p.contract_id, p.title, p.supplier, p.period_start,
        p.period_end, p.status, p.lines, p.lines_decided, p.submitted_at
 FROM {RM}.portfolio_statements p
 JOIN {RM}.live l ON l.projection = '{NAME}' AND l.tenant_id = p.tenant_id AND l.gen = p.gen
-JOIN platform.tenants t ON t.id = p.tenant_id
 WHERE p.authority_org_id = $1 AND p.status = $2
-ORDER BY p.submitted_at, p.tenant_id, p.statement_id
 """
 
 
 async def statements(pool: Any, org_id: UUID, status: str = "submitted") -> dict:
     """The authority's statement queue: the submitted statements of the
     contracts agencies share with it (status `submitted`: awaiting its
-    decision; `decided`), oldest submission first."""
-    async with reading(pool, NAME) as conn:
-        rows = await conn.fetch(STATEMENTS_SQL, org_id, status)
+    decision; `decided`), oldest submission first, across databases."""
+    rows, tenants = await across_databases(pool, STATEMENTS_SQL, org_id, status)
+    rows.sort(key=lambda r: (r["submitted_at"], r["tenant_id"], r["statement_id"]))
     return {"status": status, "statements": [{
-        "statement_id": str(r["statement_id"]), "agency_id": str(r["tenant_id"]), "agency": r["agency"],
+        "statement_id": str(r["statement_id"]), "agency_id": str(r["tenant_id"]),
+        "agency": tenants[r["tenant_id"]].name,
         "contract_id": str(r["contract_id"]), "title": r["title"], "supplier": r["supplier"],
         "period_start": r["period_start"].isoformat(), "period_end": r["period_end"].isoformat(),
         "status": r["status"], "lines": r["lines"], "lines_decided": r["lines_decided"],
@@ -650,7 +686,7 @@ async def statements(pool: Any, org_id: UUID, status: str = "submitted") -> dict
 
 
 async def agencies(pool: Any, kind: str, org_id: UUID, table: str = "portfolio_contracts") -> list[dict]:
-    """The agencies that share something with the organisation (for a filter)."""
+    """The agencies that share something with the organisation (for a filter), by name, across databases."""
     column = {"portfolio_contracts": _BY[kind], "portfolio_placements": "employer_org_id"}[table]
-    rows = await pool.fetch(AGENCIES_SQL.format(table=table, column=column), org_id)
-    return [{"id": str(r["id"]), "name": r["name"]} for r in rows]
+    _, tenants = await across_databases(pool, AGENCIES_SQL.format(table=table, column=column), org_id)
+    return [{"id": str(t.id), "name": t.name} for t in sorted(tenants.values(), key=lambda t: (_text_key(t.name), t.id))]

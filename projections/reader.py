@@ -26,13 +26,49 @@ from uuid import UUID
 from psycopg import sql
 
 from infra.eventstore import EventStoreDatabase, Tenant
+from infra.registry import tenants_by_id_async
 from projections.base import RM
 
 
-def each_database(pool: Any) -> list[Any]:
-    """The pools a read across tenants asks, one per database: a request's
-    routed pool (web/pools.py) knows every database's; a plain pool is one."""
-    return list(getattr(pool, "databases", None) or [pool])
+# Which database a read asks (web/pools.py): a tenant read asks the pool
+# itself (the database of the tenant the request acts in), a platform read
+# `platform_pool(pool)`, a read across tenants `each_database(pool)` and then
+# `tenants_listed` for the tenants' names: no statement joins a platform table
+# with a tenant's read model.
+
+def platform_pool(pool: Any) -> Any:
+    """The platform's database (users, organisations, the registry's tenants):
+    a request's routed pool knows it; a plain pool (a test) is that database."""
+    return getattr(pool, "platform", pool)
+
+
+def each_database(pool: Any) -> list[tuple[str, Any]]:
+    """(database key, pool) for each database a read across tenants asks: a
+    request's routed pool knows every database's; a plain pool is one, the default."""
+    databases = getattr(pool, "databases", None)
+    return list(databases.items()) if databases else [("default", pool)]
+
+
+async def tenants_listed(pool: Any, found: Iterable[tuple[str, UUID]]) -> dict[UUID, Tenant]:
+    """The tenants of rows read across databases, from the platform's registry:
+    given (database key, tenant id) of each row, the tenants whose rows count,
+    those on the database the registry places them (a tenant's copy left on
+    another database, as while `sroi tenant move` copies it, is not theirs)."""
+    found = set(found)
+    if not found:
+        return {}
+    tenants = await tenants_by_id_async(platform_pool(pool), {tenant_id for _, tenant_id in found})
+    return {t.id: t for t in tenants.values() if (t.database, t.id) in found}
+
+
+async def across_databases(pool: Any, query: str, *args: Any) -> tuple[list[Any], dict[UUID, Tenant]]:
+    """A read across tenants: the rows of the query (a `tenant_id` column) on
+    every database, those of tenants the registry places there, and those
+    tenants. The caller orders them (each database's order is its own)."""
+    found = [(key, row) for key, database in each_database(pool) for row in await database.fetch(query, *args)]
+    tenants = await tenants_listed(pool, {(key, row["tenant_id"]) for key, row in found})
+    return [row for key, row in found if row["tenant_id"] in tenants and tenants[row["tenant_id"]].database == key], \
+        tenants
 
 
 def live_gen_sql(projection: str) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from uuid import UUID
 
 from projections.base import RM, Event, Projection, Table
-from projections.reader import each_database
+from projections.reader import across_databases
 from projections.writer import Batch
 
 NAME = "shared"
@@ -180,12 +180,10 @@ def _shared(r: Any) -> SharedRecord:
 async def shared_record(pool: Any, org_id: UUID, kind: str, record_id: UUID) -> SharedRecord | None:
     """The record of this kind shared with the organisation, with the tenant
     that owns it; None if no agency shares it with the organisation."""
-    found = []
-    for database in each_database(pool):  # each tenant's rows are on its own database
-        row = await database.fetchrow(f"SELECT {_COLUMNS} {_LIVE} WHERE s.org_id = $1 AND s.record_id = $2"
-                                      " AND s.kind = $3 ORDER BY s.linked_at, s.via LIMIT 1", org_id, record_id, kind)
-        if row is not None:
-            found.append(_shared(row))
+    rows, _ = await across_databases(  # each tenant's rows are on its own database
+        pool, f"SELECT {_COLUMNS} {_LIVE} WHERE s.org_id = $1 AND s.record_id = $2"
+        " AND s.kind = $3 ORDER BY s.linked_at, s.via LIMIT 1", org_id, record_id, kind)
+    found = [_shared(row) for row in rows]
     return min(found, key=lambda r: (r.linked_at, str(r.via))) if found else None
 
 
@@ -193,9 +191,8 @@ async def shared_records(pool: Any, org_id: UUID, kind: str | None = None) -> li
     """Everything every agency shares with the organisation (of one kind, if
     given), oldest share first: the cross-agency lists start here and read
     each record's figures in its own tenant's read models."""
-    rows = []
-    for database in each_database(pool):  # each tenant's rows are on its own database
-        rows += await database.fetch(f"SELECT DISTINCT ON (s.tenant_id, s.record_id) {_COLUMNS} {_LIVE}"
-                                     " WHERE s.org_id = $1 AND ($2::text IS NULL OR s.kind = $2)"
-                                     " ORDER BY s.tenant_id, s.record_id, s.linked_at", org_id, kind)
+    rows, _ = await across_databases(  # each tenant's rows are on its own database
+        pool, f"SELECT DISTINCT ON (s.tenant_id, s.record_id) {_COLUMNS} {_LIVE}"
+        " WHERE s.org_id = $1 AND ($2::text IS NULL OR s.kind = $2)"
+        " ORDER BY s.tenant_id, s.record_id, s.linked_at", org_id, kind)
     return sorted((_shared(r) for r in rows), key=lambda r: (r.linked_at, str(r.record_id)))

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from infra import inbox
 from projections import shared
+from projections.reader import platform_pool
 from service.actor import Actor
 
 
@@ -22,10 +23,10 @@ async def scope(pool: Any, actor: Actor, tenant_id: UUID | None) -> tuple[UUID |
 async def notifications_of(pool: Any, actor: Actor, tenant_id: UUID | None,
                            unread_only: bool = False) -> list[dict[str, Any]]:
     tenant, org_id, contracts = await scope(pool, actor, tenant_id)
-    return await inbox.for_user(pool, actor.user_id, tenant, org_id, unread_only=unread_only,
+    return await inbox.for_user(platform_pool(pool), actor.user_id, tenant, org_id, unread_only=unread_only,
                                 shared_contracts=contracts)
 
 
 async def mark_read(pool: Any, actor: Actor, tenant_id: UUID | None, ids: list[int] | None) -> int:
     tenant, org_id, _ = await scope(pool, actor, tenant_id)
-    return await inbox.mark_read(pool, actor.user_id, tenant, org_id, ids)
+    return await inbox.mark_read(platform_pool(pool), actor.user_id, tenant, org_id, ids)

@@ -8,12 +8,24 @@ app opens `ReadPools` at start, one pool per database (connections grow with
 databases, never with tenants), and gives each request its own `RoutedPool`
 under the dependency name `pool`:
 
-- a statement naming the `platform` schema goes to the platform database;
-- any other statement, and `acquire()` (a read model's snapshot), to the
-  database of the tenant the request acts in, once the principal (API) or the
-  viewer (pages) knows it (`use(tenant)`); the default database until then;
+Each read says which database it reads; nothing is chosen from the SQL:
+
+- a tenant read (a read model, a document) is the pool itself: `fetch`,
+  `fetchrow`, `fetchval`, `execute`, `executemany` and `acquire()` (a read
+  model's snapshot) go to the database of the tenant the request acts in,
+  once the principal (API) or the viewer (pages) knows it (`use(tenant)`);
+  the default database until then;
+- a platform read (users, tokens, sessions, organisations, the registry's
+  tenants, rule sets, the inbox) asks `platform_pool(pool)` (projections/
+  reader.py), the default database;
 - a cross-tenant read (the share index, an organisation's lists) asks every
-  database: `databases` (projections/reader.each_database).
+  database, `each_database(pool)`, and joins the tenants' names from the
+  platform in Python (`tenants_listed`): no statement joins a platform
+  table with a tenant's read model.
+
+A statement naming the `platform` schema sent to the tenant's pool is a
+mistake (on a tenant database of its own, that table is not there): it is
+refused, so the one-database test suite finds it too.
 """
 from __future__ import annotations
 
@@ -28,6 +40,10 @@ from infra.eventstore import Tenant
 PLATFORM_DATABASE = "default"
 # A statement on a platform table names it schema-qualified (platform.users, ...).
 _PLATFORM_SQL = re.compile(r"\bplatform\.")
+
+
+class PlatformTableOnTenantPool(RuntimeError):
+    """A platform statement sent to a tenant's database: read it from platform_pool(pool)."""
 
 
 class ReadPools:
@@ -67,8 +83,8 @@ class ReadPools:
 
 
 class RoutedPool(asyncpg.Pool):
-    """One request's pool: the platform's tables on the platform database,
-    everything else on the database of the tenant the request acts in.
+    """One request's pool: the database of the tenant the request acts in,
+    and the others by name (`platform`, `databases`).
 
     A Pool to the handlers that ask for `pool: NamedDependency[Pool]` (Litestar
     checks a dependency's value against its annotation); it opens no
@@ -92,27 +108,30 @@ class RoutedPool(asyncpg.Pool):
         return self._pools.for_key(self._key)
 
     @property
-    def databases(self) -> list[asyncpg.Pool]:
-        """Every database's pool, the platform's first: for reads across tenants."""
-        return [self._pools.platform, *(p for k, p in self._pools.pools.items() if k != PLATFORM_DATABASE)]
+    def databases(self) -> dict[str, asyncpg.Pool]:
+        """Every database's pool by key, the platform's first: for reads across tenants."""
+        return {PLATFORM_DATABASE: self._pools.platform,
+                **{k: p for k, p in self._pools.pools.items() if k != PLATFORM_DATABASE}}
 
-    def _for(self, query: str) -> asyncpg.Pool:
-        return self.platform if _PLATFORM_SQL.search(query) else self.tenant_pool
+    def _tenant(self, query: str) -> asyncpg.Pool:
+        if _PLATFORM_SQL.search(query):
+            raise PlatformTableOnTenantPool("a platform statement on the tenant's pool: use platform_pool(pool)")
+        return self.tenant_pool
 
     async def fetch(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._for(query).fetch(query, *args, **kwargs)
+        return await self._tenant(query).fetch(query, *args, **kwargs)
 
     async def fetchrow(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._for(query).fetchrow(query, *args, **kwargs)
+        return await self._tenant(query).fetchrow(query, *args, **kwargs)
 
     async def fetchval(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._for(query).fetchval(query, *args, **kwargs)
+        return await self._tenant(query).fetchval(query, *args, **kwargs)
 
     async def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
-        return await self._for(query).execute(query, *args, **kwargs)
+        return await self._tenant(query).execute(query, *args, **kwargs)
 
     async def executemany(self, query: str, args: Any, **kwargs: Any) -> Any:
-        return await self._for(query).executemany(query, args, **kwargs)
+        return await self._tenant(query).executemany(query, args, **kwargs)
 
     def acquire(self, **kwargs: Any) -> Any:
         return self.tenant_pool.acquire(**kwargs)

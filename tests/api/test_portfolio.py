@@ -382,9 +382,9 @@ def test_a_change_in_one_agency_computes_again_only_that_agencys_rows(
     computed: list[str] = []
     row = portfolio._row
 
-    def counted(r: Any) -> Any:
+    def counted(r: Any, agency: str) -> Any:
         computed.append(str(r["contract_id"]))
-        return row(r)
+        return row(r, agency)
 
     monkeypatch.setattr(portfolio, "_row", counted)
     portfolio.forget_lists()

@@ -10,6 +10,8 @@ checked through HTTP: commands, figures with read-your-writes
 (`min_position`), the list, a page login and its pages, an authority
 organisation's view of a contract shared from `b`; and the connections each
 process holds on each server (one pool per database, not per tenant).
+The organisations' lists across agencies (portfolio, statement queue,
+placements, the agency filter) list the tenants on both servers.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import psycopg
@@ -29,8 +32,9 @@ from infra import processes
 from infra.bootstrap import System, bootstrap
 from infra.database import drop_database, ensure_database_exists, with_database
 from infra.settings import Settings
+from tests.api.test_organisations import kvk, oin
 from tests.conftest import TEST_DATABASE, random_slug
-from tests.infra.topology import Agency, backends, page_login
+from tests.infra.topology import Agency, backends, eventually, page_login, served
 from tests.web.conftest import PROJECT_ROOT, _subprocess_env, web_process
 from tests.web.world import PASSWORD
 
@@ -152,3 +156,98 @@ def test_tenants_on_two_servers_are_served_by_the_same_web_and_worker(
     assert 1 <= web_held["platform"] <= WRITE_POOL_SIZE + READ_POOL_SIZE + BROKER_POOL_SIZE, web_held
     assert int(two) <= worker_held["b"] <= WRITE_POOL_SIZE, worker_held
     assert 1 <= worker_held["platform"] <= WRITE_POOL_SIZE + BROKER_POOL_SIZE, worker_held
+
+
+def test_an_organisations_lists_across_agencies_show_the_tenants_on_every_database(
+        topology: dict[str, Any], tmp_path: Path) -> None:
+    """The authority's portfolio and statement queue, the employer
+    organisation's contracts and placements, and their agency filters, for an
+    agency on `b` and one on the default database: one list, one order."""
+    system: System = topology["system"]
+    on_b = system.registry.create_tenant(random_slug("b"), "Aa Detachering B " + random_slug(""),
+                                         database=topology["b"])
+    on_default = system.registry.create_tenant(random_slug("a"), "Zuid Werkt A " + random_slug(""))
+    authority_org = system.registry.create_organisation("authority", "Gemeente Harlingen",
+                                                        oin=oin())
+    employer_org = system.registry.create_organisation("employer", "Bouwbedrijf De Vries B.V.", kvk=kvk())
+    authority = system.registry.create_org_user(authority_org.id, f"inkoop@{on_b.slug}.test", "authority",
+                                                password=PASSWORD)
+    employer = system.registry.create_org_user(employer_org.id, f"hr@{on_b.slug}.test", "employer",
+                                               password=PASSWORD)
+    as_authority = {"Authorization": "Bearer " + system.registry.issue_token(authority)}
+    as_employer = {"Authorization": "Bearer " + system.registry.issue_token(employer)}
+    with served(topology, tmp_path) as url, httpx.Client(base_url=url, timeout=30) as client:
+        seeded = {}
+        for tenant in (on_default, on_b):
+            agency = Agency(system, tenant, client)
+            ids, _ = agency.seed(str(authority_org.id), str(employer_org.id))
+            statement = agency.post(f"/contracts/{ids['contract']}/statements",
+                                    {"period_start": "2025-01-01", "period_end": "2025-12-31"}).json()["id"]
+            agency.post(f"/statements/{statement}/submit", {})
+            seeded[tenant.id] = {**ids, "statement": statement}
+        # The agencies in name order (Aa on b first), whichever database each is on.
+        agencies = [{"id": str(t.id), "name": t.name} for t in (on_b, on_default)]
+
+        def listed(path: str, headers: dict[str, str], key: str, id_key: str, **params: Any) -> list[Any]:
+            r = client.get("/api/v1" + path, params=params, headers=headers)
+            assert r.status_code == 200, (path, r.status_code, r.text)
+            rows = r.json()[key]
+            assert len(rows) == params.pop("expect", 2), (path, rows)
+            return rows
+
+        def contracts(headers: dict[str, str], path: str) -> list[dict]:
+            rows = listed(path, headers, "contracts", "contract_id")
+            assert [(r["agency_id"], r["contract_id"]) for r in rows] == [
+                (a["id"], seeded[UUID(a["id"])]["contract"]) for a in agencies], rows
+            return rows
+
+        by_authority = eventually(lambda: contracts(as_authority, "/authority/contracts"))
+        by_employer = eventually(lambda: contracts(as_employer, "/employer/contracts"))
+        # The same figures from either database (the same seed), the agency named from the platform.
+        for rows in (by_authority, by_employer):
+            assert [r["agency"] for r in rows] == [a["name"] for a in agencies]
+            assert {r["obligation_eur"] for r in rows} == {"50000.00"}
+            assert rows[0]["accepted_eur"] == rows[1]["accepted_eur"]
+        # The agency filter offers both agencies and narrows to one, on either database.
+        found = client.get("/api/v1/authority/contracts", headers=as_authority).json()
+        assert found["agencies"] == agencies
+        for agency in agencies:
+            only = client.get("/api/v1/authority/contracts", params={"agency": agency["id"]},
+                              headers=as_authority).json()["contracts"]
+            assert [r["contract_id"] for r in only] == [seeded[UUID(agency["id"])]["contract"]]
+
+        def placements() -> list[dict]:
+            rows = listed("/employer/placements", as_employer, "placements", "placement_id", as_of="2025-06-30")
+            assert [(r["agency"], r["placement_id"]) for r in rows] == [
+                (a["name"], seeded[UUID(a["id"])]["placement"]) for a in agencies], rows
+            assert {r["status"] for r in rows} == {"active"}
+            return rows
+
+        eventually(placements)
+
+        def queue() -> list[dict]:
+            rows = listed("/authority/statements", as_authority, "statements", "statement_id")
+            assert {r["statement_id"] for r in rows} == {str(seeded[t.id]["statement"]) for t in (on_b, on_default)}
+            assert [r["submitted_at"] for r in rows] == sorted(r["submitted_at"] for r in rows)  # oldest first
+            assert {r["agency"] for r in rows} == {a["name"] for a in agencies}
+            return rows
+
+        eventually(queue)
+        # The pages: the portfolio, its agency filter and the queue; the employer's placements.
+        with httpx.Client(base_url=url, timeout=30) as browser:
+            assert page_login(browser, authority.email).status_code in (302, 303)
+            page = browser.get("/portfolio")
+            assert page.status_code == 200
+            for agency in agencies:
+                assert f'<option value="{agency["id"]}"' in page.text, agency
+                assert page.text.count(agency["name"]) >= 3, agency  # filter, row, queue
+            narrowed = browser.get("/portfolio", params={"agency": agencies[0]["id"]})
+            assert seeded[on_b.id]["contract"] in narrowed.text
+            assert seeded[on_default.id]["contract"] not in narrowed.text
+        with httpx.Client(base_url=url, timeout=30) as browser:
+            assert page_login(browser, employer.email).status_code in (302, 303)
+            page = browser.get("/portfolio-placements", params={"as_of": "2025-06-30"})
+            assert page.status_code == 200
+            for agency in agencies:
+                assert f'<option value="{agency["id"]}"' in page.text, agency
+                assert page.text.count(agency["name"]) >= 2, agency  # filter, row

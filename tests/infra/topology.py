@@ -9,8 +9,9 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from infra.bootstrap import System
 from infra.database import database_name
 from infra.eventstore import Tenant
 from tests.api.conftest import candidate_body, contract_body, placement_body, vacancy_body
-from tests.web.conftest import PROJECT_ROOT, _subprocess_env
+from tests.web.conftest import PROJECT_ROOT, _subprocess_env, web_process
 from tests.web.world import PASSWORD
 
 CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -54,10 +55,13 @@ class Agency:
     def get(self, path: str, **params: Any) -> httpx.Response:
         return self.client.get("/api/v1" + path, params=params, headers=self.headers)
 
-    def seed(self, authority_org_id: str | None = None) -> tuple[dict[str, str], int]:
-        """Employer, contract (shared with the authority, if given), candidate, vacancy,
-        match, placement; the ids and the position of the last command."""
-        ids = {"employer": self.post("/employers", {"name": "Bouwbedrijf De Vries"}).json()["id"]}
+    def seed(self, authority_org_id: str | None = None,
+             employer_org_id: str | None = None) -> tuple[dict[str, str], int]:
+        """Employer (linked to the employer organisation, if given), contract (shared with
+        the authority, if given), candidate, vacancy, match, placement; the ids and the
+        position of the last command."""
+        linked = {"org_id": employer_org_id} if employer_org_id else {}
+        ids = {"employer": self.post("/employers", {"name": "Bouwbedrijf De Vries", **linked}).json()["id"]}
         shared = {"authority_org_id": authority_org_id} if authority_org_id else {}
         ids["contract"] = self.post("/contracts", contract_body(ids["employer"], **shared)).json()["id"]
         ids["candidate"] = self.post("/candidates", candidate_body()).json()["id"]
@@ -67,6 +71,18 @@ class Agency:
                                                     ids["vacancy"]))
         ids["placement"] = r.json()["id"]
         return ids, int(r.headers["x-event-position"])
+
+
+def eventually(check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """check() once it holds (the worker projects behind the commands): its answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def page_login(client: httpx.Client, email: str) -> httpx.Response:
@@ -96,6 +112,19 @@ def start_web(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "infra.cli", "serve", "--host", "127.0.0.1",
                                  "--port", str(port)], cwd=PROJECT_ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def served(topology: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    """`sroi worker` and `sroi serve` on a topology's databases (test_tenant_databases.py's
+    fixture): the web's URL; both stopped on leaving."""
+    settings = {k: v for k, v in topology["env"].items() if k != "DATABASE_URL"}
+    worker = start_worker(deployment_env(topology["platform_url"], **settings), tmp_path / "worker.log")
+    try:
+        with web_process(topology["platform_url"], tmp_path / "web.log", **settings) as web:
+            yield web.url
+    finally:
+        processes.stop([worker])
 
 
 def haproxy_binary() -> str | None:

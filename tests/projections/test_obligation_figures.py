@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from projections import portfolio
 from projections.compliance import compliance_for_contract, compliance_summary
 from service import commands as c
 from tests.api.test_organisations import _party, oin
@@ -104,6 +105,43 @@ async def test_a_shortfall_is_in_repair_then_not_met_with_its_consequence(pool, 
     summary = await compliance_summary(pool, books.tenant.id, date(2027, 7, 1))
     assert summary["contracts"][0]["status"] == "not_met"
     assert summary["contracts"][0]["shortfall"]["consequence"] == "withhold"
+
+
+async def test_the_portfolio_shows_a_shortfall_in_repair_then_not_met_as_compliance_does(pool, books, v2_rule_sets):
+    authority = _party(books.system, "authority", "Gemeente Harlingen", oin=oin()).org.id
+    employer = books.employer()
+    # Harlingen v2: 6 months' repair after the term; v1 has no shortfall rule (not_met right after the term).
+    repair = books.contract(employer, contracting_authority="Gemeente Harlingen", rule_set="harlingen-2024",
+                            obligation_basis="fixed", obligation_fixed_eur=Decimal("10000.00"),
+                            authority_org_id=authority, title="Met herstel", **TERM_2026)
+    plain = books.contract(employer, authority_org_id=authority, rule_set_version=1, title="Zonder herstel",
+                           **TERM_2026)
+    met = books.contract(employer, contracting_authority="Gemeente Harlingen", rule_set="harlingen-2024",
+                         obligation_basis="fixed", obligation_fixed_eur=Decimal("1000.00"),
+                         authority_org_id=authority, title="Gehaald", **TERM_2026)
+    for contract in (repair, met):
+        activity = books.new(c.ReportOtherActivity(contract_id=contract, description="Gastlessen ROC",
+                                                   activity_date=date(2026, 5, 12), hours=Decimal("16")))
+        books.run(c.AcceptContribution(contribution_id=activity, reason="Akkoord", decided_on=date(2026, 12, 1)))
+
+    async def statuses(as_of: date, status: str | None = None) -> dict[str, str]:
+        catch_up(books.system, books.tenant)
+        listed = await portfolio.contracts(pool, "authority", authority, as_of, portfolio.Filters(status=status))
+        found = {r["title"]: r["status"] for r in listed["contracts"]}
+        for title, contract in (("Met herstel", repair), ("Zonder herstel", plain), ("Gehaald", met)):
+            if title in found:  # the same status as the contract's own compliance figures
+                assert found[title] == (await figures(pool, books, contract, as_of))["status"], (title, as_of)
+        return found
+
+    # accepted 16 h x 100 = 1,600: Gehaald's 1,000 is met; Met herstel's 10,000 is not.
+    assert (await statuses(date(2026, 12, 31)))["Gehaald"] == "achieved"
+    assert await statuses(date(2027, 6, 30)) == {"Met herstel": "in_repair", "Zonder herstel": "not_met",
+                                                 "Gehaald": "achieved"}
+    assert await statuses(date(2027, 7, 1)) == {"Met herstel": "not_met", "Zonder herstel": "not_met",
+                                                "Gehaald": "achieved"}
+    # The status filter knows the shortfall states.
+    assert await statuses(date(2027, 6, 30), "in_repair") == {"Met herstel": "in_repair"}
+    assert set(await statuses(date(2027, 7, 1), "not_met")) == {"Met herstel", "Zonder herstel"}
 
 
 async def test_a_contract_under_a_version_1_rule_set_keeps_its_figures(pool, books):

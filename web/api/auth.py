@@ -30,7 +30,7 @@ from infra import documents
 from infra.eventstore import Tenant
 from infra.registry import principal_for_token_async, tenant_by_id_async
 from projections import shared
-from projections.reader import each_database
+from projections.reader import each_database, platform_pool
 from service.actor import Actor
 from service.errors import NotFound, PermissionDenied
 from web.api.body import strict_json_body
@@ -72,7 +72,7 @@ async def provide_principal(request: Request, pool: NamedDependency[Pool]) -> Pr
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _refuse("missing bearer token: send 'Authorization: Bearer <token>'")
-    found = await principal_for_token_async(pool, token.strip())
+    found = await principal_for_token_async(platform_pool(pool), token.strip())
     if found is None:
         raise _refuse("invalid or revoked token", "invalid_token")
     if found.expired:
@@ -114,7 +114,7 @@ async def in_owning_tenant(pool: Pool, actor: Actor, path_params: Mapping[str, A
         # Documents live on their tenant's database: ask each.
         document_id = parse_id("document", document)
         attached = None
-        for database in each_database(pool):
+        for _, database in each_database(pool):
             attached = await documents.record_of_document_async(database, document_id)
             if attached is not None:
                 break
@@ -126,7 +126,7 @@ async def in_owning_tenant(pool: Pool, actor: Actor, path_params: Mapping[str, A
             continue
         record_id = parse_id(kind, raw)
         found = await shared.shared_record(pool, actor.org_id, kind, record_id)
-        tenant = await tenant_by_id_async(pool, found.tenant_id) if found else None
+        tenant = await tenant_by_id_async(platform_pool(pool), found.tenant_id) if found else None
         if found is None or tenant is None:
             raise NotFound("document", document) if document is not None else NotFound(kind, raw)
         # An employer organisation acts as the employer record it is shared

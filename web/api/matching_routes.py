@@ -23,6 +23,7 @@ from domain.placement import Placement
 from domain.vacancy import Vacancy
 from infra.registry import agency_users_async
 from projections import directory, duties, matching
+from projections.reader import platform_pool
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
@@ -268,7 +269,7 @@ async def list_reminders(request: Request, principal: NamedDependency[Principal]
     if mine not in ("true", "false"):
         raise InvalidInput("mine", "must be true or false")
     headers = await _fresh(request, pool, principal, (duties.NAME,))
-    users = await agency_users_async(pool, principal.tenant.id) if mine == "true" else {}
+    users = await agency_users_async(platform_pool(pool), principal.tenant.id) if mine == "true" else {}
     items = await duties.reminders(pool, principal.tenant.id, since,
                                    principal.actor.user_id if mine == "true" else None, users)
     return Response({"reminders": items}, headers=headers)

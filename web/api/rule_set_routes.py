@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody
 
 from infra.registry import TenantRegistry
 from infra.rule_sets import RuleSetForbidden, RuleSetInvalid, rule_set_async, rule_sets_async, schema
+from projections.reader import platform_pool
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from web.api.auth import Principal, v1_router
 from web.errors import error_body
@@ -40,7 +41,7 @@ def parse_version(raw: str) -> int:
 async def list_rule_sets(principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> dict[str, Any]:
     """Every rule set version (name, version, owner, sha256, source), by name
     and version. Any signed-in user: rule sets are public rules."""
-    return {"rule_sets": [r.summary() for r in await rule_sets_async(pool)]}
+    return {"rule_sets": [r.summary() for r in await rule_sets_async(platform_pool(pool))]}
 
 
 @get("/rule-sets/schema")
@@ -56,7 +57,7 @@ async def get_rule_set(name: FromPath[str], version: FromPath[str], principal: N
                        pool: NamedDependency[Pool]) -> dict[str, Any]:
     """One version of a rule set, with its body (the canonical JSON's sha256
     is what contracts pinned on it carry)."""
-    found = await rule_set_async(pool, name, parse_version(version)) if len(name) <= 60 else None
+    found = await rule_set_async(platform_pool(pool), name, parse_version(version)) if len(name) <= 60 else None
     if found is None:
         raise NotFound("rule set", f"{name}/{version}")
     return found.as_dict()

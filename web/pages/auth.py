@@ -8,6 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 
 from infra.registry import TenantRegistry
+from projections.reader import platform_pool
 from web.pages.common import PageServices
 from web.pages.forms import Form
 from web.pages.render import page
@@ -44,14 +45,14 @@ async def login(request: Request, services: NamedDependency[PageServices], regis
     target = _safe_next(form.raw("next") or "/")
     client = request.client.host if request.client else "-"
     context = {"email": email, "next": target, "error": "invalid"}
-    if not await count_login_attempt(services.pool, email, client):
+    if not await count_login_attempt(platform_pool(services.pool), email, client):
         context["error"] = "too_many"
         return page(services.templates, request, "login.html", context, status=429, headers={"Retry-After": "300"})
     found = await asyncio.to_thread(registry.authenticate, email, password)
     if found is None:
         return page(services.templates, request, "login.html", context, status=401)
     tenant, user = found
-    await forget_login_attempts(services.pool, email, client)
+    await forget_login_attempts(platform_pool(services.pool), email, client)
     viewers.forget(user.id)
     # A user of an agency has its tenant; an organisation's user its organisation (no tenant).
     home = {"tenant_id": str(tenant.id)} if tenant is not None else {"org_id": str(user.org_id)}

@@ -16,6 +16,7 @@ from domain.valuation import OBLIGATION_BASES, PSO_STEPS, REPORTING_PERIODS
 from domain.values import SOCIAL_ENTERPRISE_REGISTERS, parse_date
 from infra.rule_sets import rule_sets_async
 from projections import compliance, directory
+from projections.reader import platform_pool
 from service import commands as c
 from service.errors import InvalidInput, NotFound
 from web.ids import parse_id
@@ -97,7 +98,7 @@ async def _contract_form(services: PageServices, request: Request, viewer: Viewe
                          errors: dict | None = None, status: int = 200) -> Response:
     employers = await directory.employers(services.pool, viewer.tenant.id)
     # The rule sets of the platform's table, newest version of each name first: "name/version".
-    found = sorted(await rule_sets_async(services.pool), key=lambda r: (r.name, -r.version))
+    found = sorted(await rule_sets_async(platform_pool(services.pool)), key=lambda r: (r.name, -r.version))
     options = [(f"{r.name}/{r.version}", f"{r.name} v{r.version} ({r.owner_name or 'platform'})") for r in found]
     return page(services.templates, request, "contract_new.html", {
         "employers": employers, "rule_sets": options, "accepted_by": ACCEPTED_BY,

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 
 from infra.registry import tenant_by_id_async
 from projections import compliance, directory, retention, shared
+from projections.reader import platform_pool
 from web.pages import charts
 from web.pages.common import PageServices, fresh
 from web.pages.render import page
@@ -93,7 +94,7 @@ async def shared_with_organisation(services: PageServices, request: Request, vie
     records = await shared.shared_records(services.pool, viewer.actor.org_id)
     agencies = {}
     for tenant_id in {r.tenant_id for r in records}:
-        tenant = await tenant_by_id_async(services.pool, tenant_id)
+        tenant = await tenant_by_id_async(platform_pool(services.pool), tenant_id)
         agencies[tenant_id] = tenant.name if tenant is not None else ""
     rows = sorted(records, key=lambda r: (agencies[r.tenant_id], shared.KINDS.index(r.kind), r.linked_at))
     return page(services.templates, request, "shared.html", {"records": rows, "agencies": agencies,

@@ -25,6 +25,7 @@ from domain.duties import DUTY_LABELS
 from domain.placement import Placement
 from infra.registry import agency_users_async
 from projections import directory, duties
+from projections.reader import platform_pool
 from service import commands as c
 from service.errors import NotFound
 from web.ids import parse_id
@@ -225,7 +226,7 @@ class _Query:
 
 async def _reminders(services: PageServices, viewer: Viewer, since: date | None,
                      everyone: bool = False) -> tuple[list[dict], dict[str, dict], dict[UUID, str]]:
-    users = await agency_users_async(services.pool, viewer.tenant.id)
+    users = await agency_users_async(platform_pool(services.pool), viewer.tenant.id)
     items = await duties.reminders(services.pool, viewer.tenant.id, since,
                                    None if everyone else viewer.actor.user_id, users)
     ids = list({UUID(r["placement_id"]) for r in items})
@@ -265,7 +266,7 @@ async def dashboard_reminders(services: PageServices, viewer: Viewer) -> dict[st
     if viewer.role != "agency":
         return None
     today = date.today()
-    users = await agency_users_async(services.pool, viewer.tenant.id)
+    users = await agency_users_async(platform_pool(services.pool), viewer.tenant.id)
     items = await duties.reminders(services.pool, viewer.tenant.id, today - timedelta(days=DASHBOARD_DAYS),
                                    viewer.actor.user_id, users)
     open_ = [r for r in items if r["duty_done_on"] is None]

@@ -11,6 +11,7 @@ from litestar.params import FromPath
 
 from domain.placement import Placement
 from infra.registry import agency_users_async
+from projections.reader import platform_pool
 from service import commands as c
 from web.ids import parse_id
 from web.pages.answer import FormState, PageRenderer, answer
@@ -25,7 +26,7 @@ async def placement_section(services: PageServices, viewer: Viewer, placement: P
     agency), with the state of its form after a refused change."""
     if viewer.role != "agency":
         return {"responsible_section": None}
-    users = await agency_users_async(services.pool, viewer.tenant.id)
+    users = await agency_users_async(platform_pool(services.pool), viewer.tenant.id)
     current = getattr(placement, "responsible_user_id", None)
     return {"responsible_section": {
         "placement_id": str(placement.id),

@@ -33,6 +33,7 @@ from infra.rule_sets import (
     rule_sets_async,
     sample_values,
 )
+from projections.reader import platform_pool
 from service.errors import NotFound, PermissionDenied
 from web.pages.common import PageServices
 from web.pages.forms import Form
@@ -79,7 +80,7 @@ def _starting_body(mine: list[StoredRuleSet], found: list[StoredRuleSet], organi
 
 async def _list_page(services: PageServices, request: Request, viewer: Viewer, *, text: str | None = None,
                      errors: list | None = None, status: int = 200) -> Response:
-    found = await rule_sets_async(services.pool)
+    found = await rule_sets_async(platform_pool(services.pool))
     can_publish = may_publish(viewer)
     mine = [r for r in found if r.owner_org_id is not None and r.owner_org_id == viewer.actor.org_id]
     if can_publish and text is None:
@@ -136,7 +137,7 @@ async def publish_rule_set(request: Request, services: NamedDependency[PageServi
 async def rule_set_detail(request: Request, services: NamedDependency[PageServices],
                           viewer: NamedDependency[Viewer], name: FromPath[str], version: FromPath[str]) -> Response:
     number = int(version) if version.isascii() and version.isdigit() and len(version) <= 7 else None
-    found = await rule_set_async(services.pool, name, number) if number and len(name) <= 60 else None
+    found = await rule_set_async(platform_pool(services.pool), name, number) if number and len(name) <= 60 else None
     if found is None:
         raise NotFound("rule set", f"{name}/{version}")
     return page(services.templates, request, "rule_set.html", {
