@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate
-from domain.errors import EmploymentAlreadyEnded, InvalidValue, UnknownEndReason
+from domain.errors import ContractAlreadyPermanent, EmploymentAlreadyEnded, InvalidValue, UnknownEndReason
 from domain.values import (
     EMPLOYMENT_END_REASONS,
     EMPLOYMENT_KINDS,
@@ -56,6 +56,7 @@ class Employment(LedgerAggregate):
         self.ended_on: date | None = None
         self.end_reason: str | None = None
         self.placement_ids: list[UUID] = []
+        self.made_permanent_on: date | None = None
 
     @property
     def is_active(self) -> bool:
@@ -98,3 +99,22 @@ class Employment(LedgerAggregate):
     def _ended(self, on: date, reason: str) -> None:
         self.ended_on = on
         self.end_reason = reason
+
+    def make_permanent(self, on: date, today: date | None = None) -> None:
+        """Fixed-term to permanent (progression, issue 16): from `on` the
+        employment has no planned end."""
+        self._require_running()
+        if self.kind == "permanent":
+            raise ContractAlreadyPermanent("the contract is already permanent")
+        on = require_date(on, "on")
+        if on < self.starts_on:
+            raise InvalidValue("on must not be before the employment starts ({day})", "on", day=self.starts_on)
+        if today is not None and on > today:
+            raise InvalidValue("{name} must not be in the future", "on", name="on")
+        self._made_permanent(on=on)
+
+    @event("EmploymentMadePermanent")
+    def _made_permanent(self, on: date) -> None:
+        self.kind = "permanent"
+        self.planned_end_on = None
+        self.made_permanent_on = on

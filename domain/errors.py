@@ -141,3 +141,10 @@ class UnknownDocumentKind(DomainError):
 
 class DocumentAlreadyRemoved(DomainError):
     is_state_conflict = True
+
+
+class ContractAlreadyPermanent(DomainError):
+    """Fixed-term to permanent happens once."""
+
+    is_state_conflict = True
+    default_field = "on"

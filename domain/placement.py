@@ -19,6 +19,7 @@ from domain.errors import (
     UnknownArrangement,
     UnknownEndReason,
     UnknownFeedbackRole,
+    ContractAlreadyPermanent,
 )
 from domain.values import (
     ARRANGEMENTS,
@@ -33,6 +34,11 @@ from domain.values import (
     require_date,
     require_hours,
     require_id,
+    require_scale,
+    require_text,
+    optional_text,
+    ROLE_MAX_LEN,
+    TRAINING_MAX_LEN,
 )
 
 
@@ -120,6 +126,12 @@ class Placement(LedgerAggregate):
         self.last_feedback: dict[str, Any] | None = None
         self.ended_on: date | None = None
         self.end_reason: str | None = None
+        # Progression (issue 16): the latest scale code and, for a placement
+        # that is its own employment on a fixed-term contract, the day it was
+        # made permanent. Role titles and training names are sealed (personal
+        # data) and not kept here: views read them from the history.
+        self.scale: str | None = None
+        self.made_permanent_on: date | None = None
 
     @property
     def is_active(self) -> bool:
@@ -249,3 +261,57 @@ class Placement(LedgerAggregate):
     @event("PlacementResponsibleAssigned")
     def _responsible_assigned(self, user_id: UUID | None) -> None:
         self.responsible_user_id = user_id
+
+    # -- progression (issue 16) ---------------------------------------------------
+    def _require_within(self, day: date, field: str, today: date | None) -> date:
+        day = require_date(day, field)
+        if day < self.starts_on:
+            raise InvalidValue("{name} must not be before the placement starts ({day})", field, name=field,
+                               day=self.starts_on)
+        if self.ended_on is not None and day > self.ended_on:
+            raise InvalidValue("{name} must not be after the placement ended ({day})", field, name=field,
+                               day=self.ended_on)
+        if today is not None and day > today:
+            raise InvalidValue("{name} must not be in the future", field, name=field)
+        return day
+
+    def change_role(self, scale: str, role: str | None, effective_on: date, today: date | None = None) -> None:
+        """A new role or pay scale at the employer: the scale or band as a code,
+        never an amount; the role's title is optional (sealed: personal data)."""
+        day = self._require_within(effective_on, "effective_on", today)
+        code = require_scale(scale)
+        title = optional_text(role, "role", max_len=ROLE_MAX_LEN) or ""
+        if code == self.scale and not title:
+            raise InvalidValue("scale is already {scale}", "scale", scale=code)
+        self._role_changed(scale=code, role=title, effective_on=day, candidate_id=self.candidate_id)
+
+    @event("RoleChanged")
+    def _role_changed(self, scale: str, role: str, effective_on: date, candidate_id: UUID) -> None:
+        self.scale = scale
+
+    def complete_training(self, training: str, completed_on: date, today: date | None = None) -> None:
+        """A training, course or certificate completed while placed (its name
+        is sealed under the person's key)."""
+        day = self._require_within(completed_on, "completed_on", today)
+        self._training_completed(training=require_text(training, "training", max_len=TRAINING_MAX_LEN),
+                                 completed_on=day, candidate_id=self.candidate_id)
+
+    @event("TrainingCompleted")
+    def _training_completed(self, training: str, completed_on: date, candidate_id: UUID) -> None:
+        pass
+
+    def make_permanent(self, on: date, today: date | None = None) -> None:
+        """A fixed-term contract becomes permanent. Only for a placement that is
+        its own employment: an explicit employment is made permanent itself."""
+        if self.employment_id is not None:
+            raise InvalidValue("the contract is the employment's: make the employment permanent", "employment_id")
+        self._require_not_ended("make permanent")
+        if self.permanent_contract or self.made_permanent_on is not None:
+            raise ContractAlreadyPermanent("the contract is already permanent")
+        day = self._require_within(on, "on", today)
+        self._made_permanent(on=day)
+
+    @event("PlacementMadePermanent")
+    def _made_permanent(self, on: date) -> None:
+        # permanent_contract stays as started: the contribution was valued on it.
+        self.made_permanent_on = on

@@ -6,6 +6,7 @@ aggregates call them in their public methods, never inside @event methods.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -40,6 +41,16 @@ ARRANGEMENTS = ("employment", "work_experience", "internship", "trial", "bbl_new
 DEFAULT_ARRANGEMENT = "employment"  # and what a placement started before arrangements existed is
 
 HOURS_MIN, HOURS_MAX = 1, 60
+
+# Progression (issue 16): a pay scale or band is a short code ("schaal 6",
+# "band B", "trede 3a"), never a salary amount. A word from SCALE_WORDS, then
+# one or two digits with an optional letter, or one or two letters with an
+# optional digit.
+SCALE_WORDS = ("schaal", "scale", "band", "trede", "step", "functiegroep", "groep", "group", "niveau",
+               "level", "grade")
+SCALE_PATTERN = re.compile(r"^(%s) ([0-9]{1,2}[a-z]?|[a-z]{1,2}[0-9]?)$" % "|".join(SCALE_WORDS))
+ROLE_MAX_LEN = 80
+TRAINING_MAX_LEN = 100
 
 # GDPR markers for aggregates' DATA_CLASSIFICATION maps (field name -> marker),
 # so storage and read models can encrypt, restrict or erase these fields.
@@ -233,3 +244,17 @@ SOCIAL_ENTERPRISE_SHARES = MappingProxyType(
 )
 # Utrecht: other activities count their costs, or EUR 100 per employee-hour.
 OTHER_ACTIVITY_HOURLY_EUR = Decimal("100")
+
+
+def require_scale(value: Any, field: str = "scale") -> str:
+    """A pay scale or band as a short code, lower case with single spaces
+    ("schaal 6", "band b"); anything that looks like an amount is refused."""
+    if not isinstance(value, str):
+        raise InvalidValue("{name} must be text", field, name=field)
+    code = " ".join(value.strip().lower().split())
+    if not code:
+        raise InvalidValue("{name} must not be empty", field, name=field)
+    if not SCALE_PATTERN.match(code):
+        raise InvalidValue("{name} must be a scale or band such as 'schaal 6' or 'band B', never a salary amount",
+                           field, name=field)
+    return code

@@ -19,10 +19,11 @@ from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
 from infra.documents import DatabaseDocumentStore, DirectoryDocumentStore, DocumentStore, DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
-from infra.registry import PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users
+from infra.registry import (PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users,
+                            employee_addresses)
 from infra.rule_sets import PlatformRuleSets
 from infra.settings import Settings
-from projections import compliance, duties, notices
+from projections import compliance, duties, notices, voice
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
 from projections.writer import BackingOff, ProjectionFailed, ProjectionRunner
 from projections.writer import migrate as migrate_read_models
@@ -50,6 +51,20 @@ class DutiesToRemind:
     def unmailed(self, tenant: Tenant, since: date) -> list[dict[str, Any]]:
         with self._caught_up(tenant).connection() as conn:
             return duties.unmailed(conn, tenant.id, since)
+
+
+class CheckInsToRemind:
+    """service.reminders.CheckInsToRemind over the voice projection, caught up
+    first (it knows which check-ins were answered or reminded already)."""
+
+    def __init__(self, stores: TenantStores):
+        self.stores = stores
+
+    def coming_due(self, tenant: Tenant, today: date, horizon: date) -> list[dict[str, Any]]:
+        database = self.stores.database(tenant.database)
+        ProjectionRunner(database, BY_NAME[voice.NAME]).catch_up(tenant, wait=True)
+        with database.connection() as conn:
+            return voice.check_ins_coming_due(conn, tenant.id, today, horizon)
 
 
 class NoticesToTell:
@@ -116,8 +131,13 @@ class System:
         def users(tenant_id: UUID) -> dict[UUID, str]:
             return agency_users(self.stores.database("default"), tenant_id)
 
+        def employees(tenant_id: UUID, candidate_id: UUID) -> list[str]:
+            return employee_addresses(self.stores.database("default"), tenant_id, candidate_id)
+
         return reminders.remind(self.ledger, self.registry.list_tenants() if tenants is None else tenants,
-                                DutiesToRemind(self.stores), users, mailer, today=today, days=days)
+                                DutiesToRemind(self.stores), users, mailer, today=today, days=days,
+                                check_ins=CheckInsToRemind(self.stores), employee_addresses=employees,
+                                public_url=self.settings.public_url or "")
 
     def notify(self, mailer: Any = None, *, today: date | None = None,
                tenants: list[Tenant] | None = None) -> notifications.NotificationRun:

@@ -55,6 +55,12 @@ PERSONAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AdjustmentRequested": ("candidate_field", ("description",)),
     "CheckInLogged": ("candidate_field", ("note",)),
     "CoachingSessionLogged": ("candidate_field", ("note",)),
+    # Progression (issue 16): a role's title and a training's name, under the
+    # person's key (the scale is a code and stays plain, as hours do).
+    "RoleChanged": ("candidate_field", ("role",)),
+    "TrainingCompleted": ("candidate_field", ("training",)),
+    # The employee's own check-in (domain/voice.py): the remark in their own words.
+    "CheckInAnswered": ("candidate_field", ("remark",)),
     # A document's file name about a person ("loonstrook Jan Jansen.pdf"): under
     # their key; a document about no one (a purchase invoice) keeps its name plain.
     # Its bytes are sealed under the same key by infra/documents.py.
@@ -72,7 +78,7 @@ ERASED_VALUES: dict[str, Any] = {
     "name": ERASED, "email": ERASED, "phone": None, "role": None,
     "labels": {}, "label": "", "description": "", "note": "",
     "competences": [], "hours_per_week": None, "available_from": None, "region": None,
-    "reason": ERASED, "filename": ERASED,
+    "reason": ERASED, "filename": ERASED, "training": ERASED, "remark": "",
     "lkv_scheme": None, "no_risk_scheme": None, "no_risk_until": None,
 }
 

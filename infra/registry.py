@@ -600,6 +600,16 @@ def agency_users(platform_db: EventStoreDatabase, tenant_id: UUID) -> dict[UUID,
     return {r["id"]: r["email"] for r in rows}
 
 
+def employee_addresses(platform_db: EventStoreDatabase, tenant_id: UUID, candidate_id: UUID) -> list[str]:
+    """The person's own accounts in the tenant: their e-mails (an erased
+    person's accounts keep none: close_accounts_of)."""
+    with platform_db.connection() as conn:
+        rows = conn.execute("SELECT email FROM platform.users WHERE tenant_id = %s AND candidate_id = %s"
+                            " AND role = 'employee' AND email NOT LIKE '%%@erased.invalid' ORDER BY email",
+                            (tenant_id, candidate_id)).fetchall()
+    return [r["email"] for r in rows]
+
+
 async def agency_users_async(pool: Any, tenant_id: UUID) -> dict[UUID, str]:
     """The same on an asyncpg pool, for the pages' choice of a responsible user."""
     rows = await pool.fetch(AGENCY_USERS_SQL.format(param="$1"), tenant_id)

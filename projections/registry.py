@@ -23,10 +23,12 @@ from projections.portfolio import PortfolioProjection
 from projections.notices import NoticesProjection
 from projections.shared import SharedProjection
 from projections.support import SupportProjection
+from projections.progression import ProgressionProjection
+from projections.voice import VoiceProjection
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
                DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection(),
-               NoticesProjection(), ListingProjection())
+               NoticesProjection(), ListingProjection(), ProgressionProjection(), VoiceProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100

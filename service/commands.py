@@ -504,3 +504,74 @@ class DecideStatementLines:
     statement_id: UUID
     decisions: tuple[LineDecision, ...]
     decided_on: date | None = None
+
+
+# -- progression (issue 16; service/handlers/progression.py) -----------------------------
+
+@dataclass(frozen=True)
+class ChangeRole:
+    """A new role or pay scale at the employer: `scale` a code such as
+    "schaal 6" or "band B" (never an amount); `role` an optional title."""
+
+    placement_id: UUID
+    scale: str
+    effective_on: date
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class CompleteTraining:
+    placement_id: UUID
+    training: str
+    completed_on: date
+
+
+@dataclass(frozen=True)
+class MakePlacementPermanent:
+    """Fixed-term to permanent, for a placement that is its own employment."""
+
+    placement_id: UUID
+    on: date
+
+
+@dataclass(frozen=True)
+class MakeEmploymentPermanent:
+    """Fixed-term to permanent, for an employment with the agency."""
+
+    employment_id: UUID
+    on: date
+
+
+# -- the employee's voice (issue 16; service/handlers/voice.py) --------------------------
+
+@dataclass(frozen=True)
+class AnswerCheckIn:
+    """The employee's own check-in at `moment` months (1, 3, 6 or 12):
+    `answers` maps each question of domain.voice.QUESTIONS to 1..5."""
+
+    placement_id: UUID
+    moment: int
+    answers: dict[str, int]
+    remark: str = ""
+
+
+@dataclass(frozen=True)
+class RecordCheckInReminder:
+    """The reminders process manager told the employee a check-in is open."""
+
+    placement_id: UUID
+    moment: int
+    reminded_on: date
+
+
+@dataclass(frozen=True)
+class ChooseCheckInSharing:
+    """`aggregated` (the default) or `individual`: whether the employer may see
+    this placement's check-in scores."""
+
+    placement_id: UUID
+    sharing: str
+
+
+Command = (Command | ChangeRole | CompleteTraining | MakePlacementPermanent  # type: ignore[misc]
+           | MakeEmploymentPermanent | AnswerCheckIn | ChooseCheckInSharing | RecordCheckInReminder)

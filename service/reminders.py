@@ -18,6 +18,15 @@ agency's users one digest of the reminders addressed to nobody (or to someone
 no longer an agency user), without names; each reminder in a digest that was
 sent gets `RecordReminderMailed`. A failed send leaves them unmailed for the
 next run; reminders older than `MAIL_RECENT_DAYS` are not mailed any more.
+
+The employee's own check-ins (domain/voice.py, issue 16) come up in the same
+run, read through the `CheckInsToRemind` port: each check-in that opens within
+`REMIND_DAYS` (or is overdue by at most 30 days), neither answered nor reminded,
+gets `RecordCheckInReminder` (once per moment: the second is a conflict). The
+employee is told: their pages show the open check-in (until answered, overdue
+or not), and with a mailer each of their accounts (`EmployeeAddresses`) gets a
+short mail in Dutch and English with the link, naming no one and no employer.
+A failed send is logged and not tried again: the pages still tell them.
 """
 from __future__ import annotations
 
@@ -54,6 +63,16 @@ class DutiesToRemind(Protocol):
 
 # The tenant's agency users: id -> e-mail.
 AgencyUsers = Callable[[UUID], dict[UUID, str]]
+# A person's own accounts in the tenant (tenant id, candidate id): their e-mails.
+EmployeeAddresses = Callable[[UUID, UUID], list[str]]
+
+
+class CheckInsToRemind(Protocol):
+    """What the process manager reads of the voice read model (caught up first)."""
+
+    def coming_due(self, tenant: Any, today: date, horizon: date) -> list[Mapping[str, Any]]:
+        """Check-ins opening by `horizon` (or overdue), neither answered nor
+        reminded: placement_id, candidate_id, moment, due_on."""
 
 
 class Mailer(Protocol):
@@ -71,10 +90,14 @@ class ReminderRun:
     mailed: int = 0
     mail_errors: list[str] = field(default_factory=list)
     failed_tenants: int = 0
+    check_ins: int = 0  # employees told that a check-in is open
+    check_ins_mailed: int = 0
 
 
 def remind(ledger: Ledger, tenants: Iterable[Any], duties: DutiesToRemind, agency_users: AgencyUsers,
-           mailer: Mailer | None = None, today: date | None = None, days: int = REMIND_DAYS) -> ReminderRun:
+           mailer: Mailer | None = None, today: date | None = None, days: int = REMIND_DAYS,
+           check_ins: CheckInsToRemind | None = None,
+           employee_addresses: EmployeeAddresses | None = None, public_url: str = "") -> ReminderRun:
     """One run over the active ones of `tenants` (see the module docstring)."""
     today = today or date.today()
     run = ReminderRun()
@@ -84,6 +107,9 @@ def remind(ledger: Ledger, tenants: Iterable[Any], duties: DutiesToRemind, agenc
             continue
         try:
             _remind_tenant(ledger, tenant, duties, agency_users, mailer, today, days, run, actor)
+            if check_ins is not None:
+                _remind_check_ins(ledger, tenant, check_ins, employee_addresses, mailer, today, days, run, actor,
+                                  public_url)
         except Exception as e:  # one tenant's trouble must not stop the others' reminders
             log.warning("reminders for tenant %s failed: %s", tenant.id, type(e).__name__)
             run.failed_tenants += 1
@@ -155,3 +181,46 @@ def digests(users: dict[UUID, str],
     if everyone and users:
         out.append((sorted(users.values()), everyone, False))
     return out
+
+
+def _remind_check_ins(ledger: Ledger, tenant: Any, check_ins: CheckInsToRemind,
+                      employee_addresses: EmployeeAddresses | None, mailer: Mailer | None, today: date, days: int,
+                      run: ReminderRun, actor: Actor, public_url: str) -> None:
+    for row in check_ins.coming_due(tenant, today, today + timedelta(days=days)):
+        try:
+            ledger.execute(tenant, actor, c.RecordCheckInReminder(
+                placement_id=row["placement_id"], moment=row["moment"], reminded_on=today))
+        except Conflict:
+            continue  # another run told them first, or it was answered meanwhile
+        run.check_ins += 1
+        if mailer is None or employee_addresses is None:
+            continue
+        to = employee_addresses(tenant.id, row["candidate_id"])
+        if not to:
+            continue
+        subject, text = check_in_mail(row["moment"], row["due_on"], f"{public_url}/placements/{row['placement_id']}")
+        try:
+            mailer.send(to, subject, text)
+            run.check_ins_mailed += 1
+        except Exception as e:  # the pages still show the open check-in
+            log.warning("check-in mail for tenant %s failed: %s", tenant.id, type(e).__name__)
+            run.mail_errors.append(type(e).__name__)
+
+
+def check_in_mail(moment: int, due_on: date, link: str) -> tuple[str, str]:
+    """Plain language, Dutch then English; names no one and no employer."""
+    subject = "Hoe gaat het op je werk? / How is work going?"
+    text = "\n".join([
+        f"Je bent nu ongeveer {moment} maand{'en' if moment > 1 else ''} aan het werk. We willen graag weten hoe het gaat.",
+        "Beantwoord 4 korte vragen. Het kost een paar minuten.",
+        "Jij kiest of je werkgever je antwoorden mag zien.",
+        f"Open je check-in: {link}",
+        "",
+        f"You have been at work for about {moment} month{'s' if moment > 1 else ''}. We would like to know how it is going.",
+        "Answer 4 short questions. It takes a few minutes.",
+        "You choose whether your employer may see your answers.",
+        f"Open your check-in: {link}",
+        "",
+        f"({due_on.isoformat()})",
+    ])
+    return subject, text + "\n"

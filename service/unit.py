@@ -33,6 +33,7 @@ from domain.support import PlacementSupport
 from domain.valuation import HoursCap, PinnedRuleSet
 from domain.values import require_text
 from domain.vacancy import Vacancy
+from domain.voice import EmployeeVoice
 from infra.eventstore import TenantApplication
 from service.actor import Actor
 from service.errors import InvalidReference, NotFound
@@ -53,6 +54,7 @@ KIND = {
     Reminder: "reminder",
     MatchPipeline: "match",
     PlacementSupport: "placement support",
+    EmployeeVoice: "check-ins",
     Document: "document",
     Statement: "statement",
 }

@@ -6,7 +6,9 @@ candidate record and placements; a contracting authority its own contracts and
 the placements that count toward them. Some records are seen through another:
 a contribution or a period statement by whoever sees its contract, a document by whoever sees its
 record (an employer only documents about no person), a match by the employer that sees
-its vacancy, support by the person and their employer (never the authority).
+its vacancy, support by the person and their employer (never the authority); the
+employee's own check-ins by the person, and by their employer only when the
+person chose to share them (domain/voice.py).
 What an actor may not see is answered as not found (service/unit.py).
 
 Contracting authorities and employers come in two kinds of user. A user of a
@@ -32,6 +34,7 @@ from domain.placement import Placement
 from domain.statement import Statement
 from domain.support import PlacementSupport
 from domain.vacancy import Vacancy
+from domain.voice import EmployeeVoice
 from service.actor import Actor
 
 # Loads a related aggregate by id (None if there is none).
@@ -55,6 +58,11 @@ def visible(actor: Actor, agg: Any, related: Related) -> bool:
     if isinstance(agg, MatchPipeline):
         vacancy = related(agg.vacancy_id)
         return role == "employer" and vacancy is not None and visible(actor, vacancy, related)
+    if isinstance(agg, EmployeeVoice):
+        # The employee's own check-ins: the employer only when the employee
+        # chose to share them individually (else figures from 5 or more people).
+        return ((role == "employee" and agg.candidate_id == actor.candidate_id)
+                or (role == "employer" and agg.shared_individually and _employs(actor, agg.employer_id, related)))
     if isinstance(agg, PlacementSupport):
         return ((role == "employer" and _employs(actor, agg.employer_id, related))
                 or (role == "employee" and agg.candidate_id == actor.candidate_id))

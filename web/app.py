@@ -23,6 +23,7 @@ from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
 from web.api.notification_routes import notification_router
 from web.api.employment_routes import employment_router
+from web.api.outcome_routes import outcome_router
 from web.api.statement_routes import statement_router
 from web.api.portfolio_routes import portfolio_router
 from web.api.rule_set_routes import rule_set_router
@@ -95,7 +96,7 @@ def create_app(system: System) -> Litestar:
     app = Litestar(
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
                         document_router(system.settings), statement_router(), portfolio_router(),
-                        notification_router(), employment_router(), rule_set_router(),
+                        notification_router(), employment_router(), outcome_router(), rule_set_router(),
                         *pages_routers(system)],
         dependencies=dependencies(system),
         lifespan=[lifespan],

@@ -19,10 +19,12 @@ from service.handlers import (
     erasure,
     matching,
     placements,
+    progression,
     responsible,
     statements,
     support,
     vacancies,
+    voice,
 )
 from service.unit import Entry, compose
 
@@ -40,6 +42,8 @@ HANDLERS: dict[type, Entry] = compose(
     statements.handles,
     duties.handles,
     support.handles,
+    progression.handles,
+    voice.handles,
     erasure.handles,
 )
 

@@ -78,6 +78,7 @@ def bad_json_bodies() -> list[Bad]:
     placement = placement_body(k, e, c, None)
     feedback = {"score": 4, "from_role": "coach", "comment": ""}
     employment = {"candidate_id": k, "starts_on": "2025-02-01", "kind": "fixed_term", "ends_on": "2026-01-31"}
+    scores = {"supported": 4, "work_suits": 4, "can_ask": 3, "want_to_stay": 5}
     purchase = {"kind": "social_enterprise_purchase", "supplier": "Groen & Co", "invoice_amount_eur_excl_vat": "100.00",
                 "register": "registered_social_enterprise", "invoice_date": "2025-03-01", "description": "Groenonderhoud"}
     other = {"kind": "other_activity", "description": "Gastles", "activity_date": "2025-03-01", "hours": "2"}
@@ -311,6 +312,56 @@ def bad_json_bodies() -> list[Bad]:
             {"ends_on": "2025-01-31", "reason": "resigned"}, "ends_on", 422),
         Bad("employment-end-malformed-id", "POST", "/employments/nope/end",
             {"ends_on": "2025-06-30", "reason": "resigned"}, None, 404),
+        # Outcomes beyond euros: progression (agency) and the employee's own check-in.
+        Bad("role-scale-money", "POST", f"/placements/{p}/role", {"scale": "€ 2.800", "effective_on": "2025-03-01"},
+            "scale", 422),
+        Bad("role-scale-amount", "POST", f"/placements/{p}/role", {"scale": "schaal 2800",
+                                                                   "effective_on": "2025-03-01"}, "scale", 422),
+        Bad("role-scale-number", "POST", f"/placements/{p}/role", {"scale": 6, "effective_on": "2025-03-01"},
+            "scale", 422),
+        Bad("role-before-start", "POST", f"/placements/{p}/role", {"scale": "schaal 6", "effective_on": "2024-01-01"},
+            "effective_on", 422),
+        Bad("role-future", "POST", f"/placements/{p}/role", {"scale": "schaal 6", "effective_on": NEXT_WEEK},
+            "effective_on", 422),
+        Bad("role-title-long", "POST", f"/placements/{p}/role", {"scale": "schaal 6", "effective_on": "2025-03-01",
+                                                                 "role": over(81)}, "role", 422),
+        Bad("role-unknown-field", "POST", f"/placements/{p}/role", {"scale": "schaal 6", "effective_on": "2025-03-01",
+                                                                    "salary": 2800}, "salary", 422),
+        Bad("training-empty", "POST", f"/placements/{p}/trainings", {"training": " ", "completed_on": "2025-03-01"},
+            "training", 422),
+        Bad("training-long", "POST", f"/placements/{p}/trainings", {"training": over(101),
+                                                                    "completed_on": "2025-03-01"}, "training", 422),
+        Bad("training-control", "POST", f"/placements/{p}/trainings", {"training": "VCA\u0000",
+                                                                       "completed_on": "2025-03-01"}, "training", 422),
+        Bad("training-not-a-date", "POST", f"/placements/{p}/trainings", {"training": "VCA", "completed_on": "x"},
+            "completed_on", 422),
+        Bad("permanent-before-start", "POST", f"/placements/{p}/permanent", {"on": "2024-01-01"}, "on", 422),
+        Bad("permanent-missing", "POST", f"/placements/{p}/permanent", {}, "on", 422),
+        Bad("employment-permanent-already", "POST", "/employments/{employment}/permanent", {"on": "2025-03-01"},
+            None, 409),
+        Bad("employment-permanent-malformed-id", "POST", "/employments/nope/permanent", {"on": "2025-03-01"},
+            None, 404),
+        Bad("check-in-moment-2", "POST", f"/placements/{p}/check-ins", {"moment": 2, "answers": scores}, "moment",
+            422, who="employee"),
+        Bad("check-in-moment-string", "POST", f"/placements/{p}/check-ins", {"moment": "1", "answers": scores},
+            "moment", 422, who="employee"),
+        Bad("check-in-score-6", "POST", f"/placements/{p}/check-ins", {"moment": 1,
+            "answers": {**scores, "supported": 6}}, "supported", 422, who="employee"),
+        Bad("check-in-score-0", "POST", f"/placements/{p}/check-ins", {"moment": 1,
+            "answers": {**scores, "want_to_stay": 0}}, "want_to_stay", 422, who="employee"),
+        Bad("check-in-score-string", "POST", f"/placements/{p}/check-ins", {"moment": 1,
+            "answers": {**scores, "can_ask": "3"}}, "answers.can_ask", 422, who="employee"),
+        Bad("check-in-score-missing", "POST", f"/placements/{p}/check-ins", {"moment": 1,
+            "answers": without(scores, "work_suits")}, "answers.work_suits", 422, who="employee"),
+        Bad("check-in-question-unknown", "POST", f"/placements/{p}/check-ins", {"moment": 1,
+            "answers": {**scores, "salary": 3}}, "answers.salary", 422, who="employee"),
+        Bad("check-in-remark-long", "POST", f"/placements/{p}/check-ins", {"moment": 1, "answers": scores,
+                                                                          "remark": over(1001)}, "remark", 422,
+            who="employee"),
+        Bad("check-in-by-the-agency", "POST", f"/placements/{p}/check-ins", {"moment": 1, "answers": scores},
+            None, 403),
+        Bad("check-in-sharing-invalid", "POST", f"/placements/{p}/check-ins/sharing", {"sharing": "everyone"},
+            "sharing", 422, who="employee"),
         Bad("placement-employer-missing", "POST", "/placements", without(placement, "employer_id"),
             "employer_id", 422),
         Bad("feedback-score-string", "POST", f"/placements/{p}/feedback", {**feedback, "score": "5"}, "score", 422),
@@ -725,6 +776,7 @@ def seeded(system: System) -> Iterator[Seeded]:
                 system.registry.create_org_user(o.id, f"{uuid.uuid4().hex}@example.org", kind))
         org.seed()
         org.ids["open_vacancy"] = org.create("/vacancies", vacancy_body(org.ids["employer"]))
+        org.tokens["employee"] = org.token_for("employee", candidate_id=org.ids["candidate"])
         org.ids["employment"] = org.create("/employments", {"candidate_id": org.ids["candidate"],
                                                             "starts_on": "2025-02-01", "kind": "permanent"})
         decided_by_agency = org.create("/contracts", contract_body(org.ids["employer"], accepted_by="agency"))

@@ -204,6 +204,24 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/vacancies/{vacancy_id:str}/pipeline"): Route(roles("agency", "employer"), {
         "candidate_id": "{candidate2}", "step": "introduced"}),
     ("GET", "/vacancies/{vacancy_id:str}/suggestions"): Route(AGENCY),
+    # Outcomes beyond euros (web/api/outcome_routes.py): progression, recorded by the agency ...
+    ("POST", "/placements/{placement_id:str}/role"): Route(AGENCY, {"scale": "schaal 5", "effective_on": TODAY}),
+    ("POST", "/placements/{placement_id:str}/trainings"): Route(AGENCY, {"training": "VCA basis",
+                                                                         "completed_on": TODAY}),
+    ("POST", "/placements/{placement_id:str}/permanent"): Route(AGENCY, {"on": TODAY}),
+    # The world's employment is permanent already: 409 (tests/api/test_outcomes.py makes one permanent).
+    ("POST", "/employments/{employment_id:str}/permanent"): Route(AGENCY, {"on": TODAY}),
+    ("GET", "/placements/{placement_id:str}/progression"): Route(roles("agency", "auditor", "employer", "employee")),
+    ("GET", "/employers/{employer_id:str}/progression"): Route(roles("agency", "auditor", "employer")),
+    ("GET", "/contracts/{contract_id:str}/progression"): Route(READERS),
+    # ... and the employee's own check-ins: only the person answers; the employer reads
+    # (nothing unless the person shares individually), the authority never.
+    ("POST", "/placements/{placement_id:str}/check-ins"): Route(roles("employee"), {
+        "moment": 1, "answers": {"supported": 4, "work_suits": 4, "can_ask": 3, "want_to_stay": 5}}),
+    ("POST", "/placements/{placement_id:str}/check-ins/sharing"): Route(roles("employee"), {"sharing": "individual"}),
+    ("GET", "/placements/{placement_id:str}/check-ins"): Route(roles("agency", "auditor", "employer", "employee")),
+    ("GET", "/employers/{employer_id:str}/satisfaction"): Route(roles("agency", "auditor", "employer")),
+    ("GET", "/contracts/{contract_id:str}/satisfaction"): Route(READERS),
     # Rule sets are public rules: every signed-in user reads them; an authority organisation's
     # users publish their own (a fresh name each time: versions are immutable).
     ("GET", "/rule-sets"): Route(EVERYONE, orgs=roles(*ORG_USERS), public=True),
@@ -232,7 +250,8 @@ LAST = ("/erase", "/close", "/end")
 # Changes the world's records refuse for their state (409), made in their own tests:
 # turnover is reported on a contract whose obligation is a share of it
 # (tests/api/test_obligation.py); the world's contracts are on their contract value.
-REFUSED_ON_THE_WORLD = {("POST", "/contracts/{contract_id:str}/turnover")}
+REFUSED_ON_THE_WORLD = {("POST", "/contracts/{contract_id:str}/turnover"),
+                        ("POST", "/employments/{employment_id:str}/permanent")}
 
 
 def app_routes(system: System) -> set[tuple[str, str]]:

@@ -40,6 +40,7 @@ def test_only_state_errors_are_conflicts():
         errors.ContributionAlreadyDecided,
         errors.CandidateAlreadyErased,
         errors.DocumentAlreadyRemoved,
+        errors.ContractAlreadyPermanent,
     }
     all_errors = {
         obj
