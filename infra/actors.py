@@ -36,7 +36,7 @@ from infra import audit, export_jobs
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.mail import mailer_from_settings
-from infra.registry import TenantNotFound
+from infra.registry import REGISTRY_CACHE_SECONDS, TenantNotFound
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
 from projections.writer import Busy, ProjectionFailed, ProjectionRunner
 
@@ -46,7 +46,7 @@ log = logging.getLogger("sroi.projections")
 class TenantCache:
     """Tenants by id for the worker; a few seconds stale at most."""
 
-    def __init__(self, system: System, ttl: float = 5.0):
+    def __init__(self, system: System, ttl: float = REGISTRY_CACHE_SECONDS):
         self.system, self.ttl = system, ttl
         self._items: dict[UUID, tuple[float, Tenant]] = {}
         self._lock = threading.Lock()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timezone
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import click
@@ -85,6 +86,41 @@ def tenant_create(slug: str, name: str, database: str) -> None:
     with opened_system(refuse=(RegistryError, LookupError)) as system:
         t = system.registry.create_tenant(slug, name, database)
     click.echo(f"created tenant {t.slug} ({t.id}) on database {t.database}")
+
+
+@tenant.command("move")
+@click.argument("slug")
+@click.option("--to", "to", required=True, help="Key of the database to move the tenant to (TENANT_DATABASES).")
+def tenant_move(slug: str, to: str) -> None:
+    """Move a tenant's data to another database (infra/tenant_move.py).
+
+    Copies its events (chain intact), idempotency records, personal-data keys,
+    documents and logs, builds its read models there, verifies the chain and
+    the counts, then switches the registry: the tenant is read-only only while
+    it switches (a command then gets 503 with Retry-After). The copy on the
+    old database is removed. A move that fails leaves the tenant where it
+    was, writable; run it again."""
+    from infra.tenant_move import MoveFailed, move_tenant
+    from projections.base import RM
+    from projections.registry import PROJECTIONS
+    from projections.writer import ProjectionFailed, ProjectionRunner
+
+    def project(database: Any, tenant: Any) -> None:
+        for projection in PROJECTIONS:
+            ProjectionRunner(database, projection, batch_size=5000).catch_up(tenant, wait=True)
+
+    with opened_system(refuse=(TenantNotFound, RegistryError, LookupError, MoveFailed)) as system:
+        try:
+            report = move_tenant(system.registry, system.stores, slug, to, project, rm_schema=RM, say=click.echo)
+        except ProjectionFailed as e:
+            raise click.ClickException(f"the read models could not be built on {to} ({e}); the tenant"
+                                       " stays where it was, writable") from None
+    if report.already:
+        left = f"; removed what was left on {', '.join(report.removed_from)}" if report.removed_from else ""
+        click.echo(f"tenant {slug} is on database {to} already{left}")
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.rows.items()))
+        click.echo(f"moved tenant {slug} from {report.source} to {to}: {counts}")
 
 
 @tenant.command("list")

@@ -51,9 +51,16 @@ META_KEY = "_meta"
 # Raised by the insert functions when a person the command records something
 # about has been erased (events.erasures): nothing of the call is stored.
 ERASED_SQLSTATE = "SRE01"
+# The tenant's inserts refused while `sroi tenant move` switches it (infra/tenant_move.py).
+MOVING_SQLSTATE = "SRM01"
 
 # Who caused the events being saved: set by the service layer around save().
 event_metadata: ContextVar[Mapping[str, Any] | None] = ContextVar("event_metadata", default=None)
+
+
+class TenantMoving(RuntimeError):
+    """The tenant is being moved to another database: nothing was stored; the
+    same request, sent again in a few seconds, is stored there."""
 
 
 class MissingEventMetadata(RuntimeError):
@@ -525,13 +532,16 @@ class TenantRecorder(PostgresApplicationRecorder):
     @staticmethod
     @contextlib.contextmanager
     def _erasure_refused(unerased: list[UUID] | None) -> Iterator[None]:
-        """The insert function's erasure refusal as PersonErased (the library's
-        wrapper would make any other database error a generic one)."""
+        """The insert function's erasure refusal as PersonErased, and a moving
+        tenant's refusal as TenantMoving (the library's wrapper would make any
+        other database error a generic one)."""
         try:
             yield
         except psycopg.Error as e:
             if unerased and e.sqlstate == ERASED_SQLSTATE:
                 raise PersonErased(unerased[0]) from None
+            if e.sqlstate == MOVING_SQLSTATE:
+                raise TenantMoving(str(e)) from None
             raise
 
 

@@ -53,6 +53,10 @@ DEFAULT_TOKEN_DAYS = 90
 # How stale `last_used_at` may get before a request writes it again: a busy
 # token costs one write a minute, not one per request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# How stale a process's cached view of a tenant or user may be (the worker's
+# tenants, the pages' viewers): `sroi tenant move` waits this long (and more)
+# after switching before it removes the old copy.
+REGISTRY_CACHE_SECONDS = 5.0
 
 _password_hasher = PasswordHasher()
 _DUMMY_HASH = _password_hasher.hash("not a password: evens out the timing of unknown emails")
@@ -354,6 +358,19 @@ class TenantRegistry:
         tenant = _tenant(row)
         self.stores.forget(tenant.id)
         return tenant
+
+    def move_entry(self, tenant: Tenant, to: str) -> Tenant:
+        """Name database `to` as the tenant's (`sroi tenant move`, infra/tenant_move.py,
+        once the copy there is complete): only if the entry still names the
+        database the copy was made from."""
+        with self.db.connection() as conn:
+            row = conn.execute("UPDATE platform.tenants SET database = %s WHERE id = %s AND database = %s"
+                               " RETURNING *", (to, tenant.id, tenant.database)).fetchone()
+        if row is None:
+            raise RegistryError(f"tenant {tenant.slug!r} is no longer on database {tenant.database!r}", "database")
+        moved = _tenant(row)
+        self.stores.forget(moved.id)
+        return moved
 
     def rename_tenant(self, slug: str, new_slug: str) -> Tenant:
         if not SLUG_RE.match(new_slug):

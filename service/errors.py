@@ -42,6 +42,18 @@ class TenantSuspended(ServiceError):
         super().__init__("this organisation's account is suspended")
 
 
+class TenantMoving(ServiceError):
+    """The organisation's data is being moved to another database (`sroi tenant
+    move`): nothing was stored; the same request is stored when sent again."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self) -> None:
+        super().__init__("this organisation's data is moving to another database: nothing was stored;"
+                         f" send the request again in {self.RETRY_AFTER_SECONDS} seconds")
+        self.headers = {"Retry-After": str(self.RETRY_AFTER_SECONDS)}
+
+
 class Conflict(ServiceError):
     """The change conflicts with the current state (or with a concurrent change)."""
 

@@ -46,6 +46,7 @@ from infra.eventstore import (
     TenantStores,
     event_metadata,
 )
+from infra.eventstore import TenantMoving as StoreMoving
 from service.actor import Actor
 from service.errors import (
     Conflict,
@@ -55,6 +56,7 @@ from service.errors import (
     InvalidInput,
     PermissionDenied,
     PersonErased,
+    TenantMoving,
     TenantSuspended,
     TooLarge,
 )
@@ -207,6 +209,9 @@ class Ledger:
                     files.committed()  # a removal's bytes go once the event is stored
             except DocumentQuotaExceeded as e:
                 raise TooLarge("file", str(e)) from None
+            except StoreMoving:
+                # `sroi tenant move` is switching the tenant: nothing was stored (503, Retry-After).
+                raise TenantMoving() from None
             except personal_data.PersonErased:
                 # The key store refused to seal data of an erased person (an
                 # erasure the checks above could not see yet): nothing was stored.

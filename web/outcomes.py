@@ -16,6 +16,7 @@ from service.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    TenantMoving,
     TenantSuspended,
     TooLarge,
 )
@@ -32,6 +33,7 @@ ERROR_STATUS: dict[type[ServiceError], int] = {
     Gone: 410,
     TooLarge: 413,
     Damaged: 500,
+    TenantMoving: 503,
 }
 
 

@@ -30,13 +30,13 @@ from litestar.di import NamedDependency
 from litestar.handlers import BaseRouteHandler
 
 from infra.eventstore import Tenant
-from infra.registry import TenantNotFound, TenantRegistry
+from infra.registry import REGISTRY_CACHE_SECONDS, TenantNotFound, TenantRegistry
 from service.actor import Actor
 from service.errors import PermissionDenied
 from service.handlers import COMMAND_ROLES
 from web.api.auth import in_owning_tenant, use_database
 
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = REGISTRY_CACHE_SECONDS
 VIEWER_KEY = "sroi.viewer"
 # A page's opt: an organisation's user (no tenant) may open it.
 ORGANISATION_PAGES = "organisation_users"
