@@ -8,7 +8,10 @@ projections carry on; the message itself succeeds, so dramatiq does not
 retry it: the sweep asks again once the failure's next retry time is due.
 Also: `rebuild_outdated`, `sign_heads`, `remind_duties` (the reminders
 process manager, service/reminders.py), `notify_statements` (the
-notifications process manager, service/notifications.py), `export_tenant_job`.
+notifications process manager, service/notifications.py), `export_tenant_job`,
+`deliver_webhook` and `webhooks_sweep` (infra/webhooks.py: after a tenant's
+catch-up, its new events become webhook deliveries; each delivery is sent by
+`deliver_webhook`, which sends itself again with the retry's delay).
 
 Why here, in infra/, and not in projections/: actors are entry points, like
 the CLI and the web app. They take the built `System` (infra/bootstrap.py)
@@ -35,6 +38,7 @@ import dramatiq
 from infra import audit, export_jobs
 from infra.bootstrap import System
 from infra.eventstore import Tenant
+from infra.logsafe import describe
 from infra.mail import mailer_from_settings
 from infra.registry import REGISTRY_CACHE_SECONDS, TenantNotFound
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
@@ -85,6 +89,7 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
                 busy = True
             except ProjectionFailed:
                 pass  # recorded and logged by the runner (or still backing off); the others go on
+        follow_webhooks(tenant)
         if busy:
             # Another worker holds this tenant; it may have read before our
             # events committed, so look again shortly rather than drop the call.
@@ -92,6 +97,47 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
 
     actor = dramatiq.actor(project_tenant, actor_name="project_tenant", queue_name=QUEUE,
                            broker=broker, max_retries=20, min_backoff=200, max_backoff=30_000)
+
+    def follow_webhooks(tenant: Tenant) -> None:
+        """The tenant's new events as webhook deliveries, each sent by its own message."""
+        try:
+            new = system.follow_webhooks(tenant)
+        except Exception as e:  # noqa: BLE001 - the sweep follows again
+            log.warning("webhooks: following tenant %s failed; the sweep tries again: %s", tenant.id,
+                        describe(e))
+            return
+        for delivery_id in new:
+            deliver_actor.send(str(delivery_id))
+
+    def deliver_webhook(delivery_id: str) -> None:
+        """One try of one delivery (if it is due and its subscription active);
+        a failure that may be retried sends this message again with the delay
+        of our own schedule (infra/webhooks.py), not dramatiq's retries."""
+        try:
+            ident = UUID(delivery_id)
+        except ValueError:
+            log.warning("deliver_webhook: bad delivery id")
+            return
+        result = system.webhooks.attempt(ident)
+        if result.retry_in is not None:
+            deliver_actor.send_with_options(args=(delivery_id,), delay=int(result.retry_in * 1000) + 50)
+
+    deliver_actor = dramatiq.actor(deliver_webhook, actor_name="deliver_webhook", queue_name=QUEUE,
+                                   broker=broker, max_retries=0)
+
+    def webhooks_sweep() -> None:
+        """Follow every tenant some subscription follows, and send every
+        delivery that is due (a lost message, a worker stopped mid-send)."""
+        for tenant_id in system.webhooks.followed_tenants():
+            try:
+                follow_webhooks(tenants.get(tenant_id))
+            except TenantNotFound:
+                continue
+        for delivery_id in system.webhooks.due():
+            deliver_actor.send(str(delivery_id))
+
+    webhooks_sweep_actor = dramatiq.actor(webhooks_sweep, actor_name="webhooks_sweep", queue_name=QUEUE,
+                                          broker=broker, max_retries=0)
 
     def rebuild_outdated(tenant_id: str, projection: str) -> None:
         """Rebuild a projection whose live generation an older version built
@@ -168,4 +214,5 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
                                   broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
     return {"project_tenant": actor, "sweep": sweep, "rebuild_outdated": rebuild_actor, "sign_heads": heads_actor,
             "remind_duties": reminders_actor, "notify_statements": notify_actor,
-            "export_tenant_job": export_actor}
+            "export_tenant_job": export_actor, "deliver_webhook": deliver_actor,
+            "webhooks_sweep": webhooks_sweep_actor}

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.valuation import HoursCap
-from infra import audit, inbox, translations
+from infra import audit, inbox, translations, webhooks
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
@@ -23,7 +23,7 @@ from infra.registry import (PlatformAccounts, PlatformOrganisations, TenantRegis
                             employee_addresses)
 from infra.rule_sets import PlatformRuleSets
 from infra.settings import Settings
-from projections import compliance, duties, notices, voice
+from projections import compliance, duties, notices, shared, voice
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE
 from projections.writer import BackingOff, ProjectionFailed, ProjectionRunner
 from projections.writer import migrate as migrate_read_models
@@ -106,6 +106,21 @@ class ContractRecords:
             return compliance.hours_caps(conn, tenant.id, contract_id)
 
 
+class SharedNow:
+    """What a tenant shares now with which organisations (the share index,
+    caught up first), for the webhooks follower: an organisation's
+    subscription gets only the events of records shared with it."""
+
+    def __init__(self, stores: TenantStores):
+        self.stores = stores
+
+    def __call__(self, tenant: Tenant, org_ids: set[UUID], record_ids: set[UUID]) -> set[tuple[UUID, UUID]]:
+        database = self.stores.database(tenant.database)
+        ProjectionRunner(database, BY_NAME[shared.NAME]).catch_up(tenant, wait=True)
+        with database.connection() as conn:
+            return shared.shared_pairs(conn, tenant.id, org_ids, record_ids)
+
+
 @dataclass
 class System:
     settings: Settings
@@ -115,6 +130,12 @@ class System:
     ledger: Ledger
     broker: Any
     notifier: Any = None
+    webhooks: Any = None  # infra.webhooks.Webhooks
+
+    def follow_webhooks(self, tenant: Tenant) -> list[UUID]:
+        """Record the webhook deliveries of the tenant's new events (the worker,
+        after each catch-up and in its sweep); the new deliveries' ids."""
+        return self.webhooks.follow(tenant, self.stores.database(tenant.database), SharedNow(self.stores))
 
     def migrate_tenants(self) -> int:
         """Bring every tenant's tables and insert functions to this release's
@@ -186,6 +207,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         registry.migrate()
         audit.migrate(databases["default"])
         inbox.migrate(databases["default"])
+        webhooks.migrate(databases["default"])
         ensure_broker_schema(settings.broker_url, url)
         for db in databases.values():
             migrate_read_models(db, PROJECTIONS)
@@ -199,5 +221,12 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
                     accounts=PlatformAccounts(databases["default"]), clock=clock,
                     organisations=PlatformOrganisations(databases["default"]),
                     records=ContractRecords(stores), rule_sets=PlatformRuleSets(databases["default"]))
+    hooks = webhooks.Webhooks(
+        databases["default"], kek, webhooks.WebhookSettings(
+            allow_private=settings.webhook_allow_private, pause_after=settings.webhook_pause_after,
+            max_attempts=settings.webhook_max_attempts, retry_seconds=settings.webhook_retry_seconds,
+            timeout_seconds=settings.webhook_timeout_seconds),
+        head=lambda tenant: webhooks.head_position(stores.database(tenant.database), tenant),
+        tenants=registry.list_tenants)
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
-                  ledger=ledger, broker=broker, notifier=notifier)
+                  ledger=ledger, broker=broker, notifier=notifier, webhooks=hooks)

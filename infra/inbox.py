@@ -56,6 +56,16 @@ CREATE TABLE IF NOT EXISTS platform.notifications (
     mailed_at timestamptz,
     CONSTRAINT notifications_once UNIQUE (notice_id, recipient)
 );
+-- Webhook subscriptions paused after failing (infra/webhooks.py): kind
+-- 'webhook_paused', the subscription's id, `lines` the failed attempts; no
+-- statement, and an organisation's row has no tenant.
+ALTER TABLE platform.notifications ADD COLUMN IF NOT EXISTS subscription_id uuid;
+ALTER TABLE platform.notifications ALTER COLUMN tenant_id DROP NOT NULL;
+ALTER TABLE platform.notifications ALTER COLUMN statement_id DROP NOT NULL;
+ALTER TABLE platform.notifications ALTER COLUMN contract_id DROP NOT NULL;
+ALTER TABLE platform.notifications ALTER COLUMN contract_title DROP NOT NULL;
+ALTER TABLE platform.notifications ALTER COLUMN period_start DROP NOT NULL;
+ALTER TABLE platform.notifications ALTER COLUMN period_end DROP NOT NULL;
 CREATE INDEX IF NOT EXISTS notifications_user_idx ON platform.notifications (user_id, created_at DESC)
     WHERE user_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS notifications_unmailed_idx ON platform.notifications (created_at)
@@ -109,7 +119,7 @@ class PlatformInbox:
             rows = conn.execute(
                 "SELECT n.*, u.email AS user_email, u.lang AS user_lang FROM platform.notifications n"
                 " LEFT JOIN platform.users u ON u.id = n.user_id"
-                " WHERE n.mailed_at IS NULL AND n.created_at >= %s ORDER BY n.id"
+                " WHERE n.mailed_at IS NULL AND n.statement_id IS NOT NULL AND n.created_at >= %s ORDER BY n.id"
                 " FOR UPDATE OF n SKIP LOCKED", (since,)).fetchall()
 
             def mark(ids: list[int]) -> None:
@@ -131,16 +141,24 @@ async def for_user(pool: Any, user_id: UUID, tenant_id: UUID | None, org_id: UUI
     `shared_contracts` ((tenant, contract) pairs): only those about contracts
     still shared with it."""
     rows = await pool.fetch(
-        "SELECT n.id, n.tenant_id, n.kind, n.statement_id, n.contract_id, n.contract_title, n.period_start, n.period_end,"
+        "SELECT n.id, n.tenant_id, n.kind, n.subscription_id, n.statement_id, n.contract_id, n.contract_title, n.period_start, n.period_end,"
         " n.lines, n.accepted, n.rejected, n.created_at, n.read_at FROM platform.notifications n"
         f" WHERE n.user_id = $1 AND {_scope(tenant_id, org_id)} AND ($3::bool IS FALSE OR n.read_at IS NULL)"
         f" ORDER BY n.created_at DESC, n.id DESC LIMIT {LIST_LIMIT}",
         user_id, org_id if org_id is not None else tenant_id, unread_only)
     out = []
     for r in rows:
+        if r["kind"] == "webhook_paused":
+            out.append({"id": r["id"], "kind": r["kind"], "subscription_id": str(r["subscription_id"]),
+                        "statement_id": None, "contract_id": None, "contract_title": None, "period_start": None,
+                        "period_end": None, "lines": r["lines"], "accepted": 0, "rejected": 0,
+                        "created_at": r["created_at"].isoformat(),
+                        "read_at": r["read_at"].isoformat() if r["read_at"] else None,
+                        "link": f"/webhooks/{r['subscription_id']}"})
+            continue
         if shared_contracts is not None and (r["tenant_id"], r["contract_id"]) not in shared_contracts:
             continue
-        out.append({"id": r["id"], "kind": r["kind"], "statement_id": str(r["statement_id"]),
+        out.append({"id": r["id"], "kind": r["kind"], "subscription_id": None, "statement_id": str(r["statement_id"]),
                     "contract_id": str(r["contract_id"]), "contract_title": r["contract_title"],
                     "period_start": r["period_start"].isoformat(), "period_end": r["period_end"].isoformat(),
                     "lines": r["lines"], "accepted": r["accepted"], "rejected": r["rejected"],

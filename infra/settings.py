@@ -75,6 +75,27 @@ def _bool(environ: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be 1 or 0 (true/false, yes/no, on/off), got {environ[name]!r}")
 
 
+def _seconds(environ: dict[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 < value <= 86400:
+        raise SettingsError(f"{name} must be more than 0 and at most 86400 seconds, got {raw!r}")
+    return value
+
+
+def _webhook_allow_private(environ: dict[str, str], environment: str) -> bool:
+    allow = _bool(environ, "WEBHOOK_ALLOW_PRIVATE", False)
+    if allow and environment == "production":
+        raise SettingsError("WEBHOOK_ALLOW_PRIVATE must not be set in production (webhooks would reach"
+                            " the private network)")
+    return allow
+
+
 def _token_days(environ: dict[str, str]) -> int:
     days = _int(environ, "API_TOKEN_DAYS", 90)
     if days > MAX_TOKEN_DAYS:
@@ -137,6 +158,14 @@ class Settings:
     # (`directory:/absolute/path`), one subfolder per tenant of
     # content-addressed files (infra/documents.py DirectoryDocumentStore).
     document_directory: Path | None = None
+    # Webhooks (infra/webhooks.py, docs/webhooks.md). WEBHOOK_ALLOW_PRIVATE=1
+    # lets subscriptions post to http:// and to loopback or private addresses
+    # (tests, a development machine); refused in production.
+    webhook_allow_private: bool = False
+    webhook_pause_after: int = 15  # consecutive failed attempts before a subscription pauses
+    webhook_max_attempts: int = 8  # tries of one delivery before it is failed (a replay starts afresh)
+    webhook_retry_seconds: float = 30.0  # the first retry's delay; x4 per further failure, at most 6 h
+    webhook_timeout_seconds: float = 10.0
 
     @property
     def is_production(self) -> bool:
@@ -185,4 +214,9 @@ class Settings:
             document_max_bytes=_int(env, "DOCUMENT_MAX_BYTES", 10 * 1024 * 1024),
             document_quota_bytes=_int(env, "DOCUMENT_QUOTA_BYTES", 1024 * 1024 * 1024),
             document_directory=_document_store(env),
+            webhook_allow_private=_webhook_allow_private(env, environment),
+            webhook_pause_after=_int(env, "WEBHOOK_PAUSE_AFTER", 15),
+            webhook_max_attempts=_int(env, "WEBHOOK_MAX_ATTEMPTS", 8),
+            webhook_retry_seconds=_seconds(env, "WEBHOOK_RETRY_SECONDS", 30.0),
+            webhook_timeout_seconds=_seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
         )

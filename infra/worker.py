@@ -45,7 +45,10 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
             # runs; the first run a minute after start, once the sweep has caught up.
             Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0),
             # Statement notifications: each (notice, recipient) once, however often this runs.
-            Job(notify_seconds, lambda: actors["notify_statements"].send(), first_after=notify_seconds)]
+            Job(notify_seconds, lambda: actors["notify_statements"].send(), first_after=notify_seconds),
+            # Webhooks: new events to deliveries, and deliveries due (the safety net
+            # for lost messages; each delivery is sent once however often this runs).
+            Job(sweep_seconds, lambda: actors["webhooks_sweep"].send())]
     sweeper = threading.Thread(target=_scheduler, args=(system, jobs, stop),
                                name="scheduler", daemon=True)
     sweeper.start()
@@ -71,7 +74,8 @@ def _scheduler(system: System, jobs: list[Job], stop: threading.Event) -> None:
     """The periodic jobs, run by one worker at a time (an advisory lock decides
     which): the projection sweep (every few seconds, the safety net for lost
     messages), head signing (every HEAD_SIGN_SECONDS, the tenants whose chain
-    moved) duty reminders (hourly) and statement notifications (every minute), as
+    moved) duty reminders (hourly), statement notifications (every minute) and
+    the webhooks sweep (every few seconds), as
     dramatiq messages."""
     while not stop.is_set():
         try:

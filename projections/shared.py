@@ -196,3 +196,12 @@ async def shared_records(pool: Any, org_id: UUID, kind: str | None = None) -> li
         " WHERE s.org_id = $1 AND ($2::text IS NULL OR s.kind = $2)"
         " ORDER BY s.tenant_id, s.record_id, s.linked_at", org_id, kind)
     return sorted((_shared(r) for r in rows), key=lambda r: (r.linked_at, str(r.record_id)))
+
+
+def shared_pairs(conn: Any, tenant_id: UUID, org_ids: set[UUID], record_ids: set[UUID]) -> set[tuple[UUID, UUID]]:
+    """Which of these records the tenant shares now with which of these
+    organisations, as (org_id, record_id) (psycopg; the webhooks follower)."""
+    rows = conn.execute(f"SELECT DISTINCT s.org_id, s.record_id {_LIVE} WHERE s.tenant_id = %s"
+                        " AND s.org_id = ANY(%s) AND s.record_id = ANY(%s)",
+                        (tenant_id, list(org_ids), list(record_ids))).fetchall()
+    return {(r["org_id"], r["record_id"]) for r in rows}

@@ -28,6 +28,7 @@ from web.api.statement_routes import statement_router
 from web.api.portfolio_routes import portfolio_router
 from web.api.rule_set_routes import rule_set_router
 from web.api.routes import api_router
+from web.api.webhook_routes import webhook_router
 from web.drain import DrainUnreadBody
 from web.errors import EXCEPTION_HANDLERS
 from web.reference import render_plugins
@@ -97,6 +98,7 @@ def create_app(system: System) -> Litestar:
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
                         document_router(system.settings), statement_router(), portfolio_router(),
                         notification_router(), employment_router(), outcome_router(), rule_set_router(),
+                        webhook_router(),
                         *pages_routers(system)],
         dependencies=dependencies(system),
         lifespan=[lifespan],
@@ -123,7 +125,7 @@ def create_app(system: System) -> Litestar:
 
 def dependencies(system: System) -> dict[str, Provide]:
     """The services every handler may ask for by name: `ledger`, `registry`,
-    `settings` (the system's), and `pool`, the request's `RoutedPool` over
+    `settings`, `webhooks` (the system's), and `pool`, the request's `RoutedPool` over
     the read pools the app opens at start (web/pools.py: the platform's
     tables on the default database, the rest on the database of the tenant
     the request acts in, which the principal or the viewer chooses)."""
@@ -131,6 +133,7 @@ def dependencies(system: System) -> dict[str, Provide]:
         "ledger": Provide(_constant(system.ledger), use_cache=True, sync_to_thread=False),
         "registry": Provide(_constant(system.registry), use_cache=True, sync_to_thread=False),
         "settings": Provide(_constant(system.settings), use_cache=True, sync_to_thread=False),
+        "webhooks": Provide(_constant(system.webhooks), use_cache=True, sync_to_thread=False),
         "pool": Provide(_read_pool, sync_to_thread=False),
     }
 
