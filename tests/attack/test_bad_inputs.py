@@ -580,6 +580,52 @@ def bad_notification_bodies() -> list[Bad]:
     ]
 
 
+def bad_webhook_bodies() -> list[Bad]:
+    """Webhook subscriptions ({webhook}: one of the agency's)."""
+    good = {"url": "https://93.184.216.34/hook", "event_types": ["*"]}
+    w = "/webhooks/{webhook}"
+    return [
+        Bad("webhook-url-missing", "POST", "/webhooks", {"event_types": ["*"]}, "url", 422),
+        Bad("webhook-url-number", "POST", "/webhooks", {**good, "url": 443}, "url", 422),
+        Bad("webhook-url-empty", "POST", "/webhooks", {**good, "url": ""}, "url", 422),
+        Bad("webhook-url-http", "POST", "/webhooks", {**good, "url": "http://93.184.216.34/hook"}, "url", 422),
+        Bad("webhook-url-loopback", "POST", "/webhooks", {**good, "url": "https://127.0.0.1/hook"}, "url", 422),
+        Bad("webhook-url-metadata", "POST", "/webhooks", {**good, "url": "https://169.254.169.254/"}, "url", 422),
+        Bad("webhook-url-private", "POST", "/webhooks", {**good, "url": "https://192.168.1.1/"}, "url", 422),
+        Bad("webhook-url-mapped-loopback", "POST", "/webhooks", {**good, "url": "https://[::ffff:127.0.0.1]/"},
+            "url", 422),
+        Bad("webhook-url-credentials", "POST", "/webhooks", {**good, "url": "https://a:b@93.184.216.34/"}, "url", 422),
+        Bad("webhook-url-no-host", "POST", "/webhooks", {**good, "url": "https:///hook"}, "url", 422),
+        Bad("webhook-url-bad-port", "POST", "/webhooks", {**good, "url": "https://93.184.216.34:99999/"}, "url", 422),
+        Bad("webhook-url-javascript", "POST", "/webhooks", {**good, "url": "javascript:alert(1)"}, "url", 422),
+        Bad("webhook-url-too-long", "POST", "/webhooks", {**good, "url": "https://93.184.216.34/" + over(2001)},
+            "url", 422),
+        Bad("webhook-types-missing", "POST", "/webhooks", {"url": good["url"]}, "event_types", 422),
+        Bad("webhook-types-empty", "POST", "/webhooks", {**good, "event_types": []}, "event_types", 422),
+        Bad("webhook-types-string", "POST", "/webhooks", {**good, "event_types": "*"}, "event_types", 422),
+        Bad("webhook-types-unknown", "POST", "/webhooks", {**good, "event_types": ["Nope"]}, "event_types", 422),
+        Bad("webhook-types-number", "POST", "/webhooks", {**good, "event_types": [1]}, "event_types", 422),
+        Bad("webhook-org-sickness", "POST", "/webhooks", {**good, "event_types": ["SicknessReported"]},
+            "event_types", 422, who="org employer"),
+        Bad("webhook-description-long", "POST", "/webhooks", {**good, "description": over(201)}, "description", 422),
+        Bad("webhook-secret-given", "POST", "/webhooks", {**good, "secret": "mine"}, "secret", 422),
+        Bad("webhook-by-in-tenant-authority", "POST", "/webhooks", good, None, 403, who="authority"),
+        Bad("webhook-patch-url", "PATCH", w, {"url": "ftp://93.184.216.34/"}, "url", 422),
+        Bad("webhook-patch-types", "PATCH", w, {"event_types": []}, "event_types", 422),
+        Bad("webhook-patch-status", "PATCH", w, {"status": "active"}, "status", 422),
+        Bad("webhook-patch-if-match", "PATCH", w, {"description": "x"}, "If-Match", 422,
+            headers={"If-Match": "latest"}),
+        Bad("webhook-patch-stale", "PATCH", w, {"description": "x"}, None, 409, headers={"If-Match": "99"}),
+        Bad("webhook-bad-id", "PATCH", "/webhooks/not-an-id", {"description": "x"}, None, 404),
+        Bad("webhook-replay-since-missing", "POST", w + "/replay", {}, "since", 422),
+        Bad("webhook-replay-since-words", "POST", w + "/replay", {"since": "yesterday"}, "since", 422),
+        Bad("webhook-replay-since-no-zone", "POST", w + "/replay", {"since": "2026-01-01T00:00:00"}, "since", 422),
+        Bad("webhook-replay-since-number", "POST", w + "/replay", {"since": 0}, "since", 422),
+        Bad("webhook-replay-unknown-delivery", "POST", w + "/deliveries/" + str(uuid.uuid4()) + "/replay", None,
+            None, 404),
+    ]
+
+
 def bad_queries() -> list[Bad]:
     c, e, v, p = "{contract}", "{employer}", "{vacancy}", "{placement}"
     return [
@@ -721,8 +767,12 @@ def bad_rule_set_bodies() -> list[Bad]:
 
 
 BODIES = (bad_json_bodies() + bad_statement_bodies() + bad_link_bodies() + bad_notification_bodies()
-          + bad_rule_set_bodies())
-QUERIES = bad_queries() + bad_portfolio_queries() + bad_list_queries()
+          + bad_rule_set_bodies() + bad_webhook_bodies())
+QUERIES = bad_queries() + bad_portfolio_queries() + bad_list_queries() + [
+    Bad("webhook-log-status", "GET", "/webhooks/{webhook}/deliveries?status=lost", field="status"),
+    Bad("webhook-log-limit", "GET", "/webhooks/{webhook}/deliveries?limit=0", field="limit"),
+    Bad("webhook-log-limit-words", "GET", "/webhooks/{webhook}/deliveries?limit=all", field="limit"),
+]
 
 
 @dataclass
@@ -731,13 +781,23 @@ class Seeded(Org):
 
     tokens: dict[str, str] = default(default_factory=dict)
 
+    def create_webhook(self) -> str:
+        r = self.post("/webhooks", {"url": "https://93.184.216.34/hook", "event_types": ["*"]})
+        assert r.status_code == 201, r.text
+        return r.json()["subscription"]["id"]
+
     def stored(self) -> tuple[int, int]:
         """What a refusal must leave as it was: the tenant's event position, and
         how many of its notifications are marked read (platform.notifications)."""
         with self.system.stores.database("default").connection() as conn:
             read = conn.execute("SELECT count(*) AS n FROM platform.notifications WHERE tenant_id = %s"
                                 " AND read_at IS NOT NULL", (self.tenant.id,)).fetchone()["n"]
-        return self.event_count(), read
+            # Webhook subscriptions: how many, and their versions (a change raises one).
+            hooks = conn.execute("SELECT count(*) AS n, coalesce(sum(version), 0) AS v FROM"
+                                 " platform.webhook_subscriptions WHERE tenant_id = %s OR org_id = ANY(%s)",
+                                 (self.tenant.id, [uuid.UUID(self.ids[k]) for k in ("authority_org", "employer_org")
+                                                   if k in self.ids])).fetchone()
+        return self.event_count(), read, hooks["n"], hooks["v"]
 
     def unread(self) -> int:
         with self.system.stores.database("default").connection() as conn:
@@ -790,6 +850,7 @@ def seeded(system: System) -> Iterator[Seeded]:
         assert r.status_code == 200 and r.json()["lines"] == 1, r.text
         org.ids["draft"] = org.create(f"/contracts/{stmt_contract}/statements",
                                       {"period_start": "2026-01-01", "period_end": "2026-12-31"})
+        org.ids["webhook"] = org.create_webhook()
         assert system.notify(tenants=[tenant]).told >= 1
         assert org.unread() == 1
         yield org

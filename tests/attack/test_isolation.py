@@ -234,6 +234,22 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/employer/contracts"): Route(roles(), orgs=roles("org employer")),
     ("GET", "/employer/placements"): Route(roles(), orgs=roles("org employer")),
     ("GET", "/authority/statements"): Route(roles(), orgs=roles("org authority")),
+    # Webhooks: the agency's subscriptions, or an organisation's own (a route naming no
+    # shared record: the organisation's users answered with their own).
+    ("GET", "/webhooks"): Route(AGENCY, orgs=roles(*ORG_USERS)),
+    ("GET", "/webhooks/event-types"): Route(AGENCY, orgs=roles(*ORG_USERS)),
+    ("POST", "/webhooks"): Route(AGENCY, {"url": "https://93.184.216.34/hook", "event_types": ["*"]},
+                                 orgs=roles(*ORG_USERS)),
+    ("GET", "/webhooks/{subscription_id:str}"): Route(AGENCY),
+    ("PATCH", "/webhooks/{subscription_id:str}"): Route(AGENCY, {"event_types": ["*"]}),
+    ("DELETE", "/webhooks/{subscription_id:str}"): Route(AGENCY, ids={"subscription_id": "spare_subscription_id"}),
+    ("POST", "/webhooks/{subscription_id:str}/pause"): Route(AGENCY),
+    ("POST", "/webhooks/{subscription_id:str}/resume"): Route(AGENCY),
+    ("POST", "/webhooks/{subscription_id:str}/rotate-secret"): Route(AGENCY),
+    ("POST", "/webhooks/{subscription_id:str}/replay"): Route(AGENCY, {"since": "2020-01-01T00:00:00Z"}),
+    ("GET", "/webhooks/{subscription_id:str}/deliveries"): Route(AGENCY),
+    ("GET", "/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}"): Route(AGENCY),
+    ("POST", "/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay"): Route(AGENCY),
 }
 # Ids a request body names (besides the path): each is swept with another tenant's id in its place.
 BODY_IDS = {("POST", "/contracts"): ["employer_id"], ("POST", "/vacancies"): ["employer_id"],

@@ -30,6 +30,7 @@ from domain.statement import reporting_periods
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.registry import User
+from infra.webhooks import Owner
 from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from service import commands as c
@@ -197,6 +198,10 @@ class World:
         return self.agency.user(role, **{**extra, **override})
 
 
+# A public address (no name to resolve): subscriptions need one unless WEBHOOK_ALLOW_PRIVATE.
+WORLD_HOOK_URL = "https://93.184.216.34/sroi-hook"
+
+
 def build_world(agency: Agency, *, text: str | None = None) -> World:
     """The world; `text` (e.g. a script payload) is added to every free-text
     field the commands accept (but a phone number: at most 50 characters)."""
@@ -290,7 +295,16 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     # An employer organisation of the platform to share the employer record with (the link form).
     employer_org = agency.system.registry.create_organisation(
         "employer", t("Bouwbedrijf De Vries"), kvk=f"{uuid4().int % 10**8:08d}")
+    # Webhook subscriptions of the agency (one to delete), and a delivery in the log.
+    hooks, owner = agency.system.webhooks, Owner(tenant_id=agency.tenant.id)
+    subscription, _ = hooks.create(owner, agency.user("agency").id, WORLD_HOOK_URL, ["*"], "Koppeling")
+    spare_subscription, _ = hooks.create(owner, agency.user("agency").id, WORLD_HOOK_URL, ["EmployerRegistered"])
+    run(c.RegisterEmployer(name=t("Schoonmaakbedrijf Webhook")))
+    agency.system.follow_webhooks(agency.tenant)
+    delivery = hooks.deliveries(owner, UUID(subscription["id"]))[0]
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
+             "subscription_id": subscription["id"], "spare_subscription_id": spare_subscription["id"],
+             "delivery_id": delivery["id"],
              "employment_id": str(ids["employment"]),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
              "token_id": str(token.id), "employer_org_id": str(employer_org.id),

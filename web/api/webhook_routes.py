@@ -113,6 +113,10 @@ class DeliveryList(Struct):
     items: list[Delivery]
 
 
+class Deleted(Struct):
+    deleted: str
+
+
 class Replayed(Struct):
     replayed: list[str]
 
@@ -186,12 +190,13 @@ async def update_webhook(subscription_id: FromPath[str], data: JSONBody[WebhookP
                             version=expected_version(request)))
 
 
-@delete("/webhooks/{subscription_id:str}", status_code=204)
+@delete("/webhooks/{subscription_id:str}", status_code=200)
 async def delete_webhook(subscription_id: FromPath[str], principal: NamedDependency[Principal],
-                         webhooks: NamedDependency[Webhooks]) -> None:
+                         webhooks: NamedDependency[Webhooks]) -> Deleted:
     """Remove the subscription and its delivery log."""
     owner = owner_of(principal)
     await _call(webhooks.delete, owner, _id("subscription", subscription_id))
+    return Deleted(deleted=subscription_id)
 
 
 @post("/webhooks/{subscription_id:str}/pause", status_code=200)
@@ -250,7 +255,7 @@ async def get_delivery(subscription_id: FromPath[str], delivery_id: FromPath[str
     return msgspec.convert(view, DeliveryDetail)
 
 
-@post("/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay", status_code=202)
+@post("/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay", status_code=200)
 async def replay_delivery(subscription_id: FromPath[str], delivery_id: FromPath[str],
                           principal: NamedDependency[Principal], webhooks: NamedDependency[Webhooks]) -> Replayed:
     """Send this delivery again, signed afresh (within seconds; held while the subscription is paused)."""
@@ -260,7 +265,7 @@ async def replay_delivery(subscription_id: FromPath[str], delivery_id: FromPath[
     return Replayed(replayed=[str(i) for i in ids])
 
 
-@post("/webhooks/{subscription_id:str}/replay", status_code=202)
+@post("/webhooks/{subscription_id:str}/replay", status_code=200)
 async def replay_failed(subscription_id: FromPath[str], data: JSONBody[ReplayIn],
                         principal: NamedDependency[Principal], webhooks: NamedDependency[Webhooks]) -> Replayed:
     """Send again every failed delivery recorded since `since`."""
