@@ -422,6 +422,14 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     # anyone may preview a body (nothing is stored).
     "/rule-sets": (set(), {"body": "[]"}),
     "/rule-sets/preview": (set(ROLES), {"body": "[]"}),
+    # Webhooks: the agency's users (an organisation's users manage their own: test_webhook_pages.py).
+    "/webhooks": ({"agency"}, {"url": WORLD_HOOK_URL, "all_events": "on"}),
+    "/webhooks/{subscription_id:str}/pause": ({"agency"}, {}),
+    "/webhooks/{subscription_id:str}/resume": ({"agency"}, {}),
+    "/webhooks/{subscription_id:str}/rotate-secret": ({"agency"}, {}),
+    "/webhooks/{subscription_id:str}/replay": ({"agency"}, {"since": "2025-01-01"}),
+    "/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay": ({"agency"}, {}),
+    "/webhooks/{subscription_id:str}/delete": ({"agency"}, {"confirm": "yes"}),
 }
 # Routes whose id is the signed-in user's own record, which the shared world
 # cannot name for each user (tests/web/test_tokens.py revokes one's own token).

@@ -26,7 +26,7 @@ from service.ledger import Ledger
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, documents, duties, employers, matching
 from web.pages import placements
 from web.pages import notifications, open_support, portfolio, responsible, rule_sets, statements, support, tokens
-from web.pages import vacancies
+from web.pages import vacancies, webhooks
 from web.pages.common import ErrorPages, PageServices
 from web.pages.i18n import language_cookie_middleware
 from web.pages.render import Templates
@@ -65,7 +65,7 @@ PAGE_HANDLERS = [
     audit.export_job, audit.download_export, audit.audit_access_log,
     *tokens.HANDLERS, *documents.HANDLERS,
     *statements.HANDLERS, *portfolio.HANDLERS,
-    *notifications.HANDLERS, *rule_sets.HANDLERS,
+    *notifications.HANDLERS, *rule_sets.HANDLERS, *webhooks.HANDLERS,
 ]
 
 
