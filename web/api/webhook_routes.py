@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from msgspec import Struct
 
 from infra import webhooks as hooks
@@ -229,19 +229,20 @@ async def rotate_webhook_secret(subscription_id: FromPath[str], request: Request
     return SubscriptionWithSecret(subscription=_sub(view), secret=secret)
 
 
+DeliveryStatus = Literal["pending", "sending", "retrying", "succeeded", "failed"]
+
+
 @get("/webhooks/{subscription_id:str}/deliveries")
-async def list_deliveries(subscription_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                          webhooks: NamedDependency[Webhooks]) -> DeliveryList:
+async def list_deliveries(subscription_id: FromPath[str], principal: NamedDependency[Principal],
+                          webhooks: NamedDependency[Webhooks],
+                          status: Annotated[DeliveryStatus | None, Parameter(
+                              description="Only the deliveries in this state.")] = None,
+                          limit: Annotated[int, Parameter(ge=1, le=500, description="At most this many (1..500).")]
+                          = 100) -> DeliveryList:
     """The delivery log, newest first (`?status=failed`, ...; `?limit=` 1..500, default 100)."""
     owner = owner_of(principal)
-    status = request.query_params.get("status")
-    if status is not None and status not in hooks.DELIVERY_STATUSES:
-        raise InvalidInput("status", f"must be one of {', '.join(hooks.DELIVERY_STATUSES)}")
-    raw = request.query_params.get("limit", "100")
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 500):
-        raise InvalidInput("limit", "must be a whole number from 1 to 500")
     items = await _call(webhooks.deliveries, owner, _id("subscription", subscription_id), status=status,
-                        limit=int(raw))
+                        limit=limit)
     return DeliveryList(items=[msgspec.convert(v, Delivery) for v in items])
 
 
