@@ -59,13 +59,17 @@ CREATE TABLE IF NOT EXISTS platform.notifications (
 -- Webhook subscriptions paused after failing (infra/webhooks.py): kind
 -- 'webhook_paused', the subscription's id, `lines` the failed attempts; no
 -- statement, and an organisation's row has no tenant.
-ALTER TABLE platform.notifications ADD COLUMN IF NOT EXISTS subscription_id uuid;
-ALTER TABLE platform.notifications ALTER COLUMN tenant_id DROP NOT NULL;
-ALTER TABLE platform.notifications ALTER COLUMN statement_id DROP NOT NULL;
-ALTER TABLE platform.notifications ALTER COLUMN contract_id DROP NOT NULL;
-ALTER TABLE platform.notifications ALTER COLUMN contract_title DROP NOT NULL;
-ALTER TABLE platform.notifications ALTER COLUMN period_start DROP NOT NULL;
-ALTER TABLE platform.notifications ALTER COLUMN period_end DROP NOT NULL;
+-- Altered once (an ALTER TABLE locks the table even when it changes nothing,
+-- and every process runs this at start).
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = 'platform'
+                 AND table_name = 'notifications' AND column_name = 'subscription_id') THEN
+    ALTER TABLE platform.notifications ADD COLUMN IF NOT EXISTS subscription_id uuid,
+      ALTER COLUMN tenant_id DROP NOT NULL, ALTER COLUMN statement_id DROP NOT NULL,
+      ALTER COLUMN contract_id DROP NOT NULL, ALTER COLUMN contract_title DROP NOT NULL,
+      ALTER COLUMN period_start DROP NOT NULL, ALTER COLUMN period_end DROP NOT NULL;
+  END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS notifications_user_idx ON platform.notifications (user_id, created_at DESC)
     WHERE user_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS notifications_unmailed_idx ON platform.notifications (created_at)
