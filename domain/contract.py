@@ -209,6 +209,9 @@ class AuthorityDecisionPending(DomainError):
 # usual case: WIZZR-style acceptance) or, where the authority delegates, the agency.
 ACCEPTED_BY = ("authority", "agency")
 # Who is named responsible for the social return: one person at each side.
+#: A contract's targets beyond euros (issue 6; the last three issue 16); None: no target.
+NO_TARGETS: dict[str, Any] = {"placements": None, "retention_12m_percent": None, "permanent_percent": None,
+                              "adjustments_30d_percent": None, "satisfaction_min": None}
 OWNER_SIDES = ("employer", "agency")
 MAX_TARGET_PLACEMENTS = 100_000
 
@@ -553,7 +556,7 @@ class SocialReturnContract(LedgerAggregate):
 
     @property
     def targets(self) -> dict[str, Any]:
-        return getattr(self, "_targets", {"placements": None, "retention_12m_percent": None})
+        return {**NO_TARGETS, **getattr(self, "_targets", {})}
 
     def name_owner(self, side: str, name: str, email: str) -> None:
         """The person responsible for the contract's social return at the
@@ -569,8 +572,11 @@ class SocialReturnContract(LedgerAggregate):
     def _owner_named(self, side: str, name: str, email: str) -> None:
         self._owners = {**self.owners, side: {"name": name, "email": email}}
 
-    def set_targets(self, placements: int | None, retention_12m_percent: Decimal | None) -> None:
-        """Targets beside the euro obligation; None means no target."""
+    def set_targets(self, placements: int | None, retention_12m_percent: Decimal | None, *,
+                    permanent_percent: Decimal | None = None, adjustments_30d_percent: Decimal | None = None,
+                    satisfaction_min: Decimal | None = None) -> None:
+        """Targets beside the euro obligation; None means no target. All of
+        them are set at once: one left out is no target any more."""
         if self.is_closed:
             raise ContractAlreadyClosed("a closed contract cannot be changed")
         if placements is not None:
@@ -578,18 +584,32 @@ class SocialReturnContract(LedgerAggregate):
             if not is_whole or not 1 <= placements <= MAX_TARGET_PLACEMENTS:
                 raise InvalidValue("target_placements must be a whole number from 1 to 100000",
                                    "target_placements")
-        if retention_12m_percent is not None:
-            retention_12m_percent = require_decimal(retention_12m_percent, "target_retention_12m_percent")
-            if not 0 < retention_12m_percent <= 100:
-                raise InvalidValue("target_retention_12m_percent must be more than 0 and at most 100",
-                                   "target_retention_12m_percent")
-        targets = {"placements": placements, "retention_12m_percent": retention_12m_percent}
+        percents = {}
+        for name, value in (("retention_12m_percent", retention_12m_percent),
+                            ("permanent_percent", permanent_percent),
+                            ("adjustments_30d_percent", adjustments_30d_percent)):
+            field = "target_" + name
+            if value is not None:
+                value = require_decimal(value, field)
+                if not 0 < value <= 100:
+                    raise InvalidValue("{name} must be more than 0 and at most 100", field, name=field)
+            percents[name] = value
+        if satisfaction_min is not None:
+            satisfaction_min = require_decimal(satisfaction_min, "target_satisfaction_min")
+            if not 1 <= satisfaction_min <= 5:
+                raise InvalidValue("target_satisfaction_min must be from 1 to 5", "target_satisfaction_min")
+        targets = {"placements": placements, **percents, "satisfaction_min": satisfaction_min}
         if targets != self.targets:
-            self._targets_set(placements=placements, retention_12m_percent=retention_12m_percent)
+            self._targets_set(**targets)
 
     @event("ContractTargetsSet")
-    def _targets_set(self, placements: int | None, retention_12m_percent: Decimal | None) -> None:
-        self._targets = {"placements": placements, "retention_12m_percent": retention_12m_percent}
+    def _targets_set(self, placements: int | None, retention_12m_percent: Decimal | None,
+                     # Issue 16; absent from events before it: no such target.
+                     permanent_percent: Decimal | None = None, adjustments_30d_percent: Decimal | None = None,
+                     satisfaction_min: Decimal | None = None) -> None:
+        self._targets = {"placements": placements, "retention_12m_percent": retention_12m_percent,
+                         "permanent_percent": permanent_percent, "adjustments_30d_percent": adjustments_30d_percent,
+                         "satisfaction_min": satisfaction_min}
 
     # -- period statements (domain/statement.py) -------------------------------------
     # The contract claims each statement's period, so that two statements of

@@ -8,13 +8,26 @@ from eventsourcing.domain import event
 
 from domain.base import LedgerAggregate
 
-from domain.errors import InvalidValue
+from domain.errors import DomainError, InvalidValue
 from domain.values import PERSONAL_DATA, optional_text, require_choice, require_date, require_id, require_text
 
 SUPPORT_ACTIVITY_KINDS = ("workshop", "training", "advice")
 SUPPORT_TOPICS = ("inclusive_leadership", "accessibility", "workplace_adjustments", "other")
 SUPPORT_GIVERS = ("agency", "job_coach", "external")
 MAX_PARTICIPANTS = 10_000
+TEAM_SESSION_KINDS = ("workshop", "team_session")
+WOULD_HIRE_AGAIN = ("yes", "no", "unsure")
+MAX_SESSION_MANAGERS = 1_000
+
+
+class UnknownTeamSession(DomainError):
+    default_field = "session_id"
+
+
+class TeamSurveyComplete(DomainError):
+    """Every manager of the session has answered."""
+
+    is_state_conflict = True
 
 
 def _require_email(value: Any, field: str = "email") -> str:
@@ -133,3 +146,58 @@ class Employer(LedgerAggregate):
     def _support_activity_logged(self, activity_id: str, kind: str, topic: str, held_on: date,
                                  participants: int, given_by: str, title: str | None) -> None:
         self.support_activities = getattr(self, "support_activities", 0) + 1
+
+    # -- team sessions and the managers' short survey (issue 16) ---------------------------
+    # Answers are anonymous: no user, no name, only the three answers. Figures
+    # are shown per employer, never per session or manager, and withheld under
+    # 5 answers (domain/small_groups.py).
+    @property
+    def team_sessions(self) -> dict[str, dict[str, Any]]:
+        """Session id -> {held_on, managers, answers} (the answers counted)."""
+        return getattr(self, "_team_sessions", {})
+
+    def hold_team_session(self, kind: str, held_on: date, managers: int, today: date | None = None) -> str:
+        """A workshop or team session with the team's managers, after which
+        each manager may answer the survey once."""
+        day = require_date(held_on, "held_on")
+        if day > (today or date.today()):
+            raise InvalidValue("{name} must not be in the future", "held_on", name="held_on")
+        is_whole = isinstance(managers, int) and not isinstance(managers, bool)
+        if not is_whole or not 1 <= managers <= MAX_SESSION_MANAGERS:
+            raise InvalidValue("managers must be a whole number from 1 to 1000", "managers")
+        session_id = "session-" + str(len(self.team_sessions) + 1)
+        self._team_session_held(session_id=session_id,
+                                kind=require_choice(kind, TEAM_SESSION_KINDS, InvalidValue, "kind"),
+                                held_on=day, managers=managers)
+        return session_id
+
+    @event("TeamSessionHeld")
+    def _team_session_held(self, session_id: str, kind: str, held_on: date, managers: int) -> None:
+        self._team_sessions = {**self.team_sessions,
+                               session_id: {"held_on": held_on, "managers": managers, "answers": 0}}
+
+    def answer_team_survey(self, session_id: str, knowledge: int, confidence: int, would_hire_again: str) -> str:
+        """One manager's anonymous answers: knowledge and confidence 1-5, would
+        hire again yes/no/unsure. A session takes at most as many answers as
+        it had managers (a further one is a conflict)."""
+        session = self.team_sessions.get(session_id)
+        if session is None:
+            raise UnknownTeamSession("no team session {item} at this employer", item=session_id)
+        scores = {}
+        for field, value in (("knowledge", knowledge), ("confidence", confidence)):
+            if not (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5):
+                raise InvalidValue("{name} must be a whole number from 1 to 5", field, name=field)
+            scores[field] = value
+        hire = require_choice(would_hire_again, WOULD_HIRE_AGAIN, InvalidValue, "would_hire_again")
+        if session["answers"] >= session["managers"]:
+            raise TeamSurveyComplete("this session had {count} managers and all of them answered",
+                                     count=session["managers"])
+        answer_id = session_id + "-answer-" + str(session["answers"] + 1)
+        self._team_survey_answered(session_id=session_id, answer_id=answer_id, would_hire_again=hire, **scores)
+        return answer_id
+
+    @event("TeamSurveyAnswered")
+    def _team_survey_answered(self, session_id: str, answer_id: str, knowledge: int, confidence: int,
+                              would_hire_again: str) -> None:
+        session = self.team_sessions[session_id]
+        self._team_sessions = {**self.team_sessions, session_id: {**session, "answers": session["answers"] + 1}}

@@ -25,10 +25,12 @@ from projections.shared import SharedProjection
 from projections.support import SupportProjection
 from projections.progression import ProgressionProjection
 from projections.voice import VoiceProjection
+from projections.impact import ImpactProjection
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
                DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection(),
-               NoticesProjection(), ListingProjection(), ProgressionProjection(), VoiceProjection())
+               NoticesProjection(), ListingProjection(), ProgressionProjection(), VoiceProjection(),
+               ImpactProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100

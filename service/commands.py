@@ -459,6 +459,11 @@ class SetContractTargets:
     contract_id: UUID
     target_placements: int | None = None
     target_retention_12m_percent: Number | None = None
+    # Issue 16: share of permanent contracts, adjustments delivered within 30
+    # days (both %), and the employees' average satisfaction (1-5) at least.
+    target_permanent_percent: Number | None = None
+    target_adjustments_30d_percent: Number | None = None
+    target_satisfaction_min: Number | None = None
 
 
 Command = (Command | AddChecklistItem | TickChecklistItem | RequestAdjustment  # type: ignore[misc]
@@ -575,3 +580,26 @@ class ChooseCheckInSharing:
 
 Command = (Command | ChangeRole | CompleteTraining | MakePlacementPermanent  # type: ignore[misc]
            | MakeEmploymentPermanent | AnswerCheckIn | ChooseCheckInSharing | RecordCheckInReminder)
+
+# -- team sessions and the managers' survey (issue 16) ------------------------------------
+
+@dataclass(frozen=True)
+class HoldTeamSession:
+    employer_id: UUID
+    kind: str  # workshop | team_session
+    held_on: date
+    managers: int
+
+
+@dataclass(frozen=True)
+class AnswerTeamSurvey:
+    """One manager's anonymous answers after a session."""
+
+    employer_id: UUID
+    session_id: str
+    knowledge: int
+    confidence: int
+    would_hire_again: str  # yes | no | unsure
+
+
+Command = Command | HoldTeamSession | AnswerTeamSurvey  # type: ignore[misc]

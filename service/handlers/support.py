@@ -142,8 +142,33 @@ def name_contract_owner(u: Unit, cmd: c.NameContractOwner) -> Outcome:
 @handles(c.SetContractTargets, roles={"agency"})
 def set_contract_targets(u: Unit, cmd: c.SetContractTargets) -> Outcome:
     contract = u.get(SocialReturnContract, cmd.contract_id)
-    contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent)
+    contract.set_targets(cmd.target_placements, cmd.target_retention_12m_percent,
+                         permanent_percent=cmd.target_permanent_percent,
+                         adjustments_30d_percent=cmd.target_adjustments_30d_percent,
+                         satisfaction_min=cmd.target_satisfaction_min)
     return Outcome(saved=[contract], created=False, body={"id": str(contract.id), "version": contract.version})
+
+
+# -- team sessions and the managers' survey (issue 16) ---------------------------------------
+# The agency records a session; the agency or the employer's own users enter
+# each manager's anonymous answers (a manager without an account hands them
+# to either).
+
+@handles(c.HoldTeamSession, roles={"agency", "employer"})
+def hold_team_session(u: Unit, cmd: c.HoldTeamSession) -> Outcome:
+    employer = u.get(Employer, cmd.employer_id)
+    session_id = employer.hold_team_session(cmd.kind, cmd.held_on, cmd.managers, today=u.today())
+    return Outcome(saved=[employer], created=True, body={
+        "employer_id": str(employer.id), "session_id": session_id, "version": employer.version})
+
+
+@handles(c.AnswerTeamSurvey, roles={"agency", "employer"})
+def answer_team_survey(u: Unit, cmd: c.AnswerTeamSurvey) -> Outcome:
+    employer = u.get(Employer, cmd.employer_id)
+    employer.answer_team_survey(cmd.session_id, cmd.knowledge, cmd.confidence, cmd.would_hire_again)
+    # No answer id in the answer: nothing reads one manager's answers back.
+    return Outcome(saved=[employer], created=True, body={
+        "employer_id": str(employer.id), "session_id": cmd.session_id, "version": employer.version})
 
 
 # -- reading --------------------------------------------------------------------------
