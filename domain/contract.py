@@ -602,11 +602,27 @@ class SocialReturnContract(LedgerAggregate):
         if targets != self.targets:
             self._targets_set(**targets)
 
-    @event("ContractTargetsSet")
+    class ContractTargetsSet(LedgerAggregate.Event):
+        """Version 2 (issue 16) adds the share of permanent contracts, of
+        adjustments delivered within 30 days and the satisfaction target;
+        version 1 events had none of them (the upcast says so)."""
+
+        class_version = 2
+
+        placements: int | None
+        retention_12m_percent: Decimal | None
+        permanent_percent: Decimal | None
+        adjustments_30d_percent: Decimal | None
+        satisfaction_min: Decimal | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(permanent_percent=None, adjustments_30d_percent=None, satisfaction_min=None)
+
+    @event(ContractTargetsSet)
     def _targets_set(self, placements: int | None, retention_12m_percent: Decimal | None,
-                     # Issue 16; absent from events before it: no such target.
-                     permanent_percent: Decimal | None = None, adjustments_30d_percent: Decimal | None = None,
-                     satisfaction_min: Decimal | None = None) -> None:
+                     permanent_percent: Decimal | None, adjustments_30d_percent: Decimal | None,
+                     satisfaction_min: Decimal | None) -> None:
         self._targets = {"placements": placements, "retention_12m_percent": retention_12m_percent,
                          "permanent_percent": permanent_percent, "adjustments_30d_percent": adjustments_30d_percent,
                          "satisfaction_min": satisfaction_min}

@@ -41,9 +41,18 @@ class ImpactProjection(Projection):
         Table("im_placements", ("placement_id",), {
             "placement_id": "uuid", "employer_id": "uuid", "candidate_id": "uuid", "contract_id": "uuid",
             "starts_on": "date", "ended_on": "date", "end_reason": "text", "permanent": "boolean",
+            # The day it became a permanent contract (its start, when it began as one); the
+            # employment it belongs to (None: its own), for an employment made permanent.
+            "permanent_on": "date", "employment_id": "uuid",
             # item id -> the day it was done (ISO) or null; empty until support opens
             "items": "jsonb", "items_total": "int", "items_by_day_one": "int",
-        }, indexes=(("employer_id",), ("contract_id",))),
+        }, indexes=(("employer_id",), ("contract_id",), ("employment_id",))),
+        # The employee's own check-ins (issue 16, domain/voice.py): the mean of
+        # the four 1-5 answers of each, never the remark.
+        Table("im_check_ins", ("placement_id", "moment"), {
+            "placement_id": "uuid", "moment": "int", "employer_id": "uuid", "candidate_id": "uuid",
+            "contract_id": "uuid", "answered_on": "date", "score": "numeric",
+        }, indexes=(("employer_id",),)),
         Table("im_adjustments", ("placement_id", "adjustment_id"), {
             "placement_id": "uuid", "adjustment_id": "text", "employer_id": "uuid", "candidate_id": "uuid",
             "requested_on": "date", "status": "text", "decided_on": "date",
@@ -74,7 +83,28 @@ class ImpactProjection(Projection):
         b.put("im_placements", self._counted({
             **row, "placement_id": e.originator_id, "employer_id": d["employer_id"],
             "candidate_id": d["candidate_id"], "contract_id": d.get("contract_id"), "starts_on": d["starts_on"],
-            "ended_on": None, "end_reason": None, "permanent": bool(d["permanent_contract"])}))
+            "ended_on": None, "end_reason": None, "permanent": bool(d["permanent_contract"]),
+            "permanent_on": d["starts_on"] if d["permanent_contract"] else None,
+            "employment_id": d.get("employment_id")}))
+
+    def on_PlacementMadePermanent(self, b: Batch, e: Event) -> None:
+        row = b.get("im_placements", e.originator_id)
+        if row is not None:
+            b.put("im_placements", {**row, "permanent": True, "permanent_on": e.data["on"]})
+
+    def on_EmploymentMadePermanent(self, b: Batch, e: Event) -> None:
+        for row in b.select("im_placements", "employment_id", e.originator_id):
+            if row["permanent_on"] is None or row["permanent_on"] > e.data["on"]:
+                b.put("im_placements", {**row, "permanent": True, "permanent_on": max(e.data["on"], row["starts_on"])})
+
+    def on_CheckInAnswered(self, b: Batch, e: Event) -> None:
+        d = e.data
+        placement = b.get("im_placements", d["placement_id"])
+        scores = list(d["answers"].values())
+        b.put("im_check_ins", {
+            "placement_id": d["placement_id"], "moment": d["moment"], "employer_id": d["employer_id"],
+            "candidate_id": d["candidate_id"], "contract_id": placement["contract_id"] if placement else None,
+            "answered_on": d["answered_on"], "score": Decimal(sum(scores)) / len(scores) if scores else None})
 
     def on_PlacementEnded(self, b: Batch, e: Event) -> None:
         row = b.get("im_placements", e.originator_id)
@@ -86,7 +116,7 @@ class ImpactProjection(Projection):
         row = b.get("im_placements", d["placement_id"]) or {
             "placement_id": d["placement_id"], "employer_id": d["employer_id"], "candidate_id": d["candidate_id"],
             "contract_id": None, "starts_on": d["opened_on"], "ended_on": None, "end_reason": None,
-            "permanent": False}
+            "permanent": False, "permanent_on": None, "employment_id": None}
         b.put("im_placements", self._counted({**row, "items": {i["id"]: None for i in d["items"]}}))
 
     def on_ChecklistItemAdded(self, b: Batch, e: Event) -> None:
@@ -206,7 +236,7 @@ SELECT count(*) FILTER (WHERE starts_on BETWEEN $4 AND $5) AS started,
        count(*) FILTER (WHERE starts_on <= $5 AND (ended_on IS NULL OR ended_on >= $4)) AS running,
        count(DISTINCT candidate_id) FILTER (WHERE starts_on <= $5 AND (ended_on IS NULL OR ended_on >= $4))
            AS running_people,
-       count(*) FILTER (WHERE permanent AND starts_on <= $5 AND (ended_on IS NULL OR ended_on >= $4))
+       count(*) FILTER (WHERE permanent_on <= $5 AND starts_on <= $5 AND (ended_on IS NULL OR ended_on >= $4))
            AS permanent,
        count(*) FILTER (WHERE ended_on BETWEEN $4 AND $5) AS ended,
        count(DISTINCT candidate_id) FILTER (WHERE ended_on BETWEEN $4 AND $5) AS ended_people,
@@ -218,6 +248,18 @@ SELECT count(*) FILTER (WHERE starts_on BETWEEN $4 AND $5) AS started,
            AND (ended_on IS NULL OR ended_on >= (starts_on + interval '12 months')::date
                 OR end_reason = 'direct_employment')) AS retained_12
 FROM x
+"""
+
+# The employee's check-ins answered in [$4, $5]: the mean of every answer given.
+VOICE_SQL = f"""
+WITH per AS (
+    SELECT x.candidate_id, count(*) AS n, avg(x.score) AS score FROM {RM}.im_check_ins x
+    WHERE x.tenant_id = $1 AND x.gen = {LIVE} AND x.answered_on BETWEEN $4 AND $5
+      AND ($2::uuid IS NULL OR x.employer_id = $2) AND ($3::uuid IS NULL OR x.contract_id = $3)
+    GROUP BY x.candidate_id)
+SELECT coalesce(sum(n), 0) AS check_ins, count(*) AS people, sum(score * n) / nullif(sum(n), 0) AS score,
+       count(*) FILTER (WHERE score >= 4) AS satisfied_people
+FROM per
 """
 
 TARGETS_SQL = f"""
@@ -238,9 +280,13 @@ SELECT d.day,
          WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.contract_id = $2
            AND p.starts_on <= d.day AND (p.ended_on IS NULL OR p.ended_on >= d.day)) AS running,
        (SELECT count(*) FROM {RM}.im_placements p
-         WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.contract_id = $2 AND p.permanent
+         WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.contract_id = $2 AND p.permanent_on <= d.day
            AND p.starts_on <= d.day AND (p.ended_on IS NULL OR p.ended_on >= d.day)) AS permanent,
-       a.counted, a.within, a.people AS adjustment_people
+       a.counted, a.within, a.people AS adjustment_people,
+       (SELECT avg(ci.score) FROM {RM}.im_check_ins ci WHERE ci.tenant_id = $1 AND ci.gen = {LIVE}
+          AND ci.contract_id = $2 AND ci.answered_on <= d.day) AS satisfaction,
+       (SELECT count(DISTINCT ci.candidate_id) FROM {RM}.im_check_ins ci WHERE ci.tenant_id = $1
+          AND ci.gen = {LIVE} AND ci.contract_id = $2 AND ci.answered_on <= d.day) AS satisfaction_people
 FROM unnest($3::date[]) AS d(day)
 CROSS JOIN LATERAL (
     SELECT count(*) AS counted, count(DISTINCT x.candidate_id) AS people,
@@ -333,6 +379,16 @@ async def placements(conn: Any, tenant_id: UUID, start: date, end: date, *, empl
     }
 
 
+async def employee_voice(conn: Any, tenant_id: UUID, start: date, end: date, *, employer_id: UUID | None = None,
+                         contract_id: UUID | None = None) -> dict[str, Any]:
+    """The employees' own check-ins answered in [start, end] (domain/voice.py):
+    the mean score (1-5) and the share of people whose check-ins averaged 4 or more."""
+    r = await conn.fetchrow(VOICE_SQL, tenant_id, employer_id, contract_id, start, end)
+    n = r["people"]
+    return {"check_ins": shown(r["check_ins"], n), "satisfaction": shown(_one(r["score"]), n),
+            "at_least_4_percent": shown(percent(r["satisfied_people"], n), n)}
+
+
 async def team_survey(conn: Any, tenant_id: UUID, employer_id: UUID, start: date, end: date) -> dict[str, Any]:
     """The managers' answers after the sessions held in [start, end]: one
     answer is one manager, so under 5 answers every figure is withheld."""
@@ -383,5 +439,6 @@ async def target_trend(conn: Any, tenant_id: UUID, contract_id: UUID, days: list
     rows = await conn.fetch(TREND_SQL, tenant_id, contract_id, days)
     return [{"day": r["day"], "quarter": quarter_label(r["day"]),
              "permanent_percent": shown(percent(r["permanent"], r["running"]), r["running_people"]),
-             "adjustments_30d_percent": shown(percent(r["within"], r["counted"]), r["adjustment_people"])}
+             "adjustments_30d_percent": shown(percent(r["within"], r["counted"]), r["adjustment_people"]),
+             "satisfaction": shown(_one(r["satisfaction"]), r["satisfaction_people"])}
             for r in rows]

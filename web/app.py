@@ -21,6 +21,7 @@ from web.api.document_routes import document_router
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
+from web.api.impact_routes import impact_router
 from web.api.notification_routes import notification_router
 from web.api.employment_routes import employment_router
 from web.api.outcome_routes import outcome_router
@@ -95,7 +96,7 @@ def create_app(system: System) -> Litestar:
             await app.state.read_pools.close()
 
     app = Litestar(
-        route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(),
+        route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(), impact_router(),
                         document_router(system.settings), statement_router(), portfolio_router(),
                         notification_router(), employment_router(), outcome_router(), rule_set_router(),
                         webhook_router(),

@@ -9,7 +9,8 @@ from uuid import uuid4
 
 import pytest
 
-from domain.contract import ContractAlreadyClosed
+from domain.contract import NO_TARGETS, ContractAlreadyClosed, SocialReturnContract
+from domain.employer import TeamSurveyComplete, UnknownTeamSession
 from domain.errors import InvalidValue, PlacementAlreadyEnded
 from domain.support import (
     AdjustmentAlreadyDecided,
@@ -195,20 +196,34 @@ def test_a_support_activity_names_the_bad_field(field, kwargs):
 
 def test_a_contract_names_its_owners_and_sets_targets_beyond_euros():
     k = a_contract()
-    assert k.owners == {} and k.targets == {"placements": None, "retention_12m_percent": None}
+    assert k.owners == {} and k.targets == NO_TARGETS
     k.name_owner("employer", "Marieke de Vries", "m.devries@example.nl")
     k.name_owner("agency", "Youssef El Amrani", "youssef@agency.example")
     k.name_owner("agency", "Youssef El Amrani", "youssef@agency.example")  # unchanged: no event
     k.set_targets(8, Decimal("70"))
     k.set_targets(8, Decimal("70"))
     assert k.owners["employer"] == {"name": "Marieke de Vries", "email": "m.devries@example.nl"}
-    assert k.targets == {"placements": 8, "retention_12m_percent": Decimal("70")}
+    assert k.targets == {**NO_TARGETS, "placements": 8, "retention_12m_percent": Decimal("70")}
     names = event_names(k)
     assert names.count("ContractOwnerNamed") == 2
     assert names.count("ContractTargetsSet") == 1
     # Changing a target is an event too, and None clears it.
     k.set_targets(None, Decimal("75"))
-    assert k.targets == {"placements": None, "retention_12m_percent": Decimal("75")}
+    assert k.targets == {**NO_TARGETS, "retention_12m_percent": Decimal("75")}
+    # Issue 16's kinds beside them; set together, one left out is cleared.
+    k.set_targets(8, None, permanent_percent=Decimal("40"), adjustments_30d_percent="90",
+                  satisfaction_min=Decimal("4"))
+    assert k.targets == {"placements": 8, "retention_12m_percent": None, "permanent_percent": Decimal("40"),
+                         "adjustments_30d_percent": Decimal("90"), "satisfaction_min": Decimal("4")}
+
+
+def test_targets_set_before_issue_16_are_upcast_with_none_of_its_kinds():
+    """A version 1 ContractTargetsSet (two fields) is read as version 2 with no new target."""
+    state = {"placements": 8, "retention_12m_percent": Decimal("70")}
+    SocialReturnContract.ContractTargetsSet.upcast_v1_v2(state)
+    assert state == {"placements": 8, "retention_12m_percent": Decimal("70"), "permanent_percent": None,
+                     "adjustments_30d_percent": None, "satisfaction_min": None}
+    assert SocialReturnContract.ContractTargetsSet.class_version == 2
 
 
 @pytest.mark.parametrize("field,call", [
@@ -217,6 +232,10 @@ def test_a_contract_names_its_owners_and_sets_targets_beyond_euros():
     ("name", lambda k: k.name_owner("employer", "", "a@b.nl")),
     ("target_placements", lambda k: k.set_targets(0, None)),
     ("target_retention_12m_percent", lambda k: k.set_targets(None, Decimal("101"))),
+    ("target_permanent_percent", lambda k: k.set_targets(None, None, permanent_percent=Decimal("0"))),
+    ("target_adjustments_30d_percent", lambda k: k.set_targets(None, None, adjustments_30d_percent="ninety")),
+    ("target_satisfaction_min", lambda k: k.set_targets(None, None, satisfaction_min=Decimal("5.5"))),
+    ("target_satisfaction_min", lambda k: k.set_targets(None, None, satisfaction_min=Decimal("0.9"))),
 ])
 def test_owners_and_targets_name_the_bad_field(field, call):
     with pytest.raises(InvalidValue) as err:
@@ -231,3 +250,37 @@ def test_a_closed_contract_refuses_new_owners_and_targets():
         k.set_targets(5, None)
     with pytest.raises(ContractAlreadyClosed):
         k.name_owner("employer", "A", "a@b.nl")
+
+
+# -- team sessions and the managers' survey (issue 16) ----------------------------------
+
+def test_a_team_session_takes_one_anonymous_answer_per_manager():
+    e = an_employer()
+    session = e.hold_team_session("team_session", date(2025, 3, 4), 2, today=TODAY)
+    assert session == "session-1"
+    e.answer_team_survey(session, 4, 3, "yes")
+    e.answer_team_survey(session, 2, 5, "unsure")
+    with pytest.raises(TeamSurveyComplete):
+        e.answer_team_survey(session, 3, 3, "no")
+    assert e.team_sessions[session]["answers"] == 2
+    assert event_names(e)[-3:] == ["TeamSessionHeld", "TeamSurveyAnswered", "TeamSurveyAnswered"]
+    with pytest.raises(UnknownTeamSession):
+        e.answer_team_survey("session-9", 3, 3, "no")
+
+
+@pytest.mark.parametrize("field,call", [
+    ("kind", lambda e: e.hold_team_session("party", date(2025, 3, 4), 3, today=TODAY)),
+    ("held_on", lambda e: e.hold_team_session("workshop", date(2099, 3, 4), 3, today=TODAY)),
+    ("managers", lambda e: e.hold_team_session("workshop", date(2025, 3, 4), 0, today=TODAY)),
+    ("managers", lambda e: e.hold_team_session("workshop", date(2025, 3, 4), True, today=TODAY)),
+    ("knowledge", lambda e: e.answer_team_survey(e.hold_team_session("workshop", date(2025, 3, 4), 3, today=TODAY),
+                                                 6, 3, "yes")),
+    ("confidence", lambda e: e.answer_team_survey(e.hold_team_session("workshop", date(2025, 3, 4), 3, today=TODAY),
+                                                  3, 0, "yes")),
+    ("would_hire_again", lambda e: e.answer_team_survey(
+        e.hold_team_session("workshop", date(2025, 3, 4), 3, today=TODAY), 3, 3, "maybe")),
+])
+def test_team_sessions_and_answers_name_the_bad_field(field, call):
+    with pytest.raises(InvalidValue) as err:
+        call(an_employer())
+    assert err.value.field == field

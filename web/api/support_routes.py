@@ -98,6 +98,9 @@ class OwnerIn(Body):
 class TargetsIn(Body):
     target_placements: int | None = None
     target_retention_12m_percent: Amount | None = None
+    target_permanent_percent: Amount | None = None
+    target_adjustments_30d_percent: Amount | None = None
+    target_satisfaction_min: Amount | None = None
 
 
 def _placement(raw: str) -> Any:
@@ -227,7 +230,10 @@ def set_targets(contract_id: FromPath[str], data: JSONBody[TargetsIn], principal
                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
     return run(ledger, principal, request, c.SetContractTargets(
         contract_id=parse_id("contract", contract_id), target_placements=data.target_placements,
-        target_retention_12m_percent=data.target_retention_12m_percent))
+        target_retention_12m_percent=data.target_retention_12m_percent,
+        target_permanent_percent=data.target_permanent_percent,
+        target_adjustments_30d_percent=data.target_adjustments_30d_percent,
+        target_satisfaction_min=data.target_satisfaction_min))
 
 
 @get("/contracts/{contract_id:str}/targets")
