@@ -153,7 +153,7 @@ class Employer(LedgerAggregate):
     # 5 answers (domain/small_groups.py).
     @property
     def team_sessions(self) -> dict[str, dict[str, Any]]:
-        """Session id -> {held_on, managers, answers} (the answers counted)."""
+        """Session id -> {kind, held_on, managers, answers} (the answers counted)."""
         return getattr(self, "_team_sessions", {})
 
     def hold_team_session(self, kind: str, held_on: date, managers: int, today: date | None = None) -> str:
@@ -174,7 +174,7 @@ class Employer(LedgerAggregate):
     @event("TeamSessionHeld")
     def _team_session_held(self, session_id: str, kind: str, held_on: date, managers: int) -> None:
         self._team_sessions = {**self.team_sessions,
-                               session_id: {"held_on": held_on, "managers": managers, "answers": 0}}
+                               session_id: {"kind": kind, "held_on": held_on, "managers": managers, "answers": 0}}
 
     def answer_team_survey(self, session_id: str, knowledge: int, confidence: int, would_hire_again: str) -> str:
         """One manager's anonymous answers: knowledge and confidence 1-5, would

@@ -110,6 +110,9 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/contracts/{contract_id:str}/owners"): Route(AGENCY, {"side": "agency", "name": "Jan Smit",
                                                                     "email": "j.smit@example.org"}),
     ("GET", "/contracts/{contract_id:str}/targets"): Route(READERS),
+    # Issue 16: the yearly impact report and the targets' trend per quarter.
+    ("GET", "/contracts/{contract_id:str}/impact"): Route(READERS),
+    ("GET", "/contracts/{contract_id:str}/targets/trend"): Route(READERS),
     # The world's contract that reports by statements (the first decides per contribution).
     ("GET", "/contracts/{contract_id:str}/statements"): Route(READERS, ids={"contract_id": "statement_contract_id"}),
     ("POST", "/contracts/{contract_id:str}/statements"): Route(AGENCY, {
@@ -155,6 +158,12 @@ API_ROUTES: dict[tuple[str, str], Route] = {
         "name": "Eva Bakker", "email": "eva.bakker@example.org"}),
     ("GET", "/employers/{employer_id:str}/retention"): Route(roles("agency", "auditor", "employer")),
     ("GET", "/employers/{employer_id:str}/support-activities"): Route(roles("agency", "auditor", "employer")),
+    ("GET", "/employers/{employer_id:str}/impact"): Route(roles("agency", "auditor", "employer")),
+    # The world's session has 40 managers: the sweep's answers fit.
+    ("POST", "/employers/{employer_id:str}/team-sessions"): Route(roles("agency", "employer"), {
+        "kind": "workshop", "held_on": TODAY, "managers": 5}),
+    ("POST", "/employers/{employer_id:str}/team-sessions/{session_id:str}/answers"): Route(
+        roles("agency", "employer"), {"knowledge": 4, "confidence": 3, "would_hire_again": "yes"}),
     ("POST", "/employers/{employer_id:str}/support-activities"): Route(AGENCY, {
         "kind": "workshop", "topic": "inclusive_leadership", "held_on": TODAY, "participants": 5,
         "given_by": "agency"}),

@@ -227,6 +227,8 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     run(c.LogEmployerSupportActivity(employer_id=employer, kind="workshop", topic="inclusive_leadership",
                                      held_on=today - timedelta(days=5), participants=12, given_by="agency",
                                      title=t("Samenwerken met een dove collega")))
+    # A team session after which the managers answer the short survey (40: the sweeps' answers fit).
+    run(c.HoldTeamSession(employer_id=employer, kind="workshop", held_on=today - timedelta(days=5), managers=40))
     run(c.AddChecklistItem(placement_id=placement, label=t("Sleutel van de werkplaats"), responsible="employer"))
     run(c.RequestAdjustment(placement_id=placement, kind="tool", description=t("Brailleleesregel"), funder="uwv"))
     run(c.LogCheckIn(placement_id=placement, held_on=today - timedelta(days=3), with_whom="employee",
@@ -307,6 +309,7 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
              "delivery_id": delivery["id"],
              "employment_id": str(ids["employment"]),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
+             "session_id": "session-1",
              "token_id": str(token.id), "employer_org_id": str(employer_org.id),
              "document_id": str(ids["invoice_document"]), "spare_document_id": str(ids["spare_document"]),
              "statement_id": str(statement), "draft_statement_id": str(draft),
@@ -378,6 +381,11 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",
                                                                              "email": "eva@example.org"}),
     "/employers/{employer_id:str}/organisation": ({"agency"}, {"org_id": "{employer_org_id}"}),
+    # Issue 16: a team session and a manager's anonymous answers (the world's session has 40 managers).
+    "/employers/{employer_id:str}/team-sessions": ({"agency", "employer"}, {"kind": "workshop", "held_on": TODAY,
+                                                                           "managers": "5"}),
+    "/employers/{employer_id:str}/team-sessions/{session_id:str}/answers": ({"agency", "employer"}, {
+        "knowledge": "4", "confidence": "3", "would_hire_again": "yes"}),
     "/employers/{employer_id:str}/support-activities": ({"agency"}, {
         "kind": "workshop", "topic": "inclusive_leadership", "held_on": TODAY, "participants": "5",
         "given_by": "agency"}),

@@ -27,7 +27,7 @@ from projections import compliance, directory
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
 from web.ids import parse_id
-from web.pages import charts, documents, duties, matching, responsible, statements, support
+from web.pages import charts, documents, duties, impact, matching, responsible, statements, support
 from web.pages.answer import FormState
 from web.pages.common import (
     PageServices,
@@ -176,6 +176,8 @@ async def contract_page(services: PageServices, request: Request, viewer: Viewer
         "registers": SOCIAL_ENTERPRISE_REGISTERS, "terms": _terms(contract),
         # Owners and targets beyond euros (web/pages/support.py).
         **(await support.contract_section(services, request, viewer, contract, forms.get("owners"))),
+        # The targets' trend per quarter (web/pages/impact.py).
+        **(await impact.contract_targets_section(services, request, viewer, contract)),
         # The contributions' documents (web/pages/documents.py).
         **(await documents.contract_section(services, viewer, contributions, forms.get("documents"))),
         **statements_section,
@@ -195,6 +197,8 @@ async def employer_page(services: PageServices, request: Request, viewer: Viewer
     tenant = viewer.tenant.id
     loaded = [("_employer_support.html",
                await support.employer_section(services, request, viewer, employer, forms.get("activities"))),
+              ("_employer_impact.html",
+               await impact.employer_section(services, request, viewer, employer, forms.get("impact"))),
               ("_employer_pipeline.html", await matching.employer_section(services, viewer, employer))]
     own = forms.get("employer") or FormState()
     link = forms.get("organisation") or FormState(values={"org_id": str(employer.org_id or "")})

@@ -89,3 +89,35 @@ def progress(percent: Any) -> float:
     except (TypeError, ValueError):
         return 0.0
     return max(0.0, min(100.0, value))
+
+
+def target_line(points: list[dict[str, Any]], target: Any, top: Any = None) -> dict[str, Any]:
+    """A line of a target's figure at each quarter's end, with the target as a
+    dashed line; a withheld point (fewer than 5 people) leaves a gap. `top`:
+    the axis maximum (100 for a percentage, 5 for a score; else rounded up
+    from the figures and the target)."""
+    values = [Decimal(str(p["value"])) if p.get("value") is not None else None for p in points]
+    target_value = Decimal(str(target)) if target is not None else None
+    if top is None:
+        top = _nice_ceiling(max([v for v in values if v is not None] + ([target_value] if target_value else []),
+                                default=Decimal(0)))
+    top = Decimal(str(top)) or Decimal(1)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(len(points), 1)
+
+    def y(v: Decimal) -> float:
+        return round(TOP + plot_h * (1 - float(min(v, top) / top)), 1)
+
+    coords, path, pen_down = [], "", False
+    for i, (p, v) in enumerate(zip(points, values)):
+        x = round(LEFT + slot * (i + 0.5), 1)
+        coords.append({"x": x, "y": y(v) if v is not None else None, "label": p["quarter"]})
+        if v is None:
+            pen_down = False
+            continue
+        path += f"{' L' if pen_down else ' M'}{x},{y(v)}"
+        pen_down = True
+    ticks = [{"value": top * k / 4, "y": round(TOP + plot_h - plot_h * k / 4, 1)} for k in range(5)]
+    return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT, "top": TOP,
+            "bottom": TOP + plot_h, "path": path.strip(), "points": coords, "ticks": ticks,
+            "target_y": y(target_value) if target_value is not None else None}

@@ -66,6 +66,7 @@ async def dashboard(request: Request, services: NamedDependency[PageServices],
     today = date.today()
     from web.pages.duties import dashboard_reminders  # the agency's open reminders, one small query
     from web.pages.support import dashboard_targets
+    from web.pages.impact import dashboard_targets as impact_targets
 
     # The read models are independent: their queries run side by side, each
     # on its own pool connection (the dashboard waits for the slowest, not the sum).
@@ -76,15 +77,18 @@ async def dashboard(request: Request, services: NamedDependency[PageServices],
         retention_figures, dashboard_reminders(services, viewer))
     if figures is not None:
         figures["warnings"] = first_of_each_kind(figures["warnings"], DASHBOARD_WARNINGS)
-    names, placements, targets = await asyncio.gather(
+    names, placements, targets, more_targets = await asyncio.gather(
         directory.names(services.pool, viewer.tenant.id, [UUID(c["employer_id"]) for c in summary["contracts"]]),
         warned_placements(services, viewer, figures) if figures is not None else _nothing({}),
         # Targets beyond euros beside each contract's figures (web/pages/support.py).
-        dashboard_targets(services, viewer, summary["contracts"]))
+        dashboard_targets(services, viewer, summary["contracts"]),
+        # The kinds of issue 16 (share permanent, adjustments within 30 days, satisfaction).
+        impact_targets(services, viewer, [UUID(c["contract_id"]) for c in summary["contracts"]]))
     return page(services.templates, request, "dashboard.html", {
         "today": today, "summary": summary, "retention": figures, "placements": placements,
         "employer_names": {str(k): v for k, v in names.items()}, "bar": charts.progress,
         "warnings_shown": DASHBOARD_WARNINGS, "reminders": reminders, "targets": targets,
+        "more_targets": more_targets,
     })
 
 

@@ -282,9 +282,11 @@ async def set_targets(request: Request, services: NamedDependency[PageServices],
     form = await Form.read(request)
     placements = form.integer("target_placements", required=False)
     retention = form.decimal("target_retention_12m_percent", required=False)
+    more = {name: form.decimal(name, required=False) for name in (
+        "target_permanent_percent", "target_adjustments_30d_percent", "target_satisfaction_min")}
     return await _contract_run(services, request, viewer, contract_id, form, "targets",
                                lambda cid: c.SetContractTargets(
-        contract_id=cid, target_placements=placements, target_retention_12m_percent=retention),
+        contract_id=cid, target_placements=placements, target_retention_12m_percent=retention, **more),
         "target_placements", contract_page)
 
 
