@@ -27,6 +27,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.small_groups import MIN_GROUP, Shown, shown
+from domain.voice import QUESTIONS
+from projections import voice
 from projections.base import RM, Event, Projection, Table
 from projections.reader import live_gen_sql
 from projections.writer import Batch
@@ -47,12 +49,6 @@ class ImpactProjection(Projection):
             # item id -> the day it was done (ISO) or null; empty until support opens
             "items": "jsonb", "items_total": "int", "items_by_day_one": "int",
         }, indexes=(("employer_id",), ("contract_id",), ("employment_id",))),
-        # The employee's own check-ins (issue 16, domain/voice.py): the mean of
-        # the four 1-5 answers of each, never the remark.
-        Table("im_check_ins", ("placement_id", "moment"), {
-            "placement_id": "uuid", "moment": "int", "employer_id": "uuid", "candidate_id": "uuid",
-            "contract_id": "uuid", "answered_on": "date", "score": "numeric",
-        }, indexes=(("employer_id",),)),
         Table("im_adjustments", ("placement_id", "adjustment_id"), {
             "placement_id": "uuid", "adjustment_id": "text", "employer_id": "uuid", "candidate_id": "uuid",
             "requested_on": "date", "status": "text", "decided_on": "date",
@@ -96,15 +92,6 @@ class ImpactProjection(Projection):
         for row in b.select("im_placements", "employment_id", e.originator_id):
             if row["permanent_on"] is None or row["permanent_on"] > e.data["on"]:
                 b.put("im_placements", {**row, "permanent": True, "permanent_on": max(e.data["on"], row["starts_on"])})
-
-    def on_CheckInAnswered(self, b: Batch, e: Event) -> None:
-        d = e.data
-        placement = b.get("im_placements", d["placement_id"])
-        scores = list(d["answers"].values())
-        b.put("im_check_ins", {
-            "placement_id": d["placement_id"], "moment": d["moment"], "employer_id": d["employer_id"],
-            "candidate_id": d["candidate_id"], "contract_id": placement["contract_id"] if placement else None,
-            "answered_on": d["answered_on"], "score": Decimal(sum(scores)) / len(scores) if scores else None})
 
     def on_PlacementEnded(self, b: Batch, e: Event) -> None:
         row = b.get("im_placements", e.originator_id)
@@ -250,16 +237,11 @@ SELECT count(*) FILTER (WHERE starts_on BETWEEN $4 AND $5) AS started,
 FROM x
 """
 
-# The employee's check-ins answered in [$4, $5]: the mean of every answer given.
+# The employees' own check-ins (projections/voice.py): each person's latest
+# answer in the scope and period, the mean of its four scores.
 VOICE_SQL = f"""
-WITH per AS (
-    SELECT x.candidate_id, count(*) AS n, avg(x.score) AS score FROM {RM}.im_check_ins x
-    WHERE x.tenant_id = $1 AND x.gen = {LIVE} AND x.answered_on BETWEEN $4 AND $5
-      AND ($2::uuid IS NULL OR x.employer_id = $2) AND ($3::uuid IS NULL OR x.contract_id = $3)
-    GROUP BY x.candidate_id)
-SELECT coalesce(sum(n), 0) AS check_ins, count(*) AS people, sum(score * n) / nullif(sum(n), 0) AS score,
-       count(*) FILTER (WHERE score >= 4) AS satisfied_people
-FROM per
+SELECT count(*) AS people, avg(score) AS score, count(*) FILTER (WHERE score >= 4) AS satisfied
+FROM (SELECT ({" + ".join(QUESTIONS)})::numeric / {len(QUESTIONS)} AS score FROM ({voice.LATEST_SQL}) l) latest
 """
 
 TARGETS_SQL = f"""
@@ -282,11 +264,7 @@ SELECT d.day,
        (SELECT count(*) FROM {RM}.im_placements p
          WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.contract_id = $2 AND p.permanent_on <= d.day
            AND p.starts_on <= d.day AND (p.ended_on IS NULL OR p.ended_on >= d.day)) AS permanent,
-       a.counted, a.within, a.people AS adjustment_people,
-       (SELECT avg(ci.score) FROM {RM}.im_check_ins ci WHERE ci.tenant_id = $1 AND ci.gen = {LIVE}
-          AND ci.contract_id = $2 AND ci.answered_on <= d.day) AS satisfaction,
-       (SELECT count(DISTINCT ci.candidate_id) FROM {RM}.im_check_ins ci WHERE ci.tenant_id = $1
-          AND ci.gen = {LIVE} AND ci.contract_id = $2 AND ci.answered_on <= d.day) AS satisfaction_people
+       a.counted, a.within, a.people AS adjustment_people
 FROM unnest($3::date[]) AS d(day)
 CROSS JOIN LATERAL (
     SELECT count(*) AS counted, count(DISTINCT x.candidate_id) AS people,
@@ -379,14 +357,16 @@ async def placements(conn: Any, tenant_id: UUID, start: date, end: date, *, empl
     }
 
 
-async def employee_voice(conn: Any, tenant_id: UUID, start: date, end: date, *, employer_id: UUID | None = None,
-                         contract_id: UUID | None = None) -> dict[str, Any]:
-    """The employees' own check-ins answered in [start, end] (domain/voice.py):
-    the mean score (1-5) and the share of people whose check-ins averaged 4 or more."""
-    r = await conn.fetchrow(VOICE_SQL, tenant_id, employer_id, contract_id, start, end)
+async def employee_voice(conn: Any, tenant_id: UUID, start: date | None, end: date, *,
+                         employer_id: UUID | None = None, contract_id: UUID | None = None) -> dict[str, Any]:
+    """The employees' own check-ins (domain/voice.py), each person's latest in
+    [start, end] (start None: any before end): the people who answered, the
+    mean score (1-5, as projections/voice.py's satisfaction) and the share of
+    people whose latest check-in averaged 4 or more."""
+    r = await conn.fetchrow(VOICE_SQL, tenant_id, employer_id, contract_id, end, start)
     n = r["people"]
-    return {"check_ins": shown(r["check_ins"], n), "satisfaction": shown(_one(r["score"]), n),
-            "at_least_4_percent": shown(percent(r["satisfied_people"], n), n)}
+    return {"people": shown(n, n), "satisfaction": shown(_one(r["score"]), n),
+            "at_least_4_percent": shown(percent(r["satisfied"], n), n)}
 
 
 async def team_survey(conn: Any, tenant_id: UUID, employer_id: UUID, start: date, end: date) -> dict[str, Any]:
@@ -435,10 +415,14 @@ def quarter_label(day: date) -> str:
 async def target_trend(conn: Any, tenant_id: UUID, contract_id: UUID, days: list[date]) -> list[dict[str, Any]]:
     """Per day (a quarter's end): the share of permanent contracts among the
     placements running that day, and the share of adjustments delivered
-    within 30 days (of those delivered by then, or still open after 30 days)."""
+    within 30 days (of those delivered by then, or still open after 30 days),
+    and the employees' satisfaction: the mean of each person's latest check-in by then."""
     rows = await conn.fetch(TREND_SQL, tenant_id, contract_id, days)
-    return [{"day": r["day"], "quarter": quarter_label(r["day"]),
-             "permanent_percent": shown(percent(r["permanent"], r["running"]), r["running_people"]),
-             "adjustments_30d_percent": shown(percent(r["within"], r["counted"]), r["adjustment_people"]),
-             "satisfaction": shown(_one(r["satisfaction"]), r["satisfaction_people"])}
-            for r in rows]
+    out = []
+    for r in rows:
+        voiced = await employee_voice(conn, tenant_id, None, r["day"], contract_id=contract_id)
+        out.append({"day": r["day"], "quarter": quarter_label(r["day"]),
+                    "permanent_percent": shown(percent(r["permanent"], r["running"]), r["running_people"]),
+                    "adjustments_30d_percent": shown(percent(r["within"], r["counted"]), r["adjustment_people"]),
+                    "satisfaction": voiced["satisfaction"]})
+    return out

@@ -20,7 +20,7 @@ from litestar import Response
 
 from domain.contract import SocialReturnContract
 from domain.small_groups import Shown, shown
-from projections import compliance, impact
+from projections import compliance, impact, progression
 from projections import support as support_rm
 from projections.reader import reading
 from service.errors import InvalidInput
@@ -123,7 +123,21 @@ async def impact_report(pool: Any, tenant_id: UUID, year: int, *, employer_id: U
         survey = await impact.team_survey(conn, tenant_id, employer_id, start, end)
     euros = await _euros(pool, tenant_id, [contract_id] if contract_id else list(contract_ids), year)
     return {"year": year, "period": {"from": start, "to": end}, "euros": euros, "placements": placements,
-            "employee_voice": voice, "accessibility": accessibility, "team_survey": survey}
+            "progression": await _progression(pool, tenant_id, **scope), "employee_voice": voice,
+            "accessibility": accessibility, "team_survey": survey}
+
+
+async def _progression(pool: Any, tenant_id: UUID, *, employer_id: UUID | None,
+                       contract_id: UUID | None) -> dict[str, Shown[Any]]:
+    """Progression of every placement so far (projections/progression.py: its
+    figures are not per year), withheld as a whole under 5 people."""
+    groups = await progression.progression_figures(pool, tenant_id, "all", employer_id=employer_id,
+                                                   contract_id=contract_id)
+    group = groups[0] if groups else {"people": 0, "withheld": True}
+    people = group.get("people") or 0
+    return {k: shown(group.get(k), people) for k in (
+        "placements", "hours_up_percent", "made_permanent_percent", "direct_employment_percent",
+        "role_changed_percent", "trained_percent", "trainings")}
 
 
 # The report's sections and figures in order (the page and the CSV alike).
@@ -133,7 +147,10 @@ REPORT_ROWS: tuple[tuple[str, str], ...] = (
     ("placements", "started"), ("placements", "running"), ("placements", "permanent_percent"),
     ("placements", "ended"), ("placements", "to_direct_employment"), ("placements", "retention_12m_started"),
     ("placements", "retention_12m_percent"),
-    ("employee_voice", "check_ins"), ("employee_voice", "satisfaction"), ("employee_voice", "at_least_4_percent"),
+    ("progression", "placements"), ("progression", "hours_up_percent"), ("progression", "made_permanent_percent"),
+    ("progression", "direct_employment_percent"), ("progression", "role_changed_percent"),
+    ("progression", "trained_percent"), ("progression", "trainings"),
+    ("employee_voice", "people"), ("employee_voice", "satisfaction"), ("employee_voice", "at_least_4_percent"),
     ("accessibility.adjustments", "asked"), ("accessibility.adjustments", "delivered"),
     ("accessibility.adjustments", "refused"), ("accessibility.adjustments", "open"),
     ("accessibility.adjustments", "median_days"), ("accessibility.adjustments", "mean_days"),

@@ -148,3 +148,34 @@ async def test_target_trend_per_quarter(pool, books):
     assert [t["quarter"] for t in trend] == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]
     # Four people toward the contract: every point withheld, with its count of people.
     assert all(t["permanent_percent"].value is None and t["permanent_percent"].people == 4 for t in trend)
+
+
+async def test_the_trend_takes_conversions_to_permanent_and_the_employees_check_ins(pool, books):
+    """Five people toward one contract from 1 March 2025: two permanent from the
+    start, one made permanent on 15 August 2025; each answers their 1-month
+    check-in (today, by the ledger's clock): scores averaging 4, 4, 3, 5 and 4.5."""
+    employer = books.employer()
+    contract = books.contract(employer)
+    people, placements = [], []
+    for n in range(5):
+        person = books.candidate(support_needs="")
+        people.append(person)
+        placements.append(books.placement(person, employer, contract, starts_on=START,
+                                          permanent_contract=n < 2))
+    books.run(c.MakePlacementPermanent(placement_id=placements[2], on=date(2025, 8, 15)))
+    scores = [(4, 4, 4, 4), (5, 3, 4, 4), (3, 3, 3, 3), (5, 5, 5, 5), (5, 4, 5, 4)]
+    for person, placement, (a, b_, c_, d) in zip(people, placements, scores):
+        employee = books.who.__class__(user_id=books.who.user_id, role="employee", organisation="test",
+                                       candidate_id=person)
+        books.run(c.AnswerCheckIn(placement_id=placement, moment=1, answers={
+            "supported": a, "work_suits": b_, "can_ask": c_, "want_to_stay": d}), as_=employee)
+    today = date.today()
+    days = [date(2025, 6, 30), date(2025, 9, 30), today]
+    trend = await read(pool, books, impact.target_trend, contract, days)
+    # 2 of 5 permanent at the end of June, 3 of 5 from 15 August.
+    assert [t["permanent_percent"].value for t in trend] == [Decimal("40.0"), Decimal("60.0"), Decimal("60.0")]
+    # No check-in yet in 2025; today (4 + 4 + 3 + 5 + 4.5) / 5 = 4.1.
+    assert trend[0]["satisfaction"].people == 0 and trend[0]["satisfaction"].value is None
+    assert trend[2]["satisfaction"].value == Decimal("4.1")
+    voiced = await read(pool, books, impact.employee_voice, date(today.year, 1, 1), today, contract_id=contract)
+    assert voiced["at_least_4_percent"].value == Decimal("80.0")  # all but the one averaging 3
