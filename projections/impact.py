@@ -264,8 +264,21 @@ SELECT d.day,
        (SELECT count(*) FROM {RM}.im_placements p
          WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.contract_id = $2 AND p.permanent_on <= d.day
            AND p.starts_on <= d.day AND (p.ended_on IS NULL OR p.ended_on >= d.day)) AS permanent,
-       a.counted, a.within, a.people AS adjustment_people
+       a.counted, a.within, a.people AS adjustment_people, pl.placements, pl.eligible_12, pl.eligible_12_people,
+       pl.retained_12
 FROM unnest($3::date[]) AS d(day)
+CROSS JOIN LATERAL (
+    -- as projections/support.py's TARGETS_SQL counts them (placements started by the day; the
+    -- 12-month retention of those started at least 12 months before it)
+    SELECT count(*) FILTER (WHERE p.starts_on <= d.day) AS placements,
+           count(*) FILTER (WHERE p.starts_on <= (d.day - interval '12 months')::date) AS eligible_12,
+           count(DISTINCT p.candidate_id) FILTER (WHERE p.starts_on <= (d.day - interval '12 months')::date)
+               AS eligible_12_people,
+           count(*) FILTER (WHERE p.starts_on <= (d.day - interval '12 months')::date AND
+               (p.ended_on IS NULL OR p.ended_on >= (p.starts_on + interval '12 months')::date
+                OR p.end_reason = 'direct_employment')) AS retained_12
+    FROM {RM}.im_placements p WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.contract_id = $2
+) pl
 CROSS JOIN LATERAL (
     SELECT count(*) AS counted, count(DISTINCT x.candidate_id) AS people,
            count(*) FILTER (WHERE x.status = 'delivered' AND x.decided_on - x.requested_on <= {WITHIN_DAYS})
@@ -422,6 +435,10 @@ async def target_trend(conn: Any, tenant_id: UUID, contract_id: UUID, days: list
     for r in rows:
         voiced = await employee_voice(conn, tenant_id, None, r["day"], contract_id=contract_id)
         out.append({"day": r["day"], "quarter": quarter_label(r["day"]),
+                    # a count of placements is the contract's progress, not a person's figure
+                    "placements": Shown(r["placements"], r["placements"]),
+                    "retention_12m_percent": shown(percent(r["retained_12"], r["eligible_12"]),
+                                                   r["eligible_12_people"]),
                     "permanent_percent": shown(percent(r["permanent"], r["running"]), r["running_people"]),
                     "adjustments_30d_percent": shown(percent(r["within"], r["counted"]), r["adjustment_people"]),
                     "satisfaction": voiced["satisfaction"]})

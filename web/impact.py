@@ -21,7 +21,6 @@ from litestar import Response
 from domain.contract import SocialReturnContract
 from domain.small_groups import Shown, shown
 from projections import compliance, impact, progression
-from projections import support as support_rm
 from projections.reader import reading
 from service.errors import InvalidInput
 
@@ -54,22 +53,15 @@ async def targets_with_trend(pool: Any, tenant_id: UUID, contract: SocialReturnC
     targets = contract.targets
     end = min(today, contract.ends_on)
     days = impact.quarter_ends(contract.starts_on, end) if contract.starts_on <= end else []
-    base = []
-    for day in days:
-        found = await support_rm.contract_targets(pool, tenant_id, [contract.id], day)
-        base.append(found[contract.id])
     async with reading(pool, impact.NAME) as conn:
         trend = await impact.target_trend(conn, tenant_id, contract.id, days) if days else []
     points: dict[str, list[dict[str, Any]]] = {kind: [] for kind in TARGET_KINDS}
-    for day, b, t in zip(days, base, trend):
-        quarter = impact.quarter_label(day)
-        points["placements"].append({"quarter": quarter, "day": day, **_figure(shown_count(b["placements"]))})
-        points["retention_12m_percent"].append({"quarter": quarter, "day": day, **_figure(
-            shown(b["retention_12m_percent"], b["retention_12m_started"]))})
-        for kind, key in (("permanent_percent", "permanent_percent"),
+    for t in trend:
+        for kind, key in (("placements", "placements"), ("retention_12m_percent", "retention_12m_percent"),
+                          ("permanent_percent", "permanent_percent"),
                           ("adjustments_30d_percent", "adjustments_30d_percent"),
                           ("satisfaction_min", "satisfaction")):
-            points[kind].append({"quarter": quarter, "day": day, **_figure(t[key])})
+            points[kind].append({"quarter": t["quarter"], "day": t["day"], **_figure(t[key])})
     out = {}
     for kind in TARGET_KINDS:
         last = points[kind][-1] if points[kind] else {"value": None, "withheld": False, "people": 0}
@@ -77,12 +69,6 @@ async def targets_with_trend(pool: Any, tenant_id: UUID, contract: SocialReturnC
                      "people": last["people"], "met": _met(last["value"], targets.get(kind)),
                      "trend": points[kind]}
     return {"contract_id": contract.id, "as_of": end, "targets": out}
-
-
-def shown_count(value: int) -> Shown[int]:
-    """A count of placements is the contract's progress, shown as the
-    existing targets always showed it (a count says nothing about a person)."""
-    return Shown(value, value)
 
 
 def _figure(f: Shown[Any]) -> dict[str, Any]:

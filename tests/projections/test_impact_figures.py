@@ -179,3 +179,20 @@ async def test_the_trend_takes_conversions_to_permanent_and_the_employees_check_
     assert trend[2]["satisfaction"].value == Decimal("4.1")
     voiced = await read(pool, books, impact.employee_voice, date(today.year, 1, 1), today, contract_id=contract)
     assert voiced["at_least_4_percent"].value == Decimal("80.0")  # all but the one averaging 3
+
+
+async def test_the_trends_placements_and_retention_agree_with_the_support_read_models(pool, books):
+    """The trend counts placements and 12-month retention as the contract's
+    targets section does (projections/support.py), at every quarter's end."""
+    from projections import support as support_rm
+
+    w = world(books)
+    days = impact.quarter_ends(date(2025, 1, 1), date(2026, 6, 30))
+    trend = await read(pool, books, impact.target_trend, w["contract"], days)
+    for day, point in zip(days, trend):
+        base = (await support_rm.contract_targets(pool, books.tenant.id, [w["contract"]], day))[w["contract"]]
+        assert point["placements"].value == base["placements"], day
+        assert point["retention_12m_percent"].people == base["retention_12m_started"], day
+    # Four placements toward the contract from 1 March 2025; none reached 12 months before March 2026.
+    assert [p["placements"].value for p in trend] == [4, 4, 4, 4, 4, 4]
+    assert trend[-1]["retention_12m_percent"].people == 4 and trend[-1]["retention_12m_percent"].withheld
