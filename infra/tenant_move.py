@@ -236,7 +236,7 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 
 
 @contextmanager
-def _refusing_writes(source: EventStoreDatabase, tenant: Tenant) -> Iterator[Any]:
+def refusing_writes(source: EventStoreDatabase, tenant: Tenant) -> Iterator[Any]:
     """A transaction on the source holding the tenant's write lock, with the
     trigger that refuses its inserts: committed on leaving, rolled back (the
     tenant writable again) if the block raises."""
@@ -319,7 +319,7 @@ def _move(registry: TenantRegistry, stores: TenantStores, tenant: Tenant, to: st
         project(target, moved)
         # 2. Switch: writes refused on the source while the rest is copied and checked.
         say("switching: the tenant is read-only until the registry names the target")
-        with _refusing_writes(source, tenant) as src:
+        with refusing_writes(source, tenant) as src:
             report.events += copy.events(src)
             copy.rows(src)
             _verify(registry.db, target, moved)

@@ -83,8 +83,10 @@ def outdated_generations(tenants: Iterable[Tenant], stores: TenantStores) -> lis
     the projection built: the worker rebuilds them (see Projection.version),
     except while an earlier rebuild's failure is backing off."""
     found: list[tuple[UUID, str]] = []
-    active = {t.id for t in tenants if t.is_active}
-    for database in stores.databases.values():
+    # A tenant's rows count only on the database the registry places it on
+    # (not a copy `sroi tenant move` is making or left).
+    active = {(t.database, t.id) for t in tenants if t.is_active}
+    for key, database in stores.databases.items():
         with database.connection() as conn:
             for r in conn.execute(
                     f"SELECT l.tenant_id, l.projection FROM {RM}.live l"
@@ -94,22 +96,23 @@ def outdated_generations(tenants: Iterable[Tenant], stores: TenantStores) -> lis
                     f" AND f.stage = '{REBUILD}' AND f.next_retry_at > now())"
                     " ORDER BY l.tenant_id, l.projection",
                     ([p.name for p in PROJECTIONS], [p.version for p in PROJECTIONS])).fetchall():
-                if r["tenant_id"] in active:
+                if (key, r["tenant_id"]) in active:
                     found.append((r["tenant_id"], r["projection"]))
     return found
 
 
 def failures(tenants: Iterable[Tenant], stores: TenantStores) -> list[Failure]:
     """Every recorded projection failure of an active tenant, in every database."""
-    found: list[Failure] = []
-    for database in stores.databases.values():
+    found: list[tuple[str, Failure]] = []
+    for key, database in stores.databases.items():
         with database.connection() as conn:
-            found += [failure_from_row(r) for r in conn.execute(
+            found += [(key, failure_from_row(r)) for r in conn.execute(
                 f"SELECT {FAILURE_COLUMNS} FROM {RM}.failures ORDER BY projection, tenant_id, stage").fetchall()]
     if not found:
-        return found
-    active = {t.id for t in tenants if t.is_active}
-    return [f for f in found if f.tenant_id in active]
+        return []
+    # On the database the registry places the tenant on (not a copy a move is making).
+    active = {(t.database, t.id) for t in tenants if t.is_active}
+    return [f for key, f in found if (key, f.tenant_id) in active]
 
 
 def failing_projections(tenants: Iterable[Tenant], stores: TenantStores) -> dict[str, int]:

@@ -28,11 +28,12 @@ from infra.bootstrap import System, bootstrap
 from infra.database import drop_database, ensure_database_exists, with_database
 from infra.eventstore import Tenant
 from infra.settings import Settings
+from infra.tenant_move import refusing_writes
 from tests.api.conftest import candidate_body
 from tests.api.document_samples import pdf
 from tests.api.test_organisations import oin
 from tests.conftest import TEST_DATABASE, random_slug
-from tests.infra.topology import Agency, deployment_env, served
+from tests.infra.topology import CSRF_RE, Agency, deployment_env, page_login, served
 from tests.web.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.timeout(600)
@@ -233,6 +234,24 @@ def test_a_move_that_fails_leaves_the_tenant_on_its_database_and_writable(deploy
     with psycopg.connect(deployment["platform_url"]) as conn:
         assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = 'tenant_moving'",
                             (f"events.{tenant.events_table}",)).fetchone()[0] == 0
+    # A refusal an interrupted switch left behind (committed, the registry not switched): commands
+    # are answered 503 with Retry-After, on the API and on a page form; moving the tenant to where
+    # it is takes the refusal back.
+    with refusing_writes(system.stores.database("default"), tenant):
+        pass
+    r = client.post("/api/v1/candidates", json=candidate_body(), headers=agency.headers)
+    assert r.status_code == 503 and r.headers["retry-after"] == "5", (r.status_code, r.headers, r.text)
+    assert "moving to another database: nothing was stored" in r.json()["detail"]
+    with httpx.Client(base_url=deployment["url"], timeout=30) as browser:
+        assert page_login(browser, agency.user.email).status_code in (302, 303)
+        token = CSRF_RE.search(browser.get(f"/employers/{ids['employer']}").text).group(1)
+        r = browser.post(f"/employers/{ids['employer']}/contact-persons",
+                         data={"name": "Jan Visser", "email": "jan@example.org", "_csrf_token": token})
+        assert r.status_code == 503 and r.headers["retry-after"] == "5", (r.status_code, r.text[:500])
+        assert "verhuizen naar een andere database" in r.text
+    back = sroi(deployment, "tenant", "move", tenant.slug, "--to", "default")
+    assert back.returncode == 0 and "is on database default already" in back.stdout, back.stdout + back.stderr
+    assert agency.post("/candidates", candidate_body()).status_code == 201
     # An unknown database is refused before anything is copied.
     unknown = sroi(deployment, "tenant", "move", tenant.slug, "--to", "nowhere")
     assert unknown.returncode == 1 and "'nowhere' is not configured" in unknown.stderr, unknown.stderr

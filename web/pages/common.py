@@ -21,7 +21,7 @@ from litestar.exceptions import HTTPException
 from infra.logsafe import describe
 from projections import compliance, directory, retention
 from projections.reader import wait_for_position
-from service.errors import ServiceError, TenantSuspended
+from service.errors import ServiceError, TenantMoving, TenantSuspended
 from service.handlers import COMMAND_ROLES
 from service.ledger import CommandResult, Ledger
 from web.api.routes import correlation_id
@@ -152,12 +152,15 @@ class ErrorPages:
             Exception: self.internal_error,
         }
 
-    def _page(self, request: Request, status: int, kind: str) -> Response:
-        return page(self.templates, request, "error.html", {"status": status, "kind": kind}, status=status)
+    def _page(self, request: Request, status: int, kind: str, headers: dict[str, str] | None = None) -> Response:
+        return page(self.templates, request, "error.html", {"status": status, "kind": kind}, status=status,
+                    headers=headers)
 
     def service_error(self, request: Request, exc: ServiceError) -> Response:
         """The error page, at the status of the one mapping (web/outcomes.py)."""
         status = error_status(exc)
+        if isinstance(exc, TenantMoving):  # `sroi tenant move` is switching it: send again (Retry-After)
+            return self._page(request, status, "moving", headers=exc.headers)
         kind = "suspended" if isinstance(exc, TenantSuspended) else ERROR_KINDS.get(status, "invalid")
         return self._page(request, status, kind)
 
