@@ -187,3 +187,23 @@ def test_the_portfolio_pages_pass_axe_in_a_browser(
     page.wait_for_url("**/portfolio-placements")
     assert page.locator("table.portfolio tbody tr").count() == 2
     audit("the employer's placements across agencies")
+
+
+def test_the_authority_opens_a_shared_contracts_targets_and_impact_report(
+        shared: Shared, pages: Callable[..., Browser]) -> None:
+    """Issue 16: from the portfolio to the contract's targets per quarter and
+    its yearly impact report, in the agency that shares it; not another's."""
+    from decimal import Decimal
+
+    shared.first.run(c.SetContractTargets(contract_id=shared.ids["first_contract"], target_placements=2,
+                                          target_permanent_percent=Decimal("50")))
+    shared.first.project()
+    me = pages(shared.officer)
+    listed = me.get("/portfolio").text
+    assert f'href="/contracts/{shared.ids["first_contract"]}/impact"' in listed
+    page = me.get(f"/contracts/{shared.ids['first_contract']}")
+    assert page.status_code == 200 and 'id="targets-trend"' in page.text and "Aandeel vaste contracten" in page.text
+    report = me.get(f"/contracts/{shared.ids['first_contract']}/impact")
+    assert report.status_code == 200 and "Impactrapportage" in report.text
+    assert me.get(f"/contracts/{shared.ids['first_contract']}/impact.csv").status_code == 200
+    assert me.get(f"/contracts/{shared.ids['hidden']}/impact").status_code == 404
