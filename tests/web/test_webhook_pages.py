@@ -29,6 +29,9 @@ def test_an_agency_user_manages_a_subscription_on_the_pages(
     system = allow_public_ip
     me = pages(agency.user("agency"))
     assert 'href="/webhooks"' in me.get("/").text  # in the header
+    for empty in ({}, {"url": "", "description": ""}):  # no event type ticked
+        r = me.post("/webhooks", empty)
+        assert r.status_code == 422 and 'id="webhook-url-error"' in r.text, r.text[-500:]
     bad = me.post("/webhooks", {"url": "http://127.0.0.1/hook", "event_types": "EmployerRegistered"})
     assert bad.status_code == 422 and 'id="webhook-url"' in bad.text and "https" in bad.text
     assert system.webhooks.list(Owner(tenant_id=agency.tenant.id)) == []

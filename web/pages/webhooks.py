@@ -69,7 +69,7 @@ async def webhooks_page(request: Request, services: NamedDependency[PageServices
 
 def _types(form: Form) -> list[str]:
     getall = getattr(form.data, "getall", None)
-    chosen = getall("event_types") if getall else [form.raw("event_types")]
+    chosen = getall("event_types", []) if getall else [form.raw("event_types")]
     return [t.strip() for t in chosen if isinstance(t, str) and t.strip()]
 
 
