@@ -9,11 +9,12 @@ import pytest
 from infra.database import ensure_database_exists, with_database
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second PostgreSQL cluster of our own, with a database `sroi_b` (the
     embedded server's binaries, from the `pgserver` wheel: always here);
-    stopped and deleted after the module."""
+    one for the run (each test's tenants are its own), stopped and deleted
+    at its end."""
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver
 

@@ -47,8 +47,10 @@ from infra.export_jobs import recent_jobs
 from infra.export_verify import load_public_key, verify_export
 from infra.settings import Settings
 from tests.conftest import TEST_DATABASE, random_slug
+from tests.web.conftest import PROJECT_ROOT
 from tests.infra.topology import (
     CSRF_RE,
+    HAPROXY_CFG,
     Agency,
     deployment_env,
     haproxy,
@@ -302,3 +304,14 @@ def _public_key(signing_key: str) -> str:
     from infra.audit import public_key_b64
 
     return public_key_b64(Ed25519PrivateKey.from_private_bytes(base64.b64decode(signing_key)))
+
+
+def test_docs_deploy_shows_the_haproxy_configuration_the_test_runs() -> None:
+    """docs/deploy.md shows infra/deploy/haproxy.cfg line for line (its comments left out)."""
+    def lines(text: str) -> list[str]:
+        kept = [line.split(" #")[0].rstrip() for line in text.splitlines() if not line.lstrip().startswith("#")]
+        return [line for line in kept if line]
+
+    docs = (PROJECT_ROOT / "docs" / "deploy.md").read_text()
+    shown = docs[docs.index("```\nglobal") + 4:]
+    assert lines(shown[:shown.index("```")]) == lines(HAPROXY_CFG.read_text())
