@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.contract import SocialReturnContract
+from domain.contract import NO_TARGETS, SocialReturnContract
 from domain.support import PlacementSupport
 from infra.bootstrap import System
 from infra.eventstore import Tenant
@@ -148,13 +148,13 @@ def test_a_contract_gets_owners_and_targets_at_registration_and_later(
         target_placements=6, target_retention_12m_percent=Decimal("70"))))
     contract = system.ledger.get(seeded.tenant, agency, SocialReturnContract, contract_id)
     assert contract.owners == {"employer": {"name": "Marieke de Vries", "email": "m.devries@example.nl"}}
-    assert contract.targets == {"placements": 6, "retention_12m_percent": Decimal("70")}
+    assert contract.targets == {**NO_TARGETS, "placements": 6, "retention_12m_percent": Decimal("70")}
     run(c.NameContractOwner(contract_id=contract_id, side="agency", name="Youssef El Amrani",
                             email="youssef@agency.example"))
     run(c.SetContractTargets(contract_id=contract_id, target_placements=8))
     contract = system.ledger.get(seeded.tenant, agency, SocialReturnContract, contract_id)
     assert contract.owners["agency"]["name"] == "Youssef El Amrani"
-    assert contract.targets == {"placements": 8, "retention_12m_percent": None}
+    assert contract.targets == {**NO_TARGETS, "placements": 8}
     before = event_count(system, seeded.tenant)
     with pytest.raises(InvalidInput) as err:
         run(register_contract(seeded.employer, agency_owner_name="Zonder adres"))

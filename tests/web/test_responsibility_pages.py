@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.contract import NO_TARGETS
 from domain.placement import Placement
 from service import commands as c
 from service.actor import Actor
@@ -153,7 +154,7 @@ def test_owners_and_targets_at_registration_with_errors_next_to_the_fields(
                                         __import__("uuid").UUID(contract_id))
     assert contract.owners == {"employer": {"name": "Petra de Boer", "email": "petra@bouw.example"},
                                "agency": {"name": "Ali Yilmaz", "email": "ali@werkbedrijf.example"}}
-    assert contract.targets == {"placements": 10, "retention_12m_percent": Decimal("70")}
+    assert contract.targets == {**NO_TARGETS, "placements": 10, "retention_12m_percent": Decimal("70")}
 
 
 # -- the open-support list ------------------------------------------------------------------
