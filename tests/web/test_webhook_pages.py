@@ -72,3 +72,25 @@ def test_an_agency_user_manages_a_subscription_on_the_pages(
     r = me.post(f"/webhooks/{sub['id']}/delete", {"confirm": "yes"})
     assert r.status_code == 303 and r.headers["location"] == "/webhooks?deleted=1"
     assert system.webhooks.list(Owner(tenant_id=agency.tenant.id)) == []
+
+
+def test_an_organisations_user_manages_the_organisations_own_subscriptions(
+        allow_public_ip: System, agency: Agency, pages: Callable[..., Browser]) -> None:
+    import uuid
+
+    from tests.web.world import PASSWORD
+    system = allow_public_ip
+    org = system.registry.create_organisation("authority", "Gemeente Webhook", oin=f"{uuid.uuid4().int % 10**20:020d}")
+    user = system.registry.create_org_user(org.id, f"{uuid.uuid4().hex}@example.org", "authority", password=PASSWORD)
+    them = pages(user)
+    page = them.get("/webhooks")
+    assert page.status_code == 200 and "SicknessReported" not in page.text and "ContractRegistered" in page.text
+    created = them.post("/webhooks", {"url": "https://93.184.216.34/gemeente", "event_types": "ContractRegistered"})
+    assert created.status_code == 201, created.text[-500:]
+    (sub,) = system.webhooks.list(Owner(org_id=org.id))
+    assert sub["url"] == "https://93.184.216.34/gemeente"
+    # The agency does not see it; the organisation does not see the agency's.
+    me = pages(agency.user("agency"))
+    assert me.get(f"/webhooks/{sub['id']}").status_code == 404 and sub["id"] not in me.get("/webhooks").text
+    refused = them.post("/webhooks", {"url": "https://93.184.216.34/x", "event_types": "SicknessReported"})
+    assert refused.status_code == 422
