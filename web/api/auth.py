@@ -139,10 +139,13 @@ async def in_owning_tenant(pool: Pool, actor: Actor, path_params: Mapping[str, A
 def v1_router(handlers: list[Any], tag: str) -> Router:
     """Handlers under /api/v1, each request authenticated by its bearer token
     (`principal`); the services (`ledger`, `pool`, ...) are the app's
-    dependencies (web/app.py)."""
+    dependencies (web/app.py). Each handler's error responses are documented
+    in the OpenAPI from what it takes (web/api/contract.py)."""
+    from web.api.contract import document_errors
+
     return Router(
         path="/api/v1",
-        route_handlers=handlers,
+        route_handlers=document_errors(handlers),
         dependencies={
             "principal": Provide(provide_principal),
         },

@@ -23,6 +23,8 @@ from projections import duties
 from service import commands as c
 from service.ledger import Ledger
 from web.api import views
+from web.api import answers as a
+from web.api.contract import AsOf, MinPosition
 from web.api.auth import Principal, v1_router
 from web.api.matching_routes import duties_answer
 from web.api.routes import run
@@ -39,7 +41,7 @@ class EmploymentEndIn(Body):
 
 @post("/employments", **sync)
 def start_employment(data: JSONBody[EmploymentIn], principal: NamedDependency[Principal], request: Request,
-                     ledger: NamedDependency[Ledger]) -> Response:
+                     ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     """The person's employment with the agency starts: `fixed_term` (with its
     planned `ends_on`) or `permanent`."""
     return run(ledger, principal, request, c.StartEmployment(
@@ -49,7 +51,7 @@ def start_employment(data: JSONBody[EmploymentIn], principal: NamedDependency[Pr
 @post("/employments/{employment_id:str}/end", status_code=200, **sync)
 def end_employment(employment_id: FromPath[str], data: JSONBody[EmploymentEndIn],
                    principal: NamedDependency[Principal], request: Request,
-                   ledger: NamedDependency[Ledger]) -> Response:
+                   ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """The employment ends on `ends_on` (its last day); its secondments must
     have ended by then. Sick on that day: "sick out of service" is due on it."""
     return run(ledger, principal, request, c.EndEmployment(
@@ -58,14 +60,15 @@ def end_employment(employment_id: FromPath[str], data: JSONBody[EmploymentEndIn]
 
 @get("/employments/{employment_id:str}", **sync)
 def get_employment(employment_id: FromPath[str], principal: NamedDependency[Principal],
-                   ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+                   ledger: NamedDependency[Ledger]) -> Response[a.EmploymentRecord]:
     agg = ledger.get(principal.tenant, principal.actor, Employment, parse_id("employment", employment_id))
-    return views.employment_view(agg)
+    return Response(views.employment_view(agg))
 
 
 @get("/employments/{employment_id:str}/duties")
 async def employment_duties(employment_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                            ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                            ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.RecordDuties]:
     """Every duty of the employment (and its secondments' planned ends) with
     its status on `?as_of=`, and its sicknesses. Agency only; logged as a
     read of health data when there is a sickness."""

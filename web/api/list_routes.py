@@ -47,6 +47,7 @@ from projections.reader import position_known_at
 from service.actor import Actor
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
+from web.api import answers as a
 from web.api import views
 from web.api.auth import Principal, in_owning_tenant, use_database
 from web.api.read_routes import _fresh
@@ -212,7 +213,7 @@ EmployerId, ContractId, VacancyId, CandidateId = (_id("employer"), _id("contract
 @get("/employers")
 async def list_employers(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool],
                          ledger: NamedDependency[Ledger], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
-                         updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[RecordPage]:
+                         updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[a.EmployerPage]:
     """Employer records in the order they last changed (an employer user: its own)."""
     return await _list("employer", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since)
@@ -224,7 +225,7 @@ async def list_contracts(request: Request, principal: NamedDependency[Principal]
                          updated_since: UpdatedSince = None, min_position: MinPosition = None,
                          status: Annotated[Literal["open", "closed"] | None, Parameter(
                              description="open: not closed; closed: closed.")] = None,
-                         employer_id: EmployerId = None) -> Response[RecordPage]:
+                         employer_id: EmployerId = None) -> Response[a.ContractPage]:
     """Social return contracts in the order they last changed, as GET /contracts/{id} shows each."""
     return await _list("contract", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since, status=status, employer_id=employer_id)
@@ -233,7 +234,7 @@ async def list_contracts(request: Request, principal: NamedDependency[Principal]
 @get("/candidates")
 async def list_candidates(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool],
                           ledger: NamedDependency[Ledger], limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
-                          updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[RecordPage]:
+                          updated_since: UpdatedSince = None, min_position: MinPosition = None) -> Response[a.CandidatePage]:
     """Candidates in the order they last changed (a person: their own). Support needs are shown to
     the agency and the person, and every such item is written to the access log, as for one."""
     return await _list("candidate", request, principal, pool, ledger, limit=limit, cursor=cursor,
@@ -246,7 +247,7 @@ async def list_vacancies(request: Request, principal: NamedDependency[Principal]
                          updated_since: UpdatedSince = None, min_position: MinPosition = None,
                          status: Annotated[Literal["open", "filled", "closed"] | None, Parameter(
                              description="The vacancy's status.")] = None,
-                         employer_id: EmployerId = None) -> Response[RecordPage]:
+                         employer_id: EmployerId = None) -> Response[a.VacancyPage]:
     """Vacancies in the order they last changed, as GET /vacancies/{id} shows each."""
     return await _list("vacancy", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since, status=status, employer_id=employer_id)
@@ -259,7 +260,7 @@ async def list_placements(request: Request, principal: NamedDependency[Principal
                           status: Annotated[Literal["active", "ended"] | None, Parameter(
                               description="active: not ended; ended: an end was recorded.")] = None,
                           employer_id: EmployerId = None, contract_id: ContractId = None,
-                          vacancy_id: VacancyId = None, candidate_id: CandidateId = None) -> Response[RecordPage]:
+                          vacancy_id: VacancyId = None, candidate_id: CandidateId = None) -> Response[a.PlacementPage]:
     """Placements in the order they last changed, as GET /placements/{id} shows each."""
     return await _list("placement", request, principal, pool, ledger, limit=limit, cursor=cursor,
                        updated_since=updated_since, status=status, employer_id=employer_id,

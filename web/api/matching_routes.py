@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody, Parameter
 
 from domain.matching import VacancyNeeds
 from domain.placement import Placement
@@ -27,6 +28,8 @@ from projections.reader import platform_pool
 from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
+from web.api import answers as a
+from web.api.contract import AsOf, MinPosition, day, whole
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _fresh, query_date, query_whole
 from web.api.routes import correlation_id, run
@@ -90,7 +93,7 @@ def _int_param(request: Request, name: str, default: int, low: int, high: int) -
 @post("/candidates/{candidate_id:str}/availability", status_code=200, **sync)
 def state_availability(candidate_id: FromPath[str], data: JSONBody[AvailabilityIn],
                        principal: NamedDependency[Principal], request: Request,
-                       ledger: NamedDependency[Ledger]) -> Response:
+                       ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """Hours a week the person can work (in total), from when, and the region."""
     return run(ledger, principal, request, c.StateAvailability(
         candidate_id=parse_id("candidate", candidate_id), hours_per_week=data.hours_per_week,
@@ -99,7 +102,10 @@ def state_availability(candidate_id: FromPath[str], data: JSONBody[AvailabilityI
 
 @get("/vacancies/{vacancy_id:str}/suggestions")
 async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                              ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                              ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        limit: whole("How many suggestions at most", 1, 200) = None,
+        region: Annotated[str | None, Parameter(max_length=100, description="The region of the work; default the vacancy's.")] = None,
+        starts_on: day("The day the work would start; default today") = None, min_position: MinPosition = None) -> Response[a.Suggestions]:
     """The tenant's best candidates for a vacancy, ranked, each with its score
     (0-100) and the reasons. `?limit=` (1-200, default 20), `?region=` (the
     region of the work; default: the vacancy's region), `?starts_on=` (default
@@ -134,9 +140,10 @@ async def vacancy_suggestions(vacancy_id: FromPath[str], request: Request, princ
     }, headers=headers)
 
 
-@post("/vacancies/{vacancy_id:str}/pipeline", **sync)
+@post("/vacancies/{vacancy_id:str}/pipeline", responses={200: ResponseSpec(
+    a.MatchStepRecorded, description="A later step of a proposed match (proposed itself: 201).")}, **sync)
 def record_match_step(vacancy_id: FromPath[str], data: JSONBody[MatchStepIn], principal: NamedDependency[Principal],
-                      request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                      request: Request, ledger: NamedDependency[Ledger]) -> Response[a.MatchStepRecorded]:
     """A step of a candidate's match: `proposed` (201), then `introduced`, `trial`,
     `placed` (with `placement_id`), or `declined` (`by`: candidate, employer or
     agency; `reason`: one of domain.matching.DECLINE_REASONS). Steps go forward
@@ -149,7 +156,8 @@ def record_match_step(vacancy_id: FromPath[str], data: JSONBody[MatchStepIn], pr
 
 @get("/vacancies/{vacancy_id:str}/pipeline")
 async def vacancy_pipeline(vacancy_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.Pipeline]:
     """Every candidate proposed for the vacancy and where they stand: the agency,
     and the employer for its own vacancies (names only; another's is a 404)."""
     if principal.actor.role not in ("agency", "employer"):
@@ -168,7 +176,7 @@ async def vacancy_pipeline(vacancy_id: FromPath[str], request: Request, principa
 @post("/placements/{placement_id:str}/responsible", status_code=200, **sync)
 def assign_responsible(placement_id: FromPath[str], data: JSONBody[ResponsibleIn],
                        principal: NamedDependency[Principal], request: Request,
-                       ledger: NamedDependency[Ledger]) -> Response:
+                       ledger: NamedDependency[Ledger]) -> Response[a.ResponsibleAssigned]:
     """Who at the agency looks after the placement (an agency user's id, or null):
     reminders of its duties are addressed to them."""
     return run(ledger, principal, request, c.AssignPlacementResponsible(
@@ -177,7 +185,7 @@ def assign_responsible(placement_id: FromPath[str], data: JSONBody[ResponsibleIn
 
 @post("/placements/{placement_id:str}/sickness", **sync)
 def report_sickness(placement_id: FromPath[str], data: JSONBody[SicknessIn], principal: NamedDependency[Principal],
-                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SicknessReported]:
     """The person is sick from `first_sick_day`; answers with the poortwachter duties it starts."""
     return run(ledger, principal, request, c.ReportSickness(
         placement_id=parse_id("placement", placement_id), first_sick_day=data.first_sick_day))
@@ -185,7 +193,7 @@ def report_sickness(placement_id: FromPath[str], data: JSONBody[SicknessIn], pri
 
 @post("/placements/{placement_id:str}/recovery", status_code=200, **sync)
 def report_recovery(placement_id: FromPath[str], data: JSONBody[RecoveryIn], principal: NamedDependency[Principal],
-                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SicknessReported]:
     """Recovered on `recovered_on`: the sickness's duties due after it are closed."""
     return run(ledger, principal, request, c.ReportRecovery(
         placement_id=parse_id("placement", placement_id), recovered_on=data.recovered_on))
@@ -193,7 +201,8 @@ def report_recovery(placement_id: FromPath[str], data: JSONBody[RecoveryIn], pri
 
 @post("/duties/{duty_id:str}/done", status_code=200)
 async def duty_done(duty_id: FromPath[str], data: JSONBody[DutyDoneIn], principal: NamedDependency[Principal],
-                    request: Request, ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                    request: Request, ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.DutyDone]:
     """Mark a duty done (`done_on`, default today). The duty is found in the read
     model (`?min_position=` waits for your own writes); the ledger decides."""
     _agency_only(principal, "duties")
@@ -207,7 +216,10 @@ async def duty_done(duty_id: FromPath[str], data: JSONBody[DutyDoneIn], principa
 
 
 @get("/duties")
-async def list_duties(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response:
+async def list_duties(request: Request, principal: NamedDependency[Principal], pool: NamedDependency[Pool],
+        as_of: AsOf = None,
+        status: Annotated[str | None, Parameter(max_length=100, description="Comma-separated, any of due, overdue, done, closed; default due,overdue.")] = None,
+        within_days: whole("Only those due within this many days of as_of (overdue ones included)", 0, 3650) = None, min_position: MinPosition = None) -> Response[a.Duties]:
     """Open duties of every placement on `?as_of=` (default today): `?status=` any of
     due, overdue, done, closed (comma-separated; default due,overdue); `?within_days=N`
     only those due within N days of as_of (overdue ones included)."""
@@ -232,7 +244,8 @@ async def list_duties(request: Request, principal: NamedDependency[Principal], p
 
 @get("/placements/{placement_id:str}/duties")
 async def placement_duties(placement_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.RecordDuties]:
     """Every duty of one placement with its status on `?as_of=`, its sicknesses
     and whether a job coach is possible. Agency only; logged as a read of health data."""
     return await duties_answer(request, principal, ledger, pool, "placement", placement_id, Placement,
@@ -260,7 +273,9 @@ async def duties_answer(request: Request, principal: Principal, ledger: Ledger, 
 
 @get("/reminders")
 async def list_reminders(request: Request, principal: NamedDependency[Principal],
-                         pool: NamedDependency[Pool]) -> Response:
+                         pool: NamedDependency[Pool],
+        since: day("Only reminders from this day on") = None,
+        mine: Annotated[Literal["true", "false"] | None, Parameter(description="true: those addressed to you and to nobody in particular.")] = None, min_position: MinPosition = None) -> Response[a.Reminders]:
     """Reminders recorded by the reminder job, newest first (`?since=` a day;
     `?mine=true`: those addressed to you and those addressed to nobody in particular)."""
     _agency_only(principal, "reminders")

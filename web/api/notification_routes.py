@@ -5,13 +5,16 @@ sees their own rows only, of their own tenant or organisation, and an
 organisation's user only those about contracts still shared with it."""
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 from msgspec import Struct
 
 from service.errors import InvalidInput
+from web.api import answers as a
 from web.api.auth import Principal, v1_router
 from web.notifications import mark_read, notifications_of
 
@@ -26,7 +29,8 @@ class ReadIn(Struct, forbid_unknown_fields=True):
 
 @get("/notifications")
 async def list_notifications(request: Request, principal: NamedDependency[Principal],
-                             pool: NamedDependency[Pool]) -> Response:
+                             pool: NamedDependency[Pool],
+        unread: Annotated[Literal["true", "false"] | None, Parameter(description="true: the unread only.")] = None) -> Response[a.Notifications]:
     """Your notifications, newest first (`?unread=true`: the unread only), and how many are unread."""
     unread = request.query_params.get("unread", "false")
     if unread not in ("true", "false"):
@@ -38,7 +42,7 @@ async def list_notifications(request: Request, principal: NamedDependency[Princi
 
 @post("/notifications/read", status_code=200)
 async def read_notifications(data: JSONBody[ReadIn], principal: NamedDependency[Principal],
-                             pool: NamedDependency[Pool]) -> Response:
+                             pool: NamedDependency[Pool]) -> Response[a.NotificationsRead]:
     """Mark your notifications read: `{"ids": [...]}`, or `{}` for all of them."""
     if data.ids is not None and not 1 <= len(data.ids) <= MAX_IDS:
         raise InvalidInput("ids", f"give 1 to {MAX_IDS} ids, or leave ids out to mark all read")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 
 from domain.contract import SocialReturnContract
 from domain.employer import Employer
@@ -28,6 +28,8 @@ from service import commands as c
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api import schemas as s
+from web.api import answers as a
+from web.api.contract import AsOf, KnownAt, MinPosition, day, whole
 from web.api.auth import Principal, v1_router
 from web.api.routes import run
 from web.ids import parse_id
@@ -132,7 +134,8 @@ async def _visible_contract(request: Request, pool: Pool, principal: Principal, 
 @get("/contracts/{contract_id:str}/compliance")
 async def contract_compliance(contract_id: FromPath[str], request: Request,
                               principal: NamedDependency[Principal], ledger: NamedDependency[Ledger],
-                              pool: NamedDependency[Pool]) -> Response:
+                              pool: NamedDependency[Pool],
+        as_of: AsOf = None, known_at: KnownAt = None, min_position: MinPosition = None) -> Response[a.ContractCompliance]:
     """`?as_of=` bounds the period valued; `?known_at=` shows the figures as they
     were known at that moment (only events recorded up to then)."""
     as_of = _as_of(request.query_params.get("as_of"))
@@ -146,7 +149,8 @@ async def contract_compliance(contract_id: FromPath[str], request: Request,
 
 @get("/compliance")
 async def compliance_overview(request: Request, principal: NamedDependency[Principal],
-                              ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                              ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        as_of: AsOf = None, known_at: KnownAt = None, min_position: MinPosition = None) -> Response[a.ComplianceOverview]:
     """Every visible contract, rolled up per employer and in total (`?known_at=` as for one contract)."""
     actor = principal.actor
     if actor.role not in FIGURE_READERS:
@@ -162,7 +166,8 @@ async def compliance_overview(request: Request, principal: NamedDependency[Princ
 
 @get("/contracts/{contract_id:str}/contributions")
 async def list_contributions(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                             pool: NamedDependency[Pool], ledger: NamedDependency[Ledger]) -> Response:
+                             pool: NamedDependency[Pool], ledger: NamedDependency[Ledger],
+        as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.Contributions]:
     as_of = _as_of(request.query_params.get("as_of"))
     headers = await _fresh(request, pool, principal, (compliance.NAME,))
     ident = await _visible_contract(request, pool, principal, contract_id, ledger, stale=headers)
@@ -173,7 +178,10 @@ async def list_contributions(contract_id: FromPath[str], request: Request, princ
 
 @get("/contributions/{contribution_id:str}/explanation")
 async def contribution_explanation(contribution_id: FromPath[str], request: Request,
-                                   principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response:
+                                   principal: NamedDependency[Principal], pool: NamedDependency[Pool],
+        period_start: day("The first day of the period explained; default the first day it counts") = None,
+        period_end: day("The last day of the period explained; default today") = None,
+        min_position: MinPosition = None) -> Response[a.ContributionExplanation]:
     """Why a contribution is worth what it is over `?period_start=` (default: from
     the placement's first day) to `?period_end=` (default: today): domain.explanation."""
     q = request.query_params
@@ -194,7 +202,7 @@ async def contribution_explanation(contribution_id: FromPath[str], request: Requ
 @post("/contracts/{contract_id:str}/contributions", sync_to_thread=True)
 def report_contribution(contract_id: FromPath[str], data: JSONBody[s.PurchaseIn | s.OtherActivityIn],
                         principal: NamedDependency[Principal], request: Request,
-                        ledger: NamedDependency[Ledger]) -> Response:
+                        ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     ident = parse_id("contract", contract_id)
     if isinstance(data, s.PurchaseIn):
         command: Any = c.ReportSocialEnterprisePurchase(
@@ -211,7 +219,7 @@ def report_contribution(contract_id: FromPath[str], data: JSONBody[s.PurchaseIn 
 @post("/contributions/{contribution_id:str}/accept", sync_to_thread=True, status_code=200)
 def accept_contribution(contribution_id: FromPath[str], data: JSONBody[s.DecisionIn],
                         principal: NamedDependency[Principal], request: Request,
-                        ledger: NamedDependency[Ledger]) -> Response:
+                        ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.AcceptContribution(
         contribution_id=parse_id("contribution", contribution_id), reason=data.reason or "",
         decided_on=data.decided_on))
@@ -220,7 +228,7 @@ def accept_contribution(contribution_id: FromPath[str], data: JSONBody[s.Decisio
 @post("/contributions/{contribution_id:str}/reject", sync_to_thread=True, status_code=200)
 def reject_contribution(contribution_id: FromPath[str], data: JSONBody[s.DecisionIn],
                         principal: NamedDependency[Principal], request: Request,
-                        ledger: NamedDependency[Ledger]) -> Response:
+                        ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.RejectContribution(
         contribution_id=parse_id("contribution", contribution_id), reason=data.reason or "",
         decided_on=data.decided_on))
@@ -228,7 +236,8 @@ def reject_contribution(contribution_id: FromPath[str], data: JSONBody[s.Decisio
 
 @get("/retention")
 async def tenant_retention(request: Request, principal: NamedDependency[Principal],
-                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                           ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        as_of: AsOf = None, known_at: KnownAt = None, min_position: MinPosition = None) -> Response[a.Retention]:
     if principal.actor.role not in ("agency", "auditor"):
         raise PermissionDenied("the tenant's retention figures are for the agency and auditors; "
                                "employers use /employers/{id}/retention")
@@ -242,7 +251,8 @@ async def tenant_retention(request: Request, principal: NamedDependency[Principa
 @get("/employers/{employer_id:str}/retention")
 async def employer_retention(employer_id: FromPath[str], request: Request,
                              principal: NamedDependency[Principal], ledger: NamedDependency[Ledger],
-                             pool: NamedDependency[Pool]) -> Response:
+                             pool: NamedDependency[Pool],
+        as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.EmployerRetention]:
     ident = parse_id("employer", employer_id)
     actor = principal.actor
     if not (actor.role in ("agency", "auditor") or (actor.role == "employer" and actor.employer_id == ident)):
@@ -258,7 +268,11 @@ async def employer_retention(employer_id: FromPath[str], request: Request,
 
 @get("/access-log")
 async def special_category_access_log(request: Request, principal: NamedDependency[Principal],
-                                      pool: NamedDependency[Pool]) -> Response:
+                                      pool: NamedDependency[Pool],
+        subject: Annotated[str | None, Parameter(description="Only reads of this person (a candidate id).")] = None,
+        since: Annotated[datetime | None, Parameter(description="Only reads at or after this ISO 8601 moment.")] = None,
+        until: Annotated[datetime | None, Parameter(description="Only reads before this ISO 8601 moment.")] = None,
+        limit: whole("How many entries at most", 1, 1000) = None) -> Response[a.AccessLog]:
     """Who viewed whose special-category data, when: for auditors (and the agency)."""
     if principal.actor.role not in ("auditor", "agency"):
         raise PermissionDenied("the access log is for auditors and the agency")

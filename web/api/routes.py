@@ -21,6 +21,7 @@ from service.errors import InvalidInput
 from service.ledger import Ledger
 from web.api import schemas as s
 from web.api import views
+from web.api import answers as a
 from web.api.auth import Principal, v1_router
 from web.ids import parse_id
 from web.outcomes import result_status
@@ -62,14 +63,14 @@ def run(ledger: Ledger, principal: Principal, request: Request, command: Any) ->
 
 # -- employers -----------------------------------------------------------------
 @post("/employers", **sync)
-def register_employer(data: JSONBody[s.EmployerIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+def register_employer(data: JSONBody[s.EmployerIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     return run(ledger, principal, request, c.RegisterEmployer(name=data.name, org_id=data.org_id))
 
 
 @patch("/employers/{employer_id:str}", **sync)
 def link_employer_organisation(employer_id: FromPath[str], data: JSONBody[s.EmployerLinkIn],
                                principal: NamedDependency[Principal], request: Request,
-                               ledger: NamedDependency[Ledger]) -> Response:
+                               ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """Share the employer record (its contracts, vacancies and placements) with an
     employer organisation of the platform, or move the share to another one."""
     return run(ledger, principal, request, c.LinkEmployerOrganisation(
@@ -78,21 +79,21 @@ def link_employer_organisation(employer_id: FromPath[str], data: JSONBody[s.Empl
 
 @post("/employers/{employer_id:str}/contact-persons", **sync)
 def add_contact_person(employer_id: FromPath[str], data: JSONBody[s.ContactPersonIn], principal: NamedDependency[Principal],
-                       request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                       request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.AddContactPerson(
         employer_id=parse_id("employer", employer_id), name=data.name, email=data.email,
         phone=data.phone, role=data.role))
 
 
 @get("/employers/{employer_id:str}", **sync)
-def get_employer(employer_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+def get_employer(employer_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response[a.EmployerRecord]:
     agg = ledger.get(principal.tenant, principal.actor, Employer, parse_id("employer", employer_id))
-    return views.employer_view(agg, principal.actor)
+    return Response(views.employer_view(agg, principal.actor))
 
 
 # -- contracts -----------------------------------------------------------------
 @post("/contracts", **sync)
-def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     return run(ledger, principal, request, c.RegisterContract(
         employer_id=data.employer_id, title=data.title,
         contracting_authority=data.contracting_authority,
@@ -110,7 +111,7 @@ def register_contract(data: JSONBody[s.ContractIn], principal: NamedDependency[P
 
 @patch("/contracts/{contract_id:str}", **sync)
 def amend_contract(contract_id: FromPath[str], data: JSONBody[s.ContractAmendIn], principal: NamedDependency[Principal],
-                   request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                   request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """Amend the terms given (If-Match: the version you read); the rest stay.
     `authority_org_id` shares the contract with that authority organisation,
     `"authority_org_id": null` with none (unlinks it)."""
@@ -122,16 +123,16 @@ def amend_contract(contract_id: FromPath[str], data: JSONBody[s.ContractAmendIn]
         unlink_authority=data.authority_org_id is None))
 
 
-@post("/contracts/{contract_id:str}/close", **sync)
+@post("/contracts/{contract_id:str}/close", status_code=200, **sync)
 def close_contract(contract_id: FromPath[str], data: JSONBody[s.CloseContractIn], principal: NamedDependency[Principal],
-                   request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                   request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.CloseContract(
         contract_id=parse_id("contract", contract_id), closed_on=data.closed_on, reason=data.reason))
 
 
-@post("/contracts/{contract_id:str}/turnover", **sync)
+@post("/contracts/{contract_id:str}/turnover", status_code=200, **sync)
 def report_turnover(contract_id: FromPath[str], data: JSONBody[s.TurnoverIn], principal: NamedDependency[Principal],
-                    request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                    request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """The turnover invoiced in a period, for an obligation on invoiced turnover.
     Reporting the same period again corrects it: the new report replaces the
     earlier one (both stay in the contract's `turnover_reports`)."""
@@ -141,15 +142,15 @@ def report_turnover(contract_id: FromPath[str], data: JSONBody[s.TurnoverIn], pr
 
 
 @get("/contracts/{contract_id:str}", **sync)
-def get_contract(contract_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+def get_contract(contract_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response[a.ContractRecord]:
     agg = ledger.get(principal.tenant, principal.actor, SocialReturnContract,
                      parse_id("contract", contract_id))
-    return views.contract_view(agg, principal.actor)
+    return Response(views.contract_view(agg, principal.actor))
 
 
 # -- candidates ----------------------------------------------------------------
 @post("/candidates", **sync)
-def register_candidate(data: JSONBody[s.CandidateIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+def register_candidate(data: JSONBody[s.CandidateIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     return run(ledger, principal, request, c.RegisterCandidate(
         full_name=data.full_name, date_of_birth=data.date_of_birth, target_group=data.target_group,
         competences=list(data.competences), support_needs=data.support_needs,
@@ -157,16 +158,16 @@ def register_candidate(data: JSONBody[s.CandidateIn], principal: NamedDependency
         qualifies_via=data.qualifies_via))
 
 
-@post("/candidates/{candidate_id:str}/support-needs", **sync)
+@post("/candidates/{candidate_id:str}/support-needs", status_code=200, **sync)
 def state_support_needs(candidate_id: FromPath[str], data: JSONBody[s.SupportNeedsIn], principal: NamedDependency[Principal],
-                        request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                        request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.StateSupportNeeds(
         candidate_id=parse_id("candidate", candidate_id), support_needs=data.support_needs))
 
 
 @post("/candidates/{candidate_id:str}/erase", status_code=200, **sync)
 def erase_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
-                    ledger: NamedDependency[Ledger]) -> Response:
+                    ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """GDPR erasure: the person's personal data in every event becomes unreadable
     (their key is destroyed); figures and the hash chain stay as they are."""
     return run(ledger, principal, request, c.EraseCandidate(candidate_id=parse_id("candidate", candidate_id)))
@@ -174,18 +175,18 @@ def erase_candidate(candidate_id: FromPath[str], principal: NamedDependency[Prin
 
 @get("/candidates/{candidate_id:str}", **sync)
 def get_candidate(candidate_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
-                  ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+                  ledger: NamedDependency[Ledger]) -> Response[a.CandidateRecord]:
     agg = ledger.get(principal.tenant, principal.actor, Candidate, parse_id("candidate", candidate_id))
     view = views.candidate_view(agg, principal.actor)
     if "support_needs" in view:
         ledger.record_special_category_read(principal.tenant, principal.actor, agg.id, ["support_needs"],
                                             "GET /api/v1/candidates/{id}", correlation_id(request))
-    return view
+    return Response(view)
 
 
 # -- vacancies -----------------------------------------------------------------
 @post("/vacancies", **sync)
-def open_vacancy(data: JSONBody[s.VacancyIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+def open_vacancy(data: JSONBody[s.VacancyIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     return run(ledger, principal, request, c.OpenVacancy(
         employer_id=data.employer_id, title=data.title,
         required_competences=list(data.required_competences),
@@ -195,7 +196,7 @@ def open_vacancy(data: JSONBody[s.VacancyIn], principal: NamedDependency[Princip
 
 @patch("/vacancies/{vacancy_id:str}", **sync)
 def edit_vacancy(vacancy_id: FromPath[str], data: JSONBody[s.VacancyEditIn], principal: NamedDependency[Principal],
-                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                 request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """Change an open vacancy: the fields given (If-Match: the version you read)."""
     region = None if data.region is msgspec.UNSET else (data.region or "")
     return run(ledger, principal, request, c.EditVacancy(
@@ -207,27 +208,27 @@ def edit_vacancy(vacancy_id: FromPath[str], data: JSONBody[s.VacancyEditIn], pri
 
 @post("/vacancies/{vacancy_id:str}/close", status_code=200, **sync)
 def close_vacancy(vacancy_id: FromPath[str], data: JSONBody[s.CloseVacancyIn], principal: NamedDependency[Principal],
-                  request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                  request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.CloseVacancy(
         vacancy_id=parse_id("vacancy", vacancy_id), reason=data.reason))
 
 
 @post("/vacancies/{vacancy_id:str}/matches", **sync)
 def match_candidate(vacancy_id: FromPath[str], data: JSONBody[s.MatchIn], principal: NamedDependency[Principal], request: Request,
-                    ledger: NamedDependency[Ledger]) -> Response:
+                    ledger: NamedDependency[Ledger]) -> Response[a.Matched]:
     return run(ledger, principal, request, c.MatchCandidate(
         vacancy_id=parse_id("vacancy", vacancy_id), candidate_id=data.candidate_id))
 
 
 @get("/vacancies/{vacancy_id:str}", **sync)
-def get_vacancy(vacancy_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+def get_vacancy(vacancy_id: FromPath[str], principal: NamedDependency[Principal], ledger: NamedDependency[Ledger]) -> Response[a.VacancyRecord]:
     agg = ledger.get(principal.tenant, principal.actor, Vacancy, parse_id("vacancy", vacancy_id))
-    return views.vacancy_view(agg, principal.actor)
+    return Response(views.vacancy_view(agg, principal.actor))
 
 
 # -- placements ----------------------------------------------------------------
 @post("/placements", **sync)
-def start_placement(data: JSONBody[s.PlacementIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+def start_placement(data: JSONBody[s.PlacementIn], principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Created]:
     return run(ledger, principal, request, c.StartPlacement(
         candidate_id=data.candidate_id, employer_id=data.employer_id, contract_id=data.contract_id,
         vacancy_id=data.vacancy_id, starts_on=data.starts_on, hours_per_week=data.hours_per_week,
@@ -238,41 +239,41 @@ def start_placement(data: JSONBody[s.PlacementIn], principal: NamedDependency[Pr
 
 @post("/placements/{placement_id:str}/feedback", **sync)
 def give_feedback(placement_id: FromPath[str], data: JSONBody[s.FeedbackIn], principal: NamedDependency[Principal], request: Request,
-                  ledger: NamedDependency[Ledger]) -> Response:
+                  ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.GiveFeedback(
         placement_id=parse_id("placement", placement_id), score=data.score,
         from_role=data.from_role, comment=data.comment))
 
 
-@post("/placements/{placement_id:str}/hours", **sync)
+@post("/placements/{placement_id:str}/hours", status_code=200, **sync)
 def change_hours(placement_id: FromPath[str], data: JSONBody[s.HoursIn], principal: NamedDependency[Principal], request: Request,
-                 ledger: NamedDependency[Ledger]) -> Response:
+                 ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.ChangeHours(
         placement_id=parse_id("placement", placement_id), hours_per_week=data.hours_per_week,
         effective_on=data.effective_on))
 
 
-@post("/placements/{placement_id:str}/extend", **sync)
+@post("/placements/{placement_id:str}/extend", status_code=200, **sync)
 def extend_placement(placement_id: FromPath[str], data: JSONBody[s.ExtendIn], principal: NamedDependency[Principal], request: Request,
-                     ledger: NamedDependency[Ledger]) -> Response:
+                     ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.ExtendPlacement(
         placement_id=parse_id("placement", placement_id), until=data.until))
 
 
-@post("/placements/{placement_id:str}/end", **sync)
+@post("/placements/{placement_id:str}/end", status_code=200, **sync)
 def end_placement(placement_id: FromPath[str], data: JSONBody[s.EndIn], principal: NamedDependency[Principal], request: Request,
-                  ledger: NamedDependency[Ledger]) -> Response:
+                  ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.EndPlacement(
         placement_id=parse_id("placement", placement_id), ends_on=data.ends_on, reason=data.reason))
 
 
 @get("/placements/{placement_id:str}", **sync)
 def get_placement(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
-                  ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+                  ledger: NamedDependency[Ledger]) -> Response[a.PlacementRecord]:
     ident = parse_id("placement", placement_id)
     agg, history = ledger.get_with_history(principal.tenant, principal.actor, Placement, ident)
     _log_comment_read(ledger, principal, request, agg, history, "GET /api/v1/placements/{id}")
-    return views.placement_view(agg, principal.actor, history)
+    return Response(views.placement_view(agg, principal.actor, history))
 
 
 def _log_comment_read(ledger: Ledger, principal: Principal, request: Request, placement: Placement,
@@ -285,11 +286,11 @@ def _log_comment_read(ledger: Ledger, principal: Principal, request: Request, pl
 
 @get("/placements/{placement_id:str}/events", **sync)
 def placement_events(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
-                     ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+                     ledger: NamedDependency[Ledger]) -> Response[a.PlacementEvents]:
     ident = parse_id("placement", placement_id)
     placement, events = ledger.get_with_history(principal.tenant, principal.actor, Placement, ident)
     _log_comment_read(ledger, principal, request, placement, events, "GET /api/v1/placements/{id}/events")
-    return {"placement_id": placement_id, "events": events}
+    return Response({"placement_id": placement_id, "events": events})
 
 
 def api_router() -> Router:

@@ -20,6 +20,7 @@ from infra.registry import TenantRegistry
 from infra.rule_sets import RuleSetForbidden, RuleSetInvalid, rule_set_async, rule_sets_async, schema
 from projections.reader import platform_pool
 from service.errors import InvalidInput, NotFound, PermissionDenied
+from web.api import answers as a
 from web.api.auth import Principal, v1_router
 from web.errors import error_body
 
@@ -38,34 +39,34 @@ def parse_version(raw: str) -> int:
 
 
 @get("/rule-sets")
-async def list_rule_sets(principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> dict[str, Any]:
+async def list_rule_sets(principal: NamedDependency[Principal], pool: NamedDependency[Pool]) -> Response[a.RuleSets]:
     """Every rule set version (name, version, owner, sha256, source), by name
     and version. Any signed-in user: rule sets are public rules."""
-    return {"rule_sets": [r.summary() for r in await rule_sets_async(platform_pool(pool))]}
+    return Response({"rule_sets": [r.summary() for r in await rule_sets_async(platform_pool(pool))]})
 
 
 @get("/rule-sets/schema")
-async def rule_set_schema(principal: NamedDependency[Principal]) -> dict[str, Any]:
+async def rule_set_schema(principal: NamedDependency[Principal]) -> Response[a.JsonSchema]:
     """The JSON Schema (draft 2020-12) a rule set body is validated against
     (also docs/rule-set.schema.json); the server then checks what a schema
     cannot say (tiers in ascending order, ...)."""
-    return schema()
+    return Response(schema())
 
 
 @get("/rule-sets/{name:str}/{version:str}")
 async def get_rule_set(name: FromPath[str], version: FromPath[str], principal: NamedDependency[Principal],
-                       pool: NamedDependency[Pool]) -> dict[str, Any]:
+                       pool: NamedDependency[Pool]) -> Response[a.RuleSet]:
     """One version of a rule set, with its body (the canonical JSON's sha256
     is what contracts pinned on it carry)."""
     found = await rule_set_async(platform_pool(pool), name, parse_version(version)) if len(name) <= 60 else None
     if found is None:
         raise NotFound("rule set", f"{name}/{version}")
-    return found.as_dict()
+    return Response(found.as_dict())
 
 
 @post("/rule-sets", **sync)
 def publish_rule_set(data: JSONBody[dict[str, Any]], principal: NamedDependency[Principal],
-                     registry: NamedDependency[TenantRegistry], request: Request) -> Response:
+                     registry: NamedDependency[TenantRegistry], request: Request) -> Response[a.RuleSet]:
     """Publish a rule set, or a new version of one your organisation owns: the
     body is the rule set itself (the format: GET /api/v1/rule-sets/schema),
     its `name` and `version` say which. Users of an authority organisation

@@ -14,7 +14,7 @@ import msgspec
 from asyncpg import Pool
 from litestar import Request, Response, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 
 from domain.contract import SocialReturnContract
 from domain.employer import Employer
@@ -24,6 +24,8 @@ from service import commands as c
 from service.errors import NotFound
 from service.ledger import Ledger
 from service.handlers.support import read_support
+from web.api import answers as a
+from web.api.contract import AsOf, MinPosition
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _as_of, _fresh
 from web.api.routes import correlation_id, run
@@ -110,26 +112,26 @@ def _placement(raw: str) -> Any:
 # -- placement support -----------------------------------------------------------------
 @get("/placements/{placement_id:str}/support", **sync)
 def get_support(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
-                ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+                ledger: NamedDependency[Ledger]) -> Response[a.Support]:
     placement, support, history = read_support(ledger, principal.tenant, principal.actor, _placement(placement_id))
     view = support_view(placement, support, history, principal.actor.role)
     fields = special_category_fields(view)
     if fields:
         ledger.record_special_category_read(principal.tenant, principal.actor, placement.candidate_id, fields,
                                             "GET /api/v1/placements/{id}/support", correlation_id(request))
-    return view
+    return Response(view)
 
 
 @post("/placements/{placement_id:str}/support/items", **sync)
 def add_item(placement_id: FromPath[str], data: JSONBody[ChecklistItemIn], principal: NamedDependency[Principal],
-             request: Request, ledger: NamedDependency[Ledger]) -> Response:
+             request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.AddChecklistItem(
         placement_id=_placement(placement_id), label=data.label, responsible=data.responsible))
 
 
 @post("/placements/{placement_id:str}/support/items/{item_id:str}/done", status_code=200, **sync)
 def tick_item(placement_id: FromPath[str], item_id: FromPath[str], data: JSONBody[DoneIn],
-              principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+              principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.TickChecklistItem(
         placement_id=_placement(placement_id), item_id=item_id, done_on=data.done_on))
 
@@ -137,7 +139,7 @@ def tick_item(placement_id: FromPath[str], item_id: FromPath[str], data: JSONBod
 @post("/placements/{placement_id:str}/support/adjustments", **sync)
 def request_adjustment(placement_id: FromPath[str], data: JSONBody[AdjustmentIn],
                        principal: NamedDependency[Principal], request: Request,
-                       ledger: NamedDependency[Ledger]) -> Response:
+                       ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.RequestAdjustment(
         placement_id=_placement(placement_id), kind=data.kind, description=data.description, funder=data.funder,
         requested_on=data.requested_on))
@@ -145,7 +147,7 @@ def request_adjustment(placement_id: FromPath[str], data: JSONBody[AdjustmentIn]
 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/funder", status_code=200, **sync)
 def set_funder(placement_id: FromPath[str], adjustment_id: FromPath[str], data: JSONBody[FunderIn],
-               principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+               principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.SetAdjustmentFunder(
         placement_id=_placement(placement_id), adjustment_id=adjustment_id, funder=data.funder))
 
@@ -153,7 +155,7 @@ def set_funder(placement_id: FromPath[str], adjustment_id: FromPath[str], data: 
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/delivered", status_code=200,
       **sync)
 def deliver(placement_id: FromPath[str], adjustment_id: FromPath[str], data: JSONBody[DeliveredIn],
-            principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+            principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.DeliverAdjustment(
         placement_id=_placement(placement_id), adjustment_id=adjustment_id, delivered_on=data.delivered_on))
 
@@ -161,7 +163,7 @@ def deliver(placement_id: FromPath[str], adjustment_id: FromPath[str], data: JSO
 @post("/placements/{placement_id:str}/support/adjustments/{adjustment_id:str}/refused", status_code=200,
       **sync)
 def refuse(placement_id: FromPath[str], adjustment_id: FromPath[str], data: JSONBody[RefusedIn],
-           principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response:
+           principal: NamedDependency[Principal], request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.RefuseAdjustment(
         placement_id=_placement(placement_id), adjustment_id=adjustment_id, reason=data.reason,
         refused_on=data.refused_on))
@@ -169,14 +171,14 @@ def refuse(placement_id: FromPath[str], adjustment_id: FromPath[str], data: JSON
 
 @post("/placements/{placement_id:str}/support/check-ins", **sync)
 def log_check_in(placement_id: FromPath[str], data: JSONBody[CheckInIn], principal: NamedDependency[Principal],
-                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                 request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.LogCheckIn(
         placement_id=_placement(placement_id), held_on=data.held_on, with_whom=data.with_whom, note=data.note))
 
 
 @post("/placements/{placement_id:str}/support/coaching", **sync)
 def log_coaching(placement_id: FromPath[str], data: JSONBody[CoachingIn], principal: NamedDependency[Principal],
-                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                 request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportChanged]:
     return run(ledger, principal, request, c.LogCoachingSession(
         placement_id=_placement(placement_id), held_on=data.held_on, hours=data.hours, with_whom=data.with_whom,
         note=data.note))
@@ -184,7 +186,8 @@ def log_coaching(placement_id: FromPath[str], data: JSONBody[CoachingIn], princi
 
 @get("/support/open")
 async def open_onboarding(request: Request, principal: NamedDependency[Principal],
-                          pool: NamedDependency[Pool]) -> Response:
+                          pool: NamedDependency[Pool],
+        as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.OpenOnboarding]:
     """Active placements whose onboarding (checklist or adjustments) is not finished:
     the agency's and auditor's list, an employer's own."""
     actor = principal.actor
@@ -200,7 +203,7 @@ async def open_onboarding(request: Request, principal: NamedDependency[Principal
 # -- the employer's side -------------------------------------------------------------------
 @post("/employers/{employer_id:str}/support-activities", **sync)
 def log_activity(employer_id: FromPath[str], data: JSONBody[ActivityIn], principal: NamedDependency[Principal],
-                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                 request: Request, ledger: NamedDependency[Ledger]) -> Response[a.SupportActivityLogged]:
     return run(ledger, principal, request, c.LogEmployerSupportActivity(
         employer_id=parse_id("employer", employer_id), kind=data.kind, topic=data.topic, held_on=data.held_on,
         participants=data.participants, given_by=data.given_by, title=data.title))
@@ -208,7 +211,8 @@ def log_activity(employer_id: FromPath[str], data: JSONBody[ActivityIn], princip
 
 @get("/employers/{employer_id:str}/support-activities")
 async def list_activities(employer_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.SupportActivities]:
     ident = parse_id("employer", employer_id)
     # Visible employer (its own for an employer; 404 otherwise), from the ledger.
     await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, Employer, ident)
@@ -220,14 +224,14 @@ async def list_activities(employer_id: FromPath[str], request: Request, principa
 # -- contract owners and targets ---------------------------------------------------------------
 @post("/contracts/{contract_id:str}/owners", status_code=200, **sync)
 def name_owner(contract_id: FromPath[str], data: JSONBody[OwnerIn], principal: NamedDependency[Principal],
-               request: Request, ledger: NamedDependency[Ledger]) -> Response:
+               request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.NameContractOwner(
         contract_id=parse_id("contract", contract_id), side=data.side, name=data.name, email=data.email))
 
 
 @post("/contracts/{contract_id:str}/targets", status_code=200, **sync)
 def set_targets(contract_id: FromPath[str], data: JSONBody[TargetsIn], principal: NamedDependency[Principal],
-                request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     return run(ledger, principal, request, c.SetContractTargets(
         contract_id=parse_id("contract", contract_id), target_placements=data.target_placements,
         target_retention_12m_percent=data.target_retention_12m_percent,
@@ -238,7 +242,8 @@ def set_targets(contract_id: FromPath[str], data: JSONBody[TargetsIn], principal
 
 @get("/contracts/{contract_id:str}/targets")
 async def get_targets(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                      ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                      ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.ContractTargets]:
     """Targets beyond euros beside what was achieved (`?as_of=`, default today)."""
     ident = parse_id("contract", contract_id)
     await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, SocialReturnContract, ident)
