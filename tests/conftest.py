@@ -18,6 +18,7 @@ from infra.database import drop_database, ensure_database_exists, resolve_databa
 from infra.eventstore import Tenant
 from infra.settings import Settings
 from service.actor import Actor
+from tests.api.openapi_check import OpenAPICheck
 
 # One database per run, so two runs on one server never drop each other's.
 TEST_DATABASE = f"sroi_test_{os.getpid()}"
@@ -49,6 +50,14 @@ def system(settings: Settings, database_url: str) -> Iterator[System]:
     sys_ = bootstrap(settings, database_url=database_url)
     yield sys_
     sys_.close()
+
+
+@pytest.fixture(scope="session")
+def openapi_check(system: System) -> OpenAPICheck:
+    """The app's OpenAPI, to check the API tests' answers against (tests/api/openapi_check.py)."""
+    from web.app import create_app
+
+    return OpenAPICheck(create_app(system).openapi_schema.to_schema())
 
 
 def random_slug(prefix: str = "t") -> str:

@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from infra.broker import broker_ready
 from projections.registry import failing_projections
+from web.api.contract import operation_id
 from web.api.document_routes import document_router
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
@@ -111,6 +112,7 @@ def create_app(system: System) -> Litestar:
             title="SROI Ledger API", version="1.0.0",
             description="Social return placements, contracts and compliance, per tenant.",
             render_plugins=render_plugins(),
+            operation_id_creator=operation_id,
             components=Components(security_schemes={
                 "BearerToken": SecurityScheme(type="http", scheme="bearer",
                                               description="A per-user API token (sroi user create --token)")}),

@@ -53,12 +53,30 @@ def _field_of(message: str, key: str | None) -> str:
     return key or "body"
 
 
+def _query_names(request: Request) -> dict[str, str]:
+    """A handler's parameters that the query names otherwise (`period_from` is `?from=`)."""
+    try:
+        parameters = request.route_handler.parsed_fn_signature.parameters
+    except Exception:  # no handler (an early answer)
+        return {}
+    names = {}
+    for name, p in parameters.items():
+        given = getattr(p.kwarg_definition, "name", None) or getattr(p.kwarg_definition, "query", None)
+        if given:
+            names[name] = given
+    return names
+
+
 def validation_error_handler(request: Request, exc: ValidationException) -> Response:
-    """Litestar's 400 for undecodable or mistyped input becomes 422 naming each field."""
+    """Litestar's 400 for undecodable or mistyped input becomes 422 naming each field
+    (a query parameter by the name the query gives it)."""
     errors = []
+    query_names = _query_names(request)
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", "invalid value"))
         key = item.get("key")
+        if item.get("source") == "query" and key in query_names:
+            key = query_names[key]
         # Litestar names the body parameter "data"; the field is the key
         # after it, or is found in msgspec's message.
         field = _field_of(message, None if key in (None, "data", "body") else str(key).removeprefix("data."))

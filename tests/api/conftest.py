@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 
 from infra.bootstrap import System
 from infra.eventstore import Tenant
+from tests.api.openapi_check import OpenAPICheck
 from tests.conftest import random_slug
 from web.app import create_app
 
@@ -19,8 +20,10 @@ API = "/api/v1"
 
 
 @pytest.fixture(scope="session")
-def client(system: System) -> Iterator[TestClient]:
+def client(system: System, openapi_check: OpenAPICheck) -> Iterator[TestClient]:
+    """The API's test client: every /api/v1 answer is checked against the OpenAPI."""
     with TestClient(create_app(system)) as c:
+        c.event_hooks["response"].append(openapi_check.hook)
         yield c
 
 

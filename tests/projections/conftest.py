@@ -27,6 +27,7 @@ from litestar.testing import TestClient
 from infra import processes
 from infra.bootstrap import System
 from infra.eventstore import Tenant
+from tests.api.openapi_check import OpenAPICheck
 from projections.base import RM
 from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
@@ -58,8 +59,10 @@ async def pool(database_url: str, system: System) -> AsyncIterator[asyncpg.Pool]
 
 # -- the HTTP API ------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def client(system: System) -> Iterator[TestClient]:
+def client(system: System, openapi_check: OpenAPICheck) -> Iterator[TestClient]:
+    """Every /api/v1 answer is checked against the OpenAPI (tests/api/openapi_check.py)."""
     with TestClient(create_app(system)) as c_:
+        c_.event_hooks["response"].append(openapi_check.hook)
         yield c_
 
 

@@ -10,7 +10,8 @@ web/outcomes.py answer it:
   that is not a UUID or a record the caller may not see;
 - a JSON body: 400 (not JSON), 413 (over the body limit) and 422 (a field's
   type or value, naming the field);
-- query parameters: 422 naming the parameter;
+- query parameters: 422 naming the parameter; one naming a record (`..._id`)
+  also 404, as a path's id;
 - a command (it answers a `CommandResult`): 409 (a concurrent edit, a stale
   If-Match, or a state that refuses it) and 422 (a reused Idempotency-Key);
 - more per route through the handler's own `responses=` (a removed document's
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Operation, Reference
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Reference, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import Parameter
 
 from domain.values import WHOLE_MAX
@@ -111,9 +113,12 @@ def error_codes(handler: Any) -> set[int]:
     if "data" in params:
         codes |= {400, 413, 422}
     path_names = {name for path in handler.paths for name in _path_names(path)}
-    if any(name not in path_names and name not in ("data", "request") and _is_query_type(annotation)
-           for name, annotation in params.items()):
+    query = [name for name, annotation in params.items()
+             if name not in path_names and name not in ("data", "request") and _is_query_type(annotation)]
+    if query:
         codes.add(422)
+    if any(name.endswith("_id") for name in query):
+        codes.add(404)  # a filter naming a record the caller may not see
     if _returns_command_result(hints):
         codes |= {409, 422}
     return codes
@@ -135,6 +140,18 @@ class ApiOperation(Operation):
         content = getattr(bad_request, "content", None) or {}
         if bad_request is not None and not any(isinstance(m.schema, Reference) for m in content.values()):
             del self.responses["400"]  # type: ignore[index]
+
+
+@dataclass
+class CsvOperation(ApiOperation):
+    """An operation whose 200 is also text/csv (`?format=csv`)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        ok = (self.responses or {}).get("200")
+        if ok is not None and ok.content is not None:  # type: ignore[union-attr]
+            ok.content["text/csv"] = OpenAPIMediaType(schema=Schema(  # type: ignore[union-attr]
+                type=OpenAPIType.STRING, description="With ?format=csv: the same rows, semicolon-separated."))
 
 
 def document_errors(handlers: list[Any]) -> list[Any]:
@@ -178,3 +195,9 @@ def day(description: str) -> Any:
 
 def whole(description: str, low: int, high: int) -> Any:
     return Annotated[int | None, Parameter(ge=low, le=high, description=f"{description} ({low} to {high}).")]
+
+
+def operation_id(route_handler: Any, http_method: str, path_components: list[Any]) -> str:
+    """The operation's id in the OpenAPI: its handler's name (`register_employer`), which
+    a generated client names its functions by. Unique: tests/api/test_openapi_contract.py."""
+    return str(route_handler.handler_name)

@@ -26,7 +26,7 @@ from projections import portfolio
 from projections.portfolio import PLACEMENT_STATUSES, STATUSES
 from service.errors import PermissionDenied
 from web.api import answers as a
-from web.api.contract import AsOf
+from web.api.contract import AsOf, CsvOperation
 from web.api.auth import Principal, v1_router
 from web.portfolio import (CONTRACT_COLUMNS, PLACEMENT_COLUMNS, csv_response, placement_filters, read_filters,
                            statement_status, wants_csv)
@@ -53,7 +53,7 @@ async def _contracts(request: Request, principal: Principal, pool: Pool, kind: s
     return Response(found)
 
 
-@get("/authority/contracts")
+@get("/authority/contracts", operation_class=CsvOperation)
 async def authority_contracts(request: Request, principal: NamedDependency[Principal],
                               pool: NamedDependency[Pool],
         as_of: AsOf = None,
@@ -68,7 +68,7 @@ async def authority_contracts(request: Request, principal: NamedDependency[Princ
     return await _contracts(request, principal, pool, "authority")
 
 
-@get("/employer/contracts")
+@get("/employer/contracts", operation_class=CsvOperation)
 async def employer_contracts(request: Request, principal: NamedDependency[Principal],
                              pool: NamedDependency[Pool],
         as_of: AsOf = None,
@@ -83,7 +83,7 @@ async def employer_contracts(request: Request, principal: NamedDependency[Princi
     return await _contracts(request, principal, pool, "employer")
 
 
-@get("/employer/placements")
+@get("/employer/placements", operation_class=CsvOperation)
 async def employer_placements(request: Request, principal: NamedDependency[Principal],
                               pool: NamedDependency[Pool],
         as_of: AsOf = None,

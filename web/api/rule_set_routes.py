@@ -21,6 +21,7 @@ from infra.rule_sets import RuleSetForbidden, RuleSetInvalid, rule_set_async, ru
 from projections.reader import platform_pool
 from service.errors import InvalidInput, NotFound, PermissionDenied
 from web.api import answers as a
+from web.api.contract import error_spec
 from web.api.auth import Principal, v1_router
 from web.errors import error_body
 
@@ -53,7 +54,7 @@ async def rule_set_schema(principal: NamedDependency[Principal]) -> Response[a.J
     return Response(schema())
 
 
-@get("/rule-sets/{name:str}/{version:str}")
+@get("/rule-sets/{name:str}/{version:str}", responses={422: error_spec(422, "The version is not a whole number.")})
 async def get_rule_set(name: FromPath[str], version: FromPath[str], principal: NamedDependency[Principal],
                        pool: NamedDependency[Pool]) -> Response[a.RuleSet]:
     """One version of a rule set, with its body (the canonical JSON's sha256

@@ -25,7 +25,7 @@ from service.errors import NotFound
 from service.ledger import Ledger
 from service.handlers.support import read_support
 from web.api import answers as a
-from web.api.contract import AsOf, MinPosition
+from web.api.contract import AsOf, MinPosition, error_spec
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _as_of, _fresh
 from web.api.routes import correlation_id, run
@@ -184,7 +184,7 @@ def log_coaching(placement_id: FromPath[str], data: JSONBody[CoachingIn], princi
         note=data.note))
 
 
-@get("/support/open")
+@get("/support/open", responses={404: error_spec(404, "A role that has no such list (the agency, auditors and employers do).")})
 async def open_onboarding(request: Request, principal: NamedDependency[Principal],
                           pool: NamedDependency[Pool],
         as_of: AsOf = None, min_position: MinPosition = None) -> Response[a.OpenOnboarding]:
