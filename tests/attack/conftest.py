@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from infra.bootstrap import System
 from service import commands as c
+from tests.api.openapi_check import OpenAPICheck
 from tests.attack.probes import SWEEPS, identifying
 from tests.conftest import random_slug
 from tests.web.world import PASSWORD, ROLES, Agency, Browser, World, build_world
@@ -132,9 +133,12 @@ def theirs(system: System) -> Party:
 
 
 @pytest.fixture(scope="module")
-def client(system: System) -> Iterator[TestClient]:
+def client(system: System, openapi_check: OpenAPICheck) -> Iterator[TestClient]:
+    """Every /api/v1 answer of the sweeps is checked against the OpenAPI too
+    (tests/api/openapi_check.py): each status a probe gets is documented."""
     with TestClient(create_app(system)) as c_:
         c_.follow_redirects = False
+        c_.event_hooks["response"].append(openapi_check.hook)
         yield c_
 
 

@@ -29,6 +29,7 @@ from litestar.testing import TestClient
 
 from infra.bootstrap import System
 from service import commands
+from tests.api.openapi_check import OpenAPICheck
 from tests.api import document_samples
 from tests.api.conftest import (
     API,
@@ -833,14 +834,16 @@ def purchase_on(org: Org, contract: str, day: str = "2025-03-01") -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(system: System) -> Iterator[Seeded]:
+def seeded(system: System, openapi_check: OpenAPICheck) -> Iterator[Seeded]:
     """One tenant with an employer, a contract, a candidate, a vacancy, a
     placement and a reported contribution; a contract the agency decides with
     a submitted 2025 statement (one line) and a 2026 draft; an authority and
     an employer organisation with a user each; an in-tenant authority user
     told of the submitted statement (one unread notification). The bad
-    requests go at them."""
+    requests go at them; each answer is checked against the OpenAPI too
+    (tests/api/openapi_check.py): every refusal is a documented one."""
     with TestClient(create_app(system)) as client:
+        client.event_hooks["response"].append(openapi_check.hook)
         tenant = system.registry.create_tenant(random_slug("attack"), "Werkbedrijf Utrecht B.V.")
         org = Seeded(system=system, client=client, tenant=tenant, agency_token="")
         org.agency_token = org.token_for("agency")

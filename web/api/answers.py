@@ -241,7 +241,8 @@ class Retention(KnownAt, kw_only=True):
     median_days_vacancy_to_start: float | None
     warning_counts: Obj
     warnings: list[Obj]
-    placement_list: list[Obj]
+    # An employer's figures: its placements one by one.
+    placement_list: list[Obj] = []
 
 
 class EmployerRetention(Retention, kw_only=True):

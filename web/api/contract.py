@@ -8,8 +8,8 @@ web/outcomes.py answer it:
   or organisation that may not do this);
 - a path naming a record (`{..._id}`, a rule set's name): 404, also for an id
   that is not a UUID or a record the caller may not see;
-- a JSON body: 400 (not JSON), 413 (over the body limit) and 422 (a field's
-  type or value, naming the field);
+- a JSON body: 400 (not JSON), 413 (over the body limit), 415 (not sent as
+  JSON, web/api/body.py) and 422 (a field's type or value, naming the field);
 - query parameters: 422 naming the parameter; one naming a record (`..._id`)
   also 404, as a path's id;
 - a command (it answers a `CommandResult`): 409 (a concurrent edit, a stale
@@ -64,6 +64,7 @@ ERROR_TEXT: dict[int, str] = {
          "no longer current, or a state that does not allow it (closed, erased, decided, ...).",
     410: "Gone: removed, or about a person who was erased.",
     413: "The request body (or file) is over its limit; the limit is in `detail`.",
+    415: "The body is not sent as JSON (errors name `Content-Type`).",
     422: "Invalid input: `errors` names each field or parameter and why.",
     503: "Not ready: a dependency (database, broker) does not answer.",
 }
@@ -111,7 +112,7 @@ def error_codes(handler: Any) -> set[int]:
     if any("{" in path for path in handler.paths):
         codes.add(404)
     if "data" in params:
-        codes |= {400, 413, 422}
+        codes |= {400, 413, 415, 422}
     path_names = {name for path in handler.paths for name in _path_names(path)}
     query = [name for name, annotation in params.items()
              if name not in path_names and name not in ("data", "request") and _is_query_type(annotation)]
@@ -184,7 +185,8 @@ AsOf = Annotated[date | None, Parameter(description=(
 KnownAt = Annotated[datetime | None, Parameter(description=(
     "An ISO 8601 moment: the figures as they were known then, from the events recorded up to it; "
     "the answer adds known_at and known_position."))]
-MinPosition = Annotated[int | None, Parameter(ge=0, le=WHOLE_MAX, description=(
+# Litestar leaves a bound of 0 out of the schema: `minimum` is given again in schema_extra.
+MinPosition = Annotated[int | None, Parameter(ge=0, le=WHOLE_MAX, schema_extra={"minimum": 0}, description=(
     "An integer, 0 or more: the X-Event-Position a command returned; wait (at most 2 s) until the "
     "answer includes it; if not in time the answer carries X-Projection-Stale: true."))]
 
@@ -194,7 +196,8 @@ def day(description: str) -> Any:
 
 
 def whole(description: str, low: int, high: int) -> Any:
-    return Annotated[int | None, Parameter(ge=low, le=high, description=f"{description} ({low} to {high}).")]
+    return Annotated[int | None, Parameter(ge=low, le=high, schema_extra={"minimum": low},
+                                           description=f"{description} ({low} to {high}).")]
 
 
 def operation_id(route_handler: Any, http_method: str, path_components: list[Any]) -> str:

@@ -53,6 +53,7 @@ class UploadOperation(ApiOperation):
 
 
 UPLOAD_ERRORS = {
+    400: error_spec(400, "The multipart form cannot be read (truncated, or no boundary)."),
     413: error_spec(413, "The file is over DOCUMENT_MAX_BYTES or the tenant's DOCUMENT_QUOTA_BYTES "
                          "(`detail` says the limit; errors name `file`)."),
     422: error_spec(422, "No file, a file that is not a PDF, PNG or JPEG, or an unknown kind "

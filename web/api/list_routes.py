@@ -197,7 +197,7 @@ Cursor = Annotated[str | None, Parameter(max_length=200, description=(
     "returns exactly the records changed since."))]
 UpdatedSince = Annotated[datetime | None, Parameter(description=(
     "ISO 8601 moment: only records changed after it (not together with cursor)."))]
-MinPosition = Annotated[int | None, Parameter(ge=0, le=2**62, description=(
+MinPosition = Annotated[int | None, Parameter(ge=0, le=2**62, schema_extra={"minimum": 0}, description=(
     "An integer, 0 or more: the X-Event-Position a command returned; wait (at most 2 s) until the list "
     "includes it; if not in time the answer carries X-Projection-Stale: true."))]
 

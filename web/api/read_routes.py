@@ -29,7 +29,7 @@ from service.errors import InvalidInput, NotFound, PermissionDenied
 from service.ledger import Ledger
 from web.api import schemas as s
 from web.api import answers as a
-from web.api.contract import AsOf, KnownAt, MinPosition, day, whole
+from web.api.contract import AsOf, KnownAt, MinPosition, day, error_spec, whole
 from web.api.auth import Principal, v1_router
 from web.api.routes import run
 from web.ids import parse_id
@@ -266,7 +266,7 @@ async def employer_retention(employer_id: FromPath[str], request: Request,
     return Response({"employer_id": employer_id, **figures}, headers=headers)
 
 
-@get("/access-log")
+@get("/access-log", responses={404: error_spec(404, "`subject` names no person (not a candidate id).")})
 async def special_category_access_log(request: Request, principal: NamedDependency[Principal],
                                       pool: NamedDependency[Pool],
         subject: Annotated[str | None, Parameter(description="Only reads of this person (a candidate id).")] = None,
