@@ -489,3 +489,49 @@ class JsonSchema(Answer, kw_only=True):
     title: str
     type: str
     properties: Obj
+
+
+# -- outcomes: progression and the employee's voice -------------------------------------------
+
+class VoiceChanged(CommandResult, kw_only=True):
+    """A check-in answered (`moment`) or the sharing chosen (`sharing`)."""
+
+    placement_id: UUID
+    version: int
+    moment: int | None = None
+    sharing: str | None = None
+
+
+class PlacementProgression(Answer, kw_only=True):
+    """The placement's timeline, oldest first."""
+
+    placement_id: UUID
+    timeline: list[Obj]
+    made_permanent_on: date | None = None
+
+
+class Progression(Answer, kw_only=True):
+    """Progression in total and per cohort (each group withheld below 5 people)."""
+
+    total: Obj
+    by_cohort: list[Obj]
+    employer_id: UUID | None = None
+    contract_id: UUID | None = None
+
+
+class CheckIns(Answer, kw_only=True):
+    """A placement's check-ins as the asker may see them."""
+
+    placement_id: UUID
+    questions: list[str]
+    check_ins: list[Obj] = []
+    moments: list[Obj] | None = None
+    sharing: str | None = None
+
+
+class Satisfaction(Answer, kw_only=True):
+    """Employee satisfaction (1..5) and per question, in total and per quarter (withheld below 5 people)."""
+
+    by_quarter: list[Obj]
+    employer_id: UUID | None = None
+    contract_id: UUID | None = None

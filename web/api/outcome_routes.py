@@ -34,6 +34,8 @@ from service import commands as c
 from service.errors import NotFound
 from service.handlers.voice import read_voice
 from service.ledger import Ledger
+from web.api import answers as a
+from web.api.contract import MinPosition
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _fresh
 from web.api.routes import correlation_id, run
@@ -93,7 +95,7 @@ def _placement(raw: str) -> Any:
 # -- progression ------------------------------------------------------------------------
 @post("/placements/{placement_id:str}/role", **sync)
 def change_role(placement_id: FromPath[str], data: JSONBody[RoleIn], principal: NamedDependency[Principal],
-                request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """A new role or pay scale: `scale` a code such as "schaal 6" or "band B"
     (an amount is refused), `role` an optional title (sealed: personal data)."""
     return run(ledger, principal, request, c.ChangeRole(
@@ -102,7 +104,7 @@ def change_role(placement_id: FromPath[str], data: JSONBody[RoleIn], principal: 
 
 @post("/placements/{placement_id:str}/trainings", **sync)
 def complete_training(placement_id: FromPath[str], data: JSONBody[TrainingIn], principal: NamedDependency[Principal],
-                      request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                      request: Request, ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """A training, course or certificate completed while placed."""
     return run(ledger, principal, request, c.CompleteTraining(
         placement_id=_placement(placement_id), training=data.training, completed_on=data.completed_on))
@@ -111,7 +113,7 @@ def complete_training(placement_id: FromPath[str], data: JSONBody[TrainingIn], p
 @post("/placements/{placement_id:str}/permanent", status_code=200, **sync)
 def make_placement_permanent(placement_id: FromPath[str], data: JSONBody[PermanentIn],
                              principal: NamedDependency[Principal], request: Request,
-                             ledger: NamedDependency[Ledger]) -> Response:
+                             ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """Fixed-term to permanent, for a placement that is its own employment
     (a secondment's employment: `POST /employments/{id}/permanent`)."""
     return run(ledger, principal, request, c.MakePlacementPermanent(placement_id=_placement(placement_id),
@@ -121,7 +123,7 @@ def make_placement_permanent(placement_id: FromPath[str], data: JSONBody[Permane
 @post("/employments/{employment_id:str}/permanent", status_code=200, **sync)
 def make_employment_permanent(employment_id: FromPath[str], data: JSONBody[PermanentIn],
                               principal: NamedDependency[Principal], request: Request,
-                              ledger: NamedDependency[Ledger]) -> Response:
+                              ledger: NamedDependency[Ledger]) -> Response[a.Changed]:
     """Fixed-term to permanent: from `on` the employment has no planned end."""
     return run(ledger, principal, request, c.MakeEmploymentPermanent(
         employment_id=parse_id("employment", employment_id), on=data.on))
@@ -130,7 +132,8 @@ def make_employment_permanent(employment_id: FromPath[str], data: JSONBody[Perma
 @get("/placements/{placement_id:str}/progression")
 async def placement_progression(placement_id: FromPath[str], request: Request,
                                 principal: NamedDependency[Principal], ledger: NamedDependency[Ledger],
-                                pool: NamedDependency[Pool]) -> Response:
+                                pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.PlacementProgression]:
     """The placement's timeline, oldest first: started, hours, role (scale),
     training, permanent, extended, ended. Role titles and training names only
     for the agency and the person themselves."""
@@ -164,7 +167,8 @@ async def _progression(pool: Pool, tenant_id: Any, **scope: Any) -> dict[str, An
 
 @get("/employers/{employer_id:str}/progression")
 async def employer_progression(employer_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                               ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                               ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.Progression]:
     """Progression of the employer's placements, in total and per cohort (the
     quarter they started); each group withheld below 5 people."""
     ident, headers = await _figures_of(request, principal, ledger, pool, "employer", employer_id,
@@ -175,7 +179,8 @@ async def employer_progression(employer_id: FromPath[str], request: Request, pri
 
 @get("/contracts/{contract_id:str}/progression")
 async def contract_progression(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                               ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                               ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.Progression]:
     """Progression of the placements that count toward the contract, in total
     and per cohort; each group withheld below 5 people."""
     ident, headers = await _figures_of(request, principal, ledger, pool, "contract", contract_id,
@@ -188,7 +193,7 @@ async def contract_progression(contract_id: FromPath[str], request: Request, pri
 @post("/placements/{placement_id:str}/check-ins", **sync)
 def answer_check_in(placement_id: FromPath[str], data: JSONBody[CheckInAnswerIn],
                     principal: NamedDependency[Principal], request: Request,
-                    ledger: NamedDependency[Ledger]) -> Response:
+                    ledger: NamedDependency[Ledger]) -> Response[a.VoiceChanged]:
     """The employee's own check-in at `moment` months (1, 3, 6 or 12): a score
     from 1 to 5 for each statement, and an optional remark. Only the employee
     of the placement answers."""
@@ -199,7 +204,7 @@ def answer_check_in(placement_id: FromPath[str], data: JSONBody[CheckInAnswerIn]
 
 @post("/placements/{placement_id:str}/check-ins/sharing", status_code=200, **sync)
 def choose_sharing(placement_id: FromPath[str], data: JSONBody[SharingIn], principal: NamedDependency[Principal],
-                   request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                   request: Request, ledger: NamedDependency[Ledger]) -> Response[a.VoiceChanged]:
     """`aggregated` (the default: the employer sees figures from 5 or more
     people only) or `individual` (the employer may see these scores, never the remark)."""
     return run(ledger, principal, request, c.ChooseCheckInSharing(placement_id=_placement(placement_id),
@@ -208,7 +213,7 @@ def choose_sharing(placement_id: FromPath[str], data: JSONBody[SharingIn], princ
 
 @get("/placements/{placement_id:str}/check-ins", **sync)
 def get_check_ins(placement_id: FromPath[str], principal: NamedDependency[Principal], request: Request,
-                  ledger: NamedDependency[Ledger]) -> dict[str, Any]:
+                  ledger: NamedDependency[Ledger]) -> Response[a.CheckIns]:
     """The placement's check-ins as the asker may see them: the person and the
     agency everything (the agency's read of remarks is logged); the employer
     the scores only if the person chose `individual`; the auditor when each
@@ -218,12 +223,13 @@ def get_check_ins(placement_id: FromPath[str], principal: NamedDependency[Princi
     if principal.actor.role == "agency" and any(ci.get("remark") for ci in view["check_ins"]):
         ledger.record_special_category_read(principal.tenant, principal.actor, placement.candidate_id, ["remark"],
                                             "GET /api/v1/placements/{id}/check-ins", correlation_id(request))
-    return view
+    return Response(view)
 
 
 @get("/employers/{employer_id:str}/satisfaction")
 async def employer_satisfaction(employer_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                                ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                                ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.Satisfaction]:
     """Employee satisfaction at the employer (1..5, the mean over people of
     their latest check-in) and per question, in total and per quarter;
     withheld below 5 people."""
@@ -235,7 +241,8 @@ async def employer_satisfaction(employer_id: FromPath[str], request: Request, pr
 
 @get("/contracts/{contract_id:str}/satisfaction")
 async def contract_satisfaction(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                                ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                                ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.Satisfaction]:
     """Employee satisfaction on the contract's placements, as for an employer."""
     ident, headers = await _figures_of(request, principal, ledger, pool, "contract", contract_id, (voice.NAME,))
     total = await voice.satisfaction(pool, principal.tenant.id, contract_id=ident)
