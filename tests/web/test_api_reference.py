@@ -32,6 +32,10 @@ def test_the_reference_renders_from_this_server_alone(chromium: Any, server: Ser
         page.goto("/schema")
         page.get_by_role("heading", name="SROI Ledger API").wait_for(timeout=20_000)
         assert page.get_by_role("heading", name="Health").count() == 1  # an operation
+        # Each API operation lists its typed answers and its errors (web/api/contract.py).
+        assert page.get_by_role("heading", name="RegisterEmployer").count() == 1
+        assert page.get_by_text("No valid bearer token", exact=False).count() > 50
+        assert page.get_by_text("Invalid input: errors names each field", exact=False).count() > 50
         # Search runs in a worker (blob:), which the reference's policy allows.
         page.get_by_placeholder("Search...").press_sequentially("health")
         results = page.locator("[data-role='search:results']")
