@@ -535,3 +535,36 @@ class Satisfaction(Answer, kw_only=True):
     by_quarter: list[Obj]
     employer_id: UUID | None = None
     contract_id: UUID | None = None
+
+
+# -- impact: team sessions, the yearly report, targets with their trend ---------------------------
+
+class TeamSessionChanged(CommandResult, kw_only=True):
+    """A team session held, or a manager's survey answer to it."""
+
+    employer_id: UUID
+    session_id: str
+    version: int
+
+
+class ImpactReport(Answer, kw_only=True):
+    """The figures of one year (each figure withheld below 5 people)."""
+
+    year: int
+    period: Obj
+    euros: Obj
+    placements: Obj
+    progression: Obj
+    employee_voice: Obj
+    accessibility: Obj
+    team_survey: Obj
+    employer_id: UUID | None = None
+    contract_id: UUID | None = None
+
+
+class TargetTrend(Answer, kw_only=True):
+    """Each kind of target: the target, what was achieved by now, and per quarter for the trend."""
+
+    contract_id: UUID
+    as_of: date
+    targets: Obj

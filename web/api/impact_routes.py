@@ -23,12 +23,14 @@ from projections import compliance, impact
 from projections import support as support_rm
 from service import commands as c
 from service.ledger import Ledger
+from web.api import answers as a
+from web.api.contract import MinPosition, whole
 from web.api.auth import Principal, v1_router
 from web.api.read_routes import _fresh
 from web.api.routes import run
 from web.api.schemas import Body
 from web.ids import parse_id
-from web.impact import impact_report, read_year, targets_with_trend
+from web.impact import FIRST_YEAR, LAST_YEAR, impact_report, read_year, targets_with_trend
 
 sync = {"sync_to_thread": True}
 Short = Annotated[str, msgspec.Meta(max_length=60)]
@@ -49,7 +51,7 @@ class SurveyAnswerIn(Body):
 
 @post("/employers/{employer_id:str}/team-sessions", **sync)
 def hold_session(employer_id: FromPath[str], data: JSONBody[TeamSessionIn], principal: NamedDependency[Principal],
-                 request: Request, ledger: NamedDependency[Ledger]) -> Response:
+                 request: Request, ledger: NamedDependency[Ledger]) -> Response[a.TeamSessionChanged]:
     return run(ledger, principal, request, c.HoldTeamSession(
         employer_id=parse_id("employer", employer_id), kind=data.kind, held_on=data.held_on,
         managers=data.managers))
@@ -58,7 +60,7 @@ def hold_session(employer_id: FromPath[str], data: JSONBody[TeamSessionIn], prin
 @post("/employers/{employer_id:str}/team-sessions/{session_id:str}/answers", **sync)
 def answer_survey(employer_id: FromPath[str], session_id: FromPath[str], data: JSONBody[SurveyAnswerIn],
                   principal: NamedDependency[Principal], request: Request,
-                  ledger: NamedDependency[Ledger]) -> Response:
+                  ledger: NamedDependency[Ledger]) -> Response[a.TeamSessionChanged]:
     return run(ledger, principal, request, c.AnswerTeamSurvey(
         employer_id=parse_id("employer", employer_id), session_id=session_id, knowledge=data.knowledge,
         confidence=data.confidence, would_hire_again=data.would_hire_again))
@@ -87,7 +89,8 @@ async def contract_report_data(ledger: Ledger, pool: Pool, principal: Any, contr
 
 @get("/employers/{employer_id:str}/impact")
 async def employer_impact(employer_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        year: whole("The year reported on; default last year", FIRST_YEAR, LAST_YEAR) = None, min_position: MinPosition = None) -> Response[a.ImpactReport]:
     """The employer's impact report of a year (`?year=`, default last year)."""
     headers = await _fresh(request, pool, principal, READ_MODELS)
     employer, report = await employer_report_data(ledger, pool, principal, employer_id,
@@ -97,7 +100,8 @@ async def employer_impact(employer_id: FromPath[str], request: Request, principa
 
 @get("/contracts/{contract_id:str}/impact")
 async def contract_impact(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                          ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        year: whole("The year reported on; default last year", FIRST_YEAR, LAST_YEAR) = None, min_position: MinPosition = None) -> Response[a.ImpactReport]:
     """The contract's impact report of a year (`?year=`, default last year)."""
     headers = await _fresh(request, pool, principal, READ_MODELS)
     contract, report = await contract_report_data(ledger, pool, principal, contract_id,
@@ -107,7 +111,8 @@ async def contract_impact(contract_id: FromPath[str], request: Request, principa
 
 @get("/contracts/{contract_id:str}/targets/trend")
 async def target_trend(contract_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
-                       ledger: NamedDependency[Ledger], pool: NamedDependency[Pool]) -> Response:
+                       ledger: NamedDependency[Ledger], pool: NamedDependency[Pool],
+        min_position: MinPosition = None) -> Response[a.TargetTrend]:
     """Every kind of target: the target, what was achieved so far and the figure at each quarter's end."""
     ident = parse_id("contract", contract_id)
     contract = await asyncio.to_thread(ledger.get, principal.tenant, principal.actor, SocialReturnContract, ident)
