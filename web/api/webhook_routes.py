@@ -24,6 +24,7 @@ from msgspec import Struct
 from infra import webhooks as hooks
 from infra.webhooks import Owner, Webhooks
 from service.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from web.api.contract import error_spec
 from web.api.auth import Principal, v1_router
 from web.api.routes import expected_version
 from web.ids import parse_id
@@ -149,6 +150,12 @@ def _id(kind: str, raw: str) -> Any:
     return parse_id(kind, raw)
 
 
+# The errors web/api/contract.py cannot tell from the signature: If-Match (the
+# version read) is a 409 when the subscription changed meanwhile, a 422 when it is no version.
+IF_MATCH_ERRORS = {409: error_spec(409, "The subscription changed since the version in If-Match."),
+                   422: error_spec(422, "Invalid input, or an If-Match that is no version number.")}
+
+
 @get("/webhooks/event-types")
 async def webhook_event_types(principal: NamedDependency[Principal]) -> EventTypes:
     """The event types you may subscribe to (an organisation: those of the records shared with it)."""
@@ -180,7 +187,7 @@ async def get_webhook(subscription_id: FromPath[str], principal: NamedDependency
     return _sub(await _call(webhooks.get, owner, _id("subscription", subscription_id)))
 
 
-@patch("/webhooks/{subscription_id:str}")
+@patch("/webhooks/{subscription_id:str}", responses=IF_MATCH_ERRORS)
 async def update_webhook(subscription_id: FromPath[str], data: JSONBody[WebhookPatch], request: Request,
                          principal: NamedDependency[Principal], webhooks: NamedDependency[Webhooks]) -> Subscription:
     """Change the URL, the event types or the description (If-Match: the version you read)."""
@@ -199,7 +206,7 @@ async def delete_webhook(subscription_id: FromPath[str], principal: NamedDepende
     return Deleted(deleted=subscription_id)
 
 
-@post("/webhooks/{subscription_id:str}/pause", status_code=200)
+@post("/webhooks/{subscription_id:str}/pause", status_code=200, responses=IF_MATCH_ERRORS)
 async def pause_webhook(subscription_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
                         webhooks: NamedDependency[Webhooks]) -> Subscription:
     """Stop sending; new events are still recorded and held until you resume."""
@@ -208,7 +215,7 @@ async def pause_webhook(subscription_id: FromPath[str], request: Request, princi
                             expected_version(request)))
 
 
-@post("/webhooks/{subscription_id:str}/resume", status_code=200)
+@post("/webhooks/{subscription_id:str}/resume", status_code=200, responses=IF_MATCH_ERRORS)
 async def resume_webhook(subscription_id: FromPath[str], request: Request, principal: NamedDependency[Principal],
                          webhooks: NamedDependency[Webhooks]) -> Subscription:
     """Send again: the held and retrying deliveries go out now; failures are counted afresh."""
@@ -217,7 +224,7 @@ async def resume_webhook(subscription_id: FromPath[str], request: Request, princ
                             expected_version(request)))
 
 
-@post("/webhooks/{subscription_id:str}/rotate-secret", status_code=200)
+@post("/webhooks/{subscription_id:str}/rotate-secret", status_code=200, responses=IF_MATCH_ERRORS)
 async def rotate_webhook_secret(subscription_id: FromPath[str], request: Request,
                                 principal: NamedDependency[Principal],
                                 webhooks: NamedDependency[Webhooks]) -> SubscriptionWithSecret:
@@ -256,7 +263,8 @@ async def get_delivery(subscription_id: FromPath[str], delivery_id: FromPath[str
     return msgspec.convert(view, DeliveryDetail)
 
 
-@post("/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay", status_code=200)
+@post("/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay", status_code=200,
+      responses={409: error_spec(409, "The delivery is being sent now.")})
 async def replay_delivery(subscription_id: FromPath[str], delivery_id: FromPath[str],
                           principal: NamedDependency[Principal], webhooks: NamedDependency[Webhooks]) -> Replayed:
     """Send this delivery again, signed afresh (within seconds; held while the subscription is paused)."""
