@@ -216,9 +216,12 @@ class ContractCompliance(KnownAt, kw_only=True):
 
 
 class ComplianceOverview(KnownAt, kw_only=True):
+    """Every contract you may see, rolled up per employer and in total."""
+
     as_of: date
-    employers: list[Obj] = []
-    totals: Obj = {}
+    contracts: list[Obj]
+    employers: list[Obj]
+    total: Obj
 
 
 class Contributions(Answer, kw_only=True):
