@@ -1048,7 +1048,7 @@ class BadForm:
     path: str
     form: dict[str, str]
     field: str  # the input whose error the page shows (its id is f-<field>, or prefix-<field>)
-    who: str = "agency"  # or authority: the in-tenant user who decides and was told of the statement
+    who: str = "agency"  # or authority (decides, told of the statement), or employee (the placed person)
 
 
 def bad_forms() -> list[BadForm]:
@@ -1085,6 +1085,19 @@ def bad_forms() -> list[BadForm]:
         BadForm("page-contract-wage-bill-missing", "/contracts", {**contract, "obligation_basis": "wage_bill"},
                 "wage_bill_eur"),
         BadForm("page-contract-bid-text", "/contracts", {**contract, "bid_percent": "veel"}, "bid_percent"),
+        # -- outcomes beyond euros (issue 16): progression and the person's own check-in --
+        BadForm("page-role-salary", f"/placements/{p}/role", {"scale": "2800 euro", "effective_on": TODAY}, "scale"),
+        BadForm("page-role-scale-missing", f"/placements/{p}/role", {"effective_on": TODAY}, "scale"),
+        BadForm("page-training-empty", f"/placements/{p}/trainings", {"training": "", "completed_on": TODAY},
+                "training"),
+        BadForm("page-permanent-1899", f"/placements/{p}/permanent", {"on": "1899-12-31"}, "on"),
+        BadForm("page-check-in-score-missing", f"/placements/{p}/check-ins",
+                {"moment": "1", "work_suits": "4", "can_ask": "4", "want_to_stay": "4"}, "supported", who="employee"),
+        BadForm("page-check-in-score-9", f"/placements/{p}/check-ins",
+                {"moment": "1", "supported": "4", "work_suits": "4", "can_ask": "4", "want_to_stay": "9"},
+                "want_to_stay", who="employee"),
+        BadForm("page-sharing-invalid", f"/placements/{p}/check-ins/sharing", {"sharing": "everyone"}, "sharing",
+                who="employee"),
         # -- period statements and notifications (issue 12) --
         BadForm("page-prepare-start-missing", f"/contracts/{c}/statements", {"period_end": "{term_end}"},
                 "period_start"),
@@ -1146,7 +1159,8 @@ def page_world(system: System) -> Agency:
                before_term=(starts - timedelta(days=30)).isoformat(),
                in_statement=first[0].isoformat())
     world.ids = ids  # type: ignore[attr-defined]
-    world.people = {"agency": world.user("agency"), "authority": authority}  # type: ignore[attr-defined]
+    world.people = {"agency": world.user("agency"), "authority": authority,  # type: ignore[attr-defined]
+                    "employee": world.user("employee", candidate_id=uuid.UUID(ids["candidate"]))}
     return world
 
 

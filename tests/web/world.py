@@ -396,6 +396,14 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/placements/{placement_id:str}/extend": ({"agency"}, {"until": "2030-01-01"}),
     "/placements/{placement_id:str}/feedback": ({"agency", "employer", "employee"}, {"score": "4", "comment": "Goed"}),
     "/placements/{placement_id:str}/hours": ({"agency"}, {"hours_per_week": "20", "effective_on": TODAY}),
+    # Outcomes beyond euros (web/pages/outcomes.py): progression by the agency; the person's own
+    # check-in (the world's placement started 60 days ago: its 1-month check-in is open).
+    "/placements/{placement_id:str}/role": ({"agency"}, {"scale": "schaal 5", "effective_on": TODAY}),
+    "/placements/{placement_id:str}/trainings": ({"agency"}, {"training": "VCA basis", "completed_on": TODAY}),
+    "/placements/{placement_id:str}/permanent": ({"agency"}, {"on": TODAY}),
+    "/placements/{placement_id:str}/check-ins": ({"employee"}, {"moment": "1", "supported": "4", "work_suits": "4",
+                                                                 "can_ask": "3", "want_to_stay": "5"}),
+    "/placements/{placement_id:str}/check-ins/sharing": ({"employee"}, {"sharing": "individual"}),
     "/placements/{placement_id:str}/recovery": ({"agency"}, {"recovered_on": TODAY}),
     "/placements/{placement_id:str}/responsible": ({"agency"}, {"responsible_user_id": ""}),
     "/placements/{placement_id:str}/sickness": ({"agency"}, {"first_sick_day": TODAY}),

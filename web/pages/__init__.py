@@ -24,7 +24,7 @@ from litestar.static_files import create_static_files_router
 
 from service.ledger import Ledger
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, documents, duties, employers, matching
-from web.pages import placements
+from web.pages import outcomes, placements
 from web.pages import impact, notifications, open_support, portfolio, responsible, rule_sets, statements, support, tokens
 from web.pages import vacancies, webhooks
 from web.pages.common import ErrorPages, PageServices
@@ -60,7 +60,7 @@ PAGE_HANDLERS = [
     matching.record_step,
     duties.report_sickness, duties.report_recovery, duties.placement_duty_done, duties.duties_page,
     duties.duty_done, duties.reminders_page, responsible.assign_responsible, open_support.open_support,
-    *support.HANDLERS,
+    *support.HANDLERS, *outcomes.HANDLERS,
     *impact.HANDLERS,
     audit.audit_home, audit.audit_events, audit.audit_compliance, audit.audit_export, audit.request_export,
     audit.export_job, audit.download_export, audit.audit_access_log,

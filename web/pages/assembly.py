@@ -27,7 +27,7 @@ from projections import compliance, directory
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
 from web.ids import parse_id
-from web.pages import charts, documents, duties, impact, matching, responsible, statements, support
+from web.pages import charts, documents, duties, impact, matching, outcomes, responsible, statements, support
 from web.pages.answer import FormState
 from web.pages.common import (
     PageServices,
@@ -106,6 +106,8 @@ async def _placement_sections(services: PageServices, request: Request, viewer: 
         **(await support.placement_section(services, request, viewer, placement, forms.get("support"))),
         # Who at the agency looks after it (the agency only).
         **(await responsible.placement_section(services, viewer, placement, forms.get("responsible"))),
+        # Progression and the person's own check-ins (not the authority's).
+        **(await outcomes.placement_section(services, request, viewer, placement, forms.get("outcomes"))),
     }
 
 
@@ -178,6 +180,8 @@ async def contract_page(services: PageServices, request: Request, viewer: Viewer
         **(await support.contract_section(services, request, viewer, contract, forms.get("owners"))),
         # The targets' trend per quarter (web/pages/impact.py).
         **(await impact.contract_targets_section(services, request, viewer, contract)),
+        # Progression and employee satisfaction, withheld below 5 people (web/pages/outcomes.py).
+        **(await outcomes.figures_section(services, viewer, contract_id=ident)),
         # The contributions' documents (web/pages/documents.py).
         **(await documents.contract_section(services, viewer, contributions, forms.get("documents"))),
         **statements_section,
@@ -215,6 +219,8 @@ async def employer_page(services: PageServices, request: Request, viewer: Viewer
         "can_link": may(viewer, c.LinkEmployerOrganisation),
         "link_values": dict(link.values), "link_errors": dict(link.errors),
         "idempotency": new_idempotency_key(),
+        # Progression and employee satisfaction, withheld below 5 people (web/pages/outcomes.py).
+        **(await outcomes.figures_section(services, viewer, employer_id=ident)),
     }, status=status)
 
 
