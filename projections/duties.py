@@ -70,7 +70,8 @@ class DutiesProjection(Projection):
     # 4: sick out of service when the placement (the employment) ends during sickness.
     # 5: employments: the sickness duties, the declaration and sick out of
     #    service follow the employment, not each secondment.
-    version = 5
+    # 6: fixed-term to permanent (EmploymentMadePermanent): the kind, no planned end.
+    version = 6
     # The schemes judged at a placement's start (sealed: they tell the target group).
     personal_fields = frozenset({"lkv_scheme", "no_risk_scheme", "no_risk_until"})
     tables = (
@@ -200,6 +201,12 @@ class DutiesProjection(Projection):
         lkv = not self._employed(b, d["candidate_id"], eid, d["starts_on"])
         for duty in placement_deadlines(d["starts_on"], None, lkv=lkv):
             self._duty(b, eid, duty.kind, duty.due_on, None, duty_id(eid, duty))
+
+    def on_EmploymentMadePermanent(self, b: Batch, e: Event) -> None:
+        row = b.get("du_employments", e.originator_id)
+        if row is not None:
+            row["kind"], row["planned_end_on"] = "permanent", None
+            b.put("du_employments", row)
 
     def on_EmploymentEnded(self, b: Batch, e: Event) -> None:
         row = b.get("du_employments", e.originator_id)

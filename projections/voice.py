@@ -12,6 +12,7 @@ impact report):
   share: aggregated is what everyone agreed to.
 - `satisfaction_by_quarter(...)`: the same per calendar quarter of the answers
   (each person's latest answer in that quarter), for trend charts.
+- `open_check_ins(pool, tenant_id, candidate_id, today)`: the person's open ones;
 - `check_ins_coming_due(conn, tenant_id, today, horizon)`: for the reminders.
 
 Rows: one per placement (who, where, when it started and ended, who looks
@@ -45,7 +46,7 @@ class VoiceProjection(Projection):
             "placement_id": "uuid", "candidate_id": "uuid", "employer_id": "uuid", "contract_id": "uuid",
             "starts_on": "date", "ended_on": "date", "responsible_user_id": "uuid", "sharing": "text",
             "answered": "int[]", "reminded": "int[]",
-        }, indexes=(("employer_id",), ("starts_on",))),
+        }, indexes=(("employer_id",), ("starts_on",), ("candidate_id",))),
         Table("vc_answers", ("placement_id", "moment"), {
             "placement_id": "uuid", "moment": "int", "candidate_id": "uuid", "employer_id": "uuid",
             "contract_id": "uuid", "answered_on": "date", "position": "bigint",
@@ -179,6 +180,28 @@ async def sharing_of(pool: Any, tenant_id: UUID, placement_ids: list[UUID]) -> d
                                 f" WHERE tenant_id = $1 AND gen = {LIVE} AND placement_id = ANY($2::uuid[])",
                                 tenant_id, list(placement_ids))
     return {r["placement_id"]: r["sharing"] for r in rows}
+
+
+OPEN_SQL = f"""
+SELECT placement_id, starts_on, ended_on, answered FROM {RM}.vc_placements
+WHERE tenant_id = $1 AND gen = {LIVE} AND candidate_id = $2
+ORDER BY starts_on, placement_id
+"""
+
+
+async def open_check_ins(pool: Any, tenant_id: UUID, candidate_id: UUID, today: date) -> list[dict[str, Any]]:
+    """The person's check-ins open on `today` (overdue ones stay open until
+    answered), for their own pages: placement_id, moment, due_on, state."""
+    async with reading(pool, NAME) as conn:
+        rows = await conn.fetch(OPEN_SQL, tenant_id, candidate_id)
+    out = []
+    for r in rows:
+        answered = {m: today for m in (r["answered"] or [])}
+        for s in moment_states(r["starts_on"], r["ended_on"], today, answered):
+            if s["state"] in ("open", "overdue"):
+                out.append({"placement_id": r["placement_id"], "moment": s["moment"], "due_on": s["due_on"],
+                            "state": s["state"]})
+    return out
 
 
 # -- for the reminders process manager (psycopg, in the worker) -----------------------

@@ -32,7 +32,8 @@ def test_the_employee_fills_in_their_check_in_with_the_keyboard_alone(agency: Ag
     person = agency.user("employee", candidate_id=ids["candidate"])
     agency.project()
     login(page, person.email)
-    page.goto(f"/placements/{ids['placement']}")
+    page.goto("/placements")  # where the person lands: told that a check-in is open
+    page.get_by_role("link", name="Vul je check-in na 1 maand in").click()
     expect(page.get_by_role("heading", name="Mijn check-in", level=2)).to_be_visible()
     for _ in range(300):
         page.keyboard.press("Tab")
@@ -116,3 +117,22 @@ def test_the_employer_page_withholds_figures_from_fewer_than_five_people(
     html = pages(agency.user("employer", employer_id=ids["employer"])).get(f"/employers/{ids['employer']}").text
     assert "Resultaten naast euro" in html and "niet getoond (minder dan 5 mensen)" in html
     assert "4 mensen" not in html
+
+
+def test_a_fixed_term_employment_is_made_permanent_on_the_persons_page(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    ids = agency.seed()
+    employment = agency.run(c.StartEmployment(candidate_id=ids["candidate"], starts_on=date.today() - timedelta(days=30),
+                                              kind="fixed_term", ends_on=date.today() + timedelta(days=300)))
+    agency.project()
+    browser = pages(agency.user("agency"))
+    path = f"/candidates/{ids['candidate']}"
+    assert f'action="/employments/{employment}/permanent"' in browser.get(path).text
+    r = browser.post(f"/employments/{employment}/permanent", {"on": "1899-01-01"})
+    assert r.status_code == 422 and f'id="permanent-{employment}-on-error"' in r.text
+    r = browser.post(f"/employments/{employment}/permanent", {"on": date.today().isoformat()})
+    assert r.status_code == 303, r.text[:300]
+    agency.project()
+    html = browser.get(path).text
+    assert f'action="/employments/{employment}/permanent"' not in html
+    assert "<strong>Onbepaalde tijd</strong>" in html

@@ -186,6 +186,8 @@ NOT_ON_A_PAGE = {
     "/notifications/read": "the world's people are told nothing (test_notification_pages.py marks read)",
     "/rule-sets": "an authority organisation's form (test_rule_set_pages.py publishes)",
     "/rule-sets/preview": "the live preview of that form (test_rule_set_pages.py)",
+    "/employments/{employment_id:str}/permanent": "the world's employment is permanent already"
+                                                  " (test_outcome_pages.py makes a fixed-term one permanent)",
 }
 
 

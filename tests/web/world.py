@@ -378,6 +378,7 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
     "/candidates/{candidate_id:str}/employments": ({"agency"}, {"starts_on": TODAY, "kind": "fixed_term",
                                                                "ends_on": "2030-01-01"}),
     "/employments/{employment_id:str}/end": ({"agency"}, {"ends_on": TODAY, "reason": "resigned"}),
+    "/employments/{employment_id:str}/permanent": ({"agency"}, {"on": TODAY}),
     "/employers/{employer_id:str}/contact-persons": ({"agency", "employer"}, {"name": "Eva Bakker",
                                                                              "email": "eva@example.org"}),
     "/employers/{employer_id:str}/organisation": ({"agency"}, {"org_id": "{employer_org_id}"}),

@@ -49,7 +49,7 @@ PAGE_HANDLERS = [
     contracts.report_turnover,
     candidates.candidates, candidates.new_candidate, candidates.register_candidate,
     candidates.candidate_profile, candidates.own_profile, candidates.state_support_needs,
-    candidates.start_employment, candidates.end_employment,
+    candidates.start_employment, candidates.end_employment, candidates.make_employment_permanent,
     vacancies.vacancies, vacancies.new_vacancy, vacancies.open_vacancy, vacancies.vacancy_detail,
     vacancies.match_candidate, vacancies.edit_vacancy_form, vacancies.edit_vacancy, vacancies.close_vacancy,
     placements.placements, placements.new_placement, placements.start_placement,

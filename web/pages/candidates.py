@@ -192,6 +192,24 @@ async def start_employment(request: Request, services: NamedDependency[PageServi
                         read_models=(duties.NAME,))
 
 
+@post("/employments/{employment_id:str}/permanent", guards=[may_issue(c.MakeEmploymentPermanent)])
+async def make_employment_permanent(request: Request, services: NamedDependency[PageServices],
+                                    viewer: NamedDependency[Viewer], employment_id: FromPath[str]) -> Response:
+    """Fixed-term to permanent (progression, docs/outcomes.md)."""
+    employment = await get_aggregate(services, viewer, Employment, parse_id("employment", employment_id))
+    form = await Form.read(request)
+    on = form.day("on")
+
+    async def show(state: FormState, status: int) -> Response:
+        return await profile(services, request, viewer, str(employment.candidate_id), status=status,
+                             employment_state=FormState(state.errors, state.values, f"permanent-{employment.id}"))
+
+    return await answer(services, request, viewer, form,
+                        lambda: c.MakeEmploymentPermanent(employment_id=employment.id, on=on),  # type: ignore[arg-type]
+                        to=f"/candidates/{employment.candidate_id}#employments", show=show, field="on",
+                        read_models=(duties.NAME,))
+
+
 @post("/employments/{employment_id:str}/end", guards=[may_issue(c.EndEmployment)])
 async def end_employment(request: Request, services: NamedDependency[PageServices],
                          viewer: NamedDependency[Viewer], employment_id: FromPath[str]) -> Response:

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 
 from domain.vacancy import Vacancy
 from domain.values import ARRANGEMENTS, DEFAULT_ARRANGEMENT, END_REASONS
-from projections import directory
+from projections import directory, voice
 from service import commands as c
 from service.handlers.placements import FEEDBACK_AS
 from web.ids import parse_id
@@ -44,7 +44,11 @@ async def placements(request: Request, services: NamedDependency[PageServices],
                      viewer: NamedDependency[Viewer]) -> Response:
     await fresh(services, request, viewer)
     rows = await directory.placements(services.pool, viewer.tenant.id, **_scope(viewer))
-    return page(services.templates, request, "placements.html", {"placements": rows, "today": date.today()})
+    # The person is told here (their first page) which of their own check-ins are open.
+    check_ins = (await voice.open_check_ins(services.pool, viewer.tenant.id, viewer.actor.candidate_id, date.today())
+                 if viewer.role == "employee" and viewer.actor.candidate_id else [])
+    return page(services.templates, request, "placements.html", {"placements": rows, "today": date.today(),
+                                                                 "open_check_ins": check_ins})
 
 
 # -- starting ---------------------------------------------------------------------
