@@ -11,7 +11,8 @@ process manager, service/reminders.py), `notify_statements` (the
 notifications process manager, service/notifications.py), `export_tenant_job`,
 `deliver_webhook` and `webhooks_sweep` (infra/webhooks.py: after a tenant's
 catch-up, its new events become webhook deliveries; each delivery is sent by
-`deliver_webhook`, which sends itself again with the retry's delay).
+`deliver_webhook`, which sends itself again with the retry's delay);
+`import_job` (a confirmed spreadsheet import, service/importing.py).
 
 Why here, in infra/, and not in projections/: actors are entry points, like
 the CLI and the web app. They take the built `System` (infra/bootstrap.py)
@@ -35,12 +36,13 @@ from uuid import UUID
 
 import dramatiq
 
-from infra import audit, export_jobs
+from infra import audit, export_jobs, import_store
 from infra.bootstrap import System
 from infra.eventstore import Tenant
 from infra.logsafe import describe
 from infra.mail import mailer_from_settings
 from infra.registry import REGISTRY_CACHE_SECONDS, TenantNotFound
+from service import importing
 from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
 from projections.writer import Busy, ProjectionFailed, ProjectionRunner
 
@@ -212,7 +214,21 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     # The job records its own failure (no retries); a large tenant may take a while.
     export_actor = dramatiq.actor(export_tenant_job, actor_name="export_tenant_job", queue_name=QUEUE,
                                   broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
+
+    def import_job(tenant_id: str, import_id: str) -> None:
+        """Store a confirmed spreadsheet import (service/importing.py run_job),
+        its progress on the import's row. A message delivered again stores
+        only the rows not stored yet."""
+        try:
+            tenant, ident = tenants.get(UUID(tenant_id)), UUID(import_id)
+        except (TenantNotFound, ValueError):
+            log.warning("import_job: unknown tenant %s or import %s", tenant_id, import_id)
+            return
+        importing.run_job(system.ledger, system.imports, tenant, ident)
+
+    import_actor = dramatiq.actor(import_job, actor_name=import_store.ACTOR_NAME, queue_name=QUEUE,
+                                  broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
     return {"project_tenant": actor, "sweep": sweep, "rebuild_outdated": rebuild_actor, "sign_heads": heads_actor,
             "remind_duties": reminders_actor, "notify_statements": notify_actor,
             "export_tenant_job": export_actor, "deliver_webhook": deliver_actor,
-            "webhooks_sweep": webhooks_sweep_actor}
+            "webhooks_sweep": webhooks_sweep_actor, "import_job": import_actor}

@@ -12,11 +12,12 @@ from typing import Any
 from uuid import UUID
 
 from domain.valuation import HoursCap
-from infra import audit, inbox, translations, webhooks
+from infra import audit, import_store, inbox, translations, webhooks
 from infra.broker import ensure_broker_schema, make_broker
 from infra.database import resolve_database_url
 from infra.eventstore import EventStoreDatabase, Tenant, TenantStores
 from infra.notifier import ProjectionNotifier
+from infra.import_store import ImportStore
 from infra.documents import DatabaseDocumentStore, DirectoryDocumentStore, DocumentStore, DocumentVault
 from infra.personal_data import PersonKeys, load_data_key
 from infra.registry import (PlatformAccounts, PlatformOrganisations, TenantRegistry, agency_users,
@@ -136,6 +137,8 @@ class System:
         """Record the webhook deliveries of the tenant's new events (the worker,
         after each catch-up and in its sweep); the new deliveries' ids."""
         return self.webhooks.follow(tenant, self.stores.database(tenant.database), SharedNow(self.stores))
+    # Spreadsheet imports (infra/import_store.py).
+    imports: Any = None
 
     def migrate_tenants(self) -> int:
         """Bring every tenant's tables and insert functions to this release's
@@ -199,6 +202,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     stores = TenantStores(databases, aggregate_cache_size=settings.aggregate_cache_size,
                           max_tenant_apps=settings.tenant_app_cache_size)
     registry = TenantRegistry(databases["default"], stores, token_days=settings.api_token_days)
+    imports = ImportStore(databases["default"], kek)
     if migrate:
         for db in databases.values():
             db.migrate()
@@ -208,6 +212,9 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         audit.migrate(databases["default"])
         inbox.migrate(databases["default"])
         webhooks.migrate(databases["default"])
+        imports.migrate()
+        for db in databases.values():
+            import_store.migrate_rows(db)
         ensure_broker_schema(settings.broker_url, url)
         for db in databases.values():
             migrate_read_models(db, PROJECTIONS)
@@ -229,4 +236,4 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         head=lambda tenant: webhooks.head_position(stores.database(tenant.database), tenant),
         tenants=registry.list_tenants)
     return System(settings=settings, database_url=url, stores=stores, registry=registry,
-                  ledger=ledger, broker=broker, notifier=notifier, webhooks=hooks)
+                  ledger=ledger, broker=broker, notifier=notifier, webhooks=hooks, imports=imports)

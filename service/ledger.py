@@ -24,7 +24,7 @@ import random
 import time
 import uuid
 from copy import deepcopy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,12 +32,13 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import project_aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from domain.candidate import Candidate
 from domain.document import Document
 from domain.errors import DomainError
 from domain.valuation import HoursCap
-from infra import personal_data
+from infra import import_store, personal_data
 from infra.documents import DocumentDamaged, DocumentQuotaExceeded, DocumentUnreadable
 from infra.eventstore import (
     IdempotencyRecord,
@@ -45,11 +46,13 @@ from infra.eventstore import (
     TenantApplication,
     TenantStores,
     event_metadata,
+    events_table_for,
 )
 from infra.eventstore import TenantMoving as StoreMoving
 from service.actor import Actor
 from service.errors import (
     Conflict,
+    ServiceError,
     Damaged,
     Gone,
     IdempotencyKeyReused,
@@ -246,6 +249,114 @@ class Ledger:
             return CommandResult(created=outcome.created, body=outcome.body, position=position)
         raise AssertionError("unreachable")
 
+    # -- many commands at once (a spreadsheet import) ---------------------------
+    def batch_unit(self, tenant: Tenant, actor: Actor) -> Unit:
+        """A unit for `execute_batch`: the rows of a batch (or a whole dry run) share it."""
+        return Unit(app=self.stores.for_tenant(tenant), actor=actor, accounts=self.accounts, clock=self.clock,
+                    organisations=self.organisations, contributions_of=self._contributions_of(tenant),
+                    rule_sets=self.rule_sets, hours_caps_of=self._hours_caps_of(tenant))
+
+    def preload(self, tenant: Tenant, unit: Unit, ids: Iterable[UUID]) -> None:
+        """Load these aggregates into the unit with one query (their events,
+        read now) and their people's keys with another, rather than two
+        queries each: the records a batch's rows refer to. An id that names
+        nothing is left out (the handler then answers for it as usual)."""
+        wanted = sorted({i for i in ids if i not in unit.loaded}, key=str)
+        if not wanted:
+            return
+        app = unit.app
+        database = self.stores.database(tenant.database)
+        with database.connection() as conn:
+            rows = conn.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM events.{events_table_for(tenant.id)}"
+                " WHERE originator_id = ANY (%s) ORDER BY originator_id, originator_version", (wanted,)).fetchall()
+        if app.person_keys is not None:
+            app.person_keys.prefetch(tenant.id, set(wanted))
+        by_id: dict[UUID, list[Any]] = {}
+        for r in rows:
+            stored = StoredEvent(originator_id=r["originator_id"], originator_version=r["originator_version"],
+                                 topic=r["topic"], state=bytes(r["state"]))
+            by_id.setdefault(r["originator_id"], []).append(app.mapper.to_domain_event(stored))
+        for ident, events in by_id.items():
+            unit.loaded[ident] = project_aggregate(None, events)
+
+    def execute_batch(self, tenant: Tenant, actor: Actor, rows: list[BatchRow], *, correlation_id: str,
+                      unit: Unit | None = None, store: bool = True, preload: Iterable[UUID] = ()) -> int:
+        """Run many commands, each through its handler and roles as `execute`
+        runs one, and store the events of those that succeed in ONE
+        transaction, with the record of which rows they were
+        (infra/import_store.py: a row stored once is never stored again) and
+        `correlation_id` in every event's metadata. Each row's command is built
+        only when its turn comes (`row.build()`: it may name records created
+        by earlier rows of the batch, which the unit holds); its answer goes
+        to `row.done(body)`, a refusal to `row.failed(error)`, the others go
+        on. With `store=False` nothing is stored (a preview).
+
+        Returns the position after the batch (0 if nothing was stored).
+        BatchConflict if another request changed one of its records (or
+        stored one of its rows) meanwhile: nothing of the batch is stored,
+        and the caller runs it again on the state as stored now."""
+        if not tenant.is_active:
+            raise TenantSuspended()
+        app = self.stores.for_tenant(tenant)
+        unit = unit or self.batch_unit(tenant, actor)
+        self.preload(tenant, unit, preload)
+        saved: dict[int, Any] = {}
+        recorded: list[tuple[str, str, UUID]] = []
+        new_people: list[UUID] = []
+        for row in rows:
+            try:
+                command = row.build()
+                entry = HANDLERS.get(type(command))
+                if entry is None:
+                    raise TypeError(f"unknown command {type(command).__name__}")
+                if actor.role not in entry.roles:
+                    raise PermissionDenied(f"role {actor.role!r} may not {_verb(command)}")
+                outcome = entry.handler(unit, command)
+            except DomainError as e:
+                error: ServiceError = Conflict(str(e)) if e.is_state_conflict else InvalidInput(e.field, str(e))
+                error.template, error.params = e.template, e.params
+                row.failed(error)
+                continue
+            except ServiceError as e:
+                row.failed(e)
+                continue
+            for agg in outcome.saved:
+                saved[id(agg)] = agg
+                if unit.loaded.get(agg.id) is None:
+                    unit.loaded[agg.id] = agg
+                    if isinstance(agg, Candidate):
+                        new_people.append(agg.id)
+            recorded.append((row.row_key, row.kind, UUID(outcome.body["id"])))
+            row.done(outcome.body)
+        if not store or not saved:
+            return 0
+        meta = {
+            "user_id": str(actor.user_id),
+            "role": actor.role,
+            "organisation": actor.organisation,
+            **({"org_id": str(actor.org_id)} if actor.org_id is not None else {}),
+            "correlation_id": correlation_id,
+            "recorded_at": self.clock.now().isoformat(),
+        }
+        if app.person_keys is not None:
+            personal_data.make_new_keys(app.person_keys, tenant.id, new_people)
+        token = event_metadata.set(meta)
+        try:
+            recordings = app.save(*saved.values(), unerased=unit.unerased,
+                                  in_transaction=import_store.record_rows(tenant.id, UUID(correlation_id), recorded))
+        except personal_data.PersonErased:
+            raise PersonErased() from None
+        except IntegrityError:
+            self._refresh(app, unit)
+            raise BatchConflict() from None
+        finally:
+            event_metadata.reset(token)
+        position = max((r.notification.id for r in recordings), default=0)
+        if self.on_committed is not None:
+            self.on_committed(tenant, position)
+        return position
+
     @staticmethod
     def _refresh(app: TenantApplication, unit: Unit) -> None:
         """Bring the cached copies of the aggregates this command loaded up to
@@ -375,6 +486,21 @@ class Ledger:
                 "metadata": meta,
             })
         return aggregate, out
+
+
+class BatchConflict(Exception):
+    """A batch lost a race: nothing of it was stored; run it again."""
+
+
+@dataclass
+class BatchRow:
+    """One command of `Ledger.execute_batch`, with where its answer goes."""
+
+    row_key: str  # the row's identity: stored once, never again
+    kind: str
+    build: Callable[[], Any]
+    done: Callable[[dict[str, Any]], None]
+    failed: Callable[[ServiceError], None]
 
 
 def _verb(command: Any) -> str:

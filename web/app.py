@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TYPE_CHECKING
+from uuid import UUID
 
 from litestar import Litestar, Response, get
 from litestar.datastructures import State
@@ -16,9 +17,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from infra.broker import broker_ready
-from projections.registry import failing_projections
+from infra import import_store
+from projections.registry import QUEUE, failing_projections
 from web.api.contract import operation_id
 from web.api.document_routes import document_router
+from web.api.import_routes import import_router
 from web.api.read_routes import read_router
 from web.api.matching_routes import matching_router
 from web.api.support_routes import support_router
@@ -32,6 +35,7 @@ from web.api.rule_set_routes import rule_set_router
 from web.api.routes import api_router
 from web.api.webhook_routes import webhook_router
 from web.drain import DrainUnreadBody
+from web.imports import ImportServices
 from web.errors import EXCEPTION_HANDLERS
 from web.reference import render_plugins
 from web.pages import page_stores, pages_routers
@@ -100,7 +104,7 @@ def create_app(system: System) -> Litestar:
         route_handlers=[health, ready, api_router(), read_router(), matching_router(), support_router(), impact_router(),
                         document_router(system.settings), statement_router(), portfolio_router(),
                         notification_router(), employment_router(), outcome_router(), rule_set_router(),
-                        webhook_router(),
+                        webhook_router(), import_router(),
                         *pages_routers(system)],
         dependencies=dependencies(system),
         lifespan=[lifespan],
@@ -138,7 +142,15 @@ def dependencies(system: System) -> dict[str, Provide]:
         "settings": Provide(_constant(system.settings), use_cache=True, sync_to_thread=False),
         "webhooks": Provide(_constant(system.webhooks), use_cache=True, sync_to_thread=False),
         "pool": Provide(_read_pool, sync_to_thread=False),
+        "imports": Provide(_constant(import_services(system)), use_cache=True, sync_to_thread=False),
     }
+
+
+def import_services(system: System) -> ImportServices:
+    """The import store, and the worker's queue for confirmed imports."""
+    def enqueue(tenant_id: UUID, import_id: UUID) -> None:
+        import_store.request_job(system.broker, QUEUE, tenant_id, import_id)
+    return ImportServices(store=system.imports, enqueue=enqueue)
 
 
 def _constant(value: Any) -> Any:

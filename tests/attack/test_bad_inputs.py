@@ -12,6 +12,7 @@ and the error next to the field.
 """
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -788,7 +789,33 @@ def bad_rule_set_bodies() -> list[Bad]:
     ]
 
 
-BODIES = (bad_json_bodies() + bad_statement_bodies() + bad_link_bodies() + bad_notification_bodies()
+def bad_import_bodies() -> list[Bad]:
+    """Confirming and mapping a spreadsheet import (docs/import.md)."""
+    path = "/imports/{import}"
+    return [
+        Bad("import-confirm-no-fingerprint", "POST", path + "/confirm", {}, "fingerprint", 422),
+        Bad("import-confirm-fingerprint-number", "POST", path + "/confirm", {"fingerprint": 7}, "fingerprint", 422),
+        Bad("import-confirm-fingerprint-too-long", "POST", path + "/confirm", {"fingerprint": over(65)},
+            "fingerprint", 422),
+        Bad("import-confirm-keep-file-text", "POST", path + "/confirm", {"fingerprint": "x", "keep_file": "yes"},
+            "keep_file", 422),
+        Bad("import-confirm-stale", "POST", path + "/confirm", {"fingerprint": "0" * 32}, None, 409),
+        Bad("import-confirm-unknown-field", "POST", path + "/confirm", {"fingerprint": "x", "tenant_id": "x"},
+            "tenant_id", 422),
+        Bad("import-mapping-not-a-dict", "POST", path + "/mapping", {"mapping": {"employers": "name"}},
+            "mapping", 422),
+        Bad("import-mapping-unknown-kind", "POST", path + "/mapping", {"mapping": {"shoes": {"Naam": "name"}}},
+            "kind", 422),
+        Bad("import-mapping-unknown-field", "POST", path + "/mapping", {"mapping": {"employers": {"Naam": "shoe"}}},
+            "mapping", 422),
+        Bad("import-mapping-twice", "POST", path + "/mapping",
+            {"mapping": {"employers": {"Naam": "name", "Sleutel": "name"}}}, "mapping", 422),
+        Bad("import-mapping-json-text", "POST", path + "/mapping", None, "Content-Type", 415, raw=b"mapping=x",
+            headers={"Content-Type": "text/plain"}),
+    ]
+
+
+BODIES = (bad_json_bodies() + bad_statement_bodies() + bad_import_bodies() + bad_link_bodies() + bad_notification_bodies()
           + bad_rule_set_bodies() + bad_webhook_bodies())
 QUERIES = bad_queries() + bad_portfolio_queries() + bad_list_queries() + [
     Bad("webhook-log-status", "GET", "/webhooks/{webhook}/deliveries?status=lost", field="status"),
@@ -875,6 +902,10 @@ def seeded(system: System, openapi_check: OpenAPICheck) -> Iterator[Seeded]:
         org.ids["draft"] = org.create(f"/contracts/{stmt_contract}/statements",
                                       {"period_start": "2026-01-01", "period_end": "2026-12-31"})
         org.ids["webhook"] = org.create_webhook()
+        r = org.client.post(f"{API}/imports", files={"file": ("w.csv", b"Sleutel;Naam\nW1;Drukkerij\n", "text/csv")},
+                            data={"kind": "employers"}, headers=bearer(org.agency_token))
+        assert r.status_code == 201, r.text
+        org.ids["import"] = r.json()["id"]
         assert system.notify(tenants=[tenant]).told >= 1
         assert org.unread() == 1
         yield org
@@ -1034,6 +1065,78 @@ def upload_refused(seeded: Seeded, case: BadUpload, path: str) -> None:
                                headers=bearer(seeded.agency_token))
     assert_refused(r, Bad(case.name, "POST", path, field=case.field))
     assert seeded.stored() == before
+
+
+# -- spreadsheet uploads (multipart) -------------------------------------------------------------
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+IMPORT_UPLOADS = [
+    BadUpload("import-empty-file", "file", file=("leeg.csv", b""), kind="employers"),
+    BadUpload("import-no-file-part", "file", file=None, kind="employers"),
+    BadUpload("import-png-named-csv", "file", file=("werkgevers.csv", document_samples.png()), kind="employers"),
+    BadUpload("import-zip-named-xlsx", "file", file=("werkgevers.xlsx", b"PK\x03\x04" + b"\x00" * 40),
+              kind="employers"),
+    BadUpload("import-docx-named-xlsx", "file", file=("brief.xlsx", _zip_of(
+        {"word/document.xml": b"<w:document/>"})), kind="employers"),
+    BadUpload("import-kind-unknown", "kind", file=("werkgevers.csv", b"Naam\nDe Vries\n"), kind="shoes"),
+    BadUpload("import-kind-missing", "kind", file=("werkgevers.csv", b"Naam\nDe Vries\n"), kind=None),
+    BadUpload("import-too-many-columns", "file", file=("breed.csv", (";".join(f"k{i}" for i in range(61)) + "\n1\n")
+                                                      .encode()), kind="employers"),
+    BadUpload("import-json-instead-of-a-form", "file", raw=(b'{"kind": "employers"}', "application/json")),
+]
+
+
+@pytest.mark.parametrize("case", IMPORT_UPLOADS, ids=[u.name for u in IMPORT_UPLOADS])
+def test_a_bad_spreadsheet_upload_is_refused_naming_the_field_and_nothing_is_kept(seeded: Seeded,
+                                                                                  case: BadUpload) -> None:
+    before = imports_of(seeded)
+    upload_refused(seeded, case, f"{API}/imports")
+    assert imports_of(seeded) == before
+
+
+def test_a_spreadsheet_over_the_size_limit_is_refused_naming_the_file(seeded: Seeded) -> None:
+    from service.importing import MAX_FILE_BYTES
+    before = imports_of(seeded)
+    upload_refused(seeded, BadUpload("import-too-large", "file", kind="employers",
+                                     file=("groot.csv", b"Naam\n" + b"a" * MAX_FILE_BYTES)), f"{API}/imports")
+    assert imports_of(seeded) == before
+
+
+def test_formula_looking_cells_are_data_never_formulas(seeded: Seeded) -> None:
+    """A cell that starts with = + - @ is read as the text it is (CSV and XLSX),
+    shown as such in the preview, and nothing is stored before a confirm."""
+    import openpyxl
+    cells = ["=cmd|' /C calc'!A0", "+31 30 123", "-2+3", "@SUM(A1)"]
+    wb = openpyxl.Workbook()
+    wb.active.title = "Werkgevers"
+    wb.active.append(["Naam"])
+    for cell in cells:
+        wb.active.cell(row=wb.active.max_row + 1, column=1).value = cell
+        wb.active.cell(row=wb.active.max_row, column=1).data_type = "s"
+    out = io.BytesIO()
+    wb.save(out)
+    for name, content in (("w.csv", ("Naam\n" + "\n".join(cells) + "\n").encode()), ("w.xlsx", out.getvalue())):
+        before = seeded.stored()
+        r = seeded.client.post(f"{API}/imports", files={"file": (name, content, "text/csv")},
+                               data={"kind": "employers"}, headers=bearer(seeded.agency_token))
+        assert r.status_code == 201, r.text
+        rows = seeded.get(f"/imports/{r.json()['id']}/preview").json()["rows"]
+        assert [row["cells"]["Naam"] for row in rows] == cells, name
+        assert seeded.stored() == before
+
+
+def imports_of(seeded: Seeded) -> int:
+    with seeded.system.stores.database("default").connection() as conn:
+        return conn.execute("SELECT count(*) AS n FROM platform.imports WHERE tenant_id = %s",
+                            (seeded.tenant.id,)).fetchone()["n"]
 
 
 def test_the_catalogue_is_large_enough() -> None:

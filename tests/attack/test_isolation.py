@@ -141,6 +141,15 @@ API_ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/documents/{document_id:str}"): Route(READERS),
     ("DELETE", "/documents/{document_id:str}"): Route(AGENCY, ids={"document_id": "spare_document_id"}),
     ("GET", "/duties"): Route(AGENCY),
+    # Spreadsheet imports (docs/import.md): the agency's only; the world has one to confirm, one
+    # to map again and one done with its file kept.
+    ("POST", "/imports"): Route(AGENCY, lambda role: Upload("werkgevers.csv", b"Naam\nDrukkerij West\n", "employers")),
+    ("GET", "/imports/{import_id:str}"): Route(AGENCY),
+    ("GET", "/imports/{import_id:str}/preview"): Route(AGENCY),
+    ("POST", "/imports/{import_id:str}/mapping"): Route(AGENCY, {"mapping": {"employers": {"Naam": "name"}}},
+                                                       ids={"import_id": "mapping_import_id"}),
+    ("POST", "/imports/{import_id:str}/confirm"): Route(AGENCY, {"fingerprint": "{import_fingerprint}"}),
+    ("DELETE", "/imports/{import_id:str}/file"): Route(AGENCY, ids={"import_id": "kept_import_id"}),
     ("POST", "/employments"): Route(AGENCY, {"candidate_id": "{candidate_id}", "starts_on": TODAY,
                                              "kind": "fixed_term", "ends_on": "2030-01-01"}),
     ("GET", "/employments/{employment_id:str}"): Route(roles("agency", "auditor")),

@@ -34,6 +34,7 @@ from infra.webhooks import Owner
 from projections.writer import ProjectionRunner
 from projections.registry import PROJECTIONS
 from service import commands as c
+from service import importing
 from service.actor import Actor
 from tests.api import document_samples
 from tests.conftest import random_slug
@@ -304,9 +305,22 @@ def build_world(agency: Agency, *, text: str | None = None) -> World:
     run(c.RegisterEmployer(name=t("Schoonmaakbedrijf Webhook")))
     agency.system.follow_webhooks(agency.tenant)
     delivery = hooks.deliveries(owner, UUID(subscription["id"]))[0]
+    # Spreadsheet imports (docs/import.md): one previewed (confirmed by the sweeps), one to map
+    # again, one done with its file kept (the sweeps delete it).
+    system = agency.system
+    employers_csv = f"Sleutel;Naam\nW1;{t('Drukkerij Oost')}\n".encode()
+    imports = {}
+    for name in ("import", "mapping_import", "kept_import"):
+        imports[name] = importing.upload(system.ledger, system.imports, agency.tenant, agency.actor,
+                                         t("werkgevers.csv"), employers_csv, "employers")
+    kept = system.imports.get(agency.tenant.id, imports["kept_import"])
+    importing.confirm_import(system.ledger, system.imports, agency.tenant, agency.actor, kept.id,
+                             kept.fingerprint, True, None)
     extra = {"contribution_id": str(ids["purchase"]), "duty_id": str(duties[-1].id),
              "subscription_id": subscription["id"], "spare_subscription_id": spare_subscription["id"],
              "delivery_id": delivery["id"],
+             **{f"{name}_id": str(ident) for name, ident in imports.items()},
+             "import_fingerprint": system.imports.get(agency.tenant.id, imports["import"]).fingerprint,
              "employment_id": str(ids["employment"]),
              "item_id": "team_informed", "adjustment_id": "adj-1", "job_id": str(uuid4()),
              "session_id": "session-1",

@@ -1,0 +1,696 @@
+"""Spreadsheet import: rows of employers, contracts, candidates, placements
+and purchases become the ordinary commands (docs/import.md).
+
+The file is read elsewhere (infra/spreadsheet.py: sheets of text cells);
+here each sheet gets a kind (a CSV: the kind the user chose; an XLSX: its
+worksheet's name, Dutch or English), each column a field (its header,
+Dutch or English, or the tenant's saved mapping, or the mapping the user
+gave), and each row a command, built and decided by the same handlers and
+domain validators as the API's, so a row's errors are the API's errors,
+named by the row's number and the column's header.
+
+`preview` decides every row without storing anything (one unit of work for
+the whole file, nothing saved). `confirm` stores the rows that pass, in
+batches (Ledger.execute_batch: one transaction per batch), every event
+carrying the import's id as its correlation id. Each row has an identity
+(`row_key`): its kind and its key column when it has one, else its kind and
+its values; a row imported once is never stored again (infra/import_store.py
+`events.import_rows`, written in the batch's transaction), so the same file
+twice stores nothing new.
+
+Rows are run kind by kind in this order: employers, contracts, candidates,
+placements, purchases. A reference column (a placement's candidate,
+employer, contract; a contract's employer; a purchase's contract) holds a
+record's id, or the key of a row of that kind in this file or in an earlier
+import.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from infra import import_store, spreadsheet
+from infra.eventstore import Tenant
+from service import commands as c
+from service.actor import Actor
+from service.errors import (Conflict, InvalidInput, InvalidReference, NotFound, PermissionDenied, ServiceError,
+                            TooLarge)
+from service.ledger import BatchConflict, BatchRow, Ledger
+
+KINDS = ("employers", "contracts", "candidates", "placements", "purchases")
+BATCH_ROWS = 500
+# A confirm of more rows than this runs in the worker, with a progress bar.
+BACKGROUND_ROWS = 200
+PREVIEW_PAGE_ROWS = 50
+CONFLICT_RETRIES = 5
+
+_SHEET_NAMES = {
+    "employers": ("employers", "employer", "werkgevers", "werkgever"),
+    "contracts": ("contracts", "contract", "contracten"),
+    "candidates": ("candidates", "candidate", "kandidaten", "kandidaat"),
+    "placements": ("placements", "placement", "plaatsingen", "plaatsing"),
+    "purchases": ("purchases", "purchase", "inkopen", "inkoop", "aankopen"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str  # the command's field (as the API names it), or "key"
+    parse: str  # text | date | decimal | bool | list | key | ref:<kind>
+    required: bool
+    aliases: tuple[str, ...]  # headers, English and Dutch, as normalised by `norm`
+
+
+def _col(name: str, parse: str, required: bool, *aliases: str) -> Column:
+    return Column(name, parse, required, tuple(norm(a) for a in (name.replace("_", " "), *aliases)))
+
+
+def norm(header: str) -> str:
+    """A header as compared: lower case, letters and digits, single spaces."""
+    return " ".join(re.sub(r"[^0-9a-zà-ÿ]+", " ", header.lower()).split())
+
+
+_KEY = ("key", "reference", "ref", "sleutel", "kenmerk", "code", "nummer", "number")
+
+COLUMNS: dict[str, list[Column]] = {
+    "employers": [
+        _col("key", "key", False, *_KEY, "employer key", "werkgeversleutel", "werkgever sleutel", "werkgevernummer"),
+        _col("name", "text", True, "employer", "employer name", "naam", "werkgever", "bedrijfsnaam", "company"),
+    ],
+    "contracts": [
+        _col("key", "key", False, *_KEY, "contract key", "contractsleutel", "contractnummer", "contract number"),
+        _col("employer_id", "ref:employers", True, "employer", "employer key", "werkgever", "werkgeversleutel",
+             "werkgever sleutel"),
+        _col("title", "text", True, "titel", "naam", "name", "omschrijving"),
+        _col("contracting_authority", "text", True, "contracting authority", "authority", "aanbestedende dienst",
+             "opdrachtgever"),
+        _col("contract_value_eur", "decimal", True, "contract value", "value", "contractwaarde", "waarde",
+             "contract value eur", "contractwaarde eur"),
+        _col("obligation_percent", "decimal", True, "obligation", "percentage", "sroi percentage",
+             "verplichting", "verplichting percentage", "obligation percentage"),
+        _col("starts_on", "date", True, "start date", "start", "startdatum", "ingangsdatum", "begindatum"),
+        _col("ends_on", "date", True, "end date", "end", "einddatum"),
+        _col("awarded_on", "date", True, "award date", "awarded", "gunningsdatum", "gegund op"),
+        _col("rule_set", "text", True, "rule set", "regelset", "regels"),
+    ],
+    "candidates": [
+        _col("key", "key", False, *_KEY, "candidate key", "kandidaatsleutel", "kandidaatnummer", "kandidaat sleutel"),
+        _col("full_name", "text", True, "name", "full name", "naam", "volledige naam"),
+        _col("date_of_birth", "date", True, "date of birth", "birth date", "born", "geboortedatum"),
+        _col("target_group", "text", True, "target group", "doelgroep"),
+        _col("competences", "list", False, "competences", "skills", "competenties", "vaardigheden"),
+        _col("support_needs", "text", False, "support needs", "ondersteuningsbehoefte", "ondersteuning"),
+        _col("benefit_since", "date", False, "benefit since", "uitkering sinds", "uitkering vanaf"),
+    ],
+    "placements": [
+        _col("key", "key", False, *_KEY, "placement key", "plaatsingsleutel", "plaatsingsnummer"),
+        _col("candidate_id", "ref:candidates", True, "candidate", "candidate key", "kandidaat", "kandidaatsleutel",
+             "kandidaatnummer", "kandidaat sleutel"),
+        _col("employer_id", "ref:employers", True, "employer", "employer key", "werkgever", "werkgeversleutel",
+             "werkgever sleutel"),
+        _col("contract_id", "ref:contracts", False, "contract", "contract key", "contractsleutel", "contractnummer"),
+        _col("starts_on", "date", True, "start date", "start", "startdatum", "begindatum", "ingangsdatum"),
+        _col("hours_per_week", "decimal", True, "hours per week", "hours", "uren per week", "uren",
+             "uren per week gemiddeld"),
+        _col("permanent_contract", "bool", False, "permanent contract", "permanent", "vast contract", "vast"),
+        _col("planned_end_on", "date", False, "planned end date", "end date", "geplande einddatum", "einddatum"),
+    ],
+    "purchases": [
+        _col("key", "key", False, *_KEY, "invoice number", "factuurnummer", "inkoopnummer"),
+        _col("contract_id", "ref:contracts", True, "contract", "contract key", "contractsleutel", "contractnummer"),
+        _col("supplier", "text", True, "supplier", "leverancier", "sociale onderneming", "social enterprise"),
+        _col("invoice_amount_eur_excl_vat", "decimal", True, "amount", "amount excl vat", "invoice amount",
+             "bedrag", "bedrag excl btw", "factuurbedrag", "factuurbedrag excl btw"),
+        _col("register", "text", True, "register", "registry", "registratie"),
+        _col("invoice_date", "date", True, "invoice date", "date", "factuurdatum", "datum"),
+        _col("description", "text", True, "description", "omschrijving"),
+    ],
+}
+FIELDS: dict[str, dict[str, Column]] = {kind: {col.field: col for col in cols} for kind, cols in COLUMNS.items()}
+
+
+class ImportError_(InvalidInput):
+    """The upload as a whole cannot be imported (naming a field: kind, mapping, file)."""
+
+    def __init__(self, field: str, message: str, **params: object):
+        super().__init__(field, message.format(**params) if params else message)
+        self.template, self.params = message, params
+
+
+def kind_of_sheet(name: str) -> str | None:
+    n = norm(name)
+    for kind, names in _SHEET_NAMES.items():
+        if n in names:
+            return kind
+    return None
+
+
+def kind_named(value: str) -> str:
+    kind = kind_of_sheet(value or "")
+    if kind is None:
+        raise ImportError_("kind", "must be one of {kinds}", kinds=", ".join(KINDS))
+    return kind
+
+
+def auto_mapping(kind: str, headers: list[str], saved: dict[str, str] | None = None,
+                 given: dict[str, str] | None = None) -> dict[str, str]:
+    """header -> field for the headers of a sheet ("" for a column left out):
+    the mapping given, else the tenant's saved one, else the header's own
+    (English or Dutch) name."""
+    index = {alias: col.field for col in COLUMNS[kind] for alias in col.aliases}
+    # First come: a header that is an alias of two columns goes to the first.
+    for col in COLUMNS[kind]:
+        for alias in col.aliases:
+            index.setdefault(alias, col.field)
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for header in headers:
+        for source in (given, saved):
+            if source and header in source:
+                target = source[header]
+                break
+        else:
+            target = index.get(norm(header), "")
+            if target in taken:
+                target = ""
+        if target and target not in FIELDS[kind]:
+            raise ImportError_("mapping", "{header}: {name} is not a column of {kind}: the columns are {known}",
+                               header=header, name=target, kind=kind, known=", ".join(FIELDS[kind]))
+        if target and target in taken:
+            raise ImportError_("mapping", "two columns are mapped to {name}", name=target)
+        if target:
+            taken.add(target)
+        out[header] = target
+    return out
+
+
+# -- values --------------------------------------------------------------------
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_YES = {"ja", "j", "yes", "y", "true", "waar", "1", "x"}
+_NO = {"nee", "n", "no", "false", "onwaar", "0", ""}
+
+
+class CellError(Exception):
+    def __init__(self, message: str, **params: object):
+        self.template, self.params = message, params
+        super().__init__(message.format(**params) if params else message)
+
+
+def parse_date(text: str) -> date:
+    m = _ISO.match(text)
+    try:
+        if m:
+            return date(int(m[1]), int(m[2]), int(m[3]))
+        m = _DMY.match(text)
+        if m:
+            return date(int(m[3]), int(m[2]), int(m[1]))
+    except ValueError:
+        pass
+    raise CellError("{value} is not a date (dd-mm-yyyy or yyyy-mm-dd)", value=text)
+
+
+def parse_decimal(text: str) -> str:
+    """The number as the domain reads it ("1.234,5" and "1234.5" alike)."""
+    t = text.replace("€", "").replace(" ", "").replace("\u00a0", "")
+    if "," in t and "." in t:
+        decimal_sep = "," if t.rfind(",") > t.rfind(".") else "."
+        t = t.replace("." if decimal_sep == "," else ",", "").replace(",", ".")
+    elif "," in t:
+        t = t.replace(",", ".")
+    if not re.fullmatch(r"-?\d+(\.\d+)?", t):
+        raise CellError("{value} is not a number", value=text)
+    return t
+
+
+def parse_bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in _YES:
+        return True
+    if t in _NO:
+        return False
+    raise CellError("{value} is not yes or no (ja/nee)", value=text)
+
+
+def _value(col: Column, text: str) -> Any:
+    if col.parse == "date":
+        return parse_date(text)
+    if col.parse == "decimal":
+        return parse_decimal(text)
+    if col.parse == "bool":
+        return parse_bool(text)
+    if col.parse == "list":
+        return [part.strip() for part in re.split(r"[;,|]", text) if part.strip()]
+    return text
+
+
+def key_row_key(kind: str, key: str) -> str:
+    return hashlib.sha256(f"{kind}\x1fkey\x1f{key.strip().lower()}".encode()).hexdigest()
+
+
+# -- rows ----------------------------------------------------------------------
+@dataclass
+class Row:
+    sheet: int
+    kind: str
+    number: int  # the spreadsheet row number
+    cells: list[str]
+    values: dict[str, Any]
+    row_key: str
+    key: str | None
+    status: str = "pending"  # ok | error | already | duplicate
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    record_id: str | None = None
+
+
+@dataclass
+class Plan:
+    """A file read with its mapping: the sheets (kind, headers, mapping) and
+    the rows in the order they run, each parsed as far as its cells go."""
+
+    sheets: list[dict[str, Any]]
+    rows: list[Row]
+    errors: list[dict[str, Any]]  # the file's own (a sheet of no kind, a required column missing)
+
+
+def plan(sheets: list[Any], kind: str | None, saved: dict[str, dict[str, str]],
+         given: dict[str, dict[str, str]] | None = None) -> Plan:
+    """The rows of the sheets as they would run; `sheets` are infra.spreadsheet
+    Sheets. A CSV (one sheet without a name) is of `kind`; an XLSX sheet is of
+    the kind its name says, or of `kind` if it is the only sheet."""
+    given = given or {}
+    out_sheets: list[dict[str, Any]] = []
+    rows: list[Row] = []
+    errors: list[dict[str, Any]] = []
+    for i, sheet in enumerate(sheets):
+        sheet_kind = kind_of_sheet(sheet.name) if sheet.name else None
+        if sheet_kind is None and (len(sheets) == 1 or not sheet.name):
+            sheet_kind = kind
+        if sheet_kind is None:
+            if len(sheets) == 1:
+                raise ImportError_("kind", "choose what the file holds: one of {kinds}", kinds=", ".join(KINDS))
+            errors.append({"sheet": sheet.name, "field": "sheet", "template": "sheet {sheet} is left out: its"
+                           " name is none of {kinds}", "params": {"sheet": sheet.name, "kinds": ", ".join(KINDS)}})
+            continue
+        mapping = auto_mapping(sheet_kind, sheet.headers, saved.get(sheet_kind), given.get(sheet_kind))
+        mapped = {f: h for h, f in mapping.items() if f}
+        missing = [col.field for col in COLUMNS[sheet_kind] if col.required and col.field not in mapped]
+        for f in missing:
+            errors.append({"sheet": sheet.name, "field": f, "template": "no column for {field} in {kind}",
+                           "params": {"field": f, "kind": sheet_kind}})
+        out_sheets.append({"name": sheet.name, "kind": sheet_kind, "headers": sheet.headers, "mapping": mapping})
+        if missing:
+            continue
+        positions = [(j, FIELDS[sheet_kind][mapping[h]]) for j, h in enumerate(sheet.headers) if mapping[h]]
+        for number, cells in zip(sheet.row_numbers, sheet.rows):
+            values: dict[str, Any] = {}
+            row_errors: list[dict[str, Any]] = []
+            for j, col in positions:
+                text = cells[j]
+                if not text:
+                    if col.required:
+                        row_errors.append({"column": sheet.headers[j], "field": col.field,
+                                           "template": "{field} is required", "params": {"field": col.field}})
+                    continue
+                try:
+                    values[col.field] = _value(col, text)
+                except CellError as e:
+                    row_errors.append({"column": sheet.headers[j], "field": col.field,
+                                       "template": e.template, "params": e.params})
+            key = values.pop("key", None)
+            if key:
+                row_key = key_row_key(sheet_kind, key)
+            else:
+                identity = json.dumps({k: str(v) for k, v in sorted(values.items())}, sort_keys=True)
+                row_key = hashlib.sha256(f"{sheet_kind}\x1frow\x1f{identity}".encode()).hexdigest()
+            rows.append(Row(sheet=i, kind=sheet_kind, number=number, cells=cells, values=values,
+                            row_key=row_key, key=key or None, errors=row_errors,
+                            status="error" if row_errors else "pending"))
+    rows.sort(key=lambda r: KINDS.index(r.kind))  # stable: file order within a kind
+    return Plan(sheets=out_sheets, rows=rows, errors=errors)
+
+
+def _reference(field_name: str, message: str, **params: object) -> InvalidReference:
+    error = InvalidReference(field_name, message.format(**params))
+    error.template, error.params = message, params
+    return error
+
+
+class _Run:
+    """One pass over a plan's rows: builds each row's command when its turn
+    comes, resolving references through the ids known so far."""
+
+    def __init__(self, the_plan: Plan, known: dict[str, UUID]):
+        self.plan = the_plan
+        self.ids: dict[str, UUID] = dict(known)
+        self.failed_keys: dict[str, int] = {}
+        self.headers = {i: {f: h for h, f in s["mapping"].items() if f} for i, s in enumerate(the_plan.sheets)}
+
+    def column(self, row: Row, field_name: str | None) -> str:
+        return self.headers.get(row.sheet, {}).get(field_name or "", field_name or "")
+
+    def ref(self, row: Row, field_name: str, kind: str) -> UUID | None:
+        value = row.values.get(field_name)
+        if value is None:
+            return None
+        try:
+            return UUID(value)
+        except ValueError:
+            pass
+        rk = key_row_key(kind, value)
+        if rk in self.ids:
+            return self.ids[rk]
+        if rk in self.failed_keys:
+            raise _reference(field_name, "row {row} with key {key} has errors", row=self.failed_keys[rk], key=value)
+        raise _reference(field_name, "no {kind} with key {key} in this file or an earlier import",
+                         kind=kind[:-1], key=value)
+
+    def known_refs(self, rows: list[Row]) -> set[UUID]:
+        """The records these rows refer to that exist already (to load at once)."""
+        out: set[UUID] = set()
+        for row in rows:
+            for f, value in row.values.items():
+                kind = FIELDS_REF.get((row.kind, f))
+                if kind is None:
+                    continue
+                try:
+                    out.add(UUID(value))
+                except ValueError:
+                    found = self.ids.get(key_row_key(kind, value))
+                    if found is not None:
+                        out.add(found)
+        return out
+
+    def command(self, row: Row) -> Any:
+        v = row.values
+        if row.kind == "employers":
+            return c.RegisterEmployer(name=v.get("name", ""))
+        if row.kind == "contracts":
+            return c.RegisterContract(
+                employer_id=self.ref(row, "employer_id", "employers"), title=v.get("title", ""),  # type: ignore[arg-type]
+                contracting_authority=v.get("contracting_authority", ""),
+                contract_value_eur=v.get("contract_value_eur", ""), obligation_percent=v.get("obligation_percent", ""),
+                starts_on=v.get("starts_on"), ends_on=v.get("ends_on"), awarded_on=v.get("awarded_on"),  # type: ignore[arg-type]
+                rule_set=v.get("rule_set", ""))
+        if row.kind == "candidates":
+            return c.RegisterCandidate(
+                full_name=v.get("full_name", ""), date_of_birth=v.get("date_of_birth"),  # type: ignore[arg-type]
+                target_group=v.get("target_group", ""), competences=v.get("competences", []),
+                support_needs=v.get("support_needs", ""), benefit_since=v.get("benefit_since"))
+        if row.kind == "placements":
+            return c.StartPlacement(
+                candidate_id=self.ref(row, "candidate_id", "candidates"),  # type: ignore[arg-type]
+                employer_id=self.ref(row, "employer_id", "employers"),  # type: ignore[arg-type]
+                contract_id=self.ref(row, "contract_id", "contracts"), vacancy_id=None,
+                starts_on=v.get("starts_on"), hours_per_week=v.get("hours_per_week", ""),  # type: ignore[arg-type]
+                permanent_contract=bool(v.get("permanent_contract", False)),
+                planned_end_on=v.get("planned_end_on"))
+        return c.ReportSocialEnterprisePurchase(
+            contract_id=self.ref(row, "contract_id", "contracts"),  # type: ignore[arg-type]
+            supplier=v.get("supplier", ""), invoice_amount_eur_excl_vat=v.get("invoice_amount_eur_excl_vat", ""),
+            register=v.get("register", ""), invoice_date=v.get("invoice_date"),  # type: ignore[arg-type]
+            description=v.get("description", ""))
+
+    def batch_row(self, row: Row) -> BatchRow:
+        def done(body: dict[str, Any]) -> None:
+            row.status, row.record_id = "ok", body["id"]
+            self.ids[row.row_key] = UUID(body["id"])
+
+        def failed(error: ServiceError) -> None:
+            row.status = "error"
+            template = getattr(error, "template", None) or str(error)
+            row.errors.append({"column": self.column(row, error.field), "field": error.field or "row",
+                               "template": template, "params": getattr(error, "params", None) or {},
+                               "message": str(error)})
+            if row.key:
+                self.failed_keys[row.row_key] = row.number
+
+        return BatchRow(row_key=row.row_key, kind=row.kind[:-1], build=lambda: self.command(row),
+                        done=done, failed=failed)
+
+    def triage(self, rows: list[Row], seen: set[str]) -> list[Row]:
+        """The rows of these still to run: the others are errors already,
+        imported before, or the same row again in this file."""
+        todo = []
+        for row in rows:
+            if row.status == "error":
+                for e in row.errors:
+                    e.setdefault("message", e["template"].format(**e["params"]))
+                if row.key:
+                    self.failed_keys[row.row_key] = row.number
+            elif row.row_key in seen:
+                row.status = "duplicate"
+                known = self.ids.get(row.row_key)
+                row.record_id = str(known) if known else None
+            elif row.row_key in self.ids:
+                row.status, row.record_id = "already", str(self.ids[row.row_key])
+                seen.add(row.row_key)
+            else:
+                seen.add(row.row_key)
+                todo.append(row)
+        return todo
+
+
+def _known(ledger: Ledger, tenant: Tenant, the_plan: Plan) -> dict[str, UUID]:
+    keys = [r.row_key for r in the_plan.rows]
+    refs = {key_row_key(FIELDS_REF[(r.kind, f)], str(v)) for r in the_plan.rows for f, v in r.values.items()
+            if (r.kind, f) in FIELDS_REF}
+    database = ledger.stores.database(tenant.database)
+    return import_store.known_rows(database, tenant.id, sorted(set(keys) | refs))
+
+
+FIELDS_REF = {(kind, col.field): col.parse[4:] for kind, cols in COLUMNS.items() for col in cols
+              if col.parse.startswith("ref:")}
+
+
+def counts(the_plan: Plan) -> dict[str, Any]:
+    by_kind: dict[str, dict[str, int]] = {}
+    for row in the_plan.rows:
+        k = by_kind.setdefault(row.kind, {"rows": 0, "ok": 0, "error": 0, "already": 0, "duplicate": 0})
+        k["rows"] += 1
+        k[row.status if row.status in k else "error"] += 1
+    total = {s: sum(k[s] for k in by_kind.values()) for s in ("rows", "ok", "error", "already", "duplicate")}
+    return {"by_kind": by_kind, **total, "file_errors": len(the_plan.errors)}
+
+
+def preview(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan) -> dict[str, Any]:
+    """Decide every row as if stored, storing nothing: each row ends ok (it
+    would be stored), error (with its errors per column), already (imported
+    before) or duplicate (the same row earlier in this file)."""
+    run = _Run(the_plan, _known(ledger, tenant, the_plan))
+    todo = run.triage(the_plan.rows, set())
+    unit = ledger.batch_unit(tenant, actor)
+    ledger.execute_batch(tenant, actor, [run.batch_row(r) for r in todo], correlation_id="", unit=unit,
+                         store=False, preload=run.known_refs(todo))
+    return counts(the_plan)
+
+
+def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import_id: UUID,
+            progress: Callable[[int], None] | None = None, batch_rows: int = BATCH_ROWS) -> dict[str, Any]:
+    """Store the rows that pass, batch by batch, with the import's id as the
+    correlation id; rows imported before store nothing. `progress(rows done)`
+    after each batch."""
+    run = _Run(the_plan, _known(ledger, tenant, the_plan))
+    seen: set[str] = set()
+    done = 0
+    rows = the_plan.rows
+    for start in range(0, len(rows), batch_rows):
+        chunk = rows[start:start + batch_rows]
+        for attempt in range(CONFLICT_RETRIES):
+            saved_ids, saved_failed, saved_seen = dict(run.ids), dict(run.failed_keys), set(seen)
+            todo = run.triage(chunk, seen)
+            try:
+                ledger.execute_batch(tenant, actor, [run.batch_row(r) for r in todo], correlation_id=str(import_id),
+                                     preload=run.known_refs(todo))
+                break
+            except BatchConflict:
+                # Nothing of the batch was stored: forget what it decided and
+                # decide again (a row another import stored meanwhile is "already").
+                run.ids, run.failed_keys, seen = saved_ids, saved_failed, saved_seen
+                for row in todo:
+                    row.status, row.record_id, row.errors = "pending", None, []
+                run.ids.update(import_store.known_rows(ledger.stores.database(tenant.database), tenant.id,
+                                                       [r.row_key for r in chunk]))
+        else:
+            raise ImportError_("file", "other changes kept conflicting with this import: "
+                               "{done} rows were stored; confirm again to store the rest", done=done)
+        done += len(chunk)
+        if progress is not None:
+            progress(done)
+    result = counts(the_plan)
+    result["errors"] = errors_of(the_plan, limit=200)
+    result["new"] = result["ok"]
+    return result
+
+
+def errors_of(the_plan: Plan, limit: int | None = None) -> list[dict[str, Any]]:
+    out = []
+    for row in the_plan.rows:
+        for e in row.errors:
+            out.append({"sheet": the_plan.sheets[row.sheet]["name"], "row": row.number, **e})
+            if limit is not None and len(out) >= limit:
+                return out
+    return out
+
+
+def preview_document(the_plan: Plan) -> dict[str, Any]:
+    """What the preview page and API show (sealed when kept): per sheet, its
+    headers and mapping; per row, in file order, its number, cells, status
+    and errors."""
+    return {
+        "sheets": the_plan.sheets,
+        "file_errors": the_plan.errors,
+        "rows": [{"sheet": r.sheet, "kind": r.kind, "row": r.number, "cells": r.cells, "status": r.status,
+                  "errors": r.errors} for r in sorted(the_plan.rows, key=lambda r: (r.sheet, r.number))],
+    }
+
+
+def fingerprint(digest: str, kind: str | None, mapping: dict[str, dict[str, str]]) -> str:
+    """What a confirm must name: the file and the mapping it was previewed with."""
+    return hashlib.sha256(json.dumps({"file": digest, "kind": kind, "mapping": mapping},
+                                     sort_keys=True).encode()).hexdigest()[:32]
+
+
+def rows_to_store(summary: dict[str, Any]) -> int:
+    return int(summary.get("rows", 0))
+
+
+def refuse_invalid(message: str, field_name: str) -> None:
+    raise InvalidInput(field_name, message)
+
+
+# -- an upload's life: upload, preview (again), confirm, the job ----------------
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def _refuse_role(actor: Actor) -> None:
+    if actor.role != "agency":
+        raise PermissionDenied(f"role {actor.role!r} may not import spreadsheets")
+
+
+def _read(content: bytes) -> list[Any]:
+    if len(content) > MAX_FILE_BYTES:
+        raise TooLarge("file", f"the file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    try:
+        return spreadsheet.read(content)
+    except spreadsheet.SpreadsheetError as e:
+        raise ImportError_("file", e.template, **e.params) from None
+
+
+def _previewed(ledger: Ledger, tenant: Tenant, actor: Actor, sheets: list[Any], kind: str | None,
+               saved: dict[str, dict[str, str]], given: dict[str, dict[str, str]] | None
+               ) -> tuple[Plan, dict[str, Any], dict[str, dict[str, str]]]:
+    the_plan = plan(sheets, kind, saved, given)
+    summary = preview(ledger, tenant, actor, the_plan)
+    mapping = {s["kind"]: s["mapping"] for s in the_plan.sheets}
+    return the_plan, summary, mapping
+
+
+def upload(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, actor: Actor, filename: str,
+           content: bytes, kind: str | None, given: dict[str, dict[str, str]] | None = None) -> UUID:
+    """Read, map and preview an uploaded file; kept (sealed) for its confirm.
+    Nothing of it is stored in the ledger."""
+    _refuse_role(actor)
+    if not content:
+        raise ImportError_("file", "no file was uploaded")
+    kind = kind_named(kind) if kind else None
+    for k in (given or {}):
+        kind_named(k)
+    sheets = _read(content)
+    the_plan, summary, mapping = _previewed(ledger, tenant, actor, sheets, kind, store.saved_mappings(tenant.id),
+                                            given)
+    digest = hashlib.sha256(content).hexdigest()
+    return store.create(tenant.id, actor.user_id, (filename or "upload")[:200], spreadsheet.file_type(content), kind,
+                        content, mapping, fingerprint(digest, kind, mapping), summary, preview_document(the_plan))
+
+
+def found(store: import_store.ImportStore, tenant: Tenant, actor: Actor, import_id: UUID) -> import_store.ImportRecord:
+    _refuse_role(actor)
+    record = store.get(tenant.id, import_id)
+    if record is None:
+        raise NotFound("import", import_id)
+    return record
+
+
+def remap(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, actor: Actor, import_id: UUID,
+          given: dict[str, dict[str, str]]) -> None:
+    """Preview the same file again with another mapping (a new fingerprint)."""
+    record = found(store, tenant, actor, import_id)
+    for k in given:
+        kind_named(k)
+    content = store.file(tenant.id, import_id)
+    if record.status != "previewed" or content is None:
+        raise Conflict("the import was confirmed already: upload the file again to change its mapping")
+    sheets = _read(content)
+    merged = {k: {**record.mapping.get(k, {}), **given.get(k, {})} for k in set(record.mapping) | set(given)}
+    the_plan, summary, mapping = _previewed(ledger, tenant, actor, sheets, record.kind, {}, merged)
+    digest = hashlib.sha256(content).hexdigest()
+    if not store.replace_preview(tenant.id, import_id, mapping, fingerprint(digest, record.kind, mapping), summary,
+                                 preview_document(the_plan)):
+        raise Conflict("the import was confirmed already: upload the file again to change its mapping")
+
+
+def confirm_import(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, actor: Actor,
+                   import_id: UUID, fingerprint_: str, keep_file: bool,
+                   enqueue: Callable[[UUID, UUID], None] | None) -> str:
+    """Store the previewed import's valid rows: at once for a small file, in
+    the worker (`enqueue`) for one of more than BACKGROUND_ROWS rows.
+    Refused (409) if the preview is not the one confirmed (the file or the
+    mapping changed since: another fingerprint) or was confirmed already.
+    Answers the import's status afterwards."""
+    record = found(store, tenant, actor, import_id)
+    if record.status != "previewed":
+        raise Conflict("the import was confirmed already")
+    if fingerprint_ != record.fingerprint:
+        raise Conflict("the preview you confirm is not the import's current preview (its file or mapping "
+                       "changed): look at the preview again and confirm that")
+    total = int(record.summary.get("rows", 0))
+    if not store.claim(tenant.id, import_id, fingerprint_, keep_file, total,
+                       (actor.user_id, actor.role, actor.organisation)):
+        raise Conflict("the import was confirmed already, or its preview changed meanwhile")
+    for kind, mapping in record.mapping.items():
+        store.save_mapping(tenant.id, kind, mapping)
+    if enqueue is not None and total > BACKGROUND_ROWS:
+        enqueue(tenant.id, import_id)
+        return "queued"
+    return run_job(ledger, store, tenant, import_id)
+
+
+def run_job(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, import_id: UUID,
+            progress_every: int = BATCH_ROWS) -> str:
+    """Store a confirmed import (the worker's job, or at once for a small
+    file): its progress kept on the import's row, then its result; the
+    preview and (unless kept) the file deleted. A job delivered again after
+    it finished does nothing; one delivered again midway stores only what
+    was not stored yet (the rows' identities)."""
+    record = store.get(tenant.id, import_id)
+    by = store.confirmed_by(tenant.id, import_id)
+    if record is None or by is None or record.status in ("done", "failed"):
+        return record.status if record is not None else "failed"
+    actor = Actor(user_id=by[0], role=by[1], organisation=by[2])
+    content = store.file(tenant.id, import_id)
+    try:
+        if content is None:
+            raise ImportError_("file", "the file is no longer kept")
+        the_plan = plan(_read(content), record.kind, {}, record.mapping)
+        store.progress(import_id, 0)
+        result = confirm(ledger, tenant, actor, the_plan, import_id,
+                         progress=lambda done: store.progress(import_id, done), batch_rows=progress_every)
+    except ServiceError as e:
+        store.finish(tenant.id, import_id, "failed", {"error": str(e), "field": e.field})
+        return "failed"
+    store.finish(tenant.id, import_id, "done", result)
+    return "done"
+
+
+def forget_file(store: import_store.ImportStore, tenant: Tenant, actor: Actor, import_id: UUID) -> None:
+    """Delete the kept file of a finished import."""
+    record = found(store, tenant, actor, import_id)
+    if not store.forget_file(tenant.id, record.id):
+        raise Conflict("the import keeps no file (or is not finished yet)")

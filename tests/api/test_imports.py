@@ -1,0 +1,284 @@
+"""Spreadsheet import through the API (docs/import.md): upload a CSV or XLSX
+file, read its preview (nothing stored), confirm it (the valid rows stored as
+ordinary commands with the import as correlation id), the same file again
+(nothing new), stale confirms, the saved mapping, the background job's
+progress, what is kept of the file, and personal data sealed and erasable."""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from uuid import UUID, uuid4
+
+import openpyxl
+import pytest
+
+from domain.candidate import Candidate
+from domain.placement import Placement
+from infra.eventstore import events_table_for
+from service import importing
+from service.actor import Actor
+from tests.api.conftest import API, Org, bearer
+
+EMPLOYERS_NL = "Sleutel;Naam\nW1;Bouwbedrijf De Vries\nW2;Groenbedrijf Noord\n"
+CANDIDATES_NL = ("Kandidaatnummer;Naam;Geboortedatum;Doelgroep;Competenties;Ondersteuningsbehoefte\n"
+                 "K1;Sanne Bakker;12-04-1994;doelgroepregister;administratie, excel;Vaste werkplek\n"
+                 "K2;Jan de Boer;31-02-1990;doelgroepregister;;\n"
+                 "K3;=HYPERLINK(\"http://evil\");01-01-1985;doelgroepregister;;\n")
+PLACEMENTS_NL = ("Kandidaat;Werkgever;Startdatum;Uren per week;Vast contract\n"
+                 "K1;W1;01-02-2025;32,5;nee\n"
+                 "K2;W1;01-02-2025;24;ja\n"
+                 "K3;W2;2025-03-01;abc;ja\n")
+
+
+def upload(org: Org, content: bytes, filename: str = "bestand.csv", kind: str | None = None,
+           token: str | None = None, mapping: dict[str, Any] | None = None) -> Any:
+    data = {}
+    if kind:
+        data["kind"] = kind
+    if mapping is not None:
+        data["mapping"] = json.dumps(mapping)
+    return org.client.post(f"{API}/imports", files={"file": (filename, content, "text/csv")}, data=data,
+                           headers=bearer(token or org.agency_token))
+
+
+def uploaded(org: Org, content: bytes, **kwargs: Any) -> dict[str, Any]:
+    r = upload(org, content, **kwargs)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def confirm(org: Org, made: dict[str, Any], keep_file: bool = False, token: str | None = None) -> Any:
+    return org.post(f"/imports/{made['id']}/confirm", {"fingerprint": made["fingerprint"], "keep_file": keep_file},
+                    token=token)
+
+
+def confirmed(org: Org, made: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    r = confirm(org, made, **kwargs)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def preview_rows(org: Org, import_id: str, **query: str) -> list[dict[str, Any]]:
+    qs = "&".join(f"{k}={v}" for k, v in query.items())
+    r = org.get(f"/imports/{import_id}/preview?{qs}")
+    assert r.status_code == 200, r.text
+    return r.json()["rows"]
+
+
+def xlsx(sheets: dict[str, list[list[Any]]]) -> bytes:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def agency(org: Org) -> Actor:
+    user = org.system.registry.create_user(org.tenant, f"import-{uuid4().hex}@example.org", "agency")
+    return Actor(user_id=user.id, role="agency", organisation=org.tenant.name)
+
+
+def test_a_dutch_csv_is_previewed_without_storing_then_confirmed_with_the_import_as_correlation_id(org: Org) -> None:
+    employers = uploaded(org, EMPLOYERS_NL.encode(), kind="werkgevers")
+    assert employers["status"] == "previewed" and employers["ok"] == 2
+    assert confirmed(org, employers)["new"] == 2
+
+    before = org.event_count()
+    candidates = uploaded(org, CANDIDATES_NL.encode(), kind="kandidaten")
+    assert (candidates["rows"], candidates["ok"], candidates["error"]) == (3, 2, 1)
+    assert org.event_count() == before, "a preview stores nothing"
+    rows = preview_rows(org, candidates["id"])
+    assert [r["status"] for r in rows] == ["ok", "error", "ok"]
+    assert rows[0]["cells"]["Naam"] == "Sanne Bakker"
+    [error] = rows[1]["errors"]
+    assert (error["column"], error["field"]) == ("Geboortedatum", "date_of_birth")
+    assert "31-02-1990 is not a date" in error["message"]
+    assert [r["row"] for r in preview_rows(org, candidates["id"], status="error")] == [3]
+
+    done = confirmed(org, candidates)
+    assert (done["status"], done["new"]) == ("done", 2)
+    assert org.event_count() == before + 2
+
+    placements = uploaded(org, PLACEMENTS_NL.encode(), kind="plaatsingen")
+    rows = preview_rows(org, placements["id"])
+    assert [r["status"] for r in rows] == ["ok", "error", "error"]
+    # K2 was never imported (its row had an error): the reference names the column.
+    assert rows[1]["errors"][0]["column"] == "Kandidaat"
+    assert "no candidate with key K2" in rows[1]["errors"][0]["message"]
+    assert rows[2]["errors"][0]["column"] == "Uren per week"
+    assert confirmed(org, placements)["new"] == 1
+
+    # The stored placement is an ordinary one, its events correlated with the import.
+    table = events_table_for(org.tenant.id)
+    with org.system.stores.database(org.tenant.database).connection() as conn:
+        row = conn.execute(f"SELECT record_id FROM events.import_rows WHERE tenant_id = %s AND import_id = %s",
+                           (org.tenant.id, UUID(placements["id"]))).fetchone()
+    placement_id = row["record_id"]
+    history = org.system.ledger.history(org.tenant, agency(org), Placement, placement_id)
+    assert history[0]["type"] == "PlacementStarted"
+    assert history[0]["metadata"]["correlation_id"] == placements["id"]
+    assert str(history[0]["data"]["hours_per_week"]) == "32.5"
+    r = org.get(f"/placements/{placement_id}")
+    assert r.status_code == 200 and r.json()["hours_per_week"] == "32.5"
+    assert table  # the tenant's own table
+
+
+def test_the_same_file_twice_stores_nothing_new(org: Org) -> None:
+    confirmed(org, uploaded(org, EMPLOYERS_NL.encode(), kind="employers"))
+    before = org.event_count()
+    again = uploaded(org, EMPLOYERS_NL.encode(), kind="employers")
+    assert (again["ok"], again["already"]) == (0, 2)
+    done = confirmed(org, again)
+    assert (done["new"], done["already"]) == (0, 2)
+    assert org.event_count() == before
+    # The same rows in a file saved again with other line endings and a BOM: still the same rows.
+    resaved = ("\ufeff" + EMPLOYERS_NL.replace("\n", "\r\n")).encode()
+    assert uploaded(org, resaved, kind="employers")["already"] == 2
+
+
+def test_an_xlsx_workbook_with_english_headers_imports_each_sheet_in_order(org: Org) -> None:
+    employer = org.create("/employers", {"name": "Schoonmaakbedrijf Zuid"})
+    content = xlsx({
+        # Placements first in the workbook: they still run after the candidates they name.
+        "Placements": [["Candidate key", "Employer", "Start date", "Hours per week", "Permanent contract"],
+                       ["C-1", employer, "2025-02-01", 24, "yes"],
+                       ["C-2", employer, "01-03-2025", "20.5", "no"]],
+        "Candidates": [["Key", "Name", "Date of birth", "Target group", "Competences"],
+                       ["C-1", "Noor de Wit", "1991-01-01", "participatiewet", "Plannen"],
+                       ["C-2", "+31 6 1234", "1988-05-05", "participatiewet", "Koken"]],
+    })
+    made = uploaded(org, content, filename="import.xlsx")
+    assert (made["file_type"], made["ok"], made["error"]) == ("xlsx", 4, 0), made
+    assert made["by_kind"]["candidates"]["ok"] == 2 and made["by_kind"]["placements"]["ok"] == 2
+    assert confirmed(org, made)["new"] == 4
+    # A cell that looks like a formula is data: stored as the text it is.
+    with org.system.stores.database(org.tenant.database).connection() as conn:
+        ids = [r["record_id"] for r in conn.execute(
+            "SELECT record_id FROM events.import_rows WHERE tenant_id = %s AND kind = 'candidate'",
+            (org.tenant.id,)).fetchall()]
+    names = {org.system.ledger.get(org.tenant, agency(org), Candidate, i).full_name for i in ids}
+    assert names == {"Noor de Wit", "+31 6 1234"}
+
+
+def test_a_confirm_of_a_changed_preview_is_refused_and_the_mapping_is_saved_for_the_next_upload(org: Org) -> None:
+    content = "Sleutel;Bedrijf\nW7;Drukkerij Oost\n".encode()
+    made = uploaded(org, content, kind="werkgevers")
+    # "Bedrijf" is no known header: the required name has no column.
+    assert made["ok"] == 0
+    preview = org.get(f"/imports/{made['id']}/preview").json()
+    assert preview["file_errors"][0]["field"] == "name"
+    r = org.client.post(f"{API}/imports/{made['id']}/mapping", json={"mapping": {"employers": {"Bedrijf": "name"}}},
+                       headers=bearer(org.agency_token))
+    assert r.status_code == 200, r.text
+    remapped = r.json()
+    assert remapped["ok"] == 1 and remapped["fingerprint"] != made["fingerprint"]
+    before = org.event_count()
+    stale = confirm(org, made)
+    assert stale.status_code == 409 and "not the import's current preview" in stale.json()["detail"]
+    assert org.event_count() == before
+    assert confirmed(org, remapped)["new"] == 1
+    assert confirm(org, remapped).status_code == 409  # confirmed once only
+    # The next upload of the tenant maps "Bedrijf" itself.
+    nxt = uploaded(org, "Sleutel;Bedrijf\nW8;Drukkerij West\n".encode(), kind="employers")
+    assert nxt["ok"] == 1
+    # A mapping to a field the kind does not have is refused, naming mapping.
+    r = org.client.post(f"{API}/imports/{nxt['id']}/mapping", json={"mapping": {"employers": {"Bedrijf": "shoe"}}},
+                       headers=bearer(org.agency_token))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "mapping"
+
+
+def test_only_agency_users_import_and_a_tenant_never_sees_another_tenants_import(org: Org, new_org: Any) -> None:
+    made = uploaded(org, EMPLOYERS_NL.encode(), kind="employers")
+    employer = org.create("/employers", {"name": "Bouwbedrijf Oost"})
+    for role, kwargs in (("auditor", {}), ("employer", {"employer_id": UUID(employer)})):
+        token = org.token_for(role, **kwargs)
+        assert upload(org, EMPLOYERS_NL.encode(), kind="employers", token=token).status_code == 403
+        assert org.get(f"/imports/{made['id']}", token=token).status_code == 403
+        assert confirm(org, made, token=token).status_code == 403
+    other = new_org("Andere Detachering B.V.")
+    for path in (f"/imports/{made['id']}", f"/imports/{made['id']}/preview"):
+        r = other.get(path)
+        assert r.status_code == 404 and "Bouwbedrijf" not in r.text
+    r = other.post(f"/imports/{made['id']}/confirm", {"fingerprint": made["fingerprint"]})
+    assert r.status_code == 404
+    assert org.get(f"/imports/{made['id']}").json()["status"] == "previewed"
+
+
+@pytest.mark.parametrize("content, filename, field", [
+    (b"", "leeg.csv", "file"),
+    (b"%PDF-1.4 not a sheet\x00\x00", "factuur.csv", "file"),
+    (b"PK\x03\x04" + b"\x00" * 40, "kapot.xlsx", "file"),
+    (b"Naam\nA\n", "werkgevers.csv", "kind"),
+])
+def test_a_bad_upload_is_refused_naming_the_field(org: Org, content: bytes, filename: str, field: str) -> None:
+    r = upload(org, content, filename=filename)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == field
+
+
+def test_a_large_file_runs_in_the_background_with_progress_to_done_and_the_file_is_not_kept(org: Org) -> None:
+    system = org.system
+    actor = agency(org)
+    n = importing.BACKGROUND_ROWS + 30
+    content = ("Name\n" + "".join(f"Werkgever {i}\n" for i in range(n))).encode()
+    import_id = importing.upload(system.ledger, system.imports, org.tenant, actor, "groot.csv", content, "employers")
+    record = system.imports.get(org.tenant.id, import_id)
+    queued: list[tuple[UUID, UUID]] = []
+    status = importing.confirm_import(system.ledger, system.imports, org.tenant, actor, import_id,
+                                      record.fingerprint, False, lambda t, i: queued.append((t, i)))
+    assert status == "queued" and queued == [(org.tenant.id, import_id)]
+    assert org.get(f"/imports/{import_id}").json()["status"] == "queued"
+    seen: list[int] = []
+    store = system.imports
+    original = store.progress
+
+    def watch(ident: UUID, done: int, status: str = "running") -> None:
+        original(ident, done, status)
+        seen.append(org.get(f"/imports/{ident}").json()["done"])
+    store.progress = watch  # type: ignore[method-assign]
+    try:
+        assert importing.run_job(system.ledger, store, org.tenant, import_id, progress_every=100) == "done"
+    finally:
+        del store.progress
+    assert seen == [0, 100, 200, n]
+    final = org.get(f"/imports/{import_id}").json()
+    assert (final["status"], final["done"], final["total"], final["new"]) == ("done", n, n, n)
+    assert final["file_kept"] is False
+    assert system.imports.file(org.tenant.id, import_id) is None
+    assert system.imports.preview(org.tenant.id, import_id) is None
+    # Delivered again: nothing more.
+    before = org.event_count()
+    assert importing.run_job(system.ledger, store, org.tenant, import_id) == "done"
+    assert org.event_count() == before
+
+
+def test_a_kept_file_is_sealed_and_deleted_on_request(org: Org) -> None:
+    made = uploaded(org, EMPLOYERS_NL.encode(), kind="employers")
+    with org.system.stores.database("default").connection() as conn:
+        sealed = bytes(conn.execute("SELECT sealed_file FROM platform.imports WHERE id = %s",
+                                    (UUID(made["id"]),)).fetchone()["sealed_file"])
+    assert b"Bouwbedrijf" not in sealed
+    done = confirmed(org, made, keep_file=True)
+    assert done["file_kept"] is True
+    assert org.system.imports.file(org.tenant.id, UUID(made["id"])) == EMPLOYERS_NL.encode()
+    r = org.client.delete(f"{API}/imports/{made['id']}/file", headers=bearer(org.agency_token))
+    assert r.status_code == 200 and r.json()["file_kept"] is False
+    assert org.system.imports.file(org.tenant.id, UUID(made["id"])) is None
+
+
+def test_an_imported_candidates_personal_data_is_sealed_and_erasable(org: Org) -> None:
+    confirmed(org, uploaded(org, CANDIDATES_NL.encode(), kind="candidates"))
+    with org.system.stores.database(org.tenant.database).connection() as conn:
+        candidate = conn.execute("SELECT record_id FROM events.import_rows WHERE tenant_id = %s AND kind = 'candidate'"
+                                 " ORDER BY record_id LIMIT 1", (org.tenant.id,)).fetchone()["record_id"]
+        states = [bytes(r["state"]) for r in conn.execute(
+            f"SELECT state FROM events.{events_table_for(org.tenant.id)} WHERE originator_id = %s", (candidate,))]
+    assert states and all(b"Sanne" not in s and b"1994" not in s for s in states)
+    assert org.get(f"/candidates/{candidate}").json()["full_name"] in ("Sanne Bakker", '=HYPERLINK("http://evil")')
+    assert org.post(f"/candidates/{candidate}/erase", {}).status_code == 200
+    assert org.get(f"/candidates/{candidate}").json()["full_name"] == "[erased]"
