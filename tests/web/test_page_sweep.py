@@ -188,6 +188,8 @@ NOT_ON_A_PAGE = {
     "/rule-sets/preview": "the live preview of that form (test_rule_set_pages.py)",
     "/employments/{employment_id:str}/permanent": "the world's employment is permanent already"
                                                   " (test_outcome_pages.py makes a fixed-term one permanent)",
+    "/imports/{import_id:str}/forget-file": "shown once an import is done with its file kept; the world's "
+                                            "import the sweep opens is a preview (test_import_pages.py deletes one)",
 }
 
 

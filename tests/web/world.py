@@ -445,6 +445,11 @@ POST_ROLES: dict[str, tuple[set[str], dict[str, str]]] = {
                                                                        "step": "introduced"}),
     "/vacancies/{vacancy_id:str}/suggestions": ({"agency"}, {"candidate_id": "{candidate_id}"}),
     # Every role holds API tokens of its own (the world's token is someone else's: 404 for all).
+    # Spreadsheet imports: the world's previewed import (mapped again, confirmed); its file kept by none.
+    "/imports": ({"agency"}, {"kind": "employers"}),
+    "/imports/{import_id:str}/mapping": ({"agency"}, {}),
+    "/imports/{import_id:str}/confirm": ({"agency"}, {"fingerprint": "{import_fingerprint}"}),
+    "/imports/{import_id:str}/forget-file": ({"agency"}, {}),
     "/tokens": (set(ROLES), {"label": "Koppeling met het salarispakket", "days": "30"}),
     "/tokens/{token_id:str}/revoke": (set(ROLES), {}),
     # Marking one's own notifications read: every role, no ledger command.

@@ -24,6 +24,7 @@ from litestar.static_files import create_static_files_router
 
 from service.ledger import Ledger
 from web.pages import assembly, audit, auth, candidates, contracts, dashboard, documents, duties, employers, matching
+from web.pages import imports
 from web.pages import outcomes, placements
 from web.pages import impact, notifications, open_support, portfolio, responsible, rule_sets, statements, support, tokens
 from web.pages import vacancies, webhooks
@@ -66,7 +67,7 @@ PAGE_HANDLERS = [
     audit.export_job, audit.download_export, audit.audit_access_log,
     *tokens.HANDLERS, *documents.HANDLERS,
     *statements.HANDLERS, *portfolio.HANDLERS,
-    *notifications.HANDLERS, *rule_sets.HANDLERS, *webhooks.HANDLERS,
+    *notifications.HANDLERS, *rule_sets.HANDLERS, *webhooks.HANDLERS, *imports.HANDLERS,
 ]
 
 

@@ -50,7 +50,7 @@ ORGANISATION_NAV: dict[str, tuple[str, ...]] = {
 # roles again; the menu only leaves out what would answer 403.
 NAV: dict[str, tuple[str, ...]] = {
     "agency": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "support",
-               "duties", "reminders", "retention", "audit", "rule-sets"),
+               "duties", "reminders", "retention", "audit", "rule-sets", "imports"),
     "auditor": ("dashboard", "contracts", "employers", "candidates", "vacancies", "placements", "retention",
                 "audit"),
     "employer": ("dashboard", "contracts", "vacancies", "placements", "support", "retention"),
