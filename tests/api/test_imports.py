@@ -282,3 +282,38 @@ def test_an_imported_candidates_personal_data_is_sealed_and_erasable(org: Org) -
     assert org.get(f"/candidates/{candidate}").json()["full_name"] in ("Sanne Bakker", '=HYPERLINK("http://evil")')
     assert org.post(f"/candidates/{candidate}/erase", {}).status_code == 200
     assert org.get(f"/candidates/{candidate}").json()["full_name"] == "[erased]"
+
+
+def test_two_imports_of_the_same_rows_at_once_store_each_row_once(org: Org) -> None:
+    """Two confirms of the same file racing: a batch that loses (a row stored
+    meanwhile by the other) stores nothing and is decided again, its rows then
+    'already imported'; every row is stored exactly once."""
+    import threading
+
+    system = org.system
+    actor = agency(org)
+    n = 120
+    content = ("Sleutel;Naam\n" + "".join(f"R{i};Werkgever {i}\n" for i in range(n))).encode()
+    ids = [importing.upload(system.ledger, system.imports, org.tenant, actor, f"{k}.csv", content, "employers")
+           for k in ("a", "b")]
+    plans = [importing.plan(importing._read(content), "employers", {}) for _ in ids]
+    results: list[dict[str, Any]] = []
+    start = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        start.wait()
+        results.append(importing.confirm(system.ledger, org.tenant, actor, plans[i], ids[i], batch_rows=20))
+
+    before = org.event_count()
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2
+    assert sum(r["new"] for r in results) == n
+    assert all(r["new"] + r["already"] == n for r in results)
+    assert org.event_count() - before == n
+    with system.stores.database(org.tenant.database).connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM events.import_rows WHERE tenant_id = %s",
+                            (org.tenant.id,)).fetchone()["n"] == n
