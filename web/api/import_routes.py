@@ -26,6 +26,7 @@ from service import importing
 from service.errors import InvalidInput
 from service.ledger import Ledger
 from web.api.auth import Principal, v1_router
+from web.api.contract import error_spec
 from web.api.schemas import Body
 from web.ids import parse_id
 from web.imports import ImportServices
@@ -38,22 +39,9 @@ Mapping = Annotated[dict[Annotated[str, msgspec.Meta(max_length=40)],
                     msgspec.Meta(max_length=5)]
 
 
-class FieldError(msgspec.Struct):
-    field: str
-    message: str
-
-
-class ErrorOut(msgspec.Struct):
-    detail: str
-    errors: list[FieldError] = []
-
-
 def _errors(*codes: int) -> dict[int, ResponseSpec]:
-    what = {401: "no valid token", 403: "not an agency user", 404: "no such import of yours",
-            409: "the preview is not the current one, or was confirmed already",
-            413: "the file is too large", 415: "the body is not JSON", 422: "invalid input, naming the field"}
-    return {code: ResponseSpec(data_container=ErrorOut, description=what[code], generate_examples=False)
-            for code in codes}
+    """The errors a route answers beyond what web/api/contract.py reads from its signature."""
+    return {code: error_spec(code) for code in codes}
 
 
 class RowError(msgspec.Struct):
@@ -199,8 +187,9 @@ def import_router() -> Router:
     @get("/imports/{import_id:str}/preview", sync_to_thread=True, responses=_errors(401, 403, 404, 422))
     def read_preview(import_id: FromPath[str], principal: NamedDependency[Principal],
                      imports: NamedDependency[ImportServices],
-                     page: Annotated[int, Parameter(ge=1, le=10_000)] = 1,
-                     status: Annotated[str | None, Parameter(pattern="^(ok|error|already|duplicate)$")] = None,
+                     page: Annotated[int, Parameter(ge=1, le=10_000, description="the page of 50 rows, from 1")] = 1,
+                     status: Annotated[str | None, Parameter(pattern="^(ok|error|already|duplicate)$",
+                                                        description="only the rows with this status")] = None,
                      ) -> PreviewOut:
         """The preview's rows, a page of 50 (`status`: only rows with that
         status), each with its cells by column and its errors by column."""
