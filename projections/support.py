@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.small_groups import shown
 from projections import compliance
 from projections.base import RM, Event, Projection, Table
 from projections.reader import live_gen_sql, reading
@@ -235,17 +236,20 @@ async def employer_activities(pool: Any, tenant_id: UUID, employer_id: UUID) -> 
 
 
 def targets_view(r: Any) -> dict[str, Any]:
-    retention = _percent(r["retained_12"], r["eligible_12"])
+    # The retention share and how many stayed are figures about people: withheld
+    # when fewer than 5 started (domain/small_groups.py), as the trend withholds them.
+    retention = shown(_percent(r["retained_12"], r["eligible_12"]), r["eligible_12"])
+    retained = shown(r["retained_12"], r["eligible_12"])
     return {
         "contract_id": r["contract_id"],
         "placements": r["placements"], "target_placements": r["target_placements"],
-        "retention_12m_percent": retention,
-        "retention_12m_started": r["eligible_12"], "retention_12m_retained": r["retained_12"],
+        "retention_12m_percent": retention.value, "retention_12m_withheld": retention.withheld and r["eligible_12"] > 0,
+        "retention_12m_started": r["eligible_12"], "retention_12m_retained": retained.value,
         "target_retention_12m_percent": r["target_retention_12m_percent"],
         "placements_met": (None if r["target_placements"] is None
                            else r["placements"] >= r["target_placements"]),
-        "retention_met": (None if r["target_retention_12m_percent"] is None or retention is None
-                          else retention >= r["target_retention_12m_percent"]),
+        "retention_met": (None if r["target_retention_12m_percent"] is None or retention.value is None
+                          else retention.value >= r["target_retention_12m_percent"]),
     }
 
 

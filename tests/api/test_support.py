@@ -154,10 +154,24 @@ def test_contract_targets_stand_beside_what_was_achieved(org: Org) -> None:
     catch_up(org.system, org.tenant)
     targets = org.get(f"/contracts/{contract}/targets").json()
     assert (targets["placements"], targets["target_placements"], targets["placements_met"]) == (3, 4, False)
-    assert (targets["retention_12m_started"], targets["retention_12m_retained"]) == (2, 1)
-    assert targets["retention_12m_percent"] == "50.0"
+    # Two people started over a year ago: fewer than 5, so how many stayed is withheld.
+    assert targets["retention_12m_started"] == 2
+    assert (targets["retention_12m_retained"], targets["retention_12m_percent"]) == (None, None)
+    assert targets["retention_12m_withheld"] is True and targets["retention_met"] is None
     assert targets["target_retention_12m_percent"] == "60"
-    assert targets["retention_met"] is False
+    # Three more started over a year ago (two still working): 5 people, 3 stayed.
+    for starts_on, ends_on in (("2024-03-01", None), ("2024-04-01", "2024-05-31"), ("2024-05-01", None)):
+        candidate = org.create("/candidates", candidate_body(full_name=f"Kandidaat {starts_on}"))
+        placement = org.create("/placements", placement_body(candidate, employer, contract, starts_on=starts_on,
+                                                             planned_end_on=None))
+        if ends_on:
+            assert org.post(f"/placements/{placement}/end", {"ends_on": ends_on, "reason": "resigned"}
+                            ).status_code == 200
+    catch_up(org.system, org.tenant)
+    targets = org.get(f"/contracts/{contract}/targets").json()
+    assert (targets["retention_12m_started"], targets["retention_12m_retained"]) == (5, 3)
+    assert targets["retention_12m_percent"] == "60.0" and targets["retention_12m_withheld"] is False
+    assert targets["retention_met"] is True
     view = org.get(f"/contracts/{contract}").json()
     assert view["owners"] == {"agency": {"name": "Youssef El Amrani", "email": "youssef@agency.example"}}
     r = org.post(f"/contracts/{contract}/targets", {"target_placements": 3, "target_retention_12m_percent": "50"})

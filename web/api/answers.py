@@ -261,8 +261,11 @@ class ContractTargets(Answer, kw_only=True):
     placements: int
     target_placements: int | None
     retention_12m_percent: str | None
+    # True when 1 to 4 people started at least 12 months ago: the share and
+    # `retention_12m_retained` are then withheld (null).
+    retention_12m_withheld: bool
     retention_12m_started: int
-    retention_12m_retained: int
+    retention_12m_retained: int | None
     target_retention_12m_percent: str | None
     placements_met: bool | None
     retention_met: bool | None
