@@ -195,6 +195,49 @@ GROUP BY 1 ORDER BY 1
 """
 
 
+# The same figures for the placements working in one period ($2..$3), from
+# their timelines: what happened in the period, not since the start. Hours
+# went up when the most hours in the period exceed those in effect when it
+# began; fixed-term counts the placements still fixed-term when it began; a
+# role change is a step to another scale (as `role_changes` counts them).
+PERIOD_SQL = f"""
+SELECT 'all' AS grp, count(*) AS placements, count(DISTINCT candidate_id) AS people,
+       count(*) FILTER (WHERE hours_max > hours_before) AS hours_up,
+       count(*) FILTER (WHERE fixed_term_at_start AND (made_permanent_on IS NULL OR made_permanent_on >= $2))
+           AS fixed_term,
+       count(*) FILTER (WHERE permanent_in) AS made_permanent,
+       count(*) FILTER (WHERE direct_in) AS direct_employment,
+       count(*) FILTER (WHERE roles_in > 0) AS role_changed,
+       count(*) FILTER (WHERE trainings_in > 0) AS trained,
+       coalesce(sum(trainings_in), 0) AS trainings
+FROM (
+  SELECT p.candidate_id, p.fixed_term_at_start, p.made_permanent_on,
+         coalesce((SELECT t.hours FROM {RM}.pg_timeline t
+                   WHERE t.tenant_id = $1 AND t.gen = {LIVE} AND t.placement_id = p.placement_id
+                     AND t.kind IN ('started', 'hours') AND t.on_day < $2
+                   ORDER BY t.on_day DESC, t.position DESC LIMIT 1), p.start_hours) AS hours_before,
+         y.hours_max, coalesce(y.permanent_in, false) AS permanent_in, coalesce(y.direct_in, false) AS direct_in,
+         coalesce(y.trainings_in, 0) AS trainings_in,
+         (SELECT count(*) FROM (
+             SELECT r.on_day, r.scale IS DISTINCT FROM lag(r.scale) OVER (ORDER BY r.position) AS changed
+             FROM {RM}.pg_timeline r
+             WHERE r.tenant_id = $1 AND r.gen = {LIVE} AND r.placement_id = p.placement_id AND r.kind = 'role') rs
+          WHERE rs.changed AND rs.on_day BETWEEN $2 AND $3) AS roles_in
+  FROM {RM}.pg_placements p
+  LEFT JOIN LATERAL (
+      SELECT max(t.hours) FILTER (WHERE t.kind IN ('started', 'hours')) AS hours_max,
+             bool_or(t.kind = 'permanent') AS permanent_in,
+             bool_or(t.kind = 'ended' AND t.end_reason = 'direct_employment') AS direct_in,
+             count(*) FILTER (WHERE t.kind = 'training') AS trainings_in
+      FROM {RM}.pg_timeline t
+      WHERE t.tenant_id = $1 AND t.gen = {LIVE} AND t.placement_id = p.placement_id
+        AND t.on_day BETWEEN $2 AND $3) y ON true
+  WHERE p.tenant_id = $1 AND p.gen = {LIVE} AND p.starts_on <= $3 AND (p.ended_on IS NULL OR p.ended_on >= $2)
+    AND ($4::uuid IS NULL OR p.employer_id = $4) AND ($5::uuid IS NULL OR p.contract_id = $5)
+) per_placement
+"""
+
+
 def _percent(part: int, whole: int) -> Decimal | None:
     if not whole:
         return None
@@ -236,6 +279,17 @@ async def progression_figures(pool: Any, tenant_id: UUID, by: str = "all", emplo
         return await cached_figures(conn, NAME, tenant_id, ("groups", by, employer_id, contract_id), compute)
 
 
+async def progression_in_period(pool: Any, tenant_id: UUID, start: date, end: date, *,
+                                employer_id: UUID | None = None,
+                                contract_id: UUID | None = None) -> dict[str, Any]:
+    """The figures of the placements working between `start` and `end` (a
+    report's year), counting only what happened in that period; withheld
+    under 5 people as `progression_figures` is."""
+    async with reading(pool, NAME) as conn:
+        row = await conn.fetchrow(PERIOD_SQL, tenant_id, start, end, employer_id, contract_id)
+    return group_figures(row)
+
+
 async def placement_progression(pool: Any, tenant_id: UUID, placement_id: UUID) -> dict[str, Any] | None:
     """One placement: its summary and timeline (oldest first), or None. About
     one person, so shown only to who sees the placement's person (the caller
@@ -260,4 +314,4 @@ async def placement_progression(pool: Any, tenant_id: UUID, placement_id: UUID) 
 
 # Kept for readers: the small-group threshold these figures follow.
 __all__ = ["MIN_GROUP", "GROUPINGS", "FIGURES", "cohort_of", "placement_progression", "progression_figures",
-           "ProgressionProjection"]
+           "progression_in_period", "ProgressionProjection"]

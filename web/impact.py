@@ -109,17 +109,16 @@ async def impact_report(pool: Any, tenant_id: UUID, year: int, *, employer_id: U
         survey = await impact.team_survey(conn, tenant_id, employer_id, start, end)
     euros = await _euros(pool, tenant_id, [contract_id] if contract_id else list(contract_ids), year)
     return {"year": year, "period": {"from": start, "to": end}, "euros": euros, "placements": placements,
-            "progression": await _progression(pool, tenant_id, **scope), "employee_voice": voice,
+            "progression": await _progression(pool, tenant_id, start, end, **scope), "employee_voice": voice,
             "accessibility": accessibility, "team_survey": survey}
 
 
-async def _progression(pool: Any, tenant_id: UUID, *, employer_id: UUID | None,
+async def _progression(pool: Any, tenant_id: UUID, start: date, end: date, *, employer_id: UUID | None,
                        contract_id: UUID | None) -> dict[str, Shown[Any]]:
-    """Progression of every placement so far (projections/progression.py: its
-    figures are not per year), withheld as a whole under 5 people."""
-    groups = await progression.progression_figures(pool, tenant_id, "all", employer_id=employer_id,
-                                                   contract_id=contract_id)
-    group = groups[0] if groups else {"people": 0, "withheld": True}
+    """Progression in the year of the placements working in it
+    (projections/progression.py), withheld as a whole under 5 people."""
+    group = await progression.progression_in_period(pool, tenant_id, start, end, employer_id=employer_id,
+                                                    contract_id=contract_id)
     people = group.get("people") or 0
     return {k: shown(group.get(k), people) for k in (
         "placements", "hours_up_percent", "made_permanent_percent", "direct_employment_percent",

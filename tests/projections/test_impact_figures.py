@@ -196,3 +196,46 @@ async def test_the_trends_placements_and_retention_agree_with_the_support_read_m
     # Four placements toward the contract from 1 March 2025; none reached 12 months before March 2026.
     assert [p["placements"].value for p in trend] == [4, 4, 4, 4, 4, 4]
     assert trend[-1]["retention_12m_percent"].people == 4 and trend[-1]["retention_12m_percent"].withheld
+
+
+async def test_the_reports_progression_counts_what_happened_in_its_year(pool, books):
+    # Six people from 2025-03-01 at 20 hours; steps in 2025 and in 2026.
+    from web.impact import _progression
+
+    employer = books.employer()
+    people = [books.placement(books.candidate(support_needs=""), employer, None, starts_on=START,
+                              hours_per_week=Decimal("20"), permanent_contract=n != 0) for n in range(6)]
+    books.run(c.ChangeHours(placement_id=people[0], hours_per_week=Decimal("24"), effective_on=date(2025, 6, 1)))
+    books.run(c.ChangeHours(placement_id=people[1], hours_per_week=Decimal("28"), effective_on=date(2026, 2, 1)))
+    books.run(c.CompleteTraining(placement_id=people[2], training="VCA", completed_on=date(2025, 5, 1)))
+    books.run(c.CompleteTraining(placement_id=people[3], training="Heftruck", completed_on=date(2026, 3, 1)))
+    books.run(c.CompleteTraining(placement_id=people[3], training="EHBO", completed_on=date(2026, 4, 1)))
+    books.run(c.ChangeRole(placement_id=people[4], scale="schaal 5", effective_on=date(2025, 4, 1)))
+    books.run(c.ChangeRole(placement_id=people[4], scale="schaal 6", effective_on=date(2026, 1, 15)))
+    books.run(c.MakePlacementPermanent(placement_id=people[0], on=date(2026, 1, 10)))
+    books.run(c.EndPlacement(placement_id=people[5], ends_on=date(2026, 6, 30), reason="direct_employment"))
+    catch_up(books.system, books.tenant)
+
+    def values(figures):
+        return {k: v.value for k, v in figures.items()}
+
+    y2025 = values(await _progression(pool, books.tenant.id, date(2025, 1, 1), date(2025, 12, 31),
+                                      employer_id=employer, contract_id=None))
+    assert y2025 == {"placements": 6, "hours_up_percent": Decimal("16.7"), "made_permanent_percent": Decimal("0.0"),
+                     "direct_employment_percent": Decimal("0.0"), "role_changed_percent": Decimal("16.7"),
+                     "trained_percent": Decimal("16.7"), "trainings": 1}
+    y2026 = values(await _progression(pool, books.tenant.id, date(2026, 1, 1), date(2026, 12, 31),
+                                      employer_id=employer, contract_id=None))
+    # 2026: one went from 20 to 28 (the first's 24 was already in effect on 1 January),
+    # the only fixed-term one made permanent, one hired directly, one new scale, two trainings of one.
+    assert y2026 == {"placements": 6, "hours_up_percent": Decimal("16.7"), "made_permanent_percent": Decimal("100.0"),
+                     "direct_employment_percent": Decimal("16.7"), "role_changed_percent": Decimal("16.7"),
+                     "trained_percent": Decimal("16.7"), "trainings": 2}
+    # 2027: five still working (the sixth left in 2026), nothing happened in it.
+    y2027 = await _progression(pool, books.tenant.id, date(2027, 1, 1), date(2027, 12, 31),
+                               employer_id=employer, contract_id=None)
+    assert y2027["placements"].value == 5 and y2027["trainings"].value == 0
+    # A year with fewer than 5 people working: withheld as a whole.
+    y2024 = await _progression(pool, books.tenant.id, date(2024, 1, 1), date(2024, 12, 31),
+                               employer_id=employer, contract_id=None)
+    assert all(v.withheld for v in y2024.values())
