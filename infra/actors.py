@@ -127,10 +127,11 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     deliver_actor = dramatiq.actor(deliver_webhook, actor_name="deliver_webhook", queue_name=QUEUE,
                                    broker=broker, max_retries=0)
 
-    def webhooks_sweep() -> None:
-        """Follow every tenant some subscription follows, and send every
-        delivery that is due (a lost message, a worker stopped mid-send)."""
-        for tenant_id in system.webhooks.followed_tenants():
+    def webhooks_sweep(follow: bool = True) -> None:
+        """Send every delivery that is due (a lost message, a worker stopped
+        mid-send); with `follow`, first follow every tenant some subscription
+        follows (a catch-up whose following failed)."""
+        for tenant_id in system.webhooks.followed_tenants() if follow else ():
             try:
                 follow_webhooks(tenants.get(tenant_id))
             except TenantNotFound:

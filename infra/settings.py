@@ -166,6 +166,10 @@ class Settings:
     webhook_max_attempts: int = 8  # tries of one delivery before it is failed (a replay starts afresh)
     webhook_retry_seconds: float = 30.0  # the first retry's delay; x4 per further failure, at most 6 h
     webhook_timeout_seconds: float = 10.0
+    # How often the worker's sweep follows every followed tenant's log (the
+    # safety net: each catch-up of a tenant follows it at once). Every tenant
+    # when an organisation subscribes, so not every few seconds.
+    webhook_follow_seconds: float = 60.0
 
     @property
     def is_production(self) -> bool:
@@ -219,4 +223,5 @@ class Settings:
             webhook_max_attempts=_int(env, "WEBHOOK_MAX_ATTEMPTS", 8),
             webhook_retry_seconds=_seconds(env, "WEBHOOK_RETRY_SECONDS", 30.0),
             webhook_timeout_seconds=_seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
+            webhook_follow_seconds=_seconds(env, "WEBHOOK_FOLLOW_SECONDS", 60.0),
         )

@@ -46,9 +46,13 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
             Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0),
             # Statement notifications: each (notice, recipient) once, however often this runs.
             Job(notify_seconds, lambda: actors["notify_statements"].send(), first_after=notify_seconds),
-            # Webhooks: new events to deliveries, and deliveries due (the safety net
-            # for lost messages; each delivery is sent once however often this runs).
-            Job(sweep_seconds, lambda: actors["webhooks_sweep"].send())]
+            # Webhooks: deliveries due every few seconds (the safety net for lost
+            # messages; each delivery is sent once however often this runs); the
+            # followed tenants' logs less often (each catch-up follows its tenant
+            # at once; with an organisation's subscription this reads every tenant).
+            Job(sweep_seconds, lambda: actors["webhooks_sweep"].send(False)),
+            Job(system.settings.webhook_follow_seconds, lambda: actors["webhooks_sweep"].send(True),
+                first_after=system.settings.webhook_follow_seconds)]
     sweeper = threading.Thread(target=_scheduler, args=(system, jobs, stop),
                                name="scheduler", daemon=True)
     sweeper.start()
