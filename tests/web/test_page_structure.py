@@ -27,7 +27,18 @@ FEATURES = {p.stem for p in PAGES.glob("*.py")} - SHARED - COMPOSITE - {"__init_
 NOT_A_COMMAND = {"/audit/export", "/tokens", "/tokens/{token_id:str}/revoke", "/notifications/read",
                  "/vacancies/{vacancy_id:str}/suggestions",
                  # Platform data, not a tenant's ledger: an authority organisation publishes (infra/rule_sets.py).
-                 "/rule-sets", "/rule-sets/preview"}
+                 "/rule-sets", "/rule-sets/preview",
+                 # Platform data too: a subscription is the agency's or an organisation's
+                 # (web/pages/webhooks.py lets in those roles; infra/webhooks.py decides the owner).
+                 "/webhooks", "/webhooks/{subscription_id:str}/delete",
+                 "/webhooks/{subscription_id:str}/deliveries/{delivery_id:str}/replay",
+                 "/webhooks/{subscription_id:str}/pause", "/webhooks/{subscription_id:str}/replay",
+                 "/webhooks/{subscription_id:str}/resume", "/webhooks/{subscription_id:str}/rotate-secret"}
+# An import's rows are commands, each checked against the role table by the
+# ledger (Ledger.execute_batch), and only the agency may import
+# (service/importing.py); the page routes' guard is roles("agency").
+IMPORT_ROUTES = {"/imports", "/imports/{import_id:str}/confirm", "/imports/{import_id:str}/forget-file",
+                 "/imports/{import_id:str}/mapping"}
 
 
 def _imported_page_modules(path: Path) -> set[str]:
@@ -85,9 +96,12 @@ def test_the_app_state_scan_finds_a_read(tmp_path: Path) -> None:
 
 def test_every_route_that_issues_a_command_is_guarded_by_the_role_table() -> None:
     unguarded = sorted(path for h in PAGE_HANDLERS if "POST" in h.http_methods for path in h.paths
-                       if path not in NOT_A_COMMAND
+                       if path not in NOT_A_COMMAND | IMPORT_ROUTES
                        and not any(g.__name__.startswith("may_issue_") for g in h.guards or []))
     assert unguarded == []
+    agency_only = {path for h in PAGE_HANDLERS for path in h.paths if path in IMPORT_ROUTES
+                   and "POST" in h.http_methods and [g.__name__ for g in h.guards or []] == ["roles_agency"]}
+    assert agency_only == IMPORT_ROUTES
 
 
 def test_the_guard_of_a_command_lets_in_exactly_the_roles_of_the_table() -> None:
