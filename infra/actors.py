@@ -47,6 +47,8 @@ from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, beh
 from projections.writer import Busy, ProjectionFailed, ProjectionRunner
 
 log = logging.getLogger("sroi.projections")
+# dramatiq's priority of webhook deliveries: after every projection message waiting.
+DELIVERY_PRIORITY = 100
 
 
 class TenantCache:
@@ -124,8 +126,11 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         if result.retry_in is not None:
             deliver_actor.send_with_options(args=(delivery_id,), delay=int(result.retry_in * 1000) + 50)
 
+    # Below the projections' priority (dramatiq: a higher number waits): a
+    # subscriber that answers slowly holds a thread for up to
+    # WEBHOOK_TIMEOUT_SECONDS, and must not keep a tenant's read models waiting.
     deliver_actor = dramatiq.actor(deliver_webhook, actor_name="deliver_webhook", queue_name=QUEUE,
-                                   broker=broker, max_retries=0)
+                                   broker=broker, max_retries=0, priority=DELIVERY_PRIORITY)
 
     def webhooks_sweep(follow: bool = True) -> None:
         """Send every delivery that is due (a lost message, a worker stopped

@@ -28,6 +28,13 @@ def _server_url(settings: Settings) -> str:
     return resolve_database_url(settings.database.url, settings.data_dir, dbname="postgres")
 
 
+# The test world's webhook subscriptions name a public address this machine
+# cannot reach: every worker process a test starts (they inherit this
+# environment) gives up on it after a second, not the production 10, so its
+# threads stay free for the projections the tests wait for.
+os.environ.setdefault("WEBHOOK_TIMEOUT_SECONDS", "1")
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     env = dict(os.environ)
