@@ -20,7 +20,7 @@ ROLE_PAGES = {
     "agency": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                "/contracts/new", "/candidates/new", "/vacancies/new", "/placements/new", "/audit/events",
                "/duties", "/reminders", "/support",
-               "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens", "/rule-sets"},
+               "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens", "/rule-sets", "/imports"},
     "auditor": {"/", "/contracts", "/employers", "/candidates", "/vacancies", "/placements", "/retention",
                 "/audit/events", "/audit/compliance", "/audit/export", "/audit/access-log", "/tokens", "/rule-sets"},
     "employer": {"/", "/contracts", "/vacancies", "/placements", "/retention", "/vacancies/new", "/support",
