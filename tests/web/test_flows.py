@@ -108,7 +108,7 @@ def test_an_agency_places_a_candidate_and_sees_the_figures_move(
     audit("the placement form")
     page.get_by_role("button", name="Plaatsing starten").click()
     expect(page.get_by_role("heading", name="Plaatsing van Sanne Bakker")).to_be_visible()
-    expect(page.locator(".timeline")).to_contain_text("Plaatsing gestart")
+    expect(page.get_by_role("region", name="Tijdlijn").locator(".timeline")).to_contain_text("Plaatsing gestart")
     audit("the placement")
 
     # Feedback inline: the section swaps itself, the page stays.
