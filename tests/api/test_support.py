@@ -141,17 +141,19 @@ def test_contract_targets_stand_beside_what_was_achieved(org: Org) -> None:
         employer, starts_on="2023-01-01", awarded_on="2022-11-15", ends_on="2027-12-31",
         agency_owner_name="Youssef El Amrani", agency_owner_email="youssef@agency.example",
         target_placements=4, target_retention_12m_percent="60"))
+    def place(*spans: tuple[str, str | None]) -> None:
+        for starts_on, ends_on in spans:
+            candidate = org.create("/candidates", candidate_body(full_name=f"Kandidaat {starts_on}"))
+            placement = org.create("/placements", placement_body(candidate, employer, contract, starts_on=starts_on,
+                                                                 planned_end_on=None))
+            if ends_on:
+                assert org.post(f"/placements/{placement}/end", {"ends_on": ends_on, "reason": "resigned"}
+                                ).status_code == 200
+        catch_up(org.system, org.tenant)
+
     # Three placements: one started over a year ago and still working, one
     # ended after 5 months, one recent (not yet 12 months: not counted for retention).
-    for starts_on, ends_on in (("2024-01-01", None), ("2024-02-01", "2024-06-30"),
-                               ((TODAY - timedelta(days=30)).isoformat(), None)):
-        candidate = org.create("/candidates", candidate_body(full_name=f"Kandidaat {starts_on}"))
-        placement = org.create("/placements", placement_body(candidate, employer, contract, starts_on=starts_on,
-                                                             planned_end_on=None))
-        if ends_on:
-            assert org.post(f"/placements/{placement}/end", {"ends_on": ends_on, "reason": "resigned"}
-                            ).status_code == 200
-    catch_up(org.system, org.tenant)
+    place(("2024-01-01", None), ("2024-02-01", "2024-06-30"), ((TODAY - timedelta(days=30)).isoformat(), None))
     targets = org.get(f"/contracts/{contract}/targets").json()
     assert (targets["placements"], targets["target_placements"], targets["placements_met"]) == (3, 4, False)
     # Two people started over a year ago: fewer than 5, so how many stayed is withheld.
@@ -160,14 +162,7 @@ def test_contract_targets_stand_beside_what_was_achieved(org: Org) -> None:
     assert targets["retention_12m_withheld"] is True and targets["retention_met"] is None
     assert targets["target_retention_12m_percent"] == "60"
     # Three more started over a year ago (two still working): 5 people, 3 stayed.
-    for starts_on, ends_on in (("2024-03-01", None), ("2024-04-01", "2024-05-31"), ("2024-05-01", None)):
-        candidate = org.create("/candidates", candidate_body(full_name=f"Kandidaat {starts_on}"))
-        placement = org.create("/placements", placement_body(candidate, employer, contract, starts_on=starts_on,
-                                                             planned_end_on=None))
-        if ends_on:
-            assert org.post(f"/placements/{placement}/end", {"ends_on": ends_on, "reason": "resigned"}
-                            ).status_code == 200
-    catch_up(org.system, org.tenant)
+    place(("2024-03-01", None), ("2024-04-01", "2024-05-31"), ("2024-05-01", None))
     targets = org.get(f"/contracts/{contract}/targets").json()
     assert (targets["retention_12m_started"], targets["retention_12m_retained"]) == (5, 3)
     assert targets["retention_12m_percent"] == "60.0" and targets["retention_12m_withheld"] is False
