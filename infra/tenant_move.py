@@ -242,6 +242,13 @@ def refusing_writes(source: EventStoreDatabase, tenant: Tenant) -> Iterator[Any]
     tenant writable again) if the block raises."""
     table = _ident(SCHEMA, tenant.events_table)
     with source.connection() as conn, conn.transaction():
+        # One snapshot for the whole switch, taken after the lock (PostgreSQL
+        # freezes it at the first query, not at LOCK): the rows copied and the
+        # counts compared are the same. A personal-data key is created in its
+        # own transaction before its command's events; one created while the
+        # switch runs belongs to a command the trigger refuses, and stays
+        # behind with the source copy.
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         conn.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
         conn.execute(sql.SQL(
             "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
