@@ -42,12 +42,26 @@ from infra.eventstore import Tenant
 from infra.logsafe import describe
 from infra.mail import mailer_from_settings
 from infra.registry import REGISTRY_CACHE_SECONDS, TenantNotFound
-from service import importing
-from projections.registry import BY_NAME, PROJECTIONS, QUEUE, RETRY_BUSY_MS, behind_tenants, outdated_generations
+from projections.registry import (
+    BY_NAME,
+    PROJECTIONS,
+    QUEUE,
+    RETRY_BUSY_MS,
+    behind_tenants,
+    outdated_generations,
+    tenant_behind,
+)
 from projections.writer import Busy, ProjectionFailed, ProjectionRunner
+from service import importing
 
 log = logging.getLogger("sroi.projections")
-# dramatiq's priority of webhook deliveries: after every projection message waiting.
+# Webhook work has a queue of its own: a backlog of deliveries (a subscriber
+# down for hours, each try holding a thread up to WEBHOOK_TIMEOUT_SECONDS)
+# must never stand in front of the projections' messages. Every worker
+# consumes both queues, each with its own prefetch; the worker's threads
+# take the waiting message of lowest priority number first, so a
+# projection message goes before any delivery already fetched.
+WEBHOOK_QUEUE = "webhooks"
 DELIVERY_PRIORITY = 100
 
 
@@ -84,6 +98,9 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
             tenant = tenants.get(UUID(tenant_id))
         except (TenantNotFound, ValueError):
             log.warning("project_tenant: unknown tenant %s", tenant_id)
+            return
+        if not tenant_behind(tenant, system.stores):
+            follow_webhooks(tenant)  # its own position: a subscription may be new
             return
         busy = False
         for runner in runners_for(system, tenant):
@@ -129,7 +146,7 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
     # Below the projections' priority (dramatiq: a higher number waits): a
     # subscriber that answers slowly holds a thread for up to
     # WEBHOOK_TIMEOUT_SECONDS, and must not keep a tenant's read models waiting.
-    deliver_actor = dramatiq.actor(deliver_webhook, actor_name="deliver_webhook", queue_name=QUEUE,
+    deliver_actor = dramatiq.actor(deliver_webhook, actor_name="deliver_webhook", queue_name=WEBHOOK_QUEUE,
                                    broker=broker, max_retries=0, priority=DELIVERY_PRIORITY)
 
     def webhooks_sweep(follow: bool = True) -> None:
@@ -144,8 +161,8 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         for delivery_id in system.webhooks.due():
             deliver_actor.send(str(delivery_id))
 
-    webhooks_sweep_actor = dramatiq.actor(webhooks_sweep, actor_name="webhooks_sweep", queue_name=QUEUE,
-                                          broker=broker, max_retries=0)
+    webhooks_sweep_actor = dramatiq.actor(webhooks_sweep, actor_name="webhooks_sweep", queue_name=WEBHOOK_QUEUE,
+                                          broker=broker, max_retries=0, priority=DELIVERY_PRIORITY)
 
     def rebuild_outdated(tenant_id: str, projection: str) -> None:
         """Rebuild a projection whose live generation an older version built

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 #: Schema that holds the PostgreSQL broker's tables in the chosen database.
 PG_SCHEMA = "dramatiq"
+#: The PostgreSQL broker's connections per process at most (the pool opens them as needed).
+BROKER_MAXCONN = 8
 
 _AMQP_SCHEMES = frozenset({"amqp", "amqps"})
 _PG_SCHEMES = frozenset({"postgres", "postgresql"})
@@ -101,10 +103,11 @@ def make_broker(broker_url: str | None, database_url: str | None) -> dramatiq.Br
     from dramatiq_postgres import PostgresBroker
 
     # The library's pool would hold up to 16 connections per process; a web
-    # process only enqueues and a worker needs about two per queue plus one
-    # listener, so cap it unless the URL says otherwise (?maxconn=N).
+    # process only enqueues, and a worker holds one per queue and delay queue
+    # (two queues: projections, webhooks) plus one listener, and enqueues
+    # from its threads; so cap it unless the URL says otherwise (?maxconn=N).
     if "maxconn=" not in url:
-        url += ("&" if "?" in url else "?") + "maxconn=4"
+        url += ("&" if "?" in url else "?") + f"maxconn={BROKER_MAXCONN}"
 
     # results=False: no Results middleware, as with RabbitMQ. schema/prefix are passed
     # explicitly so the library's module-level queries are bound to PG_SCHEMA.

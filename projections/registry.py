@@ -8,24 +8,25 @@ points (infra/actors.py, infra/cli.py, web/app.py's /ready) ask here.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from infra.eventstore import Tenant, TenantStores
+from projections.base import RM
 from projections.compliance import ComplianceProjection
 from projections.directory import DirectoryProjection
-from projections.listing import ListingProjection
-from projections.base import RM
-from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_from_row
-from projections.retention import RetentionProjection
-from projections.matching import MatchingProjection
 from projections.duties import DutiesProjection
-from projections.portfolio import PortfolioProjection
+from projections.impact import ImpactProjection
+from projections.listing import ListingProjection
+from projections.matching import MatchingProjection
 from projections.notices import NoticesProjection
+from projections.portfolio import PortfolioProjection
+from projections.progression import ProgressionProjection
+from projections.retention import RetentionProjection
 from projections.shared import SharedProjection
 from projections.support import SupportProjection
-from projections.progression import ProgressionProjection
 from projections.voice import VoiceProjection
-from projections.impact import ImpactProjection
+from projections.writer import FAILURE_COLUMNS, LIVE, REBUILD, Failure, failure_from_row
 
 PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjection(), MatchingProjection(),
                DutiesProjection(), SupportProjection(), SharedProjection(), PortfolioProjection(),
@@ -35,6 +36,24 @@ BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
 RETRY_BUSY_MS = 100
 NOTHING_DUE = 2**63 - 1
+
+
+def _tracked_query(one_tenant: bool) -> str:
+    """Per tenant: how many projections have a live generation, and the
+    lowest position among those not backing off (NULL: all backing off)."""
+    return (f"SELECT l.tenant_id, count(*) AS n, min(t.position) FILTER"
+            " (WHERE f.next_retry_at IS NULL OR f.next_retry_at <= now()) AS position"
+            f" FROM {RM}.live l JOIN {RM}.tracking t ON t.projection = l.projection"
+            " AND t.tenant_id = l.tenant_id AND t.gen = l.gen"
+            f" LEFT JOIN {RM}.failures f ON f.projection = l.projection AND f.tenant_id = l.tenant_id"
+            f" AND f.stage = '{LIVE}' WHERE l.projection = ANY(%s)"
+            + (" AND l.tenant_id = %s" if one_tenant else "") + " GROUP BY l.tenant_id")
+
+
+def _tracked_position(row: Any, names: list[str]) -> int:
+    if row["n"] < len(names):
+        return 0  # a projection without a live generation: everything is news to it
+    return NOTHING_DUE if row["position"] is None else row["position"]  # None: every one backing off
 
 
 def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID]:
@@ -55,19 +74,8 @@ def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID
             continue
         with database.connection() as conn:
             heads = database.issued_positions(mine, conn)
-            tracked: dict[UUID, int] = {}
-            for r in conn.execute(
-                    f"SELECT l.tenant_id, count(*) AS n, min(t.position) FILTER"
-                    " (WHERE f.next_retry_at IS NULL OR f.next_retry_at <= now()) AS position"
-                    f" FROM {RM}.live l JOIN {RM}.tracking t ON t.projection = l.projection"
-                    " AND t.tenant_id = l.tenant_id AND t.gen = l.gen"
-                    f" LEFT JOIN {RM}.failures f ON f.projection = l.projection AND f.tenant_id = l.tenant_id"
-                    f" AND f.stage = '{LIVE}' WHERE l.projection = ANY(%s) GROUP BY l.tenant_id",
-                    (names,)).fetchall():
-                if r["n"] < len(names):
-                    tracked[r["tenant_id"]] = 0
-                else:  # None: every projection is backing off
-                    tracked[r["tenant_id"]] = NOTHING_DUE if r["position"] is None else r["position"]
+            tracked = {r["tenant_id"]: _tracked_position(r, names)
+                       for r in conn.execute(_tracked_query(False), (names,)).fetchall()}
             for tenant, head in heads:
                 if head <= tracked.get(tenant.id, 0):
                     continue
@@ -76,6 +84,20 @@ def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID
                 if real > tracked.get(tenant.id, 0):
                     behind.append(tenant.id)
     return behind
+
+
+def tenant_behind(tenant: Tenant, stores: TenantStores) -> bool:
+    """Whether some projection of this one tenant has news (as
+    `behind_tenants` decides), in two indexed queries: a worker asks before
+    running every projection, so a message that arrives after its tenant was
+    caught up (a backlog of them, after the workers were away) costs little."""
+    names = [p.name for p in PROJECTIONS]
+    with stores.database(tenant.database).connection() as conn:
+        row = conn.execute(_tracked_query(True), (names, tenant.id)).fetchone()
+        tracked = 0 if row is None else _tracked_position(row, names)
+        real = conn.execute(f'SELECT max(notification_id) AS m FROM events."{tenant.events_table}"'
+                            ).fetchone()["m"] or 0
+    return real > tracked
 
 
 def outdated_generations(tenants: Iterable[Tenant], stores: TenantStores) -> list[tuple[UUID, str]]:

@@ -30,6 +30,7 @@ import pytest
 
 from infra import processes
 from infra.bootstrap import System, bootstrap
+from infra.broker import BROKER_MAXCONN
 from infra.database import drop_database, ensure_database_exists, with_database
 from infra.settings import Settings
 from tests.api.test_organisations import kvk, oin
@@ -40,8 +41,8 @@ from tests.web.world import PASSWORD
 
 READ_POOL_SIZE = 3
 WRITE_POOL_SIZE = 4
-# The PostgreSQL broker's own pool (infra/broker.py: maxconn=4), on the platform's database.
-BROKER_POOL_SIZE = 4
+# The PostgreSQL broker's own pool (infra/broker.py), on the platform's database.
+BROKER_POOL_SIZE = BROKER_MAXCONN
 
 
 @pytest.fixture(scope="module", params=[2, 1], ids=["two-servers", "one-database"])

@@ -26,8 +26,8 @@ from domain.contribution import Contribution
 from infra.actors import declare_actors
 from projections.base import RM
 from projections.compliance import compliance_for_contract
-from projections.registry import PROJECTIONS, QUEUE, behind_tenants
-from projections.writer import Busy
+from projections.registry import PROJECTIONS, QUEUE, behind_tenants, tenant_behind
+from projections.writer import Busy, ProjectionRunner
 from service import commands as c
 from tests.projections.conftest import (
     Books,
@@ -551,3 +551,33 @@ def test_the_sweep_finds_a_tenant_with_unprojected_events_until_it_is_caught_up(
     assert books.tenant.id not in behind_after
     assert quiet.tenant.id not in behind_before and quiet.tenant.id not in behind_after
     assert books.tenant.id in behind_again
+    # One tenant's question (a worker asks it before every catch-up) answers the same.
+    assert tenant_behind(books.tenant, books.system.stores)
+    assert not tenant_behind(quiet.tenant, books.system.stores)
+    catch_up(books.system, books.tenant)
+    assert not tenant_behind(books.tenant, books.system.stores)
+
+
+def test_a_message_for_a_caught_up_tenant_runs_no_projection(books, monkeypatch):
+    """A backlog of messages (the workers were away) costs a query each once
+    the tenant is caught up: no projection runs, nothing is written."""
+    broker = StubBroker()
+    project = declare_actors(broker, books.system)["project_tenant"].fn
+    scenario(books)
+    project(str(books.tenant.id))
+    assert not tenant_behind(books.tenant, books.system.stores)
+    ran: list[str] = []
+    original = ProjectionRunner.catch_up
+
+    def counted(self: ProjectionRunner, tenant: Any, **kwargs: Any) -> Any:
+        ran.append(self.projection.name)
+        return original(self, tenant, **kwargs)
+
+    monkeypatch.setattr(ProjectionRunner, "catch_up", counted)
+    for _ in range(3):
+        project(str(books.tenant.id))
+    assert ran == []
+    books.run(c.RegisterEmployer(name="Nog Een Bedrijf B.V."))
+    project(str(books.tenant.id))
+    assert sorted(ran) == sorted(p.name for p in PROJECTIONS)  # news: every projection runs
+    assert not tenant_behind(books.tenant, books.system.stores)
