@@ -278,7 +278,12 @@ class Ledger:
                                  topic=r["topic"], state=bytes(r["state"]))
             by_id.setdefault(r["originator_id"], []).append(app.mapper.to_domain_event(stored))
         for ident, events in by_id.items():
-            unit.loaded[ident] = project_aggregate(None, events)
+            # What project_aggregate does, without its runtime Protocol
+            # isinstance check (a fifth of a preload's time).
+            aggregate = None
+            for domain_event in events:
+                aggregate = domain_event.mutate(aggregate)
+            unit.loaded[ident] = aggregate
 
     def execute_batch(self, tenant: Tenant, actor: Actor, rows: list[BatchRow], *, correlation_id: str,
                       unit: Unit | None = None, store: bool = True, preload: Iterable[UUID] = ()) -> int:

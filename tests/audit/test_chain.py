@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 import uuid
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -191,3 +192,129 @@ def test_a_write_refused_as_a_conflict_hands_out_no_position(system, tenant):
             app.recorder.insert_events(events)
     report = _verify(system, tenant)
     assert report.ok, report.message
+
+
+# -- the bulk insert (a spreadsheet import's batch: one COPY, hashes in Python) ------------------------
+def _import_employers(system: System, tenant: Tenant, n: int, prefix: str) -> None:
+    """n employers through a spreadsheet import: one batch of n events (>= BULK_MIN: the bulk insert)."""
+    from service import importing
+
+    content = ("Sleutel;Naam\n" + "".join(f"{prefix}{i};Werkgever {prefix}{i}\n" for i in range(n))).encode()
+    result = importing.confirm(system.ledger, tenant, AGENCY, importing.plan(importing._read(content), "employers", {}),
+                               uuid.uuid4())
+    assert result["new"] == n, result
+
+
+def _recorded_times(system: System, tenant: Tenant) -> dict[int, object]:
+    with system.stores.database(tenant.database).connection() as conn:
+        return {r["notification_id"]: r["recorded_at"] for r in conn.execute(
+            sql.SQL("SELECT notification_id, recorded_at FROM {}").format(_table(tenant))).fetchall()}
+
+
+def test_a_bulk_insert_makes_one_chain_with_writers_beside_it(system, tenant):
+    from infra.eventstore import BULK_MIN
+
+    placements = [_history(system, tenant, feedbacks=0) for _ in range(2)]
+    errors: list[Exception] = []
+
+    def writer(placement: uuid.UUID) -> None:
+        for i in range(15):
+            try:
+                system.ledger.execute(tenant, AGENCY, c.GiveFeedback(
+                    placement_id=placement, score=3, from_role="coach", comment=f"ronde {i}"))
+            except Exception as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(p,)) for p in placements]
+    for t in threads:
+        t.start()
+    for k in range(3):
+        _import_employers(system, tenant, BULK_MIN + 36, f"B{k}-")
+    for t in threads:
+        t.join()
+    assert not errors
+    _history(system, tenant, feedbacks=1)  # single inserts go on after the bulk ones
+    positions = _positions(system, tenant)
+    assert positions == list(range(positions[0], positions[0] + len(positions)))  # no gap, none twice
+    times = _recorded_times(system, tenant)
+    batches = [t for t, n in Counter(times.values()).items() if n >= BULK_MIN]
+    assert len(batches) == 3  # each import's batch went in as one, at one commit-order time
+    report = _verify(system, tenant)
+    assert report.ok, report.message
+    history = 5  # events of a _history without feedback
+    assert report.events == len(positions) == 2 * history + 30 + 3 * (BULK_MIN + 36) + history + 1
+
+
+def test_a_bulk_insert_refused_as_a_conflict_or_an_erasure_hands_out_no_position(system, tenant):
+    from eventsourcing.persistence import IntegrityError, StoredEvent
+
+    from infra.eventstore import BULK_MIN
+    from infra.personal_data import PersonErased
+
+    _history(system, tenant, feedbacks=1)
+    app = system.stores.for_tenant(tenant)
+    with system.stores.database(tenant.database).connection() as conn:
+        last = conn.execute(sql.SQL("SELECT originator_id, originator_version, topic, state FROM {}"
+                                    " ORDER BY notification_id DESC LIMIT 1").format(_table(tenant))).fetchone()
+    again = StoredEvent(originator_id=last["originator_id"], originator_version=last["originator_version"],
+                        topic=last["topic"], state=bytes(last["state"]))
+    fresh = [StoredEvent(originator_id=uuid.uuid4(), originator_version=1, topic=last["topic"],
+                         state=bytes(last["state"])) for _ in range(BULK_MIN)]
+    with pytest.raises(IntegrityError):
+        app.recorder.insert_events(fresh + [again])
+    erased = uuid.uuid4()
+    with system.stores.database(tenant.database).connection() as conn:
+        conn.execute("INSERT INTO events.erasures (tenant_id, subject_id, erased_by) VALUES (%s, %s, %s)",
+                     (tenant.id, erased, uuid.uuid4()))
+    with pytest.raises(PersonErased):
+        app.recorder.insert_events(fresh, unerased=[erased])
+    report = _verify(system, tenant)
+    assert report.ok, report.message
+    assert report.events == len(_positions(system, tenant)) == 6  # nothing of either batch was stored
+
+
+def test_a_bulk_insert_chains_a_v1_tenant_and_is_the_first_after_its_switch(system):
+    """A tenant as a release before v2 left it (no switch recorded): the bulk
+    insert chains by rule v1; after `sroi migrate` records the switch, the
+    next batch (the first v2 event) links to the switch link."""
+    from infra.eventstore import TenantRecorder
+    from tests.conftest import random_slug
+
+    tenant = system.registry.create_tenant(random_slug("old"), "Oud Werkbedrijf B.V.")
+    database = system.stores.database(tenant.database)
+    with database.connection() as conn:
+        conn.execute("DELETE FROM events.chain_versions WHERE events_table = %s", (tenant.events_table,))
+    TenantRecorder(database.datastore, events_table_name=tenant.events_table).create_table()
+    _history(system, tenant, feedbacks=1)  # six events
+    _import_employers(system, tenant, 80, "V1-")
+    assert database.chain_v2_from(tenant) is None
+    assert _verify(system, tenant).ok
+    database.create_tenant_tables(tenant)  # `sroi migrate`: the switch after the last event
+    switch = database.chain_v2_from(tenant)
+    _import_employers(system, tenant, 80, "V2-")
+    assert min(p for p in _positions(system, tenant) if p >= switch) == switch
+    report = _verify(system, tenant)
+    assert report.ok, report.message
+    assert report.events == 6 + 80 + 80
+
+
+def test_a_bulk_insert_is_refused_while_its_tenant_moves(system, tenant):
+    """`sroi tenant move`'s refusal (a statement trigger) holds for the COPY too."""
+    from eventsourcing.persistence import StoredEvent
+
+    from infra.eventstore import BULK_MIN, TenantMoving
+    from infra.tenant_move import _writable, refusing_writes
+
+    _history(system, tenant, feedbacks=0)
+    app = system.stores.for_tenant(tenant)
+    fresh = [StoredEvent(originator_id=uuid.uuid4(), originator_version=1, topic="x", state=b"{}")
+             for _ in range(BULK_MIN)]
+    database = system.stores.database(tenant.database)
+    with refusing_writes(database, tenant):
+        pass
+    try:
+        with pytest.raises(TenantMoving):
+            app.recorder.insert_events(fresh)
+    finally:
+        _writable(database, tenant)
+    assert len(_positions(system, tenant)) == 5
