@@ -227,7 +227,8 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
     ledger = Ledger(stores, on_committed=lambda tenant, position: notifier.tenant_changed(tenant.id),
                     accounts=PlatformAccounts(databases["default"]), clock=clock,
                     organisations=PlatformOrganisations(databases["default"]),
-                    records=ContractRecords(stores), rule_sets=PlatformRuleSets(databases["default"]))
+                    records=ContractRecords(stores), rule_sets=PlatformRuleSets(databases["default"]),
+                    imported_files=import_store.ImportedFiles(stores, imports))
     hooks = webhooks.Webhooks(
         databases["default"], kek, webhooks.WebhookSettings(
             allow_private=settings.webhook_allow_private, pause_after=settings.webhook_pause_after,

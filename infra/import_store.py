@@ -9,11 +9,15 @@
   AES-GCM under the platform's key-encryption key (DATA_KEY, never in the
   database), bound to the tenant and the import; both are deleted when the
   import is done unless the user asked to keep the file, and a kept file is
-  deleted on request (`forget_file`).
+  deleted on request (`forget_file`), when a person a row was about is
+  erased (`ImportedFiles.forget_person`), and a preview nobody confirmed
+  within PREVIEW_DAYS expires with its file (`expire_previews`, hourly in
+  the worker).
 - `platform.import_mappings`: the saved column mapping per tenant and kind
   (header -> field), which the next upload uses.
 - `events.import_rows` (each tenant database, beside the events): which
-  row identities were imported, as what record, by which import; written in
+  row identities were imported, as what record, about which person (if
+  any), by which import; written in
   the same transaction as the row's events (TenantRecorder's
   `in_transaction`), so a row is recorded exactly when it is stored, and
   the same row imported again stores nothing new.
@@ -70,7 +74,13 @@ CREATE TABLE IF NOT EXISTS events.import_rows (
     import_id uuid NOT NULL,
     PRIMARY KEY (tenant_id, row_key)
 );
+ALTER TABLE events.import_rows ADD COLUMN IF NOT EXISTS subject_id uuid;
+CREATE INDEX IF NOT EXISTS import_rows_subject_idx ON events.import_rows (tenant_id, subject_id)
+    WHERE subject_id IS NOT NULL;
 """
+# How long a preview that nobody confirmed keeps its file (it may name
+# people): then its file and preview are deleted and it reads "expired".
+PREVIEW_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,7 @@ class ImportRecord:
     mapping: dict[str, dict[str, str]]
     fingerprint: str
     summary: dict[str, Any]
-    status: str  # previewed | queued | running | done | failed
+    status: str  # previewed | queued | running | done | failed | expired
     done: int
     total: int | None
     result: dict[str, Any] | None
@@ -95,7 +105,7 @@ class ImportRecord:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed")
+        return self.status in ("done", "failed", "expired")
 
 
 _COLUMNS = ("id, tenant_id, created_by, filename, file_type, kind, mapping, fingerprint, summary, status, done,"
@@ -129,20 +139,45 @@ def known_rows(database: Any, tenant_id: UUID, row_keys: list[str]) -> dict[str,
     return {r["row_key"]: r["record_id"] for r in rows}
 
 
-def record_rows(tenant_id: UUID, import_id: UUID, rows: list[tuple[str, str, UUID]]) -> Any:
+def record_rows(tenant_id: UUID, import_id: UUID, rows: list[tuple[str, str, UUID, UUID | None]]) -> Any:
     """A function of the storing transaction's connection that records the
-    imported rows (row key, kind, record id); a key recorded meanwhile by
-    another import fails the transaction (nothing of it is stored)."""
+    imported rows (row key, kind, record id, the person the row is about or
+    None); a key recorded meanwhile by another import fails the transaction
+    (nothing of it is stored)."""
     keys = [r[0] for r in rows]
     kinds = [r[1] for r in rows]
     ids = [r[2] for r in rows]
+    subjects = [r[3] for r in rows]
 
     def write(conn: Any) -> None:
-        conn.execute("INSERT INTO events.import_rows (tenant_id, row_key, kind, record_id, import_id)"
-                     " SELECT %s, k, kd, r, %s FROM unnest(%s::text[], %s::text[], %s::uuid[]) AS u(k, kd, r)",
-                     (tenant_id, import_id, keys, kinds, ids))
+        conn.execute("INSERT INTO events.import_rows (tenant_id, row_key, kind, record_id, import_id, subject_id)"
+                     " SELECT %s, k, kd, r, %s, s FROM unnest(%s::text[], %s::text[], %s::uuid[], %s::uuid[])"
+                     " AS u(k, kd, r, s)", (tenant_id, import_id, keys, kinds, ids, subjects))
 
     return write
+
+
+def imports_about(database: Any, tenant_id: UUID, person_id: UUID) -> list[UUID]:
+    """The imports that stored a row about this person (rows recorded before
+    the person column: a candidate's own row, by its record)."""
+    with database.connection() as conn:
+        rows = conn.execute("SELECT DISTINCT import_id FROM events.import_rows WHERE tenant_id = %s"
+                            " AND (subject_id = %s OR (kind = 'candidate' AND record_id = %s))",
+                            (tenant_id, person_id, person_id)).fetchall()
+    return [r["import_id"] for r in rows]
+
+
+class ImportedFiles:
+    """The service's `ImportedFiles` port (service/ports.py): which imports
+    were about a person is read on the tenant's database, their files are
+    deleted on the platform's."""
+
+    def __init__(self, stores: Any, store: ImportStore):
+        self.stores, self.store = stores, store
+
+    def forget_person(self, tenant: Any, candidate_id: UUID) -> int:
+        found = imports_about(self.stores.database(tenant.database), tenant.id, candidate_id)
+        return self.store.forget_files(tenant.id, found) if found else 0
 
 
 class ImportStore:
@@ -237,6 +272,25 @@ class ImportStore:
                                " WHERE tenant_id = %s AND id = %s AND sealed_file IS NOT NULL"
                                " AND status IN ('done', 'failed')", (tenant_id, import_id))
         return cur.rowcount == 1
+
+    def forget_files(self, tenant_id: UUID, import_ids: list[UUID]) -> int:
+        """Delete the files and previews of these imports (an erasure: kept or
+        not, finished or not); how many held one."""
+        with self.db.connection() as conn:
+            cur = conn.execute("UPDATE platform.imports SET sealed_file = NULL, sealed_preview = NULL,"
+                               " keep_file = false WHERE tenant_id = %s AND id = ANY (%s)"
+                               " AND (sealed_file IS NOT NULL OR sealed_preview IS NOT NULL)",
+                               (tenant_id, import_ids))
+        return cur.rowcount
+
+    def expire_previews(self, days: float = PREVIEW_DAYS) -> int:
+        """Previews nobody confirmed within `days`: file and preview deleted,
+        status "expired" (every tenant's; the worker runs this hourly)."""
+        with self.db.connection() as conn:
+            cur = conn.execute("UPDATE platform.imports SET status = 'expired', sealed_file = NULL,"
+                               " sealed_preview = NULL, finished_at = now() WHERE status = 'previewed'"
+                               " AND created_at < now() - %s * interval '1 day'", (days,))
+        return cur.rowcount
 
     def save_mapping(self, tenant_id: UUID, kind: str, mapping: dict[str, str]) -> None:
         with self.db.connection() as conn:

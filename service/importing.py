@@ -54,6 +54,8 @@ from service.ledger import BatchConflict, BatchRow, Ledger
 
 KINDS = ("employers", "contracts", "candidates", "placements", "purchases")
 BATCH_ROWS = 500
+# Days an unconfirmed preview keeps its file (infra/import_store.py expires it).
+PREVIEW_DAYS = import_store.PREVIEW_DAYS
 # A confirm of more rows than this runs in the worker, with a progress bar.
 BACKGROUND_ROWS = 200
 PREVIEW_PAGE_ROWS = 50
@@ -653,12 +655,22 @@ def found(store: import_store.ImportStore, tenant: Tenant, actor: Actor, import_
     return record
 
 
+def _refuse_expired(record: import_store.ImportRecord) -> None:
+    if record.status == "expired":
+        error = Conflict(f"the preview expired after {PREVIEW_DAYS} days unconfirmed and its file "
+                         "was deleted: upload the file again")
+        error.template, error.params = ("the preview expired after {days} days unconfirmed and its file was "
+                                        "deleted: upload the file again"), {"days": PREVIEW_DAYS}
+        raise error
+
+
 def remap(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, actor: Actor, import_id: UUID,
           given: dict[str, dict[str, str]]) -> None:
     """Preview the same file again with another mapping (a new fingerprint)."""
     record = found(store, tenant, actor, import_id)
     for k in given:
         kind_named(k)
+    _refuse_expired(record)
     content = store.file(tenant.id, import_id)
     if record.status != "previewed" or content is None:
         raise Conflict("the import was confirmed already: upload the file again to change its mapping")
@@ -680,6 +692,7 @@ def confirm_import(ledger: Ledger, store: import_store.ImportStore, tenant: Tena
     mapping changed since: another fingerprint) or was confirmed already.
     Answers the import's status afterwards."""
     record = found(store, tenant, actor, import_id)
+    _refuse_expired(record)
     if record.status != "previewed":
         raise Conflict("the import was confirmed already")
     if fingerprint_ != record.fingerprint:

@@ -65,7 +65,7 @@ from service.errors import (
 )
 from service.handlers import HANDLERS, documents
 from service.handlers.erasure import refuse_erased_now
-from service.ports import Accounts, Clock, ContractRecords, Organisations, RuleSets, SystemClock
+from service.ports import Accounts, Clock, ContractRecords, ImportedFiles, Organisations, RuleSets, SystemClock
 from service.unit import Outcome, Unit
 
 log = logging.getLogger("sroi.ledger")
@@ -123,7 +123,7 @@ class Ledger:
                  conflict_attempts: int = CONFLICT_ATTEMPTS, *,
                  accounts: Accounts | None = None, clock: Clock | None = None,
                  organisations: Organisations | None = None, records: ContractRecords | None = None,
-                 rule_sets: RuleSets | None = None):
+                 rule_sets: RuleSets | None = None, imported_files: ImportedFiles | None = None):
         self.stores = stores
         # Called after each command that stored events (tells the projections).
         self.on_committed = on_committed
@@ -134,6 +134,7 @@ class Ledger:
         self.clock = clock or SystemClock()
         self.records = records
         self.rule_sets = rule_sets
+        self.imported_files = imported_files
 
     def _contributions_of(self, tenant: Tenant) -> Callable[[UUID], list[UUID]] | None:
         records = self.records
@@ -181,6 +182,7 @@ class Ledger:
         }
         for attempt in range(1, self.conflict_attempts + 1):
             unit = Unit(app=app, actor=actor, fresh=expected_version is not None, accounts=self.accounts,
+                        imported_files=self.imported_files,
                         clock=self.clock, organisations=self.organisations,
                         contributions_of=self._contributions_of(tenant), rule_sets=self.rule_sets,
                         hours_caps_of=self._hours_caps_of(tenant))
@@ -253,6 +255,7 @@ class Ledger:
     def batch_unit(self, tenant: Tenant, actor: Actor) -> Unit:
         """A unit for `execute_batch`: the rows of a batch (or a whole dry run) share it."""
         return Unit(app=self.stores.for_tenant(tenant), actor=actor, accounts=self.accounts, clock=self.clock,
+                    imported_files=self.imported_files,
                     organisations=self.organisations, contributions_of=self._contributions_of(tenant),
                     rule_sets=self.rule_sets, hours_caps_of=self._hours_caps_of(tenant))
 
@@ -307,7 +310,7 @@ class Ledger:
         unit = unit or self.batch_unit(tenant, actor)
         self.preload(tenant, unit, preload)
         saved: dict[int, Any] = {}
-        recorded: list[tuple[str, str, UUID]] = []
+        recorded: list[tuple[str, str, UUID, UUID | None]] = []
         new_people: list[UUID] = []
         for row in rows:
             try:
@@ -332,7 +335,11 @@ class Ledger:
                     unit.loaded[agg.id] = agg
                     if isinstance(agg, Candidate):
                         new_people.append(agg.id)
-            recorded.append((row.row_key, row.kind, UUID(outcome.body["id"])))
+            record_id = UUID(outcome.body["id"])
+            # The person a row is about (a candidate's own row, a placement's candidate):
+            # an erasure deletes the kept files of the imports that stored one.
+            subject = record_id if isinstance(outcome.saved[0], Candidate) else getattr(command, "candidate_id", None)
+            recorded.append((row.row_key, row.kind, record_id, subject))
             row.done(outcome.body)
         if not store or not saved:
             return 0

@@ -50,6 +50,16 @@ class RuleSets(Protocol):
         ...
 
 
+class ImportedFiles(Protocol):
+    """The spreadsheet imports' files and previews (sealed, in the platform's
+    database), which may name a person."""
+
+    def forget_person(self, tenant: Tenant, candidate_id: UUID) -> int:
+        """Delete the kept files and previews of every import that stored a
+        row about this person (idempotent); how many imports lost them."""
+        ...
+
+
 class Clock(Protocol):
     """What time it is: `recorded_at` in each event's metadata, and the day a
     handler takes when a command names none."""

@@ -37,7 +37,7 @@ from domain.voice import EmployeeVoice
 from infra.eventstore import TenantApplication
 from service.actor import Actor
 from service.errors import InvalidReference, NotFound
-from service.ports import Accounts, Clock, Organisation, Organisations, RuleSets, SystemClock
+from service.ports import Accounts, Clock, ImportedFiles, Organisation, Organisations, RuleSets, SystemClock
 from service.visibility import visible
 
 A = TypeVar("A")
@@ -103,6 +103,8 @@ class Unit:
     # The platform's user accounts (for handlers that check or close a user).
     accounts: Accounts | None = None
     clock: Clock = field(default_factory=SystemClock)
+    # The spreadsheet imports' kept files (an erasure deletes those naming the person).
+    imported_files: ImportedFiles | None = None
     # The platform's organisations (for handlers that link a record to one).
     organisations: Organisations | None = None
     # People this command records something about: the save is refused if one

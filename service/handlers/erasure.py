@@ -59,4 +59,8 @@ def erase_candidate(u: Unit, cmd: c.EraseCandidate) -> Outcome:
         u.app.person_keys.erase(u.app.tenant.id, candidate.id, u.actor.user_id)
     if u.accounts is not None:
         u.accounts.close_accounts_of(u.app.tenant.id, candidate.id)
+    # A spreadsheet that brought the person in (or placed them) may be kept,
+    # or still wait as a preview: its file and preview go too.
+    if u.imported_files is not None:
+        u.imported_files.forget_person(u.app.tenant, candidate.id)
     return changed(candidate)

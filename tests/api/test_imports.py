@@ -284,6 +284,46 @@ def test_an_imported_candidates_personal_data_is_sealed_and_erasable(org: Org) -
     assert org.get(f"/candidates/{candidate}").json()["full_name"] == "[erased]"
 
 
+def test_erasing_a_person_deletes_the_kept_files_of_the_imports_about_them(org: Org) -> None:
+    """The candidates file and the placements file that placed the person,
+    both kept, lose their files; a kept file about other people stays."""
+    employers = confirmed(org, uploaded(org, EMPLOYERS_NL.encode(), kind="employers"), keep_file=True)
+    people = confirmed(org, uploaded(org, CANDIDATES_NL.encode(), kind="candidates"), keep_file=True)
+    placed = confirmed(org, uploaded(org, PLACEMENTS_NL.encode(), kind="placements"), keep_file=True)
+    others = ("Kandidaatnummer;Naam;Geboortedatum;Doelgroep\nK9;Pieter Smit;02-03-1980;doelgroepregister\n")
+    unrelated = confirmed(org, uploaded(org, others.encode(), kind="candidates"), keep_file=True)
+    assert all(d["file_kept"] for d in (employers, people, placed, unrelated))
+    with org.system.stores.database(org.tenant.database).connection() as conn:
+        sanne = conn.execute("SELECT record_id FROM events.import_rows WHERE tenant_id = %s AND row_key = %s",
+                             (org.tenant.id, importing.key_row_key("candidates", "K1"))).fetchone()["record_id"]
+    assert org.post(f"/candidates/{sanne}/erase", {}).status_code == 200
+    kept = {name: org.get(f"/imports/{d['id']}").json()["file_kept"]
+            for name, d in {"employers": employers, "people": people, "placed": placed, "unrelated": unrelated}.items()}
+    assert kept == {"employers": True, "people": False, "placed": False, "unrelated": True}
+    assert org.system.imports.file(org.tenant.id, UUID(people["id"])) is None
+    assert org.system.imports.file(org.tenant.id, UUID(placed["id"])) is None
+    assert b"Pieter Smit" in org.system.imports.file(org.tenant.id, UUID(unrelated["id"]))
+    # Erased again (a retry): nothing more to delete, no error.
+    assert org.system.ledger.imported_files.forget_person(org.tenant, sanne) == 0
+
+
+def test_a_preview_nobody_confirms_expires_with_its_file(org: Org) -> None:
+    made = uploaded(org, CANDIDATES_NL.encode(), kind="candidates")
+    fresh = uploaded(org, EMPLOYERS_NL.encode(), kind="employers")
+    with org.system.stores.database("default").connection() as conn:
+        conn.execute("UPDATE platform.imports SET created_at = now() - interval '8 days' WHERE id = %s",
+                     (UUID(made["id"]),))
+    assert org.system.imports.expire_previews() >= 1
+    assert org.system.imports.file(org.tenant.id, UUID(made["id"])) is None
+    assert org.system.imports.preview(org.tenant.id, UUID(made["id"])) is None
+    assert org.get(f"/imports/{made['id']}").json()["status"] == "expired"
+    r = confirm(org, made)
+    assert r.status_code == 409 and "expired after 7 days" in r.json()["detail"], r.text
+    # A preview younger than PREVIEW_DAYS keeps its file and is confirmed as usual.
+    assert org.system.imports.file(org.tenant.id, UUID(fresh["id"])) == EMPLOYERS_NL.encode()
+    assert confirmed(org, fresh)["status"] == "done"
+
+
 def test_two_imports_of_the_same_rows_at_once_store_each_row_once(org: Org) -> None:
     """Two confirms of the same file racing: a batch that loses (a row stored
     meanwhile by the other) stores nothing and is decided again, its rows then

@@ -61,6 +61,25 @@ def test_an_upload_is_previewed_in_dutch_then_confirmed_and_its_file_kept_and_de
     assert agency.system.imports.file(agency.tenant.id, import_id) is None
 
 
+def test_an_expired_preview_says_so_in_dutch_and_its_confirm_is_refused(
+        agency: Agency, pages: Callable[..., Browser]) -> None:
+    me = pages(agency.user("agency"))
+    path = upload(me, CANDIDATES.encode()).headers["location"]
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', me.get(path).text).group(1)
+    with agency.system.stores.database("default").connection() as conn:
+        conn.execute("UPDATE platform.imports SET created_at = now() - interval '8 days' WHERE id = %s",
+                     (UUID(path.rsplit("/", 1)[1]),))
+    assert agency.system.imports.expire_previews() >= 1
+    html = me.get(path).text
+    assert "verlopen, bestand verwijderd" in html
+    assert "Niemand heeft deze voorvertoning binnen 7 dagen bevestigd" in html
+    assert "Sanne Bakker" not in html and 'action="' + path + '/confirm"' not in html
+    before = events_stored(agency)
+    refused = me.post(path + "/confirm", {"fingerprint": fingerprint})
+    assert refused.status_code == 409 and "na 7 dagen zonder bevestiging verlopen" in refused.text
+    assert events_stored(agency) == before
+
+
 def test_columns_are_mapped_again_on_the_page_and_the_choice_is_remembered(
         agency: Agency, pages: Callable[..., Browser]) -> None:
     me = pages(agency.user("agency"))

@@ -84,7 +84,7 @@ class ImportOut(msgspec.Struct):
     id: UUID
     filename: str
     file_type: str
-    status: str  # previewed | queued | running | done | failed
+    status: str  # previewed | queued | running | done | failed | expired
     fingerprint: str
     rows: int
     ok: int

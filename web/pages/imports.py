@@ -100,7 +100,7 @@ async def _import_page(services: PageServices, request: Request, viewer: Viewer,
         "rows": rows, "page_no": min(max(page_no, 1), pages), "pages": pages, "shown": shown,
         "fields": {kind: list(importing.FIELDS[kind]) for kind in importing.KINDS},
         "result_errors": [{**e, "text": _message(e)} for e in (record.result or {}).get("errors", [])][:50],
-        "errors": errors or {},
+        "errors": errors or {}, "preview_days": importing.PREVIEW_DAYS,
     }, status=status)
 
 
@@ -118,7 +118,8 @@ async def import_progress(request: Request, services: NamedDependency[PageServic
     record = await asyncio.to_thread(importing.found, imports.store, viewer.tenant, viewer.actor, ident)
     if not wants_fragment(request):
         return Response(b"", status_code=303, headers={"Location": f"/imports/{ident}"})
-    return page(services.templates, request, "import.html", {"record": record, "result_errors": []},
+    return page(services.templates, request, "import.html", {"record": record, "result_errors": [],
+                                                             "preview_days": importing.PREVIEW_DAYS},
                 block="progress")
 
 
