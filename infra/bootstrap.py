@@ -233,7 +233,7 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
         databases["default"], kek, webhooks.WebhookSettings(
             allow_private=settings.webhook_allow_private, pause_after=settings.webhook_pause_after,
             max_attempts=settings.webhook_max_attempts, retry_seconds=settings.webhook_retry_seconds,
-            timeout_seconds=settings.webhook_timeout_seconds),
+            timeout_seconds=settings.webhook_timeout_seconds, log_days=settings.webhook_log_days),
         head=lambda tenant: webhooks.head_position(stores.database(tenant.database), tenant),
         tenants=registry.list_tenants)
     return System(settings=settings, database_url=url, stores=stores, registry=registry,

@@ -170,6 +170,9 @@ class Settings:
     # safety net: each catch-up of a tenant follows it at once). Every tenant
     # when an organisation subscribes, so not every few seconds.
     webhook_follow_seconds: float = 60.0
+    # Days a finished delivery (succeeded, or failed after its last try) and
+    # its attempts stay in the log, to be read and replayed; then pruned.
+    webhook_log_days: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -224,4 +227,5 @@ class Settings:
             webhook_retry_seconds=_seconds(env, "WEBHOOK_RETRY_SECONDS", 30.0),
             webhook_timeout_seconds=_seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
             webhook_follow_seconds=_seconds(env, "WEBHOOK_FOLLOW_SECONDS", 60.0),
+            webhook_log_days=_int(env, "WEBHOOK_LOG_DAYS", 30),
         )

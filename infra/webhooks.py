@@ -322,6 +322,8 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx ON platform.webhook_delive
     WHERE status IN ('pending', 'retrying', 'sending');
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log_idx ON platform.webhook_deliveries
     (subscription_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished_idx ON platform.webhook_deliveries (created_at)
+    WHERE status IN ('succeeded', 'failed');
 CREATE TABLE IF NOT EXISTS platform.webhook_attempts (
     id bigserial PRIMARY KEY,
     delivery_id uuid NOT NULL REFERENCES platform.webhook_deliveries (id) ON DELETE CASCADE,
@@ -351,6 +353,7 @@ class WebhookSettings:
     retry_seconds: float = 30.0
     retry_max_seconds: float = 6 * 3600.0
     timeout_seconds: float = 10.0
+    log_days: int = 30
 
     def retry_delay(self, tries: int) -> float:
         """Seconds before the next try after `tries` failed ones: the base,
@@ -555,6 +558,24 @@ class Webhooks:
                                     " AND status = 'failed' AND created_at >= %s RETURNING id",
                                     (sub_id, since)).fetchall()
         return [r["id"] for r in rows]
+
+    def prune(self, days: float | None = None, batch: int = 5000) -> int:
+        """Delete finished deliveries (succeeded, or failed after their last
+        try) older than `days` (WEBHOOK_LOG_DAYS), with their attempts, in
+        batches so no transaction holds many rows; the worker runs it hourly.
+        One still to be sent (pending, retrying, a paused subscription's) is
+        kept, however old. How many were deleted."""
+        days = self.settings.log_days if days is None else days
+        deleted = 0
+        while True:
+            with self.db.connection() as conn:
+                cur = conn.execute(
+                    "DELETE FROM platform.webhook_deliveries WHERE id IN (SELECT id FROM platform.webhook_deliveries"
+                    " WHERE status IN ('succeeded', 'failed') AND created_at < now() - %s * interval '1 day'"
+                    " LIMIT %s)", (days, batch))
+            deleted += cur.rowcount
+            if cur.rowcount < batch:
+                return deleted
 
     # -- following a tenant's log ----------------------------------------------------------
     def followed_tenants(self) -> list[UUID]:

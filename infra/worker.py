@@ -44,8 +44,10 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
             # Duty reminders: recorded once per duty and due date however often this
             # runs; the first run a minute after start, once the sweep has caught up.
             Job(reminders_seconds, lambda: actors["remind_duties"].send(), first_after=60.0),
-            # Spreadsheet previews nobody confirmed within PREVIEW_DAYS: their files go.
+            # Spreadsheet previews nobody confirmed within PREVIEW_DAYS: their files go;
+            # finished webhook deliveries older than WEBHOOK_LOG_DAYS leave the log.
             Job(reminders_seconds, system.imports.expire_previews, first_after=60.0),
+            Job(reminders_seconds, system.webhooks.prune, first_after=60.0),
             # Statement notifications: each (notice, recipient) once, however often this runs.
             Job(notify_seconds, lambda: actors["notify_statements"].send(), first_after=notify_seconds),
             # Webhooks: deliveries due every few seconds (the safety net for lost

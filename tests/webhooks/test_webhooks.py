@@ -86,6 +86,32 @@ def test_following_twice_records_each_event_once(local_hooks: System, org: Org, 
     assert len(org.get(f"/webhooks/{sub['id']}/deliveries").json()["items"]) == 2
 
 
+def test_the_log_keeps_finished_deliveries_for_its_days_and_what_is_still_to_be_sent(
+        local_hooks: System, org: Org, receiver: Receiver) -> None:
+    sub = subscribe(org, receiver.url(), ["*"])["subscription"]
+    for name in ("Oud Geleverd B.V.", "Oud Mislukt B.V.", "Oud Wachtend B.V.", "Recent B.V."):
+        org.create("/employers", {"name": name})
+    assert len(local_hooks.follow_webhooks(org.tenant)) == 4
+    with local_hooks.stores.database("default").connection() as conn:
+        rows = conn.execute("SELECT id FROM platform.webhook_deliveries WHERE subscription_id = %s"
+                            " ORDER BY position", (uuid.UUID(sub["id"]),)).fetchall()
+        ids = [r["id"] for r in rows]
+        for ident, status, age in zip(ids, ("succeeded", "failed", "retrying", "succeeded"), (31, 31, 31, 29)):
+            conn.execute("UPDATE platform.webhook_deliveries SET status = %s,"
+                         " created_at = now() - %s * interval '1 day' WHERE id = %s", (status, age, ident))
+            conn.execute("INSERT INTO platform.webhook_attempts (delivery_id, attempt, started_at, duration_ms,"
+                         " status_code) VALUES (%s, 1, now(), 5, 200)", (ident,))
+    assert local_hooks.webhooks.prune() == 2
+    with local_hooks.stores.database("default").connection() as conn:
+        left = [r["id"] for r in conn.execute("SELECT id FROM platform.webhook_deliveries WHERE subscription_id = %s"
+                                             " ORDER BY position", (uuid.UUID(sub["id"]),)).fetchall()]
+        attempts = conn.execute("SELECT count(*) AS n FROM platform.webhook_attempts WHERE delivery_id = ANY(%s)",
+                                (ids,)).fetchone()["n"]
+    assert left == ids[2:] and attempts == 2  # the old one waiting for a retry stays, and the recent one
+    assert local_hooks.webhooks.prune() == 0
+    assert {d["id"] for d in org.get(f"/webhooks/{sub['id']}/deliveries").json()["items"]} == set(map(str, ids[2:]))
+
+
 def test_retries_back_off_then_pause_and_the_owner_is_told(local_hooks: System, org: Org,
                                                            receiver: Receiver) -> None:
     receiver.default = 500
