@@ -392,6 +392,35 @@ def attempt_view(r: dict[str, Any]) -> dict[str, Any]:
             "response_body": r["response_body"], "error": r["error"]}
 
 
+class HostBreaker:
+    """A receiver's host that could not be reached (no connection, or no
+    answer within WEBHOOK_TIMEOUT_SECONDS) is not tried again, by any
+    subscription, until its back-off has passed: the delivery schedule's
+    (WEBHOOK_RETRY_SECONDS, x4 per further failure, at most 6 h). A dead
+    host then costs one timeout per window, not one per delivery (a
+    platform many employers use, down for an hour, would otherwise hold the
+    worker's threads with thousands of timeouts). Deliveries meanwhile wait:
+    not a try, not a failure of their subscription. Any answer (even a 500)
+    closes it. Per process, in memory: a worker that starts tries once."""
+
+    def __init__(self, delay: Callable[[int], float]):
+        self.delay = delay  # seconds of back-off after n failures in a row
+        self._hosts: dict[str, tuple[float, int]] = {}  # host -> (closed again at, failures)
+
+    def wait(self, host: str) -> float:
+        """Seconds until this host may be tried again (0: now)."""
+        until, _ = self._hosts.get(host, (0.0, 0))
+        return max(0.0, until - time.monotonic())
+
+    def unreachable(self, host: str) -> None:
+        _, failures = self._hosts.get(host, (0.0, 0))
+        failures += 1
+        self._hosts[host] = (time.monotonic() + self.delay(failures), failures)
+
+    def reached(self, host: str) -> None:
+        self._hosts.pop(host, None)
+
+
 @dataclass
 class Attempted:
     """What one call of `attempt` did (None fields: nothing was sent)."""
@@ -413,6 +442,7 @@ class Webhooks:
         self._head = head  # a tenant's latest position
         self._tenants = tenants  # every tenant
         self._transcoder = make_transcoder()
+        self.hosts = HostBreaker(lambda failures: self.settings.retry_delay(failures))
 
     # -- subscriptions ---------------------------------------------------------------------
     def create(self, owner: Owner, user_id: UUID, url: Any, event_types: Any,
@@ -682,7 +712,18 @@ class Webhooks:
         return [r["id"] for r in rows]
 
     def attempt(self, delivery_id: UUID, client: httpx.Client | None = None) -> Attempted:
-        """Claim the delivery if it is due, send it signed, record the attempt."""
+        """Claim the delivery if it is due, send it signed, record the attempt.
+        If its host could not be reached lately (HostBreaker), the delivery
+        waits for the host's back-off instead, untried."""
+        with self.db.connection() as conn:
+            found = conn.execute("SELECT s.url FROM platform.webhook_deliveries d JOIN platform.webhook_subscriptions s"
+                                 " ON s.id = d.subscription_id WHERE d.id = %s", (delivery_id,)).fetchone()
+            wait = self.hosts.wait(_host(found["url"])) if found else 0.0
+            if wait > 0:
+                conn.execute("UPDATE platform.webhook_deliveries SET next_attempt_at = greatest(next_attempt_at,"
+                             " now() + %s * interval '1 second') WHERE id = %s AND status IN ('pending', 'retrying')",
+                             (wait, delivery_id))
+                return Attempted(retry_in=wait)
         with self.db.connection() as conn, conn.transaction():
             row = conn.execute(
                 "UPDATE platform.webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1,"
@@ -717,6 +758,7 @@ class Webhooks:
                 response = http.post(row["url"], content=body, headers=headers)
                 status_code = response.status_code
                 answer = response.text[:RESPONSE_KEEP]
+                self.hosts.reached(_host(row["url"]))
             finally:
                 if own:
                     http.close()
@@ -724,6 +766,8 @@ class Webhooks:
             error = f"refused: {e.message}"
         except httpx.HTTPError as e:
             error = error_type(e)
+            if isinstance(e, (httpx.TimeoutException, httpx.NetworkError)):
+                self.hosts.unreachable(_host(row["url"]))
         duration = int((time.monotonic() - t0) * 1000)
         ok = status_code is not None and 200 <= status_code < 300
         out = Attempted(sent=True, succeeded=ok)
@@ -756,6 +800,11 @@ class Webhooks:
             elif not final:
                 out.retry_in = delay
         return out
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def event_id(row: dict[str, Any]) -> UUID:

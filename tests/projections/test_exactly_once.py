@@ -579,5 +579,7 @@ def test_a_message_for_a_caught_up_tenant_runs_no_projection(books, monkeypatch)
     assert ran == []
     books.run(c.RegisterEmployer(name="Nog Een Bedrijf B.V."))
     project(str(books.tenant.id))
-    assert sorted(ran) == sorted(p.name for p in PROJECTIONS)  # news: every projection runs
+    # News: every projection runs (the share index perhaps twice: the webhooks follower catches it up
+    # first when some organisation subscribes).
+    assert set(ran) == {p.name for p in PROJECTIONS}
     assert not tenant_behind(books.tenant, books.system.stores)

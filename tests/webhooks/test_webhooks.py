@@ -286,3 +286,35 @@ def test_concurrent_edits_one_wins(local_hooks: System, org: Org, receiver: Rece
     assert first.status_code == 200 and first.json()["version"] == sub["version"] + 1
     assert second.status_code == 409
     assert org.get(f"/webhooks/{sub['id']}").json()["url"] == receiver.url()
+
+
+def test_a_host_that_cannot_be_reached_is_tried_once_per_back_off_not_once_per_delivery(
+        local_hooks: System, org: Org, receiver: Receiver) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on: every connection is refused at once
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+    down = subscribe(org, dead, ["EmployerRegistered"])["subscription"]
+    well = subscribe(org, receiver.url(), ["EmployerRegistered"])["subscription"]
+    for i in range(3):
+        org.create("/employers", {"name": f"Werkgever {i} B.V."})
+    local_hooks.follow_webhooks(org.tenant)
+
+    def deliveries(sub: dict[str, Any]) -> list[dict[str, Any]]:
+        items = org.get(f"/webhooks/{sub['id']}/deliveries").json()["items"]
+        return [org.get(f"/webhooks/{sub['id']}/deliveries/{d['id']}").json() for d in items]
+
+    results = [local_hooks.webhooks.attempt(uuid.UUID(d["id"])) for d in deliveries(down)]
+    assert [r.sent for r in results] == [True, False, False]  # one refused connection, then the host waits
+    assert all(r.retry_in is not None and 0 < r.retry_in <= 0.2 for r in results)
+    assert sum(d["attempts"] for d in deliveries(down)) == 1
+    assert org.get(f"/webhooks/{down['id']}").json()["consecutive_failures"] == 1  # waiting is no failure
+    # Another host is not held up.
+    sent = [local_hooks.webhooks.attempt(uuid.UUID(d["id"])) for d in deliveries(well)]
+    assert [r.succeeded for r in sent] == [True, True, True] and len(receiver.on("/hook")) == 3
+    # After the back-off the host is tried again (once), and waits longer.
+    time.sleep(0.25)
+    again = [local_hooks.webhooks.attempt(uuid.UUID(d["id"])) for d in deliveries(down)]
+    assert sum(r.sent for r in again) == 1 and sum(d["attempts"] for d in deliveries(down)) == 2
+    assert min(r.retry_in for r in again if not r.sent) > 0.5  # 0.2 s x 4
