@@ -1,8 +1,9 @@
 """The worker's dramatiq actors, declared on a given broker.
 
 `project_tenant(tenant_id)`: bring every projection of one tenant up to its
-latest event. Sent (coalesced) after commands commit, and by the sweep for
-tenants whose tracking is behind. A projection that fails on an event is
+latest event. Sent (coalesced) after commands commit, and (as
+`catch_up_tenant`, on a queue of its own) by the sweep for tenants whose
+tracking is behind. A projection that fails on an event is
 recorded and backs off (see projections/writer.py) while the tenant's other
 projections carry on; the message itself succeeds, so dramatiq does not
 retry it: the sweep asks again once the failure's next retry time is due.
@@ -44,6 +45,7 @@ from infra.mail import mailer_from_settings
 from infra.registry import REGISTRY_CACHE_SECONDS, TenantNotFound
 from projections.registry import (
     BY_NAME,
+    CATCH_UP_QUEUE,
     PROJECTIONS,
     QUEUE,
     RETRY_BUSY_MS,
@@ -63,6 +65,9 @@ log = logging.getLogger("sroi.projections")
 # projection message goes before any delivery already fetched.
 WEBHOOK_QUEUE = "webhooks"
 DELIVERY_PRIORITY = 100
+# The sweep's catch-ups (CATCH_UP_QUEUE): after the commands' own messages,
+# before webhook deliveries.
+CATCH_UP_PRIORITY = 50
 
 
 class TenantCache:
@@ -118,6 +123,10 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
 
     actor = dramatiq.actor(project_tenant, actor_name="project_tenant", queue_name=QUEUE,
                            broker=broker, max_retries=20, min_backoff=200, max_backoff=30_000)
+    # The same work, sent by the sweep, on its own queue (see CATCH_UP_QUEUE).
+    catch_up_actor = dramatiq.actor(project_tenant, actor_name="catch_up_tenant", queue_name=CATCH_UP_QUEUE,
+                                    broker=broker, max_retries=20, min_backoff=200, max_backoff=30_000,
+                                    priority=CATCH_UP_PRIORITY)
 
     def follow_webhooks(tenant: Tenant) -> None:
         """The tenant's new events as webhook deliveries, each sent by its own message."""
@@ -191,7 +200,7 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         a rebuild of every generation an older projection version built."""
         tenants = system.registry.list_tenants()
         for tenant_id in behind_tenants(tenants, system.stores):
-            actor.send(str(tenant_id))
+            catch_up_actor.send(str(tenant_id))
         for tenant_id, projection in outdated_generations(tenants, system.stores):
             rebuild_actor.send(str(tenant_id), projection)
 
@@ -251,7 +260,8 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
 
     import_actor = dramatiq.actor(import_job, actor_name=import_store.ACTOR_NAME, queue_name=QUEUE,
                                   broker=broker, max_retries=0, time_limit=6 * 3600 * 1000)
-    return {"project_tenant": actor, "sweep": sweep, "rebuild_outdated": rebuild_actor, "sign_heads": heads_actor,
+    return {"project_tenant": actor, "catch_up_tenant": catch_up_actor, "sweep": sweep,
+            "rebuild_outdated": rebuild_actor, "sign_heads": heads_actor,
             "remind_duties": reminders_actor, "notify_statements": notify_actor,
             "export_tenant_job": export_actor, "deliver_webhook": deliver_actor,
             "webhooks_sweep": webhooks_sweep_actor, "import_job": import_actor}

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 #: Schema that holds the PostgreSQL broker's tables in the chosen database.
 PG_SCHEMA = "dramatiq"
 #: The PostgreSQL broker's connections per process at most (the pool opens them as needed).
-BROKER_MAXCONN = 8
+BROKER_MAXCONN = 10
 
 _AMQP_SCHEMES = frozenset({"amqp", "amqps"})
 _PG_SCHEMES = frozenset({"postgres", "postgresql"})
@@ -104,7 +104,8 @@ def make_broker(broker_url: str | None, database_url: str | None) -> dramatiq.Br
 
     # The library's pool would hold up to 16 connections per process; a web
     # process only enqueues, and a worker holds one per queue and delay queue
-    # (two queues: projections, webhooks) plus one listener, and enqueues
+    # (three queues: projections, projections-catch-up, webhooks) plus one
+    # listener, and enqueues
     # from its threads; so cap it unless the URL says otherwise (?maxconn=N).
     if "maxconn=" not in url:
         url += ("&" if "?" in url else "?") + f"maxconn={BROKER_MAXCONN}"

@@ -72,6 +72,10 @@ RESPONSE_KEEP = 1000  # characters of a receiver's answer kept in the log
 URL_MAX = 2000
 MAX_SUBSCRIPTIONS = 20  # per owner
 LEASE_SECONDS = 60  # a claimed delivery not recorded by then is due again
+# A delivery whose message was sent (by the follower or the sweep) is not
+# sent again by the sweep for this long: its message may be waiting in the
+# queue behind others. A message lost with a worker is sent again after it.
+ENQUEUED_LEASE_SECONDS = 300
 READ_BATCH = 500
 STATUSES = ("active", "paused")
 DELIVERY_STATUSES = ("pending", "sending", "retrying", "succeeded", "failed")
@@ -318,6 +322,7 @@ CREATE TABLE IF NOT EXISTS platform.webhook_deliveries (
     delivered_at timestamptz,
     CONSTRAINT webhook_delivery_once UNIQUE (subscription_id, tenant_id, position)
 );
+ALTER TABLE platform.webhook_deliveries ADD COLUMN IF NOT EXISTS enqueued_until timestamptz;
 CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx ON platform.webhook_deliveries (next_attempt_at)
     WHERE status IN ('pending', 'retrying', 'sending');
 CREATE INDEX IF NOT EXISTS webhook_deliveries_log_idx ON platform.webhook_deliveries
@@ -521,7 +526,7 @@ class Webhooks:
                 conn.execute("UPDATE platform.webhook_subscriptions SET status = 'active', paused_at = NULL,"
                              " paused_reason = NULL, consecutive_failures = 0, version = version + 1,"
                              " updated_at = now() WHERE id = %s AND status = 'paused'", (sub_id,))
-                conn.execute("UPDATE platform.webhook_deliveries SET next_attempt_at = now()"
+                conn.execute("UPDATE platform.webhook_deliveries SET next_attempt_at = now(), enqueued_until = NULL"
                              " WHERE subscription_id = %s AND status IN ('pending', 'retrying')", (sub_id,))
         return self.get(owner, sub_id)
 
@@ -573,7 +578,7 @@ class Webhooks:
             self._locked(conn, owner, sub_id, None)
             if delivery_id is not None:
                 rows = conn.execute("UPDATE platform.webhook_deliveries SET status = 'pending', tries = 0,"
-                                    " next_attempt_at = now(), lease_until = NULL WHERE id = %s"
+                                    " next_attempt_at = now(), lease_until = NULL, enqueued_until = NULL WHERE id = %s"
                                     " AND subscription_id = %s AND status <> 'sending' RETURNING id",
                                     (delivery_id, sub_id)).fetchall()
                 if not rows:
@@ -584,7 +589,7 @@ class Webhooks:
                     raise ConflictError("the delivery is being sent now")
             else:
                 rows = conn.execute("UPDATE platform.webhook_deliveries SET status = 'pending', tries = 0,"
-                                    " next_attempt_at = now(), lease_until = NULL WHERE subscription_id = %s"
+                                    " next_attempt_at = now(), lease_until = NULL, enqueued_until = NULL WHERE subscription_id = %s"
                                     " AND status = 'failed' AND created_at >= %s RETURNING id",
                                     (sub_id, since)).fetchall()
         return [r["id"] for r in rows]
@@ -673,9 +678,10 @@ class Webhooks:
                         body = self._body(r, name, links=org is None)
                         got = conn.execute(
                             "INSERT INTO platform.webhook_deliveries (id, subscription_id, tenant_id, position,"
-                            " event_id, event_type, body) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                            " ON CONFLICT DO NOTHING RETURNING id",
-                            (uuid.uuid4(), s["id"], tenant.id, position, event_id(r), name, body)).fetchone()
+                            " event_id, event_type, body, enqueued_until) VALUES (%s, %s, %s, %s, %s, %s, %s,"
+                            " now() + %s * interval '1 second') ON CONFLICT DO NOTHING RETURNING id",
+                            (uuid.uuid4(), s["id"], tenant.id, position, event_id(r), name, body,
+                             ENQUEUED_LEASE_SECONDS)).fetchone()
                         if got is not None:
                             new.append(got["id"])
                     conn.execute("UPDATE platform.webhook_cursors SET position = %s, updated_at = now()"
@@ -702,13 +708,20 @@ class Webhooks:
 
     # -- sending -------------------------------------------------------------------------------
     def due(self, limit: int = 500) -> list[UUID]:
-        """Deliveries whose next try is due (or whose sender's lease ran out), of active subscriptions."""
+        """Deliveries whose next try is due (or whose sender's lease ran out),
+        of active subscriptions, and that no message is on its way for: each
+        returned is marked as sent for ENQUEUED_LEASE_SECONDS (the caller
+        sends its message), so a sweep every few seconds never piles up
+        messages for deliveries still waiting in the queue behind others."""
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT d.id FROM platform.webhook_deliveries d JOIN platform.webhook_subscriptions s"
+                "UPDATE platform.webhook_deliveries SET enqueued_until = now() + %s * interval '1 second'"
+                " WHERE id IN (SELECT d.id FROM platform.webhook_deliveries d JOIN platform.webhook_subscriptions s"
                 " ON s.id = d.subscription_id WHERE s.status = 'active' AND ((d.status IN ('pending', 'retrying')"
                 " AND d.next_attempt_at <= now()) OR (d.status = 'sending' AND d.lease_until < now()))"
-                " ORDER BY d.next_attempt_at LIMIT %s", (limit,)).fetchall()
+                " AND (d.enqueued_until IS NULL OR d.enqueued_until < now())"
+                " ORDER BY d.next_attempt_at LIMIT %s FOR UPDATE OF d SKIP LOCKED) RETURNING id",
+                (ENQUEUED_LEASE_SECONDS, limit)).fetchall()
         return [r["id"] for r in rows]
 
     def attempt(self, delivery_id: UUID, client: httpx.Client | None = None) -> Attempted:
@@ -721,13 +734,13 @@ class Webhooks:
             wait = self.hosts.wait(_host(found["url"])) if found else 0.0
             if wait > 0:
                 conn.execute("UPDATE platform.webhook_deliveries SET next_attempt_at = greatest(next_attempt_at,"
-                             " now() + %s * interval '1 second') WHERE id = %s AND status IN ('pending', 'retrying')",
-                             (wait, delivery_id))
+                             " now() + %s * interval '1 second'), enqueued_until = NULL WHERE id = %s"
+                             " AND status IN ('pending', 'retrying')", (wait, delivery_id))
                 return Attempted(retry_in=wait)
         with self.db.connection() as conn, conn.transaction():
             row = conn.execute(
                 "UPDATE platform.webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1,"
-                " tries = d.tries + 1, lease_until = now() + %s * interval '1 second'"
+                " tries = d.tries + 1, enqueued_until = NULL, lease_until = now() + %s * interval '1 second'"
                 " FROM platform.webhook_subscriptions s WHERE d.id = %s AND s.id = d.subscription_id"
                 " AND s.status = 'active' AND ((d.status IN ('pending', 'retrying') AND d.next_attempt_at <= now())"
                 " OR (d.status = 'sending' AND d.lease_until < now()))"

@@ -34,6 +34,11 @@ PROJECTIONS = (ComplianceProjection(), RetentionProjection(), DirectoryProjectio
                ImpactProjection())
 BY_NAME = {p.name: p for p in PROJECTIONS}
 QUEUE = "projections"
+# The sweep's catch-up messages (tenants found behind: after a lost message,
+# or a backlog after the workers were away) have a queue of their own, so a
+# command's own message ("projections") is never behind them: read-your-writes
+# stays prompt while a backlog drains.
+CATCH_UP_QUEUE = "projections-catch-up"
 RETRY_BUSY_MS = 100
 NOTHING_DUE = 2**63 - 1
 

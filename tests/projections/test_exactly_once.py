@@ -26,7 +26,13 @@ from domain.contribution import Contribution
 from infra.actors import declare_actors
 from projections.base import RM
 from projections.compliance import compliance_for_contract
-from projections.registry import PROJECTIONS, QUEUE, behind_tenants, tenant_behind
+from projections.registry import (
+    CATCH_UP_QUEUE,
+    PROJECTIONS,
+    QUEUE,
+    behind_tenants,
+    tenant_behind,
+)
 from projections.writer import Busy, ProjectionRunner
 from service import commands as c
 from tests.projections.conftest import (
@@ -37,8 +43,8 @@ from tests.projections.conftest import (
     live_positions,
     runner,
     snapshot,
-    table_projection,
     subprocess_env,
+    table_projection,
     tracking,
     wait_until,
 )
@@ -538,8 +544,8 @@ def test_the_sweep_finds_a_tenant_with_unprojected_events_until_it_is_caught_up(
     behind_half = behind_tenants(books.system.registry.list_tenants(), books.system.stores)  # retention not yet
     sweep()
     queued = []
-    while broker.queues[QUEUE].qsize():
-        queued.append(dramatiq.Message.decode(broker.queues[QUEUE].get_nowait()).args[0])
+    while broker.queues[CATCH_UP_QUEUE].qsize():  # the sweep's own queue
+        queued.append(dramatiq.Message.decode(broker.queues[CATCH_UP_QUEUE].get_nowait()).args[0])
     catch_up(books.system, books.tenant)
     behind_after = behind_tenants(books.system.registry.list_tenants(), books.system.stores)
     books.run(c.RegisterEmployer(name="Nieuw Bedrijf B.V."))

@@ -32,13 +32,20 @@ from infra.eventstore import event_metadata
 from projections.base import Event
 from projections.duties import DutiesProjection
 from projections.registry import (
+    CATCH_UP_QUEUE,
     PROJECTIONS,
     QUEUE,
     behind_tenants,
     failing_projections,
     outdated_generations,
 )
-from projections.writer import RETRY_CAP_S, BackingOff, ProjectionFailed, ProjectionRunner, retry_delay
+from projections.writer import (
+    RETRY_CAP_S,
+    BackingOff,
+    ProjectionFailed,
+    ProjectionRunner,
+    retry_delay,
+)
 from service import commands as c
 from tests.projections.conftest import (
     Books,
@@ -105,10 +112,12 @@ def set_next_retry(books: Books, moment_sql: str) -> None:
 
 
 def queued_for(broker: StubBroker, books: Books) -> int:
-    """How many project_tenant messages for this tenant the sweep queued (the queue is emptied)."""
-    queue, n = broker.queues[QUEUE], 0
-    while queue.qsize():
-        n += dramatiq.Message.decode(queue.get_nowait()).args == (str(books.tenant.id),)
+    """How many catch-up messages for this tenant were queued, by the sweep or
+    the commands (the queues are emptied)."""
+    n = 0
+    for queue in (broker.queues[QUEUE], broker.queues[CATCH_UP_QUEUE]):
+        while queue.qsize():
+            n += dramatiq.Message.decode(queue.get_nowait()).args == (str(books.tenant.id),)
     return n
 
 

@@ -28,9 +28,9 @@ def subscribe(org: Org, url: str, types: list[str], token: str | None = None) ->
 
 
 def deliver_all(system: System, tenant: Any, rounds: int = 1) -> list[webhooks.Attempted]:
-    """What the worker does: follow the log, then send what is due."""
-    system.follow_webhooks(tenant)
-    done = []
+    """What the worker does: follow the log and send each new delivery (its
+    message), then send what is due (the sweep)."""
+    done = [system.webhooks.attempt(delivery) for delivery in system.follow_webhooks(tenant)]
     for _ in range(rounds):
         for delivery in system.webhooks.due():
             done.append(system.webhooks.attempt(delivery))
@@ -118,7 +118,6 @@ def test_retries_back_off_then_pause_and_the_owner_is_told(local_hooks: System, 
     sub = subscribe(org, receiver.url(), ["EmployerRegistered"])["subscription"]
     org.create("/employers", {"name": "Kapot B.V."})
     org.create("/employers", {"name": "Ook kapot B.V."})
-    local_hooks.follow_webhooks(org.tenant)
     deadline = time.monotonic() + 20
     while org.get(f"/webhooks/{sub['id']}").json()["status"] == "active" and time.monotonic() < deadline:
         deliver_all(local_hooks, org.tenant)
@@ -318,3 +317,24 @@ def test_a_host_that_cannot_be_reached_is_tried_once_per_back_off_not_once_per_d
     again = [local_hooks.webhooks.attempt(uuid.UUID(d["id"])) for d in deliveries(down)]
     assert sum(r.sent for r in again) == 1 and sum(d["attempts"] for d in deliveries(down)) == 2
     assert min(r.retry_in for r in again if not r.sent) > 0.5  # 0.2 s x 4
+
+
+def test_the_sweep_sends_one_message_per_delivery_not_one_per_sweep(
+        local_hooks: System, org: Org, receiver: Receiver) -> None:
+    """A sweep every few seconds must not pile up messages for deliveries
+    whose message waits in the queue: each is sent once per turn."""
+    subscribe(org, receiver.url(), ["EmployerRegistered"])
+    org.create("/employers", {"name": "Eenmaal B.V."})
+    (delivery,) = local_hooks.follow_webhooks(org.tenant)  # the follower sends its message
+    hooks = local_hooks.webhooks
+    assert delivery not in hooks.due()  # on its way already
+    with local_hooks.stores.database("default").connection() as conn:  # that message was lost
+        conn.execute("UPDATE platform.webhook_deliveries SET enqueued_until = now() - interval '1 second'"
+                     " WHERE id = %s", (delivery,))
+    assert delivery in hooks.due() and delivery not in hooks.due()  # sent again, once
+    receiver.script = [500]
+    tried = hooks.attempt(delivery)
+    assert tried.sent and not tried.succeeded and tried.retry_in == pytest.approx(0.2)
+    time.sleep(0.25)  # the retry is due: the sweep sends it (once), as does the worker's delayed message
+    assert delivery in hooks.due() and delivery not in hooks.due()
+    assert hooks.attempt(delivery).succeeded
