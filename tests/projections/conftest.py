@@ -275,18 +275,5 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., Spawned]]:
     processes.stop([s.proc for s in started], timeout=10)
 
 
-def drop_queued_messages(database_url: str) -> int:
-    """Delete the messages waiting in the shared test database's PostgreSQL
-    broker (none in flight): every command of every earlier test queued one
-    for its tenant, and no worker ran to take them. A worker a test starts
-    would work through all of them (hundreds of tenants, each caught up from
-    its first event) before this test's own; in production the workers run
-    and nothing piles up. The sweep still finds any tenant behind."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        return conn.execute("DELETE FROM dramatiq.queue WHERE state = 'queued'").rowcount
-
-
 def worker_command() -> list[str]:
     return [sys.executable, "-m", "infra.cli", "worker"]

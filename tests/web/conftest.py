@@ -156,12 +156,14 @@ def web_process(database_url: str, log: Path, **settings: str) -> Iterator[Serve
             processes.stop([proc])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(database_url: str, system: System, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`sroi serve` (uvicorn) on a free port and `sroi worker`, on the test database.
 
-    Session-scoped and started on first use: the web tests run last, so the
-    worker does not project other tests' tenants behind their backs."""
+    Started on first use and stopped when the web tests (this package) end:
+    its worker (default settings) must not outlive them. Left running into
+    the webhook tests, it took their deliveries to a receiver on localhost
+    and refused them (no WEBHOOK_ALLOW_PRIVATE), retrying 30 s later."""
     logs = tmp_path_factory.mktemp("web-server")
     env = _subprocess_env(database_url)
     with open(logs / "worker.log", "wb") as worker_log:

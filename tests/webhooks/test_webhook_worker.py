@@ -14,7 +14,7 @@ import pytest
 from infra import processes, webhooks
 from infra.bootstrap import System
 from tests.api.conftest import Org
-from tests.projections.conftest import drop_queued_messages, subprocess_env, wait_until, worker_command
+from tests.projections.conftest import subprocess_env, wait_until, worker_command
 from tests.webhooks.conftest import Receiver
 from tests.webhooks.test_webhooks import subscribe
 
@@ -32,7 +32,6 @@ def test_the_worker_delivers_retries_with_backoff_and_survives_a_restart(
     created = subscribe(org, receiver.url(), ["EmployerRegistered"])
     secret = created["secret"]
     receiver.script = [500, 500]  # the first delivery fails twice, then the receiver is well
-    drop_queued_messages(database_url)  # other tests' (tests/projections/conftest.py)
     worker = start_worker(spawn, database_url)
     first = org.create("/employers", {"name": "Eerste B.V."})
 
@@ -40,13 +39,31 @@ def test_the_worker_delivers_retries_with_backoff_and_survives_a_restart(
         assert worker.proc.poll() is None, worker.output()[-3000:]
         return len(receiver.on("/hook")) >= n
 
-    wait_until(lambda: received(3), 90, message="three tries of the first delivery")
+    def state() -> str:
+        """What the worker had done, for a failure's message."""
+        import psycopg
+
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            deliveries = conn.execute(
+                "SELECT status, attempts, tries, next_attempt_at - now(), enqueued_until - now()"
+                " FROM platform.webhook_deliveries WHERE subscription_id = %s",
+                (created["subscription"]["id"],)).fetchall()
+            queues = conn.execute("SELECT queue_name, state, count(*) FROM dramatiq.queue GROUP BY 1, 2").fetchall()
+            tracked = conn.execute("SELECT projection, position FROM rm.tracking WHERE tenant_id = %s",
+                                   (org.tenant.id,)).fetchall()
+        return (f"received {len(receiver.on('/hook'))}; deliveries {deliveries}; queues {queues};"
+                f" tracking {tracked}\nworker output:\n{worker.output()[-3000:]}")
+
+    try:
+        wait_until(lambda: received(3), 90, message="three tries of the first delivery")
+    except AssertionError as e:
+        raise AssertionError(f"{e}: {state()}") from None
     tries = receiver.on("/hook")
     assert {json.loads(t.body)["record"]["id"] for t in tries} == {first}
     assert all(webhooks.verify(secret, t.headers["Sroi-Signature"], t.body) for t in tries)
     gaps = [b.at - a.at for a, b in zip(tries, tries[1:])]
     # Backoff: 0.5 s, then 2 s (x4): no try before its time. (A try may come later than its
-    # time, after messages queued before it: the shared test database's other deliveries.)
+    # time, after messages queued before it in the shared test database.)
     assert gaps[0] >= 0.45 and gaps[1] >= 1.9, gaps
 
     # The worker stops; events happen meanwhile; a new worker sends them, once each.
