@@ -105,8 +105,8 @@ def make_broker(broker_url: str | None, database_url: str | None) -> dramatiq.Br
     # The library's pool would hold up to 16 connections per process; a web
     # process only enqueues, and a worker holds one per queue and delay queue
     # (three queues: projections, projections-catch-up, webhooks) plus one
-    # listener, and enqueues
-    # from its threads; so cap it unless the URL says otherwise (?maxconn=N).
+    # listener, and enqueues from its threads; so cap it unless the URL says
+    # otherwise (?maxconn=N).
     if "maxconn=" not in url:
         url += ("&" if "?" in url else "?") + f"maxconn={BROKER_MAXCONN}"
 

@@ -200,6 +200,12 @@ _NO_IDEMPOTENCY: tuple[None, ...] = (None,) * 5
 BULK_MIN = 64
 
 
+def _uuid_array(ids: Iterable[UUID]) -> str:
+    """A uuid[] parameter as an array literal: psycopg's list dumper costs
+    ~20 us a call in Python."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
 class _Session:
     """The insert statements prepared on one pooled connection (the server
     keeps them per session), least recently used first, and its encoding."""
@@ -405,10 +411,7 @@ class TenantRecorder(PostgresApplicationRecorder):
         if not stored_events:
             if unerased:  # nothing to store, and still refused (the rare no-change command)
                 with self.datastore.get_connection() as conn:
-                    if conn.execute(sql.SQL("SELECT 1 FROM {}.erasures WHERE tenant_id = %s"
-                                            " AND subject_id = ANY (%s)").format(sql.Identifier(self.datastore.schema)),
-                                    (self.tenant_id, unerased)).fetchone():
-                        raise PersonErased(unerased[0])
+                    self._refuse_erased(conn, unerased)
             return []
         record: IdempotencyRecord | None = kwargs.get("idempotency")
         if len(stored_events) >= BULK_MIN and record is None:
@@ -422,8 +425,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             record.created if record else None,
             json.dumps(record.response) if record else None,
             self.tenant_id if unerased else None,
-            # An array literal: psycopg's list dumper costs ~20 us a call in Python.
-            "{" + ",".join(map(str, unerased)) + "}" if unerased else None,
+            _uuid_array(unerased) if unerased else None,
         )
         if len(stored_events) == 1:  # in the caller's transaction: psycopg's cursor
             e = stored_events[0]
@@ -460,8 +462,7 @@ class TenantRecorder(PostgresApplicationRecorder):
         PL/pgSQL row by row. Measured in bench/import.py."""
         schema, table = self.datastore.schema, self.events_table_name
         ident = sql.Identifier(schema, table)
-        ids = sorted({e.originator_id for e in stored_events}, key=str)
-        first_version: dict[UUID, int] = {}
+        first_version: dict[UUID, int] = {}  # each aggregate's lowest version in the batch
         for e in stored_events:
             if e.originator_version < first_version.get(e.originator_id, 2**62):
                 first_version[e.originator_id] = e.originator_version
@@ -470,15 +471,12 @@ class TenantRecorder(PostgresApplicationRecorder):
             if in_transaction is not None:
                 in_transaction(conn)
             cur.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(ident))
-            if unerased and cur.execute(sql.SQL("SELECT 1 FROM {}.erasures WHERE tenant_id = %s"
-                                                " AND subject_id = ANY (%s::uuid[]) LIMIT 1").format(
-                    sql.Identifier(schema)), (self.tenant_id, "{" + ",".join(map(str, unerased)) + "}")
-            ).fetchone():
-                raise PersonErased(unerased[0])
+            if unerased:
+                self._refuse_erased(cur, unerased)
             # A conflict: an aggregate already has a version this batch brings.
             for found_id, top in cur.execute(sql.SQL(
                     "SELECT originator_id, max(originator_version) FROM {} WHERE originator_id = ANY (%s::uuid[])"
-                    " GROUP BY originator_id").format(ident), ("{" + ",".join(map(str, ids)) + "}",)).fetchall():
+                    " GROUP BY originator_id").format(ident), (_uuid_array(first_version),)).fetchall():
                 if top >= first_version[found_id]:
                     raise es_errors.IntegrityError(
                         "duplicate key value violates unique constraint (originator_id, originator_version)")
@@ -515,6 +513,13 @@ class TenantRecorder(PostgresApplicationRecorder):
                     copy.write_row((e.originator_id, e.originator_version, e.topic, e.state, pos, h,
                                     recorded_at))
         return positions
+
+    def _refuse_erased(self, conn: Any, unerased: list[UUID]) -> None:
+        """PersonErased if one of these people has been erased (read on `conn`)."""
+        if conn.execute(sql.SQL("SELECT 1 FROM {}.erasures WHERE tenant_id = %s AND subject_id = ANY (%s::uuid[])"
+                                " LIMIT 1").format(sql.Identifier(self.datastore.schema)),
+                        (self.tenant_id, _uuid_array(unerased))).fetchone():
+            raise PersonErased(unerased[0])
 
     def _insert_one(self, e: StoredEvent, record: IdempotencyRecord | None,
                     unerased: list[UUID] | None) -> int:

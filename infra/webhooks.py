@@ -412,6 +412,11 @@ class HostBreaker:
         self.delay = delay  # seconds of back-off after n failures in a row
         self._hosts: dict[str, tuple[float, int]] = {}  # host -> (closed again at, failures)
 
+    def any_waiting(self) -> bool:
+        """Whether some host waits now (else a delivery needs no look at its host first)."""
+        now = time.monotonic()
+        return any(until > now for until, _ in self._hosts.values())
+
     def wait(self, host: str) -> float:
         """Seconds until this host may be tried again (0: now)."""
         until, _ = self._hosts.get(host, (0.0, 0))
@@ -578,8 +583,8 @@ class Webhooks:
             self._locked(conn, owner, sub_id, None)
             if delivery_id is not None:
                 rows = conn.execute("UPDATE platform.webhook_deliveries SET status = 'pending', tries = 0,"
-                                    " next_attempt_at = now(), lease_until = NULL, enqueued_until = NULL WHERE id = %s"
-                                    " AND subscription_id = %s AND status <> 'sending' RETURNING id",
+                                    " next_attempt_at = now(), lease_until = NULL, enqueued_until = NULL"
+                                    " WHERE id = %s AND subscription_id = %s AND status <> 'sending' RETURNING id",
                                     (delivery_id, sub_id)).fetchall()
                 if not rows:
                     exists = conn.execute("SELECT 1 FROM platform.webhook_deliveries WHERE id = %s"
@@ -589,7 +594,8 @@ class Webhooks:
                     raise ConflictError("the delivery is being sent now")
             else:
                 rows = conn.execute("UPDATE platform.webhook_deliveries SET status = 'pending', tries = 0,"
-                                    " next_attempt_at = now(), lease_until = NULL, enqueued_until = NULL WHERE subscription_id = %s"
+                                    " next_attempt_at = now(), lease_until = NULL, enqueued_until = NULL"
+                                    " WHERE subscription_id = %s"
                                     " AND status = 'failed' AND created_at >= %s RETURNING id",
                                     (sub_id, since)).fetchall()
         return [r["id"] for r in rows]
@@ -724,10 +730,9 @@ class Webhooks:
                 (ENQUEUED_LEASE_SECONDS, limit)).fetchall()
         return [r["id"] for r in rows]
 
-    def attempt(self, delivery_id: UUID, client: httpx.Client | None = None) -> Attempted:
-        """Claim the delivery if it is due, send it signed, record the attempt.
-        If its host could not be reached lately (HostBreaker), the delivery
-        waits for the host's back-off instead, untried."""
+    def _host_wait(self, delivery_id: UUID) -> float:
+        """Seconds the delivery's host still waits (HostBreaker); if any, the
+        delivery's next try is put after it (not a try)."""
         with self.db.connection() as conn:
             found = conn.execute("SELECT s.url FROM platform.webhook_deliveries d JOIN platform.webhook_subscriptions s"
                                  " ON s.id = d.subscription_id WHERE d.id = %s", (delivery_id,)).fetchone()
@@ -736,7 +741,14 @@ class Webhooks:
                 conn.execute("UPDATE platform.webhook_deliveries SET next_attempt_at = greatest(next_attempt_at,"
                              " now() + %s * interval '1 second'), enqueued_until = NULL WHERE id = %s"
                              " AND status IN ('pending', 'retrying')", (wait, delivery_id))
-                return Attempted(retry_in=wait)
+        return wait
+
+    def attempt(self, delivery_id: UUID, client: httpx.Client | None = None) -> Attempted:
+        """Claim the delivery if it is due, send it signed, record the attempt.
+        If its host could not be reached lately (HostBreaker), the delivery
+        waits for the host's back-off instead, untried."""
+        if self.hosts.any_waiting() and (wait := self._host_wait(delivery_id)) > 0:
+            return Attempted(retry_in=wait)
         with self.db.connection() as conn, conn.transaction():
             row = conn.execute(
                 "UPDATE platform.webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1,"

@@ -657,10 +657,9 @@ def found(store: import_store.ImportStore, tenant: Tenant, actor: Actor, import_
 
 def _refuse_expired(record: import_store.ImportRecord) -> None:
     if record.status == "expired":
-        error = Conflict(f"the preview expired after {PREVIEW_DAYS} days unconfirmed and its file "
-                         "was deleted: upload the file again")
-        error.template, error.params = ("the preview expired after {days} days unconfirmed and its file was "
-                                        "deleted: upload the file again"), {"days": PREVIEW_DAYS}
+        template = "the preview expired after {days} days unconfirmed and its file was deleted: upload the file again"
+        error = Conflict(template.format(days=PREVIEW_DAYS))
+        error.template, error.params = template, {"days": PREVIEW_DAYS}
         raise error
 
 
