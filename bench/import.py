@@ -4,8 +4,9 @@
 are imported from two CSV files (service/importing.py: read, mapped,
 validated by the handlers, stored in batches with the import's correlation
 id), after one employer and one contract. Then the very same stored events
-(ids, versions, topics, state bytes, as the import stored them) are written
-again with a raw asyncpg `executemany` into a table of the same shape; the
+(ids, versions, topics, state bytes, chain hashes and times, as the import
+stored them) are written again with a raw asyncpg `executemany` into a table
+of the same shape (the same columns and indexes as a tenant's events table); the
 ratio is events/s of the import over rows/s of the raw write (target >= 0.25).
 
 Also: a preview of the 10,000 placement rows (reading the file included;
@@ -70,13 +71,13 @@ def raw_rate(url: str, rows: list[tuple]) -> float:
             await conn.execute(
                 "DROP TABLE IF EXISTS bench_raw_import;"
                 "CREATE TABLE bench_raw_import (originator_id uuid NOT NULL, originator_version bigint NOT NULL,"
-                " topic text, state bytea, notification_id bigserial,"
+                " topic text, state bytea, notification_id bigserial, chain_hash bytea, recorded_at timestamptz,"
                 " PRIMARY KEY (originator_id, originator_version));"
                 "CREATE UNIQUE INDEX ON bench_raw_import (notification_id)")
             t0 = time.perf_counter()
             async with conn.transaction():
-                await conn.executemany("INSERT INTO bench_raw_import (originator_id, originator_version, topic, state)"
-                                       " VALUES ($1, $2, $3, $4)", rows)
+                await conn.executemany("INSERT INTO bench_raw_import (originator_id, originator_version, topic, state,"
+                                       " chain_hash, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)", rows)
             elapsed = time.perf_counter() - t0
             await conn.execute("DROP TABLE bench_raw_import")
             return len(rows) / elapsed
@@ -107,6 +108,11 @@ def main() -> None:
         with system.stores.database(tenant.database).connection() as conn:
             before = conn.execute(f"SELECT coalesce(max(notification_id), 0) AS m FROM events.{table}").fetchone()["m"]
 
+        if system.ledger.batch_processes is not None:
+            # As the worker does at its start (infra/worker.py): the fork
+            # server the import's processes come from, started once.
+            system.ledger.batch_processes.warm()
+        say(f"import processes: {system.settings.import_processes} (IMPORT_PROCESSES)")
         timings = {}
         for label, data, kind in (("candidates", candidates_csv, "candidates"),
                                   ("placements", placements_csv, "placements")):
@@ -123,9 +129,11 @@ def main() -> None:
             note(f"{label}: preview {preview_s:.2f} s, import {timings[label][1]:.2f} s")
 
         with system.stores.database(tenant.database).connection() as conn:
-            rows = conn.execute(f"SELECT originator_id, originator_version, topic, state FROM events.{table}"
-                                " WHERE notification_id > %s ORDER BY notification_id", (before,)).fetchall()
-        events = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in rows]
+            rows = conn.execute(f"SELECT originator_id, originator_version, topic, state, chain_hash, recorded_at"
+                                f" FROM events.{table} WHERE notification_id > %s ORDER BY notification_id",
+                                (before,)).fetchall()
+        events = [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]), bytes(r["chain_hash"]),
+                   r["recorded_at"]) for r in rows]
         import_s = timings["candidates"][1] + timings["placements"][1]
         import_rate = len(events) / import_s
         raw = raw_rate(system.database_url, events)

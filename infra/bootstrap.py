@@ -6,6 +6,12 @@ It is also where the layers meet: the reminders process manager
 and the agency's users (infra/registry.py) through ports wired here."""
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
+import multiprocessing.util
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -181,6 +187,77 @@ class System:
         self.broker.close()
 
 
+# -- processes for a large import's batches (service/importing.py) -------------
+# A child's system: built once per child, from the parent's settings.
+_CHILD: System | None = None
+# A child's connections: it runs one batch at a time.
+CHILD_POOL_SIZE = 2
+
+
+def _child_start(settings: Settings, database_url: str) -> None:
+    """A child's start: its own system (connections, broker, keys) on the
+    parent's databases, closed when the child exits."""
+    global _CHILD
+    settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database,
+                                                                          pool_size=CHILD_POOL_SIZE))
+    _CHILD = bootstrap(settings, database_url=database_url, migrate=False)
+    multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
+
+
+def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
+    assert _CHILD is not None
+    return fn(_CHILD.ledger, task)
+
+
+class ImportProcesses:
+    """service.ports.BatchProcesses: up to `size` child processes, started for
+    one import and stopped after it, each with a system of its own. Children
+    come from a fork server (multiprocessing's "forkserver": one clean
+    process with this module imported, started once per process by `warm`
+    or at first use, forks each child), so a child shares nothing with its
+    parent (no connection, no thread) and starts in a tenth of a second
+    (concurrent.futures' process pool, standard library)."""
+
+    def __init__(self, settings: Settings, database_url: str, size: int):
+        self.settings, self.database_url, self.size = settings, database_url, size
+
+    def _context(self) -> Any:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["infra.bootstrap"])
+        return context
+
+    def warm(self) -> None:
+        """Start the fork server now (it imports the application: half a
+        second), not at the first large import: the worker does at its start."""
+        from multiprocessing import forkserver
+        self._context()
+        forkserver.ensure_running()
+
+    @contextmanager
+    def open(self) -> Iterator[Callable[[Callable[[Any, Any], Any], Sequence[Any]], Iterator[tuple[int, Any]]]]:
+        pools: list[ProcessPoolExecutor] = []
+
+        def run(fn: Callable[[Any, Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+            if not pools:
+                pools.append(ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
+                                                 initargs=(self.settings, self.database_url)))
+            pending: dict[Future[Any], int] = {pools[0].submit(_child_run, fn, task): i
+                                               for i, task in enumerate(tasks)}
+            try:
+                while pending:
+                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        yield pending.pop(future), future.result()
+            finally:
+                for future in pending:
+                    future.cancel()
+        try:
+            yield run
+        finally:
+            for pool in pools:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
 def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True,
               clock: Clock | None = None) -> System:
     """The system; `clock` (default: the machine's) is what the ledger reads
@@ -228,7 +305,11 @@ def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: b
                     accounts=PlatformAccounts(databases["default"]), clock=clock,
                     organisations=PlatformOrganisations(databases["default"]),
                     records=ContractRecords(stores), rule_sets=PlatformRuleSets(databases["default"]),
-                    imported_files=import_store.ImportedFiles(stores, imports))
+                    imported_files=import_store.ImportedFiles(stores, imports),
+                    # Not with a clock of the caller's (tests move time): the
+                    # children read the machine's.
+                    batch_processes=(ImportProcesses(settings, url, settings.import_processes)
+                                     if settings.import_processes > 1 and clock is None else None))
     hooks = webhooks.Webhooks(
         databases["default"], kek, webhooks.WebhookSettings(
             allow_private=settings.webhook_allow_private, pause_after=settings.webhook_pause_after,

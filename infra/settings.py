@@ -173,6 +173,11 @@ class Settings:
     # Days a finished delivery (succeeded, or failed after its last try) and
     # its attempts stay in the log, to be read and replayed; then pruned.
     webhook_log_days: int = 30
+    # Processes that store a large spreadsheet import's batches side by side
+    # (IMPORT_PROCESSES; service/importing.py): each a child of the process
+    # running the import, with its own connections, for that import only.
+    # 1: the import runs in its own process alone.
+    import_processes: int = 1
 
     @property
     def is_production(self) -> bool:
@@ -228,4 +233,5 @@ class Settings:
             webhook_timeout_seconds=_seconds(env, "WEBHOOK_TIMEOUT_SECONDS", 10.0),
             webhook_follow_seconds=_seconds(env, "WEBHOOK_FOLLOW_SECONDS", 60.0),
             webhook_log_days=_int(env, "WEBHOOK_LOG_DAYS", 30),
+            import_processes=_int(env, "IMPORT_PROCESSES", min(os.cpu_count() or 1, 4)),
         )

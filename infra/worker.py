@@ -15,7 +15,7 @@ import dramatiq
 
 from infra.actors import declare_actors
 from infra.audit import HeadSigner
-from infra.bootstrap import System
+from infra.bootstrap import ImportProcesses, System
 from infra.broker import install_broker
 from infra.logsafe import describe
 
@@ -34,6 +34,10 @@ def run_worker(system: System, threads: int = 4, stop: threading.Event | None = 
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
     worker.start()
+    if isinstance(system.ledger.batch_processes, ImportProcesses):
+        # A large import's batches run in children of this process, forked by
+        # a fork server: started now, beside the work, not at the first import.
+        threading.Thread(target=system.ledger.batch_processes.warm, name="fork server", daemon=True).start()
     # Heads: signed here, not through the queue, so a backlog of projection
     # work cannot stretch the bound HEAD_SIGN_SECONDS promises.
     signer = HeadSigner(system.settings)

@@ -29,9 +29,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -52,6 +53,8 @@ from service.errors import (
 )
 from service.ledger import BatchConflict, BatchRow, Ledger
 
+log = logging.getLogger("sroi.importing")
+
 KINDS = ("employers", "contracts", "candidates", "placements", "purchases")
 BATCH_ROWS = 500
 # Days an unconfirmed preview keeps its file (infra/import_store.py expires it).
@@ -60,6 +63,9 @@ PREVIEW_DAYS = import_store.PREVIEW_DAYS
 BACKGROUND_ROWS = 200
 PREVIEW_PAGE_ROWS = 50
 CONFLICT_RETRIES = 5
+# A kind with at least this many rows to store has its batches stored side by
+# side, in other processes (Ledger.batch_processes), when there are any.
+PARALLEL_ROWS = 1000
 
 _SHEET_NAMES = {
     "employers": ("employers", "employer", "werkgevers", "werkgever"),
@@ -382,6 +388,23 @@ class _Run:
         raise _reference(field_name, "no {kind} with key {key} in this file or an earlier import",
                          kind=kind[:-1], key=value)
 
+    def referred(self, rows: list[Row]) -> tuple[dict[str, UUID], dict[str, int]]:
+        """Of the ids known so far and the rows with errors, those these rows
+        refer to by key (what their commands need, elsewhere)."""
+        ids: dict[str, UUID] = {}
+        failed: dict[str, int] = {}
+        for row in rows:
+            for f, value in row.values.items():
+                kind = FIELDS_REF.get((row.kind, f))
+                if kind is None:
+                    continue
+                rk = key_row_key(kind, str(value))
+                if rk in self.ids:
+                    ids[rk] = self.ids[rk]
+                elif rk in self.failed_keys:
+                    failed[rk] = self.failed_keys[rk]
+        return ids, failed
+
     def known_refs(self, rows: list[Row]) -> set[UUID]:
         """The records these rows refer to that exist already (to load at once)."""
         out: set[UUID] = set()
@@ -529,13 +552,21 @@ def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import
     run = _Run(the_plan, _known(ledger, tenant, the_plan))
     seen: set[str] = set()
     done = 0
-    rows = the_plan.rows
-    with _set_aside() as set_aside:
-        for start in range(0, len(rows), batch_rows):
-            set_aside()
-            done = _confirm_batch(ledger, tenant, actor, run, rows[start:start + batch_rows], seen, import_id, done)
-            if progress is not None:
-                progress(done)
+    with _set_aside() as set_aside, ExitStack() as stack:
+        side_by_side = None
+        for kind in KINDS:
+            rows = [r for r in the_plan.rows if r.kind == kind]
+            if ledger.batch_processes is not None and len(rows) >= PARALLEL_ROWS:
+                side_by_side = side_by_side or stack.enter_context(ledger.batch_processes.open())
+                done = _confirm_side_by_side(side_by_side, tenant, actor, run, rows, seen, import_id, done,
+                                             progress, batch_rows)
+                continue
+            for start in range(0, len(rows), batch_rows):
+                set_aside()
+                done = _confirm_batch(ledger, tenant, actor, run, rows[start:start + batch_rows], seen, import_id,
+                                      done)
+                if progress is not None:
+                    progress(done)
     result = counts(the_plan)
     result["errors"] = errors_of(the_plan, limit=200)
     result["new"] = result["ok"]
@@ -564,6 +595,103 @@ def _confirm_batch(ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run, chun
                                                    [r.row_key for r in chunk]))
     raise ImportError_("file", "other changes kept conflicting with this import: "
                        "{done} rows were stored; confirm again to store the rest", done=done)
+
+
+# What Ledger.batch_processes.open() gives: run a function over tasks elsewhere.
+SideBySide = Callable[[Callable[[Ledger, Any], Any], list[Any]], Iterator[tuple[int, Any]]]
+
+
+@dataclass
+class _Part:
+    """One batch of a kind's rows, to store in another process: the rows (to
+    run, decided by `triage`), and what their commands need of the import so
+    far: the ids of the records they refer to, the rows with errors they
+    might refer to, the sheets' headers (to name a column in an error)."""
+
+    tenant: Tenant
+    actor: Actor
+    import_id: UUID
+    sheets: list[dict[str, Any]]
+    rows: list[Row]
+    ids: dict[str, UUID]
+    failed_keys: dict[str, int]
+
+
+@dataclass
+class _PartDone:
+    rows: list[tuple[str, str | None, list[dict[str, Any]]]]  # status, record id, errors of each row
+    ids: dict[str, UUID]  # the rows stored: row key -> record id
+    failed_keys: dict[str, int]
+    # A refusal of the batch: its class, message and attributes (the
+    # errors' own constructors take other arguments than pickle gives them).
+    error: tuple[type[ServiceError], str, dict[str, Any]] | None = None
+
+    def refusal(self) -> ServiceError | None:
+        if self.error is None:
+            return None
+        cls, message, attributes = self.error
+        error = cls.__new__(cls)
+        Exception.__init__(error, message)
+        error.__dict__.update(attributes)
+        return error
+
+
+def _store_part(ledger: Ledger, part: _Part) -> _PartDone:
+    """A child process's work (Ledger.batch_processes): one batch, as
+    `_confirm_batch` stores it here, with its own conflict retries."""
+    run = _Run(Plan(sheets=part.sheets, rows=part.rows, errors=[]), part.ids)
+    run.failed_keys = dict(part.failed_keys)
+    error: tuple[type[ServiceError], str, dict[str, Any]] | None = None
+    try:
+        _confirm_batch(ledger, part.tenant, part.actor, run, part.rows, set(), part.import_id, 0)
+    except ServiceError as e:
+        error = (type(e), str(e), dict(vars(e)))
+    return _PartDone(rows=[(r.status, r.record_id, r.errors) for r in part.rows],
+                     ids={r.row_key: run.ids[r.row_key] for r in part.rows if r.status == "ok"},
+                     failed_keys={k: n for k, n in run.failed_keys.items() if k not in part.failed_keys},
+                     error=error)
+
+
+def _confirm_side_by_side(side_by_side: SideBySide, tenant: Tenant, actor: Actor, run: _Run, rows: list[Row],
+                          seen: set[str], import_id: UUID, done: int, progress: Callable[[int], None] | None,
+                          batch_rows: int) -> int:
+    """The rows of one kind, stored batch by batch in other processes, side by
+    side (a spreadsheet's rows of one kind never refer to each other: each
+    refers to records of the kinds before it, all stored by now). Which rows
+    to run is decided here first, in file order (`triage`: errors, imported
+    before, the same row again); each batch is then stored as `_confirm_batch`
+    stores it, in its own transaction. The rows done after them."""
+    todo = run.triage(rows, seen)
+    done += len(rows) - len(todo)
+    batches = [todo[i:i + batch_rows] for i in range(0, len(todo), batch_rows)]
+    log.info("import %s: %d %s rows in %d batches, side by side", import_id, len(todo), rows[0].kind, len(batches))
+    parts = []
+    for batch in batches:
+        ids, failed = run.referred(batch)
+        parts.append(_Part(tenant=tenant, actor=actor, import_id=import_id, sheets=run.plan.sheets, rows=batch,
+                           ids=ids, failed_keys=failed))
+    failure: ServiceError | None = None
+    for index, result in side_by_side(_store_part, parts):
+        batch = batches[index]
+        for row, (status, record_id, errors) in zip(batch, result.rows):
+            row.status, row.record_id, row.errors = status, record_id, errors
+        run.ids.update(result.ids)
+        run.failed_keys.update(result.failed_keys)
+        if result.error is not None:
+            failure = failure or result.refusal()
+            continue
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    for row in rows:
+        if row.status == "duplicate" and row.record_id is None and row.row_key in run.ids:
+            row.record_id = str(run.ids[row.row_key])
+    if failure is not None:
+        if isinstance(failure, ImportError_) and failure.field == "file":
+            raise ImportError_("file", "other changes kept conflicting with this import: "
+                               "{done} rows were stored; confirm again to store the rest", done=done)
+        raise failure
+    return done
 
 
 def errors_of(the_plan: Plan, limit: int | None = None) -> list[dict[str, Any]]:
@@ -732,6 +860,13 @@ def run_job(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, imp
     except ServiceError as e:
         store.finish(tenant.id, import_id, "failed", {"error": str(e), "field": e.field})
         return "failed"
+    except Exception:
+        # Not the file's fault (a lost connection, a process that died): what
+        # was stored stays stored, and the same file uploaded again stores the rest.
+        store.finish(tenant.id, import_id, "failed", {
+            "error": "the import stopped on an error of ours; the rows stored so far stay stored: "
+                     "upload the file again to store the rest", "field": "file"})
+        raise
     store.finish(tenant.id, import_id, "done", result)
     return "done"
 

@@ -65,7 +65,16 @@ from service.errors import (
 )
 from service.handlers import HANDLERS, documents
 from service.handlers.erasure import refuse_erased_now
-from service.ports import Accounts, Clock, ContractRecords, ImportedFiles, Organisations, RuleSets, SystemClock
+from service.ports import (
+    Accounts,
+    BatchProcesses,
+    Clock,
+    ContractRecords,
+    ImportedFiles,
+    Organisations,
+    RuleSets,
+    SystemClock,
+)
 from service.unit import Outcome, Unit
 
 log = logging.getLogger("sroi.ledger")
@@ -123,7 +132,8 @@ class Ledger:
                  conflict_attempts: int = CONFLICT_ATTEMPTS, *,
                  accounts: Accounts | None = None, clock: Clock | None = None,
                  organisations: Organisations | None = None, records: ContractRecords | None = None,
-                 rule_sets: RuleSets | None = None, imported_files: ImportedFiles | None = None):
+                 rule_sets: RuleSets | None = None, imported_files: ImportedFiles | None = None,
+                 batch_processes: BatchProcesses | None = None):
         self.stores = stores
         # Called after each command that stored events (tells the projections).
         self.on_committed = on_committed
@@ -135,6 +145,8 @@ class Ledger:
         self.records = records
         self.rule_sets = rule_sets
         self.imported_files = imported_files
+        # Where a large import's batches run side by side (None: here, one by one).
+        self.batch_processes = batch_processes
 
     def _contributions_of(self, tenant: Tenant) -> Callable[[UUID], list[UUID]] | None:
         records = self.records

@@ -4,8 +4,10 @@ adapter (infra.registry) and tests can hand it their own (a clock they move).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from domain.valuation import HoursCap, PinnedRuleSet
@@ -47,6 +49,24 @@ class RuleSets(Protocol):
 
     def find(self, name: str, version: int | None) -> PinnedRuleSet | None:
         """That version of the rule set named (None: its highest), or None."""
+        ...
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class BatchProcesses(Protocol):
+    """Other processes of this machine that run a large spreadsheet import's
+    batches side by side, each with a ledger of its own (the same databases,
+    keys and settings); infra/bootstrap.py `ImportProcesses`."""
+
+    def open(self) -> AbstractContextManager[Callable[[Callable[[Any, T], R], Sequence[T]], Iterator[tuple[int, R]]]]:
+        """For one import: a function that runs `fn(ledger, task)` for every
+        task, each in one of the processes, and yields (the task's index,
+        its result) as each finishes; `fn` and the tasks travel by pickle (a
+        module-level function, plain data). The processes start at its first
+        call and stop when the import leaves the context."""
         ...
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,6 +17,7 @@ import pytest
 
 from domain.candidate import Candidate
 from domain.placement import Placement
+from infra.bootstrap import ImportProcesses
 from infra.eventstore import events_table_for
 from service import importing
 from service.actor import Actor
@@ -324,12 +327,196 @@ def test_a_preview_nobody_confirms_expires_with_its_file(org: Org) -> None:
     assert confirmed(org, fresh)["status"] == "done"
 
 
-def test_two_imports_of_the_same_rows_at_once_store_each_row_once(org: Org) -> None:
+class CountingProcesses(ImportProcesses):
+    """Two child processes, whatever the machine (IMPORT_PROCESSES' default
+    follows the cores); counts the batches they stored."""
+
+    def __init__(self, system: Any) -> None:
+        super().__init__(system.settings, system.database_url, 2)
+        self.batches = 0
+
+    @contextmanager
+    def open(self) -> Iterator[Any]:
+        with super().open() as run:
+            def counted(fn: Any, tasks: Any) -> Iterator[Any]:
+                for done in run(fn, tasks):
+                    self.batches += 1
+                    yield done
+            yield counted
+
+
+@pytest.fixture()
+def side_by_side(org: Org, monkeypatch: pytest.MonkeyPatch) -> CountingProcesses:
+    """The import's kinds of 10 rows or more stored side by side, in child processes."""
+    processes = CountingProcesses(org.system)
+    monkeypatch.setattr(org.system.ledger, "batch_processes", processes)
+    monkeypatch.setattr(importing, "PARALLEL_ROWS", 10)
+    return processes
+
+
+def test_a_large_import_stored_side_by_side_ends_as_one_stored_batch_by_batch(
+        org: Org, new_org: Any, side_by_side: CountingProcesses, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same file into two tenants, side by side in child processes and
+    here batch by batch: every row ends the same (stored, its errors, imported
+    before, the same row again), the same events are stored with the import's
+    id, a placement refers to a candidate a child stored, and the file again
+    stores nothing."""
+    n = 30
+    candidates = [["Kandidaatnummer", "Naam", "Geboortedatum", "Doelgroep", "Ondersteuningsbehoefte"]]
+    placements = [["Kandidaat", "Werkgever", "Startdatum", "Uren per week"]]
+    for i in range(n):
+        candidates.append([f"K{i}", f"Kandidaat {i}", "31-02-1990" if i == 4 else f"{1 + i % 28:02d}-03-1990",
+                           "doelgroepregister", "Rustige werkplek"])
+        placements.append([f"K{i}", "W1" if i % 2 else "W2", f"{1 + i % 28:02d}-02-2026",
+                           "abc" if i == 7 else str(20 + i % 10)])
+    candidates.append(["K3", "Kandidaat 3", "04-03-1990", "doelgroepregister", "Rustige werkplek"])  # again
+    placements.append(["K99", "W1", "01-02-2026", "24"])  # no such candidate
+    content = xlsx({"Werkgevers": [["Sleutel", "Naam"], ["W1", "Bouwbedrijf"], ["W2", "Groenbedrijf"]],
+                    "Kandidaten": candidates, "Plaatsingen": placements})
+    other = new_org("Werkbedrijf Twee")
+    results, rows, stored = {}, {}, {}
+    for target, processes in ((org, side_by_side), (other, None)):
+        monkeypatch.setattr(org.system.ledger, "batch_processes", processes)
+        actor, import_id = agency(target), uuid4()
+        the_plan = importing.plan(importing._read(content), None, {})
+        before = target.event_count()
+        done: list[int] = []
+        results[target.tenant.id] = importing.confirm(org.system.ledger, target.tenant, actor, the_plan, import_id,
+                                                      progress=done.append, batch_rows=7)
+        assert done == sorted(done) and done[-1] == len(the_plan.rows)
+        rows[target.tenant.id] = [(r.kind, r.number, r.status, [e["message"] for e in r.errors])
+                                  for r in the_plan.rows]
+        stored[target.tenant.id] = target.event_count() - before
+        with org.system.stores.database(target.tenant.database).connection() as conn:
+            metas = conn.execute(f"SELECT count(*) AS n FROM events.{events_table_for(target.tenant.id)}"
+                                 " WHERE convert_from(state, 'UTF8')::jsonb -> '_meta' ->> 'correlation_id' = %s",
+                                 (str(import_id),)).fetchone()["n"]
+        assert metas == stored[target.tenant.id]
+        if processes is not None:
+            placed = next(r for r in the_plan.rows if r.kind == "placements" and r.status == "ok")
+            placement = org.system.ledger.get(target.tenant, actor, Placement, UUID(placed.record_id))
+            candidate = org.system.ledger.get(target.tenant, actor, Candidate, placement.candidate_id)
+            assert candidate.full_name.startswith("Kandidaat ")
+            again = importing.confirm(org.system.ledger, target.tenant, actor,
+                                      importing.plan(importing._read(content), None, {}), uuid4(), batch_rows=7)
+            assert again["new"] == 0 and again["already"] == results[target.tenant.id]["ok"]
+    # Candidates and placements: 5 batches each (employers, 2 rows, here);
+    # the file again: one batch, the 2 placements that failed, run again.
+    assert side_by_side.batches == 2 * 5 + 1
+    mine, theirs = results[org.tenant.id], results[other.tenant.id]
+    assert rows[org.tenant.id] == rows[other.tenant.id]
+    assert {k: mine[k] for k in ("ok", "error", "already", "duplicate", "new")} == \
+        {k: theirs[k] for k in ("ok", "error", "already", "duplicate", "new")} == \
+        {"ok": 2 + 29 + 28, "error": 1 + 3, "already": 0, "duplicate": 1, "new": 59}
+    assert stored[org.tenant.id] == stored[other.tenant.id] > 0
+
+
+def test_an_import_job_that_stops_on_an_error_of_ours_ends_failed_saying_what_to_do(
+        org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child process that dies (or a lost connection) is not the file's
+    fault: the job ends failed, saying the stored rows stay and the file
+    uploaded again stores the rest; the error still reaches the worker's log."""
+    system = org.system
+    actor = agency(org)
+    content = ("Name\n" + "".join(f"Werkgever {i}\n" for i in range(importing.BACKGROUND_ROWS + 1))).encode()
+    import_id = importing.upload(system.ledger, system.imports, org.tenant, actor, "groot.csv", content, "employers")
+    record = system.imports.get(org.tenant.id, import_id)
+    assert importing.confirm_import(system.ledger, system.imports, org.tenant, actor, import_id, record.fingerprint,
+                                    False, lambda t, i: None) == "queued"
+
+    class Dying:
+        @contextmanager
+        def open(self) -> Iterator[Any]:
+            def run(fn: Any, tasks: Any) -> Iterator[Any]:
+                raise RuntimeError("A process in the process pool was terminated abruptly")
+                yield
+            yield run
+    monkeypatch.setattr(system.ledger, "batch_processes", Dying())
+    monkeypatch.setattr(importing, "PARALLEL_ROWS", 10)
+    with pytest.raises(RuntimeError, match="terminated abruptly"):
+        importing.run_job(system.ledger, system.imports, org.tenant, import_id)
+    final = org.get(f"/imports/{import_id}").json()
+    assert final["status"] == "failed", final
+    assert "upload the file again to store the rest" in json.dumps(final)
+
+
+def test_the_worker_stores_a_large_import_side_by_side(org: Org, tmp_path: Any) -> None:
+    """Through the API and a real `sroi worker` with IMPORT_PROCESSES=2: the
+    job's rows go to two child processes (the worker's log says so) and
+    every row is stored once."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from infra import processes
+    from infra.settings import PROJECT_ROOT
+
+    n = importing.PARALLEL_ROWS + 100
+    made = uploaded(org, ("Sleutel;Naam\n" + "".join(f"W{i};Werkgever {i}\n" for i in range(n))).encode(),
+                    kind="employers")
+    env = {k: v for k, v in os.environ.items() if k != "BROKER_URL"}
+    env.update({"DATABASE_URL": org.system.database_url, "SECRET_KEY": "test-secret-key-not-for-production",
+                "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1", "IMPORT_PROCESSES": "2"})
+    log = tmp_path / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "infra.cli", "-v", "worker", "--threads", "2"], env=env,
+                                  cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert confirmed(org, made)["status"] == "queued"
+        deadline = time.monotonic() + 90
+        status = {}
+        while time.monotonic() < deadline:
+            status = org.get(f"/imports/{made['id']}").json()
+            if status["status"] in ("done", "failed"):
+                break
+            time.sleep(0.3)
+        assert (status["status"], status["new"]) == ("done", n), (status, log.read_text(errors="replace")[-3000:])
+    finally:
+        processes.stop([worker], timeout=10)
+    assert f"import {made['id']}: {n} employers rows in 3 batches, side by side" in log.read_text(errors="replace")
+    with org.system.stores.database(org.tenant.database).connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM events.import_rows WHERE tenant_id = %s",
+                            (org.tenant.id,)).fetchone()["n"] == n
+
+
+def test_import_processes_follow_the_cores_unless_set() -> None:
+    import os
+
+    from infra.settings import Settings, SettingsError
+
+    base = {"SECRET_KEY": "x"}
+    assert Settings.from_env(base).import_processes == min(os.cpu_count() or 1, 4)
+    assert Settings.from_env({**base, "IMPORT_PROCESSES": "6"}).import_processes == 6
+    for bad in ("0", "two"):
+        with pytest.raises(SettingsError, match="IMPORT_PROCESSES"):
+            Settings.from_env({**base, "IMPORT_PROCESSES": bad})
+
+
+def test_a_batch_refused_in_a_child_process_comes_back_as_its_error() -> None:
+    """A refusal travels back from a child as its class, message and fields
+    (the errors' constructors take other arguments than pickle would give)."""
+    import pickle
+
+    refused = importing.ImportError_("file", "{done} rows were stored", done=3)
+    back = importing._PartDone(rows=[], ids={}, failed_keys={},
+                               error=(type(refused), str(refused), dict(vars(refused))))
+    error = pickle.loads(pickle.dumps(back)).refusal()
+    assert isinstance(error, importing.ImportError_)
+    assert (str(error), error.field, error.template, error.params) == \
+        ("3 rows were stored", "file", "{done} rows were stored", {"done": 3})
+
+
+@pytest.mark.parametrize("where", ["here", "side by side"])
+def test_two_imports_of_the_same_rows_at_once_store_each_row_once(org: Org, where: str, request: Any) -> None:
     """Two confirms of the same file racing: a batch that loses (a row stored
     meanwhile by the other) stores nothing and is decided again, its rows then
-    'already imported'; every row is stored exactly once."""
+    'already imported'; every row is stored exactly once (each batch in this
+    process, or each in a child process with its own retries)."""
     import threading
 
+    if where == "side by side":
+        request.getfixturevalue("side_by_side")
     system = org.system
     actor = agency(org)
     n = 120
