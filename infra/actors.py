@@ -50,6 +50,8 @@ from projections.registry import (
     QUEUE,
     RETRY_BUSY_MS,
     behind_tenants,
+    catch_up_ended,
+    claim_catch_ups,
     outdated_generations,
     tenant_behind,
 )
@@ -104,18 +106,21 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         except (TenantNotFound, ValueError):
             log.warning("project_tenant: unknown tenant %s", tenant_id)
             return
-        if not tenant_behind(tenant, system.stores):
-            follow_webhooks(tenant)  # its own position: a subscription may be new
-            return
-        busy = False
-        for runner in runners_for(system, tenant):
-            try:
-                runner.catch_up(tenant)
-            except Busy:
-                busy = True
-            except ProjectionFailed:
-                pass  # recorded and logged by the runner (or still backing off); the others go on
-        follow_webhooks(tenant)
+        try:
+            if not tenant_behind(tenant, system.stores):
+                follow_webhooks(tenant)  # its own position: a subscription may be new
+                return
+            busy = False
+            for runner in runners_for(system, tenant):
+                try:
+                    runner.catch_up(tenant)
+                except Busy:
+                    busy = True
+                except ProjectionFailed:
+                    pass  # recorded and logged by the runner (or still backing off); the others go on
+            follow_webhooks(tenant)
+        finally:
+            catch_up_ended(tenant, system.stores)
         if busy:
             # Another worker holds this tenant; it may have read before our
             # events committed, so look again shortly rather than drop the call.
@@ -199,7 +204,7 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         """Enqueue every tenant whose projections are behind its events, and
         a rebuild of every generation an older projection version built."""
         tenants = system.registry.list_tenants()
-        for tenant_id in behind_tenants(tenants, system.stores):
+        for tenant_id in claim_catch_ups(behind_tenants(tenants, system.stores), tenants, system.stores):
             catch_up_actor.send(str(tenant_id))
         for tenant_id, projection in outdated_generations(tenants, system.stores):
             rebuild_actor.send(str(tenant_id), projection)

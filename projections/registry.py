@@ -40,6 +40,12 @@ QUEUE = "projections"
 # stays prompt while a backlog drains.
 CATCH_UP_QUEUE = "projections-catch-up"
 RETRY_BUSY_MS = 100
+# How long the sweep's catch-up message for a tenant counts as on its way:
+# every worker's sweep (each every few seconds) sends no other for the tenant
+# until a catch-up of it ends, or this long if none does (the message was lost,
+# its worker died). Without it a tenant slow to catch up got a message per
+# sweep, each one finding it busy and sending itself again.
+CATCH_UP_LEASE_S = 60
 NOTHING_DUE = 2**63 - 1
 
 
@@ -89,6 +95,33 @@ def behind_tenants(tenants: Iterable[Tenant], stores: TenantStores) -> list[UUID
                 if real > tracked.get(tenant.id, 0):
                     behind.append(tenant.id)
     return behind
+
+
+def claim_catch_ups(behind: list[UUID], tenants: Iterable[Tenant], stores: TenantStores,
+                    lease_s: float = CATCH_UP_LEASE_S) -> list[UUID]:
+    """Of these tenants found behind, those the sweep sends a catch-up for
+    now: the ones without one on its way (`rm.catch_ups`, one statement per
+    database, so two workers' sweeps never both send for a tenant)."""
+    database_of = {t.id: t.database for t in tenants}
+    claimed: set[UUID] = set()
+    for key, database in stores.databases.items():
+        mine = [i for i in behind if database_of.get(i) == key]
+        if not mine:
+            continue
+        with database.connection() as conn:
+            claimed.update(r["tenant_id"] for r in conn.execute(
+                f"INSERT INTO {RM}.catch_ups (tenant_id, until)"
+                " SELECT unnest(%s::uuid[]), now() + make_interval(secs => %s)"
+                f" ON CONFLICT (tenant_id) DO UPDATE SET until = excluded.until WHERE {RM}.catch_ups.until <= now()"
+                " RETURNING tenant_id", (mine, lease_s)).fetchall())
+    return [i for i in behind if i in claimed]
+
+
+def catch_up_ended(tenant: Tenant, stores: TenantStores) -> None:
+    """A catch-up of the tenant ended (whichever message asked for it): the
+    next sweep may send one again if the tenant is still behind."""
+    with stores.database(tenant.database).connection() as conn:
+        conn.execute(f"DELETE FROM {RM}.catch_ups WHERE tenant_id = %s", (tenant.id,))
 
 
 def tenant_behind(tenant: Tenant, stores: TenantStores) -> bool:

@@ -89,6 +89,12 @@ CREATE TABLE IF NOT EXISTS {RM}.failures (
     next_retry_at timestamptz NOT NULL,
     PRIMARY KEY (projection, tenant_id, stage)
 );
+-- A tenant the sweep sent a catch-up message for, and until when that
+-- message counts as on its way (projections/registry.py `claim_catch_ups`).
+CREATE TABLE IF NOT EXISTS {RM}.catch_ups (
+    tenant_id uuid PRIMARY KEY,
+    until timestamptz NOT NULL
+);
 """
 
 

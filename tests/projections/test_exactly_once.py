@@ -564,6 +564,42 @@ def test_the_sweep_finds_a_tenant_with_unprojected_events_until_it_is_caught_up(
     assert not tenant_behind(books.tenant, books.system.stores)
 
 
+def test_the_sweep_sends_one_catch_up_per_tenant_until_a_catch_up_of_it_ends(books):
+    """Two workers' sweeps, every few seconds, while a tenant is behind: one
+    message on its way, not one per sweep; once a catch-up of the tenant ends
+    (whichever message asked), the next sweep may send again if there is
+    news; a message that never arrives is sent again after the lease."""
+    broker, other_broker = StubBroker(), StubBroker()
+    actors = declare_actors(broker, books.system)
+    other_worker = declare_actors(other_broker, books.system)
+    project = actors["project_tenant"].fn
+
+    def sent() -> int:
+        n = 0
+        for b in (broker, other_broker):
+            while b.queues[CATCH_UP_QUEUE].qsize():
+                n += dramatiq.Message.decode(b.queues[CATCH_UP_QUEUE].get_nowait()).args == (str(books.tenant.id),)
+        return n
+
+    scenario(books)
+    for _ in range(3):
+        actors["sweep"]()
+        other_worker["sweep"]()
+    assert sent() == 1
+    project(str(books.tenant.id))  # the catch-up ran: nothing on its way, nothing behind
+    actors["sweep"]()
+    assert sent() == 0
+    books.run(c.RegisterEmployer(name="Later Bedrijf B.V."))  # its own message lost, say
+    actors["sweep"]()
+    other_worker["sweep"]()
+    assert sent() == 1
+    with books.system.stores.database(books.tenant.database).connection() as conn:
+        conn.execute("UPDATE rm.catch_ups SET until = now() - interval '1 second' WHERE tenant_id = %s",
+                     (books.tenant.id,))
+    other_worker["sweep"]()  # the lease ran out: the message is taken for lost
+    assert sent() == 1
+
+
 def test_a_message_for_a_caught_up_tenant_runs_no_projection(books, monkeypatch):
     """A backlog of messages (the workers were away) costs a query each once
     the tenant is caught up: no projection runs, nothing is written."""
