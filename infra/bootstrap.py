@@ -204,6 +204,11 @@ def _child_start(settings: Settings, database_url: str) -> None:
     multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
 
 
+def _child_ready() -> None:
+    """Nothing: submitted once per child when the pool opens, so that every
+    child starts (and builds its system) at once."""
+
+
 def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
     assert _CHILD is not None
     return fn(_CHILD.ledger, task)
@@ -235,14 +240,15 @@ class ImportProcesses:
 
     @contextmanager
     def open(self) -> Iterator[Callable[[Callable[[Any, Any], Any], Sequence[Any]], Iterator[tuple[int, Any]]]]:
-        pools: list[ProcessPoolExecutor] = []
+        pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
+                                   initargs=(self.settings, self.database_url))
+        # The children start now, building their systems while the caller
+        # still reads what the file's rows refer to.
+        for _ in range(self.size):
+            pool.submit(_child_ready)
 
         def run(fn: Callable[[Any, Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-            if not pools:
-                pools.append(ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
-                                                 initargs=(self.settings, self.database_url)))
-            pending: dict[Future[Any], int] = {pools[0].submit(_child_run, fn, task): i
-                                               for i, task in enumerate(tasks)}
+            pending: dict[Future[Any], int] = {pool.submit(_child_run, fn, task): i for i, task in enumerate(tasks)}
             try:
                 while pending:
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -254,8 +260,7 @@ class ImportProcesses:
         try:
             yield run
         finally:
-            for pool in pools:
-                pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True,

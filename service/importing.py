@@ -63,8 +63,9 @@ PREVIEW_DAYS = import_store.PREVIEW_DAYS
 BACKGROUND_ROWS = 200
 PREVIEW_PAGE_ROWS = 50
 CONFLICT_RETRIES = 5
-# A kind with at least this many rows to store has its batches stored side by
-# side, in other processes (Ledger.batch_processes), when there are any.
+# A kind with at least this many rows to store (without errors in their cells)
+# has its batches stored side by side, in other processes
+# (Ledger.batch_processes), when there are any.
 PARALLEL_ROWS = 1000
 
 _SHEET_NAMES = {
@@ -549,15 +550,17 @@ def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import
     """Store the rows that pass, batch by batch, with the import's id as the
     correlation id; rows imported before store nothing. `progress(rows done)`
     after each batch."""
-    run = _Run(the_plan, _known(ledger, tenant, the_plan))
+    by_kind = {kind: [r for r in the_plan.rows if r.kind == kind] for kind in KINDS}
+    processes = ledger.batch_processes
+    wide = {kind for kind, rows in by_kind.items() if sum(r.status == "pending" for r in rows) >= PARALLEL_ROWS}
     seen: set[str] = set()
     done = 0
     with _set_aside() as set_aside, ExitStack() as stack:
-        side_by_side = None
-        for kind in KINDS:
-            rows = [r for r in the_plan.rows if r.kind == kind]
-            if ledger.batch_processes is not None and len(rows) >= PARALLEL_ROWS:
-                side_by_side = side_by_side or stack.enter_context(ledger.batch_processes.open())
+        # Opened first: the child processes start while the rows' references are read.
+        side_by_side = stack.enter_context(processes.open()) if wide and processes is not None else None
+        run = _Run(the_plan, _known(ledger, tenant, the_plan))
+        for kind, rows in by_kind.items():
+            if kind in wide and side_by_side is not None:
                 done = _confirm_side_by_side(side_by_side, tenant, actor, run, rows, seen, import_id, done,
                                              progress, batch_rows)
                 continue
