@@ -11,6 +11,7 @@ import multiprocessing
 import multiprocessing.util
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -36,7 +37,7 @@ from projections.writer import BackingOff, ProjectionFailed, ProjectionRunner
 from projections.writer import migrate as migrate_read_models
 from service import notifications, reminders
 from service.ledger import Ledger
-from service.ports import Clock
+from service.ports import Clock, ProcessesLost
 
 
 class DutiesToRemind:
@@ -242,18 +243,29 @@ class ImportProcesses:
     def open(self) -> Iterator[Callable[[Callable[[Any, Any], Any], Sequence[Any]], Iterator[tuple[int, Any]]]]:
         pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
                                    initargs=(self.settings, self.database_url))
-        # The children start now, building their systems while the caller
-        # still reads what the file's rows refer to.
-        for _ in range(self.size):
-            pool.submit(_child_ready)
+        try:
+            # The children start now, building their systems while the caller
+            # still reads what the file's rows refer to.
+            for _ in range(self.size):
+                pool.submit(_child_ready)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # told at the first run
 
         def run(fn: Callable[[Any, Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-            pending: dict[Future[Any], int] = {pool.submit(_child_run, fn, task): i for i, task in enumerate(tasks)}
+            pending: dict[Future[Any], int] = {}
             try:
+                try:
+                    for i, task in enumerate(tasks):
+                        pending[pool.submit(_child_run, fn, task)] = i
+                except RuntimeError as e:  # the pool refuses work once broken
+                    raise BrokenProcessPool(str(e)) from None
                 while pending:
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
                         yield pending.pop(future), future.result()
+            except (BrokenProcessPool, OSError) as e:
+                # A child died (killed, out of memory) or none could start.
+                raise ProcessesLost(f"the import's processes stopped: {type(e).__name__}") from None
             finally:
                 for future in pending:
                     future.cancel()

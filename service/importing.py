@@ -52,6 +52,7 @@ from service.errors import (
     TooLarge,
 )
 from service.ledger import BatchConflict, BatchRow, Ledger
+from service.ports import ProcessesLost
 
 log = logging.getLogger("sroi.importing")
 
@@ -561,8 +562,10 @@ def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import
         run = _Run(the_plan, _known(ledger, tenant, the_plan))
         for kind, rows in by_kind.items():
             if kind in wide and side_by_side is not None:
-                done = _confirm_side_by_side(side_by_side, tenant, actor, run, rows, seen, import_id, done,
-                                             progress, batch_rows)
+                done, lost = _confirm_side_by_side(side_by_side, ledger, tenant, actor, run, rows, seen, import_id,
+                                                   done, progress, batch_rows)
+                if lost:
+                    side_by_side = None  # the later kinds here
                 continue
             for start in range(0, len(rows), batch_rows):
                 set_aside()
@@ -655,15 +658,17 @@ def _store_part(ledger: Ledger, part: _Part) -> _PartDone:
                      error=error)
 
 
-def _confirm_side_by_side(side_by_side: SideBySide, tenant: Tenant, actor: Actor, run: _Run, rows: list[Row],
-                          seen: set[str], import_id: UUID, done: int, progress: Callable[[int], None] | None,
-                          batch_rows: int) -> int:
+def _confirm_side_by_side(side_by_side: SideBySide, ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run,
+                          rows: list[Row], seen: set[str], import_id: UUID, done: int,
+                          progress: Callable[[int], None] | None, batch_rows: int) -> tuple[int, bool]:
     """The rows of one kind, stored batch by batch in other processes, side by
     side (a spreadsheet's rows of one kind never refer to each other: each
     refers to records of the kinds before it, all stored by now). Which rows
     to run is decided here first, in file order (`triage`: errors, imported
     before, the same row again); each batch is then stored as `_confirm_batch`
-    stores it, in its own transaction. The rows done after them."""
+    stores it, in its own transaction; if the processes stop (ProcessesLost),
+    the batches left are stored here. The rows done after them, and whether
+    the processes were lost."""
     todo = run.triage(rows, seen)
     done += len(rows) - len(todo)
     batches = [todo[i:i + batch_rows] for i in range(0, len(todo), batch_rows)]
@@ -674,18 +679,34 @@ def _confirm_side_by_side(side_by_side: SideBySide, tenant: Tenant, actor: Actor
         parts.append(_Part(tenant=tenant, actor=actor, import_id=import_id, sheets=run.plan.sheets, rows=batch,
                            ids=ids, failed_keys=failed))
     failure: ServiceError | None = None
-    for index, result in side_by_side(_store_part, parts):
-        batch = batches[index]
-        for row, (status, record_id, errors) in zip(batch, result.rows):
-            row.status, row.record_id, row.errors = status, record_id, errors
-        run.ids.update(result.ids)
-        run.failed_keys.update(result.failed_keys)
-        if result.error is not None:
-            failure = failure or result.refusal()
-            continue
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+    finished: set[int] = set()
+    lost = False
+    try:
+        for index, result in side_by_side(_store_part, parts):
+            finished.add(index)
+            batch = batches[index]
+            for row, (status, record_id, errors) in zip(batch, result.rows):
+                row.status, row.record_id, row.errors = status, record_id, errors
+            run.ids.update(result.ids)
+            run.failed_keys.update(result.failed_keys)
+            if result.error is not None:
+                failure = failure or result.refusal()
+                continue
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+    except ProcessesLost:
+        # The rest is stored here, batch by batch. A batch a child stored
+        # before it died loses the race to its own rows and is decided again:
+        # its rows then read "already imported", none is stored twice.
+        lost = True
+        left = [batch for index, batch in enumerate(batches) if index not in finished]
+        log.warning("import %s: the processes storing its batches stopped; %d batches left, stored here",
+                    import_id, len(left))
+        for batch in left:
+            done = _confirm_batch(ledger, tenant, actor, run, batch, set(), import_id, done)
+            if progress is not None:
+                progress(done)
     for row in rows:
         if row.status == "duplicate" and row.record_id is None and row.row_key in run.ids:
             row.record_id = str(run.ids[row.row_key])
@@ -694,7 +715,7 @@ def _confirm_side_by_side(side_by_side: SideBySide, tenant: Tenant, actor: Actor
             raise ImportError_("file", "other changes kept conflicting with this import: "
                                "{done} rows were stored; confirm again to store the rest", done=done)
         raise failure
-    return done
+    return done, lost
 
 
 def errors_of(the_plan: Plan, limit: int | None = None) -> list[dict[str, Any]]:

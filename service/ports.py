@@ -56,6 +56,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+class ProcessesLost(Exception):
+    """The processes of a BatchProcesses stopped (one died, or they could not
+    start): a task without a result may or may not have done its work."""
+
+
 class BatchProcesses(Protocol):
     """Other processes of this machine that run a large spreadsheet import's
     batches side by side, each with a ledger of its own (the same databases,
@@ -66,7 +71,8 @@ class BatchProcesses(Protocol):
         task, each in one of the processes, and yields (the task's index,
         its result) as each finishes; `fn` and the tasks travel by pickle (a
         module-level function, plain data). The processes start at its first
-        call and stop when the import leaves the context."""
+        call and stop when the import leaves the context. ProcessesLost
+        from the function: the processes are gone."""
         ...
 
 

@@ -21,6 +21,7 @@ from infra.bootstrap import ImportProcesses
 from infra.eventstore import events_table_for
 from service import importing
 from service.actor import Actor
+from service.ports import ProcessesLost
 from tests.api.conftest import API, Org, bearer
 
 EMPLOYERS_NL = "Sleutel;Naam\nW1;Bouwbedrijf De Vries\nW2;Groenbedrijf Noord\n"
@@ -491,6 +492,62 @@ def test_import_processes_follow_the_cores_unless_set() -> None:
     for bad in ("0", "two"):
         with pytest.raises(SettingsError, match="IMPORT_PROCESSES"):
             Settings.from_env({**base, "IMPORT_PROCESSES": bad})
+
+
+class DyingAfterStoring:
+    """Processes that store the first batch and answer, store the second and
+    die before answering (as a child killed right after its commit), and
+    never run the rest."""
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger = ledger
+
+    @contextmanager
+    def open(self) -> Iterator[Any]:
+        def run(fn: Any, tasks: Any) -> Iterator[Any]:
+            yield 0, fn(self.ledger, tasks[0])
+            fn(self.ledger, tasks[1])
+            raise ProcessesLost("the import's processes stopped: BrokenProcessPool")
+        yield run
+
+
+def test_when_the_processes_die_the_batches_left_are_stored_here_and_none_twice(
+        org: Org, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    system = org.system
+    monkeypatch.setattr(system.ledger, "batch_processes", DyingAfterStoring(system.ledger))
+    monkeypatch.setattr(importing, "PARALLEL_ROWS", 10)
+    n = 50
+    content = ("Sleutel;Naam\n" + "".join(f"W{i};Werkgever {i}\n" for i in range(n))).encode()
+    before = org.event_count()
+    done: list[int] = []
+    with caplog.at_level("WARNING", logger="sroi.importing"):
+        result = importing.confirm(system.ledger, org.tenant, agency(org), importing.plan(
+            importing._read(content), "employers", {}), uuid4(), progress=done.append, batch_rows=10)
+    # Batch 1 answered; batch 2 stored by the "child" that died, found stored
+    # when run here (its rows: already imported); batches 3-5 stored here.
+    assert (result["new"], result["already"], result["error"]) == (40, 10, 0)
+    assert org.event_count() - before == n
+    with system.stores.database(org.tenant.database).connection() as conn:
+        assert conn.execute("SELECT count(*) AS n FROM events.import_rows WHERE tenant_id = %s",
+                            (org.tenant.id,)).fetchone()["n"] == n
+    assert done == [10, 20, 30, 40, 50]
+    assert "the processes storing its batches stopped; 4 batches left, stored here" in caplog.text
+
+
+def _die(ledger: Any, task: Any) -> None:
+    """A child's task that ends its process at once (as a kill would)."""
+    import os
+
+    os._exit(3)
+
+
+def test_a_child_that_dies_is_told_as_processes_lost(org: Org) -> None:
+    processes = ImportProcesses(org.system.settings, org.system.database_url, 2)
+    with processes.open() as run:
+        with pytest.raises(ProcessesLost, match="BrokenProcessPool"):
+            list(run(_die, [1, 2, 3]))
+        with pytest.raises(ProcessesLost):  # and stays lost
+            list(run(_die, [4]))
 
 
 def test_a_batch_refused_in_a_child_process_comes_back_as_its_error() -> None:
