@@ -106,11 +106,11 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
         except (TenantNotFound, ValueError):
             log.warning("project_tenant: unknown tenant %s", tenant_id)
             return
+        busy = False
         try:
             if not tenant_behind(tenant, system.stores):
                 follow_webhooks(tenant)  # its own position: a subscription may be new
                 return
-            busy = False
             for runner in runners_for(system, tenant):
                 try:
                     runner.catch_up(tenant)
@@ -120,7 +120,8 @@ def declare_actors(broker: dramatiq.Broker, system: System) -> dict[str, Any]:
                     pass  # recorded and logged by the runner (or still backing off); the others go on
             follow_webhooks(tenant)
         finally:
-            catch_up_ended(tenant, system.stores)
+            if not busy:  # else the worker holding the tenant ends it, and this message comes again
+                catch_up_ended(tenant, system.stores)
         if busy:
             # Another worker holds this tenant; it may have read before our
             # events committed, so look again shortly rather than drop the call.

@@ -598,6 +598,19 @@ def test_the_sweep_sends_one_catch_up_per_tenant_until_a_catch_up_of_it_ends(boo
                      (books.tenant.id,))
     other_worker["sweep"]()  # the lease ran out: the message is taken for lost
     assert sent() == 1
+    # A catch-up that finds another worker holding the tenant leaves the
+    # lease to that worker (and comes again itself): no message per sweep.
+    key = runner(books.system, books.tenant, "duties").live_lock_key(books.tenant)
+    with books.system.stores.database(books.tenant.database).connection() as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            project(str(books.tenant.id))
+            actors["sweep"]()
+            assert sent() == 0
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+    project(str(books.tenant.id))
+    assert not tenant_behind(books.tenant, books.system.stores)
 
 
 def test_a_message_for_a_caught_up_tenant_runs_no_projection(books, monkeypatch):
