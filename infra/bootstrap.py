@@ -37,7 +37,7 @@ from projections.writer import BackingOff, ProjectionFailed, ProjectionRunner
 from projections.writer import migrate as migrate_read_models
 from service import notifications, reminders
 from service.ledger import Ledger
-from service.ports import Clock, ProcessesLost
+from service.ports import Clock, ProcessesLost, SideBySide
 
 
 class DutiesToRemind:
@@ -240,7 +240,7 @@ class ImportProcesses:
         forkserver.ensure_running()
 
     @contextmanager
-    def open(self) -> Iterator[Callable[[Callable[[Any, Any], Any], Sequence[Any]], Iterator[tuple[int, Any]]]]:
+    def open(self) -> Iterator[SideBySide]:
         pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
                                    initargs=(self.settings, self.database_url))
         try:

@@ -52,7 +52,7 @@ from service.errors import (
     TooLarge,
 )
 from service.ledger import BatchConflict, BatchRow, Ledger
-from service.ports import ProcessesLost
+from service.ports import ProcessesLost, SideBySide
 
 log = logging.getLogger("sroi.importing")
 
@@ -395,32 +395,24 @@ class _Run:
         refer to by key (what their commands need, elsewhere)."""
         ids: dict[str, UUID] = {}
         failed: dict[str, int] = {}
-        for row in rows:
-            for f, value in row.values.items():
-                kind = FIELDS_REF.get((row.kind, f))
-                if kind is None:
-                    continue
-                rk = key_row_key(kind, str(value))
-                if rk in self.ids:
-                    ids[rk] = self.ids[rk]
-                elif rk in self.failed_keys:
-                    failed[rk] = self.failed_keys[rk]
+        for kind, value in _references(rows):
+            rk = key_row_key(kind, value)
+            if rk in self.ids:
+                ids[rk] = self.ids[rk]
+            elif rk in self.failed_keys:
+                failed[rk] = self.failed_keys[rk]
         return ids, failed
 
     def known_refs(self, rows: list[Row]) -> set[UUID]:
         """The records these rows refer to that exist already (to load at once)."""
         out: set[UUID] = set()
-        for row in rows:
-            for f, value in row.values.items():
-                kind = FIELDS_REF.get((row.kind, f))
-                if kind is None:
-                    continue
-                try:
-                    out.add(UUID(value))
-                except ValueError:
-                    found = self.ids.get(key_row_key(kind, value))
-                    if found is not None:
-                        out.add(found)
+        for kind, value in _references(rows):
+            try:
+                out.add(UUID(value))
+            except ValueError:
+                found = self.ids.get(key_row_key(kind, value))
+                if found is not None:
+                    out.add(found)
         return out
 
     def command(self, row: Row) -> Any:
@@ -495,14 +487,23 @@ class _Run:
 
 def _known(ledger: Ledger, tenant: Tenant, the_plan: Plan) -> dict[str, UUID]:
     keys = [r.row_key for r in the_plan.rows]
-    refs = {key_row_key(FIELDS_REF[(r.kind, f)], str(v)) for r in the_plan.rows for f, v in r.values.items()
-            if (r.kind, f) in FIELDS_REF}
+    refs = {key_row_key(kind, value) for kind, value in _references(the_plan.rows)}
     database = ledger.stores.database(tenant.database)
     return import_store.known_rows(database, tenant.id, sorted(set(keys) | refs))
 
 
 FIELDS_REF = {(kind, col.field): col.parse[4:] for kind, cols in COLUMNS.items() for col in cols
               if col.parse.startswith("ref:")}
+
+
+def _references(rows: list[Row]) -> Iterator[tuple[str, str]]:
+    """Each reference cell of these rows: the kind it names, and its text (a
+    record's id, or the key of a row of that kind)."""
+    for row in rows:
+        for f, value in row.values.items():
+            kind = FIELDS_REF.get((row.kind, f))
+            if kind is not None:
+                yield kind, str(value)
 
 
 def counts(the_plan: Plan) -> dict[str, Any]:
@@ -567,16 +568,25 @@ def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import
                 if lost:
                     side_by_side = None  # the later kinds here
                 continue
-            for start in range(0, len(rows), batch_rows):
-                set_aside()
-                done = _confirm_batch(ledger, tenant, actor, run, rows[start:start + batch_rows], seen, import_id,
-                                      done)
-                if progress is not None:
-                    progress(done)
+            batches = [rows[i:i + batch_rows] for i in range(0, len(rows), batch_rows)]
+            done = _store_here(ledger, tenant, actor, run, batches, seen, import_id, done, progress, set_aside)
     result = counts(the_plan)
     result["errors"] = errors_of(the_plan, limit=200)
     result["new"] = result["ok"]
     return result
+
+
+def _store_here(ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run, batches: list[list[Row]], seen: set[str],
+                import_id: UUID, done: int, progress: Callable[[int], None] | None,
+                set_aside: Callable[[], None]) -> int:
+    """These batches stored by this process, one after the other, with
+    `progress` after each; the rows done after them."""
+    for batch in batches:
+        set_aside()
+        done = _confirm_batch(ledger, tenant, actor, run, batch, seen, import_id, done)
+        if progress is not None:
+            progress(done)
+    return done
 
 
 def _confirm_batch(ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run, chunk: list[Row], seen: set[str],
@@ -599,12 +609,13 @@ def _confirm_batch(ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run, chun
                 row.status, row.record_id, row.errors = "pending", None, []
             run.ids.update(import_store.known_rows(ledger.stores.database(tenant.database), tenant.id,
                                                    [r.row_key for r in chunk]))
-    raise ImportError_("file", "other changes kept conflicting with this import: "
-                       "{done} rows were stored; confirm again to store the rest", done=done)
+    raise _kept_conflicting(done)
 
 
-# What Ledger.batch_processes.open() gives: run a function over tasks elsewhere.
-SideBySide = Callable[[Callable[[Ledger, Any], Any], list[Any]], Iterator[tuple[int, Any]]]
+def _kept_conflicting(done: int) -> ImportError_:
+    """A batch that lost its race CONFLICT_RETRIES times: the import stops there."""
+    return ImportError_("file", "other changes kept conflicting with this import: "
+                        "{done} rows were stored; confirm again to store the rest", done=done)
 
 
 @dataclass
@@ -703,17 +714,14 @@ def _confirm_side_by_side(side_by_side: SideBySide, ledger: Ledger, tenant: Tena
         left = [batch for index, batch in enumerate(batches) if index not in finished]
         log.warning("import %s: the processes storing its batches stopped; %d batches left, stored here",
                     import_id, len(left))
-        for batch in left:
-            done = _confirm_batch(ledger, tenant, actor, run, batch, set(), import_id, done)
-            if progress is not None:
-                progress(done)
+        # Their rows were decided once already (`seen` holds them): not "the same row again".
+        done = _store_here(ledger, tenant, actor, run, left, set(), import_id, done, progress, gc.freeze)
     for row in rows:
         if row.status == "duplicate" and row.record_id is None and row.row_key in run.ids:
             row.record_id = str(run.ids[row.row_key])
     if failure is not None:
         if isinstance(failure, ImportError_) and failure.field == "file":
-            raise ImportError_("file", "other changes kept conflicting with this import: "
-                               "{done} rows were stored; confirm again to store the rest", done=done)
+            raise _kept_conflicting(done)
         raise failure
     return done, lost
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 from uuid import UUID
 
 from domain.valuation import HoursCap, PinnedRuleSet
@@ -52,13 +52,14 @@ class RuleSets(Protocol):
         ...
 
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-
 class ProcessesLost(Exception):
     """The processes of a BatchProcesses stopped (one died, or they could not
     start): a task without a result may or may not have done its work."""
+
+
+# What BatchProcesses.open() gives: `run(fn, tasks)` runs `fn(ledger, task)`
+# for every task elsewhere and yields (the task's index, its result).
+SideBySide = Callable[[Callable[[Any, Any], Any], Sequence[Any]], Iterator[tuple[int, Any]]]
 
 
 class BatchProcesses(Protocol):
@@ -66,12 +67,12 @@ class BatchProcesses(Protocol):
     batches side by side, each with a ledger of its own (the same databases,
     keys and settings); infra/bootstrap.py `ImportProcesses`."""
 
-    def open(self) -> AbstractContextManager[Callable[[Callable[[Any, T], R], Sequence[T]], Iterator[tuple[int, R]]]]:
+    def open(self) -> AbstractContextManager[SideBySide]:
         """For one import: a function that runs `fn(ledger, task)` for every
         task, each in one of the processes, and yields (the task's index,
         its result) as each finishes; `fn` and the tasks travel by pickle (a
-        module-level function, plain data). The processes start at its first
-        call and stop when the import leaves the context. ProcessesLost
+        module-level function, plain data). The processes start as the
+        context opens and stop when the import leaves it. ProcessesLost
         from the function: the processes are gone."""
         ...
 

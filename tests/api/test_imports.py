@@ -23,6 +23,7 @@ from service import importing
 from service.actor import Actor
 from service.ports import ProcessesLost
 from tests.api.conftest import API, Org, bearer
+from tests.projections.conftest import spawn, subprocess_env, wait_until  # noqa: F401  (spawn: a fixture)
 
 EMPLOYERS_NL = "Sleutel;Naam\nW1;Bouwbedrijf De Vries\nW2;Groenbedrijf Noord\n"
 CANDIDATES_NL = ("Kandidaatnummer;Naam;Geboortedatum;Doelgroep;Competenties;Ondersteuningsbehoefte\n"
@@ -441,41 +442,26 @@ def test_an_import_job_that_stops_on_an_error_of_ours_ends_failed_saying_what_to
     assert "upload the file again to store the rest" in json.dumps(final)
 
 
-def test_the_worker_stores_a_large_import_side_by_side(org: Org, tmp_path: Any) -> None:
+def test_the_worker_stores_a_large_import_side_by_side(org: Org, spawn: Any) -> None:
     """Through the API and a real `sroi worker` with IMPORT_PROCESSES=2: the
     job's rows go to two child processes (the worker's log says so) and
     every row is stored once."""
-    import os
-    import subprocess
     import sys
-    import time
-
-    from infra import processes
-    from infra.settings import PROJECT_ROOT
 
     n = importing.PARALLEL_ROWS + 100
     made = uploaded(org, ("Sleutel;Naam\n" + "".join(f"W{i};Werkgever {i}\n" for i in range(n))).encode(),
                     kind="employers")
-    env = {k: v for k, v in os.environ.items() if k != "BROKER_URL"}
-    env.update({"DATABASE_URL": org.system.database_url, "SECRET_KEY": "test-secret-key-not-for-production",
-                "PYTHONPATH": str(PROJECT_ROOT), "PYTHONUNBUFFERED": "1", "IMPORT_PROCESSES": "2"})
-    log = tmp_path / "worker.log"
-    with open(log, "wb") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "infra.cli", "-v", "worker", "--threads", "2"], env=env,
-                                  cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    worker = spawn([sys.executable, "-m", "infra.cli", "-v", "worker", "--threads", "2"],
+                   subprocess_env(org.system.database_url, IMPORT_PROCESSES="2"), name="import-worker")
+    assert confirmed(org, made)["status"] == "queued"
     try:
-        assert confirmed(org, made)["status"] == "queued"
-        deadline = time.monotonic() + 90
-        status = {}
-        while time.monotonic() < deadline:
-            status = org.get(f"/imports/{made['id']}").json()
-            if status["status"] in ("done", "failed"):
-                break
-            time.sleep(0.3)
-        assert (status["status"], status["new"]) == ("done", n), (status, log.read_text(errors="replace")[-3000:])
-    finally:
-        processes.stop([worker], timeout=10)
-    assert f"import {made['id']}: {n} employers rows in 3 batches, side by side" in log.read_text(errors="replace")
+        wait_until(lambda: org.get(f"/imports/{made['id']}").json()["status"] in ("done", "failed"), 90,
+                   poll=0.3, message="the import to finish")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; the worker's log: {worker.output()[-3000:]}") from None
+    status = org.get(f"/imports/{made['id']}").json()
+    assert (status["status"], status["new"]) == ("done", n), (status, worker.output()[-3000:])
+    assert f"import {made['id']}: {n} employers rows in 3 batches, side by side" in worker.output()
     with org.system.stores.database(org.tenant.database).connection() as conn:
         assert conn.execute("SELECT count(*) AS n FROM events.import_rows WHERE tenant_id = %s",
                             (org.tenant.id,)).fetchone()["n"] == n
