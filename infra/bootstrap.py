@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import multiprocessing.util
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -233,11 +233,13 @@ class ImportProcesses:
         return context
 
     def warm(self) -> None:
-        """Start the fork server now (it imports the application: half a
-        second), not at the first large import: the worker does at its start."""
-        from multiprocessing import forkserver
-        self._context()
-        forkserver.ensure_running()
+        """Start the fork server now, not at the first large import (the
+        worker does at its start), and wait until it is ready: it imports the
+        application first (half a second), and a child asked of it meanwhile
+        waits for that. Waiting is one child forked that does nothing."""
+        child = self._context().Process(target=_child_ready, name="fork server ready")
+        child.start()
+        child.join()
 
     @contextmanager
     def open(self) -> Iterator[SideBySide]:
@@ -251,7 +253,7 @@ class ImportProcesses:
         except (BrokenProcessPool, OSError, RuntimeError):
             pass  # told at the first run
 
-        def run(fn: Callable[[Any, Any], Any], tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        def run(fn: Callable[[Any, Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[int, Any]]:
             pending: dict[Future[Any], int] = {}
             try:
                 try:

@@ -31,7 +31,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -485,11 +485,15 @@ class _Run:
         return todo
 
 
-def _known(ledger: Ledger, tenant: Tenant, the_plan: Plan) -> dict[str, UUID]:
-    keys = [r.row_key for r in the_plan.rows]
-    refs = {key_row_key(kind, value) for kind, value in _references(the_plan.rows)}
+def _known(ledger: Ledger, tenant: Tenant, rows: list[Row], known: Mapping[str, UUID] | None = None
+           ) -> dict[str, UUID]:
+    """Of these rows, and of the rows they refer to by key, those imported
+    before (row key -> record id), leaving out what `known` holds already."""
+    keys = {r.row_key for r in rows} | {key_row_key(kind, value) for kind, value in _references(rows)}
+    if known:
+        keys = {k for k in keys if k not in known}
     database = ledger.stores.database(tenant.database)
-    return import_store.known_rows(database, tenant.id, sorted(set(keys) | refs))
+    return import_store.known_rows(database, tenant.id, sorted(keys))
 
 
 FIELDS_REF = {(kind, col.field): col.parse[4:] for kind, cols in COLUMNS.items() for col in cols
@@ -535,7 +539,7 @@ def preview(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan) -> dic
     """Decide every row as if stored, storing nothing: each row ends ok (it
     would be stored), error (with its errors per column), already (imported
     before) or duplicate (the same row earlier in this file)."""
-    run = _Run(the_plan, _known(ledger, tenant, the_plan))
+    run = _Run(the_plan, _known(ledger, tenant, the_plan.rows))
     todo = run.triage(the_plan.rows, set())
     unit = ledger.batch_unit(tenant, actor)
     with _set_aside() as set_aside:
@@ -558,9 +562,9 @@ def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import
     seen: set[str] = set()
     done = 0
     with _set_aside() as set_aside, ExitStack() as stack:
-        # Opened first: the child processes start while the rows' references are read.
+        # Opened first: the child processes start while the first rows are decided.
         side_by_side = stack.enter_context(processes.open()) if wide and processes is not None else None
-        run = _Run(the_plan, _known(ledger, tenant, the_plan))
+        run = _Run(the_plan, {})
         for kind, rows in by_kind.items():
             if kind in wide and side_by_side is not None:
                 done, lost = _confirm_side_by_side(side_by_side, ledger, tenant, actor, run, rows, seen, import_id,
@@ -568,6 +572,9 @@ def confirm(ledger: Ledger, tenant: Tenant, actor: Actor, the_plan: Plan, import
                 if lost:
                     side_by_side = None  # the later kinds here
                 continue
+            # What was imported before is read kind by kind: this import's
+            # rows of the kinds before are known already (run.ids).
+            run.ids.update(_known(ledger, tenant, rows, run.ids))
             batches = [rows[i:i + batch_rows] for i in range(0, len(rows), batch_rows)]
             done = _store_here(ledger, tenant, actor, run, batches, seen, import_id, done, progress, set_aside)
     result = counts(the_plan)
@@ -675,25 +682,42 @@ def _confirm_side_by_side(side_by_side: SideBySide, ledger: Ledger, tenant: Tena
     """The rows of one kind, stored batch by batch in other processes, side by
     side (a spreadsheet's rows of one kind never refer to each other: each
     refers to records of the kinds before it, all stored by now). Which rows
-    to run is decided here first, in file order (`triage`: errors, imported
-    before, the same row again); each batch is then stored as `_confirm_batch`
-    stores it, in its own transaction; if the processes stop (ProcessesLost),
-    the batches left are stored here. The rows done after them, and whether
-    the processes were lost."""
-    todo = run.triage(rows, seen)
-    done += len(rows) - len(todo)
-    batches = [todo[i:i + batch_rows] for i in range(0, len(todo), batch_rows)]
-    log.info("import %s: %d %s rows in %d batches, side by side", import_id, len(todo), rows[0].kind, len(batches))
-    parts = []
-    for batch in batches:
-        ids, failed = run.referred(batch)
-        parts.append(_Part(tenant=tenant, actor=actor, import_id=import_id, sheets=run.plan.sheets, rows=batch,
-                           ids=ids, failed_keys=failed))
+    to run is decided here, in file order (`triage`: errors, imported
+    before, the same row again), a batch's worth at a time: each batch goes
+    to the processes as soon as it is decided, while the next is decided
+    here. Each is stored as `_confirm_batch` stores it, in its own
+    transaction; if the processes stop (ProcessesLost), the batches left are
+    decided and stored here. The rows done after them, and whether the
+    processes were lost."""
+    batches: list[list[Row]] = []
+
+    def parts() -> Iterator[_Part]:
+        nonlocal done
+        todo: list[Row] = []
+        to_run = 0
+        for start in range(0, len(rows), batch_rows):
+            chunk = rows[start:start + batch_rows]
+            run.ids.update(_known(ledger, tenant, chunk, run.ids))
+            decided = run.triage(chunk, seen)
+            done += len(chunk) - len(decided)  # rows with errors, imported before, again
+            to_run += len(decided)
+            todo += decided
+            last = start + batch_rows >= len(rows)
+            while len(todo) >= batch_rows or (last and todo):
+                batch, todo = todo[:batch_rows], todo[batch_rows:]
+                batches.append(batch)
+                ids, failed = run.referred(batch)
+                yield _Part(tenant=tenant, actor=actor, import_id=import_id, sheets=run.plan.sheets, rows=batch,
+                            ids=ids, failed_keys=failed)
+        log.info("import %s: %d %s rows in %d batches, side by side", import_id, to_run, rows[0].kind,
+                 len(batches))
+
+    deciding = parts()
     failure: ServiceError | None = None
     finished: set[int] = set()
     lost = False
     try:
-        for index, result in side_by_side(_store_part, parts):
+        for index, result in side_by_side(_store_part, deciding):
             finished.add(index)
             batch = batches[index]
             for row, (status, record_id, errors) in zip(batch, result.rows):
@@ -711,6 +735,8 @@ def _confirm_side_by_side(side_by_side: SideBySide, ledger: Ledger, tenant: Tena
         # before it died loses the race to its own rows and is decided again:
         # its rows then read "already imported", none is stored twice.
         lost = True
+        for _part in deciding:  # the rows not decided yet, into `batches`
+            pass
         left = [batch for index, batch in enumerate(batches) if index not in finished]
         log.warning("import %s: the processes storing its batches stopped; %d batches left, stored here",
                     import_id, len(left))

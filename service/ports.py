@@ -4,7 +4,7 @@ adapter (infra.registry) and tests can hand it their own (a clock they move).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
@@ -59,7 +59,7 @@ class ProcessesLost(Exception):
 
 # What BatchProcesses.open() gives: `run(fn, tasks)` runs `fn(ledger, task)`
 # for every task elsewhere and yields (the task's index, its result).
-SideBySide = Callable[[Callable[[Any, Any], Any], Sequence[Any]], Iterator[tuple[int, Any]]]
+SideBySide = Callable[[Callable[[Any, Any], Any], Iterable[Any]], Iterator[tuple[int, Any]]]
 
 
 class BatchProcesses(Protocol):
@@ -70,7 +70,10 @@ class BatchProcesses(Protocol):
     def open(self) -> AbstractContextManager[SideBySide]:
         """For one import: a function that runs `fn(ledger, task)` for every
         task, each in one of the processes, and yields (the task's index,
-        its result) as each finishes; `fn` and the tasks travel by pickle (a
+        its result) as each finishes. Each task goes to the processes as it
+        is taken from `tasks`, before the next is taken (the caller's
+        generator decides the next batch while the first is stored); `fn`
+        and the tasks travel by pickle (a
         module-level function, plain data). The processes start as the
         context opens and stop when the import leaves it. ProcessesLost
         from the function: the processes are gone."""

@@ -491,8 +491,9 @@ class DyingAfterStoring:
     @contextmanager
     def open(self) -> Iterator[Any]:
         def run(fn: Any, tasks: Any) -> Iterator[Any]:
-            yield 0, fn(self.ledger, tasks[0])
-            fn(self.ledger, tasks[1])
+            taken = iter(tasks)
+            yield 0, fn(self.ledger, next(taken))
+            fn(self.ledger, next(taken))
             raise ProcessesLost("the import's processes stopped: BrokenProcessPool")
         yield run
 

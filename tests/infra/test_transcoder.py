@@ -1,0 +1,76 @@
+"""The events' JSON transcoder (infra/eventstore.py): orjson's bytes must be
+the library's encoder's bytes, for every value an event holds; a stored
+event's hash covers them, and older events were written by the library."""
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+
+import pytest
+from eventsourcing.persistence import TranscodingNotRegisteredError
+
+from infra.eventstore import FastJSONTranscoder, make_transcoder
+
+
+def library_bytes(obj: object) -> bytes:
+    """What eventsourcing's JSONTranscoder, with the same transcodings, gives."""
+    fast = make_transcoder()
+    assert isinstance(fast, FastJSONTranscoder)
+    return super(FastJSONTranscoder, fast).encode(obj)
+
+
+class Colour(Enum):
+    RED = "red"
+
+
+class Name(str):
+    pass
+
+
+def an_event_state(rng: random.Random) -> dict[str, object]:
+    chars = [chr(i) for i in range(0, 0x250)] + ["\u2028", "\u2029", "\ufeff", "😀", "\U0010ffff", "\\", '"', "/"]
+    text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 20)))
+    return {
+        "timestamp": datetime(2026, 12, 4, 23, 4, 53, rng.randint(0, 999_999), tzinfo=timezone.utc),
+        "originator_topic": "domain.placement:Placement",
+        "candidate_id": uuid.UUID(int=rng.getrandbits(128)),
+        "starts_on": date(2026, 2, 1) + timedelta(days=rng.randint(0, 900)),
+        "hours_per_week": Decimal(f"{rng.randint(1, 40)}.{rng.randint(0, 99)}"),
+        "note": text,
+        text: [text, None, True, False, -rng.getrandbits(62), 2**63 - 1, 2**64 - 1],
+        "items": [{"id": "tools_ready", "responsible": "employer", "due": date(2026, 3, 1)}],
+        "pair": ("a", uuid.UUID(int=1)),
+        "_meta": {"user_id": str(uuid.UUID(int=7)), "role": "agency", "recorded_at": "2026-12-04T23:04:53+00:00"},
+    }
+
+
+def test_event_states_encode_to_the_library_encoders_bytes():
+    rng = random.Random(15)
+    transcoder = make_transcoder()
+    for _ in range(2000):
+        state = an_event_state(rng)
+        transcoder._plain(state)  # orjson's way, not the fallback
+        assert transcoder.encode(state) == library_bytes(state)
+        assert transcoder.decode(transcoder.encode(state))["candidate_id"] == state["candidate_id"]
+
+
+@pytest.mark.parametrize("value", [
+    1.5, 1e16, float("nan"), 2**64, -(2**63) - 1, Name("a str subclass"), True, {1: "an int key"},
+    {"nested": [{"deep": [Decimal("1E+3"), 0.1]}]},
+], ids=repr)
+def test_values_json_writes_its_own_way_are_left_to_the_library(value):
+    transcoder = make_transcoder()
+    state = {"value": value}
+    assert transcoder.encode(state) == library_bytes(state)
+    assert json.loads(transcoder.encode(state)) == json.loads(library_bytes(state))
+
+
+def test_a_type_not_registered_is_refused_as_before():
+    transcoder = make_transcoder()
+    for value in (Colour.RED, object(), {"at": timedelta(days=1)}):
+        with pytest.raises(TranscodingNotRegisteredError):
+            transcoder.encode({"value": value})
