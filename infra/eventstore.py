@@ -45,7 +45,7 @@ from psycopg.rows import tuple_row
 from infra import chain
 from infra.chain import genesis as chain_genesis
 from infra.personal_data import PERSONAL_KEY, PersonalDataCodec, PersonErased
-from infra.database import connection_kwargs
+from infra.database import connection_kwargs, uuid_array
 
 SCHEMA = "events"
 STORED_EVENT_TYPE = "stored_event_uuid"
@@ -237,11 +237,6 @@ _NO_IDEMPOTENCY: tuple[None, ...] = (None,) * 5
 # import's batch), `_insert_bulk`: one COPY, the hashes in Python.
 BULK_MIN = 64
 
-
-def _uuid_array(ids: Iterable[UUID]) -> str:
-    """A uuid[] parameter as an array literal: psycopg's list dumper costs
-    ~20 us a call in Python."""
-    return "{" + ",".join(map(str, ids)) + "}"
 
 
 class _Session:
@@ -463,7 +458,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             record.created if record else None,
             json.dumps(record.response) if record else None,
             self.tenant_id if unerased else None,
-            _uuid_array(unerased) if unerased else None,
+            uuid_array(unerased) if unerased else None,
         )
         if len(stored_events) == 1:  # in the caller's transaction: psycopg's cursor
             e = stored_events[0]
@@ -514,7 +509,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             # A conflict: an aggregate already has a version this batch brings.
             for found_id, top in cur.execute(sql.SQL(
                     "SELECT originator_id, max(originator_version) FROM {} WHERE originator_id = ANY (%s::uuid[])"
-                    " GROUP BY originator_id").format(ident), (_uuid_array(first_version),)).fetchall():
+                    " GROUP BY originator_id").format(ident), (uuid_array(first_version),)).fetchall():
                 if top >= first_version[found_id]:
                     raise es_errors.IntegrityError(
                         "duplicate key value violates unique constraint (originator_id, originator_version)")
@@ -556,7 +551,7 @@ class TenantRecorder(PostgresApplicationRecorder):
         """PersonErased if one of these people has been erased (read on `conn`)."""
         if conn.execute(sql.SQL("SELECT 1 FROM {}.erasures WHERE tenant_id = %s AND subject_id = ANY (%s::uuid[])"
                                 " LIMIT 1").format(sql.Identifier(self.datastore.schema)),
-                        (self.tenant_id, _uuid_array(unerased))).fetchone():
+                        (self.tenant_id, uuid_array(unerased))).fetchone():
             raise PersonErased(unerased[0])
 
     def _insert_one(self, e: StoredEvent, record: IdempotencyRecord | None,

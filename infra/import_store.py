@@ -31,6 +31,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from infra.database import text_array, uuid_array
+
 IMPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS platform.imports (
     id uuid PRIMARY KEY,
@@ -135,7 +137,8 @@ def known_rows(database: Any, tenant_id: UUID, row_keys: list[str]) -> dict[str,
         return {}
     with database.connection() as conn:
         rows = conn.execute("SELECT row_key, record_id FROM events.import_rows"
-                            " WHERE tenant_id = %s AND row_key = ANY (%s)", (tenant_id, row_keys)).fetchall()
+                            " WHERE tenant_id = %s AND row_key = ANY (%s::text[])",
+                            (tenant_id, text_array(row_keys))).fetchall()
     return {r["row_key"]: r["record_id"] for r in rows}
 
 
@@ -144,10 +147,10 @@ def record_rows(tenant_id: UUID, import_id: UUID, rows: list[tuple[str, str, UUI
     imported rows (row key, kind, record id, the person the row is about or
     None); a key recorded meanwhile by another import fails the transaction
     (nothing of it is stored)."""
-    keys = [r[0] for r in rows]
-    kinds = [r[1] for r in rows]
-    ids = [r[2] for r in rows]
-    subjects = [r[3] for r in rows]
+    keys = text_array(r[0] for r in rows)
+    kinds = text_array(r[1] for r in rows)
+    ids = uuid_array(r[2] for r in rows)
+    subjects = uuid_array(r[3] for r in rows)
 
     def write(conn: Any) -> None:
         conn.execute("INSERT INTO events.import_rows (tenant_id, row_key, kind, record_id, import_id, subject_id)"

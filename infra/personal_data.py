@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from infra.database import bytea_array, uuid_array
 from infra.secrets import load_secret
 from infra.settings import Settings
 
@@ -240,7 +241,7 @@ class PersonKeys:
         if not missing:
             return
         with self.database.connection() as conn:
-            rows = conn.execute(PREFETCH_SQL, {"t": tenant_id, "s": missing}).fetchall()
+            rows = conn.execute(PREFETCH_SQL, {"t": tenant_id, "s": uuid_array(missing)}).fetchall()
         entries = {}
         for row in rows:
             subject, erased, dek = row["subject_id"], bool(row["erased"]), None
@@ -358,7 +359,7 @@ def make_new_keys(keys: PersonKeys, tenant_id: UUID, subject_ids: list[UUID]) ->
             " WHERE NOT EXISTS (SELECT 1 FROM events.erasures e WHERE e.tenant_id = %(t)s AND e.subject_id = u.s)"
             " ON CONFLICT (tenant_id, subject_id) DO UPDATE SET wrapped_key = events.person_keys.wrapped_key"
             " RETURNING subject_id, wrapped_key",
-            {"t": tenant_id, "s": subject_ids, "k": blobs}).fetchall()
+            {"t": tenant_id, "s": uuid_array(subject_ids), "k": bytea_array(blobs)}).fetchall()
     now = time.monotonic()
     entries = {}
     for row in rows:

@@ -39,6 +39,7 @@ from domain.document import Document
 from domain.errors import DomainError
 from domain.valuation import HoursCap
 from infra import import_store, personal_data
+from infra.database import uuid_array
 from infra.documents import DocumentDamaged, DocumentQuotaExceeded, DocumentUnreadable
 from infra.eventstore import (
     IdempotencyRecord,
@@ -276,7 +277,7 @@ class Ledger:
         read now) and their people's keys with another, rather than two
         queries each: the records a batch's rows refer to. An id that names
         nothing is left out (the handler then answers for it as usual)."""
-        wanted = sorted({i for i in ids if i not in unit.loaded}, key=str)
+        wanted = sorted({i for i in ids if i not in unit.loaded})
         if not wanted:
             return
         app = unit.app
@@ -284,7 +285,8 @@ class Ledger:
         with database.connection() as conn:
             rows = conn.execute(
                 f"SELECT originator_id, originator_version, topic, state FROM events.{events_table_for(tenant.id)}"
-                " WHERE originator_id = ANY (%s) ORDER BY originator_id, originator_version", (wanted,)).fetchall()
+                " WHERE originator_id = ANY (%s::uuid[]) ORDER BY originator_id, originator_version",
+                (uuid_array(wanted),)).fetchall()
         if app.person_keys is not None:
             app.person_keys.prefetch(tenant.id, set(wanted))
         by_id: dict[UUID, list[Any]] = {}
