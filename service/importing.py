@@ -70,6 +70,8 @@ CONFLICT_RETRIES = 5
 # has its batches stored side by side, in other processes
 # (Ledger.batch_processes), when there are any: two batches at least.
 PARALLEL_ROWS = 2 * BATCH_ROWS
+STOPPED_ON_OURS = ("the import stopped on an error of ours; the rows stored so far stay stored: "
+                   "upload the file again to store the rest")
 
 _SHEET_NAMES = {
     "employers": ("employers", "employer", "werkgevers", "werkgever"),
@@ -918,14 +920,17 @@ def run_job(ledger: Ledger, store: import_store.ImportStore, tenant: Tenant, imp
         result = confirm(ledger, tenant, actor, the_plan, import_id,
                          progress=lambda done: store.progress(import_id, done), batch_rows=progress_every)
     except ServiceError as e:
-        store.finish(tenant.id, import_id, "failed", {"error": str(e), "field": e.field})
+        # The reason with its template and values apart: a page shows it in its own language.
+        store.finish(tenant.id, import_id, "failed", {
+            "error": str(e), "field": e.field, "template": getattr(e, "template", None) or str(e),
+            "params": {k: v if isinstance(v, (int, str)) else str(v)
+                       for k, v in (getattr(e, "params", None) or {}).items()}})
         return "failed"
     except Exception:
         # Not the file's fault (a lost connection, a process that died): what
         # was stored stays stored, and the same file uploaded again stores the rest.
-        store.finish(tenant.id, import_id, "failed", {
-            "error": "the import stopped on an error of ours; the rows stored so far stay stored: "
-                     "upload the file again to store the rest", "field": "file"})
+        store.finish(tenant.id, import_id, "failed", {"error": STOPPED_ON_OURS, "field": "file",
+                                                      "template": STOPPED_ON_OURS, "params": {}})
         raise
     store.finish(tenant.id, import_id, "done", result)
     return "done"

@@ -98,6 +98,56 @@ def test_columns_are_mapped_again_on_the_page_and_the_choice_is_remembered(
     assert bad.status_code == 422 and "schoen is geen kolom van employers" in bad.text
 
 
+def test_why_an_import_stopped_is_told_in_dutch(agency: Agency, pages: Callable[..., Browser],
+                                               monkeypatch: Any) -> None:
+    """A job that fails (its file gone; the processes lost on an error of
+    ours) tells why on the Dutch page, not in the service's English."""
+    from contextlib import contextmanager
+
+    import pytest
+
+    from service import importing
+
+    me = pages(agency.user("agency"))
+    system, actor = agency.system, agency.actor
+    rows = "Naam\n" + "".join(f"Werkgever {i}\n" for i in range(importing.BACKGROUND_ROWS + 1))
+
+    def queued() -> tuple[str, UUID]:
+        path = upload(me, rows.encode(), kind="werkgevers", name="w.csv").headers["location"]
+        import_id = UUID(path.rsplit("/", 1)[1])
+        record = system.imports.get(agency.tenant.id, import_id)
+        assert importing.confirm_import(system.ledger, system.imports, agency.tenant, actor, import_id,
+                                        record.fingerprint, False, lambda t, i: None) == "queued"
+        return path, import_id
+
+    path, import_id = queued()
+    with system.stores.database("default").connection() as conn:
+        conn.execute("UPDATE platform.imports SET sealed_file = NULL WHERE id = %s", (import_id,))
+    assert importing.run_job(system.ledger, system.imports, agency.tenant, import_id) == "failed"
+    html = me.get(path).text
+    assert "De import is gestopt: het bestand wordt niet meer bewaard" in html, html
+    assert "no longer kept" not in html
+
+    class Dying:
+        @contextmanager
+        def open(self) -> Any:
+            def run(fn: Any, tasks: Any) -> Any:
+                raise RuntimeError("A process in the process pool was terminated abruptly")
+                yield
+            yield run
+    path, import_id = queued()
+    monkeypatch.setattr(system.ledger, "batch_processes", Dying())
+    monkeypatch.setattr(importing, "PARALLEL_ROWS", 10)
+    with pytest.raises(RuntimeError):
+        importing.run_job(system.ledger, system.imports, agency.tenant, import_id)
+    html = me.get(path).text
+    assert "de import is gestopt door een fout aan onze kant" in html and "upload het bestand opnieuw" in html
+    assert "an error of ours" not in html
+    # The progress fragment the page polls says the same.
+    fragment = me.get(path + "/progress", headers={"HX-Request": "true"}).text
+    assert "door een fout aan onze kant" in fragment
+
+
 def test_a_bad_file_is_answered_on_the_form_and_other_roles_may_not_import(
         agency: Agency, pages: Callable[..., Browser]) -> None:
     me = pages(agency.user("agency"))

@@ -37,6 +37,14 @@ def _message(e: dict[str, Any]) -> ErrorMessage:
     return ErrorMessage(text, e.get("template") or text, params)
 
 
+def _failure(record: Any) -> ErrorMessage | None:
+    """Why a failed import stopped, to show in the page's language."""
+    result = record.result or {}
+    if record.status != "failed" or not result.get("error"):
+        return None
+    return ErrorMessage(result["error"], result.get("template"), result.get("params"))
+
+
 def _error(e: ServiceError) -> ErrorMessage:
     return ErrorMessage(str(e), getattr(e, "template", None) or str(e), getattr(e, "params", None) or {})
 
@@ -100,7 +108,7 @@ async def _import_page(services: PageServices, request: Request, viewer: Viewer,
         "rows": rows, "page_no": min(max(page_no, 1), pages), "pages": pages, "shown": shown,
         "fields": {kind: list(importing.FIELDS[kind]) for kind in importing.KINDS},
         "result_errors": [{**e, "text": _message(e)} for e in (record.result or {}).get("errors", [])][:50],
-        "errors": errors or {}, "preview_days": importing.PREVIEW_DAYS,
+        "errors": errors or {}, "preview_days": importing.PREVIEW_DAYS, "failure": _failure(record),
     }, status=status)
 
 
@@ -119,7 +127,8 @@ async def import_progress(request: Request, services: NamedDependency[PageServic
     if not wants_fragment(request):
         return Response(b"", status_code=303, headers={"Location": f"/imports/{ident}"})
     return page(services.templates, request, "import.html", {"record": record, "result_errors": [],
-                                                             "preview_days": importing.PREVIEW_DAYS},
+                                                             "preview_days": importing.PREVIEW_DAYS,
+                                                             "failure": _failure(record)},
                 block="progress")
 
 
