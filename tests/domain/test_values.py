@@ -64,6 +64,17 @@ def test_text_has_a_maximum_length():
         require_text("x" * 11, "title", max_len=10)
 
 
+@pytest.mark.parametrize("code", range(0x80))
+def test_text_refuses_control_characters_but_tab_and_line_breaks(code):
+    text = f"voor{chr(code)}na"
+    if code < 32 and chr(code) not in "\n\r\t":
+        with pytest.raises(InvalidValue, match="must not contain control characters") as e:
+            require_text(text, "comment")
+        assert e.value.field == "comment"
+    else:
+        assert require_text(text, "comment") == text
+
+
 def test_text_must_be_a_string():
     with pytest.raises(InvalidValue):
         require_text(42, "title")
