@@ -177,6 +177,9 @@ class MetadataMapper(Mapper[UUID]):
         return state
 
 
+_JSON_SCALARS = frozenset((str, int, bool, type(None)))
+
+
 class _NotPlain(Exception):
     """A value `FastJSONTranscoder` leaves to the library's encoder."""
 
@@ -199,19 +202,23 @@ class FastJSONTranscoder(JSONTranscoder):
             return super().encode(obj)
 
     def _plain(self, o: Any) -> Any:
+        # A call for each container and registered value, none for the
+        # strings, numbers and nulls in them (most of an event).
         t = type(o)
-        if t is str or t is int or t is bool or o is None:
-            return o
         if t is dict:
-            plain = self._plain
-            return {k: plain(v) for k, v in o.items()}
+            out = {}
+            for k, v in o.items():
+                out[k] = v if type(v) in _JSON_SCALARS else self._plain(v)
+            return out
+        if t in _JSON_SCALARS:
+            return o
         if t is list or t is tuple:
-            plain = self._plain
-            return [plain(v) for v in o]
+            return [v if type(v) in _JSON_SCALARS else self._plain(v) for v in o]
         transcoding = self.types.get(t)
         if transcoding is None:
             raise _NotPlain
-        return {"_type_": transcoding.name, "_data_": self._plain(transcoding.encode(o))}
+        data = transcoding.encode(o)
+        return {"_type_": transcoding.name, "_data_": data if type(data) in _JSON_SCALARS else self._plain(data)}
 
 
 def make_transcoder() -> JSONTranscoder:
