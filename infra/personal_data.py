@@ -149,6 +149,8 @@ LEFT JOIN events.erasures e ON e.tenant_id = %(t)s AND e.subject_id = s.subject_
 """
 # Expired cache entries are dropped once the cache holds this many.
 CACHE_PRUNE_AT = 100_000
+# A codec keeps at most this many data keys' ciphers (PersonalDataCodec._cipher).
+CIPHERS_KEPT = 4096
 
 
 class PersonKeys:
@@ -285,6 +287,20 @@ class PersonalDataCodec:
 
         self._aesgcm = AESGCM
         self.keys, self.tenant_id, self.transcoder = keys, tenant_id, transcoder
+        # The cipher of each data key in use: making one (its key schedule)
+        # costs more than sealing a small event with it, and an import seals
+        # a few events per person. Found by the key itself, so only a caller
+        # that holds the key (PersonKeys answers None once a person is erased)
+        # reaches its cipher; emptied when full.
+        self._ciphers: dict[bytes, Any] = {}
+
+    def _cipher(self, dek: bytes) -> Any:
+        cipher = self._ciphers.get(dek)
+        if cipher is None:
+            if len(self._ciphers) >= CIPHERS_KEPT:
+                self._ciphers.clear()
+            cipher = self._ciphers[dek] = self._aesgcm(dek)
+        return cipher
 
     def subject_of(self, event_name: str, originator_id: UUID, state: Mapping[str, Any]) -> UUID | None:
         rule = PERSONAL_FIELDS.get(event_name)
@@ -312,7 +328,7 @@ class PersonalDataCodec:
         dek = self.keys.key(self.tenant_id, subject, create=True)
         nonce = os.urandom(12)
         aad = self.tenant_id.bytes + subject.bytes
-        blob = self._aesgcm(dek).encrypt(nonce, self.transcoder.encode(fields), aad)
+        blob = self._cipher(dek).encrypt(nonce, self.transcoder.encode(fields), aad)
         state[PERSONAL_KEY] = {"subject": str(subject), "nonce": base64.b64encode(nonce).decode(),
                                "data": base64.b64encode(blob).decode()}
         return state
@@ -328,7 +344,7 @@ class PersonalDataCodec:
         fields: dict[str, Any] | None = None
         if dek is not None:
             aad = self.tenant_id.bytes + subject.bytes
-            plain = self._aesgcm(dek).decrypt(base64.b64decode(sealed["nonce"]),
+            plain = self._cipher(dek).decrypt(base64.b64decode(sealed["nonce"]),
                                               base64.b64decode(sealed["data"]), aad)
             fields = self.transcoder.decode(plain)
         if fields is None:  # erased: the fields read as erased, with the right shape
