@@ -63,8 +63,20 @@ def event_hash(previous: bytes, position: int, originator_id: UUID, version: int
 def event_hash_v2(previous: bytes, position: int, originator_id: UUID, version: int,
                   topic: str, state: bytes, recorded_at: datetime) -> bytes:
     """The v2 rule: v1's fields, then recorded_at as a signed 8-byte count of microseconds."""
+    return event_hash_v2_at(previous, position, originator_id, version, topic, state, recorded_bytes(recorded_at))
+
+
+def recorded_bytes(recorded_at: datetime) -> bytes:
+    """recorded_at as the v2 rule hashes it."""
+    return micros(recorded_at).to_bytes(8, "big", signed=True)
+
+
+def event_hash_v2_at(previous: bytes, position: int, originator_id: UUID, version: int,
+                     topic: str, state: bytes, recorded: bytes) -> bytes:
+    """`event_hash_v2` with recorded_at already as `recorded_bytes` (a batch's
+    events share one time)."""
     return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)
-                          + micros(recorded_at).to_bytes(8, "big", signed=True)).digest()
+                          + recorded).digest()
 
 
 class RecordedDigest:

@@ -536,6 +536,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             else:
                 prev = bytes(prev)
             positions = list(range(first, first + len(stored_events)))
+            recorded = chain.recorded_bytes(recorded_at)
             with cur.copy(sql.SQL(
                     "COPY {} (originator_id, originator_version, topic, state, notification_id, chain_hash,"
                     " recorded_at) FROM STDIN (FORMAT BINARY)").format(ident)) as copy:
@@ -547,8 +548,8 @@ class TenantRecorder(PostgresApplicationRecorder):
                             h = chain.event_hash(prev, pos, e.originator_id, e.originator_version, e.topic,
                                                  e.state)
                         else:
-                            h = chain.event_hash_v2(prev, pos, e.originator_id, e.originator_version, e.topic,
-                                                    e.state, recorded_at)
+                            h = chain.event_hash_v2_at(prev, pos, e.originator_id, e.originator_version, e.topic,
+                                                       e.state, recorded)
                         prev = h
                     copy.write_row((e.originator_id, e.originator_version, e.topic, e.state, pos, h,
                                     recorded_at))
@@ -722,6 +723,32 @@ class TenantApplication(Application[UUID]):
             for aggregate in aggregates:
                 cache.put(aggregate.id, aggregate)
         return recordings
+
+    def save_batch(self, *aggregates: Any, **kwargs: Any) -> int:
+        """`save` for a spreadsheet import's batch: the position of its last
+        event (0 if none), without the library's `Recording` and
+        `Notification` objects per event (a batch asks only for its last
+        position), and without caching the aggregates the batch created: the
+        import's later batches load what they need themselves, and its child
+        processes (service/importing.py) end with the import. An aggregate
+        that was there before and changed is cached as `save` caches it, so
+        the cache never holds an older version of it."""
+        events: list[Any] = []
+        cached_before: list[Any] = []  # not created by this batch
+        for aggregate in aggregates:
+            pending = aggregate.collect_events()
+            if not pending or pending[0].originator_version > aggregate.INITIAL_VERSION:
+                cached_before.append(aggregate)
+            events += pending
+        if not events:
+            return 0
+        to_stored_event = self.mapper.to_stored_event
+        positions = self.recorder.insert_events([to_stored_event(e) for e in events], **kwargs)
+        cache = self.repository.cache
+        if cache is not None:
+            for aggregate in cached_before:
+                cache.put(aggregate.id, aggregate)
+        return max(positions, default=0)
 
     @property
     def person_keys(self) -> Any:

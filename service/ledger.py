@@ -369,8 +369,9 @@ class Ledger:
             personal_data.make_new_keys(app.person_keys, tenant.id, new_people)
         token = event_metadata.set(meta)
         try:
-            recordings = app.save(*saved.values(), unerased=unit.unerased,
-                                  in_transaction=import_store.record_rows(tenant.id, UUID(correlation_id), recorded))
+            position = app.save_batch(*saved.values(), unerased=unit.unerased,
+                                      in_transaction=import_store.record_rows(tenant.id, UUID(correlation_id),
+                                                                              recorded))
         except personal_data.PersonErased:
             raise PersonErased() from None
         except IntegrityError:
@@ -378,7 +379,6 @@ class Ledger:
             raise BatchConflict() from None
         finally:
             event_metadata.reset(token)
-        position = max((r.notification.id for r in recordings), default=0)
         if self.on_committed is not None:
             self.on_committed(tenant, position)
         return position
