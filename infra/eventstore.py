@@ -135,8 +135,7 @@ class MetadataMapper(Mapper[UUID]):
             event_state["class_version"] = class_version
         if self.personal is not None:
             event_state = self.personal.seal(type(domain_event).__name__, originator_id, event_state)
-        event_state[META_KEY] = dict(meta)
-        state = self.transcoder.encode(event_state)
+        state = self._with_meta(self.transcoder.encode(event_state), meta)
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:
@@ -147,6 +146,21 @@ class MetadataMapper(Mapper[UUID]):
             topic=get_topic(type(domain_event)),
             state=state,
         )
+
+    # The metadata last encoded: (the dict, a copy of it, its bytes).
+    _meta_encoded: tuple[Any, dict[str, Any], bytes] = (None, {}, b"")
+
+    def _with_meta(self, encoded: bytes, meta: dict[str, Any]) -> bytes:
+        """The encoded state with `META_KEY: meta` as its last key: the bytes
+        encoding the state with the metadata in it gives (compact JSON: the
+        object's closing brace, a comma, the key, the value), the metadata
+        encoded once for all the events of a command or batch."""
+        held, copy, meta_bytes = self._meta_encoded
+        if held is not meta or copy != meta:
+            copy = dict(meta)
+            meta_bytes = self.transcoder.encode(copy)
+            self._meta_encoded = (meta, copy, meta_bytes)
+        return encoded[:-1] + (_META_AFTER if len(encoded) > 2 else _META_FIRST) + meta_bytes + b"}"
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         cls = resolve_topic(stored_event.topic)
@@ -178,6 +192,8 @@ class MetadataMapper(Mapper[UUID]):
 
 
 _JSON_SCALARS = frozenset((str, int, bool, type(None)))
+_META_FIRST = b'"' + META_KEY.encode() + b'":'
+_META_AFTER = b"," + _META_FIRST
 
 
 class _NotPlain(Exception):

@@ -74,3 +74,29 @@ def test_a_type_not_registered_is_refused_as_before():
     for value in (Colour.RED, object(), {"at": timedelta(days=1)}):
         with pytest.raises(TranscodingNotRegisteredError):
             transcoder.encode({"value": value})
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["orjson", "a float: the library's encoder"])
+def test_the_metadata_spliced_in_gives_the_bytes_of_the_state_with_it(fallback):
+    """MetadataMapper encodes an event's metadata once per command or batch
+    and puts it after the state's own keys: the same bytes as encoding the
+    state with the metadata in it, as the library would."""
+    from infra.eventstore import META_KEY, MetadataMapper
+
+    rng = random.Random(16)
+    mapper = MetadataMapper(transcoder=make_transcoder())
+    metas = [{"user_id": str(uuid.UUID(int=7)), "role": "agency", "organisation": "Détachering “Noord”",
+              "correlation_id": str(uuid.UUID(int=9)), "recorded_at": "2026-12-05T00:40:00+00:00"},
+             {"user_id": str(uuid.UUID(int=8)), "role": "employer", "organisation": "x\u2028y"}]
+    for i in range(500):
+        meta = metas[i % 2]
+        if i % 7 == 0:  # the same dict, changed since: encoded again, not the old bytes
+            meta = metas[0]
+            meta["recorded_at"] = f"2026-12-05T00:{i % 60:02d}:00+00:00"
+        state = an_event_state(rng) if i % 50 else {}
+        state.pop(META_KEY, None)
+        if fallback:
+            state["a float"] = 0.5
+        spliced = mapper._with_meta(mapper.transcoder.encode(state), meta)
+        assert spliced == library_bytes({**state, META_KEY: meta})
+        assert json.loads(spliced)[META_KEY] == meta
