@@ -10,6 +10,7 @@ import dataclasses
 import gc
 import multiprocessing
 import multiprocessing.util
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -183,6 +184,8 @@ class System:
             mailer, today=today, base_url=self.settings.public_url or "", texts=translations.translations)
 
     def close(self) -> None:
+        if isinstance(self.ledger.batch_processes, ImportProcesses):
+            self.ledger.batch_processes.close()
         if self.notifier is not None:
             self.notifier.close()
         self.stores.close()
@@ -192,27 +195,48 @@ class System:
 # -- processes for a large import's batches (service/importing.py) -------------
 # A child's system: built once per child, from the parent's settings.
 _CHILD: System | None = None
+_CHILD_FROM: tuple[Settings, str] | None = None
 # A child's connections: it runs one batch at a time.
 CHILD_POOL_SIZE = 2
+# A spare set of import children not used within this long stops (ImportProcesses).
+SPARE_SECONDS = 600.0
 
 
 def _child_start(settings: Settings, database_url: str) -> None:
-    """A child's start: its own system (connections, broker, keys) on the
-    parent's databases, closed when the child exits."""
+    """A child's start: what its system is built from (`_child_system`), once
+    the child is given work; a spare child holds no connection."""
+    global _CHILD_FROM
+    _CHILD_FROM = (settings, database_url)
+
+
+def _child_system() -> System:
+    """The child's own system (connections, broker, keys) on the parent's
+    databases, built at its first use and closed when the child exits."""
     global _CHILD
-    settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database,
-                                                                          pool_size=CHILD_POOL_SIZE))
-    _CHILD = bootstrap(settings, database_url=database_url, migrate=False)
-    multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
+    if _CHILD is None:
+        assert _CHILD_FROM is not None
+        settings, database_url = _CHILD_FROM
+        settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database,
+                                                                              pool_size=CHILD_POOL_SIZE))
+        _CHILD = bootstrap(settings, database_url=database_url, migrate=False)
+        multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
+    return _CHILD
 
 
 def _child_ready() -> None:
-    """Nothing: submitted once per child when the pool opens, so that every
-    child starts (and builds its system) at once."""
+    """Submitted once per child when an import takes its children, so that
+    every child builds its system at once, while the importing process
+    still decides the first rows."""
+    _child_system()
+
+
+def _child_forked() -> None:
+    """Nothing: submitted once per child of a spare set, so that every child
+    starts (a process, the application imported) without connecting."""
 
 
 def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
-    assert _CHILD is not None
+    system = _child_system()
     # What the child holds so far (the application's modules, its system,
     # what earlier batches left in caches) is set aside from the cycle
     # collector, as the importing process does before each batch (service/
@@ -220,7 +244,7 @@ def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
     # it again and again, a fifth of a child's time on a 1,000-row batch
     # (bench/import.py). Freed as usual when the child ends with the import.
     gc.freeze()
-    return fn(_CHILD.ledger, task)
+    return fn(system.ledger, task)
 
 
 class ImportProcesses:
@@ -230,10 +254,23 @@ class ImportProcesses:
     process with this module imported, started once per process by `warm`
     or at first use, forks each child), so a child shares nothing with its
     parent (no connection, no thread) and starts in a tenth of a second
-    (concurrent.futures' process pool, standard library)."""
+    (concurrent.futures' process pool, standard library).
+
+    Once `warm` was called (the worker does at its start), the children of
+    the next import are started ahead, as a spare set: an import takes the
+    spare set and, when it ends, the next spare set is started, so an import
+    does not wait for its children to start (about a tenth of a second of an
+    import of 10,000 rows; bench/import.py). A spare child waits without
+    connecting to any database (about 26 MB of memory of its own) and builds
+    its system when its import takes it. A spare set is never used twice
+    (its children end with their import: one import's data never stays in
+    another's processes) and stops after SPARE_SECONDS unused."""
 
     def __init__(self, settings: Settings, database_url: str, size: int):
         self.settings, self.database_url, self.size = settings, database_url, size
+        self._spares = False  # whether to keep a spare set (after `warm`)
+        self._spare: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
 
     def _context(self) -> Any:
         context = multiprocessing.get_context("forkserver")
@@ -244,22 +281,59 @@ class ImportProcesses:
         """Start the fork server now, not at the first large import (the
         worker does at its start), and wait until it is ready: it imports the
         application first (half a second), and a child asked of it meanwhile
-        waits for that. Waiting is one child forked that does nothing."""
-        child = self._context().Process(target=_child_ready, name="fork server ready")
+        waits for that. Waiting is one child forked that does nothing. Then
+        the first spare set of children."""
+        child = self._context().Process(target=_child_forked, name="fork server ready")
         child.start()
         child.join()
+        self._spares = True
+        self._keep_spare()
+
+    def _start(self, spare: bool = False) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
+                                   initargs=(self.settings, self.database_url))
+        self._ready(pool, _child_forked if spare else _child_ready)
+        return pool
+
+    def _ready(self, pool: ProcessPoolExecutor, how: Callable[[], None]) -> None:
+        """Start the children now (`_child_ready`: and build their systems,
+        while the caller still reads what the file's rows refer to)."""
+        try:
+            for _ in range(self.size):
+                pool.submit(how)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # told at the first run
+
+    def _keep_spare(self) -> None:
+        with self._lock:
+            if not self._spares or self._spare is not None:
+                return
+            spare = self._spare = self._start(spare=True)
+        timer = threading.Timer(SPARE_SECONDS, self._stop_spare, args=(spare,))
+        timer.daemon = True
+        timer.start()
+
+    def _stop_spare(self, spare: ProcessPoolExecutor | None = None) -> None:
+        """Stop the spare set (if it is still `spare`, when given)."""
+        with self._lock:
+            if self._spare is None or (spare is not None and self._spare is not spare):
+                return
+            stopping, self._spare = self._spare, None
+        stopping.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """No more spare sets; the one waiting stops (System.close)."""
+        self._spares = False
+        self._stop_spare()
 
     @contextmanager
     def open(self) -> Iterator[SideBySide]:
-        pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
-                                   initargs=(self.settings, self.database_url))
-        try:
-            # The children start now, building their systems while the caller
-            # still reads what the file's rows refer to.
-            for _ in range(self.size):
-                pool.submit(_child_ready)
-        except (BrokenProcessPool, OSError, RuntimeError):
-            pass  # told at the first run
+        with self._lock:
+            pool, self._spare = self._spare, None
+        if pool is None:
+            pool = self._start()
+        else:
+            self._ready(pool, _child_ready)
 
         def run(fn: Callable[[Any, Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[int, Any]]:
             pending: dict[Future[Any], int] = {}
@@ -283,6 +357,7 @@ class ImportProcesses:
             yield run
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            self._keep_spare()
 
 
 def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True,

@@ -588,3 +588,34 @@ def test_two_imports_of_the_same_rows_at_once_store_each_row_once(org: Org, wher
     with system.stores.database(org.tenant.database).connection() as conn:
         assert conn.execute("SELECT count(*) AS n FROM events.import_rows WHERE tenant_id = %s",
                             (org.tenant.id,)).fetchone()["n"] == n
+
+
+def _pid(ledger: Any, task: Any) -> int:
+    import os
+
+    return os.getpid()
+
+
+def test_after_warm_an_import_takes_a_spare_set_of_children_never_used_twice(org: Org) -> None:
+    """Once warmed (as the worker does), the children of the next import are
+    started ahead; each set serves one import, then stops, and the next spare
+    set is started; close() stops the spare set."""
+    processes = ImportProcesses(org.system.settings, org.system.database_url, 2)
+    processes.warm()
+    try:
+        spare = processes._spare
+        assert spare is not None
+        with processes.open() as run:
+            assert processes._spare is None  # taken
+            first = {pid for _, pid in run(_pid, range(6))}
+        assert spare._processes is None or not any(p.is_alive() for p in spare._processes.values())
+        assert processes._spare is not None and processes._spare is not spare
+        with processes.open() as run:
+            second = {pid for _, pid in run(_pid, range(6))}
+        assert first and second and not first & second  # another import, other processes
+    finally:
+        processes.close()
+    assert processes._spare is None
+    with processes.open() as run:  # closed: an import still gets its own children
+        assert {pid for _, pid in run(_pid, range(2))}
+    assert processes._spare is None
