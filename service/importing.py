@@ -35,6 +35,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -282,7 +283,10 @@ def _identity(values: dict[str, Any]) -> str:
     return "{" + ", ".join(f"{_json_string(k)}: {_json_string(str(v))}" for k, v in sorted(values.items())) + "}"
 
 
+@lru_cache(maxsize=65536)
 def key_row_key(kind: str, key: str) -> str:
+    """The row key of a row with this key (what rows referring to it are
+    matched by: asked of each reference several times in an import)."""
     return hashlib.sha256(f"{kind}\x1fkey\x1f{key.strip().lower()}".encode()).hexdigest()
 
 
@@ -403,18 +407,35 @@ class _Run:
         self.ids: dict[str, UUID] = dict(known)
         self.failed_keys: dict[str, int] = {}
         self.headers = {i: {f: h for h, f in s["mapping"].items() if f} for i, s in enumerate(the_plan.sheets)}
+        self._ids_read: dict[str, UUID | None] = {}
 
     def column(self, row: Row, field_name: str | None) -> str:
         return self.headers.get(row.sheet, {}).get(field_name or "", field_name or "")
+
+    def id_in(self, value: str) -> UUID | None:
+        """The id a reference cell holds; None if it holds a row's key. Read
+        once per distinct text (a file names the same employer and contract
+        on every row); a text shorter than an id's 32 digits is a key."""
+        try:
+            return self._ids_read[value]
+        except KeyError:
+            pass
+        found = None
+        if len(value) >= 32:
+            try:
+                found = UUID(value)
+            except ValueError:
+                pass
+        self._ids_read[value] = found
+        return found
 
     def ref(self, row: Row, field_name: str, kind: str) -> UUID | None:
         value = row.values.get(field_name)
         if value is None:
             return None
-        try:
-            return UUID(value)
-        except ValueError:
-            pass
+        found = self.id_in(value)
+        if found is not None:
+            return found
         rk = key_row_key(kind, value)
         if rk in self.ids:
             return self.ids[rk]
@@ -440,12 +461,11 @@ class _Run:
         """The records these rows refer to that exist already (to load at once)."""
         out: set[UUID] = set()
         for kind, value in _references(rows):
-            try:
-                out.add(UUID(value))
-            except ValueError:
+            found = self.id_in(value)
+            if found is None:
                 found = self.ids.get(key_row_key(kind, value))
-                if found is not None:
-                    out.add(found)
+            if found is not None:
+                out.add(found)
         return out
 
     def command(self, row: Row) -> Any:
@@ -479,9 +499,9 @@ class _Run:
             description=v.get("description", ""))
 
     def batch_row(self, row: Row) -> BatchRow:
-        def done(body: dict[str, Any]) -> None:
+        def done(body: dict[str, Any], record_id: UUID) -> None:
             row.status, row.record_id = "ok", body["id"]
-            self.ids[row.row_key] = UUID(body["id"])
+            self.ids[row.row_key] = record_id
 
         def failed(error: ServiceError) -> None:
             row.status = "error"

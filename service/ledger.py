@@ -311,7 +311,7 @@ class Ledger:
         `correlation_id` in every event's metadata. Each row's command is built
         only when its turn comes (`row.build()`: it may name records created
         by earlier rows of the batch, which the unit holds); its answer goes
-        to `row.done(body)`, a refusal to `row.failed(error)`, the others go
+        to `row.done(body, record id)`, a refusal to `row.failed(error)`, the others go
         on. With `store=False` nothing is stored (a preview).
 
         Returns the position after the batch (0 if nothing was stored).
@@ -349,12 +349,16 @@ class Ledger:
                     unit.loaded[agg.id] = agg
                     if isinstance(agg, Candidate):
                         new_people.append(agg.id)
-            record_id = UUID(outcome.body["id"])
+            # The record the row made (or changed): the body's id, the first
+            # aggregate saved's as a rule (then not read back from its text).
+            record_id = outcome.saved[0].id
+            if str(record_id) != outcome.body["id"]:
+                record_id = UUID(outcome.body["id"])
             # The person a row is about (a candidate's own row, a placement's candidate):
             # an erasure deletes the kept files of the imports that stored one.
             subject = record_id if isinstance(outcome.saved[0], Candidate) else getattr(command, "candidate_id", None)
             recorded.append((row.row_key, row.kind, record_id, subject))
-            row.done(outcome.body)
+            row.done(outcome.body, record_id)
         if not store or not saved:
             return 0
         meta = {
@@ -525,7 +529,7 @@ class BatchRow:
     row_key: str  # the row's identity: stored once, never again
     kind: str
     build: Callable[[], Any]
-    done: Callable[[dict[str, Any]], None]
+    done: Callable[[dict[str, Any], UUID], None]  # the answer, and the id of the record it names
     failed: Callable[[ServiceError], None]
 
 

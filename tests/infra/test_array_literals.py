@@ -13,7 +13,7 @@ AWKWARD = ["", "NULL", "null", "a,b", "{x}", '"quoted"', "back\\slash", "\\\\", 
 
 
 def test_each_kind_of_array_reads_back_as_given(database_url: str) -> None:
-    ids = [uuid.uuid4(), None, uuid.UUID(int=0)]
+    ids = [uuid.uuid4(), None, uuid.UUID(int=0), uuid.UUID(int=2**128 - 1), uuid.UUID(int=1)]
     blobs = [bytes(range(256)), b"", b"\\", b'"']
     with psycopg.connect(database_url) as conn:
         texts, uuids, byteas = conn.execute("SELECT %s::text[], %s::uuid[], %s::bytea[]",
