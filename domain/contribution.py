@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.ids import name_id, new_id
 from domain.base import LedgerAggregate
 from domain.errors import (
     ContributionAlreadyDecided,
@@ -64,11 +65,11 @@ class Contribution(LedgerAggregate):
         # One contribution per placement, whoever reports it twice.
         if kind == "placement" and placement_id is not None:
             return Contribution.id_for_placement(placement_id)
-        return uuid4()
+        return new_id()
 
     @staticmethod
     def id_for_placement(placement_id: UUID) -> UUID:
-        return uuid5(CONTRIBUTION_ID_NAMESPACE, str(placement_id))
+        return name_id(CONTRIBUTION_ID_NAMESPACE, str(placement_id))
 
     @classmethod
     def for_placement(

@@ -89,10 +89,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue
 from domain.values import require_date, require_id
@@ -336,7 +337,7 @@ def job_coach(hours_per_week: Decimal, starts_on: date, planned_end_on: date | N
 def duty_id(placement_id: UUID, duty: Duty, sickness_starts_on: date | None = None) -> UUID:
     spell = sickness_starts_on.isoformat() if sickness_starts_on else ""
     kind = ID_KIND.get(duty.kind, duty.kind)
-    return uuid5(DUTY_NAMESPACE, f"duty|{placement_id}|{kind}|{spell}|{duty.due_on.isoformat()}")
+    return name_id(DUTY_NAMESPACE, f"duty|{placement_id}|{kind}|{spell}|{duty.due_on.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -396,7 +397,7 @@ class PlacementDuties(LedgerAggregate):
 
     @staticmethod
     def id_for(placement_id: UUID) -> UUID:
-        return uuid5(DUTY_NAMESPACE, f"duties|{placement_id}")
+        return name_id(DUTY_NAMESPACE, f"duties|{placement_id}")
 
     @classmethod
     def open(cls, placement_id: UUID, candidate_id: UUID | None = None, schemes: Schemes | None = None,
@@ -523,7 +524,7 @@ class Reminder(LedgerAggregate):
 
     @staticmethod
     def id_for(duty_id: UUID, due_on: date) -> UUID:
-        return uuid5(DUTY_NAMESPACE, f"reminder|{duty_id}|{due_on.isoformat()}")
+        return name_id(DUTY_NAMESPACE, f"reminder|{duty_id}|{due_on.isoformat()}")
 
     @classmethod
     def record(cls, duty_id: UUID, due_on: date, placement_id: UUID, kind: str, reminded_on: date,

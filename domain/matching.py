@@ -30,10 +30,11 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue
 from domain.values import require_choice, require_date, require_id
@@ -214,7 +215,7 @@ class MatchPipeline(LedgerAggregate):
 
     @staticmethod
     def id_for(vacancy_id: UUID, candidate_id: UUID) -> UUID:
-        return uuid5(PIPELINE_NAMESPACE, f"{vacancy_id}|{candidate_id}")
+        return name_id(PIPELINE_NAMESPACE, f"{vacancy_id}|{candidate_id}")
 
     @classmethod
     def propose(cls, vacancy_id: UUID, candidate_id: UUID, on: date) -> "MatchPipeline":

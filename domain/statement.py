@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.ids import new_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue
 from domain.explanation import Explanation
@@ -172,7 +173,7 @@ class Statement(LedgerAggregate):
 
     @staticmethod
     def create_id(**_: Any) -> UUID:
-        return uuid4()
+        return new_id()
 
     @event("StatementPrepared")
     def __init__(self, contract_id: UUID, period_start: date, period_end: date, final: bool,

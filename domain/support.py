@@ -22,10 +22,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue, PlacementAlreadyEnded
 from domain.values import free_text, require_choice, require_date, require_decimal, require_id, require_text
@@ -106,7 +107,7 @@ class PlacementSupport(LedgerAggregate):
 
     @staticmethod
     def id_for(placement_id: UUID) -> UUID:
-        return uuid5(SUPPORT_NAMESPACE, "support|" + str(placement_id))
+        return name_id(SUPPORT_NAMESPACE, "support|" + str(placement_id))
 
     @classmethod
     def open(cls, placement_id: UUID, candidate_id: UUID, employer_id: UUID, stated_needs: str,

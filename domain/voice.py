@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.duties import add_months
 from domain.errors import DomainError, InvalidValue
@@ -122,7 +123,7 @@ class EmployeeVoice(LedgerAggregate):
 
     @staticmethod
     def id_for(placement_id: UUID) -> UUID:
-        return uuid5(VOICE_NAMESPACE, "voice|" + str(placement_id))
+        return name_id(VOICE_NAMESPACE, "voice|" + str(placement_id))
 
     @classmethod
     def open(cls, placement_id: UUID, candidate_id: UUID, employer_id: UUID, starts_on: date) -> EmployeeVoice:

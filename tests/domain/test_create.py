@@ -8,26 +8,33 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import date, datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import eventsourcing.domain as library
 import pytest
 from eventsourcing.domain import Aggregate
 
-import domain.base as base
+from domain import base
 from domain.contribution import Contribution
 from domain.duties import PlacementDuties, judge_schemes
 from domain.support import PlacementSupport
 from domain.valuation import BlockValue
 from tests.domain import builders
-from tests.domain.builders import a_candidate, a_contract, a_placement, a_vacancy, an_employer
+from tests.domain.builders import (
+    a_candidate,
+    a_contract,
+    a_placement,
+    a_vacancy,
+    an_employer,
+)
 
 
 def _valued_contribution() -> Contribution:
     contribution = Contribution.for_placement(uuid.uuid4(), uuid.uuid4(), reported_on=date(2026, 2, 1))
-    contribution.record_valuation(BlockValue(block_eur=Decimal("25000"), bonus_eur=Decimal("0"), eligible=True,
+    contribution.record_valuation(BlockValue(block_eur=Decimal(25000), bonus_eur=Decimal(0), eligible=True,
                                              reason="doelgroepregister", capped=False),
                                   rule_set="utrecht-2024", judged_on=date(2025, 11, 1), candidate_id=uuid.uuid4())
     return contribution
@@ -36,7 +43,7 @@ def _valued_contribution() -> Contribution:
 def _busy_placement() -> Any:
     placement = a_placement(starts_on=date(2025, 2, 1))
     placement.give_feedback(4, "coach", "Goede start", given_on=date(2025, 3, 1))
-    placement.change_hours(Decimal("28"), date(2025, 4, 1))
+    placement.change_hours(Decimal(28), date(2025, 4, 1))
     return placement
 
 
@@ -57,11 +64,12 @@ CASES: dict[str, Callable[[], Any]] = {
 
 def _made(make: Callable[[], Any], monkeypatch: pytest.MonkeyPatch, *, the_library_s: bool) -> Any:
     ids = (uuid.UUID(int=i) for i in itertools.count(1))
-    moments = (datetime(2026, 1, 1, tzinfo=timezone.utc).replace(microsecond=i) for i in itertools.count())
+    moments = (datetime(2026, 1, 1, tzinfo=UTC).replace(microsecond=i) for i in itertools.count())
     with monkeypatch.context() as m:
         m.setattr(uuid, "uuid4", lambda: next(ids))
         m.setattr(library, "uuid4", lambda: next(ids))
         m.setattr(builders, "uuid4", lambda: next(ids))
+        m.setattr(base, "new_id", lambda: next(ids))
         m.setattr(library, "datetime_now_with_tzinfo", lambda: next(moments))
         if the_library_s:
             m.setattr(base.LedgerAggregate, "_create", classmethod(Aggregate._create.__func__))

@@ -13,7 +13,7 @@ from service import importing
 
 def test_a_rows_identity_is_json_dumps_text_of_its_values():
     rng = random.Random(17)
-    chars = [chr(i) for i in range(0, 0x300)] + ["\u2028", "€", "😀", "\U0010ffff", '"', "\\", "/"]
+    chars = [chr(i) for i in range(0x300)] + ["\u2028", "€", "😀", "\U0010ffff", '"', "\\", "/"]
     for _ in range(2000):
         values = {}
         for field_name in rng.sample(["candidate_id", "starts_on", "hours_per_week", "permanent_contract", "supplier",
@@ -33,7 +33,7 @@ def test_planning_pauses_the_cycle_collector_and_restores_it_as_it_was():
 
     from infra import spreadsheet
 
-    sheets = spreadsheet.read("Naam\nBouwbedrijf De Vries\n".encode())
+    sheets = spreadsheet.read(b"Naam\nBouwbedrijf De Vries\n")
     assert gc.isenabled()
     seen = []
     real = importing._plan
