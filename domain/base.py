@@ -15,7 +15,7 @@ from eventsourcing.domain import (
     _create_id_param_names,
     _init_mentions_id,
 )
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.ids import new_id
 
@@ -126,17 +126,23 @@ class LedgerAggregate(Aggregate):
         if created is None:
             del kwargs["originator_topic"], kwargs["originator_id"], kwargs["originator_version"]
             return super()._create(event_class, id=id, **kwargs)
-        # CanInitAggregate.mutate, for this class.
+        agg = cls._initialised(created, plan)
+        agg._pending_events.append(created)
+        return agg
+
+    @classmethod
+    def _initialised(cls, created: Any, plan: _CreatePlan) -> Any:
+        """CanInitAggregate.mutate, for this class: the aggregate its created
+        event makes (a field an older event lacks: the `__init__`'s default)."""
         state = created.__dict__
         agg = object.__new__(cls)
-        agg.__base_init__(id, state["originator_version"], state["timestamp"])
-        init_kwargs = {k: state[k] for k in plan.init_names}
+        agg.__base_init__(state["originator_id"], state["originator_version"], state["timestamp"])
+        init_kwargs = {k: state[k] for k in plan.init_names if k in state}
         if plan.init_mentions_id:
-            init_kwargs["id"] = id
+            init_kwargs["id"] = state["originator_id"]
         plan.init(agg, **init_kwargs)
         if plan.applies:
             created.apply(agg)
-        agg._pending_events.append(created)
         return agg
 
     def trigger_event(self, event_class: type, **kwargs: Any) -> None:
@@ -167,3 +173,20 @@ class LedgerAggregate(Aggregate):
                 value = {k: (dict(v) if isinstance(v, dict) else v) for k, v in value.items()}
             state[name] = value
         return clone
+
+
+def replayed(events: list[Any]) -> Any:
+    """The aggregate its stored events make, the first its created event: what
+    the library's `mutate` of each in turn makes, the first (for our
+    aggregates) without the library's per-event work (Ledger.preload: the
+    records an import's batch refers to)."""
+    first = events[0]
+    topic = getattr(first, "originator_topic", None)
+    cls = resolve_topic(topic) if topic else None
+    plan = _plans.get((cls, type(first)), False) if isinstance(cls, type) and issubclass(cls, LedgerAggregate) else None
+    if plan is False:
+        plan = _plans[(cls, type(first))] = _CreatePlan.of(cls, type(first))
+    aggregate = cls._initialised(first, plan) if plan is not None else first.mutate(None)
+    for event in events[1:]:
+        aggregate = event.mutate(aggregate)
+    return aggregate

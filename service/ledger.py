@@ -34,6 +34,7 @@ from uuid import UUID
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from domain.base import replayed
 from domain.candidate import Candidate
 from domain.document import Document
 from domain.errors import DomainError
@@ -296,11 +297,9 @@ class Ledger:
             by_id.setdefault(r["originator_id"], []).append(app.mapper.to_domain_event(stored))
         for ident, events in by_id.items():
             # What project_aggregate does, without its runtime Protocol
-            # isinstance check (a fifth of a preload's time).
-            aggregate = None
-            for domain_event in events:
-                aggregate = domain_event.mutate(aggregate)
-            unit.loaded[ident] = aggregate
+            # isinstance check (a fifth of a preload's time), the first
+            # event as our aggregates make themselves (domain/base.py).
+            unit.loaded[ident] = replayed(events)
 
     def execute_batch(self, tenant: Tenant, actor: Actor, rows: list[BatchRow], *, correlation_id: str,
                       unit: Unit | None = None, store: bool = True, preload: Iterable[UUID] = ()) -> int:

@@ -107,3 +107,25 @@ def test_wrong_arguments_are_refused_as_the_library_refuses_them():
     # Nothing was half-made: the placement still has only its own events.
     assert [type(e).__name__ for e in placement.pending_events] == ["PlacementStarted"]
 
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_an_aggregate_replayed_from_its_events_is_what_the_library_makes(case, monkeypatch):
+    events = _made(CASES[case], monkeypatch, the_library_s=False).pending_events
+    libraries = None
+    for e in events:
+        libraries = e.mutate(libraries)
+    assert _shape(base.replayed(events))[1] == _shape(libraries)[1]
+
+
+def test_an_older_created_event_without_a_later_field_replays_with_its_default():
+    """Events stored before a field existed lack it: the aggregate's
+    `__init__` default applies, as the library's mutate gives it."""
+    started = a_placement().pending_events[0]
+    older = object.__new__(type(started))
+    object.__setattr__(older, "__dict__", {k: v for k, v in vars(started).items()
+                                           if k not in ("arrangement", "employment_id")})
+    ours, libraries = base.replayed([older]), older.mutate(None)
+    assert ours.arrangement == libraries.arrangement == "employment"
+    assert ours.employment_id is None
+    assert _shape(ours)[1] == _shape(libraries)[1]
