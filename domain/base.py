@@ -12,7 +12,9 @@ from eventsourcing.domain import (
     CanInitAggregate,
     CanMutateAggregate,
     DomainEvent,
+    _annotations_mention_id,
     _create_id_param_names,
+    _created_event_classes,
     _init_mentions_id,
 )
 from eventsourcing.utils import get_topic, resolve_topic
@@ -80,7 +82,53 @@ def _event_of(event_class: type, kwargs: dict[str, Any]) -> Any:
     return made
 
 
-class LedgerAggregate(Aggregate):
+class _CallSpec:
+    """What `_LedgerMeta.__call__` needs of one aggregate class, worked out once."""
+
+    __slots__ = ("defaults", "event_class", "names", "required")
+
+    def __init__(self, event_class: type, params: list[inspect.Parameter]):
+        self.event_class = event_class
+        self.names = frozenset(p.name for p in params)
+        self.required = frozenset(p.name for p in params if p.default is p.empty)
+        self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
+
+    @staticmethod
+    def of(aggregate_class: type) -> _CallSpec | None:
+        """None where the library's own `__call__` must run: no single created
+        event class, an `id` in the class's annotations or `__init__`, or
+        parameters other than plain named ones."""
+        created = _created_event_classes.get(aggregate_class, [])
+        if len(created) != 1 or aggregate_class in _annotations_mention_id or aggregate_class in _init_mentions_id:
+            return None
+        params = list(inspect.signature(aggregate_class.__init__).parameters.values())[1:]
+        if any(p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params):
+            return None
+        return _CallSpec(created[0], params)
+
+
+_call_specs: dict[type, _CallSpec | None] = {}
+
+
+class _LedgerMeta(type(Aggregate)):  # type: ignore[misc]
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        """What the library's `MetaAggregate.__call__` does for a class made
+        with keyword arguments (as ours are): its defaults filled in and its
+        created event class found once per class. Anything else (positional
+        arguments, a name it does not take, one missing) goes the library's
+        way, which answers as it always has."""
+        spec = _call_specs.get(cls, False)
+        if spec is False:
+            spec = _call_specs[cls] = _CallSpec.of(cls)
+        if spec is None or args or not spec.names.issuperset(kwargs) or not spec.required <= kwargs.keys():
+            return super().__call__(*args, **kwargs)
+        for name, default in spec.defaults.items():
+            if name not in kwargs:
+                kwargs[name] = default
+        return cls._create(spec.event_class, **kwargs)
+
+
+class LedgerAggregate(Aggregate, metaclass=_LedgerMeta):
     """An Aggregate that copies itself cheaply.
 
     The repository hands out a deep copy of a cached aggregate for every

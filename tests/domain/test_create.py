@@ -72,6 +72,7 @@ def _made(make: Callable[[], Any], monkeypatch: pytest.MonkeyPatch, *, the_libra
         m.setattr(base, "new_id", lambda: next(ids))
         m.setattr(library, "datetime_now_with_tzinfo", lambda: next(moments))
         if the_library_s:
+            m.setattr(base._LedgerMeta, "__call__", type(Aggregate).__call__)
             m.setattr(base.LedgerAggregate, "_create", classmethod(Aggregate._create.__func__))
             m.setattr(base.LedgerAggregate, "trigger_event", Aggregate.trigger_event)
         return make()
@@ -98,6 +99,16 @@ def test_an_aggregate_and_its_events_are_what_the_library_makes(case, monkeypatc
 
 def test_wrong_arguments_are_refused_as_the_library_refuses_them():
     placement = a_placement()
+    cls = type(placement)
+    given = {k: v for k, v in vars(placement.pending_events[0]).items()
+             if k not in ("originator_id", "originator_version", "timestamp", "originator_topic")}
+    with pytest.raises(TypeError, match="got an unexpected keyword argument 'colour'"):
+        cls(**given, colour="red")
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'starts_on'"):
+        cls(**{k: v for k, v in given.items() if k != "starts_on"})
+    with pytest.raises(TypeError, match="takes 12 positional arguments but 13 were given"):
+        cls(*given.values(), None)
+    assert cls(**given).pending_events[0].arrangement == given["arrangement"]
     with pytest.raises(TypeError, match="Unable to construct '.*PlacementStarted' event"):
         type(placement)._create(type(placement).PlacementStarted, candidate_id=uuid.uuid4())
     with pytest.raises(TypeError, match="Given id was not a UUID or str"):
