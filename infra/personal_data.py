@@ -15,6 +15,7 @@ listed in PERSONAL_FIELDS, next to the domain's DATA_CLASSIFICATION maps.
 from __future__ import annotations
 
 import base64
+from binascii import b2a_base64 as _b64
 import copy
 import os
 import threading
@@ -184,8 +185,9 @@ class PersonKeys:
         None even if a key row exists: one made after the erasure by an older
         version would open only what was written after it."""
         now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get((tenant_id, subject_id))
+        # A read needs no lock: a dict's get is one step, and the cache is
+        # replaced whole when pruned (the lock orders the writers).
+        hit = self._cache.get((tenant_id, subject_id))
         if hit and hit[0] > now:
             if hit[2]:
                 if create:
@@ -287,6 +289,7 @@ class PersonalDataCodec:
 
         self._aesgcm = AESGCM
         self.keys, self.tenant_id, self.transcoder = keys, tenant_id, transcoder
+        self._tenant_bytes = tenant_id.bytes
         # The cipher of each data key in use: making one (its key schedule)
         # costs more than sealing a small event with it, and an import seals
         # a few events per person. Found by the key itself, so only a caller
@@ -327,10 +330,10 @@ class PersonalDataCodec:
         fields = {f: state.pop(f) for f in rule[1] if f in state}
         dek = self.keys.key(self.tenant_id, subject, create=True)
         nonce = os.urandom(12)
-        aad = self.tenant_id.bytes + subject.bytes
+        aad = self._tenant_bytes + subject.bytes
         blob = self._cipher(dek).encrypt(nonce, self.transcoder.encode(fields), aad)
-        state[PERSONAL_KEY] = {"subject": str(subject), "nonce": base64.b64encode(nonce).decode(),
-                               "data": base64.b64encode(blob).decode()}
+        state[PERSONAL_KEY] = {"subject": str(subject), "nonce": _b64(nonce, newline=False).decode(),
+                               "data": _b64(blob, newline=False).decode()}
         return state
 
     def open(self, event_name: str, state: dict[str, Any], only: frozenset[str] | None = None) -> dict[str, Any]:
