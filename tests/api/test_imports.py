@@ -608,8 +608,13 @@ def test_after_warm_an_import_takes_a_spare_set_of_children_never_used_twice(org
         with processes.open() as run:
             assert processes._spare is None  # taken
             first = {pid for _, pid in run(_pid, range(6))}
-        assert spare._processes is None or not any(p.is_alive() for p in spare._processes.values())
-        assert processes._spare is not None and processes._spare is not spare
+            first_processes = list(spare._processes.values())
+        wait_until(lambda: processes._spare is not None, timeout=10)
+        assert processes._spare is not spare
+        # The first set's children end on their own.
+        for process in first_processes:
+            process.join(timeout=10)
+            assert not process.is_alive()
         with processes.open() as run:
             second = {pid for _, pid in run(_pid, range(6))}
         assert first and second and not first & second  # another import, other processes
