@@ -287,7 +287,8 @@ class Ledger:
             rows = conn.execute(
                 f"SELECT originator_id, originator_version, topic, state FROM events.{events_table_for(tenant.id)}"
                 " WHERE originator_id = ANY (%s::uuid[]) ORDER BY originator_id, originator_version",
-                (uuid_array(wanted),)).fetchall()
+                # Binary answers: the states as bytes, not hex text to decode.
+                (uuid_array(wanted),), binary=True).fetchall()
         if app.person_keys is not None:
             app.person_keys.prefetch(tenant.id, set(wanted))
         by_id: dict[UUID, list[Any]] = {}
