@@ -270,6 +270,7 @@ class ImportProcesses:
         self.settings, self.database_url, self.size = settings, database_url, size
         self._spares = False  # whether to keep a spare set (after `warm`)
         self._spare: ProcessPoolExecutor | None = None
+        self._spare_timer: threading.Timer | None = None  # stops the spare set unused
         self._lock = threading.Lock()
 
     def _context(self) -> Any:
@@ -312,7 +313,7 @@ class ImportProcesses:
             if not self._spares or self._spare is not None:
                 return
             spare = self._spare = self._start(spare=True)
-        timer = threading.Timer(SPARE_SECONDS, self._stop_spare, args=(spare,))
+            timer = self._spare_timer = threading.Timer(SPARE_SECONDS, self._stop_spare, args=(spare,))
         timer.daemon = True
         timer.start()
 
@@ -333,6 +334,9 @@ class ImportProcesses:
     def open(self) -> Iterator[SideBySide]:
         with self._lock:
             pool, self._spare = self._spare, None
+            timer, self._spare_timer = self._spare_timer, None
+        if timer is not None:
+            timer.cancel()
         if pool is None:
             pool = self._start()
         else:
