@@ -10,7 +10,6 @@ import dataclasses
 import gc
 import multiprocessing
 import multiprocessing.util
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -184,8 +183,6 @@ class System:
             mailer, today=today, base_url=self.settings.public_url or "", texts=translations.translations)
 
     def close(self) -> None:
-        if isinstance(self.ledger.batch_processes, ImportProcesses):
-            self.ledger.batch_processes.close()
         if self.notifier is not None:
             self.notifier.close()
         self.stores.close()
@@ -198,13 +195,10 @@ _CHILD: System | None = None
 _CHILD_FROM: tuple[Settings, str] | None = None
 # A child's connections: it runs one batch at a time.
 CHILD_POOL_SIZE = 2
-# A spare set of import children not used within this long stops (ImportProcesses).
-SPARE_SECONDS = 600.0
 
 
 def _child_start(settings: Settings, database_url: str) -> None:
-    """A child's start: what its system is built from (`_child_system`), once
-    the child is given work; a spare child holds no connection."""
+    """A child's start: what its system is built from (`_child_system`)."""
     global _CHILD_FROM
     _CHILD_FROM = (settings, database_url)
 
@@ -224,15 +218,14 @@ def _child_system() -> System:
 
 
 def _child_ready() -> None:
-    """Submitted once per child when an import takes its children, so that
-    every child builds its system at once, while the importing process
-    still decides the first rows."""
+    """Submitted once per child when the pool opens, so that every child
+    starts and builds its system at once, while the importing process still
+    decides the first rows."""
     _child_system()
 
 
 def _child_forked() -> None:
-    """Nothing: submitted once per child of a spare set, so that every child
-    starts (a process, the application imported) without connecting."""
+    """Nothing: a child forked to see that the fork server is ready (`warm`)."""
 
 
 def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
@@ -256,22 +249,13 @@ class ImportProcesses:
     parent (no connection, no thread) and starts in a tenth of a second
     (concurrent.futures' process pool, standard library).
 
-    Once `warm` was called (the worker does at its start), the children of
-    the next import are started ahead, as a spare set: an import takes the
-    spare set and, when it ends, the next spare set is started, so an import
-    does not wait for its children to start (about a tenth of a second of an
-    import of 10,000 rows; bench/import.py). A spare child waits without
-    connecting to any database (about 26 MB of memory of its own) and builds
-    its system when its import takes it. A spare set is never used twice
-    (its children end with their import: one import's data never stays in
-    another's processes) and stops after SPARE_SECONDS unused."""
+    Not kept between imports: children forked ahead and left waiting (tried
+    in session 12: 0.05 s sooner to the first batch) outlive a worker that is
+    killed (a pool's idle children wait on their queue for ever), and Python
+    3.11's exit hook fails on a pool shut down without waiting."""
 
     def __init__(self, settings: Settings, database_url: str, size: int):
         self.settings, self.database_url, self.size = settings, database_url, size
-        self._spares = False  # whether to keep a spare set (after `warm`)
-        self._spare: ProcessPoolExecutor | None = None
-        self._spare_timer: threading.Timer | None = None  # stops the spare set unused
-        self._lock = threading.Lock()
 
     def _context(self) -> Any:
         context = multiprocessing.get_context("forkserver")
@@ -285,62 +269,22 @@ class ImportProcesses:
         """Start the fork server now, not at the first large import (the
         worker does at its start), and wait until it is ready: it imports the
         application first (half a second), and a child asked of it meanwhile
-        waits for that. Waiting is one child forked that does nothing. Then
-        the first spare set of children."""
+        waits for that. Waiting is one child forked that does nothing."""
         child = self._context().Process(target=_child_forked, name="fork server ready")
         child.start()
         child.join()
-        self._spares = True
-        self._keep_spare()
-
-    def _start(self, spare: bool = False) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
-                                   initargs=(self.settings, self.database_url))
-        self._ready(pool, _child_forked if spare else _child_ready)
-        return pool
-
-    def _ready(self, pool: ProcessPoolExecutor, how: Callable[[], None]) -> None:
-        """Start the children now (`_child_ready`: and build their systems,
-        while the caller still reads what the file's rows refer to)."""
-        try:
-            for _ in range(self.size):
-                pool.submit(how)
-        except (BrokenProcessPool, OSError, RuntimeError):
-            pass  # told at the first run
-
-    def _keep_spare(self) -> None:
-        with self._lock:
-            if not self._spares or self._spare is not None:
-                return
-            spare = self._spare = self._start(spare=True)
-            timer = self._spare_timer = threading.Timer(SPARE_SECONDS, self._stop_spare, args=(spare,))
-        timer.daemon = True
-        timer.start()
-
-    def _stop_spare(self, spare: ProcessPoolExecutor | None = None) -> None:
-        """Stop the spare set (if it is still `spare`, when given)."""
-        with self._lock:
-            if self._spare is None or (spare is not None and self._spare is not spare):
-                return
-            stopping, self._spare = self._spare, None
-        stopping.shutdown(wait=False, cancel_futures=True)
-
-    def close(self) -> None:
-        """No more spare sets; the one waiting stops (System.close)."""
-        self._spares = False
-        self._stop_spare()
 
     @contextmanager
     def open(self) -> Iterator[SideBySide]:
-        with self._lock:
-            pool, self._spare = self._spare, None
-            timer, self._spare_timer = self._spare_timer, None
-        if timer is not None:
-            timer.cancel()
-        if pool is None:
-            pool = self._start()
-        else:
-            self._ready(pool, _child_ready)
+        pool = ProcessPoolExecutor(self.size, mp_context=self._context(), initializer=_child_start,
+                                   initargs=(self.settings, self.database_url))
+        try:
+            # The children start now, building their systems while the caller
+            # still reads what the file's rows refer to.
+            for _ in range(self.size):
+                pool.submit(_child_ready)
+        except (BrokenProcessPool, OSError, RuntimeError):
+            pass  # told at the first run
 
         def run(fn: Callable[[Any, Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[int, Any]]:
             pending: dict[Future[Any], int] = {}
@@ -363,12 +307,7 @@ class ImportProcesses:
         try:
             yield run
         finally:
-            # The children are told to stop and end on their own (the import
-            # does not wait the 20 ms it takes), and the next spare set starts
-            # beside whatever comes next.
-            pool.shutdown(wait=False, cancel_futures=True)
-            if self._spares:
-                threading.Thread(target=self._keep_spare, name="spare import processes", daemon=True).start()
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def bootstrap(settings: Settings, *, database_url: str | None = None, migrate: bool = True,

@@ -590,37 +590,23 @@ def test_two_imports_of_the_same_rows_at_once_store_each_row_once(org: Org, wher
                             (org.tenant.id,)).fetchone()["n"] == n
 
 
+
 def _pid(ledger: Any, task: Any) -> int:
     import os
 
     return os.getpid()
 
 
-def test_after_warm_an_import_takes_a_spare_set_of_children_never_used_twice(org: Org) -> None:
-    """Once warmed (as the worker does), the children of the next import are
-    started ahead; each set serves one import, then stops, and the next spare
-    set is started; close() stops the spare set."""
+def test_an_imports_children_end_with_it(org: Org) -> None:
+    """The children serve one import: when it ends they have exited (none
+    left waiting, holding memory or another import's data)."""
+    import os
+
     processes = ImportProcesses(org.system.settings, org.system.database_url, 2)
     processes.warm()
-    try:
-        spare = processes._spare
-        assert spare is not None
-        with processes.open() as run:
-            assert processes._spare is None  # taken
-            first = {pid for _, pid in run(_pid, range(6))}
-            first_processes = list(spare._processes.values())
-        wait_until(lambda: processes._spare is not None, timeout=10)
-        assert processes._spare is not spare
-        # The first set's children end on their own.
-        for process in first_processes:
-            process.join(timeout=10)
-            assert not process.is_alive()
-        with processes.open() as run:
-            second = {pid for _, pid in run(_pid, range(6))}
-        assert first and second and not first & second  # another import, other processes
-    finally:
-        processes.close()
-    assert processes._spare is None
-    with processes.open() as run:  # closed: an import still gets its own children
-        assert {pid for _, pid in run(_pid, range(2))}
-    assert processes._spare is None
+    with processes.open() as run:
+        pids = {pid for _, pid in run(_pid, range(6))}
+    assert pids and os.getpid() not in pids
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
