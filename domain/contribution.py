@@ -6,13 +6,13 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.ids import name_id, new_id
 from domain.base import LedgerAggregate
 from domain.errors import (
     ContributionAlreadyDecided,
     InvalidValue,
     UnknownSocialEnterpriseRegister,
 )
+from domain.ids import name_id, new_id
 from domain.valuation import BlockValue, RuleSet
 from domain.values import (
     OTHER_ACTIVITY_HOURLY_EUR,

@@ -34,9 +34,9 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue
+from domain.ids import name_id
 from domain.values import require_choice, require_date, require_id
 
 REQUIRED_POINTS = 60

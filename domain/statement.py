@@ -26,10 +26,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.ids import new_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue
 from domain.explanation import Explanation
+from domain.ids import new_id
 from domain.valuation import add_months
 from domain.values import optional_text, require_date, require_id
 

@@ -26,9 +26,9 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.errors import DomainError, InvalidValue, PlacementAlreadyEnded
+from domain.ids import name_id
 from domain.values import free_text, require_choice, require_date, require_decimal, require_id, require_text
 
 SUPPORT_NAMESPACE = UUID("b3d0e8a4-52c1-4f7e-8a96-0d4c1e7f2a53")

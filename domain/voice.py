@@ -27,10 +27,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from domain.ids import name_id
 from domain.base import LedgerAggregate
 from domain.duties import add_months
 from domain.errors import DomainError, InvalidValue
+from domain.ids import name_id
 from domain.values import free_text, require_choice, require_date, require_id
 
 VOICE_NAMESPACE = UUID("5a1f7c3e-9b2d-4e8a-b6c4-2d7e9f1a3c58")

@@ -192,44 +192,28 @@ class System:
 # -- processes for a large import's batches (service/importing.py) -------------
 # A child's system: built once per child, from the parent's settings.
 _CHILD: System | None = None
-_CHILD_FROM: tuple[Settings, str] | None = None
 # A child's connections: it runs one batch at a time.
 CHILD_POOL_SIZE = 2
 
 
 def _child_start(settings: Settings, database_url: str) -> None:
-    """A child's start: what its system is built from (`_child_system`)."""
-    global _CHILD_FROM
-    _CHILD_FROM = (settings, database_url)
-
-
-def _child_system() -> System:
-    """The child's own system (connections, broker, keys) on the parent's
-    databases, built at its first use and closed when the child exits."""
+    """A child's start: its own system (connections, broker, keys) on the
+    parent's databases, closed when the child exits."""
     global _CHILD
-    if _CHILD is None:
-        assert _CHILD_FROM is not None
-        settings, database_url = _CHILD_FROM
-        settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database,
-                                                                              pool_size=CHILD_POOL_SIZE))
-        _CHILD = bootstrap(settings, database_url=database_url, migrate=False)
-        multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
-    return _CHILD
+    settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database,
+                                                                          pool_size=CHILD_POOL_SIZE))
+    _CHILD = bootstrap(settings, database_url=database_url, migrate=False)
+    multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
 
 
 def _child_ready() -> None:
-    """Submitted once per child when the pool opens, so that every child
-    starts and builds its system at once, while the importing process still
-    decides the first rows."""
-    _child_system()
-
-
-def _child_forked() -> None:
-    """Nothing: a child forked to see that the fork server is ready (`warm`)."""
+    """Nothing: submitted once per child when the pool opens, so that every
+    child starts (and builds its system) at once; and forked once by `warm`
+    to see that the fork server is ready."""
 
 
 def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
-    system = _child_system()
+    assert _CHILD is not None
     # What the child holds so far (the application's modules, its system,
     # what earlier batches left in caches) is set aside from the cycle
     # collector, as the importing process does before each batch (service/
@@ -237,7 +221,7 @@ def _child_run(fn: Callable[[Any, Any], Any], task: Any) -> Any:
     # it again and again, a fifth of a child's time on a 1,000-row batch
     # (bench/import.py). Freed as usual when the child ends with the import.
     gc.freeze()
-    return fn(system.ledger, task)
+    return fn(_CHILD.ledger, task)
 
 
 class ImportProcesses:
@@ -270,7 +254,7 @@ class ImportProcesses:
         worker does at its start), and wait until it is ready: it imports the
         application first (half a second), and a child asked of it meanwhile
         waits for that. Waiting is one child forked that does nothing."""
-        child = self._context().Process(target=_child_forked, name="fork server ready")
+        child = self._context().Process(target=_child_ready, name="fork server ready")
         child.start()
         child.join()
 

@@ -261,7 +261,6 @@ _NO_IDEMPOTENCY: tuple[None, ...] = (None,) * 5
 BULK_MIN = 64
 
 
-
 class _Session:
     """The insert statements prepared on one pooled connection (the server
     keeps them per session), least recently used first, and its encoding."""

@@ -346,7 +346,7 @@ class PersonalDataCodec:
         dek = self.keys.key(self.tenant_id, subject, create=False)
         fields: dict[str, Any] | None = None
         if dek is not None:
-            aad = self.tenant_id.bytes + subject.bytes
+            aad = self._tenant_bytes + subject.bytes
             plain = self._cipher(dek).decrypt(base64.b64decode(sealed["nonce"]),
                                               base64.b64decode(sealed["data"]), aad)
             fields = self.transcoder.decode(plain)
