@@ -31,8 +31,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
-
 from bench.common import AGENCY, bench_system, note, say  # noqa: E402
 from infra import spreadsheet  # noqa: E402
 from infra.eventstore import events_table_for  # noqa: E402
@@ -65,6 +63,11 @@ def xlsx_of(csv_bytes: bytes) -> bytes:
 
 
 def raw_rate(url: str, rows: list[tuple]) -> float:
+    # Imported here: the import's child processes run this main module again
+    # at their start (multiprocessing's spawn preparation), and asyncpg is
+    # the benchmark's own (18 ms a child), not the worker's.
+    import asyncpg
+
     async def run() -> float:
         conn = await asyncpg.connect(url)
         try:

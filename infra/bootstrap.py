@@ -243,10 +243,17 @@ class ImportProcesses:
 
     def _context(self) -> Any:
         context = multiprocessing.get_context("forkserver")
-        # The brokers' modules too (infra/broker.py imports them when a broker
-        # is made): a child would import one at its start (16 ms); one that
-        # is not installed is left out.
-        context.set_forkserver_preload(["infra.bootstrap", "dramatiq_postgres", "dramatiq.brokers.rabbitmq"])
+        # What every child would otherwise import itself, each at its start,
+        # on cores the import is using: the brokers' modules (infra/broker.py
+        # imports them when a broker is made; 16 ms), the batches' own code
+        # (service.importing: the first batch's task names it; 15 ms), and
+        # what the main module imports. A child runs the parent's main module
+        # again before anything else (multiprocessing's spawn preparation,
+        # as `__mp_main__`); for the worker that is the `sroi` script, whose
+        # infra.cli then comes from here (10 ms a child otherwise). A module
+        # that is not installed is left out.
+        context.set_forkserver_preload(["infra.bootstrap", "infra.cli", "service.importing", "dramatiq_postgres",
+                                        "dramatiq.brokers.rabbitmq"])
         return context
 
     def warm(self) -> None:
