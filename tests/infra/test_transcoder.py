@@ -100,3 +100,77 @@ def test_the_metadata_spliced_in_gives_the_bytes_of_the_state_with_it(fallback):
         spliced = mapper._with_meta(mapper.transcoder.encode(state), meta)
         assert spliced == library_bytes({**state, META_KEY: meta})
         assert json.loads(spliced)[META_KEY] == meta
+
+
+def library_decoded(data: bytes) -> object:
+    """What eventsourcing's JSONTranscoder, with the same transcodings, reads."""
+    fast = make_transcoder()
+    return super(FastJSONTranscoder, fast).decode(data)
+
+
+def test_dates_and_utc_times_orjson_writes_are_isoformats_text():
+    """Dates and datetimes in UTC go to orjson as they are (inside the
+    library's envelope): its text must be `isoformat()`'s, at the extremes too."""
+    rng = random.Random(17)
+    transcoder = make_transcoder()
+    moments = [datetime(1, 1, 1, tzinfo=timezone.utc), datetime(9999, 12, 31, 23, 59, 59, 999_999, tzinfo=timezone.utc),
+               datetime(2024, 2, 29, 0, 0, 0, 0, tzinfo=timezone.utc), datetime(2026, 12, 5, 4, 0, 0, 1, tzinfo=timezone.utc)]
+    moments += [datetime(rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23),
+                         rng.randint(0, 59), rng.randint(0, 59), rng.choice([0, 1, 10, 999_999, rng.randint(0, 999_999)]),
+                         tzinfo=timezone.utc) for _ in range(3000)]
+    for moment in moments:
+        state = {"timestamp": moment, "on": moment.date(), "times": [moment, moment.date()]}
+        assert transcoder.encode(state) == library_bytes(state)
+        assert transcoder.decode(transcoder.encode(state)) == state
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 12, 5, 4, 0, 0),  # naive
+    datetime(2026, 12, 5, 4, 0, 0, 5, tzinfo=timezone(timedelta(hours=1))),
+    datetime(2026, 12, 5, 4, 0, 0, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15))),
+], ids=["naive", "CET", "an odd offset"])
+def test_other_datetimes_are_written_by_the_transcoding(moment):
+    transcoder = make_transcoder()
+    state = {"at": moment}
+    assert transcoder.encode(state) == library_bytes(state)
+    assert transcoder.decode(transcoder.encode(state)) == state
+
+
+def test_event_states_decode_to_what_the_library_decoder_reads():
+    rng = random.Random(18)
+    transcoder = make_transcoder()
+    for _ in range(2000):
+        data = library_bytes(an_event_state(rng))
+        decoded = transcoder.decode(data)
+        assert decoded == library_decoded(data)
+        assert [type(v) for v in decoded.values()] == [type(v) for v in library_decoded(data).values()]
+
+
+@pytest.mark.parametrize("data", [
+    b'{"n":123456789012345678901234567890}',  # orjson would read a float
+    b'{"n":[-9223372036854775809]}',
+    b'{"x":0.1,"u":{"_type_":"uuid_hex","_data_":"' + uuid.UUID(int=5).hex.encode() + b'"}}',
+    b'{"x":NaN}', b'{"x":Infinity}', b'{"x":1e400}',
+    b'{"s":"\\ud800"}',  # a lone surrogate: orjson refuses it
+    b'{"a":1,"a":2}',
+    b'{"_type_":"decimal_str","_data_":"1.50","more":1}',  # three keys: a dict, not a value
+    b'{"_type_":"decimal_str","_data_":{"_type_":"uuid_hex","_data_":"' + uuid.UUID(int=6).hex.encode() + b'"}}',
+    b'[{"_type_":"date_iso","_data_":"2026-02-01"},[{"_type_":"decimal_str","_data_":"2"}]]',
+    b'{}', b'[]', b'"text"', b'7',
+], ids=repr)
+def test_what_orjson_reads_otherwise_is_read_as_the_library_reads_it(data):
+    transcoder = make_transcoder()
+    try:
+        expected = library_decoded(data)
+    except Exception as e:
+        with pytest.raises(type(e)):
+            transcoder.decode(data)
+        return
+    decoded = transcoder.decode(data)
+    assert repr(decoded) == repr(expected)
+
+
+def test_an_envelope_of_an_unknown_type_is_refused_as_before():
+    transcoder = make_transcoder()
+    with pytest.raises(TranscodingNotRegisteredError):
+        transcoder.decode(b'{"a":{"_type_":"no_such_type","_data_":"x"}}')
