@@ -31,6 +31,12 @@ def _uuid(value: int) -> UUID:
     return made
 
 
+def id_of_int(value: int) -> UUID:
+    """`UUID(int=value)` for a value known to fit in 128 bits (one read back
+    from an id's own bytes)."""
+    return _uuid(value)
+
+
 def new_id() -> UUID:
     """A random id: `uuid.uuid4()`."""
     return _uuid((int.from_bytes(os.urandom(16), "big") & _FIELDS) | _V4)

@@ -40,6 +40,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain.ids import id_of_int
 from infra import import_store, spreadsheet
 from infra.eventstore import Tenant
 from service import commands as c
@@ -303,6 +304,16 @@ class Row:
     status: str = "pending"  # ok | error | already | duplicate
     errors: list[dict[str, Any]] = field(default_factory=list)
     record_id: str | None = None
+
+
+def _packed_ids(ids: dict[str, UUID]) -> tuple[list[str], bytes]:
+    """Row keys and the ids of their records, for another process: a UUID
+    pickles as a reconstructor and a state dict, 16 bytes are a tenth of that."""
+    return list(ids), b"".join([i.bytes for i in ids.values()])
+
+
+def _unpacked_ids(keys: list[str], packed: bytes) -> dict[str, UUID]:
+    return {key: id_of_int(int.from_bytes(packed[16 * n:16 * n + 16], "big")) for n, key in enumerate(keys)}
 
 
 @dataclass
@@ -693,6 +704,15 @@ class _Part:
     ids: dict[str, UUID]
     failed_keys: dict[str, int]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _part, (self.tenant, self.actor, self.import_id, self.sheets, self.rows, *_packed_ids(self.ids),
+                       self.failed_keys)
+
+
+def _part(tenant: Tenant, actor: Actor, import_id: UUID, sheets: list[dict[str, Any]], rows: list[Row],
+          keys: list[str], packed: bytes, failed_keys: dict[str, int]) -> _Part:
+    return _Part(tenant, actor, import_id, sheets, rows, _unpacked_ids(keys, packed), failed_keys)
+
 
 @dataclass
 class _PartDone:
@@ -703,6 +723,9 @@ class _PartDone:
     # errors' own constructors take other arguments than pickle gives them).
     error: tuple[type[ServiceError], str, dict[str, Any]] | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _part_done, (self.rows, *_packed_ids(self.ids), self.failed_keys, self.error)
+
     def refusal(self) -> ServiceError | None:
         if self.error is None:
             return None
@@ -711,6 +734,12 @@ class _PartDone:
         Exception.__init__(error, message)
         error.__dict__.update(attributes)
         return error
+
+
+def _part_done(rows: list[tuple[str, str | None, list[dict[str, Any]]]], keys: list[str], packed: bytes,
+               failed_keys: dict[str, int], error: tuple[type[ServiceError], str, dict[str, Any]] | None
+               ) -> _PartDone:
+    return _PartDone(rows, _unpacked_ids(keys, packed), failed_keys, error)
 
 
 def _store_part(ledger: Ledger, part: _Part) -> _PartDone:
