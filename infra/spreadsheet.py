@@ -74,6 +74,11 @@ def read(content: bytes) -> list[Sheet]:
 
 
 def _text(value: object) -> str:
+    if type(value) is str:  # every cell of a CSV, most of a workbook's
+        text = value.strip()
+        if len(text) > MAX_CELL_CHARS:
+            raise SpreadsheetError("a cell holds more than {max} characters", max=MAX_CELL_CHARS)
+        return text
     if value is None:
         return ""
     if isinstance(value, bool):
