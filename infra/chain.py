@@ -43,15 +43,20 @@ def micros(moment: datetime) -> int:
     return (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
 
 
+def event_tail(originator_id: UUID, version: int, topic: bytes, state: bytes) -> bytes:
+    """What an event's hash covers after the previous hash and its position
+    (the same under both rules), known before its position is: a batch's
+    are made before it takes the table's lock."""
+    return (originator_id.bytes
+            + version.to_bytes(8, "big", signed=True)
+            + len(topic).to_bytes(4, "big") + topic
+            + len(state).to_bytes(4, "big") + state)
+
+
 def _v1_fields(previous: bytes, position: int, originator_id: UUID, version: int, topic: str,
                state: bytes) -> bytes:
-    topic_b = topic.encode()
-    return (previous
-            + position.to_bytes(8, "big", signed=True)
-            + originator_id.bytes
-            + version.to_bytes(8, "big", signed=True)
-            + len(topic_b).to_bytes(4, "big") + topic_b
-            + len(state).to_bytes(4, "big") + state)
+    return previous + position.to_bytes(8, "big", signed=True) + event_tail(originator_id, version, topic.encode(),
+                                                                            state)
 
 
 def event_hash(previous: bytes, position: int, originator_id: UUID, version: int,
@@ -63,7 +68,8 @@ def event_hash(previous: bytes, position: int, originator_id: UUID, version: int
 def event_hash_v2(previous: bytes, position: int, originator_id: UUID, version: int,
                   topic: str, state: bytes, recorded_at: datetime) -> bytes:
     """The v2 rule: v1's fields, then recorded_at as a signed 8-byte count of microseconds."""
-    return event_hash_v2_at(previous, position, originator_id, version, topic, state, recorded_bytes(recorded_at))
+    return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)
+                          + recorded_bytes(recorded_at)).digest()
 
 
 def recorded_bytes(recorded_at: datetime) -> bytes:
@@ -71,12 +77,11 @@ def recorded_bytes(recorded_at: datetime) -> bytes:
     return micros(recorded_at).to_bytes(8, "big", signed=True)
 
 
-def event_hash_v2_at(previous: bytes, position: int, originator_id: UUID, version: int,
-                     topic: str, state: bytes, recorded: bytes) -> bytes:
-    """`event_hash_v2` with recorded_at already as `recorded_bytes` (a batch's
-    events share one time)."""
-    return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)
-                          + recorded).digest()
+def tail_hash(previous: bytes, position: bytes, tail: bytes, recorded: bytes = b"") -> bytes:
+    """An event's hash from its parts as bytes: `position` 8 bytes (signed,
+    big-endian), `tail` its `event_tail`, `recorded` its `recorded_bytes`
+    under the v2 rule, empty under v1 (a batch's events share one time)."""
+    return hashlib.sha256(previous + position + tail + recorded).digest()
 
 
 class RecordedDigest:

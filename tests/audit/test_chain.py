@@ -315,3 +315,46 @@ def test_a_bulk_insert_is_refused_while_its_tenant_moves(system, tenant):
     finally:
         _writable(database, tenant)
     assert len(_positions(system, tenant)) == 5
+
+
+def test_a_bulk_insert_stores_each_event_as_given_and_chains_it(system, tenant):
+    """The bulk insert writes PostgreSQL's binary COPY format itself: every
+    column must read back as given (sizes from empty to large, versions
+    beyond 32 bits), one time for the batch, each hash the v2 rule's
+    (infra/chain.py's reference functions, not the insert's shortcut); a
+    recorder without the chain writes NULL hashes."""
+    import os
+
+    from infra import chain
+    from infra.eventstore import BULK_MIN
+
+    _history(system, tenant, feedbacks=1)
+    app = system.stores.for_tenant(tenant)
+    sizes = [0, 1, 255, 256, 65_535, 65_536, 300_000] + [37 * k for k in range(BULK_MIN)]
+    given = [StoredEvent(originator_id=uuid.uuid4(), originator_version=[1, 2**31, 2**40][k % 3],
+                         topic=f"domain.employer:Employer{'é' * (k % 4)}", state=os.urandom(size))
+             for k, size in enumerate(sizes)]
+    app.recorder.insert_events(given)
+    app.recorder.hash_chain = False
+    unchained = [replace(e, originator_id=uuid.uuid4()) for e in given[:BULK_MIN]]
+    try:
+        app.recorder.insert_events(unchained)
+    finally:
+        app.recorder.hash_chain = True
+    with system.stores.database(tenant.database).connection() as conn:
+        rows = conn.execute(sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state,"
+                                    " chain_hash, recorded_at FROM {} ORDER BY notification_id").format(
+                                        _table(tenant))).fetchall()
+    stored = rows[-len(given) - len(unchained):-len(unchained)]
+    assert [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in stored] == [
+        (e.originator_id, e.originator_version, e.topic, e.state) for e in given]
+    assert len({r["recorded_at"] for r in stored}) == 1
+    prev = bytes(rows[-len(given) - len(unchained) - 1]["chain_hash"])
+    for r in stored:
+        assert bytes(r["chain_hash"]) == chain.event_hash_v2(prev, r["notification_id"], r["originator_id"],
+                                                             r["originator_version"], r["topic"],
+                                                             bytes(r["state"]), r["recorded_at"])
+        prev = bytes(r["chain_hash"])
+    last = rows[-len(unchained):]
+    assert [(r["originator_id"], bytes(r["state"])) for r in last] == [(e.originator_id, e.state) for e in unchained]
+    assert all(r["chain_hash"] is None for r in last)
