@@ -42,7 +42,7 @@ import orjson
 import psycopg
 from psycopg import sql
 from psycopg import pq
-from psycopg.errors import DuplicateObject, error_from_result
+from psycopg.errors import DuplicateObject, UniqueViolation, error_from_result
 from psycopg.rows import tuple_row
 
 from infra import chain
@@ -570,17 +570,13 @@ class TenantRecorder(PostgresApplicationRecorder):
                      in_transaction: Callable[[Any], None] | None) -> list[int]:
         """Many events (a spreadsheet import's batch) in one transaction, the
         insert function's steps in Python around one binary COPY: the same
-        table lock, erasure refusal and version-conflict refusal (before any
-        position is taken), positions from the table's sequence in one call,
+        table lock, erasure refusal and version-conflict refusal (no position
+        taken by a refused batch), positions from the table's sequence,
         one commit-order time for the batch, and the chain hashes computed
         here by infra/chain.py (the rule `sroi verify` checks) rather than in
         PL/pgSQL row by row. Measured in bench/import.py."""
         schema, table = self.datastore.schema, self.events_table_name
         ident = sql.Identifier(schema, table)
-        first_version: dict[UUID, int] = {}  # each aggregate's lowest version in the batch
-        for e in stored_events:
-            if e.originator_version < first_version.get(e.originator_id, 2**62):
-                first_version[e.originator_id] = e.originator_version
         # What of each event's COPY row and hash does not depend on its
         # position, the previous hash or the batch's time, made before the
         # table's lock is taken (held, the other writers wait): the row's
@@ -600,22 +596,22 @@ class TenantRecorder(PostgresApplicationRecorder):
             cur.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(ident))
             if unerased:
                 self._refuse_erased(cur, unerased)
-            # A conflict: an aggregate already has a version this batch brings.
-            for found_id, top in cur.execute(sql.SQL(
-                    "SELECT originator_id, max(originator_version) FROM {} WHERE originator_id = ANY (%s::uuid[])"
-                    " GROUP BY originator_id").format(ident), (uuid_array(first_version),)).fetchall():
-                if top >= first_version[found_id]:
-                    raise es_errors.IntegrityError(
-                        "duplicate key value violates unique constraint (originator_id, originator_version)")
-            seq = f"{schema}.{table}_notification_id_seq"
-            last_pos, prev, v2_from, v2_link, first, recorded_at = cur.execute(sql.SQL(
-                "SELECT l.notification_id, l.chain_hash, c.from_position, c.link,"
-                " setval(%s, nextval(%s) + %s - 1) - %s + 1, clock_timestamp()"
-                " FROM (SELECT 1) one"
+            # The positions are the sequence's next values, read here and
+            # taken (setval) only after the COPY: every writer advances the
+            # sequence only under this lock, so nobody else takes them
+            # meanwhile, and a batch refused at the COPY (an aggregate
+            # already has a version it brings: the primary key) takes none,
+            # as `sroi verify` needs (a position taken and not used reads as
+            # an event removed). No conflict query before: for a batch of new
+            # aggregates it probed the index once per event, the table locked.
+            seq = sql.Identifier(schema, f"{table}_notification_id_seq")
+            last_pos, prev, v2_from, v2_link, seq_last, seq_called, recorded_at = cur.execute(sql.SQL(
+                "SELECT l.notification_id, l.chain_hash, c.from_position, c.link, s.last_value, s.is_called,"
+                " clock_timestamp() FROM {} s"
                 " LEFT JOIN (SELECT notification_id, chain_hash FROM {} ORDER BY notification_id DESC LIMIT 1) l"
                 " ON true LEFT JOIN {}.chain_versions c ON c.events_table = %s AND c.version = 2").format(
-                    ident, sql.Identifier(schema)),
-                (seq, seq, len(stored_events), len(stored_events), table)).fetchone()
+                    seq, ident, sql.Identifier(schema)), (table,)).fetchone()
+            first = seq_last + 1 if seq_called else seq_last
             if v2_from is not None and (last_pos is None or last_pos < v2_from):
                 prev = bytes(v2_link)
             elif prev is None:
@@ -640,10 +636,16 @@ class TenantRecorder(PostgresApplicationRecorder):
             # One block in PostgreSQL's binary COPY format, written here (the
             # format is fixed and documented; psycopg's row writer took a
             # tenth of a batch's time): the columns in the statement's order.
-            with cur.copy(sql.SQL(
-                    "COPY {} (originator_id, originator_version, topic, state, notification_id, chain_hash,"
-                    " recorded_at) FROM STDIN (FORMAT BINARY)").format(ident)) as copy:
-                copy.write(b"".join(out))
+            try:
+                with cur.copy(sql.SQL(
+                        "COPY {} (originator_id, originator_version, topic, state, notification_id, chain_hash,"
+                        " recorded_at) FROM STDIN (FORMAT BINARY)").format(ident)) as copy:
+                    copy.write(b"".join(out))
+            except UniqueViolation:
+                raise es_errors.IntegrityError(
+                    "duplicate key value violates unique constraint (originator_id, originator_version)") from None
+            cur.execute(sql.SQL("SELECT setval({}, %s)").format(sql.Literal(f"{schema}.{table}_notification_id_seq")),
+                        (positions[-1],))
         return positions
 
     def _refuse_erased(self, conn: Any, unerased: list[UUID]) -> None:
