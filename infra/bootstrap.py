@@ -278,17 +278,33 @@ class ImportProcesses:
             pass  # told at the first run
 
         def run(fn: Callable[[Any, Any], Any], tasks: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+            # A task is taken from `tasks` (the caller decides a batch) when a
+            # child can start it soon: one per child and one waiting, and
+            # another as each finishes. Taking them all at once kept this
+            # process busy deciding while the pool's threads here were to
+            # hand the first batches over (they wait for the interpreter
+            # lock): the second child's first batch started 0.1 s late.
             pending: dict[Future[Any], int] = {}
-            try:
+            taken = enumerate(tasks)
+
+            def take() -> None:
                 try:
-                    for i, task in enumerate(tasks):
+                    while len(pending) <= self.size:
+                        i, task = next(taken)
                         pending[pool.submit(_child_run, fn, task)] = i
+                except StopIteration:
+                    pass
                 except RuntimeError as e:  # the pool refuses work once broken
                     raise BrokenProcessPool(str(e)) from None
+
+            try:
+                take()
                 while pending:
                     finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:
-                        yield pending.pop(future), future.result()
+                        index, result = pending.pop(future), future.result()
+                        take()
+                        yield index, result
             except (BrokenProcessPool, OSError) as e:
                 # A child died (killed, out of memory) or none could start.
                 raise ProcessesLost(f"the import's processes stopped: {type(e).__name__}") from None

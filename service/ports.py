@@ -70,9 +70,9 @@ class BatchProcesses(Protocol):
     def open(self) -> AbstractContextManager[SideBySide]:
         """For one import: a function that runs `fn(ledger, task)` for every
         task, each in one of the processes, and yields (the task's index,
-        its result) as each finishes. Each task goes to the processes as it
-        is taken from `tasks`, before the next is taken (the caller's
-        generator decides the next batch while the first is stored); `fn`
+        its result) as each finishes. Tasks are taken from `tasks` as the
+        processes can start them (the caller's generator decides the next
+        batch while the first are stored), each sent as it is taken; `fn`
         and the tasks travel by pickle (a
         module-level function, plain data). The processes start as the
         context opens and stop when the import leaves it. ProcessesLost
