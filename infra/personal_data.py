@@ -368,9 +368,12 @@ def make_new_keys(keys: PersonKeys, tenant_id: UUID, subject_ids: list[UUID]) ->
     if not subject_ids:
         return
     blobs = []
+    made: dict[bytes, bytes] = {}  # each wrapped key made here: its data key
     for subject in subject_ids:
-        nonce = os.urandom(12)
-        blobs.append(nonce + keys._kek.encrypt(nonce, os.urandom(32), keys._aad(tenant_id, subject)))
+        nonce, dek = os.urandom(12), os.urandom(32)
+        blob = nonce + keys._kek.encrypt(nonce, dek, keys._aad(tenant_id, subject))
+        blobs.append(blob)
+        made[blob] = dek
     with keys.database.connection() as conn:
         rows = conn.execute(
             "INSERT INTO events.person_keys (tenant_id, subject_id, wrapped_key)"
@@ -384,7 +387,10 @@ def make_new_keys(keys: PersonKeys, tenant_id: UUID, subject_ids: list[UUID]) ->
     for row in rows:
         blob = bytes(row["wrapped_key"])
         subject = row["subject_id"]
-        entries[(tenant_id, subject)] = (now + keys.ttl, keys._kek.decrypt(blob[:12], blob[12:],
-                                                                          keys._aad(tenant_id, subject)), False)
+        # A key made here is known; one the person held already is unwrapped.
+        dek = made.get(blob)
+        if dek is None:
+            dek = keys._kek.decrypt(blob[:12], blob[12:], keys._aad(tenant_id, subject))
+        entries[(tenant_id, subject)] = (now + keys.ttl, dek, False)
     with keys._lock:
         keys._cache.update(entries)
