@@ -147,7 +147,7 @@ def main() -> None:
             f"{len(events):,} events, {import_rate:,.0f} events/s ({2 * n / import_s:,.0f} rows/s)")
         say(f"  raw asyncpg executemany of the same {len(events):,} events (one transaction): {raw:,.0f} rows/s"
             f" (median of 3: {', '.join(f'{r:,.0f}' for r in raws)})")
-        say(f"  ratio import/raw: {import_rate / raw:.2f} (target >= 0.25)")
+        say(f"  ratio import/raw: {import_rate / raw:.3f} (target >= 0.25)")
         say(f"preview of {n:,} placement rows (CSV, read + map + validate): {timings['placements'][0]:.2f} s "
             f"(target < 5 s); of {n:,} candidate rows: {timings['candidates'][0]:.2f} s")
 
