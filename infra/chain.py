@@ -53,23 +53,22 @@ def event_tail(originator_id: UUID, version: int, topic: bytes, state: bytes) ->
             + len(state).to_bytes(4, "big") + state)
 
 
-def _v1_fields(previous: bytes, position: int, originator_id: UUID, version: int, topic: str,
-               state: bytes) -> bytes:
-    return previous + position.to_bytes(8, "big", signed=True) + event_tail(originator_id, version, topic.encode(),
-                                                                            state)
-
-
 def event_hash(previous: bytes, position: int, originator_id: UUID, version: int,
                topic: str, state: bytes) -> bytes:
     """The v1 rule."""
-    return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)).digest()
+    return tail_hash(previous, position_bytes(position), event_tail(originator_id, version, topic.encode(), state))
 
 
 def event_hash_v2(previous: bytes, position: int, originator_id: UUID, version: int,
                   topic: str, state: bytes, recorded_at: datetime) -> bytes:
     """The v2 rule: v1's fields, then recorded_at as a signed 8-byte count of microseconds."""
-    return hashlib.sha256(_v1_fields(previous, position, originator_id, version, topic, state)
-                          + recorded_bytes(recorded_at)).digest()
+    return tail_hash(previous, position_bytes(position), event_tail(originator_id, version, topic.encode(), state),
+                     recorded_bytes(recorded_at))
+
+
+def position_bytes(position: int) -> bytes:
+    """A position as both rules hash it (and PostgreSQL's int8 sends it)."""
+    return position.to_bytes(8, "big", signed=True)
 
 
 def recorded_bytes(recorded_at: datetime) -> bytes:
@@ -78,9 +77,10 @@ def recorded_bytes(recorded_at: datetime) -> bytes:
 
 
 def tail_hash(previous: bytes, position: bytes, tail: bytes, recorded: bytes = b"") -> bytes:
-    """An event's hash from its parts as bytes: `position` 8 bytes (signed,
-    big-endian), `tail` its `event_tail`, `recorded` its `recorded_bytes`
-    under the v2 rule, empty under v1 (a batch's events share one time)."""
+    """An event's hash from its parts as bytes: `position` its
+    `position_bytes`, `tail` its `event_tail`, `recorded` its
+    `recorded_bytes` under the v2 rule, empty under v1. Both rules are
+    this (the bulk insert calls it with a batch's parts made ahead)."""
     return hashlib.sha256(previous + position + tail + recorded).digest()
 
 
@@ -91,8 +91,7 @@ class RecordedDigest:
         self._sha = hashlib.sha256()
 
     def add(self, position: int, recorded_at: datetime) -> None:
-        self._sha.update(position.to_bytes(8, "big", signed=True)
-                         + micros(recorded_at).to_bytes(8, "big", signed=True))
+        self._sha.update(position_bytes(position) + recorded_bytes(recorded_at))
 
     def digest(self) -> bytes:
         return self._sha.digest()

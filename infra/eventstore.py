@@ -258,9 +258,7 @@ class FastJSONTranscoder(JSONTranscoder):
     def decode(self, data: bytes) -> Any:
         try:
             return self._revived(orjson.loads(data))
-        except _NotPlain:
-            return super().decode(data)
-        except orjson.JSONDecodeError:
+        except (_NotPlain, orjson.JSONDecodeError):
             return super().decode(data)
 
     def _revived(self, o: Any) -> Any:
@@ -290,7 +288,6 @@ class FastJSONTranscoder(JSONTranscoder):
 
 
 def make_transcoder() -> JSONTranscoder:
-
     transcoder = FastJSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
         transcoder.register(transcoding)
@@ -604,7 +601,8 @@ class TenantRecorder(PostgresApplicationRecorder):
             # as `sroi verify` needs (a position taken and not used reads as
             # an event removed). No conflict query before: for a batch of new
             # aggregates it probed the index once per event, the table locked.
-            seq = sql.Identifier(schema, f"{table}_notification_id_seq")
+            seq_name = f"{table}_notification_id_seq"
+            seq = sql.Identifier(schema, seq_name)
             last_pos, prev, v2_from, v2_link, seq_last, seq_called, recorded_at = cur.execute(sql.SQL(
                 "SELECT l.notification_id, l.chain_hash, c.from_position, c.link, s.last_value, s.is_called,"
                 " clock_timestamp() FROM {} s"
@@ -626,7 +624,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             tail_hash = chain.tail_hash
             out = [_COPY_SIGNATURE]
             for pos, head, tail in zip(positions, heads, tails):
-                position = pos.to_bytes(8, "big", signed=True)
+                position = chain.position_bytes(pos)
                 if self.hash_chain:
                     prev = tail_hash(prev, position, tail, hashed_time)
                     out += (head, _COPY_INT8, position, _COPY_HASH, prev, time_field)
@@ -644,7 +642,7 @@ class TenantRecorder(PostgresApplicationRecorder):
             except UniqueViolation:
                 raise es_errors.IntegrityError(
                     "duplicate key value violates unique constraint (originator_id, originator_version)") from None
-            cur.execute(sql.SQL("SELECT setval({}, %s)").format(sql.Literal(f"{schema}.{table}_notification_id_seq")),
+            cur.execute(sql.SQL("SELECT setval({}, %s)").format(sql.Literal(f"{schema}.{seq_name}")),
                         (positions[-1],))
         return positions
 

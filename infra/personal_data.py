@@ -309,6 +309,16 @@ class PersonalDataCodec:
             cipher = self._ciphers[dek] = self._aesgcm(dek)
         return cipher
 
+    def _subject(self, subject: UUID) -> tuple[str, bytes]:
+        """The subject's id as text and its associated data (tenant and
+        subject bytes), kept as the ciphers are."""
+        known = self._subjects.get(subject)
+        if known is None:
+            if len(self._subjects) >= CIPHERS_KEPT:
+                self._subjects.clear()
+            known = self._subjects[subject] = (str(subject), self._tenant_bytes + subject.bytes)
+        return known
+
     def subject_of(self, event_name: str, originator_id: UUID, state: Mapping[str, Any]) -> UUID | None:
         rule = PERSONAL_FIELDS.get(event_name)
         if rule is None:
@@ -334,12 +344,7 @@ class PersonalDataCodec:
         fields = {f: state.pop(f) for f in rule[1] if f in state}
         dek = self.keys.key(self.tenant_id, subject, create=True)
         nonce = os.urandom(12)
-        known = self._subjects.get(subject)
-        if known is None:
-            if len(self._subjects) >= CIPHERS_KEPT:
-                self._subjects.clear()
-            known = self._subjects[subject] = (str(subject), self._tenant_bytes + subject.bytes)
-        text, aad = known
+        text, aad = self._subject(subject)
         blob = self._cipher(dek).encrypt(nonce, self.transcoder.encode(fields), aad)
         state[PERSONAL_KEY] = {"subject": text, "nonce": _b64(nonce, newline=False).decode(),
                                "data": _b64(blob, newline=False).decode()}
@@ -355,7 +360,7 @@ class PersonalDataCodec:
         dek = self.keys.key(self.tenant_id, subject, create=False)
         fields: dict[str, Any] | None = None
         if dek is not None:
-            aad = self._tenant_bytes + subject.bytes
+            aad = self._subject(subject)[1]
             plain = self._cipher(dek).decrypt(base64.b64decode(sealed["nonce"]),
                                               base64.b64decode(sealed["data"]), aad)
             fields = self.transcoder.decode(plain)
