@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
+from domain.ids import random_bytes
 from infra.database import bytea_array, uuid_array
 from infra.secrets import load_secret
 from infra.settings import Settings
@@ -343,7 +344,7 @@ class PersonalDataCodec:
             raise RuntimeError(f"no data subject known for {event_name} of {originator_id}")
         fields = {f: state.pop(f) for f in rule[1] if f in state}
         dek = self.keys.key(self.tenant_id, subject, create=True)
-        nonce = os.urandom(12)
+        nonce = random_bytes(12)
         text, aad = self._subject(subject)
         blob = self._cipher(dek).encrypt(nonce, self.transcoder.encode(fields), aad)
         state[PERSONAL_KEY] = {"subject": text, "nonce": _b64(nonce, newline=False).decode(),
@@ -384,7 +385,7 @@ def make_new_keys(keys: PersonKeys, tenant_id: UUID, subject_ids: list[UUID]) ->
     blobs = []
     made: dict[bytes, bytes] = {}  # each wrapped key made here: its data key
     for subject in subject_ids:
-        nonce, dek = os.urandom(12), os.urandom(32)
+        nonce, dek = random_bytes(12), os.urandom(32)
         blob = nonce + keys._kek.encrypt(nonce, dek, keys._aad(tenant_id, subject))
         blobs.append(blob)
         made[blob] = dek
