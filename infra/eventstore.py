@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import operator
 import threading
 import weakref
 from collections import OrderedDict
@@ -204,6 +205,14 @@ _META_AFTER = b"," + _META_FIRST
 _ISO_TRANSCODINGS = (DatetimeAsISO, DateAsISO)
 
 
+# The transcodings `FastJSONTranscoder._plain` makes envelopes for in line:
+# how each makes its data (its own `encode`'s text; None: orjson writes the
+# value, `isoformat()`'s text: a datetime only in UTC, checked there).
+_NO_DIRECT = object()
+_DIRECT: dict[type, Callable[[Any], Any] | None] = {
+    UUIDAsHex: operator.attrgetter("hex"), DecimalAsStr: str, DatetimeAsISO: None, DateAsISO: None}
+
+
 class _NotPlain(Exception):
     """A value `FastJSONTranscoder` leaves to the library's encoder."""
 
@@ -228,6 +237,17 @@ class FastJSONTranscoder(JSONTranscoder):
     an integer beyond 64 bits: it reads a float) is read by the library's
     decoder instead: any float sends the whole state there."""
 
+    def register(self, transcoding: Transcoding) -> None:
+        super().register(transcoding)
+        self._direct = {t: (tr.name, _DIRECT[type(tr)]) for t, tr in self.types.items()
+                        if _DIRECT.get(type(tr), _NO_DIRECT) is not _NO_DIRECT and t is tr.type}
+
+    # A registered type whose envelope `_plain` makes in line, without a
+    # call: the type -> (its transcoding's name, how to make its data; None:
+    # the value itself, for orjson to write). Only the transcodings below,
+    # registered for their own type.
+    _direct: dict[type, tuple[str, Callable[[Any], Any] | None]] = {}
+
     def encode(self, obj: Any) -> bytes:
         try:
             return orjson.dumps(self._plain(obj))
@@ -235,13 +255,23 @@ class FastJSONTranscoder(JSONTranscoder):
             return super().encode(obj)
 
     def _plain(self, o: Any) -> Any:
-        # A call for each container and registered value, none for the
+        # A call for each container and registered value but the common ones
+        # (ids, amounts, dates, UTC times: made in line), none for the
         # strings, numbers and nulls in them (most of an event).
         t = type(o)
         if t is dict:
             out = {}
+            direct = self._direct
             for k, v in o.items():
-                out[k] = v if type(v) in _JSON_SCALARS else self._plain(v)
+                tv = type(v)
+                if tv in _JSON_SCALARS:
+                    out[k] = v
+                    continue
+                how = direct.get(tv)
+                if how is not None and (tv is not datetime or v.tzinfo is timezone.utc):
+                    out[k] = {"_type_": how[0], "_data_": v if how[1] is None else how[1](v)}
+                else:
+                    out[k] = self._plain(v)
             return out
         if t in _JSON_SCALARS:
             return o

@@ -11,9 +11,9 @@ from decimal import Decimal
 from enum import Enum
 
 import pytest
-from eventsourcing.persistence import TranscodingNotRegisteredError
+from eventsourcing.persistence import DecimalAsStr, Transcoding, TranscodingNotRegisteredError
 
-from infra.eventstore import FastJSONTranscoder, make_transcoder
+from infra.eventstore import DateAsISO, FastJSONTranscoder, make_transcoder
 
 
 def library_bytes(obj: object) -> bytes:
@@ -174,3 +174,34 @@ def test_an_envelope_of_an_unknown_type_is_refused_as_before():
     transcoder = make_transcoder()
     with pytest.raises(TranscodingNotRegisteredError):
         transcoder.decode(b'{"a":{"_type_":"no_such_type","_data_":"x"}}')
+
+
+class UUIDAsText(Transcoding):
+    """Another transcoding for ids than the library's hex one."""
+
+    type = uuid.UUID
+    name = "uuid_text"
+
+    def encode(self, obj: uuid.UUID) -> str:
+        return str(obj)
+
+    def decode(self, data: str) -> uuid.UUID:
+        return uuid.UUID(data)
+
+
+def test_ids_amounts_and_dates_go_by_the_transcodings_registered_for_them():
+    # The common envelopes are made in line, for the library's own
+    # transcodings only: another one registered for a type is used as registered.
+    transcoder = FastJSONTranscoder()
+    for transcoding in (UUIDAsText(), DecimalAsStr(), DateAsISO()):
+        transcoder.register(transcoding)
+    ident = uuid.UUID(int=5)
+    state = {"id": ident, "amount": Decimal("2.50"), "on": date(2026, 2, 1), "ids": [ident]}
+    encoded = json.loads(transcoder.encode(state))
+    assert encoded["id"] == {"_type_": "uuid_text", "_data_": str(ident)} == encoded["ids"][0]
+    assert encoded["amount"] == {"_type_": "decimal_str", "_data_": "2.50"}
+    assert encoded["on"] == {"_type_": "date_iso", "_data_": "2026-02-01"}
+    assert transcoder.decode(transcoder.encode(state)) == state
+    # A datetime with no transcoding registered is refused, in line or not.
+    with pytest.raises(TranscodingNotRegisteredError):
+        transcoder.encode({"at": datetime(2026, 1, 1, tzinfo=timezone.utc)})
