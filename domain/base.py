@@ -166,7 +166,7 @@ class LedgerAggregate(Aggregate, metaclass=_LedgerMeta):
             return super()._create(event_class, id=id, **kwargs)
         if id is None:
             id_names = plan.id_names
-            id = (cls.create_id(**{k: v for k, v in kwargs.items() if k in id_names}) if id_names
+            id = (cls.create_id(**{k: kwargs[k] for k in id_names if k in kwargs}) if id_names
                   else cls.create_id())
             if not isinstance(id, UUID):
                 return super()._create(event_class, id=id, **kwargs)
