@@ -31,6 +31,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from psycopg.rows import tuple_row
+
 from infra.database import text_array, uuid_array
 
 IMPORTS_DDL = """
@@ -135,11 +137,12 @@ def known_rows(database: Any, tenant_id: UUID, row_keys: list[str]) -> dict[str,
     """The row identities of these that were imported before: key -> record id."""
     if not row_keys:
         return {}
-    with database.connection() as conn:
-        rows = conn.execute("SELECT row_key, record_id FROM events.import_rows"
-                            " WHERE tenant_id = %s AND row_key = ANY (%s::text[])",
-                            (tenant_id, text_array(row_keys))).fetchall()
-    return {r["row_key"]: r["record_id"] for r in rows}
+    # Tuple rows: a dict per row (the connection's rows) was a sixth of an
+    # import's own process's time on 10,000 placements (2 rows each).
+    with database.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+        return dict(cur.execute("SELECT row_key, record_id FROM events.import_rows"
+                                " WHERE tenant_id = %s AND row_key = ANY (%s::text[])",
+                                (tenant_id, text_array(row_keys))).fetchall())
 
 
 def record_rows(tenant_id: UUID, import_id: UUID, rows: list[tuple[str, str, UUID, UUID | None]]) -> Any:
