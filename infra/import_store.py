@@ -69,10 +69,14 @@ CREATE TABLE IF NOT EXISTS platform.import_mappings (
 );
 """
 
+# A row key is a hex digest: compared byte by byte (COLLATE "C"), not by
+# the database's locale (strcoll: each of a batch's 1,000 index inserts and
+# 2,000 lookups compares a key some 17 times). Tables made before are moved
+# to it once (the index is rebuilt).
 ROWS_DDL = """
 CREATE TABLE IF NOT EXISTS events.import_rows (
     tenant_id uuid NOT NULL,
-    row_key text NOT NULL,
+    row_key text COLLATE "C" NOT NULL,
     kind text NOT NULL,
     record_id uuid NOT NULL,
     import_id uuid NOT NULL,
@@ -81,6 +85,14 @@ CREATE TABLE IF NOT EXISTS events.import_rows (
 ALTER TABLE events.import_rows ADD COLUMN IF NOT EXISTS subject_id uuid;
 CREATE INDEX IF NOT EXISTS import_rows_subject_idx ON events.import_rows (tenant_id, subject_id)
     WHERE subject_id IS NOT NULL;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation
+               WHERE a.attrelid = 'events.import_rows'::regclass AND a.attname = 'row_key'
+                 AND c.collname <> 'C') THEN
+        ALTER TABLE events.import_rows ALTER COLUMN row_key TYPE text COLLATE "C";
+    END IF;
+END $$;
 """
 # How long a preview that nobody confirmed keeps its file (it may name
 # people): then its file and preview are deleted and it reads "expired".
