@@ -97,12 +97,18 @@ def _text(value: object) -> str:
     return text
 
 
-def _sheet(name: str, raw_rows: object) -> Sheet:
+def _sheet(name: str, raw_rows: object, texts: bool = False) -> Sheet:
+    """A sheet of `raw_rows`; `texts`: every cell is a str already (a CSV's)."""
     headers: list[str] = []
     rows: list[list[str]] = []
     numbers: list[int] = []
     for number, raw in enumerate(raw_rows, start=1):  # type: ignore[call-overload]
-        cells = [_text(v) for v in raw]
+        if texts:
+            cells = [v.strip() for v in raw]
+            if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+                raise SpreadsheetError("a cell holds more than {max} characters", max=MAX_CELL_CHARS)
+        else:
+            cells = [_text(v) for v in raw]
         if not headers:
             if not any(cells):
                 continue
@@ -116,7 +122,8 @@ def _sheet(name: str, raw_rows: object) -> Sheet:
             continue
         if len(rows) >= MAX_ROWS:
             raise SpreadsheetError("the sheet has more than {max} rows", max=MAX_ROWS)
-        cells = (cells + [""] * len(headers))[:len(headers)]
+        if len(cells) != len(headers):
+            cells = (cells + [""] * len(headers))[:len(headers)]
         rows.append(cells)
         numbers.append(number)
     return Sheet(name=name, headers=headers, rows=rows, row_numbers=tuple(numbers))
@@ -152,6 +159,6 @@ def _read_csv(content: bytes) -> Sheet:
     header = text.lstrip().split("\n", 1)[0]
     delimiter = max(";,\t", key=header.count)
     try:
-        return _sheet("", csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return _sheet("", csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), texts=True)
     except csv.Error as e:
         raise SpreadsheetError("the CSV file cannot be read: {reason}", reason=str(e)) from None

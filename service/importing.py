@@ -219,6 +219,7 @@ def auto_mapping(kind: str, headers: list[str], saved: dict[str, str] | None = N
 # -- values --------------------------------------------------------------------
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 _YES = {"ja", "j", "yes", "y", "true", "waar", "1", "x"}
 _NO = {"nee", "n", "no", "false", "onwaar", "0", ""}
 
@@ -250,7 +251,7 @@ def parse_decimal(text: str) -> str:
         t = t.replace("." if decimal_sep == "," else ",", "").replace(",", ".")
     elif "," in t:
         t = t.replace(",", ".")
-    if not re.fullmatch(r"-?\d+(\.\d+)?", t):
+    if not _NUMBER.fullmatch(t):
         raise CellError("{value} is not a number", value=text)
     return t
 
@@ -264,16 +265,21 @@ def parse_bool(text: str) -> bool:
     raise CellError("{value} is not yes or no (ja/nee)", value=text)
 
 
-def _value(col: Column, text: str) -> Any:
-    if col.parse == "date":
-        return parse_date(text)
-    if col.parse == "decimal":
-        return parse_decimal(text)
-    if col.parse == "bool":
-        return parse_bool(text)
-    if col.parse == "list":
-        return [part.strip() for part in re.split(r"[;,|]", text) if part.strip()]
-    return text
+_LIST_SEPARATORS = re.compile(r"[;,|]")
+
+
+def parse_list(text: str) -> list[str]:
+    return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
+
+
+# How a column's text becomes its value, by the column's `parse`; one not
+# here (text, key, ref:<kind>) is its text as it is.
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "date": parse_date, "decimal": parse_decimal, "bool": parse_bool, "list": parse_list}
+
+
+# Each field name as json writes it (a row's identity names them all).
+_JSON_KEYS: dict[str, str] = {}
 
 
 def _identity(values: dict[str, Any]) -> str:
@@ -281,7 +287,13 @@ def _identity(values: dict[str, Any]) -> str:
     sort_keys=True)` writes for it (its row key is made of it, and rows
     stored before must keep theirs), the strings escaped by json's own
     escaping function, without the encoder's machinery per row."""
-    return "{" + ", ".join(f"{_json_string(k)}: {_json_string(str(v))}" for k, v in sorted(values.items())) + "}"
+    parts = []
+    for k, v in sorted(values.items()):
+        key = _JSON_KEYS.get(k)
+        if key is None:
+            key = _JSON_KEYS[k] = _json_string(k)
+        parts.append(key + ": " + _json_string(v if type(v) is str else str(v)))
+    return "{" + ", ".join(parts) + "}"
 
 
 @lru_cache(maxsize=65536)
@@ -375,21 +387,27 @@ def _plan(sheets: list[Any], kind: str | None, saved: dict[str, dict[str, str]],
         out_sheets.append({"name": sheet.name, "kind": sheet_kind, "headers": sheet.headers, "mapping": mapping})
         if missing:
             continue
-        positions = [(j, FIELDS[sheet_kind][mapping[h]]) for j, h in enumerate(sheet.headers) if mapping[h]]
+        # Each mapped column: its place, its column, its field and how its text is read.
+        positions = [(j, col, col.field, PARSERS.get(col.parse))
+                     for j, col in ((j, FIELDS[sheet_kind][mapping[h]]) for j, h in enumerate(sheet.headers)
+                                    if mapping[h])]
         for number, cells in zip(sheet.row_numbers, sheet.rows):
             values: dict[str, Any] = {}
             row_errors: list[dict[str, Any]] = []
-            for j, col in positions:
+            for j, col, field_name, parse in positions:
                 text = cells[j]
                 if not text:
                     if col.required:
-                        row_errors.append({"column": sheet.headers[j], "field": col.field,
-                                           "template": "{field} is required", "params": {"field": col.field}})
+                        row_errors.append({"column": sheet.headers[j], "field": field_name,
+                                           "template": "{field} is required", "params": {"field": field_name}})
+                    continue
+                if parse is None:
+                    values[field_name] = text
                     continue
                 try:
-                    values[col.field] = _value(col, text)
+                    values[field_name] = parse(text)
                 except CellError as e:
-                    row_errors.append({"column": sheet.headers[j], "field": col.field,
+                    row_errors.append({"column": sheet.headers[j], "field": field_name,
                                        "template": e.template, "params": e.params})
             key = values.pop("key", None)
             if key:
