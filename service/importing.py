@@ -723,13 +723,22 @@ class _Part:
     failed_keys: dict[str, int]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _part, (self.tenant, self.actor, self.import_id, self.sheets, self.rows, *_packed_ids(self.ids),
+        # The rows as tuples, without their cells (a row's command is built
+        # from its values; its errors name columns by the sheets' headers):
+        # half the bytes, pickled and read back in half the time.
+        rows = [(r.sheet, r.kind, r.number, r.values, r.row_key, r.key, r.status, r.errors, r.record_id)
+                for r in self.rows]
+        return _part, (self.tenant, self.actor, self.import_id, self.sheets, rows, *_packed_ids(self.ids),
                        self.failed_keys)
 
 
-def _part(tenant: Tenant, actor: Actor, import_id: UUID, sheets: list[dict[str, Any]], rows: list[Row],
+def _part(tenant: Tenant, actor: Actor, import_id: UUID, sheets: list[dict[str, Any]], rows: list[tuple[Any, ...]],
           keys: list[str], packed: bytes, failed_keys: dict[str, int]) -> _Part:
-    return _Part(tenant, actor, import_id, sheets, rows, _unpacked_ids(keys, packed), failed_keys)
+    return _Part(tenant, actor, import_id, sheets,
+                 [Row(sheet=sheet, kind=kind, number=number, cells=[], values=values, row_key=row_key, key=key,
+                      status=status, errors=errors, record_id=record_id)
+                  for sheet, kind, number, values, row_key, key, status, errors, record_id in rows],
+                 _unpacked_ids(keys, packed), failed_keys)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """A batch sent to another process (service/importing.py `_Part`) and its
-result (`_PartDone`) travel by pickle with their ids packed as bytes: what
-arrives must be what was sent."""
+result (`_PartDone`) travel by pickle with their ids packed as bytes (and a
+batch's rows as tuples, without their cells): what arrives must be what was
+sent."""
 from __future__ import annotations
 
 import pickle
@@ -24,7 +25,12 @@ def test_a_batch_and_its_result_arrive_as_they_were_sent():
     part = importing._Part(tenant=None, actor=Actor(user_id=uuid.UUID(int=7), role="agency", organisation="x"),
                            import_id=uuid.uuid4(), sheets=[{"name": "Blad1", "kind": "placements"}], rows=rows,
                            ids=ids, failed_keys={"r9": 11})
+    rows[1].status, rows[1].errors = "error", [{"field": "hours_per_week", "template": "t", "params": {}}]
     arrived = pickle.loads(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
+    # Everything but the rows' cells (a command is built from the values).
+    assert [r.cells for r in arrived.rows] == [[], [], []]
+    for row in arrived.rows:
+        row.cells = ["K1", "20,5"]
     assert arrived == part
     assert list(arrived.ids) == list(ids)  # in order
     assert [str(i) for i in arrived.ids.values()] == [str(i) for i in ids.values()]
