@@ -203,6 +203,10 @@ def _child_start(settings: Settings, database_url: str) -> None:
     settings = dataclasses.replace(settings, database=dataclasses.replace(settings.database,
                                                                           pool_size=CHILD_POOL_SIZE))
     _CHILD = bootstrap(settings, database_url=database_url, migrate=False)
+    # A batch stored here is told to the workers by the importing process,
+    # as its result arrives (service/importing.py): no broker connection per
+    # child, no message per batch beside the parent's, which it coalesces.
+    _CHILD.ledger.on_committed = None
     multiprocessing.util.Finalize(None, _CHILD.close, exitpriority=10)
 
 

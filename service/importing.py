@@ -672,22 +672,23 @@ def _store_here(ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run, batches
     `progress` after each; the rows done after them."""
     for batch in batches:
         set_aside()
-        done = _confirm_batch(ledger, tenant, actor, run, batch, seen, import_id, done)
+        done, _position = _confirm_batch(ledger, tenant, actor, run, batch, seen, import_id, done)
         if progress is not None:
             progress(done)
     return done
 
 
 def _confirm_batch(ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run, chunk: list[Row], seen: set[str],
-                   import_id: UUID, done: int) -> int:
-    """One batch of `confirm`, decided again if it lost a race; the rows done after it."""
+                   import_id: UUID, done: int) -> tuple[int, int]:
+    """One batch of `confirm`, decided again if it lost a race; the rows done
+    after it, and the position after what it stored (0: nothing)."""
     for _attempt in range(CONFLICT_RETRIES):
         saved_ids, saved_failed, saved_seen = dict(run.ids), dict(run.failed_keys), set(seen)
         todo = run.triage(chunk, seen)
         try:
-            ledger.execute_batch(tenant, actor, [run.batch_row(r) for r in todo], correlation_id=str(import_id),
-                                 preload=run.known_refs(todo))
-            return done + len(chunk)
+            position = ledger.execute_batch(tenant, actor, [run.batch_row(r) for r in todo],
+                                            correlation_id=str(import_id), preload=run.known_refs(todo))
+            return done + len(chunk), position
         except BatchConflict:
             # Nothing of the batch was stored: forget what it decided and
             # decide again (a row another import stored meanwhile is "already").
@@ -749,9 +750,10 @@ class _PartDone:
     # A refusal of the batch: its class, message and attributes (the
     # errors' own constructors take other arguments than pickle gives them).
     error: tuple[type[ServiceError], str, dict[str, Any]] | None = None
+    position: int = 0  # after what the batch stored (0: nothing)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _part_done, (self.rows, *_packed_ids(self.ids), self.failed_keys, self.error)
+        return _part_done, (self.rows, *_packed_ids(self.ids), self.failed_keys, self.error, self.position)
 
     def refusal(self) -> ServiceError | None:
         if self.error is None:
@@ -764,9 +766,9 @@ class _PartDone:
 
 
 def _part_done(rows: list[tuple[str, str | None, list[dict[str, Any]]]], keys: list[str], packed: bytes,
-               failed_keys: dict[str, int], error: tuple[type[ServiceError], str, dict[str, Any]] | None
-               ) -> _PartDone:
-    return _PartDone(rows, _unpacked_ids(keys, packed), failed_keys, error)
+               failed_keys: dict[str, int], error: tuple[type[ServiceError], str, dict[str, Any]] | None,
+               position: int) -> _PartDone:
+    return _PartDone(rows, _unpacked_ids(keys, packed), failed_keys, error, position)
 
 
 def _store_part(ledger: Ledger, part: _Part) -> _PartDone:
@@ -775,14 +777,15 @@ def _store_part(ledger: Ledger, part: _Part) -> _PartDone:
     run = _Run(Plan(sheets=part.sheets, rows=part.rows, errors=[]), part.ids)
     run.failed_keys = dict(part.failed_keys)
     error: tuple[type[ServiceError], str, dict[str, Any]] | None = None
+    position = 0
     try:
-        _confirm_batch(ledger, part.tenant, part.actor, run, part.rows, set(), part.import_id, 0)
+        _done, position = _confirm_batch(ledger, part.tenant, part.actor, run, part.rows, set(), part.import_id, 0)
     except ServiceError as e:
         error = (type(e), str(e), dict(vars(e)))
     return _PartDone(rows=[(r.status, r.record_id, r.errors) for r in part.rows],
                      ids={r.row_key: run.ids[r.row_key] for r in part.rows if r.status == "ok"},
                      failed_keys={k: n for k, n in run.failed_keys.items() if k not in part.failed_keys},
-                     error=error)
+                     error=error, position=position)
 
 
 def _confirm_side_by_side(side_by_side: SideBySide, ledger: Ledger, tenant: Tenant, actor: Actor, run: _Run,
@@ -833,6 +836,10 @@ def _confirm_side_by_side(side_by_side: SideBySide, ledger: Ledger, tenant: Tena
                 row.status, row.record_id, row.errors = status, record_id, errors
             run.ids.update(result.ids)
             run.failed_keys.update(result.failed_keys)
+            if result.position and ledger.on_committed is not None:
+                # Told here, not by the child (which has no broker
+                # connection open for it): the workers project the tenant.
+                ledger.on_committed(tenant, result.position)
             if result.error is not None:
                 failure = failure or result.refusal()
                 continue

@@ -377,14 +377,26 @@ def test_a_large_import_stored_side_by_side_ends_as_one_stored_batch_by_batch(
                     "Kandidaten": candidates, "Plaatsingen": placements})
     other = new_org("Werkbedrijf Twee")
     results, rows, stored = {}, {}, {}
+    tell = org.system.ledger.on_committed
     for target, processes in ((org, side_by_side), (other, None)):
         monkeypatch.setattr(org.system.ledger, "batch_processes", processes)
         actor, import_id = agency(target), uuid4()
         the_plan = importing.plan(importing._read(content), None, {})
         before = target.event_count()
         done: list[int] = []
+        told: list[tuple[UUID, int]] = []  # what the workers were told: tenant, position
+        monkeypatch.setattr(org.system.ledger, "on_committed",
+                            lambda tenant, position, told=told: told.append((tenant.id, position)) or tell(
+                                tenant, position))
         results[target.tenant.id] = importing.confirm(org.system.ledger, target.tenant, actor, the_plan, import_id,
                                                       progress=done.append, batch_rows=7)
+        # Every batch that stored something, here or in a child, was told
+        # here, up to the last event the import stored.
+        with org.system.stores.database(target.tenant.database).connection() as conn:
+            head = conn.execute(f"SELECT max(notification_id) AS m FROM events.{events_table_for(target.tenant.id)}"
+                                ).fetchone()["m"]
+        assert {t for t, _ in told} == {target.tenant.id} and len(told) == 1 + 5 + 5
+        assert max(p for _, p in told) == head
         assert done == sorted(done) and done[-1] == len(the_plan.rows)
         rows[target.tenant.id] = [(r.kind, r.number, r.status, [e["message"] for e in r.errors])
                                   for r in the_plan.rows]

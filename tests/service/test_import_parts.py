@@ -37,9 +37,9 @@ def test_a_batch_and_its_result_arrive_as_they_were_sent():
     assert {hash(i) for i in arrived.ids.values()} == {hash(i) for i in ids.values()}
 
     done = importing._PartDone(rows=[("ok", str(ids["key 1"]), []), ("error", None, [{"field": "x"}])],
-                               ids=ids, failed_keys={}, error=(InvalidInput, "bad", {"field": "hours"}))
+                               ids=ids, failed_keys={}, error=(InvalidInput, "bad", {"field": "hours"}), position=42)
     back = pickle.loads(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
-    assert back == done
+    assert back == done and back.position == 42
     assert list(back.ids) == list(ids)
     assert back.refusal() is not None and back.refusal().field == "hours"
 
