@@ -226,11 +226,6 @@ _META_FIRST = b'"' + META_KEY.encode() + b'":'
 _META_AFTER = b"," + _META_FIRST
 
 
-# The transcodings whose text is `isoformat()` (orjson's for a date, and for
-# a datetime in UTC).
-_ISO_TRANSCODINGS = (DatetimeAsISO, DateAsISO)
-
-
 # The transcodings `FastJSONTranscoder._plain` makes envelopes for in line:
 # how each makes its data (its own `encode`'s text; None: orjson writes the
 # value, `isoformat()`'s text: a datetime only in UTC, checked there).
@@ -263,16 +258,18 @@ class FastJSONTranscoder(JSONTranscoder):
     an integer beyond 64 bits: it reads a float) is read by the library's
     decoder instead: any float sends the whole state there."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # A registered type whose envelope `_plain` makes in line, without a
+        # call: the type -> (its transcoding's name, how to make its data;
+        # None: the value itself, for orjson to write). Only the transcodings
+        # in `_DIRECT`, registered for their own type.
+        self._direct: dict[type, tuple[str, Callable[[Any], Any] | None]] = {}
+
     def register(self, transcoding: Transcoding) -> None:
         super().register(transcoding)
         self._direct = {t: (tr.name, _DIRECT[type(tr)]) for t, tr in self.types.items()
                         if _DIRECT.get(type(tr), _NO_DIRECT) is not _NO_DIRECT and t is tr.type}
-
-    # A registered type whose envelope `_plain` makes in line, without a
-    # call: the type -> (its transcoding's name, how to make its data; None:
-    # the value itself, for orjson to write). Only the transcodings below,
-    # registered for their own type.
-    _direct: dict[type, tuple[str, Callable[[Any], Any] | None]] = {}
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -303,11 +300,12 @@ class FastJSONTranscoder(JSONTranscoder):
             return o
         if t is list or t is tuple:
             return [v if type(v) in _JSON_SCALARS else self._plain(v) for v in o]
+        how = self._direct.get(t)  # as in a dict above
+        if how is not None and (t is not datetime or o.tzinfo is timezone.utc):
+            return {"_type_": how[0], "_data_": o if how[1] is None else how[1](o)}
         transcoding = self.types.get(t)
         if transcoding is None:
             raise _NotPlain
-        if (t is date or (t is datetime and o.tzinfo is timezone.utc)) and type(transcoding) in _ISO_TRANSCODINGS:
-            return {"_type_": transcoding.name, "_data_": o}
         data = transcoding.encode(o)
         return {"_type_": transcoding.name, "_data_": data if type(data) in _JSON_SCALARS else self._plain(data)}
 
