@@ -73,11 +73,15 @@ def read(content: bytes) -> list[Sheet]:
     return sheets
 
 
+def _cell_too_long() -> SpreadsheetError:
+    return SpreadsheetError("a cell holds more than {max} characters", max=MAX_CELL_CHARS)
+
+
 def _text(value: object) -> str:
     if type(value) is str:  # every cell of a CSV, most of a workbook's
         text = value.strip()
         if len(text) > MAX_CELL_CHARS:
-            raise SpreadsheetError("a cell holds more than {max} characters", max=MAX_CELL_CHARS)
+            raise _cell_too_long()
         return text
     if value is None:
         return ""
@@ -93,7 +97,7 @@ def _text(value: object) -> str:
         return format(Decimal(repr(value)), "f")
     text = str(value).strip()
     if len(text) > MAX_CELL_CHARS:
-        raise SpreadsheetError("a cell holds more than {max} characters", max=MAX_CELL_CHARS)
+        raise _cell_too_long()
     return text
 
 
@@ -106,7 +110,7 @@ def _sheet(name: str, raw_rows: object, texts: bool = False) -> Sheet:
         if texts:
             cells = [v.strip() for v in raw]
             if cells and max(map(len, cells)) > MAX_CELL_CHARS:
-                raise SpreadsheetError("a cell holds more than {max} characters", max=MAX_CELL_CHARS)
+                raise _cell_too_long()
         else:
             cells = [_text(v) for v in raw]
         if not headers:

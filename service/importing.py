@@ -387,27 +387,29 @@ def _plan(sheets: list[Any], kind: str | None, saved: dict[str, dict[str, str]],
         out_sheets.append({"name": sheet.name, "kind": sheet_kind, "headers": sheet.headers, "mapping": mapping})
         if missing:
             continue
-        # Each mapped column: its place, its column, its field and how its text is read.
-        positions = [(j, col, col.field, PARSERS.get(col.parse))
-                     for j, col in ((j, FIELDS[sheet_kind][mapping[h]]) for j, h in enumerate(sheet.headers)
-                                    if mapping[h])]
+        # Each mapped column: its place, its column and how its text is read.
+        positions = []
+        for j, h in enumerate(sheet.headers):
+            if mapping[h]:
+                col = FIELDS[sheet_kind][mapping[h]]
+                positions.append((j, col, PARSERS.get(col.parse)))
         for number, cells in zip(sheet.row_numbers, sheet.rows):
             values: dict[str, Any] = {}
             row_errors: list[dict[str, Any]] = []
-            for j, col, field_name, parse in positions:
+            for j, col, parse in positions:
                 text = cells[j]
                 if not text:
                     if col.required:
-                        row_errors.append({"column": sheet.headers[j], "field": field_name,
-                                           "template": "{field} is required", "params": {"field": field_name}})
+                        row_errors.append({"column": sheet.headers[j], "field": col.field,
+                                           "template": "{field} is required", "params": {"field": col.field}})
                     continue
                 if parse is None:
-                    values[field_name] = text
+                    values[col.field] = text
                     continue
                 try:
-                    values[field_name] = parse(text)
+                    values[col.field] = parse(text)
                 except CellError as e:
-                    row_errors.append({"column": sheet.headers[j], "field": field_name,
+                    row_errors.append({"column": sheet.headers[j], "field": col.field,
                                        "template": e.template, "params": e.params})
             key = values.pop("key", None)
             if key:
